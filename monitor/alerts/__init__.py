@@ -1,0 +1,1 @@
+"""Package alerts (being written)."""

@@ -1,0 +1,103 @@
+"""Output and error helpers shared by the CLI commands: JSON Lines, CSV, rich tables."""
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from monitor.config import Config, Settings, load_config, load_settings
+from monitor.errors import MonitorError
+
+FORMAT_HELP = "Output format: table for people, json (JSON Lines) or csv for pipes."
+
+
+def stdout_console() -> Console:
+    """A console on stdout (built per call so tests capturing stdout see it)."""
+    return Console(file=sys.stdout, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    """A console on stderr for errors and progress."""
+    return Console(file=sys.stderr, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def to_json(obj: Any) -> str:
+    """One compact JSON document; datetimes as ISO 8601 with Z."""
+    return json.dumps(obj, ensure_ascii=False, default=_default, separators=(",", ":"))
+
+
+def print_jsonl(rows: Iterable[Mapping[str, Any]]) -> None:
+    """Print one JSON object per line."""
+    for row in rows:
+        sys.stdout.write(to_json(row) + "\n")
+    sys.stdout.flush()
+
+
+def print_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Print rows as CSV with a header; lists are joined with ';'."""
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(_cell(v) for v in value)
+    if isinstance(value, datetime | date):
+        return str(_default(value))
+    return str(value)
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Print a rich table for people."""
+    table = Table(title=title, show_lines=False, header_style="bold")
+    for col in columns:
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    stdout_console().print(table)
+
+
+def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
+    """Print an error (and what to do next) on stderr and exit with `code`."""
+    err = stderr_console()
+    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    if hint:
+        err.print(f"[dim]hint:[/] {hint}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def not_available(command: str, issue: int) -> NoReturn:
+    """Exit 2 for a command whose capability has not landed yet."""
+    fail(f"`monitor {command}` is not available yet (tracked as issue {issue}).", code=2)
+
+
+def settings_or_fail() -> Settings:
+    """Settings from the environment, or a clear error and exit 1."""
+    try:
+        return load_settings()
+    except MonitorError as exc:
+        fail(str(exc), "fix the environment variable named above")
+
+
+def config_or_fail(settings: Settings) -> Config:
+    """feeds.toml validated, or a clear error naming file, line and key, and exit 1."""
+    try:
+        return load_config(settings.config)
+    except MonitorError as exc:
+        fail(str(exc), "fix feeds.toml at the place named above, then run again")

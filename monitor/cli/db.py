@@ -1,0 +1,32 @@
+"""`monitor db ...`: schema migrations."""
+
+import typer
+
+from monitor.cli.common import fail, settings_or_fail, stderr_console
+from monitor.errors import MonitorError
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `db` command group."""
+    db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+    @db_app.command("upgrade")
+    def upgrade() -> None:
+        """Apply pending migrations to MONITOR_DATABASE_URL (monitor run does this on start)."""
+        from monitor.store.db import Database
+        from monitor.store.migrate import current_revision
+        from monitor.store.migrate import upgrade as do_upgrade
+
+        settings = settings_or_fail()
+        try:
+            db = Database(settings.database_url)
+            do_upgrade(db)
+            stderr_console().print(f"database at revision {current_revision(db)}")
+            db.dispose()
+        except MonitorError as exc:
+            fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
+        except Exception as exc:
+            fail(f"migration failed: {exc.__class__.__name__}: {exc}",
+                 "check MONITOR_DATABASE_URL and that the server answers")
+
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,287 @@
+"""Settings from the environment and feeds.toml, validated into typed specs at start."""
+
+import ipaddress
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from monitor.errors import ConfigError
+from monitor.types import ChannelSpec, FeedSpec, WatchSpec
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse '90s', '15m', '1h', '1d', '2w' into a timedelta; ValueError otherwise."""
+    found = _DURATION.match(text)
+    if not found:
+        raise ValueError(f"{text!r} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
+    return timedelta(seconds=float(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+
+
+class Settings(BaseSettings):
+    """MONITOR_* environment settings (CONTRACT, Settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="MONITOR_", extra="ignore")
+
+    config: Path = Path("./feeds.toml")
+    database_url: str = "sqlite:///./monitor.db"
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "monitor@localhost"
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    allowed_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
+    api_token: SecretStr | None = None
+
+    @field_validator("allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",") if p.strip()]
+            try:
+                return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
+            except ValueError as exc:
+                raise ValueError(f"MONITOR_ALLOWED_NETWORKS: {exc}; write CIDRs like "
+                                 "127.0.0.1/32,10.0.0.0/8") from exc
+        return value
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read Settings, turning validation errors into a ConfigError naming the variable."""
+    try:
+        if environ is None:
+            return Settings()
+        saved = dict(os.environ)
+        try:
+            os.environ.clear()
+            os.environ.update(environ)
+            return Settings()
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = "MONITOR_" + "_".join(str(p) for p in err["loc"]).upper()
+        raise ConfigError(err["msg"], file="environment", key=key) from exc
+
+
+# ---- feeds.toml schema (pydantic, strict: unknown keys are errors) ----
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Feed(_Strict):
+    name: str
+    url: str
+    interval: str = "15m"
+    full_text: bool = True
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("a name uses letters, digits, '-', '_' or '.'")
+        return v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError(f"{v!r} is not an http(s) URL")
+        return v
+
+    @field_validator("interval")
+    @classmethod
+    def _interval(cls, v: str) -> str:
+        if parse_duration(v) < timedelta(seconds=30):
+            raise ValueError("interval must be at least 30s")
+        return v
+
+
+class _Watch(_Strict):
+    name: str
+    query: str | None = None
+    notify: list[str] = Field(default_factory=list)
+
+
+class _Channel(_Strict):
+    type: Literal["webhook", "email"]
+    url: str | None = None
+    secret_env: str | None = None
+    to: list[str] = Field(default_factory=list)
+    mode: Literal["immediate", "digest"] = "immediate"
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
+        return v
+
+
+class _File(_Strict):
+    feed: list[_Feed] = Field(default_factory=list)
+    watch: list[_Watch] = Field(default_factory=list)
+    channel: dict[str, _Channel] = Field(default_factory=dict)
+    vocabulary: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything feeds.toml declares, typed."""
+
+    path: Path
+    feeds: tuple[FeedSpec, ...]
+    watches: tuple[WatchSpec, ...]
+    channels: tuple[ChannelSpec, ...]
+    vocabulary: tuple[Path, ...]
+
+    def channel(self, name: str) -> ChannelSpec:
+        """The channel called `name`."""
+        return next(c for c in self.channels if c.name == name)
+
+
+def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Parse and validate feeds.toml; every error names the file, line and key."""
+    env = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}; set MONITOR_CONFIG to the "
+                          "path of your feeds.toml", file=str(path)) from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise ConfigError(f"not valid TOML: {exc}", file=str(path),
+                          line=int(line.group(1)) if line else None) from exc
+    try:
+        parsed = _File.model_validate(raw)
+    except ValidationError as exc:
+        raise _pydantic_error(exc, path, text) from exc
+    return _build(parsed, path, text, env)
+
+
+def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Config:
+    def fail(msg: str, loc: tuple[str | int, ...]) -> ConfigError:
+        return ConfigError(msg, file=str(path), line=locate(text, loc), key=_dotted(loc))
+
+    _unique([f.name for f in parsed.feed], "feed", fail)
+    _unique([w.name for w in parsed.watch], "watch", fail)
+    channels = tuple(_channel(name, ch, env, fail) for name, ch in parsed.channel.items())
+    for i, watch in enumerate(parsed.watch):
+        for name in watch.notify:
+            if name not in parsed.channel:
+                raise fail(f"unknown channel {name!r}; declare [channel.{name}]",
+                           ("watch", i, "notify"))
+    vocab = []
+    for i, entry in enumerate(parsed.vocabulary):
+        vpath = (path.parent / entry).resolve()
+        if not vpath.is_file():
+            raise fail(f"vocabulary file {entry!r} not found (looked at {vpath})",
+                       ("vocabulary", i))
+        vocab.append(vpath)
+    feeds = tuple(FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled)
+                  for f in parsed.feed)
+    watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify)) for w in parsed.watch)
+    return Config(path, feeds, watches, channels, tuple(vocab))
+
+
+def _unique(names: list[str], kind: str, fail: Any) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise fail(f"duplicate {kind} name {name!r}", (kind, i, "name"))
+        seen.add(name)
+
+
+def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> ChannelSpec:
+    loc: tuple[str | int, ...] = ("channel", name)
+    if ch.type == "webhook":
+        if not ch.url or not re.match(r"^https?://", ch.url):
+            raise fail("a webhook channel needs url = \"https://...\"", (*loc, "url"))
+        if ch.to or ch.every or ch.mode != "immediate":
+            raise fail("to/mode/every belong to email channels", loc)
+        if ch.secret_env is not None and not env.get(ch.secret_env):
+            raise fail(f"environment variable {ch.secret_env} is not set; export it with the "
+                       "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+    else:
+        if not ch.to:
+            raise fail("an email channel needs to = [\"someone@example.org\"]", (*loc, "to"))
+        if ch.url or ch.secret_env:
+            raise fail("url/secret_env belong to webhook channels", loc)
+        if ch.mode == "digest" and not ch.every:
+            raise fail("a digest channel needs every = \"1h\" or \"1d\"", (*loc, "every"))
+        if ch.mode == "immediate" and ch.every:
+            raise fail("every applies only with mode = \"digest\"", (*loc, "every"))
+    every = parse_duration(ch.every) if ch.every else None
+    return ChannelSpec(name, ch.type, ch.url, ch.secret_env, tuple(ch.to), ch.mode, every)
+
+
+def _pydantic_error(exc: ValidationError, path: Path, text: str) -> ConfigError:
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = f"unknown key {loc[-1]!r}"
+    elif err["type"] == "missing":
+        msg = f"missing required key {loc[-1]!r}"
+    return ConfigError(msg, file=str(path), line=locate(text, loc), key=_dotted(loc))
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """Best-effort line number (1-based) of the TOML element a validation path names."""
+    lines = text.splitlines()
+    start, end = 0, len(lines)
+    rest = list(loc)
+    if len(rest) >= 2 and isinstance(rest[1], int) and rest[0] in ("feed", "watch"):
+        headers = [i for i, ln in enumerate(lines)
+                   if re.match(rf"^\s*\[\[\s*{rest[0]}\s*\]\]", ln)]
+        if rest[1] >= len(headers):
+            return None
+        start = headers[rest[1]]
+        end = next((i for i, ln in enumerate(lines) if i > start and re.match(r"^\s*\[", ln)),
+                   len(lines))
+        rest = rest[2:]
+    elif len(rest) >= 2 and rest[0] == "channel":
+        pat = rf"^\s*\[\s*channel\s*\.\s*[\"']?{re.escape(str(rest[1]))}[\"']?\s*\]"
+        found = next((i for i, ln in enumerate(lines) if re.match(pat, ln)), None)
+        if found is None:
+            return None
+        start = found
+        end = next((i for i, ln in enumerate(lines) if i > start and re.match(r"^\s*\[", ln)),
+                   len(lines))
+        rest = rest[2:]
+    elif rest and rest[0] == "vocabulary":
+        rest = ["vocabulary"]
+    key = next((r for r in rest if isinstance(r, str)), None)
+    if key is None:
+        return start + 1
+    for i in range(start, end):
+        if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
+            return i + 1
+    return start + 1 if start or loc[0] in ("feed", "watch", "channel") else None

@@ -1,0 +1,77 @@
+"""The project's exceptions: one root, subclasses carry the resource at fault."""
+
+
+class MonitorError(Exception):
+    """Root of every error monitor raises on purpose."""
+
+
+class ConfigError(MonitorError):
+    """A settings or feeds.toml mistake, naming the file, line and key where known."""
+
+    def __init__(
+        self, message: str, *, file: str | None = None, line: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        self.file, self.line, self.key, self.reason = file, line, key, message
+        where = ":".join(str(p) for p in (file, line) if p is not None)
+        prefix = f"{where}: " if where else ""
+        at_key = f"[{key}] " if key else ""
+        super().__init__(f"{prefix}{at_key}{message}")
+
+
+class VocabularyError(ConfigError):
+    """A bad vocabulary file or entry."""
+
+
+class QueryError(MonitorError):
+    """A malformed watch query; `position` is the 0-based offset of the fault."""
+
+    def __init__(self, message: str, *, query: str, position: int) -> None:
+        self.query, self.position, self.reason = query, position, message
+        super().__init__(f"{message} at position {position}: {query!r}")
+
+
+class StoreError(MonitorError):
+    """A database failure, wrapping the driver's exception."""
+
+
+class NotAvailableError(MonitorError):
+    """A command whose capability has not been built yet."""
+
+
+class FetchError(MonitorError):
+    """A fetch failed; `url` is what was being fetched."""
+
+    def __init__(self, message: str, *, url: str, status: int | None = None) -> None:
+        self.url, self.status, self.reason = url, status, message
+        super().__init__(f"{message}: {url}")
+
+
+class BlockedAddressError(FetchError):
+    """The SSRF guard refused an address that is not public and not allowed."""
+
+
+class ResponseTooLargeError(FetchError):
+    """A body (after decompression) exceeded the size cap."""
+
+
+class FetchTimeoutError(FetchError):
+    """A fetch exceeded its total deadline."""
+
+
+class ParseError(MonitorError):
+    """A feed could not be parsed into items."""
+
+
+class ExtractError(MonitorError):
+    """A page could not be turned into an article."""
+
+
+class DeliveryError(MonitorError):
+    """An alert could not be delivered to a channel."""
+
+    def __init__(self, message: str, *, channel: str, retry_after: float | None = None,
+                 permanent: bool = False) -> None:
+        self.channel, self.retry_after, self.permanent, self.reason = (
+            channel, retry_after, permanent, message)
+        super().__init__(f"channel {channel}: {message}")

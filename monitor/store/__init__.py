@@ -1,0 +1,13 @@
+"""The only package that touches the database: one Store with methods named for use cases."""
+
+from monitor.store.articles import ArticleStore
+from monitor.store.db import Database
+from monitor.store.feeds import FeedStore
+from monitor.store.outbox import OutboxStore
+from monitor.store.queries import QueryStore
+
+__all__ = ["Database", "Store"]
+
+
+class Store(FeedStore, ArticleStore, OutboxStore, QueryStore):
+    """Every use case over one Database; construct with `Store(Database(url))`."""

@@ -1,0 +1,184 @@
+"""Frozen value types passed between the stages; standard library only."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+TagKind = Literal["actor", "issue"]
+ChannelType = Literal["webhook", "email"]
+EmailMode = Literal["immediate", "digest"]
+AlertState = Literal["pending", "failed", "dead", "delivered"]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One `[[feed]]` of feeds.toml."""
+
+    name: str
+    url: str
+    interval: timedelta = timedelta(minutes=15)
+    full_text: bool = True
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSpec:
+    """One `[[watch]]` of feeds.toml; `query` None means every match."""
+
+    name: str
+    query: str | None
+    notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    """One `[channel.NAME]` of feeds.toml."""
+
+    name: str
+    type: ChannelType
+    url: str | None = None
+    secret_env: str | None = None
+    to: tuple[str, ...] = ()
+    mode: EmailMode = "immediate"
+    every: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One entry of a parsed feed, before its page is fetched."""
+
+    feed: str
+    guid: str
+    url: str | None
+    title: str | None = None
+    summary: str | None = None  # the feed's own content, plain text; fallback when extraction fails
+    author: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """What extraction found in one page."""
+
+    url: str | None
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The sentence of a tag's first mention, with its offsets in the document text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """One actor or issue found in a document."""
+
+    id: str
+    kind: TagKind
+    name: str
+    count: int
+    evidence: Evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One resolved mention: where in the text, and which tag."""
+
+    tag_id: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewArticle:
+    """An article ready to be stored: feed item, extraction result and tags combined."""
+
+    feed: str
+    guid: str
+    url: str
+    canonical_url: str
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None
+    text: str
+    fingerprint: str
+    simhash: int
+    tags: tuple[Tag, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    """An article as the store returns it."""
+
+    id: int
+    feed: str
+    url: str
+    canonical_url: str
+    guid: str
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None
+    text: str
+    story_id: int
+    stored_at: datetime
+    tags: tuple[Tag, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealth:
+    """A feed's state as `monitor feeds` shows it."""
+
+    name: str
+    url: str
+    enabled: bool
+    last_status: int | None
+    last_error: str | None
+    consecutive_errors: int
+    last_success: datetime | None
+    next_poll: datetime | None
+    etag: str | None = None
+    last_modified: str | None = None
+    interval: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One outbox row: a payload waiting for (or done with) delivery to one channel."""
+
+    id: int
+    channel: str
+    watch: str
+    article_id: int
+    payload: Mapping[str, Any]
+    state: AlertState
+    attempts: int
+    next_attempt: datetime | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRow:
+    """One stored match as `monitor matches` and `GET /matches` show it."""
+
+    article_id: int
+    url: str
+    title: str | None
+    published: datetime | None
+    feed: str
+    matched_at: datetime
+    actors: tuple[Tag, ...] = ()
+    issues: tuple[Tag, ...] = ()
+    watches: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""Package vocab (being written)."""

@@ -1,0 +1,132 @@
+"""The storage foundation: URLs, migrations, SQLite concurrency, error wrapping."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from monitor.errors import StoreError
+from monitor.store import Database
+from monitor.store.db import normalise_url
+from monitor.store.migrate import current_revision, head_revision, upgrade
+from monitor.store.models import FeedRow
+
+
+def test_plain_postgresql_url_gets_psycopg_driver() -> None:
+    """A plain postgresql:// or postgres:// URL is served by psycopg 3."""
+    assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://u@h/db")
+    assert normalise_url("postgres://u@h/db").startswith("postgresql+psycopg://")
+    assert normalise_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_migrations_reach_head(db: Database) -> None:
+    """The fixture database sits at the newest migration, and upgrading again is a no-op."""
+    assert current_revision(db) == head_revision(db)
+    upgrade(db)
+    assert current_revision(db) == head_revision(db)
+
+
+def test_datetimes_round_trip_as_aware_utc(db: Database) -> None:
+    """Datetimes come back aware and in UTC on both dialects."""
+    when = datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(microseconds=5)
+    with db.write() as s:
+        s.add(FeedRow(name="f", url="https://example.org/f", next_poll=when,
+                      created_at=when))
+    with db.read() as s:
+        row = s.exec(sa.select(FeedRow)).scalars().one()  # type: ignore[call-overload]
+    assert row.next_poll == when
+    assert row.next_poll.tzinfo is not None
+
+
+def test_naive_datetime_is_refused(db: Database) -> None:
+    """Storing a naive datetime is an error, not a silent shift of hours."""
+    with pytest.raises(StoreError), db.write() as s:
+        s.add(FeedRow(name="f", url="u", created_at=datetime(2026, 1, 1)))
+
+
+def test_driver_errors_are_wrapped(db: Database) -> None:
+    """A constraint violation surfaces as StoreError, never a raw driver exception."""
+    now = datetime.now(UTC)
+    with db.write() as s:
+        s.add(FeedRow(name="dup", url="u", created_at=now))
+    with pytest.raises(StoreError, match="IntegrityError"), db.write() as s:
+        s.add(FeedRow(name="dup", url="u", created_at=now))
+
+
+def test_read_session_does_not_commit(db: Database) -> None:
+    """Writes made through a read session are rolled back."""
+    with db.read() as s:
+        s.add(FeedRow(name="ghost", url="u", created_at=datetime.now(UTC)))
+        s.flush()
+    with db.read() as s:
+        assert s.exec(sa.select(sa.func.count()).select_from(FeedRow)).scalar() == 0  # type: ignore[call-overload]
+
+
+def test_sqlite_read_then_write_survives_a_concurrent_writer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """HAZARDS 6: a read-then-write transaction waits for a concurrent writer instead of failing."""
+    db = Database(f"sqlite:///{tmp_path / 'c.db'}")
+    upgrade(db)
+    now = datetime.now(UTC)
+    with db.write() as s:
+        s.add(FeedRow(name="seed", url="u", created_at=now))
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def worker(i: int) -> None:
+        try:
+            start.wait()
+            for j in range(10):
+                with db.write() as s:
+                    n = s.exec(sa.select(sa.func.count()).select_from(FeedRow)).scalar()  # type: ignore[call-overload]
+                    s.add(FeedRow(name=f"w{i}-{j}-{n}", url="u", created_at=now))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.read() as s:
+        assert s.exec(sa.select(sa.func.count()).select_from(FeedRow)).scalar() == 81  # type: ignore[call-overload]
+    db.dispose()
+
+
+def test_sqlite_deferred_read_then_write_fails_without_immediate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The hazard itself: a DEFERRED read-then-write loses to a writer that committed between."""
+    db = Database(f"sqlite:///{tmp_path / 'd.db'}")
+    upgrade(db)
+    now = datetime.now(UTC)
+    with db.engine.connect() as a, db.engine.connect() as b:
+        a.exec_driver_sql("SELECT count(*) FROM feeds").all()  # DEFERRED: a now holds a snapshot
+        b.execute(sa.insert(FeedRow).values(name="b", url="u", created_at=now, enabled=True,
+                                            in_config=True, full_text=True,
+                                            interval_seconds=900, consecutive_errors=0))
+        b.commit()
+        with pytest.raises(OperationalError, match="locked"):
+            a.execute(sa.insert(FeedRow).values(name="a", url="u", created_at=now, enabled=True,
+                                                in_config=True, full_text=True,
+                                                interval_seconds=900, consecutive_errors=0))
+    db.dispose()
+
+
+def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """SQLite runs in WAL so the CLI reads while the daemon writes."""
+    db = Database(f"sqlite:///{tmp_path / 'w.db'}")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    db.dispose()
+
+
+def test_alembic_check_is_clean(db: Database) -> None:
+    """`alembic check`: the migrated schema matches the models exactly, on both dialects."""
+    from alembic import command
+    from monitor.store.migrate import _config
+
+    cfg = _config(db)
+    with db.engine.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.check(cfg)  # raises AutogenerateDiffsDetected on any drift
