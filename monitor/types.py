@@ -182,3 +182,12 @@ class MatchRow:
     actors: tuple[Tag, ...] = ()
     issues: tuple[Tag, ...] = ()
     watches: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class WatchHit:
+    """A watch an article satisfied: the store writes its match and one outbox row per channel."""
+
+    watch: str
+    channels: tuple[str, ...]
+    payload: Mapping[str, Any]  # the CONTRACT alert body (alerts.payload.build_payload)
