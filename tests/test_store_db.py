@@ -124,6 +124,7 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_alembic_check_is_clean(db: Database) -> None:
     """`alembic check`: the migrated schema matches the models exactly, on both dialects."""
     from alembic import command
+
     from monitor.store.migrate import _config
 
     cfg = _config(db)

@@ -3,11 +3,11 @@
 import importlib.util
 from pathlib import Path
 
+from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from alembic import command
 from monitor.errors import StoreError
 from monitor.store.db import Database
 
