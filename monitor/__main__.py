@@ -2,4 +2,6 @@
 
 from monitor.cli import main
 
-main()
+# Guarded: the extraction pool's forkserver workers re-import the main module.
+if __name__ == "__main__":
+    main()

@@ -75,3 +75,10 @@ class DeliveryError(MonitorError):
         self.channel, self.retry_after, self.permanent, self.reason = (
             channel, retry_after, permanent, message)
         super().__init__(f"channel {channel}: {message}")
+
+
+class ChannelGoneError(DeliveryError):
+    """The receiver said the channel is gone for good (HTTP 410): disable it, keep its alerts."""
+
+    def __init__(self, message: str, *, channel: str) -> None:
+        super().__init__(message, channel=channel, permanent=True)

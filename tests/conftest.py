@@ -4,6 +4,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
@@ -11,6 +12,9 @@ from psycopg import sql
 
 from monitor.store import Database, Store
 from monitor.store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from httpserver import HTTPTestServer
 
 # The PostgreSQL server CI provides (trust auth); each pytest session gets its own database.
 PG_ADMIN_URL = os.environ.get("MONITOR_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -88,3 +92,12 @@ def db(db_url: str) -> Iterator[Database]:
 def store(db: Database) -> Store:
     """A Store over `db`."""
     return Store(db)
+
+
+@pytest.fixture
+def http_server() -> Iterator["HTTPTestServer"]:
+    """A real threaded HTTP server on 127.0.0.1 (tests/httpserver.py: routes + request log)."""
+    from httpserver import HTTPTestServer
+
+    with HTTPTestServer("127.0.0.1") as server:
+        yield server

@@ -1,14 +1,141 @@
-"""`monitor extract`: placeholder until the ingestion issue lands."""
+"""`monitor extract`: print the extracted article of HTML files, URLs or stdin."""
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.cli.common import not_available
+from monitor.cli.common import print_jsonl, settings_or_fail, stderr_console
+from monitor.errors import MonitorError
+from monitor.fetch.guard import IPNetwork
+from monitor.types import Article
+from monitor.urls import is_fetchable
+
+if TYPE_CHECKING:
+    from monitor.fetch.http import GuardedClient
+
+
+class ExtractFormat(StrEnum):
+    """Output formats of `monitor extract`."""
+
+    json = "json"
+    text = "text"
+
+
+def _looks_like_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+async def _read_sources(sources: Sequence[str],
+                        allowed: Sequence[IPNetwork]) -> list[tuple[str, bytes | str, str | None]]:
+    """(source, html or error message, final URL) per source, in order; str means an error."""
+    from monitor.fetch.http import GuardedClient, quiet_http_loggers
+
+    quiet_http_loggers()
+    results: list[tuple[str, bytes | str, str | None]] = []
+    urls = [s for s in sources if _looks_like_url(s)]
+    fetched: dict[str, tuple[bytes | str, str | None]] = {}
+    if urls:
+        async with GuardedClient(allowed) as client:
+            for url in urls:
+                fetched[url] = await _fetch(client, url)
+    for source in sources:
+        if source in fetched:
+            body, final = fetched[source]
+            results.append((source, body, final))
+        else:
+            results.append((source, *_read_local(source)))
+    return results
+
+
+async def _fetch(client: "GuardedClient", url: str) -> tuple[bytes | str, str | None]:
+    if not is_fetchable(url):
+        return "not an http(s) URL", None
+    try:
+        result = await client.get(url, headers={"accept": "text/html,*/*;q=0.8"})
+    except MonitorError as exc:
+        return getattr(exc, "reason", str(exc)), None
+    if not 200 <= result.status < 300:
+        return f"HTTP status {result.status}", result.url
+    return result.body, str(result.url)
+
+
+def _read_local(source: str) -> tuple[bytes | str, str | None]:
+    if source == "-":
+        return sys.stdin.buffer.read(), None
+    path = Path(source)
+    try:
+        return path.read_bytes(), None
+    except OSError as exc:
+        return exc.strerror or str(exc), None
+
+
+def _row(source: str, article: Article) -> dict[str, Any]:
+    return {"source": source, "title": article.title, "author": article.author,
+            "published": article.published, "language": article.language,
+            "text": article.text}
+
+
+def _print_text(source: str, article: Article) -> None:
+    lines = [f"# {article.title or source}"]
+    meta = [f"source: {source}"]
+    meta += [f"{k}: {v}" for k, v in (("author", article.author), ("language", article.language))
+             if v]
+    if article.published:
+        meta.append(f"published: {article.published.isoformat()}")
+    sys.stdout.write("\n".join([*lines, *meta, "", article.text, "", ""]))
+    sys.stdout.flush()
 
 
 def register(app: typer.Typer) -> None:
     """Add `extract`."""
 
     @app.command("extract")
-    def extract() -> None:
-        """Print the extracted article of HTML files, URLs or stdin."""
-        not_available("extract", 4)
+    def extract(
+        sources: Annotated[list[str] | None, typer.Argument(
+            metavar="[PATH|URL|-]...",
+            help="HTML files, http(s) URLs, or - for stdin (the default).")] = None,
+        fmt: Annotated[ExtractFormat, typer.Option(
+            "--format", "-f",
+            help="json: one JSON object per source (source, title, author, published, "
+                 "language, text); text: a readable article per source.")] = ExtractFormat.json,
+    ) -> None:
+        """Print the extracted article of HTML files, URLs or stdin.
+
+        URLs are fetched through the SSRF guard (MONITOR_ALLOWED_NETWORKS opens private
+        networks). A source that fails is reported on stderr; the others are still printed;
+        the exit status is then 1.
+        """
+        from monitor.extract import extract_article
+
+        wanted = list(sources or ["-"])
+        allowed = settings_or_fail().allowed_networks if any(map(_looks_like_url, wanted)) else ()
+        err = stderr_console()
+        failed = False
+        for source, content, final in asyncio.run(_read_sources(wanted, allowed)):
+            if isinstance(content, str):
+                err.print(f"error: {source}: {content}", markup=False, highlight=False)
+                failed = True
+                continue
+            try:
+                article = extract_article(content, final)
+            except Exception as exc:  # a page that breaks the extractor fails alone, not the run
+                err.print(f"error: {source}: extraction failed ({type(exc).__name__})",
+                          markup=False, highlight=False)
+                failed = True
+                continue
+            if article is None:
+                err.print(f"error: {source}: no article text found", markup=False,
+                          highlight=False)
+                failed = True
+                continue
+            if fmt is ExtractFormat.json:
+                print_jsonl([_row(source, article)])
+            else:
+                _print_text(source, article)
+        if failed:
+            raise typer.Exit(1)

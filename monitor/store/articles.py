@@ -1,7 +1,230 @@
 """Articles: which items are new, and storing an article with its tags, matches and alerts."""
 
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from monitor import dedup
+from monitor.errors import StoreError
 from monitor.store.base import StoreBase
+from monitor.store.models import (
+    ArticleRow,
+    ArticleTagRow,
+    FeedRow,
+    OutboxRow,
+    WatchMatchRow,
+)
+from monitor.types import Item, NewArticle, StoredArticle, WatchHit
+
+# Below this many words a text is too short for its simhash to say "same story" (teasers,
+# empty fallbacks): such articles only join a story by an identical fingerprint.
+MIN_STORY_WORDS = 40
+_CHUNK = 500
+_CANDIDATES = 200
+_LOCK_CLASS = 0x6D6F6E00  # "mon\0": our advisory-lock namespace on PostgreSQL
+
+def _table(model: type[Any]) -> sa.Table:
+    table = model.__table__
+    if not isinstance(table, sa.Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+_ARTICLES = _table(ArticleRow)
+_TAGS = _table(ArticleTagRow)
+_MATCHES = _table(WatchMatchRow)
+_OUTBOX = _table(OutboxRow)
 
 
 class ArticleStore(StoreBase):
     """Use-case methods; see the module docstring."""
+
+    def unseen_items(self, feed: str, items: Sequence[Item]) -> list[Item]:
+        """The items not stored yet, by (feed, guid) and by URL (pass normalised URLs)."""
+        fresh = _first_of_each(items)
+        if not fresh:
+            return []
+        guids = [i.guid for i in fresh]
+        urls = [i.url for i in fresh if i.url]
+        seen_guids: set[str] = set()
+        seen_urls: set[str] = set()
+        with self.db.read() as s:
+            feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one_or_none()
+            if feed_id is not None:
+                for part in _chunks(guids):
+                    seen_guids.update(s.exec(select(ArticleRow.guid).where(
+                        ArticleRow.feed_id == feed_id, col(ArticleRow.guid).in_(part))).all())
+            for part in _chunks(urls):
+                seen_urls.update(s.exec(select(ArticleRow.canonical_url).where(
+                    col(ArticleRow.canonical_url).in_(part))).all())
+        return [i for i in fresh
+                if i.guid not in seen_guids and (i.url is None or i.url not in seen_urls)]
+
+    def recent_entry_times(self, feed: str, limit: int = 20) -> list[datetime]:
+        """When the feed's latest stored articles were published (or stored), newest first."""
+        when = sa.func.coalesce(col(ArticleRow.published), col(ArticleRow.stored_at))
+        with self.db.read() as s:
+            rows = s.exec(
+                select(ArticleRow.published, ArticleRow.stored_at)
+                .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id))
+                .where(FeedRow.name == feed).order_by(when.desc()).limit(limit)).all()
+        return [p or st for p, st in rows if (p or st) is not None]  # type: ignore[misc]
+
+    def add_article(
+        self, article: NewArticle, hits: Sequence[WatchHit], *, now: datetime,
+    ) -> StoredArticle | None:
+        """Store an article with its story, tags, watch matches and outbox rows in ONE transaction.
+
+        None means the (feed, guid) or canonical URL was stored already: nothing else is
+        written and nothing alerts. Outbox rows are unique per (watch, channel, story), so
+        syndicated copies of one story alert each watch once.
+        """
+        with self.db.write() as s:
+            feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == article.feed)).one_or_none()
+            if feed_id is None:
+                raise StoreError(f"unknown feed {article.feed!r}")
+            if self.db.dialect == "postgresql":
+                _lock_story_keys(s, article)
+            article_id = self._insert_article(s, feed_id, article, now)
+            if article_id is None:
+                return None
+            story_id = _find_story(s, article_id, article)
+            s.execute(sa.update(_ARTICLES).where(_ARTICLES.c.id == article_id)
+                      .values(story_id=story_id))
+            _insert_tags(s, article_id, article, now)
+            self._insert_hits(s, article_id, story_id, hits, now)
+        return StoredArticle(
+            id=article_id, feed=article.feed, url=article.url,
+            canonical_url=article.canonical_url, guid=article.guid, title=article.title,
+            author=article.author, published=article.published, language=article.language,
+            text=article.text, story_id=story_id, stored_at=now, tags=article.tags)
+
+    def _insert(self, table: sa.Table) -> Any:
+        if self.db.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def _insert_article(
+        self, s: Session, feed_id: int, article: NewArticle, now: datetime,
+    ) -> int | None:
+        b0, b1, b2, b3 = dedup.bands(article.simhash)
+        stmt = self._insert(_ARTICLES).values(
+            feed_id=feed_id, guid=article.guid[:2000], url=article.url[:2000],
+            canonical_url=article.canonical_url[:2000], title=article.title,
+            author=(article.author or None) and article.author[:500],
+            published=article.published, language=(article.language or None)
+            and article.language[:20], text=article.text, fingerprint=article.fingerprint,
+            simhash=article.simhash, band0=b0, band1=b1, band2=b2, band3=b3,
+            stored_at=now,
+        ).on_conflict_do_nothing().returning(_ARTICLES.c.id)
+        found: int | None = s.execute(stmt).scalar_one_or_none()
+        return found
+
+    def _insert_hits(
+        self, s: Session, article_id: int, story_id: int, hits: Sequence[WatchHit],
+        now: datetime,
+    ) -> None:
+        for hit in hits:
+            s.execute(self._insert(_MATCHES).values(
+                watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now,
+            ).on_conflict_do_nothing())
+            payload = json.dumps(hit.payload, ensure_ascii=False, default=_json_default)
+            for channel in hit.channels:
+                s.execute(self._insert(_OUTBOX).values(
+                    channel=channel, watch=hit.watch, article_id=article_id,
+                    story_id=story_id, dedup_key=f"{hit.watch}|{channel}|{story_id}",
+                    payload=payload, state="pending", attempts=0, next_attempt_at=now,
+                    created_at=now,
+                ).on_conflict_do_nothing())
+
+
+def _story_keys(article: NewArticle) -> list[tuple[int, int]]:
+    """Advisory-lock keys covering every way another article could join this one's story."""
+    digest = int(article.fingerprint[:8], 16) if _is_hex(article.fingerprint[:8]) else hash(
+        article.fingerprint)
+    keys = [(_LOCK_CLASS, _int32(digest))]
+    if len(article.text.split()) >= MIN_STORY_WORDS:
+        keys += [(_LOCK_CLASS + 1 + i, _int32(b)) for i, b in enumerate(dedup.bands(
+            article.simhash))]
+    return sorted(keys)
+
+
+def _lock_story_keys(s: Session, article: NewArticle) -> None:
+    """Serialise writers of possibly-same stories (PostgreSQL, READ COMMITTED).
+
+    Two copies stored at once would otherwise each miss the other's uncommitted row and open
+    two stories. A near-duplicate shares a band value or the fingerprint, so it waits here for
+    the first copy's commit and then sees it. Keys are taken in order: no deadlock.
+    """
+    for cls, key in _story_keys(article):
+        s.execute(sa.select(sa.func.pg_advisory_xact_lock(cls, key)))
+
+
+def _is_hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
+def _int32(value: int) -> int:
+    value &= 0xFFFFFFFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _find_story(s: Session, article_id: int, article: NewArticle) -> int:
+    """The story an article belongs to: the oldest near-duplicate's story, else its own id."""
+    bands = dedup.bands(article.simhash)
+    same = [_ARTICLES.c.fingerprint == article.fingerprint]
+    if len(article.text.split()) >= MIN_STORY_WORDS:
+        same += [_ARTICLES.c[f"band{i}"] == b for i, b in enumerate(bands)]
+    rows = s.execute(
+        sa.select(_ARTICLES.c.id, _ARTICLES.c.simhash, _ARTICLES.c.fingerprint,
+                  _ARTICLES.c.story_id)
+        .where(sa.or_(*same), _ARTICLES.c.id != article_id, _ARTICLES.c.story_id.is_not(None))
+        .order_by(_ARTICLES.c.id).limit(_CANDIDATES)).all()
+    for _id, simhash, fingerprint, story_id in rows:
+        if fingerprint == article.fingerprint or (
+                len(article.text.split()) >= MIN_STORY_WORDS
+                and dedup.hamming(simhash, article.simhash) <= dedup.SAME_STORY_DISTANCE):
+            return int(story_id)
+    return article_id
+
+
+def _insert_tags(s: Session, article_id: int, article: NewArticle, now: datetime) -> None:
+    rows = [dict(article_id=article_id, tag_id=t.id, kind=t.kind, name=t.name[:300],
+                 count=t.count, evidence=t.evidence.text, evidence_start=t.evidence.start,
+                 evidence_end=t.evidence.end, matched_at=now)
+            for t in {t.id: t for t in article.tags}.values()]
+    if rows:
+        s.execute(sa.insert(_TAGS), rows)
+
+
+def _first_of_each(items: Iterable[Item]) -> list[Item]:
+    """Items with a GUID or URL already earlier in the same batch dropped."""
+    guids: set[str] = set()
+    urls: set[str] = set()
+    out = []
+    for item in items:
+        if item.guid in guids or (item.url is not None and item.url in urls):
+            continue
+        guids.add(item.guid)
+        if item.url is not None:
+            urls.add(item.url)
+        out.append(item)
+    return out
+
+
+def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")

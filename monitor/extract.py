@@ -1,0 +1,183 @@
+"""Pure article extraction (trafilatura on bytes), and a process pool with a per-page timeout."""
+
+import asyncio
+import concurrent.futures
+import logging
+import multiprocessing
+import os
+import re
+from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+import trafilatura
+
+from monitor.types import Article
+
+log = logging.getLogger(__name__)
+
+# Chosen on the Article Extraction Benchmark (bench/bench_extract.py, BENCHMARKS.md): precision
+# first; when that keeps under SHORT characters, a recall-oriented pass that finds at least
+# twice as much wins (a precise pass sometimes keeps only a teaser).
+SETTINGS: dict[str, Any] = {"favor_precision": True, "include_comments": False}
+RECALL_SETTINGS: dict[str, Any] = {"favor_recall": True, "include_comments": False}
+SHORT = 1000
+# Short lines of sharing, subscription and credit furniture that slip through extraction.
+_FURNITURE = re.compile(
+    r"^\W*(like this (story|article)|share (this|it)\b|tell us what|sign up\b|subscribe\b"
+    r"|read more\b|related\b|also on\b|advertisement\b|tags?\b\W*$|updated( at| on)?\b"
+    r"|click here|follow us|copyright|©|all rights reserved|get .* delivered|\[button)",
+    re.IGNORECASE)
+_FURNITURE_MAX = 200
+_LANG = re.compile(
+    rb"""<html\b[^>]*?\s(?:xml:)?lang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*""",
+    re.IGNORECASE)
+_META_LANG = re.compile(
+    rb"""<meta\b[^>]*?(?:http-equiv\s*=\s*["']?content-language|property\s*=\s*["']?og:locale)"""
+    rb"""[^>]*?content\s*=\s*["']?([A-Za-z]{2,3})""", re.IGNORECASE)
+
+
+def page_language(html: bytes) -> str | None:
+    """The page's declared language (html lang, Content-Language meta or og:locale), lower-case."""
+    head = html[:16384]
+    found = _LANG.search(head) or _META_LANG.search(head)
+    return found.group(1).decode("ascii").lower() if found else None
+
+
+def _date(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def extract_article(html: str | bytes, url: str | None = None) -> Article | None:
+    """The main text and metadata of one HTML page, or None when it holds no article text.
+
+    Never fetches anything: trafilatura works on the given bytes only.
+    """
+    data = html.encode("utf-8") if isinstance(html, str) else html
+    if not data.strip():
+        return None
+    document = trafilatura.bare_extraction(data, url=url, with_metadata=True, **SETTINGS)
+    if document is None:
+        return None
+    found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
+    text = _text(found.get("text")) or ""
+    if len(text) < SHORT:
+        wider = trafilatura.extract(data, url=url, **RECALL_SETTINGS) or ""
+        if len(wider) > 2 * len(text):
+            text = wider
+    kept = _text(drop_furniture(text))
+    if kept is None:
+        return None
+    return Article(
+        url=url,
+        title=_text(found.get("title")),
+        author=_text(found.get("author")),
+        published=_date(found.get("date")),
+        language=_text(found.get("language")) or page_language(data),
+        text=kept,
+    )
+
+
+def drop_furniture(text: str) -> str:
+    """`text` without short sharing/subscription/credit lines."""
+    return "\n".join(line for line in text.split("\n")
+                     if len(line) >= _FURNITURE_MAX or not _FURNITURE.search(line))
+
+
+def _safe_extract(html: bytes, url: str | None) -> Article | None:
+    """Worker entry point: a page that crashes the extractor is a page without an article."""
+    try:
+        return extract_article(html, url)
+    except Exception as exc:  # trafilatura/lxml raise many types on odd markup: "no article"
+        log.warning("extract.failed url_host=%s error=%s", _host(url), type(exc).__name__)
+        return None
+
+
+def _host(url: str | None) -> str:
+    return re.sub(r"^[a-z]+://([^/?#]*).*$", r"\1", url or "", flags=re.IGNORECASE) or "-"
+
+
+def _warm() -> None:
+    """Worker initializer: pay trafilatura's first-call costs once per process."""
+    extract_article(b"<html><body><article><p>warm up</p></article></body></html>")
+
+
+class ExtractorPool:
+    """Runs extract_article in worker processes; a page over its timeout is abandoned.
+
+    A worker stuck on a page cannot be interrupted, so on a timeout the whole pool is replaced
+    (its processes terminated); pages that were in flight on it are retried once on the new one.
+    """
+
+    def __init__(self, max_workers: int | None = None, *,
+                 target: Callable[[bytes, str | None], Article | None] | None = None) -> None:
+        self.max_workers = max_workers or os.cpu_count() or 1
+        self._target = target or _safe_extract  # a picklable module-level function
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self.recycled = 0
+
+    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
+        # forkserver: forking a process that runs an event loop and threads is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.max_workers, mp_context=context, initializer=_warm)
+
+    async def __aenter__(self) -> Self:
+        self._pool = self._new_pool()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop the workers (waiting for them off the event loop)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+
+    async def extract(self, html: bytes, url: str | None, *,
+                      timeout: float = 20.0,  # noqa: ASYNC109 - per-page budget, the public API
+                      ) -> Article | None:
+        """Extract one page in a worker; None when it has no article or takes over `timeout` s."""
+        for attempt in (1, 2):
+            pool = self._pool
+            if pool is None:
+                raise RuntimeError("ExtractorPool used outside `async with`")
+            future = pool.submit(self._target, html, url)
+            try:
+                return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+            except TimeoutError:
+                log.warning("extract.timeout url_host=%s timeout=%s", _host(url), timeout)
+                self._recycle(pool)
+                return None
+            except BrokenProcessPool:
+                if pool is self._pool:
+                    self._recycle(pool)
+                if attempt == 2:
+                    log.warning("extract.broken_pool url_host=%s", _host(url))
+                    return None
+        return None
+
+    def _recycle(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
+        """Replace `pool` (if still current) by a fresh one and kill its workers."""
+        if pool is not self._pool:
+            return
+        self.recycled += 1
+        self._pool = self._new_pool()
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,107 @@
+"""The SSRF guard: an httpcore network backend that vets every address after DNS, then dials it."""
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from collections.abc import Iterable, Sequence
+
+import httpcore
+from httpcore._backends.anyio import AnyIOBackend
+
+log = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class AddressRefused(Exception):  # not an httpcore error, so httpx lets it through unmapped
+    """A name resolved (at least partly) to an address that is neither public nor allowed."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host, self.address = host, address
+        super().__init__(f"address {address} of host {host} is not public and not allowed")
+
+
+def _plain(address: IPAddress) -> IPAddress:
+    """The IPv4 address behind an IPv4-mapped IPv6 one, so both spellings get the same verdict."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_allowed(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
+    """True when `address` is public (global unicast), or lies in one of `allowed`."""
+    plain = _plain(address)
+    if any(plain.version == net.version and plain in net for net in allowed):
+        return True
+    return bool(plain.is_global and not plain.is_multicast and not plain.is_reserved)
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """Resolves the host itself, refuses the whole answer if any address is refused, dials an IP.
+
+    httpcore then runs TLS over the returned stream with the original host name, so certificate
+    verification still checks the name and not the IP.
+    """
+
+    def __init__(self, allowed: Sequence[IPNetwork] = ()) -> None:
+        self._allowed = tuple(allowed)
+        self._inner = AnyIOBackend()
+
+    async def resolve(self, host: str, port: int) -> list[str]:
+        """Every address `host` resolves to, each vetted; AddressRefused on the first bad one."""
+        name = host.strip("[]")
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {name}: {exc}") from exc
+        addresses = _unique(str(info[4][0]) for info in infos)
+        for text in addresses:
+            address = ipaddress.ip_address(text.split("%", 1)[0])
+            if not is_allowed(address, self._allowed):
+                log.warning("fetch.blocked host=%s address=%s", name, text)
+                raise AddressRefused(name, text)
+        if not addresses:
+            raise httpcore.ConnectError(f"{name} has no address")
+        return addresses
+
+    async def connect_tcp(
+        self, host: str, port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Dial the first vetted address that answers."""
+        addresses = await self.resolve(host, port)
+        options = list(socket_options) if socket_options is not None else None
+        last: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout=timeout, local_address=local_address,
+                    socket_options=options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        assert last is not None  # addresses is never empty here
+        raise last
+
+    async def connect_unix_socket(
+        self, path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        """Unix sockets are never a fetch target."""
+        raise httpcore.ConnectError("unix sockets are refused by the fetch guard")
+
+    async def sleep(self, seconds: float) -> None:
+        """Delegate to anyio."""
+        await self._inner.sleep(seconds)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(value, None)
+    return list(seen)

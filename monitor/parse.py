@@ -1,0 +1,223 @@
+"""Pure feed parsing: bytes -> items (feedparser), hardened against entity expansion (HAZARDS 1)."""
+
+import asyncio
+import codecs
+import functools
+import hashlib
+import re
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import feedparser
+
+from monitor.errors import ParseError
+from monitor.types import Item
+from monitor.urls import resolve
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]*\[.*?\]\s*>|[^>]*>)", re.IGNORECASE | re.DOTALL)
+_ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_PROLOG_SCAN = 64 * 1024  # how far into the document a DOCTYPE is looked for
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_SY_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1),
+               "weekly": timedelta(weeks=1), "monthly": timedelta(days=30),
+               "yearly": timedelta(days=365)}
+_BLOCK_TAGS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+                         "blockquote", "tr", "table", "section", "article", "pre", "hr", "dd",
+                         "dt", "figure", "figcaption"})
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
+_SPACES = re.compile(r"[ \t\f\v\r\u00a0]+")
+_LINES = re.compile(r"\s*\n\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed: its title, its items, and how long it says it may be cached."""
+
+    title: str | None
+    items: tuple[Item, ...]
+    ttl: timedelta | None = None
+    link: str | None = None
+
+
+def _strip_doctype(body: bytes) -> bytes:
+    """Remove a DOCTYPE whose internal subset declares entities (feedparser would expand them)."""
+    head = body[:_PROLOG_SCAN]
+    if _ENTITY_DECL.search(head) is None:
+        return body
+    match = _DOCTYPE.search(body, 0, len(body))
+    if match is not None:
+        return body[:match.start()] + body[match.end():]
+    # A malformed DOCTYPE that still declares entities: drop everything from it up to the first
+    # element that follows the last declaration.
+    start_at = head.upper().find(b"<!DOCTYPE")
+    decls = list(_ENTITY_DECL.finditer(head))
+    start = start_at if 0 <= start_at < decls[0].start() else decls[0].start()
+    root = re.compile(rb"<[A-Za-z_]").search(body, decls[-1].end())
+    return body[:start] + (body[root.start():] if root else b"")
+
+
+def defuse(body: bytes) -> bytes:
+    """`body` without entity-declaring DOCTYPEs, also for UTF-16/32 documents (via a round trip)."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                return body
+            cleaned = _strip_doctype(text.encode("utf-8"))
+            return cleaned.decode("utf-8").encode(codec) if cleaned != text.encode("utf-8") \
+                else body
+    if len(body) >= 4 and (body[0] == 0 or body[1] == 0):  # BOM-less UTF-16/32
+        for codec in ("utf-32-be", "utf-32-le", "utf-16-be", "utf-16-le"):
+            try:
+                text = body.decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if text.lstrip().startswith("<"):
+                cleaned = _strip_doctype(text.encode("utf-8"))
+                return cleaned.decode("utf-8").encode(codec)
+    return _strip_doctype(body)
+
+
+class _TextOnly(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str | None) -> str | None:
+    """Plain text of an HTML fragment: tags and scripts dropped, paragraphs kept as lines."""
+    if not html:
+        return None
+    if "<" not in html and "&" not in html:
+        text = html
+    else:
+        parser = _TextOnly()
+        parser.feed(html)
+        parser.close()
+        text = "".join(parser.parts)
+    text = _LINES.sub("\n", _SPACES.sub(" ", text)).strip()
+    return text or None
+
+
+def _when(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if isinstance(value, time.struct_time):
+            try:
+                return datetime(*value[:6], tzinfo=UTC)
+            except (ValueError, OverflowError):
+                continue
+    return None
+
+
+def _content(entry: Any) -> str | None:
+    """The richest text the entry carries: full content if any, else the summary."""
+    best: str | None = None
+    for block in entry.get("content") or ():
+        value = block.get("value") if hasattr(block, "get") else None
+        if isinstance(value, str) and len(value) > len(best or ""):
+            best = value
+    summary = entry.get("summary")
+    if isinstance(summary, str) and len(summary) > len(best or ""):
+        best = summary
+    return html_to_text(best)
+
+
+def _single_line(value: Any) -> str | None:
+    text = html_to_text(value) if isinstance(value, str) else None
+    return " ".join(text.split()) if text else None
+
+
+def _link(entry: Any, base_url: str) -> str | None:
+    candidates = [entry.get("link")]
+    candidates += [link.get("href") for link in entry.get("links") or ()
+                   if hasattr(link, "get") and link.get("rel", "alternate") == "alternate"]
+    for candidate in candidates:
+        if isinstance(candidate, str):
+            url = resolve(candidate, base_url)
+            if url is not None:
+                return url
+    guid = entry.get("id")
+    if isinstance(guid, str) and entry.get("guidislink"):
+        return resolve(guid, base_url)
+    return None
+
+
+def _item(entry: Any, *, feed: str, base_url: str) -> Item:
+    title = _single_line(entry.get("title"))
+    summary = _content(entry)
+    url = _link(entry, base_url)
+    guid = entry.get("id") if isinstance(entry.get("id"), str) else None
+    guid = (guid or "").strip() or url or entry.get("link") or None
+    if not isinstance(guid, str) or not guid:
+        digest = hashlib.sha256(f"{title or ''}\n{summary or ''}".encode()).hexdigest()
+        guid = f"sha256:{digest}"
+    author = _single_line(entry.get("author"))
+    return Item(feed=feed, guid=guid, url=url, title=title, summary=summary, author=author,
+                published=_when(entry))
+
+
+def _ttl(channel: Any) -> timedelta | None:
+    ttl = channel.get("ttl")
+    if isinstance(ttl, str) and ttl.strip().isdigit() and int(ttl) > 0:
+        return timedelta(minutes=int(ttl))
+    period = channel.get("sy_updateperiod")
+    if isinstance(period, str) and period.strip().lower() in _SY_PERIODS:
+        frequency = str(channel.get("sy_updatefrequency") or "1").strip()
+        count = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
+        return _SY_PERIODS[period.strip().lower()] / count
+    return None
+
+
+def parse_feed(body: bytes, *, feed: str, base_url: str) -> ParsedFeed:
+    """Parse feed bytes into items; raises ParseError when the bytes are not a feed.
+
+    CPU-bound: callers on an event loop use `parse_feed_async` (a thread or process pool).
+    """
+    if not body.strip():
+        raise ParseError(f"feed {feed}: empty body")
+    try:
+        parsed = feedparser.parse(defuse(body), response_headers={"content-location": base_url},
+                                  sanitize_html=False, resolve_relative_uris=False)
+    except Exception as exc:  # feedparser is a large, lenient parser; any crash means "not a feed"
+        raise ParseError(f"feed {feed}: unparseable ({type(exc).__name__}: {exc})") from exc
+    channel = parsed.get("feed") or {}
+    entries = parsed.get("entries") or []
+    title = _single_line(channel.get("title"))
+    if parsed.get("bozo") and not entries and not title:
+        reason = parsed.get("bozo_exception")
+        raise ParseError(f"feed {feed}: not a feed ({type(reason).__name__}: {reason})")
+    items = tuple(_item(entry, feed=feed, base_url=base_url) for entry in entries)
+    link = channel.get("link")
+    return ParsedFeed(title=title, items=items, ttl=_ttl(channel),
+                      link=resolve(link, base_url) if isinstance(link, str) else None)
+
+
+async def parse_feed_async(body: bytes, *, feed: str, base_url: str,
+                           executor: Executor | None = None) -> ParsedFeed:
+    """`parse_feed` off the event loop: in `executor` (e.g. a ProcessPoolExecutor) or a thread."""
+    call = functools.partial(parse_feed, body, feed=feed, base_url=base_url)
+    return await asyncio.get_running_loop().run_in_executor(executor, call)

@@ -1,0 +1,49 @@
+"""JSON shapes of stored matches and articles, shared by `monitor matches/show` and the API."""
+
+from typing import Any
+
+from monitor.types import MatchRow, StoredArticle, Tag
+
+
+def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
+    """A tag as `monitor tag --format json` prints it; with `evidence`, its first sentence."""
+    out: dict[str, Any] = {"id": tag.id, "name": tag.name, "count": tag.count}
+    if evidence:
+        out["evidence"] = {"text": tag.evidence.text, "start": tag.evidence.start,
+                           "end": tag.evidence.end}
+    return out
+
+
+def match_json(row: MatchRow) -> dict[str, Any]:
+    """One match: CONTRACT's `matches` JSON line, plus `id` (the article id) as an extension."""
+    return {
+        "id": row.article_id,
+        "url": row.url,
+        "title": row.title,
+        "published": row.published,
+        "feed": row.feed,
+        "matched_at": row.matched_at,
+        "watches": list(row.watches),
+        "actors": [tag_json(t) for t in row.actors],
+        "issues": [tag_json(t) for t in row.issues],
+    }
+
+
+def article_json(article: StoredArticle, watches: tuple[str, ...]) -> dict[str, Any]:
+    """One stored article with its tags, their evidence, and the watches it matched."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "author": article.author,
+        "published": article.published,
+        "language": article.language,
+        "feed": article.feed,
+        "story_id": article.story_id,
+        "matched_at": article.stored_at,
+        "watches": list(watches),
+        "actors": [tag_json(t, evidence=True) for t in article.tags if t.kind == "actor"],
+        "issues": [tag_json(t, evidence=True) for t in article.tags if t.kind == "issue"],
+        "text": article.text,
+    }

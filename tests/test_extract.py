@@ -1,0 +1,91 @@
+"""Article extraction: site furniture is dropped, metadata kept; the pool survives hung pages."""
+
+import time
+
+from monitor.extract import ExtractorPool, extract_article, page_language
+from monitor.types import Article
+
+ARTICLE = [
+    "Senior diplomats from both countries met in Geneva on Thursday for a second round of",
+    "talks on maritime incidents, according to officials familiar with the agenda.",
+    "The delegations discussed a hotline for naval commanders and rules for unplanned",
+    "encounters at sea, an issue that has grown urgent after several close calls this year.",
+    "Neither side announced an agreement, but both described the atmosphere as constructive",
+    "and said working groups would continue the discussion before the end of the month.",
+]
+PARAGRAPHS = [" ".join(ARTICLE[i:i + 2]) for i in range(0, len(ARTICLE), 2)]
+FURNITURE = ["Subscribe to our newsletter", "Most read today", "Cookie settings",
+             "Weather forecast for tomorrow", "All rights reserved"]
+
+
+def page() -> bytes:
+    """A news page with navigation, a sidebar, related links and a footer around the article."""
+    nav = "".join(f'<li><a href="/s{i}">Section {i} news</a></li>' for i in range(12))
+    side = "".join(f'<li><a href="/r{i}">Most read today: story number {i}</a></li>'
+                   for i in range(8))
+    body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return f"""<!DOCTYPE html><html lang="en-GB"><head><title>Talks in Geneva | Daily</title>
+<meta property="og:title" content="Diplomats hold maritime talks in Geneva">
+<meta name="author" content="Jane Reporter">
+<meta property="article:published_time" content="2026-11-19T08:30:00Z"></head><body>
+<header><nav><ul>{nav}</ul></nav><div class="cookie">Cookie settings</div></header>
+<main><article><h1>Diplomats hold maritime talks in Geneva</h1>
+<p class="byline">By Jane Reporter</p>{body}</article>
+<aside class="sidebar"><h3>Most read today</h3><ul>{side}</ul>
+<div class="newsletter">Subscribe to our newsletter</div></aside></main>
+<footer><p>Weather forecast for tomorrow</p><p>All rights reserved</p>
+<ul>{nav}</ul></footer></body></html>""".encode()
+
+
+def test_only_the_article_text_is_extracted() -> None:
+    """Navigation, sidebar, newsletter box and footer stay out; every paragraph is in."""
+    article = extract_article(page(), "https://daily.example/world/talks")
+    assert article is not None
+    for paragraph in PARAGRAPHS:
+        assert paragraph in article.text
+    for junk in [*FURNITURE, "Section 3 news", "story number"]:
+        assert junk not in article.text
+    assert article.title == "Diplomats hold maritime talks in Geneva"
+    assert article.author == "Jane Reporter"
+    assert article.published is not None
+    assert article.published.date().isoformat() == "2026-11-19"
+    assert article.language == "en"
+    assert article.url == "https://daily.example/world/talks"
+
+
+def test_str_input_and_empty_pages() -> None:
+    """A str page works like bytes; an empty or text-free page gives None."""
+    assert extract_article(page().decode()) is not None
+    assert extract_article(b"") is None
+    assert extract_article("<html><body>   </body></html>") is None
+
+
+def test_page_language() -> None:
+    """The language comes from <html lang>, Content-Language meta or og:locale."""
+    assert page_language(b'<html xml:lang="de-DE">') == "de"
+    assert page_language(b'<meta property="og:locale" content="fr_FR">') == "fr"
+    assert page_language(b"<html>") is None
+
+
+def sleepy(html: bytes, url: str | None) -> Article | None:
+    """A stand-in extractor that hangs on pages marked 'hang' (runs in the worker)."""
+    if b"hang" in html:
+        time.sleep(60)
+    return Article(url, "t", None, None, None, html.decode())
+
+
+async def test_pool_extracts_in_workers() -> None:
+    """The pool returns the same article as the pure function."""
+    async with ExtractorPool(1) as pool:
+        article = await pool.extract(page(), "https://daily.example/x")
+    assert article == extract_article(page(), "https://daily.example/x")
+
+
+async def test_hung_page_times_out_and_the_pool_recovers() -> None:
+    """A page that hangs its worker gives None after the timeout; later pages still work."""
+    async with ExtractorPool(1, target=sleepy) as pool:
+        assert await pool.extract(b"hang", None, timeout=1.0) is None
+        assert pool.recycled == 1
+        ok = await pool.extract(b"fine", None, timeout=20.0)
+    assert ok is not None
+    assert ok.text == "fine"

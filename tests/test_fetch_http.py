@@ -1,0 +1,266 @@
+"""The guarded client against real loopback servers: SSRF guard, deadline, inflation, size cap."""
+
+import asyncio
+import gzip
+import ipaddress
+import logging
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+
+import pytest
+from httpserver import HTTPTestServer, Recorded, Reply
+
+from monitor.errors import (
+    BlockedAddressError,
+    FetchError,
+    FetchTimeoutError,
+    ResponseTooLargeError,
+)
+from monitor.fetch.guard import AddressRefused, GuardedBackend, is_allowed
+from monitor.fetch.http import GuardedClient, origin, quiet_http_loggers
+
+LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def second_server() -> Iterator[HTTPTestServer]:
+    """A server on 127.0.0.2: another loopback host."""
+    with HTTPTestServer("127.0.0.2") as server:
+        yield server
+
+
+async def test_allowed_fetch_returns_result(http_server: HTTPTestServer) -> None:
+    """With loopback allowed, a GET returns status, lower-case headers, body and the UA."""
+    http_server.route("/a", body=b"hello", headers={"X-Thing": "1"})
+    async with GuardedClient(LOOPBACK) as client:
+        result = await client.get(http_server.url("/a"))
+    assert (result.status, result.body, result.headers["x-thing"]) == (200, b"hello", "1")
+    assert result.redirects == ()
+    assert http_server.hits("/a")[0].headers["user-agent"].startswith("monitor/")
+
+
+@pytest.mark.parametrize("host", [
+    "127.0.0.1", "localhost", "0x7f.1", "2130706433", "017700000001", "[::ffff:127.0.0.1]",
+])
+async def test_loopback_spellings_are_refused(http_server: HTTPTestServer, host: str) -> None:
+    """Every spelling of loopback is refused by default, and the server sees no request."""
+    http_server.route("/secret", body=b"internal")
+    async with GuardedClient(deadline=5) as client:
+        with pytest.raises(BlockedAddressError):
+            await client.get(f"http://{host}:{http_server.port}/secret")
+    assert http_server.requests == []
+
+
+@pytest.mark.parametrize("address", [
+    "169.254.169.254", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "0.0.0.0",
+    "[fd00::1]", "[fe80::1]", "[::1]", "[fd00:ec2::254]", "224.0.0.1",
+])
+async def test_non_public_addresses_are_refused(address: str) -> None:
+    """Metadata, private, CGNAT, link-local, unique-local and multicast addresses are refused."""
+    async with GuardedClient(deadline=5) as client:
+        with pytest.raises(BlockedAddressError):
+            await client.get(f"http://{address}/latest/meta-data/")
+
+
+def test_is_allowed_verdicts() -> None:
+    """Public addresses pass; mapped loopback is loopback; an allow-list opens a range."""
+    ip = ipaddress.ip_address
+    assert is_allowed(ip("93.184.216.34"))
+    assert not is_allowed(ip("::ffff:127.0.0.1"))
+    assert not is_allowed(ip("127.0.0.1"))
+    assert is_allowed(ip("::ffff:127.0.0.1"), LOOPBACK)
+    assert not is_allowed(ip("10.0.0.1"), LOOPBACK)
+
+
+async def test_mixed_dns_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name resolving to one public and one private address is refused as a whole."""
+    async def fake_getaddrinfo(host: str, port: int, **kwargs: object) -> list[tuple[object, ...]]:
+        return [(2, 1, 6, "", ("93.184.216.34", port)), (2, 1, 6, "", ("10.1.2.3", port))]
+
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(loop, "getaddrinfo", fake_getaddrinfo)
+    with pytest.raises(AddressRefused) as caught:
+        await GuardedBackend().resolve("rebind.example", 80)
+    assert caught.value.address == "10.1.2.3"
+
+
+async def test_redirect_hop_to_refused_address_is_blocked(
+        http_server: HTTPTestServer, second_server: HTTPTestServer) -> None:
+    """An allowed server redirecting to a refused address fails; the second host is never hit."""
+    second_server.route("/internal", body=b"secret")
+    http_server.route("/go", status=302, headers={"location": second_server.url("/internal")})
+    async with GuardedClient([ipaddress.ip_network("127.0.0.1/32")]) as client:
+        with pytest.raises(BlockedAddressError) as caught:
+            await client.get(http_server.url("/go"))
+    assert "127.0.0.2" in caught.value.url
+    assert second_server.requests == []
+
+
+async def test_allow_list_opens_the_second_host(
+        http_server: HTTPTestServer, second_server: HTTPTestServer) -> None:
+    """The same redirect succeeds when the allow-list covers both hosts."""
+    second_server.route("/internal", body=b"fine")
+    http_server.route("/go", status=307, headers={"location": second_server.url("/internal")})
+    async with GuardedClient(LOOPBACK) as client:
+        result = await client.get(http_server.url("/go"))
+    assert result.body == b"fine"
+    assert result.redirects == ((307, second_server.url("/internal")),)
+
+
+async def test_redirect_to_javascript_is_refused(http_server: HTTPTestServer) -> None:
+    """A redirect to a javascript: (or any non-http) URL is refused."""
+    http_server.route("/js", status=302, headers={"location": "javascript:alert(1)"})
+    async with GuardedClient(LOOPBACK) as client:
+        with pytest.raises(FetchError, match="scheme"):
+            await client.get(http_server.url("/js"))
+        with pytest.raises(FetchError, match="scheme"):
+            await client.get("file:///etc/passwd")
+
+
+async def test_redirect_chain_is_reported_and_bounded(http_server: HTTPTestServer) -> None:
+    """Relative redirects are followed and listed; a sixth hop is an error."""
+    http_server.route("/one", status=301, headers={"location": "/two"})
+    http_server.route("/two", status=302, headers={"location": "three"})
+    http_server.route("/three", body=b"end")
+    http_server.route("/loop", status=302, headers={"location": "/loop"})
+    async with GuardedClient(LOOPBACK) as client:
+        result = await client.get(http_server.url("/one"))
+        with pytest.raises(FetchError, match="redirects"):
+            await client.get(http_server.url("/loop"))
+    assert result.url == http_server.url("/three")
+    assert result.redirects == ((301, http_server.url("/two")), (302, http_server.url("/three")))
+    assert len(http_server.hits("/loop")) == 6
+
+
+async def test_total_deadline_stops_a_dripping_server(http_server: HTTPTestServer) -> None:
+    """A server sending one byte every 0.5 s never trips a read timeout; the deadline stops it."""
+    http_server.route("/drip", body=b"x" * 40, drip=0.5)
+    async with GuardedClient(LOOPBACK, deadline=1.5) as client:
+        with pytest.raises(FetchTimeoutError):
+            await client.get(http_server.url("/drip"))
+    assert len(http_server.hits("/drip")) == 1
+
+
+async def test_per_call_deadline(http_server: HTTPTestServer) -> None:
+    """`deadline=` on one call overrides the client's."""
+    http_server.route("/late", body=b"ok", delay=2.0)
+    async with GuardedClient(LOOPBACK, deadline=30) as client:
+        with pytest.raises(FetchTimeoutError):
+            await client.get(http_server.url("/late"), deadline=0.5)
+
+
+BOMB = gzip.compress(b"\0" * (64 * MiB), compresslevel=9)
+
+
+async def test_gzip_bomb_stops_at_the_cap_with_bounded_memory(
+        http_server: HTTPTestServer) -> None:
+    """A 64 KiB gzip body inflating to 64 MiB is cut at the cap without inflating it whole."""
+    assert len(BOMB) < 128 * 1024
+    http_server.route("/bomb", body=BOMB, headers={"content-encoding": "gzip"})
+    async with GuardedClient(LOOPBACK, max_bytes=1 * MiB) as client:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseTooLargeError):
+                await client.get(http_server.url("/bomb"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 16 * MiB
+
+
+async def test_the_cap_is_what_stops_the_bomb(http_server: HTTPTestServer) -> None:
+    """With a cap above its size the same bomb inflates fully: the cap, not luck, stopped it."""
+    http_server.route("/bomb", body=BOMB, headers={"content-encoding": "gzip"})
+    async with GuardedClient(LOOPBACK, max_bytes=65 * MiB) as client:
+        result = await client.get(http_server.url("/bomb"))
+    assert len(result.body) == 64 * MiB
+
+
+async def test_gzip_and_deflate_are_decoded(http_server: HTTPTestServer) -> None:
+    """gzip, zlib-wrapped deflate and raw deflate bodies come back decoded; br is not offered."""
+    text = b"<rss>" + b"news " * 1000 + b"</rss>"
+    raw = zlib.compressobj(wbits=-15)
+    http_server.route("/gz", body=gzip.compress(text), headers={"content-encoding": "gzip"})
+    http_server.route("/zl", body=zlib.compress(text), headers={"content-encoding": "deflate"})
+    http_server.route("/raw", body=raw.compress(text) + raw.flush(),
+                      headers={"content-encoding": "deflate"})
+    async with GuardedClient(LOOPBACK) as client:
+        bodies = [(await client.get(http_server.url(p))).body for p in ("/gz", "/zl", "/raw")]
+    assert bodies == [text, text, text]
+    assert "br" not in http_server.hits("/gz")[0].headers["accept-encoding"]
+
+
+async def test_size_cap_on_plain_bodies(http_server: HTTPTestServer) -> None:
+    """A body over the cap is refused (client-wide and per call)."""
+    http_server.route("/big", body=b"a" * (2 * MiB))
+    async with GuardedClient(LOOPBACK, max_bytes=1 * MiB) as client:
+        with pytest.raises(ResponseTooLargeError):
+            await client.get(http_server.url("/big"))
+        assert len((await client.get(http_server.url("/big"), max_bytes=3 * MiB)).body) == 2 * MiB
+        with pytest.raises(ResponseTooLargeError):
+            await client.get(http_server.url("/big"), max_bytes=1000)
+
+
+@pytest.mark.parametrize("status", [304, 404, 410, 429, 500, 503])
+async def test_non_2xx_statuses_are_results(http_server: HTTPTestServer, status: int) -> None:
+    """Error statuses come back as results, not exceptions."""
+    http_server.route("/s", status=status, body=b"" if status == 304 else b"nope")
+    async with GuardedClient(LOOPBACK) as client:
+        assert (await client.get(http_server.url("/s"))).status == status
+
+
+async def test_connection_refused_is_a_fetch_error() -> None:
+    """A closed port raises FetchError without a status."""
+    async with GuardedClient(LOOPBACK) as client:
+        with pytest.raises(FetchError) as caught:
+            await client.get("http://127.0.0.1:1/")
+    assert caught.value.status is None
+    assert not isinstance(caught.value, BlockedAddressError)
+
+
+async def test_per_host_concurrency_limit(http_server: HTTPTestServer) -> None:
+    """At most `per_host` requests to one host are in flight at once."""
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    def slow(req: Recorded) -> Reply:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.2)
+        with lock:
+            active[0] -= 1
+        return Reply(200, {}, b"ok")
+
+    http_server.route("/slow", handler=slow)
+    async with GuardedClient(LOOPBACK, per_host=2) as client:
+        results = await asyncio.gather(*(client.get(http_server.url(f"/slow?i={i}"))
+                                         for i in range(6)))
+    assert [r.status for r in results] == [200] * 6
+    assert peak[0] == 2
+
+
+async def test_no_secret_in_logs(http_server: HTTPTestServer,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    """With the composition root's quiet_http_loggers, no log line carries a URL path or query."""
+    caplog.set_level(logging.DEBUG)
+    quiet_http_loggers()
+    http_server.route("/hook/s3cr3t-path", body=b"ok")
+    http_server.route("/slow", body=b"x" * 10, drip=0.5)
+    async with GuardedClient(LOOPBACK, deadline=1) as client:
+        await client.get(http_server.url("/hook/s3cr3t-path?token=s3cr3t-query"))
+        with pytest.raises(FetchTimeoutError):
+            await client.get(http_server.url("/slow?token=s3cr3t-query"))
+    async with GuardedClient() as client:
+        with pytest.raises(BlockedAddressError):
+            await client.get(http_server.url("/hook/s3cr3t-path?token=s3cr3t-query"))
+    assert caplog.records, "the client logs its outcomes"
+    assert "s3cr3t" not in caplog.text
+
+
+def test_origin_keeps_only_scheme_host_port() -> None:
+    """origin() is what logs may show of a URL."""
+    assert origin("https://u:p@Example.org:8443/x/y?token=1#f") == "https://example.org:8443"

@@ -1,0 +1,199 @@
+"""QueryStore.find_matches and friends: every filter, keyset pages, articles, counts."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from matches_seed import T0, Seed, add
+
+from monitor.store import Database, Store
+from monitor.store.queries import FilterError, MatchFilter, decode_cursor, parse_when
+
+
+def _ids(store: Store, flt: MatchFilter) -> list[int]:
+    return [m.article_id for m in store.find_matches(flt).items]
+
+
+def _all_pages(store: Store, **kw: object) -> list[int]:
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = store.find_matches(MatchFilter(cursor=cursor, **kw))  # type: ignore[arg-type]
+        seen += [m.article_id for m in page.items]
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.fixture
+def corpus(db: Database) -> dict[str, int]:
+    """Five articles over five days: four tagged, one untagged."""
+    h = timedelta(days=1)
+    return {
+        "old_taiwan": add(db, Seed("Old", "Wang Yi on Taiwan.", T0,
+                                   tags={"wang-yi": 2, "taiwan": 1}, watches=["desk"])),
+        "untagged": add(db, Seed("Weather", "Rain in London.", T0 + h)),
+        "blinken_trade": add(db, Seed("Trade", "Antony Blinken on trade.", T0 + 2 * h,
+                                      feed="other", tags={"antony-blinken": 1, "trade": 3})),
+        "wang_trade": add(db, Seed("Talks", "Wang Yi and trade.", T0 + 3 * h,
+                                   tags={"wang-yi": 1, "trade": 1}, watches=["desk", "trade"])),
+        "wang_taiwan": add(db, Seed("Strait", "Wang Yi warns on Taiwan.", T0 + 4 * h,
+                                    tags={"wang-yi": 1, "taiwan": 2}, watches=["desk"])),
+    }
+
+
+def test_matches_are_tagged_articles_newest_first(store: Store, corpus: dict[str, int]) -> None:
+    """An article without tags is not a match; matches come newest first."""
+    assert _ids(store, MatchFilter()) == [corpus["wang_taiwan"], corpus["wang_trade"],
+                                          corpus["blinken_trade"], corpus["old_taiwan"]]
+
+
+def test_match_row_carries_tags_watches_and_times(store: Store, corpus: dict[str, int]) -> None:
+    """Each row has actors and issues with counts, its watches, feed and matched_at."""
+    row = store.find_matches(MatchFilter(limit=1)).items[0]
+    assert row.article_id == corpus["wang_taiwan"]
+    assert [(t.id, t.count) for t in row.actors] == [("wang-yi", 1)]
+    assert [(t.id, t.count) for t in row.issues] == [("taiwan", 2)]
+    assert row.watches == ("desk",)
+    assert row.feed == "wire"
+    assert row.matched_at == T0 + timedelta(days=4)
+    assert row.matched_at.tzinfo is not None
+
+
+def test_actor_and_issue_must_all_hold(store: Store, corpus: dict[str, int]) -> None:
+    """--actor and --issue combine with AND, and repeats of either must all hold too."""
+    assert _ids(store, MatchFilter(actors=("wang-yi",), issues=("taiwan",))) == [
+        corpus["wang_taiwan"], corpus["old_taiwan"]]
+    assert _ids(store, MatchFilter(issues=("taiwan", "trade"))) == []
+    assert _ids(store, MatchFilter(actors=("wang-yi", "antony-blinken"))) == []
+    assert _ids(store, MatchFilter(issues=("trade",))) == [corpus["wang_trade"],
+                                                           corpus["blinken_trade"]]
+
+
+def test_watch_and_feed_filters(store: Store, corpus: dict[str, int]) -> None:
+    """--watch keeps the watch's matches; --feed the feed's; an unknown name matches nothing."""
+    assert _ids(store, MatchFilter(watch="trade")) == [corpus["wang_trade"]]
+    assert _ids(store, MatchFilter(watch="desk", issues=("trade",))) == [corpus["wang_trade"]]
+    assert _ids(store, MatchFilter(feed="other")) == [corpus["blinken_trade"]]
+    assert _ids(store, MatchFilter(feed="other", watch="desk")) == []
+    assert _ids(store, MatchFilter(feed="nope")) == []
+    assert _ids(store, MatchFilter(watch="nope")) == []
+
+
+def test_since_and_until_bound_matched_at(store: Store, corpus: dict[str, int]) -> None:
+    """--since is inclusive, --until exclusive, on the match time."""
+    since = T0 + timedelta(days=2)
+    until = T0 + timedelta(days=4)
+    assert _ids(store, MatchFilter(since=since, until=until)) == [corpus["wang_trade"],
+                                                                  corpus["blinken_trade"]]
+    assert _ids(store, MatchFilter(actors=("wang-yi",), since=since)) == [
+        corpus["wang_taiwan"], corpus["wang_trade"]]
+
+
+def test_text_filter_combines_with_tags(store: Store, corpus: dict[str, int]) -> None:
+    """--text narrows the other filters by full-text search."""
+    assert _ids(store, MatchFilter(text="warns")) == [corpus["wang_taiwan"]]
+    assert _ids(store, MatchFilter(text="trade", actors=("wang-yi",))) == [corpus["wang_trade"]]
+    assert _ids(store, MatchFilter(text="London")) == []  # the untagged article is no match
+
+
+@pytest.mark.parametrize("kw", [
+    {}, {"actors": ("wang-yi",)}, {"actors": ("wang-yi",), "issues": ("taiwan",)},
+    {"watch": "w"}, {"feed": "wire"}, {"text": "story"},
+])
+def test_pages_walk_every_match_once(db: Database, store: Store, kw: dict[str, object]) -> None:
+    """Following next_cursor visits every match exactly once, even with equal match times."""
+    expected = []
+    for i in range(23):
+        at = T0 + timedelta(minutes=i // 3)  # three articles share each time
+        tags = {"wang-yi": 1, "taiwan": 1} if i % 2 == 0 else {"wang-yi": 1}
+        aid = add(db, Seed(f"t{i}", "a story", at, tags=tags, watches=["w"]))
+        expected.append((at, aid, "taiwan" in tags))
+    want = [aid for at, aid, taiwan in sorted(expected, reverse=True)
+            if taiwan or "issues" not in kw]
+    got = _all_pages(store, limit=4, **kw)
+    assert got == want
+    assert len(set(got)) == len(got)
+
+
+def test_last_page_has_no_cursor(store: Store, corpus: dict[str, int]) -> None:
+    """A page that reaches the end says so with next_cursor None."""
+    page = store.find_matches(MatchFilter(limit=4))
+    assert len(page.items) == 4
+    assert page.next_cursor is None
+    page = store.find_matches(MatchFilter(limit=3))
+    assert page.next_cursor is not None
+    assert decode_cursor(page.next_cursor)[1] == page.items[-1].article_id
+
+
+@pytest.mark.parametrize(("kw", "field"), [
+    ({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"cursor": "garbage!"}, "cursor"),
+    ({"since": datetime(2026, 1, 1)}, "since"), ({"text": "-only -exclusions"}, "text"),
+    ({"text": '""'}, "text"),
+])
+def test_bad_filters_name_the_field(kw: dict[str, object], field: str) -> None:
+    """An unusable filter value raises FilterError naming the field and the reason."""
+    with pytest.raises(FilterError) as err:
+        MatchFilter(**kw)  # type: ignore[arg-type]
+    assert err.value.field == field
+    assert err.value.reason
+
+
+def test_parse_when_dates_datetimes_and_durations() -> None:
+    """--since/--until take ISO dates, ISO datetimes and durations back from now."""
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    assert parse_when("7d", now) == now - timedelta(days=7)
+    assert parse_when("90m", now) == now - timedelta(minutes=90)
+    assert parse_when("2026-11-20", now) == datetime(2026, 11, 20, tzinfo=UTC)
+    assert parse_when("2026-11-20", now, end=True) == datetime(2026, 11, 21, tzinfo=UTC)
+    assert parse_when("2026-11-20T08:30:00Z", now) == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
+    assert parse_when("2026-11-20T10:30:00+02:00", now) == datetime(2026, 11, 20, 8, 30,
+                                                                    tzinfo=UTC)
+    with pytest.raises(ValueError, match="neither an ISO date"):
+        parse_when("last tuesday", now)
+
+
+def test_get_article_with_tags_and_evidence(store: Store, corpus: dict[str, int]) -> None:
+    """get_article returns the article, its tags with evidence offsets; None when absent."""
+    art = store.get_article(corpus["wang_taiwan"])
+    assert art is not None
+    assert art.title == "Strait"
+    assert art.feed == "wire"
+    wang = next(t for t in art.tags if t.id == "wang-yi")
+    assert art.text[wang.evidence.start:wang.evidence.end] == "Wang Yi"
+    assert store.get_article(999_999) is None
+    assert store.article_id_for_url(art.url) == art.id
+    assert store.article_watches(art.id) == ("desk",)
+
+
+def test_list_watches_and_metrics_counts(store: Store, corpus: dict[str, int]) -> None:
+    """Watches come with counts and newest match; metrics count articles, matches, feeds."""
+    watches = {w.name: w for w in store.list_watches()}
+    assert watches["desk"].matches == 3
+    assert watches["desk"].last_match == T0 + timedelta(days=4)
+    assert watches["trade"].matches == 1
+    counts = store.metrics_counts()
+    assert counts.articles == 5
+    assert counts.matches == 4
+    assert counts.watch_matches == {"desk": 3, "trade": 1}
+    assert {f.name: f.articles for f in counts.feeds} == {"wire": 4, "other": 1}
+
+
+def test_articles_stored_by_ingestion_are_found(store: Store) -> None:
+    """An article stored through add_article is a match: tags, watch, matched_at, text index."""
+    from monitor.types import Evidence, FeedSpec, NewArticle, Tag, WatchHit
+
+    now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    store.sync_feeds([FeedSpec("wire", "https://example.org/wire.xml")], now)
+    text = "Wang Yi met his counterpart and discussed the Taiwan Strait at length."
+    tags = (Tag("wang-yi", "actor", "Wang Yi", 1, Evidence(text, 0, 7)),
+            Tag("taiwan", "issue", "Taiwan", 1, Evidence(text, 46, 52)))
+    stored = store.add_article(NewArticle(
+        feed="wire", guid="g-1", url="https://example.org/x", canonical_url="https://example.org/x",
+        title="Talks", author=None, published=None, language="en", text=text,
+        fingerprint="f" * 16, simhash=12345, tags=tags), [WatchHit("desk", (), {})], now=now)
+    assert stored is not None
+    rows = store.find_matches(MatchFilter(actors=("wang-yi",), issues=("taiwan",),
+                                          watch="desk", text="counterpart strait")).items
+    assert [r.article_id for r in rows] == [stored.id]
+    assert rows[0].matched_at == now
+    assert rows[0].watches == ("desk",)

@@ -1,0 +1,124 @@
+"""FeedStore: config sync, leases on due feeds, and every poll outcome recorded as health."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from monitor.store import Store
+from monitor.store.feeds import PollRecord
+from monitor.types import FeedSpec
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=10)
+
+
+def _specs(*names: str) -> list[FeedSpec]:
+    return [FeedSpec(n, f"https://example.org/{n}.xml", timedelta(minutes=15)) for n in names]
+
+
+def test_sync_inserts_updates_and_disables_removed(store: Store) -> None:
+    """New feeds are due at once; a feed dropped from feeds.toml is disabled and hidden."""
+    store.sync_feeds(_specs("a", "b"), NOW)
+    health = {h.name: h for h in store.feed_health()}
+    assert set(health) == {"a", "b"}
+    assert health["a"].enabled
+    assert health["a"].next_poll == NOW
+    assert health["a"].last_status is None
+    assert health["a"].consecutive_errors == 0
+    store.sync_feeds([FeedSpec("a", "https://example.org/new.xml", timedelta(minutes=5),
+                               full_text=False)], NOW + timedelta(minutes=1))
+    [a] = store.feed_health()
+    assert a.url == "https://example.org/new.xml"
+    assert a.interval == timedelta(minutes=5)
+    assert store.claim_due_feeds(NOW + timedelta(minutes=2), 10, LEASE)[0].full_text is False
+
+
+def test_disabled_spec_is_not_claimed(store: Store) -> None:
+    """enabled = false in feeds.toml keeps the feed out of every claim."""
+    store.sync_feeds([FeedSpec("off", "https://example.org/off.xml", enabled=False)], NOW)
+    assert store.claim_due_feeds(NOW, 10, LEASE, polled_before=NOW) == []
+    assert store.feed_health()[0].enabled is False
+
+
+def test_claim_takes_only_due_feeds_and_leases_them(store: Store) -> None:
+    """A claimed feed is not claimed again until recorded or its lease runs out."""
+    store.sync_feeds(_specs("a", "b", "c"), NOW)
+    first = store.claim_due_feeds(NOW, 2, LEASE)
+    assert len(first) == 2
+    second = store.claim_due_feeds(NOW, 10, LEASE)
+    assert [f.name for f in second] == sorted({"a", "b", "c"} - {f.name for f in first})
+    assert store.claim_due_feeds(NOW, 10, LEASE) == []
+    assert len(store.claim_due_feeds(NOW + LEASE, 10, LEASE)) == 3  # leases expired
+
+
+def test_claim_respects_next_poll_unless_cycle(store: Store) -> None:
+    """A feed polled recently is not due; a --once cycle takes it once, then not again."""
+    store.sync_feeds(_specs("a"), NOW)
+    [feed] = store.claim_due_feeds(NOW, 10, LEASE)
+    store.record_poll(feed.name, PollRecord(ok=True, status=200, next_poll=NOW + timedelta(
+        minutes=15), etag='"v1"', last_modified="Mon, 23 Nov 2026 10:00:00 GMT"), NOW)
+    assert store.claim_due_feeds(NOW + timedelta(minutes=1), 10, LEASE) == []
+    cycle = NOW + timedelta(minutes=1)
+    [again] = store.claim_due_feeds(cycle, 10, LEASE, polled_before=cycle)
+    assert again.etag == '"v1"'
+    assert again.last_modified == "Mon, 23 Nov 2026 10:00:00 GMT"
+    store.record_poll(feed.name, PollRecord(ok=True, status=304, next_poll=NOW), cycle)
+    assert store.claim_due_feeds(cycle, 10, LEASE, polled_before=cycle) == []
+
+
+def test_record_errors_count_up_and_success_resets(store: Store) -> None:
+    """Errors keep the validators and count up; a success clears the error and stamps time."""
+    store.sync_feeds(_specs("a"), NOW)
+    store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW, etag='"e"'), NOW)
+    for i in range(2):
+        store.record_poll("a", PollRecord(ok=False, status=503, error="HTTP 503",
+                                          next_poll=NOW + timedelta(minutes=i)), NOW)
+    [h] = store.feed_health()
+    assert (h.last_status, h.last_error, h.consecutive_errors) == (503, "HTTP 503", 2)
+    assert h.etag == '"e"'
+    assert h.last_success == NOW
+    later = NOW + timedelta(hours=1)
+    store.record_poll("a", PollRecord(ok=True, status=304, next_poll=later), later)
+    [h] = store.feed_health()
+    assert (h.last_status, h.last_error, h.consecutive_errors) == (304, None, 0)
+    assert h.last_success == later
+    assert h.etag == '"e"'
+    assert h.next_poll == later
+
+
+def test_permanent_redirect_and_gone(store: Store) -> None:
+    """A 301 moves the stored URL; a 410 disables the feed, and a resync keeps it off."""
+    store.sync_feeds(_specs("a", "b"), NOW)
+    store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW,
+                                      new_url="https://example.org/moved.xml"), NOW)
+    store.record_poll("b", PollRecord(ok=False, status=410, error="gone", gone=True,
+                                      next_poll=NOW), NOW)
+    health = {h.name: h for h in store.feed_health()}
+    assert health["a"].url == "https://example.org/moved.xml"
+    assert health["b"].enabled is False
+    assert health["b"].last_status == 410
+    store.sync_feeds(_specs("b"), NOW)
+    [b] = store.feed_health()
+    assert b.enabled is False
+    assert store.claim_due_feeds(NOW, 10, LEASE, polled_before=NOW) == []
+
+
+def test_concurrent_claims_never_share_a_feed(store: Store) -> None:
+    """Four threads claiming at once get disjoint feeds (SKIP LOCKED / IMMEDIATE)."""
+    store.sync_feeds(_specs(*[f"f{i}" for i in range(40)]), NOW)
+    got: list[list[str]] = []
+    lock = threading.Lock()
+
+    def claim() -> None:
+        names: list[str] = []
+        while batch := store.claim_due_feeds(NOW, 3, LEASE):
+            names += [f.name for f in batch]
+        with lock:
+            got.append(names)
+
+    threads = [threading.Thread(target=claim) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    flat = [n for names in got for n in names]
+    assert sorted(flat) == sorted(f"f{i}" for i in range(40))
