@@ -1,1 +1,1 @@
-"""Package alerts (being written)."""
+"""Alert delivery: the outbox relay and one module per channel type (webhook, email)."""

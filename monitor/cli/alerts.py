@@ -1,23 +1,165 @@
-"""`monitor alerts`: placeholder until the alerts issue lands."""
+"""`monitor alerts`: the outbox (pending, failed, dead), replaying it, and delivery stats."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.cli.common import not_available
+from monitor.cli.common import fail, print_jsonl, print_table, settings_or_fail
+from monitor.errors import MonitorError
+from monitor.types import Alert
+
+if TYPE_CHECKING:
+    from monitor.store import Store
+    from monitor.store.outbox import DeliveryStats
+
+
+class State(StrEnum):
+    """Outbox states `monitor alerts --state` accepts."""
+
+    pending = "pending"
+    failed = "failed"
+    dead = "dead"
+    delivered = "delivered"
+
+
+class Format(StrEnum):
+    """Output formats of `monitor alerts`."""
+
+    table = "table"
+    json = "json"
+
+
+def _open_store() -> "Store":
+    from monitor.store import Database, Store
+    from monitor.store.migrate import current_revision, head_revision
+
+    settings = settings_or_fail()
+    try:
+        db = Database(settings.database_url)
+        current, head = current_revision(db), head_revision(db)
+    except MonitorError as exc:
+        fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
+    except Exception as exc:  # a driver error before the store can wrap it
+        fail(f"cannot open the database: {exc.__class__.__name__}: {exc}",
+             "check MONITOR_DATABASE_URL and that the server answers")
+    if current != head:
+        fail(f"the database is at revision {current or 'none'}, not {head}",
+             "run `monitor db upgrade` (or start `monitor run`, which migrates)")
+    return Store(db)
+
+
+def alert_json(alert: Alert) -> dict[str, Any]:
+    """One outbox row as `monitor alerts --format json` prints it."""
+    data = alert.payload.get("data") or {}
+    article = data.get("article") or {}
+    return {"id": alert.id, "state": alert.state, "channel": alert.channel,
+            "watch": alert.watch, "article_id": alert.article_id, "attempts": alert.attempts,
+            "next_attempt": alert.next_attempt if alert.state in ("pending", "failed") else None,
+            "last_error": alert.last_error, "created_at": alert.created_at,
+            "delivered_at": alert.delivered_at, "title": article.get("title"),
+            "url": article.get("url")}
+
+
+def stats_json(stats: "DeliveryStats") -> dict[str, Any]:
+    """One channel's delivery metrics as `monitor alerts stats --format json` prints it."""
+    return {"channel": stats.channel, "pending": stats.pending, "failed": stats.failed,
+            "dead": stats.dead, "delivered": stats.delivered, "attempts": stats.attempts,
+            "failures": stats.failures, "latency_count": stats.latency_count,
+            "latency_seconds_sum": round(stats.latency_sum, 3),
+            "latency_seconds_p50": stats.latency_p50, "latency_seconds_p95": stats.latency_p95,
+            "latency_seconds_max": stats.latency_max}
+
+
+def _list(state: State | None, fmt: Format, limit: int) -> None:
+    store = _open_store()
+    try:
+        alerts = store.list_alerts(state.value if state else None, limit=limit)
+    except MonitorError as exc:
+        fail(str(exc))
+    finally:
+        store.db.dispose()
+    if fmt is Format.json:
+        print_jsonl(alert_json(a) for a in alerts)
+        return
+    rows = [(a.id, a.state, a.channel, a.watch, a.attempts,
+             a.next_attempt if a.state in ("pending", "failed") else a.delivered_at,
+             a.last_error or "", (a.payload.get("data") or {}).get("article", {}).get("title"))
+            for a in alerts]
+    print_table(f"{len(rows)} alert(s)", ("id", "state", "channel", "watch", "attempts",
+                                          "next / delivered", "last error", "title"), rows)
 
 
 def register(app: typer.Typer) -> None:
-    """Add `alerts` and `alerts retry`."""
+    """Add `alerts`, `alerts retry` and `alerts stats`."""
     alerts_app = typer.Typer(help="The alert outbox, and replaying it.")
 
     @alerts_app.callback(invoke_without_command=True)
-    def alerts(ctx: typer.Context) -> None:
-        """List pending, failed and dead alerts."""
+    def alerts(
+        ctx: typer.Context,
+        state: Annotated[State | None, typer.Option(
+            "--state", help="Only alerts in this state (default: pending, failed and dead).",
+            case_sensitive=False)] = None,
+        fmt: Annotated[Format, typer.Option(
+            "--format", help="table for people, json (JSON Lines) for pipes.")] = Format.table,
+        limit: Annotated[int, typer.Option("--limit", min=1,
+                                           help="At most this many, oldest first.")] = 500,
+    ) -> None:
+        """List pending, failed and dead alerts (oldest first)."""
         if ctx.invoked_subcommand is None:
-            not_available("alerts", 5)
+            _list(state, fmt, limit)
 
     @alerts_app.command("retry")
-    def retry() -> None:
-        """Replay one alert by id, or --all."""
-        not_available("alerts retry", 5)
+    def retry(
+        ids: Annotated[list[int] | None, typer.Argument(
+            help="Outbox ids to replay (any state, even delivered).", show_default=False)]
+        = None,
+        all_: Annotated[bool, typer.Option(
+            "--all", help="Replay every pending, failed and dead alert.")] = False,
+    ) -> None:
+        """Replay alerts now: by ID, or --all. Re-enables channels a 410 disabled."""
+        if bool(ids) == all_:
+            fail("give alert ids or --all (not both)", "`monitor alerts` lists the ids",
+                 code=2)
+        store = _open_store()
+        try:
+            count = store.retry(None if all_ else list(ids or []), datetime.now(UTC))
+        except MonitorError as exc:
+            fail(str(exc))
+        finally:
+            store.db.dispose()
+        if ids and count == 0:
+            fail(f"no alert to replay with id {', '.join(map(str, ids))} (unknown or in "
+                 "flight)", "`monitor alerts --state ...` lists the ids")
+        typer.echo(f"{count} alert(s) queued for delivery on the daemon's next tick "
+                   "(or the next `monitor run --once`)")
+
+    @alerts_app.command("stats")
+    def stats(
+        fmt: Annotated[Format, typer.Option(
+            "--format", help="table for people, json (JSON Lines) for pipes.")] = Format.table,
+    ) -> None:
+        """Delivery metrics per channel: attempts, failures, latency stored -> delivered."""
+        store = _open_store()
+        try:
+            rows = store.delivery_stats(datetime.now(UTC))
+        except MonitorError as exc:
+            fail(str(exc))
+        finally:
+            store.db.dispose()
+        if fmt is Format.json:
+            print_jsonl(stats_json(s) for s in rows)
+            return
+        print_table("delivery (latency over the last 7 days)",
+                    ("channel", "pending", "failed", "dead", "delivered", "attempts",
+                     "failures", "p50 s", "p95 s", "max s"),
+                    [(s.channel, s.pending, s.failed, s.dead, s.delivered, s.attempts,
+                      s.failures, _secs(s.latency_p50), _secs(s.latency_p95),
+                      _secs(s.latency_max)) for s in rows])
 
     app.add_typer(alerts_app, name="alerts")
+
+
+def _secs(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"

@@ -1,14 +1,169 @@
-"""`monitor tag`: placeholder until the vocabulary issue lands."""
+"""`monitor tag`: tag plain-text or HTML files, URLs or stdin without storing anything."""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
-from monitor.cli.common import not_available
+from monitor.cli.common import (
+    config_or_fail,
+    fail,
+    print_jsonl,
+    settings_or_fail,
+    stderr_console,
+    stdout_console,
+)
+from monitor.errors import MonitorError
+from monitor.types import Tag
+from monitor.vocab import Vocabulary, load_vocabulary
+
+_HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+_HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<article", b"<p>", b"<div")
+_EVIDENCE_WIDTH = 160
+
+
+class TagFormat(StrEnum):
+    """Output formats of `monitor tag`."""
+
+    table = "table"
+    json = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One source turned into text to tag."""
+
+    source: str
+    title: str | None
+    text: str
+    published: date | None
+
+
+def _is_url(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def looks_like_html(source: str, body: bytes) -> bool:
+    """HTML by file name or by its first kilobyte."""
+    if source.lower().endswith(_HTML_SUFFIXES):
+        return True
+    head = body[:1024].lstrip().lower()
+    return any(marker in head for marker in _HTML_MARKERS)
+
+
+def to_document(source: str, body: bytes, url: str | None) -> Document | str:
+    """A Document, or an error message; HTML goes through article extraction."""
+    if looks_like_html(source, body) or _is_url(source):
+        from monitor.extract import extract_article  # trafilatura is slow to import
+
+        article = extract_article(body, url=url)
+        if article is None:
+            return "no article text could be extracted"
+        published = article.published.date() if article.published else None
+        return Document(source, article.title, article.text, published)
+    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
+    first = next((line.strip() for line in text.splitlines() if line.strip()), None)
+    title = first if first and len(first) <= 200 else None
+    return Document(source, title, text, None)
+
+
+def vocabulary_or_fail(extra: Sequence[Path]) -> Vocabulary:
+    """Bundled vocabulary + feeds.toml's `vocabulary` files (when feeds.toml exists) + `extra`."""
+    settings = settings_or_fail()
+    files: list[Path] = []
+    if Path(settings.config).is_file():
+        files.extend(config_or_fail(settings).vocabulary)
+    files.extend(extra)
+    try:
+        return load_vocabulary(files)
+    except MonitorError as exc:
+        fail(str(exc), "fix the vocabulary file at the place named above")
+
+
+def tag_row(doc: Document, tags: Sequence[Tag]) -> dict[str, Any]:
+    """The CONTRACT's JSON object for one document, plus `evidence` (an extension)."""
+    def brief(kind: str) -> list[dict[str, Any]]:
+        return [{"id": t.id, "name": t.name, "count": t.count} for t in tags if t.kind == kind]
+
+    return {"source": doc.source, "title": doc.title, "actors": brief("actor"),
+            "issues": brief("issue"),
+            "evidence": [{"id": t.id, "text": t.evidence.text, "start": t.evidence.start,
+                          "end": t.evidence.end} for t in tags]}
+
+
+def _print_table(doc: Document, tags: Sequence[Tag]) -> None:
+    from rich.table import Table  # only the table format needs rich tables
+
+    heading = doc.source if not doc.title else f"{doc.source} — {doc.title}"
+    table = Table(title=heading, header_style="bold", title_justify="left")
+    for column in ("kind", "id", "name", "count", "evidence"):
+        table.add_column(column, overflow="fold")
+    for t in sorted(tags, key=lambda t: (t.kind, -t.count, t.id)):
+        evidence = " ".join(t.evidence.text.split())
+        if len(evidence) > _EVIDENCE_WIDTH:
+            evidence = evidence[:_EVIDENCE_WIDTH - 1] + "…"
+        table.add_row(t.kind, t.id, t.name, str(t.count), evidence)
+    if not tags:
+        table.add_row("", "", "(nothing found)", "", "")
+    stdout_console().print(table)
+
+
+def _read(sources: Sequence[str]) -> list[tuple[str, bytes | str, str | None]]:
+    from monitor.cli.extract import _read_sources  # shared reader of sources
+
+    allowed = settings_or_fail().allowed_networks if any(map(_is_url, sources)) else ()
+    return asyncio.run(_read_sources(sources, allowed))
 
 
 def register(app: typer.Typer) -> None:
     """Add `tag`."""
 
     @app.command("tag")
-    def tag() -> None:
-        """Tag plain-text or HTML files, URLs or stdin without storing anything."""
-        not_available("tag", 3)
+    def tag(
+        sources: Annotated[list[str] | None, typer.Argument(
+            metavar="[PATH|URL|-]...",
+            help="Plain-text or HTML files, http(s) URLs, or - for stdin (the default).")] = None,
+        fmt: Annotated[TagFormat, typer.Option(
+            "--format", "-f", help="table for people; json prints JSON Lines "
+            "(source, title, actors, issues, evidence).")] = TagFormat.table,
+        vocab: Annotated[list[Path] | None, typer.Option(
+            "--vocab", help="Extra vocabulary file (repeatable); adds or overrides by id.")] = None,
+        on: Annotated[str | None, typer.Option(
+            "--date", help="Article date (YYYY-MM-DD) for resolving roles such as "
+            "'the U.S. Secretary of State'; default: the page's own date, if any.")] = None,
+    ) -> None:
+        """Tag plain-text or HTML files, URLs or stdin without storing anything.
+
+        HTML goes through article extraction; URLs are fetched through the SSRF guard.
+        A source that fails is reported on stderr, the others are still tagged, and the exit
+        status is then 1.
+        """
+        from monitor.match import compile_matcher  # keeps `--help` fast
+
+        day = None
+        if on is not None:
+            try:
+                day = date.fromisoformat(on)
+            except ValueError:
+                fail(f"--date must look like 2023-06-18, got {on!r}")
+        matcher = compile_matcher(vocabulary_or_fail(vocab or []))
+        err = stderr_console()
+        failed = False
+        for source, content, final in _read(list(sources or ["-"])):
+            doc = content if isinstance(content, str) else to_document(source, content, final)
+            if isinstance(doc, str):
+                err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
+                failed = True
+                continue
+            tags = matcher.tag(doc.text, published=day or doc.published)
+            if fmt is TagFormat.json:
+                print_jsonl([tag_row(doc, tags)])
+            else:
+                _print_table(doc, tags)
+        if failed:
+            raise typer.Exit(1)

@@ -1,0 +1,266 @@
+"""Throughput of the daemon's cycle on loopback: pages/s vs raw trafilatura, and a 304 cycle.
+
+    python bench/bench_throughput.py [--feeds 1000] [--page-feeds 200] [--items 20] [--hosts 16]
+
+Serves `--feeds` RSS feeds from `--hosts` loopback addresses (127.0.0.1 ... 127.0.0.N, distinct
+hosts so the client's per-host limit of 2 is exercised), in a separate process. `--page-feeds`
+of them carry `--items` items each with a linked article page; the rest are empty in the first
+cycle. Cycle 1 (`monitor run --once` in-process on a fresh SQLite database) fetches, extracts,
+tags and stores every page; then the same pages go through raw `trafilatura.extract` in a
+process pool of the same size, the baseline. Cycle 2 polls every feed again and each answers
+304. Prints a table and refreshes the "Throughput" section of BENCHMARKS.md.
+"""
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from threading import Thread
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from monitor.app import Tuning, prepare, running  # noqa: E402 - after the path tweak
+from monitor.config import Settings, load_config  # noqa: E402
+from monitor.daemon import Daemon  # noqa: E402
+from monitor.pipeline import PipelineOptions  # noqa: E402
+from monitor.store import Database, Store  # noqa: E402
+from monitor.store.migrate import upgrade  # noqa: E402
+
+WORDS = [
+    "minister", "talks", "trade", "export", "controls", "chips", "beijing", "washington",
+    "london", "delegation", "visit", "summit", "agreement", "tariffs", "shipping", "strait",
+    "security", "dialogue", "economy", "officials", "said", "statement", "meeting", "week",
+    "government", "policy", "pressure", "relations", "sanctions", "companies", "market",
+    "technology", "investment", "cooperation", "concerns", "response",
+]
+ACTORS = ["Wang Yi", "Antony Blinken", "Gina Raimondo", "He Lifeng", "Nick Burns"]
+ISSUES = ["Taiwan", "fentanyl", "export controls", "Hong Kong", "Xinjiang", "TikTok"]
+SECTION = "## Throughput (ingestion)"
+
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "aeb"
+_REAL: list[bytes] = []
+
+
+def load_real_pages() -> list[bytes]:
+    """Real article pages (../shared/corpus/aeb, gzipped HTML), when the corpus is there."""
+    import gzip
+
+    if not _REAL and CORPUS.is_dir():
+        _REAL.extend(gzip.decompress(p.read_bytes()) for p in sorted(CORPUS.glob("*.html.gz")))
+    return _REAL
+
+
+def page_html(feed: int, item: int, items: int) -> bytes:
+    """The page of one item: a real corpus page when available, else a synthetic one."""
+    real = load_real_pages()
+    if real:
+        return real[(feed * items + item) % len(real)]
+    return article_html(feed, item)
+
+
+def article_html(feed: int, item: int) -> bytes:
+    """A deterministic article page of about 600 words inside nav, sidebar and footer."""
+    rng = random.Random(feed * 1000 + item)
+    paras = []
+    for _ in range(8):
+        words = [rng.choice(WORDS) for _ in range(70)]
+        words[rng.randrange(70)] = rng.choice(ACTORS)
+        words[rng.randrange(70)] = rng.choice(ISSUES)
+        paras.append("<p>" + " ".join(words).capitalize() + ".</p>")
+    title = f"Story {feed}-{item}: {rng.choice(ACTORS)} on {rng.choice(ISSUES)}"
+    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+            "</head><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+            f"<main><article><h1>{title}</h1>{''.join(paras)}</article></main>"
+            "<aside><h3>Most read</h3><ul><li>Nick Burns interview</li></ul></aside>"
+            "<footer>Copyright Example News</footer></body></html>").encode()
+
+
+def feed_xml(base: str, feed: int, items: int) -> bytes:
+    """An RSS feed with `items` teaser items linking to pages on the same host."""
+    entries = "".join(
+        f"<item><title>Story {feed}-{j}</title><link>{base}/page/{feed}/{j}</link>"
+        f"<guid isPermaLink='false'>f{feed}-{j}</guid><description>Teaser.</description>"
+        f"<pubDate>Mon, 23 Nov 2026 {j % 24:02d}:00:00 GMT</pubDate></item>"
+        for j in range(items))
+    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed {feed}</title>"
+            f"<link>{base}/</link><description>d</description>{entries}</channel></rss>"
+            ).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: Any
+
+    def do_GET(self) -> None:
+        parts = self.path.strip("/").split("/")
+        if parts[0] == "feed":
+            feed = int(parts[1].removesuffix(".xml"))
+            etag = f'"f{feed}"'
+            if self.headers.get("if-none-match") == etag:
+                self._send(304, b"", {"etag": etag})
+                return
+            items = self.server.items if feed < self.server.page_feeds else 0
+            self._send(200, feed_xml(self.server.base, feed, items),
+                       {"etag": etag, "content-type": "application/rss+xml"})
+        elif parts[0] == "page":
+            self._send(200, page_html(int(parts[1]), int(parts[2]), self.server.items),
+                       {"content-type": "text/html; charset=utf-8"})
+        else:
+            self._send(404, b"", {})
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        if status != 304:
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+def serve(hosts: list[str], port: int, page_feeds: int, items: int, ready: Any) -> None:
+    """Child process: one threaded server per loopback address, all on `port`."""
+    load_real_pages()
+    for host in hosts:
+        srv = ThreadingHTTPServer((host, port), _Handler)
+        srv.daemon_threads = True
+        srv.base, srv.page_feeds, srv.items = f"http://{host}:{port}", page_feeds, items  # type: ignore[attr-defined]
+        Thread(target=srv.serve_forever, daemon=True).start()
+    ready.set()
+    while True:
+        time.sleep(3600)
+
+
+def raw_extract(html: bytes) -> int:
+    """Baseline: trafilatura alone on one page (in a worker process)."""
+    import trafilatura
+
+    text = trafilatura.extract(html, include_comments=False)
+    return len(text or "")
+
+
+async def cycle(prepared: Any, store: Store, tuning: Tuning) -> tuple[float, float, Any]:
+    """One `--once` cycle: (wall seconds, client CPU seconds, report)."""
+    async with running(prepared, store, tuning) as rt:
+        cpu, wall = time.process_time(), time.perf_counter()
+        report = await Daemon(rt).run_once()
+        return time.perf_counter() - wall, time.process_time() - cpu, report
+
+
+def baseline(pages: list[bytes], workers: int) -> float:
+    """Raw trafilatura pages/s over `pages` in a pool like ExtractorPool's (size, forkserver)."""
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
+        list(pool.map(raw_extract, pages[:workers * 2]))  # warm the workers' imports
+        wall = time.perf_counter()
+        list(pool.map(raw_extract, pages, chunksize=1))
+        return len(pages) / (time.perf_counter() - wall)
+
+
+def main() -> None:
+    """Run both cycles and the baseline; print and record the results."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--feeds", type=int, default=1000)
+    ap.add_argument("--page-feeds", type=int, default=200)
+    ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--hosts", type=int, default=16)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    args = ap.parse_args()
+    hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
+    port = 18000 + os.getpid() % 1000
+    ready = mp.get_context("fork").Event()
+    server = mp.get_context("fork").Process(
+        target=serve, args=(hosts, port, args.page_feeds, args.items, ready), daemon=True)
+    server.start()
+    ready.wait(10)
+    workers = max(1, os.cpu_count() or 1)
+    tuning = Tuning(feed_concurrency=args.concurrency, extract_workers=workers,
+                    max_connections=2 * len(hosts) + 8, tick=timedelta(seconds=5),
+                    pipeline=PipelineOptions(page_timeout=30.0))
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "feeds.toml"
+        config.write_text("".join(
+            f'[[feed]]\nname = "f{i}"\nurl = "http://{hosts[i % len(hosts)]}:{port}/feed/'
+            f'{i}.xml"\n\n' for i in range(args.feeds)))
+        settings = Settings(config=config, database_url=f"sqlite:///{tmp}/bench.db",
+                            allowed_networks=("127.0.0.0/8",))  # type: ignore[arg-type]
+        db = Database(settings.database_url)
+        upgrade(db)
+        store = Store(db)
+        prepared = prepare(settings, load_config(config))
+        wall1, cpu1, rep1 = asyncio.run(cycle(prepared, store, tuning))
+        pages = [page_html(f, j, args.items) for f in range(args.page_feeds)
+                 for j in range(args.items)]
+        raw = baseline(pages, workers)
+        wall2, cpu2, rep2 = asyncio.run(cycle(prepared, store, tuning))
+        db.dispose()
+    server.kill()
+    n_pages = args.page_feeds * args.items
+    requests1 = args.feeds + n_pages
+    rows = [
+        ("feeds / feeds with pages / items each / hosts", f"{args.feeds} / {args.page_feeds} / "
+         f"{args.items} / {len(hosts)}"),
+        ("pages", "real pages of ../shared/corpus/aeb, reused in turn" if load_real_pages()
+         else "synthetic (corpus absent)"),
+        ("cycle 1: articles stored", f"{rep1.stored} of {n_pages}"),
+        ("cycle 1: wall time", f"{wall1:.1f} s"),
+        ("cycle 1: pipeline pages/s (fetch+extract+tag+store)", f"{n_pages / wall1:.1f}"),
+        (f"raw trafilatura pages/s, same pages, {workers} worker(s)", f"{raw:.1f}"),
+        ("ratio raw / pipeline time per page (goal <= 1.2)", f"{raw / (n_pages / wall1):.2f}"),
+        ("cycle 1: client CPU per request", f"{cpu1 / requests1 * 1000:.2f} ms"),
+        ("cycle 2 (all 304): wall time (goal < 5 s)", f"{wall2:.2f} s"),
+        ("cycle 2: feeds failed", f"{rep2.failed}"),
+        ("cycle 2: requests/s", f"{args.feeds / wall2:.0f}"),
+        ("cycle 2: client CPU per request (incl. DB)", f"{cpu2 / args.feeds * 1000:.2f} ms"),
+        ("peak RSS of the daemon process",
+         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    if not args.no_write:
+        write_section(rows, args)
+
+
+def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None:
+    """Replace (or append) this benchmark's section of BENCHMARKS.md."""
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    body = (f"{SECTION}\n\n`python bench/bench_throughput.py --feeds {args.feeds} --page-feeds "
+            f"{args.page_feeds} --items {args.items} --hosts {args.hosts}` on this machine "
+            f"({os.cpu_count()} cores, SQLite, Python {sys.version.split()[0]}).\n\n"
+            "| measure | value |\n| --- | --- |\n" + table + "\n")
+    start = text.find(SECTION)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + body
+    else:
+        end = text.find("\n## ", start + len(SECTION))
+        notes = ""
+        text_after = text[end:] if end >= 0 else ""
+        # keep hand-written notes that follow the table (a "### Notes" block), if any
+        old = text[start:end if end >= 0 else len(text)]
+        marker = old.find("### Notes")
+        if marker >= 0:
+            notes = "\n" + old[marker:].rstrip("\n") + "\n"
+        text = text[:start] + body + notes + text_after
+    path.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""The Channel interface every alert channel implements, and building channels from config."""
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+
+from monitor.config import Settings
+from monitor.errors import ConfigError
+from monitor.types import Alert, ChannelSpec
+
+DEFAULT_TIMEOUT = 10.0  # seconds one delivery attempt may take, connection to last byte
+
+
+class Channel(ABC):
+    """Somewhere alerts go. `send` returns on success and raises DeliveryError otherwise.
+
+    Immediate channels (`digest_every` None) get one alert per call; digest channels get the
+    whole period's alerts in one call and send them as one message. A DeliveryError with
+    `permanent=True` dead-letters the alerts; `retry_after` (seconds) asks for a later retry;
+    ChannelGoneError disables the channel and keeps its alerts.
+    """
+
+    name: str
+    digest_every: timedelta | None = None
+
+    @abstractmethod
+    async def send(self, alerts: Sequence[Alert]) -> None:
+        """Deliver `alerts`; raise DeliveryError(channel=self.name, ...) when that fails."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook; most channels hold nothing
+        """Release connections; the relay calls it once when it stops."""
+
+
+def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
+                   environ: Mapping[str, str] = os.environ, *,
+                   timeout: float = DEFAULT_TIMEOUT) -> dict[str, Channel]:
+    """One Channel per spec; refuses (ConfigError naming the channel) what cannot work."""
+    from monitor.alerts.email import EmailChannel
+    from monitor.alerts.webhook import WebhookChannel
+
+    channels: dict[str, Channel] = {}
+    for spec in specs:
+        if spec.type == "webhook":
+            channels[spec.name] = WebhookChannel(
+                spec.name, _webhook_url(spec), _secret(spec, environ), timeout=timeout)
+        else:
+            if not settings.smtp_host:
+                raise ConfigError(
+                    f"email channel {spec.name!r} needs MONITOR_SMTP_HOST; export it (and "
+                    "MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel",
+                    file="environment", key="MONITOR_SMTP_HOST")
+            channels[spec.name] = EmailChannel.from_settings(spec, settings, timeout=timeout)
+    return channels
+
+
+def _webhook_url(spec: ChannelSpec) -> str:
+    if not spec.url:
+        raise ConfigError(f"webhook channel {spec.name!r} has no url", key=f"channel.{spec.name}")
+    return spec.url
+
+
+def _secret(spec: ChannelSpec, environ: Mapping[str, str]) -> str | None:
+    if spec.secret_env is None:
+        return None
+    secret = environ.get(spec.secret_env)
+    if not secret:
+        raise ConfigError(
+            f"webhook channel {spec.name!r}: environment variable {spec.secret_env} is not "
+            "set; export the signing secret (whsec_...)", file="environment",
+            key=spec.secret_env)
+    return secret

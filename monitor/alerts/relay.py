@@ -1,0 +1,264 @@
+"""The outbox relay: claims due alerts with a lease and delivers them, one worker per channel."""
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any
+
+from monitor.alerts.base import DEFAULT_TIMEOUT, Channel, build_channels
+from monitor.config import Config, Settings, load_settings
+from monitor.errors import ChannelGoneError, DeliveryError, MonitorError
+from monitor.store import Store
+from monitor.types import Alert
+
+log = logging.getLogger(__name__)
+
+# Svix's schedule: the first attempt at once, then these waits after each failure.
+SCHEDULE: tuple[timedelta, ...] = (
+    timedelta(0), timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30),
+    timedelta(hours=2), timedelta(hours=5), timedelta(hours=10), timedelta(hours=10))
+MAX_ATTEMPTS = len(SCHEDULE)
+JITTER = 0.2  # each wait is stretched or shrunk by up to 20% so retries do not stampede
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def default_owner() -> str:
+    """A lease owner name unique to this process."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def next_attempt(attempts: int, now: datetime, rng: random.Random,
+                 retry_after: float | None = None) -> datetime | None:
+    """When to try again after `attempts` failed attempts; None when the schedule is spent.
+
+    A receiver's Retry-After (seconds) replaces the scheduled wait.
+    """
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    if retry_after is not None:
+        return now + timedelta(seconds=retry_after)
+    wait = SCHEDULE[attempts].total_seconds() * rng.uniform(1 - JITTER, 1 + JITTER)
+    return now + timedelta(seconds=wait)
+
+
+class Relay:
+    """Delivers due outbox rows; each channel has its own worker, so a slow or dead
+    endpoint only ever holds up its own alerts.
+
+    Build it with `channels`, or with `config` (+ `settings`) to build them from feeds.toml.
+    Use it as an async context manager (or call `aclose`) to drain and close connections.
+    """
+
+    def __init__(self, store: Store, channels: Mapping[str, Channel] | None = None, *,
+                 config: Config | None = None, settings: Settings | None = None,
+                 environ: Mapping[str, str] | None = None, owner: str | None = None,
+                 now: Callable[[], datetime] = _utcnow, rng: random.Random | None = None,
+                 batch: int = 4, timeout: float = DEFAULT_TIMEOUT,
+                 step_wait: float = 2.0) -> None:
+        if channels is None:
+            if config is None:
+                raise TypeError("Relay needs channels or config")
+            channels = build_channels(config.channels, settings or load_settings(),
+                                      os.environ if environ is None else environ,
+                                      timeout=timeout)
+        self.store, self.channels = store, dict(channels)
+        self.owner = owner or default_owner()
+        self._now, self._rng = now, rng or random.Random()
+        self.batch, self.step_wait = batch, step_wait
+        # A batch is sent concurrently and each attempt is bounded by the channel's timeout;
+        # the lease outlives that, so only a crashed or hung relay loses its rows to another.
+        self.lease = timedelta(seconds=2 * timeout + 10)
+        self._attempt_deadline = 2 * timeout + 5
+        self._workers: dict[str, asyncio.Task[int]] = {}
+        self.counters: Counter[tuple[str, str]] = Counter()  # (channel, outcome) this process
+
+    async def __aenter__(self) -> "Relay":
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.aclose()
+
+    # ---- the public steps ---------------------------------------------------------------
+    async def deliver_due(self) -> int:
+        """Start a worker for every idle channel and wait up to `step_wait` seconds for them.
+
+        Returns how many alerts the finished workers claimed. Workers still busy (a slow
+        endpoint) go on in the background; the next call skips their channel.
+        """
+        started = self._start_workers()
+        if not started:
+            return 0
+        done, _ = await asyncio.wait(started, timeout=self.step_wait)
+        return sum(t.result() for t in done if not t.cancelled() and t.exception() is None)
+
+    def _start_workers(self) -> list[asyncio.Task[int]]:
+        started = []
+        for name, channel in self.channels.items():
+            task = self._workers.get(name)
+            if task is not None and not task.done():
+                continue
+            task = asyncio.get_running_loop().create_task(self._work(name, channel),
+                                                          name=f"relay:{name}")
+            self._workers[name] = task
+            started.append(task)
+        return started
+
+    async def drain(self, budget: float | None = 30.0) -> None:
+        """Wait for the workers in flight; cancel what outlives `budget` seconds (their
+        leases expire and the rows are claimed again)."""
+        busy = {t for t in self._workers.values() if not t.done()}
+        if not busy:
+            return
+        _, pending = await asyncio.wait(busy, timeout=budget)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("relay.drain_timeout channels=%d", len(pending))
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def run_until_idle(self, max_rounds: int = 100) -> int:
+        """Deliver until nothing is due now (for `monitor run --once`); alerts claimed."""
+        total = 0
+        for _ in range(max_rounds):
+            await self.drain(budget=None)  # workers a previous step left running
+            started = self._start_workers()
+            claimed = sum(await asyncio.gather(*started))
+            if claimed == 0:
+                break
+            total += claimed
+        return total
+
+    async def aclose(self) -> None:
+        """Drain, then close every channel's connections."""
+        await self.drain()
+        for channel in self.channels.values():
+            try:
+                await channel.aclose()
+            except Exception:  # closing must not hide the real outcome
+                log.exception("relay.close_failed channel=%s", channel.name)
+
+    # ---- one channel --------------------------------------------------------------------
+    async def _work(self, name: str, channel: Channel) -> int:
+        """Claim and send this channel's due alerts, batch after batch, until none is due
+        or the endpoint fails (its rows then wait for their next attempt)."""
+        claimed = 0
+        try:
+            while True:
+                alerts = await self._claim(name, channel)
+                if not alerts:
+                    break
+                claimed += len(alerts)
+                if channel.digest_every is not None:
+                    await self._send_digest(channel, alerts)
+                    break
+                results = await asyncio.gather(*(self._attempt(channel, a) for a in alerts))
+                if not all(results):
+                    break
+        except MonitorError as exc:  # the store failed: leases expire, rows are retried
+            log.error("relay.worker_failed channel=%s error=%s", name, exc)
+        except Exception:  # never let one channel's surprise end the relay
+            log.exception("relay.worker_failed channel=%s", name)
+        return claimed
+
+    async def _claim(self, name: str, channel: Channel) -> list[Alert]:
+        now = self._now()
+        if channel.digest_every is not None:
+            return await asyncio.to_thread(self.store.claim_digest, name, channel.digest_every,
+                                           now, self.owner, self.lease)
+        return await asyncio.to_thread(self.store.claim_alerts, now, self.owner, self.lease,
+                                       self.batch, [name])
+
+    async def _attempt(self, channel: Channel, alert: Alert) -> bool:
+        """One delivery attempt of one alert, its outcome recorded; True when delivered."""
+        started = time.monotonic()
+        self.counters[(channel.name, "attempt")] += 1
+        try:
+            async with asyncio.timeout(self._attempt_deadline):
+                await channel.send([alert])
+        except (DeliveryError, TimeoutError) as exc:
+            await self._failed(channel, [alert], _as_delivery_error(exc, channel.name))
+            return False
+        except Exception as exc:  # a channel bug must not stop the relay: retry later
+            log.exception("relay.channel_error channel=%s alert=%d", channel.name, alert.id)
+            await self._failed(channel, [alert], DeliveryError(
+                f"internal error: {type(exc).__name__}", channel=channel.name))
+            return False
+        now = self._now()
+        await asyncio.to_thread(self.store.mark_delivered, alert.id, now)
+        self._delivered(channel, [alert], now, time.monotonic() - started)
+        return True
+
+    async def _send_digest(self, channel: Channel, alerts: Sequence[Alert]) -> None:
+        started = time.monotonic()
+        self.counters[(channel.name, "attempt")] += len(alerts)
+        try:
+            async with asyncio.timeout(self._attempt_deadline):
+                await channel.send(alerts)
+        except (DeliveryError, TimeoutError) as exc:
+            await self._failed(channel, alerts, _as_delivery_error(exc, channel.name))
+            return
+        except Exception as exc:  # see _attempt
+            log.exception("relay.channel_error channel=%s digest=%d", channel.name, len(alerts))
+            await self._failed(channel, alerts, DeliveryError(
+                f"internal error: {type(exc).__name__}", channel=channel.name))
+            return
+        now = self._now()
+        await asyncio.to_thread(self.store.mark_digest_delivered, channel.name,
+                                [a.id for a in alerts], now)
+        self._delivered(channel, alerts, now, time.monotonic() - started)
+
+    # ---- outcomes -----------------------------------------------------------------------
+    def _delivered(self, channel: Channel, alerts: Sequence[Alert], now: datetime,
+                   seconds: float) -> None:
+        for alert in alerts:
+            self.counters[(channel.name, "delivered")] += 1
+            lag = (now - alert.created_at).total_seconds()
+            log.info("alert.delivered channel=%s alert=%d attempt=%d seconds=%.2f lag=%.1f",
+                     channel.name, alert.id, alert.attempts, seconds, lag)
+
+    async def _failed(self, channel: Channel, alerts: Sequence[Alert],
+                      error: DeliveryError) -> None:
+        now = self._now()
+        if isinstance(error, ChannelGoneError):
+            await asyncio.to_thread(self.store.disable_channel, channel.name, error.reason, now)
+            log.warning("channel.disabled channel=%s reason=%s", channel.name, error.reason)
+        for alert in alerts:
+            await self._record_failure(channel, alert, error, now)
+
+    async def _record_failure(self, channel: Channel, alert: Alert, error: DeliveryError,
+                              now: datetime) -> None:
+        message = f"attempt {alert.attempts}: {error.reason}"
+        if isinstance(error, ChannelGoneError):  # keep the row for when the channel is back
+            when: datetime | None = now
+        elif error.permanent:
+            when = None
+        else:
+            when = next_attempt(alert.attempts, now, self._rng, error.retry_after)
+        if when is None:
+            self.counters[(channel.name, "dead")] += 1
+            await asyncio.to_thread(self.store.mark_dead, alert.id, message, self.owner)
+            log.warning("alert.dead channel=%s alert=%d attempts=%d error=%s",
+                        channel.name, alert.id, alert.attempts, error.reason)
+            return
+        self.counters[(channel.name, "failed")] += 1
+        await asyncio.to_thread(self.store.mark_failed, alert.id, message, when, self.owner)
+        log.warning("alert.failed channel=%s alert=%d attempts=%d next=%s error=%s",
+                    channel.name, alert.id, alert.attempts, when.isoformat(), error.reason)
+
+
+def _as_delivery_error(exc: Any, channel: str) -> DeliveryError:
+    if isinstance(exc, DeliveryError):
+        return exc
+    return DeliveryError("attempt exceeded its deadline", channel=channel)

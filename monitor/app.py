@@ -1,0 +1,156 @@
+"""Composition root: validates the configuration, then builds database, client, pool, relay."""
+
+import logging
+import os
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from monitor.config import Config, Settings
+from monitor.errors import ConfigError, QueryError
+from monitor.pipeline import CompiledWatch, Pipeline, PipelineOptions, Tagger, utcnow
+from monitor.store import Database, Store
+from monitor.store.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Relay(Protocol):
+    """What the daemon needs of the alert relay (monitor.alerts.relay)."""
+
+    async def deliver_due(self) -> int:
+        """Start delivering what is due; returns after a short step (slow channels go on)."""
+        ...
+
+    async def run_until_idle(self) -> int:
+        """Deliver until nothing is due now (`--once`); alerts claimed."""
+        ...
+
+    async def drain(self, budget: float | None = 30.0) -> None:
+        """Wait for deliveries in flight; cancel what outlives `budget` seconds."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Tuning:
+    """Sizes and timeouts of the runtime; defaults fit a small machine."""
+
+    feed_concurrency: int = 32
+    max_connections: int = 100
+    per_host: int = 2
+    fetch_deadline: float = 30.0
+    feed_max_bytes: int = 10 * 1024 * 1024
+    extract_workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    pipeline: PipelineOptions = field(default_factory=PipelineOptions)
+    tick: timedelta = timedelta(seconds=5)
+    lease: timedelta = timedelta(minutes=15)
+    drain_timeout: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A configuration that passed every start-up check."""
+
+    settings: Settings
+    config: Config
+    matcher: Tagger
+    watches: tuple[CompiledWatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything a running daemon holds; built and closed by `running`."""
+
+    prepared: Prepared
+    store: Store
+    pipeline: Pipeline
+    relay: Relay | None
+    tuning: Tuning
+
+
+def prepare(settings: Settings, config: Config) -> Prepared:
+    """Check what feeds.toml refers to: vocabulary, watch queries and their ids, SMTP."""
+    from monitor.match import compile_matcher  # heavy; only when running
+    from monitor.vocab import load_vocabulary
+
+    vocab = load_vocabulary(list(config.vocabulary))
+    matcher = compile_matcher(vocab)
+    known = _known_ids(vocab)
+    watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
+    if any(c.type == "email" for c in config.channels) and not settings.smtp_host:
+        names = ", ".join(c.name for c in config.channels if c.type == "email")
+        raise ConfigError(f"email channel(s) {names} need MONITOR_SMTP_HOST; export it (and "
+                          "MONITOR_SMTP_PORT/_TLS) or remove the channel", file="environment",
+                          key="MONITOR_SMTP_HOST")
+    return Prepared(settings, config, matcher, watches)
+
+
+def _known_ids(vocab: Iterable[Any]) -> frozenset[str]:
+    return frozenset(entry.id for entry in vocab)
+
+
+def _compile_watch(config: Config, name: str, text: str | None, spec: Any,
+                   known: frozenset[str]) -> CompiledWatch:
+    from monitor.config import locate
+    from monitor.match.query import parse_query
+
+    index = [w.name for w in config.watches].index(name)
+    source = config.path.read_text(encoding="utf-8")
+    def fail(message: str) -> ConfigError:
+        return ConfigError(f"watch {name!r}: {message}", file=str(config.path),
+                           line=locate(source, ("watch", index, "query")),
+                           key=f"watch[{index}].query")
+
+    if text is None:
+        return CompiledWatch(spec, None)
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        raise fail(str(exc)) from exc
+    for ref in query.referenced_ids():
+        ident = ref[1] if isinstance(ref, tuple) else str(ref)
+        if ident not in known:
+            raise fail(f"unknown id {ident!r}; `monitor vocab` lists the known ones")
+    return CompiledWatch(spec, query)
+
+
+def open_store(settings: Settings) -> Store:
+    """The Store on MONITOR_DATABASE_URL, migrated to the newest schema."""
+    db = Database(settings.database_url)
+    upgrade(db)
+    return Store(db)
+
+
+@asynccontextmanager
+async def running(prepared: Prepared, store: Store,
+                  tuning: Tuning | None = None) -> AsyncIterator[Runtime]:
+    """Open the HTTP client, the extraction pool and the relay; close them on exit."""
+    from monitor.extract import ExtractorPool  # starts processes
+    from monitor.fetch.http import GuardedClient, quiet_http_loggers
+
+    tune = tuning or Tuning()
+    quiet_http_loggers()
+    store.sync_feeds(prepared.config.feeds, utcnow())
+    async with AsyncExitStack() as stack:
+        client = await stack.enter_async_context(GuardedClient(
+            prepared.settings.allowed_networks, max_bytes=tune.feed_max_bytes,
+            deadline=tune.fetch_deadline, max_connections=tune.max_connections,
+            per_host=tune.per_host))
+        extractor = await stack.enter_async_context(ExtractorPool(tune.extract_workers))
+        relay = await _relay(prepared, store, stack)
+        pipeline = Pipeline(store=store, client=client, extractor=extractor,
+                            matcher=prepared.matcher, watches=prepared.watches,
+                            options=tune.pipeline)
+        yield Runtime(prepared, store, pipeline, relay, tune)
+
+
+async def _relay(prepared: Prepared, store: Store, stack: AsyncExitStack) -> Relay | None:
+    """The alert relay over feeds.toml's channels (None when there are none)."""
+    from monitor.alerts.relay import Relay as AlertRelay
+
+    if not prepared.config.channels:
+        return None
+    relay = AlertRelay(store, config=prepared.config, settings=prepared.settings)
+    return await stack.enter_async_context(relay)

@@ -1,0 +1,79 @@
+"""Fold text for matching while keeping every position mapped back to the original."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+_HOLE = "\uffff"  # marks a character that folds to nothing (combining mark, soft hyphen, ZWJ)
+_EXTRA = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ı": "i", "ß": "ß",
+          "æ": "æ", "Æ": "Æ", "œ": "œ", "Œ": "Œ", "þ": "þ", "Þ": "Þ"}
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ASCII_FOLD = {i: (chr(i) if chr(i).isalnum() else " ") for i in range(128)}
+_ASCII_LOWER = {i: (chr(i).lower() if chr(i).isalnum() else " ") for i in range(128)}
+
+
+@lru_cache(maxsize=65536)
+def fold_char(char: str) -> str:
+    """One character folded: accents dropped, letters and digits kept, the rest a space."""
+    if char.isascii():
+        return char if char.isalnum() else " "
+    if char in _EXTRA:
+        return _EXTRA[char]
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return _HOLE
+    base = "".join(c for c in unicodedata.normalize("NFKD", char)
+                   if not unicodedata.combining(c))
+    if len(base) == 1 and base.isalnum():
+        return base
+    return char if char.isalnum() else " "
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    return fold_char(match.group())
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """`cased` keeps letter case, `lower` is for searching; `positions[i]` is where character i
+    came from in the original (None: the identity)."""
+
+    cased: str
+    lower: str
+    positions: tuple[int, ...] | None
+
+    def origin(self, start: int, end: int) -> tuple[int, int]:
+        """Original offsets of the folded range [start, end)."""
+        if self.positions is None:
+            return start, end
+        return self.positions[start], self.positions[end - 1] + 1
+
+
+def fold(text: str) -> Folded:
+    """Fold `text`: same length as the original unless some characters fold to nothing."""
+    if text.isascii():
+        return Folded(text.translate(_ASCII_FOLD), text.translate(_ASCII_LOWER), None)
+    cased = _NON_ASCII.sub(_fold_match, text).translate(_ASCII_FOLD)
+    positions = None
+    if _HOLE in cased:
+        positions = tuple(i for i, c in enumerate(cased) if c != _HOLE)
+        cased = cased.replace(_HOLE, "")
+    lower = cased.lower()
+    if len(lower) != len(cased):  # only U+0130 lowers to two characters, and it folds to "I"
+        lower = "".join(c.lower()[:1] for c in cased)
+    return Folded(cased, lower, positions)
+
+
+def fold_alias(text: str) -> str:
+    """An alias folded the way texts are, with runs of spaces kept (they must match as written)."""
+    return fold(text).cased.strip()
+
+
+def alias_variants(text: str) -> set[str]:
+    """Case-preserving folded forms an alias may take: as written, with spaces collapsed, and
+    with dots and apostrophes dropped ("U.S." also as "US")."""
+    out = {fold_alias(text)}
+    out.add(" ".join(fold_alias(text).split()))
+    squeezed = re.sub(r"(?<=\w)[.'’](?=\w)|(?<=\w)[.]$", "", text)
+    out.add(" ".join(fold_alias(squeezed).split()))
+    return {v for v in out if v}

@@ -1,0 +1,298 @@
+"""Orders one feed's poll: fetch, parse, new items, page, extract, tag, store, alert rows."""
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from monitor import decide, dedup
+from monitor.alerts.payload import build_payload
+from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
+from monitor.extract import ExtractorPool
+from monitor.fetch.feeds import FeedFetch, fetch_feed
+from monitor.fetch.http import GuardedClient, origin
+from monitor.match.query import Query, QueryDoc
+from monitor.parse import parse_feed
+from monitor.store import Store
+from monitor.store.feeds import ClaimedFeed, PollRecord
+from monitor.types import Article, Item, NewArticle, Tag, WatchHit, WatchSpec
+from monitor.urls import normalise_url
+
+log = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+
+
+class Tagger(Protocol):
+    """What the pipeline needs of a matcher (monitor.match.Matcher)."""
+
+    def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
+        """Tags found in `text`."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledWatch:
+    """A watch with its parsed query (None: every tagged article matches)."""
+
+    spec: WatchSpec
+    query: Query | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one poll did: a value, never an exception."""
+
+    feed: str
+    status: int | None
+    error: str | None = None
+    items: int = 0
+    new: int = 0
+    stored: int = 0
+    extracted: int = 0
+    fallbacks: int = 0
+    matches: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineOptions:
+    """Knobs: timeouts, concurrency, the interval cap."""
+
+    page_timeout: float = 20.0  # extraction of one page, in the worker pool
+    page_concurrency: int = 64  # page fetches in flight across all feeds (per host: the client)
+    max_interval: timedelta = timedelta(hours=24)
+    page_max_bytes: int = 5 * 1024 * 1024
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC."""
+    return datetime.now(UTC)
+
+
+class Pipeline:
+    """Runs one claimed feed through every stage and records its health."""
+
+    def __init__(
+        self, *, store: Store, client: GuardedClient, extractor: ExtractorPool,
+        matcher: Tagger, watches: Sequence[CompiledWatch],
+        options: PipelineOptions | None = None,
+        clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
+        payload: Callable[..., Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.store, self.client, self.extractor = store, client, extractor
+        self.matcher, self.watches = matcher, tuple(watches)
+        self.options = options or PipelineOptions()
+        self.clock, self.rng = clock, rng or random.Random()
+        self._pages = asyncio.Semaphore(self.options.page_concurrency)
+        self._payload = payload or build_payload
+
+    async def poll(self, feed: ClaimedFeed) -> PollResult:
+        """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""
+        try:
+            return await self._poll(feed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a failing feed is a value and a log line
+            log.exception("feed.crashed feed=%s", feed.name)
+            reason = f"{type(exc).__name__}: {exc}"[:500]
+            await self._record_error(feed, None, reason, None)
+            return PollResult(feed.name, None, reason)
+
+    async def _poll(self, feed: ClaimedFeed) -> PollResult:
+        try:
+            fetched = await fetch_feed(self.client, feed.url, etag=feed.etag,
+                                       last_modified=feed.last_modified)
+        except FetchError as exc:
+            log.warning("feed.failed feed=%s origin=%s status=%s error=%s", feed.name,
+                        origin(feed.url), exc.status, exc.reason)
+            await self._record_error(feed, exc.status, exc.reason, None)
+            return PollResult(feed.name, exc.status, exc.reason)
+        if fetched.gone:
+            return await self._gone(feed, fetched)
+        if fetched.status == 304:
+            return await self._not_modified(feed, fetched)
+        if fetched.body is None or not 200 <= fetched.status < 300:
+            reason = f"HTTP {fetched.status}"
+            log.warning("feed.failed feed=%s origin=%s status=%d", feed.name,
+                        origin(feed.url), fetched.status)
+            await self._record_error(feed, fetched.status, reason, fetched.retry_after)
+            return PollResult(feed.name, fetched.status, reason)
+        return await self._modified(feed, fetched, fetched.body)
+
+    async def _modified(self, feed: ClaimedFeed, fetched: FeedFetch, body: bytes) -> PollResult:
+        try:
+            parsed = await asyncio.to_thread(parse_feed, body, feed=feed.name,
+                                             base_url=fetched.url)
+        except ParseError as exc:
+            log.warning("feed.unparsable feed=%s error=%s", feed.name, exc)
+            await self._record_error(feed, fetched.status, f"parse error: {exc}", None)
+            return PollResult(feed.name, fetched.status, f"parse error: {exc}")
+        items = [_normalised(item, fetched.url) for item in parsed.items]
+        new = await asyncio.to_thread(self.store.unseen_items, feed.name, items)
+        outcomes = await asyncio.gather(*(self._item(feed, item) for item in new))
+        entry_times = [i.published for i in items if i.published is not None]
+        now = self.clock()
+        next_poll = decide.next_poll(
+            now=now, configured=feed.interval, entry_times=entry_times, ttl=parsed.ttl,
+            cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after,
+            max_interval=self.options.max_interval)
+        new_url = fetched.permanent_redirect
+        if new_url:
+            log.info("feed.moved feed=%s origin=%s", feed.name, origin(new_url))
+        await asyncio.to_thread(self.store.record_poll, feed.name, PollRecord(
+            ok=True, status=fetched.status, next_poll=next_poll, etag=fetched.etag,
+            last_modified=fetched.last_modified, new_url=new_url), now)
+        result = PollResult(
+            feed.name, fetched.status, items=len(items), new=len(new),
+            stored=sum(o.stored for o in outcomes), extracted=sum(o.extracted for o in outcomes),
+            fallbacks=sum(o.fallback for o in outcomes), matches=sum(o.matches for o in outcomes))
+        log.info("feed.polled feed=%s status=%d items=%d new=%d stored=%d matches=%d",
+                 feed.name, fetched.status, result.items, result.new, result.stored,
+                 result.matches)
+        return result
+
+    async def _not_modified(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
+        entry_times = await asyncio.to_thread(self.store.recent_entry_times, feed.name)
+        now = self.clock()
+        next_poll = decide.next_poll(
+            now=now, configured=feed.interval, entry_times=entry_times, ttl=None,
+            cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after,
+            max_interval=self.options.max_interval)
+        await asyncio.to_thread(self.store.record_poll, feed.name, PollRecord(
+            ok=True, status=304, next_poll=next_poll, etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            new_url=fetched.permanent_redirect), now)
+        log.debug("feed.unchanged feed=%s", feed.name)
+        return PollResult(feed.name, 304)
+
+    async def _gone(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
+        reason = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
+        now = self.clock()
+        log.warning("feed.gone feed=%s origin=%s", feed.name, origin(feed.url))
+        await asyncio.to_thread(self.store.record_poll, feed.name, PollRecord(
+            ok=False, status=fetched.status, error=reason, gone=True,
+            next_poll=now + self.options.max_interval), now)
+        return PollResult(feed.name, fetched.status, reason)
+
+    async def _record_error(self, feed: ClaimedFeed, status: int | None, reason: str,
+                            retry_after: timedelta | None) -> None:
+        now = self.clock()
+        next_poll = decide.backoff(now=now, configured=feed.interval,
+                                   consecutive_errors=feed.consecutive_errors + 1,
+                                   retry_after=retry_after, rng=self.rng,
+                                   max_interval=self.options.max_interval)
+        try:
+            await asyncio.to_thread(self.store.record_poll, feed.name, PollRecord(
+                ok=False, status=status, error=reason, next_poll=next_poll), now)
+        except MonitorError as exc:
+            log.error("feed.unrecorded feed=%s error=%s", feed.name, exc)
+
+    async def _item(self, feed: ClaimedFeed, item: Item) -> "_ItemOutcome":
+        try:
+            article, page_url = await self._page(feed, item)
+            return await asyncio.to_thread(self._store_item, item, article, page_url)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one bad item never sinks its feed
+            log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
+            return _ItemOutcome()
+
+    async def _page(self, feed: ClaimedFeed, item: Item) -> tuple[Article | None, str | None]:
+        """Fetch and extract the item's page; (None, url) when that fails or is off."""
+        if not feed.full_text or not item.url:
+            return None, None
+        async with self._pages:
+            try:
+                page = await self.client.get(item.url, headers={"accept": PAGE_ACCEPT},
+                                             max_bytes=self.options.page_max_bytes)
+            except FetchError as exc:
+                log.info("page.failed feed=%s origin=%s error=%s", feed.name,
+                         origin(item.url), exc.reason)
+                return None, None
+        ctype = page.headers.get("content-type", "text/html").split(";")[0].strip().lower()
+        if page.status != 200 or (ctype and ctype not in HTML_TYPES):
+            log.info("page.skipped feed=%s origin=%s status=%d type=%s", feed.name,
+                     origin(page.url), page.status, ctype)
+            return None, page.url if page.status == 200 else None
+        try:
+            article = await self.extractor.extract(page.body, page.url,
+                                                   timeout=self.options.page_timeout)
+        except (ExtractError, TimeoutError) as exc:
+            log.info("page.unextracted feed=%s origin=%s error=%s", feed.name,
+                     origin(page.url), exc)
+            article = None
+        return article, page.url
+
+    def _store_item(self, item: Item, article: Article | None,
+                    page_url: str | None) -> "_ItemOutcome":
+        """Tag, evaluate watches and store one item (runs in a worker thread)."""
+        new = self._new_article(item, article, page_url)
+        hits = self._hits(new)
+        stored = self.store.add_article(new, hits, now=self.clock())
+        if stored is None:
+            return _ItemOutcome(extracted=article is not None, fallback=article is None)
+        return _ItemOutcome(stored=1, extracted=article is not None, fallback=article is None,
+                            matches=len(hits))
+
+    def _new_article(self, item: Item, article: Article | None,
+                     page_url: str | None) -> NewArticle:
+        usable = article if article is not None and article.text.strip() else None
+        text = usable.text if usable else _fallback_text(item)
+        published = item.published or (usable.published if usable else None)
+        url = item.url or ""
+        canonical = (normalise_url(page_url) if page_url else None) or url \
+            or f"urn:monitor:{item.feed}:{item.guid}"
+        tags = self.matcher.tag(text, published=published.date() if published else None)
+        body = story_text(text, item.title, usable.title if usable else None)
+        return NewArticle(
+            feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
+            title=item.title or (usable.title if usable else None),
+            author=(usable.author if usable else None) or item.author,
+            published=published, language=usable.language if usable else None, text=text,
+            fingerprint=dedup.fingerprint(body), simhash=dedup.simhash(body), tags=tags)
+
+    def _hits(self, article: NewArticle) -> list[WatchHit]:
+        doc = QueryDoc(tag_ids=frozenset(t.id for t in article.tags), feed=article.feed,
+                       title=article.title or "", text=article.text)
+        hits = []
+        for watch in self.watches:
+            if watch.query is None:
+                if not article.tags:
+                    continue
+            elif not watch.query.evaluate(doc):
+                continue
+            payload = self._payload(watch=watch.spec.name, article=article,
+                                    tags=article.tags, now=self.clock())
+            hits.append(WatchHit(watch.spec.name, watch.spec.notify, payload))
+        return hits
+
+
+@dataclass(frozen=True, slots=True)
+class _ItemOutcome:
+    stored: int = 0
+    extracted: bool = False
+    fallback: bool = False
+    matches: int = 0
+
+
+def _normalised(item: Item, base: str) -> Item:
+    url = normalise_url(item.url, base) if item.url else None
+    return replace(item, url=url)
+
+
+def story_text(text: str, *titles: str | None) -> str:
+    """The text that identifies a story: without a leading headline line, which syndicated
+    copies rewrite (extraction puts the page's <h1> first)."""
+    first, sep, rest = text.partition("\n")
+    if sep and rest.strip() and first.strip() in {t.strip() for t in titles if t}:
+        return rest
+    return text
+
+
+def _fallback_text(item: Item) -> str:
+    """The feed's own content: its summary, else its title."""
+    return (item.summary or "").strip() or (item.title or "").strip()

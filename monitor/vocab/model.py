@@ -1,0 +1,102 @@
+"""Vocabulary value types: entries, aliases and dated roles (standard library only)."""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from monitor.types import TagKind
+
+AliasForm = Literal["full", "short"]
+CaseRule = Literal["exact", "any"]
+ActorType = Literal["person", "organization", "country"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """One way of writing an entry's name.
+
+    `form` "short" (a surname, an acronym) counts only after a full form of the same entry
+    earlier in the document, or on its own when `standalone` and no other entry shares it.
+    `case` "exact" accepts the text as written (and, for aliases of several words, in capitals);
+    "any" ignores case. `veto` holds regular expressions with `@` standing for the mention.
+    """
+
+    text: str
+    form: AliasForm = "full"
+    case: CaseRule = "exact"
+    standalone: bool = True
+    veto: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A post an entry held: title, organisation id, and the dates it held it (inclusive)."""
+
+    title: str
+    org: str | None = None
+    start: date | None = None
+    end: date | None = None
+    phrases: tuple[str, ...] = ()
+    veto: tuple[str, ...] = ()
+
+    def held_on(self, day: date) -> bool:
+        """Whether the post was held on `day`; a role without a start date never resolves."""
+        if self.start is None or day < self.start:
+            return False
+        return self.end is None or day <= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """An actor (person, organisation, country) or an issue."""
+
+    id: str
+    kind: TagKind
+    name: str
+    aliases: tuple[Alias, ...]
+    type: ActorType | None = None
+    roles: tuple[Role, ...] = ()
+    description: str | None = None
+    file: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AliasConflict:
+    """One alias written the same way on several entries (reported; resolved at match time)."""
+
+    alias: str
+    entry_ids: tuple[str, ...]
+    short_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The entries the matcher looks for, by id."""
+
+    entries: tuple[Entry, ...]
+    conflicts: tuple[AliasConflict, ...] = ()
+    files: tuple[str, ...] = ()
+    _by_id: Mapping[str, Entry] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self._by_id:
+            object.__setattr__(self, "_by_id", {e.id: e for e in self.entries})
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries)
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, entry_id: object) -> bool:
+        return entry_id in self._by_id
+
+    def get(self, entry_id: str) -> Entry | None:
+        """The entry with this id, or None."""
+        return self._by_id.get(entry_id)
+
+    def kinds(self) -> dict[str, TagKind]:
+        """Every id with its kind (what watch-query validation needs)."""
+        return {e.id: e.kind for e in self.entries}

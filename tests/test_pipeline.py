@@ -1,0 +1,217 @@
+"""The ingestion pipeline against real HTTP servers on 127.0.0.1 and both databases."""
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from httpserver import HTTPTestServer
+from ingest_site import (
+    HTML,
+    RSS,
+    STORY,
+    STORY2,
+    Entry,
+    page,
+    rss,
+    settings,
+    write_config,
+)
+
+from monitor.app import Runtime, Tuning, prepare, running
+from monitor.config import load_config
+from monitor.daemon import CycleReport, Daemon
+from monitor.pipeline import PipelineOptions, utcnow
+from monitor.store import Store
+from monitor.store.models import ArticleRow, ArticleTagRow, OutboxRow
+
+TUNING = Tuning(extract_workers=1, fetch_deadline=2.0,
+                pipeline=PipelineOptions(page_timeout=10.0))
+
+
+@pytest.fixture
+def site() -> Iterator[HTTPTestServer]:
+    """A news site on 127.0.0.1."""
+    with HTTPTestServer("127.0.0.1") as server:
+        yield server
+
+
+@asynccontextmanager
+async def runtime(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
+                  watches: str = "", tuning: Tuning = TUNING) -> AsyncIterator[Runtime]:
+    """A runtime over `store` with a feeds.toml naming `feeds`."""
+    path = write_config(tmp_path / "feeds.toml", feeds, watches=watches)
+    conf = settings(path, store.db.url)
+    prepared = prepare(conf, load_config(path))
+    async with running(prepared, store, tuning) as rt:
+        yield rt
+
+
+async def once(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
+               watches: str = "", tuning: Tuning = TUNING) -> CycleReport:
+    """One `--once` cycle."""
+    async with runtime(tmp_path, store, feeds, watches, tuning) as rt:
+        return await Daemon(rt).run_once()
+
+
+def tags_of(store: Store, url: str) -> set[str]:
+    """The tag ids stored for the article at `url`."""
+    art = ArticleRow.__table__.c  # type: ignore[attr-defined]
+    tag = ArticleTagRow.__table__.c  # type: ignore[attr-defined]
+    with store.db.read() as s:
+        rows = s.connection().execute(
+            sa.select(tag.tag_id).join(ArticleRow.__table__, art.id == tag.article_id)  # type: ignore[attr-defined]
+            .where(art.canonical_url == url)).scalars().all()
+    return set(rows)
+
+
+def articles(store: Store) -> list[sa.Row[tuple[str, str, str, int, int]]]:
+    """(feed guid, canonical url, text, id, story id) of every stored article."""
+    art = ArticleRow.__table__.c  # type: ignore[attr-defined]
+    with store.db.read() as s:
+        return list(s.connection().execute(
+            sa.select(art.guid, art.canonical_url, art.text, art.id, art.story_id)
+            .order_by(art.id)).all())
+
+
+def serve_story(site: HTTPTestServer) -> None:
+    """A feed of two teaser items whose pages carry the stories inside site furniture."""
+    site.route("/news.xml", body=rss("News", [
+        Entry("n-1", site.url("/2026/taiwan-warning?utm_source=rss"), "Minister warns"),
+        Entry("n-2", site.url("/2026/chemicals"), "New port inspections")]),
+        headers=RSS, etag='"v1"')
+    site.route("/2026/taiwan-warning", body=page("Minister warns", STORY), headers=HTML)
+    site.route("/2026/chemicals", body=page("New port inspections", STORY2), headers=HTML)
+
+
+async def test_tags_come_from_extracted_text_not_furniture(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """Teaser-only items get their page's article text; nav, sidebar and footer tag nothing."""
+    serve_story(site)
+    report = await once(tmp_path, store, [("news", site.url("/news.xml"))])
+    assert (report.feeds, report.failed, report.stored) == (1, 0, 2)
+    stored = {url: text for _g, url, text, _i, _s in articles(store)}
+    story_url = site.url("/2026/taiwan-warning")  # tracking parameter dropped
+    assert "red line" in stored[story_url]
+    assert "Most read" not in stored[story_url]
+    assert {"wang-yi", "taiwan"} <= tags_of(store, story_url)
+    assert not {"nick-burns", "he-lifeng"} & tags_of(store, story_url)
+    assert "fentanyl" in tags_of(store, site.url("/2026/chemicals"))
+
+
+async def test_second_poll_is_conditional_and_stores_nothing_new(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """The second cycle sends If-None-Match, gets 304, fetches no page and records 304."""
+    serve_story(site)
+    await once(tmp_path, store, [("news", site.url("/news.xml"))])
+    report = await once(tmp_path, store, [("news", site.url("/news.xml"))])
+    feed_hits = site.hits("/news.xml")
+    assert len(feed_hits) == 2
+    assert feed_hits[1].headers.get("if-none-match") == '"v1"'
+    assert len(site.hits("/2026/taiwan-warning")) == 1
+    assert report.stored == 0
+    [health] = store.feed_health()
+    assert (health.last_status, health.consecutive_errors, health.last_error) == (304, 0, None)
+    assert health.next_poll is not None
+    assert health.last_success is not None
+    assert health.next_poll > health.last_success
+
+
+async def test_faults_are_recorded_and_the_cycle_goes_on(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """301 moves the feed (not to a refused address), 410 disables, 5xx/timeouts count errors."""
+    serve_story(site)
+    site.route("/old.xml", status=301, headers={"location": "/news.xml"})
+    site.route("/sneaky.xml", status=301,
+               headers={"location": "http://169.254.169.254/latest/meta-data/"})
+    site.route("/gone.xml", status=410)
+    site.route("/broken.xml", status=503, body=b"down")
+    site.route("/slow.xml", body=rss("Slow", []), headers=RSS, delay=4.0)
+    report = await once(tmp_path, store, [
+        ("moved", site.url("/old.xml")), ("sneaky", site.url("/sneaky.xml")),
+        ("gone", site.url("/gone.xml")),
+        ("broken", site.url("/broken.xml")), ("slow", site.url("/slow.xml"))])
+    assert report.feeds == 5
+    assert report.stored == 2
+    health = {h.name: h for h in store.feed_health()}
+    assert health["moved"].url == site.url("/news.xml")
+    assert health["moved"].last_status == 200
+    assert health["sneaky"].url == site.url("/sneaky.xml")  # the guard refused the target
+    assert health["sneaky"].consecutive_errors == 1
+    assert "169.254.169.254" in (health["sneaky"].last_error or "")
+    assert health["gone"].enabled is False
+    assert health["gone"].last_status == 410
+    assert (health["broken"].last_status, health["broken"].consecutive_errors) == (503, 1)
+    assert health["broken"].last_error
+    assert health["slow"].consecutive_errors == 1
+    assert "2s" in (health["slow"].last_error or "")
+    for name in ("broken", "slow"):
+        assert health[name].last_success is None
+        assert health[name].next_poll is not None
+
+
+async def test_failed_extraction_falls_back_to_feed_content(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """A page that 404s or is not HTML leaves the feed's own summary as the article text."""
+    teaser = "Wang Yi spoke about Taiwan at a press conference in Beijing."
+    site.route("/f.xml", headers=RSS, body=rss("F", [
+        Entry("a", site.url("/missing"), "Missing page", teaser),
+        Entry("b", site.url("/file.pdf"), "A PDF", teaser + " (pdf)")]))
+    site.route("/file.pdf", body=b"%PDF-1.4", headers={"content-type": "application/pdf"})
+    report = await once(tmp_path, store, [("f", site.url("/f.xml"))])
+    assert report.stored == 2
+    texts = sorted(text for _g, _u, text, _i, _s in articles(store))
+    assert texts == [teaser, teaser + " (pdf)"]
+    assert "wang-yi" in tags_of(store, site.url("/missing"))
+
+
+async def test_syndicated_copy_is_one_story_and_alerts_once(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """The same body under another URL and title on a second feed joins the first's story."""
+    serve_story(site)
+    copy = ["BEIJING (Wire Service) - " + STORY[0], *STORY[1:]]
+    site.route("/wire.xml", headers=RSS, body=rss("Wire", [
+        Entry("w-1", site.url("/wire/beijing-warns-on-island"), "Beijing issues warning")]))
+    site.route("/wire/beijing-warns-on-island", body=page("Beijing issues warning", copy),
+               headers=HTML)
+    site.route("/hook", status=204)
+    watches = ('[[watch]]\nname = "taiwan-desk"\nquery = "issue:taiwan AND actor:wang-yi"\n'
+               'notify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
+               f'url = "{site.url("/hook")}"\n')
+    await once(tmp_path, store, [("news", site.url("/news.xml")),
+                                 ("wire", site.url("/wire.xml"))], watches)
+    rows = {url: (ident, story) for _g, url, _t, ident, story in articles(store)}
+    first = rows[site.url("/2026/taiwan-warning")]
+    copied = rows[site.url("/wire/beijing-warns-on-island")]
+    assert copied[1] == first[1]
+    with store.db.read() as s:
+        outbox = s.connection().execute(sa.select(
+            OutboxRow.__table__.c.watch, OutboxRow.__table__.c.story_id)).all()  # type: ignore[attr-defined]
+    assert [tuple(r) for r in outbox] == [("taiwan-desk", first[1])]
+
+
+async def test_full_text_off_uses_feed_content_without_fetching_pages(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """full_text = false stores the feed's own content and never requests the linked page."""
+    serve_story(site)
+    path = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))],
+                        full_text=False)
+    conf = settings(path, store.db.url)
+    async with running(prepare(conf, load_config(path)), store, TUNING) as rt:
+        report = await Daemon(rt).run_once()
+    assert report.stored == 2
+    assert site.hits("/2026/taiwan-warning") == []
+
+
+async def test_retry_after_is_honoured_on_errors(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """A 503 with Retry-After: 7200 is not polled again for (at least) two hours."""
+    site.route("/busy.xml", status=503, headers={"retry-after": "7200"})
+    before = utcnow()
+    await once(tmp_path, store, [("busy", site.url("/busy.xml"))])
+    [h] = store.feed_health()
+    assert h.last_status == 503
+    assert h.next_poll is not None
+    assert h.next_poll >= before + timedelta(seconds=7200)

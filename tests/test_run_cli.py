@@ -1,0 +1,141 @@
+"""`monitor run` and `monitor feeds` as real processes against a real local HTTP server."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from httpserver import HTTPTestServer
+from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss, write_config
+
+from monitor.store import Database
+from monitor.store.models import ArticleRow, OutboxRow
+
+FEED_FIELDS = {"name", "url", "enabled", "last_status", "last_error", "consecutive_errors",
+               "last_success", "next_poll"}
+
+
+@pytest.fixture
+def site() -> Iterator[HTTPTestServer]:
+    """A news site on 127.0.0.1."""
+    with HTTPTestServer("127.0.0.1") as server:
+        yield server
+
+
+def env(config: Path, db_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a `monitor` process for this test."""
+    out = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    out.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
+               MONITOR_ALLOWED_NETWORKS="127.0.0.0/8", **extra)
+    return out
+
+
+def monitor(args: list[str], environ: dict[str, str], timeout: float = 120,
+            ) -> subprocess.CompletedProcess[str]:
+    """Run `python -m monitor ARGS` to completion."""
+    return subprocess.run([sys.executable, "-m", "monitor", *args], env=environ, text=True,
+                          capture_output=True, timeout=timeout, check=False)
+
+
+def stored(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
+    """Every row of `model`'s table."""
+    db = Database(db_url)
+    try:
+        with db.read() as s:
+            return list(s.connection().execute(
+                sa.select(model.__table__)).all())  # type: ignore[attr-defined]
+    finally:
+        db.dispose()
+
+
+def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestServer) -> None:
+    """`run --once` polls, stores, writes alerts and exits 0; `feeds` prints CONTRACT lines."""
+    site.route("/news.xml", body=rss("News", [
+        Entry("n-1", site.url("/taiwan"), "Minister warns"),
+        Entry("n-2", site.url("/chemicals"), "Inspections")]), headers=RSS, etag='"v1"')
+    site.route("/taiwan", body=page("Minister warns", STORY), headers=HTML)
+    site.route("/chemicals", body=page("Inspections", STORY2), headers=HTML)
+    site.route("/down.xml", status=500)
+    site.route("/hook", status=204)
+    config = write_config(tmp_path / "feeds.toml", [
+        ("news", site.url("/news.xml")), ("down", site.url("/down.xml"))],
+        watches=('[[watch]]\nname = "desk"\nquery = "actor:wang-yi"\nnotify = ["hook"]\n\n'
+                 f'[channel.hook]\ntype = "webhook"\nurl = "{site.url("/hook")}"\n'))
+    environ = env(config, db_url)
+    done = monitor(["run", "--once"], environ)
+    assert done.returncode == 0, done.stderr
+    assert "polled 2 feeds (1 failed)" in done.stderr
+    assert len(stored(db_url, ArticleRow)) == 2
+    [alert] = stored(db_url, OutboxRow)
+    assert alert.watch == "desk"
+    assert json.loads(alert.payload)["data"]["article"]["url"] == site.url("/taiwan")
+
+    shown = monitor(["feeds", "--format", "json"], environ)
+    assert shown.returncode == 0, shown.stderr
+    lines = {d["name"]: d for d in map(json.loads, shown.stdout.splitlines())}
+    assert set(lines) == {"news", "down"}
+    for line in lines.values():
+        assert set(line) == FEED_FIELDS
+    assert lines["news"]["last_status"] == 200
+    assert lines["news"]["enabled"] is True
+    assert lines["news"]["last_error"] is None
+    assert lines["news"]["last_success"].endswith("Z")
+    assert (lines["down"]["last_status"], lines["down"]["consecutive_errors"]) == (500, 1)
+    assert lines["down"]["last_success"] is None
+    table = monitor(["feeds"], environ)
+    assert table.returncode == 0
+    assert "news" in table.stdout
+
+
+@pytest.mark.parametrize(("watches", "extra", "expected"), [
+    ('[[watch]]\nname = "w"\nquery = "actor:wang-yi AND (issue:taiwan"\n', {},
+     "position"),
+    ('[[watch]]\nname = "w"\nquery = "actor:nobody-at-all"\n', {}, "nobody-at-all"),
+    ('[[watch]]\nname = "w"\nnotify = ["m"]\n\n[channel.m]\ntype = "email"\n'
+     'to = ["desk@example.org"]\n', {}, "MONITOR_SMTP_HOST"),
+])
+def test_run_refuses_bad_configuration(tmp_path: Path, watches: str, extra: dict[str, str],
+                                       expected: str) -> None:
+    """A malformed query, an unknown id or mail without SMTP host stops `run` with a reason."""
+    config = write_config(tmp_path / "feeds.toml", [("f", "http://127.0.0.1:9/feed.xml")],
+                          watches=watches)
+    done = monitor(["run", "--once"], env(config, f"sqlite:///{tmp_path / 'm.db'}", **extra))
+    assert done.returncode == 1
+    assert expected in done.stderr
+    assert "feeds.toml" in done.stderr or "MONITOR_SMTP_HOST" in done.stderr
+
+
+@pytest.mark.slow
+def test_sigterm_drains_in_flight_work(tmp_path: Path, site: HTTPTestServer) -> None:
+    """SIGTERM while a page is being fetched: the article is still stored and the exit is 0."""
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    site.route("/news.xml", body=rss("News", [Entry("n-1", site.url("/slow"), "Slow")]),
+               headers=RSS)
+    site.route("/slow", body=page("Minister warns", STORY), headers=HTML, delay=3.0)
+    config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
+    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"],
+                            env=env(config, db_url), text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not site.hits("/slow"):
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "the page was never requested"
+            time.sleep(0.05)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert time.monotonic() - sent < 30
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    [article] = stored(db_url, ArticleRow)
+    assert "red line" in article.text
