@@ -6,12 +6,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.cli.common import fail, print_jsonl, print_table, settings_or_fail
+from monitor.cli.common import fail, open_store, print_jsonl, print_table, settings_or_fail
 from monitor.errors import MonitorError
 from monitor.types import Alert
 
 if TYPE_CHECKING:
-    from monitor.store import Store
     from monitor.store.outbox import DeliveryStats
 
 
@@ -29,25 +28,6 @@ class Format(StrEnum):
 
     table = "table"
     json = "json"
-
-
-def _open_store() -> "Store":
-    from monitor.store import Database, Store
-    from monitor.store.migrate import current_revision, head_revision
-
-    settings = settings_or_fail()
-    try:
-        db = Database(settings.database_url)
-        current, head = current_revision(db), head_revision(db)
-    except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
-    except Exception as exc:  # a driver error before the store can wrap it
-        fail(f"cannot open the database: {exc.__class__.__name__}: {exc}",
-             "check MONITOR_DATABASE_URL and that the server answers")
-    if current != head:
-        fail(f"the database is at revision {current or 'none'}, not {head}",
-             "run `monitor db upgrade` (or start `monitor run`, which migrates)")
-    return Store(db)
 
 
 def alert_json(alert: Alert) -> dict[str, Any]:
@@ -73,7 +53,7 @@ def stats_json(stats: "DeliveryStats") -> dict[str, Any]:
 
 
 def _list(state: State | None, fmt: Format, limit: int) -> None:
-    store = _open_store()
+    store = open_store(settings_or_fail())
     try:
         alerts = store.list_alerts(state.value if state else None, limit=limit)
     except MonitorError as exc:
@@ -122,7 +102,7 @@ def register(app: typer.Typer) -> None:
         if bool(ids) == all_:
             fail("give alert ids or --all (not both)", "`monitor alerts` lists the ids",
                  code=2)
-        store = _open_store()
+        store = open_store(settings_or_fail())
         try:
             count = store.retry(None if all_ else list(ids or []), datetime.now(UTC))
         except MonitorError as exc:
@@ -141,7 +121,7 @@ def register(app: typer.Typer) -> None:
             "--format", help="table for people, json (JSON Lines) for pipes.")] = Format.table,
     ) -> None:
         """Delivery metrics per channel: attempts, failures, latency stored -> delivered."""
-        store = _open_store()
+        store = open_store(settings_or_fail())
         try:
             rows = store.delivery_stats(datetime.now(UTC))
         except MonitorError as exc:

@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.table import Table
 
 from monitor.config import Config, Settings, load_config, load_settings
 from monitor.errors import MonitorError
+
+if TYPE_CHECKING:
+    from monitor.store import Store
 
 FORMAT_HELP = "Output format: table for people, json (JSON Lines) or csv for pipes."
 
@@ -101,3 +104,22 @@ def config_or_fail(settings: Settings) -> Config:
         return load_config(settings.config)
     except MonitorError as exc:
         fail(str(exc), "fix feeds.toml at the place named above, then run again")
+
+
+def open_store(settings: Settings) -> "Store":
+    """The Store on MONITOR_DATABASE_URL, refusing a database that is not migrated to head."""
+    from monitor.store import Database, Store
+    from monitor.store.migrate import current_revision, head_revision
+
+    try:
+        db = Database(settings.database_url)
+        current, head = current_revision(db), head_revision(db)
+    except MonitorError as exc:
+        fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
+    except Exception as exc:  # a driver error before the store can wrap it
+        fail(f"cannot open the database: {exc.__class__.__name__}: {exc}",
+             "check MONITOR_DATABASE_URL and that the server answers")
+    if current != head:
+        fail(f"the database is at revision {current or 'none'}, not {head}",
+             "run `monitor db upgrade` (or start `monitor run`, which migrates)")
+    return Store(db)

@@ -2,21 +2,17 @@
 
 import asyncio
 import sys
-from collections.abc import Sequence
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from monitor.cli.common import print_jsonl, settings_or_fail, stderr_console
-from monitor.errors import MonitorError
-from monitor.fetch.guard import IPNetwork
+from monitor.cli.sources import looks_like_url, read_sources
 from monitor.types import Article
-from monitor.urls import is_fetchable
 
 if TYPE_CHECKING:
-    from monitor.fetch.http import GuardedClient
+    pass
 
 
 class ExtractFormat(StrEnum):
@@ -24,54 +20,6 @@ class ExtractFormat(StrEnum):
 
     json = "json"
     text = "text"
-
-
-def _looks_like_url(source: str) -> bool:
-    return source.lower().startswith(("http://", "https://"))
-
-
-async def _read_sources(sources: Sequence[str],
-                        allowed: Sequence[IPNetwork]) -> list[tuple[str, bytes | str, str | None]]:
-    """(source, html or error message, final URL) per source, in order; str means an error."""
-    from monitor.fetch.http import GuardedClient, quiet_http_loggers
-
-    quiet_http_loggers()
-    results: list[tuple[str, bytes | str, str | None]] = []
-    urls = [s for s in sources if _looks_like_url(s)]
-    fetched: dict[str, tuple[bytes | str, str | None]] = {}
-    if urls:
-        async with GuardedClient(allowed) as client:
-            for url in urls:
-                fetched[url] = await _fetch(client, url)
-    for source in sources:
-        if source in fetched:
-            body, final = fetched[source]
-            results.append((source, body, final))
-        else:
-            results.append((source, *_read_local(source)))
-    return results
-
-
-async def _fetch(client: "GuardedClient", url: str) -> tuple[bytes | str, str | None]:
-    if not is_fetchable(url):
-        return "not an http(s) URL", None
-    try:
-        result = await client.get(url, headers={"accept": "text/html,*/*;q=0.8"})
-    except MonitorError as exc:
-        return getattr(exc, "reason", str(exc)), None
-    if not 200 <= result.status < 300:
-        return f"HTTP status {result.status}", result.url
-    return result.body, str(result.url)
-
-
-def _read_local(source: str) -> tuple[bytes | str, str | None]:
-    if source == "-":
-        return sys.stdin.buffer.read(), None
-    path = Path(source)
-    try:
-        return path.read_bytes(), None
-    except OSError as exc:
-        return exc.strerror or str(exc), None
 
 
 def _row(source: str, article: Article) -> dict[str, Any]:
@@ -113,10 +61,10 @@ def register(app: typer.Typer) -> None:
         from monitor.extract import extract_article
 
         wanted = list(sources or ["-"])
-        allowed = settings_or_fail().allowed_networks if any(map(_looks_like_url, wanted)) else ()
+        allowed = settings_or_fail().allowed_networks if any(map(looks_like_url, wanted)) else ()
         err = stderr_console()
         failed = False
-        for source, content, final in asyncio.run(_read_sources(wanted, allowed)):
+        for source, content, final in asyncio.run(read_sources(wanted, allowed)):
             if isinstance(content, str):
                 err.print(f"error: {source}: {content}", markup=False, highlight=False)
                 failed = True

@@ -13,6 +13,7 @@ from monitor.cli.common import (
     FORMAT_HELP,
     config_or_fail,
     fail,
+    open_store,
     print_csv,
     print_jsonl,
     print_table,
@@ -45,25 +46,6 @@ class ShowFormat(StrEnum):
 
     text = "text"
     json = "json"
-
-
-def open_store(settings: Settings) -> "Store":
-    """The Store on MONITOR_DATABASE_URL, refusing a database that is not migrated to head."""
-    from monitor.store import Database, Store
-    from monitor.store.migrate import current_revision, head_revision
-
-    try:
-        db = Database(settings.database_url)
-        current, head = current_revision(db), head_revision(db)
-    except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
-    except Exception as exc:  # a driver error before the store can wrap it
-        fail(f"cannot open the database: {exc.__class__.__name__}: {exc}",
-             "check MONITOR_DATABASE_URL and that the server answers")
-    if current != head:
-        fail(f"the database is at revision {current or 'none'}, not {head}",
-             "run `monitor db upgrade` (or start `monitor run`, which migrates)")
-    return Store(db)
 
 
 def _rows(store: "Store", flt_kw: dict[str, object], limit: int) -> Iterator[MatchRow]:

@@ -114,10 +114,10 @@ def _print_table(doc: Document, tags: Sequence[Tag]) -> None:
 
 
 def _read(sources: Sequence[str]) -> list[tuple[str, bytes | str, str | None]]:
-    from monitor.cli.extract import _read_sources  # shared reader of sources
+    from monitor.cli.sources import read_sources
 
     allowed = settings_or_fail().allowed_networks if any(map(_is_url, sources)) else ()
-    return asyncio.run(_read_sources(sources, allowed))
+    return asyncio.run(read_sources(sources, allowed))
 
 
 def register(app: typer.Typer) -> None:
