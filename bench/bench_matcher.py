@@ -4,9 +4,11 @@
 
 Both sides tag the same documents (about 4 KB each, like articles) one by one, in one process on
 one core. Raw = lower-case the text and iterate pyahocorasick over the lower-cased aliases (no
-word boundaries, no case rules, no resolution). Ours = `Matcher.tag` with every rule applied:
-folding with offset maps, word boundaries, case checks, vetoes, short-form resolution, counts and
-evidence sentences. Results go into the matcher section of BENCHMARKS.md.
+word boundaries, no case rules, no resolution); the goal is measured against it. Raw+b = the same
+with a word-boundary check on each hit (the least any real tagger must do), shown for reference.
+Ours = `Matcher.tag` with every rule applied: folding with offset maps, word boundaries, case
+checks, vetoes, short-form resolution, counts and evidence sentences. Results go into the
+matcher section of BENCHMARKS.md.
 """
 
 import argparse
@@ -16,6 +18,7 @@ import random
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import ahocorasick
@@ -187,6 +190,16 @@ def make_docs(aliases: list[str], megabytes: float, rng: random.Random) -> list[
     return docs
 
 
+def _bounded_hits(automaton: ahocorasick.Automaton, lower: str) -> Iterator[int]:
+    """Raw hits that start and end at word boundaries (alnum on neither side)."""
+    size = len(lower)
+    for end, alias in automaton.iter(lower):
+        start = end - len(alias) + 1
+        if (start == 0 or not lower[start - 1].isalnum()) and (
+                end + 1 == size or not lower[end + 1].isalnum()):
+            yield start
+
+
 def run(size: int, megabytes: float) -> dict[str, float]:
     """One row of the table."""
     rng = random.Random(size)
@@ -194,23 +207,28 @@ def run(size: int, megabytes: float) -> dict[str, float]:
     docs = make_docs(aliases, megabytes, rng)
     mb = sum(len(d) for d in docs) / 1_000_000
     vocab = build_vocabulary(parse_text(toml, "bench.toml"))
-    start = time.perf_counter()
-    matcher = compile_matcher(vocab)
-    ours_compile = time.perf_counter() - start
-    start = time.perf_counter()
-    raw = ahocorasick.Automaton()
-    for alias in aliases:
-        raw.add_word(alias.lower(), alias)
-    raw.make_automaton()
-    raw_compile = time.perf_counter() - start
-    best_raw = best_ours = best_scan = float("inf")
+    ours_compile = raw_compile = float("inf")
+    for _ in range(3):  # best of three, alternating, like the scans below
+        start = time.perf_counter()
+        matcher = compile_matcher(vocab)
+        ours_compile = min(ours_compile, time.perf_counter() - start)
+        start = time.perf_counter()
+        raw = ahocorasick.Automaton()
+        for alias in aliases:
+            raw.add_word(alias.lower(), alias)
+        raw.make_automaton()
+        raw_compile = min(raw_compile, time.perf_counter() - start)
+    best_raw = best_ours = best_scan = best_bounded = float("inf")
     # scan-only column: folding + automaton, none of the rules (private on purpose)
     automaton = matcher._automaton
-    found_raw = found_ours = 0
-    for _ in range(2):
+    found_raw = found_ours = found_bounded = 0
+    for _ in range(3):
         start = time.perf_counter()
         found_raw = sum(1 for doc in docs for _ in raw.iter(doc.lower()))
         best_raw = min(best_raw, time.perf_counter() - start)
+        start = time.perf_counter()
+        found_bounded = sum(1 for doc in docs for hit in _bounded_hits(raw, doc.lower()))
+        best_bounded = min(best_bounded, time.perf_counter() - start)
         start = time.perf_counter()
         found_ours = sum(t.count for doc in docs for t in matcher.tag(doc))
         best_ours = min(best_ours, time.perf_counter() - start)
@@ -227,25 +245,31 @@ def run(size: int, megabytes: float) -> dict[str, float]:
         "raw_compile": raw_compile,
         "ours_mbs": mb / best_ours,
         "raw_mbs": mb / best_raw,
+        "bounded_mbs": mb / best_bounded,
+        "compile_ratio": ours_compile / raw_compile,
         "ratio": best_ours / best_raw, "scan_ratio": best_scan / best_raw,
         "ours_found": found_ours,
         "raw_found": found_raw,
+        "bounded_found": found_bounded,
     }
 
 
 def table(rows: list[dict[str, float]]) -> str:
     """Markdown table of the results."""
     lines = [
-        "| aliases | text MB | compile ours (s) | compile raw (s) | ours MB/s | raw MB/s | "
-        "ours / raw time | scan only / raw | mentions ours | raw hits |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| aliases | text MB | compile ours (s) | compile raw (s) | compile ours / raw | "
+        "ours MB/s | raw MB/s | raw+b MB/s | ours / raw time | scan only / raw | "
+        "mentions ours | raw hits | raw+b hits |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+        "| ---: |",
     ]
     for r in rows:
         lines.append(
             f"| {r['aliases']:,.0f} | {r['mb']:.1f} | {r['ours_compile']:.2f} | "
-            f"{r['raw_compile']:.2f} | {r['ours_mbs']:.1f} | {r['raw_mbs']:.1f} | "
-            f"{r['ratio']:.2f}x | {r['scan_ratio']:.2f}x | {r['ours_found']:,.0f} | "
-            f"{r['raw_found']:,.0f} |"
+            f"{r['raw_compile']:.2f} | {r['compile_ratio']:.1f}x | {r['ours_mbs']:.1f} | "
+            f"{r['raw_mbs']:.1f} | {r['bounded_mbs']:.1f} | {r['ratio']:.2f}x | "
+            f"{r['scan_ratio']:.2f}x | {r['ours_found']:,.0f} | {r['raw_found']:,.0f} | "
+            f"{r['bounded_found']:,.0f} |"
         )
     return "\n".join(lines)
 
@@ -279,23 +303,49 @@ def main() -> None:
         return
     low, high = min(r["ratio"] for r in rows), max(r["ratio"] for r in rows)
     verdict = "met" if high <= 1.5 else "missed"
+    compile_high = max(r["compile_ratio"] for r in rows if r["aliases"] >= 10_000)
     markdown = (
         "## Matcher (`bench/bench_matcher.py`)\n\n"
         f"{args.mb:g} MB of generated news-like text in ~4 KB documents, tagged one document at "
-        "a time on one core, best of two runs, in one process with raw pyahocorasick on the same "
-        "documents. Raw = `text.lower()` and iterating the automaton of lower-cased aliases "
-        "(substring hits, no boundaries or rules); ours = `Matcher.tag` with every rule "
-        "(folding with offset maps, word boundaries, case checks, vetoes, short-form "
-        "resolution, counts, evidence); scan only = our folding (with offset maps) and our "
-        "boundary-padded automaton without any rule. Goal: ours within 1.5x of raw.\n\n"
-        f"**Goal {verdict}: ours takes {low:.1f}x to {high:.1f}x the raw time.** "
-        "The scan alone runs at raw speed (the "
-        "scan-only column); the rest is per-mention Python work (case check, vetoes, "
-        "leftmost-longest, resolution, evidence), and this text has a real mention every "
-        "~220 characters. Ideas not yet done: skip evidence for tags the caller does not need, "
-        "keep hits as tuples instead of objects, resolve in one pass without sorting.\n\n"
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}.\n\n{result}\n"
+        "a time on one core (so MB/s is per core), best of three runs, in one process with raw "
+        "pyahocorasick on the same documents and the same aliases. Raw = `text.lower()` and "
+        "iterating the automaton of lower-cased aliases, counting hits (substring hits, no word "
+        "boundaries, no rules): the goal is measured against this. Raw+b = the same plus a "
+        "word-boundary check per hit (what any real tagger must at least do), for reference. "
+        "Ours = `Matcher.tag` with every rule (folding with offset maps, word boundaries, case "
+        "checks, vetoes, short-form resolution, dated roles, counts, evidence sentences); scan "
+        "only = our folding and our boundary-padded automaton without any rule. Compile = "
+        "building from an already loaded Vocabulary (ours) or from the alias strings (raw), "
+        "best of three. Goal: ours within 1.5x of raw.\n\n"
+        f"**Goal {verdict}: ours takes {low:.1f}x to {high:.1f}x the raw time; compile takes up "
+        f"to {compile_high:.1f}x raw at 10k-100k aliases.** Before the fast paths the same "
+        "benchmark gave 4.7x-5.9x (7.9-15 MB/s against raw 38-89 MB/s) and 2.30 s against "
+        "0.20 s to compile 100k aliases.\n\n"
+        "What was done: every automaton value is a flat tuple precomputed at compile time, and "
+        "the common hit (one full form, no veto) costs a case check and an append, without a "
+        "call; keys shared by several entries with the same case forms skip the general "
+        "acceptance too; leftmost-longest is kept on the fly (hits arrive in end order) instead "
+        "of objects and sorting; Mention/Span objects are built only by `mentions()`/`spans()`; "
+        "offsets are mapped back only for first mentions; sentence boundaries come from one "
+        "literal-led regular expression per end mark with the abbreviation rule as lookbehinds "
+        "(no Python per candidate, 12x faster) and evidence is cut in one batch; non-ASCII "
+        "folding replaces each distinct character once instead of a callback per character; "
+        "compile folds ASCII aliases without the offset machinery and pauses the cyclic "
+        "garbage collector (half the 100k compile time was repeated collections). A property "
+        "test (`tests/test_match_fast_path.py`) checks that the fast paths, the general rules "
+        "and the previous implementation agree on random vocabularies.\n\n"
+        "Why it still misses: the goal compares every rule with a loop that does nothing per "
+        "hit. A profile at 1k aliases (2 MB, 493 documents, ~29 mentions and ~18 distinct tags "
+        "per document) splits our time roughly into folding 20% (two passes that keep case and "
+        "map offsets, against raw's one `lower()`), automaton iteration 19%, per-hit rules 13%, "
+        "resolution 6%, sentence boundaries 11%, evidence and counting 15%, and building the "
+        "frozen `Tag`/`Evidence` dataclasses with the rest ~15%. The scan alone is already at "
+        "raw speed; evidence for ~18 tags per 4 KB document and one Python step per hit are "
+        "what remains, and going further would need a C extension or dropping a rule. Compile "
+        "misses for the same reason: raw only adds strings, ours folds each alias into its "
+        "variants, case forms and rule tuple in Python.\n\n"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores (shared, so single numbers are "
+        f"noisy by ~10%), Python {platform.python_version()}.\n\n{result}\n"
     )
     write_section(markdown, Path(__file__).resolve().parents[1] / "BENCHMARKS.md")
 

@@ -154,20 +154,49 @@ def raw_extract(html: bytes) -> int:
     return len(text or "")
 
 
-async def cycle(prepared: Any, store: Store, tuning: Tuning) -> tuple[float, float, Any]:
-    """One `--once` cycle: (wall seconds, client CPU seconds, report)."""
+def our_extract(html: bytes) -> int:
+    """Second baseline: what the daemon's workers run (monitor.extract.extract_article)."""
+    from monitor.extract import extract_article
+
+    article = extract_article(html, "http://127.0.0.1/page")
+    return len(article.text) if article else 0
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of live processes (Linux /proc; 0 where unreadable)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def cycle(prepared: Any, store: Store, tuning: Tuning,
+                server_pid: int) -> tuple[float, float, Any, float, float]:
+    """One `--once` cycle: (wall s, client CPU s, report, worker CPU s, test-server CPU s)."""
     async with running(prepared, store, tuning) as rt:
+        # the extraction workers' pids (a private attribute: measurement only)
+        pool = getattr(rt.pipeline.extractor, "_pool", None)
+        workers = list((getattr(pool, "_processes", None) or {}).keys())
+        worker0, server0 = cpu_seconds(workers), cpu_seconds([server_pid])
         cpu, wall = time.process_time(), time.perf_counter()
         report = await Daemon(rt).run_once()
-        return time.perf_counter() - wall, time.process_time() - cpu, report
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        pool = getattr(rt.pipeline.extractor, "_pool", None)
+        workers = list((getattr(pool, "_processes", None) or {}).keys())
+        return (wall, cpu, report, cpu_seconds(workers) - worker0,
+                cpu_seconds([server_pid]) - server0)
 
 
-def baseline(pages: list[bytes], workers: int) -> float:
-    """Raw trafilatura pages/s over `pages` in a pool like ExtractorPool's (size, forkserver)."""
+def baseline(pages: list[bytes], workers: int, target: Any = raw_extract) -> float:
+    """`target` pages/s over `pages` in a pool like ExtractorPool's (size, forkserver)."""
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
-        list(pool.map(raw_extract, pages[:workers * 2]))  # warm the workers' imports
+        list(pool.map(target, pages[:workers * 2]))  # warm the workers' imports
         wall = time.perf_counter()
-        list(pool.map(raw_extract, pages, chunksize=1))
+        list(pool.map(target, pages, chunksize=1))
         return len(pages) / (time.perf_counter() - wall)
 
 
@@ -198,16 +227,18 @@ def main() -> None:
             f'[[feed]]\nname = "f{i}"\nurl = "http://{hosts[i % len(hosts)]}:{port}/feed/'
             f'{i}.xml"\n\n' for i in range(args.feeds)))
         settings = Settings(config=config, database_url=f"sqlite:///{tmp}/bench.db",
-                            allowed_networks=("127.0.0.0/8",))  # type: ignore[arg-type]
+                            allowed_networks=("127.0.0.0/8",))
         db = Database(settings.database_url)
         upgrade(db)
         store = Store(db)
         prepared = prepare(settings, load_config(config))
-        wall1, cpu1, rep1 = asyncio.run(cycle(prepared, store, tuning))
+        assert server.pid is not None
+        wall1, cpu1, rep1, wcpu1, scpu1 = asyncio.run(cycle(prepared, store, tuning, server.pid))
         pages = [page_html(f, j, args.items) for f in range(args.page_feeds)
                  for j in range(args.items)]
         raw = baseline(pages, workers)
-        wall2, cpu2, rep2 = asyncio.run(cycle(prepared, store, tuning))
+        ours = baseline(pages, workers, our_extract)
+        wall2, cpu2, rep2, _, _ = asyncio.run(cycle(prepared, store, tuning, server.pid))
         db.dispose()
     server.kill()
     n_pages = args.page_feeds * args.items
@@ -222,7 +253,14 @@ def main() -> None:
         ("cycle 1: pipeline pages/s (fetch+extract+tag+store)", f"{n_pages / wall1:.1f}"),
         (f"raw trafilatura pages/s, same pages, {workers} worker(s)", f"{raw:.1f}"),
         ("ratio raw / pipeline time per page (goal <= 1.2)", f"{raw / (n_pages / wall1):.2f}"),
+        (f"extract_article (the workers' job) pages/s, same pool, {workers} worker(s)",
+         f"{ours:.1f}"),
+        ("ratio extract_article / pipeline time per page", f"{ours / (n_pages / wall1):.2f}"),
         ("cycle 1: client CPU per request", f"{cpu1 / requests1 * 1000:.2f} ms"),
+        ("cycle 1: client CPU per page (all requests' CPU / pages)",
+         f"{cpu1 / n_pages * 1000:.2f} ms"),
+        ("cycle 1: CPU s: extraction workers / daemon / test server / cores x wall",
+         f"{wcpu1:.1f} / {cpu1:.1f} / {scpu1:.1f} / {(os.cpu_count() or 1) * wall1:.1f}"),
         ("cycle 2 (all 304): wall time (goal < 5 s)", f"{wall2:.2f} s"),
         ("cycle 2: feeds failed", f"{rep2.failed}"),
         ("cycle 2: requests/s", f"{args.feeds / wall2:.0f}"),

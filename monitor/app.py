@@ -143,6 +143,7 @@ async def running(prepared: Prepared, store: Store,
         pipeline = Pipeline(store=store, client=client, extractor=extractor,
                             matcher=prepared.matcher, watches=prepared.watches,
                             options=tune.pipeline)
+        stack.callback(pipeline.close)
         yield Runtime(prepared, store, pipeline, relay, tune)
 
 

@@ -9,10 +9,21 @@ import re
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from html import unescape
 from types import TracebackType
 from typing import Any, Self
 
 import trafilatura
+from htmldate import find_date
+from trafilatura.metadata import (
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_title,
+    extract_url,
+)
+from trafilatura.settings import Document, Extractor, set_date_params
+from trafilatura.utils import line_processing, load_html
 
 from monitor.types import Article
 
@@ -24,6 +35,8 @@ log = logging.getLogger(__name__)
 SETTINGS: dict[str, Any] = {"favor_precision": True, "include_comments": False}
 RECALL_SETTINGS: dict[str, Any] = {"favor_recall": True, "include_comments": False}
 SHORT = 1000
+_DEFAULTS = Extractor()  # trafilatura's defaults (its settings.cfg), as bare_extraction uses
+_EXTENSIVE_DATES = _DEFAULTS.config.getboolean("DEFAULT", "EXTENSIVE_DATE_SEARCH")
 # Short lines of sharing, subscription and credit furniture that slip through extraction.
 _FURNITURE = re.compile(
     r"^\W*(like this (story|article)|share (this|it)\b|tell us what|sign up\b|subscribe\b"
@@ -63,18 +76,23 @@ def _text(value: Any) -> str | None:
 def extract_article(html: str | bytes, url: str | None = None) -> Article | None:
     """The main text and metadata of one HTML page, or None when it holds no article text.
 
-    Never fetches anything: trafilatura works on the given bytes only.
+    Never fetches anything: trafilatura works on the given bytes only. The page is parsed
+    once; the text comes from trafilatura's extraction on a copy of that tree, the metadata
+    from `_metadata` (trafilatura's own steps for the fields an Article has, nothing else).
     """
     data = html.encode("utf-8") if isinstance(html, str) else html
     if not data.strip():
         return None
-    document = trafilatura.bare_extraction(data, url=url, with_metadata=True, **SETTINGS)
+    tree = load_html(data, _DEFAULTS.max_file_size)
+    if tree is None:
+        return None
+    meta = _metadata(tree, url)
+    document = trafilatura.bare_extraction(tree, url=url, **SETTINGS)
     if document is None:
         return None
-    found = document.as_dict() if hasattr(document, "as_dict") else dict(document)
-    text = _text(found.get("text")) or ""
+    text = _text(getattr(document, "text", None)) or ""
     if len(text) < SHORT:
-        wider = trafilatura.extract(data, url=url, **RECALL_SETTINGS) or ""
+        wider = trafilatura.extract(tree, url=url, **RECALL_SETTINGS) or ""
         if len(wider) > 2 * len(text):
             text = wider
     kept = _text(drop_furniture(text))
@@ -82,12 +100,48 @@ def extract_article(html: str | bytes, url: str | None = None) -> Article | None
         return None
     return Article(
         url=url,
-        title=_text(found.get("title")),
-        author=_text(found.get("author")),
-        published=_date(found.get("date")),
-        language=_text(found.get("language")) or page_language(data),
+        title=_text(meta.title),
+        author=_text(meta.author),
+        published=_date(meta.date),
+        language=page_language(data),
         text=kept,
     )
+
+
+def _clean(value: Any) -> str | None:
+    """trafilatura's Document.clean_and_trim for one field."""
+    if not isinstance(value, str):
+        return None
+    text = value[:9999] + "\u2026" if len(value) > 10000 else value
+    cleaned: str | None = line_processing(unescape(text))
+    return cleaned
+
+
+def _metadata(tree: Any, url: str | None) -> Document:
+    """Title, author and date as trafilatura.metadata.extract_metadata finds them.
+
+    The same steps in the same order, without the ones whose fields an Article drops
+    (site name, categories, tags, licence, ...): a third of the metadata time. trafilatura
+    never fills `language` there. tests/test_extract.py checks equality with the full call.
+    """
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception:  # trafilatura tolerates bugs in its JSON-LD code the same way
+        log.debug("extract.json_metadata_failed")
+    if not meta.title:
+        meta.title = extract_title(tree)
+    if not meta.author:
+        meta.author = extract_author(tree)
+    if not meta.url:
+        meta.url = extract_url(tree, url)
+    # per call, as trafilatura does: its date params carry today's date as the latest allowed
+    meta.date = find_date(tree, **{**set_date_params(_EXTENSIVE_DATES), "url": meta.url})
+    meta.title, meta.author, meta.date = (_clean(meta.title), _clean(meta.author),
+                                          _clean(meta.date))
+    return meta
 
 
 def drop_furniture(text: str) -> str:

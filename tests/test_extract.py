@@ -1,6 +1,11 @@
 """Article extraction: site furniture is dropped, metadata kept; the pool survives hung pages."""
 
+import gzip
 import time
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from monitor.extract import ExtractorPool, extract_article, page_language
 from monitor.types import Article
@@ -89,3 +94,42 @@ async def test_hung_page_times_out_and_the_pool_recovers() -> None:
         ok = await pool.extract(b"fine", None, timeout=20.0)
     assert ok is not None
     assert ok.text == "fine"
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "aeb"
+
+
+def _full_trafilatura(html: bytes, url: str | None) -> tuple[Any, ...] | None:
+    """What extract_article used to take from trafilatura: one call with all metadata."""
+    import trafilatura
+
+    from monitor.extract import SETTINGS
+
+    found = trafilatura.bare_extraction(html, url=url, with_metadata=True, **SETTINGS)
+    if found is None:
+        return None
+    return (found.text, found.title, found.author, found.date)
+
+
+def test_trimmed_metadata_equals_trafilaturas_full_metadata() -> None:
+    """Parsing once and running only the metadata steps an Article needs gives trafilatura's
+    own text, title, author and date (on the test page and on every AEB corpus page)."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    from monitor.extract import SETTINGS, _metadata
+
+    pages = [page()]
+    if CORPUS.is_dir():
+        pages += [gzip.decompress(p.read_bytes()) for p in sorted(CORPUS.glob("*.html.gz"))]
+    for html in pages:
+        for url in ("https://news.example/2026/11/story", None):
+            full = _full_trafilatura(html, url)
+            tree = load_html(html)
+            assert tree is not None
+            meta = _metadata(tree, url)
+            text = trafilatura.bare_extraction(tree, url=url, **SETTINGS)
+            mine = None if text is None else (text.text, meta.title, meta.author, meta.date)
+            assert mine == full
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus absent ({CORPUS}): only the test page was compared")

@@ -215,3 +215,21 @@ async def test_retry_after_is_honoured_on_errors(
     assert h.last_status == 503
     assert h.next_poll is not None
     assert h.next_poll >= before + timedelta(seconds=7200)
+
+
+def test_story_hashes_equal_dedups_fingerprint_and_simhash() -> None:
+    """The pipeline's one-pass story hashes are exactly dedup.fingerprint and dedup.simhash."""
+    import random
+
+    from monitor import dedup
+    from monitor.pipeline import story_hashes
+
+    rng = random.Random(7)
+    story, story2 = " ".join(STORY), " ".join(STORY2)
+    words = (story + " " + story2).split()
+    texts = ["", "the of and", story, story2, story.upper(), "word " * 5000,
+             "Ünïcödé ﬁligree café — 北京 talks, 東京 markets"]
+    texts += [" ".join(rng.choice(words) for _ in range(rng.randrange(1, 400)))
+              for _ in range(200)]
+    for text in texts:
+        assert story_hashes(text) == (dedup.fingerprint(text), dedup.simhash(text))

@@ -10,6 +10,7 @@ _EXTRA = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ı"
           "æ": "æ", "Æ": "Æ", "œ": "œ", "Œ": "Œ", "þ": "þ", "Þ": "Þ"}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_FOLD = {i: (chr(i) if chr(i).isalnum() else " ") for i in range(128)}
+_SQUEEZE = re.compile(r"(?<=\w)[.'’](?=\w)|(?<=\w)[.]$")
 _ASCII_LOWER = {i: (chr(i).lower() if chr(i).isalnum() else " ") for i in range(128)}
 
 
@@ -33,6 +34,19 @@ def _fold_match(match: re.Match[str]) -> str:
     return fold_char(match.group())
 
 
+def _fold_non_ascii(text: str) -> str:
+    """Every non-ASCII character folded: one replace per distinct character (news uses a
+    handful: curly quotes, dashes), or one callback per character when folds could chain."""
+    chars = {char: fold_char(char) for char in set(_NON_ASCII.findall(text))}
+    if _HOLE in chars or not all(new.isascii() or new in (old, _HOLE)
+                                 for old, new in chars.items()):
+        return _NON_ASCII.sub(_fold_match, text)
+    for old, new in chars.items():
+        if new != old:
+            text = text.replace(old, new)
+    return text
+
+
 @dataclass(frozen=True, slots=True)
 class Folded:
     """`cased` keeps letter case, `lower` is for searching; `positions[i]` is where character i
@@ -53,7 +67,7 @@ def fold(text: str) -> Folded:
     """Fold `text`: same length as the original unless some characters fold to nothing."""
     if text.isascii():
         return Folded(text.translate(_ASCII_FOLD), text.translate(_ASCII_LOWER), None)
-    cased = _NON_ASCII.sub(_fold_match, text).translate(_ASCII_FOLD)
+    cased = _fold_non_ascii(text).translate(_ASCII_FOLD)
     positions = None
     if _HOLE in cased:
         positions = tuple(i for i, c in enumerate(cased) if c != _HOLE)
@@ -72,8 +86,15 @@ def fold_alias(text: str) -> str:
 def alias_variants(text: str) -> set[str]:
     """Case-preserving folded forms an alias may take: as written, with spaces collapsed, and
     with dots and apostrophes dropped ("U.S." also as "US")."""
+    if text.isascii():  # most aliases: the same as below without the offset bookkeeping
+        cased = text.translate(_ASCII_FOLD)
+        out = {cased.strip(), " ".join(cased.split())}
+        if "." in text or "'" in text:
+            out.add(" ".join(_SQUEEZE.sub("", text).translate(_ASCII_FOLD).split()))
+        out.discard("")
+        return out
     out = {fold_alias(text)}
     out.add(" ".join(fold_alias(text).split()))
-    squeezed = re.sub(r"(?<=\w)[.'’](?=\w)|(?<=\w)[.]$", "", text)
+    squeezed = _SQUEEZE.sub("", text)
     out.add(" ".join(fold_alias(squeezed).split()))
     return {v for v in out if v}

@@ -2,22 +2,33 @@
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 
 from monitor.types import Evidence
 
 MAX_EVIDENCE = 400
-_BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])|\n\s*")
-_ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gen|Lt|Col|Capt|Gov|Prof|Sgt|Adm|Corp|Inc|Ltd|Co|"
-    r"Jr|Sr|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|U\.S|U\.K|U\.N|a\.m|p\.m))\.$")
+# A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
+ABBREVIATIONS = (
+    "Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Lt", "Col", "Capt", "Gov", "Prof", "Sgt",
+    "Adm", "Corp", "Inc", "Ltd", "Co", "Jr", "Sr", "No", "vs", "etc", "Jan", "Feb", "Mar", "Apr",
+    "Aug", "Sept", "Sep", "Oct", "Nov", "Dec", "U.S", "U.K", "U.N", "a.m", "p.m")
+_CLOSERS = "\"'”’)\\]"
+# One regular expression does all the work (no Python per candidate): a sentence ends after
+# . ! ? or … and closing quotes, before white space and a capital, a digit or an opening quote,
+# unless the full stop ends an abbreviation and the white space holds no line break; a line
+# break always ends one. Lookbehinds are fixed-width, hence one per abbreviation length.
+_NOT_ABBREVIATION = r"(?<!\b[A-Z]\.)" + "".join(
+    rf"(?<!\b(?:{'|'.join(re.escape(w) for w in ABBREVIATIONS if len(w) == size)})\.)"
+    for size in sorted({len(w) for w in ABBREVIATIONS}))
+_BOUNDARY = re.compile(
+    rf"(?<=[.!?…])(?:(?=[{_CLOSERS}]*[^\S\n]*\n)|{_NOT_ABBREVIATION})"
+    rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])|\n\s*")
+_AFTER_MARK = tuple(
+    (mark, re.compile(rf"{re.escape(mark)}(?:(?=[{_CLOSERS}]*[^\S\n]*\n)|{_NOT_ABBREVIATION})"
+                      rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])"))
+    for mark in ".!?…")
+_LINE_BREAK = re.compile(r"\n\s*")
 _SPAN = 600
-
-
-def _is_boundary(text: str, match: re.Match[str]) -> bool:
-    if text[match.start()] == "\n" or "\n" in match.group():
-        return True
-    head = text[max(0, match.start() - 8):match.start()].rstrip("\"'”’)]")
-    return _ABBREVIATION.search(head) is None
 
 
 def sentence_at(text: str, start: int, end: int) -> Evidence:
@@ -25,13 +36,12 @@ def sentence_at(text: str, start: int, end: int) -> Evidence:
     lo = max(0, start - _SPAN)
     begin = lo
     for found in _BOUNDARY.finditer(text, lo, start):
-        if found.end() <= start and _is_boundary(text, found):
+        if found.end() <= start:
             begin = found.end()
     finish = min(len(text), end + _SPAN)
-    for found in _BOUNDARY.finditer(text, end, finish):
-        if _is_boundary(text, found):
-            finish = found.start()
-            break
+    found_after = _BOUNDARY.search(text, end, finish)
+    if found_after is not None:
+        finish = found_after.start()
     return _trim(text, begin, finish, start, end)
 
 
@@ -55,10 +65,34 @@ class Sentences:
         self.text = text
         self._starts: list[int] = []  # where a sentence begins (after a boundary)
         self._ends: list[int] = []  # where a sentence ends (the boundary's start)
-        for found in _BOUNDARY.finditer(text):
-            if _is_boundary(text, found):
-                self._ends.append(found.start())
-                self._starts.append(found.end())
+        # _BOUNDARY split by the mark it follows: a regular expression that opens with a
+        # literal is found by a fast search, one that opens with a class is tried everywhere.
+        marks = 0
+        for mark, pattern in _AFTER_MARK:
+            if mark in text:
+                marks += 1
+                for found in pattern.finditer(text):
+                    self._ends.append(found.start() + 1)
+                    self._starts.append(found.end())
+        if "\n" in text:
+            self._add_line_breaks(text)
+        elif marks > 1:
+            self._sort(list(zip(self._ends, self._starts, strict=True)))
+
+    def _add_line_breaks(self, text: str) -> None:
+        ends = sorted(zip(self._ends, self._starts, strict=True))
+        spans = list(ends)
+        for found in _LINE_BREAK.finditer(text):
+            # a break inside a sentence end found above is part of it (one match of _BOUNDARY)
+            i = bisect_right(ends, (found.start(), len(text) + 1))
+            if not (i and ends[i - 1][1] > found.start()):
+                spans.append((found.start(), found.end()))
+        self._sort(spans)
+
+    def _sort(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self._ends = [span[0] for span in spans]
+        self._starts = [span[1] for span in spans]
 
     def around(self, start: int, end: int) -> Evidence:
         """The sentence holding text[start:end] (see sentence_at)."""
@@ -67,3 +101,20 @@ class Sentences:
         j = bisect_left(self._ends, end)
         finish = self._ends[j] if j < len(self._ends) else len(self.text)
         return _trim(self.text, begin, finish, start, end)
+
+    def evidence(self, spans: Iterable[tuple[int, int]]) -> list[Evidence]:
+        """around() for many spans at once (the same results, with less overhead per span)."""
+        text, starts, ends = self.text, self._starts, self._ends
+        size, count = len(text), len(ends)
+        out = []
+        for start, end in spans:
+            i = bisect_right(starts, start)
+            begin = starts[i - 1] if i else 0
+            j = bisect_left(ends, end)
+            finish = ends[j] if j < count else size
+            if finish - begin > MAX_EVIDENCE or text[begin].isspace() or (
+                    finish > end and text[finish - 1].isspace()):
+                out.append(_trim(text, begin, finish, start, end))
+            else:
+                out.append(Evidence(text[begin:finish], begin, finish))
+        return out

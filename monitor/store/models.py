@@ -110,7 +110,8 @@ class WatchMatchRow(SQLModel, table=True):
     __tablename__ = "watch_matches"
     __table_args__ = (
         sa.UniqueConstraint("watch", "article_id", name="uq_watch_matches_watch_article"),
-        sa.Index("ix_watch_matches_watch_time", "watch", "matched_at"),
+        # Covers the page query (watch, time, article): no table lookup per row (0003).
+        sa.Index("ix_watch_matches_watch_time_article", "watch", "matched_at", "article_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
