@@ -12,7 +12,7 @@ from sqlmodel import col, select
 
 from monitor import dedup
 from monitor.errors import StoreError
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, table_of
 from monitor.store.models import (
     ArticleRow,
     ArticleTagRow,
@@ -29,18 +29,11 @@ _CHUNK = 500
 _CANDIDATES = 200
 _LOCK_CLASS = 0x6D6F6E00  # "mon\0": our advisory-lock namespace on PostgreSQL
 
-def _table(model: type[Any]) -> sa.Table:
-    table = model.__table__
-    if not isinstance(table, sa.Table):
-        raise TypeError(f"{model.__name__} is not mapped to a table")
-    return table
-
-
-_ARTICLES = _table(ArticleRow)
-_TAGS = _table(ArticleTagRow)
-_MATCHES = _table(WatchMatchRow)
-_OUTBOX = _table(OutboxRow)
-_FEEDS = _table(FeedRow)
+_ARTICLES = table_of(ArticleRow)
+_TAGS = table_of(ArticleTagRow)
+_MATCHES = table_of(WatchMatchRow)
+_OUTBOX = table_of(OutboxRow)
+_FEEDS = table_of(FeedRow)
 
 
 class ArticleStore(StoreBase):

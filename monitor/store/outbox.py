@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, table_of
 from monitor.store.models import ArticleRow, ChannelRow, OutboxRow
 from monitor.types import Alert
 
@@ -18,16 +18,9 @@ OPEN_STATES = ("pending", "failed")  # rows the relay still delivers
 LISTED_STATES = ("pending", "failed", "dead")  # what `monitor alerts` shows by default
 
 
-def _table(model: type[Any]) -> sa.Table:
-    table = model.__table__
-    if not isinstance(table, sa.Table):
-        raise TypeError(f"{model.__name__} is not mapped to a table")
-    return table
-
-
-_OUTBOX = _table(OutboxRow)
-_CHANNELS = _table(ChannelRow)
-_ARTICLES = _table(ArticleRow)
+_OUTBOX = table_of(OutboxRow)
+_CHANNELS = table_of(ChannelRow)
+_ARTICLES = table_of(ArticleRow)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from monitor.errors import MonitorError
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, table_of
 from monitor.store.models import (
     ArticleRow,
     ArticleTagRow,
@@ -37,18 +37,11 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
-def _table(model: type[Any]) -> sa.Table:
-    table = model.__table__
-    if not isinstance(table, sa.Table):
-        raise TypeError(f"{model.__name__} is not mapped to a table")
-    return table
-
-
-_ARTICLES = _table(ArticleRow)
-_TAGS = _table(ArticleTagRow)
-_WATCHES = _table(WatchMatchRow)
-_FEEDS = _table(FeedRow)
-_OUTBOX = _table(OutboxRow)
+_ARTICLES = table_of(ArticleRow)
+_TAGS = table_of(ArticleTagRow)
+_WATCHES = table_of(WatchMatchRow)
+_FEEDS = table_of(FeedRow)
+_OUTBOX = table_of(OutboxRow)
 
 
 class FilterError(MonitorError):
