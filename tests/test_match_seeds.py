@@ -1,13 +1,11 @@
 """Each seed document yields every actor and issue it names, and nothing it does not."""
 
-from pathlib import Path
 
 import pytest
+from conftest import SEEDS, need_shared
 
 from monitor.match import Matcher, compile_matcher
 from monitor.vocab import load_vocabulary
-
-SEEDS = Path(__file__).resolve().parents[1] / ".." / "shared" / "seeds"
 
 # Written by reading each seed. Bylines ("writers ... in Taipei, Taiwan") are not mentions; a
 # bare "Wang" with no full form before it is ambiguous and names nobody.
@@ -69,8 +67,7 @@ def matcher() -> Matcher:
 
 
 def _seed(prefix: str) -> str:
-    if not SEEDS.is_dir():
-        pytest.skip(f"seed folder {SEEDS} is absent (fresh clone outside the project tree)")
+    need_shared(SEEDS)
     found = sorted(SEEDS.glob(f"{prefix}*.txt"))
     assert found, f"no seed starting with {prefix} in {SEEDS}"
     return found[0].read_text(encoding="utf-8")
@@ -89,8 +86,7 @@ def test_seed_yields_exactly_what_it_names(matcher: Matcher, prefix: str) -> Non
 
 def test_every_seed_is_covered() -> None:
     """Every seed document has an expectation here."""
-    if not SEEDS.is_dir():
-        pytest.skip(f"seed folder {SEEDS} is absent")
+    need_shared(SEEDS)
     prefixes = {p.name[:4] for p in SEEDS.glob("*.txt")}
     assert prefixes == set(EXPECTED)
 

@@ -4,13 +4,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, need_shared
 
 from monitor.match import Matcher, compile_matcher
 from monitor.match.normalize import fold
 from monitor.vocab import load_vocabulary, parse_text
 from monitor.vocab.loader import build_vocabulary
 
-REALPAGES = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "realpages"
+REALPAGES = CORPUS / "realpages"
 
 
 @pytest.fixture(scope="module")
@@ -276,8 +277,7 @@ REAL_ALLOWED = {
 def test_real_pages_yield_no_false_actors(matcher: Matcher, name: str) -> None:
     """Real pages full of look-alike names and words yield only the actors they name."""
     path = REALPAGES / name
-    if not path.is_file():
-        pytest.skip(f"corpus page {path} is absent (fresh clone outside the project tree)")
+    need_shared(path)
     import lxml.html
 
     doc = lxml.html.fromstring(path.read_bytes())
