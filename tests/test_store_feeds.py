@@ -1,14 +1,42 @@
 """FeedStore: config sync, leases on due feeds, and every poll outcome recorded as health."""
 
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from monitor.store import Store
+import psycopg
+from psycopg import sql
+
+from monitor.store import Database, Store
 from monitor.store.feeds import PollRecord
+from monitor.store.migrate import upgrade
 from monitor.types import FeedSpec
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
+
+
+@contextmanager
+def _empty_database(db_url: str, tmp_path: Path) -> Iterator[Database]:
+    """A database with no schema at all, on the dialect of `db_url`; dropped afterwards."""
+    if db_url.startswith("sqlite"):
+        db = Database(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield db
+        db.dispose()
+        return
+    base, session_db = db_url.rsplit("/", 1)
+    name = f"{session_db}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        db = Database(f"{base}/{name}")
+        try:
+            yield db
+        finally:
+            db.dispose()
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def _specs(*names: str) -> list[FeedSpec]:
@@ -122,3 +150,33 @@ def test_concurrent_claims_never_share_a_feed(store: Store) -> None:
         t.join()
     flat = [n for names in got for n in names]
     assert sorted(flat) == sorted(f"f{i}" for i in range(40))
+
+
+def test_a_moved_feed_stays_moved_across_resyncs(store: Store) -> None:
+    """After a 301, restarting on the same feeds.toml keeps the new address and its validators."""
+    store.sync_feeds(_specs("a"), NOW)
+    store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW, etag='"moved"',
+                                      new_url="https://example.org/moved.xml"), NOW)
+    store.sync_feeds(_specs("a"), NOW + timedelta(hours=1))
+    [a] = store.feed_health()
+    assert (a.url, a.etag) == ("https://example.org/moved.xml", '"moved"')
+    store.sync_feeds([FeedSpec("a", "https://example.org/edited.xml")], NOW + timedelta(hours=2))
+    [a] = store.feed_health()
+    assert (a.url, a.etag) == ("https://example.org/edited.xml", None)
+    assert a.next_poll == NOW + timedelta(hours=2)
+
+
+def test_upgrade_takes_stored_urls_as_configured(db_url: str, tmp_path: Path) -> None:
+    """Feeds stored before config_url existed keep their validators on the first resync."""
+    with _empty_database(db_url, tmp_path) as db:
+        upgrade(db, "0003")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO feeds (name, url, enabled, in_config, full_text, interval_seconds,"
+                " etag, consecutive_errors, created_at) VALUES ('a', 'https://example.org/a.xml',"
+                " true, true, true, 900, '\"old\"', 0, '2026-11-01 00:00:00')")
+        upgrade(db)
+        store = Store(db)
+        store.sync_feeds(_specs("a"), NOW)
+        [a] = store.feed_health()
+        assert (a.url, a.etag) == ("https://example.org/a.xml", '"old"')

@@ -64,7 +64,8 @@ class FeedStore(StoreBase):
                 known = rows.get(spec.name)
                 if known is None:
                     s.add(FeedRow(
-                        name=spec.name, url=spec.url, enabled=spec.enabled, in_config=True,
+                        name=spec.name, url=spec.url, config_url=spec.url,
+                        enabled=spec.enabled, in_config=True,
                         full_text=spec.full_text,
                         interval_seconds=int(spec.interval.total_seconds()),
                         next_poll=now, created_at=now))
@@ -135,8 +136,10 @@ class FeedStore(StoreBase):
 def _apply_spec(row: FeedRow, spec: FeedSpec, now: datetime) -> None:
     """Bring a stored feed in line with its spec, keeping its health and schedule."""
     interval = int(spec.interval.total_seconds())
-    if row.url != spec.url:  # a new address: start afresh there
-        row.url, row.etag, row.last_modified = spec.url, None, None
+    # Compared with the configured address, not the current one: a feed a 301 moved keeps its
+    # new address until feeds.toml itself names another.
+    if row.config_url != spec.url:  # a new address: start afresh there
+        row.url, row.config_url, row.etag, row.last_modified = spec.url, spec.url, None, None
         row.consecutive_errors, row.last_error, row.last_status = 0, None, None
         row.next_poll = now
     was_enabled = row.enabled

@@ -42,6 +42,9 @@ class FeedRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
     url: str = Field(max_length=2000)
+    # The address feeds.toml gives; `url` may have moved on from it by a 301. A resync compares
+    # the config with this, so a moved feed stays moved across restarts.
+    config_url: str | None = Field(default=None, max_length=2000)
     enabled: bool = True
     in_config: bool = True
     full_text: bool = True
