@@ -68,12 +68,10 @@ def wait(predicate: object, timeout: float) -> bool:
 
 @pytest.mark.slow
 def test_sigkill_mid_delivery_then_restart_delivers_every_match(
-        tmp_path: Path, site: HTTPTestServer) -> None:
+        tmp_path: Path, site: HTTPTestServer, db_url: str) -> None:
     """The receiver holds the first deliveries; the daemon is SIGKILLed while waiting on
     them; a new daemon delivers every stored match, the held ones again under the same
-    webhook-id, each with a signature the receiver verifies. (SQLite, the default store:
-    the lease logic is shared with PostgreSQL, whose claiming test_outbox_store covers.)"""
-    db_url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    webhook-id, each with a signature the receiver verifies. On SQLite and PostgreSQL."""
     release = threading.Event()
 
     def script(path: str, seen: int) -> Answer:
