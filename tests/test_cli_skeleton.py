@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.cli.common import print_csv, print_table
 
 CONTRACT_COMMANDS = [
     ("run",), ("tag",), ("extract",), ("matches",), ("serve",), ("feeds",), ("show",),
@@ -70,3 +72,13 @@ def test_db_upgrade_bad_url_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> 
     result = CliRunner().invoke(app, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "MONITOR_DATABASE_URL" in result.output
+
+
+def test_tables_show_times_to_the_second_and_csv_keeps_iso(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A table cell reads "2026-12-02 09:54:36" (UTC); CSV keeps the exact ISO instant."""
+    when = datetime(2026, 12, 2, 10, 54, 36, 772366, tzinfo=timezone(timedelta(hours=1)))
+    print_table(None, ["when"], [[when]])
+    assert "2026-12-02 09:54:36" in capsys.readouterr().out
+    print_csv([{"when": when.astimezone(UTC)}], ["when"])
+    assert "2026-12-02T09:54:36.772366Z" in capsys.readouterr().out

@@ -4,7 +4,7 @@ import csv
 import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
@@ -66,13 +66,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _human_cell(value: Any) -> str:
+    # People read times to the second in UTC; JSON and CSV keep the full ISO form.
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return _cell(value)
+
+
 def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a rich table for people."""
     table = Table(title=title, show_lines=False, header_style="bold")
     for col in columns:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(v) for v in row))
+        table.add_row(*(_human_cell(v) for v in row))
     stdout_console().print(table)
 
 
@@ -83,11 +90,6 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
     if hint:
         err.print(f"[dim]hint:[/] {hint}", markup=True, highlight=False)
     raise typer.Exit(code)
-
-
-def not_available(command: str, issue: int) -> NoReturn:
-    """Exit 2 for a command whose capability has not landed yet."""
-    fail(f"`monitor {command}` is not available yet (tracked as issue {issue}).", code=2)
 
 
 def settings_or_fail() -> Settings:
