@@ -1,7 +1,8 @@
 """Reference matcher: the straightforward implementation the optimised one must agree with.
 
 This is monitor.match.matcher as it was before the fast paths (per-hit objects, sorting for
-leftmost-longest, sentence boundaries checked one by one in Python). Tests only.
+leftmost-longest, sentence boundaries checked one by one in Python, every character folded on
+its own). Tests only.
 """
 
 import logging
@@ -13,7 +14,7 @@ from datetime import date, datetime
 
 import ahocorasick
 
-from monitor.match.normalize import Folded, alias_variants, fold
+from monitor.match.normalize import _HOLE, Folded, alias_variants, fold_char
 from monitor.match.sentences import _trim
 from monitor.types import Evidence, Span, Tag
 from monitor.vocab.model import Entry, Role, Vocabulary
@@ -25,6 +26,22 @@ _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gen|Lt|Col|Capt|Gov|Prof|Sgt|Adm|Corp|Inc|Ltd|Co|"
     r"Jr|Sr|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|U\.S|U\.K|U\.N|a\.m|p\.m))\.$")
+
+
+def fold(text: str) -> Folded:
+    """What monitor.match.normalize.fold is specified to do, one character at a time: each
+    character becomes fold_char of it, holes (combining marks, soft hyphens) are dropped and
+    the others keep their original positions."""
+    chars = [fold_char(char) for char in text]
+    positions = None
+    if _HOLE in chars:
+        positions = tuple(i for i, char in enumerate(chars) if char != _HOLE)
+        chars = [char for char in chars if char != _HOLE]
+    cased = "".join(chars)
+    lower = cased.lower()
+    if len(lower) != len(cased):
+        lower = "".join(char.lower()[:1] for char in cased)
+    return Folded(cased, lower, positions)
 
 
 def _is_boundary(text: str, match: re.Match[str]) -> bool:

@@ -1,22 +1,30 @@
 """Property tests: the optimised matcher agrees with the general rules and the reference one."""
 
 import datetime as dt
+import pickle
 import re
+from dataclasses import FrozenInstanceError, asdict, replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from match_reference import ReferenceMatcher
 from match_reference import Sentences as ReferenceSentences
+from match_reference import fold as reference_fold
 
 from monitor.match import Matcher
+from monitor.match.automaton import _plain
 from monitor.match.normalize import (
+    _COMMON,
     _NON_ASCII,
     _fold_match,
     _fold_non_ascii,
     alias_variants,
+    fold,
     fold_alias,
 )
 from monitor.match.sentences import Sentences
+from monitor.types import Evidence, Tag, new_evidence, new_tag
 from monitor.vocab.loader import build_vocabulary
 from monitor.vocab.model import Alias, Entry, Role
 
@@ -120,3 +128,79 @@ def test_fold_and_alias_shortcuts_match_the_general_code(text: str) -> None:
     general = {fold_alias(text), " ".join(fold_alias(text).split()),
                " ".join(fold_alias(squeezed).split())} - {""}
     assert alias_variants(text) == general
+
+
+# Every kind of character fold() treats differently: ASCII letters, digits and punctuation; the
+# punctuation folded in advance (curly quotes, dashes, no-break spaces); accented letters;
+# characters that fold to nothing (combining marks, soft hyphen, zero-width space); letters
+# kept as they are (ß, ligatures, CJK); İ and final sigma, whose lower case differs in length
+# or in context; and the hole marker itself.
+FOLD_ALPHABET = ("aZ09 .,'-\n\t" + "".join(char for char, _ in _COMMON)
+                 + "éÉñøŁıẛ\u0301\u00ad\u200b\u200dßæﬁ王毅İΣσ\uffff\x00")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from(FOLD_ALPHABET), max_size=40),
+                 st.text(max_size=20)))
+def test_fold_fast_paths_equal_the_per_character_fold(text: str) -> None:
+    """The advance replacement of common punctuation, the ASCII table fold and the general
+    path give what folding each character on its own gives: same text, lower case, offsets."""
+    assert fold(text) == reference_fold(text)
+
+
+def test_common_punctuation_folds_one_to_one() -> None:
+    """Curly quotes and dashes, folded in advance, fold as the general path folds them: to one
+    space, so that offsets need no map."""
+    for char in "’“”‘—–…\u00a0":
+        folded = fold(f"Wang{char}Yi")
+        assert (folded.cased, folded.lower, folded.positions) == ("Wang Yi", "wang yi", None)
+
+
+def test_fast_constructors_build_the_same_frozen_values() -> None:
+    """new_evidence/new_tag give values equal to Evidence(...)/Tag(...), of the same class,
+    frozen, hashable, without a __dict__, and they pickle and replace like dataclasses."""
+    proof = new_evidence("Wang Yi met Blinken.", 3, 23)
+    tag = new_tag("wang-yi", "actor", "Wang Yi", 2, proof)
+    expected = Tag(id="wang-yi", kind="actor", name="Wang Yi", count=2,
+                   evidence=Evidence("Wang Yi met Blinken.", start=3, end=23))
+    assert tag == expected
+    assert hash(tag) == hash(expected)
+    assert type(tag) is Tag
+    assert type(proof) is Evidence
+    assert asdict(tag) == asdict(expected)
+    assert pickle.loads(pickle.dumps(tag)) == tag  # noqa: S301  # our own bytes
+    assert replace(tag, count=3).count == 3
+    assert not hasattr(tag, "__dict__")
+    assert not hasattr(proof, "__dict__")
+    with pytest.raises(FrozenInstanceError):
+        tag.count = 5  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        proof.start = 0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Evidence("only text")  # type: ignore[call-arg]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(sentence_pieces, min_size=1, max_size=30).map("".join).filter(bool), st.data())
+def test_batch_evidence_equals_the_reference_for_every_span(text: str,
+                                                            data: st.DataObject) -> None:
+    """Evidence for many spans at once (one lookup per span, sentences that open with white
+    space only at the start) equals the reference's sentence for each span, also for spans
+    that run across sentence ends."""
+    ours, reference = Sentences(text), ReferenceSentences(text)
+    spans = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        start = data.draw(st.integers(0, len(text) - 1))
+        spans.append((start, data.draw(st.integers(start + 1, len(text)))))
+    assert ours.evidence(spans) == [reference.around(start, end) for start, end in spans]
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9 .'-\t"), max_size=12))
+def test_aliases_compiled_as_plain_have_no_other_variant(text: str) -> None:
+    """An alias the compiler takes as plain (ASCII words between single spaces, compiled
+    without alias_variants) is its own only variant."""
+    if _plain(text):
+        assert alias_variants(text) == {text}
+    for plain in ("Wang Yi", "NATO", "G7", "South China Sea"):
+        assert _plain(plain)
+        assert alias_variants(plain) == {plain}

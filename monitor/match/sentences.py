@@ -4,7 +4,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
-from monitor.types import Evidence
+from monitor.types import Evidence, new_evidence
 
 MAX_EVIDENCE = 400
 # A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
@@ -23,10 +23,15 @@ _NOT_ABBREVIATION = r"(?<!\b[A-Z]\.)" + "".join(
 _BOUNDARY = re.compile(
     rf"(?<=[.!?…])(?:(?=[{_CLOSERS}]*[^\S\n]*\n)|{_NOT_ABBREVIATION})"
     rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])|\n\s*")
-_AFTER_MARK = tuple(
-    (mark, re.compile(rf"{re.escape(mark)}(?:(?=[{_CLOSERS}]*[^\S\n]*\n)|{_NOT_ABBREVIATION})"
-                      rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])"))
-    for mark in ".!?…")
+# _BOUNDARY split by the mark it follows, for texts with and without line breaks (the
+# abbreviation lookbehinds first: they pass for most candidates, and never fail after ! ? …;
+# without a line break the lookahead for one cannot pass).
+_AFTER = rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])"
+_AFTER_MARK = (
+    (".", re.compile(rf"\.{_NOT_ABBREVIATION}{_AFTER}"),
+     re.compile(rf"\.(?:{_NOT_ABBREVIATION}|(?=[{_CLOSERS}]*[^\S\n]*\n)){_AFTER}")),
+    *((mark, re.compile(re.escape(mark) + _AFTER), re.compile(re.escape(mark) + _AFTER))
+      for mark in "!?…"))
 _LINE_BREAK = re.compile(r"\n\s*")
 _SPAN = 600
 
@@ -55,7 +60,7 @@ def _trim(text: str, begin: int, finish: int, start: int, end: int) -> Evidence:
         begin += 1
     while finish > end and text[finish - 1].isspace():
         finish -= 1
-    return Evidence(text[begin:finish], begin, finish)
+    return new_evidence(text[begin:finish], begin, finish)
 
 
 class Sentences:
@@ -68,13 +73,15 @@ class Sentences:
         # _BOUNDARY split by the mark it follows: a regular expression that opens with a
         # literal is found by a fast search, one that opens with a class is tried everywhere.
         marks = 0
-        for mark, pattern in _AFTER_MARK:
+        lines = "\n" in text
+        ends, starts = self._ends, self._starts
+        for mark, in_line, across_lines in _AFTER_MARK:
             if mark in text:
                 marks += 1
-                for found in pattern.finditer(text):
-                    self._ends.append(found.start() + 1)
-                    self._starts.append(found.end())
-        if "\n" in text:
+                for found in (across_lines if lines else in_line).finditer(text):
+                    ends.append(found.start() + 1)
+                    starts.append(found.end())
+        if lines:
             self._add_line_breaks(text)
         elif marks > 1:
             self._sort(list(zip(self._ends, self._starts, strict=True)))
@@ -108,13 +115,18 @@ class Sentences:
         size, count = len(text), len(ends)
         out = []
         for start, end in spans:
+            # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it. A
+            # sentence opens after white space and a non-space, so only the first may open
+            # with white space.
             i = bisect_right(starts, start)
             begin = starts[i - 1] if i else 0
-            j = bisect_left(ends, end)
-            finish = ends[j] if j < count else size
-            if finish - begin > MAX_EVIDENCE or text[begin].isspace() or (
+            finish = ends[i] if i < count else size
+            if finish < end:
+                j = bisect_left(ends, end, i)
+                finish = ends[j] if j < count else size
+            if finish - begin > MAX_EVIDENCE or (not i and text[0].isspace()) or (
                     finish > end and text[finish - 1].isspace()):
                 out.append(_trim(text, begin, finish, start, end))
             else:
-                out.append(Evidence(text[begin:finish], begin, finish))
+                out.append(new_evidence(text[begin:finish], begin, finish))
         return out

@@ -1,0 +1,199 @@
+"""Compile a vocabulary into one Aho-Corasick automaton whose values are the rules of each key."""
+
+import gc
+import re
+from functools import partial
+
+import ahocorasick
+
+from monitor.match.normalize import alias_variants
+from monitor.match.resolve import GENERAL, Forms, Pattern, RolePattern, Rule, Value
+from monitor.vocab.model import Role, Vocabulary
+from monitor.vocab.veto import GivenNameVeto, Veto, compile_veto
+
+# A role phrase after these words names someone else than the holder on the article's date.
+ROLE_VETOES = (r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
+               r"retired|would-be|a|another)[\s-]+)@",)
+_GIVEN_NAME = GivenNameVeto()
+# Pattern((...)) without NamedTuple's Python-level __new__ (one per alias at compile time).
+_new_pattern = partial(tuple.__new__, Pattern)
+# ASCII words separated by single spaces: folding leaves them as they are, with no variant.
+_plain = re.compile(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*").fullmatch
+
+
+def _as_written_first(form: str) -> tuple[bool, str]:
+    # capitals last: texts mostly write a name as the alias does, so the scan compares once
+    return form.isupper(), form
+
+
+def _is_unspaced(char: str) -> bool:
+    """Scripts written without spaces between words (CJK, kana): no boundary padding."""
+    code = ord(char)
+    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
+            or 0xF900 <= code <= 0xFAFF)
+
+
+def _key(variant: str) -> str:
+    """The automaton key of a folded variant: lower-cased, padded with a space on each side
+    that is a word boundary (the text is searched padded the same way)."""
+    lower = variant.lower()
+    if lower.isascii():
+        return f" {lower} "
+    return ("" if _is_unspaced(lower[0]) else " ") + lower + (
+        "" if _is_unspaced(lower[-1]) else " ")
+
+
+def build(vocab: Vocabulary, fast_path: bool) -> tuple[ahocorasick.Automaton, int]:
+    """The automaton of every alias variant and role phrase of `vocab`; the number of keys."""
+    # Building makes a few objects per alias and frees none: the cyclic collector would
+    # rescan the growing heap again and again (half the time at 100k aliases) for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        names = _names(vocab)
+        roles, role_vetoes = _roles(vocab)
+        automaton = ahocorasick.Automaton()
+        add = automaton.add_word
+        is_actor = [entry.kind == "actor" for entry in vocab.entries]
+        for key, patterns in names.items():
+            only = patterns[0]
+            if fast_path and len(patterns) == 1 and only.full and not only.vetoes and (
+                    key not in roles):
+                # the common key, as _value and _rule decide it, without their calls
+                back, rpad = len(key) - (key[0] == " "), int(key[-1] == " ")
+                forms = _for_key(only.forms, back - rpad)
+                add(key, (back, rpad, only.entry, forms, None, None, None)
+                    if is_actor[only.entry] else (back, rpad, None, None, only.entry, forms,
+                                                  None))
+                continue
+            role = (RolePattern(tuple(roles[key]), tuple(dict.fromkeys(role_vetoes[key])))
+                    if key in roles else None)
+            add(key, _value(key, patterns, is_actor, fast_path, role))
+        for key, holders in roles.items():
+            if key not in names:
+                role = RolePattern(tuple(holders), tuple(dict.fromkeys(role_vetoes[key])))
+                add(key, _value(key, [], is_actor, fast_path, role))
+        count = len(automaton)
+        if count:
+            automaton.make_automaton()
+    finally:
+        if collecting:
+            gc.enable()
+    return automaton, count
+
+
+def _names(vocab: Vocabulary) -> dict[str, list[Pattern]]:
+    """Every automaton key of an alias, with the patterns (aliases) written that way."""
+    names: dict[str, list[Pattern]] = {}
+    get = names.get
+    for index, entry in enumerate(vocab.entries):
+        person = entry.type == "person"
+        for alias in entry.aliases:
+            text = alias.text
+            exact = alias.case == "exact"
+            forms: tuple[str, ...] | None = None
+            if _plain(text):  # most aliases: alias_variants would give {text} alone
+                variants: tuple[str, ...] | set[str] = (text,)
+                if exact:
+                    upper = text.upper()
+                    forms = (text, upper) if " " in text and upper != text else (text,)
+            else:
+                variants = alias_variants(text)
+                if exact:
+                    every = {*variants, *(v.upper() for v in variants if " " in v)}
+                    forms = tuple(sorted(every, key=_as_written_first))
+            vetoes: tuple[Veto | GivenNameVeto, ...] = ()
+            if alias.veto:
+                vetoes = tuple(compile_veto(v) for v in alias.veto)
+            full = alias.form == "full"
+            if not full and not alias.standalone and person:
+                # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan
+                vetoes = (_GIVEN_NAME, *vetoes)
+            pattern = _new_pattern((index, full, forms, alias.standalone, vetoes))
+            for variant in variants:
+                key = f" {variant.lower()} " if variant.isascii() else _key(variant)
+                bucket = get(key)
+                if bucket is None:
+                    names[key] = [pattern]
+                elif pattern not in bucket:
+                    bucket.append(pattern)
+    return names
+
+
+def _roles(vocab: Vocabulary) -> tuple[dict[str, list[tuple[int, Role]]],
+                                       dict[str, list[Veto]]]:
+    """Every automaton key of a role phrase, with its holders and vetoes."""
+    roles: dict[str, list[tuple[int, Role]]] = {}
+    role_vetoes: dict[str, list[Veto]] = {}
+    for index, entry in enumerate(vocab.entries):
+        for role in entry.roles:
+            for phrase in role.phrases:
+                for variant in alias_variants(phrase):
+                    key = _key(variant)
+                    roles.setdefault(key, []).append((index, role))
+                    role_vetoes.setdefault(key, []).extend(
+                        compile_veto(v) for v in (*ROLE_VETOES, *role.veto))
+    return roles, role_vetoes
+
+
+def _value(key: str, patterns: list[Pattern], is_actor: list[bool], fast_path: bool,
+           role: RolePattern | None) -> Value:
+    """The flat tuple the scan unpacks for a hit on `key`."""
+    # the key is padded where the variant meets a word boundary
+    back = len(key) - (key[0] == " ")
+    rpad = int(key[-1] == " ")
+    size = back - rpad
+    if len(patterns) == 1:
+        only = patterns[0]
+        rule, forms = _rule((only,), fast_path)
+        if is_actor[only.entry]:
+            return back, rpad, rule, _for_key(forms, size), None, None, role
+        return back, rpad, None, None, rule, _for_key(forms, size), role
+    actors = tuple(p for p in patterns if is_actor[p.entry])
+    issues = tuple(p for p in patterns if not is_actor[p.entry])
+    actor_rule, actor_forms = _rule(actors, fast_path)
+    issue_rule, issue_forms = _rule(issues, fast_path)
+    return (back, rpad, actor_rule, _for_key(actor_forms, size), issue_rule,
+            _for_key(issue_forms, size), role)
+
+
+def _for_key(forms: tuple[str, ...] | None, size: int) -> Forms:
+    """The case forms a hit of `size` characters is checked against: only those of its length
+    (a hit equals no other), as one string when there is one (`in` is then equality, and the
+    scan reads one object instead of a tuple and its strings)."""
+    if forms is None or forms is GENERAL:
+        return forms
+    if len(forms) == 1:  # one word, as written
+        return forms[0] if len(forms[0]) == size else ()
+    # several words: as written and in capitals, both of its length, unless it has variants
+    if len(forms) != 2 or len(forms[0]) != size or len(forms[1]) != size:
+        forms = tuple(form for form in forms if len(form) == size)
+    return forms[0] if len(forms) == 1 else forms
+
+
+def _rule(patterns: tuple[Pattern, ...], fast_path: bool
+          ) -> tuple[Rule, tuple[str, ...] | None]:
+    """What the scan keeps for a hit, and the case forms it checks first (GENERAL: accept).
+
+    When no full form has a veto and all patterns accept the same case forms, the case check
+    is all accept would do: the hit keeps every pattern, or is an int when one entry owns
+    them all and one is a full form (it names that entry, nothing else to decide). Anything
+    else goes through accept (forms GENERAL)."""
+    if not patterns:
+        return None, None
+    first = patterns[0]
+    if fast_path and len(patterns) == 1:
+        if not first.full:
+            return patterns, first.forms
+        return (first.entry, first.forms) if not first.vetoes else (patterns, GENERAL)
+    if fast_path and not any(p.full and p.vetoes for p in patterns) and all(
+            _same_forms(p.forms, first.forms) for p in patterns):
+        if any(p.full for p in patterns) and all(p.entry == first.entry for p in patterns):
+            return first.entry, first.forms
+        return patterns, first.forms
+    return patterns, GENERAL
+
+
+def _same_forms(one: tuple[str, ...] | None, other: tuple[str, ...] | None) -> bool:
+    """Whether two patterns accept the same case forms (in whatever order they list them)."""
+    return one == other or (one is not None and other is not None and set(one) == set(other))

@@ -1,0 +1,223 @@
+"""The rules applied to automaton hits: case, vetoes, leftmost-longest, short forms, roles."""
+
+from dataclasses import dataclass
+from datetime import date
+from operator import itemgetter
+from typing import NamedTuple
+
+from monitor.match.normalize import Folded
+from monitor.vocab.model import Role
+from monitor.vocab.veto import GivenNameVeto, Veto
+
+TITLE_GAP = 3  # "Secretary of State Antony Blinken", "his envoy, Wang Yi": the role is a title
+_START = itemgetter(0)
+
+
+class Pattern(NamedTuple):
+    """One alias of one entry, as the automaton hands it back."""
+
+    entry: int
+    full: bool
+    forms: tuple[str, ...] | None  # accepted case-preserving forms, as written first; None: any
+    standalone: bool
+    vetoes: tuple[Veto | GivenNameVeto, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RolePattern:
+    """A role phrase and who held it when."""
+
+    holders: tuple[tuple[int, Role], ...]
+    vetoes: tuple[Veto, ...]
+
+
+# What a hit names, per kind (actor or issue) of one automaton key:
+#   None   no alias of this kind is written this way;
+#   int    the fast path: one full-form alias of one entry and no veto, so once its case is
+#          right (the forms next to it) the hit names that entry, with no further rule;
+#   tuple  patterns for resolution: one short form (its case checked like the int's), or,
+#          with forms GENERAL, whatever accept() keeps (several owners, full-form vetoes).
+Rule = int | tuple[Pattern, ...] | None
+# The case forms of a hit (its text must be one of them): a string (the only one), a tuple, or
+# None for any case; GENERAL, compared by identity, sends the hit to accept() (which checks
+# each pattern's own forms).
+Forms = str | tuple[str, ...] | None
+GENERAL: tuple[str, ...] = ("\x00 general rules",)
+# Automaton value: (match end - start, match end - stop, actor rule, actor forms, issue rule,
+# issue forms, role phrase). Flat so that the scan loop only unpacks it.
+Value = tuple[int, int, Rule, Forms, Rule, Forms, RolePattern | None]
+# A hit in folded offsets: start, stop, and the entry it names (int) or the patterns still open.
+Hit = tuple[int, int, int | tuple[Pattern, ...]]
+
+
+def accept(patterns: tuple[Pattern, ...], written: str, text: str, folded: Folded,
+           start: int, stop: int) -> int | tuple[Pattern, ...] | None:
+    """Patterns whose case fits and whose full-form vetoes do not apply; an int when they leave
+    no choice (a full form of one entry), None when none is left."""
+    kept = []
+    for pattern in patterns:
+        if pattern.forms is not None and written not in pattern.forms:
+            continue
+        # Full forms are vetoed now, since they decide overlaps; short forms only once
+        # resolution would accept them (most never get that far).
+        if pattern.full and pattern.vetoes and vetoed(pattern.vetoes, text, folded, start,
+                                                      stop):
+            continue
+        kept.append(pattern)
+    if not kept:
+        return None
+    entry = kept[0].entry
+    if all(p.entry == entry for p in kept) and any(p.full for p in kept):
+        return entry  # choose() names it whatever came before, and only its short forms differ
+    return tuple(kept) if len(kept) != len(patterns) else patterns
+
+
+def push(hits: list[Hit], rule: int | tuple[Pattern, ...], forms: Forms, text: str,
+         folded: Folded, start: int, stop: int) -> None:
+    """Accept a hit that needs more than the fast path, keeping `hits` leftmost-longest."""
+    what: int | tuple[Pattern, ...] | None
+    if forms is GENERAL:
+        assert not isinstance(rule, int)  # the automaton gives ints their own forms
+        what = accept(rule, folded.cased[start:stop], text, folded, start, stop)
+    else:
+        what = rule if forms is None or folded.cased[start:stop] in forms else None
+    if what is None:
+        return
+    # The kept hits overlapping this one are a suffix of `hits`; it wins over all of them when
+    # it beats the first (stops never decrease in automaton order, so it covers the rest).
+    first = len(hits)
+    while first and hits[first - 1][1] > start:
+        first -= 1
+    if first < len(hits):
+        other = hits[first]
+        if not (start < other[0] or (start == other[0] and stop > other[1])):
+            return
+        del hits[first:]
+    hits.append((start, stop, what))
+
+
+def resolve(actors: list[Hit], issues: list[Hit], roles: list[Hit], text: str,
+            folded: Folded) -> tuple[list[int], list[Hit]]:
+    """Short forms to the entry named in full last before them: the entries named and the
+    hits naming them, in document order (at one offset: actors, then issues, then roles)."""
+    if issues or roles:
+        events = actors + issues + roles
+        events.sort(key=_START)
+    else:
+        events = actors
+    last_full: dict[int, int] = {}
+    found: list[int] = []
+    kept: list[Hit] = []
+    for order, event in enumerate(events):
+        what = event[2]
+        if what.__class__ is int:
+            last_full[what] = order
+            found.append(what)
+            kept.append(event)
+            continue
+        start, stop = event[0], event[1]
+        if len(what) == 1:  # type: ignore[arg-type]
+            # one pattern (most short forms): choose_unvetoed without the calls and sets
+            only: Pattern = what[0]  # type: ignore[index]
+            if only.full:
+                last_full[only.entry] = order
+            elif not (only.entry in last_full or only.standalone) or (
+                    only.vetoes and vetoed(only.vetoes, text, folded, start, stop)):
+                continue
+            found.append(only.entry)
+        else:
+            picked = choose_unvetoed(what, start, stop, last_full,  # type: ignore[arg-type]
+                                     text, folded)
+            if picked is None:
+                continue
+            chosen, full = picked
+            if full:
+                last_full[chosen] = order
+            found.append(chosen)
+        kept.append(event)
+    return found, kept
+
+
+def resolve_roles(role_hits: list[tuple[int, int, RolePattern]], actors: list[Hit],
+                  is_person: tuple[bool, ...], text: str, folded: Folded,
+                  published: date) -> list[Hit]:
+    """Role phrases that name their holder on `published`, as hits of that entry."""
+    people = [(start, stop) for start, stop, what in actors
+              if (is_person[what] if isinstance(what, int)
+                  else any(is_person[p.entry] for p in what))]
+    out: list[Hit] = []
+    last_end = -1
+    for start, stop, role in sorted(role_hits, key=lambda r: (r[0], -r[1])):
+        if start < last_end:
+            continue
+        holders = {index for index, held in role.holders if held.held_on(published)}
+        if len(holders) != 1 or vetoed(role.vetoes, text, folded, start, stop):
+            continue
+        if _next_to_person(folded.cased, start, stop, people):
+            continue
+        out.append((start, stop, holders.pop()))
+        last_end = stop
+    return out
+
+
+def choose_unvetoed(patterns: tuple[Pattern, ...], start: int, stop: int,
+                    last_full: dict[int, int], text: str,
+                    folded: Folded) -> tuple[int, bool] | None:
+    """choose(), then the chosen entry's short-form vetoes; a vetoed entry leaves the others."""
+    while patterns:
+        picked = choose(patterns, last_full)
+        if picked is None:
+            return None
+        entry = picked[0]
+        vetoes = {p for p in patterns if p.entry == entry and not p.full and p.vetoes
+                  and vetoed(p.vetoes, text, folded, start, stop)}
+        if not vetoes:
+            return picked
+        patterns = tuple(p for p in patterns if p not in vetoes)
+    return None
+
+
+def choose(patterns: tuple[Pattern, ...], last_full: dict[int, int]) -> tuple[int, bool] | None:
+    """Which entry a hit names: a full form names its entry; a short form the entry whose full
+    form came last before it, else its only owner when standalone; otherwise nobody."""
+    if len(patterns) == 1:
+        only = patterns[0]
+        if only.full or only.entry in last_full or only.standalone:
+            return only.entry, only.full
+        return None
+    entries = {p.entry for p in patterns}
+    if len(entries) == 1:
+        entry = patterns[0].entry
+        full = any(p.full for p in patterns)
+        if full or entry in last_full or any(p.standalone for p in patterns):
+            return entry, full
+        return None
+    seen = [e for e in entries if e in last_full]
+    if seen:
+        entry = max(seen, key=last_full.__getitem__)
+        return entry, any(p.full for p in patterns if p.entry == entry)
+    fulls = {p.entry for p in patterns if p.full}
+    if len(fulls) == 1:
+        return fulls.pop(), True
+    return None
+
+
+def vetoed(vetoes: tuple[Veto | GivenNameVeto, ...], text: str, folded: Folded, start: int,
+           stop: int) -> bool:
+    """Whether a veto applies around the folded range [start, stop) (checked in `text`)."""
+    if folded.positions is not None:
+        start, stop = folded.origin(start, stop)
+    # a loop, not any(): most checks have one veto, and a generator would cost more than it
+    for veto in vetoes:  # noqa: SIM110
+        if veto.applies(text, start, stop):
+            return True
+    return False
+
+
+def _next_to_person(cased: str, start: int, stop: int, people: list[tuple[int, int]]) -> bool:
+    for p_start, p_end in people:
+        if 0 <= p_start - stop <= TITLE_GAP and not cased[stop:p_start].strip():
+            return True
+        if 0 <= start - p_end <= TITLE_GAP and not cased[p_end:start].strip():
+            return True
+    return False
