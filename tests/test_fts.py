@@ -102,3 +102,40 @@ def test_search_covers_titles(db: Database, store: Store) -> None:
     """Words of the title are searched as well as the text."""
     aid = add(db, Seed("Raimondo visits Beijing", "Nothing else here.", T0, tags={"trade": 1}))
     assert [m.article_id for m in store.find_matches(MatchFilter(text="raimondo")).items] == [aid]
+
+
+def test_bucket_cover_matches_exactly_the_days_asked() -> None:
+    """The time-bucket query for a stretch of days names buckets that together hold exactly
+    those days, bigger buckets where they fit."""
+    from monitor.store.textsearch import BUCKET_DAYS, bucket_cover
+
+    for lo, hi in [(20766, 20780), (0, 600), (-3, 2), (5, 6), (1000, 1000 + 256 * 3 + 17)]:
+        days: list[int] = []
+        for term in bucket_cover(lo, hi).split(" | "):
+            size, n = (int(x) for x in term.strip("'@").split(":"))
+            assert size in BUCKET_DAYS
+            days += range(n * size, (n + 1) * size)
+        assert sorted(days) == list(range(lo, hi))
+    assert len(bucket_cover(0, 600).split(" | ")) <= 8
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_search_vectors_carry_the_time_buckets_python_computes(db: Database) -> None:
+    """PostgreSQL: each article's search_vector holds the buckets of its stored_at that
+    monitor/store/textsearch.py computes (revision 0005), across day and epoch edges."""
+    from datetime import UTC, datetime
+
+    from monitor.store.textsearch import BUCKET_DAYS, day_number
+
+    times = [datetime(2026, 11, 23, 0, 0, tzinfo=UTC),
+             datetime(2026, 11, 22, 23, 59, 59, 999999, tzinfo=UTC),
+             datetime(1969, 12, 31, 23, 0, tzinfo=UTC), T0]
+    for at in times:
+        aid = add(db, Seed("t", "bucketed words", at, tags={"trade": 1}))
+        with db.read() as s:
+            vector = s.connection().execute(
+                sa.text("SELECT search_vector::text FROM articles WHERE id = :id"),
+                {"id": aid}).scalar()
+        day = day_number(at.timestamp())
+        for size in BUCKET_DAYS:
+            assert f"'@{size}:{day // size}'" in vector

@@ -282,3 +282,115 @@ def test_pages_equal_a_plain_reading_of_the_filter(
         monkeypatch.setattr(queries, "_TEXT_CHUNK_MIN", 2)  # several chunks per page
         for limit in (1, 3, 500):
             assert _all_pages(store, limit=limit, **kw) == expected
+
+
+# ---- searches over a long stretch of time, every strategy -----------------------------------
+
+
+@pytest.fixture
+def spread(db: Database) -> list[tuple[datetime, int, set[str], set[str], str, set[str]]]:
+    """Ninety articles over ~600 days, stored in shuffled order (ids do not follow time),
+    some sharing a time."""
+    import random
+
+    rng = random.Random(60)
+    times = [T0 - timedelta(days=rng.randrange(600), hours=rng.randrange(3)) for _ in range(80)]
+    times += times[:10]  # ties
+    rng.shuffle(times)
+    out = []
+    for i, at in enumerate(times):
+        tags = {t for t in ("wang-yi", "taiwan") if rng.random() < 0.6} or {"trade"}
+        watches = {"desk"} if rng.random() < 0.5 else set()
+        feed = rng.choice(["wire", "other"])
+        words = {w for w in _WORDS if rng.random() < 0.4} or {"ferry"}
+        aid = add(db, Seed(f"s{i}", " ".join(sorted(words)), at, feed=feed,
+                           tags=dict.fromkeys(tags, 1), watches=sorted(watches)))
+        out.append((at, aid, tags, watches, feed, words))
+    return out
+
+
+_SPREAD_FILTERS = [
+    {"text": "tariff"},
+    {"text": "harbour summit"},
+    {"text": "ferry", "actors": ("wang-yi",)},
+    {"text": "tariff OR summit", "watch": "desk"},
+    {"text": "summit -ferry", "feed": "other", "since": T0 - timedelta(days=300)},
+    {"text": "harbour", "issues": ("taiwan",), "until": T0 - timedelta(days=100)},
+    {"text": "tariff OR ferry", "actors": ("wang-yi",), "issues": ("taiwan",), "watch": "desk"},
+]
+
+
+@pytest.mark.parametrize("strategy", ["walk", "stretches", "all-at-once"])
+@pytest.mark.parametrize("kw", _SPREAD_FILTERS)
+def test_searches_over_years_equal_a_plain_reading(
+        db: Database, store: Store, monkeypatch: pytest.MonkeyPatch,
+        spread: list[tuple[datetime, int, set[str], set[str], str, set[str]]],
+        kw: dict[str, object], strategy: str) -> None:
+    """A search over ~600 days, walked page by page, gives exactly the matches newest
+    first, whichever way the store reads it: on PostgreSQL the newest rows checked one by
+    one, stretches of days found through the time buckets, or all hits at once; on SQLite
+    the FTS5 hits in chunks."""
+    from monitor.store import queries
+
+    expected = _expected(spread, kw)
+    assert len(expected) >= 3
+    if db.dialect == "postgresql":
+        share = {"walk": (1e6, 1.0), "stretches": (1e6, 0.01), "all-at-once": (0.0, 0.0)}
+        monkeypatch.setattr(queries, "_pg_share", lambda conn, q: share[strategy])
+        monkeypatch.setattr(queries, "_PG_NEWEST_N", 3)  # a few rows, then stretches
+        monkeypatch.setattr(queries, "_PG_RATE_ROWS", 2)
+        monkeypatch.setattr(queries, "_PG_MAX_DAYS", 200)  # then all older ones at once
+    else:
+        monkeypatch.setattr(queries, "_TEXT_CHUNK_MIN", 2)
+        monkeypatch.setattr(queries, "_TEXT_SET_MAX", {"walk": 0, "stretches": 5,
+                                                       "all-at-once": 2000}[strategy])
+    used: set[int] = set()
+    page_sql = queries._page_sql
+
+    def recording(shape: queries._Shape) -> object:
+        used.add(shape.pg_text)
+        return page_sql(shape)
+
+    monkeypatch.setattr(queries, "_page_sql", recording)
+    for limit in (1, 4, 500):
+        assert _all_pages(store, limit=limit, **kw) == expected
+    if db.dialect == "postgresql":  # the strategy under test did read rows
+        assert {"walk": queries._PG_NEWEST, "stretches": queries._PG_BUCKETS,
+                "all-at-once": queries._PG_OLDER}[strategy] in used
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_sqlite_records_articles_stored_out_of_order(db: Database) -> None:
+    """SQLite: an article stored with an older time than one before it is recorded as a
+    break in id order (so searches read newest id first keep checking); in order, none."""
+    import sqlalchemy as sa
+
+    def breaks() -> list[int]:
+        with db.read() as s:
+            return list(s.connection().exec_driver_sql(
+                "SELECT at_id FROM article_order_breaks").scalars())
+
+    first = add(db, Seed("a", "x", T0, tags={"trade": 1}))
+    add(db, Seed("b", "x", T0 + timedelta(hours=1), tags={"trade": 1}))
+    add(db, Seed("c", "x", T0 + timedelta(hours=1), tags={"trade": 1}))  # a tie is in order
+    assert breaks() == []
+    late = add(db, Seed("d", "x", T0 - timedelta(hours=1), tags={"trade": 1}))
+    assert breaks() == [late]
+    with db.write() as s:
+        s.connection().execute(sa.text("UPDATE articles SET stored_at = stored_at "
+                                       "WHERE id = :id"), {"id": first})
+    assert breaks() == [late, late]  # any change of stored_at counts, at the highest id
+    with db.write() as s:
+        s.connection().execute(sa.text("DELETE FROM article_order_breaks"))
+    with db.write() as s:  # an id below the highest, whatever its time
+        s.connection().exec_driver_sql(
+            "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, "
+            "fingerprint, simhash, band0, band1, band2, band3, stored_at) SELECT 1000, "
+            "feed_id, 'g', 'u1', 'u1', 't', 'x', 'f', 0, 0, 0, 0, 0, '2030-01-01 00:00:00' "
+            "FROM articles LIMIT 1")
+        s.connection().exec_driver_sql(
+            "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, "
+            "fingerprint, simhash, band0, band1, band2, band3, stored_at) SELECT 999, "
+            "feed_id, 'g2', 'u2', 'u2', 't', 'x', 'f', 0, 0, 0, 0, 0, '2031-01-01 00:00:00' "
+            "FROM articles LIMIT 1")
+    assert breaks() == [1000]

@@ -1,15 +1,15 @@
 """Engine and sessions: URL normalisation, SQLite WAL + IMMEDIATE writes, error wrapping."""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from monitor.errors import StoreError
@@ -17,6 +17,21 @@ from monitor.errors import StoreError
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_MS = 10_000
+# SQLite reads the database file through a memory map of up to this size: pages come from
+# the OS cache without a read() call and a copy each (a third off a full-text search page).
+SQLITE_MMAP_BYTES = 1 << 30
+# Pooled PostgreSQL connections are replaced after this long, before server or network idle
+# limits cut them.
+PG_RECYCLE_S = 1800
+# The read-only pool's sessions: every statement its own read-only transaction; no JIT
+# compilation (it costs ms to tens of ms, more than any of our short reads, and a
+# misestimated search easily crosses jit_above_cost); and a plan made for each statement's
+# own values, never a generic one (psycopg prepares statements run often, and one plan for
+# a rare and a common tag or word would be wrong for one of them).
+PG_READ_OPTIONS = ("-c default_transaction_read_only=on -c jit=off "
+                   "-c plan_cache_mode=force_custom_plan")
+
+T = TypeVar("T")
 
 
 def normalise_url(url: str) -> str:
@@ -37,6 +52,7 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cur.close()
 
 
@@ -58,7 +74,23 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                            pool_recycle=PG_RECYCLE_S)
+
+
+def make_read_engine(url: str) -> Engine:
+    """PostgreSQL: a pool for pure reads whose connections are in autocommit and read-only.
+
+    A read then costs its statements' round trips only: no BEGIN, no ROLLBACK, and no
+    pre-ping (`Database.fetch` reruns the read once when the connection proves dead).
+    """
+    parsed = make_url(normalise_url(url))
+    given = parsed.query.get("options")
+    options = " ".join([*([given] if isinstance(given, str) else given or ()),
+                        PG_READ_OPTIONS])
+    return sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_size=5,
+                            max_overflow=15, pool_recycle=PG_RECYCLE_S,
+                            connect_args={"options": options})
 
 
 class Database:
@@ -68,6 +100,10 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self._writer = self.engine.execution_options(monitor_write=True)
+        # SQLite reads stay in a (cheap, local) deferred transaction: one snapshot for the
+        # several statements of a chunked text search.
+        self._reader = (make_read_engine(self.url) if self.dialect == "postgresql"
+                        else self.engine)
 
     @property
     def dialect(self) -> str:
@@ -86,6 +122,28 @@ class Database:
         with self._session(self.engine, commit=False) as session:
             yield session
 
+    def fetch(self, work: Callable[[Connection], T]) -> T:
+        """Run the pure read `work(conn)` and return its result: the hot read path.
+
+        PostgreSQL: on the read-only autocommit pool, so each statement is its own snapshot
+        (use `read()` when several statements must agree) and a write is refused. SQLite: in
+        a deferred transaction that is rolled back. A connection found dead (the server
+        restarted, the backend was killed) is discarded with the rest of the pool and `work`
+        runs once more on a fresh one: a read is safe to repeat.
+        """
+        for attempt in (1, 2):
+            try:
+                with self._reader.connect() as conn:
+                    return work(conn)
+            except DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    log.info("db_reconnect error=%s", exc.__class__.__name__)
+                    continue
+                raise _store_error(exc) from exc
+            except SQLAlchemyError as exc:
+                raise _store_error(exc) from exc
+        raise AssertionError("unreachable")
+
     @contextmanager
     def _session(self, bind: Engine, commit: bool = True) -> Iterator[Session]:
         try:
@@ -95,8 +153,7 @@ class Database:
                     session.expunge_all()  # keep loaded values readable after the rollback
                     session.rollback()
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error: {exc.__class__.__name__}: "
-                             f"{str(exc).splitlines()[0]}") from exc
+            raise _store_error(exc) from exc
 
     def ping(self) -> bool:
         """True when the database answers."""
@@ -110,3 +167,10 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+        if self._reader is not self.engine:
+            self._reader.dispose()
+
+
+def _store_error(exc: SQLAlchemyError) -> StoreError:
+    return StoreError(f"database error: {exc.__class__.__name__}: "
+                      f"{str(exc).splitlines()[0]}")

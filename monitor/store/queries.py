@@ -4,10 +4,12 @@ import base64
 import binascii
 import functools
 import json
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +25,7 @@ from monitor.store.models import (
     UTCDateTime,
     WatchMatchRow,
 )
-from monitor.store.textsearch import parse_text_query
+from monitor.store.textsearch import bucket_cover, day_number, parse_text_query
 from monitor.types import Evidence, MatchRow, StoredArticle, Tag
 
 MAX_PAGE = 500
@@ -182,7 +184,7 @@ class _Shape:
     since: bool
     until: bool
     before: bool
-    pg_text: bool = False
+    pg_text: int = 0  # PostgreSQL search: 0 none, else which stretch (_PG_NEWEST ...)
 
 
 class QueryStore(StoreBase):
@@ -190,12 +192,9 @@ class QueryStore(StoreBase):
 
     def find_matches(self, flt: MatchFilter) -> MatchPage:
         """One page of stored matches (articles with at least one tag), newest first."""
-        with self.db.read() as s:
-            conn = s.connection()
-            heads = self._page(conn, flt)
-            more = len(heads) > flt.limit
-            heads = heads[:flt.limit]
-            rows = _match_rows(heads)
+        heads = self.db.fetch(lambda conn: self._page(conn, flt))
+        more = len(heads) > flt.limit
+        rows = _match_rows(heads[:flt.limit])
         cursor = encode_cursor(rows[-1].matched_at, rows[-1].article_id) if more else None
         return MatchPage(tuple(rows), cursor)
 
@@ -205,42 +204,36 @@ class QueryStore(StoreBase):
 
     def get_article(self, article_id: int) -> StoredArticle | None:
         """One stored article with all its tags and their evidence; None when absent."""
-        with self.db.read() as s:
-            conn = s.connection()
-            row = conn.execute(
-                sa.select(_ARTICLES, _FEEDS.c.name.label("feed_name"))
-                .join(_FEEDS, _FEEDS.c.id == _ARTICLES.c.feed_id)
-                .where(_ARTICLES.c.id == article_id)).mappings().one_or_none()
-            if row is None:
-                return None
-            tags = _tags_of(conn, [article_id]).get(article_id, ())
+        sql = _article_sql(self.db.dialect == "postgresql")
+        row = self.db.fetch(
+            lambda conn: conn.execute(sql, {"id": article_id}).mappings().one_or_none())
+        if row is None:
+            return None
         return StoredArticle(
             id=row["id"], feed=row["feed_name"], url=row["url"],
             canonical_url=row["canonical_url"], guid=row["guid"], title=row["title"],
             author=row["author"], published=row["published"], language=row["language"],
             text=row["text"], story_id=row["story_id"] or row["id"],
-            stored_at=row["stored_at"], tags=tags)
+            stored_at=row["stored_at"], tags=_tags_from_json(row["tags"]))
 
     def article_id_for_url(self, url: str) -> int | None:
         """The id of the article stored under this URL (as linked or canonical)."""
-        with self.db.read() as s:
-            found = s.connection().execute(
-                sa.select(_ARTICLES.c.id)
+        stmt = (sa.select(_ARTICLES.c.id)
                 .where(sa.or_(_ARTICLES.c.url == url, _ARTICLES.c.canonical_url == url))
-                .order_by(_ARTICLES.c.id).limit(1)).scalar_one_or_none()
+                .order_by(_ARTICLES.c.id).limit(1))
+        found = self.db.fetch(lambda conn: conn.execute(stmt).scalar_one_or_none())
         return None if found is None else int(found)
 
     def article_watches(self, article_id: int) -> tuple[str, ...]:
         """The watches an article matched, by name."""
-        with self.db.read() as s:
-            return _watches_of(s.connection(), [article_id]).get(article_id, ())
+        return self.db.fetch(
+            lambda conn: _watches_of(conn, [article_id]).get(article_id, ()))
 
     def list_watches(self) -> list[WatchSummary]:
         """Every watch with stored matches: count and newest match time."""
         stmt = (sa.select(_WATCHES.c.watch, sa.func.count(), sa.func.max(_WATCHES.c.matched_at))
                 .group_by(_WATCHES.c.watch).order_by(_WATCHES.c.watch))
-        with self.db.read() as s:
-            rows = s.connection().execute(stmt).all()
+        rows = self.db.fetch(lambda conn: conn.execute(stmt).all())
         return [WatchSummary(name, int(n), _aware(last)) for name, n, last in rows]
 
     def metrics_counts(self) -> MetricsCounts:
@@ -279,53 +272,122 @@ class QueryStore(StoreBase):
         wanted = flt.limit + 1
         pg = self.db.dialect == "postgresql"
         params = _params(flt, before, wanted)
-        if flt.text is None or pg:
-            if pg and flt.text is not None:
-                params["q"] = parse_text_query(flt.text).websearch()
-            shape = _shape(flt, before, postgresql=pg, pg_text=pg and flt.text is not None)
-            return list(conn.execute(_page_sql(shape), params).all())
+        if pg and flt.text is not None:
+            return self._pg_text_page(conn, flt, before, wanted)
+        if flt.text is None:
+            return list(conn.execute(_page_sql(_shape(flt, before, postgresql=pg)),
+                                     params).all())
         fts = parse_text_query(flt.text).fts5()
         if not flt.tags and flt.watch is None:  # the search itself is the most selective
-            keys = self._sqlite_text_first(conn, flt, before, fts, wanted, [])
-        else:
-            many = conn.execute(_FTS_MORE_THAN, {"q": fts, "k": _TEXT_SET_MAX}).scalar()
-            if not many:
-                hits = list(conn.execute(_FTS_NEWEST, {"q": fts, "below": _NO_ID,
-                                                       "k": _TEXT_SET_MAX + 1}).scalars())
-                keys = self._sqlite_text_first(conn, flt, before, fts, wanted, hits)
-            else:
-                keys = self._sqlite_text_scan(conn, flt, before, fts, wanted)
-        return _with_details_of(conn, keys)
+            return self._sqlite_text_first(conn, flt, before, fts, wanted,
+                                           max(4 * wanted, _TEXT_CHUNK_MIN))
+        if not conn.execute(_FTS_MORE_THAN, {"q": fts, "k": _TEXT_SET_MAX}).scalar():
+            return self._sqlite_text_first(conn, flt, before, fts, wanted, _TEXT_SET_MAX + 1)
+        return _with_details_of(conn, self._sqlite_text_scan(conn, flt, before, fts, wanted))
+
+    def _pg_text_page(self, conn: Connection, flt: MatchFilter, before: _Key | None,
+                      wanted: int) -> list[Any]:
+        """PostgreSQL, a search. The planner's estimate of the articles the words match
+        decides the first step. With only a few pages of hits in all, one statement reads
+        them all (the GIN bitmap). A common search reads the newest _PG_NEWEST_N rows of the
+        first arm (a tag's, the watch's, or the articles the filter allows) and checks each
+        article's search_vector: that usually fills the page. Otherwise, and for what that
+        step leaves, the search goes back in stretches of whole days, each found through
+        the GIN index by the words AND the stretch's time buckets (revision 0005), so a rare
+        word reads only that stretch's hits, never every article nor every hit. Each
+        stretch is sized for _PG_MARGIN times the rows the page still lacks, at the rate of
+        hits seen so far (the estimate counting as _PG_PRIOR hits), and spans at most
+        _PG_GROWTH times the days of the one before; past _PG_MAX_DAYS, one statement reads
+        all older articles. The steps are disjoint and go newest first, so their rows,
+        each step's in page order, are the page in order."""
+        q = parse_text_query(flt.text or "").websearch()
+        params = {**_params(flt, before, wanted), "q": q, "n": _PG_NEWEST_N}
+        hits_est, rate = _pg_share(conn, q)
+        older = _page_sql(_shape(flt, before, postgresql=True, pg_text=_PG_OLDER))
+        if hits_est <= _PG_FEW * wanted:  # so few hits in all that reading them all is cheapest
+            return list(conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID,
+                                             "whi": _FAR}).all())
+        walked = rate * _PG_NEWEST_N >= wanted
+        rows: list[Any] = []
+        if walked:
+            rows = list(conn.execute(_page_sql(_shape(flt, before, postgresql=True,
+                                                      pg_text=_PG_NEWEST)), params).all())
+            if len(rows) >= wanted:
+                return rows
+        # Where the first step ended (not walked: only the rows per day near the newest).
+        n = _PG_NEWEST_N if walked else _PG_RATE_ROWS
+        edge = conn.execute(_pg_edge_sql(_shape(flt, before, postgresql=True,
+                                                pg_text=_PG_NEWEST)), {**params, "n": n}).first()
+        if edge is None:  # fewer than n rows: read what the first step did not
+            if walked:
+                return rows
+            return list(conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID,
+                                             "whi": _FAR}).all())
+        at, last, newest = edge
+        per_day = n / max((newest - at).total_seconds() / 86_400, 1 / 86_400)
+        seen, hits = float(n), len(rows)
+        if not walked:  # start from the newest row, with nothing seen yet
+            at, last, seen = newest, _NO_ID, 0.0
+        params.update(eat=at, elast=int(last), whi=at + timedelta(seconds=1))
+        hi_day, hi_time, span = day_number(at.timestamp()) + 1, at, 0
+        since_day = None if flt.since is None else day_number(flt.since.timestamp())
+        buckets = _page_sql(_shape(flt, before, postgresql=True, pg_text=_PG_BUCKETS))
+        while True:
+            need = wanted - len(rows)
+            # hits per row: what was seen, plus the estimate worth _PG_PRIOR hits
+            share = (hits + _PG_PRIOR) / (seen + _PG_PRIOR / max(rate, 1e-9))
+            days = math.ceil(_PG_MARGIN * need / share / per_day)
+            days = max(1, min(days, _PG_GROWTH * span) if span else days)
+            lo_day = hi_day - days
+            if days > _PG_MAX_DAYS and since_day is None:
+                break
+            done = since_day is not None and lo_day <= since_day
+            lo_day = max(lo_day, since_day) if since_day is not None else lo_day
+            wlo = datetime.fromtimestamp(lo_day * 86_400, UTC)
+            found = conn.execute(buckets, {**params, "lim": need, "wlo": wlo,
+                                           "tq": bucket_cover(lo_day, hi_day)}).all()
+            rows += found
+            if len(rows) >= wanted or done:
+                return rows
+            seen += max((hi_time - wlo).total_seconds(), 0.0) / 86_400 * per_day
+            hits += len(found)
+            hi_day, hi_time, span, params["whi"] = lo_day, wlo, days, wlo
+        return [*rows, *conn.execute(older, {**params, "lim": wanted - len(rows)}).all()]
 
     def _sqlite_text_first(self, conn: Connection, flt: MatchFilter, before: _Key | None,
-                           fts: str, wanted: int, hits: list[int]) -> list[_Key]:
+                           fts: str, wanted: int, size: int) -> list[Any]:
         """SQLite, a search with few hits or no tag/watch filter: read the hits newest id
         first in growing chunks, keep those that meet the other conditions (checked by key),
         and stop once no unread hit (all have smaller ids) can belong on the page: no
         article with a smaller id is as new as the page's last row. (Ids grow with time, so
-        that check stops early; were they not, reading goes on, never wrong.)"""
-        probe = _probe_sql(_shape(flt, before, postgresql=False))
-        params = _params(flt, before, wanted)
-        found: list[_Key] = []
-        size = _TEXT_SET_MAX + 1 if hits else max(4 * wanted, _TEXT_CHUNK_MIN)
-        if not hits:
-            hits = list(conn.execute(_FTS_NEWEST, {"q": fts, "below": _NO_ID,
-                                                   "k": size}).scalars())
-        while hits:
-            rows = conn.execute(probe, {**params, "ids": hits}).all()
-            found = sorted([*found, *((row[0], int(row[1])) for row in rows)],
-                           reverse=True)[:wanted]
-            if len(hits) < size:
-                break  # every hit read
-            below = min(hits)
-            newest_wanted = found[-1][0] if len(found) == wanted else flt.since
-            if newest_wanted is not None and not conn.execute(
-                    _NEWER_BELOW, {"t": newest_wanted, "below": below}).scalar():
-                break
+        that check stops early; were they not, reading goes on, never wrong.) One statement
+        per chunk reads the hits, checks them, returns the kept rows with their details, and
+        says whether the first chunk is enough: usually the whole page is one statement."""
+        shape = _shape(flt, before, postgresql=False)
+        params = {**_params(flt, before, wanted), "q": fts}
+        found: list[Any] = []
+        below, first = _NO_ID, True
+        while True:
+            rows = conn.execute(_text_chunk_sql(shape), {**params, "below": below, "k": size})
+            lowest = read = None
+            more = True
+            for lo, n, enough, *row in rows:
+                lowest, read, more = lo, n, not enough
+                if row[1] is not None:
+                    found.append(row)
+            found = sorted(found, key=lambda r: (r[0], r[1]), reverse=True)[:wanted]
+            if lowest is None or read is None or read < size:
+                return found  # every hit read
+            below = lowest
+            if not first:
+                full = len(found) == wanted
+                more = not conn.execute(_ENOUGH_BELOW, {
+                    "below": below, "full": full, "since": flt.since,
+                    "t": found[-1][0] if full else flt.since}).scalar()
+            if not more:
+                return found
+            first = False
             size = min(2 * size, _TEXT_CHUNK_MAX)
-            hits = list(conn.execute(_FTS_NEWEST, {"q": fts, "below": below,
-                                                   "k": size}).scalars())
-        return found
 
     def _sqlite_text_scan(self, conn: Connection, flt: MatchFilter, before: _Key | None,
                           fts: str, wanted: int) -> list[_Key]:
@@ -355,21 +417,40 @@ class QueryStore(StoreBase):
 
 
 _NO_ID = 2**62  # above every article id
-_FTS_NEWEST = sa.text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q "
-                      "AND rowid < :below ORDER BY rowid DESC LIMIT :k")
+_FAR = datetime(9999, 1, 1, tzinfo=UTC)  # after every stored_at
+# PostgreSQL search: how many newest articles are checked one by one, and how many days a
+# stretch read through the time buckets may span before all older articles are read at once.
+_PG_NEWEST_N = 2000
+_PG_RATE_ROWS = 100  # newest rows that tell how many come per day, when not walked
+_PG_MAX_DAYS = 1024
+_PG_MARGIN = 1.8  # a stretch is sized for this many times the hits the page still lacks
+_PG_FEW = 4  # at most this many pages' worth of hits in all: read them all at once
+_PG_PRIOR = 2.0  # the planner's estimate weighs as much as this many hits seen
+_PG_GROWTH = 8  # a stretch spans at most this many times the days of the one before
+_PG_NEWEST, _PG_BUCKETS, _PG_OLDER = 1, 2, 3
 _FTS_MORE_THAN = sa.text("SELECT EXISTS (SELECT rowid FROM articles_fts "
                          "WHERE articles_fts MATCH :q LIMIT 1 OFFSET :k)")
-# "+id": compare, but read the stored_at index (from :t up), never the id range.
-_NEWER_BELOW = sa.text(
-    "SELECT EXISTS (SELECT 1 FROM articles WHERE stored_at >= :t AND +id < :below)"
-).bindparams(sa.bindparam("t", type_=UTCDateTime()))
+# SQLite: whether no unread hit (all have ids below {below}) can belong on the page. With no
+# break of id order recorded at or above {below} (revision 0005), none is newer than a read
+# one: the page is done when {full}, or when the hit at {below} is older than {since}.
+# Otherwise look for an article below {below} as new as {t} (the page's last row's time, or
+# {since}). "+id": compare, but read the stored_at index (from {t} up), never the id range.
+_ENOUGH = (
+    "WHEN NOT EXISTS (SELECT 1 FROM article_order_breaks WHERE at_id >= {below}) "
+    "THEN {full} OR coalesce((SELECT stored_at FROM articles WHERE id = {below}) < {since}, 0) "
+    "WHEN {t} IS NULL THEN 0 "
+    "ELSE NOT EXISTS (SELECT 1 FROM articles WHERE stored_at >= {t} AND +id < {below})")
+_ENOUGH_BELOW = sa.text(
+    "SELECT CASE " + _ENOUGH.format(below=":below", full=":full", since=":since", t=":t")
+    + " END").bindparams(sa.bindparam("t", type_=UTCDateTime()),
+                         sa.bindparam("since", type_=UTCDateTime()))
 _HAS_TAG = "EXISTS (SELECT 1 FROM article_tags h WHERE h.article_id = {id})"
 _FEED = "{feed_id} = (SELECT id FROM feeds WHERE name = :feed)"
 _PG_TEXT = "doc.search_vector @@ websearch_to_tsquery('english'::regconfig, :q)"
 
 
 def _shape(flt: MatchFilter, before: _Key | None, *, postgresql: bool,
-           pg_text: bool = False) -> _Shape:
+           pg_text: int = 0) -> _Shape:
     return _Shape(postgresql, len(flt.tags), flt.watch is not None, flt.feed is not None,
                   flt.since is not None, flt.until is not None, before is not None, pg_text)
 
@@ -400,8 +481,8 @@ def _window(shape: _Shape, when: str, aid: str) -> list[str]:
 
 def _typed(sql: str, *columns: sa.ColumnClause[Any]) -> sa.TextClause:
     """`sql` with its datetime parameters bound through UTCDateTime, and typed columns."""
-    binds = [sa.bindparam(name, type_=UTCDateTime()) for name in ("since", "until", "at")
-             if f":{name}" in sql]
+    binds = [sa.bindparam(name, type_=UTCDateTime())
+             for name in ("since", "until", "at", "eat", "wlo", "whi") if f":{name}" in sql]
     if ":ids" in sql:
         binds.append(sa.bindparam("ids", expanding=True))
     clause = sa.text(sql).bindparams(*binds)
@@ -435,45 +516,143 @@ def _keys_text(shape: _Shape) -> str:
             + " ORDER BY matched_at DESC, article_id DESC LIMIT :lim")
 
 
-def _pg_keys_text(shape: _Shape) -> str:
-    arms: list[tuple[str, str, str, list[str]]] = []  # (from, when, id, conditions)
-    for i in range(shape.tags):
-        arms.append((f"article_tags t{i}", f"t{i}.matched_at", f"t{i}.article_id",
-                     [f"t{i}.tag_id = :tag{i}"]))
+_PgArm = tuple[str, str, str, str, list[str], list[str]]
+
+
+def _pg_arms(shape: _Shape) -> list[_PgArm]:
+    """(table, alias, time column, id column, the arm's own conditions, further ones)."""
+    arms: list[_PgArm] = [("article_tags", f"t{i}", "matched_at", "article_id",
+                           [f"t{i}.tag_id = :tag{i}"], []) for i in range(shape.tags)]
     if shape.watch:
-        arms.append(("watch_matches w", "w.matched_at", "w.article_id", ["w.watch = :watch"]))
-    doc = [_FEED.format(feed_id="doc.feed_id")] if shape.feed else []
-    if shape.pg_text:
-        doc.append(_PG_TEXT)
-    if not arms:
-        doc.append(_HAS_TAG.format(id="doc.id"))
-    if doc:
-        arms.append(("articles doc", "doc.stored_at", "doc.id", doc))
-    _, when, aid, _ = arms[0]
-    source = arms[0][0]
+        arms.append(("watch_matches", "w", "matched_at", "article_id", ["w.watch = :watch"],
+                     []))
+    own = [_FEED.format(feed_id="doc.feed_id")] if shape.feed else []
+    more = [_PG_TEXT] if shape.pg_text else []
+    if shape.pg_text in (_PG_BUCKETS, _PG_OLDER):  # below the edge (:eat, :elast) and :whi
+        more += ["doc.stored_at < :whi",
+                 "doc.stored_at <= :eat AND (doc.stored_at < :eat OR doc.id < :elast)"]
+    if shape.pg_text == _PG_BUCKETS:  # from :wlo on, found by its time buckets too
+        more += ["doc.stored_at >= :wlo", "doc.search_vector @@ CAST(:tq AS tsquery)"]
+    if not arms and not _pg_tag_after_sort(shape):
+        more.append(_HAS_TAG.format(id="doc.id"))
+    if own or more:
+        arms.append(("articles", "doc", "stored_at", "id", own, more))
+    return arms
+
+
+def _pg_has_doc(shape: _Shape) -> bool:
+    """Whether the articles table is one of the arms of this PostgreSQL page query."""
+    return _pg_arms(shape)[-1][1] == "doc"
+
+
+def _pg_tag_after_sort(shape: _Shape) -> bool:
+    """Whether "has a tag" is checked only on the sorted hits, newest first, until the page
+    is full: a search stretch without tag or watch filters sorts its hits anyway, and so
+    checks about a page of them instead of every one."""
+    return shape.pg_text in (_PG_BUCKETS, _PG_OLDER) and not shape.tags and not shape.watch
+
+
+def _pg_arm_where(shape: _Shape, arm: _PgArm) -> tuple[str, str, str]:
+    """An arm's time and id columns, and its own conditions with the window on them."""
+    _, alias, when, aid, own, _ = arm
+    w, a = f"{alias}.{when}", f"{alias}.{aid}"
+    return w, a, " AND ".join([*own, *_window(shape, w, a)]) or "true"
+
+
+def _pg_keys_text(shape: _Shape) -> str:
+    arms = _pg_arms(shape)
+    when, aid, _ = _pg_arm_where(shape, arms[0])
+    source = ""
     conds: list[str] = []
-    for i, (table, w, a, where) in enumerate(arms):
-        if i:
-            source += f" JOIN {table} ON {a} = {aid} AND {w} = {when}"
-        conds += [*where, *_window(shape, w, a)]
-    return (f"SELECT {when} AS matched_at, {aid} AS article_id FROM {source} WHERE "  # noqa: S608
-            + " AND ".join(conds) + f" ORDER BY {when} DESC, {aid} DESC LIMIT :lim")
+    for i, arm in enumerate(arms):
+        table, alias, _, _, _, more = arm
+        w, a, where = _pg_arm_where(shape, arm)
+        if i == 0 and shape.pg_text == _PG_NEWEST:  # only the first arm's newest :n rows
+            source = (f"(SELECT {alias}.* FROM {table} {alias} WHERE {where} "  # noqa: S608
+                      f"ORDER BY {w} DESC, {a} DESC LIMIT :n) {alias}")
+            conds += more
+            continue
+        if i and shape.pg_text == _PG_NEWEST:  # looked up row by row (OFFSET 0: never
+            # flattened), never merged with a scan of the whole table
+            inner = " AND ".join([f"{a} = {aid}", f"{w} = {when}", where, *more])
+            source += (f" CROSS JOIN LATERAL (SELECT {alias}.* FROM {table} {alias} "  # noqa: S608
+                       f"WHERE {inner} OFFSET 0) {alias}")
+            continue
+        source += f" JOIN {table} {alias} ON {a} = {aid} AND {w} = {when}" if i else (
+            f"{table} {alias}")
+        conds += [where, *more]
+    columns = ", doc.url, doc.title, doc.published, doc.feed_id" if _pg_has_doc(shape) else ""
+    keys = (f"SELECT {when} AS matched_at, {aid} AS article_id{columns} FROM {source} "  # noqa: S608
+            "WHERE " + (" AND ".join(conds) or "true") + f" ORDER BY {when} DESC, {aid} DESC")
+    if _pg_tag_after_sort(shape):  # OFFSET 0: sorted first, never flattened into one join
+        return (f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE "  # noqa: S608
+                + _HAS_TAG.format(id="s.article_id")
+                + " ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim")
+    return keys + " LIMIT :lim"
+
+
+_PG_SHARE = sa.text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE search_vector @@ "
+    "websearch_to_tsquery('english'::regconfig, :q) UNION ALL SELECT 1 FROM articles")
+
+
+def _pg_share(conn: Connection, q: str) -> tuple[float, float]:
+    """The planner's estimate of how many articles the search matches, and of their share
+    of all articles (0..1): what ts_sel makes of the words' frequencies (ANALYZE). Kept
+    for _SHARE_TTL_S per database and search, as the statistics change only slowly."""
+    key = (conn.engine.url.render_as_string(), q)
+    now = monotonic()
+    cached = _SHARES.get(key)
+    if cached is not None and now - cached[0] < _SHARE_TTL_S:
+        return cached[1]
+    if len(_SHARES) >= _SHARES_MAX:
+        _SHARES.clear()
+    share = _pg_share_now(conn, q)
+    _SHARES[key] = (now, share)
+    return share
+
+
+_SHARES: dict[tuple[str, str], tuple[float, tuple[float, float]]] = {}
+_SHARES_MAX = 4096
+_SHARE_TTL_S = 600.0
+
+
+def _pg_share_now(conn: Connection, q: str) -> tuple[float, float]:
+    plan: Any = conn.execute(_PG_SHARE, {"q": q}).scalar()
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    hits, total = (float(p["Plan Rows"]) for p in plan[0]["Plan"]["Plans"])
+    return hits, (min(hits / total, 1.0) if total > 0 else 1.0)
 
 
 @functools.lru_cache(maxsize=256)
-def _keys_sql(shape: _Shape) -> sa.TextClause:
-    return _typed(_keys_text(shape), *_KEY_COLUMNS)
+def _pg_edge_sql(shape: _Shape) -> sa.TextClause:
+    """PostgreSQL: the key of the first arm's :n-th newest row (no row: it has fewer), and
+    its newest row's time: where the search's first step (_PG_NEWEST) ends."""
+    arm = _pg_arms(shape)[0]
+    w, a, where = _pg_arm_where(shape, arm)
+    table = f"{arm[0]} {arm[1]}"
+    return _typed(f"SELECT {w}, {a}, (SELECT {w} FROM {table} WHERE {where} "  # noqa: S608
+                  f"ORDER BY {w} DESC LIMIT 1) FROM {table} WHERE {where} "
+                  f"ORDER BY {w} DESC, {a} DESC OFFSET :n - 1 LIMIT 1",
+                  sa.column("at", UTCDateTime()), sa.column("last", sa.Integer()),
+                  sa.column("newest", UTCDateTime()))
 
 
 @functools.lru_cache(maxsize=256)
 def _page_sql(shape: _Shape) -> sa.TextClause:
     """The page in one statement: its keys joined to their articles and feeds, with each
     row's tags and watches aggregated as JSON (one round trip for the whole page)."""
+    # PostgreSQL with the articles among the arms: the keys bring the article's columns
+    # along, read once with the row that was checked (no second lookup by id).
+    own = shape.postgresql and _pg_has_doc(shape)
+    source = "k" if own else "a"
     return _typed(
-        "SELECT k.matched_at, k.article_id, a.url, a.title, a.published, f.name, "  # noqa: S608
-        f"{_tags_json(shape.postgresql, 'k.article_id')} "
-        f"FROM ({_keys_text(shape)}) k JOIN articles a ON a.id = k.article_id "
-        "JOIN feeds f ON f.id = a.feed_id ORDER BY k.matched_at DESC, k.article_id DESC",
+        f"SELECT k.matched_at, k.article_id, {source}.url, {source}.title, "  # noqa: S608
+        f"{source}.published, f.name, {_tags_json(shape.postgresql, 'k.article_id')} "
+        f"FROM ({_keys_text(shape)}) k "
+        + ("" if own else "JOIN articles a ON a.id = k.article_id ")
+        + f"JOIN feeds f ON f.id = {source}.feed_id "
+        "ORDER BY k.matched_at DESC, k.article_id DESC",
         *_KEY_COLUMNS, *_DETAIL_COLUMNS)
 
 
@@ -509,12 +688,10 @@ def _chunk_sql(shape: _Shape) -> sa.TextClause:
         *_KEY_COLUMNS, sa.column("hit", sa.Integer()))
 
 
-@functools.lru_cache(maxsize=256)
-def _probe_sql(shape: _Shape) -> sa.TextClause:
-    """SQLite: which of the articles :ids meet every condition, each checked by key."""
-    conds = ["id IN :ids"]
-    conds += [f"EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = articles.id "  # noqa: S608
-              f"AND t.tag_id = :tag{i})" for i in range(shape.tags)]
+def _probe_conds(shape: _Shape, when: str = "stored_at", aid: str = "id") -> list[str]:
+    """SQLite: the conditions besides the search on one article of `articles`, by key."""
+    conds = [f"EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = articles.id "  # noqa: S608
+             f"AND t.tag_id = :tag{i})" for i in range(shape.tags)]
     if shape.watch:
         conds.append("EXISTS (SELECT 1 FROM watch_matches w WHERE w.article_id = articles.id "
                      "AND w.watch = :watch)")
@@ -522,9 +699,36 @@ def _probe_sql(shape: _Shape) -> sa.TextClause:
         conds.append(_FEED.format(feed_id="feed_id"))
     if not shape.tags and not shape.watch:
         conds.append(_HAS_TAG.format(id="articles.id"))
-    conds += _window(shape, "stored_at", "id")
-    return _typed("SELECT stored_at, id FROM articles WHERE " + " AND ".join(conds),  # noqa: S608
-                  sa.column("stored_at", UTCDateTime()), sa.column("id", sa.Integer()))
+    return conds + _window(shape, when, aid)
+
+
+@functools.lru_cache(maxsize=256)
+def _text_chunk_sql(shape: _Shape) -> sa.TextClause:
+    """SQLite: the :k newest hits of :q below id :below; of those that meet every condition
+    the :lim newest, with their details; and on every row the chunk's lowest id, its number
+    of hits, and whether it is enough: no article with a smaller id is as new as the :lim-th
+    kept row (or :since, with fewer kept), so no unread hit can belong on the page."""
+    conds = _probe_conds(shape, "+stored_at", "+id")  # by the hits' ids, not a time range
+    since = ":since" if shape.since else "NULL"
+    where = " AND ".join(conds)
+    enough = _ENOUGH.format(below="(SELECT min(id) FROM hits)", full="filled", since=since,
+                            t="t")
+    return _typed(
+        "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM articles_fts "  # noqa: S608
+        "WHERE articles_fts MATCH :q AND rowid < :below ORDER BY rowid DESC LIMIT :k), "
+        "kept AS MATERIALIZED (SELECT stored_at AS matched_at, id AS article_id "
+        f"FROM articles WHERE id IN (SELECT id FROM hits) AND {where} "
+        "ORDER BY stored_at DESC, id DESC LIMIT :lim), "
+        f"edge AS (SELECT CASE WHEN count(*) = :lim THEN min(matched_at) ELSE {since} END "
+        "AS t, count(*) = :lim AS filled FROM kept), "
+        "status AS (SELECT (SELECT min(id) FROM hits) AS lo, (SELECT count(*) FROM hits) AS n, "
+        f"(SELECT CASE WHEN (SELECT count(*) FROM hits) < :k THEN 1 {enough} "
+        "END FROM edge) AS enough) "
+        "SELECT s.lo, s.n, s.enough, k.matched_at, k.article_id, a.url, a.title, a.published, "
+        f"f.name, {_tags_json(False, 'k.article_id')} FROM status s LEFT JOIN kept k "
+        "LEFT JOIN articles a ON a.id = k.article_id LEFT JOIN feeds f ON f.id = a.feed_id",
+        sa.column("lo", sa.Integer()), sa.column("n", sa.Integer()),
+        sa.column("enough", sa.Boolean()), *_KEY_COLUMNS, *_DETAIL_COLUMNS)
 
 
 _DETAILS = _typed("SELECT a.id, a.url, a.title, a.published, f.name, "  # noqa: S608
@@ -546,16 +750,32 @@ def _match_rows(heads: Sequence[Any]) -> list[MatchRow]:
     """MatchRows from page rows (time, id, url, title, published, feed, tags, watches)."""
     out = []
     for when, aid, url, title, published, feed, tags_json, watches_json in heads:
-        tags = sorted((Tag(id=key, kind=kind, name=name, count=count,
-                           evidence=Evidence(ev, start, end))
-                       for key, kind, name, count, ev, start, end in _json(tags_json)),
-                      key=lambda g: (-g.count, g.name))
+        tags = _tags_from_json(tags_json)
         out.append(MatchRow(
             article_id=aid, url=url, title=title, published=_aware(published), feed=feed,
             matched_at=_aware(when), actors=tuple(t for t in tags if t.kind == "actor"),
             issues=tuple(t for t in tags if t.kind == "issue"),
             watches=tuple(sorted(_json(watches_json)))))
     return out
+
+
+def _tags_from_json(value: Any) -> tuple[Tag, ...]:
+    """An article's tags from their JSON aggregate, most mentioned first."""
+    return tuple(sorted((Tag(id=key, kind=kind, name=name, count=count,
+                             evidence=Evidence(ev, start, end))
+                         for key, kind, name, count, ev, start, end in _json(value)),
+                        key=lambda g: (-g.count, g.name)))
+
+
+@functools.lru_cache(maxsize=2)
+def _article_sql(postgresql: bool) -> sa.TextClause:
+    """One article by :id with its feed's name and its tags (JSON): one statement."""
+    columns = [sa.column(c.name, c.type) for c in _ARTICLES.columns]
+    names = ", ".join(f'a."{c.name}"' for c in columns)
+    return _typed(f"SELECT {names}, f.name AS feed_name, "  # noqa: S608
+                  f"{_tags_json(postgresql, 'a.id')} FROM articles a "
+                  "JOIN feeds f ON f.id = a.feed_id WHERE a.id = :id",
+                  *columns, sa.column("feed_name"), sa.column("tags"), sa.column("watches"))
 
 
 def _json(value: Any) -> list[Any]:
@@ -588,10 +808,6 @@ def _tags_and_watches(
                                                 evidence=Evidence(ev, start, end)))
     return ({k: tuple(sorted(v, key=lambda g: (-g.count, g.name))) for k, v in tags.items()},
             {k: tuple(sorted(v)) for k, v in watches.items()})
-
-
-def _tags_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[Tag, ...]]:
-    return _tags_and_watches(conn, ids)[0]
 
 
 def _watches_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:

@@ -92,3 +92,29 @@ def parse_text_query(text: str) -> TextQuery:
     if not groups:
         raise QueryError("no words to search for", query=text, position=0)
     return TextQuery(tuple(groups))
+
+
+# PostgreSQL: besides its words, each article's search_vector holds one "time bucket" lexeme
+# per size below (revision 0005): '@4:5194' is the 5194th four-day span since 1970 (UTC). No
+# word the parser makes contains '@' or ':', so no search can match one by accident. A search
+# over a stretch of time ANDs the words with the buckets that cover it, so the GIN index
+# itself narrows the hits to that stretch (monitor/store/queries.py).
+BUCKET_DAYS = (256, 64, 16, 4, 1)
+_DAY_S = 86_400
+
+
+def day_number(epoch_seconds: float) -> int:
+    """The UTC day (days since 1970-01-01) an epoch time falls in."""
+    return int(epoch_seconds // _DAY_S)
+
+
+def bucket_cover(lo_day: int, hi_day: int) -> str:
+    """A tsquery that matches exactly the buckets of days lo_day .. hi_day - 1: the biggest
+    aligned buckets that fit, so any stretch takes a handful of lexemes."""
+    terms = []
+    day = hi_day
+    while day > lo_day:
+        size = next(s for s in BUCKET_DAYS if day % s == 0 and day - s >= lo_day)
+        terms.append(f"'@{size}:{day // size - 1}'")
+        day -= size
+    return " | ".join(terms)

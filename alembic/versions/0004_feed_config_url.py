@@ -5,7 +5,7 @@ permanent redirect had moved went back to its old address on every restart (one 
 per restart, and the validators of the new address thrown away). Existing rows take their
 current URL as the configured one, which is what a resync would have set.
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-02 10:00:00
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
