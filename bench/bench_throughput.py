@@ -20,6 +20,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -174,10 +175,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-async def cycle(prepared: Any, store: Store, tuning: Tuning,
-                server_pid: int) -> tuple[float, float, Any, float, float]:
-    """One `--once` cycle: (wall s, client CPU s, report, worker CPU s, test-server CPU s)."""
+async def cycle(prepared: Any, store: Store, tuning: Tuning, server_pid: int,
+                warm: Sequence[bytes] = ()) -> tuple[float, float, Any, float, float]:
+    """One `--once` cycle: (wall s, client CPU s, report, worker CPU s, test-server CPU s).
+
+    With `warm` pages, the extraction workers are started and warmed on them first, as the
+    baselines' pools are: both sides are then timed in steady state (a worker's start-up,
+    imports and first calls, costs ~1 CPU-s once per process).
+    """
     async with running(prepared, store, tuning) as rt:
+        await asyncio.gather(*(rt.pipeline.extractor.extract(page, None) for page in warm))
         # the extraction workers' pids (a private attribute: measurement only)
         pool = getattr(rt.pipeline.extractor, "_pool", None)
         workers = list((getattr(pool, "_processes", None) or {}).keys())
@@ -191,13 +198,16 @@ async def cycle(prepared: Any, store: Store, tuning: Tuning,
                 cpu_seconds([server_pid]) - server0)
 
 
-def baseline(pages: list[bytes], workers: int, target: Any = raw_extract) -> float:
-    """`target` pages/s over `pages` in a pool like ExtractorPool's (size, forkserver)."""
+def baseline(pages: list[bytes], workers: int, target: Any = raw_extract) -> tuple[float, float]:
+    """(pages/s, worker CPU s per page) of `target` over `pages` in a pool like
+    ExtractorPool's (size, forkserver)."""
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
         list(pool.map(target, pages[:workers * 2]))  # warm the workers' imports
-        wall = time.perf_counter()
+        pids = list(getattr(pool, "_processes", {}) or {})
+        cpu, wall = cpu_seconds(pids), time.perf_counter()
         list(pool.map(target, pages, chunksize=1))
-        return len(pages) / (time.perf_counter() - wall)
+        wall, cpu = time.perf_counter() - wall, cpu_seconds(pids) - cpu
+        return len(pages) / wall, cpu / len(pages)
 
 
 def main() -> None:
@@ -210,6 +220,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = ap.parse_args()
+    load0 = os.getloadavg()[0]
     hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
     port = 18000 + os.getpid() % 1000
     ready = mp.get_context("fork").Event()
@@ -233,11 +244,12 @@ def main() -> None:
         store = Store(db)
         prepared = prepare(settings, load_config(config))
         assert server.pid is not None
-        wall1, cpu1, rep1, wcpu1, scpu1 = asyncio.run(cycle(prepared, store, tuning, server.pid))
         pages = [page_html(f, j, args.items) for f in range(args.page_feeds)
                  for j in range(args.items)]
-        raw = baseline(pages, workers)
-        ours = baseline(pages, workers, our_extract)
+        wall1, cpu1, rep1, wcpu1, scpu1 = asyncio.run(
+            cycle(prepared, store, tuning, server.pid, pages[:workers * 2]))
+        raw, raw_cpu = baseline(pages, workers)
+        ours, ours_cpu = baseline(pages, workers, our_extract)
         wall2, cpu2, rep2, _, _ = asyncio.run(cycle(prepared, store, tuning, server.pid))
         db.dispose()
     server.kill()
@@ -256,6 +268,13 @@ def main() -> None:
         (f"extract_article (the workers' job) pages/s, same pool, {workers} worker(s)",
          f"{ours:.1f}"),
         ("ratio extract_article / pipeline time per page", f"{ours / (n_pages / wall1):.2f}"),
+        ("CPU ms per page: raw trafilatura / extract_article (in the baseline pools)",
+         f"{raw_cpu * 1000:.1f} / {ours_cpu * 1000:.1f}"),
+        ("cycle 1: CPU ms per page: workers / daemon / test server",
+         f"{wcpu1 / n_pages * 1000:.1f} / {cpu1 / n_pages * 1000:.1f} / "
+         f"{scpu1 / n_pages * 1000:.1f}"),
+        ("cycle 1: CPU per page, all processes / raw trafilatura's (the 2-core bound on the "
+         "ratio)", f"{(wcpu1 + cpu1 + scpu1) / n_pages / raw_cpu:.2f}"),
         ("cycle 1: client CPU per request", f"{cpu1 / requests1 * 1000:.2f} ms"),
         ("cycle 1: client CPU per page (all requests' CPU / pages)",
          f"{cpu1 / n_pages * 1000:.2f} ms"),
@@ -265,6 +284,7 @@ def main() -> None:
         ("cycle 2: feeds failed", f"{rep2.failed}"),
         ("cycle 2: requests/s", f"{args.feeds / wall2:.0f}"),
         ("cycle 2: client CPU per request (incl. DB)", f"{cpu2 / args.feeds * 1000:.2f} ms"),
+        ("load average (1 min) before / after", f"{load0:.1f} / {os.getloadavg()[0]:.1f}"),
         ("peak RSS of the daemon process",
          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB"),
     ]

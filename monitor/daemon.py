@@ -4,6 +4,7 @@ import asyncio
 import logging
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,26 +42,36 @@ class Daemon:
         self._stopping = False
         self._ticking = False
         self._relaying = False
+        self._more_due = False  # the last claim filled every free slot: more may be due
         self.ticks = 0  # scheduler wake-ups seen (tests and logs)
 
     # ---- --once -------------------------------------------------------------------------
     async def run_once(self) -> CycleReport:
-        """Poll every enabled feed once regardless of schedule, then deliver what is due."""
+        """Poll every enabled feed once regardless of schedule, then deliver what is due.
+
+        A continuous claim loop: whenever a poll ends another starts, so a feed with slow
+        pages never leaves the other slots (and the extraction workers) waiting for it.
+        """
         started, cycle = time.monotonic(), self.clock()
-        slots = asyncio.Semaphore(self.tuning.feed_concurrency)
+        limit = max(1, self.tuning.feed_concurrency)
         results: list[PollResult] = []
-
-        async def one(feed: ClaimedFeed) -> None:
-            async with slots:
-                results.append(await self.rt.pipeline.poll(feed))
-
+        queued: deque[ClaimedFeed] = deque()
+        polling: set[asyncio.Task[PollResult]] = set()
+        claimed_all = False
         while True:
-            batch = await asyncio.to_thread(
-                self.rt.store.claim_due_feeds, self.clock(), 4 * self.tuning.feed_concurrency,
-                self.tuning.lease, polled_before=cycle)
-            if not batch:
+            while len(polling) < limit and not claimed_all:
+                if not queued:
+                    batch = await self.rt.pipeline.write(
+                        self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
+                        polled_before=cycle)
+                    queued.extend(batch)
+                    claimed_all = not batch
+                    continue
+                polling.add(asyncio.create_task(self.rt.pipeline.poll(queued.popleft())))
+            if not polling:
                 break
-            await asyncio.gather(*(one(feed) for feed in batch))
+            done, polling = await asyncio.wait(polling, return_when=asyncio.FIRST_COMPLETED)
+            results.extend(task.result() for task in done)
         attempted = await self._deliver(until_idle=True)
         report = CycleReport(
             feeds=len(results), failed=sum(r.error is not None for r in results),
@@ -117,8 +128,9 @@ class Daemon:
         try:
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
-                batch = await asyncio.to_thread(self.rt.store.claim_due_feeds, self.clock(),
-                                                free, self.tuning.lease)
+                batch = await self.rt.pipeline.write(self.rt.store.claim_due_feeds,
+                                                     self.clock(), free, self.tuning.lease)
+                self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
                     self._polls += 1
                     self._spawn(self._poll(feed))
@@ -126,6 +138,7 @@ class Daemon:
                 self._relaying = True
                 self._spawn(self._relay_step())
         except Exception:  # the next tick tries again
+            self._more_due = False
             log.exception("tick.failed")
         finally:
             self._ticking = False
@@ -135,6 +148,18 @@ class Daemon:
             await self.rt.pipeline.poll(feed)
         finally:
             self._polls -= 1
+            self._refill()
+
+    def _refill(self) -> None:
+        """Claim more due feeds once half the slots are free, without waiting for the tick
+        (a backlog of due feeds would otherwise move one batch per tick); when the last
+        claim found fewer than it asked for, the next tick looks again."""
+        half = max(1, self.tuning.feed_concurrency // 2)
+        if (self._stopping or self._ticking or not self._more_due
+                or self.tuning.feed_concurrency - self._polls < half):
+            return
+        self._ticking = True
+        self._spawn(self._claim_and_start())
 
     async def _relay_step(self) -> None:
         try:

@@ -2,6 +2,7 @@
 
 import asyncio
 import concurrent.futures
+import functools
 import hashlib
 import logging
 import random
@@ -21,7 +22,7 @@ from monitor.match.query import Query, QueryDoc
 from monitor.parse import parse_feed
 from monitor.store import Store
 from monitor.store.feeds import ClaimedFeed, PollRecord
-from monitor.types import Article, Item, NewArticle, Tag, WatchHit, WatchSpec
+from monitor.types import Article, Evidence, Item, NewArticle, Tag, WatchHit, WatchSpec
 from monitor.urls import normalise_url
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class PipelineOptions:
     """Knobs: timeouts, concurrency, the interval cap."""
 
     page_timeout: float = 20.0  # extraction of one page, in the worker pool
-    page_concurrency: int = 64  # page fetches in flight across all feeds (per host: the client)
+    page_concurrency: int = 64  # pages being fetched or extracted (per host: the client's limit)
     max_interval: timedelta = timedelta(hours=24)
     page_max_bytes: int = 5 * 1024 * 1024
 
@@ -108,11 +109,12 @@ class Pipeline:
         if self._writer is not None:
             self._writer.shutdown(wait=True)
 
-    async def _write(self, fn: Callable[..., _T], /, *args: Any) -> _T:
+    async def write(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Run a database write off the event loop (on the writer thread on SQLite)."""
+        call = functools.partial(fn, *args, **kwargs)
         if self._writer is None:
-            return await asyncio.to_thread(fn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(self._writer, call)
 
     async def poll(self, feed: ClaimedFeed) -> PollResult:
         """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""
@@ -156,7 +158,7 @@ class Pipeline:
             await self._record_error(feed, fetched.status, f"parse error: {exc}", None)
             return PollResult(feed.name, fetched.status, f"parse error: {exc}")
         items = [_normalised(item, fetched.url) for item in parsed.items]
-        new = await asyncio.to_thread(self.store.unseen_items, feed.name, items)
+        new = await asyncio.to_thread(self.store.unseen_items, feed.name, items) if items else []
         outcomes = await asyncio.gather(*(self._item(feed, item) for item in new))
         entry_times = [i.published for i in items if i.published is not None]
         now = self.clock()
@@ -167,7 +169,7 @@ class Pipeline:
         new_url = fetched.permanent_redirect
         if new_url:
             log.info("feed.moved feed=%s origin=%s", feed.name, origin(new_url))
-        await self._write(self.store.record_poll, feed.name, PollRecord(
+        await self.write(self.store.record_poll, feed.name, PollRecord(
             ok=True, status=fetched.status, next_poll=next_poll, etag=fetched.etag,
             last_modified=fetched.last_modified, new_url=new_url), now)
         result = PollResult(
@@ -180,24 +182,27 @@ class Pipeline:
         return result
 
     async def _not_modified(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
-        entry_times = await asyncio.to_thread(self.store.recent_entry_times, feed.name)
+        await self.write(self._record_unchanged, feed, fetched)
+        log.debug("feed.unchanged feed=%s", feed.name)
+        return PollResult(feed.name, 304)
+
+    def _record_unchanged(self, feed: ClaimedFeed, fetched: FeedFetch) -> None:
+        """Read the feed's entry times and record the 304 in one trip to the writer thread."""
+        entry_times = self.store.recent_entry_times(feed.name)
         now = self.clock()
         next_poll = decide.next_poll(
             now=now, configured=feed.interval, entry_times=entry_times, ttl=None,
             cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after,
             max_interval=self.options.max_interval)
-        await self._write(self.store.record_poll, feed.name, PollRecord(
+        self.store.record_poll(feed.name, PollRecord(
             ok=True, status=304, next_poll=next_poll, etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            new_url=fetched.permanent_redirect), now)
-        log.debug("feed.unchanged feed=%s", feed.name)
-        return PollResult(feed.name, 304)
+            last_modified=fetched.last_modified, new_url=fetched.permanent_redirect), now)
 
     async def _gone(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
         reason = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
         now = self.clock()
         log.warning("feed.gone feed=%s origin=%s", feed.name, origin(feed.url))
-        await self._write(self.store.record_poll, feed.name, PollRecord(
+        await self.write(self.store.record_poll, feed.name, PollRecord(
             ok=False, status=fetched.status, error=reason, gone=True,
             next_poll=now + self.options.max_interval), now)
         return PollResult(feed.name, fetched.status, reason)
@@ -210,7 +215,7 @@ class Pipeline:
                                    retry_after=retry_after, rng=self.rng,
                                    max_interval=self.options.max_interval)
         try:
-            await self._write(self.store.record_poll, feed.name, PollRecord(
+            await self.write(self.store.record_poll, feed.name, PollRecord(
                 ok=False, status=status, error=reason, next_poll=next_poll), now)
         except MonitorError as exc:
             log.error("feed.unrecorded feed=%s error=%s", feed.name, exc)
@@ -218,7 +223,7 @@ class Pipeline:
     async def _item(self, feed: ClaimedFeed, item: Item) -> "_ItemOutcome":
         try:
             article, page_url = await self._page(feed, item)
-            return await self._write(self._store_item, item, article, page_url)
+            return await self.write(self._store_item, item, article, page_url)
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad item never sinks its feed
@@ -226,7 +231,11 @@ class Pipeline:
             return _ItemOutcome()
 
     async def _page(self, feed: ClaimedFeed, item: Item) -> tuple[Article | None, str | None]:
-        """Fetch and extract the item's page; (None, url) when that fails or is off."""
+        """Fetch and extract the item's page; (None, url) when that fails or is off.
+
+        A page holds its slot until it is extracted, so fetched pages waiting for a worker
+        stay bounded (page_concurrency pages of at most page_max_bytes).
+        """
         if not feed.full_text or not item.url:
             return None, None
         async with self._pages:
@@ -237,19 +246,19 @@ class Pipeline:
                 log.info("page.failed feed=%s origin=%s error=%s", feed.name,
                          origin(item.url), exc.reason)
                 return None, None
-        ctype = page.headers.get("content-type", "text/html").split(";")[0].strip().lower()
-        if page.status != 200 or (ctype and ctype not in HTML_TYPES):
-            log.info("page.skipped feed=%s origin=%s status=%d type=%s", feed.name,
-                     origin(page.url), page.status, ctype)
-            return None, page.url if page.status == 200 else None
-        try:
-            article = await self.extractor.extract(page.body, page.url,
-                                                   timeout=self.options.page_timeout)
-        except (ExtractError, TimeoutError) as exc:
-            log.info("page.unextracted feed=%s origin=%s error=%s", feed.name,
-                     origin(page.url), exc)
-            article = None
-        return article, page.url
+            ctype = page.headers.get("content-type", "text/html").split(";")[0].strip().lower()
+            if page.status != 200 or (ctype and ctype not in HTML_TYPES):
+                log.info("page.skipped feed=%s origin=%s status=%d type=%s", feed.name,
+                         origin(page.url), page.status, ctype)
+                return None, page.url if page.status == 200 else None
+            try:
+                article = await self.extractor.extract(page.body, page.url,
+                                                       timeout=self.options.page_timeout)
+            except (ExtractError, TimeoutError) as exc:
+                log.info("page.unextracted feed=%s origin=%s error=%s", feed.name,
+                         origin(page.url), exc)
+                article = None
+            return article, page.url
 
     def _store_item(self, item: Item, article: Article | None,
                     page_url: str | None) -> "_ItemOutcome":
@@ -270,12 +279,14 @@ class Pipeline:
         url = item.url or ""
         canonical = (normalise_url(page_url) if page_url else None) or url \
             or f"urn:monitor:{item.feed}:{item.guid}"
-        tags = self.matcher.tag(text, published=published.date() if published else None)
+        title = item.title or (usable.title if usable else None)
+        tags = tag_article(self.matcher, title, text,
+                           published=published.date() if published else None)
         body = story_text(text, item.title, usable.title if usable else None)
         fingerprint, simhash = story_hashes(body)
         return NewArticle(
             feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
-            title=item.title or (usable.title if usable else None),
+            title=title,
             author=(usable.author if usable else None) or item.author,
             published=published, language=usable.language if usable else None, text=text,
             fingerprint=fingerprint, simhash=simhash, tags=tags)
@@ -307,6 +318,38 @@ class _ItemOutcome:
 def _normalised(item: Item, base: str) -> Item:
     url = normalise_url(item.url, base) if item.url else None
     return replace(item, url=url)
+
+
+def tag_article(matcher: Tagger, title: str | None, text: str, *,
+                published: date | None = None) -> tuple[Tag, ...]:
+    """The tags of an article's headline and text together.
+
+    Evidence offsets point into `text` (what is stored and highlighted). A tag the headline
+    names and the text does not gets the headline as its evidence with the empty span (0, 0):
+    it has no place in the text. A tag named in both counts the headline's mentions too and
+    keeps its evidence in the text. When the text already contains the headline (extraction
+    often keeps the <h1>), the text alone is tagged, so no mention is counted twice. Headline
+    tags come first, as a reader meets them.
+    """
+    in_text = matcher.tag(text, published=published)
+    headline = (title or "").strip()
+    if not headline or headline in text:
+        return in_text
+    in_headline = matcher.tag(headline, published=published)
+    if not in_headline:
+        return in_text
+    by_id = {t.id: t for t in in_text}
+    merged = []
+    for tag in in_headline:
+        found = by_id.pop(tag.id, None)
+        if found is None:
+            merged.append(Tag(tag.id, tag.kind, tag.name, tag.count,
+                              Evidence(tag.evidence.text, 0, 0)))
+        else:
+            merged.append(Tag(found.id, found.kind, found.name, found.count + tag.count,
+                              found.evidence))
+    merged.extend(t for t in in_text if t.id in by_id)
+    return tuple(merged)
 
 
 def story_text(text: str, *titles: str | None) -> str:

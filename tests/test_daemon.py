@@ -70,6 +70,26 @@ async def test_daemon_polls_due_feeds_and_survives_failures(
     assert len(site.hits("/bad.xml")) == 1  # backed off, not hammered every tick
 
 
+async def test_a_backlog_of_due_feeds_does_not_wait_for_ticks(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """With more due feeds than slots, freed slots are refilled at once: five feeds with two
+    slots are all polled long before a second tick (one tick a minute here)."""
+    site.route("/empty.xml", body=rss("Empty", []), headers=RSS)
+    path = write_config(tmp_path / "feeds.toml",
+                        [(f"f{i}", site.url(f"/empty.xml?f={i}")) for i in range(5)])
+    prepared = prepare(settings(path, store.db.url), load_config(path))
+    stop = asyncio.Event()
+    tuning = replace(TUNING, feed_concurrency=2, tick=timedelta(seconds=60))
+    async with running(prepared, store, tuning) as rt:
+        daemon = Daemon(rt)
+        task = asyncio.create_task(daemon.run(stop))
+        await wait_for(lambda: all(h.last_status == 200 for h in store.feed_health()))
+        assert daemon.ticks == 1
+        stop.set()
+        await asyncio.wait_for(task, 15)
+    assert len(site.hits("/empty.xml")) == 5
+
+
 @pytest.mark.slow
 async def test_late_tick_still_runs(tmp_path: Path, store: Store) -> None:
     """A tick starting seconds late (blocked loop) runs rather than being skipped (HAZARDS 5)."""

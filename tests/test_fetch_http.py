@@ -243,6 +243,53 @@ async def test_per_host_concurrency_limit(http_server: HTTPTestServer) -> None:
     assert peak[0] == 2
 
 
+async def test_connection_limit_spans_hosts(http_server: HTTPTestServer,
+                                            second_server: HTTPTestServer) -> None:
+    """Each host has its own small pool, yet at most `max_connections` requests are in flight
+    across all hosts together."""
+    lock, active, peak = threading.Lock(), [0], [0]
+
+    def slow(req: Recorded) -> Reply:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        time.sleep(0.2)
+        with lock:
+            active[0] -= 1
+        return Reply(200, {}, b"ok")
+
+    for server in (http_server, second_server):
+        server.route("/slow", handler=slow)
+    urls = [server.url(f"/slow?i={i}") for i in range(4)
+            for server in (http_server, second_server)]
+    async with GuardedClient(LOOPBACK, per_host=2, max_connections=3) as client:
+        results = await asyncio.gather(*(client.get(url) for url in urls))
+        again = await client.get(second_server.url("/slow?again"))  # pooled connections reused
+    assert [r.status for r in results] == [200] * 8
+    assert again.status == 200
+    assert peak[0] == 3
+
+
+async def test_idle_pools_are_swept_and_rebuilt(http_server: HTTPTestServer,
+                                                second_server: HTTPTestServer,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once its connections have expired, an origin's pool is closed by the next request's
+    sweep; a later request to that origin gets a new pool and works."""
+    import monitor.fetch.http as http
+
+    monkeypatch.setattr(http, "KEEPALIVE", 0.2)
+    for server in (http_server, second_server):
+        server.route("/a", body=b"ok")
+    async with GuardedClient(LOOPBACK) as client:
+        first = await client.get(http_server.url("/a"))
+        await asyncio.sleep(0.5)
+        other = await client.get(second_server.url("/a"))  # sweeps the first origin's pool
+        await asyncio.sleep(0.5)
+        again = await client.get(http_server.url("/a"))  # and sweeps the second's
+    assert [r.status for r in (first, other, again)] == [200, 200, 200]
+    assert len(http_server.hits("/a")) == 2
+
+
 async def test_no_secret_in_logs(http_server: HTTPTestServer,
                                  caplog: pytest.LogCaptureFixture) -> None:
     """With the composition root's quiet_http_loggers, no log line carries a URL path or query."""
@@ -264,3 +311,50 @@ async def test_no_secret_in_logs(http_server: HTTPTestServer,
 def test_origin_keeps_only_scheme_host_port() -> None:
     """origin() is what logs may show of a URL."""
     assert origin("https://u:p@Example.org:8443/x/y?token=1#f") == "https://example.org:8443"
+
+
+async def test_tls_through_the_guard_verifies_the_certificate(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """HTTPS goes through the guard's dialer: an untrusted certificate is refused, a trusted
+    one for the requested name works (over the per-origin pools' shared TLS context)."""
+    import ssl
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_ctx)
+
+    class Hello(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"https://localhost:{httpd.server_address[1]}/"
+    local = [*LOOPBACK, ipaddress.ip_network("::1/128")]  # localhost may also resolve to ::1
+    try:
+        async with GuardedClient(local, deadline=5) as client:
+            with pytest.raises(FetchError, match=r"(?i)certificate|ssl"):
+                await client.get(url)
+        trusting = httpx.create_ssl_context(trust_env=False)
+        ca.configure_trust(trusting)
+        monkeypatch.setattr(httpx, "create_ssl_context", lambda **_: trusting)
+        async with GuardedClient(local, deadline=5) as client:
+            result = await client.get(url)
+        assert (result.status, result.body) == (200, b"hello")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -233,3 +233,67 @@ def test_story_hashes_equal_dedups_fingerprint_and_simhash() -> None:
               for _ in range(200)]
     for text in texts:
         assert story_hashes(text) == (dedup.fingerprint(text), dedup.simhash(text))
+
+
+async def test_headline_tags_the_article_with_evidence_against_the_stored_text(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """An actor or issue named only in the item's headline tags the article (and can alert);
+    its evidence is the headline with the empty span (0, 0), while tags found in the text
+    keep offsets into the stored text; a tag in both counts the headline's mention too."""
+    import json
+
+    headline = "Antony Blinken to raise fentanyl and export controls in Beijing"
+    site.route("/h.xml", headers=RSS, body=rss("H", [
+        Entry("h-1", site.url("/2026/ports"), headline)]))
+    site.route("/2026/ports", body=page("New port inspections", STORY2), headers=HTML)
+    site.route("/hook", status=204)
+    watches = ('[[watch]]\nname = "blinken"\nquery = "actor:antony-blinken"\n'
+               'notify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
+               f'url = "{site.url("/hook")}"\n')
+    report = await once(tmp_path, store, [("h", site.url("/h.xml"))], watches)
+    assert (report.stored, report.matches) == (1, 1)
+    [(_g, _u, text, ident, _s)] = articles(store)
+    assert "Antony Blinken" not in text
+    assert "export controls" not in text
+    stored = store.get_article(ident)
+    assert stored is not None
+    assert stored.title == headline
+    tags = {t.id: t for t in stored.tags}
+    assert {"antony-blinken", "export-controls", "fentanyl"} <= set(tags)
+    for ident_ in ("antony-blinken", "export-controls"):
+        evidence = tags[ident_].evidence
+        assert (evidence.text, evidence.start, evidence.end) == (headline, 0, 0)
+    path = tmp_path / "feeds.toml"
+    matcher = prepare(settings(path, store.db.url), load_config(path)).matcher
+    [in_text] = [t for t in matcher.tag(text) if t.id == "fentanyl"]
+    fentanyl = tags["fentanyl"]
+    assert fentanyl.count == in_text.count + 1  # the headline's mention counts
+    assert fentanyl.evidence == in_text.evidence
+    assert 0 <= fentanyl.evidence.start < fentanyl.evidence.end <= len(text)
+    assert "fentanyl" in text[fentanyl.evidence.start:fentanyl.evidence.end]
+    with store.db.read() as s:
+        [payload] = s.connection().execute(
+            sa.select(OutboxRow.__table__.c.payload)).scalars().all()  # type: ignore[attr-defined]
+    evidence = {e["id"]: e["text"] for e in json.loads(payload)["data"]["evidence"]}
+    assert evidence["antony-blinken"] == headline
+    assert "fentanyl" in evidence["fentanyl"]
+    assert evidence["fentanyl"] != headline
+
+
+async def test_headline_repeated_in_the_text_is_not_counted_twice(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """When the stored text already holds the headline, the text alone is tagged."""
+    headline = "Wang Yi warns on Taiwan"
+    site.route("/r.xml", headers=RSS, body=rss("R", [
+        Entry("r-1", site.url("/2026/warn"), headline, teaser=f"{headline}. {STORY[1]}")]))
+    site.route("/2026/warn", status=404)  # the feed's teaser is the text
+    await once(tmp_path, store, [("r", site.url("/r.xml"))])
+    [(_g, _u, text, ident, _s)] = articles(store)
+    assert headline in text
+    stored = store.get_article(ident)
+    assert stored is not None
+    path = tmp_path / "feeds.toml"
+    matcher = prepare(settings(path, store.db.url), load_config(path)).matcher
+    assert {t.id: t for t in stored.tags} == {t.id: t for t in matcher.tag(text)}
+    taiwan = {t.id: t for t in stored.tags}["taiwan"]
+    assert text[taiwan.evidence.start:taiwan.evidence.end].startswith(headline)

@@ -2,7 +2,10 @@
 
 import asyncio
 import contextlib
+import importlib.util
 import logging
+import ssl
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -130,18 +133,126 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
     return bytes(body)
 
 
+def _remember_missing_sniffio() -> None:
+    """Make `import sniffio` fail at once when it is not installed.
+
+    httpcore imports sniffio inside a function called several times per request and treats
+    ImportError as "asyncio"; anyio 4 no longer pulls sniffio in, so each of those imports was
+    a failed search of sys.path (~25 us each, ~15% of a request's client CPU). A None entry in
+    sys.modules is Python's own "known to be absent" marker: the same ImportError, no search.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]  # documented import marker
+
+
+KEEPALIVE = 5.0  # seconds an idle pooled connection is kept
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over an httpcore pool that dials through the guard."""
 
-    def __init__(self, backend: httpcore.AsyncNetworkBackend, max_connections: int) -> None:
-        super().__init__(trust_env=False, retries=0)
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, max_connections: int,
+                 ssl_context: ssl.SSLContext) -> None:
+        # verify=ssl_context: httpx would otherwise load the CA bundle again (~14 ms) per pool
+        super().__init__(verify=ssl_context, trust_env=False, retries=0)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context,
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
-            keepalive_expiry=5.0,
+            keepalive_expiry=KEEPALIVE,
             network_backend=backend,
         )
+
+    @property
+    def connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        """The pool's connections."""
+        return self._pool.connections
+
+
+class _Counted(httpx.AsyncByteStream):
+    """A response body that tells its origin's pool when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, origin: "_Origin") -> None:
+        self._stream, self._origin = stream, origin
+        self._open = True
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            if self._open:
+                self._open = False
+                self._origin.done()
+
+
+class _Origin:
+    """One origin's pool and the number of its requests whose responses are still open."""
+
+    def __init__(self, transport: _GuardedTransport) -> None:
+        self.transport, self.open = transport, 0
+
+    def done(self) -> None:
+        self.open -= 1
+
+
+class _PerOriginTransport(httpx.AsyncBaseTransport):
+    """One small httpcore pool per origin (scheme, host, port), all dialing through the guard.
+
+    httpcore's pool does work quadratic in its size on every request and every response (each
+    idle connection counts the whole pool; encode/httpx#3215): a pool of a few dozen
+    connections cost a third of the client's CPU per request. The client already lets at most
+    `per_host` requests reach one host, so a pool per origin of that size loses nothing.
+    Pools with no open response whose connections have all expired are closed by a sweep at
+    most once per keep-alive period.
+    """
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, per_host: int) -> None:
+        self._backend, self._per_host = backend, per_host
+        self._ssl = httpx.create_ssl_context(trust_env=False)
+        self._origins: dict[tuple[bytes, bytes, int | None], _Origin] = {}
+        self._swept = time.monotonic()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._sweep()  # before this request takes a pool: nothing of it can be cut off
+        url = request.url
+        key = (url.raw_scheme, url.raw_host, url.port)
+        origin = self._origins.get(key)
+        if origin is None:
+            origin = self._origins[key] = _Origin(
+                _GuardedTransport(self._backend, self._per_host, self._ssl))
+        origin.open += 1
+        try:
+            response = await origin.transport.handle_async_request(request)
+        except BaseException:
+            origin.done()
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _Counted(response.stream, origin)
+        return response
+
+    async def _sweep(self) -> None:
+        """Close the pools that hold only expired connections (or none) and nothing open."""
+        now = time.monotonic()
+        if now - self._swept < KEEPALIVE:
+            return
+        self._swept = now
+        idle = [key for key, origin in self._origins.items() if origin.open == 0
+                and all(c.is_closed() or c.has_expired() for c in origin.transport.connections)]
+        closing = [self._origins.pop(key).transport for key in idle]
+        for transport in closing:
+            try:
+                await transport.aclose()
+            except Exception as exc:  # a dead socket's close must not fail another request
+                log.debug("fetch.pool_close_failed error=%s", type(exc).__name__)
+
+    async def aclose(self) -> None:
+        origins, self._origins = list(self._origins.values()), {}
+        for origin in origins:
+            await origin.transport.aclose()
 
 
 def _check_target(url: str) -> httpx.URL:
@@ -187,9 +298,11 @@ class GuardedClient:
         self.user_agent, self.max_connections = user_agent, max_connections
         self._client: httpx.AsyncClient | None = None
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._in_flight = asyncio.Semaphore(max_connections)  # requests across all hosts
 
     async def __aenter__(self) -> Self:
-        transport = _GuardedTransport(GuardedBackend(self.allowed_networks), self.max_connections)
+        _remember_missing_sniffio()
+        transport = _PerOriginTransport(GuardedBackend(self.allowed_networks), self.per_host)
         self._client = httpx.AsyncClient(
             transport=transport, follow_redirects=False, trust_env=False,
             timeout=httpx.Timeout(self.deadline),
@@ -253,7 +366,7 @@ class GuardedClient:
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = asyncio.Semaphore(self.per_host)
-        async with slot:
+        async with slot, self._in_flight:
             yield
 
     async def _hop(self, target: httpx.URL, headers: Mapping[str, str],
