@@ -2,7 +2,7 @@
 
 import logging
 import os
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -77,7 +77,7 @@ def prepare(settings: Settings, config: Config) -> Prepared:
 
     vocab = load_vocabulary(list(config.vocabulary))
     matcher = compile_matcher(vocab)
-    known = _known_ids(vocab)
+    known = vocab.kinds()
     watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
     if any(c.type == "email" for c in config.channels) and not settings.smtp_host:
         names = ", ".join(c.name for c in config.channels if c.type == "email")
@@ -87,12 +87,8 @@ def prepare(settings: Settings, config: Config) -> Prepared:
     return Prepared(settings, config, matcher, watches)
 
 
-def _known_ids(vocab: Iterable[Any]) -> frozenset[str]:
-    return frozenset(entry.id for entry in vocab)
-
-
 def _compile_watch(config: Config, name: str, text: str | None, spec: Any,
-                   known: frozenset[str]) -> CompiledWatch:
+                   known: Mapping[str, str]) -> CompiledWatch:
     from monitor.config import locate
     from monitor.match.query import parse_query
 
@@ -107,12 +103,9 @@ def _compile_watch(config: Config, name: str, text: str | None, spec: Any,
         return CompiledWatch(spec, None)
     try:
         query = parse_query(text)
+        query.validate(known)  # an unknown id, or one used with the other kind (actor:taiwan)
     except QueryError as exc:
-        raise fail(str(exc)) from exc
-    for ref in query.referenced_ids():
-        ident = ref[1] if isinstance(ref, tuple) else str(ref)
-        if ident not in known:
-            raise fail(f"unknown id {ident!r}; `monitor vocab` lists the known ones")
+        raise fail(f"{exc}; `monitor vocab` lists the known ids") from exc
     return CompiledWatch(spec, query)
 
 

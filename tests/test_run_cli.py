@@ -97,6 +97,7 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
     ('[[watch]]\nname = "w"\nquery = "actor:wang-yi AND (issue:taiwan"\n', {},
      "position"),
     ('[[watch]]\nname = "w"\nquery = "actor:nobody-at-all"\n', {}, "nobody-at-all"),
+    ('[[watch]]\nname = "w"\nquery = "actor:taiwan"\n', {}, "write issue:taiwan"),
     ('[[watch]]\nname = "w"\nnotify = ["m"]\n\n[channel.m]\ntype = "email"\n'
      'to = ["desk@example.org"]\n', {}, "MONITOR_SMTP_HOST"),
 ])
