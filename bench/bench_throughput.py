@@ -218,6 +218,8 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=20)
     ap.add_argument("--hosts", type=int, default=16)
     ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
+                    help="extraction workers, for the cycle and both baselines (default: cores)")
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
@@ -228,7 +230,7 @@ def main() -> None:
         target=serve, args=(hosts, port, args.page_feeds, args.items, ready), daemon=True)
     server.start()
     ready.wait(10)
-    workers = max(1, os.cpu_count() or 1)
+    workers = args.workers
     tuning = Tuning(feed_concurrency=args.concurrency, extract_workers=workers,
                     max_connections=2 * len(hosts) + 8, tick=timedelta(seconds=5),
                     pipeline=PipelineOptions(page_timeout=30.0))
@@ -301,7 +303,8 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     body = (f"{SECTION}\n\n`python bench/bench_throughput.py --feeds {args.feeds} --page-feeds "
-            f"{args.page_feeds} --items {args.items} --hosts {args.hosts}` on this machine "
+            f"{args.page_feeds} --items {args.items} --hosts {args.hosts} "
+            f"--workers {args.workers}` on this machine "
             f"({os.cpu_count()} cores, SQLite, Python {sys.version.split()[0]}).\n\n"
             "| measure | value |\n| --- | --- |\n" + table + "\n")
     start = text.find(SECTION)

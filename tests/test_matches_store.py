@@ -271,7 +271,7 @@ def test_pages_equal_a_plain_reading_of_the_filter(
     """Any mix of filters, walked page by page, gives exactly the matches, newest first."""
     # Ids do not follow time in `mixed`; on SQLite the search is also forced through the
     # chunked paths (words with many hits) with tiny chunks.
-    from monitor.store import queries
+    from monitor.store import pages as queries
 
     expected = _expected(mixed, kw)
     assert len(expected) >= 3  # the filter really selects something to page through
@@ -330,7 +330,7 @@ def test_searches_over_years_equal_a_plain_reading(
     first, whichever way the store reads it: on PostgreSQL the newest rows checked one by
     one, stretches of days found through the time buckets, or all hits at once; on SQLite
     the FTS5 hits in chunks."""
-    from monitor.store import queries
+    from monitor.store import pages as queries
 
     expected = _expected(spread, kw)
     assert len(expected) >= 3

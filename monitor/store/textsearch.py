@@ -98,7 +98,7 @@ def parse_text_query(text: str) -> TextQuery:
 # per size below (revision 0005): '@4:5194' is the 5194th four-day span since 1970 (UTC). No
 # word the parser makes contains '@' or ':', so no search can match one by accident. A search
 # over a stretch of time ANDs the words with the buckets that cover it, so the GIN index
-# itself narrows the hits to that stretch (monitor/store/queries.py).
+# itself narrows the hits to that stretch (monitor/store/pages.py).
 BUCKET_DAYS = (256, 64, 16, 4, 1)
 _DAY_S = 86_400
 
