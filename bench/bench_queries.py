@@ -51,7 +51,7 @@ METHOD = (
     "ROLLBACK; a connection found dead is discarded and the read run once more); SQLite "
     "reads the file through mmap. A page is one statement (its keys joined to articles and "
     "feeds, tags and watches aggregated as JSON), and so is one article (the baseline). "
-    "Filters (monitor/store/queries.py): every filter that lists articles in page order "
+    "Filters (monitor/store/pagesql.py, pages.py): every filter that lists articles in page order "
     "(matched_at, article_id) descending is an index arm (each tag's (tag_id, matched_at, "
     "article_id), the watch's (watch, matched_at, article_id), articles by stored_at); the "
     "page is their intersection read newest first and stopped at limit + 1 (SQLite: "

@@ -9,6 +9,7 @@ import time
 import tracemalloc
 import zlib
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from httpserver import HTTPTestServer, Recorded, Reply
@@ -222,8 +223,8 @@ async def test_connection_refused_is_a_fetch_error() -> None:
     assert not isinstance(caught.value, BlockedAddressError)
 
 
-async def test_per_host_concurrency_limit(http_server: HTTPTestServer) -> None:
-    """At most `per_host` requests to one host are in flight at once."""
+def _peak_recorder() -> tuple[Any, list[int]]:
+    """A handler that holds each request 0.2 s, and the most requests it saw at once."""
     lock, active, peak = threading.Lock(), [0], [0]
 
     def slow(req: Recorded) -> Reply:
@@ -234,6 +235,13 @@ async def test_per_host_concurrency_limit(http_server: HTTPTestServer) -> None:
         with lock:
             active[0] -= 1
         return Reply(200, {}, b"ok")
+
+    return slow, peak
+
+
+async def test_per_host_concurrency_limit(http_server: HTTPTestServer) -> None:
+    """At most `per_host` requests to one host are in flight at once."""
+    slow, peak = _peak_recorder()
 
     http_server.route("/slow", handler=slow)
     async with GuardedClient(LOOPBACK, per_host=2) as client:
@@ -247,16 +255,7 @@ async def test_connection_limit_spans_hosts(http_server: HTTPTestServer,
                                             second_server: HTTPTestServer) -> None:
     """Each host has its own small pool, yet at most `max_connections` requests are in flight
     across all hosts together."""
-    lock, active, peak = threading.Lock(), [0], [0]
-
-    def slow(req: Recorded) -> Reply:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.2)
-        with lock:
-            active[0] -= 1
-        return Reply(200, {}, b"ok")
+    slow, peak = _peak_recorder()
 
     for server in (http_server, second_server):
         server.route("/slow", handler=slow)
