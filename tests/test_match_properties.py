@@ -65,3 +65,18 @@ def test_any_unicode_never_crashes(text: str) -> None:
     else:
         assert len(folded.positions) == len(folded.cased)
         assert list(folded.positions) == sorted(set(folded.positions))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(NAMES), st.sampled_from([" ", ", "]),
+                          st.characters(categories=["Cs"])), max_size=20).map("".join))
+def test_lone_surrogates_fold_away_and_never_crash(text: str) -> None:
+    """Text decoded with surrogateescape keeps lone surrogates, which the automaton cannot
+    take (it searches UTF-8): folding makes them spaces, and mentions around them count."""
+    assert all(not "\ud800" <= char <= "\udfff" for char in fold(text).lower)
+    MATCHER.tag(text)
+
+
+def test_a_surrogate_next_to_a_mention_leaves_it_found() -> None:
+    tags = MATCHER.tag("Wang Yi\udcff met Antony Blinken \udc80in Beijing.")
+    assert {t.id for t in tags} >= {"wang-yi", "antony-blinken"}

@@ -1,10 +1,11 @@
-"""Compile a vocabulary into one Aho-Corasick automaton whose values are the rules of each key."""
+"""Compile a vocabulary into one Aho-Corasick automaton (ahocorasick_rs) and the rules of each
+of its keys."""
 
 import gc
 import re
 from functools import partial
 
-import ahocorasick
+import ahocorasick_rs
 
 from monitor.match.normalize import alias_variants
 from monitor.match.resolve import GENERAL, Forms, Pattern, RolePattern, Rule, Value
@@ -43,8 +44,10 @@ def _key(variant: str) -> str:
         "" if _is_unspaced(lower[-1]) else " ")
 
 
-def build(vocab: Vocabulary, fast_path: bool) -> tuple[ahocorasick.Automaton, int]:
-    """The automaton of every alias variant and role phrase of `vocab`; the number of keys."""
+def build(vocab: Vocabulary, fast_path: bool
+          ) -> tuple[ahocorasick_rs.AhoCorasick | None, list[Value]]:
+    """The automaton of every alias variant and role phrase of `vocab` (None when there is
+    none), and the value of each of its keys, by the key's index."""
     # Building makes a few objects per alias and frees none: the cyclic collector would
     # rescan the growing heap again and again (half the time at 100k aliases) for nothing.
     collecting = gc.isenabled()
@@ -52,34 +55,36 @@ def build(vocab: Vocabulary, fast_path: bool) -> tuple[ahocorasick.Automaton, in
     try:
         names = _names(vocab)
         roles, role_vetoes = _roles(vocab)
-        automaton = ahocorasick.Automaton()
-        add = automaton.add_word
+        keys: list[str] = []
+        values: list[Value] = []
+        key_add, value_add = keys.append, values.append
         is_actor = [entry.kind == "actor" for entry in vocab.entries]
         for key, patterns in names.items():
             only = patterns[0]
             if fast_path and len(patterns) == 1 and only.full and not only.vetoes and (
                     key not in roles):
                 # the common key, as _value and _rule decide it, without their calls
-                back, rpad = len(key) - (key[0] == " "), int(key[-1] == " ")
-                forms = _for_key(only.forms, back - rpad)
-                add(key, (back, rpad, only.entry, forms, None, None, None)
-                    if is_actor[only.entry] else (back, rpad, None, None, only.entry, forms,
-                                                  None))
+                lead, tail = (key[0] == " ") - 1, (key[-1] == " ") + 1
+                forms = _for_key(only.forms, len(key) - lead - tail)
+                key_add(key)
+                value_add((lead, tail, only.entry, forms, None, None, None)
+                          if is_actor[only.entry] else (lead, tail, None, None, only.entry,
+                                                        forms, None))
                 continue
             role = (RolePattern(tuple(roles[key]), tuple(dict.fromkeys(role_vetoes[key])))
                     if key in roles else None)
-            add(key, _value(key, patterns, is_actor, fast_path, role))
+            key_add(key)
+            value_add(_value(key, patterns, is_actor, fast_path, role))
         for key, holders in roles.items():
             if key not in names:
                 role = RolePattern(tuple(holders), tuple(dict.fromkeys(role_vetoes[key])))
-                add(key, _value(key, [], is_actor, fast_path, role))
-        count = len(automaton)
-        if count:
-            automaton.make_automaton()
+                key_add(key)
+                value_add(_value(key, [], is_actor, fast_path, role))
+        automaton = ahocorasick_rs.AhoCorasick(keys) if keys else None
     finally:
         if collecting:
             gc.enable()
-    return automaton, count
+    return automaton, values
 
 
 def _names(vocab: Vocabulary) -> dict[str, list[Pattern]]:
@@ -139,21 +144,22 @@ def _roles(vocab: Vocabulary) -> tuple[dict[str, list[tuple[int, Role]]],
 def _value(key: str, patterns: list[Pattern], is_actor: list[bool], fast_path: bool,
            role: RolePattern | None) -> Value:
     """The flat tuple the scan unpacks for a hit on `key`."""
-    # the key is padded where the variant meets a word boundary
-    back = len(key) - (key[0] == " ")
-    rpad = int(key[-1] == " ")
-    size = back - rpad
+    # The key is padded with a space where the variant meets a word boundary, and the text is
+    # searched with a space before and after it: the alias starts `lead` (0 or -1) after the
+    # key's start in the padded text, and ends `tail` (1 or 2) before the key's end.
+    lead, tail = (key[0] == " ") - 1, (key[-1] == " ") + 1
+    size = len(key) - lead - tail
     if len(patterns) == 1:
         only = patterns[0]
         rule, forms = _rule((only,), fast_path)
         if is_actor[only.entry]:
-            return back, rpad, rule, _for_key(forms, size), None, None, role
-        return back, rpad, None, None, rule, _for_key(forms, size), role
+            return lead, tail, rule, _for_key(forms, size), None, None, role
+        return lead, tail, None, None, rule, _for_key(forms, size), role
     actors = tuple(p for p in patterns if is_actor[p.entry])
     issues = tuple(p for p in patterns if not is_actor[p.entry])
     actor_rule, actor_forms = _rule(actors, fast_path)
     issue_rule, issue_forms = _rule(issues, fast_path)
-    return (back, rpad, actor_rule, _for_key(actor_forms, size), issue_rule,
+    return (lead, tail, actor_rule, _for_key(actor_forms, size), issue_rule,
             _for_key(issue_forms, size), role)
 
 

@@ -1,7 +1,6 @@
 """The matcher: a compiled vocabulary that tags documents with counts, spans and evidence."""
 
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,8 +38,8 @@ class Matcher:
         self.vocabulary = vocab
         self._entries = vocab.entries
         self._is_person = tuple(e.type == "person" for e in vocab.entries)
-        self._automaton, self.pattern_count = build(vocab, fast_path)
-        self._empty = not self.pattern_count
+        self._automaton, self._values = build(vocab, fast_path)
+        self.pattern_count = len(self._values)
         log.info("matcher.compiled entries=%d patterns=%d", len(vocab.entries),
                  self.pattern_count)
 
@@ -51,8 +50,14 @@ class Matcher:
         if not found:
             return ()
         entries = self._entries
-        counts = Counter(found)  # in order of first mention
-        firsts = [hits[found.index(index)] for index in counts]
+        counts: dict[int, int] = {}  # in order of first mention
+        firsts: list[Hit] = []
+        for index, hit in zip(found, hits, strict=True):  # a third of Counter() and .index
+            if index in counts:
+                counts[index] += 1
+            else:
+                counts[index] = 1
+                firsts.append(hit)
         origin = folded.origin
         spans = ([(start, stop) for start, stop, _ in firsts] if folded.positions is None
                  else [origin(start, stop) for start, stop, _ in firsts])
@@ -90,7 +95,7 @@ class Matcher:
         """Entry indexes of the resolved mentions and the hits (folded offsets) naming them,
         in document order."""
         folded = fold(text)
-        if self._empty or not text:
+        if self._automaton is None or not text:
             return [], [], folded
         if isinstance(published, datetime):
             published = published.date()
@@ -114,10 +119,13 @@ class Matcher:
         # Matches come in order of their end, so a kept hit can only be displaced by a later
         # one that starts at or before it. The common case (one full form, no veto) is a case
         # check and an append, with no call.
-        for end, (back, rpad, arule, aforms, irule, iforms, role) in self._automaton.iter(
-                " " + folded.lower + " "):
-            start = end - back
-            stop = end - rpad
+        values = self._values
+        assert self._automaton is not None
+        for index, start, stop in self._automaton.find_matches_as_indexes(
+                " " + folded.lower + " ", overlapping=True):
+            lead, tail, arule, aforms, irule, iforms, role = values[index]
+            start += lead
+            stop -= tail
             if arule is not None:
                 if a_stop > start:
                     top = actors[-1]

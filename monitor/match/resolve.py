@@ -43,8 +43,10 @@ Rule = int | tuple[Pattern, ...] | None
 # each pattern's own forms).
 Forms = str | tuple[str, ...] | None
 GENERAL: tuple[str, ...] = ("\x00 general rules",)
-# Automaton value: (match end - start, match end - stop, actor rule, actor forms, issue rule,
-# issue forms, role phrase). Flat so that the scan loop only unpacks it.
+# Value of an automaton key, by the key's index: (what to add to the key's start in the padded
+# text for the alias's start in the folded text, what to take from the key's end for the
+# alias's end, actor rule, actor forms, issue rule, issue forms, role phrase). Flat so that the
+# scan loop only unpacks it.
 Value = tuple[int, int, Rule, Forms, Rule, Forms, RolePattern | None]
 # A hit in folded offsets: start, stop, and the entry it names (int) or the patterns still open.
 Hit = tuple[int, int, int | tuple[Pattern, ...]]
