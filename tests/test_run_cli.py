@@ -70,7 +70,8 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
     environ = env(config, db_url)
     done = monitor(["run", "--once"], environ)
     assert done.returncode == 0, done.stderr
-    assert "polled 2 feeds (1 failed)" in done.stderr
+    assert "polled 2 feeds (1 failed), stored 2 articles, 1 match, 1 alert attempt in " in (
+        " ".join(done.stderr.split()))
     assert len(stored(db_url, ArticleRow)) == 2
     [alert] = stored(db_url, OutboxRow)
     assert alert.watch == "desk"

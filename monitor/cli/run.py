@@ -94,11 +94,18 @@ async def _run(prepared: Any, store: Any, once: bool) -> None:
         if once:
             report = await daemon.run_once()
             stderr_console().print(
-                f"polled {report.feeds} feeds ({report.failed} failed), stored "
-                f"{report.stored} articles, {report.matches} matches, "
-                f"{report.alerts_attempted} alert attempts in {report.seconds:.1f}s")
+                f"polled {_many(report.feeds, 'feed')} ({report.failed} failed), stored "
+                f"{_many(report.stored, 'article')}, {_many(report.matches, 'match')}, "
+                f"{_many(report.alerts_attempted, 'alert attempt')} in {report.seconds:.1f}s")
         else:
             await daemon.run()
+
+
+def _many(count: int, noun: str) -> str:
+    """`1 match`, `2 matches`, `0 feeds`."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
 def _feed_json(h: FeedHealth) -> dict[str, Any]:
