@@ -2,10 +2,8 @@
 
 import asyncio
 import contextlib
-import importlib.util
 import logging
 import ssl
-import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -131,18 +129,6 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
     if len(body) > cap:
         raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
     return bytes(body)
-
-
-def _remember_missing_sniffio() -> None:
-    """Make `import sniffio` fail at once when it is not installed.
-
-    httpcore imports sniffio inside a function called several times per request and treats
-    ImportError as "asyncio"; anyio 4 no longer pulls sniffio in, so each of those imports was
-    a failed search of sys.path (~25 us each, ~15% of a request's client CPU). A None entry in
-    sys.modules is Python's own "known to be absent" marker: the same ImportError, no search.
-    """
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]  # documented import marker
 
 
 KEEPALIVE = 5.0  # seconds an idle pooled connection is kept
@@ -301,7 +287,6 @@ class GuardedClient:
         self._in_flight = asyncio.Semaphore(max_connections)  # requests across all hosts
 
     async def __aenter__(self) -> Self:
-        _remember_missing_sniffio()
         transport = _PerOriginTransport(GuardedBackend(self.allowed_networks), self.per_host)
         self._client = httpx.AsyncClient(
             transport=transport, follow_redirects=False, trust_env=False,
