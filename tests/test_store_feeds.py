@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 from psycopg import sql
 
+from monitor.errors import StoreError
 from monitor.store import Database, Store
 from monitor.store.feeds import PollRecord
 from monitor.store.migrate import upgrade
@@ -180,3 +182,11 @@ def test_upgrade_takes_stored_urls_as_configured(db_url: str, tmp_path: Path) ->
         store.sync_feeds(_specs("a"), NOW)
         [a] = store.feed_health()
         assert (a.url, a.etag) == ("https://example.org/a.xml", '"old"')
+
+
+def test_recording_an_unknown_feed_is_refused_and_changes_nothing(store: Store) -> None:
+    store.sync_feeds(_specs("a"), NOW)
+    with pytest.raises(StoreError, match="unknown feed 'nope'"):
+        store.record_poll("nope", PollRecord(ok=False, status=500, next_poll=NOW), NOW)
+    [h] = store.feed_health()
+    assert (h.name, h.consecutive_errors, h.last_status) == ("a", 0, None)

@@ -34,6 +34,12 @@ _TAGS = table_of(ArticleTagRow)
 _MATCHES = table_of(WatchMatchRow)
 _OUTBOX = table_of(OutboxRow)
 _FEEDS = table_of(FeedRow)
+_RECENT_TIMES = (
+    sa.select(_ARTICLES.c.published, _ARTICLES.c.stored_at)
+    .join(_FEEDS, _FEEDS.c.id == _ARTICLES.c.feed_id)
+    .where(_FEEDS.c.name == sa.bindparam("feed"))
+    .order_by(sa.func.coalesce(_ARTICLES.c.published, _ARTICLES.c.stored_at).desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer)))
 
 
 class ArticleStore(StoreBase):
@@ -62,13 +68,9 @@ class ArticleStore(StoreBase):
 
     def recent_entry_times(self, feed: str, limit: int = 20) -> list[datetime]:
         """When the feed's latest stored articles were published (or stored), newest first."""
-        when = sa.func.coalesce(col(ArticleRow.published), col(ArticleRow.stored_at))
-        with self.db.read() as s:
-            rows = s.exec(
-                select(ArticleRow.published, ArticleRow.stored_at)
-                .join(FeedRow, col(FeedRow.id) == col(ArticleRow.feed_id))
-                .where(FeedRow.name == feed).order_by(when.desc()).limit(limit)).all()
-        return [p or st for p, st in rows if (p or st) is not None]  # type: ignore[misc]
+        rows = self.db.fetch(
+            lambda conn: conn.execute(_RECENT_TIMES, {"feed": feed, "limit": limit}).all())
+        return [p or st for p, st in rows if (p or st) is not None]
 
     def add_article(
         self, article: NewArticle, hits: Sequence[WatchHit], *, now: datetime,

@@ -3,12 +3,13 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from monitor.errors import StoreError
-from monitor.store.base import StoreBase
+from monitor.store.base import StoreBase, table_of
 from monitor.store.models import FeedRow
 from monitor.types import FeedHealth, FeedSpec
 
@@ -47,6 +48,7 @@ class PollRecord:
 
 
 GONE = 410
+_FEEDS = table_of(FeedRow)
 
 
 class FeedStore(StoreBase):
@@ -104,26 +106,29 @@ class FeedStore(StoreBase):
             return [_claimed(row) for row in rows]
 
     def record_poll(self, name: str, poll: PollRecord, now: datetime) -> None:
-        """Store one poll's outcome as the feed's health and release its lease."""
+        """Store one poll's outcome as the feed's health and release its lease: one UPDATE
+        (a Core statement, not a unit of work: this runs once per poll)."""
+        feeds = _FEEDS.c
+        values: dict[str, Any] = {"last_polled": now, "leased_until": None,
+                                  "last_status": poll.status, "next_poll": poll.next_poll}
+        if poll.ok:
+            values.update(consecutive_errors=0, last_success=now, last_error=None)
+            if poll.status != 304 or poll.etag is not None:
+                values["etag"] = _clip(poll.etag, 500)
+            if poll.status != 304 or poll.last_modified is not None:
+                values["last_modified"] = _clip(poll.last_modified, 200)
+        else:
+            values["consecutive_errors"] = feeds.consecutive_errors + 1
+            values["last_error"] = poll.error or f"HTTP {poll.status}"
+        if poll.new_url:
+            values["url"] = poll.new_url
+        if poll.gone:
+            values["enabled"] = False
         with self.db.write() as s:
-            row = s.exec(select(FeedRow).where(FeedRow.name == name)).one_or_none()
-            if row is None:
+            done = s.connection().execute(
+                sa.update(_FEEDS).where(feeds.name == name).values(values))
+            if done.rowcount == 0:
                 raise StoreError(f"unknown feed {name!r}")
-            row.last_polled, row.leased_until = now, None
-            row.last_status, row.next_poll = poll.status, poll.next_poll
-            if poll.ok:
-                row.consecutive_errors, row.last_success, row.last_error = 0, now, None
-                if poll.status != 304 or poll.etag is not None:
-                    row.etag = _clip(poll.etag, 500)
-                if poll.status != 304 or poll.last_modified is not None:
-                    row.last_modified = _clip(poll.last_modified, 200)
-            else:
-                row.consecutive_errors += 1
-                row.last_error = poll.error or f"HTTP {poll.status}"
-            if poll.new_url and poll.new_url != row.url:
-                row.url = poll.new_url
-            if poll.gone:
-                row.enabled = False
 
     def feed_health(self) -> list[FeedHealth]:
         """Every configured feed's health, by name."""
