@@ -23,10 +23,12 @@ from monitor.match.normalize import (
     fold,
     fold_alias,
 )
+from monitor.match.resolve import Choices, Pattern, choose, choose_unvetoed
 from monitor.match.sentences import Sentences
 from monitor.types import Evidence, Tag, new_evidence, new_tag
 from monitor.vocab.loader import build_vocabulary
 from monitor.vocab.model import Alias, Entry, Role
+from monitor.vocab.veto import compile_veto
 
 WORDS = ["Wang", "Yi", "Wang Yi", "Li", "Xi", "Burns", "Nick", "Bill", "Sea", "China",
          "South China Sea", "trade", "war", "U.S.", "US", "Mr", "chip curbs", "王毅", "Gates",
@@ -204,3 +206,25 @@ def test_aliases_compiled_as_plain_have_no_other_variant(text: str) -> None:
     for plain in ("Wang Yi", "NATO", "G7", "South China Sea"):
         assert _plain(plain)
         assert alias_variants(plain) == {plain}
+
+
+_VETO = compile_veto(r"Nick\s+@")
+patterns = st.builds(lambda entry, full, standalone, vetoed: Pattern(
+    entry, full, None, standalone, (_VETO,) if vetoed else ()),
+    st.integers(0, 4), st.booleans(), st.booleans(), st.booleans())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(patterns, min_size=2, max_size=7, unique=True),
+       st.dictionaries(st.integers(0, 5), st.integers(0, 50)), st.sampled_from(
+           ["Nick Wang met", "Mr Wang met", "Wang"]))
+def test_choices_worked_out_at_compile_time_choose_as_the_plain_patterns(
+        found: list[Pattern], last_full: dict[int, int], text: str) -> None:
+    """A key several entries own resolves the same from its precomputed Choices as from the
+    plain patterns, vetoes included."""
+    plain, choices = tuple(found), Choices(found)
+    assert choose(choices, last_full) == choose(plain, last_full)
+    start = text.index("Wang")
+    folded = fold(text)
+    assert (choose_unvetoed(choices, start, start + 4, last_full, text, folded)
+            == choose_unvetoed(plain, start, start + 4, last_full, text, folded))

@@ -8,7 +8,7 @@ from functools import partial
 import ahocorasick_rs
 
 from monitor.match.normalize import alias_variants
-from monitor.match.resolve import GENERAL, Forms, Pattern, RolePattern, Rule, Value
+from monitor.match.resolve import GENERAL, Choices, Forms, Pattern, RolePattern, Rule, Value
 from monitor.vocab.model import Role, Vocabulary
 from monitor.vocab.veto import GivenNameVeto, Veto, compile_veto
 
@@ -196,8 +196,8 @@ def _rule(patterns: tuple[Pattern, ...], fast_path: bool
             _same_forms(p.forms, first.forms) for p in patterns):
         if any(p.full for p in patterns) and all(p.entry == first.entry for p in patterns):
             return first.entry, first.forms
-        return patterns, first.forms
-    return patterns, GENERAL
+        return Choices(patterns), first.forms
+    return (Choices(patterns) if fast_path else patterns), GENERAL
 
 
 def _same_forms(one: tuple[str, ...] | None, other: tuple[str, ...] | None) -> bool:
