@@ -6,6 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 TagKind = Literal["actor", "issue"]
+# How strongly an article concerns a tag: `about` (a headline or lede topic, or substantive
+# discussion) or `mention` (a real, passing mention in the right sense).
+TagLevel = Literal["about", "mention"]
 ChannelType = Literal["webhook", "email"]
 EmailMode = Literal["immediate", "digest"]
 AlertState = Literal["pending", "failed", "dead", "delivered"]
@@ -83,12 +86,14 @@ class _EvidenceSlots:
 
 
 class _TagSlots:
-    __slots__ = ("count", "evidence", "id", "kind", "name")
+    __slots__ = ("count", "evidence", "id", "kind", "level", "name", "score")
     id: str
     kind: TagKind
     name: str
     count: int
     evidence: "Evidence"
+    level: TagLevel
+    score: float
 
 
 @dataclass(frozen=True, slots=True, init=False)
@@ -107,27 +112,33 @@ class Evidence(_EvidenceSlots):
 
 @dataclass(frozen=True, slots=True, init=False)
 class Tag(_TagSlots):
-    """One actor or issue found in a document."""
+    """One actor or issue found in a document, with how strongly the document concerns it:
+    `level` ("about" or "mention") and `score` in [0, 1]."""
 
     id: str
     kind: TagKind
     name: str
     count: int
     evidence: Evidence
+    level: TagLevel
+    score: float
 
     def __init__(self, id: str, kind: TagKind, name: str, count: int,
-                 evidence: Evidence) -> None:
+                 evidence: Evidence, level: TagLevel = "mention", score: float = 0.0) -> None:
         _TAG_ID(self, id)
         _TAG_KIND(self, kind)
         _TAG_NAME(self, name)
         _TAG_COUNT(self, count)
         _TAG_EVIDENCE(self, evidence)
+        _TAG_LEVEL(self, level)
+        _TAG_SCORE(self, score)
 
 
 _EVIDENCE_TEXT, _EVIDENCE_START, _EVIDENCE_END = (
     _EvidenceSlots.__dict__[name].__set__ for name in ("text", "start", "end"))
-_TAG_ID, _TAG_KIND, _TAG_NAME, _TAG_COUNT, _TAG_EVIDENCE = (
-    _TagSlots.__dict__[name].__set__ for name in ("id", "kind", "name", "count", "evidence"))
+_TAG_ID, _TAG_KIND, _TAG_NAME, _TAG_COUNT, _TAG_EVIDENCE, _TAG_LEVEL, _TAG_SCORE = (
+    _TagSlots.__dict__[name].__set__
+    for name in ("id", "kind", "name", "count", "evidence", "level", "score"))
 _new = object.__new__
 
 
@@ -139,10 +150,12 @@ def new_evidence(text: str, start: int, end: int) -> Evidence:
     return made  # type: ignore[return-value]  # it is an Evidence now
 
 
-def new_tag(id: str, kind: TagKind, name: str, count: int, evidence: Evidence) -> Tag:
-    """The same as Tag(id, kind, name, count, evidence), built faster."""
+def new_tag(id: str, kind: TagKind, name: str, count: int, evidence: Evidence,
+            level: TagLevel = "mention", score: float = 0.0) -> Tag:
+    """The same as Tag(id, kind, name, count, evidence, level, score), built faster."""
     made = _new(_TagSlots)
     made.id, made.kind, made.name, made.count, made.evidence = id, kind, name, count, evidence
+    made.level, made.score = level, score
     made.__class__ = Tag
     return made  # type: ignore[return-value]  # it is a Tag now
 

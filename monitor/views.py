@@ -7,7 +7,8 @@ from monitor.types import MatchRow, StoredArticle, Tag
 
 def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
     """A tag as `monitor tag --format json` prints it; with `evidence`, its first sentence."""
-    out: dict[str, Any] = {"id": tag.id, "name": tag.name, "count": tag.count}
+    out: dict[str, Any] = {"id": tag.id, "name": tag.name, "count": tag.count,
+                           "level": tag.level, "score": round(tag.score, 3)}
     if evidence:
         out["evidence"] = {"text": tag.evidence.text, "start": tag.evidence.start,
                            "end": tag.evidence.end}

@@ -17,8 +17,10 @@ def test_body_is_exactly_the_contract_shape() -> None:
             "watch": "taiwan-desk",
             "article": {"url": "https://news.example.org/1", "title": "Story number 1",
                         "published": "2026-11-23T09:00:00Z", "feed": "world"},
-            "actors": [{"id": "wang-yi", "name": "Wang Yi", "count": 3}],
-            "issues": [{"id": "taiwan", "name": "Taiwan", "count": 2}],
+            "actors": [{"id": "wang-yi", "name": "Wang Yi", "count": 3,
+             "level": "mention", "score": 0.0}],
+            "issues": [{"id": "taiwan", "name": "Taiwan", "count": 2,
+             "level": "mention", "score": 0.0}],
             "evidence": [{"id": "wang-yi", "text": "Wang Yi met the delegation in Beijing."},
                          {"id": "taiwan", "text": "Both sides discussed Taiwan at length."}]}}
 

@@ -70,8 +70,10 @@ async def test_match_objects_have_the_contract_fields(client: httpx.AsyncClient,
     assert item == {
         "id": seeded["a"], "url": "https://example.org/a?x=1&y=2", "title": "Wang Yi on Taiwan",
         "published": "2026-11-20T12:00:00Z", "feed": "wire", "matched_at": "2026-11-20T12:00:00Z",
-        "watches": ["desk"], "actors": [{"id": "wang-yi", "name": "Wang Yi", "count": 2}],
-        "issues": [{"id": "taiwan", "name": "Taiwan", "count": 1}]}
+        "watches": ["desk"], "actors": [{"id": "wang-yi", "name": "Wang Yi", "count": 2,
+             "level": "mention", "score": 0.0}],
+        "issues": [{"id": "taiwan", "name": "Taiwan", "count": 1,
+             "level": "mention", "score": 0.0}]}
 
 
 async def test_matches_filters(client: httpx.AsyncClient, seeded: dict[str, int]) -> None:

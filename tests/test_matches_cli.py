@@ -39,7 +39,8 @@ def test_json_lines_carry_the_contract_fields(env: dict[str, int]) -> None:
     assert [m["id"] for m in lines] == [env["b"], env["a"]]
     assert set(lines[1]) >= {"url", "title", "published", "feed", "matched_at", "watches",
                              "actors", "issues"}
-    assert lines[1]["actors"] == [{"id": "wang-yi", "name": "Wang Yi", "count": 2}]
+    assert lines[1]["actors"] == [{"id": "wang-yi", "name": "Wang Yi", "count": 2,
+             "level": "mention", "score": 0.0}]
     assert lines[1]["matched_at"] == "2026-11-20T12:00:00Z"
 
 

@@ -178,7 +178,7 @@ def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:
 
     import psycopg
     from conftest import PG_ADMIN_URL
-    from matches_seed import T0, Seed, add
+    from matches_seed import T0
 
     from monitor.store import Store
     from monitor.store.queries import MatchFilter
@@ -197,9 +197,8 @@ def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:
         for url in urls:
             db = Database(url)
             upgrade(db, "0004")
-            newer = add(db, Seed("Late", "a harbour story", T0, tags={"trade": 1}))
-            older = add(db, Seed("Early", "another harbour story", T0 - timedelta(days=90),
-                                 tags={"trade": 1}))
+            newer = _add_at_0004(db, "Late", "a harbour story", T0)
+            older = _add_at_0004(db, "Early", "another harbour story", T0 - timedelta(days=90))
             upgrade(db)
             assert current_revision(db) == head_revision(db)
             found = Store(db).find_matches(MatchFilter(text="harbour")).items
@@ -220,3 +219,30 @@ def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:
         if len(urls) > 1:
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _add_at_0004(db: Database, title: str, text: str, at: datetime) -> int:
+    """An article with a `trade` tag, written with the columns revision 0004 has (the models
+    describe the newest schema, so they cannot write an old one)."""
+    with db.write() as s:
+        conn = s.connection()
+        feed = conn.execute(sa.text("SELECT id FROM feeds WHERE name = 'old'")).scalar()
+        if feed is None:
+            feed = conn.execute(sa.text(
+                "INSERT INTO feeds (name, url, enabled, in_config, full_text, interval_seconds, "
+                "consecutive_errors, created_at) VALUES ('old', 'https://example.org/f', "
+                "true, true, true, 900, 0, :at) RETURNING id"), {"at": at}).scalar()
+        article = conn.execute(sa.text(
+            "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, fingerprint, "
+            "simhash, band0, band1, band2, band3, stored_at) VALUES (:feed, :guid, :url, :canonical, "
+            ":title, :text, :fp, 0, 0, 0, 0, 0, :at) RETURNING id"),
+            {"feed": feed, "guid": title, "title": title, "fp": title, "text": text,
+             "url": f"https://example.org/{title}", "canonical": f"https://example.org/{title}",
+             "at": at.replace(tzinfo=None) if db.dialect == "sqlite" else at}).scalar()
+        conn.execute(sa.text("UPDATE articles SET story_id = id WHERE id = :id"), {"id": article})
+        conn.execute(sa.text(
+            "INSERT INTO article_tags (article_id, tag_id, kind, name, count, evidence, "
+            "evidence_start, evidence_end, matched_at) "
+            "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"), {"id": article, "at": at.replace(tzinfo=None)
+                                 if db.dialect == "sqlite" else at})
+        return int(article)

@@ -49,7 +49,7 @@ def test_tag_plain_text_file_as_json(runner: CliRunner, tmp_path: Path) -> None:
     assert actors["antony-blinken"] == 2
     assert actors["wang-yi"] == 3
     assert {i["id"] for i in row["issues"]} == {"taiwan", "export-controls"}  # type: ignore[attr-defined]
-    assert row["actors"][0].keys() == {"id", "name", "count"}  # type: ignore[index]
+    assert row["actors"][0].keys() == {"id", "name", "count", "level", "score"}  # type: ignore[index]
     evidence = {e["id"]: e for e in row["evidence"]}  # type: ignore[attr-defined]
     assert TEXT[evidence["taiwan"]["start"]:evidence["taiwan"]["end"]] == evidence["taiwan"]["text"]
 
@@ -162,8 +162,9 @@ def test_vocab_uses_feeds_toml_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("MONITOR_CONFIG", str(config))
     result = CliRunner().invoke(app, ["tag", "-f", "json"], input="Rare earths matter.\n")
     assert result.exit_code == 0, result.output
-    assert _lines(result.stdout)[0]["issues"] == [
-        {"id": "rare-earths", "name": "Rare earths", "count": 1}]
+    issues = _lines(result.stdout)[0]["issues"]
+    assert [(t["id"], t["name"], t["count"]) for t in issues] == [  # type: ignore[index]
+        ("rare-earths", "Rare earths", 1)]
 
 
 def test_vocab_suggest_proposes_valid_stubs(runner: CliRunner, tmp_path: Path) -> None:

@@ -64,8 +64,10 @@ async def test_delivery_is_signed_and_carries_the_contract_body(lite: Store) -> 
     assert data["watch"] == "desk"
     assert set(data["article"]) == {"url", "title", "published", "feed"}
     assert data["article"]["feed"] == "world"
-    assert data["actors"] == [{"id": "wang-yi", "name": "Wang Yi", "count": 3}]
-    assert data["issues"] == [{"id": "taiwan", "name": "Taiwan", "count": 2}]
+    assert data["actors"] == [{"id": "wang-yi", "name": "Wang Yi", "count": 3,
+             "level": "mention", "score": 0.0}]
+    assert data["issues"] == [{"id": "taiwan", "name": "Taiwan", "count": 2,
+             "level": "mention", "score": 0.0}]
     assert {"id": "taiwan", "text": "Both sides discussed Taiwan at length."} in data["evidence"]
     alert = lite.get_alert(row)
     assert alert is not None

@@ -69,8 +69,9 @@ def _article(alert: Alert) -> Mapping[str, Any]:
 
 
 def _names(alert: Alert, key: str) -> list[str]:
-    return [str(t.get("name") or t.get("id")) for t in _data(alert).get(key) or []
-            if isinstance(t, Mapping)]
+    """Tag names, each with its level when the payload has one ("Taiwan (about)")."""
+    return [str(t.get("name") or t.get("id")) + (f" ({t['level']})" if t.get("level") else "")
+            for t in _data(alert).get(key) or [] if isinstance(t, Mapping)]
 
 
 def _evidence(alert: Alert) -> list[str]:

@@ -19,7 +19,8 @@ def iso_z(value: datetime | None) -> str | None:
 
 
 def _listing(tags: Sequence[Tag], kind: str) -> list[dict[str, Any]]:
-    return [{"id": t.id, "name": t.name, "count": t.count} for t in tags if t.kind == kind]
+    return [{"id": t.id, "name": t.name, "count": t.count, "level": t.level,
+             "score": round(t.score, 3)} for t in tags if t.kind == kind]
 
 
 def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],

@@ -65,7 +65,9 @@ def _rows(store: "Store", flt_kw: dict[str, object], limit: int) -> Iterator[Mat
 
 
 def _tags_cell(row: MatchRow) -> str:
-    return ", ".join(f"{t.id}×{t.count}" for t in (*row.actors, *row.issues))
+    """Tag ids with counts; issues the article is about are marked with a star."""
+    return ", ".join(f"{t.id}{'*' if t.level == 'about' else ''}×{t.count}"
+                     for t in (*row.actors, *row.issues))
 
 
 def _csv_row(row: MatchRow) -> dict[str, object]:
@@ -81,8 +83,9 @@ def _print_article(article: StoredArticle, watches: tuple[str, ...]) -> None:
     console.print(Text(f"{article.url}\nfeed {article.feed} · id {article.id} · published "
                        f"{article.published or 'unknown'} · matched {article.stored_at}"
                        + (f" · watches {', '.join(watches)}" if watches else ""), style="dim"))
-    print_table(None, ("kind", "id", "name", "count", "evidence"),
-                [(t.kind, t.id, t.name, t.count, t.evidence.text) for t in article.tags])
+    print_table(None, ("kind", "id", "level", "score", "count", "evidence"),
+                [(t.kind, t.id, t.level, f"{t.score:.2f}", t.count, t.evidence.text)
+                 for t in article.tags])
     body = Text(article.text)
     for tag in article.tags:
         if 0 <= tag.evidence.start < tag.evidence.end <= len(article.text):

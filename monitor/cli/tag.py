@@ -20,6 +20,7 @@ from monitor.cli.common import (
 )
 from monitor.errors import MonitorError
 from monitor.types import Tag
+from monitor.views import tag_json
 from monitor.vocab import Vocabulary, load_vocabulary
 
 _HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
@@ -88,7 +89,7 @@ def vocabulary_or_fail(extra: Sequence[Path]) -> Vocabulary:
 def tag_row(doc: Document, tags: Sequence[Tag]) -> dict[str, Any]:
     """The CONTRACT's JSON object for one document, plus `evidence` (an extension)."""
     def brief(kind: str) -> list[dict[str, Any]]:
-        return [{"id": t.id, "name": t.name, "count": t.count} for t in tags if t.kind == kind]
+        return [tag_json(t) for t in tags if t.kind == kind]
 
     return {"source": doc.source, "title": doc.title, "actors": brief("actor"),
             "issues": brief("issue"),
@@ -101,15 +102,15 @@ def _print_table(doc: Document, tags: Sequence[Tag]) -> None:
 
     heading = doc.source if not doc.title else f"{doc.source} — {doc.title}"
     table = Table(title=heading, header_style="bold", title_justify="left")
-    for column in ("kind", "id", "name", "count", "evidence"):
+    for column in ("kind", "id", "level", "score", "count", "evidence"):
         table.add_column(column, overflow="fold")
-    for t in sorted(tags, key=lambda t: (t.kind, -t.count, t.id)):
+    for t in sorted(tags, key=lambda t: (t.kind, t.level != "about", -t.count, t.id)):
         evidence = " ".join(t.evidence.text.split())
         if len(evidence) > _EVIDENCE_WIDTH:
             evidence = evidence[:_EVIDENCE_WIDTH - 1] + "…"
-        table.add_row(t.kind, t.id, t.name, str(t.count), evidence)
+        table.add_row(t.kind, t.id, t.level, f"{t.score:.2f}", str(t.count), evidence)
     if not tags:
-        table.add_row("", "", "(nothing found)", "", "")
+        table.add_row("", "(nothing found)", "", "", "", "")
     stdout_console().print(table)
 
 

@@ -227,7 +227,7 @@ def _insert_tags(conn: sa.Connection, article_id: int, article: NewArticle,
                  now: datetime) -> None:
     rows = [dict(article_id=article_id, tag_id=t.id, kind=t.kind, name=t.name[:300],
                  count=t.count, evidence=t.evidence.text, evidence_start=t.evidence.start,
-                 evidence_end=t.evidence.end, matched_at=now)
+                 evidence_end=t.evidence.end, level=t.level, score=t.score, matched_at=now)
             for t in {t.id: t for t in article.tags}.values()]
     if rows:
         conn.execute(_INSERT_TAGS, rows)

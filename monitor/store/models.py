@@ -104,6 +104,10 @@ class ArticleTagRow(SQLModel, table=True):
     evidence: str = Field(default="", sa_type=sa.Text)
     evidence_start: int = 0
     evidence_end: int = 0
+    # "about" or "mention", and the relevance score in [0, 1] (0006)
+    level: str = Field(default="mention", max_length=10,
+                       sa_column_kwargs={"server_default": "mention"})
+    score: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     matched_at: datetime | None = _dt(nullable=False)
 
 

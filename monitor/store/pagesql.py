@@ -243,7 +243,7 @@ def _tags_json(postgresql: bool, article_id: str) -> str:
     agg, row = ("json_agg", "json_build_array") if postgresql else ("json_group_array",
                                                                     "json_array")
     return (f"(SELECT {agg}({row}(t.tag_id, t.kind, t.name, t.\"count\", t.evidence, "  # noqa: S608
-            f"t.evidence_start, t.evidence_end)) FROM article_tags t "
+            f"t.evidence_start, t.evidence_end, t.level, t.score)) FROM article_tags t "
             f"WHERE t.article_id = {article_id}) AS tags, "
             f"(SELECT {agg}(w.watch) FROM watch_matches w "
             f"WHERE w.article_id = {article_id}) AS watches")

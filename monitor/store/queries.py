@@ -169,10 +169,16 @@ def _match_rows(heads: Sequence[Any]) -> list[MatchRow]:
 
 def _tags_from_json(value: Any) -> tuple[Tag, ...]:
     """An article's tags from their JSON aggregate, most mentioned first."""
-    return tuple(sorted((Tag(id=key, kind=kind, name=name, count=count,
-                             evidence=Evidence(ev, start, end))
-                         for key, kind, name, count, ev, start, end in _json(value)),
-                        key=lambda g: (-g.count, g.name)))
+    return tuple(sorted((Tag(key, kind, name, count, Evidence(ev, start, end), level,
+                             float(score))
+                         for key, kind, name, count, ev, start, end, level, score
+                         in _json(value)),
+                        key=_tag_order))
+
+
+def _tag_order(tag: Tag) -> tuple[int, int, str]:
+    """About before mention, then most mentioned, then by name."""
+    return (tag.level != "about", -tag.count, tag.name)
 
 
 def _json(value: Any) -> list[Any]:
@@ -184,9 +190,9 @@ def _json(value: Any) -> list[Any]:
 
 
 _TAGS_AND_WATCHES = _typed(
-    'SELECT article_id, tag_id, kind, name, "count", evidence, evidence_start, evidence_end '
-    "FROM article_tags WHERE article_id IN :ids UNION ALL "
-    "SELECT article_id, watch, 'watch', NULL, NULL, NULL, NULL, NULL "
+    'SELECT article_id, tag_id, kind, name, "count", evidence, evidence_start, evidence_end, '
+    "level, score FROM article_tags WHERE article_id IN :ids UNION ALL "
+    "SELECT article_id, watch, 'watch', NULL, NULL, NULL, NULL, NULL, NULL, NULL "
     "FROM watch_matches WHERE article_id IN :ids")
 
 
@@ -197,13 +203,13 @@ def _tags_and_watches(
     rows = conn.execute(_TAGS_AND_WATCHES, {"ids": list(ids)}).all()
     tags: dict[int, list[Tag]] = {}
     watches: dict[int, list[str]] = {}
-    for aid, key, kind, name, count, ev, start, end in rows:
+    for aid, key, kind, name, count, ev, start, end, level, score in rows:
         if kind == "watch":
             watches.setdefault(aid, []).append(key)
         else:
-            tags.setdefault(aid, []).append(Tag(id=key, kind=kind, name=name, count=count,
-                                                evidence=Evidence(ev, start, end)))
-    return ({k: tuple(sorted(v, key=lambda g: (-g.count, g.name))) for k, v in tags.items()},
+            tags.setdefault(aid, []).append(Tag(key, kind, name, count, Evidence(ev, start, end),
+                                                level, float(score)))
+    return ({k: tuple(sorted(v, key=_tag_order)) for k, v in tags.items()},
             {k: tuple(sorted(v)) for k, v in watches.items()})
 
 
