@@ -224,6 +224,7 @@ def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:
 def _add_at_0004(db: Database, title: str, text: str, at: datetime) -> int:
     """An article with a `trade` tag, written with the columns revision 0004 has (the models
     describe the newest schema, so they cannot write an old one)."""
+    when = at.replace(tzinfo=None) if db.dialect == "sqlite" else at
     with db.write() as s:
         conn = s.connection()
         feed = conn.execute(sa.text("SELECT id FROM feeds WHERE name = 'old'")).scalar()
@@ -234,15 +235,15 @@ def _add_at_0004(db: Database, title: str, text: str, at: datetime) -> int:
                 "true, true, true, 900, 0, :at) RETURNING id"), {"at": at}).scalar()
         article = conn.execute(sa.text(
             "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, fingerprint, "
-            "simhash, band0, band1, band2, band3, stored_at) VALUES (:feed, :guid, :url, :canonical, "
-            ":title, :text, :fp, 0, 0, 0, 0, 0, :at) RETURNING id"),
+            "simhash, band0, band1, band2, band3, stored_at) "
+            "VALUES (:feed, :guid, :url, :canonical, :title, :text, :fp, 0, 0, 0, 0, 0, :at) "
+            "RETURNING id"),
             {"feed": feed, "guid": title, "title": title, "fp": title, "text": text,
              "url": f"https://example.org/{title}", "canonical": f"https://example.org/{title}",
-             "at": at.replace(tzinfo=None) if db.dialect == "sqlite" else at}).scalar()
+             "at": when}).scalar()
         conn.execute(sa.text("UPDATE articles SET story_id = id WHERE id = :id"), {"id": article})
         conn.execute(sa.text(
             "INSERT INTO article_tags (article_id, tag_id, kind, name, count, evidence, "
             "evidence_start, evidence_end, matched_at) "
-            "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"), {"id": article, "at": at.replace(tzinfo=None)
-                                 if db.dialect == "sqlite" else at})
+            "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"), {"id": article, "at": when})
         return int(article)
