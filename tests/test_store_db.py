@@ -245,5 +245,6 @@ def _add_at_0004(db: Database, title: str, text: str, at: datetime) -> int:
         conn.execute(sa.text(
             "INSERT INTO article_tags (article_id, tag_id, kind, name, count, evidence, "
             "evidence_start, evidence_end, matched_at) "
-            "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"), {"id": article, "at": when})
+            "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"),
+            {"id": article, "at": when})
         return int(article)
