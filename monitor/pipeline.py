@@ -22,7 +22,7 @@ from monitor.match.query import Query, QueryDoc
 from monitor.parse import parse_feed
 from monitor.store import Store
 from monitor.store.feeds import ClaimedFeed, PollRecord
-from monitor.types import Article, Evidence, Item, NewArticle, Tag, WatchHit, WatchSpec
+from monitor.types import Article, Item, NewArticle, Tag, WatchHit, WatchSpec
 from monitor.urls import normalise_url
 
 log = logging.getLogger(__name__)
@@ -35,8 +35,9 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 class Tagger(Protocol):
     """What the pipeline needs of a matcher (monitor.match.Matcher)."""
 
-    def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
-        """Tags found in `text`."""
+    def tag_document(self, title: str | None, text: str, *,
+                     published: date | None = None) -> tuple[Tag, ...]:
+        """Tags of a document's headline and text."""
         ...
 
 
@@ -280,8 +281,8 @@ class Pipeline:
         canonical = (normalise_url(page_url) if page_url else None) or url \
             or f"urn:monitor:{item.feed}:{item.guid}"
         title = item.title or (usable.title if usable else None)
-        tags = tag_article(self.matcher, title, text,
-                           published=published.date() if published else None)
+        tags = self.matcher.tag_document(title, text,
+                                         published=published.date() if published else None)
         body = story_text(text, item.title, usable.title if usable else None)
         fingerprint, simhash = story_hashes(body)
         return NewArticle(
@@ -318,38 +319,6 @@ class _ItemOutcome:
 def _normalised(item: Item, base: str) -> Item:
     url = normalise_url(item.url, base) if item.url else None
     return replace(item, url=url)
-
-
-def tag_article(matcher: Tagger, title: str | None, text: str, *,
-                published: date | None = None) -> tuple[Tag, ...]:
-    """The tags of an article's headline and text together.
-
-    Evidence offsets point into `text` (what is stored and highlighted). A tag the headline
-    names and the text does not gets the headline as its evidence with the empty span (0, 0):
-    it has no place in the text. A tag named in both counts the headline's mentions too and
-    keeps its evidence in the text. When the text already contains the headline (extraction
-    often keeps the <h1>), the text alone is tagged, so no mention is counted twice. Headline
-    tags come first, as a reader meets them.
-    """
-    in_text = matcher.tag(text, published=published)
-    headline = (title or "").strip()
-    if not headline or headline in text:
-        return in_text
-    in_headline = matcher.tag(headline, published=published)
-    if not in_headline:
-        return in_text
-    by_id = {t.id: t for t in in_text}
-    merged = []
-    for tag in in_headline:
-        found = by_id.pop(tag.id, None)
-        if found is None:
-            merged.append(Tag(tag.id, tag.kind, tag.name, tag.count,
-                              Evidence(tag.evidence.text, 0, 0)))
-        else:
-            merged.append(Tag(found.id, found.kind, found.name, found.count + tag.count,
-                              found.evidence))
-    merged.extend(t for t in in_text if t.id in by_id)
-    return tuple(merged)
 
 
 def story_text(text: str, *titles: str | None) -> str:

@@ -161,7 +161,7 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
                 continue
-            tags = matcher.tag(doc.text, published=day or doc.published)
+            tags = matcher.tag_document(doc.title, doc.text, published=day or doc.published)
             if fmt is TagFormat.json:
                 print_jsonl([tag_row(doc, tags)])
             else:

@@ -16,7 +16,7 @@ from monitor.match.resolve import (
     resolve_roles,
 )
 from monitor.match.sentences import Sentences
-from monitor.types import Span, Tag, new_tag
+from monitor.types import Evidence, Span, Tag, new_tag
 from monitor.vocab.model import Entry, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,36 @@ class Matcher:
         evidence = Sentences(text).evidence(spans)
         return tuple([new_tag((entry := entries[index]).id, entry.kind, entry.name, count, proof)
                       for (index, count), proof in zip(counts.items(), evidence, strict=True)])
+
+    def tag_document(self, title: str | None, text: str, *,
+                     published: date | None = None) -> tuple[Tag, ...]:
+        """The tags of a document's headline and text together: the one tagging path of the
+        daemon, `monitor tag`, `monitor retag` and the benchmarks.
+
+        Evidence offsets point into `text` (what is stored and highlighted). A tag the headline
+        names and the text does not gets the headline as its evidence with the empty span
+        (0, 0). When the text already contains the headline (extraction often keeps the <h1>),
+        the text alone is tagged, so no mention is counted twice.
+        """
+        in_text = self.tag(text, published=published)
+        headline = (title or "").strip()
+        if not headline or headline in text:
+            return in_text
+        in_headline = self.tag(headline, published=published)
+        if not in_headline:
+            return in_text
+        by_id = {t.id: t for t in in_text}
+        merged = []
+        for tag in in_headline:
+            found = by_id.pop(tag.id, None)
+            if found is None:
+                merged.append(Tag(tag.id, tag.kind, tag.name, tag.count,
+                                  Evidence(tag.evidence.text, 0, 0)))
+            else:
+                merged.append(Tag(found.id, found.kind, found.name, found.count + tag.count,
+                                  found.evidence))
+        merged.extend(t for t in in_text if t.id in by_id)
+        return tuple(merged)
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
         """Every resolved mention in `text` (offsets into `text`)."""
