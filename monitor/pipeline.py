@@ -293,7 +293,9 @@ class Pipeline:
             fingerprint=fingerprint, simhash=simhash, tags=tags)
 
     def _hits(self, article: NewArticle) -> list[WatchHit]:
-        doc = QueryDoc(tag_ids=frozenset(t.id for t in article.tags), feed=article.feed,
+        doc = QueryDoc(tag_ids=frozenset(t.id for t in article.tags),
+                       about_ids=frozenset(t.id for t in article.tags if t.level == "about"),
+                       feed=article.feed,
                        title=article.title or "", text=article.text)
         hits = []
         for watch in self.watches:
