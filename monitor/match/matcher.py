@@ -5,10 +5,19 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 
 from monitor.match.automaton import build
 from monitor.match.normalize import Folded, fold
-from monitor.match.relevance import Assessment, Layout, assess, cue_balance, inside_name
+from monitor.match.relevance import (
+    ABOUT,
+    Assessment,
+    Layout,
+    assess,
+    cue_balance,
+    inside_name,
+    salience,
+)
 from monitor.match.resolve import (
     GENERAL,
     Hit,
@@ -23,6 +32,11 @@ from monitor.vocab.model import Alias, Entry, Vocabulary
 from monitor.vocab.veto import GivenNameVeto
 
 log = logging.getLogger(__name__)
+# An entry a document names in its sense: the spans of its mentions and why a weak alias
+# was taken (None: a strong one).
+_Kept = tuple[Entry, list[Hit], str | None]
+_NAMES, _BLOCKER = 1, 2
+_START = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,10 @@ class Matcher:
         self._entries = (*vocab.entries, *_blockers(vocab.entries))
         self._real = len(vocab.entries)
         self._is_person = tuple(e.type == "person" for e in self._entries)
+        # per entry: what a hit needs before it counts (0 nothing, _NAMES the institution-name
+        # check, _BLOCKER: it is a blocker, never a tag)
+        self._checks = tuple(_BLOCKER if e.blocker_of is not None else 0 if e.in_names
+                             else _NAMES for e in self._entries)
         self._automaton, self._values = build(self._entries, fast_path)
         self.pattern_count = len(self._values)
         log.info("matcher.compiled entries=%d patterns=%d", self._real,
@@ -66,30 +84,61 @@ class Matcher:
         there, so no mention counts twice. `official` names the country whose government
         wrote the text (its bare titles, "the President", then resolve by date).
         """
-        return tuple(tag for tag, _ in self.explain(title, text, published=published,
-                                                    official=official))
+        found = self._judged(title, text, published, official)
+        if found is None:
+            return ()
+        doc, text, shift, layout, kept = found
+        evidence = self._evidence(doc, shift, kept)
+        out = []
+        for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
+            score = salience(spans, layout)
+            out.append(new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
+                               "about" if score >= ABOUT else "mention", score))
+        return tuple(out)
 
     def explain(self, title: str | None, text: str, *, published: date | None = None,
                 official: str | None = None) -> list[tuple[Tag, Assessment]]:
         """tag_document() with the assessment behind each tag (`monitor tag --explain`)."""
+        found = self._judged(title, text, published, official)
+        if found is None:
+            return []
+        doc, text, shift, layout, kept = found
+        evidence = self._evidence(doc, shift, kept)
+        out = []
+        for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
+            judged = assess(entry, [s[0] for s in spans], layout, confirmed)
+            out.append((new_tag(entry.id, entry.kind, entry.name, judged.count, proof,
+                                judged.level, judged.score), judged))
+        return out
+
+    def _judged(self, title: str | None, text: str, published: date | None,
+                official: str | None) -> tuple[str, str, int, Layout, list[_Kept]] | None:
+        """The document scanned, and each entry it names in the entry's sense with the spans
+        of its mentions (document offsets) and why a weak alias was taken; None: nothing."""
         doc, shift, headline = _compose(title, text)
         found, hits, folded = self._run(doc, published)
         if official is not None and published is not None:
             found, hits = self._with_bare_titles(doc, folded, found, hits, official, published)
         if not found:
-            return []
+            return None
         layout = Layout.of(doc, headline)
-        entries, real = self._entries, self._real
-        origin = folded.origin
-        positions: dict[int, list[tuple[int, int]]] = {}
-        for index, (start, stop, _) in zip(found, hits, strict=True):
-            if index >= real:
+        entries, checks = self._entries, self._checks
+        if folded.positions is not None:
+            origin = folded.origin
+            hits = [(*origin(start, stop), what) for start, stop, what in hits]
+        # a hit is (start, stop, rule): its first two items are its span from here on
+        positions: dict[int, list[Hit]] = {}
+        get = positions.get
+        for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
+            check = checks[index]
+            if check and (check == _BLOCKER or inside_name(doc, hit[0], hit[1])):
                 continue
-            span = (start, stop) if folded.positions is None else origin(start, stop)
-            if not entries[index].in_names and inside_name(doc, *span):
-                continue
-            positions.setdefault(index, []).append(span)
-        kept: list[tuple[Entry, list[tuple[int, int]], str | None]] = []
+            bucket = get(index)
+            if bucket is None:
+                positions[index] = [hit]
+            else:
+                bucket.append(hit)
+        kept: list[_Kept] = []
         for index, spans in positions.items():
             entry = entries[index]
             confirmed = None
@@ -97,8 +146,23 @@ class Matcher:
                 confirmed = _confirm(entry, doc, spans, layout)
                 if confirmed is None:
                     continue
+            if official is not None:  # bare titles were added after the scan's hits
+                spans.sort(key=_START)
             kept.append((entry, spans, confirmed))
-        return self._tags(doc, text, shift, layout, kept)
+        return (doc, text, shift, layout, kept) if kept else None
+
+    @staticmethod
+    def _evidence(doc: str, shift: int, kept: list[_Kept]) -> list[Evidence]:
+        """The sentence of each entry's first mention in the text (the headline's, at the
+        empty span (0, 0), when the text does not name it), with offsets into the text."""
+        firsts = [next((s for s in spans if s[0] >= shift), spans[0]) if shift else spans[0]
+                  for _, spans, _ in kept]
+        evidence = Sentences(doc).evidence(firsts)
+        if not shift:
+            return evidence
+        return [Evidence(proof.text, 0, 0) if first[0] < shift else
+                Evidence(proof.text, proof.start - shift, proof.end - shift)
+                for proof, first in zip(evidence, firsts, strict=True)]
 
     def _with_bare_titles(self, doc: str, folded: Folded, found: list[int], hits: list[Hit],
                           official: str, published: date) -> tuple[list[int], list[Hit]]:
@@ -115,22 +179,6 @@ class Matcher:
                     found.append(index)
                     hits.append((start, stop, index))
         return found, hits
-
-    def _tags(self, doc: str, text: str, shift: int, layout: Layout,
-              kept: list[tuple[Entry, list[tuple[int, int]], str | None]]
-              ) -> list[tuple[Tag, Assessment]]:
-        """Tags with their evidence (offsets into `text`) and assessments."""
-        firsts = [next((s for s in spans if s[0] >= shift), spans[0]) for _, spans, _ in kept]
-        evidence = Sentences(doc).evidence(firsts)
-        out = []
-        for (entry, spans, confirmed), proof, first in zip(kept, evidence, firsts, strict=True):
-            judged = assess(entry, [s[0] for s in spans], layout, confirmed)
-            if shift:
-                proof = (Evidence(proof.text, 0, 0) if first[0] < shift else
-                         Evidence(proof.text, proof.start - shift, proof.end - shift))
-            out.append((new_tag(entry.id, entry.kind, entry.name, judged.count, proof,
-                                judged.level, judged.score), judged))
-        return out
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
         """Every resolved mention in `text` (offsets into `text`)."""
@@ -235,17 +283,16 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
     return f"{headline}\n\n{text}", len(headline) + 2, (0, len(headline))
 
 
-def _confirm(entry: Entry, doc: str, spans: list[tuple[int, int]],
-             layout: Layout) -> str | None:
+def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:
     """Why a mention of an entry with weak aliases is in its sense (None: none is): a strong
     alias, or a weak one with more cues than anticues around it."""
     from monitor.vocab.loader import alias_key
 
     weak = entry.weak
-    for start, end in spans:
+    for start, end, _ in spans:
         if alias_key(doc[start:end]) not in weak:
             return f"named as {doc[start:end]!r}"
-    for start, end in spans:
+    for start, end, _ in spans:
         if doc[start].isupper() and _NAME.applies(doc, start, end):
             continue  # part of someone's or something's name: "Charlie Spies", "Trade Desk"
         balance, words = cue_balance(entry, doc, start, end, layout)

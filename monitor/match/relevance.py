@@ -45,6 +45,7 @@ _BEFORE_NAME = re.compile(
     r"Council)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}\Z")
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_LINE = re.compile(r"\n\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +71,17 @@ class Layout:
     def of(doc: str, headline: tuple[int, int] | None) -> "Layout":
         """The layout of `doc`, whose headline (if any) is doc[headline[0]:headline[1]]."""
         body = headline[1] if headline is not None else 0
+        if "\n" not in doc:  # one paragraph (most feed summaries): nothing to split
+            return Layout(headline, len(doc), (body,), body)
         starts = [body]
-        starts += [m.end() for m in _PARAGRAPH.finditer(doc, body)]
+        # Blocks between blank lines; a text without any (extraction puts one paragraph on
+        # each line) breaks at every line.
+        breaks = _PARAGRAPH if _PARAGRAPH.search(doc, body) else _LINE
+        for found in breaks.finditer(doc, body):
+            if doc[starts[-1]:found.start()].strip():
+                starts.append(found.end())
+            else:  # nothing since the last start (the break after the headline)
+                starts[-1] = found.end()
         lede_end = len(doc)
         for start in starts[1:]:
             if start - body >= LEDE_CHARS:
@@ -99,6 +109,12 @@ def inside_name(doc: str, start: int, end: int) -> bool:
     """Whether doc[start:end] is part of the name of an institution, company or event: the
     capitalised words after it (at most three) end in an institution noun, or it follows
     "University of", "Bank of" and the like."""
+    after = end
+    while after < len(doc) and doc[after] in " \t":
+        after += 1
+    if not (after < len(doc) and doc[after].isupper()) and not (
+            doc.endswith("of ", 0, start) or doc.endswith("of the ", 0, start)):
+        return False  # the common case, decided without a regular expression
     position, words = end, 0
     while words < 4:
         found = _WORD.match(doc, position)
@@ -143,36 +159,68 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     return len(set(map(str.lower, found))) - len(set(map(str.lower, against))), words
 
 
-def salience(positions: Sequence[int], layout: Layout) -> tuple[float, list[str]]:
-    """The score of an entry mentioned at `positions` (document offsets) and its reasons."""
-    paragraphs = {layout.paragraph(p) for p in positions}
-    in_headline = -1 in paragraphs
-    in_lede = any(layout.body_start <= p < layout.lede_end for p in positions)
-    body = [p for p in paragraphs if p >= 0]
-    count = len(positions)
-    total = max(len(layout.paragraph_starts), 1)
-    share = len(body) / total
+def salience(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
+             layout: Layout) -> float:
+    """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
+    lede, count and spread over paragraphs, weighted (the hot path: no reasons kept)."""
+    if layout.headline is None and len(layout.paragraph_starts) == 1:
+        # one paragraph and no headline (most feed summaries): the lede and the count
+        count = len(spans)  # (its lede runs to its end)
+        return SIMPLE_SCORES[count if count < COUNT_FULL else COUNT_FULL]
+    starts = [span[0] for span in spans]
     score = 0.0
-    reasons = []
-    if in_headline:
-        score += W_HEADLINE
-        reasons.append("in the headline")
-    if in_lede:
-        score += W_LEDE
-        reasons.append("in the lede")
-    score += W_COUNT * min(1.0, (count - 1) / (COUNT_FULL - 1))
-    reasons.append(f"{count} mention{'s' if count != 1 else ''}")
+    headline = layout.headline
+    body, lede_end = layout.body_start, layout.lede_end
+    for position in starts:
+        if position >= body:
+            if position < lede_end:
+                score += W_LEDE
+            break
+    if headline is not None and starts[0] < headline[1]:
+        for position in starts:
+            if position >= headline[1]:
+                break
+            if position >= headline[0]:
+                score += W_HEADLINE
+                break
+    count = len(starts)
+    if count > 1:
+        score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
+    total = len(layout.paragraph_starts)
     if total > 1:
-        score += W_SPREAD * min(1.0, share / SPREAD_FULL)
-        reasons.append(f"in {len(body)} of {total} paragraphs")
-    return min(score, 1.0), reasons
+        share = len({bisect_right(layout.paragraph_starts, p) for p in starts if p >= body}
+                    ) / total
+        score += W_SPREAD * (1.0 if share >= SPREAD_FULL else share / SPREAD_FULL)
+    return round(score, 3) if score < 1.0 else 1.0  # three places: what JSON and tables show
 
 
-def assess(entry: Entry, positions: Sequence[int], layout: Layout,
+# salience() of n mentions (index n, up to COUNT_FULL) in a lone paragraph that is the lede
+SIMPLE_SCORES = tuple(
+    round(min(1.0, W_LEDE + W_COUNT * min(1.0, max(n - 1, 0) / (COUNT_FULL - 1))), 3)
+    for n in range(COUNT_FULL + 1))
+
+
+def level_of(score: float) -> TagLevel:
+    """`about` at or above the ABOUT threshold, else `mention`."""
+    return "about" if score >= ABOUT else "mention"
+
+
+def assess(entry: Entry, starts: Sequence[int], layout: Layout,
            confirmed: str | None) -> Assessment:
-    """The level and score of `entry` from where it is mentioned."""
-    score, reasons = salience(positions, layout)
+    """The level and score of `entry` from where it is mentioned, with the reasons."""
+    score = round(salience([(p,) for p in starts], layout), 3)
+    paragraphs = {layout.paragraph(p) for p in starts}
+    body = [p for p in paragraphs if p >= 0]
+    total = len(layout.paragraph_starts)
+    reasons = []
+    if -1 in paragraphs:
+        reasons.append("in the headline")
+    if any(layout.body_start <= p < layout.lede_end for p in starts):
+        reasons.append("in the lede")
+    reasons.append(f"{len(starts)} mention{'s' if len(starts) != 1 else ''}")
+    if total > 1:
+        reasons.append(f"in {len(body)} of {total} paragraphs")
     if confirmed is not None:
         reasons.append(confirmed)
-    level: TagLevel = "about" if score >= ABOUT else "mention"
-    return Assessment(level, round(score, 3), len(positions), tuple(reasons))
+    reasons.append(f"score {score:.2f} {'>=' if score >= ABOUT else '<'} {ABOUT} for about")
+    return Assessment(level_of(score), score, len(starts), tuple(reasons))
