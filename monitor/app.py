@@ -13,6 +13,7 @@ from monitor.errors import ConfigError, QueryError
 from monitor.pipeline import CompiledWatch, Pipeline, PipelineOptions, Tagger, utcnow
 from monitor.store import Database, Store
 from monitor.store.migrate import upgrade
+from monitor.vocab.model import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +80,27 @@ def prepare(settings: Settings, config: Config) -> Prepared:
     matcher = compile_matcher(vocab)
     known = vocab.kinds()
     watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
+    _check_official(config, vocab)
     if any(c.type == "email" for c in config.channels) and not settings.smtp_host:
         names = ", ".join(c.name for c in config.channels if c.type == "email")
         raise ConfigError(f"email channel(s) {names} need MONITOR_SMTP_HOST; export it (and "
                           "MONITOR_SMTP_PORT/_TLS) or remove the channel", file="environment",
                           key="MONITOR_SMTP_HOST")
     return Prepared(settings, config, matcher, watches)
+
+
+def _check_official(config: Config, vocab: Vocabulary) -> None:
+    """A feed's `official` must name a country of the vocabulary."""
+    from monitor.config import locate
+
+    countries = sorted(e.id for e in vocab if e.type == "country")
+    for index, feed in enumerate(config.feeds):
+        if feed.official is not None and feed.official not in countries:
+            source = config.path.read_text(encoding="utf-8")
+            raise ConfigError(
+                f"feed {feed.name!r}: official = {feed.official!r} is not a country id; use one "
+                f"of {', '.join(countries)}", file=str(config.path),
+                line=locate(source, ("feed", index, "official")), key=f"feed[{index}].official")
 
 
 def _compile_watch(config: Config, name: str, text: str | None, spec: Any,
@@ -135,7 +151,9 @@ async def running(prepared: Prepared, store: Store,
         relay = await _relay(prepared, store, stack)
         pipeline = Pipeline(store=store, client=client, extractor=extractor,
                             matcher=prepared.matcher, watches=prepared.watches,
-                            options=tune.pipeline)
+                            options=tune.pipeline,
+                            officials={f.name: f.official for f in prepared.config.feeds
+                                       if f.official is not None})
         stack.callback(pipeline.close)
         yield Runtime(prepared, store, pipeline, relay, tune)
 

@@ -35,8 +35,8 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 class Tagger(Protocol):
     """What the pipeline needs of a matcher (monitor.match.Matcher)."""
 
-    def tag_document(self, title: str | None, text: str, *,
-                     published: date | None = None) -> tuple[Tag, ...]:
+    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
+                     official: str | None = None) -> tuple[Tag, ...]:
         """Tags of a document's headline and text."""
         ...
 
@@ -88,6 +88,7 @@ class Pipeline:
         options: PipelineOptions | None = None,
         clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
         payload: Callable[..., Mapping[str, Any]] | None = None,
+        officials: Mapping[str, str] | None = None,
     ) -> None:
         self.store, self.client, self.extractor = store, client, extractor
         self.matcher, self.watches = matcher, tuple(watches)
@@ -95,6 +96,7 @@ class Pipeline:
         self.clock, self.rng = clock, rng or random.Random()
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
+        self._officials = dict(officials or {})  # feed name -> the government publishing it
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than
         # the writes take and hold the default executor's few threads meanwhile. So on SQLite
@@ -282,7 +284,8 @@ class Pipeline:
             or f"urn:monitor:{item.feed}:{item.guid}"
         title = item.title or (usable.title if usable else None)
         tags = self.matcher.tag_document(title, text,
-                                         published=published.date() if published else None)
+                                         published=published.date() if published else None,
+                                         official=self._officials.get(item.feed))
         body = story_text(text, item.title, usable.title if usable else None)
         fingerprint, simhash = story_hashes(body)
         return NewArticle(
