@@ -41,8 +41,10 @@ INSTITUTION_NOUNS = frozenset({
     "Sevens", "Society", "Stadium", "Studios", "Symphony", "Times", "University", "Zoo"
 })
 _BEFORE_NAME = re.compile(
-    r"(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
-    r"Council)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}\Z")
+    r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
+    r"Council)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
+    # an office's title: "Assistant Secretary for China, Taiwan, Hong Kong, and Mongolia"
+    r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z")
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _LINE = re.compile(r"\n\s*")
@@ -113,7 +115,9 @@ def inside_name(doc: str, start: int, end: int) -> bool:
     while after < len(doc) and doc[after] in " \t":
         after += 1
     if not (after < len(doc) and doc[after].isupper()) and not (
-            doc.endswith("of ", 0, start) or doc.endswith("of the ", 0, start)):
+            doc.endswith("of ", 0, start) or doc.endswith("of the ", 0, start)
+            or doc.endswith(", ", 0, start) or doc.endswith("for ", 0, start)
+            or doc.endswith("and ", 0, start)):
         return False  # the common case, decided without a regular expression
     position, words = end, 0
     while words < 4:
