@@ -97,10 +97,11 @@ def register(app: typer.Typer) -> None:
         """
         from monitor.cli.tag import _read, to_document, vocabulary_or_fail
         from monitor.match import compile_matcher
+        from monitor.match.stubs import to_toml
         from monitor.match.suggest import suggest as propose
-        from monitor.match.suggest import to_toml
 
-        matcher = compile_matcher(vocabulary_or_fail(extra or []))
+        vocabulary = vocabulary_or_fail(extra or [])
+        matcher = compile_matcher(vocabulary)
         texts, failed = [], False
         for source, content, final in _read(sources):
             doc = content if isinstance(content, str) else to_document(source, content, final)
@@ -108,10 +109,13 @@ def register(app: typer.Typer) -> None:
                 stderr_console().print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
                 continue
-            texts.append(doc.text if not doc.title else f"{doc.title}\n\n{doc.text}")
+            # the headline counts once: plain text and extracted pages often repeat it
+            texts.append(doc.text if not doc.title or doc.title in doc.text
+                         else f"{doc.title}\n\n{doc.text}")
         if not texts:
             fail("no readable source")
-        sys.stdout.write(to_toml(propose(texts, matcher, min_count=min_count), len(texts)))
+        sys.stdout.write(to_toml(propose(texts, matcher, min_count=min_count), len(texts),
+                                 vocabulary))
         if failed:
             raise typer.Exit(1)
 
