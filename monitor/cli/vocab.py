@@ -86,14 +86,17 @@ def register(app: typer.Typer) -> None:
         sources: Annotated[list[str], typer.Argument(
             metavar="FILE|URL...", help="Plain-text or HTML files, http(s) URLs, or -.")],
         min_count: Annotated[int, typer.Option(
-            "--min-count", min=1, help="How often an untitled name must recur.")] = 2,
+            "--min-count", min=1, help="How often an untitled name or an alias gap must "
+            "recur (new topic phrases: at least 3 times).")] = 2,
         extra: Annotated[list[Path] | None, typer.Option(
             "--vocab", help="Extra vocabulary file (repeatable).")] = None,
     ) -> None:
-        """Propose entries the vocabulary lacks, as TOML stubs for review.
+        """Propose entries the vocabulary lacks, and new aliases of its issues, as TOML.
 
         People introduced with a title ("Foreign Minister X"), recurring capitalised names,
-        and recurring topic phrases; names the vocabulary already matches are left out.
+        recurring topic phrases, and alias gaps: phrases for an existing issue its aliases
+        miss, as an entry with the issue's id (it replaces the bundled one) listing its
+        aliases plus the new ones. The output loads back as a vocabulary file.
         """
         from monitor.cli.tag import _read, to_document, vocabulary_or_fail
         from monitor.match import compile_matcher
@@ -113,7 +116,8 @@ def register(app: typer.Typer) -> None:
             texts.append(doc.text if not doc.title or doc.title in doc.text
                          else f"{doc.title}\n\n{doc.text}")
         if not texts:
-            fail("no readable source")
+            fail("no readable source", "pass plain-text or HTML files, http(s) URLs, or - "
+                 "for stdin")
         sys.stdout.write(to_toml(propose(texts, matcher, min_count=min_count), len(texts),
                                  vocabulary))
         if failed:
