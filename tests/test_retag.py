@@ -21,12 +21,15 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 OLD = NOW - timedelta(days=10)
 RECENT = NOW - timedelta(hours=2)
 
-MAGNETS = ("Magnet makers warn of shortage\n\nFactories that build electric motors said on "
-           "Tuesday that rare earths from a single refiner had become scarce. Buyers of rare "
-           "earths asked regulators to look into the fentanyl-style smuggling routes that "
-           "traders now use.")
-POWDER = ("Refiners meet in Lyon\n\nA conference of refiners discussed rare earths and the "
-          "price of fentanyl seized at ports, and agreed to meet again next spring.")
+# Each article is about both issues (headline and several mentions), so a watch on either
+# matches whatever level a watch query asks of it.
+MAGNETS = ("Rare earths and fentanyl top the port agenda\n\nFactories that build electric "
+           "motors said on Tuesday that rare earths from a single refiner had become scarce, "
+           "while customs officers reported more fentanyl seized at the port. Buyers of rare "
+           "earths asked regulators for help; police said fentanyl shipments had doubled.")
+POWDER = ("Fentanyl seizures and rare earths prices rise\n\nA conference of refiners "
+          "discussed rare earths and the price of fentanyl seized at ports. Delegates said "
+          "fentanyl now funds smugglers who also move rare earths, and agreed to meet again.")
 WEATHER = "Storm warning\n\nHeavy rain is expected across the region on Sunday night."
 
 EXTRA_VOCAB = '''[[issue]]
@@ -250,17 +253,17 @@ def test_changed_tags_are_updated_in_place(store: Store, seeded: dict[str, int],
                                            old_config: Path) -> None:
     """A tag whose count or evidence differs is rewritten, not duplicated."""
     tagger, watches = compile_config(load_config(old_config))
+    columns = ("article_id", "tag_id", "count", "evidence", "evidence_start", "matched_at")
+    fresh = _rows(store, ArticleTagRow, *columns)
+    assert {row[:2] for row in fresh} == {(seeded["magnets"], "fentanyl"),
+                                          (seeded["powder"], "fentanyl")}
     with store.db.write() as s:
         s.connection().execute(sa.update(ArticleTagRow.__table__)  # type: ignore[attr-defined]
                                .values(count=99, evidence="stale"))
-    stored = _rows(store, ArticleTagRow, "article_id", "tag_id")
-    assert len(stored) == 2
     totals = retag(store, tagger, watches, store.retag_scope())
     assert totals.tags_changed == 2
     assert (totals.tags_added, totals.tags_removed) == (0, 0)
-    rows = _rows(store, ArticleTagRow, "article_id", "tag_id", "count")
-    assert (seeded["magnets"], "fentanyl", 1) in rows
-    assert all(count != 99 for _, _, count in rows)
+    assert _rows(store, ArticleTagRow, *columns) == fresh
 
 
 def test_watches_no_longer_configured_keep_their_matches(
