@@ -43,8 +43,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Recompute stored tags and watch matches with today's vocabulary, without alerting.
 
-        Uses the vocabulary and watches `monitor run` uses (bundled + feeds.toml). Works in
-        short batches, so it is safe while the daemon runs; writes no alert.
+        Uses the vocabulary and watches `monitor run` uses (bundled + feeds.toml).
+        Works in short batches, safe while the daemon runs, and writes no alert.
         """
         from monitor.app import compile_config  # heavy imports only when retagging
         from monitor.store.filters import parse_when
