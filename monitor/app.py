@@ -73,20 +73,26 @@ class Runtime:
 
 def prepare(settings: Settings, config: Config) -> Prepared:
     """Check what feeds.toml refers to: vocabulary, watch queries and their ids, SMTP."""
-    from monitor.match import compile_matcher  # heavy; only when running
-    from monitor.vocab import load_vocabulary
-
-    vocab = load_vocabulary(list(config.vocabulary))
-    matcher = compile_matcher(vocab)
-    known = vocab.kinds()
-    watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
-    _check_official(config, vocab)
+    matcher, watches = compile_config(config)
     if any(c.type == "email" for c in config.channels) and not settings.smtp_host:
         names = ", ".join(c.name for c in config.channels if c.type == "email")
         raise ConfigError(f"email channel(s) {names} need MONITOR_SMTP_HOST; export it (and "
                           "MONITOR_SMTP_PORT/_TLS) or remove the channel", file="environment",
                           key="MONITOR_SMTP_HOST")
     return Prepared(settings, config, matcher, watches)
+
+
+def compile_config(config: Config) -> tuple[Tagger, tuple[CompiledWatch, ...]]:
+    """The matcher over the bundled and feeds.toml vocabulary, and the parsed watches (whose
+    ids are checked against it): what the daemon and `monitor retag` tag and match with."""
+    from monitor.match import compile_matcher  # heavy; only when running
+    from monitor.vocab import load_vocabulary
+
+    vocab = load_vocabulary(list(config.vocabulary))
+    known = vocab.kinds()
+    watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
+    _check_official(config, vocab)
+    return compile_matcher(vocab), watches
 
 
 def _check_official(config: Config, vocab: Vocabulary) -> None:

@@ -296,21 +296,24 @@ class Pipeline:
             fingerprint=fingerprint, simhash=simhash, tags=tags)
 
     def _hits(self, article: NewArticle) -> list[WatchHit]:
-        doc = QueryDoc(tag_ids=frozenset(t.id for t in article.tags),
-                       about_ids=frozenset(t.id for t in article.tags if t.level == "about"),
-                       feed=article.feed,
-                       title=article.title or "", text=article.text)
         hits = []
-        for watch in self.watches:
-            if watch.query is None:
-                if not article.tags:
-                    continue
-            elif not watch.query.evaluate(doc):
-                continue
+        for watch in satisfied_watches(self.watches, article.tags, feed=article.feed,
+                                       title=article.title, text=article.text):
             payload = self._payload(watch=watch.spec.name, article=article,
                                     tags=article.tags, now=self.clock())
             hits.append(WatchHit(watch.spec.name, watch.spec.notify, payload))
         return hits
+
+
+def satisfied_watches(watches: Sequence[CompiledWatch], tags: Sequence[Tag], *, feed: str,
+                      title: str | None, text: str) -> list[CompiledWatch]:
+    """The watches a tagged article satisfies: the one rule of the daemon and `monitor retag`
+    (a watch without a query takes every article with at least one tag)."""
+    doc = QueryDoc(tag_ids=frozenset(t.id for t in tags),
+                   about_ids=frozenset(t.id for t in tags if t.level == "about"),
+                   feed=feed, title=title or "", text=text)
+    return [w for w in watches
+            if (w.query.evaluate(doc) if w.query is not None else bool(tags))]
 
 
 @dataclass(frozen=True, slots=True)
