@@ -217,6 +217,18 @@ def test_bare_titles_resolve_by_date_only_in_official_texts(matcher: Matcher) ->
                                   official="united-states")
 
 
+def test_bare_titles_across_line_breaks_and_offices(matcher: Matcher) -> None:
+    """A bare title broken over lines still names the holder; "the Secretary of State's
+    Office" is an office, "the President's first trip" the president's."""
+    day = dt.date(2024, 2, 29)
+    found = tags(matcher, "I have directed my Secretary of\nCommerce to act. The President’s "
+                 "first trip went well.", day=day, official="united-states")
+    assert {"gina-raimondo", "joe-biden"} <= found.keys()
+    office = tags(matcher, "She works at the Secretary of State’s Office of Global Health.",
+                  day=day, official="united-states")
+    assert "antony-blinken" not in office
+
+
 def test_the_inauguration_day_belongs_to_the_incoming_president(matcher: Matcher) -> None:
     """On 20 January 2025 the President is Donald Trump (terms do not overlap)."""
     found = tags(matcher, "The President signed the order.", day=dt.date(2025, 1, 20),

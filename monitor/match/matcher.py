@@ -117,15 +117,15 @@ class Matcher:
         of its mentions (document offsets) and why a weak alias was taken; None: nothing."""
         doc, shift, headline = _compose(title, text)
         found, hits, folded = self._run(doc, published)
+        if folded.positions is not None:
+            origin = folded.origin
+            hits = [(*origin(start, stop), what) for start, stop, what in hits]
         if official is not None and published is not None:
-            found, hits = self._with_bare_titles(doc, folded, found, hits, official, published)
+            found, hits = self._with_bare_titles(doc, found, hits, official, published)
         if not found:
             return None
         layout = Layout.of(doc, headline)
         entries, checks = self._entries, self._checks
-        if folded.positions is not None:
-            origin = folded.origin
-            hits = [(*origin(start, stop), what) for start, stop, what in hits]
         # a hit is (start, stop, rule): its first two items are its span from here on
         positions: dict[int, list[Hit]] = {}
         get = positions.get
@@ -164,12 +164,11 @@ class Matcher:
                 Evidence(proof.text, proof.start - shift, proof.end - shift)
                 for proof, first in zip(evidence, firsts, strict=True)]
 
-    def _with_bare_titles(self, doc: str, folded: Folded, found: list[int], hits: list[Hit],
-                          official: str, published: date) -> tuple[list[int], list[Hit]]:
+    def _with_bare_titles(self, doc: str, found: list[int], hits: list[Hit], official: str,
+                          published: date) -> tuple[list[int], list[Hit]]:
         """Mentions of holders by bare title ("the President") in a government's own text,
-        added to the scan's (bare titles of the posts of `official` held on `published`)."""
-        if folded.positions is not None:
-            return found, hits  # offsets would need mapping; official texts are plain
+        added to the scan's hits (in `doc`'s offsets): bare titles of the posts of `official`
+        held on `published`."""
         found, hits = list(found), list(hits)
         taken = [(start, stop) for start, stop, _ in hits]
         for index, pattern in _bare_patterns(self._entries, official, published):
@@ -308,7 +307,8 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
                    published: date) -> list[tuple[int, re.Pattern[str]]]:
     """The bare titles of the posts of `official` and who held them on `published`: a title
     followed by "of" or by a name is someone else's ("the President of China", "the President
-    Xi"); one held by several people on that day names nobody."""
+    Xi"), a possessive before a name is an office's ("the Secretary of State's Office"); one held by
+    several people on that day names nobody."""
     holders: dict[str, set[int]] = {}
     for index, entry in enumerate(entries):
         for role in entry.roles:
@@ -316,7 +316,8 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
                 for phrase in role.bare:
                     holders.setdefault(phrase, set()).add(index)
     return [(next(iter(owners)), re.compile(
-                rf"(?<![\w-]){re.escape(phrase)}(?![\w-])(?![ \t]+(?:of\b|[A-Z]))"))
+                r"(?<![\w-])" + r"\s+".join(map(re.escape, phrase.split()))
+                + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"))
             for phrase, owners in holders.items() if len(owners) == 1]
 
 
