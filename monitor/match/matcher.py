@@ -11,6 +11,8 @@ from monitor.match.automaton import build
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
+    COUNT_FULL,
+    SIMPLE_SCORES,
     Assessment,
     Layout,
     assess,
@@ -27,7 +29,7 @@ from monitor.match.resolve import (
     resolve_roles,
 )
 from monitor.match.sentences import Sentences
-from monitor.types import Evidence, Span, Tag, new_tag
+from monitor.types import Evidence, Span, Tag, TagLevel, new_tag
 from monitor.vocab.model import Alias, Entry, Vocabulary
 from monitor.vocab.veto import GivenNameVeto
 
@@ -36,6 +38,9 @@ log = logging.getLogger(__name__)
 # was taken (None: a strong one).
 _Kept = tuple[Entry, list[Hit], str | None]
 _NAMES, _BLOCKER = 1, 2
+# (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
+SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
+    ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES)
 _START = itemgetter(0)
 
 
@@ -89,6 +94,12 @@ class Matcher:
             return ()
         doc, text, shift, layout, kept = found
         evidence = self._evidence(doc, shift, kept)
+        if layout.headline is None and len(layout.paragraph_starts) == 1:
+            # one paragraph, no headline (feed summaries): the score is the count's
+            simple = SIMPLE
+            return tuple([new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
+                                  *simple[min(len(spans), COUNT_FULL)])
+                          for (entry, spans, _), proof in zip(kept, evidence)])  # noqa: B905
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
             score = salience(spans, layout)
