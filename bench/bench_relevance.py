@@ -232,15 +232,16 @@ def write(text: str) -> None:
     path = ROOT / "BENCHMARKS.md"
     body = path.read_text(encoding="utf-8")
     head = "## Relevance (`bench/bench_relevance.py`)"
-    section = f"{head}\n\n<!-- results -->\n{text}\n<!-- /results -->\n"
-    if head in body:
+    results = f"<!-- results -->\n{text}\n<!-- /results -->\n"
+    if head in body:  # the prose before and after the results stays as written
         start = body.index(head)
         end = body.find("\n## ", start + len(head))
         old = body[start:] if end < 0 else body[start:end + 1]
-        notes = old.split("<!-- /results -->\n", 1)[1] if "<!-- /results -->" in old else ""
-        body = body.replace(old, section + notes)
+        intro, _, rest = old.partition("<!-- results -->")
+        notes = rest.split("<!-- /results -->\n", 1)[1] if "<!-- /results -->" in rest else ""
+        body = body.replace(old, intro + results + notes)
     else:
-        body = body.rstrip("\n") + "\n\n" + section
+        body = body.rstrip("\n") + f"\n\n{head}\n\n{results}"
     path.write_text(body, encoding="utf-8")
 
 
