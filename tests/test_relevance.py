@@ -267,3 +267,17 @@ async def test_monitor_tag_and_the_daemon_store_the_same_tags(
                for t in (*row["actors"], *row["issues"])}
     assert printed == {(t.id, t.count, t.level, round(t.score, 3)) for t in stored.tags}
     assert ("taiwan", 2, "about") in {(i, c, level) for i, c, level, _ in printed}  # lede, spread
+
+
+def test_the_one_paragraph_path_equals_the_general_one(matcher: Matcher) -> None:
+    """Documents of one paragraph without a headline take a faster path: the same tags,
+    counts, evidence, levels and scores as the general path gives them."""
+    texts = [LONG.replace("\n\n", " "),
+             "A typhoon over Taiwan closed schools. Beijing then sent warships near Taiwan.",
+             "A video on TikTok went viral. The Federal Trade Commission sued.",
+             "Wang Yi met Antony Blinken. Wang raised Taiwan, trade and tariffs with Blinken.",
+             "Hong Kong Express flights left. Hong Kong police arrested activists."]
+    found = [matcher.tag_document(None, text, published=DAY) for text in texts]
+    assert found == [matcher._general(None, text, DAY, None) for text in texts]
+    assert found[2] == ()  # a video on TikTok, the Federal Trade Commission: no tag
+    assert all(found[:2] + found[3:])

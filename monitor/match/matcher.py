@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 # An entry a document names in its sense: the spans of its mentions and why a weak alias
 # was taken (None: a strong one).
 _Kept = tuple[Entry, list[Hit], str | None]
-_NAMES, _BLOCKER = 1, 2
+_NAMES, _BLOCKER, _WEAK = 1, 2, 4
 # (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
 SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
     ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES)
@@ -68,6 +68,8 @@ class Matcher:
         # check, _BLOCKER: it is a blocker, never a tag)
         self._checks = tuple(_BLOCKER if e.blocker_of is not None else 0 if e.in_names
                              else _NAMES for e in self._entries)
+        self._flags = tuple(check | (_WEAK if e.weak else 0)
+                            for check, e in zip(self._checks, self._entries, strict=True))
         self._automaton, self._values = build(self._entries, fast_path)
         self.pattern_count = len(self._values)
         log.info("matcher.compiled entries=%d patterns=%d", self._real,
@@ -89,6 +91,13 @@ class Matcher:
         there, so no mention counts twice. `official` names the country whose government
         wrote the text (its bare titles, "the President", then resolve by date).
         """
+        if official is None and "\n" not in text and not (title and title.strip()):
+            return self._one_paragraph(text, published)
+        return self._general(title, text, published, official)
+
+    def _general(self, title: str | None, text: str, published: date | None,
+                 official: str | None) -> tuple[Tag, ...]:
+        """tag_document() for any document: headline, paragraphs, official texts."""
         found = self._judged(title, text, published, official)
         if found is None:
             return ()
@@ -106,6 +115,48 @@ class Matcher:
             out.append(new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
                                "about" if score >= ABOUT else "mention", score))
         return tuple(out)
+
+    def _one_paragraph(self, text: str, published: date | None) -> tuple[Tag, ...]:
+        """tag_document() of one paragraph without a headline (feed summaries, the matcher
+        benchmark's documents): the same tags, counted in one pass like a plain tagger, with
+        the level and score of their count (tests check it against the general path)."""
+        found, hits, folded = self._run(text, published)
+        if not found:
+            return ()
+        if folded.positions is not None:
+            origin = folded.origin
+            hits = [(*origin(start, stop), what) for start, stop, what in hits]
+        flags = self._flags
+        counts: dict[int, int] = {}  # in order of first mention
+        firsts: list[Hit] = []
+        spans: dict[int, list[Hit]] | None = None  # of entries with weak aliases only
+        for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
+            flag = flags[index]
+            if flag:  # most entries have none: one look-up decides
+                if flag & _BLOCKER or (flag & _NAMES and inside_name(text, hit[0], hit[1])):
+                    continue
+                if flag & _WEAK:
+                    spans = spans if spans is not None else {}
+                    spans.setdefault(index, []).append(hit)
+            if index in counts:
+                counts[index] += 1
+            else:
+                counts[index] = 1
+                firsts.append(hit)
+        if spans is not None:  # an entry named only by weak aliases needs their context
+            layout = Layout(None, len(text), (0,), 0)
+            entries = self._entries
+            for index, its in spans.items():
+                if _confirm(entries[index], text, its, layout) is None:
+                    position = list(counts).index(index)
+                    del counts[index], firsts[position]
+        if not counts:
+            return ()
+        entries, simple = self._entries, SIMPLE
+        evidence = Sentences(text).evidence(firsts)
+        return tuple([new_tag((entry := entries[index]).id, entry.kind, entry.name, count,
+                              proof, *simple[count if count < COUNT_FULL else COUNT_FULL])
+                      for (index, count), proof in zip(counts.items(), evidence)])  # noqa: B905
 
     def explain(self, title: str | None, text: str, *, published: date | None = None,
                 official: str | None = None) -> list[tuple[Tag, Assessment]]:
