@@ -29,7 +29,7 @@ from monitor.match.resolve import (
     resolve_roles,
 )
 from monitor.match.sentences import Sentences
-from monitor.types import Evidence, Span, Tag, TagLevel, new_tag
+from monitor.types import Evidence, Span, Tag, TagLevel, new_evidence, new_tag
 from monitor.vocab.model import Alias, Entry, Vocabulary
 from monitor.vocab.veto import GivenNameVeto
 
@@ -217,14 +217,14 @@ class Matcher:
     def _evidence(doc: str, shift: int, kept: list[_Kept]) -> list[Evidence]:
         """The sentence of each entry's first mention in the text (the headline's, at the
         empty span (0, 0), when the text does not name it), with offsets into the text."""
-        firsts = [next((s for s in spans if s[0] >= shift), spans[0]) if shift else spans[0]
-                  for _, spans, _ in kept]
-        evidence = Sentences(doc).evidence(firsts)
         if not shift:
-            return evidence
-        return [Evidence(proof.text, 0, 0) if first[0] < shift else
-                Evidence(proof.text, proof.start - shift, proof.end - shift)
-                for proof, first in zip(evidence, firsts, strict=True)]
+            return Sentences(doc).evidence([spans[0] for _, spans, _ in kept])
+        firsts = [spans[0] if spans[0][0] >= shift else next(
+            (s for s in spans if s[0] >= shift), spans[0]) for _, spans, _ in kept]
+        evidence = Sentences(doc).evidence(firsts)
+        return [new_evidence(proof.text, 0, 0) if first[0] < shift else
+                new_evidence(proof.text, proof.start - shift, proof.end - shift)
+                for proof, first in zip(evidence, firsts)]  # noqa: B905 (one each)
 
     def _with_bare_titles(self, doc: str, found: list[int], hits: list[Hit], official: str,
                           published: date) -> tuple[list[int], list[Hit]]:

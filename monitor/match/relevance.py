@@ -114,23 +114,22 @@ def inside_name(doc: str, start: int, end: int) -> bool:
     after = end
     while after < len(doc) and doc[after] in " \t":
         after += 1
-    if not (after < len(doc) and doc[after].isupper()) and not (
-            doc.endswith("of ", 0, start) or doc.endswith("of the ", 0, start)
-            or doc.endswith(", ", 0, start) or doc.endswith("for ", 0, start)
-            or doc.endswith("and ", 0, start)):
+    if after < len(doc) and doc[after].isupper():  # a capitalised word follows
+        position, words = end, 0
+        while words < 4:
+            found = _WORD.match(doc, position)
+            if found is None:
+                break
+            word = found.group(1)
+            if not word[0].isupper():
+                break
+            if word.rstrip(".") in INSTITUTION_NOUNS:
+                return True
+            position, words = found.end(), words + 1
+    lo = max(0, start - 80)
+    if doc.find(" of ", lo, start) < 0 and doc.find("Secretary", lo, start) < 0:
         return False  # the common case, decided without a regular expression
-    position, words = end, 0
-    while words < 4:
-        found = _WORD.match(doc, position)
-        if found is None:
-            break
-        word = found.group(1)
-        if not word[0].isupper():
-            break
-        if word.rstrip(".") in INSTITUTION_NOUNS:
-            return True
-        position, words = found.end(), words + 1
-    return _BEFORE_NAME.search(doc, max(0, start - 80), start) is not None
+    return _BEFORE_NAME.search(doc, lo, start) is not None
 
 
 @lru_cache(maxsize=1024)
@@ -171,29 +170,27 @@ def salience(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
         return SIMPLE_SCORES[count if count < COUNT_FULL else COUNT_FULL]
-    starts = [span[0] for span in spans]
-    score = 0.0
-    headline = layout.headline
+    headline, starts = layout.headline, layout.paragraph_starts
     body, lede_end = layout.body_start, layout.lede_end
-    for position in starts:
-        if position >= body:
-            if position < lede_end:
-                score += W_LEDE
-            break
-    if headline is not None and starts[0] < headline[1]:
-        for position in starts:
-            if position >= headline[1]:
-                break
-            if position >= headline[0]:
-                score += W_HEADLINE
-                break
-    count = len(starts)
+    head_from = headline[0] if headline is not None else body
+    in_headline = in_lede = False
+    paragraphs: set[int] = set()
+    add = paragraphs.add
+    for span in spans:  # one pass: where each mention is
+        position = span[0]
+        if position < body:
+            if position >= head_from:
+                in_headline = True
+            continue
+        if position < lede_end:
+            in_lede = True
+        add(bisect_right(starts, position))
+    score = (W_HEADLINE if in_headline else 0.0) + (W_LEDE if in_lede else 0.0)
+    count = len(spans)
     if count > 1:
         score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
-    total = len(layout.paragraph_starts)
-    if total > 1:
-        share = len({bisect_right(layout.paragraph_starts, p) for p in starts if p >= body}
-                    ) / total
+    if len(starts) > 1:
+        share = len(paragraphs) / len(starts)
         score += W_SPREAD * (1.0 if share >= SPREAD_FULL else share / SPREAD_FULL)
     return round(score, 3) if score < 1.0 else 1.0  # three places: what JSON and tables show
 
