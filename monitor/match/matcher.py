@@ -64,12 +64,11 @@ class Matcher:
         self._entries = (*vocab.entries, *_blockers(vocab.entries))
         self._real = len(vocab.entries)
         self._is_person = tuple(e.type == "person" for e in self._entries)
-        # per entry: what a hit needs before it counts (0 nothing, _NAMES the institution-name
-        # check, _BLOCKER: it is a blocker, never a tag)
-        self._checks = tuple(_BLOCKER if e.blocker_of is not None else 0 if e.in_names
-                             else _NAMES for e in self._entries)
-        self._flags = tuple(check | (_WEAK if e.weak else 0)
-                            for check, e in zip(self._checks, self._entries, strict=True))
+        # per entry, what its hits need (0: nothing): _BLOCKER, never a tag; _NAMES, the
+        # institution-name check; _WEAK, context for its weak aliases
+        self._flags = tuple((_BLOCKER if e.blocker_of is not None else 0)
+                            | (0 if e.in_names else _NAMES) | (_WEAK if e.weak else 0)
+                            for e in self._entries)
         self._automaton, self._values = build(self._entries, fast_path)
         self.pattern_count = len(self._values)
         log.info("matcher.compiled entries=%d patterns=%d", self._real,
@@ -187,13 +186,14 @@ class Matcher:
         if not found:
             return None
         layout = Layout.of(doc, headline)
-        entries, checks = self._entries, self._checks
+        entries, flags = self._entries, self._flags
         # a hit is (start, stop, rule): its first two items are its span from here on
         positions: dict[int, list[Hit]] = {}
         get = positions.get
         for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
-            check = checks[index]
-            if check and (check == _BLOCKER or inside_name(doc, hit[0], hit[1])):
+            flag = flags[index]
+            if flag and (flag & _BLOCKER or (
+                    flag & _NAMES and inside_name(doc, hit[0], hit[1]))):
                 continue
             bucket = get(index)
             if bucket is None:
