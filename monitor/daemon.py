@@ -13,6 +13,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import Runtime
+from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
 from monitor.store.feeds import ClaimedFeed
 
@@ -34,9 +35,12 @@ class CycleReport:
 class Daemon:
     """Claims due feeds on each tick and runs them with bounded concurrency."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow,
+                 say: Callable[[str], None] | None = None) -> None:
         self.rt, self.clock = runtime, clock
         self.tuning = runtime.tuning
+        self.owner = runtime.owner
+        self._say = say or (lambda line: log.info("%s", line))  # lines for the operator
         self._inflight: set[asyncio.Task[Any]] = set()
         self._polls = 0
         self._stopping = False
@@ -45,9 +49,23 @@ class Daemon:
         self._more_due = False  # the last claim filled every free slot: more may be due
         self.ticks = 0  # scheduler wake-ups seen (tests and logs)
 
+    def start_line(self) -> str:
+        """`monitor: 13 feeds, 2 watches, 3 channels; database ...; next poll in 4s`."""
+        config = self.rt.prepared.config
+        enabled = [f for f in config.feeds if f.enabled]
+        due = [h.next_poll for h in self.rt.store.feed_health()
+               if h.enabled and h.next_poll is not None]
+        wait = max(0.0, (min(due) - self.clock()).total_seconds()) if due else None
+        url = self.rt.store.db.display_url
+        return (f"monitor: {_count(len(enabled), 'feed')}, {_count(len(config.watches), 'watch')}"
+                f", {_count(len(config.channels), 'channel')}; database {url}; "
+                + (f"next poll in {_duration(wait)}" if wait is not None else "no feed to poll"))
+
     # ---- --once -------------------------------------------------------------------------
-    async def run_once(self) -> CycleReport:
-        """Poll every enabled feed once regardless of schedule, then deliver what is due.
+    async def run_once(self, *, force: bool = False) -> CycleReport:
+        """Poll every enabled feed once regardless of schedule (but a feed whose server asked
+        for a pause, or that backs off from errors, only with `force`), then deliver what is
+        due. Feeds leased by a live process are theirs; a dead holder's are taken over.
 
         A continuous claim loop: whenever a poll ends another starts, so a feed with slow
         pages never leaves the other slots (and the extraction workers) waiting for it.
@@ -63,7 +81,7 @@ class Daemon:
                 if not queued:
                     batch = await self.rt.pipeline.write(
                         self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
-                        polled_before=cycle)
+                        polled_before=cycle, owner=self.owner, alive=is_alive, force=force)
                     queued.extend(batch)
                     claimed_all = not batch
                     continue
@@ -89,6 +107,8 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig, stop)
+        # The next release reloads feeds.toml on SIGHUP; until then it must not kill us.
+        loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
         scheduler = AsyncIOScheduler(timezone="UTC")
         # Due-ness lives in the database; the job only wakes us. A late tick still runs
         # (misfire_grace_time=None: APScheduler 3's default of 1 s silently drops late runs,
@@ -107,14 +127,26 @@ class Daemon:
             # shutdown(wait=True) would cancel running coroutine jobs (HAZARDS 5): our work
             # lives in tasks we own, so stop the scheduler without waiting and drain ourselves.
             scheduler.shutdown(wait=False)
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             await self.drain()
 
     def _on_signal(self, sig: signal.Signals, stop: asyncio.Event) -> None:
+        if self._stopping:
+            return
         log.info("daemon.stopping signal=%s inflight=%d", sig.name, len(self._inflight))
+        deliveries = self._relaying or (self.rt.relay is not None and self._polls > 0)
+        waits = [f"{self._polls} poll{'s' if self._polls != 1 else ''}"] if self._polls else []
+        if deliveries:
+            waits.append("alert deliveries")
+        self._say(f"monitor: stopping ({sig.name}); " + (
+            f"waiting up to {self.tuning.drain_timeout:.0f}s for {' and '.join(waits)}"
+            if waits else "nothing in flight"))
         self._stopping = True
         stop.set()
+
+    def _on_hangup(self) -> None:
+        log.warning("daemon.sighup reload is not supported yet; configuration unchanged")
 
     async def _tick(self) -> None:
         """Scheduler job: start the tick's work as our own task and return at once."""
@@ -128,8 +160,9 @@ class Daemon:
         try:
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
-                batch = await self.rt.pipeline.write(self.rt.store.claim_due_feeds,
-                                                     self.clock(), free, self.tuning.lease)
+                batch = await self.rt.pipeline.write(
+                    self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
+                    owner=self.owner, alive=is_alive)
                 self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
                     self._polls += 1
@@ -196,6 +229,10 @@ class Daemon:
             for task in self._inflight:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        # Polls cut off give their feeds back at once (due again: the next start polls them).
+        released = await self.rt.pipeline.write(self.rt.store.release_leases, self.owner)
+        if released:
+            log.info("daemon.released feeds=%d", released)
         if self.rt.relay is not None:
             # Alerts written by the drained polls get their attempt, within the stop budget;
             # whatever is cut off stays in the outbox (its lease expires) for the next start.
@@ -207,3 +244,16 @@ class Daemon:
                 log.warning("daemon.delivery_cut_short")
             await self.rt.relay.drain(budget=max(1.0, deadline - time.monotonic() + 5.0))
         log.info("daemon.stopped")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else ('es' if noun.endswith('ch') else 's')}"
+
+
+def _duration(seconds: float) -> str:
+    """`4s`, `12m`, `3h 5m`."""
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m"
+    return f"{int(seconds // 3600)}h {int(seconds % 3600 // 60)}m"
