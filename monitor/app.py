@@ -35,6 +35,10 @@ class Relay(Protocol):
         """Wait for deliveries in flight; cancel what outlives `budget` seconds."""
         ...
 
+    def wake(self) -> None:
+        """Outbox rows were just written: deliver them now."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:

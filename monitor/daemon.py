@@ -16,6 +16,7 @@ from monitor.app import Runtime
 from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
 from monitor.store.feeds import ClaimedFeed
+from monitor.store.notify import listen_outbox
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,10 @@ class Daemon:
         """Tick until SIGTERM/SIGINT (or `stop`), then stop claiming and drain in-flight work."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
+        listener: asyncio.Task[None] | None = None
+        if self.rt.relay is not None:  # (--once delivers at the end of its cycle instead)
+            self.rt.pipeline.on_alerts = self._wake_relay
+            listener = loop.create_task(listen_outbox(self.rt.store.db, self._wake_relay))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig, stop)
         # The next release reloads feeds.toml on SIGHUP; until then it must not kill us.
@@ -129,6 +134,9 @@ class Daemon:
             scheduler.shutdown(wait=False)
             for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
             await self.drain()
 
     def _on_signal(self, sig: signal.Signals, stop: asyncio.Event) -> None:
@@ -193,6 +201,10 @@ class Daemon:
             return
         self._ticking = True
         self._spawn(self._claim_and_start())
+
+    def _wake_relay(self) -> None:
+        if self.rt.relay is not None and not self._stopping:
+            self.rt.relay.wake()
 
     async def _relay_step(self) -> None:
         try:

@@ -97,6 +97,7 @@ class Pipeline:
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
         self._officials = dict(officials or {})  # feed name -> the government publishing it
+        self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than
         # the writes take and hold the default executor's few threads meanwhile. So on SQLite
@@ -223,7 +224,10 @@ class Pipeline:
     async def _item(self, feed: ClaimedFeed, item: Item) -> "_ItemOutcome":
         try:
             article, page_url = await self._page(feed, item)
-            return await self.write(self._store_item, item, article, page_url)
+            outcome = await self.write(self._store_item, item, article, page_url)
+            if outcome.matches and self.on_alerts is not None:
+                self.on_alerts()  # the relay delivers at once, not on the next tick
+            return outcome
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad item never sinks its feed

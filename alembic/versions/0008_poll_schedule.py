@@ -1,4 +1,6 @@
-"""feeds: interval = "auto" and its bound, the reason of the next poll, the lease's owner
+"""feeds: interval = "auto" and its bound, the reason of the next poll, the lease's owner;
+outbox: on PostgreSQL a NOTIFY on the channel "monitor_outbox" by each transaction that
+inserts rows, so a relay in any process delivers them at once.
 
 `auto_interval` and `max_interval_seconds` hold an adaptive feed's policy (`interval_seconds`
 is then its min_interval); `next_poll_reason` says why `next_poll` is where it is (interval,
@@ -23,7 +25,21 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+OUTBOX_NOTIFY = """
+CREATE OR REPLACE FUNCTION monitor_outbox_notify() RETURNS trigger AS $$
+BEGIN
+    PERFORM pg_notify('monitor_outbox', '');
+    RETURN NULL;
+END
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
+    FOR EACH STATEMENT EXECUTE FUNCTION monitor_outbox_notify();
+"""
+
+
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(OUTBOX_NOTIFY)
     op.add_column("feeds", sa.Column("auto_interval", sa.Boolean(), nullable=False,
                                      server_default=sa.false()))
     op.add_column("feeds", sa.Column("max_interval_seconds", sa.Integer(), nullable=True))
@@ -32,6 +48,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS outbox_notify ON outbox")
+        op.execute("DROP FUNCTION IF EXISTS monitor_outbox_notify()")
     with op.batch_alter_table("feeds") as batch:
         batch.drop_column("lease_owner")
         batch.drop_column("next_poll_reason")
