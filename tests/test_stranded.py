@@ -177,3 +177,33 @@ def test_busy_extraction_workers_end_when_their_daemon_is_killed(tmp_path: Path)
         for pid in workers:  # ours: never leave them running, even when the test fails
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_ctrl_c_during_once_releases_the_feed_for_the_next_once(
+        tmp_path: Path, site: HTTPTestServer) -> None:
+    """Ctrl-C while `run --once` waits on a slow page: one line, exit 130, no traceback;
+    the next `--once` polls the feed at once and stores the article."""
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
+                   MONITOR_ALLOWED_NETWORKS="127.0.0.0/8")
+    command = [sys.executable, "-m", "monitor", "run", "--once"]
+    proc = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert wait(lambda: site.hits("/slow"), 60)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in err
+    site.route("/slow", body=page("Minister warns", STORY), headers=HTML)
+    again = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=120,
+                           check=False)
+    assert again.returncode == 0, again.stderr
+    assert "polled 1 feed (0 failed), stored 1 article" in again.stderr

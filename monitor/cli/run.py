@@ -58,6 +58,10 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
         try:
             asyncio.run(_run(prepared, store, once, force))
+        except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT itself)
+            stderr_console().print("monitor: interrupted; the feeds it was polling are due "
+                                   "again", highlight=False)
+            raise typer.Exit(130) from None
         except MonitorError as exc:
             fail(str(exc))
         finally:
