@@ -52,7 +52,9 @@ class Tuning:
     extract_workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     pipeline: PipelineOptions = field(default_factory=PipelineOptions)
     tick: timedelta = timedelta(seconds=5)
-    lease: timedelta = timedelta(minutes=15)
+    # A claimed feed's lease; renewed every tick while its poll runs, so it lapses within
+    # this long of its holder stopping (a holder on this host that is gone loses it at once).
+    lease: timedelta = timedelta(minutes=2)
     drain_timeout: float = 20.0
 
 

@@ -72,6 +72,23 @@ class Daemon:
         pages never leaves the other slots (and the extraction workers) waiting for it.
         """
         started, cycle = time.monotonic(), self.clock()
+        heartbeat = asyncio.get_running_loop().create_task(self._keep_leases())
+        try:
+            results = await self._poll_all(cycle, force)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
+        attempted = await self._deliver(until_idle=True)
+        report = CycleReport(
+            feeds=len(results), failed=sum(r.error is not None for r in results),
+            stored=sum(r.stored for r in results), matches=sum(r.matches for r in results),
+            alerts_attempted=attempted, seconds=time.monotonic() - started)
+        log.info("cycle.done feeds=%d failed=%d stored=%d matches=%d alerts=%d seconds=%.1f",
+                 report.feeds, report.failed, report.stored, report.matches,
+                 report.alerts_attempted, report.seconds)
+        return report
+
+    async def _poll_all(self, cycle: datetime, force: bool) -> list[PollResult]:
         limit = max(1, self.tuning.feed_concurrency)
         results: list[PollResult] = []
         queued: deque[ClaimedFeed] = deque()
@@ -91,15 +108,21 @@ class Daemon:
                 break
             done, polling = await asyncio.wait(polling, return_when=asyncio.FIRST_COMPLETED)
             results.extend(task.result() for task in done)
-        attempted = await self._deliver(until_idle=True)
-        report = CycleReport(
-            feeds=len(results), failed=sum(r.error is not None for r in results),
-            stored=sum(r.stored for r in results), matches=sum(r.matches for r in results),
-            alerts_attempted=attempted, seconds=time.monotonic() - started)
-        log.info("cycle.done feeds=%d failed=%d stored=%d matches=%d alerts=%d seconds=%.1f",
-                 report.feeds, report.failed, report.stored, report.matches,
-                 report.alerts_attempted, report.seconds)
-        return report
+        return results
+
+    async def _keep_leases(self) -> None:
+        """Renew this run's feed leases every tick (`--once`; the daemon's tick does it)."""
+        while True:
+            await asyncio.sleep(self.tuning.tick.total_seconds())
+            await self._renew()
+
+    async def _renew(self) -> None:
+        now = self.clock()
+        try:
+            await self.rt.pipeline.write(self.rt.store.renew_leases, self.owner, now,
+                                         now + self.tuning.lease)
+        except Exception:  # the next tick tries again; the lease outlives several ticks
+            log.exception("leases.renew_failed")
 
     # ---- the daemon ---------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
@@ -166,6 +189,8 @@ class Daemon:
 
     async def _claim_and_start(self) -> None:
         try:
+            if self._polls:
+                await self._renew()
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
                 batch = await self.rt.pipeline.write(

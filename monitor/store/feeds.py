@@ -138,6 +138,15 @@ class FeedStore(StoreBase):
                 col(FeedRow.enabled).is_(True), col(FeedRow.next_poll) > now,
                 col(FeedRow.next_poll_reason).in_(HELD_BACK)).order_by(col(FeedRow.name))))
 
+    def renew_leases(self, owner: str, now: datetime, until: datetime) -> int:
+        """Extend `owner`'s live feed leases to `until` (its polls are still running), so a
+        short lease only lapses when its holder stops renewing it. Returns how many."""
+        feeds = _FEEDS.c
+        stmt = sa.update(_FEEDS).where(feeds.lease_owner == owner,
+                                       feeds.leased_until > now).values(leased_until=until)
+        with self.db.write() as s:
+            return int(s.connection().execute(stmt).rowcount or 0)
+
     def release_leases(self, owner: str, names: Sequence[str] | None = None) -> int:
         """Give up `owner`'s feed leases (all, or those of `names`): polls it will not
         finish (cancelled, drained) are due again at once for anyone. Returns how many."""
