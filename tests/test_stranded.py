@@ -207,3 +207,33 @@ def test_ctrl_c_during_once_releases_the_feed_for_the_next_once(
                            check=False)
     assert again.returncode == 0, again.stderr
     assert "polled 1 feed (0 failed), stored 1 article" in again.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_poll_cut_off_by_sigterm_or_ctrl_c_is_polled_by_the_next_once(
+        tmp_path: Path, site: HTTPTestServer, sig: signal.Signals) -> None:
+    """SIGTERM or Ctrl-C while a page takes longer than the 20 s drain: the daemon exits 0
+    with the poll cut off, and the next `--once` polls the feed at once and stores it."""
+    db_url = f"sqlite:///{tmp_path / 'm.db'}"
+    config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
+    log = tmp_path / "daemon.log"
+    proc = start(config, db_url, log, uuid.uuid4().hex)
+    try:
+        assert wait(lambda: site.hits("/slow"), 60), log.read_text(errors="replace")[-3000:]
+        proc.send_signal(sig)
+        assert proc.wait(40) == 0, log.read_text(errors="replace")[-3000:]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert articles(db_url) == 0
+    assert "waiting up to 20s for 1 poll" in log.read_text()
+    site.route("/slow", body=page("Minister warns", STORY), headers=HTML)
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
+                   MONITOR_ALLOWED_NETWORKS="127.0.0.0/8")
+    again = subprocess.run([sys.executable, "-m", "monitor", "run", "--once"], env=environ,
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert again.returncode == 0, again.stderr
+    assert "polled 1 feed (0 failed), stored 1 article" in again.stderr
