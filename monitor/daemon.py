@@ -146,8 +146,8 @@ class Daemon:
                           max_instances=1, coalesce=True, misfire_grace_time=None,
                           id="monitor-tick")
         scheduler.start()
-        log.info("daemon.started tick=%ss feeds=%d", self.tuning.tick.total_seconds(),
-                 len(self.rt.prepared.config.feeds))
+        # (at DEBUG: the CLI's start line, start_line(), is the one line that says we run)
+        log.debug("daemon.started tick=%ss", self.tuning.tick.total_seconds())
         try:
             await stop.wait()
         finally:
@@ -165,7 +165,7 @@ class Daemon:
     def _on_signal(self, sig: signal.Signals, stop: asyncio.Event) -> None:
         if self._stopping:
             return
-        log.info("daemon.stopping signal=%s inflight=%d", sig.name, len(self._inflight))
+        log.debug("daemon.stopping signal=%s inflight=%d", sig.name, len(self._inflight))
         deliveries = self._relaying or (self.rt.relay is not None and self._polls > 0)
         waits = [f"{self._polls} poll{'s' if self._polls != 1 else ''}"] if self._polls else []
         if deliveries:

@@ -2,6 +2,7 @@
 local server and both databases."""
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -208,3 +209,17 @@ async def test_a_running_poll_keeps_its_short_lease(
         await asyncio.wait_for(task, 15)
     assert stolen == []
     assert len(site.hits("/news.xml")) == 1
+
+
+async def test_a_304_is_logged_at_info_as_unchanged(
+        tmp_path: Path, store: Store, site: HTTPTestServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The second poll of an unchanged feed logs `feed.unchanged` at INFO (what -v shows)."""
+    site.route("/news.xml", body=rss("News", []), headers=RSS, etag='"v1"')
+    feeds = [("news", site.url("/news.xml"), "")]
+    await once(tmp_path, store, feeds)
+    with caplog.at_level(logging.INFO, logger="monitor"):
+        await once(tmp_path, store, feeds)
+    unchanged = [r for r in caplog.records if r.getMessage().startswith("feed.unchanged")]
+    assert [r.levelno for r in unchanged] == [logging.INFO]
+    assert health(store, "news").last_status == 304
