@@ -187,21 +187,21 @@ async def test_leases_of_a_dead_process_are_taken_over_and_live_ones_kept(
 
 async def test_a_running_poll_keeps_its_short_lease(
         tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
-    """A 1 s lease is renewed every tick while its poll runs (3 s of slow page): no other
-    process can claim the feed meanwhile; once the daemon stops, nothing stays leased."""
+    """A 2 s lease is renewed every tick while its poll runs (5 s of slow page): no other
+    process can claim the feed meanwhile, and it is polled once."""
     site.route("/news.xml", headers=RSS, body=rss("News", [Entry("n-1", site.url("/slow"),
                                                                  "Slow")]))
-    site.route("/slow", body=page("Slow", STORY), headers=HTML, delay=3.0)
+    site.route("/slow", body=page("Slow", STORY), headers=HTML, delay=5.0)
     path = tmp_path / "feeds.toml"
     path.write_text(f'[[feed]]\nname = "news"\nurl = "{site.url("/news.xml")}"\n',
                     encoding="utf-8")
     prepared = prepare(settings(path, store.db.url), load_config(path))
     stop = asyncio.Event()
-    tuning = replace(TUNING, lease=timedelta(seconds=1), fetch_deadline=10.0)
+    tuning = replace(TUNING, lease=timedelta(seconds=2), fetch_deadline=10.0)
     async with running(prepared, store, tuning) as rt:
         task = asyncio.create_task(Daemon(rt).run(stop))
         await wait_for(lambda: bool(site.hits("/slow")))
-        await asyncio.sleep(2.0)  # past the first lease, the page not yet answered
+        await asyncio.sleep(3.0)  # past the first lease, the page not yet answered
         stolen = await asyncio.to_thread(
             store.claim_due_feeds, utcnow(), 5, timedelta(minutes=1), owner="elsewhere:1:1")
         await wait_for(lambda: health(store, "news").last_status == 200)
