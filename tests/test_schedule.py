@@ -3,6 +3,9 @@ local server and both databases."""
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -223,3 +226,15 @@ async def test_a_304_is_logged_at_info_as_unchanged(
     unchanged = [r for r in caplog.records if r.getMessage().startswith("feed.unchanged")]
     assert [r.levelno for r in unchanged] == [logging.INFO]
     assert health(store, "news").last_status == 304
+
+
+def test_force_without_once_is_a_one_line_error(tmp_path: Path) -> None:
+    """`monitor run --force` is refused with one line naming the fix, exit 1."""
+    path = feeds_toml(tmp_path / "feeds.toml", [])
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
+    environ.update(MONITOR_CONFIG=str(path), MONITOR_DATABASE_URL=f"sqlite:///{tmp_path}/m.db")
+    done = subprocess.run([sys.executable, "-m", "monitor", "run", "--force"], env=environ,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "--force goes with --once" in done.stderr
+    assert "Traceback" not in done.stderr
