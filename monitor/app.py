@@ -2,6 +2,7 @@
 
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -9,7 +10,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from monitor.config import Config, Settings
-from monitor.errors import ConfigError, QueryError
+from monitor.errors import ConfigError, MonitorError, QueryError
+from monitor.owner import process_owner
 from monitor.pipeline import CompiledWatch, Pipeline, PipelineOptions, Tagger, utcnow
 from monitor.store import Database, Store
 from monitor.store.migrate import upgrade
@@ -33,6 +35,10 @@ class Relay(Protocol):
         """Wait for deliveries in flight; cancel what outlives `budget` seconds."""
         ...
 
+    def wake(self) -> None:
+        """Outbox rows were just written: deliver them now."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
@@ -46,7 +52,9 @@ class Tuning:
     extract_workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     pipeline: PipelineOptions = field(default_factory=PipelineOptions)
     tick: timedelta = timedelta(seconds=5)
-    lease: timedelta = timedelta(minutes=15)
+    # A claimed feed's lease; renewed every tick while its poll runs, so it lapses within
+    # this long of its holder stopping (a holder on this host that is gone loses it at once).
+    lease: timedelta = timedelta(minutes=2)
     drain_timeout: float = 20.0
 
 
@@ -69,6 +77,7 @@ class Runtime:
     pipeline: Pipeline
     relay: Relay | None
     tuning: Tuning
+    owner: str = ""  # the lease owner name of this runtime (monitor.owner)
 
 
 def prepare(settings: Settings, config: Config) -> Prepared:
@@ -161,7 +170,17 @@ async def running(prepared: Prepared, store: Store,
                             officials={f.name: f.official for f in prepared.config.feeds
                                        if f.official is not None})
         stack.callback(pipeline.close)
-        yield Runtime(prepared, store, pipeline, relay, tune)
+        owner = f"{process_owner()}/{uuid.uuid4().hex[:8]}"
+        # However the run ends, feeds it still holds are free for the next one at once.
+        stack.callback(_release, store, owner)
+        yield Runtime(prepared, store, pipeline, relay, tune, owner)
+
+
+def _release(store: Store, owner: str) -> None:
+    try:
+        store.release_leases(owner)
+    except MonitorError as exc:  # the database is gone: the leases end by time
+        log.warning("leases.unreleased error=%s", exc)
 
 
 async def _relay(prepared: Prepared, store: Store, stack: AsyncExitStack) -> Relay | None:

@@ -20,6 +20,9 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+AUTO = "auto"  # interval = "auto": adaptive polling between min_interval and max_interval
+MIN_INTERVAL = timedelta(minutes=5)  # defaults of an `auto` feed's bounds
+MAX_INTERVAL = timedelta(hours=6)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -89,6 +92,8 @@ class _Feed(_Strict):
     name: str
     url: str
     interval: str = "15m"
+    min_interval: str | None = None
+    max_interval: str | None = None
     full_text: bool = True
     enabled: bool = True
     official: str | None = None
@@ -110,9 +115,25 @@ class _Feed(_Strict):
     @field_validator("interval")
     @classmethod
     def _interval(cls, v: str) -> str:
-        if parse_duration(v) < timedelta(seconds=30):
-            raise ValueError("interval must be at least 30s")
+        if v != AUTO:
+            _at_least_30s(v, "interval", ' or "auto"')
         return v
+
+    @field_validator("min_interval", "max_interval")
+    @classmethod
+    def _bound(cls, v: str | None) -> str | None:
+        if v is not None:
+            _at_least_30s(v, "a bound")
+        return v
+
+
+def _at_least_30s(value: str, what: str, alternative: str = "") -> None:
+    try:
+        duration = parse_duration(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}{alternative}") from None
+    if duration < timedelta(seconds=30):
+        raise ValueError(f"{what} must be at least 30s")
 
 
 class _Watch(_Strict):
@@ -199,10 +220,26 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
             raise fail(f"vocabulary file {entry!r} not found (looked at {vpath})",
                        ("vocabulary", i))
         vocab.append(vpath)
-    feeds = tuple(FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled,
-                           f.official) for f in parsed.feed)
+    feeds = tuple(_feed(i, f, fail) for i, f in enumerate(parsed.feed))
     watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify)) for w in parsed.watch)
     return Config(path, feeds, watches, channels, tuple(vocab))
+
+
+def _feed(index: int, f: _Feed, fail: Any) -> FeedSpec:
+    """A feed's spec; `auto` takes its bounds, a fixed interval refuses them."""
+    if f.interval != AUTO:
+        for key in ("min_interval", "max_interval"):
+            if getattr(f, key) is not None:
+                raise fail(f'{key} applies only with interval = "auto"', ("feed", index, key))
+        return FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled,
+                        f.official)
+    low = parse_duration(f.min_interval) if f.min_interval else MIN_INTERVAL
+    high = parse_duration(f.max_interval) if f.max_interval else MAX_INTERVAL
+    if low > high:
+        raise fail(f"min_interval ({f.min_interval or '5m'}) is above max_interval "
+                   f"({f.max_interval or '6h'})", ("feed", index, "min_interval"))
+    return FeedSpec(f.name, f.url, low, f.full_text, f.enabled, f.official, auto=True,
+                    max_interval=high)
 
 
 def _unique(names: list[str], kind: str, fail: Any) -> None:

@@ -13,8 +13,10 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import Runtime
+from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
 from monitor.store.feeds import ClaimedFeed
+from monitor.store.notify import listen_outbox
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,12 @@ class CycleReport:
 class Daemon:
     """Claims due feeds on each tick and runs them with bounded concurrency."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow,
+                 say: Callable[[str], None] | None = None) -> None:
         self.rt, self.clock = runtime, clock
         self.tuning = runtime.tuning
+        self.owner = runtime.owner
+        self._say = say or (lambda line: log.info("%s", line))  # lines for the operator
         self._inflight: set[asyncio.Task[Any]] = set()
         self._polls = 0
         self._stopping = False
@@ -45,33 +50,34 @@ class Daemon:
         self._more_due = False  # the last claim filled every free slot: more may be due
         self.ticks = 0  # scheduler wake-ups seen (tests and logs)
 
+    def start_line(self) -> str:
+        """`monitor: 13 feeds, 2 watches, 3 channels; database ...; next poll in 4s`."""
+        config = self.rt.prepared.config
+        enabled = [f for f in config.feeds if f.enabled]
+        due = [h.next_poll for h in self.rt.store.feed_health()
+               if h.enabled and h.next_poll is not None]
+        wait = max(0.0, (min(due) - self.clock()).total_seconds()) if due else None
+        url = self.rt.store.db.display_url
+        return (f"monitor: {_count(len(enabled), 'feed')}, {_count(len(config.watches), 'watch')}"
+                f", {_count(len(config.channels), 'channel')}; database {url}; "
+                + (f"next poll in {_duration(wait)}" if wait is not None else "no feed to poll"))
+
     # ---- --once -------------------------------------------------------------------------
-    async def run_once(self) -> CycleReport:
-        """Poll every enabled feed once regardless of schedule, then deliver what is due.
+    async def run_once(self, *, force: bool = False) -> CycleReport:
+        """Poll every enabled feed once regardless of schedule (but a feed whose server asked
+        for a pause, or that backs off from errors, only with `force`), then deliver what is
+        due. Feeds leased by a live process are theirs; a dead holder's are taken over.
 
         A continuous claim loop: whenever a poll ends another starts, so a feed with slow
         pages never leaves the other slots (and the extraction workers) waiting for it.
         """
         started, cycle = time.monotonic(), self.clock()
-        limit = max(1, self.tuning.feed_concurrency)
-        results: list[PollResult] = []
-        queued: deque[ClaimedFeed] = deque()
-        polling: set[asyncio.Task[PollResult]] = set()
-        claimed_all = False
-        while True:
-            while len(polling) < limit and not claimed_all:
-                if not queued:
-                    batch = await self.rt.pipeline.write(
-                        self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
-                        polled_before=cycle)
-                    queued.extend(batch)
-                    claimed_all = not batch
-                    continue
-                polling.add(asyncio.create_task(self.rt.pipeline.poll(queued.popleft())))
-            if not polling:
-                break
-            done, polling = await asyncio.wait(polling, return_when=asyncio.FIRST_COMPLETED)
-            results.extend(task.result() for task in done)
+        heartbeat = asyncio.get_running_loop().create_task(self._keep_leases())
+        try:
+            results = await self._poll_all(cycle, force)
+        finally:
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
         attempted = await self._deliver(until_idle=True)
         report = CycleReport(
             feeds=len(results), failed=sum(r.error is not None for r in results),
@@ -82,13 +88,55 @@ class Daemon:
                  report.alerts_attempted, report.seconds)
         return report
 
+    async def _poll_all(self, cycle: datetime, force: bool) -> list[PollResult]:
+        limit = max(1, self.tuning.feed_concurrency)
+        results: list[PollResult] = []
+        queued: deque[ClaimedFeed] = deque()
+        polling: set[asyncio.Task[PollResult]] = set()
+        claimed_all = False
+        while True:
+            while len(polling) < limit and not claimed_all:
+                if not queued:
+                    batch = await self.rt.pipeline.write(
+                        self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
+                        polled_before=cycle, owner=self.owner, alive=is_alive, force=force)
+                    queued.extend(batch)
+                    claimed_all = not batch
+                    continue
+                polling.add(asyncio.create_task(self.rt.pipeline.poll(queued.popleft())))
+            if not polling:
+                break
+            done, polling = await asyncio.wait(polling, return_when=asyncio.FIRST_COMPLETED)
+            results.extend(task.result() for task in done)
+        return results
+
+    async def _keep_leases(self) -> None:
+        """Renew this run's feed leases every tick (`--once`; the daemon's tick does it)."""
+        while True:
+            await asyncio.sleep(self.tuning.tick.total_seconds())
+            await self._renew()
+
+    async def _renew(self) -> None:
+        now = self.clock()
+        try:
+            await self.rt.pipeline.write(self.rt.store.renew_leases, self.owner, now,
+                                         now + self.tuning.lease)
+        except Exception:  # the next tick tries again; the lease outlives several ticks
+            log.exception("leases.renew_failed")
+
     # ---- the daemon ---------------------------------------------------------------------
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Tick until SIGTERM/SIGINT (or `stop`), then stop claiming and drain in-flight work."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
+        listener: asyncio.Task[None] | None = None
+        if self.rt.relay is not None:  # (--once delivers at the end of its cycle instead)
+            self.rt.pipeline.on_alerts = self._wake_relay
+            listener = loop.create_task(listen_outbox(self.rt.store.db, self._wake_relay))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig, stop)
+        # The next release reloads feeds.toml on SIGHUP; until then it must not kill us.
+        loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
         scheduler = AsyncIOScheduler(timezone="UTC")
         # Due-ness lives in the database; the job only wakes us. A late tick still runs
         # (misfire_grace_time=None: APScheduler 3's default of 1 s silently drops late runs,
@@ -98,8 +146,8 @@ class Daemon:
                           max_instances=1, coalesce=True, misfire_grace_time=None,
                           id="monitor-tick")
         scheduler.start()
-        log.info("daemon.started tick=%ss feeds=%d", self.tuning.tick.total_seconds(),
-                 len(self.rt.prepared.config.feeds))
+        # (at DEBUG: the CLI's start line, start_line(), is the one line that says we run)
+        log.debug("daemon.started tick=%ss", self.tuning.tick.total_seconds())
         try:
             await stop.wait()
         finally:
@@ -107,14 +155,29 @@ class Daemon:
             # shutdown(wait=True) would cancel running coroutine jobs (HAZARDS 5): our work
             # lives in tasks we own, so stop the scheduler without waiting and drain ourselves.
             scheduler.shutdown(wait=False)
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
             await self.drain()
 
     def _on_signal(self, sig: signal.Signals, stop: asyncio.Event) -> None:
-        log.info("daemon.stopping signal=%s inflight=%d", sig.name, len(self._inflight))
+        if self._stopping:
+            return
+        log.debug("daemon.stopping signal=%s inflight=%d", sig.name, len(self._inflight))
+        deliveries = self._relaying or (self.rt.relay is not None and self._polls > 0)
+        waits = [f"{self._polls} poll{'s' if self._polls != 1 else ''}"] if self._polls else []
+        if deliveries:
+            waits.append("alert deliveries")
+        self._say(f"monitor: stopping ({sig.name}); " + (
+            f"waiting up to {self.tuning.drain_timeout:.0f}s for {' and '.join(waits)}"
+            if waits else "nothing in flight"))
         self._stopping = True
         stop.set()
+
+    def _on_hangup(self) -> None:
+        log.warning("daemon.sighup reload is not supported yet; configuration unchanged")
 
     async def _tick(self) -> None:
         """Scheduler job: start the tick's work as our own task and return at once."""
@@ -126,10 +189,13 @@ class Daemon:
 
     async def _claim_and_start(self) -> None:
         try:
+            if self._polls:
+                await self._renew()
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
-                batch = await self.rt.pipeline.write(self.rt.store.claim_due_feeds,
-                                                     self.clock(), free, self.tuning.lease)
+                batch = await self.rt.pipeline.write(
+                    self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
+                    owner=self.owner, alive=is_alive)
                 self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
                     self._polls += 1
@@ -160,6 +226,10 @@ class Daemon:
             return
         self._ticking = True
         self._spawn(self._claim_and_start())
+
+    def _wake_relay(self) -> None:
+        if self.rt.relay is not None and not self._stopping:
+            self.rt.relay.wake()
 
     async def _relay_step(self) -> None:
         try:
@@ -196,6 +266,10 @@ class Daemon:
             for task in self._inflight:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        # Polls cut off give their feeds back at once (due again: the next start polls them).
+        released = await self.rt.pipeline.write(self.rt.store.release_leases, self.owner)
+        if released:
+            log.info("daemon.released feeds=%d", released)
         if self.rt.relay is not None:
             # Alerts written by the drained polls get their attempt, within the stop budget;
             # whatever is cut off stays in the outbox (its lease expires) for the next start.
@@ -207,3 +281,16 @@ class Daemon:
                 log.warning("daemon.delivery_cut_short")
             await self.rt.relay.drain(budget=max(1.0, deadline - time.monotonic() + 5.0))
         log.info("daemon.stopped")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else ('es' if noun.endswith('ch') else 's')}"
+
+
+def _duration(seconds: float) -> str:
+    """`4s`, `12m`, `3h 5m`."""
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m"
+    return f"{int(seconds // 3600)}h {int(seconds % 3600 // 60)}m"

@@ -1,21 +1,60 @@
-"""Pure polling decisions: next poll time from entry frequency and server hints, error backoff."""
+"""Pure polling decisions: next poll time and its reason, the feed's phase, error backoff."""
 
+import hashlib
 import random
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Literal, NamedTuple
 
 WEEK = timedelta(days=7)
 MAX_RETRY_AFTER = timedelta(days=7)  # a server may not park a feed for longer than this
 MAX_BACKOFF_DOUBLINGS = 16
 JITTER = 0.2  # backoff delays grow by up to 20 % at random so failing feeds do not march in step
+# A feed's TTL or Cache-Control max-age may stretch a fixed interval up to this (an `auto` feed
+# up to its max_interval): a CDN's default max-age must not turn "1m" into hours.
+HINT_CAP = timedelta(hours=1)
+AUTO_UNKNOWN = timedelta(minutes=15)  # an `auto` feed without dated entries, before clamping
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+# Why a feed's next poll is where it is (`monitor feeds`, next_poll_reason).
+Reason = Literal["interval", "retry-after", "backoff", "ttl", "disabled"]
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
 
 
+class NextPoll(NamedTuple):
+    """When to poll a feed next, and why then."""
+
+    when: datetime
+    reason: Reason
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def phase(name: str, interval: timedelta) -> timedelta:
+    """A feed's stable offset within its interval (from its name): feeds sharing an interval
+    fall due at even spacings instead of all at once."""
+    digest = int.from_bytes(hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest(), "big")
+    return timedelta(seconds=interval.total_seconds() * digest / 2**64)
+
+
+def next_slot(*, now: datetime, name: str, interval: timedelta) -> datetime:
+    """The first of the feed's slots (phase + k x interval) after `now`.
+
+    Polled at a slot (or a tick after it), the next slot is at most one interval after the
+    slot: the lateness of one poll never carries over to the next.
+    """
+    now = _aware(now)
+    step = interval.total_seconds()
+    if step <= 0:
+        return now
+    offset = (now - _EPOCH - phase(name, interval)).total_seconds()
+    slots = int(offset // step) + 1
+    return _EPOCH + phase(name, interval) + timedelta(seconds=slots * step)
 
 
 def adaptive_interval(*, now: datetime, entry_times: Sequence[datetime],
@@ -38,33 +77,45 @@ def adaptive_interval(*, now: datetime, entry_times: Sequence[datetime],
     return (recent[-1] - recent[0]) / (len(recent) - 1)
 
 
-def next_poll(
-    *, now: datetime, configured: timedelta, entry_times: Sequence[datetime],
-    ttl: timedelta | None, cache_max_age: timedelta | None, retry_after: timedelta | None,
-    max_interval: timedelta = timedelta(hours=24),
-) -> datetime:
-    """When to poll a feed after a successful fetch.
+def feed_interval(*, now: datetime, interval: timedelta, auto: bool, max_interval: timedelta,
+                  entry_times: Sequence[datetime]) -> timedelta:
+    """The interval a healthy feed is polled at: the configured one, or with `auto` the
+    feed's publishing pace clamped to [interval (its min_interval), max_interval]."""
+    if not auto:
+        return interval
+    pace = adaptive_interval(now=now, entry_times=entry_times, max_interval=max_interval)
+    return min(max(pace or AUTO_UNKNOWN, interval), max(interval, max_interval))
 
-    The adaptive interval, lengthened to the feed's TTL and the response's max-age, is clamped
-    to [configured, max(configured, max_interval)]; Retry-After (up to a week) wins over all.
+
+def next_poll(
+    *, now: datetime, name: str, interval: timedelta, entry_times: Sequence[datetime],
+    ttl: timedelta | None, cache_max_age: timedelta | None, retry_after: timedelta | None,
+    auto: bool = False, max_interval: timedelta = timedelta(hours=6),
+) -> NextPoll:
+    """When to poll a feed after a successful fetch, and why.
+
+    The feed's next slot (see `feed_interval` and `next_slot`); a TTL or max-age beyond it
+    pushes it later (capped: HINT_CAP, or max_interval for `auto`), Retry-After (up to a
+    week) later still. Nothing else ever makes a healthy feed wait longer than its interval.
     """
-    ceiling = max(configured, max_interval)
-    interval = adaptive_interval(now=now, entry_times=entry_times,
-                                 max_interval=max_interval) or configured
-    for hint in (ttl, cache_max_age):
-        if hint is not None and hint > interval:
-            interval = hint
-    interval = min(max(interval, configured), ceiling)
-    if retry_after is not None:
-        interval = max(interval, min(retry_after, MAX_RETRY_AFTER))
-    return _aware(now) + interval
+    now = _aware(now)
+    every = feed_interval(now=now, interval=interval, auto=auto, max_interval=max_interval,
+                          entry_times=entry_times)
+    result = NextPoll(next_slot(now=now, name=name, interval=every), "interval")
+    cap = max(max_interval, interval) if auto else max(HINT_CAP, interval)
+    hints = [h for h in (ttl, cache_max_age) if h is not None]
+    if hints and now + min(max(hints), cap) > result.when:
+        result = NextPoll(now + min(max(hints), cap), "ttl")
+    if retry_after is not None and now + min(retry_after, MAX_RETRY_AFTER) > result.when:
+        result = NextPoll(now + min(retry_after, MAX_RETRY_AFTER), "retry-after")
+    return result
 
 
 def backoff(
     *, now: datetime, configured: timedelta, consecutive_errors: int,
     retry_after: timedelta | None, rng: random.Random,
     max_interval: timedelta = timedelta(hours=24),
-) -> datetime:
+) -> NextPoll:
     """When to retry a failing feed: configured x 2^(errors-1), capped, plus up to 20 % jitter.
 
     Never sooner than `configured` nor than Retry-After (itself capped at a week).
@@ -72,9 +123,9 @@ def backoff(
     doublings = min(max(consecutive_errors - 1, 0), MAX_BACKOFF_DOUBLINGS)
     delay: timedelta = min(configured * 2**doublings, max(configured, max_interval))
     delay += delay * JITTER * rng.random()
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
-    return _aware(now) + delay
+    if retry_after is not None and min(retry_after, MAX_RETRY_AFTER) > delay:
+        return NextPoll(_aware(now) + min(retry_after, MAX_RETRY_AFTER), "retry-after")
+    return NextPoll(_aware(now) + delay, "backoff")
 
 
 def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:

@@ -6,6 +6,8 @@ import logging
 import multiprocessing
 import os
 import re
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -25,6 +27,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, Extractor, set_date_params
 from trafilatura.utils import line_processing, load_html
 
+from monitor.owner import process_start
 from monitor.types import Article
 
 log = logging.getLogger(__name__)
@@ -179,8 +182,27 @@ def _host(url: str | None) -> str:
 
 
 def _warm() -> None:
-    """Worker initializer: pay trafilatura's first-call costs once per process."""
+    """Pay trafilatura's first-call costs once per process."""
     extract_article(b"<html><body><article><p>warm up</p></article></body></html>")
+
+
+def _start_worker(daemon_pid: int) -> None:
+    """Worker initializer: end with the daemon, however it ends, then warm up.
+
+    Workers are children of the forkserver, not of the daemon, so a daemon killed with
+    SIGKILL would leave them to PID 1; a thread checks every second that it still lives.
+    """
+    threading.Thread(target=_watch_parent, args=(daemon_pid,), name="monitor-parent-watch",
+                     daemon=True).start()
+    _warm()
+
+
+def _watch_parent(daemon_pid: int, every: float = 1.0) -> None:
+    started = process_start(daemon_pid)
+    while True:
+        time.sleep(every)
+        if started is None or process_start(daemon_pid) != started:
+            os._exit(0)  # the daemon is gone (or a zombie): nothing will read our results
 
 
 class ExtractorPool:
@@ -201,7 +223,8 @@ class ExtractorPool:
         # forkserver: forking a process that runs an event loop and threads is unsafe.
         context = multiprocessing.get_context("forkserver")
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.max_workers, mp_context=context, initializer=_warm)
+            max_workers=self.max_workers, mp_context=context, initializer=_start_worker,
+            initargs=(os.getpid(),))
 
     async def __aenter__(self) -> Self:
         self._pool = self._new_pool()

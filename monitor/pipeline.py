@@ -97,6 +97,7 @@ class Pipeline:
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
         self._officials = dict(officials or {})  # feed name -> the government publishing it
+        self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than
         # the writes take and hold the default executor's few threads meanwhile. So on SQLite
@@ -165,16 +166,13 @@ class Pipeline:
         outcomes = await asyncio.gather(*(self._item(feed, item) for item in new))
         entry_times = [i.published for i in items if i.published is not None]
         now = self.clock()
-        next_poll = decide.next_poll(
-            now=now, configured=feed.interval, entry_times=entry_times, ttl=parsed.ttl,
-            cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after,
-            max_interval=self.options.max_interval)
+        next_poll = _schedule(feed, now, entry_times, parsed.ttl, fetched)
         new_url = fetched.permanent_redirect
         if new_url:
             log.info("feed.moved feed=%s origin=%s", feed.name, origin(new_url))
         await self.write(self.store.record_poll, feed.name, PollRecord(
-            ok=True, status=fetched.status, next_poll=next_poll, etag=fetched.etag,
-            last_modified=fetched.last_modified, new_url=new_url), now)
+            ok=True, status=fetched.status, next_poll=next_poll.when, etag=fetched.etag,
+            last_modified=fetched.last_modified, new_url=new_url, reason=next_poll.reason), now)
         result = PollResult(
             feed.name, fetched.status, items=len(items), new=len(new),
             stored=sum(o.stored for o in outcomes), extracted=sum(o.extracted for o in outcomes),
@@ -186,20 +184,19 @@ class Pipeline:
 
     async def _not_modified(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
         await self.write(self._record_unchanged, feed, fetched)
-        log.debug("feed.unchanged feed=%s", feed.name)
+        log.info("feed.unchanged feed=%s status=304", feed.name)
         return PollResult(feed.name, 304)
 
     def _record_unchanged(self, feed: ClaimedFeed, fetched: FeedFetch) -> None:
-        """Read the feed's entry times and record the 304 in one trip to the writer thread."""
-        entry_times = self.store.recent_entry_times(feed.name)
+        """Read the feed's entry times (`auto` only) and record the 304 in one trip to the
+        writer thread."""
+        entry_times = self.store.recent_entry_times(feed.name) if feed.auto else []
         now = self.clock()
-        next_poll = decide.next_poll(
-            now=now, configured=feed.interval, entry_times=entry_times, ttl=None,
-            cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after,
-            max_interval=self.options.max_interval)
+        next_poll = _schedule(feed, now, entry_times, None, fetched)
         self.store.record_poll(feed.name, PollRecord(
-            ok=True, status=304, next_poll=next_poll, etag=fetched.etag,
-            last_modified=fetched.last_modified, new_url=fetched.permanent_redirect), now)
+            ok=True, status=304, next_poll=next_poll.when, etag=fetched.etag,
+            last_modified=fetched.last_modified, new_url=fetched.permanent_redirect,
+            reason=next_poll.reason), now)
 
     async def _gone(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
         reason = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
@@ -219,14 +216,18 @@ class Pipeline:
                                    max_interval=self.options.max_interval)
         try:
             await self.write(self.store.record_poll, feed.name, PollRecord(
-                ok=False, status=status, error=reason, next_poll=next_poll), now)
+                ok=False, status=status, error=reason, next_poll=next_poll.when,
+                reason=next_poll.reason), now)
         except MonitorError as exc:
             log.error("feed.unrecorded feed=%s error=%s", feed.name, exc)
 
     async def _item(self, feed: ClaimedFeed, item: Item) -> "_ItemOutcome":
         try:
             article, page_url = await self._page(feed, item)
-            return await self.write(self._store_item, item, article, page_url)
+            outcome = await self.write(self._store_item, item, article, page_url)
+            if outcome.matches and self.on_alerts is not None:
+                self.on_alerts()  # the relay delivers at once, not on the next tick
+            return outcome
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad item never sinks its feed
@@ -322,6 +323,15 @@ class _ItemOutcome:
     extracted: bool = False
     fallback: bool = False
     matches: int = 0
+
+
+def _schedule(feed: ClaimedFeed, now: datetime, entry_times: Sequence[datetime],
+              ttl: timedelta | None, fetched: FeedFetch) -> decide.NextPoll:
+    """The next poll of a feed that answered, from its policy and the server's hints."""
+    return decide.next_poll(
+        now=now, name=feed.name, interval=feed.interval, auto=feed.auto,
+        max_interval=feed.max_interval, entry_times=entry_times, ttl=ttl,
+        cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after)
 
 
 def _normalised(item: Item, base: str) -> Item:

@@ -26,6 +26,10 @@ class FeedSpec:
     # The country id whose government publishes this feed (a White House or FCDO feed): its
     # bare titles ("the President") then name the holder on the article's date.
     official: str | None = None
+    # interval = "auto": the pace follows the feed's publishing between `interval` (its
+    # min_interval) and `max_interval`; otherwise `interval` is fixed.
+    auto: bool = False
+    max_interval: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +228,10 @@ class FeedHealth:
     etag: str | None = None
     last_modified: str | None = None
     interval: timedelta = timedelta(minutes=15)
+    # why next_poll is where it is: interval, retry-after, backoff, ttl or disabled
+    next_poll_reason: str | None = None
+    auto: bool = False
+    max_interval: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

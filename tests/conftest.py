@@ -1,6 +1,9 @@
 """Shared fixtures: a migrated database on SQLite and on PostgreSQL for every storage test."""
 
+import contextlib
 import os
+import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,3 +104,67 @@ def http_server() -> Iterator["HTTPTestServer"]:
 
     with HTTPTestServer("127.0.0.1") as server:
         yield server
+
+
+# ---- no process left behind ------------------------------------------------------------
+SESSION_MARK = "MONITOR_TEST_SESSION"
+
+
+def marked_processes(mark: str, name: str = SESSION_MARK) -> list[int]:
+    """Pids of live (non-zombie) processes whose environment holds `name=mark`."""
+    needle = f"{name}={mark}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in (entry / "environ").read_bytes().split(b"\0"):
+                continue
+            stat = (entry / "stat").read_text(errors="replace")
+        except OSError:
+            continue
+        if stat[stat.rfind(")") + 2:][:1] not in ("Z", "X"):
+            found.append(int(entry.name))
+    return found
+
+
+def _own_helpers() -> set[int]:
+    """This process's multiprocessing helpers, which end when it does."""
+    from multiprocessing import forkserver, resource_tracker
+
+    helpers = {os.getpid()}
+    for pid in (getattr(forkserver._forkserver, "_forkserver_pid", None),
+                getattr(resource_tracker._resource_tracker, "_pid", None)):
+        if pid:
+            helpers.add(pid)
+    return helpers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind() -> Iterator[None]:
+    """Every process the suite starts (daemons, their forkservers and extraction workers)
+    carries a mark in its environment; when the suite ends, none may still run."""
+    if not Path("/proc/self/environ").exists():
+        yield
+        return
+    mark = uuid.uuid4().hex
+    os.environ[SESSION_MARK] = mark
+    yield
+    deadline = time.monotonic() + 10
+    left = [p for p in marked_processes(mark) if p not in _own_helpers()]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = [p for p in marked_processes(mark) if p not in _own_helpers()]
+    if left:
+        commands = {p: _cmdline(p) for p in left}
+        for pid in left:  # ours by the mark: do not leave them running either
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail(f"the test suite left processes behind: {commands}")
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:200]
+    except OSError:
+        return "?"

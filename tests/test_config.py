@@ -65,6 +65,17 @@ def test_contract_example_parses_into_specs(tmp_path: Path) -> None:
     assert cfg.vocabulary == ((tmp_path / "extra.toml").resolve(),)
 
 
+def test_interval_auto_takes_bounds_and_defaults(tmp_path: Path) -> None:
+    """`interval = "auto"` is adaptive between min_interval and max_interval (5m and 6h by
+    default); an omitted interval stays a fixed 15m."""
+    text = GOOD.replace('interval = "15m"', 'interval = "auto"\nmax_interval = "2h"', 1)
+    cfg = load_config(write(tmp_path, text), ENV)
+    first, second = cfg.feeds[0], cfg.feeds[1]
+    assert (first.auto, first.interval, first.max_interval) == (
+        True, timedelta(minutes=5), timedelta(hours=2))
+    assert (second.auto, second.interval) == (False, timedelta(minutes=15))
+
+
 def test_bundled_feeds_toml_is_valid() -> None:
     """The feeds.toml shipped at the top of the project loads."""
     cfg = load_config(Path(__file__).resolve().parents[1] / "feeds.toml", {})
@@ -85,6 +96,12 @@ def test_bundled_feeds_toml_is_valid() -> None:
          "unknown channel 'nope'"),
         ('every = "1h"', '', 27, "channel.desk-mail.every", "digest channel needs every"),
         ('type = "webhook"', 'type = "pager"', 23, "channel.ops-hook.type", "webhook"),
+        ('interval = "15m"', 'interval = "15m"\nmax_interval = "1h"', 8,
+         "feed[0].max_interval", 'only with interval = "auto"'),
+        ('interval = "15m"', 'interval = "auto"\nmin_interval = "2h"\nmax_interval = "1h"', 8,
+         "feed[0].min_interval", "above max_interval"),
+        ('interval = "15m"', 'interval = "auto"\nmax_interval = "10s"', 8,
+         "feed[0].max_interval", "at least 30s"),
     ],
 )
 def test_errors_name_file_line_and_key(

@@ -4,92 +4,127 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from monitor.decide import (
+    NextPoll,
     backoff,
     next_poll,
+    next_slot,
     parse_cache_max_age,
     parse_retry_after,
     permanent_target,
+    phase,
 )
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 M15 = timedelta(minutes=15)
+M1 = timedelta(minutes=1)
 
 
 def _poll(**kw: object) -> timedelta:
-    args: dict[str, object] = {"now": NOW, "configured": M15, "entry_times": [], "ttl": None,
-                               "cache_max_age": None, "retry_after": None}
+    return _next(**kw).when - NOW
+
+
+def _next(**kw: object) -> NextPoll:
+    args: dict[str, object] = {"now": NOW, "name": "feed", "interval": M15, "entry_times": [],
+                               "ttl": None, "cache_max_age": None, "retry_after": None}
     args.update(kw)
-    return next_poll(**args) - NOW  # type: ignore[arg-type]
+    return next_poll(**args)  # type: ignore[arg-type]
 
 
-def test_busy_feed_polls_at_its_configured_interval() -> None:
-    """Entries minutes apart never bring the interval below the configured one."""
-    entries = [NOW - timedelta(minutes=2 * i) for i in range(20)]
-    assert _poll(entry_times=entries) == M15
+def test_a_fixed_interval_is_kept_however_sparse_the_feed() -> None:
+    """Entries an hour or a month apart never stretch a fixed interval: the next poll is
+    within one interval, for the reason "interval"."""
+    for entries in ([NOW - H * i for i in range(20)], [NOW - timedelta(days=30)], []):
+        found = _next(entry_times=entries)
+        assert timedelta(0) < found.when - NOW <= M15
+        assert found.reason == "interval"
 
 
-def test_interval_follows_entry_frequency() -> None:
-    """Entries a day apart: a daily poll; an hour apart: hourly; one entry: time since it."""
-    assert _poll(entry_times=[NOW - timedelta(days=i) for i in range(7)]) == timedelta(days=1)
-    assert _poll(entry_times=[NOW - H * i for i in range(20)]) == H
-    assert _poll(entry_times=[NOW - 3 * H]) == 3 * H
+def test_polls_stay_on_the_feeds_slots_and_never_drift_later() -> None:
+    """Polled late (a slow tick, a slow poll), the next poll is still one interval after the
+    slot, so the gap between polls never exceeds the interval."""
+    slot = next_slot(now=NOW, name="bbc", interval=M15)
+    for late in (timedelta(0), timedelta(seconds=5), timedelta(minutes=10)):
+        following = next_poll(now=slot + late, name="bbc", interval=M15, entry_times=[],
+                              ttl=None, cache_max_age=None, retry_after=None).when
+        assert following == slot + M15
 
 
-def test_quiet_and_unknown_feeds() -> None:
-    """Old entries only: the cap; no dated entries: the configured interval."""
-    assert _poll(entry_times=[NOW - timedelta(days=30)]) == timedelta(hours=24)
-    assert _poll(entry_times=[]) == M15
-    assert _poll(entry_times=[NOW - timedelta(days=30)],
-                 max_interval=timedelta(hours=6)) == timedelta(hours=6)
+def test_feeds_with_one_interval_are_spread_over_it() -> None:
+    """1,000 feeds with one interval fall due at stable offsets spread over the interval:
+    no minute of a 15-minute interval holds more than twice its share."""
+    names = [f"feed-{i}" for i in range(1000)]
+    offsets = [phase(n, M15) for n in names]
+    assert offsets == [phase(n, M15) for n in names]  # stable
+    per_minute = [0] * 15
+    for offset in offsets:
+        assert timedelta(0) <= offset < M15
+        per_minute[int(offset.total_seconds() // 60)] += 1
+    assert max(per_minute) < 2 * 1000 / 15
+    assert min(per_minute) > 0.5 * 1000 / 15
 
 
-def test_configured_interval_above_the_cap_wins() -> None:
-    """A feed configured for every two days is never polled more often."""
-    assert _poll(configured=timedelta(days=2)) == timedelta(days=2)
+def test_auto_follows_entry_frequency_within_its_bounds() -> None:
+    """`auto`: entries an hour apart give an hourly pace; a busy feed the min_interval; a
+    quiet feed the max_interval."""
+    auto = {"auto": True, "interval": timedelta(minutes=5), "max_interval": 6 * H}
+    def slot(interval: timedelta) -> datetime:
+        return next_slot(now=NOW, name="feed", interval=interval)
+
+    assert _next(entry_times=[NOW - H * i for i in range(20)], **auto).when == slot(H)
+    busy = [NOW - M1 * i for i in range(20)]
+    assert _next(entry_times=busy, **auto).when == slot(timedelta(minutes=5))
+    assert _next(entry_times=[NOW - timedelta(days=30)], **auto).when == slot(6 * H)
+    assert _next(entry_times=[NOW - timedelta(days=30)], **auto).reason == "interval"
 
 
 def test_ttl_and_cache_max_age_lengthen_but_are_capped() -> None:
-    """TTL and max-age stretch the interval up to the cap, never shorten it."""
-    busy = [NOW - timedelta(minutes=i) for i in range(100)]
-    assert _poll(entry_times=busy, ttl=H) == H
-    assert _poll(entry_times=busy, cache_max_age=2 * H) == 2 * H
-    assert _poll(entry_times=busy, ttl=timedelta(minutes=1)) == M15
-    assert _poll(entry_times=busy, ttl=timedelta(days=9)) == timedelta(hours=24)
+    """TTL and max-age push a poll later (reason ttl), never sooner, capped at an hour for a
+    fixed interval and at max_interval for `auto`."""
+    assert _next(ttl=H) == (NOW + H, "ttl")
+    assert _next(cache_max_age=2 * H) == (NOW + H, "ttl")
+    assert _next(ttl=timedelta(minutes=1)).reason == "interval"
+    assert _poll(ttl=timedelta(minutes=1)) <= M15
+    auto = {"auto": True, "interval": timedelta(minutes=5), "max_interval": 6 * H}
+    assert _next(ttl=timedelta(days=9), **auto) == (NOW + 6 * H, "ttl")
 
 
 def test_retry_after_is_honoured_up_to_a_week() -> None:
     """Retry-After beats the schedule, even past the cap, but not beyond a week."""
-    assert _poll(retry_after=3 * H) == 3 * H
+    assert _next(retry_after=3 * H) == (NOW + 3 * H, "retry-after")
     assert _poll(retry_after=timedelta(days=2)) == timedelta(days=2)
     assert _poll(retry_after=timedelta(days=30)) == timedelta(days=7)
+    assert _next(retry_after=timedelta(seconds=1)).reason == "interval"
 
 
 def test_naive_times_are_read_as_utc() -> None:
     """Naive datetimes do not crash the comparison."""
     naive = [datetime(2026, 11, 23, 10, 0)]
-    assert _poll(entry_times=naive, now=NOW.replace(tzinfo=None)) == 2 * H
+    found = _next(entry_times=naive, now=NOW.replace(tzinfo=None), auto=True)
+    assert found.when - NOW <= 2 * H
 
 
 def test_backoff_grows_exponentially_with_jitter_and_cap() -> None:
     """Errors double the delay from the configured interval, plus at most 20 % jitter, capped."""
     rng = random.Random(7)
     delays = [backoff(now=NOW, configured=M15, consecutive_errors=n, retry_after=None,
-                      rng=rng) - NOW for n in range(1, 12)]
+                      rng=rng).when - NOW for n in range(1, 12)]
     for n, delay in enumerate(delays[:6], start=1):
         base = M15 * 2 ** (n - 1)
         assert base <= delay <= base * 1.2
     assert all(timedelta(hours=24) <= d <= timedelta(hours=24) * 1.2 for d in delays[7:])
     spread = {backoff(now=NOW, configured=M15, consecutive_errors=3, retry_after=None,
-                      rng=rng) for _ in range(20)}
+                      rng=rng).when for _ in range(20)}
     assert len(spread) > 1
 
 
 def test_backoff_honours_retry_after() -> None:
-    """Retry-After longer than the backoff wins."""
+    """Retry-After longer than the backoff wins, and says so; a shorter one is backoff."""
     rng = random.Random(1)
     assert backoff(now=NOW, configured=M15, consecutive_errors=1, retry_after=5 * H,
-                   rng=rng) - NOW == 5 * H
+                   rng=rng) == (NOW + 5 * H, "retry-after")
+    assert backoff(now=NOW, configured=M15, consecutive_errors=1, retry_after=M1,
+                   rng=rng).reason == "backoff"
 
 
 def test_parse_retry_after() -> None:

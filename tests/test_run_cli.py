@@ -18,7 +18,7 @@ from monitor.store import Database
 from monitor.store.models import ArticleRow, OutboxRow
 
 FEED_FIELDS = {"name", "url", "enabled", "last_status", "last_error", "consecutive_errors",
-               "last_success", "next_poll"}
+               "last_success", "next_poll", "next_poll_reason"}
 
 
 @pytest.fixture
@@ -89,9 +89,12 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
     assert lines["news"]["last_success"].endswith("Z")
     assert (lines["down"]["last_status"], lines["down"]["consecutive_errors"]) == (500, 1)
     assert lines["down"]["last_success"] is None
-    table = monitor(["feeds"], environ)
+    assert (lines["news"]["next_poll_reason"], lines["down"]["next_poll_reason"]) == (
+        "interval", "backoff")
+    table = monitor(["feeds"], {**environ, "COLUMNS": "300"})
     assert table.returncode == 0
     assert "news" in table.stdout
+    assert "backoff" in table.stdout
 
 
 @pytest.mark.parametrize(("watches", "extra", "expected"), [

@@ -81,6 +81,7 @@ class Relay:
         self.lease = timedelta(seconds=2 * timeout + 10)
         self._attempt_deadline = 2 * timeout + 5
         self._workers: dict[str, asyncio.Task[int]] = {}
+        self._woken: set[str] = set()  # channels told of a new row since their last claim
         self.counters: Counter[tuple[str, str]] = Counter()  # (channel, outcome) this process
 
     async def __aenter__(self) -> "Relay":
@@ -102,6 +103,12 @@ class Relay:
             return 0
         done, _ = await asyncio.wait(started, timeout=self.step_wait)
         return sum(t.result() for t in done if not t.cancelled() and t.exception() is None)
+
+    def wake(self) -> None:
+        """Outbox rows were just written: deliver now, not on the next tick. Idle channels
+        start a worker; busy ones claim once more before they stop (call on the loop)."""
+        self._woken.update(self.channels)
+        self._start_workers()
 
     def _start_workers(self) -> list[asyncio.Task[int]]:
         started = []
@@ -156,8 +163,9 @@ class Relay:
         claimed = 0
         try:
             while True:
+                self._woken.discard(name)
                 alerts = await self._claim(name, channel)
-                if not alerts:
+                if not alerts and name not in self._woken:
                     break
                 claimed += len(alerts)
                 if channel.digest_every is not None:

@@ -33,6 +33,9 @@ def _root(
     """Monitor news feeds for actors and issues; alert on watches."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Their INFO lines (each migration step, each job run) drown ours under -v.
+    for name in ("alembic", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 for _name in _MODULES:

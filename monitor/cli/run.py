@@ -37,10 +37,15 @@ def register(app: typer.Typer) -> None:
         once: Annotated[bool, typer.Option(
             "--once", help="Poll every enabled feed once regardless of schedule, deliver due "
             "alerts, and exit 0.")] = False,
+        force: Annotated[bool, typer.Option(
+            "--force", help="With --once, also poll feeds whose server asked for a pause "
+            "(Retry-After) or that are backing off from errors.")] = False,
     ) -> None:
         """Run the daemon: poll due feeds, extract, tag, store and alert until SIGTERM/SIGINT."""
         from monitor.app import open_store, prepare  # keep `--help` fast
 
+        if force and not once:
+            fail("--force goes with --once", "run `monitor run --once --force`")
         settings = settings_or_fail()
         config = config_or_fail(settings)
         try:
@@ -52,7 +57,11 @@ def register(app: typer.Typer) -> None:
         except MonitorError as exc:
             fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
         try:
-            asyncio.run(_run(prepared, store, once))
+            asyncio.run(_run(prepared, store, once, force))
+        except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT itself)
+            stderr_console().print("monitor: interrupted; the feeds it was polling are due "
+                                   "again", highlight=False)
+            raise typer.Exit(130) from None
         except MonitorError as exc:
             fail(str(exc))
         finally:
@@ -79,26 +88,43 @@ def register(app: typer.Typer) -> None:
         if not health:
             stderr_console().print("no feeds yet: run `monitor run --once` first")
         print_table("Feeds", ["name", "enabled", "status", "errors", "last success",
-                              "next poll", "last error", "url"],
+                              "next poll", "because", "last error", "url"],
                     ([h.name, "yes" if h.enabled else "no", h.last_status,
-                      h.consecutive_errors, h.last_success, h.next_poll, h.last_error, h.url]
+                      h.consecutive_errors, h.last_success, h.next_poll, h.next_poll_reason,
+                      h.last_error, h.url]
                      for h in health))
 
 
-async def _run(prepared: Any, store: Any, once: bool) -> None:
+async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
     from monitor.app import running
     from monitor.daemon import Daemon
 
+    def say(line: str) -> None:
+        stderr_console().print(line, highlight=False, soft_wrap=True)
+
     async with running(prepared, store) as runtime:
-        daemon = Daemon(runtime)
+        daemon = Daemon(runtime, say=say)
         if once:
-            report = await daemon.run_once()
-            stderr_console().print(
-                f"polled {_many(report.feeds, 'feed')} ({report.failed} failed), stored "
+            report = await daemon.run_once(force=force)
+            held = "" if force else _held_back(store)
+            say(f"polled {_many(report.feeds, 'feed')} ({report.failed} failed), stored "
                 f"{_many(report.stored, 'article')}, {_many(report.matches, 'match')}, "
-                f"{_many(report.alerts_attempted, 'alert attempt')} in {report.seconds:.1f}s")
+                f"{_many(report.alerts_attempted, 'alert attempt')} in {report.seconds:.1f}s"
+                f"{held}")
         else:
+            say(daemon.start_line())
             await daemon.run()
+
+
+def _held_back(store: Any) -> str:
+    """`; 1 feed waiting (Retry-After or backoff): ...` for the --once summary."""
+    from monitor.pipeline import utcnow
+
+    names: list[str] = store.held_back_feeds(utcnow())
+    if not names:
+        return ""
+    return (f"; {_many(len(names), 'feed')} waiting for Retry-After or backoff "
+            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}; --force polls them)")
 
 
 def _many(count: int, noun: str) -> str:
@@ -111,4 +137,5 @@ def _many(count: int, noun: str) -> str:
 def _feed_json(h: FeedHealth) -> dict[str, Any]:
     return {"name": h.name, "url": h.url, "enabled": h.enabled, "last_status": h.last_status,
             "last_error": h.last_error, "consecutive_errors": h.consecutive_errors,
-            "last_success": h.last_success, "next_poll": h.next_poll}
+            "last_success": h.last_success, "next_poll": h.next_poll,
+            "next_poll_reason": h.next_poll_reason}

@@ -106,6 +106,11 @@ class Database:
                         else self.engine)
 
     @property
+    def display_url(self) -> str:
+        """The URL with its password masked, for output."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @property
     def dialect(self) -> str:
         """'sqlite' or 'postgresql'."""
         return self.engine.dialect.name

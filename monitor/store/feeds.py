@@ -1,6 +1,6 @@
 """Feeds and their health: config sync, claiming due feeds, recording polls."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +21,13 @@ class ClaimedFeed:
     name: str
     url: str
     full_text: bool
-    interval: timedelta
+    interval: timedelta  # fixed, or an `auto` feed's min_interval
     etag: str | None
     last_modified: str | None
     consecutive_errors: int
     last_status: int | None
+    auto: bool = False
+    max_interval: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +47,11 @@ class PollRecord:
     last_modified: str | None = None
     new_url: str | None = None
     gone: bool = False
+    reason: str = "interval"  # why next_poll is there (decide.Reason)
 
 
 GONE = 410
+HELD_BACK = ("retry-after", "backoff")  # reasons `run --once` respects unless --force
 _FEEDS = table_of(FeedRow)
 
 
@@ -62,6 +66,7 @@ class FeedStore(StoreBase):
             for name, row in rows.items():
                 if name not in by_name:
                     row.enabled, row.in_config, row.leased_until = False, False, None
+                    row.lease_owner, row.next_poll_reason = None, "disabled"
             for spec in specs:
                 known = rows.get(spec.name)
                 if known is None:
@@ -70,47 +75,97 @@ class FeedStore(StoreBase):
                         enabled=spec.enabled, in_config=True,
                         full_text=spec.full_text,
                         interval_seconds=int(spec.interval.total_seconds()),
-                        next_poll=now, created_at=now))
+                        auto_interval=spec.auto, max_interval_seconds=_bound(spec),
+                        next_poll=now, next_poll_reason="interval" if spec.enabled
+                        else "disabled", created_at=now))
                 else:
                     _apply_spec(known, spec, now)
 
     def claim_due_feeds(
         self, now: datetime, limit: int, lease: timedelta, *,
-        polled_before: datetime | None = None,
+        polled_before: datetime | None = None, owner: str | None = None,
+        alive: Callable[[str], bool] | None = None, force: bool = False,
     ) -> list[ClaimedFeed]:
-        """Lease up to `limit` enabled feeds that are due, oldest due first.
+        """Lease up to `limit` enabled feeds that are due, oldest due first, to `owner`.
 
         With `polled_before` (a cycle's start, `monitor run --once`) the schedule is ignored:
-        every enabled feed not polled since then is taken. A leased feed is invisible to other
-        daemons until it is recorded or the lease ends; PostgreSQL skips rows another
-        transaction is claiming, SQLite serialises the claim (BEGIN IMMEDIATE).
+        every enabled feed not polled since then is taken, except one whose server asked for
+        a pause (Retry-After) or that is backing off from errors, unless `force`. A leased
+        feed is invisible to others until it is recorded, released or the lease ends, or
+        `alive(owner)` says its holder is gone. PostgreSQL skips rows another transaction is
+        claiming, SQLite serialises the claim (BEGIN IMMEDIATE).
         """
         if limit <= 0:
             return []
-        query = select(FeedRow).where(
-            col(FeedRow.enabled).is_(True),
-            sa.or_(col(FeedRow.leased_until).is_(None), col(FeedRow.leased_until) <= now))
-        if polled_before is None:
-            query = query.where(
-                sa.or_(col(FeedRow.next_poll).is_(None), col(FeedRow.next_poll) <= now))
-        else:
-            query = query.where(sa.or_(col(FeedRow.last_polled).is_(None),
-                                       col(FeedRow.last_polled) < polled_before))
-        query = query.order_by(col(FeedRow.next_poll), col(FeedRow.id)).limit(limit)
-        if self.db.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
         with self.db.write() as s:
+            free = sa.or_(col(FeedRow.leased_until).is_(None), col(FeedRow.leased_until) <= now)
+            dead = self._dead_owners(s, now, alive)
+            if dead:
+                free = sa.or_(free, col(FeedRow.lease_owner).in_(dead))
+            query = select(FeedRow).where(col(FeedRow.enabled).is_(True), free)
+            due = sa.or_(col(FeedRow.next_poll).is_(None), col(FeedRow.next_poll) <= now)
+            if polled_before is None:
+                query = query.where(due)
+            else:
+                query = query.where(sa.or_(col(FeedRow.last_polled).is_(None),
+                                           col(FeedRow.last_polled) < polled_before))
+                if not force:
+                    query = query.where(sa.or_(
+                        due, col(FeedRow.next_poll_reason).is_(None),
+                        col(FeedRow.next_poll_reason).not_in(HELD_BACK)))
+            query = query.order_by(col(FeedRow.next_poll), col(FeedRow.id)).limit(limit)
+            if self.db.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
             rows = s.exec(query).all()
             for row in rows:
-                row.leased_until = now + lease
+                row.leased_until, row.lease_owner = now + lease, owner
             return [_claimed(row) for row in rows]
+
+    @staticmethod
+    def _dead_owners(s: Any, now: datetime, alive: Callable[[str], bool] | None) -> list[str]:
+        """Holders of live leases that `alive` says are gone."""
+        if alive is None:
+            return []
+        owners = s.exec(select(FeedRow.lease_owner).where(
+            col(FeedRow.leased_until) > now, col(FeedRow.lease_owner).is_not(None)).distinct())
+        return [o for o in owners if o is not None and not alive(o)]
+
+    def held_back_feeds(self, now: datetime) -> list[str]:
+        """Enabled feeds whose Retry-After or error backoff runs past `now` (`run --once`
+        leaves them alone unless --force)."""
+        with self.db.read() as s:
+            return list(s.exec(select(FeedRow.name).where(
+                col(FeedRow.enabled).is_(True), col(FeedRow.next_poll) > now,
+                col(FeedRow.next_poll_reason).in_(HELD_BACK)).order_by(col(FeedRow.name))))
+
+    def renew_leases(self, owner: str, now: datetime, until: datetime) -> int:
+        """Extend `owner`'s live feed leases to `until` (its polls are still running), so a
+        short lease only lapses when its holder stops renewing it. Returns how many."""
+        feeds = _FEEDS.c
+        stmt = sa.update(_FEEDS).where(feeds.lease_owner == owner,
+                                       feeds.leased_until > now).values(leased_until=until)
+        with self.db.write() as s:
+            return int(s.connection().execute(stmt).rowcount or 0)
+
+    def release_leases(self, owner: str, names: Sequence[str] | None = None) -> int:
+        """Give up `owner`'s feed leases (all, or those of `names`): polls it will not
+        finish (cancelled, drained) are due again at once for anyone. Returns how many."""
+        feeds = _FEEDS.c
+        stmt = sa.update(_FEEDS).where(feeds.lease_owner == owner).values(
+            leased_until=None, lease_owner=None)
+        if names is not None:
+            stmt = stmt.where(feeds.name.in_(list(names)))
+        with self.db.write() as s:
+            return int(s.connection().execute(stmt).rowcount or 0)
 
     def record_poll(self, name: str, poll: PollRecord, now: datetime) -> None:
         """Store one poll's outcome as the feed's health and release its lease: one UPDATE
         (a Core statement, not a unit of work: this runs once per poll)."""
         feeds = _FEEDS.c
         values: dict[str, Any] = {"last_polled": now, "leased_until": None,
-                                  "last_status": poll.status, "next_poll": poll.next_poll}
+                                  "lease_owner": None, "last_status": poll.status,
+                                  "next_poll": poll.next_poll,
+                                  "next_poll_reason": "disabled" if poll.gone else poll.reason}
         if poll.ok:
             values.update(consecutive_errors=0, last_success=now, last_error=None)
             if poll.status != 304 or poll.etag is not None:
@@ -151,12 +206,23 @@ def _apply_spec(row: FeedRow, spec: FeedSpec, now: datetime) -> None:
     # A feed disabled by a 410 stays off until its URL changes in feeds.toml.
     row.enabled = spec.enabled and row.last_status != GONE
     if row.enabled and (not was_enabled or row.next_poll is None):
-        row.next_poll = now
-    elif row.next_poll is not None and interval < row.interval_seconds:
+        row.next_poll, row.next_poll_reason = now, "interval"
+    elif row.next_poll is not None and (
+            interval < row.interval_seconds or spec.auto != row.auto_interval
+            or (not spec.auto and row.next_poll_reason in (None, "interval"))):
+        # A shorter interval applies now; and a fixed interval is a promise, also to a feed
+        # an older release (or `auto`) had scheduled further out.
         row.next_poll = min(row.next_poll, now + spec.interval)
     row.in_config, row.full_text, row.interval_seconds = True, spec.full_text, interval
+    row.auto_interval, row.max_interval_seconds = spec.auto, _bound(spec)
     if not row.enabled:
-        row.leased_until = None
+        row.leased_until, row.lease_owner, row.next_poll_reason = None, None, "disabled"
+    elif row.next_poll_reason == "disabled":
+        row.next_poll_reason = "interval"
+
+
+def _bound(spec: FeedSpec) -> int | None:
+    return int(spec.max_interval.total_seconds()) if spec.auto else None
 
 
 def _clip(value: str | None, size: int) -> str | None:
@@ -168,7 +234,8 @@ def _claimed(row: FeedRow) -> ClaimedFeed:
         name=row.name, url=row.url, full_text=row.full_text,
         interval=timedelta(seconds=row.interval_seconds), etag=row.etag,
         last_modified=row.last_modified, consecutive_errors=row.consecutive_errors,
-        last_status=row.last_status)
+        last_status=row.last_status, auto=row.auto_interval,
+        max_interval=timedelta(seconds=row.max_interval_seconds or 6 * 3600))
 
 
 def _health(row: FeedRow) -> FeedHealth:
@@ -176,4 +243,8 @@ def _health(row: FeedRow) -> FeedHealth:
         name=row.name, url=row.url, enabled=row.enabled, last_status=row.last_status,
         last_error=row.last_error, consecutive_errors=row.consecutive_errors,
         last_success=row.last_success, next_poll=row.next_poll, etag=row.etag,
-        last_modified=row.last_modified, interval=timedelta(seconds=row.interval_seconds))
+        last_modified=row.last_modified, interval=timedelta(seconds=row.interval_seconds),
+        next_poll_reason="disabled" if not row.enabled else row.next_poll_reason,
+        auto=row.auto_interval,
+        max_interval=(timedelta(seconds=row.max_interval_seconds)
+                      if row.max_interval_seconds is not None else None))

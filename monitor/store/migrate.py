@@ -3,6 +3,7 @@
 import importlib.util
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
@@ -31,10 +32,21 @@ def _config(db: Database) -> AlembicConfig:
     return cfg
 
 
+# The PostgreSQL advisory lock that serialises migrations (any fixed 64-bit key of ours).
+MIGRATION_LOCK = 0x6D6F6E69746F72  # "monitor"
+
+
 def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to run on every start."""
+    """Bring the schema to `revision`; safe to run on every start, by several processes at
+    once: the first migrates while the others wait for it, then find nothing to do.
+
+    PostgreSQL: a transaction-scoped advisory lock taken before Alembic reads the version;
+    SQLite: the write lock of the BEGIN IMMEDIATE transaction the migration runs in.
+    """
     cfg = _config(db)
     with db.engine.execution_options(monitor_write=True).begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 

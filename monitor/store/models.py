@@ -48,7 +48,9 @@ class FeedRow(SQLModel, table=True):
     enabled: bool = True
     in_config: bool = True
     full_text: bool = True
-    interval_seconds: int = 900
+    interval_seconds: int = 900  # the fixed interval, or an `auto` feed's min_interval
+    auto_interval: bool = False
+    max_interval_seconds: int | None = None  # an `auto` feed's bound
     etag: str | None = Field(default=None, max_length=500)
     last_modified: str | None = Field(default=None, max_length=200)
     last_status: int | None = None
@@ -57,7 +59,10 @@ class FeedRow(SQLModel, table=True):
     last_success: datetime | None = _dt()
     last_polled: datetime | None = _dt()
     next_poll: datetime | None = _dt(index=True)
+    # why next_poll is where it is: interval, retry-after, backoff, ttl, disabled
+    next_poll_reason: str | None = Field(default=None, max_length=20)
     leased_until: datetime | None = _dt()
+    lease_owner: str | None = Field(default=None, max_length=200)  # host:pid:start of the holder
     created_at: datetime | None = _dt(nullable=False)
 
 
