@@ -15,7 +15,7 @@ from monitor.config import Config, Settings
 from monitor.errors import StoreError
 from monitor.store import Store
 from monitor.store.queries import MAX_PAGE, FilterError, MatchFilter, parse_when
-from monitor.views import article_json, match_json
+from monitor.views import article_json, feed_json, match_json
 
 log = logging.getLogger(__name__)
 
@@ -145,11 +145,7 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
 
     @app.get("/feeds", summary="Each feed's health")
     def feeds() -> list[dict[str, Any]]:
-        return [jsonable({"name": f.name, "url": f.url, "enabled": f.enabled,
-                          "last_status": f.last_status, "last_error": f.last_error,
-                          "consecutive_errors": f.consecutive_errors,
-                          "last_success": f.last_success, "next_poll": f.next_poll})
-                for f in store.feed_health()]
+        return [jsonable(feed_json(f)) for f in store.feed_health()]
 
     @app.get("/watches", summary="Configured watches with their match counts")
     def watches(request: Request) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from monitor.types import MatchRow, StoredArticle, Tag
+from monitor.types import FeedHealth, MatchRow, StoredArticle, Tag
 
 
 def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
@@ -13,6 +13,14 @@ def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
         out["evidence"] = {"text": tag.evidence.text, "start": tag.evidence.start,
                            "end": tag.evidence.end}
     return out
+
+
+def feed_json(h: FeedHealth) -> dict[str, Any]:
+    """A feed's health as `monitor feeds --format json` and `GET /feeds` show it."""
+    return {"name": h.name, "url": h.url, "enabled": h.enabled, "last_status": h.last_status,
+            "last_error": h.last_error, "consecutive_errors": h.consecutive_errors,
+            "last_success": h.last_success, "next_poll": h.next_poll,
+            "next_poll_reason": h.next_poll_reason}
 
 
 def match_json(row: MatchRow) -> dict[str, Any]:

@@ -124,7 +124,8 @@ async def test_feeds_and_watches(client: httpx.AsyncClient, seeded: dict[str, in
     feeds = (await client.get("/feeds")).json()
     assert {f["name"] for f in feeds} == {"wire", "other"}
     assert set(feeds[0]) == {"name", "url", "enabled", "last_status", "last_error",
-                             "consecutive_errors", "last_success", "next_poll"}
+                             "consecutive_errors", "last_success", "next_poll",
+                             "next_poll_reason"}
     watches = {w["name"]: w for w in (await client.get("/watches")).json()}
     assert watches["desk"]["matches"] == 2
     assert watches["desk"]["query"] == "issue:taiwan"

@@ -17,7 +17,7 @@ from monitor.cli.common import (
     stderr_console,
 )
 from monitor.errors import ConfigError, MonitorError
-from monitor.types import FeedHealth
+from monitor.views import feed_json
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         except MonitorError as exc:
             fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
         if fmt is FeedsFormat.json:
-            print_jsonl(_feed_json(h) for h in health)
+            print_jsonl(feed_json(h) for h in health)
             return
         if not health:
             stderr_console().print("no feeds yet: run `monitor run --once` first")
@@ -134,8 +134,3 @@ def _many(count: int, noun: str) -> str:
     return f"{count} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
 
 
-def _feed_json(h: FeedHealth) -> dict[str, Any]:
-    return {"name": h.name, "url": h.url, "enabled": h.enabled, "last_status": h.last_status,
-            "last_error": h.last_error, "consecutive_errors": h.consecutive_errors,
-            "last_success": h.last_success, "next_poll": h.next_poll,
-            "next_poll_reason": h.next_poll_reason}
