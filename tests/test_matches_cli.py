@@ -101,3 +101,13 @@ def test_unmigrated_database_is_refused(tmp_path: object, monkeypatch: pytest.Mo
     code, _, err = _run()
     assert code == 1
     assert "monitor db upgrade" in err
+
+
+def test_a_duration_past_the_calendar_is_a_clear_error() -> None:
+    """A huge --since duration is refused in one line, not an OverflowError."""
+    from datetime import UTC, datetime
+
+    from monitor.store.filters import parse_when
+
+    with pytest.raises(ValueError, match="past the year 1"):
+        parse_when("99999999999d", datetime(2026, 1, 1, tzinfo=UTC))

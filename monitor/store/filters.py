@@ -30,7 +30,11 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     """
     found = _DURATION.match(text)
     if found:
-        return now - timedelta(seconds=float(found.group(1)) * _UNIT[found.group(2)])
+        try:
+            return now - timedelta(seconds=float(found.group(1)) * _UNIT[found.group(2)])
+        except (OverflowError, ValueError):
+            raise ValueError(f"{text!r} reaches back past the year 1; give a shorter "
+                             "duration or a date") from None
     value = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
