@@ -32,7 +32,7 @@ class StoryRules:
     """
 
     jaccard: float = 0.5
-    containment: float = 0.75
+    containment: float = 0.85
     min_jaccard: float = 0.12
     lead: float = 0.6
     min_words: int = 20

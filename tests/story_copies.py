@@ -50,6 +50,7 @@ EDITS: dict[str, Callable[[list[str], list[str]], str]] = {
     "last paragraph cut": lambda p, o: _join(p[:-1]),
     "last two paragraphs cut": lambda p, o: _join(p[:-2]),
     "first two paragraphs only": lambda p, o: _join(p[:2]),
+    "first half only": lambda p, o: _join(p[:max(2, len(p) // 2)]),
     "lede rewritten": _lede,
     "update paragraph added": lambda p, o: _join([*p, o[1]]),
     "words changed": _words_changed,
