@@ -1,6 +1,7 @@
 """Pure: which story a copy joins: MinHash over word shingles, LSH band keys, join decision."""
 
 import hashlib
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -68,16 +69,11 @@ def content_words(text: str) -> list[str]:
     return [w for w in normalise_text(text).split() if w not in STOPWORDS]
 
 
-def _word_hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(),
-                          "little")
-
-
 def shingle_hashes(words: Sequence[str]) -> "np.ndarray[tuple[int], np.dtype[np.uint64]]":
-    """Distinct 32-bit hashes of the word SHINGLE-grams (stable across processes)."""
-    cache: dict[str, int] = {}
-    hashed = np.fromiter((cache.get(w) or cache.setdefault(w, _word_hash(w)) for w in words),
-                         dtype=np.uint64, count=len(words))
+    """Distinct 32-bit hashes of the word SHINGLE-grams (stable across processes: CRC-32 of
+    each word, combined polynomially; MinHash then applies its own universal hashing)."""
+    table = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
+    hashed = np.fromiter((table[w] for w in words), dtype=np.uint64, count=len(words))
     if len(words) < SHINGLE:
         return np.unique(hashed[:1] if len(words) else hashed)
     combined = hashed[:len(words) - SHINGLE + 1].copy()

@@ -19,7 +19,6 @@ from monitor.store.models import (
     ArticleTagRow,
     FeedRow,
     OutboxRow,
-    StoryBandRow,
     WatchMatchRow,
 )
 from monitor.types import Item, NewArticle, StoredArticle, StoryCopy, StorySketch, WatchHit
@@ -27,7 +26,6 @@ from monitor.types import Item, NewArticle, StoredArticle, StoryCopy, StorySketc
 _CHUNK = 500
 _CANDIDATES = 200  # candidate copies verified per article, at most
 _COPIES = 50  # copies named in a payload or a list, at most
-_BANDS = table_of(StoryBandRow)
 
 _ARTICLES = table_of(ArticleRow)
 _TAGS = table_of(ArticleTagRow)
@@ -103,11 +101,11 @@ class ArticleStore(StoreBase):
             ).scalar_one_or_none()
             if article_id is None:
                 return None
+            keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
             story_id = _find_story(conn, article_id, article.fingerprint,
-                                   sketch if indexed else None, rules)
-            if indexed:
-                conn.execute(inserts.band, [{"key": k, "article_id": article_id}
-                                            for k in dict.fromkeys(sketch.bands)])
+                                   sketch if indexed else None, keys, rules)
+            if keys is not None:
+                conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
             if postgres and story_id != article_id:  # members' is_copy flags: one at a time
                 _lock(conn, [_stable_key(b"story", story_id)])
             copies = _settle_story(conn, article_id, story_id)
@@ -128,15 +126,13 @@ class _Inserts:
     article: Any
     match: Any
     outbox: Any
-    band: Any
 
 
 def _inserts(insert: Any) -> _Inserts:
     return _Inserts(
         article=insert(_ARTICLES).on_conflict_do_nothing().returning(_ARTICLES.c.id),
         match=insert(_MATCHES).on_conflict_do_nothing(),
-        outbox=insert(_OUTBOX).on_conflict_do_nothing(),
-        band=insert(_BANDS).on_conflict_do_nothing())
+        outbox=insert(_OUTBOX).on_conflict_do_nothing())
 
 
 _PG_INSERTS = _inserts(postgresql.insert)
@@ -152,12 +148,32 @@ _BY_FINGERPRINT = (
     .where(_ARTICLES.c.fingerprint == sa.bindparam("fingerprint"),
            _ARTICLES.c.id != sa.bindparam("article_id"), _ARTICLES.c.story_id.is_not(None))
     .order_by(_ARTICLES.c.id).limit(1))
-_BY_BANDS = sa.text(
+# The band keys travel as one JSON array (both dialects read it in SQL): one statement text
+# for any number of keys, no per-call compilation of 72 expanded parameters.
+_KEYS = "SELECT CAST(value AS BIGINT) FROM json_each(:keys)"  # SQLite; PostgreSQL below
+_PG_KEYS = "SELECT CAST(k AS BIGINT) FROM json_array_elements_text(CAST(:keys AS json)) AS k"
+_BY_BANDS_SQL = (
     "SELECT a.story_id, a.story_signature, a.story_shingles FROM articles a WHERE a.id IN ("
-    "SELECT DISTINCT b.article_id FROM story_bands b WHERE b.\"key\" IN :keys "
+    "SELECT DISTINCT b.article_id FROM story_bands b WHERE b.\"key\" IN ({keys}) "
     "AND b.article_id <> :article_id ORDER BY b.article_id LIMIT :n) "
-    "AND a.story_id IS NOT NULL AND a.story_signature IS NOT NULL"
-).bindparams(sa.bindparam("keys", expanding=True))
+    "AND a.story_id IS NOT NULL AND a.story_signature IS NOT NULL")
+_INSERT_BANDS_SQL = ("INSERT INTO story_bands (\"key\", article_id) SELECT DISTINCT k.*, "
+                     ":article_id FROM ({keys}) AS k WHERE true ON CONFLICT DO NOTHING")
+
+
+class _DialectSQL:
+    """A statement text per dialect, chosen by the connection it runs on."""
+
+    def __init__(self, template: str) -> None:
+        self.sqlite = sa.text(template.format(keys=_KEYS))
+        self.postgresql = sa.text(template.format(keys=_PG_KEYS))
+
+    def on(self, conn: sa.Connection) -> sa.TextClause:
+        return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
+
+
+_BY_BANDS = _DialectSQL(_BY_BANDS_SQL)
+_INSERT_BANDS = _DialectSQL(_INSERT_BANDS_SQL)
 # A story's members, earliest first (published, else stored): the first is what lists show.
 _MEMBERS = (
     sa.select(_ARTICLES.c.id, _FEEDS.c.name, _ARTICLES.c.url, _ARTICLES.c.title,
@@ -234,14 +250,15 @@ def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
 
 
 def _find_story(conn: sa.Connection, article_id: int, fingerprint: str,
-                sketch: StorySketch | None, rules: stories.StoryRules) -> int:
+                sketch: StorySketch | None, keys: str | None,
+                rules: stories.StoryRules) -> int:
     """The story an article joins: an identical copy's, else the best candidate copy's
     (monitor.stories decides), else its own id. The id is recorded on the article."""
     story = conn.execute(_BY_FINGERPRINT, {"fingerprint": fingerprint,
                                            "article_id": article_id}).scalar_one_or_none()
-    if story is None and sketch is not None and sketch.bands:
-        rows = conn.execute(_BY_BANDS, {"keys": list(sketch.bands), "article_id": article_id,
-                                        "n": _CANDIDATES}).all()
+    if story is None and sketch is not None and keys is not None:
+        rows = conn.execute(_BY_BANDS.on(conn), {"keys": keys, "article_id": article_id,
+                                                 "n": _CANDIDATES}).all()
         story = stories.choose(sketch, ((int(sid), bytes(sig), int(size or 0))
                                         for sid, sig, size in rows), rules)
     story_id = article_id if story is None else int(story)
