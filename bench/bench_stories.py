@@ -9,7 +9,7 @@ against it (a shared LSH band key, then the join rules); the cnn-2024 captures o
 cnn-2024 and every pair of AEB bodies counts a false join when it would join.
 Cost: CPU time of monitor.stories.sketch per article (the pipeline's share), and the store's
 add_article per article into a database already holding `--stored` articles (each with a
-sketch and 72 band keys) and into one holding 1,000, against the same add_article with the
+sketch and its 40 band keys) and into one holding 1,000, against the same add_article with the
 similarity search switched off (the baseline, same process, same articles). On SQLite the
 database works in this process, so its CPU time is counted; on PostgreSQL the wall time is
 what the client sees. Refreshes the "Stories" section of BENCHMARKS.md unless --no-write.
@@ -139,7 +139,7 @@ _FILL = {
         "'https://f.example/' || i, 'filler ' || i, 'filler text ' || i, 'fp' || i, 0, 0, 0, "
         "0, 0, NULL, '2026-01-01 00:00:00', randomblob(640), 400, 0 FROM n",
         "UPDATE articles SET story_id = id",
-        "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < 72) "
+        "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < :keys) "
         "INSERT INTO story_bands (\"key\", article_id) SELECT random(), id FROM articles, k",
         "ANALYZE",
     ],
@@ -152,20 +152,22 @@ _FILL = {
         "FROM generate_series(1, :rows) AS i",
         "UPDATE articles SET story_id = id",
         "INSERT INTO story_bands (\"key\", article_id) SELECT "
-        "(random() * 9.2e18 - 4.6e18)::bigint, id FROM articles, generate_series(1, 72)",
+        "(random() * 9.2e18 - 4.6e18)::bigint, id FROM articles, generate_series(1, :keys)",
         "VACUUM ANALYZE",
     ],
 }
 
 
 def _fill(db: Database, rows: int) -> None:
-    """`rows` stored articles, each with a sketch and 72 band keys (random: unrelated)."""
+    """`rows` stored articles, each with a sketch and as many band keys as a real one
+    (random: unrelated reports)."""
     import sqlalchemy as sa
 
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         for statement in _FILL[db.dialect]:
-            conn.execute(sa.text(statement), {"rows": rows})
+            conn.execute(sa.text(statement), {"rows": rows,
+                                              "keys": stories.BANDS + stories.LEAD_BANDS})
 
 
 def _articles(texts: list[str], feed: str) -> list[NewArticle]:
