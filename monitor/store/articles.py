@@ -102,9 +102,9 @@ class ArticleStore(StoreBase):
             if article_id is None:
                 return None
             keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
-            story_id = _find_story(conn, article_id, article.fingerprint,
-                                   sketch if indexed else None, keys, rules)
-            if keys is not None:
+            story_id, inserted = _find_story(conn, article_id, article.fingerprint,
+                                             sketch if indexed else None, keys, rules)
+            if keys is not None and not inserted:
                 conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
             if postgres and story_id != article_id:  # members' is_copy flags: one at a time
                 _lock(conn, [_stable_key(b"story", story_id)])
@@ -174,6 +174,11 @@ class _DialectSQL:
 
 _BY_BANDS = _DialectSQL(_BY_BANDS_SQL)
 _INSERT_BANDS = _DialectSQL(_INSERT_BANDS_SQL)
+# PostgreSQL: the article's band keys inserted by the lookup's own statement (a data-modifying
+# WITH, whose rows the lookup does not see): one round trip fewer per article.
+_PG_BY_BANDS_INSERTING = sa.text(
+    "WITH ins AS (" + _INSERT_BANDS_SQL.format(keys=_PG_KEYS) + ") "
+    + _BY_BANDS_SQL.format(keys=_PG_KEYS))
 # A story's members, earliest first (published, else stored): the first is what lists show.
 _MEMBERS = (
     sa.select(_ARTICLES.c.id, _FEEDS.c.name, _ARTICLES.c.url, _ARTICLES.c.title,
@@ -251,19 +256,23 @@ def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
 
 def _find_story(conn: sa.Connection, article_id: int, fingerprint: str,
                 sketch: StorySketch | None, keys: str | None,
-                rules: stories.StoryRules) -> int:
+                rules: stories.StoryRules) -> tuple[int, bool]:
     """The story an article joins: an identical copy's, else the best candidate copy's
-    (monitor.stories decides), else its own id. The id is recorded on the article."""
+    (monitor.stories decides), else its own id. The id is recorded on the article. Also
+    whether the article's band keys were stored on the way (PostgreSQL)."""
     story = conn.execute(_BY_FINGERPRINT, {"fingerprint": fingerprint,
                                            "article_id": article_id}).scalar_one_or_none()
+    inserted = False
     if story is None and sketch is not None and keys is not None:
-        rows = conn.execute(_BY_BANDS.on(conn), {"keys": keys, "article_id": article_id,
-                                                 "n": _CANDIDATES}).all()
+        inserted = conn.dialect.name == "postgresql"
+        lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS.on(conn)
+        rows = conn.execute(lookup, {"keys": keys, "article_id": article_id,
+                                     "n": _CANDIDATES}).all()
         story = stories.choose(sketch, ((int(sid), bytes(sig), int(size or 0))
                                         for sid, sig, size in rows), rules)
     story_id = article_id if story is None else int(story)
     conn.execute(_SET_STORY, {"article_id": article_id, "story": story_id})
-    return story_id
+    return story_id, inserted
 
 
 def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[StoryCopy, ...]:
