@@ -24,7 +24,7 @@ from monitor.store.models import (
 from monitor.types import Item, NewArticle, StoredArticle, StoryCopy, StorySketch, WatchHit
 
 _CHUNK = 500
-_CANDIDATES = 200  # candidate copies verified per article, at most
+_CANDIDATES = 200  # candidates verified per article, at most: the newest (copies are recent)
 _COPIES = 50  # copies named in a payload or a list, at most
 
 _ARTICLES = table_of(ArticleRow)
@@ -155,7 +155,7 @@ _PG_KEYS = "SELECT CAST(k AS BIGINT) FROM json_array_elements_text(CAST(:keys AS
 _BY_BANDS_SQL = (
     "SELECT a.story_id, a.story_signature, a.story_shingles FROM articles a WHERE a.id IN ("
     "SELECT DISTINCT b.article_id FROM story_bands b WHERE b.\"key\" IN ({keys}) "
-    "AND b.article_id <> :article_id ORDER BY b.article_id LIMIT :n) "
+    "AND b.article_id <> :article_id ORDER BY b.article_id DESC LIMIT :n) "
     "AND a.story_id IS NOT NULL AND a.story_signature IS NOT NULL")
 _INSERT_BANDS_SQL = ("INSERT INTO story_bands (\"key\", article_id) SELECT DISTINCT k.*, "
                      ":article_id FROM ({keys}) AS k WHERE true ON CONFLICT DO NOTHING")

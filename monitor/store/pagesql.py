@@ -68,6 +68,7 @@ _STORY = "{table}.story_id = :story"
 # intersection (EXCEPT), read newest first by ix_articles_is_copy_stored; PostgreSQL: a
 # condition on the articles arm.
 _COPIES_ARM = "SELECT stored_at AS matched_at, id AS article_id FROM articles WHERE is_copy = 1"
+_PG_NOT_COPY = "(SELECT x.is_copy FROM articles x WHERE x.id = {id}) IS NOT TRUE"
 _PG_TEXT = "doc.search_vector @@ websearch_to_tsquery('english'::regconfig, :q)"
 
 
@@ -157,8 +158,6 @@ def _pg_arms(shape: _Shape) -> list[_PgArm]:
     own = [_FEED.format(feed_id="doc.feed_id")] if shape.feed else []
     if shape.story:
         own.append(_STORY.format(table="doc"))
-    if shape.fold:
-        own.append("NOT doc.is_copy")
     more = [_PG_TEXT] if shape.pg_text else []
     if shape.pg_text in (_PG_BUCKETS, _PG_OLDER):  # below the edge (:eat, :elast) and :whi
         more += ["doc.stored_at < :whi",
@@ -167,6 +166,15 @@ def _pg_arms(shape: _Shape) -> list[_PgArm]:
         more += ["doc.stored_at >= :wlo", "doc.search_vector @@ CAST(:tq AS tsquery)"]
     if not arms and not _pg_tag_after_sort(shape):
         more.append(_HAS_TAG.format(id="doc.id"))
+    if shape.fold and arms and not own and not more:
+        # No articles arm otherwise: check each row of the first arm's ordered scan by key
+        # (a scalar subquery is never turned into a join), instead of adding the articles as
+        # an arm, which the planner misjudges on (id, stored_at) into a hash join and a sort.
+        first = arms[0]
+        arms[0] = (*first[:4], [*first[4], _PG_NOT_COPY.format(id=f"{first[1]}.article_id")],
+                   first[5])
+    elif shape.fold:
+        own.append("NOT doc.is_copy")
     if own or more:
         arms.append(("articles", "doc", "stored_at", "id", own, more))
     return arms
