@@ -203,27 +203,27 @@ class QueryStore(StoreBase):
 
 _Story = tuple[int, tuple[StoryCopy, ...]]
 _COPIES_MAX = 50  # copies listed per entry, earliest first
+# Each article's story and the story's other copies, earliest first, in one statement.
 _STORIES = _typed(
-    "SELECT p.id, p.story_id, c.id, f.name, c.url, c.title FROM articles p "
-    "JOIN articles c ON c.story_id = p.story_id AND c.id <> p.id "
-    "JOIN feeds f ON f.id = c.feed_id WHERE p.id IN :ids "
+    "SELECT p.id, coalesce(p.story_id, p.id), c.id, f.name, c.url, c.title FROM articles p "
+    "LEFT JOIN articles c ON c.story_id = p.story_id AND c.id <> p.id "
+    "LEFT JOIN feeds f ON f.id = c.feed_id WHERE p.id IN :ids "
     "ORDER BY p.id, coalesce(c.published, c.stored_at), c.id")
-_STORY_IDS = _typed("SELECT id, coalesce(story_id, id) FROM articles WHERE id IN :ids")
 
 
 def _stories_of(conn: Connection, ids: Sequence[int]) -> dict[int, _Story]:
     """Each article's story id and the story's other copies (feed, url, title), earliest
-    first: two statements for a whole page."""
+    first: one statement for a whole page."""
     if not ids:
         return {}
-    out: dict[int, _Story] = {int(i): (int(story), ())
-                              for i, story in conn.execute(_STORY_IDS, {"ids": list(ids)})}
+    stories: dict[int, int] = {}
     copies: dict[int, list[StoryCopy]] = {}
-    for aid, _story, cid, feed, url, title in conn.execute(_STORIES, {"ids": list(ids)}):
+    for aid, story, cid, feed, url, title in conn.execute(_STORIES, {"ids": list(ids)}):
+        stories[int(aid)] = int(story)
         listed = copies.setdefault(int(aid), [])
-        if len(listed) < _COPIES_MAX:
+        if cid is not None and len(listed) < _COPIES_MAX:
             listed.append(StoryCopy(int(cid), feed, url, title))
-    return {aid: (story, tuple(copies.get(aid, ()))) for aid, (story, _) in out.items()}
+    return {aid: (story, tuple(copies.get(aid, ()))) for aid, story in stories.items()}
 
 
 def _match_rows(heads: Sequence[Any]) -> list[MatchRow]:
