@@ -159,15 +159,19 @@ def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
     return 0.0
 
 
+def copies_of(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
+              rules: StoryRules) -> list[int]:
+    """Every story `a` is a copy of, among candidates (story id, signature, size), oldest
+    first; empty when none (or `a` is too short). More than one: `a` bridges stories that
+    were opened apart (say, two trimmed copies stored before their original)."""
+    if a.words < rules.min_words:
+        return []
+    return sorted({story for story, signature, size in candidates
+                   if score(a, signature, size, rules) > 0})
+
+
 def choose(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
            rules: StoryRules) -> int | None:
-    """The story `a` joins among candidates (story id, signature, size): the best-scoring
-    copy's, the oldest story on a tie; None when none is a copy (or `a` is too short)."""
-    if a.words < rules.min_words:
-        return None
-    best: tuple[float, int] | None = None
-    for story, signature, size in candidates:
-        s = score(a, signature, size, rules)
-        if s > 0 and (best is None or (s, -story) > (best[0], -best[1])):
-            best = (s, story)
-    return None if best is None else best[1]
+    """The story `a` joins among candidates: the oldest it is a copy of; None when none."""
+    found = copies_of(a, candidates, rules)
+    return found[0] if found else None

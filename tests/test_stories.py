@@ -288,3 +288,29 @@ def test_concurrent_writers_of_copies_end_in_one_story(
         shown = s.connection().execute(
             sa.select(sa.func.count()).where(t.c.is_copy == sa.false())).scalar_one()
     assert shown == 1
+
+
+def test_an_original_arriving_last_merges_the_stories_its_copies_opened(
+        store: Store, bodies: list[list[str]]) -> None:
+    """Two copies that share no text (the first two paragraphs only; the rest under a new
+    lede) open two stories; their original, stored last, joins both into one."""
+    _setup(store)
+    paras = next(p for p in bodies if len(p) >= 10 and stories.sketch(
+        "\n\n".join(p[:2])).words >= 40)
+    other = next(p for p in bodies if p[0] not in paras)
+    rewritten = "\n\n".join([other[0], *paras[2:]])
+    trimmed = edited("first two paragraphs only", paras, other)
+    a = store.add_article(_article(FEEDS[0], 0, rewritten), [_hit()], now=NOW)
+    b = store.add_article(_article(FEEDS[1], 1, trimmed), [_hit()], now=NOW)
+    assert a is not None
+    assert b is not None
+    assert b.story_id == b.id != a.story_id  # not copies of each other
+    original = store.add_article(_article(FEEDS[2], 2, "\n\n".join(paras)), [_hit()], now=NOW)
+    assert original is not None
+    assert original.story_id == a.id
+    assert {c.article_id for c in original.copies} == {a.id, b.id}
+    t = WatchMatchRow.__table__  # type: ignore[attr-defined]
+    with store.db.read() as s:
+        stories_of = set(s.connection().execute(sa.select(t.c.story_id)).scalars())
+    assert stories_of == {a.id}
+    assert [r.article_id for r in store.find_matches(MatchFilter()).items] == [a.id]

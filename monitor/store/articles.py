@@ -102,12 +102,11 @@ class ArticleStore(StoreBase):
             if article_id is None:
                 return None
             keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
-            story_id, inserted = _find_story(conn, article_id, article.fingerprint,
-                                             sketch if indexed else None, keys, rules)
+            found, inserted = _find_story(conn, article_id, article.fingerprint,
+                                          sketch if indexed else None, keys, rules)
             if keys is not None and not inserted:
                 conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
-            if postgres and story_id != article_id:  # members' is_copy flags: one at a time
-                _lock(conn, [_stable_key(b"story", story_id)])
+            story_id = _join(conn, article_id, found, postgres=postgres)
             copies = _settle_story(conn, article_id, story_id)
             _insert_tags(conn, article_id, article, now)
             _insert_hits(conn, inserts, article_id, story_id, copies, hits, now)
@@ -187,6 +186,19 @@ _MEMBERS = (
     .where(_ARTICLES.c.story_id == sa.bindparam("story"))
     .order_by(sa.func.coalesce(_ARTICLES.c.published, _ARTICLES.c.stored_at), _ARTICLES.c.id)
     .limit(_COPIES + 1))
+
+
+def _ids_text(sql: str, name: str = "ids") -> sa.TextClause:
+    return sa.text(sql).bindparams(sa.bindparam(name, expanding=True))
+
+
+# A story's first copy (its id is the story's) names the story it was merged into, if any.
+_FIRST_COPIES = _ids_text("SELECT DISTINCT coalesce(story_id, id) FROM articles "
+                          "WHERE id IN :ids")
+_MERGES = [_ids_text("UPDATE articles SET story_id = :keep WHERE story_id IN :merged",
+                     "merged"),
+           _ids_text("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged",
+                     "merged")]
 _SET_COPY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("member"))
              .values(is_copy=sa.bindparam("copy")))
 
@@ -256,23 +268,50 @@ def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
 
 def _find_story(conn: sa.Connection, article_id: int, fingerprint: str,
                 sketch: StorySketch | None, keys: str | None,
-                rules: stories.StoryRules) -> tuple[int, bool]:
-    """The story an article joins: an identical copy's, else the best candidate copy's
-    (monitor.stories decides), else its own id. The id is recorded on the article. Also
-    whether the article's band keys were stored on the way (PostgreSQL)."""
+                rules: stories.StoryRules) -> tuple[list[int], bool]:
+    """The stories an article is a copy of, oldest first: an identical copy's, else those of
+    the candidate copies monitor.stories accepts; empty: a new story. Also whether the
+    article's band keys were stored on the way (PostgreSQL)."""
     story = conn.execute(_BY_FINGERPRINT, {"fingerprint": fingerprint,
                                            "article_id": article_id}).scalar_one_or_none()
-    inserted = False
-    if story is None and sketch is not None and keys is not None:
-        inserted = conn.dialect.name == "postgresql"
-        lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS.on(conn)
-        rows = conn.execute(lookup, {"keys": keys, "article_id": article_id,
-                                     "n": _CANDIDATES}).all()
-        story = stories.choose(sketch, ((int(sid), bytes(sig), int(size or 0))
-                                        for sid, sig, size in rows), rules)
-    story_id = article_id if story is None else int(story)
+    if story is not None:
+        return [int(story)], False
+    if sketch is None or keys is None:
+        return [], False
+    inserted = conn.dialect.name == "postgresql"
+    lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS.on(conn)
+    rows = conn.execute(lookup, {"keys": keys, "article_id": article_id,
+                                 "n": _CANDIDATES}).all()
+    return stories.copies_of(sketch, ((int(sid), bytes(sig), int(size or 0))
+                                      for sid, sig, size in rows), rules), inserted
+
+
+def _join(conn: sa.Connection, article_id: int, found: Sequence[int], *,
+          postgres: bool) -> int:
+    """Record the article's story: its own id when `found` is empty, else the oldest of the
+    stories found, the others merged into it (their articles and matches move; alerts they
+    sent stay sent). On PostgreSQL the stories are locked first (members' is_copy flags and
+    merges one writer at a time) and re-read through their first copies, which name the
+    story a concurrent merge moved them to."""
+    current = set(found)
+    locked: set[int] = set()
+    while current:
+        if postgres:
+            _lock(conn, [_stable_key(b"story", s) for s in sorted(current - locked)])
+            locked |= current
+        moved = {int(s) for (s,) in conn.execute(_FIRST_COPIES, {"ids": sorted(current)})}
+        moved = moved or current
+        if not postgres or moved <= locked:
+            current = moved
+            break
+        current = moved
+    story_id = min(current) if current else article_id
+    merged = sorted(current - {story_id})
+    if merged:
+        for statement in _MERGES:
+            conn.execute(statement, {"keep": story_id, "merged": merged})
     conn.execute(_SET_STORY, {"article_id": article_id, "story": story_id})
-    return story_id, inserted
+    return story_id
 
 
 def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[StoryCopy, ...]:
