@@ -314,3 +314,18 @@ def test_an_original_arriving_last_merges_the_stories_its_copies_opened(
         stories_of = set(s.connection().execute(sa.select(t.c.story_id)).scalars())
     assert stories_of == {a.id}
     assert [r.article_id for r in store.find_matches(MatchFilter()).items] == [a.id]
+
+
+def test_story_thresholds_are_settings_with_documented_defaults() -> None:
+    """MONITOR_STORY_* set the join rules; unset, they are the defaults the README gives."""
+    from monitor.config import load_settings
+
+    assert stories.rules_of(load_settings({})) == stories.StoryRules(
+        jaccard=0.5, containment=0.85, min_jaccard=0.12, lead=0.6, min_words=20)
+    env = {"MONITOR_STORY_JACCARD": "0.7", "MONITOR_STORY_MIN_WORDS": "50"}
+    rules = stories.rules_of(load_settings(env))
+    assert (rules.jaccard, rules.min_words) == (0.7, 50)
+    text = "\n\n".join(["Officials met in Geneva on Monday to discuss shipping lanes."] * 3)
+    assert stories.sketch(text).words < 50
+    assert stories.choose(stories.sketch(text), [(1, stories.sketch(text).signature, 10)],
+                          rules) is None
