@@ -2,6 +2,7 @@
 
 import collections
 import itertools
+import multiprocessing.synchronize
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -329,3 +330,43 @@ def test_story_thresholds_are_settings_with_documented_defaults() -> None:
     assert stories.sketch(text).words < 50
     assert stories.choose(stories.sketch(text), [(1, stories.sketch(text).signature, 10)],
                           rules) is None
+
+
+def _daemon(url: str, feed: int, text: str, start: "multiprocessing.synchronize.Barrier",
+            out: "multiprocessing.Queue[int]") -> None:
+    """One daemon process: its own engine, storing one copy when all are ready."""
+    from monitor.store import Database
+
+    db = Database(url)
+    try:
+        start.wait(30)
+        got = Store(db).add_article(_article(FEEDS[feed], feed, text), [_hit()], now=NOW)
+        out.put(-1 if got is None else got.story_id)
+    finally:
+        db.dispose()
+
+
+@pytest.mark.slow
+def test_daemon_processes_storing_copies_at_once_make_one_story(
+        db_url: str, store: Store, bodies: list[list[str]]) -> None:
+    """Several processes (as several daemons on one database) store copies of one report at
+    the same moment: one story, one alert, on both databases."""
+    import multiprocessing
+
+    _setup(store)
+    paras = bodies[30]
+    kinds = ["exact copy", "dateline added", "credit line added", "last paragraph cut",
+             "lede rewritten", "first half only"]
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(len(kinds))
+    out: multiprocessing.Queue[int] = ctx.Queue()
+    procs = [ctx.Process(target=_daemon, args=(db_url, i, edited(k, paras, bodies[31]), start,
+                                               out)) for i, k in enumerate(kinds)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0] * len(kinds)
+    stories_of = {out.get(timeout=5) for _ in kinds}
+    assert len(stories_of) == 1
+    assert len(_outbox(store)) == 1
