@@ -89,6 +89,7 @@ def _auth_middleware(token: str) -> Callable[..., Awaitable[Response]]:
 def match_filter(
     actor: list[str], issue: list[str], watch: str | None, feed: str | None, since: str | None,
     until: str | None, text: str | None, limit: int, cursor: str | None, now: datetime,
+    *, all_copies: bool = False, story: int | None = None,
 ) -> MatchFilter:
     """The MatchFilter these query parameters describe; HTTP 422 naming the bad one."""
     times: dict[str, datetime | None] = {}
@@ -100,7 +101,7 @@ def match_filter(
     try:
         return MatchFilter(actors=tuple(actor), issues=tuple(issue), watch=watch, feed=feed,
                            since=times["since"], until=times["until"], text=text, limit=limit,
-                           cursor=cursor)
+                           cursor=cursor, all_copies=all_copies, story=story)
     except FilterError as exc:
         raise _problem(exc.field, exc.reason) from None
 
@@ -129,9 +130,12 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
         text: Annotated[str | None, Query(description="full-text search")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
+        all_copies: Annotated[bool, Query(
+            description="every copy of a story (default: one entry per story)")] = False,
+        story: Annotated[int | None, Query(description="only this story's copies")] = None,
     ) -> dict[str, Any]:
         flt = match_filter(actor or [], issue or [], watch, feed, since, until, text, limit, cursor,
-                           datetime.now(UTC))
+                           datetime.now(UTC), all_copies=all_copies, story=story)
         page = store.find_matches(flt)
         return {"items": jsonable([match_json(m) for m in page.items]),
                 "next_cursor": page.next_cursor}

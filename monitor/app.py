@@ -144,7 +144,11 @@ def open_store(settings: Settings) -> Store:
     """The Store on MONITOR_DATABASE_URL, migrated to the newest schema."""
     db = Database(settings.database_url)
     upgrade(db)
-    return Store(db)
+    from monitor.stories import rules_of
+
+    store = Store(db)
+    store.story_rules = rules_of(settings)
+    return store
 
 
 @asynccontextmanager

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
     allowed_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
     api_token: SecretStr | None = None
+    # Stories (monitor.stories.StoryRules): when a copy joins a stored article's story
+    story_jaccard: float = Field(default=0.5, gt=0, le=1)
+    story_containment: float = Field(default=0.85, gt=0, le=1)
+    story_min_jaccard: float = Field(default=0.12, gt=0, le=1)
+    story_lead: float = Field(default=0.6, gt=0, le=1)
+    story_min_words: int = Field(default=20, ge=1)
 
     @field_validator("allowed_networks", mode="before")
     @classmethod

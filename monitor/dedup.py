@@ -1,4 +1,4 @@
-"""Story identity: an exact content fingerprint and a 64-bit SimHash for syndicated copies."""
+"""Text identity: an exact content fingerprint; a 64-bit SimHash (stories: monitor.stories)."""
 
 import hashlib
 import re

@@ -3,16 +3,14 @@
 import asyncio
 import concurrent.futures
 import functools
-import hashlib
 import logging
 import random
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
-from monitor import decide, dedup
+from monitor import decide, dedup, stories
 from monitor.alerts.payload import build_payload
 from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
 from monitor.extract import ExtractorPool
@@ -288,13 +286,12 @@ class Pipeline:
                                          published=published.date() if published else None,
                                          official=self._officials.get(item.feed))
         body = story_text(text, item.title, usable.title if usable else None)
-        fingerprint, simhash = story_hashes(body)
         return NewArticle(
             feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
             title=title,
             author=(usable.author if usable else None) or item.author,
             published=published, language=usable.language if usable else None, text=text,
-            fingerprint=fingerprint, simhash=simhash, tags=tags)
+            fingerprint=dedup.fingerprint(body), tags=tags, sketch=stories.sketch(body))
 
     def _hits(self, article: NewArticle) -> list[WatchHit]:
         hits = []
@@ -346,37 +343,6 @@ def story_text(text: str, *titles: str | None) -> str:
     if sep and rest.strip() and first.strip() in {t.strip() for t in titles if t}:
         return rest
     return text
-
-
-# SimHash with bit-sliced counters: one big int holds 64 lanes of _LANE bits, lane i counting
-# the weight of the features whose hash has bit i set; a feature adds its 8 bytes' lane
-# patterns (precomputed) instead of looping over 64 bits. Same values as dedup.simhash, about
-# 3x faster (tests/test_pipeline.py checks equality, bench/bench_throughput.py the time).
-_LANE = 40  # a lane holds counts below 2**40 words: far beyond any page cap
-_LANE_MASK = (1 << _LANE) - 1
-_BYTE_LANES = [sum(1 << (j * _LANE) for j in range(8) if b >> j & 1) for b in range(256)]
-_SPREAD = [[pattern << (8 * _LANE * i) for pattern in _BYTE_LANES] for i in range(8)]
-
-
-def story_hashes(text: str) -> tuple[str, int]:
-    """(dedup.fingerprint(text), dedup.simhash(text)), normalising the text once."""
-    normal = dedup.normalise_text(text)
-    fingerprint = hashlib.sha256(normal.encode("utf-8")).hexdigest()
-    s0, s1, s2, s3, s4, s5, s6, s7 = _SPREAD
-    lanes = total = 0
-    stop = dedup.STOPWORDS
-    for feature, count in Counter(w for w in normal.split() if w not in stop).items():
-        h = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(),
-                           "big")
-        spread = (s0[h & 255] + s1[h >> 8 & 255] + s2[h >> 16 & 255] + s3[h >> 24 & 255]
-                  + s4[h >> 32 & 255] + s5[h >> 40 & 255] + s6[h >> 48 & 255] + s7[h >> 56])
-        lanes += spread if count == 1 else count * spread
-        total += count
-    value = 0
-    for bit in range(64):  # bit set when its weight (set - unset) is positive
-        if 2 * (lanes >> (bit * _LANE) & _LANE_MASK) > total:
-            value |= 1 << bit
-    return fingerprint, value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _fallback_text(item: Item) -> str:

@@ -177,6 +177,27 @@ class Span:
 
 
 @dataclass(frozen=True, slots=True)
+class StorySketch:
+    """What the store keeps of a text to find its copies (monitor.stories.sketch): the
+    MinHash minima, the distinct shingle count, the LSH band keys, the content-word count."""
+
+    signature: bytes
+    size: int
+    bands: tuple[int, ...]
+    words: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCopy:
+    """One copy of a story as lists name it."""
+
+    article_id: int
+    feed: str
+    url: str
+    title: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class NewArticle:
     """An article ready to be stored: feed item, extraction result and tags combined."""
 
@@ -190,8 +211,9 @@ class NewArticle:
     language: str | None
     text: str
     fingerprint: str
-    simhash: int
+    simhash: int = 0  # SimHash no longer decides stories (monitor.stories does); kept stored
     tags: tuple[Tag, ...] = ()
+    sketch: StorySketch | None = None  # None: the store sketches `text` itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +233,7 @@ class StoredArticle:
     story_id: int
     stored_at: datetime
     tags: tuple[Tag, ...] = ()
+    copies: tuple[StoryCopy, ...] = ()  # the story's other copies, earliest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +287,8 @@ class MatchRow:
     actors: tuple[Tag, ...] = ()
     issues: tuple[Tag, ...] = ()
     watches: tuple[str, ...] = field(default_factory=tuple)
+    story_id: int | None = None
+    copies: tuple[StoryCopy, ...] = ()  # the story's other copies (folded lists)
 
 
 @dataclass(frozen=True, slots=True)

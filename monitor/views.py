@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from monitor.types import FeedHealth, MatchRow, StoredArticle, Tag
+from monitor.types import FeedHealth, MatchRow, StoredArticle, StoryCopy, Tag
 
 
 def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
@@ -23,8 +23,14 @@ def feed_json(h: FeedHealth) -> dict[str, Any]:
             "next_poll_reason": h.next_poll_reason}
 
 
+def copy_json(copy: StoryCopy) -> dict[str, Any]:
+    """One copy of a story: its feed, url and title (and article id)."""
+    return {"id": copy.article_id, "feed": copy.feed, "url": copy.url, "title": copy.title}
+
+
 def match_json(row: MatchRow) -> dict[str, Any]:
-    """One match: CONTRACT's `matches` JSON line, plus `id` (the article id) as an extension."""
+    """One match: CONTRACT's `matches` JSON line, plus `id` (the article id) as an extension,
+    `story` (its story's id) and `copies` (the story's other copies, earliest first)."""
     return {
         "id": row.article_id,
         "url": row.url,
@@ -35,6 +41,8 @@ def match_json(row: MatchRow) -> dict[str, Any]:
         "watches": list(row.watches),
         "actors": [tag_json(t) for t in row.actors],
         "issues": [tag_json(t) for t in row.issues],
+        "story": row.story_id if row.story_id is not None else row.article_id,
+        "copies": [copy_json(c) for c in row.copies],
     }
 
 
@@ -54,5 +62,6 @@ def article_json(article: StoredArticle, watches: tuple[str, ...]) -> dict[str, 
         "watches": list(watches),
         "actors": [tag_json(t, evidence=True) for t in article.tags if t.kind == "actor"],
         "issues": [tag_json(t, evidence=True) for t in article.tags if t.kind == "issue"],
+        "copies": [copy_json(c) for c in article.copies],
         "text": article.text,
     }

@@ -8,7 +8,8 @@ from monitor.alerts.payload import build_payload, iso_z
 
 
 def test_body_is_exactly_the_contract_shape() -> None:
-    """type, timestamp and data with watch, article, actors, issues and evidence."""
+    """type, timestamp and data with watch, article, actors, issues and evidence; story and
+    copies are left for the store to fill in."""
     art = article(1)
     now = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)
     assert build_payload(watch="taiwan-desk", article=art, tags=art.tags, now=now) == {
@@ -22,7 +23,8 @@ def test_body_is_exactly_the_contract_shape() -> None:
             "issues": [{"id": "taiwan", "name": "Taiwan", "count": 2,
              "level": "mention", "score": 0.0}],
             "evidence": [{"id": "wang-yi", "text": "Wang Yi met the delegation in Beijing."},
-                         {"id": "taiwan", "text": "Both sides discussed Taiwan at length."}]}}
+                         {"id": "taiwan", "text": "Both sides discussed Taiwan at length."}],
+            "story": None, "copies": []}}
 
 
 def test_times_are_utc_with_z_and_missing_dates_are_null() -> None:

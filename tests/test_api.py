@@ -73,7 +73,8 @@ async def test_match_objects_have_the_contract_fields(client: httpx.AsyncClient,
         "watches": ["desk"], "actors": [{"id": "wang-yi", "name": "Wang Yi", "count": 2,
              "level": "mention", "score": 0.0}],
         "issues": [{"id": "taiwan", "name": "Taiwan", "count": 1,
-             "level": "mention", "score": 0.0}]}
+             "level": "mention", "score": 0.0}],
+        "story": seeded["a"], "copies": []}
 
 
 async def test_matches_filters(client: httpx.AsyncClient, seeded: dict[str, int]) -> None:
@@ -217,7 +218,7 @@ async def test_openapi_lists_the_endpoints(client: httpx.AsyncClient) -> None:
             "/healthz", "/metrics"} <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/matches"]["get"]["parameters"]}
     assert params == {"actor", "issue", "watch", "feed", "since", "until", "text", "limit",
-                      "cursor"}
+                      "cursor", "all_copies", "story"}
 
 
 async def test_token_is_required_and_compared_in_constant_time(

@@ -218,22 +218,16 @@ async def test_retry_after_is_honoured_on_errors(
     assert h.next_poll >= before + timedelta(seconds=7200)
 
 
-def test_story_hashes_equal_dedups_fingerprint_and_simhash() -> None:
-    """The pipeline's one-pass story hashes are exactly dedup.fingerprint and dedup.simhash."""
-    import random
+def test_pipeline_sketches_the_story_text_without_its_headline_line() -> None:
+    """The stored sketch is monitor.stories.sketch of the body without a leading headline
+    line, so a copy under another headline has the same sketch."""
+    from monitor import stories
+    from monitor.pipeline import story_text
 
-    from monitor import dedup
-    from monitor.pipeline import story_hashes
-
-    rng = random.Random(7)
-    story, story2 = " ".join(STORY), " ".join(STORY2)
-    words = (story + " " + story2).split()
-    texts = ["", "the of and", story, story2, story.upper(), "word " * 5000,
-             "Ünïcödé ﬁligree café — 北京 talks, 東京 markets"]
-    texts += [" ".join(rng.choice(words) for _ in range(rng.randrange(1, 400)))
-              for _ in range(200)]
-    for text in texts:
-        assert story_hashes(text) == (dedup.fingerprint(text), dedup.simhash(text))
+    body = " ".join(STORY)
+    assert story_text("Headline one\n" + body, "Headline one") == body
+    assert stories.sketch(story_text("Headline two\n" + body, "Headline two")) == \
+        stories.sketch(story_text("Headline one\n" + body, "Headline one"))
 
 
 async def test_headline_tags_the_article_with_evidence_against_the_stored_text(

@@ -9,7 +9,7 @@ retry-after, backoff, ttl, disabled); `lease_owner` names the process holding a 
 COLUMNs on both dialects: no table rebuild.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 21:00:00
 """
 from collections.abc import Sequence
@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-# The stories branch adds 0007 (down_revision 0006); on merge this becomes "0007".
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -79,6 +79,13 @@ def _evidence(alert: Alert) -> list[str]:
             if isinstance(e, Mapping) and e.get("text")]
 
 
+def _copies(alert: Alert) -> list[str]:
+    """The story's other copies known when the alert was written: "feed: title <url>"."""
+    return [one_line(f"{c.get('feed') or '?'}: {c.get('title') or '(untitled)'} "
+                     f"<{c.get('url') or ''}>", 1000)
+            for c in _data(alert).get("copies") or [] if isinstance(c, Mapping)]
+
+
 def _link(url: Any) -> str | None:
     """Only http(s) links become clickable: feed content may carry javascript: URLs."""
     return url if isinstance(url, str) and re.match(r"^https?://", url, re.I) else None
@@ -104,6 +111,10 @@ def text_entry(alert: Alert) -> str:
         lines.append("Evidence:")
         lines += [f"  - {one_line(e, 1000)}" for e in evidence]
     lines.append(f"Link: {art.get('url') or 'none'}")
+    copies = _copies(alert)
+    if copies:
+        lines.append(f"Also published as (story {_data(alert).get('story')}):")
+        lines += [f"  - {c}" for c in copies]
     return "\n".join(lines)
 
 
@@ -124,8 +135,10 @@ def html_entry(alert: Alert) -> str:
     table = "".join(f"<tr><th align=\"left\">{esc(k)}</th><td>{esc(str(v))}</td></tr>"
                     for k, v in rows)
     evidence = "".join(f"<li>{esc(one_line(e, 1000))}</li>" for e in _evidence(alert))
+    copies = "".join(f"<li>{esc(c)}</li>" for c in _copies(alert))
     return (f"<h2>{heading}</h2><table>{table}</table>"
-            + (f"<p>Evidence:</p><ul>{evidence}</ul>" if evidence else ""))
+            + (f"<p>Evidence:</p><ul>{evidence}</ul>" if evidence else "")
+            + (f"<p>Also published as:</p><ul>{copies}</ul>" if copies else ""))
 
 
 def _message(sender: str, to: Sequence[str], subject: str, message_id: str, now: datetime,

@@ -38,5 +38,8 @@ def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
             "issues": _listing(unique, "issue"),
             "evidence": [{"id": t.id, "text": t.evidence.text} for t in unique
                          if t.evidence.text],
+            # the store fills these in the transaction that decides the story
+            "story": None,
+            "copies": [],
         },
     }

@@ -124,4 +124,8 @@ def open_store(settings: Settings) -> "Store":
     if current != head:
         fail(f"the database is at revision {current or 'none'}, not {head}",
              "run `monitor db upgrade` (or start `monitor run`, which migrates)")
-    return Store(db)
+    from monitor.stories import rules_of
+
+    store = Store(db)
+    store.story_rules = rules_of(settings)
+    return store

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from monitor.store import Store
 
 CSV_COLUMNS = ("id", "matched_at", "feed", "title", "url", "published", "actors", "issues",
-               "watches")
+               "watches", "story", "copies")
 LOCAL_NAMES = frozenset({"localhost"})
 
 
@@ -74,7 +74,13 @@ def _csv_row(row: MatchRow) -> dict[str, object]:
     out = match_json(row)
     out["actors"] = [t.id for t in row.actors]
     out["issues"] = [t.id for t in row.issues]
+    out["copies"] = [c.url for c in row.copies]
     return out
+
+
+def _feed_cell(row: MatchRow) -> str:
+    """The feed, and how many other copies the story has."""
+    return f"{row.feed} +{len(row.copies)}" if row.copies else row.feed
 
 
 def _print_article(article: StoredArticle, watches: tuple[str, ...]) -> None:
@@ -86,6 +92,11 @@ def _print_article(article: StoredArticle, watches: tuple[str, ...]) -> None:
     print_table(None, ("kind", "id", "level", "score", "count", "evidence"),
                 [(t.kind, t.id, t.level, f"{t.score:.2f}", t.count, t.evidence.text)
                  for t in article.tags])
+    if article.copies:
+        print_table(f"story {article.story_id}: {len(article.copies)} other "
+                    f"cop{'ies' if len(article.copies) != 1 else 'y'}",
+                    ("id", "feed", "title", "url"),
+                    [(c.article_id, c.feed, c.title or "", c.url) for c in article.copies])
     body = Text(article.text)
     for tag in article.tags:
         if 0 <= tag.evidence.start < tag.evidence.end <= len(article.text):
@@ -130,13 +141,19 @@ def register(app: typer.Typer) -> None:
             "--limit", min=1, help="At most this many, newest first.")] = 50,
         fmt: Annotated[MatchFormat, typer.Option("--format", help=FORMAT_HELP)]
         = MatchFormat.table,
+        all_copies: Annotated[bool, typer.Option(
+            "--all-copies", help="Every copy of a story (default: one line per story, its "
+            "earliest copy, with the others under `copies`).")] = False,
+        story: Annotated[int | None, typer.Option(
+            "--story", help="Only this story's copies (its id: `story` in JSON).")] = None,
     ) -> None:
         """Query stored matches (newest first) by actor, issue, watch, feed, time and text."""
         from monitor.store.queries import parse_when
 
         now = datetime.now(UTC)
         kw: dict[str, object] = {"actors": tuple(actor or ()), "issues": tuple(issue or ()),
-                                 "watch": watch, "feed": feed, "text": text}
+                                 "watch": watch, "feed": feed, "text": text,
+                                 "all_copies": all_copies, "story": story}
         for name, raw in (("since", since), ("until", until)):
             try:
                 kw[name] = None if raw is None else parse_when(raw, now, end=name == "until")
@@ -158,7 +175,7 @@ def register(app: typer.Typer) -> None:
         else:
             print_table(f"{len(rows)} match{'es' if len(rows) != 1 else ''}",
                         ("time", "feed", "title", "tags", "watches", "id"),
-                        [(r.matched_at.strftime("%Y-%m-%d %H:%M"), r.feed, r.title or r.url,
+                        [(r.matched_at.strftime("%Y-%m-%d %H:%M"), _feed_cell(r), r.title or r.url,
                           _tags_cell(r), ", ".join(r.watches), r.article_id) for r in rows])
 
     @app.command("show")

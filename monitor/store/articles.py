@@ -1,5 +1,6 @@
 """Articles: which items are new, and storing an article with its tags, matches and alerts."""
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
-from monitor import dedup
+from monitor import stories
 from monitor.errors import StoreError
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import (
@@ -20,14 +21,11 @@ from monitor.store.models import (
     OutboxRow,
     WatchMatchRow,
 )
-from monitor.types import Item, NewArticle, StoredArticle, WatchHit
+from monitor.types import Item, NewArticle, StoredArticle, StoryCopy, StorySketch, WatchHit
 
-# Below this many words a text is too short for its simhash to say "same story" (teasers,
-# empty fallbacks): such articles only join a story by an identical fingerprint.
-MIN_STORY_WORDS = 40
 _CHUNK = 500
-_CANDIDATES = 200
-_LOCK_CLASS = 0x6D6F6E00  # "mon\0": our advisory-lock namespace on PostgreSQL
+_CANDIDATES = 200  # candidates verified per article, at most: the newest (copies are recent)
+_COPIES = 50  # copies named in a payload or a list, at most
 
 _ARTICLES = table_of(ArticleRow)
 _TAGS = table_of(ArticleTagRow)
@@ -72,6 +70,8 @@ class ArticleStore(StoreBase):
             lambda conn: conn.execute(_RECENT_TIMES, {"feed": feed, "limit": limit}).all())
         return [p or st for p, st in rows if (p or st) is not None]
 
+    story_rules: stories.StoryRules = stories.StoryRules()  # app.open_store sets the settings'
+
     def add_article(
         self, article: NewArticle, hits: Sequence[WatchHit], *, now: datetime,
     ) -> StoredArticle | None:
@@ -86,27 +86,36 @@ class ArticleStore(StoreBase):
         """
         postgres = self.db.dialect == "postgresql"
         inserts = _PG_INSERTS if postgres else _SQLITE_INSERTS
-        long_text = len(article.text.split()) >= MIN_STORY_WORDS
+        rules = self.story_rules
+        sketch = article.sketch or stories.sketch(article.text)
+        indexed = sketch.words >= rules.min_words
         with self.db.write() as s:
             conn = s.connection()
             feed_id = conn.execute(_FEED_ID, {"name": article.feed}).scalar_one_or_none()
             if feed_id is None:
                 raise StoreError(f"unknown feed {article.feed!r}")
             if postgres:
-                _lock_story_keys(conn, article, long_text)
+                _lock(conn, _story_keys(article.fingerprint, sketch.bands if indexed else ()))
             article_id: int | None = conn.execute(
-                inserts.article, _article_values(feed_id, article, now)).scalar_one_or_none()
+                inserts.article, _article_values(feed_id, article, sketch, now)
+            ).scalar_one_or_none()
             if article_id is None:
                 return None
-            story_id = _find_story(conn, article_id, article, long_text)
-            conn.execute(_SET_STORY, {"article_id": article_id, "story": story_id})
+            keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
+            found, inserted = _find_story(conn, article_id, article.fingerprint,
+                                          sketch if indexed else None, keys, rules)
+            if keys is not None and not inserted:
+                conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
+            story_id = _join(conn, article_id, found, postgres=postgres)
+            copies = _settle_story(conn, article_id, story_id)
             _insert_tags(conn, article_id, article, now)
-            _insert_hits(conn, inserts, article_id, story_id, hits, now)
+            _insert_hits(conn, inserts, article_id, story_id, copies, hits, now)
         return StoredArticle(
             id=article_id, feed=article.feed, url=article.url,
             canonical_url=article.canonical_url, guid=article.guid, title=article.title,
             author=article.author, published=article.published, language=article.language,
-            text=article.text, story_id=story_id, stored_at=now, tags=article.tags)
+            text=article.text, story_id=story_id, stored_at=now, tags=article.tags,
+            copies=copies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,44 +140,90 @@ _FEED_ID = sa.select(_FEEDS.c.id).where(_FEEDS.c.name == sa.bindparam("name"))
 _SET_STORY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("article_id"))
               .values(story_id=sa.bindparam("story")))
 _INSERT_TAGS = sa.insert(_TAGS)
-_LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("cls"), sa.bindparam("key")))
+_LOCK = sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k "
+                "ORDER BY k")
+_BY_FINGERPRINT = (
+    sa.select(_ARTICLES.c.story_id)
+    .where(_ARTICLES.c.fingerprint == sa.bindparam("fingerprint"),
+           _ARTICLES.c.id != sa.bindparam("article_id"), _ARTICLES.c.story_id.is_not(None))
+    .order_by(_ARTICLES.c.id).limit(1))
+# The band keys travel as one JSON array (both dialects read it in SQL): one statement text
+# for any number of keys, no per-call compilation of 72 expanded parameters.
+_KEYS = "SELECT CAST(value AS BIGINT) FROM json_each(:keys)"  # SQLite; PostgreSQL below
+_PG_KEYS = "SELECT CAST(k AS BIGINT) FROM json_array_elements_text(CAST(:keys AS json)) AS k"
+_BY_BANDS_SQL = (
+    "SELECT a.story_id, a.story_signature, a.story_shingles FROM articles a WHERE a.id IN ("
+    "SELECT DISTINCT b.article_id FROM story_bands b WHERE b.\"key\" IN ({keys}) "
+    "AND b.article_id <> :article_id ORDER BY b.article_id DESC LIMIT :n) "
+    "AND a.story_id IS NOT NULL AND a.story_signature IS NOT NULL")
+_INSERT_BANDS_SQL = ("INSERT INTO story_bands (\"key\", article_id) SELECT DISTINCT k.*, "
+                     ":article_id FROM ({keys}) AS k WHERE true ON CONFLICT DO NOTHING")
 
 
-def _story_query(by_bands: bool) -> sa.Select[Any]:
-    """Older articles that may share a story: same fingerprint (or a SimHash band)."""
-    same = [_ARTICLES.c.fingerprint == sa.bindparam("fingerprint")]
-    if by_bands:
-        same += [_ARTICLES.c[f"band{i}"] == sa.bindparam(f"b{i}") for i in range(4)]
-    return (sa.select(_ARTICLES.c.id, _ARTICLES.c.simhash, _ARTICLES.c.fingerprint,
-                      _ARTICLES.c.story_id)
-            .where(sa.or_(*same), _ARTICLES.c.id != sa.bindparam("article_id"),
-                   _ARTICLES.c.story_id.is_not(None))
-            .order_by(_ARTICLES.c.id).limit(_CANDIDATES))
+class _DialectSQL:
+    """A statement text per dialect, chosen by the connection it runs on."""
+
+    def __init__(self, template: str) -> None:
+        self.sqlite = sa.text(template.format(keys=_KEYS))
+        self.postgresql = sa.text(template.format(keys=_PG_KEYS))
+
+    def on(self, conn: sa.Connection) -> sa.TextClause:
+        return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
 
 
-_STORY_BY_FINGERPRINT = _story_query(False)
-_STORY_BY_BANDS = _story_query(True)
+_BY_BANDS = _DialectSQL(_BY_BANDS_SQL)
+_INSERT_BANDS = _DialectSQL(_INSERT_BANDS_SQL)
+# PostgreSQL: the article's band keys inserted by the lookup's own statement (a data-modifying
+# WITH, whose rows the lookup does not see): one round trip fewer per article.
+_PG_BY_BANDS_INSERTING = sa.text(
+    "WITH ins AS (" + _INSERT_BANDS_SQL.format(keys=_PG_KEYS) + ") "
+    + _BY_BANDS_SQL.format(keys=_PG_KEYS))
+# A story's members, earliest first (published, else stored): the first is what lists show.
+_MEMBERS = (
+    sa.select(_ARTICLES.c.id, _FEEDS.c.name, _ARTICLES.c.url, _ARTICLES.c.title,
+              _ARTICLES.c.is_copy)
+    .join(_FEEDS, _FEEDS.c.id == _ARTICLES.c.feed_id)
+    .where(_ARTICLES.c.story_id == sa.bindparam("story"))
+    .order_by(sa.func.coalesce(_ARTICLES.c.published, _ARTICLES.c.stored_at), _ARTICLES.c.id)
+    .limit(_COPIES + 1))
 
 
-def _article_values(feed_id: int, article: NewArticle, now: datetime) -> dict[str, Any]:
-    b0, b1, b2, b3 = dedup.bands(article.simhash)
+def _ids_text(sql: str, name: str = "ids") -> sa.TextClause:
+    return sa.text(sql).bindparams(sa.bindparam(name, expanding=True))
+
+
+# A story's first copy (its id is the story's) names the story it was merged into, if any.
+_FIRST_COPIES = _ids_text("SELECT DISTINCT coalesce(story_id, id) FROM articles "
+                          "WHERE id IN :ids")
+_MERGES = [_ids_text("UPDATE articles SET story_id = :keep WHERE story_id IN :merged",
+                     "merged"),
+           _ids_text("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged",
+                     "merged")]
+_SET_COPY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("member"))
+             .values(is_copy=sa.bindparam("copy")))
+
+
+def _article_values(feed_id: int, article: NewArticle, sketch: StorySketch,
+                    now: datetime) -> dict[str, Any]:
     return dict(
         feed_id=feed_id, guid=article.guid[:2000], url=article.url[:2000],
         canonical_url=article.canonical_url[:2000], title=article.title,
         author=(article.author or None) and article.author[:500],
         published=article.published, language=(article.language or None)
         and article.language[:20], text=article.text, fingerprint=article.fingerprint,
-        simhash=article.simhash, band0=b0, band1=b1, band2=b2, band3=b3, stored_at=now)
+        simhash=article.simhash, band0=0, band1=0, band2=0, band3=0, stored_at=now,
+        story_signature=sketch.signature, story_shingles=sketch.size, is_copy=False)
 
 
 def _insert_hits(
     conn: sa.Connection, inserts: _Inserts, article_id: int, story_id: int,
-    hits: Sequence[WatchHit], now: datetime,
+    copies: Sequence[StoryCopy], hits: Sequence[WatchHit], now: datetime,
 ) -> None:
     for hit in hits:
         conn.execute(inserts.match, dict(
             watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now))
-        payload = json.dumps(hit.payload, ensure_ascii=False, default=_json_default)
+        payload = json.dumps(_with_story(hit.payload, story_id, copies), ensure_ascii=False,
+                             default=_json_default)
         for channel in hit.channels:
             conn.execute(inserts.outbox, dict(
                 channel=channel, watch=hit.watch, article_id=article_id,
@@ -177,50 +232,101 @@ def _insert_hits(
                 created_at=now))
 
 
-def _story_keys(article: NewArticle, long_text: bool) -> list[tuple[int, int]]:
-    """Advisory-lock keys covering every way another article could join this one's story."""
-    digest = int(article.fingerprint[:8], 16) if _is_hex(article.fingerprint[:8]) else hash(
-        article.fingerprint)
-    keys = [(_LOCK_CLASS, _int32(digest))]
-    if long_text:
-        keys += [(_LOCK_CLASS + 1 + i, _int32(b)) for i, b in enumerate(dedup.bands(
-            article.simhash))]
-    return sorted(keys)
+def _with_story(payload: Any, story_id: int, copies: Sequence[StoryCopy]) -> Any:
+    """The payload with `data.story` and `data.copies` (the copies known so far) filled in:
+    only the store knows them, inside the transaction that decides the story."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, dict):
+        return payload
+    listed = [{"feed": c.feed, "url": c.url, "title": c.title} for c in copies]
+    return {**payload, "data": {**data, "story": story_id, "copies": listed}}
 
 
-def _lock_story_keys(conn: sa.Connection, article: NewArticle, long_text: bool) -> None:
+def _stable_key(kind: bytes, value: int | str | bytes) -> int:
+    """A signed 64-bit advisory-lock key, the same in every process (never the salted hash())."""
+    raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
+    digest = hashlib.blake2b(raw, digest_size=8, person=kind[:16]).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _story_keys(fingerprint: str, bands: Sequence[int]) -> list[int]:
+    """Advisory-lock keys covering every way another article could join this one's story:
+    its fingerprint and its band keys (which are stable hashes already)."""
+    return sorted({_stable_key(b"fingerprint", fingerprint), *bands})
+
+
+def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
     """Serialise writers of possibly-same stories (PostgreSQL, READ COMMITTED).
 
     Two copies stored at once would otherwise each miss the other's uncommitted row and open
-    two stories. A near-duplicate shares a band value or the fingerprint, so it waits here for
-    the first copy's commit and then sees it. Keys are taken in order: no deadlock.
+    two stories. Candidate copies share the fingerprint or a band key, so the later one waits
+    here for the first one's commit and then sees it. Keys are taken in order in one
+    statement: no deadlock between writers.
     """
-    for cls, key in _story_keys(article, long_text):
-        conn.execute(_LOCK, {"cls": cls, "key": key})
+    conn.execute(_LOCK, {"keys": list(keys)})
 
 
-def _is_hex(text: str) -> bool:
-    return bool(text) and all(c in "0123456789abcdefABCDEF" for c in text)
+def _find_story(conn: sa.Connection, article_id: int, fingerprint: str,
+                sketch: StorySketch | None, keys: str | None,
+                rules: stories.StoryRules) -> tuple[list[int], bool]:
+    """The stories an article is a copy of, oldest first: an identical copy's, else those of
+    the candidate copies monitor.stories accepts; empty: a new story. Also whether the
+    article's band keys were stored on the way (PostgreSQL)."""
+    story = conn.execute(_BY_FINGERPRINT, {"fingerprint": fingerprint,
+                                           "article_id": article_id}).scalar_one_or_none()
+    if story is not None:
+        return [int(story)], False
+    if sketch is None or keys is None:
+        return [], False
+    inserted = conn.dialect.name == "postgresql"
+    lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS.on(conn)
+    rows = conn.execute(lookup, {"keys": keys, "article_id": article_id,
+                                 "n": _CANDIDATES}).all()
+    return stories.copies_of(sketch, ((int(sid), bytes(sig), int(size or 0))
+                                      for sid, sig, size in rows), rules), inserted
 
 
-def _int32(value: int) -> int:
-    value &= 0xFFFFFFFF
-    return value - (1 << 32) if value >= 1 << 31 else value
+def _join(conn: sa.Connection, article_id: int, found: Sequence[int], *,
+          postgres: bool) -> int:
+    """Record the article's story: its own id when `found` is empty, else the oldest of the
+    stories found, the others merged into it (their articles and matches move; alerts they
+    sent stay sent). On PostgreSQL the stories are locked first (members' is_copy flags and
+    merges one writer at a time) and re-read through their first copies, which name the
+    story a concurrent merge moved them to."""
+    current = set(found)
+    locked: set[int] = set()
+    while current:
+        if postgres:
+            _lock(conn, [_stable_key(b"story", s) for s in sorted(current - locked)])
+            locked |= current
+        moved = {int(s) for (s,) in conn.execute(_FIRST_COPIES, {"ids": sorted(current)})}
+        moved = moved or current
+        if not postgres or moved <= locked:
+            current = moved
+            break
+        current = moved
+    story_id = min(current) if current else article_id
+    merged = sorted(current - {story_id})
+    if merged:
+        for statement in _MERGES:
+            conn.execute(statement, {"keep": story_id, "merged": merged})
+    conn.execute(_SET_STORY, {"article_id": article_id, "story": story_id})
+    return story_id
 
 
-def _find_story(conn: sa.Connection, article_id: int, article: NewArticle,
-                long_text: bool) -> int:
-    """The story an article belongs to: the oldest near-duplicate's story, else its own id."""
-    params: dict[str, Any] = {"fingerprint": article.fingerprint, "article_id": article_id}
-    if long_text:
-        params.update((f"b{i}", b) for i, b in enumerate(dedup.bands(article.simhash)))
-    rows = conn.execute(_STORY_BY_BANDS if long_text else _STORY_BY_FINGERPRINT, params).all()
-    for _id, simhash, fingerprint, story_id in rows:
-        if fingerprint == article.fingerprint or (
-                long_text and dedup.hamming(simhash, article.simhash)
-                <= dedup.SAME_STORY_DISTANCE):
-            return int(story_id)
-    return article_id
+def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[StoryCopy, ...]:
+    """The story's other copies, earliest first; the earliest copy is the one lists show
+    (is_copy false), every other member is marked a copy."""
+    if story_id == article_id:
+        return ()
+    rows = conn.execute(_MEMBERS, {"story": story_id}).all()
+    for rank, (member, _feed, _url, _title, is_copy) in enumerate(rows):
+        if bool(is_copy) != (rank > 0):
+            conn.execute(_SET_COPY, {"member": member, "copy": rank > 0})
+    if all(row[0] != article_id for row in rows):  # past the members read: not the earliest
+        conn.execute(_SET_COPY, {"member": article_id, "copy": True})
+    return tuple(StoryCopy(int(i), feed, url, title)
+                 for i, feed, url, title, _ in rows if i != article_id)[:_COPIES]
 
 
 def _insert_tags(conn: sa.Connection, article_id: int, article: NewArticle,

@@ -80,6 +80,10 @@ class MatchFilter:
     text: str | None = None
     limit: int = 50
     cursor: str | None = None
+    # One entry per story (its earliest copy) unless all_copies; `story` lists that story's
+    # copies only, every one of them.
+    all_copies: bool = False
+    story: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
@@ -95,6 +99,11 @@ class MatchFilter:
                 parse_text_query(self.text)
             except MonitorError as exc:
                 raise FilterError("text", str(exc)) from None
+
+    @property
+    def folded(self) -> bool:
+        """Whether the page shows one entry per story (later copies skipped)."""
+        return not self.all_copies and self.story is None
 
     @property
     def tags(self) -> tuple[str, ...]:

@@ -73,6 +73,8 @@ class ArticleRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("feed_id", "guid", name="uq_articles_feed_guid"),
         sa.Index("ix_articles_feed_stored", "feed_id", "stored_at"),
+        # The copies (not their story's earliest) in page order: what a folded page skips (0007).
+        sa.Index("ix_articles_is_copy_stored", "is_copy", "stored_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -93,6 +95,21 @@ class ArticleRow(SQLModel, table=True):
     band3: int = Field(index=True)
     story_id: int | None = Field(default=None, index=True)
     stored_at: datetime | None = _dt(nullable=False, index=True)
+    # Stories (0007): the MinHash sketch (monitor.stories), its distinct shingle count, and
+    # whether a copy of the story is earlier than this one (lists show the earliest only).
+    story_signature: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    story_shingles: int | None = None
+    is_copy: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+
+
+class StoryBandRow(SQLModel, table=True):
+    """One LSH band key of an article's story sketch: equal keys make candidate copies."""
+
+    __tablename__ = "story_bands"
+
+    key: int = Field(sa_type=sa.BigInteger, primary_key=True,
+                     sa_column_kwargs={"autoincrement": False})
+    article_id: int = Field(foreign_key="articles.id", primary_key=True, index=True)
 
 
 class ArticleTagRow(SQLModel, table=True):

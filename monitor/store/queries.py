@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from monitor.store.filters import (
 from monitor.store.models import ArticleRow, ArticleTagRow, FeedRow, OutboxRow, WatchMatchRow
 from monitor.store.pages import read_page
 from monitor.store.pagesql import _article_sql, _typed
-from monitor.types import Evidence, MatchRow, StoredArticle, Tag
+from monitor.types import Evidence, MatchRow, StoredArticle, StoryCopy, Tag
 
 # The read side's public surface stays here, whichever module of the split defines a name:
 # the API, the CLI, metrics and tests import it from monitor.store.queries.
@@ -33,6 +33,7 @@ __all__ = [
     "MatchPage",
     "MetricsCounts",
     "QueryStore",
+    "StorySummary",
     "WatchSummary",
     "decode_cursor",
     "encode_cursor",
@@ -87,15 +88,44 @@ class MetricsCounts:
 
 
 
+@dataclass(frozen=True, slots=True)
+class StorySummary:
+    """A story of a period: how many copies on how many feeds, and its earliest copy."""
+
+    story_id: int
+    copies: int
+    feeds: int
+    first_stored: datetime
+    last_stored: datetime
+    title: str | None
+    url: str
+    feed: str
+
+
+_BIGGEST = _typed(
+    "SELECT story_id, count(*) AS n, count(DISTINCT feed_id), min(stored_at), max(stored_at) "
+    "FROM articles WHERE story_id IS NOT NULL AND stored_at >= :since "
+    "GROUP BY story_id ORDER BY n DESC, story_id LIMIT :lim")
+_HEADS = _typed(
+    "SELECT a.story_id, a.title, a.url, f.name FROM articles a "
+    "JOIN feeds f ON f.id = a.feed_id WHERE a.story_id IN :ids AND a.is_copy = :no "
+    "ORDER BY a.id")
+
+
 class QueryStore(StoreBase):
     """Use-case methods; see the module docstring."""
 
     def find_matches(self, flt: MatchFilter) -> MatchPage:
         """One page of stored matches (articles with at least one tag), newest first."""
         pg = self.db.dialect == "postgresql"
-        heads = self.db.fetch(lambda conn: read_page(conn, flt, postgresql=pg))
+        def read(conn: Connection) -> tuple[list[Any], dict[int, _Story]]:
+            page = read_page(conn, flt, postgresql=pg)
+            return page, _stories_of(conn, [int(row[1]) for row in page[:flt.limit]])
+
+        heads, stories = self.db.fetch(read)
         more = len(heads) > flt.limit
-        rows = _match_rows(heads[:flt.limit])
+        rows = [replace(r, story_id=stories[r.article_id][0], copies=stories[r.article_id][1])
+                if r.article_id in stories else r for r in _match_rows(heads[:flt.limit])]
         cursor = encode_cursor(rows[-1].matched_at, rows[-1].article_id) if more else None
         return MatchPage(tuple(rows), cursor)
 
@@ -110,12 +140,29 @@ class QueryStore(StoreBase):
             lambda conn: conn.execute(sql, {"id": article_id}).mappings().one_or_none())
         if row is None:
             return None
+        story = self.db.fetch(lambda conn: _stories_of(conn, [article_id])).get(article_id)
         return StoredArticle(
             id=row["id"], feed=row["feed_name"], url=row["url"],
             canonical_url=row["canonical_url"], guid=row["guid"], title=row["title"],
             author=row["author"], published=row["published"], language=row["language"],
             text=row["text"], story_id=row["story_id"] or row["id"],
-            stored_at=row["stored_at"], tags=_tags_from_json(row["tags"]))
+            stored_at=row["stored_at"], tags=_tags_from_json(row["tags"]),
+            copies=story[1] if story else ())
+
+    def biggest_stories(self, since: datetime, limit: int = 20) -> list[StorySummary]:
+        """The stories with the most copies stored since `since`, biggest first."""
+        def read(conn: Connection) -> list[StorySummary]:
+            rows = conn.execute(_BIGGEST, {"since": since, "lim": limit}).all()
+            heads: dict[int, tuple[str | None, str, str]] = {}
+            if rows:
+                for sid, title, url, feed in conn.execute(
+                        _HEADS, {"ids": [int(r[0]) for r in rows], "no": False}):
+                    heads.setdefault(int(sid), (title, url, feed))
+            return [StorySummary(int(sid), int(n), int(feeds), _aware(lo), _aware(hi),
+                                 *heads.get(int(sid), (None, "", "")))
+                    for sid, n, feeds, lo, hi in rows]
+
+        return self.db.fetch(read)
 
     def article_id_for_url(self, url: str) -> int | None:
         """The id of the article stored under this URL (as linked or canonical)."""
@@ -152,6 +199,31 @@ class QueryStore(StoreBase):
             articles=int(articles or 0), matches=int(matches.scalar() or 0),
             watch_matches={w: int(n) for w, n in per_watch},
             outbox={state: int(n) for state, n in outbox}, feeds=feeds)
+
+
+_Story = tuple[int, tuple[StoryCopy, ...]]
+_COPIES_MAX = 50  # copies listed per entry, earliest first
+# Each article's story and the story's other copies, earliest first, in one statement.
+_STORIES = _typed(
+    "SELECT p.id, coalesce(p.story_id, p.id), c.id, f.name, c.url, c.title FROM articles p "
+    "LEFT JOIN articles c ON c.story_id = p.story_id AND c.id <> p.id "
+    "LEFT JOIN feeds f ON f.id = c.feed_id WHERE p.id IN :ids "
+    "ORDER BY p.id, coalesce(c.published, c.stored_at), c.id")
+
+
+def _stories_of(conn: Connection, ids: Sequence[int]) -> dict[int, _Story]:
+    """Each article's story id and the story's other copies (feed, url, title), earliest
+    first: one statement for a whole page."""
+    if not ids:
+        return {}
+    stories: dict[int, int] = {}
+    copies: dict[int, list[StoryCopy]] = {}
+    for aid, story, cid, feed, url, title in conn.execute(_STORIES, {"ids": list(ids)}):
+        stories[int(aid)] = int(story)
+        listed = copies.setdefault(int(aid), [])
+        if cid is not None and len(listed) < _COPIES_MAX:
+            listed.append(StoryCopy(int(cid), feed, url, title))
+    return {aid: (story, tuple(copies.get(aid, ()))) for aid, story in stories.items()}
 
 
 def _match_rows(heads: Sequence[Any]) -> list[MatchRow]:

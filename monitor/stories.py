@@ -1,0 +1,177 @@
+"""Pure: which story a copy joins: MinHash over word shingles, LSH band keys, join decision."""
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from datasketch import LeanMinHash, MinHash
+
+from monitor.dedup import STOPWORDS, normalise_text
+from monitor.types import StorySketch as Sketch
+
+if TYPE_CHECKING:
+    from monitor.config import Settings
+
+_SEED = 1  # fixed: signatures stored by one release must compare with the next one's
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRules:
+    """The thresholds of a join (MONITOR_STORY_* settings); defaults measured in BENCHMARKS.md.
+
+    A copy joins a stored article's story when its estimated Jaccard similarity reaches
+    `jaccard`, or when the smaller text is at least `containment` contained in the larger
+    one (a trimmed copy) and their Jaccard is at least `min_jaccard` (so a short text
+    cannot be "contained" in a long one by a chance equal minimum), or when their leads
+    (the first LEAD_WORDS content words) have a Jaccard of at least `lead`: a copy cut to
+    its first paragraphs shares too little of a long original for the whole-text
+    estimate, but keeps its lede. Texts with fewer
+    than `min_words` content words join only by an identical fingerprint.
+    """
+
+    jaccard: float = 0.5
+    containment: float = 0.85
+    min_jaccard: float = 0.12
+    lead: float = 0.6
+    min_words: int = 20
+
+
+def rules_of(settings: "Settings") -> StoryRules:
+    """The StoryRules the MONITOR_STORY_* settings describe."""
+    return StoryRules(jaccard=settings.story_jaccard, containment=settings.story_containment,
+                      min_jaccard=settings.story_min_jaccard, lead=settings.story_lead,
+                      min_words=settings.story_min_words)
+
+
+# The signature's shape is fixed (stored signatures must stay comparable): 128 minima, the
+# first 64 of them in 32 bands of 2 rows. A pair with Jaccard s shares one of those bands
+# with probability 1-(1-s^2)^32: 0.95 at s = 0.3, 0.9999 at 0.5 (the join threshold);
+# unrelated news (s < 0.002 over content-word 3-shingles) almost never. Fewer keys per
+# article mean fewer random index pages touched per write (bench/bench_stories.py); copies
+# with a lower similarity are found by the lead's bands. All 128 minima verify a candidate.
+NUM_PERM = 128
+BAND_ROWS = 2
+BANDS = 32
+SHINGLE = 3
+# The lead: the first LEAD_WORDS content words, LEAD_PERM minima in LEAD_BANDS bands of 4.
+LEAD_WORDS = 20
+LEAD_PERM = 32
+LEAD_ROWS = 4
+LEAD_BANDS = LEAD_PERM // LEAD_ROWS
+_LEAD_PERMUTATIONS = MinHash(num_perm=LEAD_PERM, seed=_SEED + 1).permutations
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
+_MASK32 = np.uint64(0xFFFFFFFF)
+
+
+def content_words(text: str) -> list[str]:
+    """Normalised words without function words: what copies of one report share."""
+    return [w for w in normalise_text(text).split() if w not in STOPWORDS]
+
+
+def shingle_hashes(words: Sequence[str]) -> "np.ndarray[tuple[int], np.dtype[np.uint64]]":
+    """Distinct 32-bit hashes of the word SHINGLE-grams (stable across processes: CRC-32 of
+    each word, combined polynomially; MinHash then applies its own universal hashing)."""
+    table = {w: zlib.crc32(w.encode("utf-8")) for w in set(words)}
+    hashed = np.fromiter((table[w] for w in words), dtype=np.uint64, count=len(words))
+    if len(words) < SHINGLE:
+        return np.unique(hashed[:1] if len(words) else hashed)
+    combined = hashed[:len(words) - SHINGLE + 1].copy()
+    for i in range(1, SHINGLE):  # polynomial combination, kept within 32 bits
+        combined = (combined * np.uint64(1_000_003) + hashed[i:len(words) - SHINGLE + 1 + i]) \
+            & _MASK32
+    return np.unique(combined)
+
+
+def _minima(hashes: "np.ndarray[tuple[int], np.dtype[np.uint64]]", num_perm: int,
+            seed: int, permutations: object) -> bytes:
+    minhash = MinHash(num_perm=num_perm, seed=seed, hashfunc=int, permutations=permutations)
+    if len(hashes):
+        minhash.update_batch(hashes.tolist())
+    return bytes(LeanMinHash(minhash).hashvalues.astype("<u4").tobytes())
+
+
+def sketch(text: str) -> Sketch:
+    """The sketch of a story's body text."""
+    words = content_words(text)
+    hashes = shingle_hashes(words)
+    whole = _minima(hashes, NUM_PERM, _SEED, _PERMUTATIONS)
+    lead = _minima(shingle_hashes(words[:LEAD_WORDS]), LEAD_PERM, _SEED + 1,
+                   _LEAD_PERMUTATIONS)
+    keys = band_keys(whole[:4 * BAND_ROWS * BANDS], BAND_ROWS, 0)
+    if len(words) >= LEAD_WORDS:  # a shorter text's lead is all of it: the text bands do
+        keys += band_keys(lead, LEAD_ROWS, BANDS)
+    return Sketch(whole + lead, len(hashes), keys, len(words))
+
+
+def band_keys(raw: bytes, rows: int, first: int) -> tuple[int, ...]:
+    """One signed 64-bit key per band of `rows` minima (bands numbered from `first`):
+    equal keys mean equal minima in that band."""
+    width = 4 * rows
+    keys = []
+    for band in range(len(raw) // width):
+        digest = hashlib.blake2b(raw[band * width:(band + 1) * width], digest_size=8,
+                                 person=(first + band).to_bytes(2, "little")).digest()
+        keys.append(int.from_bytes(digest, "little", signed=True))
+    return tuple(keys)
+
+
+def _equal_share(a: bytes, b: bytes) -> float:
+    va, vb = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
+    if len(va) != len(vb) or not len(va):
+        return 0.0
+    return float(np.count_nonzero(va == vb)) / len(va)
+
+
+def jaccard(a: bytes, b: bytes) -> float:
+    """The estimated Jaccard similarity of two texts from their signatures."""
+    return _equal_share(a[:4 * NUM_PERM], b[:4 * NUM_PERM])
+
+
+def lead_jaccard(a: bytes, b: bytes) -> float:
+    """The estimated Jaccard similarity of two texts' leads."""
+    return _equal_share(a[4 * NUM_PERM:], b[4 * NUM_PERM:])
+
+
+def containment(j: float, size_a: int, size_b: int) -> float:
+    """How much of the smaller shingle set lies in the larger, from Jaccard and the sizes:
+    |A∩B| = J(|A|+|B|)/(1+J), divided by min(|A|, |B|)."""
+    small = min(size_a, size_b)
+    if small <= 0:
+        return 0.0
+    return min(1.0, j * (size_a + size_b) / (1.0 + j) / small)
+
+
+def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
+    """How strongly `a` is a copy of the stored (signature, size): 0 when it is not one."""
+    j = jaccard(a.signature, signature)
+    if j >= rules.jaccard:
+        return j
+    if j >= rules.min_jaccard:
+        c = containment(j, a.size, size)
+        if c >= rules.containment:
+            return c
+    long_enough = a.words >= LEAD_WORDS and size > LEAD_WORDS - SHINGLE
+    if long_enough and (lead := lead_jaccard(a.signature, signature)) >= rules.lead:
+        return lead * rules.lead  # below any whole-text join: those win a tie
+    return 0.0
+
+
+def copies_of(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
+              rules: StoryRules) -> list[int]:
+    """Every story `a` is a copy of, among candidates (story id, signature, size), oldest
+    first; empty when none (or `a` is too short). More than one: `a` bridges stories that
+    were opened apart (say, two trimmed copies stored before their original)."""
+    if a.words < rules.min_words:
+        return []
+    return sorted({story for story, signature, size in candidates
+                   if score(a, signature, size, rules) > 0})
+
+
+def choose(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
+           rules: StoryRules) -> int | None:
+    """The story `a` joins among candidates: the oldest it is a copy of; None when none."""
+    found = copies_of(a, candidates, rules)
+    return found[0] if found else None
