@@ -13,6 +13,7 @@ from monitor.errors import ConfigError, QueryError
 from monitor.pipeline import CompiledWatch, Pipeline, PipelineOptions, Tagger, utcnow
 from monitor.store import Database, Store
 from monitor.store.migrate import upgrade
+from monitor.vocab.model import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -72,19 +73,40 @@ class Runtime:
 
 def prepare(settings: Settings, config: Config) -> Prepared:
     """Check what feeds.toml refers to: vocabulary, watch queries and their ids, SMTP."""
-    from monitor.match import compile_matcher  # heavy; only when running
-    from monitor.vocab import load_vocabulary
-
-    vocab = load_vocabulary(list(config.vocabulary))
-    matcher = compile_matcher(vocab)
-    known = vocab.kinds()
-    watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
+    matcher, watches = compile_config(config)
     if any(c.type == "email" for c in config.channels) and not settings.smtp_host:
         names = ", ".join(c.name for c in config.channels if c.type == "email")
         raise ConfigError(f"email channel(s) {names} need MONITOR_SMTP_HOST; export it (and "
                           "MONITOR_SMTP_PORT/_TLS) or remove the channel", file="environment",
                           key="MONITOR_SMTP_HOST")
     return Prepared(settings, config, matcher, watches)
+
+
+def compile_config(config: Config) -> tuple[Tagger, tuple[CompiledWatch, ...]]:
+    """The matcher over the bundled and feeds.toml vocabulary, and the parsed watches (whose
+    ids are checked against it): what the daemon and `monitor retag` tag and match with."""
+    from monitor.match import compile_matcher  # heavy; only when running
+    from monitor.vocab import load_vocabulary
+
+    vocab = load_vocabulary(list(config.vocabulary))
+    known = vocab.kinds()
+    watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
+    _check_official(config, vocab)
+    return compile_matcher(vocab), watches
+
+
+def _check_official(config: Config, vocab: Vocabulary) -> None:
+    """A feed's `official` must name a country of the vocabulary."""
+    from monitor.config import locate
+
+    countries = sorted(e.id for e in vocab if e.type == "country")
+    for index, feed in enumerate(config.feeds):
+        if feed.official is not None and feed.official not in countries:
+            source = config.path.read_text(encoding="utf-8")
+            raise ConfigError(
+                f"feed {feed.name!r}: official = {feed.official!r} is not a country id; use one "
+                f"of {', '.join(countries)}", file=str(config.path),
+                line=locate(source, ("feed", index, "official")), key=f"feed[{index}].official")
 
 
 def _compile_watch(config: Config, name: str, text: str | None, spec: Any,
@@ -139,7 +161,9 @@ async def running(prepared: Prepared, store: Store,
         relay = await _relay(prepared, store, stack)
         pipeline = Pipeline(store=store, client=client, extractor=extractor,
                             matcher=prepared.matcher, watches=prepared.watches,
-                            options=tune.pipeline)
+                            options=tune.pipeline,
+                            officials={f.name: f.official for f in prepared.config.feeds
+                                       if f.official is not None})
         stack.callback(pipeline.close)
         yield Runtime(prepared, store, pipeline, relay, tune)
 

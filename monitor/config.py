@@ -97,6 +97,7 @@ class _Feed(_Strict):
     interval: str = "15m"
     full_text: bool = True
     enabled: bool = True
+    official: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -204,8 +205,8 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
             raise fail(f"vocabulary file {entry!r} not found (looked at {vpath})",
                        ("vocabulary", i))
         vocab.append(vpath)
-    feeds = tuple(FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled)
-                  for f in parsed.feed)
+    feeds = tuple(FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled,
+                           f.official) for f in parsed.feed)
     watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify)) for w in parsed.watch)
     return Config(path, feeds, watches, channels, tuple(vocab))
 

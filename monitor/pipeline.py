@@ -33,8 +33,8 @@ PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
 class Tagger(Protocol):
     """What the pipeline needs of a matcher (monitor.match.Matcher)."""
 
-    def tag_document(self, title: str | None, text: str, *,
-                     published: date | None = None) -> tuple[Tag, ...]:
+    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
+                     official: str | None = None) -> tuple[Tag, ...]:
         """Tags of a document's headline and text."""
         ...
 
@@ -86,6 +86,7 @@ class Pipeline:
         options: PipelineOptions | None = None,
         clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
         payload: Callable[..., Mapping[str, Any]] | None = None,
+        officials: Mapping[str, str] | None = None,
     ) -> None:
         self.store, self.client, self.extractor = store, client, extractor
         self.matcher, self.watches = matcher, tuple(watches)
@@ -93,6 +94,7 @@ class Pipeline:
         self.clock, self.rng = clock, rng or random.Random()
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
+        self._officials = dict(officials or {})  # feed name -> the government publishing it
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than
         # the writes take and hold the default executor's few threads meanwhile. So on SQLite
@@ -280,7 +282,8 @@ class Pipeline:
             or f"urn:monitor:{item.feed}:{item.guid}"
         title = item.title or (usable.title if usable else None)
         tags = self.matcher.tag_document(title, text,
-                                         published=published.date() if published else None)
+                                         published=published.date() if published else None,
+                                         official=self._officials.get(item.feed))
         body = story_text(text, item.title, usable.title if usable else None)
         return NewArticle(
             feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
@@ -290,19 +293,24 @@ class Pipeline:
             fingerprint=dedup.fingerprint(body), tags=tags, sketch=stories.sketch(body))
 
     def _hits(self, article: NewArticle) -> list[WatchHit]:
-        doc = QueryDoc(tag_ids=frozenset(t.id for t in article.tags), feed=article.feed,
-                       title=article.title or "", text=article.text)
         hits = []
-        for watch in self.watches:
-            if watch.query is None:
-                if not article.tags:
-                    continue
-            elif not watch.query.evaluate(doc):
-                continue
+        for watch in satisfied_watches(self.watches, article.tags, feed=article.feed,
+                                       title=article.title, text=article.text):
             payload = self._payload(watch=watch.spec.name, article=article,
                                     tags=article.tags, now=self.clock())
             hits.append(WatchHit(watch.spec.name, watch.spec.notify, payload))
         return hits
+
+
+def satisfied_watches(watches: Sequence[CompiledWatch], tags: Sequence[Tag], *, feed: str,
+                      title: str | None, text: str) -> list[CompiledWatch]:
+    """The watches a tagged article satisfies: the one rule of the daemon and `monitor retag`
+    (a watch without a query takes every article with at least one tag)."""
+    doc = QueryDoc(tag_ids=frozenset(t.id for t in tags),
+                   about_ids=frozenset(t.id for t in tags if t.level == "about"),
+                   feed=feed, title=title or "", text=text)
+    return [w for w in watches
+            if (w.query.evaluate(doc) if w.query is not None else bool(tags))]
 
 
 @dataclass(frozen=True, slots=True)

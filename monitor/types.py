@@ -23,6 +23,9 @@ class FeedSpec:
     interval: timedelta = timedelta(minutes=15)
     full_text: bool = True
     enabled: bool = True
+    # The country id whose government publishes this feed (a White House or FCDO feed): its
+    # bare titles ("the President") then name the holder on the article's date.
+    official: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,17 @@ class Sentences:
 
 # A role phrase after these words names someone else than the holder on the article's date.
 ROLE_VETOES = (r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
-               r"retired|would-be|a|another)[\s-]+)@",)
+               r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
+               r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
+               r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+               # "national security adviser John Kirby": the title of someone else, named next
+               r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
+               r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
+               # "Vietnam's Communist Party chief": another country's post
+               r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
+               r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
+               r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
+               r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@")
 _TITLE_GAP = 3  # "Secretary of State Antony Blinken", "his envoy, Wang Yi": the role is a title
 
 
@@ -144,7 +154,7 @@ class ReferenceMatcher:
                     forms = frozenset(variants | {v.upper() for v in variants if " " in v})
                 vetoes: tuple[Veto | GivenNameVeto, ...] = tuple(
                     compile_veto(v) for v in alias.veto)
-                if alias.form == "short" and not alias.standalone and entry.type == "person":
+                if alias.form == "short" and entry.type == "person":
                     # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan
                     vetoes = (GivenNameVeto(), *vetoes)
                 pattern = _Pattern(index, alias.form == "full", forms, alias.standalone, vetoes)

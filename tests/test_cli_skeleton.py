@@ -16,6 +16,7 @@ from monitor.cli.common import print_csv, print_table
 CONTRACT_COMMANDS = [
     ("run",), ("tag",), ("extract",), ("matches",), ("serve",), ("feeds",), ("show",),
     ("alerts",), ("alerts", "retry"), ("vocab",), ("vocab", "suggest"), ("db", "upgrade"),
+    ("retag",),
 ]
 
 

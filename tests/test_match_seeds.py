@@ -40,7 +40,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
          "seung-min-kim", "huizhong-wu", "china", "united-states", "united-kingdom", "russia",
          "ukraine", "cuba", "singapore", "japan", "philippines", "australia", "microsoft", "cia",
          "chinese-foreign-ministry", "national-security-council"},
-        {"espionage-surveillance", "trade", "taiwan", "human-rights", "hong-kong",
+        # no trade: its one candidate is the "export of fentanyl precursors"
+        {"espionage-surveillance", "taiwan", "human-rights", "hong-kong",
          "south-china-sea", "russia-ukraine-war", "detained-citizens", "fentanyl", "cyber",
          "aukus"},
     ),

@@ -164,8 +164,9 @@ def test_role_establishes_the_person_for_short_forms(matcher: Matcher) -> None:
 
 def test_normalisation_of_quotes_hyphens_accents_and_hidden_characters(matcher: Matcher) -> None:
     """Curly apostrophes, dash variants, accents, soft hyphens and NFD text still match."""
-    text = ("Blin\u00adken visited Hong\u2011Kong. “Xinjiang’s camps” and Uyghur rights. "
-            "Antony Blinke\u0301n? No: Antony Blinken. Tik\u200bTok spoke. CÔVID-19 returned.")
+    text = ("Blin\u00adken visited Hong\u2011Kong after its crackdown on protests. "
+            "“Xinjiang’s camps” and Uyghur rights. Antony Blinke\u0301n? No: Antony Blinken. "
+            "Tik\u200bTok faces a ban. CÔVID-19 returned.")
     found = ids(matcher, text)
     assert found["antony-blinken"] == 3
     assert found["tiktok"] == 1

@@ -15,7 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "stories")
+_MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "stories", "retag")
 
 
 def _version(value: bool) -> None:

@@ -1,7 +1,7 @@
 """`monitor tag`: tag plain-text or HTML files, URLs or stdin without storing anything."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -86,10 +86,13 @@ def vocabulary_or_fail(extra: Sequence[Path]) -> Vocabulary:
         fail(str(exc), "fix the vocabulary file at the place named above")
 
 
-def tag_row(doc: Document, tags: Sequence[Tag]) -> dict[str, Any]:
-    """The CONTRACT's JSON object for one document, plus `evidence` (an extension)."""
+def tag_row(doc: Document, tags: Sequence[Tag],
+            why: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """The CONTRACT's JSON object for one document, plus `evidence` (an extension), and with
+    `why` (--explain) each tag's reasons for its level."""
     def brief(kind: str) -> list[dict[str, Any]]:
-        return [tag_json(t) for t in tags if t.kind == kind]
+        return [{**tag_json(t), **({"why": list(why[t.id])} if why is not None else {})}
+                for t in tags if t.kind == kind]
 
     return {"source": doc.source, "title": doc.title, "actors": brief("actor"),
             "issues": brief("issue"),
@@ -97,18 +100,21 @@ def tag_row(doc: Document, tags: Sequence[Tag]) -> dict[str, Any]:
                           "end": t.evidence.end} for t in tags]}
 
 
-def _print_table(doc: Document, tags: Sequence[Tag]) -> None:
+def _print_table(doc: Document, tags: Sequence[Tag],
+                 why: Mapping[str, Sequence[str]] | None = None) -> None:
     from rich.table import Table  # only the table format needs rich tables
 
     heading = doc.source if not doc.title else f"{doc.source} — {doc.title}"
     table = Table(title=heading, header_style="bold", title_justify="left")
-    for column in ("kind", "id", "level", "score", "count", "evidence"):
+    last = "why" if why is not None else "evidence"
+    for column in ("kind", "id", "level", "score", "count", last):
         table.add_column(column, overflow="fold")
     for t in sorted(tags, key=lambda t: (t.kind, t.level != "about", -t.count, t.id)):
         evidence = " ".join(t.evidence.text.split())
         if len(evidence) > _EVIDENCE_WIDTH:
             evidence = evidence[:_EVIDENCE_WIDTH - 1] + "…"
-        table.add_row(t.kind, t.id, t.level, f"{t.score:.2f}", str(t.count), evidence)
+        table.add_row(t.kind, t.id, t.level, f"{t.score:.2f}", str(t.count),
+                      "; ".join(why[t.id]) if why is not None else evidence)
     if not tags:
         table.add_row("", "(nothing found)", "", "", "", "")
     stdout_console().print(table)
@@ -137,6 +143,14 @@ def register(app: typer.Typer) -> None:
         on: Annotated[str | None, typer.Option(
             "--date", help="Article date (YYYY-MM-DD) for resolving roles such as "
             "'the U.S. Secretary of State'; default: the page's own date, if any.")] = None,
+        explain: Annotated[bool, typer.Option(
+            "--explain", help="Say why each tag has its level: headline, lede, mentions, "
+            "paragraphs, the context that confirmed a place or common word, the score.")
+                           ] = False,
+        official: Annotated[str | None, typer.Option(
+            "--official", help="The country id whose government wrote the text (e.g. "
+            "united-states for a White House release): its bare titles such as 'the "
+            "President' then resolve by date.")] = None,
     ) -> None:
         """Tag plain-text or HTML files, URLs or stdin without storing anything.
 
@@ -153,6 +167,10 @@ def register(app: typer.Typer) -> None:
             except ValueError:
                 fail(f"--date must look like 2023-06-18, got {on!r}")
         matcher = compile_matcher(vocabulary_or_fail(vocab or []))
+        if official is not None and official not in {
+                e.id for e in matcher.vocabulary if e.type == "country"}:
+            fail(f"--official {official!r} is not a country id of the vocabulary",
+                 "use a country id, e.g. --official united-states (`monitor vocab` lists them)")
         err = stderr_console()
         failed = False
         for source, content, final in _read(list(sources or ["-"])):
@@ -161,10 +179,13 @@ def register(app: typer.Typer) -> None:
                 err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
                 continue
-            tags = matcher.tag_document(doc.title, doc.text, published=day or doc.published)
+            explained = matcher.explain(doc.title, doc.text, published=day or doc.published,
+                                        official=official)
+            tags = [tag for tag, _ in explained]
+            why = {tag.id: judged.reasons for tag, judged in explained} if explain else None
             if fmt is TagFormat.json:
-                print_jsonl([tag_row(doc, tags)])
+                print_jsonl([tag_row(doc, tags, why)])
             else:
-                _print_table(doc, tags)
+                _print_table(doc, tags, why)
         if failed:
             raise typer.Exit(1)

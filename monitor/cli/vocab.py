@@ -86,21 +86,25 @@ def register(app: typer.Typer) -> None:
         sources: Annotated[list[str], typer.Argument(
             metavar="FILE|URL...", help="Plain-text or HTML files, http(s) URLs, or -.")],
         min_count: Annotated[int, typer.Option(
-            "--min-count", min=1, help="How often an untitled name must recur.")] = 2,
+            "--min-count", min=1, help="How often an untitled name or an alias gap must "
+            "recur (new topic phrases: at least 3 times).")] = 2,
         extra: Annotated[list[Path] | None, typer.Option(
             "--vocab", help="Extra vocabulary file (repeatable).")] = None,
     ) -> None:
-        """Propose entries the vocabulary lacks, as TOML stubs for review.
+        """Propose entries the vocabulary lacks, and new aliases of its issues, as TOML.
 
         People introduced with a title ("Foreign Minister X"), recurring capitalised names,
-        and recurring topic phrases; names the vocabulary already matches are left out.
+        recurring topic phrases, and alias gaps: phrases for an existing issue its aliases
+        miss, as an entry with the issue's id (it replaces the bundled one) listing its
+        aliases plus the new ones. The output loads back as a vocabulary file.
         """
         from monitor.cli.tag import _read, to_document, vocabulary_or_fail
         from monitor.match import compile_matcher
+        from monitor.match.stubs import to_toml
         from monitor.match.suggest import suggest as propose
-        from monitor.match.suggest import to_toml
 
-        matcher = compile_matcher(vocabulary_or_fail(extra or []))
+        vocabulary = vocabulary_or_fail(extra or [])
+        matcher = compile_matcher(vocabulary)
         texts, failed = [], False
         for source, content, final in _read(sources):
             doc = content if isinstance(content, str) else to_document(source, content, final)
@@ -108,10 +112,14 @@ def register(app: typer.Typer) -> None:
                 stderr_console().print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
                 continue
-            texts.append(doc.text if not doc.title else f"{doc.title}\n\n{doc.text}")
+            # the headline counts once: plain text and extracted pages often repeat it
+            texts.append(doc.text if not doc.title or doc.title in doc.text
+                         else f"{doc.title}\n\n{doc.text}")
         if not texts:
-            fail("no readable source")
-        sys.stdout.write(to_toml(propose(texts, matcher, min_count=min_count), len(texts)))
+            fail("no readable source", "pass plain-text or HTML files, http(s) URLs, or - "
+                 "for stdin")
+        sys.stdout.write(to_toml(propose(texts, matcher, min_count=min_count), len(texts),
+                                 vocabulary))
         if failed:
             raise typer.Exit(1)
 

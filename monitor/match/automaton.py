@@ -3,18 +3,29 @@ of its keys."""
 
 import gc
 import re
+from collections.abc import Sequence
 from functools import partial
 
 import ahocorasick_rs
 
 from monitor.match.normalize import alias_variants
 from monitor.match.resolve import GENERAL, Choices, Forms, Pattern, RolePattern, Rule, Value
-from monitor.vocab.model import Role, Vocabulary
+from monitor.vocab.model import Entry, Role
 from monitor.vocab.veto import GivenNameVeto, Veto, compile_veto
 
 # A role phrase after these words names someone else than the holder on the article's date.
 ROLE_VETOES = (r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
-               r"retired|would-be|a|another)[\s-]+)@",)
+               r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
+               r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
+               r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+               # "national security adviser John Kirby": the title of someone else, named next
+               r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
+               r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
+               # "Vietnam's Communist Party chief": another country's post
+               r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
+               r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
+               r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
+               r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@")
 _GIVEN_NAME = GivenNameVeto()
 # Pattern((...)) without NamedTuple's Python-level __new__ (one per alias at compile time).
 _new_pattern = partial(tuple.__new__, Pattern)
@@ -44,21 +55,21 @@ def _key(variant: str) -> str:
         "" if _is_unspaced(lower[-1]) else " ")
 
 
-def build(vocab: Vocabulary, fast_path: bool
+def build(entries: Sequence[Entry], fast_path: bool
           ) -> tuple[ahocorasick_rs.AhoCorasick | None, list[Value]]:
-    """The automaton of every alias variant and role phrase of `vocab` (None when there is
+    """The automaton of every alias variant and role phrase of `entries` (None when there is
     none), and the value of each of its keys, by the key's index."""
     # Building makes a few objects per alias and frees none: the cyclic collector would
     # rescan the growing heap again and again (half the time at 100k aliases) for nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        names = _names(vocab)
-        roles, role_vetoes = _roles(vocab)
+        names = _names(entries)
+        roles, role_vetoes = _roles(entries)
         keys: list[str] = []
         values: list[Value] = []
         key_add, value_add = keys.append, values.append
-        is_actor = [entry.kind == "actor" for entry in vocab.entries]
+        is_actor = [entry.kind == "actor" for entry in entries]
         for key, patterns in names.items():
             only = patterns[0]
             if fast_path and len(patterns) == 1 and only.full and not only.vetoes and (
@@ -87,11 +98,11 @@ def build(vocab: Vocabulary, fast_path: bool
     return automaton, values
 
 
-def _names(vocab: Vocabulary) -> dict[str, list[Pattern]]:
+def _names(entries: Sequence[Entry]) -> dict[str, list[Pattern]]:
     """Every automaton key of an alias, with the patterns (aliases) written that way."""
     names: dict[str, list[Pattern]] = {}
     get = names.get
-    for index, entry in enumerate(vocab.entries):
+    for index, entry in enumerate(entries):
         person = entry.type == "person"
         for alias in entry.aliases:
             text = alias.text
@@ -111,8 +122,9 @@ def _names(vocab: Vocabulary) -> dict[str, list[Pattern]]:
             if alias.veto:
                 vetoes = tuple(compile_veto(v) for v in alias.veto)
             full = alias.form == "full"
-            if not full and not alias.standalone and person:
-                # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan
+            if not full and person:
+                # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan, the
+                # swimmer "Qin Haiyang" is not Qin Gang
                 vetoes = (_GIVEN_NAME, *vetoes)
             pattern = _new_pattern((index, full, forms, alias.standalone, vetoes))
             for variant in variants:
@@ -125,12 +137,12 @@ def _names(vocab: Vocabulary) -> dict[str, list[Pattern]]:
     return names
 
 
-def _roles(vocab: Vocabulary) -> tuple[dict[str, list[tuple[int, Role]]],
-                                       dict[str, list[Veto]]]:
+def _roles(entries: Sequence[Entry]) -> tuple[dict[str, list[tuple[int, Role]]],
+                                              dict[str, list[Veto]]]:
     """Every automaton key of a role phrase, with its holders and vetoes."""
     roles: dict[str, list[tuple[int, Role]]] = {}
     role_vetoes: dict[str, list[Veto]] = {}
-    for index, entry in enumerate(vocab.entries):
+    for index, entry in enumerate(entries):
         for role in entry.roles:
             for phrase in role.phrases:
                 for variant in alias_variants(phrase):

@@ -1,12 +1,25 @@
 """The matcher: a compiled vocabulary that tags documents with counts, spans and evidence."""
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import itemgetter
 
 from monitor.match.automaton import build
 from monitor.match.normalize import Folded, fold
+from monitor.match.relevance import (
+    ABOUT,
+    COUNT_FULL,
+    SIMPLE_SCORES,
+    Assessment,
+    Layout,
+    assess,
+    cue_balance,
+    inside_name,
+    salience,
+)
 from monitor.match.resolve import (
     GENERAL,
     Hit,
@@ -16,10 +29,19 @@ from monitor.match.resolve import (
     resolve_roles,
 )
 from monitor.match.sentences import Sentences
-from monitor.types import Evidence, Span, Tag, new_tag
-from monitor.vocab.model import Entry, Vocabulary
+from monitor.types import Evidence, Span, Tag, TagLevel, new_tag
+from monitor.vocab.model import Alias, Entry, Vocabulary
+from monitor.vocab.veto import GivenNameVeto
 
 log = logging.getLogger(__name__)
+# An entry a document names in its sense: the spans of its mentions and why a weak alias
+# was taken (None: a strong one).
+_Kept = tuple[Entry, list[Hit], str | None]
+_NAMES, _BLOCKER = 1, 2
+# (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
+SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
+    ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES)
+_START = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,64 +58,137 @@ class Matcher:
 
     def __init__(self, vocab: Vocabulary, *, fast_path: bool = True) -> None:
         self.vocabulary = vocab
-        self._entries = vocab.entries
-        self._is_person = tuple(e.type == "person" for e in vocab.entries)
-        self._automaton, self._values = build(vocab, fast_path)
+        # Blockers ("Hong Kong Express" for hong-kong) are hidden entries of the same kind
+        # after the real ones: they win leftmost-longest over the alias they contain and are
+        # then dropped.
+        self._entries = (*vocab.entries, *_blockers(vocab.entries))
+        self._real = len(vocab.entries)
+        self._is_person = tuple(e.type == "person" for e in self._entries)
+        # per entry: what a hit needs before it counts (0 nothing, _NAMES the institution-name
+        # check, _BLOCKER: it is a blocker, never a tag)
+        self._checks = tuple(_BLOCKER if e.blocker_of is not None else 0 if e.in_names
+                             else _NAMES for e in self._entries)
+        self._automaton, self._values = build(self._entries, fast_path)
         self.pattern_count = len(self._values)
-        log.info("matcher.compiled entries=%d patterns=%d", len(vocab.entries),
+        log.info("matcher.compiled entries=%d patterns=%d", self._real,
                  self.pattern_count)
 
     def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
-        """Actors and issues named in `text`, in order of first mention, with counts and the
-        sentence of each first mention as evidence (offsets into `text`)."""
-        found, hits, folded = self._run(text, published)
-        if not found:
-            return ()
-        entries = self._entries
-        counts: dict[int, int] = {}  # in order of first mention
-        firsts: list[Hit] = []
-        for index, hit in zip(found, hits, strict=True):  # a third of Counter() and .index
-            if index in counts:
-                counts[index] += 1
-            else:
-                counts[index] = 1
-                firsts.append(hit)
-        origin = folded.origin
-        spans = ([(start, stop) for start, stop, _ in firsts] if folded.positions is None
-                 else [origin(start, stop) for start, stop, _ in firsts])
-        evidence = Sentences(text).evidence(spans)
-        return tuple([new_tag((entry := entries[index]).id, entry.kind, entry.name, count, proof)
-                      for (index, count), proof in zip(counts.items(), evidence, strict=True)])
+        """Actors and issues named in `text` (no separate headline): tag_document(None, text)."""
+        return self.tag_document(None, text, published=published)
 
-    def tag_document(self, title: str | None, text: str, *,
-                     published: date | None = None) -> tuple[Tag, ...]:
-        """The tags of a document's headline and text together: the one tagging path of the
-        daemon, `monitor tag`, `monitor retag` and the benchmarks.
+    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
+                     official: str | None = None) -> tuple[Tag, ...]:
+        """The tags of a document's headline and text, in order of first mention, each with
+        its count, level and score and the sentence of its first mention as evidence: the one
+        tagging path of the daemon, `monitor tag`, `monitor retag` and the benchmarks.
 
-        Evidence offsets point into `text` (what is stored and highlighted). A tag the headline
-        names and the text does not gets the headline as its evidence with the empty span
-        (0, 0). When the text already contains the headline (extraction often keeps the <h1>),
-        the text alone is tagged, so no mention is counted twice.
+        Evidence offsets point into `text` (what is stored and highlighted); a tag named only
+        in the headline gets the headline as its evidence with the empty span (0, 0). When
+        the text already holds the headline (extraction often keeps the <h1>), it is read
+        there, so no mention counts twice. `official` names the country whose government
+        wrote the text (its bare titles, "the President", then resolve by date).
         """
-        in_text = self.tag(text, published=published)
-        headline = (title or "").strip()
-        if not headline or headline in text:
-            return in_text
-        in_headline = self.tag(headline, published=published)
-        if not in_headline:
-            return in_text
-        by_id = {t.id: t for t in in_text}
-        merged = []
-        for tag in in_headline:
-            found = by_id.pop(tag.id, None)
-            if found is None:
-                merged.append(Tag(tag.id, tag.kind, tag.name, tag.count,
-                                  Evidence(tag.evidence.text, 0, 0)))
+        found = self._judged(title, text, published, official)
+        if found is None:
+            return ()
+        doc, text, shift, layout, kept = found
+        evidence = self._evidence(doc, shift, kept)
+        if layout.headline is None and len(layout.paragraph_starts) == 1:
+            # one paragraph, no headline (feed summaries): the score is the count's
+            simple = SIMPLE
+            return tuple([new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
+                                  *simple[min(len(spans), COUNT_FULL)])
+                          for (entry, spans, _), proof in zip(kept, evidence)])  # noqa: B905
+        out = []
+        for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
+            score = salience(spans, layout)
+            out.append(new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
+                               "about" if score >= ABOUT else "mention", score))
+        return tuple(out)
+
+    def explain(self, title: str | None, text: str, *, published: date | None = None,
+                official: str | None = None) -> list[tuple[Tag, Assessment]]:
+        """tag_document() with the assessment behind each tag (`monitor tag --explain`)."""
+        found = self._judged(title, text, published, official)
+        if found is None:
+            return []
+        doc, text, shift, layout, kept = found
+        evidence = self._evidence(doc, shift, kept)
+        out = []
+        for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
+            judged = assess(entry, [s[0] for s in spans], layout, confirmed)
+            out.append((new_tag(entry.id, entry.kind, entry.name, judged.count, proof,
+                                judged.level, judged.score), judged))
+        return out
+
+    def _judged(self, title: str | None, text: str, published: date | None,
+                official: str | None) -> tuple[str, str, int, Layout, list[_Kept]] | None:
+        """The document scanned, and each entry it names in the entry's sense with the spans
+        of its mentions (document offsets) and why a weak alias was taken; None: nothing."""
+        doc, shift, headline = _compose(title, text)
+        found, hits, folded = self._run(doc, published)
+        if folded.positions is not None:
+            origin = folded.origin
+            hits = [(*origin(start, stop), what) for start, stop, what in hits]
+        if official is not None and published is not None:
+            found, hits = self._with_bare_titles(doc, found, hits, official, published)
+        if not found:
+            return None
+        layout = Layout.of(doc, headline)
+        entries, checks = self._entries, self._checks
+        # a hit is (start, stop, rule): its first two items are its span from here on
+        positions: dict[int, list[Hit]] = {}
+        get = positions.get
+        for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
+            check = checks[index]
+            if check and (check == _BLOCKER or inside_name(doc, hit[0], hit[1])):
+                continue
+            bucket = get(index)
+            if bucket is None:
+                positions[index] = [hit]
             else:
-                merged.append(Tag(found.id, found.kind, found.name, found.count + tag.count,
-                                  found.evidence))
-        merged.extend(t for t in in_text if t.id in by_id)
-        return tuple(merged)
+                bucket.append(hit)
+        kept: list[_Kept] = []
+        for index, spans in positions.items():
+            entry = entries[index]
+            confirmed = None
+            if entry.weak:
+                confirmed = _confirm(entry, doc, spans, layout)
+                if confirmed is None:
+                    continue
+            if official is not None:  # bare titles were added after the scan's hits
+                spans.sort(key=_START)
+            kept.append((entry, spans, confirmed))
+        return (doc, text, shift, layout, kept) if kept else None
+
+    @staticmethod
+    def _evidence(doc: str, shift: int, kept: list[_Kept]) -> list[Evidence]:
+        """The sentence of each entry's first mention in the text (the headline's, at the
+        empty span (0, 0), when the text does not name it), with offsets into the text."""
+        firsts = [next((s for s in spans if s[0] >= shift), spans[0]) if shift else spans[0]
+                  for _, spans, _ in kept]
+        evidence = Sentences(doc).evidence(firsts)
+        if not shift:
+            return evidence
+        return [Evidence(proof.text, 0, 0) if first[0] < shift else
+                Evidence(proof.text, proof.start - shift, proof.end - shift)
+                for proof, first in zip(evidence, firsts, strict=True)]
+
+    def _with_bare_titles(self, doc: str, found: list[int], hits: list[Hit], official: str,
+                          published: date) -> tuple[list[int], list[Hit]]:
+        """Mentions of holders by bare title ("the President") in a government's own text,
+        added to the scan's hits (in `doc`'s offsets): bare titles of the posts of `official`
+        held on `published`."""
+        found, hits = list(found), list(hits)
+        taken = [(start, stop) for start, stop, _ in hits]
+        for index, pattern in _bare_patterns(self._entries, official, published):
+            for match in pattern.finditer(doc):
+                start, stop = match.span()
+                if not any(s < stop and start < e for s, e in taken):
+                    found.append(index)
+                    hits.append((start, stop, index))
+        return found, hits
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
         """Every resolved mention in `text` (offsets into `text`)."""
@@ -114,12 +209,13 @@ class Matcher:
                          sentences.around(m.start, m.end)) for tag_id, m in first.items())
 
     def mentions(self, text: str, *, published: date | None = None) -> list[Mention]:
-        """Resolved mentions in document order."""
+        """Resolved mentions in document order (before relevance: every alias the rules
+        accept, blockers left out)."""
         found, hits, folded = self._run(text, published)
-        entries = self._entries
+        entries, real = self._entries, self._real
         origin = folded.origin
         return [Mention(entries[index], *origin(start, stop))
-                for index, (start, stop, _) in zip(found, hits, strict=True)]
+                for index, (start, stop, _) in zip(found, hits, strict=True) if index < real]
 
     def _run(self, text: str, published: date | None) -> tuple[list[int], list[Hit], Folded]:
         """Entry indexes of the resolved mentions and the hits (folded offsets) naming them,
@@ -183,6 +279,65 @@ class Matcher:
             if role is not None and with_roles:
                 role_hits.append((start, stop, role))
         return actors, issues, role_hits
+
+
+def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | None]:
+    """The document to scan, how far `text` is shifted in it, and where the headline is:
+    the headline is put before the text unless the text's start already holds it."""
+    headline = (title or "").strip()
+    if not headline:
+        return text, 0, None
+    at = text.find(headline, 0, len(headline) + 400)
+    if at >= 0:
+        return text, 0, (at, at + len(headline))
+    return f"{headline}\n\n{text}", len(headline) + 2, (0, len(headline))
+
+
+def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:
+    """Why a mention of an entry with weak aliases is in its sense (None: none is): a strong
+    alias, or a weak one with more cues than anticues around it."""
+    from monitor.vocab.loader import alias_key
+
+    weak = entry.weak
+    for start, end, _ in spans:
+        if alias_key(doc[start:end]) not in weak:
+            return f"named as {doc[start:end]!r}"
+    for start, end, _ in spans:
+        if doc[start].isupper() and _NAME.applies(doc, start, end):
+            continue  # part of someone's or something's name: "Charlie Spies", "Trade Desk"
+        balance, words = cue_balance(entry, doc, start, end, layout)
+        if balance >= entry.min_cues:
+            return f"context: {words}"
+    return None
+
+
+_NAME = GivenNameVeto()
+
+
+def _bare_patterns(entries: tuple[Entry, ...], official: str,
+                   published: date) -> list[tuple[int, re.Pattern[str]]]:
+    """The bare titles of the posts of `official` and who held them on `published`: a title
+    followed by "of" or by a name is someone else's ("the President of China", "the President
+    Xi"), a possessive before a name is an office's ("the Secretary of State's Office"); one held by
+    several people on that day names nobody."""
+    holders: dict[str, set[int]] = {}
+    for index, entry in enumerate(entries):
+        for role in entry.roles:
+            if role.org == official and role.bare and role.held_on(published):
+                for phrase in role.bare:
+                    holders.setdefault(phrase, set()).add(index)
+    return [(next(iter(owners)), re.compile(
+                r"(?<![\w-])" + r"\s+".join(map(re.escape, phrase.split()))
+                + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"))
+            for phrase, owners in holders.items() if len(owners) == 1]
+
+
+def _blockers(entries: tuple[Entry, ...]) -> list[Entry]:
+    """Hidden entries for the names that contain an entry's alias but are something else."""
+    return [Entry(f"{e.id}~not", e.kind, e.name,
+                  tuple(Alias(b, "full", "any" if b == b.lower() else "exact")
+                        for b in e.blockers), e.type, blocker_of=e.id)
+            for e in entries if e.blockers]
 
 
 def compile_matcher(vocab: Vocabulary) -> Matcher:

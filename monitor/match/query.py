@@ -3,7 +3,10 @@
 Grammar (operators in capitals; adjacent terms are joined by an implicit AND):
     query := or ;  or := and ("OR" and)* ;  and := near ("AND"? near)*
     near  := unary ("NEAR/n" unary)* ;  unary := "NOT" unary | "(" or ")" | term
-    term  := actor:ID | issue:ID | feed:NAME | word | word* | "a phrase"
+    term  := actor:ID | issue:ID | mention:ID | feed:NAME | word | word* | "a phrase"
+
+`actor:ID` holds when the actor is mentioned, `issue:ID` when the document is *about* the issue
+(its tag has level "about"), `mention:ID` when the actor or issue is mentioned at any level.
 """
 
 import re
@@ -17,7 +20,7 @@ from monitor.match.normalize import fold
 _TOKEN = re.compile(r"""\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<near>NEAR/(?P<n>\d*))|"""
                     r"""(?P<field>[A-Za-z]+):(?P<fvalue>"[^"]*"?|[^\s()"]*)|(?P<phrase>"[^"]*"?)|"""
                     r"""(?P<word>[^\s()"]+))""")
-_FIELDS = ("actor", "issue", "feed")
+_FIELDS = ("actor", "issue", "mention", "feed")
 _OPERATORS = ("AND", "OR", "NOT")
 
 
@@ -27,12 +30,14 @@ def _words(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class QueryDoc:
-    """What a query sees of one document: its tag ids (actors and issues), feed, title, text."""
+    """What a query sees of one document: its tag ids (actors and issues, any level), feed,
+    title, text, and the ids of the tags it is about (None: every tag)."""
 
     tag_ids: frozenset[str]
     feed: str
     title: str
     text: str
+    about_ids: frozenset[str] | None = None
 
     @cached_property
     def fields(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -50,13 +55,15 @@ class Node:
 
 @dataclass(frozen=True)
 class TagTerm(Node):
-    """`actor:ID` or `issue:ID`."""
+    """`actor:ID`, `issue:ID` (about-level only) or `mention:ID` (either kind, any level)."""
 
     kind: str
     id: str
     position: int
 
     def evaluate(self, doc: QueryDoc) -> bool:
+        if self.kind == "issue" and doc.about_ids is not None:
+            return self.id in doc.about_ids
         return self.id in doc.tag_ids
 
 
@@ -171,7 +178,7 @@ class Query:
             if kind is None:
                 raise QueryError(f"unknown {term.kind} id {term.id!r}", query=self.source,
                                  position=term.position)
-            if kind != term.kind:
+            if kind != term.kind and term.kind != "mention":
                 raise QueryError(f"{term.id!r} is an {kind}, write {kind}:{term.id}",
                                  query=self.source, position=term.position)
 
@@ -225,7 +232,8 @@ def _tokenize(source: str) -> list[_Tok]:
 def _field(source: str, found: re.Match[str], start: int) -> _Tok:
     name, value = found.group("field").lower(), found.group("fvalue")
     if name not in _FIELDS:
-        raise QueryError(f"unknown field {name!r}; use actor:, issue: or feed:", query=source,
+        raise QueryError(f"unknown field {name!r}; use actor:, issue:, mention: or feed:",
+                         query=source,
                          position=start)
     if value.startswith('"'):
         if len(value) < 2 or not value.endswith('"'):

@@ -109,12 +109,15 @@ class Sentences:
         finish = self._ends[j] if j < len(self._ends) else len(self.text)
         return _trim(self.text, begin, finish, start, end)
 
-    def evidence(self, spans: Iterable[tuple[int, int]]) -> list[Evidence]:
-        """around() for many spans at once (the same results, with less overhead per span)."""
+    def evidence(self, spans: Iterable[tuple[int, int, object]] | Iterable[tuple[int, int]]
+                 ) -> list[Evidence]:
+        """around() for many spans at once (the same results, with less overhead per span);
+        a span's first two items are its start and end (a matcher hit's third is ignored)."""
         text, starts, ends = self.text, self._starts, self._ends
         size, count = len(text), len(ends)
         out = []
-        for start, end in spans:
+        for span in spans:
+            start, end = span[0], span[1]
             # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it. A
             # sentence opens after white space and a non-space, so only the first may open
             # with white space.

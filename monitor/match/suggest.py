@@ -1,12 +1,19 @@
-"""Propose vocabulary entries from texts: titled people, recurring names and topic phrases."""
+"""Propose vocabulary changes from texts: titled people, recurring names and topic phrases the
+vocabulary lacks, and alias gaps of the issues it has (monitor.match.gaps)."""
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from monitor.match.gaps import AliasGap, TopicWords, alias_gaps
 from monitor.match.matcher import Matcher
+from monitor.match.phrases import FUNCTION, clauses, key, stem, word_set
 
+# A name word: a capital, then lower-case letters, apostrophes or hyphenated parts
+# ("Jean-Pierre", "O'Brien").
+_WORD = r"[A-Z][a-z'’]+(?:-[A-Z]?[a-z'’]+)*"
 _TITLE_WORDS = (
     r"(?:Foreign|Prime|Defen[cs]e|Commerce|Trade|Finance|Public\s+Security|Home|Interior|"
     r"Justice|Treasury|Vice|Deputy|Assistant|Chief)?\s*"
@@ -14,326 +21,52 @@ _TITLE_WORDS = (
     r"Sen\.|Rep\.|Governor|Director|Chairman|Chairwoman|Chair|General|Admiral|Commissioner|"
     r"Mayor|[Ss]pokes(?:person|man|woman)|[Ee]nvoy|[Aa]dviser|[Ll]awmaker|CEO|[Ff]ounder)"
 )
-_NAME = r"(?P<name>[A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){1,2})"
-_TITLED = re.compile(rf"(?P<title>(?:\b[A-Z][\w'’.-]*\s+){{0,2}}{_TITLE_WORDS})\s+{_NAME}\b")
-_CAPS = re.compile(
-    r"\b[A-Z][a-z'’-]+(?:\s+(?:of|and|for|on|the|de|van|von)?\s*[A-Z][a-z'’-]+){1,4}\b"
-)
+_TITLED = re.compile(
+    rf"(?P<title>(?:\b[A-Z][\w'’.-]*\s+){{0,2}}{_TITLE_WORDS})\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b")
+_CAPS = re.compile(rf"\b{_WORD}(?:\s+(?:of|and|for|on|the|de|van|von)?\s*{_WORD}){{1,4}}\b")
 _ORG_WORDS = re.compile(
     r"\b(?:Ministry|Department|Council|Agency|Committee|Party|Institute|Bank|"
     r"Group|Office|Commission|University|Association|Corp|Company|News|"
     r"Times|Daily|Fund|Foundation|Organi[sz]ation|Court|Parliament|Congress|"
     r"Senate|Army|Navy|Force|Forum|Club|Chamber|Centre|Center|Board|Union)\b"
 )
-_STOP = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "said",
-        "says",
-        "say",
-        "told",
-        "tell",
-        "according",
-        "also",
-        "would",
-        "could",
-        "including",
-        "include",
-        "new",
-        "one",
-        "two",
-        "three",
-        "first",
-        "last",
-        "year",
-        "years",
-        "week",
-        "weeks",
-        "day",
-        "days",
-        "time",
-        "times",
-        "mr",
-        "ms",
-        "people",
-        "percent",
-        "per",
-        "cent",
-    ]
-)
-_SENTENCE_STARTERS = frozenset(
-    [
-        "The",
-        "A",
-        "An",
-        "In",
-        "On",
-        "At",
-        "But",
-        "And",
-        "Or",
-        "For",
-        "As",
-        "If",
-        "When",
-        "While",
-        "After",
-        "Before",
-        "This",
-        "That",
-        "These",
-        "Those",
-        "It",
-        "He",
-        "She",
-        "They",
-        "We",
-        "I",
-        "Our",
-        "His",
-        "Her",
-        "Their",
-        "Its",
-        "Since",
-        "Despite",
-        "During",
-        "Meanwhile",
-        "However",
-        "Although",
-        "Though",
-        "Also",
-        "Still",
-        "Yet",
-        "So",
-        "Then",
-        "Now",
-        "Today",
-        "Yesterday",
-        "Last",
-        "Next",
-        "First",
-        "Second",
-        "Third",
-        "Ambassador",
-        "President",
-        "Minister",
-        "Secretary",
-    ]
-)
-
-# Family name first: the short form of "Zhao Leji" is "Zhao".
-_CHINESE_SURNAMES = frozenset(
-    [
-        "Wang",
-        "Li",
-        "Zhang",
-        "Liu",
-        "Chen",
-        "Yang",
-        "Huang",
-        "Zhao",
-        "Wu",
-        "Zhou",
-        "Xu",
-        "Sun",
-        "Ma",
-        "Zhu",
-        "Hu",
-        "Guo",
-        "He",
-        "Gao",
-        "Lin",
-        "Luo",
-        "Zheng",
-        "Liang",
-        "Xie",
-        "Song",
-        "Tang",
-        "Han",
-        "Feng",
-        "Deng",
-        "Cao",
-        "Peng",
-        "Zeng",
-        "Xiao",
-        "Tian",
-        "Dong",
-        "Yuan",
-        "Pan",
-        "Yu",
-        "Jiang",
-        "Cai",
-        "Jia",
-        "Ding",
-        "Wei",
-        "Xue",
-        "Ye",
-        "Yan",
-        "Lu",
-        "Du",
-        "Dai",
-        "Xia",
-        "Zhong",
-        "Fu",
-        "Qin",
-        "Shen",
-        "Cheng",
-        "Ren",
-        "Lei",
-        "Qian",
-        "Xi",
-        "Hua",
-        "Kong",
-        "Bai",
-        "Cui",
-        "Kang",
-        "Mao",
-        "Qiu",
-        "Shi",
-        "Gu",
-        "Hou",
-        "Shao",
-        "Meng",
-        "Long",
-        "Wan",
-        "Duan",
-        "Qi",
-        "Tan",
-        "Yin",
-        "Lai",
-        "Geng",
-        "Fan",
-        "Fang",
-    ]
-)
+# Words of a post or an honorific: never part of a person's name ("Secretary General Antonio
+# Guterres" is Antonio Guterres; "Attorney General" and "Press Secretary" are nobody).
+TITLES = word_set("""
+minister ministers secretary secretaries president presidents premier ambassador chancellor
+senator senators sen rep representative representatives governor director chairman chairwoman
+chair general admiral commissioner mayor spokesperson spokesman spokeswoman envoy adviser
+advisor lawmaker lawmakers ceo founder deputy vice chief prime foreign defense defence commerce
+trade finance home interior justice treasury state assistant attorney press speaker judge king
+queen prince princess dame sir lord lady mr mrs ms dr prof professor officer leader head
+executive counsellor councillor consul commander colonel captain lieutenant sergeant inspector
+pope cardinal bishop reverend senior national security public of the and for on
+""")
+# Titles of people: an organisation's name never holds them ("... and Foreign Minister").
+PERSON_TITLES = word_set("""
+minister ministers secretary secretaries president presidents premier ambassador chancellor
+senator governor chairman chairwoman spokesperson spokesman spokeswoman envoy adviser advisor
+lawmaker ceo founder mr mrs ms dr
+""")
+# Capitalised words that name no actor: calendar words, places and things named like people.
+_NOT_NAMES = word_set("""
+monday tuesday wednesday thursday friday saturday sunday january february march april may june
+july august september october november december bay park river island islands street road
+square lake mountain valley day palace house hall station airport bridge city province region
+county district act order law bill briefing report strategy initiative program programme
+project war sea new people
+""")
+_SENTENCE_STARTERS = word_set("""
+The A An In On At But And Or For As If When While After Before This That These Those It He She
+They We I Our His Her Their Its Since Despite During Meanwhile However Although Though Also
+Still Yet So Then Now Today Yesterday Last Next First Second Third My Your
+""")
+_PHRASE_STOP = FUNCTION | {"people", "include", "includes", "per", "cent"}
 
 
 @dataclass(slots=True)
 class Suggestion:
-    """A proposed entry with the evidence for it."""
+    """A proposed new entry with the evidence for it."""
 
     section: str  # person, organization, issue
     name: str
@@ -344,120 +77,151 @@ class Suggestion:
 
     @property
     def id(self) -> str:
-        """The CONTRACT slug of the name."""
-        return re.sub(r"[^a-z0-9]+", "-", self.name.lower().replace("'", "")).strip("-")
+        """The CONTRACT slug of the name (accents folded)."""
+        plain = "".join(c for c in unicodedata.normalize("NFKD", self.name)
+                        if not unicodedata.combining(c)).lower()
+        return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", plain)).strip("-")
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    """New entries, and alias gaps of existing issues."""
+
+    entries: list[Suggestion]
+    gaps: list[AliasGap]
 
 
 def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
-def suggest(
-    texts: Sequence[str], matcher: Matcher, *, min_count: int = 2, max_phrases: int = 15
-) -> list[Suggestion]:
-    """Entries the vocabulary lacks: people introduced with a title (once is enough), other
-    capitalised names seen `min_count` times, topic phrases seen max(3, min_count) times."""
+def person_name(words: Sequence[str]) -> str | None:
+    """A person's name from capitalised words: titles and honorifics before it dropped, a
+    possessive cut; None when what is left is not two to four name words."""
+    out = list(words)
+    while out and (out[0].lower() in TITLES or out[0] in _SENTENCE_STARTERS):
+        out.pop(0)
+    if out:
+        out[-1] = re.sub(r"['’]s?$", "", out[-1])
+    if not 2 <= len(out) <= 4 or any(w.lower() in TITLES or w.lower() in _NOT_NAMES
+                                     for w in out):
+        return None
+    return " ".join(out)
+
+
+def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
+            max_phrases: int = 15) -> Suggestions:
+    """What the vocabulary lacks: people introduced with a title (once is enough), other
+    capitalised names seen `min_count` times, topic phrases seen max(3, min_count) times as
+    new issues, and phrases seen `min_count` times that name an existing issue the matcher
+    misses (alias gaps). Every proposed id is new and proposed once."""
     known = {e.id for e in matcher.vocabulary.entries}
+    gaps = alias_gaps(texts, matcher, min_count=min_count)
     people: dict[str, Suggestion] = {}
     names: Counter[str] = Counter()
     phrases: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for text in texts:
         spans = [(m.start, m.end) for m in matcher.mentions(text)]
-        for found in _TITLED.finditer(text):
-            name = found.group("name")
-            if _covered(spans, found.start("name"), found.end("name")):
-                continue
-            entry = people.setdefault(
-                name,
-                Suggestion(
-                    "person", name, 0, _around(text, found), " ".join(found.group("title").split())
-                ),
-            )
-            entry.count += 1
+        _titled(text, spans, people)
+        headings = _title_case_lines(text)
         for found in _CAPS.finditer(text):
+            if _covered(spans, found.start(), found.end()) or _covered(
+                    headings, found.start(), found.end()):
+                continue
             words = found.group().split()
-            while words and words[0] in _SENTENCE_STARTERS:
+            while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
                 words.pop(0)
             while words and words[-1].islower():
                 words.pop()
-            if len(words) < 2 or _covered(spans, found.start(), found.end()):
+            if len(words) < 2:
                 continue
             name = " ".join(words)
+            name = re.sub(r"['’]s$", "", name)
             names[name] += 1
-            examples.setdefault(name, _around(text, found))
+            examples.setdefault(name, _around(text, found.start(), found.end()))
         _count_phrases(text, spans, phrases, examples)
-    out = [s for s in people.values() if s.id not in known]
-    taken = {s.name for s in out}
+    out = list(people.values())
     for name, count in names.most_common():
-        if count < min_count or name in taken or any(name in t for t in taken):
+        if count < min_count or any(name in s.name or s.name in name for s in out):
             continue
-        section = "organization" if _ORG_WORDS.search(name) else "person"
-        suggestion = Suggestion(section, name, count, examples[name])
-        if suggestion.id not in known:
-            out.append(suggestion)
-            taken.add(name)
-    threshold = max(3, min_count)
-    for phrase, count in phrases.most_common(max_phrases * 3):
-        if count < threshold or len([s for s in out if s.section == "issue"]) >= max_phrases:
-            continue
-        suggestion = Suggestion("issue", phrase, count, examples[phrase])
-        if suggestion.id not in known:
-            out.append(suggestion)
+        if _ORG_WORDS.search(name):
+            if not any(w.lower() in PERSON_TITLES for w in name.split()):
+                out.append(Suggestion("organization", name, count, examples[name]))
+        elif (person := person_name(name.split())) is not None and person == name:
+            out.append(Suggestion("person", name, count, examples[name]))
+    out.extend(_topics(phrases, examples, gaps, TopicWords(matcher.vocabulary),
+                       max(3, min_count), max_phrases))
+    seen = set(known)
+    unique = []
+    for suggestion in out:
+        if suggestion.id and suggestion.id not in seen:
+            seen.add(suggestion.id)
+            unique.append(suggestion)
+    return Suggestions(unique, gaps)
+
+
+def _title_case_lines(text: str) -> list[tuple[int, int]]:
+    """Lines written in Title Case (headlines, captions): their capitals name nobody."""
+    out = []
+    for found in re.finditer(r"[^\n]+", text):
+        words = [w for w in found.group().split() if len(w) > 3 and w[0].isalpha()]
+        if len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words):
+            out.append((found.start(), found.end()))
     return out
 
 
-def _count_phrases(
-    text: str, spans: list[tuple[int, int]], phrases: Counter[str], examples: dict[str, str]
-) -> None:
-    words = [
-        (m.group().lower(), m.start(), m.end()) for m in re.finditer(r"[A-Za-z][a-z'’-]+", text)
-    ]
-    for size in (2, 3):
-        for i in range(len(words) - size + 1):
-            gram = words[i : i + size]
-            if gram[0][0] in _STOP or gram[-1][0] in _STOP or any(len(w) < 3 for w, _, _ in gram):
-                continue
-            start, end = gram[0][1], gram[-1][2]
-            if re.search(r"[.,;:!?\n]", text[start:end]) or _covered(spans, start, end):
-                continue
-            phrase = " ".join(w for w, _, _ in gram)
-            phrases[phrase] += 1
-            examples.setdefault(phrase, _around(text, start, end))
+def _titled(text: str, spans: list[tuple[int, int]], people: dict[str, Suggestion]) -> None:
+    """People introduced with a title: "Defense Minister Dong Jun"."""
+    for found in _TITLED.finditer(text):
+        words = found.group("name").split()
+        title = found.group("title").split()
+        while words and words[0].lower() in TITLES:  # "Secretary General Antonio Guterres"
+            title.append(words.pop(0))
+        name = person_name(words)
+        start = found.end("name") - len(" ".join(words))
+        if name is None or _covered(spans, start, found.end("name")):
+            continue
+        entry = people.setdefault(name, Suggestion(
+            "person", name, 0, _around(text, found.start(), found.end()), " ".join(title)))
+        entry.count += 1
 
 
-def _around(text: str, match: re.Match[str] | int, end: int | None = None) -> str:
-    start = match if isinstance(match, int) else match.start()
-    stop = end if end is not None else (match.end() if isinstance(match, re.Match) else start)
-    snippet = text[max(0, start - 60) : stop + 60]
-    return " ".join(snippet.split())
+def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[AliasGap],
+            topics: TopicWords, threshold: int, limit: int) -> list[Suggestion]:
+    """New issues from recurring topic phrases; a phrase that speaks for an existing issue is
+    an alias gap of it, not a new issue."""
+    taken = {key(g.text) for g in gaps}
+    out: list[Suggestion] = []
+    for phrase, count in phrases.most_common(limit * 3):
+        if count < threshold or len(out) >= limit or key(phrase) in taken:
+            continue
+        words = phrase.split()
+        if topics.best(stem(w) for w in words) is not None or any(w in TITLES for w in words):
+            continue  # an existing issue's alias gap, or a post ("prime minister")
+        out.append(Suggestion("issue", phrase, count, examples[phrase]))
+    return out
 
 
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _count_phrases(text: str, spans: list[tuple[int, int]], phrases: Counter[str],
+                   examples: dict[str, str]) -> None:
+    """Two- and three-word phrases written in lower case (common words, not names)."""
+    for clause in clauses(text):
+        for size in (2, 3):
+            for i in range(len(clause) - size + 1):
+                gram = clause[i:i + size]
+                if not all(w.text.islower() and len(w.text) >= 3 and "." not in w.text
+                           for w in gram):
+                    continue
+                if gram[0].lower in _PHRASE_STOP or gram[-1].lower in _PHRASE_STOP:
+                    continue
+                start, end = gram[0].start, gram[-1].end
+                if _covered(spans, start, end):
+                    continue
+                phrase = " ".join(w.lower for w in gram)
+                phrases[phrase] += 1
+                examples.setdefault(phrase, _around(text, start, end))
 
 
-def to_toml(suggestions: Sequence[Suggestion], sources: int) -> str:
-    """TOML stubs for review (the format `monitor vocab` and feeds.toml's vocabulary read)."""
-    lines = [
-        f"# Suggested by `monitor vocab suggest` from {sources} document(s).",
-        "# Review every stub: fix ids, add aliases, roles and dates, delete what is noise.",
-        "",
-    ]
-    for s in suggestions:
-        lines.append(f"# seen {s.count}x, e.g. \u201c{s.example}\u201d")
-        lines.append(f"[[{s.section}]]")
-        lines.append(f"id = {_toml_string(s.id)}")
-        lines.append(
-            f"name = {_toml_string(s.name if s.section != 'issue' else s.name.capitalize())}"
-        )
-        lines.append(f"aliases = [{', '.join(_toml_string(a) for a in [s.name, *s.aliases])}]")
-        if s.section == "person" and len(s.name.split()) > 1:
-            parts = s.name.split()
-            surname = parts[0] if parts[0] in _CHINESE_SURNAMES else parts[-1]
-            lines.append(f"short = [{{ text = {_toml_string(surname)}, standalone = false }}]")
-        if s.title:
-            lines.append(f"[[{s.section}.role]]")
-            lines.append(f"title = {_toml_string(s.title)}")
-        lines.append("")
-    return "\n".join(lines)
+def _around(text: str, start: int, end: int) -> str:
+    return " ".join(text[max(0, start - 60):end + 60].split())

@@ -5,9 +5,10 @@ from monitor.store.db import Database
 from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
 from monitor.store.queries import QueryStore
+from monitor.store.retag import RetagStore
 
 __all__ = ["Database", "Store"]
 
 
-class Store(FeedStore, ArticleStore, OutboxStore, QueryStore):
+class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore):
     """Every use case over one Database; construct with `Store(Database(url))`."""

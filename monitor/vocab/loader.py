@@ -28,9 +28,10 @@ SECTIONS: Mapping[str, tuple[TagKind, ActorType | None]] = {
     "country": ("actor", "country"),
     "issue": ("issue", None),
 }
-_ENTRY_KEYS = {"id", "name", "aliases", "short", "veto", "role", "description", "case"}
+_ENTRY_KEYS = {"id", "name", "aliases", "short", "veto", "role", "description", "case", "weak",
+               "cues", "anticues", "not", "in_names", "min_cues"}
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short"}
-_ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto"}
+_ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare"}
 
 
 def bundled_files() -> list[Path]:
@@ -150,8 +151,9 @@ class _Parser:
         shared_veto = self._strings(item.get("veto", []), "veto")
         for pattern in shared_veto:
             self._check_veto(pattern, "veto")
+        weak = self._aliases(item.get("weak", []), "full", default_case, shared_veto, "weak")
         aliases = [*self._aliases(item.get("aliases", []), "full", default_case, shared_veto,
-                                  "aliases"),
+                                  "aliases"), *weak,
                    *self._aliases(item.get("short", []), "short", "exact", shared_veto, "short")]
         if not any(a.form == "full" and _key(a.text) == _key(name) for a in aliases):
             aliases.insert(0, Alias(name, "full", _case_for(name, default_case), True,
@@ -161,8 +163,19 @@ class _Parser:
         if description is not None and not isinstance(description, str):
             raise self.fail("description must be a string", "description")
         line = self.start + 1 if self.start is not None else None
+        min_cues = item.get("min_cues", 1)
+        if not isinstance(min_cues, int) or isinstance(min_cues, bool) or min_cues < 1:
+            raise self.fail("min_cues must be a whole number of at least 1", "min_cues")
+        in_names = item.get("in_names", kind == "actor" and actor_type != "country")
+        if not isinstance(in_names, bool):
+            raise self.fail("in_names must be true or false", "in_names")
         return Entry(entry_id, kind, name.strip(), tuple(aliases), actor_type, tuple(roles),
-                     description, self.file, line)
+                     description, self.file, line,
+                     cues=self._strings(item.get("cues", []), "cues"),
+                     anticues=self._strings(item.get("anticues", []), "anticues"),
+                     min_cues=min_cues,
+                     weak=frozenset(_key(a.text) for a in weak),
+                     blockers=self._strings(item.get("not", []), "not"), in_names=in_names)
 
     def _aliases(self, raw: Any, form: str, default_case: CaseRule, shared_veto: tuple[str, ...],
                  key: str) -> list[Alias]:
@@ -215,7 +228,8 @@ class _Parser:
             veto = self._strings(value.get("veto", []), "role.veto")
             for pattern in veto:
                 self._check_veto(pattern, "role.veto")
-            out.append(Role(title, org, start, end, phrases, veto))
+            bare = self._strings(value.get("bare", []), "role.bare")
+            out.append(Role(title, org, start, end, phrases, veto, bare))
         return out
 
     def _date(self, value: Any, key: str) -> date | None:
@@ -252,6 +266,11 @@ class _Parser:
 def _case_for(text: str, case: CaseRule) -> CaseRule:
     """An alias written all in lower case matches any case."""
     return "any" if text == text.lower() else case
+
+
+def alias_key(text: str) -> str:
+    """A loose comparison key: accents dropped, case folded, punctuation as single spaces."""
+    return _key(text)
 
 
 def _key(text: str) -> str:

@@ -39,6 +39,9 @@ class Role:
     end: date | None = None
     phrases: tuple[str, ...] = ()
     veto: tuple[str, ...] = ()
+    # Bare titles ("the President") that name the holder only in the text of the government
+    # of `org` itself (tag_document's `official`), by date.
+    bare: tuple[str, ...] = ()
 
     def held_on(self, day: date) -> bool:
         """Whether the post was held on `day`; a role without a start date never resolves."""
@@ -60,6 +63,17 @@ class Entry:
     description: str | None = None
     file: str | None = None
     line: int | None = None
+    # Relevance (monitor/match/relevance.py): `weak` aliases (folded, lower case) name the
+    # entry only where a `cue` is near and outweighs the `anticues`; `blockers` are longer
+    # names that contain an alias but are something else ("Hong Kong Express"); `in_names`
+    # False drops a mention inside an institution's name ("Bank of China").
+    cues: tuple[str, ...] = ()
+    anticues: tuple[str, ...] = ()
+    min_cues: int = 1  # cues beyond the anticues a weak mention needs
+    weak: frozenset[str] = frozenset()
+    blockers: tuple[str, ...] = ()
+    in_names: bool = True
+    blocker_of: str | None = None  # set on the hidden entries made of blockers
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,15 @@ class GivenNameVeto:
             while k < len(text) and text[k].isalpha():
                 k += 1
             word = text[j:k]
-            if _is_name_word(word) and word not in _AFTER_WORDS:
+            if _is_name_word(word) and word not in _AFTER_WORDS and not _title_run(text, k):
                 return True
         return False
+
+
+def _title_run(text: str, end: int) -> bool:
+    """Whether the word after text[:end] is capitalised too: a headline in title case
+    ("Biden Announces Key Nominees"), not a name ("Qin Haiyang won")."""
+    j = end
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    return j > end and j < len(text) and text[j].isupper()

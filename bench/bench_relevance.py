@@ -1,0 +1,248 @@
+"""Score the tagger's tags and levels against our labelled gold on real text.
+
+    python bench/bench_relevance.py [--part tuning|held-out|both] [--errors] [--no-write]
+
+The gold (tests/gold/*.jsonl, labelled by reading each document without running the tagger;
+see tests/gold/GUIDELINE.md) names, per document, the issues it refers to in their sense with
+a level (about / mention) and the people it refers to. Each document is read from
+../shared/corpus, split into headline and text, and tagged with `Matcher.tag_document` (the
+function the daemon, `monitor tag` and `monitor retag` call), with `official` set to the
+United States for White House files. A document is held out when the first hex digit of the
+sha1 of its file name is 0-4; rules were tuned on the rest. Results go into the relevance
+section of BENCHMARKS.md.
+"""
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from monitor.match import Matcher, compile_matcher  # after the path tweak above
+from monitor.types import Tag
+from monitor.vocab import load_vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "tests" / "gold"
+CORPUS = ROOT.parent / "shared" / "corpus"
+SETS = {"cnn-2024": CORPUS / "cnn-2024" / "docs", "china-news": CORPUS / "china-news" / "docs"}
+
+
+@dataclass(frozen=True)
+class GoldDoc:
+    """One labelled document."""
+
+    set: str
+    file: str
+    day: date
+    issues: dict[str, str]
+    people: frozenset[str]
+    official: bool
+
+    @property
+    def held_out(self) -> bool:
+        """In the part kept aside until the end (a third, by the file name's hash)."""
+        return hashlib.sha1(self.file.encode()).hexdigest()[0] in "01234"  # noqa: S324
+
+
+def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
+    """Every labelled document of the gold files."""
+    docs = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            docs.append(GoldDoc(row["set"], row["file"], date.fromisoformat(row["date"]),
+                                dict(row["issues"]), frozenset(row["people"]),
+                                row.get("source") == "official"))
+    return docs
+
+
+def read_document(doc: GoldDoc) -> tuple[str, str]:
+    """(headline, text) of a gold document: the first line is its title ("# " dropped); CNN's
+    "Published" line and rule are page furniture, not text."""
+    raw = (SETS[doc.set] / doc.file).read_text(encoding="utf-8")
+    title, _, rest = raw.lstrip().partition("\n")
+    title = title.removeprefix("# ").strip()
+    if doc.set == "cnn-2024":
+        rest = re.sub(r"\A\s*Published :`[^`]*`\s*---\s*", "", rest)
+    return title, rest.strip()
+
+
+def tag_gold(matcher: Matcher, doc: GoldDoc) -> tuple[Tag, ...]:
+    """The tags the daemon would store for this document."""
+    title, text = read_document(doc)
+    return matcher.tag_document(title, text, published=doc.day,
+                                official="united-states" if doc.official else None)
+
+
+@dataclass
+class Score:
+    """Counts behind the figures."""
+
+    fired: Counter[str] = field(default_factory=Counter)  # issue tags fired, per issue
+    right: Counter[str] = field(default_factory=Counter)  # fired and in gold (sense right)
+    about_fired: Counter[str] = field(default_factory=Counter)
+    about_right: Counter[str] = field(default_factory=Counter)  # about, gold about
+    gold_any: Counter[str] = field(default_factory=Counter)
+    gold_found: Counter[str] = field(default_factory=Counter)  # gold, fired at any level
+    gold_about: Counter[str] = field(default_factory=Counter)
+    about_found: Counter[str] = field(default_factory=Counter)  # gold about, fired about
+    about_any: Counter[str] = field(default_factory=Counter)  # gold about, fired at any level
+    people_fired: int = 0
+    people_right: int = 0
+    people_gold: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, doc: GoldDoc, tags: tuple[Tag, ...]) -> None:
+        issues = {t.id: t for t in tags if t.kind == "issue"}
+        for tag_id, tag in issues.items():
+            self.fired[tag_id] += 1
+            gold = doc.issues.get(tag_id)
+            if gold is not None:
+                self.right[tag_id] += 1
+            else:
+                self.errors.append(f"FP  {doc.file[:60]} {tag_id} {tag.level} "
+                                   f"{tag.score:.2f} | {tag.evidence.text[:100]!r}")
+            if tag.level == "about":
+                self.about_fired[tag_id] += 1
+                if gold == "about":
+                    self.about_right[tag_id] += 1
+                elif gold == "mention":
+                    self.errors.append(f"UP  {doc.file[:60]} {tag_id} {tag.score:.2f}")
+        for tag_id, level in doc.issues.items():
+            self.gold_any[tag_id] += 1
+            tag = issues.get(tag_id)
+            if tag is not None:
+                self.gold_found[tag_id] += 1
+            else:
+                self.errors.append(f"FN  {doc.file[:60]} {tag_id} ({level})")
+            if level == "about":
+                self.gold_about[tag_id] += 1
+                if tag is not None:
+                    self.about_any[tag_id] += 1
+                    if tag.level == "about":
+                        self.about_found[tag_id] += 1
+                    else:
+                        self.errors.append(f"DOWN {doc.file[:60]} {tag_id} {tag.score:.2f}")
+        people = {t.id for t in tags if t.kind == "actor"} & _PEOPLE
+        self.people_fired += len(people)
+        self.people_right += len(people & doc.people)
+        self.people_gold += len(doc.people)
+        for person in sorted(people - doc.people):
+            self.errors.append(f"PFP {doc.file[:60]} {person}")
+        for person in sorted(doc.people - people):
+            self.errors.append(f"PFN {doc.file[:60]} {person}")
+
+
+_PEOPLE: frozenset[str] = frozenset()
+
+
+def ratio(num: int, den: int) -> str:
+    return f"{num / den:.3f} ({num}/{den})" if den else "n/a"
+
+
+def summary(score: Score) -> dict[str, str]:
+    """The headline figures of one part."""
+    total = sum
+    return {
+        "about precision": ratio(total(score.about_right.values()),
+                                 total(score.about_fired.values())),
+        "issue precision (sense right)": ratio(total(score.right.values()),
+                                               total(score.fired.values())),
+        "wrong-sense share": ratio(total(score.fired.values()) - total(score.right.values()),
+                                   total(score.fired.values())),
+        "about recall (tagged about)": ratio(total(score.about_found.values()),
+                                             total(score.gold_about.values())),
+        "about recall (tagged at all)": ratio(total(score.about_any.values()),
+                                              total(score.gold_about.values())),
+        "mention recall (all gold)": ratio(total(score.gold_found.values()),
+                                           total(score.gold_any.values())),
+        "person precision": ratio(score.people_right, score.people_fired),
+        "person recall": ratio(score.people_right, score.people_gold),
+    }
+
+
+def per_issue(score: Score) -> list[tuple[str, ...]]:
+    ids = sorted(set(score.fired) | set(score.gold_any))
+    return [(i, ratio(score.about_right[i], score.about_fired[i]),
+             ratio(score.right[i], score.fired[i]), ratio(score.about_found[i],
+                                                          score.gold_about[i]),
+             ratio(score.gold_found[i], score.gold_any[i])) for i in ids]
+
+
+def run(part: str, matcher: Matcher, docs: list[GoldDoc]) -> dict[str, Score]:
+    """Scores per set (and "all") for the documents of one part."""
+    scores: dict[str, Score] = {"all": Score()}
+    for doc in docs:
+        if (part == "held-out") != doc.held_out:
+            continue
+        tags = tag_gold(matcher, doc)
+        scores.setdefault(doc.set, Score()).add(doc, tags)
+        scores["all"].add(doc, tags)
+    return scores
+
+
+def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    global _PEOPLE
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["tuning", "held-out", "both"], default="tuning")
+    parser.add_argument("--errors", action="store_true", help="list each error (tuning only)")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    vocab = load_vocabulary()
+    _PEOPLE = frozenset(e.id for e in vocab if e.type == "person")
+    matcher = compile_matcher(vocab)
+    docs = load_gold()
+    parts = ["tuning", "held-out"] if args.part == "both" else [args.part]
+    out = []
+    for part in parts:
+        scores = run(part, matcher, docs)
+        n = sum(1 for d in docs if d.held_out == (part == "held-out"))
+        out.append(f"### {part} part ({n} documents)\n")
+        names = [s for s in ("all", "china-news", "cnn-2024") if s in scores]
+        rows = [(key, *(summary(scores[s])[key] for s in names))
+                for key in summary(scores["all"])]
+        out.append(table(rows, ("figure", *names)) + "\n")
+        out.append(table(per_issue(scores["all"]),
+                         ("issue", "about precision", "precision", "about recall",
+                          "mention recall")) + "\n")
+        if args.errors and part == "tuning":
+            print("\n".join(sorted(scores["all"].errors)))
+    text = "\n".join(out)
+    print(text)
+    if not args.no_write and args.part == "both":
+        write(text)
+
+
+def write(text: str) -> None:
+    path = ROOT / "BENCHMARKS.md"
+    body = path.read_text(encoding="utf-8")
+    head = "## Relevance (`bench/bench_relevance.py`)"
+    section = f"{head}\n\n<!-- results -->\n{text}\n<!-- /results -->\n"
+    if head in body:
+        start = body.index(head)
+        end = body.find("\n## ", start + len(head))
+        old = body[start:] if end < 0 else body[start:end + 1]
+        notes = old.split("<!-- /results -->\n", 1)[1] if "<!-- /results -->" in old else ""
+        body = body.replace(old, section + notes)
+    else:
+        body = body.rstrip("\n") + "\n\n" + section
+    path.write_text(body, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+"""Relevance: which mentions are in their entry's sense, and how strongly a document concerns
+each tag: `about` (a headline or lede topic, or substantive discussion) or `mention`, with a
+score in [0, 1] and the reasons behind it.
+
+Modelled on the weighted category rules of monitoring desks: per entry, anchor terms (the
+aliases), `weak` anchors that count only with a context cue near them (a place, a brand or a
+common word: "Taiwan", "TikTok", "trade"), `anticues` that argue for another sense, blockers
+(longer names that contain an alias) and vetoes (in the vocabulary); then salience from the
+headline, the lede, the spread over paragraphs and the count. Pure and explainable.
+"""
+
+import re
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from monitor.types import TagLevel
+from monitor.vocab.model import Entry
+
+ABOUT = 0.45  # a score at or above this is `about`
+CUE_WINDOW = 350  # characters each side of a weak mention searched for cues (within its paragraph)
+LEDE_CHARS = 320  # the lede: the text's first paragraphs up to at least this many characters
+# Salience weights (tuned on the tuning part of tests/gold; see BENCHMARKS.md).
+W_HEADLINE = 0.6
+W_LEDE = 0.1
+W_COUNT = 0.4  # at COUNT_FULL mentions and more
+COUNT_FULL = 5
+W_SPREAD = 0.3  # at SPREAD_FULL of the paragraphs and more
+SPREAD_FULL = 0.25
+
+# Head nouns that end the name of an institution, a company, a brand or an event: an alias
+# inside such a name ("Hong Kong Express", "Federal Trade Commission", "Taiwan Semiconductor
+# Manufacturing Company") names that thing, not the place or the issue.
+INSTITUTION_NOUNS = frozenset({
+    "Academy", "Airlines", "Airline", "Airport", "Airways", "Association", "Bank", "Bancorp",
+    "Ballet", "Bureau", "Centre", "Center", "Club", "College", "Commission", "Company", "Corp",
+    "Corporation", "Disneyland", "Exchange", "Express", "Factcheck", "Festival", "Fund", "Group",
+    "Holdings", "Hospital", "Hotel", "Inc", "Institute", "Limited", "Ltd", "Marathon", "Museum",
+    "Open", "Orchestra", "Philharmonic", "Polytechnic", "Press", "Resort", "Semiconductor",
+    "Sevens", "Society", "Stadium", "Studios", "Symphony", "Times", "University", "Zoo"
+})
+_BEFORE_NAME = re.compile(
+    r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
+    r"Council)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
+    # an office's title: "Assistant Secretary for China, Taiwan, Hong Kong, and Mongolia"
+    r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z")
+_WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
+_LINE = re.compile(r"\n\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """How strongly a document concerns one entry, and why."""
+
+    level: TagLevel
+    score: float
+    count: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where a document's headline, lede and paragraphs are (offsets into the document)."""
+
+    headline: tuple[int, int] | None
+    lede_end: int
+    paragraph_starts: tuple[int, ...]
+    body_start: int
+
+    @staticmethod
+    def of(doc: str, headline: tuple[int, int] | None) -> "Layout":
+        """The layout of `doc`, whose headline (if any) is doc[headline[0]:headline[1]]."""
+        body = headline[1] if headline is not None else 0
+        if "\n" not in doc:  # one paragraph (most feed summaries): nothing to split
+            return Layout(headline, len(doc), (body,), body)
+        starts = [body]
+        # Blocks between blank lines; a text without any (extraction puts one paragraph on
+        # each line) breaks at every line.
+        breaks = _PARAGRAPH if _PARAGRAPH.search(doc, body) else _LINE
+        for found in breaks.finditer(doc, body):
+            if doc[starts[-1]:found.start()].strip():
+                starts.append(found.end())
+            else:  # nothing since the last start (the break after the headline)
+                starts[-1] = found.end()
+        lede_end = len(doc)
+        for start in starts[1:]:
+            if start - body >= LEDE_CHARS:
+                lede_end = start
+                break
+        return Layout(headline, lede_end, tuple(starts), body)
+
+    def paragraph(self, position: int) -> int:
+        """The index of the paragraph holding `position` (-1: the headline)."""
+        if self.headline is not None and self.headline[0] <= position < self.headline[1]:
+            return -1
+        return bisect_right(self.paragraph_starts, position) - 1
+
+    def bounds(self, index: int, size: int) -> tuple[int, int]:
+        """Start and end of paragraph `index` (the headline for -1)."""
+        if index < 0 and self.headline is not None:
+            return self.headline
+        start = self.paragraph_starts[index]
+        end = (self.paragraph_starts[index + 1] if index + 1 < len(self.paragraph_starts)
+               else size)
+        return start, end
+
+
+def inside_name(doc: str, start: int, end: int) -> bool:
+    """Whether doc[start:end] is part of the name of an institution, company or event: the
+    capitalised words after it (at most three) end in an institution noun, or it follows
+    "University of", "Bank of" and the like."""
+    after = end
+    while after < len(doc) and doc[after] in " \t":
+        after += 1
+    if not (after < len(doc) and doc[after].isupper()) and not (
+            doc.endswith("of ", 0, start) or doc.endswith("of the ", 0, start)
+            or doc.endswith(", ", 0, start) or doc.endswith("for ", 0, start)
+            or doc.endswith("and ", 0, start)):
+        return False  # the common case, decided without a regular expression
+    position, words = end, 0
+    while words < 4:
+        found = _WORD.match(doc, position)
+        if found is None:
+            break
+        word = found.group(1)
+        if not word[0].isupper():
+            break
+        if word.rstrip(".") in INSTITUTION_NOUNS:
+            return True
+        position, words = found.end(), words + 1
+    return _BEFORE_NAME.search(doc, max(0, start - 80), start) is not None
+
+
+@lru_cache(maxsize=1024)
+def cue_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One expression finding any of `terms` on word boundaries; a term written with a
+    capital matches as written, the others in any case."""
+    if not terms:
+        return None
+    parts = []
+    for term in sorted(terms, key=len, reverse=True):
+        body = r"\s+".join(re.escape(w) for w in term.split())
+        parts.append(body if term != term.lower() else f"(?i:{body})")
+    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
+
+
+def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) -> tuple[int, str]:
+    """Cues minus anticues around doc[start:end] (within its paragraph and CUE_WINDOW), and a
+    few words saying which were found."""
+    lo, hi = layout.bounds(layout.paragraph(start), len(doc))
+    lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
+    cues = cue_pattern(entry.cues)
+    anti = cue_pattern(entry.anticues)
+    found = [] if cues is None else [m.group() for m in cues.finditer(doc, lo, hi)
+                                     if not (m.start() < end and start < m.end())]
+    against = [] if anti is None else [m.group() for m in anti.finditer(doc, lo, hi)
+                                       if not (m.start() < end and start < m.end())]
+    words = ", ".join(dict.fromkeys(found)) or "no cue"
+    if against:
+        words += "; against: " + ", ".join(dict.fromkeys(against))
+    return len(set(map(str.lower, found))) - len(set(map(str.lower, against))), words
+
+
+def salience(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
+             layout: Layout) -> float:
+    """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
+    lede, count and spread over paragraphs, weighted (the hot path: no reasons kept)."""
+    if layout.headline is None and len(layout.paragraph_starts) == 1:
+        # one paragraph and no headline (most feed summaries): the lede and the count
+        count = len(spans)  # (its lede runs to its end)
+        return SIMPLE_SCORES[count if count < COUNT_FULL else COUNT_FULL]
+    starts = [span[0] for span in spans]
+    score = 0.0
+    headline = layout.headline
+    body, lede_end = layout.body_start, layout.lede_end
+    for position in starts:
+        if position >= body:
+            if position < lede_end:
+                score += W_LEDE
+            break
+    if headline is not None and starts[0] < headline[1]:
+        for position in starts:
+            if position >= headline[1]:
+                break
+            if position >= headline[0]:
+                score += W_HEADLINE
+                break
+    count = len(starts)
+    if count > 1:
+        score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
+    total = len(layout.paragraph_starts)
+    if total > 1:
+        share = len({bisect_right(layout.paragraph_starts, p) for p in starts if p >= body}
+                    ) / total
+        score += W_SPREAD * (1.0 if share >= SPREAD_FULL else share / SPREAD_FULL)
+    return round(score, 3) if score < 1.0 else 1.0  # three places: what JSON and tables show
+
+
+# salience() of n mentions (index n, up to COUNT_FULL) in a lone paragraph that is the lede
+SIMPLE_SCORES = tuple(
+    round(min(1.0, W_LEDE + W_COUNT * min(1.0, max(n - 1, 0) / (COUNT_FULL - 1))), 3)
+    for n in range(COUNT_FULL + 1))
+
+
+def level_of(score: float) -> TagLevel:
+    """`about` at or above the ABOUT threshold, else `mention`."""
+    return "about" if score >= ABOUT else "mention"
+
+
+def assess(entry: Entry, starts: Sequence[int], layout: Layout,
+           confirmed: str | None) -> Assessment:
+    """The level and score of `entry` from where it is mentioned, with the reasons."""
+    score = round(salience([(p,) for p in starts], layout), 3)
+    paragraphs = {layout.paragraph(p) for p in starts}
+    body = [p for p in paragraphs if p >= 0]
+    total = len(layout.paragraph_starts)
+    reasons = []
+    if -1 in paragraphs:
+        reasons.append("in the headline")
+    if any(layout.body_start <= p < layout.lede_end for p in starts):
+        reasons.append("in the lede")
+    reasons.append(f"{len(starts)} mention{'s' if len(starts) != 1 else ''}")
+    if total > 1:
+        reasons.append(f"in {len(body)} of {total} paragraphs")
+    if confirmed is not None:
+        reasons.append(confirmed)
+    reasons.append(f"score {score:.2f} {'>=' if score >= ABOUT else '<'} {ABOUT} for about")
+    return Assessment(level_of(score), score, len(starts), tuple(reasons))

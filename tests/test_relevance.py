@@ -1,0 +1,269 @@
+"""Relevance: senses, names, places and levels of issue tags, and the person rules, on texts
+written for these tests (real text is scored in bench/bench_relevance.py)."""
+
+import asyncio
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from httpserver import HTTPTestServer
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.match import Matcher, compile_matcher
+from monitor.match.query import QueryDoc, parse_query
+from monitor.match.relevance import Layout, inside_name
+from monitor.store import Store
+from monitor.types import Tag
+from monitor.vocab import load_vocabulary
+
+DAY = dt.date(2023, 6, 18)
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    """The bundled vocabulary, compiled once."""
+    return compile_matcher(load_vocabulary())
+
+
+def tags(matcher: Matcher, text: str, title: str | None = None,
+         day: dt.date | None = DAY, official: str | None = None) -> dict[str, Tag]:
+    """The document's tags by id."""
+    return {t.id: t for t in matcher.tag_document(title, text, published=day,
+                                                  official=official)}
+
+
+# --- senses: another sense, a name that contains an alias, a place named only as a place ----
+
+@pytest.mark.parametrize(("text", "absent"), [
+    ("Passengers of Hong Kong Express waited six hours for their flight to Osaka.", "hong-kong"),
+    ("She teaches physics at the Chinese University of Hong Kong and sings in a choir.",
+     "hong-kong"),
+    ("Hong Kong Disneyland reopened its castle after the summer holidays.", "hong-kong"),
+    ("The Federal Trade Commission sued the retailer over hidden fees.", "trade"),
+    ("A claim about the flood was rated false by the Taiwan FactCheck Center.", "taiwan"),
+    ("We met in a bar in Hong Kong and talked about football until midnight.", "hong-kong"),
+    ("A typhoon over Taiwan cancelled flights at Taoyuan airport on Monday.", "taiwan"),
+    ("The boxer of Taiwan won her bout at the Olympics in Paris.", "taiwan"),
+    ("The association, a trade group for railroads, disputes the figures.", "trade"),
+    ("Israel and Hezbollah traded fire across the border again on Sunday.", "trade"),
+    ("The cartel has run the drug trade in the region for decades.", "trade"),
+    ("The airline promised the reunification of passengers with their luggage.", "taiwan"),
+    ("Police released surveillance video of the robbery at the store.",
+     "espionage-surveillance"),
+    ("Japanese Americans were sent to internment camps during World War II.", "xinjiang"),
+    ("Shares of the cybersecurity firm fell after the outage.", "cyber"),
+    ("A video on TikTok showed the shark swimming close to the beach.", "tiktok"),
+    ("Sales have been slow since the pandemic, the owner said.", "covid-19"),
+    ("The novelist China Miéville spoke at the festival.", "china"),
+    ("He took out a loan from the Bank of China for the flat.", "china"),
+])
+def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: str,
+                                                      absent: str) -> None:
+    """An alias in another sense, inside another thing's name, or naming only a place is not a
+    tag of the issue (or country) at all."""
+    assert absent not in tags(matcher, text)
+
+
+@pytest.mark.parametrize(("text", "present"), [
+    ("Beijing staged military drills around Taiwan after the president's speech.", "taiwan"),
+    ("Hong Kong police arrested activists under the national security law.", "hong-kong"),
+    ("The White House raised tariffs on Chinese goods and warned of a trade war.", "trade"),
+    ("Lawmakers voted to ban TikTok unless ByteDance sells it.", "tiktok"),
+    ("Detained in China, the Americans were held under exit bans.", "detained-citizens"),
+    ("The report said Russian forces advanced in eastern Ukraine.", "russia-ukraine-war"),
+    ("Officials said China's trade with Europe grew as exports of goods rose.", "trade"),
+    ("Uyghurs held in internment camps in Xinjiang were forced to work.", "xinjiang"),
+])
+def test_the_issue_sense_is_a_tag(matcher: Matcher, text: str, present: str) -> None:
+    """The same words in the issue's sense, with its context, are tags."""
+    assert present in tags(matcher, text)
+
+
+def test_one_confirmed_mention_confirms_the_others(matcher: Matcher) -> None:
+    """A weak alias counts every mention once one of them is in context (one sense per
+    document)."""
+    text = ("Beijing sent warships into the strait near Taiwan.\n\n"
+            "Taiwan's leaders met on Monday.")
+    assert tags(matcher, text)["taiwan"].count == 2
+
+
+def test_inside_name_checks_following_capitalised_words_and_of_phrases() -> None:
+    """The institution rule reads at most a few capitalised words after the alias, and
+    'University of ...' before it."""
+    doc = "the Taiwan Semiconductor Manufacturing Company and the University of Hong Kong"
+    assert inside_name(doc, 4, 10)
+    start = doc.index("Hong Kong")
+    assert inside_name(doc, start, start + 9)
+    plain = "troops near Taiwan said nothing"
+    assert not inside_name(plain, 12, 18)
+
+
+# --- levels -------------------------------------------------------------------------------
+
+LONG = ("Beijing warned Washington over Taiwan on Monday, saying arms sales to the island "
+        "crossed a red line.\n\n"
+        "Chinese officials said Taiwan was an internal matter and that military drills would "
+        "continue near the island.\n\n"
+        "The United States said its policy on Taiwan had not changed and urged calm in the "
+        "strait.\n\n"
+        "Analysts said the dispute over Taiwan could shape the talks planned for next month, "
+        "and noted that tariffs were also on the agenda.\n\n"
+        "Markets were calm on the news.")
+
+
+def test_a_headline_topic_discussed_throughout_is_about(matcher: Matcher) -> None:
+    """An issue in the headline and in most paragraphs is `about`, with a high score; one
+    named once in passing is a `mention` with a lower one."""
+    found = tags(matcher, LONG, title="China warns US over Taiwan arms sales")
+    taiwan, trade = found["taiwan"], found["trade"]
+    assert (taiwan.level, trade.level) == ("about", "mention")
+    assert taiwan.score > 0.8 > trade.score
+    assert 0.0 <= trade.score <= 1.0
+
+
+def test_a_readout_listing_issues_keeps_them_mentions(matcher: Matcher) -> None:
+    """A readout that gives each issue one clause is about none of them."""
+    text = ("President Biden met President Xi Jinping of the People's Republic of China on "
+            "Wednesday in California.\n\n"
+            "The two leaders held a candid and constructive discussion on bilateral and global "
+            "issues, including areas of cooperation and of difference.\n\n"
+            "The leaders welcomed the resumption of military-to-military communication, raised "
+            "fentanyl, noted the importance of peace across the Taiwan Strait, and discussed "
+            "the South China Sea and human rights.\n\n"
+            "They agreed that their teams would continue to meet in the coming months, "
+            "including on climate cooperation and artificial intelligence.")
+    found = tags(matcher, text, title="Readout of President Biden's Meeting with President Xi",
+                 day=dt.date(2023, 11, 15))
+    listed = ("military-communication", "fentanyl", "taiwan", "south-china-sea",
+              "human-rights", "climate-change", "artificial-intelligence")
+    assert {found[i].level for i in listed} == {"mention"}
+    assert found["xi-jinping"].level == "about"
+
+
+def test_layout_finds_headline_lede_and_paragraphs() -> None:
+    """Paragraphs are blocks between blank lines; the lede runs to a paragraph end past a
+    few hundred characters."""
+    doc = "Headline\n\nFirst paragraph.\n\nSecond one.\n\n" + "x" * 400 + "\n\nLast."
+    layout = Layout.of(doc, (0, 8))
+    assert layout.paragraph(2) == -1
+    assert layout.paragraph(doc.index("Second")) == 1
+    assert layout.lede_end == doc.index("Last.")
+
+
+def test_explain_says_why(matcher: Matcher) -> None:
+    """explain() gives each tag's reasons: headline, lede, counts, spread and the cue that
+    confirmed a weak alias."""
+    explained = {t.id: a for t, a in matcher.explain(
+        "China warns US over Taiwan arms sales", LONG, published=DAY)}
+    reasons = " | ".join(explained["taiwan"].reasons)
+    assert "in the headline" in reasons
+    assert "mentions" in reasons
+    assert "paragraphs" in reasons
+
+
+# --- watches ------------------------------------------------------------------------------
+
+def test_issue_terms_match_about_and_mention_terms_any_level(matcher: Matcher) -> None:
+    """`issue:ID` holds for articles about the issue, `mention:ID` for any mention."""
+    found = tags(matcher, LONG, title="China warns US over Taiwan arms sales")
+    doc = QueryDoc(tag_ids=frozenset(found),
+                   about_ids=frozenset(i for i, t in found.items() if t.level == "about"),
+                   feed="f", title="", text=LONG)
+    assert parse_query("issue:taiwan").evaluate(doc)
+    assert not parse_query("issue:trade").evaluate(doc)
+    assert parse_query("mention:trade").evaluate(doc)
+    assert parse_query("mention:taiwan AND actor:united-states").evaluate(doc)
+
+
+def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) -> None:
+    """`mention:` takes an actor or an issue id; an unknown id is refused."""
+    kinds = matcher.vocabulary.kinds()
+    parse_query("mention:wang-yi OR mention:taiwan").validate(kinds)
+    with pytest.raises(Exception, match="unknown mention id"):
+        parse_query("mention:nobody").validate(kinds)
+
+
+# --- people -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "day", "absent"), [
+    ("Whoever becomes President of the United States next year will face Beijing.",
+     dt.date(2024, 7, 20), "joe-biden"),
+    ("Vietnam's Communist Party chief died on Friday after a long illness.",
+     dt.date(2024, 7, 19), "xi-jinping"),
+    ("The U.S. national security adviser John Kirby told reporters the talks went well.",
+     dt.date(2023, 3, 20), "jake-sullivan"),
+    ("Qin Haiyang won the 100m breaststroke final.", dt.date(2023, 7, 24), "qin-gang"),
+    ("Donald Trump Jr. spoke at the convention on Wednesday.", dt.date(2024, 7, 17),
+     "donald-trump"),
+    ("Jill Biden visited a school in Ohio.", dt.date(2024, 7, 17), "joe-biden"),
+])
+def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) -> None:
+    """Roles in hypotheticals, other countries' posts, titles followed by another person's
+    name, a namesake's given name and relatives do not name the person."""
+    assert absent not in tags(matcher, text, day=day)
+
+
+def test_bare_titles_resolve_by_date_only_in_official_texts(matcher: Matcher) -> None:
+    """"the President" in the White House's own text is the sitting president; in news it
+    names nobody; followed by "of" it is someone else's title."""
+    text = "The President spoke with the President of France about the summit."
+    day = dt.date(2023, 5, 11)
+    assert "joe-biden" in tags(matcher, text, day=day, official="united-states")
+    assert tags(matcher, text, day=day, official="united-states")["joe-biden"].count == 1
+    assert "joe-biden" not in tags(matcher, text, day=day)
+    assert "donald-trump" in tags(matcher, text, day=dt.date(2025, 3, 1),
+                                  official="united-states")
+
+
+def test_bare_titles_across_line_breaks_and_offices(matcher: Matcher) -> None:
+    """A bare title broken over lines still names the holder; "the Secretary of State's
+    Office" is an office, "the President's first trip" the president's."""
+    day = dt.date(2024, 2, 29)
+    found = tags(matcher, "I have directed my Secretary of\nCommerce to act. The President’s "
+                 "first trip went well.", day=day, official="united-states")
+    assert {"gina-raimondo", "joe-biden"} <= found.keys()
+    office = tags(matcher, "She works at the Secretary of State’s Office of Global Health.",
+                  day=day, official="united-states")
+    assert "antony-blinken" not in office
+
+
+def test_the_inauguration_day_belongs_to_the_incoming_president(matcher: Matcher) -> None:
+    """On 20 January 2025 the President is Donald Trump (terms do not overlap)."""
+    found = tags(matcher, "The President signed the order.", day=dt.date(2025, 1, 20),
+                 official="united-states")
+    assert "donald-trump" in found
+    assert "joe-biden" not in found
+
+
+# --- one tagging path ---------------------------------------------------------------------
+
+async def test_monitor_tag_and_the_daemon_store_the_same_tags(
+        tmp_path: Path, store: Store, http_server: HTTPTestServer,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tags `monitor tag URL` prints for a page are the ones the daemon stores for it:
+    ids, counts, levels and scores."""
+    from ingest_site import HTML, RSS, STORY, T0, Entry, page, rss
+    from test_pipeline import once
+
+    url = http_server.url("/2026/taiwan-warning")
+    http_server.route("/news.xml", body=rss("News", [Entry("n-1", url, "Minister warns")]),
+                      headers=RSS)
+    http_server.route("/2026/taiwan-warning", body=page("Minister warns", STORY),
+                      headers=HTML)
+    await once(tmp_path, store, [("news", http_server.url("/news.xml"))])
+    article_id = store.article_id_for_url(url)
+    assert article_id is not None
+    stored = store.get_article(article_id)
+    assert stored is not None
+    monkeypatch.setenv("MONITOR_ALLOWED_NETWORKS", "127.0.0.1/32")
+    monkeypatch.setenv("MONITOR_CONFIG", str(tmp_path / "absent.toml"))
+    result = await asyncio.to_thread(  # the command runs its own event loop
+        CliRunner().invoke, app, ["tag", "-f", "json", "--date", T0.date().isoformat(), url])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    printed = {(t["id"], t["count"], t["level"], t["score"])
+               for t in (*row["actors"], *row["issues"])}
+    assert printed == {(t.id, t.count, t.level, round(t.score, 3)) for t in stored.tags}
+    assert ("taiwan", 2, "about") in {(i, c, level) for i, c, level, _ in printed}  # lede, spread
