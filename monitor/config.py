@@ -128,12 +128,14 @@ class _Watch(_Strict):
 
 
 class _Channel(_Strict):
-    type: Literal["webhook", "email"]
+    type: Literal["webhook", "email", "apprise"]
     url: str | None = None
     secret_env: str | None = None
     to: list[str] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     every: str | None = None
+    url_env: str | None = None
+    format: Literal["text", "markdown", "html"] | None = None
 
     @field_validator("every")
     @classmethod
@@ -221,25 +223,45 @@ def _unique(names: list[str], kind: str, fail: Any) -> None:
 
 def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> ChannelSpec:
     loc: tuple[str | int, ...] = ("channel", name)
+    if ch.type != "apprise" and (ch.url_env or ch.format):
+        raise fail("url_env/format belong to apprise channels", loc)
     if ch.type == "webhook":
         if not ch.url or not re.match(r"^https?://", ch.url):
             raise fail("a webhook channel needs url = \"https://...\"", (*loc, "url"))
         if ch.to or ch.every or ch.mode != "immediate":
-            raise fail("to/mode/every belong to email channels", loc)
+            raise fail("to/mode/every belong to email and apprise channels", loc)
         if ch.secret_env is not None and not env.get(ch.secret_env):
             raise fail(f"environment variable {ch.secret_env} is not set; export it with the "
                        "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+    elif ch.type == "apprise":
+        _apprise_channel(ch, env, loc, fail)
     else:
         if not ch.to:
             raise fail("an email channel needs to = [\"someone@example.org\"]", (*loc, "to"))
         if ch.url or ch.secret_env:
             raise fail("url/secret_env belong to webhook channels", loc)
-        if ch.mode == "digest" and not ch.every:
-            raise fail("a digest channel needs every = \"1h\" or \"1d\"", (*loc, "every"))
-        if ch.mode == "immediate" and ch.every:
-            raise fail("every applies only with mode = \"digest\"", (*loc, "every"))
+    if ch.mode == "digest" and not ch.every:
+        raise fail("a digest channel needs every = \"1h\" or \"1d\"", (*loc, "every"))
+    if ch.mode == "immediate" and ch.every:
+        raise fail("every applies only with mode = \"digest\"", (*loc, "every"))
     every = parse_duration(ch.every) if ch.every else None
-    return ChannelSpec(name, ch.type, ch.url, ch.secret_env, tuple(ch.to), ch.mode, every)
+    return ChannelSpec(name, ch.type, ch.url, ch.secret_env, tuple(ch.to), ch.mode, every,
+                       url_env=ch.url_env, format=ch.format or "markdown")
+
+
+def _apprise_channel(ch: _Channel, env: Mapping[str, str], loc: tuple[str | int, ...],
+                     fail: Any) -> None:
+    if ch.url:
+        raise fail("an apprise URL holds tokens: put it in an environment variable and name "
+                   "that variable with url_env = \"MONITOR_..._URL\"", (*loc, "url"))
+    if ch.to or ch.secret_env:
+        raise fail("to/secret_env do not apply to apprise channels", loc)
+    if not ch.url_env:
+        raise fail("an apprise channel needs url_env = \"NAME_OF_THE_VARIABLE\" holding its "
+                   "Apprise URL", (*loc, "url_env"))
+    if not env.get(ch.url_env):
+        raise fail(f"environment variable {ch.url_env} is not set; export it with the "
+                   "channel's Apprise URL (e.g. slack://..., tgram://...)", (*loc, "url_env"))
 
 
 def _pydantic_error(exc: ValidationError, path: Path, text: str) -> ConfigError:

@@ -9,8 +9,9 @@ TagKind = Literal["actor", "issue"]
 # How strongly an article concerns a tag: `about` (a headline or lede topic, or substantive
 # discussion) or `mention` (a real, passing mention in the right sense).
 TagLevel = Literal["about", "mention"]
-ChannelType = Literal["webhook", "email"]
+ChannelType = Literal["webhook", "email", "apprise"]
 EmailMode = Literal["immediate", "digest"]
+ChatFormat = Literal["text", "markdown", "html"]
 AlertState = Literal["pending", "failed", "dead", "delivered"]
 
 
@@ -48,6 +49,8 @@ class ChannelSpec:
     to: tuple[str, ...] = ()
     mode: EmailMode = "immediate"
     every: timedelta | None = None
+    url_env: str | None = None  # apprise: the variable holding the Apprise URL
+    format: ChatFormat = "markdown"  # apprise: how the notification body is written
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
                    environ: Mapping[str, str] = os.environ, *,
                    timeout: float = DEFAULT_TIMEOUT) -> dict[str, Channel]:
     """One Channel per spec; refuses (ConfigError naming the channel) what cannot work."""
+    from monitor.alerts.apprise import AppriseChannel
     from monitor.alerts.email import EmailChannel
     from monitor.alerts.webhook import WebhookChannel
 
@@ -44,6 +45,10 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
         if spec.type == "webhook":
             channels[spec.name] = WebhookChannel(
                 spec.name, _webhook_url(spec), _secret(spec, environ), timeout=timeout)
+        elif spec.type == "apprise":
+            channels[spec.name] = AppriseChannel(
+                spec.name, _apprise_url(spec, environ), fmt=spec.format,
+                digest_every=spec.every if spec.mode == "digest" else None, timeout=timeout)
         else:
             if not settings.smtp_host:
                 raise ConfigError(
@@ -58,6 +63,16 @@ def _webhook_url(spec: ChannelSpec) -> str:
     if not spec.url:
         raise ConfigError(f"webhook channel {spec.name!r} has no url", key=f"channel.{spec.name}")
     return spec.url
+
+
+def _apprise_url(spec: ChannelSpec, environ: Mapping[str, str]) -> str:
+    url = environ.get(spec.url_env or "")
+    if not url:
+        raise ConfigError(
+            f"apprise channel {spec.name!r}: environment variable {spec.url_env} is not set; "
+            "export the channel's Apprise URL", file="environment",
+            key=spec.url_env or f"channel.{spec.name}.url_env")
+    return url
 
 
 def _secret(spec: ChannelSpec, environ: Mapping[str, str]) -> str | None:
