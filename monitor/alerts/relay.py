@@ -248,12 +248,13 @@ class Relay:
             when = next_attempt(alert.attempts, now, self._rng, error.retry_after)
         if when is None:
             self.counters[(channel.name, "dead")] += 1
-            await asyncio.to_thread(self.store.mark_dead, alert.id, message, self.owner)
+            await asyncio.to_thread(self.store.mark_dead, alert.id, message, self.owner, now)
             log.warning("alert.dead channel=%s alert=%d attempts=%d error=%s",
                         channel.name, alert.id, alert.attempts, error.reason)
             return
         self.counters[(channel.name, "failed")] += 1
-        await asyncio.to_thread(self.store.mark_failed, alert.id, message, when, self.owner)
+        await asyncio.to_thread(self.store.mark_failed, alert.id, message, when, self.owner,
+                                now)
         log.warning("alert.failed channel=%s alert=%d attempts=%d next=%s error=%s",
                     channel.name, alert.id, alert.attempts, when.isoformat(), error.reason)
 

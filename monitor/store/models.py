@@ -169,7 +169,7 @@ class OutboxRow(SQLModel, table=True):
 
 
 class ChannelRow(SQLModel, table=True):
-    """Per-channel state: disabled by a 410, digest bookkeeping."""
+    """Per-channel state: disabled by a 410, digest bookkeeping, the latest outcomes."""
 
     __tablename__ = "channels"
 
@@ -178,3 +178,7 @@ class ChannelRow(SQLModel, table=True):
     disabled_reason: str | None = Field(default=None, sa_type=sa.Text)
     last_digest_at: datetime | None = _dt()
     updated_at: datetime | None = _dt(nullable=False)
+    # the latest delivery outcome, for `monitor alerts` (0009)
+    last_success_at: datetime | None = _dt()
+    last_failure_at: datetime | None = _dt()
+    last_failure: str | None = Field(default=None, sa_type=sa.Text)

@@ -25,12 +25,16 @@ _ARTICLES = table_of(ArticleRow)
 
 @dataclass(frozen=True, slots=True)
 class ChannelState:
-    """A channel's stored state: disabled by a 410, and when its last digest went out."""
+    """A channel's stored state: disabled by a 410, when its last digest went out, and its
+    latest delivery outcomes."""
 
     name: str
     enabled: bool
     disabled_reason: str | None
     last_digest_at: datetime | None
+    last_success_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    last_failure: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +141,8 @@ class OutboxStore(StoreBase):
 
     # ---- outcomes -----------------------------------------------------------------------
     def mark_delivered(self, alert_id: int, now: datetime) -> None:
-        """The alert reached its channel."""
-        self._set(alert_id, None, state="delivered", delivered_at=now, last_error=None)
+        """The alert reached its channel (which notes its latest success)."""
+        self._set(alert_id, None, now, state="delivered", delivered_at=now, last_error=None)
 
     def mark_digest_delivered(self, channel: str, alert_ids: Sequence[int],
                               now: datetime) -> None:
@@ -147,24 +151,28 @@ class OutboxStore(StoreBase):
             s.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(list(alert_ids))).values(
                 state="delivered", delivered_at=now, last_error=None, leased_until=None,
                 lease_owner=None))
+            self._ensure_channel(s, channel, now)
             s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == channel).values(
-                last_digest_at=now, updated_at=now))
+                last_digest_at=now, last_success_at=now, updated_at=now))
 
     def mark_failed(self, alert_id: int, error: str, next_attempt: datetime,
-                    owner: str | None = None) -> None:
+                    owner: str | None = None, now: datetime | None = None) -> None:
         """The attempt failed; the relay tries again at `next_attempt`.
 
         With `owner`, only while that relay still holds the lease, so a relay whose lease
-        ran out cannot turn a row another relay delivered back into a failure.
+        ran out cannot turn a row another relay delivered back into a failure. With `now`,
+        the channel notes it as its latest failure.
         """
-        self._set(alert_id, owner, state="failed", next_attempt_at=next_attempt,
+        self._set(alert_id, owner, now, state="failed", next_attempt_at=next_attempt,
                   last_error=error[:2000])
 
-    def mark_dead(self, alert_id: int, error: str, owner: str | None = None) -> None:
+    def mark_dead(self, alert_id: int, error: str, owner: str | None = None,
+                  now: datetime | None = None) -> None:
         """No more attempts: the schedule is spent or the failure is permanent."""
-        self._set(alert_id, owner, state="dead", last_error=error[:2000])
+        self._set(alert_id, owner, now, state="dead", last_error=error[:2000])
 
-    def _set(self, alert_id: int, owner: str | None, **values: Any) -> None:
+    def _set(self, alert_id: int, owner: str | None, now: datetime | None,
+             **values: Any) -> None:
         o = _OUTBOX.c
         stmt = sa.update(_OUTBOX).where(o.id == alert_id).values(
             leased_until=None, lease_owner=None, **values)
@@ -173,7 +181,26 @@ class OutboxStore(StoreBase):
         if owner is not None:
             stmt = stmt.where(o.lease_owner == owner)
         with self.db.write() as s:
-            s.execute(stmt)
+            changed = cast(sa.CursorResult[Any], s.execute(stmt)).rowcount
+            if now is None or not changed:
+                return
+            channel = s.execute(sa.select(o.channel).where(o.id == alert_id)).scalar_one()
+            self._note_outcome(s, channel, now, None if values["state"] == "delivered"
+                               else values.get("last_error"))
+
+    def record_outcome(self, channel: str, now: datetime, error: str | None) -> None:
+        """Note a delivery outcome of `channel` outside the outbox (`monitor alerts test`):
+        a success when `error` is None, else a failure with that reason."""
+        with self.db.write() as s:
+            self._note_outcome(s, channel, now, error)
+
+    def _note_outcome(self, s: Session, channel: str, now: datetime,
+                      error: str | None) -> None:
+        self._ensure_channel(s, channel, now)
+        values: dict[str, Any] = (
+            {"last_success_at": now} if error is None
+            else {"last_failure_at": now, "last_failure": error[:2000]})
+        s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == channel).values(**values))
 
     # ---- listing and replaying ----------------------------------------------------------
     def list_alerts(self, states: Sequence[str] | str | None = None,
@@ -234,7 +261,8 @@ class OutboxStore(StoreBase):
         with self.db.read() as s:
             rows = s.execute(sa.select(_CHANNELS)).all()
         return {r.name: ChannelState(r.name, bool(r.enabled), r.disabled_reason,
-                                     r.last_digest_at) for r in rows}
+                                     r.last_digest_at, r.last_success_at, r.last_failure_at,
+                                     r.last_failure) for r in rows}
 
     # ---- metrics ------------------------------------------------------------------------
     def delivery_stats(self, now: datetime,
