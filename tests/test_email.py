@@ -299,3 +299,17 @@ def test_webhook_channels_need_their_secret() -> None:
         build_channels([spec], Settings(), {})
     with pytest.raises(ConfigError, match="not a Standard Webhooks secret"):
         build_channels([spec], Settings(), {"S": "whsec_!!!"})
+
+
+async def test_a_long_subject_arrives_whole_over_smtp(lite: Store) -> None:
+    """A long subject with quotes and a long watch name is folded by our policy on the way
+    out (not refolded by the SMTP library) and parses back exactly at the server."""
+    clock = Clock()
+    title = "“Blinken” and “Wang Yi” discuss Taiwan Strait tensions — a long meeting at Diaoyutai"
+    watch = "a-very-long-watch-name-for-the-china-us-technology-desk"
+    seed(lite.db, ["mail"], title=title, watch=watch)
+    with SMTPServer(Mailbox()) as server:
+        async with relay(lite, mail(server, clock), clock) as r:
+            await r.run_until_idle()
+    ((_, msg),) = server.mailbox.accepted
+    assert msg["Subject"] == f"[monitor] {watch}: {title}"
