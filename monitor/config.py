@@ -136,6 +136,16 @@ class _Channel(_Strict):
     every: str | None = None
     url_env: str | None = None
     format: Literal["text", "markdown", "html"] | None = None
+    schedule: str | None = None
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        from monitor.alerts.schedule import zone
+
+        zone(v)
+        return v
 
     @field_validator("every")
     @classmethod
@@ -240,13 +250,29 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> Chan
             raise fail("an email channel needs to = [\"someone@example.org\"]", (*loc, "to"))
         if ch.url or ch.secret_env:
             raise fail("url/secret_env belong to webhook channels", loc)
-    if ch.mode == "digest" and not ch.every:
-        raise fail("a digest channel needs every = \"1h\" or \"1d\"", (*loc, "every"))
-    if ch.mode == "immediate" and ch.every:
-        raise fail("every applies only with mode = \"digest\"", (*loc, "every"))
+    _digest(ch, loc, fail)
     every = parse_duration(ch.every) if ch.every else None
     return ChannelSpec(name, ch.type, ch.url, ch.secret_env, tuple(ch.to), ch.mode, every,
-                       url_env=ch.url_env, format=ch.format or "markdown")
+                       url_env=ch.url_env, format=ch.format or "markdown",
+                       schedule=ch.schedule, timezone=ch.timezone)
+
+
+def _digest(ch: _Channel, loc: tuple[str | int, ...], fail: Any) -> None:
+    from monitor.alerts.schedule import parse_schedule
+
+    if ch.mode == "digest" and not (ch.every or ch.schedule):
+        raise fail("a digest channel needs every = \"1h\" or schedule = \"daily 08:00\"",
+                   (*loc, "every"))
+    if ch.every and ch.schedule:
+        raise fail("give every or schedule, not both", (*loc, "schedule"))
+    for key in ("every", "schedule", "timezone"):
+        if ch.mode == "immediate" and getattr(ch, key):
+            raise fail(f"{key} applies only with mode = \"digest\"", (*loc, key))
+    if ch.schedule:
+        try:
+            parse_schedule(ch.schedule, ch.timezone)
+        except ValueError as exc:
+            raise fail(str(exc), (*loc, "schedule")) from exc
 
 
 def _apprise_channel(ch: _Channel, env: Mapping[str, str], loc: tuple[str | int, ...],

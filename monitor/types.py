@@ -50,6 +50,8 @@ class ChannelSpec:
     mode: EmailMode = "immediate"
     every: timedelta | None = None
     url_env: str | None = None  # apprise: the variable holding the Apprise URL
+    schedule: str | None = None  # digest: "daily 08:00" or "weekly mon 08:00" (else `every`)
+    timezone: str | None = None  # digest: the IANA zone of `schedule` (default UTC)
     format: ChatFormat = "markdown"  # apprise: how the notification body is written
 
 

@@ -236,5 +236,5 @@ async def test_a_digest_apprise_channel_sends_one_notification_per_period(
         assert await r.run_until_idle() == 3
     (body,) = http_server.bodies
     sent = json.loads(body)
-    assert sent["title"] == "desk: 3 new matches"
+    assert sent["title"] == "desk: 3 new stories"
     assert all(f"Story number {i}" in sent["message"] for i in range(3))

@@ -273,11 +273,11 @@ async def test_digest_sends_one_message_per_period(lite: Store) -> None:
             clock.advance(minutes=1)
             assert await r.run_until_idle() == 1
     first, second = (m for _, m in server.mailbox.accepted)
-    assert first["Subject"] == "[monitor] digest digest: 3 matches"
+    assert first["Subject"] == "[monitor] desk: 3 new stories"
     text = first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert all(f"Story number {i}" in text for i in range(3))
     assert first["Message-ID"] == f"<digest-digest-{ids[0]}-{ids[-1]}-3@example.org>"
-    assert second["Subject"] == "[monitor] digest digest: 1 match"
+    assert second["Subject"] == "[monitor] desk: 1 new story"
     assert all(lite.get_alert(i).state == "delivered" for i in [*ids, *later])  # type: ignore[union-attr]
 
 

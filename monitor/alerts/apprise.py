@@ -77,7 +77,7 @@ class AppriseChannel(Channel):
         """Immediate: one notification per alert. Digest: one for all of them."""
         if not alerts:
             return
-        if self.digest_every is not None:
+        if self.digest is not None:
             title, body = chat_digest(alerts, self.format)
             await self._notify(title, body)
             return

@@ -5,6 +5,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
+from monitor.alerts.schedule import AtTime, Every, Schedule, parse_schedule
 from monitor.config import Settings
 from monitor.errors import ConfigError
 from monitor.types import Alert, ChannelSpec
@@ -23,6 +24,14 @@ class Channel(ABC):
 
     name: str
     digest_every: timedelta | None = None
+    digest_at: AtTime | None = None  # "daily 08:00" / "weekly mon 08:00"; else digest_every
+
+    @property
+    def digest(self) -> Schedule | None:
+        """When this channel's digest is due; None for an immediate channel."""
+        if self.digest_at is not None:
+            return self.digest_at
+        return None if self.digest_every is None else Every(self.digest_every)
 
     @abstractmethod
     async def send(self, alerts: Sequence[Alert]) -> None:
@@ -49,6 +58,7 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
             channels[spec.name] = AppriseChannel(
                 spec.name, _apprise_url(spec, environ), fmt=spec.format,
                 digest_every=spec.every if spec.mode == "digest" else None, timeout=timeout)
+            channels[spec.name].digest_at = digest_at(spec)
         else:
             if not settings.smtp_host:
                 raise ConfigError(
@@ -56,7 +66,15 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
                     "MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel",
                     file="environment", key="MONITOR_SMTP_HOST")
             channels[spec.name] = EmailChannel.from_settings(spec, settings, timeout=timeout)
+            channels[spec.name].digest_at = digest_at(spec)
     return channels
+
+
+def digest_at(spec: ChannelSpec) -> AtTime | None:
+    """The wall-clock schedule of a digest channel, if it has one (checked at load)."""
+    if spec.mode != "digest" or not spec.schedule:
+        return None
+    return parse_schedule(spec.schedule, spec.timezone)
 
 
 def _webhook_url(spec: ChannelSpec) -> str:

@@ -2,6 +2,7 @@
 
 import asyncio
 import base64
+import html
 import logging
 import re
 import ssl
@@ -16,7 +17,14 @@ import aiosmtplib
 
 from monitor.alerts import render
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
-from monitor.alerts.render import html_entry, text_entry, title_of
+from monitor.alerts.render import (
+    digest_groups,
+    digest_subject,
+    html_entry,
+    stories_word,
+    text_entry,
+    title_of,
+)
 from monitor.config import Settings
 from monitor.errors import DeliveryError
 from monitor.types import Alert, ChannelSpec
@@ -128,15 +136,22 @@ def immediate_message(alert: Alert, *, sender: str, to: Sequence[str],
 
 def digest_message(channel: str, alerts: Sequence[Alert], *, sender: str, to: Sequence[str],
                    now: datetime) -> EmailMessage:
-    """The period's matches of a digest channel as one message, oldest first."""
+    """The period's stories as one message: one entry per story (with its copies' count),
+    grouped by watch, oldest first; the subject names the watches and the count."""
     ordered = sorted(alerts, key=lambda a: a.id)
-    count = len(ordered)
-    subject = f"[monitor] {channel} digest: {count} match{'es' if count != 1 else ''}"
-    text = f"{count} new match{'es' if count != 1 else ''}.\n\n" + "\n\n".join(
-        text_entry(a) for a in ordered) + "\n"
-    body = "<hr>".join(html_entry(a) for a in ordered)
+    groups = digest_groups(ordered)
+    subject = f"[monitor] {digest_subject(groups)}"
+    texts, pages = [], []
+    for watch, entries in groups.items():
+        heading = f"{watch}: {stories_word(len(entries))}"
+        texts.append(f"== {heading} ==\n\n" + "\n\n".join(
+            text_entry(e.alert) + (f"\nCopies: {e.copies}" if e.copies > 1 else "")
+            for e in entries))
+        pages.append(f"<h1>{html.escape(heading)}</h1>" + "<hr>".join(
+            html_entry(e.alert) + (f"<p>Copies: {e.copies}</p>" if e.copies > 1 else "")
+            for e in entries))
     return _message(sender, to, subject, digest_message_id(channel, ordered, _domain(sender)),
-                    now, text, f"<p>{count} new match{'es' if count != 1 else ''}.</p>{body}")
+                    now, "\n\n".join(texts) + "\n", "".join(pages))
 
 
 # ---- sending --------------------------------------------------------------------------------
@@ -173,7 +188,7 @@ class EmailChannel(Channel):
         if not alerts:
             return
         now = self._now()
-        if self.digest_every is not None:
+        if self.digest is not None:
             await self._send(digest_message(self.name, alerts, sender=self.sender, to=self.to,
                                             now=now))
             return

@@ -160,7 +160,7 @@ class Relay:
                 if not alerts:
                     break
                 claimed += len(alerts)
-                if channel.digest_every is not None:
+                if channel.digest is not None:
                     await self._send_digest(channel, alerts)
                     break
                 results = await asyncio.gather(*(self._attempt(channel, a) for a in alerts))
@@ -174,8 +174,8 @@ class Relay:
 
     async def _claim(self, name: str, channel: Channel) -> list[Alert]:
         now = self._now()
-        if channel.digest_every is not None:
-            return await asyncio.to_thread(self.store.claim_digest, name, channel.digest_every,
+        if channel.digest is not None:
+            return await asyncio.to_thread(self.store.claim_digest, name, channel.digest,
                                            now, self.owner, self.lease)
         return await asyncio.to_thread(self.store.claim_alerts, now, self.owner, self.lease,
                                        self.batch, [name])

@@ -210,13 +210,71 @@ def chat_body(alert: Alert, fmt: str) -> str:
     return "\n".join(lines)
 
 
-def chat_digest(alerts: Sequence[Alert], fmt: str) -> tuple[str, str]:
-    """(title, body) of one notification listing several matches, grouped by watch."""
-    by_watch: dict[str, list[Alert]] = {}
+# ---- digests ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class StoryEntry:
+    """One story of a digest: its first alert in the period and how many copies it has."""
+
+    alert: Alert
+    copies: int
+
+
+def story_of(alert: Alert) -> int:
+    """The alert's story id (its article's id when the payload has none)."""
+    story = data_of(alert).get("story")
+    return story if isinstance(story, int) else alert.article_id
+
+
+def digest_groups(alerts: Sequence[Alert]) -> dict[str, list[StoryEntry]]:
+    """The period's alerts as one entry per story, grouped by watch (oldest first). A story's
+    copies are its articles in the period plus the other copies its payloads name."""
+    grouped: dict[str, dict[int, list[Alert]]] = {}
     for alert in sorted(alerts, key=lambda a: a.id):
-        by_watch.setdefault(alert.watch, []).append(alert)
-    count = len(alerts)
-    watches = ", ".join(by_watch)
-    title = one_line(f"{watches}: {count} new match{'es' if count != 1 else ''}", 250)
+        grouped.setdefault(alert.watch, {}).setdefault(story_of(alert), []).append(alert)
+    out: dict[str, list[StoryEntry]] = {}
+    for watch, stories in grouped.items():
+        for members in stories.values():
+            urls = {str(article_of(a).get("url")) for a in members}
+            urls |= {str(c.get("url")) for a in members
+                     for c in data_of(a).get("copies") or [] if isinstance(c, Mapping)}
+            out.setdefault(watch, []).append(StoryEntry(members[0], max(1, len(urls))))
+    return out
+
+
+def stories_word(count: int) -> str:
+    """"1 story", "3 stories"."""
+    return f"{count} stor{'y' if count == 1 else 'ies'}"
+
+
+def digest_subject(groups: Mapping[str, Sequence[StoryEntry]]) -> str:
+    """Names the watch (or watches) and how many stories the digest lists."""
+    count = sum(len(entries) for entries in groups.values())
+    return f"{', '.join(groups)}: {count} new stor{'y' if count == 1 else 'ies'}"
+
+
+def copies_note(entry: StoryEntry) -> str:
+    """" (3 copies)" for a story carried by several feeds; empty for one copy."""
+    return f" ({entry.copies} copies)" if entry.copies > 1 else ""
+
+
+def chat_digest(alerts: Sequence[Alert], fmt: str) -> tuple[str, str]:
+    """(title, body) of one notification listing the period's stories, grouped by watch."""
+    groups = digest_groups(alerts)
+    title = one_line(digest_subject(groups), 250)
+    parts = []
+    for watch, entries in groups.items():
+        heading = f"{watch}: {stories_word(len(entries))}"
+        if fmt == "html":
+            parts.append(f"<h3>{html.escape(heading)}</h3>")
+        elif fmt == "markdown":
+            parts.append(f"### {md_escape(heading)}")
+        else:
+            parts.append(f"== {heading} ==")
+        for entry in entries:
+            note = copies_note(entry)
+            body = chat_body(entry.alert, fmt)
+            parts.append(body + (html.escape(note) if fmt == "html" else
+                                 md_escape(note) if fmt == "markdown" else note))
     sep = "<br>\n<br>\n" if fmt == "html" else "\n\n"
-    return title, sep.join(chat_body(a, fmt) for group in by_watch.values() for a in group)
+    return title, sep.join(parts)

@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,6 +21,14 @@ LISTED_STATES = ("pending", "failed", "dead")  # what `monitor alerts` shows by 
 _OUTBOX = table_of(OutboxRow)
 _CHANNELS = table_of(ChannelRow)
 _ARTICLES = table_of(ArticleRow)
+
+
+class DigestDue(Protocol):
+    """A digest schedule (monitor.alerts.schedule): is a period begun at `since` due?"""
+
+    def due(self, since: datetime, now: datetime) -> bool:
+        """True when the digest is due at `now`."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +120,10 @@ class OutboxStore(StoreBase):
             .returning(*_OUTBOX.c)).all()
         return sorted((_alert(r) for r in rows), key=lambda a: (a.next_attempt or now, a.id))
 
-    def claim_digest(self, channel: str, every: timedelta, now: datetime, owner: str,
-                     lease: timedelta, limit: int = 500) -> list[Alert]:
-        """The period's due rows of a digest channel, leased, once `every` has passed.
+    def claim_digest(self, channel: str, every: "timedelta | DigestDue", now: datetime,
+                     owner: str, lease: timedelta, limit: int = 500) -> list[Alert]:
+        """The period's due rows of a digest channel, leased, once `every` has passed (or
+        `every.due(start, now)` holds: a wall-clock schedule).
 
         The period starts at the channel's last digest, or (before the first one) at its
         oldest open row; the channel row is locked so two relays do not both send it.
@@ -135,7 +144,8 @@ class OutboxStore(StoreBase):
             if start is None:
                 return []
             start = _aware(start)
-            if start + every > now:
+            due = (start + every <= now) if isinstance(every, timedelta) else every.due(start, now)
+            if not due:
                 return []
             return self._claim(s, now, owner, lease, limit, [channel])
 
