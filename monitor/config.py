@@ -130,7 +130,7 @@ class _Watch(_Strict):
 class _Channel(_Strict):
     type: Literal["webhook", "email", "apprise"]
     url: str | None = None
-    secret_env: str | None = None
+    secret_env: str | list[str] | None = None
     to: list[str] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     every: str | None = None
@@ -240,9 +240,14 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> Chan
             raise fail("a webhook channel needs url = \"https://...\"", (*loc, "url"))
         if ch.to or ch.every or ch.mode != "immediate":
             raise fail("to/mode/every belong to email and apprise channels", loc)
-        if ch.secret_env is not None and not env.get(ch.secret_env):
-            raise fail(f"environment variable {ch.secret_env} is not set; export it with the "
-                       "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+        names = [ch.secret_env] if isinstance(ch.secret_env, str) else ch.secret_env or []
+        if isinstance(ch.secret_env, list) and not names:
+            raise fail("secret_env lists no variable; give one name or a list of names",
+                       (*loc, "secret_env"))
+        for var in names:
+            if not env.get(var):
+                raise fail(f"environment variable {var} is not set; export it with the "
+                           "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
     elif ch.type == "apprise":
         _apprise_channel(ch, env, loc, fail)
     else:
@@ -252,7 +257,9 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> Chan
             raise fail("url/secret_env belong to webhook channels", loc)
     _digest(ch, loc, fail)
     every = parse_duration(ch.every) if ch.every else None
-    return ChannelSpec(name, ch.type, ch.url, ch.secret_env, tuple(ch.to), ch.mode, every,
+    secret_env = (tuple(ch.secret_env) if isinstance(ch.secret_env, list)
+                  else ch.secret_env)
+    return ChannelSpec(name, ch.type, ch.url, secret_env, tuple(ch.to), ch.mode, every,
                        url_env=ch.url_env, format=ch.format or "markdown",
                        schedule=ch.schedule, timezone=ch.timezone)
 

@@ -45,7 +45,7 @@ class ChannelSpec:
     name: str
     type: ChannelType
     url: str | None = None
-    secret_env: str | None = None
+    secret_env: str | tuple[str, ...] | None = None  # webhook: one name, or several to rotate
     to: tuple[str, ...] = ()
     mode: EmailMode = "immediate"
     every: timedelta | None = None

@@ -93,13 +93,17 @@ def _apprise_url(spec: ChannelSpec, environ: Mapping[str, str]) -> str:
     return url
 
 
-def _secret(spec: ChannelSpec, environ: Mapping[str, str]) -> str | None:
+def _secret(spec: ChannelSpec, environ: Mapping[str, str]) -> list[str] | None:
+    """The signing secrets, in the order their variables are named (None: unsigned)."""
     if spec.secret_env is None:
         return None
-    secret = environ.get(spec.secret_env)
-    if not secret:
-        raise ConfigError(
-            f"webhook channel {spec.name!r}: environment variable {spec.secret_env} is not "
-            "set; export the signing secret (whsec_...)", file="environment",
-            key=spec.secret_env)
-    return secret
+    names = [spec.secret_env] if isinstance(spec.secret_env, str) else list(spec.secret_env)
+    secrets = []
+    for name in names:
+        secret = environ.get(name)
+        if not secret:
+            raise ConfigError(
+                f"webhook channel {spec.name!r}: environment variable {name} is not "
+                "set; export the signing secret (whsec_...)", file="environment", key=name)
+        secrets.append(secret)
+    return secrets

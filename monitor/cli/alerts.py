@@ -145,14 +145,32 @@ def register(app: typer.Typer) -> None:
         = None,
         all_: Annotated[bool, typer.Option(
             "--all", help="Replay every pending, failed and dead alert.")] = False,
+        since: Annotated[str | None, typer.Option(
+            "--since", help="Replay every alert written since then, delivered ones too: a "
+                            "duration back from now (2h, 1d) or an ISO date/datetime.",
+            show_default=False)] = None,
+        channel: Annotated[str | None, typer.Option(
+            "--channel", help="Only this channel's alerts (with --all or --since).",
+            show_default=False)] = None,
     ) -> None:
-        """Replay alerts now: by ID, or --all. Re-enables channels a 410 disabled."""
-        if bool(ids) == all_:
-            fail("give alert ids or --all (not both)", "`monitor alerts` lists the ids",
-                 code=2)
+        """Replay alerts now: by ID, --all, or --since a time (--channel narrows --all and
+        --since to one channel). Re-enables channels a 410 disabled."""
+        from monitor.store.filters import parse_when
+
+        if sum((bool(ids), all_, since is not None)) != 1:
+            fail("give alert ids, --all or --since (one of them)",
+                 "`monitor alerts` lists the ids", code=2)
+        if channel is not None and ids:
+            fail("--channel goes with --all or --since, not with ids", code=2)
+        now = datetime.now(UTC)
+        try:
+            start = parse_when(since, now) if since is not None else None
+        except ValueError as exc:
+            fail(f"--since: {exc}", code=2)
         store = open_store(settings_or_fail())
         try:
-            count = store.retry(None if all_ else list(ids or []), datetime.now(UTC))
+            count = store.retry(list(ids) if ids else None, now, since=start,
+                                channel=channel)
         except MonitorError as exc:
             fail(str(exc))
         finally:

@@ -228,13 +228,23 @@ class OutboxStore(StoreBase):
             row = s.execute(sa.select(_OUTBOX).where(_OUTBOX.c.id == alert_id)).one_or_none()
         return None if row is None else _alert(row)
 
-    def retry(self, ids: Sequence[int] | None, now: datetime) -> int:
-        """Replay alerts now: the given ids (any state), or with None every failed, dead and
-        pending row. Rows in flight (live lease) are left alone. Their channels are enabled
-        again (a 410 disabled them). Returns how many rows will be replayed."""
+    def retry(self, ids: Sequence[int] | None, now: datetime, *,
+              since: datetime | None = None, channel: str | None = None) -> int:
+        """Replay alerts now: the given ids (any state); with `since`, every row written
+        since then (any state, delivered ones too); otherwise every failed, dead and pending
+        row. `channel` narrows the selection to one channel. Rows in flight (live lease) are
+        left alone. Their channels are enabled again (a 410 disabled them). Returns how
+        many rows will be replayed."""
         o = _OUTBOX.c
         where = [sa.or_(o.leased_until.is_(None), o.leased_until <= now)]
-        where.append(o.state.in_(LISTED_STATES) if ids is None else o.id.in_(list(ids)))
+        if ids is not None:
+            where.append(o.id.in_(list(ids)))
+        elif since is not None:
+            where.append(o.created_at >= since)
+        else:
+            where.append(o.state.in_(LISTED_STATES))
+        if channel is not None:
+            where.append(o.channel == channel)
         with self.db.write() as s:
             channels = list(s.execute(sa.select(o.channel).where(*where).distinct()).scalars())
             result = cast(sa.CursorResult[Any], s.execute(sa.update(_OUTBOX).where(*where).values(
