@@ -125,6 +125,24 @@ class _Watch(_Strict):
     name: str
     query: str | None = None
     notify: list[str] = Field(default_factory=list)
+    schedule: str | None = None
+    timezone: str | None = None
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        from monitor.alerts.schedule import zone
+
+        zone(v)
+        return v
 
 
 class _Channel(_Strict):
@@ -206,6 +224,7 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
     _unique([w.name for w in parsed.watch], "watch", fail)
     channels = tuple(_channel(name, ch, env, fail) for name, ch in parsed.channel.items())
     for i, watch in enumerate(parsed.watch):
+        _watch_digest(watch, ("watch", i), fail)
         for name in watch.notify:
             if name not in parsed.channel:
                 raise fail(f"unknown channel {name!r}; declare [channel.{name}]",
@@ -219,8 +238,24 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
         vocab.append(vpath)
     feeds = tuple(FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled,
                            f.official) for f in parsed.feed)
-    watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify)) for w in parsed.watch)
+    watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify), w.schedule, w.timezone,
+                              parse_duration(w.every) if w.every else None)
+                    for w in parsed.watch)
     return Config(path, feeds, watches, channels, tuple(vocab))
+
+
+def _watch_digest(watch: _Watch, loc: tuple[str | int, ...], fail: Any) -> None:
+    from monitor.alerts.schedule import parse_schedule
+
+    if watch.every and watch.schedule:
+        raise fail("give every or schedule, not both", (*loc, "schedule"))
+    if watch.timezone and not watch.schedule:
+        raise fail("timezone goes with schedule = \"daily 08:00\"", (*loc, "timezone"))
+    if watch.schedule:
+        try:
+            parse_schedule(watch.schedule, watch.timezone)
+        except ValueError as exc:
+            raise fail(str(exc), (*loc, "schedule")) from exc
 
 
 def _unique(names: list[str], kind: str, fail: Any) -> None:

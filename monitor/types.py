@@ -36,6 +36,10 @@ class WatchSpec:
     name: str
     query: str | None
     notify: tuple[str, ...] = ()
+    # the watch's own digest (email and apprise channels): schedule + timezone, or every
+    schedule: str | None = None
+    timezone: str | None = None
+    every: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)

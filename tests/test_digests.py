@@ -173,3 +173,73 @@ def test_channels_built_from_config_follow_their_schedule() -> None:
     built = build_channels(specs, Settings(smtp_host="127.0.0.1"), {"U": "json://127.0.0.1/x"})
     assert built["m"].digest == parse_schedule("daily 08:00", LONDON)
     assert built["c"].digest == parse_schedule("weekly fri 17:00")
+
+
+async def test_a_watch_with_its_own_schedule_is_held_for_its_digest(lite: Store,
+                                                                     tmp_path: Path) -> None:
+    """feeds.toml: watch `morning` has schedule = "daily 08:00" (London) and notifies an
+    immediate mail channel with watch `desk`: desk's alert goes at once, morning's wait for
+    08:00 local and go as one digest naming the watch; the next empty day sends nothing."""
+    from monitor.config import Settings
+
+    with SMTPServer(Mailbox()) as server:
+        path = tmp_path / "feeds.toml"
+        path.write_text(
+            '[[watch]]\nname = "desk"\nnotify = ["mail"]\n\n'
+            '[[watch]]\nname = "morning"\nnotify = ["mail"]\nschedule = "daily 08:00"\n'
+            f'timezone = "{LONDON}"\n\n'
+            '[channel.mail]\ntype = "email"\nto = ["d@example.org"]\n', encoding="utf-8")
+        config = load_config(path, {})
+        settings = Settings(smtp_host="127.0.0.1", smtp_port=server.port, smtp_tls="none",
+                            smtp_from="monitor@example.org")
+        clock = Clock(utc(2026, 10, 24, 12))
+        seed(lite.db, ["mail"], watch="desk", now=clock.value)
+        seed(lite.db, ["mail"], count=2, watch="morning", now=clock.value)
+        async with Relay(lite, config=config, settings=settings, environ={}, owner="t",
+                         now=clock, rng=random.Random(1)) as r:
+            assert await r.run_until_idle() == 1
+            clock.value = utc(2026, 10, 25, 7, 59)  # 07:59 GMT
+            assert await r.run_until_idle() == 0
+            clock.value = utc(2026, 10, 25, 8)
+            assert await r.run_until_idle() == 2
+            clock.value = utc(2026, 10, 26, 8)
+            assert await r.run_until_idle() == 0
+    subjects = [m["Subject"] for _, m in server.mailbox.accepted]
+    assert subjects == ["[monitor] desk: Story number 0", "[monitor] morning: 2 new stories"]
+    assert lite.list_alerts() == []
+
+
+def test_watch_schedule_mistakes_are_refused_at_start(tmp_path: Path) -> None:
+    """A watch's bad schedule, or a timezone without one, names the watch's key."""
+    path = tmp_path / "feeds.toml"
+    path.write_text('[[watch]]\nname = "w"\nschedule = "hourly"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not a schedule") as info:
+        load_config(path, {})
+    assert info.value.key == "watch[0].schedule"
+    path.write_text('[[watch]]\nname = "w"\ntimezone = "Europe/London"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="timezone goes with schedule"):
+        load_config(path, {})
+
+
+def test_watch_periods_are_kept_per_channel_and_watch(store: Store, db: Database) -> None:
+    """On both dialects: a watch's digest period closes for that watch only; other watches'
+    rows are not claimed by it, and immediate claims leave the watch's rows alone."""
+    lease = timedelta(seconds=30)
+    every = Every(timedelta(hours=1))
+    held = seed(db, ["mail"], count=2, watch="morning")
+    (now_row,) = seed(db, ["mail"], watch="desk")
+    immediate = store.claim_alerts(T0, "r", lease, 10, ["mail"], except_watches=["morning"])
+    assert [a.id for a in immediate] == [now_row]
+    assert store.claim_digest("mail", every, T0, "r", lease, watch="morning") == []
+    got = store.claim_digest("mail", every, T0 + timedelta(hours=1), "r", lease,
+                             watch="morning")
+    assert sorted(a.id for a in got) == held
+    store.mark_digest_delivered("mail", held, T0 + timedelta(hours=1), watch="morning")
+    store.mark_digest_delivered("mail", [], T0 + timedelta(hours=1, minutes=1), watch="morning")
+    later = seed(db, ["mail"], watch="morning", now=T0 + timedelta(hours=1, minutes=30))
+    assert store.claim_digest("mail", every, T0 + timedelta(hours=2), "r", lease,
+                              watch="morning") == []
+    got = store.claim_digest("mail", every, T0 + timedelta(hours=2, minutes=1), "r", lease,
+                             watch="morning")
+    assert [a.id for a in got] == later
+    assert store.channel_states()["mail"].last_digest_at is None

@@ -1,8 +1,10 @@
-"""channels.last_success_at, .last_failure_at and .last_failure: each channel's latest outcome
+"""channels' latest outcomes (last_success_at, last_failure_at, last_failure); digest_periods
 
 What `monitor alerts` shows per channel: when it last delivered, when it last failed and why
 (the reason as stored on the alert, never a URL or secret). Written with each delivery
 outcome and by `monitor alerts test`. Plain nullable ADD COLUMNs on both dialects.
+`digest_periods` holds when each (channel, watch) digest last went out, for watches with their
+own digest schedule.
 
 Revision ID: 0009
 Revises: 0007 (on the alerts branch; 0008 once the branch adding 0008 is merged)
@@ -25,9 +27,16 @@ def upgrade() -> None:
     op.add_column("channels", sa.Column("last_success_at", UTCDateTime(timezone=True), nullable=True))
     op.add_column("channels", sa.Column("last_failure_at", UTCDateTime(timezone=True), nullable=True))
     op.add_column("channels", sa.Column("last_failure", sa.Text(), nullable=True))
+    op.create_table(
+        "digest_periods",
+        sa.Column("channel", sa.String(length=200), nullable=False),
+        sa.Column("watch", sa.String(length=200), nullable=False),
+        sa.Column("last_digest_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("channel", "watch"))
 
 
 def downgrade() -> None:
+    op.drop_table("digest_periods")
     with op.batch_alter_table("channels") as batch:
         batch.drop_column("last_failure")
         batch.drop_column("last_failure_at")

@@ -78,11 +78,15 @@ class AppriseChannel(Channel):
         if not alerts:
             return
         if self.digest is not None:
-            title, body = chat_digest(alerts, self.format)
-            await self._notify(title, body)
+            await self.send_digest(alerts)
             return
         for alert in alerts:
             await self._notify(chat_title(alert), chat_body(alert, self.format))
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """The alerts as one notification listing their stories."""
+        if alerts:
+            await self._notify(*chat_digest(alerts, self.format))
 
     async def _notify(self, title: str, body: str) -> None:
         try:

@@ -4,11 +4,12 @@ import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from types import MappingProxyType
 
 from monitor.alerts.schedule import AtTime, Every, Schedule, parse_schedule
 from monitor.config import Settings
 from monitor.errors import ConfigError
-from monitor.types import Alert, ChannelSpec
+from monitor.types import Alert, ChannelSpec, WatchSpec
 
 DEFAULT_TIMEOUT = 10.0  # seconds one delivery attempt may take, connection to last byte
 
@@ -25,6 +26,8 @@ class Channel(ABC):
     name: str
     digest_every: timedelta | None = None
     digest_at: AtTime | None = None  # "daily 08:00" / "weekly mon 08:00"; else digest_every
+    # watches with their own digest schedule: their alerts go out as that watch's digest
+    watch_digests: Mapping[str, Schedule] = MappingProxyType({})
 
     @property
     def digest(self) -> Schedule | None:
@@ -37,14 +40,23 @@ class Channel(ABC):
     async def send(self, alerts: Sequence[Alert]) -> None:
         """Deliver `alerts`; raise DeliveryError(channel=self.name, ...) when that fails."""
 
+    async def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """Deliver `alerts` as one digest message (channels that have one override this)."""
+        await self.send(alerts)
+
     async def aclose(self) -> None:  # noqa: B027 - optional hook; most channels hold nothing
         """Release connections; the relay calls it once when it stops."""
 
 
 def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
                    environ: Mapping[str, str] = os.environ, *,
-                   timeout: float = DEFAULT_TIMEOUT) -> dict[str, Channel]:
-    """One Channel per spec; refuses (ConfigError naming the channel) what cannot work."""
+                   timeout: float = DEFAULT_TIMEOUT,
+                   watches: Sequence[WatchSpec] = ()) -> dict[str, Channel]:
+    """One Channel per spec; refuses (ConfigError naming the channel) what cannot work.
+
+    `watches` with their own digest schedule make their alerts to email and apprise
+    channels go out as that watch's digest (webhooks stay one request per alert).
+    """
     from monitor.alerts.apprise import AppriseChannel
     from monitor.alerts.email import EmailChannel
     from monitor.alerts.webhook import WebhookChannel
@@ -67,7 +79,21 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
                     file="environment", key="MONITOR_SMTP_HOST")
             channels[spec.name] = EmailChannel.from_settings(spec, settings, timeout=timeout)
             channels[spec.name].digest_at = digest_at(spec)
+        if spec.type != "webhook":
+            channels[spec.name].watch_digests = _watch_digests(spec.name, watches)
     return channels
+
+
+def _watch_digests(channel: str, watches: Sequence[WatchSpec]) -> dict[str, Schedule]:
+    out: dict[str, Schedule] = {}
+    for watch in watches:
+        if channel not in watch.notify:
+            continue
+        if watch.schedule:
+            out[watch.name] = parse_schedule(watch.schedule, watch.timezone)
+        elif watch.every:
+            out[watch.name] = Every(watch.every)
+    return out
 
 
 def digest_at(spec: ChannelSpec) -> AtTime | None:

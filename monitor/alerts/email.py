@@ -187,13 +187,18 @@ class EmailChannel(Channel):
         """Immediate: one message per alert. Digest: one message for all of them."""
         if not alerts:
             return
-        now = self._now()
         if self.digest is not None:
-            await self._send(digest_message(self.name, alerts, sender=self.sender, to=self.to,
-                                            now=now))
+            await self.send_digest(alerts)
             return
+        now = self._now()
         for alert in alerts:
             await self._send(immediate_message(alert, sender=self.sender, to=self.to, now=now))
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """The alerts as one digest message."""
+        if alerts:
+            await self._send(digest_message(self.name, alerts, sender=self.sender, to=self.to,
+                                            now=self._now()))
 
     async def _send(self, message: EmailMessage) -> None:
         try:

@@ -182,3 +182,13 @@ class ChannelRow(SQLModel, table=True):
     last_success_at: datetime | None = _dt()
     last_failure_at: datetime | None = _dt()
     last_failure: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class DigestPeriodRow(SQLModel, table=True):
+    """When a watch's own digest last went to a channel (watches with a schedule, 0009)."""
+
+    __tablename__ = "digest_periods"
+
+    channel: str = Field(max_length=200, primary_key=True)
+    watch: str = Field(max_length=200, primary_key=True)
+    last_digest_at: datetime | None = _dt()

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from monitor.store.base import StoreBase, table_of
-from monitor.store.models import ArticleRow, ChannelRow, OutboxRow
+from monitor.store.models import ArticleRow, ChannelRow, DigestPeriodRow, OutboxRow
 from monitor.types import Alert
 
 OPEN_STATES = ("pending", "failed")  # rows the relay still delivers
@@ -21,6 +21,7 @@ LISTED_STATES = ("pending", "failed", "dead")  # what `monitor alerts` shows by 
 _OUTBOX = table_of(OutboxRow)
 _CHANNELS = table_of(ChannelRow)
 _ARTICLES = table_of(ArticleRow)
+_PERIODS = table_of(DigestPeriodRow)
 
 
 class DigestDue(Protocol):
@@ -77,30 +78,35 @@ class OutboxStore(StoreBase):
 
     # ---- claiming -----------------------------------------------------------------------
     def claim_alerts(self, now: datetime, owner: str, lease: timedelta, limit: int,
-                     channels: Sequence[str] | None = None) -> list[Alert]:
+                     channels: Sequence[str] | None = None, *,
+                     except_watches: Sequence[str] = ()) -> list[Alert]:
         """Lease up to `limit` due rows of enabled channels to `owner`, counting an attempt.
 
         PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent relays take disjoint rows;
         SQLite: the IMMEDIATE write transaction serialises claimers. A leased row is not
-        claimed again until its lease runs out (the holder crashed or hung).
+        claimed again until its lease runs out (the holder crashed or hung). Rows of
+        `except_watches` (watches with their own digest) are left for claim_digest.
         """
-        if not self._any_due(now, channels):  # most ticks: no write lock taken
+        if not self._any_due(now, channels, None, except_watches):  # most ticks: no lock
             return []
         with self.db.write() as s:
-            return self._claim(s, now, owner, lease, limit, channels)
+            return self._claim(s, now, owner, lease, limit, channels, None, except_watches)
 
-    def _any_due(self, now: datetime, channels: Sequence[str] | None) -> bool:
+    def _any_due(self, now: datetime, channels: Sequence[str] | None,
+                 watch: str | None = None, except_watches: Sequence[str] = ()) -> bool:
         o = _OUTBOX.c
-        query = sa.select(o.id).where(
+        query = _by_watch(sa.select(o.id).where(
             o.state.in_(OPEN_STATES), o.next_attempt_at <= now,
-            sa.or_(o.leased_until.is_(None), o.leased_until <= now)).limit(1)
+            sa.or_(o.leased_until.is_(None), o.leased_until <= now)).limit(1),
+            watch, except_watches)
         if channels is not None:
             query = query.where(o.channel.in_(list(channels)))
         with self.db.read() as s:
             return s.execute(query).first() is not None
 
     def _claim(self, s: Session, now: datetime, owner: str, lease: timedelta, limit: int,
-               channels: Sequence[str] | None) -> list[Alert]:
+               channels: Sequence[str] | None, watch: str | None = None,
+               except_watches: Sequence[str] = ()) -> list[Alert]:
         o = _OUTBOX.c
         disabled = sa.select(_CHANNELS.c.name).where(_CHANNELS.c.enabled == sa.false())
         query = (sa.select(o.id)
@@ -111,7 +117,7 @@ class OutboxStore(StoreBase):
                  .with_for_update(skip_locked=True, of=_OUTBOX))
         if channels is not None:
             query = query.where(o.channel.in_(list(channels)))
-        ids = list(s.execute(query).scalars())
+        ids = list(s.execute(_by_watch(query, watch, except_watches)).scalars())
         if not ids:
             return []
         rows = s.execute(
@@ -121,14 +127,16 @@ class OutboxStore(StoreBase):
         return sorted((_alert(r) for r in rows), key=lambda a: (a.next_attempt or now, a.id))
 
     def claim_digest(self, channel: str, every: "timedelta | DigestDue", now: datetime,
-                     owner: str, lease: timedelta, limit: int = 500) -> list[Alert]:
+                     owner: str, lease: timedelta, limit: int = 500, *,
+                     watch: str | None = None) -> list[Alert]:
         """The period's due rows of a digest channel, leased, once `every` has passed (or
-        `every.due(start, now)` holds: a wall-clock schedule).
+        `every.due(start, now)` holds: a wall-clock schedule). With `watch`, that watch's
+        rows only, on the watch's own period (a watch with its own digest schedule).
 
-        The period starts at the channel's last digest, or (before the first one) at its
-        oldest open row; the channel row is locked so two relays do not both send it.
+        The period starts at the last digest, or (before the first one) at the oldest open
+        row; the channel row is locked so two relays do not both send it.
         """
-        if not self._any_due(now, [channel]):
+        if not self._any_due(now, [channel], watch):
             return []
         with self.db.write() as s:
             self._ensure_channel(s, channel, now)
@@ -137,17 +145,25 @@ class OutboxStore(StoreBase):
                               .with_for_update()).one()
             if not state.enabled:
                 return []
-            start = state.last_digest_at or s.execute(
+            last = state.last_digest_at if watch is None else self._watch_period(s, channel,
+                                                                               watch)
+            start = last or s.execute(_by_watch(
                 sa.select(sa.func.min(_OUTBOX.c.created_at))
-                .where(_OUTBOX.c.channel == channel, _OUTBOX.c.state.in_(OPEN_STATES))
-            ).scalar_one_or_none()
+                .where(_OUTBOX.c.channel == channel, _OUTBOX.c.state.in_(OPEN_STATES)),
+                watch, ())).scalar_one_or_none()
             if start is None:
                 return []
             start = _aware(start)
             due = (start + every <= now) if isinstance(every, timedelta) else every.due(start, now)
             if not due:
                 return []
-            return self._claim(s, now, owner, lease, limit, [channel])
+            return self._claim(s, now, owner, lease, limit, [channel], watch)
+
+    def _watch_period(self, s: Session, channel: str, watch: str) -> datetime | None:
+        return cast(datetime | None, s.execute(
+            sa.select(_PERIODS.c.last_digest_at)
+            .where(_PERIODS.c.channel == channel, _PERIODS.c.watch == watch)
+        ).scalar_one_or_none())
 
     # ---- outcomes -----------------------------------------------------------------------
     def mark_delivered(self, alert_id: int, now: datetime) -> None:
@@ -155,15 +171,23 @@ class OutboxStore(StoreBase):
         self._set(alert_id, None, now, state="delivered", delivered_at=now, last_error=None)
 
     def mark_digest_delivered(self, channel: str, alert_ids: Sequence[int],
-                              now: datetime) -> None:
-        """A digest carrying `alert_ids` went out: its rows are delivered, its period closes."""
+                              now: datetime, *, watch: str | None = None) -> None:
+        """A digest carrying `alert_ids` went out: its rows are delivered, its period (the
+        channel's, or with `watch` that watch's on the channel) closes."""
         with self.db.write() as s:
+            if watch is not None:
+                insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
+                s.execute(insert(_PERIODS).values(channel=channel, watch=watch,
+                                                  last_digest_at=now)
+                          .on_conflict_do_update(index_elements=["channel", "watch"],
+                                                 set_={"last_digest_at": now}))
             s.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(list(alert_ids))).values(
                 state="delivered", delivered_at=now, last_error=None, leased_until=None,
                 lease_owner=None))
             self._ensure_channel(s, channel, now)
+            closes = {"last_digest_at": now} if watch is None else {}
             s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == channel).values(
-                last_digest_at=now, last_success_at=now, updated_at=now))
+                last_success_at=now, updated_at=now, **closes))
 
     def mark_failed(self, alert_id: int, error: str, next_attempt: datetime,
                     owner: str | None = None, now: datetime | None = None) -> None:
@@ -312,6 +336,15 @@ class OutboxStore(StoreBase):
             spans.setdefault(channel, []).append(max(0.0, seconds))
         return [_stats(name, acc, sorted(spans.get(name, [])))
                 for name, acc in sorted(by_channel.items())]
+
+
+def _by_watch(query: Any, watch: str | None, except_watches: Sequence[str]) -> Any:
+    """`query` narrowed to one watch's outbox rows, or to the rows of other watches."""
+    if watch is not None:
+        query = query.where(_OUTBOX.c.watch == watch)
+    if except_watches:
+        query = query.where(_OUTBOX.c.watch.not_in(list(except_watches)))
+    return query
 
 
 def _stats(name: str, acc: dict[str, int], spans: list[float]) -> DeliveryStats:
