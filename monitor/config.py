@@ -146,15 +146,45 @@ class _Watch(_Strict):
     name: str
     query: str | None = None
     notify: list[str] = Field(default_factory=list)
+    schedule: str | None = None
+    timezone: str | None = None
+    every: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        from monitor.alerts.schedule import zone
+
+        zone(v)
+        return v
 
 
 class _Channel(_Strict):
-    type: Literal["webhook", "email"]
+    type: Literal["webhook", "email", "apprise"]
     url: str | None = None
-    secret_env: str | None = None
+    secret_env: str | list[str] | None = None
     to: list[str] = Field(default_factory=list)
     mode: Literal["immediate", "digest"] = "immediate"
     every: str | None = None
+    url_env: str | None = None
+    format: Literal["text", "markdown", "html"] | None = None
+    schedule: str | None = None
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, v: str | None) -> str | None:
+        from monitor.alerts.schedule import zone
+
+        zone(v)
+        return v
 
     @field_validator("every")
     @classmethod
@@ -215,6 +245,7 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
     _unique([w.name for w in parsed.watch], "watch", fail)
     channels = tuple(_channel(name, ch, env, fail) for name, ch in parsed.channel.items())
     for i, watch in enumerate(parsed.watch):
+        _watch_digest(watch, ("watch", i), fail)
         for name in watch.notify:
             if name not in parsed.channel:
                 raise fail(f"unknown channel {name!r}; declare [channel.{name}]",
@@ -227,7 +258,9 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
                        ("vocabulary", i))
         vocab.append(vpath)
     feeds = tuple(_feed(i, f, fail) for i, f in enumerate(parsed.feed))
-    watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify)) for w in parsed.watch)
+    watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify), w.schedule, w.timezone,
+                              parse_duration(w.every) if w.every else None)
+                    for w in parsed.watch)
     return Config(path, feeds, watches, channels, tuple(vocab))
 
 
@@ -248,6 +281,20 @@ def _feed(index: int, f: _Feed, fail: Any) -> FeedSpec:
                     max_interval=high)
 
 
+def _watch_digest(watch: _Watch, loc: tuple[str | int, ...], fail: Any) -> None:
+    from monitor.alerts.schedule import parse_schedule
+
+    if watch.every and watch.schedule:
+        raise fail("give every or schedule, not both", (*loc, "schedule"))
+    if watch.timezone and not watch.schedule:
+        raise fail("timezone goes with schedule = \"daily 08:00\"", (*loc, "timezone"))
+    if watch.schedule:
+        try:
+            parse_schedule(watch.schedule, watch.timezone)
+        except ValueError as exc:
+            raise fail(str(exc), (*loc, "schedule")) from exc
+
+
 def _unique(names: list[str], kind: str, fail: Any) -> None:
     seen: set[str] = set()
     for i, name in enumerate(names):
@@ -258,25 +305,68 @@ def _unique(names: list[str], kind: str, fail: Any) -> None:
 
 def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> ChannelSpec:
     loc: tuple[str | int, ...] = ("channel", name)
+    if ch.type != "apprise" and (ch.url_env or ch.format):
+        raise fail("url_env/format belong to apprise channels", loc)
     if ch.type == "webhook":
         if not ch.url or not re.match(r"^https?://", ch.url):
             raise fail("a webhook channel needs url = \"https://...\"", (*loc, "url"))
         if ch.to or ch.every or ch.mode != "immediate":
-            raise fail("to/mode/every belong to email channels", loc)
-        if ch.secret_env is not None and not env.get(ch.secret_env):
-            raise fail(f"environment variable {ch.secret_env} is not set; export it with the "
-                       "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+            raise fail("to/mode/every belong to email and apprise channels", loc)
+        names = [ch.secret_env] if isinstance(ch.secret_env, str) else ch.secret_env or []
+        if isinstance(ch.secret_env, list) and not names:
+            raise fail("secret_env lists no variable; give one name or a list of names",
+                       (*loc, "secret_env"))
+        for var in names:
+            if not env.get(var):
+                raise fail(f"environment variable {var} is not set; export it with the "
+                           "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+    elif ch.type == "apprise":
+        _apprise_channel(ch, env, loc, fail)
     else:
         if not ch.to:
             raise fail("an email channel needs to = [\"someone@example.org\"]", (*loc, "to"))
         if ch.url or ch.secret_env:
             raise fail("url/secret_env belong to webhook channels", loc)
-        if ch.mode == "digest" and not ch.every:
-            raise fail("a digest channel needs every = \"1h\" or \"1d\"", (*loc, "every"))
-        if ch.mode == "immediate" and ch.every:
-            raise fail("every applies only with mode = \"digest\"", (*loc, "every"))
+    _digest(ch, loc, fail)
     every = parse_duration(ch.every) if ch.every else None
-    return ChannelSpec(name, ch.type, ch.url, ch.secret_env, tuple(ch.to), ch.mode, every)
+    secret_env = (tuple(ch.secret_env) if isinstance(ch.secret_env, list)
+                  else ch.secret_env)
+    return ChannelSpec(name, ch.type, ch.url, secret_env, tuple(ch.to), ch.mode, every,
+                       url_env=ch.url_env, format=ch.format or "markdown",
+                       schedule=ch.schedule, timezone=ch.timezone)
+
+
+def _digest(ch: _Channel, loc: tuple[str | int, ...], fail: Any) -> None:
+    from monitor.alerts.schedule import parse_schedule
+
+    if ch.mode == "digest" and not (ch.every or ch.schedule):
+        raise fail("a digest channel needs every = \"1h\" or schedule = \"daily 08:00\"",
+                   (*loc, "every"))
+    if ch.every and ch.schedule:
+        raise fail("give every or schedule, not both", (*loc, "schedule"))
+    for key in ("every", "schedule", "timezone"):
+        if ch.mode == "immediate" and getattr(ch, key):
+            raise fail(f"{key} applies only with mode = \"digest\"", (*loc, key))
+    if ch.schedule:
+        try:
+            parse_schedule(ch.schedule, ch.timezone)
+        except ValueError as exc:
+            raise fail(str(exc), (*loc, "schedule")) from exc
+
+
+def _apprise_channel(ch: _Channel, env: Mapping[str, str], loc: tuple[str | int, ...],
+                     fail: Any) -> None:
+    if ch.url:
+        raise fail("an apprise URL holds tokens: put it in an environment variable and name "
+                   "that variable with url_env = \"MONITOR_..._URL\"", (*loc, "url"))
+    if ch.to or ch.secret_env:
+        raise fail("to/secret_env do not apply to apprise channels", loc)
+    if not ch.url_env:
+        raise fail("an apprise channel needs url_env = \"NAME_OF_THE_VARIABLE\" holding its "
+                   "Apprise URL", (*loc, "url_env"))
+    if not env.get(ch.url_env):
+        raise fail(f"environment variable {ch.url_env} is not set; export it with the "
+                   "channel's Apprise URL (e.g. slack://..., tgram://...)", (*loc, "url_env"))
 
 
 def _pydantic_error(exc: ValidationError, path: Path, text: str) -> ConfigError:

@@ -9,8 +9,9 @@ TagKind = Literal["actor", "issue"]
 # How strongly an article concerns a tag: `about` (a headline or lede topic, or substantive
 # discussion) or `mention` (a real, passing mention in the right sense).
 TagLevel = Literal["about", "mention"]
-ChannelType = Literal["webhook", "email"]
+ChannelType = Literal["webhook", "email", "apprise"]
 EmailMode = Literal["immediate", "digest"]
+ChatFormat = Literal["text", "markdown", "html"]
 AlertState = Literal["pending", "failed", "dead", "delivered"]
 
 
@@ -39,6 +40,10 @@ class WatchSpec:
     name: str
     query: str | None
     notify: tuple[str, ...] = ()
+    # the watch's own digest (email and apprise channels): schedule + timezone, or every
+    schedule: str | None = None
+    timezone: str | None = None
+    every: timedelta | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +53,14 @@ class ChannelSpec:
     name: str
     type: ChannelType
     url: str | None = None
-    secret_env: str | None = None
+    secret_env: str | tuple[str, ...] | None = None  # webhook: one name, or several to rotate
     to: tuple[str, ...] = ()
     mode: EmailMode = "immediate"
     every: timedelta | None = None
+    url_env: str | None = None  # apprise: the variable holding the Apprise URL
+    schedule: str | None = None  # digest: "daily 08:00" or "weekly mon 08:00" (else `every`)
+    timezone: str | None = None  # digest: the IANA zone of `schedule` (default UTC)
+    format: ChatFormat = "markdown"  # apprise: how the notification body is written
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,11 +273,11 @@ async def test_digest_sends_one_message_per_period(lite: Store) -> None:
             clock.advance(minutes=1)
             assert await r.run_until_idle() == 1
     first, second = (m for _, m in server.mailbox.accepted)
-    assert first["Subject"] == "[monitor] digest digest: 3 matches"
+    assert first["Subject"] == "[monitor] desk: 3 new stories"
     text = first.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert all(f"Story number {i}" in text for i in range(3))
     assert first["Message-ID"] == f"<digest-digest-{ids[0]}-{ids[-1]}-3@example.org>"
-    assert second["Subject"] == "[monitor] digest digest: 1 match"
+    assert second["Subject"] == "[monitor] desk: 1 new story"
     assert all(lite.get_alert(i).state == "delivered" for i in [*ids, *later])  # type: ignore[union-attr]
 
 
@@ -299,3 +299,17 @@ def test_webhook_channels_need_their_secret() -> None:
         build_channels([spec], Settings(), {})
     with pytest.raises(ConfigError, match="not a Standard Webhooks secret"):
         build_channels([spec], Settings(), {"S": "whsec_!!!"})
+
+
+async def test_a_long_subject_arrives_whole_over_smtp(lite: Store) -> None:
+    """A long subject with quotes and a long watch name is folded by our policy on the way
+    out (not refolded by the SMTP library) and parses back exactly at the server."""
+    clock = Clock()
+    title = "“Blinken” and “Wang Yi” discuss Taiwan Strait tensions — a long meeting at Diaoyutai"
+    watch = "a-very-long-watch-name-for-the-china-us-technology-desk"
+    seed(lite.db, ["mail"], title=title, watch=watch)
+    with SMTPServer(Mailbox()) as server:
+        async with relay(lite, mail(server, clock), clock) as r:
+            await r.run_until_idle()
+    ((_, msg),) = server.mailbox.accepted
+    assert msg["Subject"] == f"[monitor] {watch}: {title}"

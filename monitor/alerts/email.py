@@ -1,6 +1,7 @@
 """Email delivery over SMTP (aiosmtplib): one message per match, or one digest per period."""
 
 import asyncio
+import base64
 import html
 import logging
 import re
@@ -8,13 +9,22 @@ import ssl
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime
+from email.policy import EmailPolicy
+from email.utils import format_datetime, parseaddr
 from typing import Any, Literal
 
 import aiosmtplib
 
+from monitor.alerts import render
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
+from monitor.alerts.render import (
+    digest_groups,
+    digest_subject,
+    html_entry,
+    stories_word,
+    text_entry,
+    title_of,
+)
 from monitor.config import Settings
 from monitor.errors import DeliveryError
 from monitor.types import Alert, ChannelSpec
@@ -23,10 +33,54 @@ log = logging.getLogger(__name__)
 
 TLSMode = Literal["starttls", "tls", "none"]
 DEFAULT_PORTS: Mapping[str, int] = {"starttls": 587, "tls": 465, "none": 25}
-# A policy that refuses CR/LF in header values: with it a feed title cannot add headers.
-POLICY = SMTP.clone(raise_on_defect=True, max_line_length=998)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 SUBJECT_MAX = 200
+LINE_MAX = 78  # RFC 5322 2.1.1: header lines SHOULD stay within 78 characters
+_EW_BYTES = 42  # UTF-8 bytes per encoded-word: "Subject: =?utf-8?b?<56>?=" is 77 characters
+
+
+def fold_subject(subject: str, linesep: str = "\r\n") -> str:
+    """`Subject: ...` folded by RFC 5322 (between words, at most 78 characters a line) and,
+    when not ASCII, written as RFC 2047 encoded-words that decoders join back exactly.
+
+    The stdlib folder can drop or add spaces around encoded-words and break right after
+    `Subject:`; this one does neither.
+    """
+    if subject.isascii():
+        lines, line = [], "Subject:"
+        for word in subject.split(" "):
+            if len(line) + 1 + len(word) > LINE_MAX and line != "Subject:":
+                lines.append(line)
+                line = ""
+            line += " " + word
+        return linesep.join([*lines, line]) + linesep
+    words, chunk = [], ""
+    for char in subject:
+        if len((chunk + char).encode()) > _EW_BYTES:
+            words.append(chunk)
+            chunk = ""
+        chunk += char
+    words.append(chunk)
+    encoded = ["=?utf-8?b?" + base64.b64encode(w.encode()).decode("ascii") + "?=" for w in words]
+    return "Subject: " + (linesep + " ").join(encoded) + linesep
+
+
+class _Policy(EmailPolicy):
+    """SMTP's policy with our Subject folding."""
+
+    def fold(self, name: str, value: Any) -> str:
+        if name.lower() == "subject":
+            return fold_subject(str(value), self.linesep)
+        folded: str = super().fold(name, value)
+        return folded
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        if name.lower() == "subject":
+            return fold_subject(str(value), self.linesep).encode("ascii")
+        return super().fold_binary(name, value)
+
+
+# Refuses CR/LF in header values (a feed title cannot add headers); folds lines at 78.
+POLICY = _Policy(linesep="\r\n", raise_on_defect=True, max_line_length=LINE_MAX)
 
 
 def _utcnow() -> datetime:
@@ -35,8 +89,7 @@ def _utcnow() -> datetime:
 
 def one_line(text: str | None, limit: int = SUBJECT_MAX) -> str:
     """Text safe for a header: control characters (CR, LF, ...) become spaces, trimmed."""
-    flat = _CONTROL.sub(" ", text or "").strip()
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return render.one_line(text, limit)
 
 
 def _domain(sender: str) -> str:
@@ -56,90 +109,7 @@ def digest_message_id(channel: str, alerts: Sequence[Alert], domain: str) -> str
     return f"<digest-{slug}-{ids[0]}-{ids[-1]}-{len(ids)}@{domain}>"
 
 
-# ---- rendering (pure) -----------------------------------------------------------------------
-
-def _data(alert: Alert) -> Mapping[str, Any]:
-    data = alert.payload.get("data")
-    return data if isinstance(data, Mapping) else {}
-
-
-def _article(alert: Alert) -> Mapping[str, Any]:
-    article = _data(alert).get("article")
-    return article if isinstance(article, Mapping) else {}
-
-
-def _names(alert: Alert, key: str) -> list[str]:
-    """Tag names, each with its level when the payload has one ("Taiwan (about)")."""
-    return [str(t.get("name") or t.get("id")) + (f" ({t['level']})" if t.get("level") else "")
-            for t in _data(alert).get(key) or [] if isinstance(t, Mapping)]
-
-
-def _evidence(alert: Alert) -> list[str]:
-    return [str(e.get("text")) for e in _data(alert).get("evidence") or []
-            if isinstance(e, Mapping) and e.get("text")]
-
-
-def _copies(alert: Alert) -> list[str]:
-    """The story's other copies known when the alert was written: "feed: title <url>"."""
-    return [one_line(f"{c.get('feed') or '?'}: {c.get('title') or '(untitled)'} "
-                     f"<{c.get('url') or ''}>", 1000)
-            for c in _data(alert).get("copies") or [] if isinstance(c, Mapping)]
-
-
-def _link(url: Any) -> str | None:
-    """Only http(s) links become clickable: feed content may carry javascript: URLs."""
-    return url if isinstance(url, str) and re.match(r"^https?://", url, re.I) else None
-
-
-def _title(alert: Alert) -> str:
-    return one_line(str(_article(alert).get("title") or "(untitled)"), 500)
-
-
-def text_entry(alert: Alert) -> str:
-    """The plain-text lines describing one match."""
-    art = _article(alert)
-    lines = [_title(alert), f"Watch: {alert.watch}",
-             f"Source: {art.get('feed') or 'unknown'}",
-             f"Published: {art.get('published') or 'unknown'}"]
-    actors, issues = _names(alert, "actors"), _names(alert, "issues")
-    if actors:
-        lines.append(f"Actors: {', '.join(actors)}")
-    if issues:
-        lines.append(f"Issues: {', '.join(issues)}")
-    evidence = _evidence(alert)
-    if evidence:
-        lines.append("Evidence:")
-        lines += [f"  - {one_line(e, 1000)}" for e in evidence]
-    lines.append(f"Link: {art.get('url') or 'none'}")
-    copies = _copies(alert)
-    if copies:
-        lines.append(f"Also published as (story {_data(alert).get('story')}):")
-        lines += [f"  - {c}" for c in copies]
-    return "\n".join(lines)
-
-
-def html_entry(alert: Alert) -> str:
-    """The HTML fragment describing one match; every value escaped."""
-    art = _article(alert)
-    esc = html.escape
-    link = _link(art.get("url"))
-    title = esc(_title(alert))
-    heading = f'<a href="{esc(link, quote=True)}">{title}</a>' if link else title
-    rows = [("Watch", alert.watch), ("Source", art.get("feed") or "unknown"),
-            ("Published", art.get("published") or "unknown")]
-    actors, issues = _names(alert, "actors"), _names(alert, "issues")
-    if actors:
-        rows.append(("Actors", ", ".join(actors)))
-    if issues:
-        rows.append(("Issues", ", ".join(issues)))
-    table = "".join(f"<tr><th align=\"left\">{esc(k)}</th><td>{esc(str(v))}</td></tr>"
-                    for k, v in rows)
-    evidence = "".join(f"<li>{esc(one_line(e, 1000))}</li>" for e in _evidence(alert))
-    copies = "".join(f"<li>{esc(c)}</li>" for c in _copies(alert))
-    return (f"<h2>{heading}</h2><table>{table}</table>"
-            + (f"<p>Evidence:</p><ul>{evidence}</ul>" if evidence else "")
-            + (f"<p>Also published as:</p><ul>{copies}</ul>" if copies else ""))
-
+# ---- rendering (pure; the entries themselves are monitor.alerts.render's) -----------------
 
 def _message(sender: str, to: Sequence[str], subject: str, message_id: str, now: datetime,
              text: str, body_html: str) -> EmailMessage:
@@ -159,22 +129,29 @@ def _message(sender: str, to: Sequence[str], subject: str, message_id: str, now:
 def immediate_message(alert: Alert, *, sender: str, to: Sequence[str],
                       now: datetime) -> EmailMessage:
     """One match as one message: subject with watch and title, text and HTML bodies."""
-    subject = f"[monitor] {alert.watch}: {_title(alert)}"
+    subject = f"[monitor] {alert.watch}: {title_of(alert)}"
     return _message(sender, to, subject, alert_message_id(alert, _domain(sender)), now,
                     text_entry(alert) + "\n", html_entry(alert))
 
 
 def digest_message(channel: str, alerts: Sequence[Alert], *, sender: str, to: Sequence[str],
                    now: datetime) -> EmailMessage:
-    """The period's matches of a digest channel as one message, oldest first."""
+    """The period's stories as one message: one entry per story (with its copies' count),
+    grouped by watch, oldest first; the subject names the watches and the count."""
     ordered = sorted(alerts, key=lambda a: a.id)
-    count = len(ordered)
-    subject = f"[monitor] {channel} digest: {count} match{'es' if count != 1 else ''}"
-    text = f"{count} new match{'es' if count != 1 else ''}.\n\n" + "\n\n".join(
-        text_entry(a) for a in ordered) + "\n"
-    body = "<hr>".join(html_entry(a) for a in ordered)
+    groups = digest_groups(ordered)
+    subject = f"[monitor] {digest_subject(groups)}"
+    texts, pages = [], []
+    for watch, entries in groups.items():
+        heading = f"{watch}: {stories_word(len(entries))}"
+        texts.append(f"== {heading} ==\n\n" + "\n\n".join(
+            text_entry(e.alert) + (f"\nCopies: {e.copies}" if e.copies > 1 else "")
+            for e in entries))
+        pages.append(f"<h1>{html.escape(heading)}</h1>" + "<hr>".join(
+            html_entry(e.alert) + (f"<p>Copies: {e.copies}</p>" if e.copies > 1 else "")
+            for e in entries))
     return _message(sender, to, subject, digest_message_id(channel, ordered, _domain(sender)),
-                    now, text, f"<p>{count} new match{'es' if count != 1 else ''}.</p>{body}")
+                    now, "\n\n".join(texts) + "\n", "".join(pages))
 
 
 # ---- sending --------------------------------------------------------------------------------
@@ -210,20 +187,28 @@ class EmailChannel(Channel):
         """Immediate: one message per alert. Digest: one message for all of them."""
         if not alerts:
             return
-        now = self._now()
-        if self.digest_every is not None:
-            await self._send(digest_message(self.name, alerts, sender=self.sender, to=self.to,
-                                            now=now))
+        if self.digest is not None:
+            await self.send_digest(alerts)
             return
+        now = self._now()
         for alert in alerts:
             await self._send(immediate_message(alert, sender=self.sender, to=self.to, now=now))
+
+    async def send_digest(self, alerts: Sequence[Alert]) -> None:
+        """The alerts as one digest message."""
+        if alerts:
+            await self._send(digest_message(self.name, alerts, sender=self.sender, to=self.to,
+                                            now=self._now()))
 
     async def _send(self, message: EmailMessage) -> None:
         try:
             # aiosmtplib's timeout bounds each step; this bounds the whole conversation.
             async with asyncio.timeout(self.timeout * 3):
+                # Flattened here with POLICY: aiosmtplib would refold with the stdlib's.
                 await aiosmtplib.send(
-                    message, hostname=self.host, port=self.port, username=self.username,
+                    message.as_bytes(policy=POLICY), sender=parseaddr(self.sender)[1],
+                    recipients=list(self.to), hostname=self.host, port=self.port,
+                    username=self.username,
                     password=self._password, use_tls=self.tls == "tls",
                     start_tls=self.tls == "starttls", tls_context=self._tls_context,
                     timeout=self.timeout)

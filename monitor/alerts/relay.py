@@ -71,7 +71,7 @@ class Relay:
                 raise TypeError("Relay needs channels or config")
             channels = build_channels(config.channels, settings or load_settings(),
                                       os.environ if environ is None else environ,
-                                      timeout=timeout)
+                                      timeout=timeout, watches=config.watches)
         self.store, self.channels = store, dict(channels)
         self.owner = owner or default_owner()
         self._now, self._rng = now, rng or random.Random()
@@ -162,13 +162,15 @@ class Relay:
         or the endpoint fails (its rows then wait for their next attempt)."""
         claimed = 0
         try:
+            if channel.digest is None:
+                claimed += await self._watch_digests(name, channel)
             while True:
                 self._woken.discard(name)
                 alerts = await self._claim(name, channel)
                 if not alerts and name not in self._woken:
                     break
                 claimed += len(alerts)
-                if channel.digest_every is not None:
+                if channel.digest is not None:
                     await self._send_digest(channel, alerts)
                     break
                 results = await asyncio.gather(*(self._attempt(channel, a) for a in alerts))
@@ -180,13 +182,25 @@ class Relay:
             log.exception("relay.worker_failed channel=%s", name)
         return claimed
 
+    async def _watch_digests(self, name: str, channel: Channel) -> int:
+        """Send the due digests of watches that have their own schedule on this channel."""
+        claimed = 0
+        for watch, schedule in channel.watch_digests.items():
+            alerts = await asyncio.to_thread(self.store.claim_digest, name, schedule,
+                                             self._now(), self.owner, self.lease, watch=watch)
+            if alerts:
+                claimed += len(alerts)
+                await self._send_digest(channel, alerts, watch)
+        return claimed
+
     async def _claim(self, name: str, channel: Channel) -> list[Alert]:
         now = self._now()
-        if channel.digest_every is not None:
-            return await asyncio.to_thread(self.store.claim_digest, name, channel.digest_every,
+        if channel.digest is not None:
+            return await asyncio.to_thread(self.store.claim_digest, name, channel.digest,
                                            now, self.owner, self.lease)
         return await asyncio.to_thread(self.store.claim_alerts, now, self.owner, self.lease,
-                                       self.batch, [name])
+                                       self.batch, [name],
+                                       except_watches=list(channel.watch_digests))
 
     async def _attempt(self, channel: Channel, alert: Alert) -> bool:
         """One delivery attempt of one alert, its outcome recorded; True when delivered."""
@@ -208,12 +222,13 @@ class Relay:
         self._delivered(channel, [alert], now, time.monotonic() - started)
         return True
 
-    async def _send_digest(self, channel: Channel, alerts: Sequence[Alert]) -> None:
+    async def _send_digest(self, channel: Channel, alerts: Sequence[Alert],
+                           watch: str | None = None) -> None:
         started = time.monotonic()
         self.counters[(channel.name, "attempt")] += len(alerts)
         try:
             async with asyncio.timeout(self._attempt_deadline):
-                await channel.send(alerts)
+                await channel.send_digest(alerts)
         except (DeliveryError, TimeoutError) as exc:
             await self._failed(channel, alerts, _as_delivery_error(exc, channel.name))
             return
@@ -224,7 +239,7 @@ class Relay:
             return
         now = self._now()
         await asyncio.to_thread(self.store.mark_digest_delivered, channel.name,
-                                [a.id for a in alerts], now)
+                                [a.id for a in alerts], now, watch=watch)
         self._delivered(channel, alerts, now, time.monotonic() - started)
 
     # ---- outcomes -----------------------------------------------------------------------
@@ -256,12 +271,13 @@ class Relay:
             when = next_attempt(alert.attempts, now, self._rng, error.retry_after)
         if when is None:
             self.counters[(channel.name, "dead")] += 1
-            await asyncio.to_thread(self.store.mark_dead, alert.id, message, self.owner)
+            await asyncio.to_thread(self.store.mark_dead, alert.id, message, self.owner, now)
             log.warning("alert.dead channel=%s alert=%d attempts=%d error=%s",
                         channel.name, alert.id, alert.attempts, error.reason)
             return
         self.counters[(channel.name, "failed")] += 1
-        await asyncio.to_thread(self.store.mark_failed, alert.id, message, when, self.owner)
+        await asyncio.to_thread(self.store.mark_failed, alert.id, message, when, self.owner,
+                                now)
         log.warning("alert.failed channel=%s alert=%d attempts=%d next=%s error=%s",
                     channel.name, alert.id, alert.attempts, when.isoformat(), error.reason)
 

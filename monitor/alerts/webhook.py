@@ -60,13 +60,15 @@ class WebhookChannel(Channel):
     secret in its path, so it never appears in logs or stored errors.
     """
 
-    def __init__(self, name: str, url: str, secret: str | None, *,
+    def __init__(self, name: str, url: str, secret: str | Sequence[str] | None, *,
                  timeout: float = DEFAULT_TIMEOUT, now: Callable[[], datetime] = _utcnow,
                  client: httpx.AsyncClient | None = None) -> None:
         self.name, self.timeout, self._now = name, timeout, now
         self._url = url
-        self._signer = _signer(name, secret)
-        if self._signer is None:
+        secrets = [secret] if isinstance(secret, str) else list(secret or [])
+        # Several secrets while one is rotated out: one signature each, the new one first.
+        self._signers = [_signer(name, s) for s in secrets]
+        if not self._signers:
             log.warning("webhook.unsigned channel=%s reason=no secret_env", name)
         # Our own client: channel URLs are not fetched through the guarded feed client.
         self._client = client or httpx.AsyncClient(
@@ -81,8 +83,10 @@ class WebhookChannel(Channel):
         msg_id = message_id(alert)
         headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(stamp.timestamp())),
                    "content-type": "application/json"}
-        if self._signer is not None:
-            headers["webhook-signature"] = self._signer.sign(msg_id, stamp, body)
+        if self._signers:
+            # Standard Webhooks: space-separated signatures; a receiver accepts any match.
+            headers["webhook-signature"] = " ".join(
+                signer.sign(msg_id, stamp, body) for signer in self._signers)
         return headers
 
     async def send(self, alerts: Sequence[Alert]) -> None:
@@ -125,9 +129,7 @@ class WebhookChannel(Channel):
         await self._client.aclose()
 
 
-def _signer(name: str, secret: str | None) -> Webhook | None:
-    if secret is None:
-        return None
+def _signer(name: str, secret: str) -> Webhook:
     try:
         return Webhook(secret)
     except (ValueError, binascii.Error, RuntimeError, EmptyWebhookSecretError) as exc:

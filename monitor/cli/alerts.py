@@ -1,17 +1,25 @@
 """`monitor alerts`: the outbox (pending, failed, dead), replaying it, and delivery stats."""
 
+import asyncio
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.cli.common import fail, open_store, print_jsonl, print_table, settings_or_fail
+from monitor.cli.common import (
+    config_or_fail,
+    fail,
+    open_store,
+    print_jsonl,
+    print_table,
+    settings_or_fail,
+)
 from monitor.errors import MonitorError
 from monitor.types import Alert
 
 if TYPE_CHECKING:
-    from monitor.store.outbox import DeliveryStats
+    from monitor.store.outbox import ChannelState, DeliveryStats
 
 
 class State(StrEnum):
@@ -56,6 +64,7 @@ def _list(state: State | None, fmt: Format, limit: int) -> None:
     store = open_store(settings_or_fail())
     try:
         alerts = store.list_alerts(state.value if state else None, limit=limit)
+        channels = store.channel_states()
     except MonitorError as exc:
         fail(str(exc))
     finally:
@@ -63,12 +72,51 @@ def _list(state: State | None, fmt: Format, limit: int) -> None:
     if fmt is Format.json:
         print_jsonl(alert_json(a) for a in alerts)
         return
+    _channels_table(channels)
     rows = [(a.id, a.state, a.channel, a.watch, a.attempts,
              a.next_attempt if a.state in ("pending", "failed") else a.delivered_at,
              a.last_error or "", (a.payload.get("data") or {}).get("article", {}).get("title"))
             for a in alerts]
     print_table(f"{len(rows)} alert(s)", ("id", "state", "channel", "watch", "attempts",
                                           "next / delivered", "last error", "title"), rows)
+
+
+def _channels_table(channels: "dict[str, ChannelState]") -> None:
+    """Per channel: the last success, the last failure and its reason, disabled or not."""
+    rows = [(c.name, "yes" if c.enabled else f"no: {c.disabled_reason or ''}",
+             c.last_success_at or "never", c.last_failure_at or "never", c.last_failure or "")
+            for c in sorted(channels.values(), key=lambda c: c.name)]
+    if rows:
+        print_table("channels", ("channel", "enabled", "last success", "last failure",
+                                 "last failure reason"), rows)
+
+
+def _test(name: str) -> None:
+    from monitor.alerts.base import build_channels
+    from monitor.alerts.probe import digest_note, hint, probe
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    spec = next((c for c in config.channels if c.name == name), None)
+    if spec is None:
+        known = ", ".join(c.name for c in config.channels) or "none"
+        fail(f"no channel {name!r} in {config.path} (channels: {known})",
+             "give a name declared as [channel.NAME]", code=2)
+    try:
+        channel = build_channels([spec], settings)[name]
+    except MonitorError as exc:
+        fail(str(exc), "fix the setting named above, then test again")
+    result = asyncio.run(probe(channel))
+    store = open_store(settings)
+    try:
+        store.record_outcome(name, datetime.now(UTC), result.error and f"test: {result.error}")
+    except MonitorError as exc:
+        fail(str(exc))
+    finally:
+        store.db.dispose()
+    if result.error is not None:
+        fail(f"{name}: sample alert not delivered: {result.error}", hint(spec))
+    typer.echo(f"{name}: sample alert delivered in {result.seconds:.1f}s{digest_note(spec)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -97,14 +145,32 @@ def register(app: typer.Typer) -> None:
         = None,
         all_: Annotated[bool, typer.Option(
             "--all", help="Replay every pending, failed and dead alert.")] = False,
+        since: Annotated[str | None, typer.Option(
+            "--since", help="Replay every alert written since then, delivered ones too: a "
+                            "duration back from now (2h, 1d) or an ISO date/datetime.",
+            show_default=False)] = None,
+        channel: Annotated[str | None, typer.Option(
+            "--channel", help="Only this channel's alerts (with --all or --since).",
+            show_default=False)] = None,
     ) -> None:
-        """Replay alerts now: by ID, or --all. Re-enables channels a 410 disabled."""
-        if bool(ids) == all_:
-            fail("give alert ids or --all (not both)", "`monitor alerts` lists the ids",
-                 code=2)
+        """Replay alerts now: by ID, --all, or --since a time (--channel narrows --all and
+        --since to one channel). Re-enables channels a 410 disabled."""
+        from monitor.store.filters import parse_when
+
+        if sum((bool(ids), all_, since is not None)) != 1:
+            fail("give alert ids, --all or --since (one of them)",
+                 "`monitor alerts` lists the ids", code=2)
+        if channel is not None and ids:
+            fail("--channel goes with --all or --since, not with ids", code=2)
+        now = datetime.now(UTC)
+        try:
+            start = parse_when(since, now) if since is not None else None
+        except ValueError as exc:
+            fail(f"--since: {exc}", code=2)
         store = open_store(settings_or_fail())
         try:
-            count = store.retry(None if all_ else list(ids or []), datetime.now(UTC))
+            count = store.retry(list(ids) if ids else None, now, since=start,
+                                channel=channel)
         except MonitorError as exc:
             fail(str(exc))
         finally:
@@ -114,6 +180,18 @@ def register(app: typer.Typer) -> None:
                  "flight)", "`monitor alerts --state ...` lists the ids")
         typer.echo(f"{count} alert(s) queued for delivery on the daemon's next tick "
                    "(or the next `monitor run --once`)")
+
+    @alerts_app.command("test")
+    def test(
+        channel: Annotated[str, typer.Argument(help="A channel declared in feeds.toml.")],
+    ) -> None:
+        """Send a sample alert through CHANNEL now and print the outcome (exit 1 on failure).
+
+        The sample goes through the channel's real sender (URL, secret, SMTP, Apprise) with
+        the relay's timeouts; it is not stored in the outbox. `monitor alerts` then shows it
+        as the channel's last success or failure.
+        """
+        _test(channel)
 
     @alerts_app.command("stats")
     def stats(

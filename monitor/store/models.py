@@ -174,7 +174,7 @@ class OutboxRow(SQLModel, table=True):
 
 
 class ChannelRow(SQLModel, table=True):
-    """Per-channel state: disabled by a 410, digest bookkeeping."""
+    """Per-channel state: disabled by a 410, digest bookkeeping, the latest outcomes."""
 
     __tablename__ = "channels"
 
@@ -183,3 +183,17 @@ class ChannelRow(SQLModel, table=True):
     disabled_reason: str | None = Field(default=None, sa_type=sa.Text)
     last_digest_at: datetime | None = _dt()
     updated_at: datetime | None = _dt(nullable=False)
+    # the latest delivery outcome, for `monitor alerts` (0009)
+    last_success_at: datetime | None = _dt()
+    last_failure_at: datetime | None = _dt()
+    last_failure: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class DigestPeriodRow(SQLModel, table=True):
+    """When a watch's own digest last went to a channel (watches with a schedule, 0009)."""
+
+    __tablename__ = "digest_periods"
+
+    channel: str = Field(max_length=200, primary_key=True)
+    watch: str = Field(max_length=200, primary_key=True)
+    last_digest_at: datetime | None = _dt()
