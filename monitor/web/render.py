@@ -107,8 +107,9 @@ def trend_svg(series: Sequence[Series], days: Sequence[date], *, width: int = 76
     label_every = max(1, len(days) // 8)
     for i, day in enumerate(days):
         if i % label_every == 0 or i == len(days) - 1:
+            anchor = "end" if i == len(days) - 1 and i else "middle"
             parts.append(f'<text class="axis" x="{x(i):.1f}" y="{height - 10}" '
-                         f'text-anchor="middle">{day:%d %b}</text>')
+                         f'text-anchor="{anchor}">{day:%d %b}</text>')
     for index, s in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
         points = " ".join(f"{x(i):.1f},{y(s.counts.get(d, 0)):.1f}" for i, d in enumerate(days))
