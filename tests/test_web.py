@@ -104,6 +104,10 @@ async def test_matches_page_lists_stories_newest_first(client: httpx.AsyncClient
     assert "2 copies" in row_a
     assert f'/desk/articles/{seeded["a2"]}' in row_a
     assert '<time datetime="2026-11-20T12:00:00Z">' in row_a
+    # the form suggests the vocabulary's ids, and the configured watches
+    assert '<option value="wang-yi">Wang Yi</option>' in page.text
+    assert '<option value="taiwan">Taiwan</option>' in page.text
+    assert "<option>quiet</option>" in page.text
 
 
 async def test_chips_tell_about_from_mention(client: httpx.AsyncClient,

@@ -22,7 +22,7 @@ from monitor.match import Matcher, compile_matcher
 from monitor.store import Store
 from monitor.store.queries import FilterError, MatchFilter, parse_when
 from monitor.types import MatchRow, Tag
-from monitor.vocab import load_vocabulary
+from monitor.vocab import Vocabulary, load_vocabulary
 from monitor.web import auth
 from monitor.web.render import (
     PALETTE,
@@ -50,14 +50,29 @@ _env = Environment(loader=FileSystemLoader(HERE / "templates"),
 
 
 @lru_cache(maxsize=4)
-def _matcher(files: tuple[Path, ...]) -> Matcher | None:
-    """The vocabulary's matcher, to find the matched words in stored texts (None when the
-    vocabulary does not load: highlights then fall back to the tags' names)."""
+def _vocabulary(files: tuple[Path, ...]) -> Vocabulary | None:
+    """The vocabulary of feeds.toml (None when it does not load: highlights then fall back
+    to the tags' names, and the filter form offers no ids)."""
     try:
-        return compile_matcher(load_vocabulary(files))
+        return load_vocabulary(files)
     except Exception:  # a vocabulary changed on disk since start must not break the pages
         log.warning("desk.vocabulary_unavailable", exc_info=True)
         return None
+
+
+@lru_cache(maxsize=4)
+def _matcher(files: tuple[Path, ...]) -> Matcher | None:
+    """The vocabulary's matcher, to find the matched words in stored texts."""
+    vocab = _vocabulary(files)
+    return None if vocab is None else compile_matcher(vocab)
+
+
+def _known(files: tuple[Path, ...], kind: str) -> list[tuple[str, str]]:
+    """(id, name) of the vocabulary's actors or issues, by name: the form's suggestions."""
+    vocab = _vocabulary(files)
+    entries = [] if vocab is None else [e for e in vocab if e.kind == kind and
+                                        e.blocker_of is None]
+    return sorted(((e.id, e.name) for e in entries), key=lambda pair: pair[1].lower())
 
 
 def _ids(values: Sequence[str] | None) -> list[str]:
@@ -181,15 +196,15 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
                                                  key=lambda t: t.level != "about"))}
                  for r in rows]
         feeds = sorted(f.name for f in store.feed_health())
-        watches = sorted(set(configured) | {w.name for w in store.list_watches()})
-        known = store.top_tags(limit=300)
+        # suggestions from configuration, not from counting stored rows (the page stays fast)
+        watches = sorted(set(configured) | ({form["watch"]} if form["watch"] else set()))
         filtered = any(v for v in params.values())
         return page(request, "matches.html", status=400 if problem else 200,
                     items=items, form=form, problem=problem, next_url=next_url,
                     first_url=query_url("/", params) if cursor else None,
                     atom_url=query_url("/desk/matches.atom", params), feeds=feeds,
-                    watches=watches, known_actors=[t for t in known if t.kind == "actor"],
-                    known_issues=[t for t in known if t.kind == "issue"], filtered=filtered,
+                    watches=watches, known_actors=_known(vocab_files, "actor"),
+                    known_issues=_known(vocab_files, "issue"), filtered=filtered,
                     params=params, query_url=query_url, title="Matches")
 
     @app.get("/desk/matches.atom", include_in_schema=False, name="desk_atom")
