@@ -161,6 +161,19 @@ async def test_filters_as_in_monitor_matches(client: httpx.AsyncClient, seeded: 
             f"<option selected>{value}</option>" in page.text
     if not expected:
         assert "No matches for these filters" in page.text
+    assert "Not in the vocabulary" not in page.text
+
+
+async def test_unknown_ids_are_pointed_out(client: httpx.AsyncClient,
+                                           seeded: dict[str, int]) -> None:
+    """A mistyped id finds nothing, and the page says the id is not in the vocabulary."""
+    page = await client.get("/", params={"actor": "wang-yl", "issue": "taiwan"})
+    assert page.status_code == 200
+    assert _articles(page.text) == []
+    assert re.search(r"Not in the vocabulary: <code>wang-yl</code>\.", page.text)
+    trend = await client.get("/desk/trends", params={"tag": "taiwan nobody-at-all"})
+    assert re.search(r"Not in the vocabulary: <code>nobody-at-all</code>\.", trend.text)
+    assert 'data-tag="taiwan"' in trend.text
 
 
 async def test_empty_form_fields_are_no_filter(client: httpx.AsyncClient,

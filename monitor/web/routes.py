@@ -191,6 +191,9 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
             problem = _Problem(exc.field, exc.reason)
         except _Problem as exc:
             problem = exc
+        vocab = _vocabulary(vocab_files)
+        unknown = [] if vocab is None else [
+            i for i in dict.fromkeys((*actors, *issues)) if vocab.get(i) is None]
         items = [{"row": r, "tags": (*r.actors, *r.issues),
                   "evidence": evidence_of(sorted((*r.actors, *r.issues),
                                                  key=lambda t: t.level != "about"))}
@@ -201,6 +204,7 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
         filtered = any(v for v in params.values())
         return page(request, "matches.html", status=400 if problem else 200,
                     items=items, form=form, problem=problem, next_url=next_url,
+                    unknown=unknown,
                     first_url=query_url("/", params) if cursor else None,
                     atom_url=query_url("/desk/matches.atom", params), feeds=feeds,
                     watches=watches, known_actors=_known(vocab_files, "actor"),
@@ -283,19 +287,25 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
         hi = datetime.combine(end_day + timedelta(days=1), time(), tzinfo=UTC)
         known = {t.id: t for t in store.top_tags(lo, hi, limit=300)}
         chosen = _ids(tag)[:MAX_SERIES] or list(known)[:5]
+        vocab = _vocabulary(vocab_files)
+        unknown: list[str] = []
         counts = store.tag_days(chosen, lo, hi)
         series = []
         for tag_id in chosen:
             info = known.get(tag_id)
-            kind = info.kind if info else "actor"
-            series.append(Series(tag_id, kind, info.name if info else tag_id,
+            entry = vocab.get(tag_id) if vocab is not None else None
+            kind = info.kind if info else entry.kind if entry else "actor"
+            name = info.name if info else entry.name if entry else tag_id
+            if info is None and entry is None:
+                unknown.append(tag_id)
+            series.append(Series(tag_id, kind, name,
                                  counts.get(tag_id, {}),
                                  query_url("/", {"actor" if kind == "actor" else "issue":
                                                  tag_id})))
         days = days_between(start_day, end_day)
         grid = store.cooccurrence(lo, hi)
         return page(request, "trends.html", status=400 if problem else 200, title="Trends",
-                    problem=problem, form=form, series=series, days=days,
+                    problem=problem, form=form, series=series, days=days, unknown=unknown,
                     chart=trend_svg(series, days) if series else None, grid=grid,
                     known=sorted(known.values(), key=lambda t: (t.kind, t.name)),
                     start_day=start_day, end_day=end_day, query_url=query_url,
