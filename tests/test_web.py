@@ -206,6 +206,8 @@ async def test_cursor_pagination(client: httpx.AsyncClient, seeded: dict[str, in
     ({"until": "2026-13-45"}, "until"),
     ({"cursor": "not-a-cursor"}, "cursor"),
     ({"text": "-taiwan"}, "text"),
+    ({"since": "99999999999d"}, "since"),
+    ({"until": "9999-12-31"}, "until"),
 ])
 async def test_bad_filters_are_explained(client: httpx.AsyncClient, seeded: dict[str, int],
                                          params: dict[str, str], field: str) -> None:
@@ -254,7 +256,7 @@ async def test_article_page(client: httpx.AsyncClient, seeded: dict[str, int]) -
                      r"</td><td>2</td>", watches)
 
 
-@pytest.mark.parametrize("ref", ["999999", "abc", "-1"])
+@pytest.mark.parametrize("ref", ["999999", "abc", "-1", "99999999999999999999999", "٣"])
 async def test_missing_article_is_a_page(client: httpx.AsyncClient, seeded: dict[str, int],
                                          ref: str) -> None:
     """An unknown or malformed article id answers 404 with a page, not an error dump."""
@@ -298,16 +300,20 @@ async def test_trends_default_series_and_cooccurrence(client: httpx.AsyncClient,
     assert 'aria-label="Antony Blinken and Fentanyl' not in grid
 
 
-@pytest.mark.parametrize("params", [{"since": "never"}, {"since": "2026-11-25",
-                                                         "until": "2026-11-20"},
-                                    {"since": "2020-01-01", "until": "2026-01-01"}])
+@pytest.mark.parametrize(("params", "field"), [
+    ({"since": "never"}, "since"),
+    ({"since": "2026-11-25", "until": "2026-11-20"}, "since"),
+    ({"since": "2020-01-01", "until": "2026-01-01"}, "since"),
+    ({"since": "1d", "until": "99999999999d"}, "until"),
+])
 async def test_trends_bad_period_is_explained(client: httpx.AsyncClient,
                                               seeded: dict[str, int],
-                                              params: dict[str, str]) -> None:
-    """A period that cannot be charted answers 400 naming since, with a usable page."""
+                                              params: dict[str, str], field: str) -> None:
+    """A period that cannot be charted answers 400 naming the field, with a usable page."""
     page = await client.get("/desk/trends", params=params)
     assert page.status_code == 400
-    assert "Cannot use since:" in page.text
+    assert f"Cannot use {field}:" in page.text
+    assert '<table class="grid">' in page.text or "No actor and issue" in page.text
 
 
 async def test_watches_page(client: httpx.AsyncClient, db: Database,

@@ -108,9 +108,14 @@ def _when(name: str, raw: str | None, now: datetime) -> datetime | None:
     if raw is None:
         return None
     try:
-        return parse_when(raw, now, end=name == "until")
+        when = parse_when(raw, now, end=name == "until")
     except ValueError as exc:
         raise _Problem(name, str(exc)) from None
+    except OverflowError:  # "99999999d", or the day after 9999-12-31
+        when = None
+    if when is None or not 1970 <= when.year <= 2999:
+        raise _Problem(name, f"{raw!r} is outside the years 1970-2999")
+    return when
 
 
 def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Settings) -> None:
@@ -239,7 +244,8 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
     @app.get("/desk/articles/{article_id}", response_class=HTMLResponse,
              include_in_schema=False, name="desk_article")
     def desk_article(request: Request, article_id: str) -> HTMLResponse:
-        found = store.get_article(int(article_id)) if article_id.isdigit() else None
+        usable = article_id.isascii() and article_id.isdigit() and len(article_id) < 19
+        found = store.get_article(int(article_id)) if usable else None
         if found is None:
             return page(request, "missing.html", status=404, title="No such article",
                         what=f"No stored article has the id {article_id!r}.")
