@@ -421,3 +421,5 @@ async def test_token_rules(store: Store, seeded: dict[str, int]) -> None:
         assert (await c.get("/")).status_code == 303
         elsewhere = await c.post("/login", data={"token": TOKEN, "next": "//evil.example/"})
         assert elsewhere.headers["location"] == "/"
+        huge = await c.post("/login", data={"token": "x" * 10_000})
+        assert huge.status_code == 413

@@ -42,6 +42,7 @@ PAGE = 25  # matches per page of the desk
 ALERT_STATES = ("pending", "failed", "dead", "delivered")
 TREND_DAYS = 30
 MAX_SERIES = 10
+LOGIN_BODY_MAX = 8192
 _IDS = re.compile(r"[\s,]+")
 
 _env = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -358,7 +359,11 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
 
     @app.post(auth.LOGIN, include_in_schema=False)
     async def login(request: Request) -> Response:
-        form = parse_qs((await request.body()).decode("utf-8", "replace"))
+        body = await request.body()
+        if len(body) > LOGIN_BODY_MAX:
+            return Response("the sign-in form is a token and a path, nothing bigger\n",
+                            status_code=413, media_type="text/plain; charset=utf-8")
+        form = parse_qs(body.decode("utf-8", "replace"))
         given = (form.get("token") or [""])[0].strip()
         target = auth.safe_next((form.get("next") or ["/"])[0])
         if token is not None and not hmac.compare_digest(given.encode(), token.encode()):
