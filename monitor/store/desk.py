@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import ArticleRow, ArticleTagRow, OutboxRow, WatchMatchRow
@@ -129,36 +128,23 @@ class DeskStore(StoreBase):
         return [TagName(t, k, name, int(c))
                 for t, k, name, c in self.db.fetch(lambda conn: conn.execute(stmt).all())]
 
-    def cooccurrence(self, since: datetime, until: datetime, size: int = 10) -> Cooccurrence:
-        """The `size` most tagged actors and issues of the period and, for each pair, how
-        many stories carry both tags (at either level)."""
-        def read(conn: Connection) -> Cooccurrence:
-            actors = tuple(self._top(conn, "actor", since, until, size))
-            issues = tuple(self._top(conn, "issue", since, until, size))
-            if not actors or not issues:
-                return Cooccurrence(actors, issues, {})
-            a, i = _TAGS.alias("a"), _TAGS.alias("i")
-            story = sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)
-            stmt = (sa.select(a.c.tag_id, i.c.tag_id, sa.func.count(sa.distinct(story)))
-                    .join(i, i.c.article_id == a.c.article_id)
-                    .join(_ARTICLES, _ARTICLES.c.id == a.c.article_id)
-                    .where(a.c.tag_id.in_([t.id for t in actors]),
-                           i.c.tag_id.in_([t.id for t in issues]),
-                           *_in_period(a.c.matched_at, since, until))
-                    .group_by(a.c.tag_id, i.c.tag_id))
-            counts = {(x, y): int(n) for x, y, n in conn.execute(stmt)}
-            return Cooccurrence(actors, issues, counts)
-
-        return self.db.fetch(read)
-
-    @staticmethod
-    def _top(conn: Connection, kind: str, since: datetime, until: datetime,
-             size: int) -> list[TagName]:
-        n = sa.func.count().label("n")
-        stmt = (sa.select(_TAGS.c.tag_id, sa.func.max(_TAGS.c.name), n)
-                .where(_TAGS.c.kind == kind, *_in_period(_TAGS.c.matched_at, since, until))
-                .group_by(_TAGS.c.tag_id).order_by(n.desc(), _TAGS.c.tag_id).limit(size))
-        return [TagName(t, kind, name, int(c)) for t, name, c in conn.execute(stmt)]
+    def cooccurrence(self, since: datetime, until: datetime, actors: Sequence[TagName],
+                     issues: Sequence[TagName]) -> Cooccurrence:
+        """For each pair of `actors` x `issues` (e.g. the period's most tagged, from
+        top_tags), how many stories of the period carry both tags (at either level)."""
+        if not actors or not issues:
+            return Cooccurrence(tuple(actors), tuple(issues), {})
+        a, i = _TAGS.alias("a"), _TAGS.alias("i")
+        story = sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)
+        stmt = (sa.select(a.c.tag_id, i.c.tag_id, sa.func.count(sa.distinct(story)))
+                .join(i, i.c.article_id == a.c.article_id)
+                .join(_ARTICLES, _ARTICLES.c.id == a.c.article_id)
+                .where(a.c.tag_id.in_([t.id for t in actors]),
+                       i.c.tag_id.in_([t.id for t in issues]),
+                       *_in_period(a.c.matched_at, since, until))
+                .group_by(a.c.tag_id, i.c.tag_id))
+        counts = {(x, y): int(n) for x, y, n in self.db.fetch(lambda c: c.execute(stmt).all())}
+        return Cooccurrence(tuple(actors), tuple(issues), counts)
 
     def outbox_entries(self, state: str | None = None, limit: int = 200) -> list[OutboxEntry]:
         """Outbox rows, newest first, in `state` (every state when None)."""

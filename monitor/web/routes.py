@@ -43,6 +43,7 @@ ALERT_STATES = ("pending", "failed", "dead", "delivered")
 TREND_DAYS = 30
 MAX_SERIES = 10
 LOGIN_BODY_MAX = 8192
+GRID = 10  # actors (rows) and issues (columns) of the co-occurrence table
 _IDS = re.compile(r"[\s,]+")
 
 _env = Environment(loader=FileSystemLoader(HERE / "templates"),
@@ -310,7 +311,9 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
                                  query_url("/", {"actor" if kind == "actor" else "issue":
                                                  tag_id})))
         days = days_between(start_day, end_day)
-        grid = store.cooccurrence(lo, hi)
+        tops = list(known.values())  # most tagged first: one read serves the table too
+        grid = store.cooccurrence(lo, hi, [t for t in tops if t.kind == "actor"][:GRID],
+                                  [t for t in tops if t.kind == "issue"][:GRID])
         return page(request, "trends.html", status=400 if problem else 200, title="Trends",
                     problem=problem, form=form, series=series, days=days, unknown=unknown,
                     chart=trend_svg(series, days) if series else None, grid=grid,
