@@ -16,6 +16,8 @@ from monitor.errors import StoreError
 from monitor.store import Store
 from monitor.store.queries import MAX_PAGE, FilterError, MatchFilter, parse_when
 from monitor.views import article_json, feed_json, match_json
+from monitor.web import auth as desk_auth
+from monitor.web import mount_desk
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +73,15 @@ def _auth_middleware(token: str) -> Callable[..., Awaitable[Response]]:
 
     async def check(request: Request,
                     call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path not in OPEN_PATHS:
+        path = request.url.path
+        if path not in OPEN_PATHS and not desk_auth.is_open(path):
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
             ok = scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
                                                                     expected)
+            if not ok and desk_auth.is_desk(path):  # the desk: the login form's cookie too
+                if desk_auth.cookie_ok(request, token):
+                    return await call_next(request)
+                return desk_auth.login_redirect(request)
             if not ok:
                 log.info("api.unauthorised path=%s", request.url.path)
                 return JSONResponse(
@@ -175,6 +182,8 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
             raise HTTPException(404, f"no watch named {name!r}")
         body = atom.watch_feed(name, rows, self_url=str(request.url), now=datetime.now(UTC))
         return Response(content=body, media_type=atom.MEDIA_TYPE)
+
+    mount_desk(app, store, config, settings)
 
     @app.get("/healthz", summary="200 when the database answers, 503 otherwise")
     def healthz() -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from monitor.store.articles import ArticleStore
 from monitor.store.db import Database
+from monitor.store.desk import DeskStore
 from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
 from monitor.store.queries import QueryStore
@@ -10,5 +11,5 @@ from monitor.store.retag import RetagStore
 __all__ = ["Database", "Store"]
 
 
-class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore):
+class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskStore):
     """Every use case over one Database; construct with `Store(Database(url))`."""
