@@ -1,11 +1,6 @@
 """`monitor serve` as a real server process on loopback, and its refusal to bind openly."""
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,12 +8,12 @@ import feedparser
 import httpx
 import pytest
 from matches_seed import T0, Seed, add
+from serve_support import serving
 from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.store import Database
 
-REPO = Path(__file__).resolve().parents[1]
 TOKEN = "loopback-test-token"
 FEEDS_TOML = """
 [[feed]]
@@ -31,11 +26,6 @@ query = "issue:taiwan"
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 @pytest.fixture
 def server(db_url: str, db: Database, tmp_path: Path) -> Iterator[tuple[str, int]]:
@@ -44,35 +34,10 @@ def server(db_url: str, db: Database, tmp_path: Path) -> Iterator[tuple[str, int
                            tags={"wang-yi": 1, "taiwan": 1}, watches=["desk"]))
     config = tmp_path / "feeds.toml"
     config.write_text(FEEDS_TOML, encoding="utf-8")
-    port = _free_port()
     env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_CONFIG": str(config),
            "MONITOR_API_TOKEN": TOKEN}
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "serve", "--port", str(port)],
-            cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    yield base, article
-    proc.send_signal(signal.SIGINT)
-    try:
-        assert proc.wait(timeout=10) == 0, log.read_text()[-2000:]
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with serving(tmp_path, env) as base:
+        yield base, article
 
 
 def test_real_server_answers_with_the_token(server: tuple[str, int]) -> None:

@@ -5,25 +5,19 @@ page go to $MONITOR_DESK_SCREENSHOTS (default: the test's tmp_path)."""
 
 import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from matches_seed import T0, Seed, add
+from serve_support import serving
 
 from monitor.store import Database
 from monitor.store.models import ArticleTagRow
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "browser-test-token"
 FEEDS_TOML = """
@@ -39,11 +33,6 @@ notify = []
 DAY = timedelta(days=1)
 FILLER = 30  # more than a page of the desk (25)
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _tagged(db: Database, title: str, text: str, at: datetime, *, feed: str = "wire",
@@ -95,34 +84,10 @@ def served(db_url: str, db: Database, tmp_path: Path) -> Iterator[tuple[str, dic
     ids = _seed(db)
     config = tmp_path / "feeds.toml"
     config.write_text(FEEDS_TOML, encoding="utf-8")
-    port = _free_port()
     env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_CONFIG": str(config),
            "MONITOR_API_TOKEN": TOKEN}
-    log = tmp_path / "serve.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            pytest.fail(f"server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.1)
-    yield base, ids
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    with serving(tmp_path, env) as base:
+        yield base, ids
 
 
 @pytest.fixture
