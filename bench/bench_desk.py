@@ -112,20 +112,6 @@ def report(rows: int, reps: int, results: dict[str, dict[str, tuple[float, float
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this bench's section of BENCHMARKS.md."""
-    path = REPO / "BENCHMARKS.md"
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
-        rest = old[nxt + 1:] if nxt != -1 else ""
-        new = old[:start] + text.rstrip("\n") + ("\n\n" + rest if rest else "\n")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -151,7 +137,7 @@ def main() -> None:
     text = report(args.rows, args.reps, results, load)
     print(text)
     if not args.no_write:
-        write_section(text)
+        corpus.write_section(text, SECTION)
 
 
 if __name__ == "__main__":

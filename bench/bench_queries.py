@@ -410,13 +410,13 @@ def report(rows: int, results: dict[str, dict[str, tuple[float, float]]],
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    """Replace (or append) this bench's section of BENCHMARKS.md."""
+def write_section(text: str, section: str = SECTION) -> None:
+    """Replace (or append) a bench's section of BENCHMARKS.md (this one's by default)."""
     path = REPO / "BENCHMARKS.md"
     old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
+    if section in old:
+        start = old.index(section)
+        nxt = old.find("\n## ", start + len(section))
         rest = old[nxt + 1:] if nxt != -1 else ""
         new = old[:start] + text.rstrip("\n") + ("\n\n" + rest if rest else "\n")
     else:
