@@ -238,6 +238,27 @@ def test_lists_show_one_entry_per_story_the_earliest_copy(
     assert biggest[0].url == early.url
 
 
+def test_a_watch_only_a_later_copy_matched_still_lists_the_story(
+        store: Store, bodies: list[list[str]]) -> None:
+    """A watch that only a later copy satisfies (a `feed:` watch on the second outlet) lists
+    the story once, by that copy, in its folded page and its text search; the unfiltered
+    list shows the story by its earliest copy."""
+    _setup(store)
+    text = "\n\n".join(bodies[9])
+    first = store.add_article(_article(FEEDS[0], 0, text), [], now=NOW)
+    later = store.add_article(_article(FEEDS[1], 1, "LONDON (Wire) - " + text),
+                              [_hit("second-outlet")], now=NOW + timedelta(minutes=1))
+    assert first is not None
+    assert later is not None
+    assert later.story_id == first.id
+    watch = store.find_matches(MatchFilter(watch="second-outlet")).items
+    assert [r.article_id for r in watch] == [later.id]
+    word = max(stories.content_words(text), key=len)
+    searched = store.find_matches(MatchFilter(watch="second-outlet", text=word)).items
+    assert [r.article_id for r in searched] == [later.id]
+    assert [r.article_id for r in store.find_matches(MatchFilter()).items] == [first.id]
+
+
 def test_a_folded_text_search_skips_later_copies(store: Store, bodies: list[list[str]]) -> None:
     """Full-text search pages fold copies too (both dialects' search paths)."""
     _setup(store)

@@ -69,6 +69,26 @@ _STORY = "{table}.story_id = :story"
 # condition on the articles arm.
 _COPIES_ARM = "SELECT stored_at AS matched_at, id AS article_id FROM articles WHERE is_copy = 1"
 _PG_NOT_COPY = "(SELECT x.is_copy FROM articles x WHERE x.id = {id}) IS NOT TRUE"
+# A watch's folded page keeps one match of the watch per story: the story's earliest copy when
+# it matched, else the copy that matched first (a `feed:` watch may match only a later copy,
+# on another outlet: skipping copies would lose the story). One probe of the story's few
+# matches per row.
+_FIRST_OF_STORY = (
+    "NOT EXISTS (SELECT 1 FROM watch_matches e JOIN articles x ON x.id = e.article_id "
+    "WHERE e.story_id = {w}.story_id AND e.watch = {w}.watch AND e.article_id <> {w}.article_id "
+    "AND (NOT x.is_copy OR ((SELECT y.is_copy FROM articles y WHERE y.id = {w}.article_id) "
+    "AND (e.matched_at < {w}.matched_at OR (e.matched_at = {w}.matched_at "
+    "AND e.article_id < {w}.article_id)))))")
+# The same for PostgreSQL, checked by article id on the sorted rows until the page is full
+# (as a condition of the watch arm the planner reads every match of the watch: 50 ms).
+_PG_FIRST_OF_STORY = (
+    # most rows are a story's earliest copy (most stories have one): one probe by key decides
+    "(SELECT x.is_copy FROM articles x WHERE x.id = {id}) IS NOT TRUE OR "
+    "NOT EXISTS (SELECT 1 FROM watch_matches m JOIN watch_matches e ON e.story_id = m.story_id "
+    "AND e.watch = m.watch JOIN articles x ON x.id = e.article_id WHERE m.article_id = {id} "
+    "AND m.watch = :watch AND e.article_id <> m.article_id AND (NOT x.is_copy OR ("
+    "(SELECT y.is_copy FROM articles y WHERE y.id = m.article_id) AND (e.matched_at < "
+    "m.matched_at OR (e.matched_at = m.matched_at AND e.article_id < m.article_id)))))")
 _PG_TEXT = "doc.search_vector @@ websearch_to_tsquery('english'::regconfig, :q)"
 
 
@@ -130,7 +150,8 @@ def _keys_text(shape: _Shape) -> str:
     if shape.watch:
         arms.append(" AND ".join([
             "SELECT matched_at, article_id FROM watch_matches WHERE watch = :watch",
-            *_window(shape, "matched_at", "article_id")]))
+            *_window(shape, "matched_at", "article_id"),
+            *([_FIRST_OF_STORY.format(w="watch_matches")] if shape.fold else [])]))
     doc = [_FEED.format(feed_id="feed_id")] if shape.feed else []
     if shape.story:
         doc.append(_STORY.format(table="articles"))
@@ -140,7 +161,7 @@ def _keys_text(shape: _Shape) -> str:
         arms.append("SELECT stored_at AS matched_at, id AS article_id FROM articles WHERE "  # noqa: S608
                     + " AND ".join([*doc, *_window(shape, "stored_at", "id")]))
     copies = (" EXCEPT " + " AND ".join([_COPIES_ARM, *_window(shape, "stored_at", "id")])
-              if shape.fold else "")
+              if shape.fold and not shape.watch else "")
     return (" INTERSECT ".join(arms) + copies
             + " ORDER BY matched_at DESC, article_id DESC LIMIT :lim")
 
@@ -166,7 +187,7 @@ def _pg_arms(shape: _Shape) -> list[_PgArm]:
         more += ["doc.stored_at >= :wlo", "doc.search_vector @@ CAST(:tq AS tsquery)"]
     if not arms and not _pg_tag_after_sort(shape):
         more.append(_HAS_TAG.format(id="doc.id"))
-    if shape.fold and (own or more or not arms):  # else checked on the joined rows
+    if shape.fold and not shape.watch and (own or more or not arms):  # else on joined rows
         own.append("NOT doc.is_copy")
     if own or more:
         arms.append(("articles", "doc", "stored_at", "id", own, more))
@@ -217,6 +238,10 @@ def _pg_keys_text(shape: _Shape) -> str:
     columns = ", doc.url, doc.title, doc.published, doc.feed_id" if _pg_has_doc(shape) else ""
     keys = (f"SELECT {when} AS matched_at, {aid} AS article_id{columns} FROM {source} "  # noqa: S608
             "WHERE " + (" AND ".join(conds) or "true") + f" ORDER BY {when} DESC, {aid} DESC")
+    if shape.fold and shape.watch:  # OFFSET 0: sorted first, then checked row by row
+        return (f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE ("  # noqa: S608
+                + _PG_FIRST_OF_STORY.format(id="s.article_id")
+                + ") ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim")
     if shape.fold and not _pg_has_doc(shape):
         # Later copies are skipped on the joined rows, in page order, until the page is full:
         # each row's is_copy read by key (a scalar subquery is never turned into a join).
@@ -302,13 +327,14 @@ def _probe_conds(shape: _Shape, when: str = "stored_at", aid: str = "id") -> lis
     conds = [f"EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = articles.id "  # noqa: S608
              f"AND t.tag_id = :tag{i})" for i in range(shape.tags)]
     if shape.watch:
-        conds.append("EXISTS (SELECT 1 FROM watch_matches w WHERE w.article_id = articles.id "
-                     "AND w.watch = :watch)")
+        first = f" AND {_FIRST_OF_STORY.format(w='w')}" if shape.fold else ""
+        conds.append("EXISTS (SELECT 1 FROM watch_matches w WHERE w.article_id = articles.id "  # noqa: S608
+                     f"AND w.watch = :watch{first})")
     if shape.feed:
         conds.append(_FEED.format(feed_id="feed_id"))
     if shape.story:
         conds.append(_STORY.format(table="articles"))
-    if shape.fold:
+    if shape.fold and not shape.watch:
         conds.append("articles.is_copy = 0")
     if not shape.tags and not shape.watch:
         conds.append(_HAS_TAG.format(id="articles.id"))
