@@ -280,11 +280,15 @@ def test_a_folded_text_search_skips_later_copies(store: Store, bodies: list[list
 def test_concurrent_writers_of_copies_end_in_one_story(
         store: Store, bodies: list[list[str]], round_: int) -> None:
     """Copies of one report stored at the same moment by several writers (threads, each its
-    own transaction) end in one story with one alert, on both databases."""
+    own transaction) end in one story with one alert, on both databases, whatever order the
+    writers commit in. (Copies that share no text, such as the first half and a copy under a
+    rewritten lede, may open two stories until a copy of both arrives and merges them: see
+    the next test; which of them commits first is up to the scheduler, so they are not
+    among these.)"""
     _setup(store)
     paras = bodies[10 + round_]
     kinds = ["exact copy", "dateline added", "credit line added", "last paragraph cut",
-             "lede rewritten", "first half only", "words changed", "update paragraph added"]
+             "words changed", "update paragraph added", "last two paragraphs cut"]
     texts = [edited(k, paras, bodies[20]) for k in kinds]
     barrier = threading.Barrier(len(texts))
     results: list[int] = []
