@@ -54,3 +54,10 @@ def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def in_process(app: object) -> httpx.AsyncClient:
+    """An httpx client of an ASGI app, in process (FastAPI's TestClient warns under
+    Starlette's deprecations, which are errors here)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                             base_url="http://testserver")

@@ -26,7 +26,7 @@ def copy(feed: str, guid: str, url: str, text: str) -> NewArticle:
     """One copy of the story as `feed` published it."""
     return NewArticle(feed=feed, guid=guid, url=url, canonical_url=url, title="Talks in Beijing",
                       author=None, published=None, language="en", text=text,
-                      fingerprint=dedup.fingerprint(text), simhash=dedup.simhash(text),
+                      fingerprint=dedup.fingerprint(text),
                       tags=tags())
 
 

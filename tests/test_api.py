@@ -11,6 +11,7 @@ import httpx
 import pytest
 from matches_seed import T0, Seed, add
 from pydantic import SecretStr
+from serve_support import in_process
 
 from monitor import api
 from monitor.api import create_app
@@ -40,15 +41,11 @@ def seeded(db: Database) -> dict[str, int]:
     }
 
 
-def _client(app: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-                             base_url="http://testserver")
-
 
 @pytest.fixture
 async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app without a token, in process."""
-    async with _client(create_app(store, CONFIG, Settings(api_token=None))) as c:
+    async with in_process(create_app(store, CONFIG, Settings(api_token=None))) as c:
         yield c
 
 
@@ -184,7 +181,7 @@ async def test_healthz(client: httpx.AsyncClient, tmp_path: Path) -> None:
     """/healthz is 200 when the database answers and 503 when it does not."""
     assert (await client.get("/healthz")).json() == {"status": "ok"}
     dead = Store(Database("postgresql://postgres@127.0.0.1:9/nowhere?connect_timeout=2"))
-    async with _client(create_app(dead, CONFIG, Settings(api_token=None))) as down:
+    async with in_process(create_app(dead, CONFIG, Settings(api_token=None))) as down:
         assert (await down.get("/healthz")).status_code == 503
         assert (await down.get("/matches")).status_code == 503
 
@@ -233,7 +230,7 @@ async def test_token_is_required_and_compared_in_constant_time(
 
     monkeypatch.setattr(api.hmac, "compare_digest", spy)
     app = create_app(store, CONFIG, Settings(api_token=SecretStr("s3cret-token")))
-    async with _client(app) as client:
+    async with in_process(app) as client:
         for path in ("/matches", "/openapi.json", "/metrics", "/watches/desk.atom", "/feeds"):
             resp = await client.get(path)
             assert resp.status_code == 401, path

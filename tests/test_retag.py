@@ -72,7 +72,7 @@ def _store_as_daemon(store: Store, config: Path, text: str, at: datetime, guid: 
     url = f"https://wire.example/{guid}"
     article = NewArticle(feed="wire", guid=guid, url=url, canonical_url=url, title=title,
                          author=None, published=at, language="en", text=body,
-                         fingerprint=dedup.fingerprint(body), simhash=dedup.simhash(body),
+                         fingerprint=dedup.fingerprint(body),
                          tags=tags)
     hits = [WatchHit(w.spec.name, w.spec.notify, {"watch": w.spec.name})
             for w in satisfied_watches(watches, tags, feed="wire", title=title, text=body)]

@@ -41,7 +41,7 @@ def _article(feed: str, guid: str, url: str, text: str = BODY, **kw: object) -> 
     return NewArticle(feed=feed, guid=guid, url=url, canonical_url=url, title=f"t {guid}",
                       author=None, published=NOW - timedelta(hours=1), language="en",
                       text=text, fingerprint=dedup.fingerprint(text),
-                      simhash=dedup.simhash(text), tags=(TAG,), **kw)  # type: ignore[arg-type]
+                      tags=(TAG,), **kw)  # type: ignore[arg-type]
 
 
 def _hit(watch: str = "desk", channels: tuple[str, ...] = ("hook", "mail")) -> WatchHit:
@@ -114,8 +114,8 @@ def test_syndicated_copy_joins_story_and_alerts_once(store: Store) -> None:
     assert _count(store, OutboxRow, watch="other") == 1  # a watch first hit by the copy alerts
 
 
-def test_short_texts_do_not_merge_by_simhash(store: Store) -> None:
-    """Teasers too short for simhash only join a story when their fingerprint is identical."""
+def test_short_texts_join_only_an_identical_copy(store: Store) -> None:
+    """Teasers too short to sketch join a story only when their fingerprint is identical."""
     _setup(store)
     a = store.add_article(_article("wire", "g1", "https://wire.example/a", "Wang Yi met."),
                           [], now=NOW)

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from matches_seed import T0, Seed, add, ensure_feed
 from pydantic import SecretStr
+from serve_support import in_process
 
 from monitor.api import create_app
 from monitor.config import Config, Settings
@@ -74,14 +75,10 @@ def seeded(db: Database) -> dict[str, int]:
     return ids
 
 
-def _client(app: object) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-                             base_url="http://testserver")
-
 
 @pytest.fixture
 async def client(store: Store) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(create_app(store, CONFIG, Settings(api_token=None))) as c:
+    async with in_process(create_app(store, CONFIG, Settings(api_token=None))) as c:
         yield c
 
 
@@ -391,7 +388,7 @@ async def test_token_rules(store: Store, seeded: dict[str, int]) -> None:
     """With a token, a page without it sends the browser to the login form; the right token
     sets a cookie the desk accepts (and the JSON API does not); the header works too."""
     app = create_app(store, CONFIG, Settings(api_token=SecretStr(TOKEN)))
-    async with _client(app) as c:
+    async with in_process(app) as c:
         page = await c.get("/desk/trends?since=7d")
         assert page.status_code == 303
         assert page.headers["location"] == "/login?next=%2Fdesk%2Ftrends%3Fsince%3D7d"
@@ -414,7 +411,7 @@ async def test_token_rules(store: Store, seeded: dict[str, int]) -> None:
         assert (await c.get("/matches")).status_code == 401  # the API wants the header
         out = await c.post("/logout")
         assert out.status_code == 303
-    async with _client(app) as c:
+    async with in_process(app) as c:
         assert (await c.get("/", headers={"Authorization": f"Bearer {TOKEN}"})).status_code \
             == 200
         c.cookies.set(auth.COOKIE, "forged")

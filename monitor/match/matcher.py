@@ -2,7 +2,6 @@
 
 import logging
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
@@ -100,7 +99,7 @@ class Matcher:
         found = self._judged(title, text, published, official)
         if found is None:
             return ()
-        doc, text, shift, layout, kept = found
+        doc, shift, layout, kept = found
         evidence = self._evidence(doc, shift, kept)
         if layout.headline is None and len(layout.paragraph_starts) == 1:
             # one paragraph, no headline (feed summaries): the score is the count's
@@ -163,7 +162,7 @@ class Matcher:
         found = self._judged(title, text, published, official)
         if found is None:
             return []
-        doc, text, shift, layout, kept = found
+        doc, shift, layout, kept = found
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
@@ -173,7 +172,7 @@ class Matcher:
         return out
 
     def _judged(self, title: str | None, text: str, published: date | None,
-                official: str | None) -> tuple[str, str, int, Layout, list[_Kept]] | None:
+                official: str | None) -> tuple[str, int, Layout, list[_Kept]] | None:
         """The document scanned, and each entry it names in the entry's sense with the spans
         of its mentions (document offsets) and why a weak alias was taken; None: nothing."""
         doc, shift, headline = _compose(title, text)
@@ -211,7 +210,7 @@ class Matcher:
             if official is not None:  # bare titles were added after the scan's hits
                 spans.sort(key=_START)
             kept.append((entry, spans, confirmed))
-        return (doc, text, shift, layout, kept) if kept else None
+        return (doc, shift, layout, kept) if kept else None
 
     @staticmethod
     def _evidence(doc: str, shift: int, kept: list[_Kept]) -> list[Evidence]:
@@ -245,19 +244,6 @@ class Matcher:
         """Every resolved mention in `text` (offsets into `text`)."""
         return tuple(Span(m.entry.id, m.start, m.end)
                      for m in self.mentions(text, published=published))
-
-    def tags_for(self, text: str, mentions: Iterable[Mention]) -> tuple[Tag, ...]:
-        """Group mentions of `text` into tags (use when you also need the spans)."""
-        first: dict[str, Mention] = {}
-        counts: dict[str, int] = {}
-        for mention in mentions:
-            first.setdefault(mention.entry.id, mention)
-            counts[mention.entry.id] = counts.get(mention.entry.id, 0) + 1
-        if not first:
-            return ()
-        sentences = Sentences(text)
-        return tuple(Tag(m.entry.id, m.entry.kind, m.entry.name, counts[tag_id],
-                         sentences.around(m.start, m.end)) for tag_id, m in first.items())
 
     def mentions(self, text: str, *, published: date | None = None) -> list[Mention]:
         """Resolved mentions in document order (before relevance: every alias the rules
