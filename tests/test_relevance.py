@@ -58,6 +58,10 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
     ("Sales have been slow since the pandemic, the owner said.", "covid-19"),
     ("The novelist China Miéville spoke at the festival.", "china"),
     ("He took out a loan from the Bank of China for the flat.", "china"),
+    ("The families took their case to the European Court of Human Rights in Strasbourg.",
+     "human-rights"),
+    ("The senator once called the candidate a kind of cultural heroin for voters.",
+     "fentanyl"),
 ])
 def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: str,
                                                       absent: str) -> None:
@@ -75,6 +79,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("The report said Russian forces advanced in eastern Ukraine.", "russia-ukraine-war"),
     ("Officials said China's trade with Europe grew as exports of goods rose.", "trade"),
     ("Uyghurs held in internment camps in Xinjiang were forced to work.", "xinjiang"),
+    ("Police seized heroin and arrested members of a drug trafficking ring.", "fentanyl"),
 ])
 def test_the_issue_sense_is_a_tag(matcher: Matcher, text: str, present: str) -> None:
     """The same words in the issue's sense, with its context, are tags."""

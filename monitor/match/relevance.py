@@ -42,7 +42,7 @@ INSTITUTION_NOUNS = frozenset({
 })
 _BEFORE_NAME = re.compile(
     r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
-    r"Council)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
+    r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
     # an office's title: "Assistant Secretary for China, Taiwan, Hong Kong, and Mongolia"
     r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z")
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
