@@ -7,6 +7,7 @@ from datetime import date, datetime
 from operator import itemgetter
 
 from monitor.match.automaton import build
+from monitor.match.bylines import credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
@@ -263,6 +264,12 @@ class Matcher:
         if isinstance(published, datetime):
             published = published.date()
         actors, issues, role_hits = self._scan(text, folded, published is not None)
+        if actors or issues or role_hits:
+            credits = credit_spans(text)
+            if credits:  # a byline names who wrote the text, not whom it is about
+                actors = outside(actors, credits, folded)
+                issues = outside(issues, credits, folded)
+                role_hits = outside(role_hits, credits, folded)
         roles = (resolve_roles(role_hits, actors, self._is_person, text, folded, published)
                  if role_hits and published is not None else [])
         found, hits = resolve(actors, issues, roles, text, folded)
