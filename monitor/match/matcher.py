@@ -363,7 +363,8 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
     """The bare titles of the posts of `official` and who held them on `published`: a title
     followed by "of" or by a name is someone else's ("the President of China", "the President
     Xi"), a possessive before a name is an office's ("the Secretary of State's Office"); one held by
-    several people on that day names nobody."""
+    several people on that day names nobody; "the Office of the Secretary of Defense" is an
+    office, not its holder."""
     holders: dict[str, set[int]] = {}
     for index, entry in enumerate(entries):
         for role in entry.roles:
@@ -371,7 +372,7 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
                 for phrase in role.bare:
                     holders.setdefault(phrase, set()).add(index)
     return [(next(iter(owners)), re.compile(
-                r"(?<![\w-])" + r"\s+".join(map(re.escape, phrase.split()))
+                r"(?<![\w-])(?<![Oo]ffice of )" + r"\s+".join(map(re.escape, phrase.split()))
                 + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"))
             for phrase, owners in holders.items() if len(owners) == 1]
 
