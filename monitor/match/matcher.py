@@ -369,12 +369,18 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
     for index, entry in enumerate(entries):
         for role in entry.roles:
             if role.org == official and role.bare and role.held_on(published):
-                for phrase in role.bare:
-                    holders.setdefault(phrase, set()).add(index)
+                for phrase in role.bare:  # "the ..." also at a sentence's start: "The ..."
+                    holders.setdefault(phrase[:1].lower() + phrase[1:], set()).add(index)
     return [(next(iter(owners)), re.compile(
-                r"(?<![\w-])(?<![Oo]ffice of )" + r"\s+".join(map(re.escape, phrase.split()))
+                r"(?<![\w-])(?<![Oo]ffice of )" + _first_either_case(phrase)
+                + r"\s+".join(map(re.escape, phrase.split()))[len(re.escape(phrase[:1])):]
                 + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"))
             for phrase, owners in holders.items() if len(owners) == 1]
+
+
+def _first_either_case(phrase: str) -> str:
+    first = phrase[:1]
+    return f"[{first}{first.upper()}]" if first.isalpha() and first.islower() else re.escape(first)
 
 
 def _blockers(entries: tuple[Entry, ...]) -> list[Entry]:
