@@ -263,3 +263,19 @@ def test_chinese_cues_confirm_a_weak_alias(vocab: Vocabulary, matcher: Matcher) 
     assert "台湾" in taiwan.weak
     assert {t.id for t in matcher.tag("台湾的天气很好。")} == set()
     assert "taiwan" in {t.id for t in matcher.tag("解放军靠近台湾。")}
+
+
+def test_a_source_note_must_be_text() -> None:
+    """`source` is a note in words; anything else is refused with its file, line and key."""
+    from monitor.errors import VocabularyError
+    from monitor.vocab import parse_text
+
+    bad = ('[[person]]\nid = "jane-roe"\nname = "Jane Roe"\n[[person.role]]\n'
+           'title = "Minister"\nfrom = 2024-01-01\nsource = 2024\n')
+    with pytest.raises(VocabularyError) as caught:
+        parse_text(bad, "mine.toml")
+    assert "source must be a string" in str(caught.value)
+    assert "mine.toml" in str(caught.value)
+    assert "role.source" in str(caught.value)
+    good = bad.replace("source = 2024", 'source = "sworn in January 2024"')
+    assert parse_text(good)[0].roles[0].start == date(2024, 1, 1)
