@@ -7,12 +7,13 @@ from conftest import SEEDS, need_shared
 from monitor.match import Matcher, compile_matcher
 from monitor.vocab import load_vocabulary
 
-# Written by reading each seed. Bylines ("writers ... in Taipei, Taiwan") are not mentions; a
-# bare "Wang" with no full form before it is ambiguous and names nobody.
+# Written by reading each seed. Bylines and credits ("writers ... in Taipei, Taiwan", "AP
+# Photo/...") are not mentions and journalists are not actors; a bare "Wang" with no full form
+# before it is ambiguous and names nobody.
 EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "000_": (
         {"james-cleverly", "wang-yi", "han-zheng", "rishi-sunak", "alicia-kearns",
-         "wang-wenbin", "steve-tsang", "simina-mistreanu", "jill-lawless", "sylvia-hui",
+         "wang-wenbin", "steve-tsang",
          "china", "united-kingdom", "united-states", "russia", "foreign-affairs-committee",
          "chinese-communist-party", "chinese-foreign-ministry",
          "united-nations-security-council", "soas-china-institute"},
@@ -37,7 +38,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "002_": (
         {"antony-blinken", "qin-gang", "joe-biden", "xi-jinping", "bill-gates", "william-burns",
          "jake-sullivan", "lloyd-austin", "hua-chunying", "daniel-kritenbrink", "kurt-campbell",
-         "seung-min-kim", "huizhong-wu", "china", "united-states", "united-kingdom", "russia",
+         "china", "united-states", "united-kingdom", "russia",
          "ukraine", "cuba", "singapore", "japan", "philippines", "australia", "microsoft", "cia",
          "chinese-foreign-ministry", "national-security-council"},
         # no trade: its one candidate is the "export of fentanyl precursors"
@@ -54,7 +55,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     ),
     "004_": (
         {"gina-raimondo", "nick-burns", "wang-wentao", "he-lifeng", "janet-yellen", "li-qiang",
-         "joe-biden", "andy-wong", "china", "united-states", "cuba", "ministry-of-commerce"},
+         "joe-biden", "china", "united-states", "cuba", "ministry-of-commerce"},
         {"espionage-surveillance", "south-china-sea", "taiwan", "climate-change",
          "artificial-intelligence", "export-controls"},
     ),

@@ -268,7 +268,11 @@ REAL_ALLOWED = {
                                   "european-union", "james-cleverly", "mark-logan",
                                   "dominic-raab", "rishi-sunak", "alicia-kearns",
                                   "geoffrey-clifton-brown", "australia", "mexico",
-                                  "donald-trump", "joe-biden"},
+                                  "donald-trump", "joe-biden",
+                                  # the page's list of MPs, and "Trade Secretary Liz Truss"
+                                  "anne-marie-trevelyan", "ben-wallace", "grant-shapps",
+                                  "jeremy-hunt", "kemi-badenoch", "kwasi-kwarteng",
+                                  "liz-truss", "nadhim-zahawi", "sajid-javid"},
     "ticotimes.net-migration.html": {"united-states", "antony-blinken", "joe-biden", "mexico"},
     "umweltbundesamt.de-atomkraft.html": {"european-union"},
 }

@@ -170,15 +170,16 @@ def test_vocab_uses_feeds_toml_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_vocab_suggest_proposes_valid_stubs(runner: CliRunner, tmp_path: Path) -> None:
     """Suggestions are TOML stubs the loader accepts, leaving out what is already known."""
     path = tmp_path / "news.txt"
-    path.write_text("Defense Minister Dong Jun met Lloyd Austin. Dong Jun said supply chain "
-                    "security and supply chain resilience matter; the supply chain is fragile. "
+    path.write_text("Defense Minister Richard Marles met Lloyd Austin. Richard Marles said "
+                    "supply chain security and supply chain resilience matter; the supply "
+                    "chain is fragile. "
                     "The Asia Society Policy Institute hosted; the Asia Society Policy "
                     "Institute agreed.\n", encoding="utf-8")
     result = runner.invoke(app, ["vocab", "suggest", str(path)])
     assert result.exit_code == 0, result.output
     entries = {e.id: e for e in parse_text(result.stdout)}
-    assert entries["dong-jun"].roles[0].title == "Defense Minister"
-    assert [a.text for a in entries["dong-jun"].aliases if a.form == "short"] == ["Dong"]
+    assert entries["richard-marles"].roles[0].title == "Defense Minister"
+    assert [a.text for a in entries["richard-marles"].aliases if a.form == "short"] == ["Marles"]
     assert entries["asia-society-policy-institute"].type == "organization"
     assert entries["supply-chain"].kind == "issue"
     assert "lloyd-austin" not in entries

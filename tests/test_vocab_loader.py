@@ -28,12 +28,13 @@ def test_bundled_vocabulary_has_the_contract_ids() -> None:
 
 
 def test_bundled_people_have_dated_roles() -> None:
-    """Seed people carry their posts with dates, e.g. Qin Gang's seven months."""
+    """Seed people carry their posts with dates, e.g. Qin Gang's seven months (a post ends the
+    day before its next holder's first day)."""
     qin = load_vocabulary().get("qin-gang")
     assert qin is not None
     assert qin.type == "person"
     minister = next(r for r in qin.roles if r.title == "Foreign Minister")
-    assert (str(minister.start), str(minister.end)) == ("2022-12-30", "2023-07-25")
+    assert (str(minister.start), str(minister.end)) == ("2022-12-30", "2023-07-24")
 
 
 def test_bundled_conflicts_are_reported() -> None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from operator import itemgetter
 
 from monitor.match.automaton import build
+from monitor.match.bylines import credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
@@ -263,6 +264,12 @@ class Matcher:
         if isinstance(published, datetime):
             published = published.date()
         actors, issues, role_hits = self._scan(text, folded, published is not None)
+        if actors or issues or role_hits:
+            credits = credit_spans(text)
+            if credits:  # a byline names who wrote the text, not whom it is about
+                actors = outside(actors, credits, folded)
+                issues = outside(issues, credits, folded)
+                role_hits = outside(role_hits, credits, folded)
         roles = (resolve_roles(role_hits, actors, self._is_person, text, folded, published)
                  if role_hits and published is not None else [])
         found, hits = resolve(actors, issues, roles, text, folded)
@@ -356,17 +363,24 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
     """The bare titles of the posts of `official` and who held them on `published`: a title
     followed by "of" or by a name is someone else's ("the President of China", "the President
     Xi"), a possessive before a name is an office's ("the Secretary of State's Office"); one held by
-    several people on that day names nobody."""
+    several people on that day names nobody; "the Office of the Secretary of Defense" is an
+    office, not its holder."""
     holders: dict[str, set[int]] = {}
     for index, entry in enumerate(entries):
         for role in entry.roles:
             if role.org == official and role.bare and role.held_on(published):
-                for phrase in role.bare:
-                    holders.setdefault(phrase, set()).add(index)
+                for phrase in role.bare:  # "the ..." also at a sentence's start: "The ..."
+                    holders.setdefault(phrase[:1].lower() + phrase[1:], set()).add(index)
     return [(next(iter(owners)), re.compile(
-                r"(?<![\w-])" + r"\s+".join(map(re.escape, phrase.split()))
+                r"(?<![\w-])(?<![Oo]ffice of )" + _first_either_case(phrase)
+                + r"\s+".join(map(re.escape, phrase.split()))[len(re.escape(phrase[:1])):]
                 + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"))
             for phrase, owners in holders.items() if len(owners) == 1]
+
+
+def _first_either_case(phrase: str) -> str:
+    first = phrase[:1]
+    return f"[{first}{first.upper()}]" if first.isalpha() and first.islower() else re.escape(first)
 
 
 def _blockers(entries: tuple[Entry, ...]) -> list[Entry]:

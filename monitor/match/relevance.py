@@ -138,11 +138,19 @@ def cue_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     capital matches as written, the others in any case."""
     if not terms:
         return None
-    parts = []
+    parts, unspaced = [], []
     for term in sorted(terms, key=len, reverse=True):
         body = r"\s+".join(re.escape(w) for w in term.split())
+        if _UNSPACED.match(term):  # Chinese script: no spaces between words, no boundaries
+            unspaced.append(body)
+            continue
         parts.append(body if term != term.lower() else f"(?i:{body})")
-    return re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
+    words = r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])" if parts else ""
+    return re.compile("|".join(filter(None, (words, *unspaced))))
+
+
+# Chinese and Japanese script, written without spaces between words.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) -> tuple[int, str]:

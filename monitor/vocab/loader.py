@@ -31,7 +31,7 @@ SECTIONS: Mapping[str, tuple[TagKind, ActorType | None]] = {
 _ENTRY_KEYS = {"id", "name", "aliases", "short", "veto", "role", "description", "case", "weak",
                "cues", "anticues", "not", "in_names", "min_cues"}
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short"}
-_ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare"}
+_ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
 
 
 def bundled_files() -> list[Path]:
@@ -229,6 +229,9 @@ class _Parser:
             for pattern in veto:
                 self._check_veto(pattern, "role.veto")
             bare = self._strings(value.get("bare", []), "role.bare")
+            if not isinstance(value.get("source", ""), str):  # a note for readers, not kept
+                raise self.fail("source must be a string (where the dates come from)",
+                                "role.source")
             out.append(Role(title, org, start, end, phrases, veto, bare))
         return out
 
