@@ -39,6 +39,14 @@ class Relay(Protocol):
         """Outbox rows were just written: deliver them now."""
         ...
 
+    async def replace_channels(self, channels: Mapping[str, Any]) -> None:
+        """Deliver with these channels from now on (reload)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Drain and close every channel."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
