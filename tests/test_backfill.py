@@ -211,7 +211,8 @@ def test_watches_test_table_fits_80_columns(cli: CliRunner, seeded: dict[str, in
     """The table output: per-day counts and the newest matches, no line over 80 columns."""
     result = cli.invoke(app, ["watches", "test", "issue:fentanyl"])
     assert result.exit_code == 0, result.output
-    assert "matches per day" in result.stdout and "Customs checks" in result.stdout
+    assert "matches per day" in result.stdout
+    assert "Customs checks" in result.stdout
     assert "1 of 3 articles" in result.stderr  # the default window is 7 days
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
 
@@ -225,7 +226,8 @@ def test_watches_test_refuses_a_bad_query_in_one_line(
     """An unknown id or a malformed query is a one-line error with a hint, exit 1."""
     result = cli.invoke(app, ["watches", "test", query])
     assert result.exit_code == 1
-    assert says in result.stderr and "Traceback" not in result.output
+    assert says in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_definition_ignores_whitespace_and_notify() -> None:
