@@ -87,6 +87,7 @@ class Daemon:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
         attempted = await self._deliver(until_idle=True)
+        await self.apply_retention()
         report = CycleReport(
             feeds=len(results), failed=sum(r.error is not None for r in results),
             stored=sum(r.stored for r in results), matches=sum(r.matches for r in results),
@@ -157,6 +158,13 @@ class Daemon:
                           seconds=self.tuning.tick.total_seconds(), next_run_time=self.clock(),
                           max_instances=1, coalesce=True, misfire_grace_time=None,
                           id="monitor-tick")
+        # Retention: a pass soon after start, then daily; it reads `retention` each time, so
+        # a reload that sets or changes it takes effect at the next pass.
+        scheduler.add_job(self._retention, "interval",
+                          seconds=self.tuning.retention_every.total_seconds(),
+                          next_run_time=self.clock() + self.tuning.retention_first,
+                          max_instances=1, coalesce=True, misfire_grace_time=None,
+                          id="monitor-retention")
         scheduler.start()
         # (at DEBUG: the CLI's start line, start_line(), is the one line that says we run)
         log.debug("daemon.started tick=%ss", self.tuning.tick.total_seconds())
@@ -261,6 +269,33 @@ class Daemon:
                           + (f", {_count(item.counts.alerts, 'alert')} queued"
                              if item.counts.alerts else ""))
 
+    async def _retention(self) -> None:
+        """Scheduler job: start a retention pass as our own task (drained at stop)."""
+        if not self._stopping:
+            self.spawn(self.apply_retention())
+
+    async def apply_retention(self) -> int:
+        """Prune articles older than feeds.toml's `retention`, a batch per write (between the
+        polls' writes); returns how many went. Stops between batches when the daemon stops."""
+        keep = self.prepared.config.retention
+        if keep is None:
+            return 0
+        from monitor.store.prune import PruneCounts
+
+        before, total = self.clock() - keep, PruneCounts()
+        try:
+            while not self._stopping:
+                counts = await self.rt.pipeline.write(self.rt.store.prune_batch, before)
+                if not counts.articles:
+                    break
+                total += counts
+        except Exception:  # the next pass tries again; nothing half-deleted (one transaction)
+            log.exception("retention.failed")
+        if total.articles:
+            log.info("retention.pruned articles=%d matches=%d alerts=%d before=%s",
+                     total.articles, total.matches, total.alerts, before.isoformat())
+        return total.articles
+
     async def _tick(self) -> None:
         """Scheduler job: start the tick's work as our own task and return at once."""
         self.ticks += 1
@@ -336,7 +371,7 @@ class Daemon:
             log.exception("relay.failed")
             return 0
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)

@@ -16,7 +16,7 @@ app = typer.Typer(
 )
 
 _MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "retag", "stories",
-            "watches", "reload")
+            "watches", "reload", "prune")
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ from monitor.store.db import Database
 from monitor.store.desk import DeskStore
 from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
+from monitor.store.prune import PruneStore
 from monitor.store.queries import QueryStore
 from monitor.store.retag import RetagStore
 
@@ -14,5 +15,5 @@ __all__ = ["Database", "Store"]
 
 
 class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskStore,
-            BackfillStore, ControlStore):
+            BackfillStore, ControlStore, PruneStore):
     """Every use case over one Database; construct with `Store(Database(url))`."""
