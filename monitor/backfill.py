@@ -40,8 +40,11 @@ def backfill_watches(store: Store, watches: Sequence[CompiledWatch], *, now: dat
                      batch: int = BATCH) -> list[Backfilled]:
     """Fill each new or changed watch's matches from the articles of its backfill window
     (stored at or after now - backfill), alerting only with backfill_alerts, and record its
-    definition. A changed watch also loses its matches in the window it no longer takes."""
+    definition. A changed watch also loses its matches in the window it no longer takes.
+    Watches no longer configured are forgotten: one added back is new again."""
     known = store.watch_definitions()
+    if known.keys() - {w.spec.name for w in watches}:
+        store.forget_watch_definitions([w.spec.name for w in watches])
     due = [w for w in watches if known.get(w.spec.name) != definition(w.spec)]
     if not due:
         return []

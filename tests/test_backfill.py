@@ -154,6 +154,19 @@ def test_a_changed_watch_redoes_its_window(
     assert _matches(store, "desk") == {seeded["taiwan"]}
 
 
+def test_a_watch_removed_then_added_back_is_new_again(
+        store: Store, seeded: dict[str, int], tmp_path: Path) -> None:
+    """A watch dropped from feeds.toml is forgotten; added back it fills again (the articles
+    stored while it was gone included)."""
+    drugs = '[[watch]]\nname = "drugs"\nquery = "issue:fentanyl"\n'
+    other = '[[watch]]\nname = "other"\nquery = "actor:wang-yi"\n'
+    backfill_watches(store, _watches(tmp_path, drugs + other), now=NOW)
+    backfill_watches(store, _watches(tmp_path, other), now=NOW)
+    assert set(store.watch_definitions()) == {"other"}
+    done = backfill_watches(store, _watches(tmp_path, drugs + other), now=NOW)
+    assert [b.watch for b in done] == ["drugs"]
+
+
 def test_articles_stored_after_the_start_are_left_to_the_daemon(
         store: Store, seeded: dict[str, int]) -> None:
     """The scan stops at the newest id when it started (later articles met the watch in

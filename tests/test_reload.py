@@ -1,6 +1,7 @@
 """Reload: a real `monitor run` re-reads feeds.toml on `monitor reload` and SIGHUP while a
 poll is in flight; a bad file is refused and the running configuration goes on."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,12 +12,17 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from alerts_support import SECRET, WebhookReceiver
 from httpserver import HTTPTestServer
-from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss
+from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss, settings
 from test_crash import STORY3
+from test_daemon import TUNING, wait_for
 from test_stranded import start, wait
 
-from monitor.store import Database
+from monitor.app import prepare, running
+from monitor.config import load_config
+from monitor.daemon import Daemon
+from monitor.store import Database, Store
 from monitor.store.models import ArticleRow, FeedRow, OutboxRow, WatchMatchRow
 
 
@@ -147,3 +153,41 @@ def test_reload_without_a_daemon_says_so(tmp_path: Path, db_url: str) -> None:
     assert done.returncode == 1
     assert "no daemon answered" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_reload_adds_a_channel_then_moves_it(
+        tmp_path: Path, site: HTTPTestServer, store: Store,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon started without channels gets one by reload and alerts through it; a second
+    reload points the channel at another receiver, which gets the next alert (and the first
+    receiver nothing more)."""
+    monkeypatch.setenv("HOOK_SECRET", SECRET)
+    site.route("/fentanyl", headers=HTML, body=page("Customs checks", STORY2))  # not slow
+    config = tmp_path / "feeds.toml"
+    taiwan = '[[watch]]\nname = "taiwan"\nquery = "issue:taiwan"\n'
+    _config(config, site, ["fast"], taiwan)
+    prepared = prepare(settings(config, store.db.url), load_config(config))
+    stop = asyncio.Event()
+    with WebhookReceiver() as first, WebhookReceiver() as second:
+        def hook(url: str) -> str:
+            return (f'\n[channel.hook]\ntype = "webhook"\nurl = "{url}"\n'
+                    'secret_env = "HOOK_SECRET"\n')
+
+        async with running(prepared, store, TUNING) as rt:
+            daemon = Daemon(rt)
+            task = asyncio.create_task(daemon.run(stop))
+            await wait_for(lambda: bool(store.watch_matches("taiwan")))
+            _config(config, site, ["fast", "later"], taiwan + '\n[[watch]]\nname = "chips"\n'
+                    'query = "issue:export-controls"\nnotify = ["hook"]\n' + hook(first.url()))
+            daemon.request_reload("test")
+            await wait_for(lambda: len(first.deliveries) >= 1, 30)
+            _config(config, site, ["fast", "later", "slow"], taiwan
+                    + '\n[[watch]]\nname = "drugs"\nquery = "issue:fentanyl"\n'
+                    'notify = ["hook"]\n' + hook(second.url()))
+            daemon.request_reload("test")
+            await wait_for(lambda: len(second.deliveries) >= 1, 30)
+            stop.set()
+            await asyncio.wait_for(task, 30)
+    assert [d.payload["data"]["watch"] for d in first.deliveries] == ["chips"]
+    assert [d.payload["data"]["watch"] for d in second.deliveries] == ["drugs"]
+    assert all(d.verified for d in first.deliveries + second.deliveries)

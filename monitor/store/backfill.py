@@ -72,6 +72,11 @@ class BackfillStore(StoreBase):
                 index_elements=["watch"],
                 set_={"definition": definition, "backfilled_at": now}))
 
+    def forget_watch_definitions(self, keep: Sequence[str]) -> None:
+        """Forget watches no longer configured: added again later, they are new."""
+        with self.db.write() as s:
+            s.connection().execute(sa.delete(_STATE).where(_STATE.c.watch.not_in(list(keep))))
+
     def newest_article_id(self) -> int:
         """The highest article id now (0: none): the bound of a backfill started now."""
         with self.db.read() as s:
