@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from ingest_site import settings
+from test_daemon import TUNING
 from typer.testing import CliRunner
 
 from monitor import dedup
-from monitor.app import compile_config
+from monitor.app import compile_config, prepare, running
 from monitor.backfill import backfill_watches, definition, try_query
 from monitor.cli import app
 from monitor.config import load_config
+from monitor.daemon import Daemon
 from monitor.match.query import parse_query
 from monitor.pipeline import CompiledWatch, Tagger
 from monitor.store import Store
@@ -248,3 +251,19 @@ def test_definition_ignores_whitespace_and_notify() -> None:
     assert definition(WatchSpec("w", "issue:taiwan  AND\nactor:wang-yi")) == definition(
         WatchSpec("w", "issue:taiwan AND actor:wang-yi", ("hook",)))
     assert definition(WatchSpec("w", "issue:taiwan")) != definition(WatchSpec("w", None))
+
+
+async def test_run_once_backfills_a_new_watch_before_polling(
+        store: Store, seeded: dict[str, int], tmp_path: Path) -> None:
+    """`monitor run --once` (Daemon.run_once) fills a new watch from stored articles at its
+    start, with no feed to poll and no alert written."""
+    path = tmp_path / "feeds.toml"
+    path.write_text('[[feed]]\nname = "wire"\nurl = "https://wire.example/rss.xml"\n'
+                    'enabled = false\n\n[[watch]]\nname = "desk"\nquery = "actor:wang-yi"\n',
+                    encoding="utf-8")
+    prepared = prepare(settings(path, store.db.url), load_config(path))
+    async with running(prepared, store, TUNING) as rt:
+        report = await Daemon(rt).run_once()
+    assert report.feeds == 0
+    assert _matches(store, "desk") == {seeded["taiwan"]}
+    assert _outbox(store) == []
