@@ -253,21 +253,9 @@ class Daemon:
     async def backfill(self) -> None:
         """Fill new or changed watches from stored articles (at start and after a reload);
         the daemon polls meanwhile."""
-        from monitor.backfill import backfill_watches
+        from monitor.upkeep import backfill_pass
 
-        try:
-            done = await asyncio.to_thread(backfill_watches, self.rt.store,
-                                           self.rt.pipeline.watches, now=self.clock())
-        except Exception:  # the watches still match what comes; the next start tries again
-            log.exception("backfill.failed")
-            return
-        for item in done:
-            if item.counts.added or item.counts.removed:
-                self.say(f"monitor: watch {item.watch}: {_count(item.counts.added, 'match')}"
-                          f" from stored articles" + (f", {item.counts.removed} removed"
-                                                      if item.counts.removed else "")
-                          + (f", {_count(item.counts.alerts, 'alert')} queued"
-                             if item.counts.alerts else ""))
+        await backfill_pass(self)
 
     async def _retention(self) -> None:
         """Scheduler job: start a retention pass as our own task (drained at stop)."""
@@ -275,26 +263,15 @@ class Daemon:
             self.spawn(self.apply_retention())
 
     async def apply_retention(self) -> int:
-        """Prune articles older than feeds.toml's `retention`, a batch per write (between the
-        polls' writes); returns how many went. Stops between batches when the daemon stops."""
-        keep = self.prepared.config.retention
-        if keep is None:
-            return 0
-        from monitor.store.prune import PruneCounts
+        """Prune articles older than feeds.toml's `retention`; how many went."""
+        from monitor.upkeep import retention_pass
 
-        before, total = self.clock() - keep, PruneCounts()
-        try:
-            while not self._stopping:
-                counts = await self.rt.pipeline.write(self.rt.store.prune_batch, before)
-                if not counts.articles:
-                    break
-                total += counts
-        except Exception:  # the next pass tries again; nothing half-deleted (one transaction)
-            log.exception("retention.failed")
-        if total.articles:
-            log.info("retention.pruned articles=%d matches=%d alerts=%d before=%s",
-                     total.articles, total.matches, total.alerts, before.isoformat())
-        return total.articles
+        return await retention_pass(self)
+
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for: long passes end between batches."""
+        return self._stopping
 
     async def _tick(self) -> None:
         """Scheduler job: start the tick's work as our own task and return at once."""
