@@ -236,3 +236,31 @@ async def test_the_daemon_applies_retention_soon_after_start(
         stop.set()
         await asyncio.wait_for(task, 15)
     assert old != recent
+
+
+def test_postgresql_prune_waits_for_a_copy_being_stored(pg_database: str) -> None:
+    """On PostgreSQL a prune takes the fingerprint lock a copy being stored holds (as
+    add_article takes it before looking for its story), so it waits for that copy's commit
+    instead of deleting the story under it."""
+    import threading
+
+    from conftest import _truncate_all
+
+    from monitor.store import Database
+    from monitor.store.articles import _lock, _stable_key
+
+    db = Database(pg_database)
+    _truncate_all(db)
+    store = Store(db)
+    store.sync_feeds([FeedSpec("wire", "https://wire.example/rss")], OLD)
+    _add(store, "old", REPORT, OLD, alert=False)
+    done = threading.Event()
+    with db.write() as s:  # a writer mid-transaction, holding the copy's fingerprint lock
+        _lock(s.connection(), [_stable_key(b"fingerprint", dedup.fingerprint(REPORT))])
+        worker = threading.Thread(target=lambda: (prune(store, CUTOFF), done.set()))
+        worker.start()
+        assert not done.wait(1.0)  # the prune waits for the writer
+    assert done.wait(20)
+    worker.join()
+    assert _table(store, ArticleRow, "id") == []
+    db.dispose()

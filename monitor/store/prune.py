@@ -70,15 +70,15 @@ class PruneStore(StoreBase):
         a = _ARTICLES.c
         with self.db.write() as s:
             conn = s.connection()
-            rows = conn.execute(sa.select(a.id, a.story_id).where(*_prunable(before))
-                                .order_by(a.id).limit(limit).with_for_update()).all()
+            ids = [int(i) for i in conn.execute(sa.select(a.id).where(*_prunable(before))
+                                                .order_by(a.id).limit(limit)).scalars()]
+            if not ids:
+                return PruneCounts()
+            rows = _lock_doomed(conn, ids, before)
             if not rows:
                 return PruneCounts()
             ids = [int(r.id) for r in rows]
-            stories = sorted({int(r.story_id or r.id) for r in rows})
-            if conn.dialect.name == "postgresql":  # as add_article's _join: one writer a story
-                _lock(conn, [_stable_key(b"story", sid) for sid in stories])
-            survivors = _survivors(conn, stories, ids)
+            survivors = _survivors(conn, sorted({int(r.story_id) for r in rows}), ids)
             alerts = _move_or_delete_alerts(conn, rows, survivors)
             tags = _delete(conn, _TAGS, ids)
             matches = _delete(conn, _MATCHES, ids)
@@ -86,6 +86,38 @@ class PruneStore(StoreBase):
             conn.execute(sa.delete(_ARTICLES).where(a.id.in_(ids)))
             reformed = sum(_reform(conn, story, first) for story, first in survivors.items())
         return PruneCounts(len(ids), tags, matches, alerts, reformed)
+
+
+def _lock_doomed(conn: sa.Connection, ids: Sequence[int], before: datetime) -> list[Any]:
+    """Lock what deleting `ids` touches and read them again: (id, story_id) of those still to
+    prune.
+
+    PostgreSQL takes the locks the daemon's add_article takes, in its order: first the
+    fingerprint and band keys by which a new copy finds these articles (so a copy stored
+    meanwhile waits and then finds the re-formed story, not a deleted one), then their
+    stories' keys, re-read until a concurrent merge has moved none of them. Their alerts are
+    locked before the articles are checked again, so an alert retried meanwhile keeps its
+    article. SQLite's write transaction already excludes every other writer.
+    """
+    a, o = _ARTICLES.c, _OUTBOX.c
+    if conn.dialect.name == "postgresql":
+        fingerprints = conn.execute(sa.select(a.fingerprint).where(a.id.in_(list(ids))))
+        bands = conn.execute(sa.select(_BANDS.c.key).where(_BANDS.c.article_id.in_(list(ids))))
+        _lock(conn, sorted({*(_stable_key(b"fingerprint", f) for f in fingerprints.scalars()),
+                            *(int(k) for k in bands.scalars())}))
+        locked: set[int] = set()
+        while True:
+            stories = {int(s) for s in conn.execute(
+                sa.select(sa.func.coalesce(a.story_id, a.id)).where(a.id.in_(list(ids))))
+                .scalars()}
+            if stories <= locked:
+                break
+            _lock(conn, [_stable_key(b"story", s) for s in sorted(stories - locked)])
+            locked |= stories
+        conn.execute(sa.select(o.id).where(o.article_id.in_(list(ids))).with_for_update())
+    return list(conn.execute(
+        sa.select(a.id, sa.func.coalesce(a.story_id, a.id).label("story_id"))
+        .where(a.id.in_(list(ids)), *_prunable(before)).order_by(a.id).with_for_update()))
 
 
 def _survivors(conn: sa.Connection, stories: Sequence[int], doomed: Sequence[int]
@@ -105,10 +137,10 @@ def _move_or_delete_alerts(conn: sa.Connection, rows: Sequence[Any],
     o = _OUTBOX.c
     deleted = 0
     for row in rows:
-        story = int(row.story_id or row.id)
+        story = int(row.story_id)
         heir = survivors.get(story)
         where = o.article_id == int(row.id)
-        if heir is None:
+        if heir is None:  # (only delivered ones are left: _lock_doomed checked)
             deleted += conn.execute(sa.delete(_OUTBOX).where(where)).rowcount or 0
         else:
             conn.execute(sa.update(_OUTBOX).where(where).values(article_id=heir))
