@@ -179,6 +179,18 @@ def test_articles_stored_after_the_start_are_left_to_the_daemon(
     assert any(t.id == "fentanyl" for t in docs[0].tags)
 
 
+def test_an_article_pruned_since_it_was_read_is_skipped(
+        store: Store, seeded: dict[str, int]) -> None:
+    """fill_matches skips an article deleted between the read and the write (a prune)."""
+    from monitor.prune import prune
+
+    docs = store.stored_docs(since=NOW - timedelta(days=30))
+    prune(store, NOW - timedelta(days=5))  # the 10-day-old article goes
+    counts = store.fill_matches("desk", docs, now=NOW)
+    assert counts.added == 3
+    assert _matches(store, "desk") == set(seeded.values()) - {seeded["old"]}
+
+
 def test_try_query_counts_per_day_and_keeps_the_newest(
         store: Store, seeded: dict[str, int]) -> None:
     """try_query finds both fentanyl articles in 30 days, per day stored, newest first, with

@@ -131,12 +131,18 @@ class BackfillStore(StoreBase):
         """Add `watch`'s matches of `matched` (matched_at: each article's stored_at, so pages
         keep their order) and remove its matches of the `unmatched` article ids, in ONE
         transaction. `alerts` (channel -> article id -> payload) writes outbox rows for
-        the matches added, once per story as the daemon does; None writes none."""
+        the matches added, once per story as the daemon does; None writes none. Articles
+        pruned since they were read are skipped."""
         insert = _INSERT[self.db.dialect]
         added = removed = queued = 0
         with self.db.write() as s:
             conn = s.connection()
-            for doc in matched:
+            # FOR UPDATE (PostgreSQL): a prune cannot delete these articles under our inserts;
+            # one pruned since they were read is skipped
+            present = set(conn.execute(
+                sa.select(_ARTICLES.c.id).where(_ARTICLES.c.id.in_([d.id for d in matched]))
+                .order_by(_ARTICLES.c.id).with_for_update()).scalars()) if matched else set()
+            for doc in (d for d in matched if d.id in present):
                 row = conn.execute(insert(_MATCHES).values(
                     watch=watch, article_id=doc.id, story_id=doc.story_id,
                     matched_at=doc.stored_at).on_conflict_do_nothing()
