@@ -279,3 +279,18 @@ async def test_run_once_backfills_a_new_watch_before_polling(
     assert report.feeds == 0
     assert _matches(store, "desk") == {seeded["taiwan"]}
     assert _outbox(store) == []
+
+
+def test_a_bad_backfill_is_refused_with_its_place(tmp_path: Path) -> None:
+    """`backfill = "soon"` is a config error naming the file, line and key."""
+    from monitor.errors import ConfigError
+
+    path = _config_of(tmp_path, '[[watch]]\nname = "w"\nquery = "issue:taiwan"\n'
+                                'backfill = "soon"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert raised.value.key == "watch[0].backfill"
+    assert raised.value.line == 8
+    assert "'soon' is not a duration" in str(raised.value)
+    assert load_config(_config_of(tmp_path, '[[watch]]\nname = "w"\n')).watches[0].backfill \
+        == timedelta(days=7)
