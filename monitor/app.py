@@ -39,6 +39,14 @@ class Relay(Protocol):
         """Outbox rows were just written: deliver them now."""
         ...
 
+    async def replace_channels(self, channels: Mapping[str, Any]) -> None:
+        """Deliver with these channels from now on (reload)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Drain and close every channel."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
@@ -56,6 +64,9 @@ class Tuning:
     # this long of its holder stopping (a holder on this host that is gone loses it at once).
     lease: timedelta = timedelta(minutes=2)
     drain_timeout: float = 20.0
+    # retention (feeds.toml `retention`): first pass this long after start, then every
+    retention_first: timedelta = timedelta(minutes=1)
+    retention_every: timedelta = timedelta(hours=24)
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,12 +149,20 @@ class _Watch(_Strict):
     schedule: str | None = None
     timezone: str | None = None
     every: str | None = None
+    backfill: str = "7d"
+    backfill_alerts: bool = False
 
     @field_validator("every")
     @classmethod
     def _every(cls, v: str | None) -> str | None:
         if v is not None:
             parse_duration(v)
+        return v
+
+    @field_validator("backfill")
+    @classmethod
+    def _backfill(cls, v: str) -> str:
+        optional_duration(v, "backfill")
         return v
 
     @field_validator("timezone")
@@ -164,6 +172,17 @@ class _Watch(_Strict):
 
         zone(v)
         return v
+
+
+def optional_duration(value: str, key: str) -> timedelta | None:
+    """A duration, or None for "0" (off): `backfill` and `retention`."""
+    if value.strip() in ("0", "off"):
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a duration; write e.g. {key} = \"7d\", "
+                         f"\"12h\", \"2w\" or \"0\" for off") from None
 
 
 class _Channel(_Strict):
@@ -199,6 +218,15 @@ class _File(_Strict):
     watch: list[_Watch] = Field(default_factory=list)
     channel: dict[str, _Channel] = Field(default_factory=dict)
     vocabulary: list[str] = Field(default_factory=list)
+    retention: str | None = None
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, v: str | None) -> str | None:
+        if v is not None and optional_duration(v, "retention") is not None \
+                and parse_duration(v) < timedelta(days=1):
+            raise ValueError("retention must be at least 1d (or \"0\": keep everything)")
+        return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +238,7 @@ class Config:
     watches: tuple[WatchSpec, ...]
     channels: tuple[ChannelSpec, ...]
     vocabulary: tuple[Path, ...]
+    retention: timedelta | None = None  # articles older than this are pruned (None: kept)
 
     def channel(self, name: str) -> ChannelSpec:
         """The channel called `name`."""
@@ -259,9 +288,11 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
         vocab.append(vpath)
     feeds = tuple(_feed(i, f, fail) for i, f in enumerate(parsed.feed))
     watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify), w.schedule, w.timezone,
-                              parse_duration(w.every) if w.every else None)
+                              parse_duration(w.every) if w.every else None,
+                              optional_duration(w.backfill, "backfill"), w.backfill_alerts)
                     for w in parsed.watch)
-    return Config(path, feeds, watches, channels, tuple(vocab))
+    retention = optional_duration(parsed.retention, "retention") if parsed.retention else None
+    return Config(path, feeds, watches, channels, tuple(vocab), retention)
 
 
 def _feed(index: int, f: _Feed, fail: Any) -> FeedSpec:

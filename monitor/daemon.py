@@ -12,7 +12,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.app import Runtime
+from monitor.app import Relay, Runtime
 from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
 from monitor.store.feeds import ClaimedFeed
@@ -41,7 +41,7 @@ class Daemon:
         self.rt, self.clock = runtime, clock
         self.tuning = runtime.tuning
         self.owner = runtime.owner
-        self._say = say or (lambda line: log.info("%s", line))  # lines for the operator
+        self.say = say or (lambda line: log.info("%s", line))  # lines for the operator
         self._inflight: set[asyncio.Task[Any]] = set()
         self._polls = 0
         self._stopping = False
@@ -49,10 +49,17 @@ class Daemon:
         self._relaying = False
         self._more_due = False  # the last claim filled every free slot: more may be due
         self.ticks = 0  # scheduler wake-ups seen (tests and logs)
+        self.prepared = runtime.prepared  # the configuration running now (reload swaps it)
+        self.relay: Relay | None = runtime.relay
+        self._own_relay: Relay | None = None  # made by a reload that added the first channel
+        self._reloading = False
+        self._reload_again: str | None = None  # a request that came while reloading
+        self._reload_seen: datetime | None = None  # the latest `monitor reload` acted on
+        self._checking = False
 
     def start_line(self) -> str:
         """`monitor: 13 feeds, 2 watches, 3 channels; database ...; next poll in 4s`."""
-        config = self.rt.prepared.config
+        config = self.prepared.config
         enabled = [f for f in config.feeds if f.enabled]
         due = [h.next_poll for h in self.rt.store.feed_health()
                if h.enabled and h.next_poll is not None]
@@ -71,6 +78,7 @@ class Daemon:
         A continuous claim loop: whenever a poll ends another starts, so a feed with slow
         pages never leaves the other slots (and the extraction workers) waiting for it.
         """
+        await self.backfill()
         started, cycle = time.monotonic(), self.clock()
         heartbeat = asyncio.get_running_loop().create_task(self._keep_leases())
         try:
@@ -79,6 +87,7 @@ class Daemon:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
         attempted = await self._deliver(until_idle=True)
+        await self.apply_retention()
         report = CycleReport(
             feeds=len(results), failed=sum(r.error is not None for r in results),
             stored=sum(r.stored for r in results), matches=sum(r.matches for r in results),
@@ -130,13 +139,17 @@ class Daemon:
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         listener: asyncio.Task[None] | None = None
-        if self.rt.relay is not None:  # (--once delivers at the end of its cycle instead)
-            self.rt.pipeline.on_alerts = self._wake_relay
-            listener = loop.create_task(listen_outbox(self.rt.store.db, self._wake_relay))
+        # (--once delivers at the end of its cycle instead)
+        self.rt.pipeline.on_alerts = self._wake_relay
+        listener = loop.create_task(listen_outbox(self.rt.store.db, self._wake_relay))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig, stop)
-        # The next release reloads feeds.toml on SIGHUP; until then it must not kill us.
-        loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload, "SIGHUP")
+        try:  # `monitor reload` requests made before this start are not ours
+            self._reload_seen = self.rt.store.control_state("reload").requested_at
+        except Exception:
+            log.exception("reload.check_failed")
+        self.spawn(self.backfill())
         scheduler = AsyncIOScheduler(timezone="UTC")
         # Due-ness lives in the database; the job only wakes us. A late tick still runs
         # (misfire_grace_time=None: APScheduler 3's default of 1 s silently drops late runs,
@@ -145,6 +158,13 @@ class Daemon:
                           seconds=self.tuning.tick.total_seconds(), next_run_time=self.clock(),
                           max_instances=1, coalesce=True, misfire_grace_time=None,
                           id="monitor-tick")
+        # Retention: a pass soon after start, then daily; it reads `retention` each time, so
+        # a reload that sets or changes it takes effect at the next pass.
+        scheduler.add_job(self._retention, "interval",
+                          seconds=self.tuning.retention_every.total_seconds(),
+                          next_run_time=self.clock() + self.tuning.retention_first,
+                          max_instances=1, coalesce=True, misfire_grace_time=None,
+                          id="monitor-retention")
         scheduler.start()
         # (at DEBUG: the CLI's start line, start_line(), is the one line that says we run)
         log.debug("daemon.started tick=%ss", self.tuning.tick.total_seconds())
@@ -166,26 +186,105 @@ class Daemon:
         if self._stopping:
             return
         log.debug("daemon.stopping signal=%s inflight=%d", sig.name, len(self._inflight))
-        deliveries = self._relaying or (self.rt.relay is not None and self._polls > 0)
+        deliveries = self._relaying or (self.relay is not None and self._polls > 0)
         waits = [f"{self._polls} poll{'s' if self._polls != 1 else ''}"] if self._polls else []
         if deliveries:
             waits.append("alert deliveries")
-        self._say(f"monitor: stopping ({sig.name}); " + (
+        self.say(f"monitor: stopping ({sig.name}); " + (
             f"waiting up to {self.tuning.drain_timeout:.0f}s for {' and '.join(waits)}"
             if waits else "nothing in flight"))
         self._stopping = True
         stop.set()
 
-    def _on_hangup(self) -> None:
-        log.warning("daemon.sighup reload is not supported yet; configuration unchanged")
+    # ---- reload -------------------------------------------------------------------------
+    def request_reload(self, source: str) -> None:
+        """Re-read feeds.toml and the vocabulary (SIGHUP, `monitor reload`); a request that
+        comes during a reload runs once it is done."""
+        if self._stopping:
+            return
+        if self._reloading:
+            self._reload_again = source
+            return
+        self._reloading = True
+        self.spawn(self._reload(source))
+
+    async def _reload(self, source: str) -> None:
+        from monitor.reload import apply_reload
+
+        try:
+            while True:
+                answer = await apply_reload(self, source)
+                try:
+                    await asyncio.to_thread(self.rt.store.answer_control, "reload", answer,
+                                            self.clock())
+                except Exception:  # the reload itself is done; only its answer is lost
+                    log.exception("reload.unanswered")
+                source, self._reload_again = self._reload_again or "", None
+                if not source or self._stopping:
+                    break
+        finally:
+            self._reloading = False
+
+    def install_relay(self, relay: Relay) -> None:
+        """The relay a reload made because the first channel appeared (closed at stop)."""
+        self.relay = self._own_relay = relay
+
+    def claim_now(self) -> None:
+        """Claim due feeds now, not on the next tick (new feeds after a reload)."""
+        if not (self._stopping or self._ticking):
+            self._ticking = True
+            self.spawn(self._claim_and_start())
+
+    async def _check_reload(self) -> None:
+        """A `monitor reload` newer than the last one acted on asks for a reload."""
+        try:
+            state = await asyncio.to_thread(self.rt.store.control_state, "reload")
+        except Exception:  # the next tick looks again
+            log.exception("reload.check_failed")
+            return
+        finally:
+            self._checking = False
+        requested = state.requested_at
+        if requested is not None and (self._reload_seen is None
+                                      or requested > self._reload_seen):
+            self._reload_seen = requested
+            self.request_reload("monitor reload")
+
+    async def backfill(self) -> None:
+        """Fill new or changed watches from stored articles (at start and after a reload);
+        the daemon polls meanwhile."""
+        from monitor.upkeep import backfill_pass
+
+        await backfill_pass(self)
+
+    async def _retention(self) -> None:
+        """Scheduler job: start a retention pass as our own task (drained at stop)."""
+        if not self._stopping:
+            self.spawn(self.apply_retention())
+
+    async def apply_retention(self) -> int:
+        """Prune articles older than feeds.toml's `retention`; how many went."""
+        from monitor.upkeep import retention_pass
+
+        return await retention_pass(self)
+
+    @property
+    def stopping(self) -> bool:
+        """A stop was asked for: long passes end between batches."""
+        return self._stopping
 
     async def _tick(self) -> None:
         """Scheduler job: start the tick's work as our own task and return at once."""
         self.ticks += 1
-        if self._stopping or self._ticking:
+        if self._stopping:
+            return
+        if not self._checking:
+            self._checking = True
+            self.spawn(self._check_reload())
+        if self._ticking:
             return
         self._ticking = True
-        self._spawn(self._claim_and_start())
+        self.spawn(self._claim_and_start())
 
     async def _claim_and_start(self) -> None:
         try:
@@ -199,10 +298,10 @@ class Daemon:
                 self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
                     self._polls += 1
-                    self._spawn(self._poll(feed))
+                    self.spawn(self._poll(feed))
             if not self._relaying and not self._stopping:
                 self._relaying = True
-                self._spawn(self._relay_step())
+                self.spawn(self._relay_step())
         except Exception:  # the next tick tries again
             self._more_due = False
             log.exception("tick.failed")
@@ -225,11 +324,11 @@ class Daemon:
                 or self.tuning.feed_concurrency - self._polls < half):
             return
         self._ticking = True
-        self._spawn(self._claim_and_start())
+        self.spawn(self._claim_and_start())
 
     def _wake_relay(self) -> None:
-        if self.rt.relay is not None and not self._stopping:
-            self.rt.relay.wake()
+        if self.relay is not None and not self._stopping:
+            self.relay.wake()
 
     async def _relay_step(self) -> None:
         try:
@@ -238,17 +337,18 @@ class Daemon:
             self._relaying = False
 
     async def _deliver(self, *, until_idle: bool = False) -> int:
-        if self.rt.relay is None:
+        relay = self.relay
+        if relay is None:
             return 0
         try:
             if until_idle:
-                return await self.rt.relay.run_until_idle()
-            return await self.rt.relay.deliver_due()
+                return await relay.run_until_idle()
+            return await relay.deliver_due()
         except Exception:  # a failing relay is retried on the next tick
             log.exception("relay.failed")
             return 0
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, object]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._inflight.add(task)
         task.add_done_callback(self._inflight.discard)
@@ -270,7 +370,7 @@ class Daemon:
         released = await self.rt.pipeline.write(self.rt.store.release_leases, self.owner)
         if released:
             log.info("daemon.released feeds=%d", released)
-        if self.rt.relay is not None:
+        if self.relay is not None:
             # Alerts written by the drained polls get their attempt, within the stop budget;
             # whatever is cut off stays in the outbox (its lease expires) for the next start.
             budget = max(1.0, deadline - time.monotonic() + 5.0)
@@ -279,7 +379,9 @@ class Daemon:
                     await self._deliver()
             except TimeoutError:
                 log.warning("daemon.delivery_cut_short")
-            await self.rt.relay.drain(budget=max(1.0, deadline - time.monotonic() + 5.0))
+            await self.relay.drain(budget=max(1.0, deadline - time.monotonic() + 5.0))
+        if self._own_relay is not None:
+            await self._own_relay.aclose()
         log.info("daemon.stopped")
 
 

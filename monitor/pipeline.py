@@ -48,6 +48,15 @@ class CompiledWatch:
 
 
 @dataclass(frozen=True, slots=True)
+class Rules:
+    """What tags and matches an item: swapped whole on reload, read once per item."""
+
+    matcher: Tagger
+    watches: tuple[CompiledWatch, ...]
+    officials: Mapping[str, str]  # feed name -> the government publishing it
+
+
+@dataclass(frozen=True, slots=True)
 class PollResult:
     """What one poll did: a value, never an exception."""
 
@@ -89,12 +98,11 @@ class Pipeline:
         officials: Mapping[str, str] | None = None,
     ) -> None:
         self.store, self.client, self.extractor = store, client, extractor
-        self.matcher, self.watches = matcher, tuple(watches)
+        self.rules = Rules(matcher, tuple(watches), dict(officials or {}))
         self.options = options or PipelineOptions()
         self.clock, self.rng = clock, rng or random.Random()
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
-        self._officials = dict(officials or {})  # feed name -> the government publishing it
         self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than
@@ -105,6 +113,21 @@ class Pipeline:
         if getattr(getattr(store, "db", None), "dialect", None) == "sqlite":
             self._writer = concurrent.futures.ThreadPoolExecutor(
                 1, thread_name_prefix="monitor-writer")
+
+    @property
+    def matcher(self) -> Tagger:
+        """The matcher items are tagged with now."""
+        return self.rules.matcher
+
+    @property
+    def watches(self) -> tuple[CompiledWatch, ...]:
+        """The watches items are matched against now."""
+        return self.rules.watches
+
+    def reconfigure(self, rules: Rules) -> None:
+        """Tag and match the next items with `rules` (reload); an item being stored keeps
+        the rules it started with (one attribute swap: never half of each)."""
+        self.rules = rules
 
     def close(self) -> None:
         """Stop the writer thread (after the writes queued on it)."""
@@ -265,8 +288,9 @@ class Pipeline:
     def _store_item(self, item: Item, article: Article | None,
                     page_url: str | None) -> "_ItemOutcome":
         """Tag, evaluate watches and store one item (runs in a worker thread)."""
-        new = self._new_article(item, article, page_url)
-        hits = self._hits(new)
+        rules = self.rules
+        new = self._new_article(item, article, page_url, rules)
+        hits = self._hits(new, rules)
         stored = self.store.add_article(new, hits, now=self.clock())
         if stored is None:
             return _ItemOutcome(extracted=article is not None, fallback=article is None)
@@ -274,7 +298,8 @@ class Pipeline:
                             matches=len(hits))
 
     def _new_article(self, item: Item, article: Article | None,
-                     page_url: str | None) -> NewArticle:
+                     page_url: str | None, rules: Rules | None = None) -> NewArticle:
+        rules = rules or self.rules
         usable = article if article is not None and article.text.strip() else None
         text = usable.text if usable else _fallback_text(item)
         published = item.published or (usable.published if usable else None)
@@ -282,9 +307,9 @@ class Pipeline:
         canonical = (normalise_url(page_url) if page_url else None) or url \
             or f"urn:monitor:{item.feed}:{item.guid}"
         title = item.title or (usable.title if usable else None)
-        tags = self.matcher.tag_document(title, text,
-                                         published=published.date() if published else None,
-                                         official=self._officials.get(item.feed))
+        tags = rules.matcher.tag_document(title, text,
+                                          published=published.date() if published else None,
+                                          official=rules.officials.get(item.feed))
         body = story_text(text, item.title, usable.title if usable else None)
         return NewArticle(
             feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
@@ -293,9 +318,10 @@ class Pipeline:
             published=published, language=usable.language if usable else None, text=text,
             fingerprint=dedup.fingerprint(body), tags=tags, sketch=stories.sketch(body))
 
-    def _hits(self, article: NewArticle) -> list[WatchHit]:
+    def _hits(self, article: NewArticle, rules: Rules | None = None) -> list[WatchHit]:
         hits = []
-        for watch in satisfied_watches(self.watches, article.tags, feed=article.feed,
+        watches = (rules or self.rules).watches
+        for watch in satisfied_watches(watches, article.tags, feed=article.feed,
                                        title=article.title, text=article.text):
             payload = self._payload(watch=watch.spec.name, article=article,
                                     tags=article.tags, now=self.clock())

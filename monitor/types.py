@@ -44,6 +44,10 @@ class WatchSpec:
     schedule: str | None = None
     timezone: str | None = None
     every: timedelta | None = None
+    # a new or changed watch is evaluated against the articles stored this far back (None:
+    # never); its backfilled matches alert only with backfill_alerts
+    backfill: timedelta | None = timedelta(days=7)
+    backfill_alerts: bool = False
 
 
 @dataclass(frozen=True, slots=True)

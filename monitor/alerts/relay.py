@@ -147,6 +147,20 @@ class Relay:
             total += claimed
         return total
 
+    async def replace_channels(self, channels: Mapping[str, Channel]) -> None:
+        """Deliver with `channels` from now on (reload). Deliveries in flight finish on the
+        channels they started with, which are closed once they are done; a channel's new
+        worker starts only after its old one ended, so no alert is claimed twice."""
+        old, self.channels = self.channels, dict(channels)
+        busy = {t for t in self._workers.values() if not t.done()}
+        if busy:
+            await asyncio.wait(busy)
+        for channel in old.values():
+            try:
+                await channel.aclose()
+            except Exception:  # closing must not hide the real outcome
+                log.exception("relay.close_failed channel=%s", channel.name)
+
     async def aclose(self) -> None:
         """Drain, then close every channel's connections."""
         await self.drain()

@@ -197,3 +197,25 @@ class DigestPeriodRow(SQLModel, table=True):
     channel: str = Field(max_length=200, primary_key=True)
     watch: str = Field(max_length=200, primary_key=True)
     last_digest_at: datetime | None = _dt()
+
+
+class WatchStateRow(SQLModel, table=True):
+    """The definition a watch was last backfilled with (a hash of its query, 0011): a new or
+    changed watch is evaluated against stored articles once."""
+
+    __tablename__ = "watch_state"
+
+    watch: str = Field(max_length=200, primary_key=True)
+    definition: str = Field(max_length=64)
+    backfilled_at: datetime | None = _dt(nullable=False)
+
+
+class ControlRow(SQLModel, table=True):
+    """A request to running daemons (`monitor reload`, 0011) and the latest answer to it."""
+
+    __tablename__ = "control"
+
+    name: str = Field(max_length=50, primary_key=True)
+    requested_at: datetime | None = _dt()
+    answered_at: datetime | None = _dt()
+    answer: str | None = Field(default=None, sa_type=sa.Text)
