@@ -15,7 +15,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "retag", "stories")
+_MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "retag", "stories",
+            "feeds")
 
 
 def _version(value: bool) -> None:
