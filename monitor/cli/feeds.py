@@ -1,9 +1,12 @@
 """`monitor feeds` (each feed's health) and `feeds add|remove|import|export` (edit feeds.toml)."""
 
+import asyncio
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.table import Table
@@ -21,7 +24,12 @@ from monitor.errors import MonitorError
 from monitor.types import FeedHealth
 from monitor.views import feed_json
 
+if TYPE_CHECKING:
+    from monitor.discover import Discovered
+    from monitor.parse import ParsedFeed
+
 WIDE = 120  # from this many columns on, the table shows every field
+DISCOVERY_DEADLINE = 20.0  # seconds for each page or feed fetched while looking
 
 
 class FeedsFormat(StrEnum):
@@ -118,5 +126,149 @@ def register(app: typer.Typer) -> None:
     app.add_typer(feeds_app, name="feeds")
 
 
+def _config_path() -> Path:
+    return settings_or_fail().config
+
+
+def _edit_failed(exc: MonitorError, path: Path) -> NoReturn:
+    fail(str(exc), f"fix {path} or the value named, then run again")
+
+
+async def _discover(url: str) -> "Discovered":
+    from monitor.discover import discover
+    from monitor.fetch.http import GuardedClient
+
+    settings = settings_or_fail()
+    async with GuardedClient(settings.allowed_networks, deadline=DISCOVERY_DEADLINE) as client:
+        return await discover(client, url)
+
+
+def _find_feed(url: str) -> "Discovered":
+    from monitor.discover import NoFeedError
+    from monitor.errors import BlockedAddressError, FetchError
+
+    try:
+        return asyncio.run(_discover(url))
+    except BlockedAddressError as exc:
+        fail(f"{exc.url}: {exc.reason}", "a private or local address needs "
+             "MONITOR_ALLOWED_NETWORKS (e.g. 127.0.0.1/32)")
+    except FetchError as exc:
+        fail(f"cannot fetch {exc.url}: {exc.reason}",
+             "check the URL in a browser; pass the feed's own URL if you know it")
+    except NoFeedError as exc:
+        fail(str(exc))
+
+
+def _newest(feed: "ParsedFeed") -> str:
+    dates = [i.published for i in feed.items if i.published is not None]
+    return f", newest {max(dates).astimezone(UTC):%Y-%m-%d}" if dates else ""
+
+
 def _register_edits(feeds_app: typer.Typer) -> None:
     """`feeds add`, `remove`, `import`, `export`."""
+
+    @feeds_app.command("add")
+    def add(
+        url: Annotated[str, typer.Argument(help="The feed's URL, or a page of the site that "
+                                                "links its feed.")],
+        name: Annotated[str | None, typer.Option(
+            "--name", help="The feed's name (default: from the feed's title).")] = None,
+        interval: Annotated[str | None, typer.Option(
+            "--interval", help='How often to poll: 15m, 1h, or "auto" (default 15m).')] = None,
+    ) -> None:
+        """Find a site's feed, check it once, and append it to the config file."""
+        from monitor.config import check_http_url
+        from monitor.feedsfile import NewFeed, add_feeds, feed_name, load
+
+        path = _config_path()
+        try:
+            check_http_url(url.strip())
+        except ValueError as exc:
+            fail(str(exc), "give the http(s) address of the feed or of a page of the site")
+        try:
+            _, config = load(path)
+            # Refuse what can be refused before any request: duplicates, a bad name/interval.
+            taken = [f.name for f in config.feeds]
+            add_feeds(path, [NewFeed(name or feed_name(None, url.strip(), taken), url.strip(),
+                                     interval)], write=False)
+        except MonitorError as exc:
+            _edit_failed(exc, path)
+        found = _find_feed(url.strip())
+        chosen = name or feed_name(found.feed.title, found.url, (f.name for f in config.feeds))
+        try:
+            add_feeds(path, [NewFeed(chosen, found.url, interval)])
+        except MonitorError as exc:
+            _edit_failed(exc, path)
+        how = {"given": "", "link": ", linked from the page",
+               "path": ", found at a common path"}[found.found_by]
+        stdout_console().print(
+            f"added feed {chosen!r}: {found.url}{how} ({len(found.feed.items)} items"
+            f"{_newest(found.feed)}) to {path}; a running daemon polls it after `monitor "
+            "reload` (or SIGHUP)", highlight=False, markup=False, soft_wrap=True)
+
+    @feeds_app.command("remove")
+    def remove(
+        name: Annotated[str, typer.Argument(help="The feed's name, as `monitor feeds` shows.")],
+    ) -> None:
+        """Remove a feed from the config file (its stored articles stay)."""
+        from monitor.feedsfile import remove_feed
+
+        path = _config_path()
+        try:
+            url = remove_feed(path, name)
+        except MonitorError as exc:
+            _edit_failed(exc, path)
+        stdout_console().print(
+            f"removed feed {name!r} ({url}) from {path}; its stored articles and matches "
+            "stay; a running daemon stops polling it after `monitor reload` (or SIGHUP)",
+            highlight=False, markup=False, soft_wrap=True)
+
+    @feeds_app.command("import")
+    def import_(
+        opml: Annotated[Path, typer.Argument(help="An OPML file, as feed readers export.")],
+    ) -> None:
+        """Add every feed of an OPML file to the config file, skipping those already there."""
+        from monitor.feedsfile import import_opml
+
+        path = _config_path()
+        try:
+            data = opml.read_bytes()
+        except OSError as exc:
+            fail(f"cannot read {opml}: {exc.strerror}", "give the path of an .opml file")
+        try:
+            report = import_opml(path, data)
+        except ValueError as exc:
+            fail(f"{opml}: {exc}", "export the OPML again from the feed reader")
+        except MonitorError as exc:
+            _edit_failed(exc, path)
+        err = stderr_console()
+        for line in report.invalid:
+            err.print(f"skipped {line}", highlight=False, markup=False, soft_wrap=True)
+        stdout_console().print(
+            f"imported {len(report.added)} feed(s) into {path}; skipped "
+            f"{len(report.duplicates)} already there and {len(report.invalid)} that cannot "
+            "work", highlight=False, markup=False, soft_wrap=True)
+
+    @feeds_app.command("export")
+    def export(
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.")] = None,
+    ) -> None:
+        """Print the config file's feeds as OPML 2.0, for any feed reader."""
+        from monitor.feedsfile import export_opml, load
+
+        path = _config_path()
+        try:
+            _, config = load(path)
+        except MonitorError as exc:
+            _edit_failed(exc, path)
+        text = export_opml(config)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror}", "choose a writable path")
+        stderr_console().print(f"wrote {len(config.feeds)} feed(s) to {output}",
+                               highlight=False, markup=False)
