@@ -197,23 +197,30 @@ async def test_api_refuses_unknown_names_with_422(seeded: Database, args: list[s
 # ---- tables fit 80 columns; serve says where it listens ----
 
 def test_feeds_table_fits_80_columns(seeded: Database) -> None:
-    """`monitor feeds` on an 80-column terminal: no line is wider, one or two lines a feed."""
-    from monitor.store import Store as S
-    from monitor.types import FeedSpec
-
-    store = S(seeded)
+    """`monitor feeds` on an 80-column terminal: no line is wider; each feed is a table row
+    (two lines for a long name) and its last error one line below the table."""
     from datetime import timedelta
 
-    specs = [FeedSpec(f"outlet-{i}-{'x' * 20}", f"https://news{i}.example.org/" + "p/" * 30,
+    from monitor.store.feeds import PollRecord
+    from monitor.types import FeedSpec
+
+    store = Store(seeded)
+    specs = [FeedSpec(f"outlet-{i}-{'x' * 30}", f"https://news{i}.example.org/" + "p/" * 30,
                       timedelta(minutes=15)) for i in range(5)]
     store.sync_feeds(specs, T0)
+    for spec in specs[:3]:
+        store.record_poll(spec.name, PollRecord(
+            ok=False, next_poll=T0 + timedelta(hours=1), status=500, reason="backoff",
+            error=f"HTTP 500 from {spec.url} after the server said something long"), T0)
     result = CliRunner().invoke(app, ["feeds"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80
-    assert len(lines) <= 6 + 2 * len(specs)
+    assert len(lines) <= 5 + 2 * (len(specs) + 1) + 3
+    assert sum("HTTP 500 from https://news" in line for line in lines) == 3
     wide = CliRunner().invoke(app, ["feeds"], env={"COLUMNS": "250"})
     assert "https://news0.example.org/" in wide.stdout
+    assert "last success" in wide.stdout
 
 
 @pytest.mark.slow

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+from rich.console import RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli.common import (
     FORMAT_HELP,
@@ -52,32 +54,40 @@ def _status(health: FeedHealth) -> str:
     return "-" if health.last_status is None else str(health.last_status)
 
 
-def health_table(health: Sequence[FeedHealth], width: int) -> Table:
-    """The feeds table for a terminal `width` columns wide: every field from WIDE columns
-    on; below, the URL and last success are dropped and the last error is cut to one line,
-    so that each feed stays one or two lines on 80 columns."""
+def health_view(health: Sequence[FeedHealth], width: int) -> list[RenderableType]:
+    """What `monitor feeds` prints on a terminal `width` columns wide. From WIDE columns on,
+    one table with every field; below, a table without the URL and last success, and the
+    feeds' last errors after it, one line each (cut to the width): a feed is one line of
+    the table on 80 columns (two for a long name)."""
     wide = width >= WIDE
-    table = Table(title="Feeds", header_style="bold", expand=False)
-    table.add_column("name", overflow="fold", max_width=None if wide else 24)
+    table = Table(title="Feeds", header_style="bold")
+    table.add_column("name", overflow="fold", max_width=None if wide else 30)
     table.add_column("status", no_wrap=True)
     table.add_column("errors", justify="right", no_wrap=True)
     if wide:
         table.add_column("last success", no_wrap=True)
-    table.add_column("next poll (UTC)", no_wrap=True)
+    table.add_column("next poll (UTC)" if wide else "next poll", no_wrap=True)
     table.add_column("because", overflow="fold")
-    table.add_column("last error", overflow="ellipsis" if not wide else "fold",
-                     no_wrap=not wide)
     if wide:
+        table.add_column("last error", overflow="fold")
         table.add_column("url", overflow="fold")
     for h in health:
         cells = [h.name, _status(h), str(h.consecutive_errors)]
         if wide:
             cells.append(_when(h.last_success, wide))
-        cells += [_when(h.next_poll, wide), h.next_poll_reason or "", h.last_error or ""]
+        cells += [_when(h.next_poll, wide), h.next_poll_reason or ""]
         if wide:
-            cells.append(h.url)
+            cells += [h.last_error or "", h.url]
         table.add_row(*cells)
-    return table
+    out: list[RenderableType] = [table]
+    if not wide:
+        for h in health:
+            if h.last_error:
+                line = Text(f"{h.name}: ", style="bold")
+                line.append(h.last_error)
+                line.truncate(width, overflow="ellipsis")
+                out.append(line)
+    return out
 
 
 def _health() -> list[FeedHealth]:
@@ -120,7 +130,8 @@ def register(app: typer.Typer) -> None:
         if not health:
             stderr_console().print("no feeds yet: run `monitor run --once` first")
         console = stdout_console()
-        console.print(health_table(health, console.width))
+        for part in health_view(health, console.width):
+            console.print(part)
 
     _register_edits(feeds_app)
     app.add_typer(feeds_app, name="feeds")
