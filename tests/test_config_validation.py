@@ -197,3 +197,47 @@ def test_generated_configurations_fail_only_with_config_errors(
     path.write_text(text, encoding="utf-8")
     with contextlib.suppress(ConfigError):
         load_config(path, {"HOOK_SECRET": "whsec_dGVzdA=="})
+
+
+_duration = st.builds(lambda n, u: f"{n}{u}", st.one_of(
+    st.integers(min_value=0, max_value=10**30), st.floats(min_value=0, allow_nan=False,
+                                                          allow_infinity=False)),
+    st.sampled_from(["s", "m", "h", "d", "w", "", "x"]))
+_url = st.builds(lambda scheme, host, port, path: f"{scheme}{host}{port}{path}",
+                 st.sampled_from(["http://", "https://", "HTTP://", "ftp://", ""]),
+                 st.one_of(st.sampled_from(["example.org", "[::1]", "[::1", "xn--zz.org",
+                                            "bücher.example", "a..b", "", "127.0.0.1"]),
+                           _text),
+                 st.one_of(st.just(""), st.integers(-5, 10**12).map(lambda p: f":{p}")),
+                 st.one_of(st.just("/feed"), _text))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=st.one_of(st.just("f"), _text), url=_url, interval=st.one_of(_duration, _word),
+       low=st.one_of(st.none(), _duration), every=st.one_of(st.none(), _duration),
+       query=st.one_of(st.none(), _word, _text))
+def test_generated_feed_values_fail_only_with_config_errors(
+        tmp_path_factory: pytest.TempPathFactory, name: str, url: str, interval: str,
+        low: str | None, every: str | None, query: str | None) -> None:
+    """Well-formed tables with generated values (huge durations, odd URLs, any query) load
+    or raise ConfigError, and a loaded feed's URL is one httpx accepts."""
+    import httpx
+    import tomlkit
+
+    feed: dict[str, object] = {"name": name, "url": url, "interval": interval}
+    if low is not None:
+        feed["min_interval"] = low
+    watch: dict[str, object] = {"name": "w"}
+    if query is not None:
+        watch["query"] = query
+    raw: dict[str, object] = {"feed": [feed], "watch": [watch]}
+    if every is not None:
+        raw["channel"] = {"m": {"type": "email", "to": ["a@example.org"], "mode": "digest",
+                                "every": every}}
+    path = tmp_path_factory.mktemp("gen") / "feeds.toml"
+    path.write_text(tomlkit.dumps(raw), encoding="utf-8")
+    try:
+        cfg = load_config(path, {})
+    except ConfigError:
+        return
+    assert httpx.URL(cfg.feeds[0].url).host
