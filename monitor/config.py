@@ -1,7 +1,5 @@
 """Settings from the environment and feeds.toml, validated into typed specs at start."""
 
-import base64
-import binascii
 import ipaddress
 import os
 import re
@@ -11,21 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from monitor.errors import ConfigError, QueryError
 from monitor.nearest import did_you_mean
 from monitor.types import ChannelSpec, FeedSpec, WatchSpec
+from monitor.validate import check_email, check_http_url, check_name, is_webhook_secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -34,15 +25,11 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 AUTO = "auto"  # interval = "auto": adaptive polling between min_interval and max_interval
 MIN_INTERVAL = timedelta(minutes=5)  # defaults of an `auto` feed's bounds
 MAX_INTERVAL = timedelta(hours=6)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-MAX_NAME = 100
 # Any duration: beyond ten years a date computed from it leaves the calendar (OverflowError).
 MAX_DURATION = timedelta(days=3650)
 # A feed's interval and a digest's `every`: a feed polled less than monthly is better
 # disabled (enabled = false).
 MAX_INTERVAL_SETTING = timedelta(days=31)
-MAX_URL = 2048  # what browsers and most servers accept
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]\\]+@[^@\s<>(),;:\"\[\]\\.]+(\.[^@\s<>(),;:\"\[\]\\.]+)*$")
 
 
 def parse_duration(text: str) -> timedelta:
@@ -56,48 +43,6 @@ def parse_duration(text: str) -> timedelta:
     if not seconds <= MAX_DURATION.total_seconds():
         raise ValueError(f"{text.strip()!r} is longer than ten years; write at most '3650d'")
     return timedelta(seconds=seconds)
-
-
-def check_http_url(url: str, what: str = "a feed URL") -> str:
-    """`url` when an HTTP client can fetch it; ValueError saying what is wrong otherwise:
-    too long, a space or control character, not http(s), no host, a port out of range,
-    a host that is not a valid (IDNA) name."""
-    import httpx  # only when a file is loaded: keeps `--help` fast
-
-    if len(url) > MAX_URL:
-        raise ValueError(f"{what} is {len(url)} characters long; at most {MAX_URL}")
-    bad = next((i for i, c in enumerate(url) if c.isspace() or not c.isprintable()), None)
-    shown = repr(url if len(url) <= 80 else url[:80] + "...")
-    if bad is not None:
-        raise ValueError(f"{shown} has a space or control character at position {bad}; "
-                         "percent-encode it (a space is %20) or remove it")
-    if not re.match(r"(?i)^https?://", url):
-        raise ValueError(f"{shown} is not an http(s) URL; write https://host/path")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-        parsed = httpx.URL(url)
-        parsed.host  # noqa: B018 - decoding checks the IDNA labels (xn--...) now, not at poll time
-        host = parsed.raw_host.decode("ascii")
-    except (ValueError, UnicodeError, httpx.InvalidURL) as exc:
-        raise ValueError(f"{shown} is not a valid URL ({exc})") from None
-    if not host:
-        raise ValueError(f"{shown} has no host name; write https://host/path")
-    if port == 0:
-        raise ValueError(f"{shown}: port 0 cannot be reached; give a port from 1 to 65535")
-    if not _ip_literal(host):
-        labels = host.removesuffix(".").split(".")
-        if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-            raise ValueError(f"{shown}: {host!r} is not a valid host name")
-    return url
-
-
-def _ip_literal(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 class Settings(BaseSettings):
@@ -195,15 +140,6 @@ class _Feed(_Strict):
         return v
 
 
-def check_name(name: str) -> str:
-    """`name` when it is a valid feed or watch name; ValueError saying the rule otherwise."""
-    if not _NAME.match(name) or len(name) > MAX_NAME:
-        shown = name if len(name) <= 40 else name[:40] + "..."
-        raise ValueError(f"{shown!r} is not a valid name: up to {MAX_NAME} letters, digits, "
-                         "'-', '_' or '.', starting with a letter or digit")
-    return name
-
-
 def _at_least_30s(value: str, what: str, alternative: str = "") -> None:
     try:
         duration = parse_duration(value)
@@ -276,10 +212,7 @@ class _Channel(_Strict):
     @classmethod
     def _to(cls, v: list[str]) -> list[str]:
         for address in v:
-            if not _EMAIL.match(address) or len(address) > 254:
-                shown = address if len(address) <= 60 else address[:60] + "..."
-                raise ValueError(f"{shown!r} is not an e-mail address; write "
-                                 "\"name@example.org\"")
+            check_email(address)
         return v
 
     @field_validator("every")
@@ -462,7 +395,7 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str] | None,
             if not env.get(var):
                 raise fail(f"environment variable {var} is not set; export it with the "
                            "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
-            if not _webhook_secret(env[var]):
+            if not is_webhook_secret(env[var]):
                 raise fail(f"environment variable {var} does not hold a Standard Webhooks "
                            "secret: write whsec_ followed by base64 (e.g. from "
                            "`openssl rand -base64 32`)", (*loc, "secret_env"))
@@ -480,17 +413,6 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str] | None,
     return ChannelSpec(name, ch.type, ch.url, secret_env, tuple(ch.to), ch.mode, every,
                        url_env=ch.url_env, format=ch.format or "markdown",
                        schedule=ch.schedule, timezone=ch.timezone)
-
-
-def _webhook_secret(value: str) -> bool:
-    """Whether `value` is whsec_ followed by base64 of at least one byte (the secret itself
-    never enters a message)."""
-    if not value.startswith("whsec_"):
-        return False
-    try:
-        return bool(base64.b64decode(value.removeprefix("whsec_"), validate=True))
-    except (binascii.Error, ValueError):
-        return False
 
 
 def _digest(ch: _Channel, loc: tuple[str | int, ...], fail: Any) -> None:

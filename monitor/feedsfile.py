@@ -22,9 +22,10 @@ from typing import Any
 
 import tomlkit
 
-from monitor.config import MAX_NAME, Config, check_http_url, check_name, config_from_text
+from monitor.config import Config, config_from_text
 from monitor.errors import ConfigError
 from monitor.urls import normalise_url
+from monitor.validate import MAX_NAME, check_http_url, check_name
 
 NEW_FILE = ("# feeds.toml: what monitor polls, which watches fire, and where alerts go.\n"
             "# Written by `monitor feeds add`; edit it freely (README: Configuration).\n")

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.config import MAX_URL, check_http_url, check_name, load_config, parse_duration
+from monitor.config import load_config, parse_duration
 from monitor.errors import ConfigError
+from monitor.validate import MAX_URL, check_http_url, check_name
 
 FEED = '[[feed]]\nname = "f"\nurl = "http://127.0.0.1:9/f"\n'
 HOOK = ('[channel.h]\ntype = "webhook"\nurl = "https://hooks.example.org/x"\n'

@@ -188,8 +188,8 @@ def _register_edits(feeds_app: typer.Typer) -> None:
             "--interval", help='How often to poll: 15m, 1h, or "auto" (default 15m).')] = None,
     ) -> None:
         """Find a site's feed, check it once, and append it to the config file."""
-        from monitor.config import check_http_url
         from monitor.feedsfile import NewFeed, add_feeds, feed_name, load
+        from monitor.validate import check_http_url
 
         path = _config_path()
         try:
