@@ -86,7 +86,7 @@ def test_add_finds_the_feed_a_page_links(config: Path, site: HTTPTestServer) -> 
     assert code == 0, err
     assert "added feed 'example-news-world'" in out
     assert "linked from the page" in out
-    assert "1 items, newest 2026-11-23" in out
+    assert "1 item, newest 2026-11-23" in out
     text = config.read_text(encoding="utf-8")
     assert text.startswith(ORIGINAL)
     assert text.endswith(f'\n\n[[feed]]\nname = "example-news-world"\n'
@@ -139,6 +139,23 @@ def test_add_refuses_before_any_request(config: Path, site: HTTPTestServer, args
     assert says in one_error(err)
     assert site.requests == []
     assert config.read_text(encoding="utf-8") == ORIGINAL
+
+
+def test_links_resolve_against_the_page_and_its_base(config: Path,
+                                                      site: HTTPTestServer) -> None:
+    """A relative href resolves against <base href>; a type with parameters counts; links
+    that are not feeds (a stylesheet, an HTML alternate) are not followed."""
+    site.route("/world/", body=page(
+        '<base href="/edition/"><link rel="stylesheet" href="/s.css">'
+        '<link rel="alternate" hreflang="fr" type="text/html" href="/fr/">'
+        '<link rel="alternate" type="application/atom+xml; charset=utf-8" href="world.atom">'),
+        headers=HTML)
+    site.route("/edition/world.atom", body=atom("Edition World"), headers=ATOM)
+    code, out, err = feeds("add", site.url("/world/"))
+    assert code == 0, err
+    assert site.url("/edition/world.atom") in out
+    assert site.hits("/s.css") == []
+    assert site.hits("/fr/") == []
 
 
 def test_add_refuses_a_discovered_duplicate(config: Path, site: HTTPTestServer) -> None:

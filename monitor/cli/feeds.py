@@ -170,6 +170,10 @@ def _find_feed(url: str) -> "Discovered":
         fail(str(exc))
 
 
+def _items(count: int) -> str:
+    return f"{count} item{'' if count == 1 else 's'}"
+
+
 def _newest(feed: "ParsedFeed") -> str:
     dates = [i.published for i in feed.items if i.published is not None]
     return f", newest {max(dates).astimezone(UTC):%Y-%m-%d}" if dates else ""
@@ -213,7 +217,7 @@ def _register_edits(feeds_app: typer.Typer) -> None:
         how = {"given": "", "link": ", linked from the page",
                "path": ", found at a common path"}[found.found_by]
         stdout_console().print(
-            f"added feed {chosen!r}: {found.url}{how} ({len(found.feed.items)} items"
+            f"added feed {chosen!r}: {found.url}{how} ({_items(len(found.feed.items))}"
             f"{_newest(found.feed)}) to {path}; a running daemon polls it after `monitor "
             "reload` (or SIGHUP)", highlight=False, markup=False, soft_wrap=True)
 

@@ -271,5 +271,7 @@ def register(app: typer.Typer) -> None:
             _announcing_server()(uvicorn.Config(
                 create_app(store, config, settings), host=host, port=port, log_level="warning",
                 access_log=False, server_header=False)).run()
+        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled; as uvicorn.run does
+            pass
         finally:
             store.db.dispose()
