@@ -63,11 +63,13 @@ def _one_error_line(stderr: str) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize("command", [["run", "--once"], ["check"]])
 @pytest.mark.parametrize("case", list(BAD_CONFIGS))
-def test_bad_configuration_is_one_line_at_start(tmp_path: Path, case: str,
+def test_bad_configuration_is_one_line_at_start(tmp_path: Path, case: str, command: list[str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """`monitor run --once` refuses each bad configuration of issues 14 and 18 with exit 1
-    and one line naming the file and the key, before touching the database."""
+    """`monitor run --once` and `monitor check` refuse each bad configuration of issues 14
+    and 18 with exit 1 and one line naming the file and the key, before touching the
+    database."""
     text, says = BAD_CONFIGS[case]
     (tmp_path / "latin1.toml").write_bytes('[[issue]]\nid = "x"\nname = "Caf\xe9"\n'
                                            .encode("latin-1"))
@@ -76,7 +78,7 @@ def test_bad_configuration_is_one_line_at_start(tmp_path: Path, case: str,
     db_path = tmp_path / "m.db"
     for key, value in _environ(config, f"sqlite:///{db_path}").items():
         monkeypatch.setenv(key, value)
-    result = CliRunner().invoke(app, ["run", "--once"])
+    result = CliRunner().invoke(app, command)
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)
     line = _one_error_line(result.stderr)
@@ -91,7 +93,7 @@ def test_bad_configuration_is_one_line_at_start(tmp_path: Path, case: str,
     ("sqlite:////proc/self/nope/x.db", "does not exist"),
     ("postgresql://nobody@127.0.0.1:1/none", "cannot open the database"),
 ])
-@pytest.mark.parametrize("command", [["run", "--once"], ["feeds"], ["matches"]])
+@pytest.mark.parametrize("command", [["run", "--once"], ["feeds"], ["matches"], ["check"]])
 def test_bad_database_url_is_one_line(tmp_path: Path, url: str, says: str,
                                       command: list[str]) -> None:
     """A database URL that cannot work (or a server that is down) is one line from the real
@@ -105,6 +107,26 @@ def test_bad_database_url_is_one_line(tmp_path: Path, url: str, says: str,
     line = _one_error_line(done.stderr)
     assert says in line
     assert "MONITOR_DATABASE_URL" in line
+
+
+def test_check_passes_a_good_setup_without_creating_anything(
+        tmp_path: Path, db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`monitor check` on a valid file and a reachable database says ok and exits 0; a SQLite
+    file that does not exist yet is not created."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEED + WATCH.format("actor:wang-yi AND feed:wire"), encoding="utf-8")
+    monkeypatch.setenv("MONITOR_CONFIG", str(config))
+    monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"ok: {config}: 1 feed(s), 1 watch(es), 0 channel(s)")
+    assert "answers (up to date)" in result.stdout
+    fresh = tmp_path / "fresh.db"
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{fresh}")
+    result = CliRunner().invoke(app, ["check"])
+    assert result.exit_code == 0, result.stderr
+    assert "will be created by `monitor run`" in result.stdout
+    assert not fresh.exists()
 
 
 def test_sqlite_directory_is_not_created(tmp_path: Path) -> None:
