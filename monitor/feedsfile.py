@@ -7,6 +7,7 @@ edited. When a file's shape defeats the line edit (feeds in an inline array, say
 edits the document instead, which keeps comments but may move tables.
 """
 
+import errno
 import os
 import re
 import tempfile
@@ -251,22 +252,25 @@ def _write_checked(path: Path, old_text: str, edited: str, *, added: Sequence[Ne
 
 def _replace(path: Path, text: str) -> None:
     """Write `text` to `path` atomically (a reader or a reload sees the old or the new file,
-    never half of one), keeping the file's permissions."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    never half of one), keeping the file's permissions; a symlinked file is written where it
+    points. A file that cannot be replaced (a single file bind-mounted into a container) is
+    rewritten in place."""
+    path = path.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
+        os.chmod(tmp, path.stat().st_mode & 0o7777 if path.exists() else 0o644)
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            if exc.errno not in (errno.EBUSY, errno.EXDEV):
+                raise
+            path.write_text(text, encoding="utf-8")
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ---- OPML ----

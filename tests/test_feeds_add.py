@@ -266,3 +266,19 @@ def test_names_from_titles_are_valid_and_unique() -> None:
                      ["bbc-news-china", "bbc-news-china-2"]) == "bbc-news-china-3"
     assert feed_name("新华网", "https://www.xinhuanet.com/rss", []) == "xinhuanet-com"
     assert len(feed_name("x" * 500, "https://a.example/", [])) <= 100
+
+
+def test_a_symlinked_file_is_edited_where_it_points(tmp_path: Path) -> None:
+    """feeds.toml as a symlink stays a symlink; the file it points to gets the feed, with
+    its permissions kept."""
+    real = tmp_path / "conf" / "feeds.toml"
+    real.parent.mkdir()
+    real.write_text(ORIGINAL, encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "feeds.toml"
+    link.symlink_to(real)
+    add_feeds(link, [NewFeed("wire", "https://wire.example/rss")])
+    assert link.is_symlink()
+    assert (real.stat().st_mode & 0o777) == 0o640
+    assert "wire" in [f.name for f in load_config(real, {}).feeds]
+    assert sorted(p.name for p in real.parent.iterdir()) == ["feeds.toml"]
