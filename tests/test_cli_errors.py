@@ -87,24 +87,43 @@ def test_bad_configuration_is_one_line_at_start(tmp_path: Path, case: str, comma
     assert not db_path.exists()
 
 
-@pytest.mark.parametrize(("url", "says"), [
+BAD_URLS = [
     ("nosuchdb://", "unsupported database 'nosuchdb'"),
     ("::::", "is not a database URL"),
     ("sqlite:////proc/self/nope/x.db", "does not exist"),
     ("postgresql://nobody@127.0.0.1:1/none", "cannot open the database"),
-])
-@pytest.mark.parametrize("command", [["run", "--once"], ["feeds"], ["matches"], ["check"]])
-def test_bad_database_url_is_one_line(tmp_path: Path, url: str, says: str,
-                                      command: list[str]) -> None:
+]
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+def test_bad_database_url_is_one_line_from_run(tmp_path: Path, url: str, says: str) -> None:
     """A database URL that cannot work (or a server that is down) is one line from the real
-    process, naming MONITOR_DATABASE_URL: no traceback."""
+    `monitor run` process, naming MONITOR_DATABASE_URL: no traceback."""
     config = tmp_path / "feeds.toml"
     config.write_text(FEED, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "monitor", *command], text=True,
+    done = subprocess.run([sys.executable, "-m", "monitor", "run", "--once"], text=True,
                           capture_output=True, env=_environ(config, url), timeout=60,
                           check=False)
     assert done.returncode == 1
     line = _one_error_line(done.stderr)
+    assert says in line
+    assert "MONITOR_DATABASE_URL" in line
+
+
+@pytest.mark.parametrize(("url", "says"), BAD_URLS)
+@pytest.mark.parametrize("command", [["feeds"], ["matches"], ["check"], ["alerts"]])
+def test_bad_database_url_is_one_line(tmp_path: Path, url: str, says: str,
+                                      command: list[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same from the other commands that open the database."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEED, encoding="utf-8")
+    for key, value in _environ(config, url).items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    line = _one_error_line(result.stderr)
     assert says in line
     assert "MONITOR_DATABASE_URL" in line
 

@@ -182,7 +182,7 @@ def _config(draw: st.DrawFn) -> dict[str, object]:
     return out
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_config())
 def test_generated_configurations_fail_only_with_config_errors(
         tmp_path_factory: pytest.TempPathFactory, raw: dict[str, object]) -> None:
@@ -213,7 +213,7 @@ _url = st.builds(lambda scheme, host, port, path: f"{scheme}{host}{port}{path}",
                  st.one_of(st.just("/feed"), _text))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.one_of(st.just("f"), _text), url=_url, interval=st.one_of(_duration, _word),
        low=st.one_of(st.none(), _duration), every=st.one_of(st.none(), _duration),
        query=st.one_of(st.none(), _word, _text))
