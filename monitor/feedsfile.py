@@ -74,10 +74,10 @@ def load(path: Path) -> tuple[str, Config]:
     return text, config_from_text(text, path, check_env=False)
 
 
-def same_url(a: str, b: str) -> bool:
-    """Whether two feed URLs name the same feed (scheme/host case, default port, tracking
+def url_key(url: str) -> str:
+    """What two URLs of the same feed share (scheme/host case, default port, tracking
     parameters and fragments aside)."""
-    return a == b or (normalise_url(a) or a) == (normalise_url(b) or b)
+    return normalise_url(url) or url
 
 
 def slug(title: str) -> str:
@@ -111,6 +111,7 @@ def add_feeds(path: Path, feeds: Sequence[NewFeed], *, write: bool = True) -> No
     `write=False`, only check that the edit would succeed."""
     text, config = load(path)
     names = {f.name for f in config.feeds}
+    by_key = {url_key(f.url): f.name for f in config.feeds}
     for new in feeds:
         try:
             check_name(new.name)
@@ -120,11 +121,12 @@ def add_feeds(path: Path, feeds: Sequence[NewFeed], *, write: bool = True) -> No
         if new.name in names:
             raise ConfigError(f"a feed named {new.name!r} exists already; choose another "
                               "name with --name", file=str(path))
-        dup = next((f for f in config.feeds if same_url(f.url, new.url)), None)
+        dup = by_key.get(url_key(new.url))
         if dup is not None:
-            raise ConfigError(f"{new.url} is already in the file as feed {dup.name!r}",
+            raise ConfigError(f"{new.url} is already in the file as feed {dup!r}",
                               file=str(path))
         names.add(new.name)
+        by_key[url_key(new.url)] = new.name
     body = "".join(_render(new) for new in feeds)
     edited = text.rstrip("\n") + "\n" + body if text else NEW_FILE + body
     _write_checked(path, text, edited, added=feeds, removed=(),
@@ -322,9 +324,9 @@ def import_opml(path: Path, data: bytes) -> ImportReport:
     _, config = load(path)
     report = ImportReport()
     taken = {f.name for f in config.feeds}
-    known = [f.url for f in config.feeds]
+    known = {url_key(f.url) for f in config.feeds}
     for title, url in outlines:
-        if any(same_url(url, k) for k in known):
+        if url_key(url) in known:
             report.duplicates.append(url)
             continue
         try:
@@ -334,7 +336,7 @@ def import_opml(path: Path, data: bytes) -> ImportReport:
             continue
         name = feed_name(title, url, taken)
         taken.add(name)
-        known.append(url)
+        known.add(url_key(url))
         report.added.append(NewFeed(name, url))
     if report.added:
         add_feeds(path, report.added)
