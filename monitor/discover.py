@@ -75,10 +75,13 @@ def feed_links(html: str, page_url: str) -> list[str]:
 
 
 def _looks_like_html(content_type: str, body: bytes) -> bool:
-    if "html" in content_type:
-        return True
-    head = body[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html"))
+    """Whether a body is a web page rather than a feed: by its first bytes (some servers send
+    RSS as text/html), else by its content type."""
+    head = body[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if head.startswith((b"<rss", b"<feed", b"<rdf:rdf")) or (
+            head.startswith(b"<?xml") and b"<html" not in head):
+        return False
+    return "html" in content_type or head.startswith((b"<!doctype html", b"<html"))
 
 
 def _decode(body: bytes, content_type: str) -> str:

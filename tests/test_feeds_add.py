@@ -112,8 +112,9 @@ def test_add_tries_common_paths_and_skips_html(config: Path, site: HTTPTestServe
 
 
 def test_add_takes_a_feed_url_as_is(config: Path, site: HTTPTestServer) -> None:
-    """A URL that is a feed is added as given, with --name."""
-    site.route("/atom.xml", body=atom("Ignored title"), headers=ATOM)
+    """A URL that is a feed is added as given, with --name, even when the server calls it
+    text/html."""
+    site.route("/atom.xml", body=atom("Ignored title"), headers=HTML)
     code, out, err = feeds("add", site.url("/atom.xml"), "--name", "wire")
     assert code == 0, err
     assert "added feed 'wire'" in out
