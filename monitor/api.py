@@ -113,6 +113,16 @@ def match_filter(
         raise _problem(exc.field, exc.reason) from None
 
 
+def _refuse_unknown(store: Store, config: Config | None, flt: MatchFilter) -> None:
+    """422 naming an actor, issue, watch or feed that names nothing (with the nearest)."""
+    from monitor.known import known_names, unknown_name
+
+    wrong = unknown_name(known_names(store, config), actors=flt.actors, issues=flt.issues,
+                         watch=flt.watch, feed=flt.feed)
+    if wrong is not None:
+        raise _problem(*wrong)
+
+
 def create_app(store: Store, config: Config | None, settings: Settings) -> FastAPI:
     """The API over `store`; `config` names the watches; a set api_token requires Bearer auth."""
     app = FastAPI(title="monitor", version="1", docs_url=None, redoc_url=None,
@@ -144,6 +154,8 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
         flt = match_filter(actor or [], issue or [], watch, feed, since, until, text, limit, cursor,
                            datetime.now(UTC), all_copies=all_copies, story=story)
         page = store.find_matches(flt)
+        if not page.items and cursor is None:  # an empty answer may be a typo: say which
+            _refuse_unknown(store, config, flt)
         return {"items": jsonable([match_json(m) for m in page.items]),
                 "next_cursor": page.next_cursor}
 

@@ -13,8 +13,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, QueryError
+from monitor.nearest import did_you_mean
 from monitor.types import ChannelSpec, FeedSpec, WatchSpec
+from monitor.validate import check_email, check_http_url, check_name, is_webhook_secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -23,15 +25,24 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 AUTO = "auto"  # interval = "auto": adaptive polling between min_interval and max_interval
 MIN_INTERVAL = timedelta(minutes=5)  # defaults of an `auto` feed's bounds
 MAX_INTERVAL = timedelta(hours=6)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Any duration: beyond ten years a date computed from it leaves the calendar (OverflowError).
+MAX_DURATION = timedelta(days=3650)
+# A feed's interval and a digest's `every`: a feed polled less than monthly is better
+# disabled (enabled = false).
+MAX_INTERVAL_SETTING = timedelta(days=31)
 
 
 def parse_duration(text: str) -> timedelta:
-    """Parse '90s', '15m', '1h', '1d', '2w' into a timedelta; ValueError otherwise."""
+    """Parse '90s', '15m', '1h', '1d', '2w' into a timedelta; ValueError otherwise (also for
+    one longer than ten years)."""
     found = _DURATION.match(text)
     if not found:
-        raise ValueError(f"{text!r} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
-    return timedelta(seconds=float(found.group(1)) * _UNIT_SECONDS[found.group(2)])
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise ValueError(f"{shown!r} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
+    seconds = float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+    if not seconds <= MAX_DURATION.total_seconds():
+        raise ValueError(f"{text.strip()!r} is longer than ten years; write at most '3650d'")
+    return timedelta(seconds=seconds)
 
 
 class Settings(BaseSettings):
@@ -107,16 +118,12 @@ class _Feed(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError("a name uses letters, digits, '-', '_' or '.'")
-        return v
+        return check_name(v)
 
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError(f"{v!r} is not an http(s) URL")
-        return v
+        return check_http_url(v)
 
     @field_validator("interval")
     @classmethod
@@ -140,6 +147,18 @@ def _at_least_30s(value: str, what: str, alternative: str = "") -> None:
         raise ValueError(f"{exc}{alternative}") from None
     if duration < timedelta(seconds=30):
         raise ValueError(f"{what} must be at least 30s")
+    if duration > MAX_INTERVAL_SETTING:
+        raise ValueError(f"{what} must be at most 31d; to stop polling a feed, set "
+                         "enabled = false")
+
+
+def _every(value: str | None) -> str | None:
+    """A digest's `every`: a duration from 1m to 31d."""
+    if value is not None:
+        duration = parse_duration(value)
+        if not timedelta(minutes=1) <= duration <= MAX_INTERVAL_SETTING:
+            raise ValueError(f"every = {value!r}: a digest is sent every 1m to 31d")
+    return value
 
 
 class _Watch(_Strict):
@@ -155,9 +174,7 @@ class _Watch(_Strict):
     @field_validator("every")
     @classmethod
     def _every(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_duration(v)
-        return v
+        return _every(v)
 
     @field_validator("backfill")
     @classmethod
@@ -172,6 +189,11 @@ class _Watch(_Strict):
 
         zone(v)
         return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return check_name(v)
 
 
 def optional_duration(value: str, key: str) -> timedelta | None:
@@ -205,12 +227,17 @@ class _Channel(_Strict):
         zone(v)
         return v
 
+    @field_validator("to")
+    @classmethod
+    def _to(cls, v: list[str]) -> list[str]:
+        for address in v:
+            check_email(address)
+        return v
+
     @field_validator("every")
     @classmethod
     def _every(cls, v: str | None) -> str | None:
-        if v is not None:
-            parse_duration(v)
-        return v
+        return _every(v)
 
 
 class _File(_Strict):
@@ -245,28 +272,48 @@ class Config:
         return next(c for c in self.channels if c.name == name)
 
 
-def load_config(path: Path, environ: Mapping[str, str] | None = None) -> Config:
-    """Parse and validate feeds.toml; every error names the file, line and key."""
-    env = os.environ if environ is None else environ
+def load_config(path: Path, environ: Mapping[str, str] | None = None, *,
+                check_env: bool = True) -> Config:
+    """Parse and validate feeds.toml; every error names the file, line and key.
+
+    `check_env=False` skips what only the daemon's environment can tell (channel secrets and
+    URLs in variables): for commands that edit or read the file's feeds.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read config: {exc.strerror}; set MONITOR_CONFIG to the "
                           "path of your feeds.toml", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                          file=str(path)) from None
+    return config_from_text(text, path, environ, check_env=check_env)
+
+
+def config_from_text(text: str, path: Path, environ: Mapping[str, str] | None = None, *,
+                     check_env: bool = True) -> Config:
+    """`load_config` of `text` as the content of `path` (to check an edit before writing)."""
+    env = os.environ if environ is None else environ
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise ConfigError(f"not valid TOML: {exc}", file=str(path),
                           line=int(line.group(1)) if line else None) from exc
+    except RecursionError:
+        raise ConfigError("arrays or tables nested too deeply to read; a feeds file needs "
+                          "two levels", file=str(path)) from None
     try:
         parsed = _File.model_validate(raw)
     except ValidationError as exc:
         raise _pydantic_error(exc, path, text) from exc
-    return _build(parsed, path, text, env)
+    except RecursionError:
+        raise ConfigError("values nested too deeply; a feeds file needs two levels",
+                          file=str(path)) from None
+    return _build(parsed, path, text, env if check_env else None)
 
 
-def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Config:
+def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str] | None) -> Config:
     def fail(msg: str, loc: tuple[str | int, ...]) -> ConfigError:
         return ConfigError(msg, file=str(path), line=locate(text, loc), key=_dotted(loc))
 
@@ -277,15 +324,11 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
         _watch_digest(watch, ("watch", i), fail)
         for name in watch.notify:
             if name not in parsed.channel:
-                raise fail(f"unknown channel {name!r}; declare [channel.{name}]",
-                           ("watch", i, "notify"))
-    vocab = []
-    for i, entry in enumerate(parsed.vocabulary):
-        vpath = (path.parent / entry).resolve()
-        if not vpath.is_file():
-            raise fail(f"vocabulary file {entry!r} not found (looked at {vpath})",
-                       ("vocabulary", i))
-        vocab.append(vpath)
+                raise fail(f"unknown channel {name!r}{did_you_mean(name, parsed.channel)}; "
+                           f"declare [channel.{name}]", ("watch", i, "notify"))
+        _watch_query(watch, [f.name for f in parsed.feed], ("watch", i), fail)
+    vocab = [_vocabulary_file(path, entry, ("vocabulary", i), fail)
+             for i, entry in enumerate(parsed.vocabulary)]
     feeds = tuple(_feed(i, f, fail) for i, f in enumerate(parsed.feed))
     watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify), w.schedule, w.timezone,
                               parse_duration(w.every) if w.every else None,
@@ -293,6 +336,31 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str]) -> Conf
                     for w in parsed.watch)
     retention = optional_duration(parsed.retention, "retention") if parsed.retention else None
     return Config(path, feeds, watches, channels, tuple(vocab), retention)
+
+
+def _vocabulary_file(path: Path, entry: str, loc: tuple[str | int, ...], fail: Any) -> Path:
+    try:
+        vpath = (path.parent / entry).resolve()
+        found = vpath.is_file()
+    except (OSError, ValueError) as exc:
+        raise fail(f"vocabulary file {entry[:80]!r} cannot be used: {exc}", loc) from None
+    if not found:
+        raise fail(f"vocabulary file {entry!r} not found (looked at {vpath})", loc)
+    return vpath
+
+
+def _watch_query(watch: _Watch, feeds: list[str], loc: tuple[str | int, ...],
+                 fail: Any) -> None:
+    """A watch's query parses and names only feeds of this file (its actor and issue ids are
+    checked against the vocabulary when the matcher is built)."""
+    from monitor.match.query import parse_query  # pure, but only needed with a query
+
+    if watch.query is None:
+        return
+    try:
+        parse_query(watch.query).validate_feeds(feeds)
+    except QueryError as exc:
+        raise fail(f"watch {watch.name!r}: {exc}", (*loc, "query")) from None
 
 
 def _feed(index: int, f: _Feed, fail: Any) -> FeedSpec:
@@ -334,13 +402,18 @@ def _unique(names: list[str], kind: str, fail: Any) -> None:
         seen.add(name)
 
 
-def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> ChannelSpec:
+def _channel(name: str, ch: _Channel, env: Mapping[str, str] | None,
+             fail: Any) -> ChannelSpec:
     loc: tuple[str | int, ...] = ("channel", name)
     if ch.type != "apprise" and (ch.url_env or ch.format):
         raise fail("url_env/format belong to apprise channels", loc)
     if ch.type == "webhook":
         if not ch.url or not re.match(r"^https?://", ch.url):
             raise fail("a webhook channel needs url = \"https://...\"", (*loc, "url"))
+        try:
+            check_http_url(ch.url, "a webhook URL")
+        except ValueError as exc:
+            raise fail(str(exc), (*loc, "url")) from None
         if ch.to or ch.every or ch.mode != "immediate":
             raise fail("to/mode/every belong to email and apprise channels", loc)
         names = [ch.secret_env] if isinstance(ch.secret_env, str) else ch.secret_env or []
@@ -348,9 +421,15 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str], fail: Any) -> Chan
             raise fail("secret_env lists no variable; give one name or a list of names",
                        (*loc, "secret_env"))
         for var in names:
+            if env is None:
+                break
             if not env.get(var):
                 raise fail(f"environment variable {var} is not set; export it with the "
                            "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+            if not is_webhook_secret(env[var]):
+                raise fail(f"environment variable {var} does not hold a Standard Webhooks "
+                           "secret: write whsec_ followed by base64 (e.g. from "
+                           "`openssl rand -base64 32`)", (*loc, "secret_env"))
     elif ch.type == "apprise":
         _apprise_channel(ch, env, loc, fail)
     else:
@@ -385,8 +464,8 @@ def _digest(ch: _Channel, loc: tuple[str | int, ...], fail: Any) -> None:
             raise fail(str(exc), (*loc, "schedule")) from exc
 
 
-def _apprise_channel(ch: _Channel, env: Mapping[str, str], loc: tuple[str | int, ...],
-                     fail: Any) -> None:
+def _apprise_channel(ch: _Channel, env: Mapping[str, str] | None,
+                     loc: tuple[str | int, ...], fail: Any) -> None:
     if ch.url:
         raise fail("an apprise URL holds tokens: put it in an environment variable and name "
                    "that variable with url_env = \"MONITOR_..._URL\"", (*loc, "url"))
@@ -395,7 +474,7 @@ def _apprise_channel(ch: _Channel, env: Mapping[str, str], loc: tuple[str | int,
     if not ch.url_env:
         raise fail("an apprise channel needs url_env = \"NAME_OF_THE_VARIABLE\" holding its "
                    "Apprise URL", (*loc, "url_env"))
-    if not env.get(ch.url_env):
+    if env is not None and not env.get(ch.url_env):
         raise fail(f"environment variable {ch.url_env} is not set; export it with the "
                    "channel's Apprise URL (e.g. slack://..., tgram://...)", (*loc, "url_env"))
 

@@ -28,7 +28,16 @@ class QueryError(MonitorError):
 
     def __init__(self, message: str, *, query: str, position: int) -> None:
         self.query, self.position, self.reason = query, position, message
-        super().__init__(f"{message} at position {position}: {query!r}")
+        super().__init__(f"{message} at position {position}: {_excerpt(query, position)}")
+
+
+def _excerpt(query: str, position: int, width: int = 60) -> str:
+    """The query quoted, or for a long one the part around `position`."""
+    if len(query) <= 2 * width:
+        return repr(query)
+    start = max(0, position - width)
+    return (("..." if start else "") + repr(query[start:position + width])
+            + ("..." if position + width < len(query) else ""))
 
 
 class StoreError(MonitorError):

@@ -83,7 +83,50 @@ def test_referenced_ids_and_validation() -> None:
     parse_query("issue:taiwan actor:wang-yi").validate(known)
 
 
-def test_lowercase_operators_are_words() -> None:
-    """Only capitalised AND/OR/NOT are operators; 'and' is a word to find."""
-    assert parse_query("said and").evaluate(DOC) is False
-    assert parse_query("curbs OR and").evaluate(DOC) is True
+@pytest.mark.parametrize(("query", "position", "meant"), [
+    ("issue:taiwan and actor:wang-yi", 13, "did you mean AND?"),
+    ("curbs or tariffs", 6, "did you mean OR?"),
+    ("curbs Not tariffs", 6, "did you mean NOT?"),
+    ("curbs near/3 tariffs", 6, "did you mean NEAR/3?"),
+])
+def test_lowercase_operators_are_refused(query: str, position: int, meant: str) -> None:
+    """A lower-case operator would be searched as a word and the watch would never fire: it
+    is refused at its position, naming the operator meant."""
+    with pytest.raises(QueryError) as caught:
+        parse_query(query)
+    assert caught.value.position == position
+    assert meant in str(caught.value)
+
+
+def test_quoted_operator_words_are_searched() -> None:
+    """To search the word 'and', quote it."""
+    assert parse_query('said "and"').evaluate(DOC) is False
+    assert parse_query('curbs OR "and"').evaluate(DOC) is True
+
+
+@pytest.mark.parametrize("query", ["(" * 5000 + "x" + ")" * 5000, "NOT " * 4000 + "x",
+                                   "(NOT " * 60 + "x" + ")" * 60])
+def test_deep_nesting_is_a_query_error(query: str) -> None:
+    """Thousands of nested parentheses or NOTs are a QueryError, not a RecursionError."""
+    with pytest.raises(QueryError, match=r"nested deeper than|characters long"):
+        parse_query(query)
+
+
+def test_nesting_within_the_bound_parses() -> None:
+    """Fifty levels of parentheses still parse and evaluate."""
+    assert parse_query("(" * 50 + "curbs" + ")" * 50).evaluate(DOC) is True
+
+
+def test_unknown_ids_and_feeds_suggest_the_nearest() -> None:
+    """An unknown id or feed name names the nearest valid ones."""
+    known = {"wang-yi": "actor", "wang-wenbin": "actor", "taiwan": "issue"}
+    with pytest.raises(QueryError, match="did you mean wang-yi, wang-wenbin"):
+        parse_query("actor:wang").validate(known)
+    with pytest.raises(QueryError, match="did you mean taiwan"):
+        parse_query("issue:taiwn").validate(known)
+    query = parse_query("curbs AND feed:reuters-wrld")
+    with pytest.raises(QueryError, match="unknown feed 'reuters-wrld'; did you mean "
+                       "reuters-world") as caught:
+        query.validate_feeds(["reuters-world", "ap-top"])
+    assert caught.value.position == query.source.index("feed:")
+    query.validate_feeds(["reuters-wrld"])

@@ -16,7 +16,7 @@ app = typer.Typer(
 )
 
 _MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "retag", "stories",
-            "watches", "reload", "prune")
+            "watches", "reload", "prune", "feeds", "check")
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from monitor.config import Config, Settings, load_config, load_settings
 from monitor.errors import MonitorError
@@ -84,12 +85,25 @@ def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequen
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
-    """Print an error (and what to do next) on stderr and exit with `code`."""
-    err = stderr_console()
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    """Print an error and what to do next as one line on stderr and exit with `code`.
+
+    The message is printed as text, never as rich markup: `[channel.x]` or `[feed[0].url]`
+    in it must reach the user as written.
+    """
+    line = Text.assemble(("error:", "bold red"), " ", _one_line(message))
     if hint:
-        err.print(f"[dim]hint:[/] {hint}", markup=True, highlight=False)
+        line.append(" (hint: ", style="dim")
+        line.append(_one_line(hint))
+        line.append(")", style="dim")
+    stderr_console().print(line, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _one_line(text: str) -> str:
+    """Line breaks and other control characters (from a value quoted in the message) as
+    spaces or escapes, so an error stays one line."""
+    return "".join(c if c.isprintable() else (" " if c in "\n\r\t" else repr(c)[1:-1])
+                   for c in text)
 
 
 def settings_or_fail() -> Settings:
@@ -97,7 +111,7 @@ def settings_or_fail() -> Settings:
     try:
         return load_settings()
     except MonitorError as exc:
-        fail(str(exc), "fix the environment variable named above")
+        fail(str(exc), "fix the environment variable named")
 
 
 def config_or_fail(settings: Settings) -> Config:
@@ -105,7 +119,15 @@ def config_or_fail(settings: Settings) -> Config:
     try:
         return load_config(settings.config)
     except MonitorError as exc:
-        fail(str(exc), "fix feeds.toml at the place named above, then run again")
+        fail(str(exc), f"fix {settings.config} at the place named, then run again")
+
+
+def database_error(exc: Exception) -> str:
+    """One line for a driver error met while opening the database (server down or starting,
+    wrong credentials): its first line, without SQLAlchemy's background link."""
+    first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
+    first = first.split(" (Background on this error at:")[0]
+    return f"cannot open the database: {exc.__class__.__name__}: {first}"
 
 
 def open_store(settings: Settings) -> "Store":
@@ -119,8 +141,7 @@ def open_store(settings: Settings) -> "Store":
     except MonitorError as exc:
         fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
     except Exception as exc:  # a driver error before the store can wrap it
-        fail(f"cannot open the database: {exc.__class__.__name__}: {exc}",
-             "check MONITOR_DATABASE_URL and that the server answers")
+        fail(database_error(exc), "check MONITOR_DATABASE_URL and that the server answers")
     if current != head:
         fail(f"the database is at revision {current or 'none'}, not {head}",
              "run `monitor db upgrade` (or start `monitor run`, which migrates)")

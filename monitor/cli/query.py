@@ -4,7 +4,7 @@ import ipaddress
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -18,6 +18,7 @@ from monitor.cli.common import (
     print_jsonl,
     print_table,
     settings_or_fail,
+    stderr_console,
     stdout_console,
 )
 from monitor.config import Settings
@@ -118,6 +119,48 @@ def _check_bind(host: str, settings: Settings) -> None:
              "<token>'), or bind to 127.0.0.1")
 
 
+_FILTER_HINTS = {
+    "actor": "`monitor vocab` lists the actor and issue ids",
+    "issue": "`monitor vocab` lists the actor and issue ids",
+    "watch": "`monitor matches --format json` shows the watches of stored matches",
+    "feed": "`monitor feeds` lists the feeds",
+}
+
+
+def _unknown_filter(store: "Store", settings: Settings,
+                    kw: dict[str, object]) -> tuple[str, str] | None:
+    """(option, message) for an --actor/--issue/--watch/--feed value that names nothing."""
+    from monitor.config import load_config
+    from monitor.known import known_names, unknown_name
+
+    try:
+        config = load_config(settings.config, check_env=False)
+    except MonitorError:  # matches can be read without a valid config file
+        config = None
+    return unknown_name(known_names(store, config), actors=kw["actors"],  # type: ignore[arg-type]
+                        issues=kw["issues"], watch=kw["watch"],  # type: ignore[arg-type]
+                        feed=kw["feed"])  # type: ignore[arg-type]
+
+
+def _announcing_server() -> type:
+    import uvicorn
+
+    class Announcing(uvicorn.Server):
+        """uvicorn's server, saying on stderr where it listens once it does."""
+
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets)
+            for server in self.servers if self.started else ():
+                for sock in server.sockets:
+                    host, port = sock.getsockname()[:2]
+                    shown = f"[{host}]" if ":" in host else host
+                    stderr_console().print(f"monitor: serving the API and the desk on "
+                                           f"http://{shown}:{port}/ (Ctrl-C stops)",
+                                           highlight=False, markup=False)
+
+    return Announcing
+
+
 def register(app: typer.Typer) -> None:
     """Add `matches`, `show` and `serve`."""
 
@@ -163,11 +206,15 @@ def register(app: typer.Typer) -> None:
         store = open_store(settings)
         try:
             rows = list(_rows(store, kw, limit))
+            # An empty answer may be a typo: say so rather than print an empty table.
+            wrong = None if rows else _unknown_filter(store, settings, kw)
         except MonitorError as exc:
             field = getattr(exc, "field", None)
             fail(f"--{field}: {getattr(exc, 'reason', exc)}" if field else str(exc))
         finally:
             store.db.dispose()
+        if wrong is not None:
+            fail(wrong[1], _FILTER_HINTS[wrong[0]])
         if fmt is MatchFormat.json:
             print_jsonl(match_json(r) for r in rows)
         elif fmt is MatchFormat.csv:
@@ -221,7 +268,10 @@ def register(app: typer.Typer) -> None:
         config = config_or_fail(settings)
         store = open_store(settings)
         try:
-            uvicorn.run(create_app(store, config, settings), host=host, port=port,
-                        log_level="warning", access_log=False, server_header=False)
+            _announcing_server()(uvicorn.Config(
+                create_app(store, config, settings), host=host, port=port, log_level="warning",
+                access_log=False, server_header=False)).run()
+        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled; as uvicorn.run does
+            pass
         finally:
             store.db.dispose()

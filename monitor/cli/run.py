@@ -1,36 +1,25 @@
-"""`monitor run [--once]` (the daemon) and `monitor feeds` (each feed's health)."""
+"""`monitor run [--once]`: the daemon."""
 
 import asyncio
 import logging
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
 from monitor.cli.common import (
-    FORMAT_HELP,
     config_or_fail,
+    database_error,
     fail,
-    print_jsonl,
-    print_table,
     settings_or_fail,
     stderr_console,
 )
 from monitor.errors import ConfigError, MonitorError
-from monitor.views import feed_json
 
 log = logging.getLogger(__name__)
 
 
-class FeedsFormat(StrEnum):
-    """Output formats of `monitor feeds`."""
-
-    table = "table"
-    json = "json"
-
-
 def register(app: typer.Typer) -> None:
-    """Add `run` and `feeds`."""
+    """Add `run` (`feeds` lives in monitor.cli.feeds)."""
 
     @app.command("run")
     def run(
@@ -52,10 +41,7 @@ def register(app: typer.Typer) -> None:
             prepared = prepare(settings, config)
         except ConfigError as exc:
             fail(str(exc), "fix the place named above, then run again")
-        try:
-            store = open_store(settings)
-        except MonitorError as exc:
-            fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
+        store = _migrated_store(open_store, settings)
         try:
             asyncio.run(_run(prepared, store, once, force))
         except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT itself)
@@ -67,32 +53,15 @@ def register(app: typer.Typer) -> None:
         finally:
             store.db.dispose()
 
-    @app.command("feeds")
-    def feeds(
-        fmt: Annotated[FeedsFormat, typer.Option("--format", help=FORMAT_HELP)] = (
-            FeedsFormat.table),
-    ) -> None:
-        """Show each feed's health: last status and error, errors in a row, next poll."""
-        from monitor.app import open_store
 
-        settings = settings_or_fail()
-        try:
-            store = open_store(settings)
-            health = store.feed_health()
-            store.db.dispose()
-        except MonitorError as exc:
-            fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
-        if fmt is FeedsFormat.json:
-            print_jsonl(feed_json(h) for h in health)
-            return
-        if not health:
-            stderr_console().print("no feeds yet: run `monitor run --once` first")
-        print_table("Feeds", ["name", "enabled", "status", "errors", "last success",
-                              "next poll", "because", "last error", "url"],
-                    ([h.name, "yes" if h.enabled else "no", h.last_status,
-                      h.consecutive_errors, h.last_success, h.next_poll, h.next_poll_reason,
-                      h.last_error, h.url]
-                     for h in health))
+def _migrated_store(open_store: Any, settings: Any) -> Any:
+    """The store, migrated; a one-line error for a URL or server that cannot be used."""
+    try:
+        return open_store(settings)
+    except MonitorError as exc:
+        fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
+    except Exception as exc:  # a driver error (server down or starting) before the store wraps it
+        fail(database_error(exc), "check MONITOR_DATABASE_URL and that the database answers")
 
 
 async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:

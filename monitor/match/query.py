@@ -10,18 +10,24 @@ Grammar (operators in capitals; adjacent terms are joined by an implicit AND):
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from monitor.errors import QueryError
 from monitor.match.normalize import fold
+from monitor.nearest import did_you_mean
 
 _TOKEN = re.compile(r"""\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<near>NEAR/(?P<n>\d*))|"""
                     r"""(?P<field>[A-Za-z]+):(?P<fvalue>"[^"]*"?|[^\s()"]*)|(?P<phrase>"[^"]*"?)|"""
                     r"""(?P<word>[^\s()"]+))""")
 _FIELDS = ("actor", "issue", "mention", "feed")
 _OPERATORS = ("AND", "OR", "NOT")
+# Parentheses and NOT nest by recursion: a bound keeps a hostile query a clean error (5,000
+# nested "(" ran out of stack), far above what anyone writes by hand.
+MAX_DEPTH = 50
+MAX_LENGTH = 20_000
+_LOWER_NEAR = re.compile(r"(?i)near/\d*")
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -72,6 +78,7 @@ class FeedTerm(Node):
     """`feed:NAME`."""
 
     name: str
+    position: int = 0
 
     def evaluate(self, doc: QueryDoc) -> bool:
         return doc.feed == self.name
@@ -161,6 +168,7 @@ class Query:
     source: str
     root: Node
     tags: tuple[TagTerm, ...] = field(default=())
+    feeds: tuple[FeedTerm, ...] = field(default=())
 
     def evaluate(self, doc: QueryDoc) -> bool:
         """Whether `doc` matches."""
@@ -176,10 +184,19 @@ class Query:
         for term in self.tags:
             kind = known.get(term.id)
             if kind is None:
-                raise QueryError(f"unknown {term.kind} id {term.id!r}", query=self.source,
+                same = [i for i, k in known.items() if term.kind in ("mention", k)]
+                raise QueryError(f"unknown {term.kind} id {term.id!r}"
+                                 f"{did_you_mean(term.id, same)}", query=self.source,
                                  position=term.position)
             if kind != term.kind and term.kind != "mention":
                 raise QueryError(f"{term.id!r} is an {kind}, write {kind}:{term.id}",
+                                 query=self.source, position=term.position)
+
+    def validate_feeds(self, names: Collection[str]) -> None:
+        """Raise QueryError at the first `feed:NAME` that is not one of `names`."""
+        for term in self.feeds:
+            if term.name not in names:
+                raise QueryError(f"unknown feed {term.name!r}{did_you_mean(term.name, names)}",
                                  query=self.source, position=term.position)
 
 
@@ -192,6 +209,9 @@ class _Tok:
 
 
 def _tokenize(source: str) -> list[_Tok]:
+    if len(source) > MAX_LENGTH:
+        raise QueryError(f"the query is {len(source)} characters long; at most {MAX_LENGTH}",
+                         query=source, position=MAX_LENGTH)
     tokens: list[_Tok] = []
     pos = 0
     while pos < len(source):
@@ -223,10 +243,23 @@ def _tokenize(source: str) -> list[_Tok]:
         else:
             start = found.start("word")
             word = found.group("word")
+            _refuse_lower_operator(source, word, start)
             kind = word.lower() if word in _OPERATORS else "word"
             tokens.append(_Tok(kind, word, start))
     tokens.append(_Tok("end", "", len(source)))
     return tokens
+
+
+def _refuse_lower_operator(source: str, word: str, start: int) -> None:
+    """`and`, `or`, `not` and `near/5` in lower case would be searched as words, so the watch
+    would silently never fire: refuse them, saying how to write either meaning."""
+    if word.upper() in _OPERATORS and word not in _OPERATORS:
+        raise QueryError(f"{word!r} is not an operator (operators are upper case); did you "
+                         f"mean {word.upper()}? To search the word, quote it: \"{word}\"",
+                         query=source, position=start)
+    if _LOWER_NEAR.fullmatch(word):
+        raise QueryError(f"{word!r} is not an operator; did you mean {word.upper()}?",
+                         query=source, position=start)
 
 
 def _field(source: str, found: re.Match[str], start: int) -> _Tok:
@@ -249,7 +282,9 @@ class _Parser:
         self.source = source
         self.tokens = _tokenize(source)
         self.index = 0
+        self.depth = 0
         self.tags: list[TagTerm] = []
+        self.feeds: list[FeedTerm] = []
 
     @property
     def tok(self) -> _Tok:
@@ -266,7 +301,7 @@ class _Parser:
             raise self.error("unbalanced ')'")
         if self.tok.kind != "end":  # pragma: no cover - and_ consumes every term
             raise self.error("unexpected input")
-        return Query(self.source, root, tuple(self.tags))
+        return Query(self.source, root, tuple(self.tags), tuple(self.feeds))
 
     def or_(self) -> Node:
         children = [self.and_()]
@@ -301,31 +336,42 @@ class _Parser:
 
     def unary(self) -> Node:
         tok = self.tok
-        if tok.kind == "not":
-            self.index += 1
-            return Not(self.unary())
-        if tok.kind == "lp":
-            self.index += 1
-            if self.tok.kind == "rp":
-                raise self.error("empty parentheses")
-            node = self.or_()
-            if self.tok.kind != "rp":
-                raise self.error("missing ')'", tok)
-            self.index += 1
-            return node
+        if tok.kind in ("not", "lp"):
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.error(f"nested deeper than {MAX_DEPTH} levels of parentheses and "
+                                 "NOT; write the query flatter")
+            try:
+                return self.nested(tok)
+            finally:
+                self.depth -= 1
         self.index += 1
         if tok.kind == "field":
             if tok.extra == "feed":
-                return FeedTerm(tok.value)
-            term = TagTerm(tok.extra, tok.value, tok.position)
-            self.tags.append(term)
-            return term
+                term = FeedTerm(tok.value, tok.position)
+                self.feeds.append(term)
+                return term
+            tag = TagTerm(tok.extra, tok.value, tok.position)
+            self.tags.append(tag)
+            return tag
         if tok.kind in ("word", "phrase"):
             return self.text(tok)
         self.index -= 1
         if tok.kind == "end":
             raise self.error("the query ends where a term is expected")
         raise self.error(f"expected a term, found {tok.value!r}")
+
+    def nested(self, tok: _Tok) -> Node:
+        self.index += 1
+        if tok.kind == "not":
+            return Not(self.unary())
+        if self.tok.kind == "rp":
+            raise self.error("empty parentheses")
+        node = self.or_()
+        if self.tok.kind != "rp":
+            raise self.error("missing ')'", tok)
+        self.index += 1
+        return node
 
     def text(self, tok: _Tok) -> TextTerm:
         raw = tok.value

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from monitor.errors import StoreError
@@ -34,14 +34,60 @@ PG_READ_OPTIONS = ("-c default_transaction_read_only=on -c jit=off "
 T = TypeVar("T")
 
 
+_EXAMPLES = "write sqlite:///path/to/monitor.db or postgresql://user@host/dbname"
+_DRIVERS = {"sqlite": ("pysqlite",), "postgresql": ("psycopg",)}
+
+
 def normalise_url(url: str) -> str:
     """Pick our drivers: plain postgresql:// (or postgres://) URLs use psycopg 3."""
+    return check_url(url).render_as_string(hide_password=False)
+
+
+def check_url(url: str) -> URL:
+    """The parsed database URL with our driver; StoreError (saying what to write) for one that
+    cannot work: not a URL, another database or driver, a SQLite file in no directory."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise StoreError(f"{_shown(url)!r} is not a database URL; {_EXAMPLES}") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed.render_as_string(hide_password=False)
+    # From the name alone: asking SQLAlchemy for the driver imports the dialect (or fails to).
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend not in _DRIVERS:
+        raise StoreError(f"unsupported database {backend!r} in {_shown(url)!r}; "
+                         f"{_EXAMPLES}")
+    if driver and driver not in _DRIVERS[backend]:
+        raise StoreError(f"driver {driver!r} is not supported; use {backend}:// "
+                         f"(monitor picks {_DRIVERS[backend][0]})")
+    if backend == "sqlite":
+        _check_sqlite_path(parsed.database)
+    return parsed
+
+
+def _check_sqlite_path(database: str | None) -> None:
+    # A typo in the directory must not start a fresh, empty database (every item would alert
+    # again): the directory has to exist already.
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    folder = Path(database).expanduser().parent
+    try:
+        exists = folder.is_dir()
+    except OSError:
+        exists = False
+    if not exists:
+        raise StoreError(f"the directory of the SQLite database {database!r} does not exist "
+                         f"({folder}); create it, or fix the path")
+
+
+def _shown(url: str) -> str:
+    """`url` with any password masked, for a message."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return url if "@" not in url else "<unparsable URL>"
 
 
 def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -68,8 +114,6 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -98,12 +142,16 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        try:
+            self.engine = make_engine(self.url)
+            # SQLite reads stay in a (cheap, local) deferred transaction: one snapshot for the
+            # several statements of a chunked text search.
+            self._reader = (make_read_engine(self.url) if self.dialect == "postgresql"
+                            else self.engine)
+        except (SQLAlchemyError, ImportError, ValueError, TypeError) as exc:
+            raise StoreError(f"cannot use the database {self.display_url!r}: "
+                             f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
         self._writer = self.engine.execution_options(monitor_write=True)
-        # SQLite reads stay in a (cheap, local) deferred transaction: one snapshot for the
-        # several statements of a chunked text search.
-        self._reader = (make_read_engine(self.url) if self.dialect == "postgresql"
-                        else self.engine)
 
     @property
     def display_url(self) -> str:

@@ -82,6 +82,9 @@ def load_file(path: Path) -> list[Entry]:
     except OSError as exc:
         raise VocabularyError(f"cannot read vocabulary file: {exc.strerror}",
                               file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise VocabularyError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
+                              file=str(path)) from None
     return parse_text(text, str(path))
 
 
@@ -93,6 +96,8 @@ def parse_text(text: str, file: str = "<string>") -> list[Entry]:
         found = re.search(r"line (\d+)", str(exc))
         raise VocabularyError(f"not valid TOML: {exc}", file=file,
                               line=int(found.group(1)) if found else None) from exc
+    except RecursionError:
+        raise VocabularyError("arrays or tables nested too deeply to read", file=file) from None
     lines = text.splitlines()
     out: list[Entry] = []
     for section, items in raw.items():

@@ -1,0 +1,71 @@
+"""`monitor check`: every start-up check of `monitor run`, without running anything."""
+
+import typer
+
+from monitor.cli.common import (
+    config_or_fail,
+    database_error,
+    fail,
+    settings_or_fail,
+    stdout_console,
+)
+from monitor.errors import ConfigError, MonitorError
+
+DB_HINT = "check MONITOR_DATABASE_URL and that the database answers"
+
+
+def _database(url: str) -> str:
+    """What the database says (its revision), or a one-line error. A SQLite file that does
+    not exist yet is fine (`monitor run` creates it) and is not created here."""
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from monitor.store import Database
+    from monitor.store.db import check_url
+    from monitor.store.migrate import current_revision, head_revision
+
+    try:
+        parsed = check_url(url)
+    except MonitorError as exc:
+        fail(str(exc), DB_HINT)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not Path(file).expanduser().exists():
+        return f"SQLite file {file} will be created by `monitor run`"
+    try:
+        db = Database(url)
+        try:
+            current, head = current_revision(db), head_revision(db)
+        finally:
+            db.dispose()
+    except MonitorError as exc:
+        fail(str(exc), DB_HINT)
+    except Exception as exc:  # a driver error (server down or starting, wrong credentials)
+        fail(database_error(exc), DB_HINT)
+    shown = make_url(url).render_as_string(hide_password=True)
+    state = "up to date" if current == head else f"at {current or 'no revision'}, " \
+        f"`monitor run` or `monitor db upgrade` migrates it to {head}"
+    return f"database {shown} answers ({state})"
+
+
+def register(app: typer.Typer) -> None:
+    """Add `check`."""
+
+    @app.command("check")
+    def check() -> None:
+        """Check the environment, the config file, the vocabulary, the watch queries and the
+        database as `monitor run` does at start; exit 0 when all is well, else one line
+        saying what to fix."""
+        from monitor.app import prepare
+
+        settings = settings_or_fail()
+        config = config_or_fail(settings)
+        try:
+            prepared = prepare(settings, config)
+        except ConfigError as exc:
+            fail(str(exc), "fix the place named, then run again")
+        database = _database(settings.database_url)
+        stdout_console().print(
+            f"ok: {config.path}: {len(config.feeds)} feed(s), {len(prepared.watches)} "
+            f"watch(es), {len(config.channels)} channel(s); vocabulary and watch queries check "
+            f"out; {database}", highlight=False, markup=False, soft_wrap=True)
