@@ -15,6 +15,7 @@ from typing import Any
 import feedparser
 
 from monitor.errors import ParseError
+from monitor.fetch.hints import bounded_int  # stdlib only: no HTTP client behind it
 from monitor.types import Item
 from monitor.urls import resolve
 
@@ -23,6 +24,7 @@ _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _PROLOG_SCAN = 64 * 1024  # how far into the document a DOCTYPE is looked for
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+MAX_TTL_MINUTES = 525_600  # a <ttl> over a year is read as a year (the scheduler caps lower)
 _SY_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1),
                "weekly": timedelta(weeks=1), "monthly": timedelta(days=30),
                "yearly": timedelta(days=365)}
@@ -181,13 +183,13 @@ def _item(entry: Any, *, feed: str, base_url: str) -> Item:
 
 
 def _ttl(channel: Any) -> timedelta | None:
-    ttl = channel.get("ttl")
-    if isinstance(ttl, str) and ttl.strip().isdigit() and int(ttl) > 0:
-        return timedelta(minutes=int(ttl))
+    """RSS <ttl> (minutes, at most MAX_TTL_MINUTES) or sy:updatePeriod/updateFrequency."""
+    minutes = bounded_int(channel.get("ttl"), MAX_TTL_MINUTES)
+    if minutes:
+        return timedelta(minutes=minutes)
     period = channel.get("sy_updateperiod")
     if isinstance(period, str) and period.strip().lower() in _SY_PERIODS:
-        frequency = str(channel.get("sy_updatefrequency") or "1").strip()
-        count = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
+        count = bounded_int(str(channel.get("sy_updatefrequency") or "1"), 1_000_000) or 1
         return _SY_PERIODS[period.strip().lower()] / count
     return None
 

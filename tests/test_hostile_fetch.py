@@ -2,6 +2,7 @@
 recorded fetch error or a bounded value, never in an uncaught exception."""
 
 import ipaddress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,40 @@ def test_cli_backslash_redirect_is_one_line(http_server: HTTPTestServer, command
     assert len(lines) == 1, result.stderr
     assert url in lines[0]
     assert "invalid redirect location" in lines[0]
+
+
+async def test_hostile_cache_hints_are_clamped_through_a_poll(
+        tmp_path: Path, store: Store, http_server: HTTPTestServer) -> None:
+    """Retry-After, Cache-Control max-age and <ttl> too large for a timedelta, and a
+    Retry-After of `nan`, end in recorded polls with bounded next polls: a week for
+    Retry-After, an hour for max-age and TTL (the policy caps), backoff for garbage."""
+    huge = "99999999999999999999"
+    feed = rss("Hinted", [Entry("h-1", "http://example.invalid/x", "Item")])
+    http_server.route("/after.xml", status=503, headers={"retry-after": huge})
+    http_server.route("/nan.xml", status=429, headers={"retry-after": "nan"})
+    http_server.route("/age.xml", body=feed,
+                      headers={**RSS, "cache-control": f"public, max-age={huge}"})
+    http_server.route("/ttl.xml", headers=RSS, body=feed.replace(
+        b"<channel>", b"<channel><ttl>99999999999999999</ttl>"))
+    http_server.route("/digits.xml", headers=RSS, body=feed.replace(
+        b"<channel>", b"<channel><ttl>" + b"9" * 5000 + b"</ttl>"))
+    names = ["after", "nan", "age", "ttl", "digits"]
+    started = datetime.now(UTC)
+    report = await once(tmp_path, store, [(n, http_server.url(f"/{n}.xml")) for n in names])
+    ended = datetime.now(UTC)
+    assert (report.feeds, report.failed) == (5, 2)
+    health = {h.name: h for h in store.feed_health()}
+
+    def within(name: str, delay: timedelta) -> bool:
+        when = health[name].next_poll
+        return when is not None and started + delay <= when <= ended + delay
+
+    assert health["after"].next_poll_reason == "retry-after"
+    assert within("after", timedelta(days=7))
+    assert health["after"].last_status == 503
+    assert health["nan"].next_poll_reason == "backoff"
+    assert health["nan"].last_status == 429
+    for name in ("age", "ttl", "digits"):
+        assert health[name].next_poll_reason == "ttl", name
+        assert within(name, timedelta(hours=1)), name
+        assert health[name].consecutive_errors == 0

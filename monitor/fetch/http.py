@@ -21,6 +21,7 @@ from monitor.errors import (
     ResponseTooLargeError,
 )
 from monitor.fetch.guard import AddressRefused, GuardedBackend, IPNetwork
+from monitor.fetch.hints import bounded_int
 
 if TYPE_CHECKING:
     from zlib import _Decompress
@@ -108,8 +109,9 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
     if encoding in ("", "identity"):
         inflater = None
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise ResponseTooLargeError(f"body of {declared} bytes exceeds {cap}", url=url)
+        size = bounded_int(declared, cap + 1)  # 5,000 digits must not reach int()
+        if size is not None and size > cap:
+            raise ResponseTooLargeError(f"body of {declared[:24]} bytes exceeds {cap}", url=url)
     elif encoding in ("gzip", "x-gzip", "deflate"):
         inflater = _Inflater(encoding)
     else:
