@@ -12,7 +12,8 @@ from test_pipeline import once
 from typer.testing import CliRunner
 
 from monitor.cli import app
-from monitor.errors import FetchError
+from monitor.errors import BlockedAddressError, FetchError
+from monitor.fetch.guard import is_allowed
 from monitor.fetch.http import GuardedClient
 from monitor.store import Store
 
@@ -103,3 +104,40 @@ async def test_hostile_cache_hints_are_clamped_through_a_poll(
         assert health[name].next_poll_reason == "ttl", name
         assert within(name, timedelta(hours=1)), name
         assert health[name].consecutive_errors == 0
+
+
+# IPv6 forms of non-public IPv4 addresses: 6to4 (2002:AABB:CCDD::), Teredo (2001:0::/32 with
+# the client's address inverted in the last 32 bits), NAT64 (64:ff9b::/96 and the local-use
+# 64:ff9b:1::/48).
+TUNNELLED = [
+    "2002:7f00:3::", "2002:a9fe:a9fe::", "2002:a00:1::1", "2002:c0a8:101::",
+    "2001:0:4136:e378:8000:63bf:80ff:fffc",  # Teredo, client 127.0.0.3
+    "2001:0:7f00:1::1",  # Teredo, server 127.0.0.1
+    "64:ff9b::7f00:3", "64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.1", "64:ff9b:1::7f00:3",
+    "64:ff9b:1:abcd::1",
+]
+
+
+@pytest.mark.parametrize("address", TUNNELLED)
+def test_tunnelled_non_public_addresses_are_refused(address: str) -> None:
+    """6to4, Teredo and NAT64 spellings of loopback, metadata and private addresses are not
+    public; the 6to4 and NAT64 forms of an allowed network are allowed like it."""
+    ip = ipaddress.ip_address(address)
+    assert not is_allowed(ip)
+    if address in ("2002:7f00:3::", "64:ff9b::7f00:3"):
+        assert is_allowed(ip, LOOPBACK)
+
+
+def test_tunnelled_public_addresses_pass() -> None:
+    """6to4 and NAT64 forms of a public address stay public (DNS64 networks need them)."""
+    for address in ("2002:5db8:d822::", "64:ff9b::5db8:d822", "2606:4700::1111"):
+        assert is_allowed(ipaddress.ip_address(address)), address
+
+
+@pytest.mark.parametrize("address", ["2002:7f00:3::", "2002:a9fe:a9fe::", "64:ff9b::7f00:3",
+                                     "2001:0:4136:e378:8000:63bf:80ff:fffc"])
+async def test_fetching_a_tunnelled_address_is_blocked(address: str) -> None:
+    """A fetch of such an address is refused by the guard before any connection is tried."""
+    async with GuardedClient(deadline=5) as client:
+        with pytest.raises(BlockedAddressError, match="not public"):
+            await client.get(f"http://[{address}]:18999/latest/meta-data/")
