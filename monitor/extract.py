@@ -207,6 +207,11 @@ def _watch_parent(daemon_pid: int, every: float = 1.0) -> None:
             os._exit(0)  # the daemon is gone (or a zombie): nothing will read our results
 
 
+def _loaded(target: Callable[..., Any]) -> None:
+    """Run in a new worker: unpickling `target` has imported its module; nothing else."""
+    del target
+
+
 class ExtractorPool:
     """Runs extract_article in worker processes; a page over its timeout fails alone.
 
@@ -235,8 +240,13 @@ class ExtractorPool:
 
     def _start(self, pool: concurrent.futures.ProcessPoolExecutor,
                ) -> "concurrent.futures.Future[Any]":
-        """Start `pool`'s worker: the target on an empty page loads all it needs."""
-        return pool.submit(self._target, b"", None)
+        """Start `pool`'s worker and load the target's module there (no page is run)."""
+        return pool.submit(_loaded, self._target)
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the current workers."""
+        return [pid for pool in self._slots
+                for pid in (getattr(pool, "_processes", None) or {})]
 
     async def __aenter__(self) -> Self:
         self._slots = [self._new_pool() for _ in range(self.max_workers)]
