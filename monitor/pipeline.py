@@ -74,7 +74,7 @@ class PipelineOptions:
     # New items taken from one poll, newest first; the rest wait for the next poll (a feed
     # listing 100,000 items must not hold the writer and the memory for minutes).
     max_items_per_poll: int = 200
-    write_batch: int = 20  # articles stored per trip to the writer
+    write_batch: int = 20  # at most this many articles stored per trip to the writer
 
 
 def utcnow() -> datetime:
@@ -174,7 +174,7 @@ class Pipeline:
         unseen = await asyncio.to_thread(self.store.unseen_items, feed.name, items) \
             if items else []
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
-        batch = _Batch(self, feed.name, len(new), self.options.write_batch)
+        batch = _Batch(self, feed.name, self.options.write_batch)
         await asyncio.gather(*(self._item(feed, item, batch) for item in new))
         outcomes = batch.outcomes
         entry_times = [i.published for i in items if i.published is not None]
@@ -366,28 +366,38 @@ class _Prepared:
 
 
 class _Batch:
-    """One poll's prepared items, stored `size` at a time in one trip to the writer."""
+    """One poll's prepared items on their way to the writer, at most `size` a trip.
 
-    def __init__(self, pipeline: Pipeline, feed: str, expected: int, size: int) -> None:
-        self._pipeline, self._feed = pipeline, feed
-        self._left, self._size = expected, max(1, size)
+    An item ready while none of the feed's writes is under way goes at once (alone: no
+    waiting for others); items ready meanwhile go together on the next trip. So a feed has
+    one article write queued at a time, and its batches grow only when the writer is busy.
+    """
+
+    def __init__(self, pipeline: Pipeline, feed: str, size: int) -> None:
+        self._pipeline, self._feed, self._size = pipeline, feed, max(1, size)
         self._pending: list[_Prepared] = []
+        self._writing = False
         self.outcomes: list[_ItemOutcome] = []
 
     async def add(self, prepared: _Prepared | None) -> None:
-        """Count one item done (None: it failed); store the pending ones when `size` are
-        waiting or this was the last item."""
-        self._left -= 1
+        """Queue one prepared item (None: it failed) and, unless a write of this feed is
+        under way (it takes the item along), store what is pending."""
         if prepared is not None:
             self._pending.append(prepared)
-        if not self._pending or (len(self._pending) < self._size and self._left > 0):
+        if self._writing:
             return
-        chunk, self._pending = self._pending, []
-        outcomes = await self._pipeline.write_for(self._feed, self._pipeline._store_batch,
-                                                  chunk)
-        self.outcomes.extend(outcomes)
-        if any(o.matches for o in outcomes) and self._pipeline.on_alerts is not None:
-            self._pipeline.on_alerts()  # the relay delivers at once, not on the next tick
+        self._writing = True
+        try:
+            while self._pending:
+                chunk = self._pending[:self._size]
+                del self._pending[:self._size]
+                outcomes = await self._pipeline.write_for(
+                    self._feed, self._pipeline._store_batch, chunk)
+                self.outcomes.extend(outcomes)
+                if any(o.matches for o in outcomes) and self._pipeline.on_alerts is not None:
+                    self._pipeline.on_alerts()  # the relay delivers at once, not on a tick
+        finally:
+            self._writing = False
 
 
 def newest_first(items: Sequence[Item], limit: int) -> tuple[list[Item], int]:
