@@ -101,6 +101,7 @@ async def test_hung_page_times_out_and_the_pool_recovers() -> None:
     assert ok.text == "fine"
 
 
+@pytest.mark.slow
 async def test_a_timeout_never_touches_other_pages() -> None:
     """Two hung pages time out alone while pages queued behind them (and on the other
     worker) are extracted: none is cancelled, none is charged for time spent waiting."""
