@@ -14,7 +14,7 @@ from email.utils import parsedate_to_datetime
 # honours a Retry-After of up to a week (monitor.decide.MAX_RETRY_AFTER) and TTL/max-age up
 # to an hour or an `auto` feed's max_interval; an alert channel honours up to a day.
 MAX_HINT = timedelta(days=365)
-_MAX_DIGITS = 12  # more digits than this is beyond MAX_HINT in any unit used here
+_MAX_DIGITS = 12  # more digits than this exceed every limit used (all are below 10**12)
 _NUMBER = re.compile(r"([0-9]+)(?:\.[0-9]*)?", re.ASCII)
 _MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?([0-9]+)\"?",
                       re.IGNORECASE | re.ASCII)
