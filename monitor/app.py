@@ -169,7 +169,8 @@ async def running(prepared: Prepared, store: Store,
     from monitor.extract import ExtractorPool  # starts processes
     from monitor.fetch.http import GuardedClient, quiet_http_loggers
 
-    tune = tuning or Tuning()
+    tune = tuning or Tuning(pipeline=PipelineOptions(
+        max_items_per_poll=prepared.settings.max_items_per_poll))
     quiet_http_loggers()
     store.sync_feeds(prepared.config.feeds, utcnow())
     async with AsyncExitStack() as stack:

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     story_min_jaccard: float = Field(default=0.12, gt=0, le=1)
     story_lead: float = Field(default=0.6, gt=0, le=1)
     story_min_words: int = Field(default=20, ge=1)
+    # New items taken from one poll of a feed, newest first (the rest on the next poll)
+    max_items_per_poll: int = Field(default=200, ge=1, le=100_000)
 
     @field_validator("allowed_networks", mode="before")
     @classmethod

@@ -2,10 +2,8 @@
 
 import hashlib
 import random
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Literal, NamedTuple
 
 WEEK = timedelta(days=7)
@@ -20,8 +18,6 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Why a feed's next poll is where it is (`monitor feeds`, next_poll_reason).
 Reason = Literal["interval", "retry-after", "backoff", "ttl", "disabled"]
-
-_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?(\d+)\"?", re.IGNORECASE)
 
 
 class NextPoll(NamedTuple):
@@ -126,33 +122,6 @@ def backoff(
     if retry_after is not None and min(retry_after, MAX_RETRY_AFTER) > delay:
         return NextPoll(_aware(now) + min(retry_after, MAX_RETRY_AFTER), "retry-after")
     return NextPoll(_aware(now) + delay, "backoff")
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> timedelta | None:
-    """Retry-After as a delay: delta-seconds or an HTTP-date (past dates give zero)."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=int(text))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if not isinstance(when, datetime):
-        return None
-    return max(_aware(when) - _aware(now), timedelta(0))
-
-
-def parse_cache_max_age(cache_control: str | None) -> timedelta | None:
-    """The freshness lifetime a Cache-Control header grants (s-maxage over max-age), if any."""
-    if not cache_control:
-        return None
-    if re.search(r"(?:^|[,\s])(no-store|no-cache)(?:$|[,\s=])", cache_control, re.IGNORECASE):
-        return None
-    found = {name.lower(): int(seconds) for name, seconds in _MAX_AGE.findall(cache_control)}
-    seconds = found.get("s-maxage", found.get("max-age"))
-    return None if seconds is None else timedelta(seconds=seconds)
 
 
 def permanent_target(redirects: Sequence[tuple[int, str]]) -> str | None:

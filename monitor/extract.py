@@ -2,6 +2,7 @@
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -27,6 +28,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, Extractor, set_date_params
 from trafilatura.utils import line_processing, load_html
 
+from monitor.errors import ExtractError
 from monitor.owner import process_start
 from monitor.types import Article
 
@@ -205,29 +207,54 @@ def _watch_parent(daemon_pid: int, every: float = 1.0) -> None:
             os._exit(0)  # the daemon is gone (or a zombie): nothing will read our results
 
 
-class ExtractorPool:
-    """Runs extract_article in worker processes; a page over its timeout is abandoned.
+def _loaded(target: Callable[..., Any]) -> None:
+    """Run in a new worker: unpickling `target` has imported its module; nothing else."""
+    del target
 
-    A worker stuck on a page cannot be interrupted, so on a timeout the whole pool is replaced
-    (its processes terminated); pages that were in flight on it are retried once on the new one.
+
+class ExtractorPool:
+    """Runs extract_article in worker processes; a page over its timeout fails alone.
+
+    Each worker is a slot of its own (a one-process executor) and a page is handed to a free
+    slot only, so nothing ever waits inside an executor: a page's timeout counts its own
+    extraction, never time spent queued behind other pages. A worker stuck on a page cannot
+    be interrupted, so on a timeout that slot's process is terminated and replaced; the other
+    slots, and the pages on or waiting for them, are not touched.
     """
 
     def __init__(self, max_workers: int | None = None, *,
                  target: Callable[[bytes, str | None], Article | None] | None = None) -> None:
         self.max_workers = max_workers or os.cpu_count() or 1
         self._target = target or _safe_extract  # a picklable module-level function
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._slots: list[concurrent.futures.ProcessPoolExecutor] = []
+        self._free: asyncio.Queue[int] | None = None
+        self._starting: dict[int, concurrent.futures.Future[Any]] = {}  # replaced workers
         self.recycled = 0
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         # forkserver: forking a process that runs an event loop and threads is unsafe.
         context = multiprocessing.get_context("forkserver")
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=self.max_workers, mp_context=context, initializer=_start_worker,
+            max_workers=1, mp_context=context, initializer=_start_worker,
             initargs=(os.getpid(),))
 
+    def _start(self, pool: concurrent.futures.ProcessPoolExecutor,
+               ) -> "concurrent.futures.Future[Any]":
+        """Start `pool`'s worker and load the target's module there (no page is run)."""
+        return pool.submit(_loaded, self._target)
+
+    def worker_pids(self) -> list[int]:
+        """The process ids of the current workers."""
+        return [pid for pool in self._slots
+                for pid in (getattr(pool, "_processes", None) or {})]
+
     async def __aenter__(self) -> Self:
-        self._pool = self._new_pool()
+        self._slots = [self._new_pool() for _ in range(self.max_workers)]
+        self._free = asyncio.Queue()
+        # start and warm every worker now, so no page's timeout pays for a worker's start
+        await asyncio.gather(*(asyncio.wrap_future(self._start(p)) for p in self._slots))
+        for index in range(self.max_workers):
+            self._free.put_nowait(index)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -236,39 +263,78 @@ class ExtractorPool:
 
     async def aclose(self) -> None:
         """Stop the workers (waiting for them off the event loop)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
+        slots, self._slots, self._free = self._slots, [], None
+        loop = asyncio.get_running_loop()
+        for pool in slots:
+            await loop.run_in_executor(None, pool.shutdown)
 
     async def extract(self, html: bytes, url: str | None, *,
                       timeout: float = 20.0,  # noqa: ASYNC109 - per-page budget, the public API
                       ) -> Article | None:
-        """Extract one page in a worker; None when it has no article or takes over `timeout` s."""
+        """Extract one page in a worker; None when it has no article.
+
+        Raises ExtractError when the page takes over `timeout` s of a worker's time, or
+        crashes its worker twice; either way only this page fails.
+        """
+        free = self._free
+        if free is None:
+            raise RuntimeError("ExtractorPool used outside `async with`")
+        index = await free.get()
+        try:
+            return await self._run(index, html, url, timeout)
+        finally:
+            self._release(free, index)
+
+    def _release(self, free: "asyncio.Queue[int]", index: int) -> None:
+        """Hand slot `index` back, once its worker is ready if it was just replaced."""
+        starting = self._starting.pop(index, None)
+        if starting is None:
+            free.put_nowait(index)
+            return
+        asyncio.wrap_future(starting).add_done_callback(
+            lambda done: free.put_nowait(index) if not done.cancelled() else None)
+
+    async def _run(self, index: int, html: bytes, url: str | None,
+                   timeout: float) -> Article | None:  # noqa: ASYNC109 - see extract
         for attempt in (1, 2):
-            pool = self._pool
-            if pool is None:
-                raise RuntimeError("ExtractorPool used outside `async with`")
-            future = pool.submit(self._target, html, url)
+            if attempt == 2:
+                await self._started(index)
+            future: concurrent.futures.Future[Article | None] | None = None
             try:
+                future = self._slots[index].submit(self._target, html, url)
                 return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
             except TimeoutError:
                 log.warning("extract.timeout url_host=%s timeout=%s", _host(url), timeout)
-                self._recycle(pool)
-                return None
-            except BrokenProcessPool:
-                if pool is self._pool:
-                    self._recycle(pool)
+                self._recycle(index)
+                raise ExtractError(f"extraction took over {timeout:g} s; its worker "
+                                   "was replaced") from None
+            except BrokenProcessPool:  # the worker died under this page (or was killed)
+                self._recycle(index)
                 if attempt == 2:
                     log.warning("extract.broken_pool url_host=%s", _host(url))
-                    return None
-        return None
+                    raise ExtractError("the extraction worker died twice on this page") from None
+            except asyncio.CancelledError:
+                if future is not None and not future.done():
+                    self._recycle(index)  # the slot must not stay busy with an abandoned page
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _recycle(self, pool: concurrent.futures.ProcessPoolExecutor) -> None:
-        """Replace `pool` (if still current) by a fresh one and kill its workers."""
-        if pool is not self._pool:
+    async def _started(self, index: int) -> None:
+        """Wait until slot `index`'s replacement worker is up (a failed start shows later)."""
+        starting = self._starting.pop(index, None)
+        if starting is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(starting)
+
+    def _recycle(self, index: int) -> None:
+        """Replace slot `index` by a fresh worker (started at once) and kill the old one."""
+        if index >= len(self._slots):  # the pool is closing
             return
+        pool = self._slots[index]
         self.recycled += 1
-        self._pool = self._new_pool()
+        fresh = self._new_pool()
+        self._slots[index] = fresh
+        self._starting[index] = self._start(fresh)
         processes = list((getattr(pool, "_processes", None) or {}).values())
         for process in processes:
             process.terminate()

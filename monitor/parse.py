@@ -15,14 +15,17 @@ from typing import Any
 import feedparser
 
 from monitor.errors import ParseError
+from monitor.fetch.hints import bounded_int  # stdlib only: no HTTP client behind it
 from monitor.types import Item
 from monitor.urls import resolve
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]*\[.*?\]\s*>|[^>]*>)", re.IGNORECASE | re.DOTALL)
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
-_PROLOG_SCAN = 64 * 1024  # how far into the document a DOCTYPE is looked for
+_SPACE = re.compile(rb"\s*")
+_ELEMENT = re.compile(rb"<\w")  # where feedparser's head (the part it takes entities from) ends
+_ENTITY_DECL_WHOLE = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE)  # feedparser's own extent
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+MAX_TTL_MINUTES = 525_600  # a <ttl> over a year is read as a year (the scheduler caps lower)
 _SY_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1),
                "weekly": timedelta(weeks=1), "monthly": timedelta(days=30),
                "yearly": timedelta(days=365)}
@@ -45,20 +48,73 @@ class ParsedFeed:
 
 
 def _strip_doctype(body: bytes) -> bytes:
-    """Remove a DOCTYPE whose internal subset declares entities (feedparser would expand them)."""
-    head = body[:_PROLOG_SCAN]
+    """`body` without entity declarations any parser would act on (HAZARDS 1).
+
+    Two views are covered, each over its whole length: expat's (every DOCTYPE of the real
+    prolog that declares entities goes, however long the comments and processing
+    instructions before it), and feedparser's own (it collects `<!ENTITY` declarations from
+    everything before the first `<` + letter and re-declares the "safe" ones: those go too;
+    no element can stand there, so no content is touched).
+    """
+    if _ENTITY_DECL.search(body) is None:
+        return body
+    body = _strip_prolog_doctypes(body)
+    first = _ELEMENT.search(body)
+    head = body[:first.start()] if first else body
     if _ENTITY_DECL.search(head) is None:
         return body
-    match = _DOCTYPE.search(body, 0, len(body))
-    if match is not None:
-        return body[:match.start()] + body[match.end():]
-    # A malformed DOCTYPE that still declares entities: drop everything from it up to the first
-    # element that follows the last declaration.
-    start_at = head.upper().find(b"<!DOCTYPE")
-    decls = list(_ENTITY_DECL.finditer(head))
-    start = start_at if 0 <= start_at < decls[0].start() else decls[0].start()
-    root = re.compile(rb"<[A-Za-z_]").search(body, decls[-1].end())
-    return body[:start] + (body[root.start():] if root else b"")
+    return _ENTITY_DECL_WHOLE.sub(b"", head) + body[len(head):]
+
+
+def _strip_prolog_doctypes(body: bytes) -> bytes:
+    """`body` without the entity-declaring DOCTYPEs of its prolog (everything before the root
+    element: the XML declaration, whitespace, comments, processing instructions)."""
+    kept: list[bytes] = []
+    pos = done = 0
+    while True:
+        pos = _SPACE.match(body, pos).end()  # type: ignore[union-attr]
+        if body.startswith(b"\xef\xbb\xbf", pos):
+            pos += 3
+        elif body.startswith(b"<?", pos):
+            pos = _end_of(body, b"?>", pos + 2)
+        elif body.startswith(b"<!--", pos):
+            pos = _end_of(body, b"-->", pos + 4)
+        elif body[pos:pos + 9].upper() == b"<!DOCTYPE":
+            end = _doctype_end(body, pos + 9)
+            if _ENTITY_DECL.search(body, pos, end):
+                kept.append(body[done:pos])
+                done = end
+            pos = end
+        else:
+            break
+    return b"".join(kept) + body[done:] if kept else body
+
+
+def _end_of(body: bytes, closer: bytes, start: int) -> int:
+    found = body.find(closer, start)
+    return len(body) if found < 0 else found + len(closer)
+
+
+def _doctype_end(body: bytes, pos: int) -> int:
+    """Where the DOCTYPE whose name starts at `pos` ends: its `>` outside quotes, comments and
+    the internal subset (an unterminated one runs to the end)."""
+    subset = False
+    while pos < len(body):
+        char = body[pos:pos + 1]
+        if char in (b'"', b"'"):
+            pos = _end_of(body, char, pos + 1)
+            continue
+        if subset and body.startswith(b"<!--", pos):
+            pos = _end_of(body, b"-->", pos + 4)
+            continue
+        if char == b"[":
+            subset = True
+        elif char == b"]":
+            subset = False
+        elif char == b">" and not subset:
+            return pos + 1
+        pos += 1
+    return len(body)
 
 
 def defuse(body: bytes) -> bytes:
@@ -181,13 +237,13 @@ def _item(entry: Any, *, feed: str, base_url: str) -> Item:
 
 
 def _ttl(channel: Any) -> timedelta | None:
-    ttl = channel.get("ttl")
-    if isinstance(ttl, str) and ttl.strip().isdigit() and int(ttl) > 0:
-        return timedelta(minutes=int(ttl))
+    """RSS <ttl> (minutes, at most MAX_TTL_MINUTES) or sy:updatePeriod/updateFrequency."""
+    minutes = bounded_int(channel.get("ttl"), MAX_TTL_MINUTES)
+    if minutes:
+        return timedelta(minutes=minutes)
     period = channel.get("sy_updateperiod")
     if isinstance(period, str) and period.strip().lower() in _SY_PERIODS:
-        frequency = str(channel.get("sy_updatefrequency") or "1").strip()
-        count = int(frequency) if frequency.isdigit() and int(frequency) > 0 else 1
+        count = bounded_int(str(channel.get("sy_updatefrequency") or "1"), 1_000_000) or 1
         return _SY_PERIODS[period.strip().lower()] / count
     return None
 

@@ -1,7 +1,6 @@
 """Orders one feed's poll: fetch, parse, new items, page, extract, tag, store, alert rows."""
 
 import asyncio
-import concurrent.futures
 import functools
 import logging
 import random
@@ -22,6 +21,7 @@ from monitor.store import Store
 from monitor.store.feeds import ClaimedFeed, PollRecord
 from monitor.types import Article, Item, NewArticle, Tag, WatchHit, WatchSpec
 from monitor.urls import normalise_url
+from monitor.writer import FairWriter
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -69,6 +69,7 @@ class PollResult:
     extracted: int = 0
     fallbacks: int = 0
     matches: int = 0
+    deferred: int = 0  # new items left for the next poll (over max_items_per_poll)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,10 @@ class PipelineOptions:
     page_concurrency: int = 64  # pages being fetched or extracted (per host: the client's limit)
     max_interval: timedelta = timedelta(hours=24)
     page_max_bytes: int = 5 * 1024 * 1024
+    # New items taken from one poll, newest first; the rest wait for the next poll (a feed
+    # listing 100,000 items must not hold the writer and the memory for minutes).
+    max_items_per_poll: int = 200
+    write_batch: int = 20  # at most this many articles stored per trip to the writer
 
 
 def utcnow() -> datetime:
@@ -107,12 +112,11 @@ class Pipeline:
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than
         # the writes take and hold the default executor's few threads meanwhile. So on SQLite
-        # the pipeline's writes queue on one thread of their own and never contend with each
-        # other; PostgreSQL writes concurrently (row and advisory locks).
-        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        # the pipeline's writes queue on one thread of their own, taking turns between feeds
+        # (monitor.writer); PostgreSQL writes concurrently (row and advisory locks).
+        self._writer: FairWriter | None = None
         if getattr(getattr(store, "db", None), "dialect", None) == "sqlite":
-            self._writer = concurrent.futures.ThreadPoolExecutor(
-                1, thread_name_prefix="monitor-writer")
+            self._writer = FairWriter()
 
     @property
     def matcher(self) -> Tagger:
@@ -136,10 +140,17 @@ class Pipeline:
 
     async def write(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Run a database write off the event loop (on the writer thread on SQLite)."""
+        return await self.write_for("", fn, *args, **kwargs)
+
+    async def write_for(self, feed: str, fn: Callable[..., _T], /, *args: Any,
+                        **kwargs: Any) -> _T:
+        """`write` on behalf of `feed`: on SQLite it waits for one write per other busy feed
+        at most, never for all that another feed has queued."""
         call = functools.partial(fn, *args, **kwargs)
         if self._writer is None:
             return await asyncio.to_thread(call)
-        return await asyncio.get_running_loop().run_in_executor(self._writer, call)
+        result: _T = await asyncio.wrap_future(self._writer.submit(feed, call))
+        return result
 
     async def poll(self, feed: ClaimedFeed) -> PollResult:
         """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""
@@ -183,28 +194,39 @@ class Pipeline:
             await self._record_error(feed, fetched.status, f"parse error: {exc}", None)
             return PollResult(feed.name, fetched.status, f"parse error: {exc}")
         items = [_normalised(item, fetched.url) for item in parsed.items]
-        new = await asyncio.to_thread(self.store.unseen_items, feed.name, items) if items else []
-        outcomes = await asyncio.gather(*(self._item(feed, item) for item in new))
+        unseen = await asyncio.to_thread(self.store.unseen_items, feed.name, items) \
+            if items else []
+        new, deferred = newest_first(unseen, self.options.max_items_per_poll)
+        batch = _Batch(self, feed.name, self.options.write_batch)
+        await asyncio.gather(*(self._item(feed, item, batch) for item in new))
+        outcomes = batch.outcomes
         entry_times = [i.published for i in items if i.published is not None]
         now = self.clock()
         next_poll = _schedule(feed, now, entry_times, parsed.ttl, fetched)
         new_url = fetched.permanent_redirect
         if new_url:
             log.info("feed.moved feed=%s origin=%s", feed.name, origin(new_url))
-        await self.write(self.store.record_poll, feed.name, PollRecord(
-            ok=True, status=fetched.status, next_poll=next_poll.when, etag=fetched.etag,
-            last_modified=fetched.last_modified, new_url=new_url, reason=next_poll.reason), now)
+        if deferred:
+            # The server's validators describe the whole document: sent next time, they
+            # would get a 304 and the deferred items would never be read. Poll in full.
+            log.info("feed.capped feed=%s taken=%d deferred=%d", feed.name, len(new), deferred)
+        await self.write_for(feed.name, self.store.record_poll, feed.name, PollRecord(
+            ok=True, status=fetched.status, next_poll=next_poll.when,
+            etag=None if deferred else fetched.etag,
+            last_modified=None if deferred else fetched.last_modified, new_url=new_url,
+            reason=next_poll.reason), now)
         result = PollResult(
             feed.name, fetched.status, items=len(items), new=len(new),
             stored=sum(o.stored for o in outcomes), extracted=sum(o.extracted for o in outcomes),
-            fallbacks=sum(o.fallback for o in outcomes), matches=sum(o.matches for o in outcomes))
+            fallbacks=sum(o.fallback for o in outcomes), matches=sum(o.matches for o in outcomes),
+            deferred=deferred)
         log.info("feed.polled feed=%s status=%d items=%d new=%d stored=%d matches=%d",
                  feed.name, fetched.status, result.items, result.new, result.stored,
                  result.matches)
         return result
 
     async def _not_modified(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
-        await self.write(self._record_unchanged, feed, fetched)
+        await self.write_for(feed.name, self._record_unchanged, feed, fetched)
         log.info("feed.unchanged feed=%s status=304", feed.name)
         return PollResult(feed.name, 304)
 
@@ -223,7 +245,7 @@ class Pipeline:
         reason = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
         now = self.clock()
         log.warning("feed.gone feed=%s origin=%s", feed.name, origin(feed.url))
-        await self.write(self.store.record_poll, feed.name, PollRecord(
+        await self.write_for(feed.name, self.store.record_poll, feed.name, PollRecord(
             ok=False, status=fetched.status, error=reason, gone=True,
             next_poll=now + self.options.max_interval), now)
         return PollResult(feed.name, fetched.status, reason)
@@ -236,24 +258,48 @@ class Pipeline:
                                    retry_after=retry_after, rng=self.rng,
                                    max_interval=self.options.max_interval)
         try:
-            await self.write(self.store.record_poll, feed.name, PollRecord(
+            await self.write_for(feed.name, self.store.record_poll, feed.name, PollRecord(
                 ok=False, status=status, error=reason, next_poll=next_poll.when,
                 reason=next_poll.reason), now)
         except MonitorError as exc:
             log.error("feed.unrecorded feed=%s error=%s", feed.name, exc)
 
-    async def _item(self, feed: ClaimedFeed, item: Item) -> "_ItemOutcome":
+    async def _item(self, feed: ClaimedFeed, item: Item, batch: "_Batch") -> None:
+        """Page, extraction and tags of one item (CPU work off the writer), then its batch."""
+        prepared: _Prepared | None = None
         try:
             article, page_url = await self._page(feed, item)
-            outcome = await self.write(self._store_item, item, article, page_url)
-            if outcome.matches and self.on_alerts is not None:
-                self.on_alerts()  # the relay delivers at once, not on the next tick
-            return outcome
+            prepared = await asyncio.to_thread(self._prepare, item, article, page_url)
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad item never sinks its feed
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
-            return _ItemOutcome()
+        await batch.add(prepared)
+
+    def _prepare(self, item: Item, article: Article | None,
+                 page_url: str | None) -> "_Prepared":
+        """Tag the item and evaluate the watches (a worker thread, not the writer)."""
+        rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
+        new = self._new_article(item, article, page_url, rules)
+        return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
+
+    def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:
+        """Store prepared items, each in its own transaction (runs on the writer)."""
+        outcomes = []
+        for prepared in batch:
+            try:
+                stored = self.store.add_article(prepared.article, prepared.hits,
+                                                now=self.clock())
+            except Exception:  # one bad item never sinks its batch
+                log.exception("item.failed feed=%s guid=%s", prepared.article.feed,
+                              prepared.article.guid[:200])
+                outcomes.append(_ItemOutcome())
+                continue
+            extracted = prepared.extracted
+            outcomes.append(_ItemOutcome(
+                stored=int(stored is not None), extracted=extracted, fallback=not extracted,
+                matches=len(prepared.hits) if stored is not None else 0))
+        return outcomes
 
     async def _page(self, feed: ClaimedFeed, item: Item) -> tuple[Article | None, str | None]:
         """Fetch and extract the item's page; (None, url) when that fails or is off.
@@ -284,18 +330,6 @@ class Pipeline:
                          origin(page.url), exc)
                 article = None
             return article, page.url
-
-    def _store_item(self, item: Item, article: Article | None,
-                    page_url: str | None) -> "_ItemOutcome":
-        """Tag, evaluate watches and store one item (runs in a worker thread)."""
-        rules = self.rules
-        new = self._new_article(item, article, page_url, rules)
-        hits = self._hits(new, rules)
-        stored = self.store.add_article(new, hits, now=self.clock())
-        if stored is None:
-            return _ItemOutcome(extracted=article is not None, fallback=article is None)
-        return _ItemOutcome(stored=1, extracted=article is not None, fallback=article is None,
-                            matches=len(hits))
 
     def _new_article(self, item: Item, article: Article | None,
                      page_url: str | None, rules: Rules | None = None) -> NewArticle:
@@ -346,6 +380,58 @@ class _ItemOutcome:
     extracted: bool = False
     fallback: bool = False
     matches: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """An item ready to store: its article (tagged) and the watches it satisfies."""
+
+    article: NewArticle
+    hits: tuple[WatchHit, ...]
+    extracted: bool
+
+
+class _Batch:
+    """One poll's prepared items on their way to the writer, at most `size` a trip.
+
+    An item ready while none of the feed's writes is under way goes at once (alone: no
+    waiting for others); items ready meanwhile go together on the next trip. So a feed has
+    one article write queued at a time, and its batches grow only when the writer is busy.
+    """
+
+    def __init__(self, pipeline: Pipeline, feed: str, size: int) -> None:
+        self._pipeline, self._feed, self._size = pipeline, feed, max(1, size)
+        self._pending: list[_Prepared] = []
+        self._writing = False
+        self.outcomes: list[_ItemOutcome] = []
+
+    async def add(self, prepared: _Prepared | None) -> None:
+        """Queue one prepared item (None: it failed) and, unless a write of this feed is
+        under way (it takes the item along), store what is pending."""
+        if prepared is not None:
+            self._pending.append(prepared)
+        if self._writing:
+            return
+        self._writing = True
+        try:
+            while self._pending:
+                chunk = self._pending[:self._size]
+                del self._pending[:self._size]
+                outcomes = await self._pipeline.write_for(
+                    self._feed, self._pipeline._store_batch, chunk)
+                self.outcomes.extend(outcomes)
+                if any(o.matches for o in outcomes) and self._pipeline.on_alerts is not None:
+                    self._pipeline.on_alerts()  # the relay delivers at once, not on a tick
+        finally:
+            self._writing = False
+
+
+def newest_first(items: Sequence[Item], limit: int) -> tuple[list[Item], int]:
+    """At most `limit` of `items`, the newest first (undated ones after, in feed order), and
+    how many are left for later."""
+    oldest = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(items, key=lambda i: i.published or oldest, reverse=True)
+    return ranked[:max(1, limit)], max(0, len(ranked) - max(1, limit))
 
 
 def _schedule(feed: ClaimedFeed, now: datetime, entry_times: Sequence[datetime],

@@ -3,16 +3,18 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from monitor.decide import (
+    MAX_RETRY_AFTER,
     NextPoll,
     backoff,
     next_poll,
     next_slot,
-    parse_cache_max_age,
-    parse_retry_after,
     permanent_target,
     phase,
 )
+from monitor.fetch.hints import MAX_HINT, bounded_int, parse_cache_max_age, parse_retry_after
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -134,6 +136,28 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after("Mon, 23 Nov 2026 10:00:00 GMT", now=NOW) == timedelta(0)
     assert parse_retry_after("soon", now=NOW) is None
     assert parse_retry_after(None, now=NOW) is None
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-5", "1e9", "\u0661\u0662",
+                                   "\u00b2", "0x10", "", "  ", "1 2"])
+def test_retry_after_garbage_is_ignored(value: str) -> None:
+    """Anything but ASCII delta-seconds or an HTTP-date is as if absent (never a ValueError)."""
+    assert parse_retry_after(value, now=NOW) is None
+
+
+def test_huge_hints_are_clamped() -> None:
+    """Numbers that would overflow timedelta (or int(), at 5,000 digits) come back clamped to
+    the limit given, MAX_HINT by default."""
+    huge = "99999999999999999999"
+    assert parse_retry_after(huge, now=NOW) == MAX_HINT
+    assert parse_retry_after(huge, now=NOW, limit=MAX_RETRY_AFTER) == MAX_RETRY_AFTER
+    assert parse_retry_after("9" * 5000, now=NOW) == MAX_HINT
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now=NOW) == MAX_HINT
+    assert parse_retry_after("120.7", now=NOW) == timedelta(seconds=120)
+    assert parse_cache_max_age(f"max-age={huge}") == MAX_HINT
+    assert parse_cache_max_age("s-maxage=" + "9" * 5000) == MAX_HINT
+    assert bounded_int("0000000000000000000000042", 100) == 42
+    assert bounded_int(huge, 100) == 100
 
 
 def test_parse_cache_max_age() -> None:

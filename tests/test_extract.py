@@ -1,12 +1,15 @@
 """Article extraction: site furniture is dropped, metadata kept; the pool survives hung pages."""
 
+import asyncio
 import gzip
 import time
 from typing import Any
 
+import pytest
 from conftest import CORPUS as SHARED_CORPUS
 from conftest import need_shared
 
+from monitor.errors import ExtractError
 from monitor.extract import ExtractorPool, extract_article, page_language
 from monitor.types import Article
 
@@ -87,13 +90,33 @@ async def test_pool_extracts_in_workers() -> None:
 
 
 async def test_hung_page_times_out_and_the_pool_recovers() -> None:
-    """A page that hangs its worker gives None after the timeout; later pages still work."""
+    """A page that hangs its worker fails with ExtractError after the timeout; later pages
+    still work."""
     async with ExtractorPool(1, target=sleepy) as pool:
-        assert await pool.extract(b"hang", None, timeout=1.0) is None
+        with pytest.raises(ExtractError, match="over 1 s"):
+            await pool.extract(b"hang", None, timeout=1.0)
         assert pool.recycled == 1
         ok = await pool.extract(b"fine", None, timeout=20.0)
     assert ok is not None
     assert ok.text == "fine"
+
+
+@pytest.mark.slow
+async def test_a_timeout_never_touches_other_pages() -> None:
+    """Two hung pages time out alone while pages queued behind them (and on the other
+    worker) are extracted: none is cancelled, none is charged for time spent waiting."""
+    async with ExtractorPool(2, target=sleepy) as pool:
+        pages = [b"hang-1", *(f"fine-{i}".encode() for i in range(3)), b"hang-2",
+                 *(f"fine-{i}".encode() for i in range(3, 8))]
+        results = await asyncio.gather(*(pool.extract(p, None, timeout=1.0) for p in pages),
+                                       return_exceptions=True)
+        assert pool.recycled == 2
+    for html, result in zip(pages, results, strict=True):
+        if html.startswith(b"hang"):
+            assert isinstance(result, ExtractError)
+        else:
+            assert isinstance(result, Article), result
+            assert result.text == html.decode()
 
 
 CORPUS = SHARED_CORPUS / "aeb"

@@ -123,6 +123,52 @@ def test_entity_blow_up_in_utf16_is_defused() -> None:
     assert len(parsed.title or "") <= len(bomb)
 
 
+def _late_bomb(prolog: str, value: str = "x" * 1000, refs: int = 10_000) -> bytes:
+    """An entity bomb whose DOCTYPE comes after `prolog` (comments, PIs, text)."""
+    return (f'<?xml version="1.0"?>\n{prolog}<!DOCTYPE rss [\n<!ENTITY a "{value}">\n]>\n'
+            f'<rss version="2.0"><channel><title>T {"&a;" * refs}</title>'
+            "<item><title>x</title><link>https://e.org/a</link></item></channel></rss>"
+            ).encode()
+
+
+@pytest.mark.parametrize("prolog", [
+    "<!--" + "c" * 70_000 + "-->\n",  # the reproduction: the DOCTYPE starts after 64 KiB
+    "<!--" + "c" * 40_000 + "-->" + "<!--" + "d" * 40_000 + "-->",
+    "<?pi " + "p" * 70_000 + "?>\n",
+    " " * 70_000,
+    "<!-- a comment that mentions <!ENTITY and ]> -->",
+    "<!-- <b>an element-like tag in a comment</b> -->\n",  # beyond feedparser's head: expat's
+    "not xml at all " * 5_000,  # text before the DOCTYPE: feedparser's loose parser's case
+])
+def test_entity_blow_up_after_a_long_prolog_is_defused(prolog: str) -> None:
+    """A DOCTYPE declaring a "safe" entity, behind any length of comments, processing
+    instructions or whitespace, is removed: the 10,000 references stay unexpanded."""
+    bomb = _late_bomb(prolog)
+    parsed = _parse(bomb)
+    assert len(parsed.title or "") < 100_000
+    assert [i.url for i in parsed.items] == ["https://e.org/a"]
+
+
+def test_entity_declared_in_a_prolog_comment_is_defused() -> None:
+    """feedparser collects line-leading `<!ENTITY` declarations even from a comment before
+    the root and re-declares them under a plain DOCTYPE: they are removed too."""
+    body = ('<?xml version="1.0"?>\n<!DOCTYPE rss>\n<!--\n<!ENTITY a "' + "x" * 1000
+            + '">\n-->\n<rss version="2.0"><channel><title>T ' + "&a;" * 10_000
+            + "</title><item><title>x</title><link>https://e.org/a</link></item>"
+            "</channel></rss>").encode()
+    parsed = _parse(body)
+    assert len(parsed.title or "") < 100_000
+
+
+def test_entity_value_holding_the_doctype_end_is_defused() -> None:
+    """An entity value containing `]>` does not end the DOCTYPE early (a second declaration
+    behind it would otherwise survive)."""
+    bomb = _late_bomb("", value="]>" + "x" * 1000).replace(
+        b'">\n]>', b'">\n<!ENTITY b "' + b"y" * 1000 + b'">\n]>').replace(b"&a;", b"&b;")
+    parsed = _parse(bomb)
+    assert len(parsed.title or "") < 100_000
+
+
 def test_defuse_keeps_plain_doctypes() -> None:
     """A DOCTYPE without entity declarations is left alone."""
     body = b'<!DOCTYPE rss PUBLIC "-//Netscape//DTD RSS 0.91//EN" "x.dtd"><rss/>'

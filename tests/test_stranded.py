@@ -141,7 +141,7 @@ async def main():
         jobs = [asyncio.ensure_future(pool.extract(b"<p>x</p>", None, timeout=300))
                 for _ in range(2)]
         await asyncio.sleep(2)  # both workers are inside nap()
-        print(" ".join(str(p) for p in pool._pool._processes), flush=True)
+        print(" ".join(str(p) for p in pool.worker_pids()), flush=True)
         await asyncio.gather(*jobs)
 
 asyncio.run(main())

@@ -5,19 +5,19 @@ import binascii
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
 from monitor.errors import ChannelGoneError, ConfigError, DeliveryError
+from monitor.fetch.hints import parse_retry_after
 from monitor.types import Alert
 
 log = logging.getLogger(__name__)
 
-MAX_RETRY_AFTER = 86_400.0  # a receiver cannot park an alert for more than a day
+RETRY_AFTER_LIMIT = timedelta(days=1)  # a receiver cannot park an alert for longer
 USER_AGENT = "monitor-webhooks/1"
 
 
@@ -36,21 +36,10 @@ def body_of(alert: Alert) -> str:
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:
-    """A Retry-After header (delta-seconds or HTTP-date) as seconds from `now`, capped."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = (when - now).total_seconds()
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+    """A Retry-After header as seconds from `now`, at most RETRY_AFTER_LIMIT (the one bounded
+    parser of monitor.fetch.hints); None when absent or garbage such as `nan`."""
+    delay = parse_retry_after(value, now=now, limit=RETRY_AFTER_LIMIT)
+    return None if delay is None else delay.total_seconds()
 
 
 class WebhookChannel(Channel):

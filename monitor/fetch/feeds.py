@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from monitor.decide import parse_cache_max_age, parse_retry_after, permanent_target
+from monitor.decide import MAX_RETRY_AFTER, permanent_target
+from monitor.fetch.hints import parse_cache_max_age, parse_retry_after
 from monitor.fetch.http import GuardedClient
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -63,7 +64,8 @@ async def fetch_feed(client: GuardedClient, url: str, *, etag: str | None,
         body=result.body if ok else None,
         etag=headers.get("etag") or (etag if keep else None),
         last_modified=headers.get("last-modified") or (last_modified if keep else None),
-        retry_after=parse_retry_after(headers.get("retry-after"), now=datetime.now(UTC)),
+        retry_after=parse_retry_after(headers.get("retry-after"), now=datetime.now(UTC),
+                                      limit=MAX_RETRY_AFTER),
         cache_max_age=parse_cache_max_age(headers.get("cache-control")),
         permanent_redirect=permanent_target(result.redirects),
         gone=result.status == 410,

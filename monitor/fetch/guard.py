@@ -26,19 +26,57 @@ class AddressRefused(Exception):  # not an httpcore error, so httpx lets it thro
         super().__init__(f"address {address} of host {host} is not public and not allowed")
 
 
-def _plain(address: IPAddress) -> IPAddress:
-    """The IPv4 address behind an IPv4-mapped IPv6 one, so both spellings get the same verdict."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+# NAT64 (RFC 6052): the well-known prefix carries an IPv4 address in its last 32 bits (and
+# is what DNS64 answers on IPv6-only networks, so a public one must pass); the local-use
+# prefix (RFC 8215) is never public.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _spelled_v4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one is only another spelling of (IPv4-mapped, NAT64)."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return None
+    if address.ipv4_mapped is not None:
         return address.ipv4_mapped
-    return address
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _tunnelled_v4(address: ipaddress.IPv6Address) -> tuple[ipaddress.IPv4Address, ...]:
+    """The IPv4 addresses a 6to4 (2002::/16) or Teredo (2001::/32) address leads to."""
+    if address.sixtofour is not None:
+        return (address.sixtofour,)
+    return address.teredo or ()
+
+
+def _listed(address: IPAddress, allowed: Sequence[IPNetwork]) -> bool:
+    return any(address.version == net.version and address in net for net in allowed)
+
+
+def _public(address: IPAddress) -> bool:
+    return bool(address.is_global and not address.is_multicast and not address.is_reserved)
 
 
 def is_allowed(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
-    """True when `address` is public (global unicast), or lies in one of `allowed`."""
-    plain = _plain(address)
-    if any(plain.version == net.version and plain in net for net in allowed):
+    """True when `address` is public (global unicast), or lies in one of `allowed`.
+
+    An IPv6 address that embeds an IPv4 one gets that address's verdict: IPv4-mapped and
+    NAT64 spellings are judged as the IPv4 address; 6to4 and Teredo addresses pass only when
+    the IPv4 addresses they tunnel to pass too (2002:7f00:3:: is 127.0.0.3).
+    """
+    if _listed(address, allowed):
         return True
-    return bool(plain.is_global and not plain.is_multicast and not plain.is_reserved)
+    v4 = _spelled_v4(address)
+    if v4 is not None:
+        return _listed(v4, allowed) or _public(v4)
+    if not isinstance(address, ipaddress.IPv6Address):
+        return _public(address)
+    if address in _NAT64_LOCAL:
+        return False
+    return _public(address) and all(_listed(inner, allowed) or _public(inner)
+                                    for inner in _tunnelled_v4(address))
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):

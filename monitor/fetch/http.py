@@ -21,6 +21,7 @@ from monitor.errors import (
     ResponseTooLargeError,
 )
 from monitor.fetch.guard import AddressRefused, GuardedBackend, IPNetwork
+from monitor.fetch.hints import bounded_int
 
 if TYPE_CHECKING:
     from zlib import _Decompress
@@ -108,8 +109,9 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
     if encoding in ("", "identity"):
         inflater = None
         declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > cap:
-            raise ResponseTooLargeError(f"body of {declared} bytes exceeds {cap}", url=url)
+        size = bounded_int(declared, cap + 1)  # 5,000 digits must not reach int()
+        if size is not None and size > cap:
+            raise ResponseTooLargeError(f"body of {declared[:24]} bytes exceeds {cap}", url=url)
     elif encoding in ("gzip", "x-gzip", "deflate"):
         inflater = _Inflater(encoding)
     else:
@@ -251,6 +253,22 @@ def _check_target(url: str) -> httpx.URL:
     return parsed
 
 
+def redirect_target(base: httpx.URL, location: str) -> httpx.URL:
+    """The absolute URL a Location header names, as httpx itself resolves it.
+
+    httpx builds the next request of every redirect (even when not following it) and raises
+    httpx.InvalidURL on a location it cannot resolve, such as `http:\\\\host/` (a scheme
+    without an authority, which browsers would read as `http://host/`): refused here first.
+    """
+    try:
+        parsed = httpx.URL(location.strip())
+        if parsed.scheme and not parsed.host:
+            raise httpx.InvalidURL("a scheme without a host")
+        return base.join(parsed)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise FetchError(f"invalid redirect location ({exc})", url=str(base)) from exc
+
+
 async def _vet_location(response: httpx.Response) -> None:
     """Refuse a redirect to a non-http(s) or malformed location before httpx tries to build it."""
     location = response.headers.get("location")
@@ -258,10 +276,9 @@ async def _vet_location(response: httpx.Response) -> None:
         return
     url = str(response.request.url)
     try:
-        target = response.request.url.join(location.strip())
-    except (httpx.InvalidURL, TypeError, ValueError) as exc:
-        raise FetchError(f"invalid redirect location ({exc})", url=url,
-                         status=response.status_code) from exc
+        target = redirect_target(response.request.url, location)
+    except FetchError as exc:
+        raise FetchError(exc.reason, url=url, status=response.status_code) from exc
     if target.scheme not in ("http", "https"):
         raise FetchError(f"redirect to refused scheme {target.scheme!r}", url=url,
                          status=response.status_code)
@@ -336,10 +353,9 @@ class GuardedClient:
             location = response_headers.get("location")
             if status in REDIRECT_STATUSES and location:
                 try:
-                    current = str(target.join(location.strip()))
-                except (httpx.InvalidURL, TypeError) as exc:
-                    raise FetchError(f"invalid redirect location ({exc})", url=str(target),
-                                     status=status) from exc
+                    current = str(redirect_target(target, location))
+                except FetchError as exc:
+                    raise FetchError(exc.reason, url=str(target), status=status) from exc
                 hops.append((status, current))
                 continue
             return FetchResult(str(target), status, response_headers, body, tuple(hops))
@@ -375,3 +391,5 @@ class GuardedClient:
             raise FetchTimeoutError(f"timed out ({type(exc).__name__})", url=url) from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"connection failed ({type(exc).__name__}: {exc})", url=url) from exc
+        except httpx.InvalidURL as exc:  # not an HTTPError; whatever httpx still refuses
+            raise FetchError(f"invalid URL ({exc})", url=url) from exc
