@@ -16,6 +16,7 @@ from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
 from monitor.extract import ExtractorPool
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
+from monitor.limits import bounded_article
 from monitor.match.query import Query, QueryDoc
 from monitor.parse import parse_feed
 from monitor.store import Store
@@ -265,7 +266,7 @@ class Pipeline:
     def _store_item(self, item: Item, article: Article | None,
                     page_url: str | None) -> "_ItemOutcome":
         """Tag, evaluate watches and store one item (runs in a worker thread)."""
-        new = self._new_article(item, article, page_url)
+        new = bounded_article(self._new_article(item, article, page_url))
         hits = self._hits(new)
         stored = self.store.add_article(new, hits, now=self.clock())
         if stored is None:
