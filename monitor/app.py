@@ -158,7 +158,8 @@ async def running(prepared: Prepared, store: Store,
     from monitor.extract import ExtractorPool  # starts processes
     from monitor.fetch.http import GuardedClient, quiet_http_loggers
 
-    tune = tuning or Tuning()
+    tune = tuning or Tuning(pipeline=PipelineOptions(
+        page_timeout=prepared.settings.extract_timeout))  # MONITOR_EXTRACT_TIMEOUT
     quiet_http_loggers()
     store.sync_feeds(prepared.config.feeds, utcnow())
     async with AsyncExitStack() as stack:
