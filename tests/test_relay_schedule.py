@@ -11,7 +11,7 @@ from alerts_support import SECRET, Answer, WebhookReceiver, seed
 
 from monitor.alerts.relay import MIN_RETRY_AFTER, Relay, next_attempt
 from monitor.alerts.webhook import WebhookChannel
-from monitor.store import Store
+from monitor.store import Database, Store
 
 BACKLOG = 60
 LATE = 1.5  # seconds a retry may come after its due time on a loaded 2-core machine
@@ -76,3 +76,29 @@ async def test_a_sleeping_worker_ends_at_once_on_close(store: Store) -> None:
     assert time.monotonic() - started < 2.0
     [alert] = store.list_alerts("failed")
     assert alert.attempts == 1
+
+
+async def test_a_sleeping_worker_takes_rows_another_process_wrote_at_the_tick(
+        store: Store) -> None:
+    """While a channel's worker sleeps until a retry an hour away, a row another process
+    writes (no wake reaches this relay) is delivered at the next tick, not after the sleep."""
+    first = seed(store.db, ["hook"], now=_now())[0]
+    answers = {f"msg_{first}": Answer(503, {"retry-after": "3600"})}
+    with WebhookReceiver(script=lambda path, n: Answer(204)) as rec:
+        rec.script = lambda path, n: answers.get(rec.deliveries[-1].msg_id, Answer(204))
+        channel = WebhookChannel("hook", rec.url(), SECRET, timeout=5.0, now=_now)
+        async with Relay(store, {"hook": channel}, owner="t", now=_now,
+                         step_wait=0.5) as relay:
+            await relay.deliver_due()
+            assert rec.wait_for(lambda r: len(r.deliveries) == 1, timeout=5)
+            other = Store(Database(store.db.url))
+            try:
+                [second] = await asyncio.to_thread(seed, other.db, ["hook"], now=_now())
+            finally:
+                other.db.dispose()
+            await relay.deliver_due()  # the tick
+            for _ in range(100):  # the worker runs on this loop: wait without blocking it
+                if len(rec.deliveries) == 2:
+                    break
+                await asyncio.sleep(0.05)
+    assert rec.ids() == [f"msg_{first}", f"msg_{second}"]

@@ -106,6 +106,8 @@ class Relay:
         Returns how many alerts the finished workers claimed. Workers still busy (a slow
         endpoint) go on in the background; the next call skips their channel.
         """
+        for bell in self._bells.values():  # a sleeping worker looks again (rows another
+            bell.set()                      # process wrote, e.g. `monitor alerts retry`)
         started = self._start_workers()
         if not started:
             return 0
