@@ -63,6 +63,17 @@ def test_retry_after_zero_still_waits() -> None:
     assert (when - now).total_seconds() == MIN_RETRY_AFTER
 
 
+
+@pytest.mark.parametrize("hint", [float("nan"), float("inf"), -5.0, 1e30])
+def test_retry_after_out_of_range_is_bounded(hint: float) -> None:
+    """A Retry-After that is not a number falls back to the schedule; one out of range is
+    held within 1 s and a day (no OverflowError, no immediate spin)."""
+    now = _now()
+    when = next_attempt(1, now, random.Random(1), retry_after=hint)
+    assert when is not None
+    assert 1.0 <= (when - now).total_seconds() <= 86_400.0
+
+
 async def test_a_sleeping_worker_ends_at_once_on_close(store: Store) -> None:
     """A worker asleep until a retry an hour away does not hold up closing the relay."""
     seed(store.db, ["hook"], now=_now())

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import os
 import random
 import socket
@@ -28,6 +29,7 @@ SCHEDULE: tuple[timedelta, ...] = (
 MAX_ATTEMPTS = len(SCHEDULE)
 JITTER = 0.2  # each wait is stretched or shrunk by up to 20% so retries do not stampede
 MIN_RETRY_AFTER = 1.0  # a receiver's Retry-After of 0 must not spin a row through its attempts
+MAX_RETRY_WAIT = 86_400.0  # nor may one park a row for more than a day
 # A channel's worker sleeps until its next row is due, waking at most this long apart to look
 # again (rows another process wrote or released; on PostgreSQL a NOTIFY wakes it sooner).
 MAX_LINGER = 60.0
@@ -50,8 +52,9 @@ def next_attempt(attempts: int, now: datetime, rng: random.Random,
     """
     if attempts >= MAX_ATTEMPTS:
         return None
-    if retry_after is not None:
-        return now + timedelta(seconds=max(retry_after, MIN_RETRY_AFTER))
+    if retry_after is not None and math.isfinite(retry_after):  # a NaN hint is no hint
+        return now + timedelta(seconds=min(max(retry_after, MIN_RETRY_AFTER),
+                                           MAX_RETRY_WAIT))
     wait = SCHEDULE[attempts].total_seconds() * rng.uniform(1 - JITTER, 1 + JITTER)
     return now + timedelta(seconds=wait)
 
