@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -14,6 +14,7 @@ from monitor import atom, metrics
 from monitor.config import Config, Settings
 from monitor.errors import StoreError
 from monitor.store import Store
+from monitor.store.filters import MAX_ID, check_name
 from monitor.store.queries import MAX_PAGE, FilterError, MatchFilter, parse_when
 from monitor.views import article_json, feed_json, match_json
 from monitor.web import auth as desk_auth
@@ -160,7 +161,7 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
                 "next_cursor": page.next_cursor}
 
     @app.get("/articles/{article_id}", summary="One stored article with tags and evidence")
-    def article(article_id: int) -> dict[str, Any]:
+    def article(article_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> dict[str, Any]:
         found = store.get_article(article_id)
         if found is None:
             raise HTTPException(404, f"no article with id {article_id}")
@@ -189,6 +190,10 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
              summary="Atom feed of a watch's newest matches",
              responses={200: {"content": {"application/atom+xml": {}}}})
     def watch_atom(name: str, request: Request) -> Response:
+        try:
+            check_name("name", name)
+        except FilterError as exc:
+            raise _problem(exc.field, exc.reason, where="path") from None
         rows = store.watch_matches(name, ATOM_LIMIT)
         if not rows and name not in configured:
             raise HTTPException(404, f"no watch named {name!r}")

@@ -170,7 +170,8 @@ async def running(prepared: Prepared, store: Store,
     from monitor.fetch.http import GuardedClient, quiet_http_loggers
 
     tune = tuning or Tuning(pipeline=PipelineOptions(
-        max_items_per_poll=prepared.settings.max_items_per_poll))
+        max_items_per_poll=prepared.settings.max_items_per_poll,
+        page_timeout=prepared.settings.extract_timeout))  # MONITOR_EXTRACT_TIMEOUT
     quiet_http_loggers()
     store.sync_feeds(prepared.config.feeds, utcnow())
     async with AsyncExitStack() as stack:

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     story_min_words: int = Field(default=20, ge=1)
     # New items taken from one poll of a feed, newest first (the rest on the next poll)
     max_items_per_poll: int = Field(default=200, ge=1, le=100_000)
+    # Bounds of `monitor tag`, `extract` and `vocab suggest` (README, "Input bounds"): bytes
+    # read per source, seconds to extract one page (the daemon's per-page limit too), and
+    # seconds `vocab suggest` may spend on its sources.
+    input_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    extract_timeout: float = Field(default=20.0, gt=0)
+    suggest_timeout: float = Field(default=120.0, gt=0)
 
     @field_validator("allowed_networks", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
 from monitor.extract import ExtractorPool
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
+from monitor.limits import bounded_article
 from monitor.match.query import Query, QueryDoc
 from monitor.parse import parse_feed
 from monitor.store import Store
@@ -280,7 +281,7 @@ class Pipeline:
                  page_url: str | None) -> "_Prepared":
         """Tag the item and evaluate the watches (a worker thread, not the writer)."""
         rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
-        new = self._new_article(item, article, page_url, rules)
+        new = bounded_article(self._new_article(item, article, page_url, rules))
         return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
 
     def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:

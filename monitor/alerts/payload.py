@@ -1,12 +1,19 @@
 """Pure: the CONTRACT alert body of one watch match (`match.created`)."""
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from monitor.limits import MAX_EVIDENCE, MAX_TITLE, cut, cut_opt
 from monitor.types import NewArticle, Tag
 
 EVENT_TYPE = "match.created"
+# Standard Webhooks asks for bodies under 20 KB; this leaves room below it. What does not fit
+# is dropped from the end of the lists (copies, then evidence, then tags of lowest score) and
+# counted in `data.omitted`.
+MAX_PAYLOAD_BYTES = 16_384
+_SHRINK = ("copies", "evidence", "issues", "actors")
 
 
 def iso_z(value: datetime | None) -> str | None:
@@ -32,14 +39,55 @@ def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
         "timestamp": iso_z(now),
         "data": {
             "watch": watch,
-            "article": {"url": article.url, "title": article.title,
+            "article": {"url": article.url, "title": cut_opt(article.title, MAX_TITLE),
                         "published": iso_z(article.published), "feed": article.feed},
             "actors": _listing(unique, "actor"),
             "issues": _listing(unique, "issue"),
-            "evidence": [{"id": t.id, "text": t.evidence.text} for t in unique
-                         if t.evidence.text],
+            "evidence": [{"id": t.id, "text": cut(t.evidence.text, MAX_EVIDENCE)}
+                         for t in unique if t.evidence.text],
             # the store fills these in the transaction that decides the story
             "story": None,
             "copies": [],
         },
     }
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"),
+                          default=str).encode("utf-8"))
+
+
+def _ranked(items: list[Any]) -> list[Any]:
+    """Tags by score, highest first (the ones to keep); other lists keep their order."""
+    if all(isinstance(i, dict) and isinstance(i.get("score"), int | float) for i in items):
+        return sorted(items, key=lambda i: -float(i["score"]))
+    return items
+
+
+def fit_payload(payload: Any, limit: int = MAX_PAYLOAD_BYTES) -> Any:
+    """`payload` whose JSON is at most `limit` bytes: list entries that do not fit are left
+    out (copies first, then evidence, then issues and actors of lowest score) and counted in
+    `data.omitted`; unchanged when it fits."""
+    if _size(payload) <= limit or not isinstance(payload, dict):
+        return payload
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return payload
+    data = dict(data)
+    omitted: dict[str, int] = {}
+    over = _size({**payload, "data": {**data, "omitted": dict.fromkeys(_SHRINK, 10**6)}}) - limit
+    for key in _SHRINK:
+        items = data.get(key)
+        if over <= 0 or not isinstance(items, list) or not items:
+            continue
+        keep = _ranked(list(items))
+        while keep and over > 0:
+            over -= _size(keep.pop()) + 1
+            omitted[key] = omitted.get(key, 0) + 1
+        kept = {id(k) for k in keep}
+        data[key] = [i for i in items if id(i) in kept]
+    if over > 0:  # still too big: fields outside the lists (a long url or watch name)
+        data["article"] = {k: (cut(v, 200) if isinstance(v, str) else v)
+                           for k, v in dict(data.get("article") or {}).items()}
+    data["omitted"] = omitted
+    return {**payload, "data": data}

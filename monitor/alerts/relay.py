@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import os
 import random
 import socket
@@ -27,6 +28,11 @@ SCHEDULE: tuple[timedelta, ...] = (
     timedelta(hours=2), timedelta(hours=5), timedelta(hours=10), timedelta(hours=10))
 MAX_ATTEMPTS = len(SCHEDULE)
 JITTER = 0.2  # each wait is stretched or shrunk by up to 20% so retries do not stampede
+MIN_RETRY_AFTER = 1.0  # a receiver's Retry-After of 0 must not spin a row through its attempts
+MAX_RETRY_WAIT = 86_400.0  # nor may one park a row for more than a day
+# A channel's worker sleeps until its next row is due, waking at most this long apart to look
+# again (rows another process wrote or released; on PostgreSQL a NOTIFY wakes it sooner).
+MAX_LINGER = 60.0
 
 
 def _utcnow() -> datetime:
@@ -46,8 +52,9 @@ def next_attempt(attempts: int, now: datetime, rng: random.Random,
     """
     if attempts >= MAX_ATTEMPTS:
         return None
-    if retry_after is not None:
-        return now + timedelta(seconds=retry_after)
+    if retry_after is not None and math.isfinite(retry_after):  # a NaN hint is no hint
+        return now + timedelta(seconds=min(max(retry_after, MIN_RETRY_AFTER),
+                                           MAX_RETRY_WAIT))
     wait = SCHEDULE[attempts].total_seconds() * rng.uniform(1 - JITTER, 1 + JITTER)
     return now + timedelta(seconds=wait)
 
@@ -82,6 +89,10 @@ class Relay:
         self._attempt_deadline = 2 * timeout + 5
         self._workers: dict[str, asyncio.Task[int]] = {}
         self._woken: set[str] = set()  # channels told of a new row since their last claim
+        # A worker sleeps until its channel's next row is due (a retry on schedule, not at
+        # the next tick); `wake` and `drain` end the sleep. --once and a stop do not linger.
+        self._linger = True
+        self._bells: dict[str, asyncio.Event] = {}
         self.counters: Counter[tuple[str, str]] = Counter()  # (channel, outcome) this process
 
     async def __aenter__(self) -> "Relay":
@@ -98,6 +109,8 @@ class Relay:
         Returns how many alerts the finished workers claimed. Workers still busy (a slow
         endpoint) go on in the background; the next call skips their channel.
         """
+        for bell in self._bells.values():  # a sleeping worker looks again (rows another
+            bell.set()                      # process wrote, e.g. `monitor alerts retry`)
         started = self._start_workers()
         if not started:
             return 0
@@ -108,6 +121,8 @@ class Relay:
         """Outbox rows were just written: deliver now, not on the next tick. Idle channels
         start a worker; busy ones claim once more before they stop (call on the loop)."""
         self._woken.update(self.channels)
+        for bell in self._bells.values():
+            bell.set()
         self._start_workers()
 
     def _start_workers(self) -> list[asyncio.Task[int]]:
@@ -125,6 +140,9 @@ class Relay:
     async def drain(self, budget: float | None = 30.0) -> None:
         """Wait for the workers in flight; cancel what outlives `budget` seconds (their
         leases expire and the rows are claimed again)."""
+        self._linger = False
+        for bell in self._bells.values():
+            bell.set()
         busy = {t for t in self._workers.values() if not t.done()}
         if not busy:
             return
@@ -138,6 +156,7 @@ class Relay:
     async def run_until_idle(self, max_rounds: int = 100) -> int:
         """Deliver until nothing is due now (for `monitor run --once`); alerts claimed."""
         total = 0
+        self._linger = False  # deliver what is due now, then return
         for _ in range(max_rounds):
             await self.drain(budget=None)  # workers a previous step left running
             started = self._start_workers()
@@ -172,8 +191,9 @@ class Relay:
 
     # ---- one channel --------------------------------------------------------------------
     async def _work(self, name: str, channel: Channel) -> int:
-        """Claim and send this channel's due alerts, batch after batch, until none is due
-        or the endpoint fails (its rows then wait for their next attempt)."""
+        """Claim and send this channel's due alerts by due time, batch after batch; when none
+        is due, sleep until the next one is (a failed alert's retry comes on its schedule,
+        not behind a backlog at some later tick), unless the relay stops lingering."""
         claimed = 0
         try:
             if channel.digest is None:
@@ -181,20 +201,44 @@ class Relay:
             while True:
                 self._woken.discard(name)
                 alerts = await self._claim(name, channel)
-                if not alerts and name not in self._woken:
-                    break
-                claimed += len(alerts)
-                if channel.digest is not None:
-                    await self._send_digest(channel, alerts)
-                    break
-                results = await asyncio.gather(*(self._attempt(channel, a) for a in alerts))
-                if not all(results):
+                if alerts:
+                    claimed += len(alerts)
+                    if channel.digest is not None:
+                        await self._send_digest(channel, alerts)
+                        break
+                    # a failure ends nothing: each row keeps its own schedule
+                    await asyncio.gather(*(self._attempt(channel, a) for a in alerts))
+                    continue
+                if name in self._woken:
+                    continue
+                if channel.digest is not None or not await self._sleep_until_due(name,
+                                                                                  channel):
                     break
         except MonitorError as exc:  # the store failed: leases expire, rows are retried
             log.error("relay.worker_failed channel=%s error=%s", name, exc)
         except Exception:  # never let one channel's surprise end the relay
             log.exception("relay.worker_failed channel=%s", name)
         return claimed
+
+    async def _sleep_until_due(self, name: str, channel: Channel) -> bool:
+        """Sleep until the channel's next open row is due (at most MAX_LINGER seconds, and
+        woken by `wake` or `drain`); False when there is nothing to wait for."""
+        if not self._linger:
+            return False
+        bell = self._bells.setdefault(name, asyncio.Event())
+        bell.clear()  # before the first await: a wake from now on ends the sleep
+        due = await asyncio.to_thread(self.store.next_due, name, self._now(),
+                                      except_watches=list(channel.watch_digests))
+        if due is None:
+            return False
+        # due already (it came due since the claim): a short nap, then claim it
+        wait = max((due - self._now()).total_seconds(), 0.05)
+        try:
+            async with asyncio.timeout(min(wait, MAX_LINGER)):
+                await bell.wait()
+        except TimeoutError:
+            pass
+        return self._linger
 
     async def _watch_digests(self, name: str, channel: Channel) -> int:
         """Send the due digests of watches that have their own schedule on this channel."""

@@ -11,6 +11,7 @@ import httpx
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
+from monitor.alerts.payload import fit_payload
 from monitor.errors import ChannelGoneError, ConfigError, DeliveryError
 from monitor.fetch.hints import parse_retry_after
 from monitor.types import Alert
@@ -32,7 +33,7 @@ def message_id(alert: Alert) -> str:
 
 def body_of(alert: Alert) -> str:
     """The exact JSON text that is sent and signed."""
-    return json.dumps(alert.payload, ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(fit_payload(alert.payload), ensure_ascii=False, separators=(",", ":"))
 
 
 def retry_after_seconds(value: str | None, now: datetime) -> float | None:

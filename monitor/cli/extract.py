@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from monitor.cli.common import print_jsonl, settings_or_fail, stderr_console
-from monitor.cli.sources import looks_like_url, read_sources
+from monitor.cli.sources import ExtractTimeout, extract_bounded, looks_like_url, read_sources
 from monitor.types import Article
 
 if TYPE_CHECKING:
@@ -58,19 +58,23 @@ def register(app: typer.Typer) -> None:
         networks). A source that fails is reported on stderr; the others are still printed;
         the exit status is then 1.
         """
-        from monitor.extract import extract_article
-
         wanted = list(sources or ["-"])
-        allowed = settings_or_fail().allowed_networks if any(map(looks_like_url, wanted)) else ()
+        settings = settings_or_fail()
+        allowed = settings.allowed_networks if any(map(looks_like_url, wanted)) else ()
         err = stderr_console()
         failed = False
-        for source, content, final in asyncio.run(read_sources(wanted, allowed)):
+        for source, content, final in asyncio.run(read_sources(wanted, allowed,
+                                                               settings.input_max_bytes)):
             if isinstance(content, str):
                 err.print(f"error: {source}: {content}", markup=False, highlight=False)
                 failed = True
                 continue
             try:
-                article = extract_article(content, final)
+                article = extract_bounded(content, final, settings.extract_timeout)
+            except ExtractTimeout as exc:
+                err.print(f"error: {source}: {exc}", markup=False, highlight=False)
+                failed = True
+                continue
             except Exception as exc:  # a page that breaks the extractor fails alone, not the run
                 err.print(f"error: {source}: extraction failed ({type(exc).__name__})",
                           markup=False, highlight=False)

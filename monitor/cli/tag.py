@@ -57,12 +57,17 @@ def looks_like_html(source: str, body: bytes) -> bool:
     return any(marker in head for marker in _HTML_MARKERS)
 
 
-def to_document(source: str, body: bytes, url: str | None) -> Document | str:
-    """A Document, or an error message; HTML goes through article extraction."""
+def to_document(source: str, body: bytes, url: str | None, *,
+                timeout: float = 20.0) -> Document | str:
+    """A Document, or an error message; HTML goes through article extraction (at most
+    `timeout` seconds)."""
     if looks_like_html(source, body) or _is_url(source):
-        from monitor.extract import extract_article  # trafilatura is slow to import
+        from monitor.cli.sources import ExtractTimeout, extract_bounded
 
-        article = extract_article(body, url=url)
+        try:
+            article = extract_bounded(body, url, timeout)
+        except ExtractTimeout as exc:
+            return str(exc)
         if article is None:
             return "no article text could be extracted"
         published = article.published.date() if article.published else None
@@ -123,8 +128,9 @@ def _print_table(doc: Document, tags: Sequence[Tag],
 def _read(sources: Sequence[str]) -> list[tuple[str, bytes | str, str | None]]:
     from monitor.cli.sources import read_sources
 
-    allowed = settings_or_fail().allowed_networks if any(map(_is_url, sources)) else ()
-    return asyncio.run(read_sources(sources, allowed))
+    settings = settings_or_fail()
+    allowed = settings.allowed_networks if any(map(_is_url, sources)) else ()
+    return asyncio.run(read_sources(sources, allowed, settings.input_max_bytes))
 
 
 def register(app: typer.Typer) -> None:
@@ -173,8 +179,10 @@ def register(app: typer.Typer) -> None:
                  "use a country id, e.g. --official united-states (`monitor vocab` lists them)")
         err = stderr_console()
         failed = False
+        timeout = settings_or_fail().extract_timeout
         for source, content, final in _read(list(sources or ["-"])):
-            doc = content if isinstance(content, str) else to_document(source, content, final)
+            doc = content if isinstance(content, str) else to_document(source, content, final,
+                                                                        timeout=timeout)
             if isinstance(doc, str):
                 err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True

@@ -1,6 +1,7 @@
 """`monitor vocab`: list and validate the vocabulary; `vocab suggest` proposes new entries."""
 
 import sys
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -98,16 +99,21 @@ def register(app: typer.Typer) -> None:
         miss, as an entry with the issue's id (it replaces the bundled one) listing its
         aliases plus the new ones. The output loads back as a vocabulary file.
         """
+        from monitor.cli.common import settings_or_fail
         from monitor.cli.tag import _read, to_document, vocabulary_or_fail
         from monitor.match import compile_matcher
         from monitor.match.stubs import to_toml
+        from monitor.match.suggest import SuggestTimeout
         from monitor.match.suggest import suggest as propose
 
+        settings = settings_or_fail()
+        deadline = time.monotonic() + settings.suggest_timeout
         vocabulary = vocabulary_or_fail(extra or [])
         matcher = compile_matcher(vocabulary)
         texts, failed = [], False
         for source, content, final in _read(sources):
-            doc = content if isinstance(content, str) else to_document(source, content, final)
+            doc = content if isinstance(content, str) else to_document(
+                source, content, final, timeout=settings.extract_timeout)
             if isinstance(doc, str):
                 stderr_console().print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
@@ -115,11 +121,18 @@ def register(app: typer.Typer) -> None:
             # the headline counts once: plain text and extracted pages often repeat it
             texts.append(doc.text if not doc.title or doc.title in doc.text
                          else f"{doc.title}\n\n{doc.text}")
+        if not texts and failed:  # each source's error is printed above
+            raise typer.Exit(1)
         if not texts:
             fail("no readable source", "pass plain-text or HTML files, http(s) URLs, or - "
                  "for stdin")
-        sys.stdout.write(to_toml(propose(texts, matcher, min_count=min_count), len(texts),
-                                 vocabulary))
+        try:
+            found = propose(texts, matcher, min_count=min_count, deadline=deadline)
+        except SuggestTimeout:
+            fail(f"suggestions took over {settings.suggest_timeout:g} s "
+                 "(MONITOR_SUGGEST_TIMEOUT); give fewer or smaller sources, or raise "
+                 "MONITOR_SUGGEST_TIMEOUT")
+        sys.stdout.write(to_toml(found, len(texts), vocabulary))
         if failed:
             raise typer.Exit(1)
 

@@ -2,11 +2,13 @@
 vocabulary lacks, and alias gaps of the issues it has (monitor.match.gaps)."""
 
 import re
+import time
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from monitor.errors import MonitorError
 from monitor.match.gaps import AliasGap, TopicWords, alias_gaps
 from monitor.match.matcher import Matcher
 from monitor.match.phrases import FUNCTION, clauses, key, stem, word_set
@@ -109,14 +111,29 @@ def person_name(words: Sequence[str]) -> str | None:
     return " ".join(out)
 
 
+class SuggestTimeout(MonitorError):
+    """`suggest` ran past its deadline."""
+
+
+def _clock(deadline: float | None) -> Callable[[], None]:
+    """A check that raises SuggestTimeout once time.monotonic() passes `deadline`."""
+    def check() -> None:
+        if deadline is not None and time.monotonic() > deadline:
+            raise SuggestTimeout("suggestions ran past their time limit")
+    return check
+
+
 def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
-            max_phrases: int = 15) -> Suggestions:
+            max_phrases: int = 15, deadline: float | None = None) -> Suggestions:
     """What the vocabulary lacks: people introduced with a title (once is enough), other
     capitalised names seen `min_count` times, topic phrases seen max(3, min_count) times as
     new issues, and phrases seen `min_count` times that name an existing issue the matcher
-    misses (alias gaps). Every proposed id is new and proposed once."""
+    misses (alias gaps). Every proposed id is new and proposed once. Past `deadline` (a
+    time.monotonic() value) it raises SuggestTimeout."""
+    check = _clock(deadline)
     known = {e.id for e in matcher.vocabulary.entries}
     gaps = alias_gaps(texts, matcher, min_count=min_count)
+    check()
     people: dict[str, Suggestion] = {}
     names: Counter[str] = Counter()
     phrases: Counter[str] = Counter()
@@ -125,7 +142,9 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
         spans = [(m.start, m.end) for m in matcher.mentions(text)]
         _titled(text, spans, people)
         headings = _title_case_lines(text)
-        for found in _CAPS.finditer(text):
+        for n, found in enumerate(_CAPS.finditer(text)):
+            if n % 256 == 0:
+                check()
             if _covered(spans, found.start(), found.end()) or _covered(
                     headings, found.start(), found.end()):
                 continue
@@ -140,7 +159,7 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
             name = re.sub(r"['’]s$", "", name)
             names[name] += 1
             examples.setdefault(name, _around(text, found.start(), found.end()))
-        _count_phrases(text, spans, phrases, examples)
+        _count_phrases(text, spans, phrases, examples, check)
     out = list(people.values())
     for name, count in names.most_common():
         if count < min_count or any(name in s.name or s.name in name for s in out):
@@ -204,9 +223,11 @@ def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[Alia
 
 
 def _count_phrases(text: str, spans: list[tuple[int, int]], phrases: Counter[str],
-                   examples: dict[str, str]) -> None:
+                   examples: dict[str, str], check: Callable[[], None] = lambda: None) -> None:
     """Two- and three-word phrases written in lower case (common words, not names)."""
-    for clause in clauses(text):
+    for n, clause in enumerate(clauses(text)):
+        if n % 64 == 0:
+            check()
         for size in (2, 3):
             for i in range(len(clause) - size + 1):
                 gram = clause[i:i + size]

@@ -10,6 +10,14 @@ from monitor.errors import MonitorError
 from monitor.store.textsearch import parse_text_query
 
 MAX_PAGE = 500
+# Bounds of what a request may say: ids a PostgreSQL bigint (and a SQLite INTEGER) holds and
+# string sizes no real filter reaches. Times only need to stay within the calendar in UTC
+# (years 1-9999), which both databases hold.
+MAX_ID = 2**63 - 1
+MAX_NAME = 200  # a watch, feed, actor or issue name
+MAX_TAGS = 50  # actor and issue ids in one request
+MAX_TEXT = 1000  # a full-text query
+MAX_CURSOR = 200
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -28,23 +36,61 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     A bare date means the start of that UTC day, or with `end` (for --until) the start of
     the next, so `--until 2026-11-23` includes all of the 23rd.
     """
+    if len(text) > 64 or _control(text):
+        raise ValueError(f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
+                         "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)")
     found = _DURATION.match(text)
     if found:
         try:
             return now - timedelta(seconds=float(found.group(1)) * _UNIT[found.group(2)])
         except (OverflowError, ValueError):
-            raise ValueError(f"{text!r} reaches back past the year 1; give a shorter "
+            raise ValueError(f"{shown(text)} reaches back past the year 1; give a shorter "
                              "duration or a date") from None
     value = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
+            day = date.fromisoformat(value)
+            try:
+                day += timedelta(days=1 if end else 0)
+            except OverflowError:  # the day after 9999-12-31
+                raise ValueError(f"{shown(text)} is the last day the calendar has; give an "
+                                 "earlier date") from None
             return datetime.combine(day, time(), tzinfo=UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{text!r} is neither an ISO date/datetime (2026-11-23, "
+        raise ValueError(f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
                          "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)") from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before the calendar's first day in UTC
+        raise ValueError(f"{shown(text)} falls outside the calendar in UTC; give a date "
+                         "between the years 1 and 9999") from None
+
+
+def shown(value: str, width: int = 40) -> str:
+    """`value` quoted for a message, cut to `width` characters (hostile input can be huge)."""
+    return repr(value if len(value) <= width else value[:width] + "…")
+
+
+def _control(value: str) -> bool:
+    return any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value)
+
+
+def check_name(field: str, value: str, limit: int = MAX_NAME) -> None:
+    """FilterError unless `value` is a name a filter can hold: no control character (NUL
+    cannot reach PostgreSQL) and at most `limit` characters."""
+    if _control(value):
+        raise FilterError(field, f"{shown(value)} contains a control character")
+    if len(value) > limit:
+        raise FilterError(field, f"is {len(value)} characters long; at most {limit}")
+
+
+def check_id(field: str, value: int) -> None:
+    """FilterError unless `value` is an id the databases can hold (1 .. 2**63-1)."""
+    if not 1 <= value <= MAX_ID:
+        raise FilterError(field, f"must be an id between 1 and {MAX_ID}, got "
+                          f"{shown(str(value), 24)}")
+
 
 
 def encode_cursor(matched_at: datetime, article_id: int) -> str:
@@ -56,13 +102,18 @@ def encode_cursor(matched_at: datetime, article_id: int) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     """The position a cursor names; FilterError when it is not one we issued."""
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, article_id = raw.split("|")
         parsed = datetime.fromisoformat(when)
-        if parsed.tzinfo is None:
+        if parsed.tzinfo is None or not article_id.isascii() or not article_id.isdigit():
             raise ValueError("naive")
-        return parsed, int(article_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        position = parsed.astimezone(UTC), int(article_id)  # OverflowError off the calendar
+        if not 1 <= position[1] <= MAX_ID:
+            raise ValueError("out of range")
+        return position
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise FilterError("cursor", "not a cursor this API issued; pass next_cursor from "
                           "the previous page unchanged") from None
 
@@ -92,13 +143,23 @@ class MatchFilter:
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
                 raise FilterError(name, "needs a timezone (use UTC)")
+        if len(self.actors) + len(self.issues) > MAX_TAGS:
+            raise FilterError("actor", f"at most {MAX_TAGS} actor and issue ids at once")
+        for field, values in (("actor", self.actors), ("issue", self.issues),
+                              ("watch", (self.watch,)), ("feed", (self.feed,))):
+            for one in values:
+                if one is not None:
+                    check_name(field, one)
+        if self.story is not None:
+            check_id("story", self.story)
         if self.cursor is not None:
             decode_cursor(self.cursor)
         if self.text is not None:
+            check_name("text", self.text, MAX_TEXT)
             try:
                 parse_text_query(self.text)
             except MonitorError as exc:
-                raise FilterError("text", str(exc)) from None
+                raise FilterError("text", _cut(str(exc))) from None
 
     @property
     def folded(self) -> bool:
@@ -110,3 +171,7 @@ class MatchFilter:
         """Every actor and issue id that must be present, without repeats."""
         return tuple(dict.fromkeys((*self.actors, *self.issues)))
 
+
+
+def _cut(message: str, width: int = 200) -> str:
+    return message if len(message) <= width else message[:width] + "…"

@@ -92,6 +92,24 @@ class OutboxStore(StoreBase):
         with self.db.write() as s:
             return self._claim(s, now, owner, lease, limit, channels, None, except_watches)
 
+    def next_due(self, channel: str, now: datetime, *,
+                 except_watches: Sequence[str] = ()) -> datetime | None:
+        """When the channel's earliest open row not leased at `now` is due (its retry or its
+        first attempt); None when it has none or the channel is disabled."""
+        o = _OUTBOX.c
+        disabled = sa.select(_CHANNELS.c.name).where(_CHANNELS.c.name == channel,
+                                                     _CHANNELS.c.enabled == sa.false())
+        query = _by_watch(sa.select(sa.func.min(o.next_attempt_at)).where(
+            o.channel == channel, o.state.in_(OPEN_STATES), ~sa.exists(disabled),
+            sa.or_(o.leased_until.is_(None), o.leased_until <= now)), None, except_watches)
+        with self.db.read() as s:
+            when = s.execute(query).scalar()
+        if when is None:
+            return None
+        if isinstance(when, str):  # SQLite's aggregate loses the column's type
+            when = datetime.fromisoformat(when)
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
     def _any_due(self, now: datetime, channels: Sequence[str] | None,
                  watch: str | None = None, except_watches: Sequence[str] = ()) -> bool:
         o = _OUTBOX.c

@@ -20,6 +20,7 @@ from monitor import atom
 from monitor.config import Config, Settings
 from monitor.match import Matcher, compile_matcher
 from monitor.store import Store
+from monitor.store.filters import MAX_ID, check_name, shown
 from monitor.store.queries import FilterError, MatchFilter, parse_when
 from monitor.types import MatchRow, Tag
 from monitor.vocab import Vocabulary, load_vocabulary
@@ -113,10 +114,8 @@ def _when(name: str, raw: str | None, now: datetime) -> datetime | None:
         when = parse_when(raw, now, end=name == "until")
     except ValueError as exc:
         raise _Problem(name, str(exc)) from None
-    except OverflowError:  # "99999999d", or the day after 9999-12-31
-        when = None
-    if when is None or not 1970 <= when.year <= 2999:
-        raise _Problem(name, f"{raw!r} is outside the years 1970-2999")
+    if not 1970 <= when.year <= 2999:
+        raise _Problem(name, f"{shown(raw)} is outside the years 1970-2999")
     return when
 
 
@@ -246,11 +245,12 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
     @app.get("/desk/articles/{article_id}", response_class=HTMLResponse,
              include_in_schema=False, name="desk_article")
     def desk_article(request: Request, article_id: str) -> HTMLResponse:
-        usable = article_id.isascii() and article_id.isdigit() and len(article_id) < 19
-        found = store.get_article(int(article_id)) if usable else None
+        usable = article_id.isascii() and article_id.isdigit() and len(article_id) < 20
+        found = (store.get_article(int(article_id))
+                 if usable and 1 <= int(article_id) <= MAX_ID else None)
         if found is None:
             return page(request, "missing.html", status=404, title="No such article",
-                        what=f"No stored article has the id {article_id!r}.")
+                        what=f"No stored article has the id {shown(article_id)}.")
         ids = {t.id: t for t in found.tags}
         matcher = _matcher(vocab_files)
         marks: list[Span] = []
@@ -283,6 +283,11 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
             end = _when("until", form["until"], now)
         except _Problem as exc:
             problem, start, end = exc, None, None
+        try:
+            for one in _ids(tag):
+                check_name("tag", one)
+        except FilterError as exc:
+            problem, tag = problem or _Problem(exc.field, exc.reason), None
         end_day = (end - timedelta(microseconds=1)).date() if end else now.date()
         start_day = start.date() if start else end_day - timedelta(days=TREND_DAYS - 1)
         if start_day > end_day:
@@ -349,7 +354,8 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
         state = _blank(state)
         problem = None
         if state is not None and state not in ALERT_STATES:
-            problem = _Problem("state", f"is one of {', '.join(ALERT_STATES)}, not {state!r}")
+            problem = _Problem("state",
+                               f"is one of {', '.join(ALERT_STATES)}, not {shown(state)}")
             state = None
         return page(request, "alerts.html", status=400 if problem else 200, title="Alerts",
                     problem=problem, state=state, states=ALERT_STATES,
