@@ -126,7 +126,7 @@ EDGES = [
     {"cursor": _cursor("0001-01-01T00:00:00+00:00|1"), "text": "taiwan"},
     {"story": "1", "text": "taiwan"},
     {"since": "9999-12-31"},
-    {"watch": "w" * 200, "feed": "f" * 200, "text": "taiwan " * 100},
+    {"text": "taiwan " * 142},
 ]
 
 
@@ -139,6 +139,16 @@ async def test_values_at_the_bounds_are_answered(client: httpx.AsyncClient,
     ok = await client.get("/matches", params=params)
     assert ok.status_code == 200, ok.text
     assert ok.json()["next_cursor"] is None
+
+
+async def test_names_at_their_longest_pass_the_bounds(client: httpx.AsyncClient,
+                                                      no_error_logged: None) -> None:
+    """A watch and a feed name of 200 characters pass the size bound: the answer names them
+    as unknown (with no suggestion to make), not as too long."""
+    resp = await client.get("/matches", params={"watch": "w" * 200, "feed": "f" * 200})
+    assert resp.status_code == 422, resp.text[:500]
+    assert "unknown" in resp.json()["message"], resp.text[:500]
+    assert "too long" not in resp.text and "at most" not in resp.text
 
 
 DESK_PAGES = [
