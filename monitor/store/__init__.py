@@ -7,9 +7,11 @@ from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
 from monitor.store.queries import QueryStore
 from monitor.store.retag import RetagStore
+from monitor.store.trends import TrendStore
 
 __all__ = ["Database", "Store"]
 
 
-class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskStore):
+class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskStore,
+            TrendStore):
     """Every use case over one Database; construct with `Store(Database(url))`."""
