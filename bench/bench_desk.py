@@ -83,11 +83,16 @@ PARTS = 6
 
 
 def recount(url: str) -> float:
-    """Seconds to count the Trends counts of the loaded rows (revision 0010's backfill)."""
+    """Seconds to count the Trends counts of the loaded rows (revision 0010's backfill),
+    then their planner statistics gathered."""
     store = Store(Database(url))
     t0 = time.perf_counter()
     store.recount_trends()
     seconds = time.perf_counter() - t0
+    with store.db.engine.connect() as conn:  # as revision 0010 does after its backfill
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in ("trend_tag_days", "trend_pair_days", "trend_pair_spread"):
+            conn.exec_driver_sql(f"ANALYZE {table}")
     store.db.dispose()
     return seconds
 

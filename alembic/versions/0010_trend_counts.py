@@ -81,6 +81,10 @@ def upgrade() -> None:
         day, xday = "substr(t.matched_at, 1, 10)", "substr(x.matched_at, 1, 10)"
     for statement in _BACKFILL:
         op.execute(statement.format(day=day, xday=xday))
+    # planner statistics for the new tables now, not at the next autovacuum / never (SQLite)
+    op.execute("ANALYZE trend_tag_days")
+    op.execute("ANALYZE trend_pair_days")
+    op.execute("ANALYZE trend_pair_spread")
 
 
 def downgrade() -> None:
