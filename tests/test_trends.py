@@ -363,3 +363,45 @@ def test_revision_0010_backfills_what_was_stored_before(store: Store, db: Databa
     finally:
         migrate.upgrade(db)
     assert_as_before(store, day, day + 3 * DAY)
+
+
+def test_a_retag_running_beside_writers_keeps_exact_counts(store: Store) -> None:
+    """`monitor retag` batches changing the tags of stories that writers are adding copies
+    to at the same moment (each in its own transaction): the counts equal a recount."""
+    _setup(store)
+    pool = [_text(0), _text(1000), _text(2000)]
+    ids = [_put(store, body, ["a-wang", "i-taiwan"]) [0] for body in pool]
+    tags = ["a-wang", "a-blinken", "i-taiwan", "i-trade"]
+    barrier = threading.Barrier(3)
+    failures: list[BaseException] = []
+
+    def retag() -> None:
+        rng = random.Random(1)
+        barrier.wait()
+        try:
+            for _ in range(6):
+                store.replace_tags([Retagged(i, tuple(_tag(t) for t in rng.sample(tags, 2)),
+                                             frozenset()) for i in ids], [])
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+
+    def write(w: int) -> None:
+        rng = random.Random(w)
+        barrier.wait()
+        try:
+            for n in range(6):
+                _put(store, rng.choice(pool), rng.sample(tags, 2), NOW + (n % 2) * DAY,
+                     FEEDS[w])
+        except BaseException as exc:
+            failures.append(exc)
+            raise
+
+    threads = [threading.Thread(target=retag)] + [
+        threading.Thread(target=write, args=(w,)) for w in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert_as_before(store)
