@@ -5,9 +5,8 @@ and the distinct stories (copies folded: coalesce(story_id, id)) of that day; `t
 per (actor, issue, day of the actor's row) the distinct stories with an article carrying
 both; `trend_pair_spread` lists, for the few stories that carry a pair on two days or more,
 each of those days, so a period's co-occurrence counts such a story once, as a distinct
-count over the period would (revision 0010).
-A (tag, day) row also keeps the tag's kind and name as last
-written (both come from the vocabulary: the same for every row of a tag id).
+count over the period would (revision 0010). A (tag, day) row also keeps the tag's kind and
+name as last written (both come from the vocabulary: the same for every row of a tag id).
 
 Every change is worked out on the stories it touches: their tag rows are read before and
 after (`marks`), and the difference is added to the counts (`apply`) with upserts that
