@@ -48,16 +48,21 @@ def utc_day(when: datetime) -> date:
     return when.astimezone(UTC).date()
 
 
-def _rows_sql(dialect: str) -> sa.TextClause:
+def _rows_sql(dialect: str, of_tags: bool) -> sa.TextClause:
     cols = (f"t.tag_id, t.kind, t.name, {day_sql('t.matched_at', dialect)} "
             "FROM article_tags t JOIN articles a ON a.id = t.article_id")
-    sql = (f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id IN :stories "
+    only = " AND t.tag_id IN :tags" if of_tags else ""
+    sql = (f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id IN :stories{only} "
            f"UNION ALL SELECT a.id, t.article_id, {cols} "
-           "WHERE a.id IN :stories AND a.story_id IS NULL")
-    return sa.text(sql).bindparams(sa.bindparam("stories", expanding=True))
+           f"WHERE a.id IN :stories AND a.story_id IS NULL{only}")
+    params: list[sa.BindParameter[Any]] = [sa.bindparam("stories", expanding=True)]
+    if of_tags:
+        params.append(sa.bindparam("tags", expanding=True))
+    return sa.text(sql).bindparams(*params)
 
 
-_ROWS = {d: _rows_sql(d) for d in ("sqlite", "postgresql")}
+_ROWS = {(d, of_tags): _rows_sql(d, of_tags) for d in ("sqlite", "postgresql")
+         for of_tags in (False, True)}
 
 
 @dataclass
@@ -100,13 +105,19 @@ def marks_of(rows: Iterable[Mark]) -> Marks:
                 for d in days})
 
 
-def story_rows(conn: sa.Connection, story_ids: Iterable[int]) -> list[Mark]:
-    """Every tag row of the given stories, with its story and UTC day."""
+def story_rows(conn: sa.Connection, story_ids: Iterable[int],
+               tags: Iterable[str] | None = None) -> list[Mark]:
+    """Every tag row of the given stories (of `tags` only, when given), with its story and
+    UTC day."""
     ids = sorted(set(story_ids))
     if not ids:
         return []
+    params: dict[str, Any] = {"stories": ids}
+    if tags is not None:
+        params["tags"] = sorted(set(tags))
+    statement = _ROWS[(conn.dialect.name, tags is not None)]
     return [(int(s), int(a), t, k, n, date.fromisoformat(d))
-            for s, a, t, k, n, d in conn.execute(_ROWS[conn.dialect.name], {"stories": ids})]
+            for s, a, t, k, n, d in conn.execute(statement, params)]
 
 
 def marks(conn: sa.Connection, story_ids: Iterable[int]) -> Marks:
@@ -170,15 +181,18 @@ def count_added(conn: sa.Connection, article_id: int, story_id: int,
 
     `prior`: the Marks of the stories the article merged, read before the merge; None when
     it merged none. A new story is counted from the rows alone (no read); a copy joining a
-    story by one read of the story's rows (the story without the article is the before).
+    story by one read of the story's rows of the article's tags (the story without the
+    article is the before): only counts of those tags, and of pairs of them, can change.
     """
-    if story_id == article_id and prior is None:
-        if tag_rows:
-            apply(conn, Marks(), marks_of(
-                (article_id, article_id, r["tag_id"], r["kind"], r["name"],
-                 utc_day(r["matched_at"])) for r in tag_rows))
+    if prior is None and not tag_rows:
         return
-    rows = story_rows(conn, [story_id])
+    if story_id == article_id and prior is None:
+        apply(conn, Marks(), marks_of(
+            (article_id, article_id, r["tag_id"], r["kind"], r["name"],
+             utc_day(r["matched_at"])) for r in tag_rows))
+        return
+    rows = story_rows(conn, [story_id],
+                      None if prior is not None else [r["tag_id"] for r in tag_rows])
     before = prior if prior is not None else marks_of(r for r in rows if r[1] != article_id)
     apply(conn, before, marks_of(rows))
 
