@@ -13,7 +13,7 @@ import pytest
 from matches_seed import T0, Seed, add
 from serve_support import serving
 
-from monitor.store import Database
+from monitor.store import Database, Store
 from monitor.store.models import ArticleTagRow
 
 pytestmark = pytest.mark.slow
@@ -71,6 +71,7 @@ def _seed(db: Database) -> dict[str, int]:
         _tagged(db, f"Fentanyl precursors, briefing {n + 1}",
                 "Officials from both countries discussed fentanyl precursors and how to stop "
                 "their export.", T0 - (n + 1) * timedelta(hours=3))
+    Store(db).recount_trends()  # the rows above went around the store's write path
     return ids
 
 

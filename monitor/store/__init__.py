@@ -10,10 +10,11 @@ from monitor.store.outbox import OutboxStore
 from monitor.store.prune import PruneStore
 from monitor.store.queries import QueryStore
 from monitor.store.retag import RetagStore
+from monitor.store.trends import TrendStore
 
 __all__ = ["Database", "Store"]
 
 
 class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskStore,
-            BackfillStore, ControlStore, PruneStore):
+            BackfillStore, ControlStore, PruneStore, TrendStore):
     """Every use case over one Database; construct with `Store(Database(url))`."""

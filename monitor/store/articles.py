@@ -13,6 +13,7 @@ from sqlmodel import col, select
 
 from monitor import stories
 from monitor.errors import StoreError
+from monitor.store import trends
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import (
     ArticleRow,
@@ -106,10 +107,12 @@ class ArticleStore(StoreBase):
                                           sketch if indexed else None, keys, rules)
             if keys is not None and not inserted:
                 conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
-            story_id = _join(conn, article_id, found, postgres=postgres)
+            story_id, merged = _join(conn, article_id, found, postgres=postgres)
             copies = _settle_story(conn, article_id, story_id)
-            _insert_tags(conn, article_id, article, now)
+            tag_rows = _insert_tags(conn, article_id, article, now)
             _insert_hits(conn, inserts, article_id, story_id, copies, hits, now)
+            # last: the counters are the rows concurrent writers queue on (PostgreSQL)
+            trends.count_added(conn, article_id, story_id, tag_rows, merged)
         return StoredArticle(
             id=article_id, feed=article.feed, url=article.url,
             canonical_url=article.canonical_url, guid=article.guid, title=article.title,
@@ -287,12 +290,13 @@ def _find_story(conn: sa.Connection, article_id: int, fingerprint: str,
 
 
 def _join(conn: sa.Connection, article_id: int, found: Sequence[int], *,
-          postgres: bool) -> int:
+          postgres: bool) -> tuple[int, trends.Marks | None]:
     """Record the article's story: its own id when `found` is empty, else the oldest of the
     stories found, the others merged into it (their articles and matches move; alerts they
     sent stay sent). On PostgreSQL the stories are locked first (members' is_copy flags and
     merges one writer at a time) and re-read through their first copies, which name the
-    story a concurrent merge moved them to."""
+    story a concurrent merge moved them to. Also, when stories merge, what they counted for
+    the Trends page before (monitor.store.trends), read before the merge."""
     current = set(found)
     locked: set[int] = set()
     while current:
@@ -307,11 +311,13 @@ def _join(conn: sa.Connection, article_id: int, found: Sequence[int], *,
         current = moved
     story_id = min(current) if current else article_id
     merged = sorted(current - {story_id})
+    prior = None
     if merged:
+        prior = trends.marks(conn, [story_id, *merged])
         for statement in _MERGES:
             conn.execute(statement, {"keep": story_id, "merged": merged})
     conn.execute(_SET_STORY, {"article_id": article_id, "story": story_id})
-    return story_id
+    return story_id, prior
 
 
 def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[StoryCopy, ...]:
@@ -330,13 +336,14 @@ def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[
 
 
 def _insert_tags(conn: sa.Connection, article_id: int, article: NewArticle,
-                 now: datetime) -> None:
+                 now: datetime) -> list[dict[str, Any]]:
     rows = [dict(article_id=article_id, tag_id=t.id, kind=t.kind, name=t.name[:300],
                  count=t.count, evidence=t.evidence.text, evidence_start=t.evidence.start,
                  evidence_end=t.evidence.end, level=t.level, score=t.score, matched_at=now)
             for t in {t.id: t for t in article.tags}.values()]
     if rows:
         conn.execute(_INSERT_TAGS, rows)
+    return rows
 
 
 def _first_of_each(items: Iterable[Item]) -> list[Item]:

@@ -3,16 +3,17 @@ tag names, and the outbox as the desk lists it."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
 
 from monitor.store.base import StoreBase, table_of
-from monitor.store.models import ArticleRow, ArticleTagRow, OutboxRow, WatchMatchRow
+from monitor.store.models import OutboxRow, WatchMatchRow
+from monitor.store.trends import PAIR_DAYS as _PAIR_DAYS
+from monitor.store.trends import PAIR_SPREAD as _PAIR_SPREAD
+from monitor.store.trends import TAG_DAYS as _TAG_DAYS
 
-_ARTICLES = table_of(ArticleRow)
-_TAGS = table_of(ArticleTagRow)
 _WATCHES = table_of(WatchMatchRow)
 _OUTBOX = table_of(OutboxRow)
 
@@ -61,7 +62,19 @@ def _day(column: Any, postgresql: bool) -> Any:
     return sa.func.substr(column, 1, 10)
 
 
-def _in_period(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
+def _whole_day(when: datetime | None) -> date | None:
+    """The UTC day a period bound starts; the counts have whole days only."""
+    if when is None:
+        return None
+    utc = when.astimezone(UTC)
+    if utc.time() != time():
+        raise ValueError(f"trend periods are whole UTC days: {when.isoformat()} is not 00:00 "
+                         "UTC; round it to the day")
+    return utc.date()
+
+
+def _in_period(column: Any, since: date | datetime | None,
+               until: date | datetime | None) -> list[Any]:
     out = []
     if since is not None:
         out.append(column >= since)
@@ -90,21 +103,19 @@ class DeskStore(StoreBase):
 
     def tag_days(self, tag_ids: Sequence[str], since: datetime,
                  until: datetime) -> dict[str, dict[date, int]]:
-        """Stories per UTC day that each of `tag_ids` tags (at either level) in the period:
-        what the matches page lists for that tag and day."""
+        """Stories per UTC day that each of `tag_ids` tags (at either level) in the period of
+        whole UTC days [since, until): what the matches page lists for that tag and day. Read
+        from the counts kept on write (monitor.store.trends)."""
         if not tag_ids:
             return {}
-        day = _day(_TAGS.c.matched_at, self._pg()).label("day")
-        story = sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)
-        stmt = (sa.select(_TAGS.c.tag_id, day, sa.func.count(sa.distinct(story)))
-                .join(_ARTICLES, _ARTICLES.c.id == _TAGS.c.article_id)
-                .where(_TAGS.c.tag_id.in_(list(tag_ids)),
-                       *_in_period(_TAGS.c.matched_at, since, until))
-                .group_by(_TAGS.c.tag_id, day))
+        c = _TAG_DAYS.c
+        stmt = (sa.select(c.tag_id, c.day, c.stories)
+                .where(c.tag_id.in_(list(tag_ids)), c.stories > 0,
+                       *_in_period(c.day, _whole_day(since), _whole_day(until))))
         rows = self.db.fetch(lambda conn: conn.execute(stmt).all())
         out: dict[str, dict[date, int]] = {t: {} for t in tag_ids}
-        for tag, when, n in rows:
-            out[tag][date.fromisoformat(when)] = int(n)
+        for tag, day, n in rows:
+            out[tag][day] = int(n)
         return out
 
     def watch_days(self, since: datetime) -> dict[str, dict[date, int]]:
@@ -119,34 +130,49 @@ class DeskStore(StoreBase):
 
     def top_tags(self, since: datetime | None = None, until: datetime | None = None,
                  kind: str | None = None, limit: int = 200) -> list[TagName]:
-        """Actors and issues tagged in the period, most articles first."""
-        conds = _in_period(_TAGS.c.matched_at, since, until)
+        """Actors and issues tagged in the period (whole UTC days; open when None), most
+        articles first. Read from the counts kept on write (monitor.store.trends)."""
+        c = _TAG_DAYS.c
+        conds = _in_period(c.day, _whole_day(since), _whole_day(until))
         if kind is not None:
-            conds.append(_TAGS.c.kind == kind)
-        n = sa.func.count().label("n")
-        stmt = (sa.select(_TAGS.c.tag_id, _TAGS.c.kind, sa.func.max(_TAGS.c.name), n)
-                .where(*conds).group_by(_TAGS.c.tag_id, _TAGS.c.kind)
-                .order_by(n.desc(), _TAGS.c.tag_id).limit(limit))
-        return [TagName(t, k, name, int(c))
-                for t, k, name, c in self.db.fetch(lambda conn: conn.execute(stmt).all())]
+            conds.append(c.kind == kind)
+        n = sa.func.sum(c.articles).label("n")
+        stmt = (sa.select(c.tag_id, sa.func.max(c.kind), sa.func.max(c.name), n)
+                .where(*conds).group_by(c.tag_id).having(n > 0)
+                .order_by(n.desc(), c.tag_id).limit(limit))
+        return [TagName(t, k, name, int(count))
+                for t, k, name, count in self.db.fetch(lambda conn: conn.execute(stmt).all())]
 
     def cooccurrence(self, since: datetime, until: datetime, actors: Sequence[TagName],
                      issues: Sequence[TagName]) -> Cooccurrence:
         """For each pair of `actors` x `issues` (e.g. the period's most tagged, from
-        top_tags), how many stories of the period carry both tags (at either level)."""
+        top_tags), how many stories of the period (whole UTC days) carry both tags (at either
+        level) on one article. Read from the counts kept on write: the stories per pair and
+        day, less the days after the first of a story that carries the pair on several days
+        of the period (monitor.store.trends)."""
         if not actors or not issues:
             return Cooccurrence(tuple(actors), tuple(issues), {})
-        a, i = _TAGS.alias("a"), _TAGS.alias("i")
-        story = sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)
-        stmt = (sa.select(a.c.tag_id, i.c.tag_id, sa.func.count(sa.distinct(story)))
-                .join(i, i.c.article_id == a.c.article_id)
-                .join(_ARTICLES, _ARTICLES.c.id == a.c.article_id)
-                .where(a.c.tag_id.in_([t.id for t in actors]),
-                       i.c.tag_id.in_([t.id for t in issues]),
-                       *_in_period(a.c.matched_at, since, until))
-                .group_by(a.c.tag_id, i.c.tag_id))
-        counts = {(x, y): int(n) for x, y, n in self.db.fetch(lambda c: c.execute(stmt).all())}
-        return Cooccurrence(tuple(actors), tuple(issues), counts)
+        lo, hi = _whole_day(since), _whole_day(until)
+        p, x = _PAIR_DAYS.c, _PAIR_SPREAD.c
+        pairs = (sa.select(p.actor_id, p.issue_id, sa.func.sum(p.stories))
+                 .where(p.actor_id.in_([t.id for t in actors]),
+                        p.issue_id.in_([t.id for t in issues]), *_in_period(p.day, lo, hi))
+                 .group_by(p.actor_id, p.issue_id))
+        days = sa.func.count().label("days")
+        repeats = (sa.select(x.actor_id, x.issue_id, days - 1)
+                   .where(x.actor_id.in_([t.id for t in actors]),
+                          x.issue_id.in_([t.id for t in issues]), *_in_period(x.day, lo, hi))
+                   .group_by(x.actor_id, x.issue_id, x.story_id).having(days > 1))
+
+        def read(conn: sa.Connection) -> tuple[list[Any], list[Any]]:
+            return list(conn.execute(pairs).all()), list(conn.execute(repeats).all())
+
+        totals, extra = self.db.fetch(read)
+        counts = {(a, i): int(n) for a, i, n in totals}
+        for a, i, n in extra:
+            counts[(a, i)] -= int(n)
+        return Cooccurrence(tuple(actors), tuple(issues),
+                            {k: n for k, n in counts.items() if n > 0})
 
     def outbox_entries(self, state: str | None = None, limit: int = 200) -> list[OutboxEntry]:
         """Outbox rows, newest first, in `state` (every state when None)."""

@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations` here: SQLModel reads the annotations at runtime.
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -131,6 +131,44 @@ class ArticleTagRow(SQLModel, table=True):
                        sa_column_kwargs={"server_default": "mention"})
     score: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     matched_at: datetime | None = _dt(nullable=False)
+
+
+class TrendTagDayRow(SQLModel, table=True):
+    """Per (tag, UTC day of matched_at): tag rows and distinct stories; kept on write (0010)."""
+
+    __tablename__ = "trend_tag_days"
+    __table_args__ = (sa.Index("ix_trend_tag_days_day", "day"),)
+
+    tag_id: str = Field(max_length=200, primary_key=True)
+    day: date = Field(sa_type=sa.Date, primary_key=True)
+    kind: str = Field(max_length=10)
+    name: str = Field(max_length=300)
+    articles: int = 0
+    stories: int = 0
+
+
+class TrendPairDayRow(SQLModel, table=True):
+    """Per (actor, issue, UTC day of the actor's row): stories with an article tagged with
+    both; kept on write (0010)."""
+
+    __tablename__ = "trend_pair_days"
+
+    actor_id: str = Field(max_length=200, primary_key=True)
+    issue_id: str = Field(max_length=200, primary_key=True)
+    day: date = Field(sa_type=sa.Date, primary_key=True)
+    stories: int = 0
+
+
+class TrendPairSpreadRow(SQLModel, table=True):
+    """The days of an (actor, issue) pair in a story that carries it on two days or more:
+    what a period's distinct count subtracts (0010)."""
+
+    __tablename__ = "trend_pair_spread"
+
+    actor_id: str = Field(max_length=200, primary_key=True)
+    issue_id: str = Field(max_length=200, primary_key=True)
+    story_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    day: date = Field(sa_type=sa.Date, primary_key=True)
 
 
 class WatchMatchRow(SQLModel, table=True):

@@ -8,6 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from monitor.store import trends
+from monitor.store.articles import _lock, _stable_key
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import ArticleRow, ArticleTagRow, FeedRow, WatchMatchRow
 from monitor.types import Tag
@@ -133,6 +135,7 @@ class RetagStore(StoreBase):
         names = sorted(set(watches))
         with self.db.write() as s:
             conn = s.connection()
+            _lock_stories(conn, ids)
             # FOR UPDATE (PostgreSQL; SQLite's IMMEDIATE transaction already excludes other
             # writers): a prune cannot delete these articles under our inserts.
             stored = {int(r.id): (r.stored_at, int(r.story_id or r.id)) for r in conn.execute(
@@ -153,8 +156,31 @@ class RetagStore(StoreBase):
                 if result.article_id in stored:
                     plan.add(result, stored[result.article_id],
                              old_tags.get(result.article_id, {}), old_matches, names)
+            # The Trends counts of the stories whose tags change: recounted before and after
+            touched = {stored[a][1] for a in plan.retagged}
+            before = trends.marks(conn, touched)
             plan.execute(conn, self.db.dialect)
+            if touched:
+                trends.apply(conn, before, trends.marks(conn, touched))
         return plan.counts
+
+
+_STORIES_OF = sa.select(sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)).where(
+    _ARTICLES.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def _lock_stories(conn: sa.Connection, ids: Sequence[int]) -> set[int]:
+    """The stories of articles `ids`, whose Trends counts a retag recounts (monitor.store.
+    trends). PostgreSQL: locked as add_article locks a story it joins or merges, before any
+    article row, and read again until no merge moved them meanwhile; SQLite's IMMEDIATE
+    transaction already excludes other writers."""
+    locked: set[int] = set()
+    while True:
+        current = {int(s) for s in conn.execute(_STORIES_OF, {"ids": list(ids)}).scalars()}
+        if conn.dialect.name != "postgresql" or current <= locked:
+            return current
+        _lock(conn, [_stable_key(b"story", s) for s in sorted(current - locked)])
+        locked |= current
 
 
 class _Plan:
@@ -167,6 +193,7 @@ class _Plan:
         self.delete_matches: list[dict[str, Any]] = []
         self.insert_matches: list[dict[str, Any]] = []
         self.articles = 0
+        self.retagged: set[int] = set()  # articles whose tag rows change
 
     def add(self, result: Retagged, stored: tuple[datetime, int],
             old: dict[str, tuple[Any, ...]], old_matches: set[tuple[int, str]],
@@ -174,6 +201,8 @@ class _Plan:
         article_id, (stored_at, story_id) = result.article_id, stored
         self.articles += 1
         new = {t.id: _tag_values(t) for t in result.tags}  # one row per id, as when stored
+        if new != old:  # a row inserted, deleted or updated below
+            self.retagged.add(article_id)
         for tag_id in old.keys() - new.keys():
             self.delete_tags.append({"b_article": article_id, "b_tag": tag_id})
         for tag_id, values in new.items():
