@@ -405,3 +405,32 @@ def test_a_retag_running_beside_writers_keeps_exact_counts(store: Store) -> None
         t.join()
     assert not failures
     assert_as_before(store)
+
+
+def test_a_prune_takes_its_articles_out_of_the_counts(store: Store) -> None:
+    """Retention (`monitor prune`) deleting a story's first copy, a report of its own and
+    one copy of a merged story: the counts equal the old queries over what remains, the
+    remaining copies counting under their re-formed story."""
+    _setup(store)
+    first, story = _put(store, _text(0), ["a-wang", "i-taiwan"])
+    _put(store, _text(0), ["a-wang", "i-taiwan", "i-trade"], now=NOW + DAY, feed="feed1")
+    _put(store, _text(500), ["a-blinken", "i-trade"])
+    _put(store, _text(1000), ["a-wang", "i-fentanyl"], now=NOW + DAY)
+    _put(store, _text(2000), ["a-he", "i-taiwan"], now=NOW + 2 * DAY, feed="feed2")
+    _put(store, _text(1000) + " " + _text(2000), ["a-wang", "i-taiwan"], now=NOW + 2 * DAY,
+         feed="feed3")
+    assert_as_before(store)
+    counts = store.prune_batch(NOW + timedelta(hours=1))
+    assert counts.articles == 2
+    assert counts.stories_reformed == 1
+    today = NOW.date()
+    assert _day_of(store, "a-wang", today) == 0
+    assert _day_of(store, "a-wang", today + DAY) == 2
+    assert _pair(store, "a-wang", "i-taiwan", today, days=3) == 2
+    assert_as_before(store)
+    store.prune_batch(NOW + DAY + timedelta(hours=1))
+    assert _day_of(store, "i-fentanyl", today + DAY) == 0
+    assert_as_before(store)
+    store.prune_batch(NOW + 3 * DAY)
+    assert store.top_tags() == []
+    assert_as_before(store)

@@ -1,5 +1,6 @@
 """Retention: old articles deleted in batches with their tags, matches and delivered alerts;
-the stories they leave behind re-formed around their remaining copies."""
+the stories they leave behind re-formed around their remaining copies, and the Trends counts
+(monitor/store/trends.py) moved in the same transaction."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -8,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from monitor.store import trends
 from monitor.store.articles import _lock, _stable_key
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import (
@@ -78,13 +80,20 @@ class PruneStore(StoreBase):
             if not rows:
                 return PruneCounts()
             ids = [int(r.id) for r in rows]
-            survivors = _survivors(conn, sorted({int(r.story_id) for r in rows}), ids)
+            stories = sorted({int(r.story_id) for r in rows})
+            counted = trends.marks(conn, stories)  # what the stories add to the Trends counts
+            survivors = _survivors(conn, stories, ids)
             alerts = _move_or_delete_alerts(conn, rows, survivors)
             tags = _delete(conn, _TAGS, ids)
             matches = _delete(conn, _MATCHES, ids)
             _delete(conn, _BANDS, ids)
             conn.execute(sa.delete(_ARTICLES).where(a.id.in_(ids)))
-            reformed = sum(_reform(conn, story, first) for story, first in survivors.items())
+            heads, reformed = [], 0  # the stories' ids once re-formed
+            for story, first in survivors.items():
+                moved = _reform(conn, story, first)
+                reformed += moved
+                heads.append(first if moved else story)
+            trends.apply(conn, counted, trends.marks(conn, heads))  # their copies count now
         return PruneCounts(len(ids), tags, matches, alerts, reformed)
 
 
