@@ -68,11 +68,11 @@ async def test_slow_pages_time_out_alone(tmp_path: Path, store: Store,
 
 
 @pytest.mark.slow
-def test_run_once_with_a_page_over_the_default_timeout(tmp_path: Path,
-                                                       site: HTTPTestServer) -> None:
-    """`monitor run --once` (a real process, the default 20 s page timeout, a worker per
-    core) with two pages of 4 MB of `<br>` (about a minute of trafilatura each) ahead of
-    six normal ones: exit 0, no traceback, every feed's health recorded, every normal page
+def test_run_once_with_pages_over_the_page_timeout(tmp_path: Path,
+                                                    site: HTTPTestServer) -> None:
+    """`monitor run --once` (a real process, a worker per core, MONITOR_EXTRACT_TIMEOUT=2)
+    with two pages of 1.2 MB of `<br>` (over ten seconds of trafilatura each) ahead of six
+    normal ones: exit 0, no traceback, every feed's health recorded, every normal page
     extracted."""
     from test_run_cli import env, monitor, stored
 
@@ -84,14 +84,15 @@ def test_run_once_with_a_page_over_the_default_timeout(tmp_path: Path,
         if f < 2:  # one slow page per worker: the normal pages queue behind them
             entries.append(Entry(f"{f}-slow", site.url(f"/slow-{f}"), "Slow"))
         for i in range(2):  # served late, so that the slow pages hold the workers first
-            site.route(f"/f{f}/story-{i}", headers=HTML, delay=3.0,
+            site.route(f"/f{f}/story-{i}", headers=HTML, delay=1.0,
                        body=page(f"Story {f}.{i}", STORY if i % 2 else STORY2))
         site.route(f"/f{f}.xml", body=rss(f"Feed {f}", entries), headers=RSS)
         feeds.append((f"feed-{f}", site.url(f"/f{f}.xml")))
     for f in range(2):
         site.route(f"/slow-{f}", headers=HTML,
-                   body=b"<html><body><p>start</p>" + b"<br>" * 1_000_000 + b"</body></html>")
+                   body=b"<html><body><p>start</p>" + b"<br>" * 300_000 + b"</body></html>")
     environ = env(write_config(tmp_path / "feeds.toml", feeds), db_url)
+    environ["MONITOR_EXTRACT_TIMEOUT"] = "2"
     done = monitor(["run", "--once"], environ, timeout=240)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
