@@ -412,7 +412,7 @@ def test_a_prune_takes_its_articles_out_of_the_counts(store: Store) -> None:
     one copy of a merged story: the counts equal the old queries over what remains, the
     remaining copies counting under their re-formed story."""
     _setup(store)
-    first, story = _put(store, _text(0), ["a-wang", "i-taiwan"])
+    _put(store, _text(0), ["a-wang", "i-taiwan"])
     _put(store, _text(0), ["a-wang", "i-taiwan", "i-trade"], now=NOW + DAY, feed="feed1")
     _put(store, _text(500), ["a-blinken", "i-trade"])
     _put(store, _text(1000), ["a-wang", "i-fentanyl"], now=NOW + DAY)

@@ -16,6 +16,8 @@ from monitor.config import Config, Settings, load_config, load_settings
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from monitor.store import Store
 
 FORMAT_HELP = "Output format: table for people, json (JSON Lines) or csv for pipes."
@@ -29,6 +31,21 @@ def stdout_console() -> Console:
 def stderr_console() -> Console:
     """A console on stderr for errors and progress."""
     return Console(file=sys.stderr, soft_wrap=True)
+
+
+def progress_bar(label: str, console: Console) -> "Progress":
+    """A bar for long work on `console` (stderr): its label, the bar, done/total and the
+    time left."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
+                    TimeRemainingColumn(), console=console)
 
 
 def _default(value: Any) -> Any:

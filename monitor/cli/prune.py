@@ -5,7 +5,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from monitor.cli.common import fail, open_store, settings_or_fail, stderr_console
+from monitor.cli.common import (
+    fail,
+    open_store,
+    progress_bar,
+    settings_or_fail,
+    stderr_console,
+)
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -58,14 +64,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _prune(store: "Store", cutoff: datetime, dry_run: bool) -> None:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from monitor.prune import prune
 
     err = stderr_console()
@@ -76,8 +74,7 @@ def _prune(store: "Store", cutoff: datetime, dry_run: bool) -> None:
                   f"{'would be' if dry_run else 'to'} delete{'d' if dry_run else ''}"
                   + ("" if dry_run else ": nothing to do"), highlight=False)
         return
-    with Progress(TextColumn("pruning"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err) as progress:
+    with progress_bar("pruning", err) as progress:
         task = progress.add_task("prune", total=total)
         counts = prune(store, cutoff, progress=lambda c: progress.advance(task, c.articles))
     err.print(f"pruned {_many(counts.articles, 'article')} stored before {when}: "

@@ -10,6 +10,7 @@ from monitor.cli.common import (
     config_or_fail,
     fail,
     open_store,
+    progress_bar,
     settings_or_fail,
     stderr_console,
 )
@@ -74,14 +75,6 @@ def register(app: typer.Typer) -> None:
 
 def _retag(store: "Store", tagger: "Tagger", watches: "Sequence[CompiledWatch]",
            start: datetime | None, since: str | None, officials: dict[str, str]) -> None:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
     from monitor.retag import retag
 
     err = stderr_console()
@@ -90,8 +83,7 @@ def _retag(store: "Store", tagger: "Tagger", watches: "Sequence[CompiledWatch]",
         where = f" since {since}" if since is not None and scope.last_id else ""
         err.print(f"no articles stored{where}: nothing to retag", highlight=False)
         return
-    with Progress(TextColumn("retagging"), BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err) as progress:
+    with progress_bar("retagging", err) as progress:
         task = progress.add_task("retag", total=scope.articles)
         totals = retag(store, tagger, watches, scope, since=start, officials=officials,
                        progress=lambda counts: progress.advance(task, counts.articles))
