@@ -150,6 +150,20 @@ def test_fetch_reads_and_never_writes(db: Database) -> None:
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_postgresql_reads_plan_for_the_first_rows(db: Database) -> None:
+    """The read pool's sessions compile nothing (JIT off), plan for each statement's own
+    values, and start no parallel workers (for two common tags the planner, estimating their
+    join at one row, would read all their rows in a parallel hash join instead of the merge
+    join that stops at the page's end: bench/bench_desk.py, "matches, actor + issue")."""
+    def settings(conn: sa.Connection) -> list[str]:
+        return [conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in
+                ("jit", "plan_cache_mode", "max_parallel_workers_per_gather",
+                 "default_transaction_read_only")]
+
+    assert db.fetch(settings) == ["off", "force_custom_plan", "0", "on"]
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_fetch_recovers_when_the_server_drops_its_connections(
         db: Database, caplog: pytest.LogCaptureFixture) -> None:
     """PostgreSQL: with no ping on checkout, a pooled read connection whose backend was
