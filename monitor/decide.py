@@ -17,7 +17,9 @@ AUTO_UNKNOWN = timedelta(minutes=15)  # an `auto` feed without dated entries, be
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Why a feed's next poll is where it is (`monitor feeds`, next_poll_reason).
-Reason = Literal["interval", "retry-after", "backoff", "ttl", "disabled"]
+Reason = Literal["interval", "retry-after", "backoff", "ttl", "disabled", "backlog"]
+# A feed whose poll left new items for later (MONITOR_MAX_ITEMS_PER_POLL) comes back this soon
+BACKLOG_DELAY = timedelta(minutes=1)
 
 
 class NextPoll(NamedTuple):
@@ -29,6 +31,16 @@ class NextPoll(NamedTuple):
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def with_backlog(planned: NextPoll, now: datetime) -> NextPoll:
+    """The next poll of a feed that left new items for later: within BACKLOG_DELAY, so a
+    backlog arrives in minutes, not one interval per capped poll; unless the server asked
+    for a pause (Retry-After), which stands."""
+    soon = _aware(now) + BACKLOG_DELAY
+    if planned.reason == "retry-after" or planned.when <= soon:
+        return planned
+    return NextPoll(soon, "backlog")
 
 
 def phase(name: str, interval: timedelta) -> timedelta:

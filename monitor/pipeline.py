@@ -204,6 +204,8 @@ class Pipeline:
         entry_times = [i.published for i in items if i.published is not None]
         now = self.clock()
         next_poll = _schedule(feed, now, entry_times, parsed.ttl, fetched)
+        if deferred:
+            next_poll = decide.with_backlog(next_poll, now)
         new_url = fetched.permanent_redirect
         if new_url:
             log.info("feed.moved feed=%s origin=%s", feed.name, origin(new_url))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.decide import (
+    BACKLOG_DELAY,
     MAX_RETRY_AFTER,
     NextPoll,
     backoff,
@@ -13,6 +14,7 @@ from monitor.decide import (
     next_slot,
     permanent_target,
     phase,
+    with_backlog,
 )
 from monitor.fetch.hints import MAX_HINT, bounded_int, parse_cache_max_age, parse_retry_after
 
@@ -97,6 +99,16 @@ def test_retry_after_is_honoured_up_to_a_week() -> None:
     assert _poll(retry_after=timedelta(days=2)) == timedelta(days=2)
     assert _poll(retry_after=timedelta(days=30)) == timedelta(days=7)
     assert _next(retry_after=timedelta(seconds=1)).reason == "interval"
+
+
+def test_a_backlog_brings_the_next_poll_within_a_minute() -> None:
+    """Items left by the per-poll cap: the next poll within BACKLOG_DELAY whatever the
+    interval; a sooner plan stays, and so does the server's Retry-After."""
+    assert with_backlog(_next(), NOW) == (NOW + BACKLOG_DELAY, "backlog")
+    soon = NextPoll(NOW + timedelta(seconds=20), "interval")
+    assert with_backlog(soon, NOW) == soon
+    paused = _next(retry_after=3 * H)
+    assert with_backlog(paused, NOW) == paused
 
 
 def test_naive_times_are_read_as_utc() -> None:

@@ -4,7 +4,7 @@ SQLite its writes take turns with other feeds' instead of queueing ahead of them
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +61,22 @@ async def test_items_over_the_cap_arrive_on_later_polls(
     site.route("/big.xml", body=rss("Big", entries(site, "b", 50)), headers=RSS, etag='"v1"')
     feeds = [("big", site.url("/big.xml"))]
     taken = []
-    for _ in range(3):
+    for poll in range(3):
+        before = datetime.now(UTC)
         report = await once(tmp_path, store, feeds, tuning)
         assert report.failed == 0
         taken.append(guids(store, "b") - set().union(*taken))
+        if poll < 2:  # items left: the next poll within a minute, not the feed's interval
+            [health] = store.feed_health()
+            assert health.next_poll_reason == "backlog"
+            assert health.next_poll is not None
+            assert health.next_poll <= before + timedelta(minutes=1, seconds=5)
     assert taken == [{f"b-{i}" for i in range(30, 50)}, {f"b-{i}" for i in range(10, 30)},
                      {f"b-{i}" for i in range(10)}]
     sent = [hit.headers.get("if-none-match") for hit in site.hits("/big.xml")]
     assert sent == [None, None, None]
+    [health] = store.feed_health()  # the last poll took the rest: its own interval again
+    assert health.next_poll_reason == "interval"
     await once(tmp_path, store, feeds, tuning)
     assert site.hits("/big.xml")[-1].headers.get("if-none-match") == '"v1"'
     [health] = store.feed_health()
