@@ -287,3 +287,23 @@ def test_serve_prints_the_url_it_listens_on(tmp_path: Path) -> None:
         proc.wait(timeout=20)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+@pytest.mark.parametrize("command", [["feeds"], ["matches"], ["alerts"], ["stories"]])
+def test_read_commands_refuse_an_unmigrated_database_alike(tmp_path: Path,
+                                                          command: list[str]) -> None:
+    """Every read command answers a database that is not migrated with the same one-line
+    hint and leaves it as it was: `monitor feeds` used to create and migrate it silently."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEED, encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    result = CliRunner().invoke(app, command, env=_environ(config, db_url))
+    assert result.exit_code == 1, result.output
+    assert "monitor db upgrade" in _one_error_line(result.stderr)
+    from monitor.store.migrate import current_revision
+
+    db = Database(db_url)
+    try:
+        assert current_revision(db) is None
+    finally:
+        db.dispose()

@@ -15,8 +15,8 @@ from rich.text import Text
 
 from monitor.cli.common import (
     FORMAT_HELP,
-    database_error,
     fail,
+    open_store,
     print_jsonl,
     settings_or_fail,
     stderr_console,
@@ -91,15 +91,9 @@ def health_view(health: Sequence[FeedHealth], width: int) -> list[RenderableType
 
 
 def _health() -> list[FeedHealth]:
-    from monitor.app import open_store
-
-    settings = settings_or_fail()
-    try:
-        store = open_store(settings)
-    except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
-    except Exception as exc:  # a driver error (server down or starting) before the store wraps it
-        fail(database_error(exc), "check MONITOR_DATABASE_URL and that the database answers")
+    # a read command: a database that is not migrated is refused with the hint, as by
+    # `matches` and `alerts` (it used to be created and migrated here, silently)
+    store = open_store(settings_or_fail())
     try:
         return store.feed_health()
     except MonitorError as exc:
