@@ -20,11 +20,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
-import sqlalchemy as sa
 from alerts_support import SECRET, Answer, WebhookReceiver
 from conftest import PG_ADMIN_URL, _truncate_all
 from httpserver import HTTPTestServer, Recorded, Reply
 from ingest_site import RSS, Entry, rss, write_config
+from test_run_cli import stored as stored_rows
 
 from monitor.store import Database
 from monitor.store.models import ArticleRow, OutboxRow
@@ -140,17 +140,6 @@ def restart_server(database: str) -> int:
     return int(row[0]) if row else 0
 
 
-def table(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
-    """Every row of `model`'s table."""
-    db = Database(db_url)
-    try:
-        with db.read() as s:
-            return list(s.connection().execute(
-                sa.select(model.__table__)).all())  # type: ignore[attr-defined]
-    finally:
-        db.dispose()
-
-
 @pytest.fixture
 def pg_url(pg_database: str) -> str:
     """The session's PostgreSQL database, emptied."""
@@ -215,8 +204,8 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
             deadline = time.monotonic() + SETTLE
 
             def settled() -> bool:
-                stored = table(pg_url, ArticleRow)
-                alerts = table(pg_url, OutboxRow)
+                stored = stored_rows(pg_url, ArticleRow)
+                alerts = stored_rows(pg_url, OutboxRow)
                 return (len(stored) == len(published) and len(alerts) == len(published)
                         and all(a.state == "delivered" for a in alerts))
 
@@ -231,8 +220,8 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
         assert len(events) >= 6  # kills and the restart really happened
         assert daemons.started >= 8
 
-        stored = table(pg_url, ArticleRow)
-        alerts = table(pg_url, OutboxRow)
+        stored = stored_rows(pg_url, ArticleRow)
+        alerts = stored_rows(pg_url, OutboxRow)
         # no alert lost: every published item stored, matched and delivered
         assert {a.url for a in stored} == published, daemons.tails()
         assert len(alerts) == len(published), daemons.tails()
