@@ -3,13 +3,12 @@
 import typer
 
 from monitor.cli.common import (
-    config_or_fail,
     database_error,
     fail,
-    settings_or_fail,
+    prepared_or_fail,
     stdout_console,
 )
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import MonitorError
 
 DB_HINT = "check MONITOR_DATABASE_URL and that the database answers"
 
@@ -56,14 +55,8 @@ def register(app: typer.Typer) -> None:
         """Check the environment, the config file, the vocabulary, the watch queries and the
         database as `monitor run` does at start; exit 0 when all is well, else one line
         saying what to fix."""
-        from monitor.app import prepare
-
-        settings = settings_or_fail()
-        config = config_or_fail(settings)
-        try:
-            prepared = prepare(settings, config)
-        except ConfigError as exc:
-            fail(str(exc), "fix the place named, then run again")
+        prepared = prepared_or_fail()
+        settings, config = prepared.settings, prepared.config
         database = _database(settings.database_url)
         stdout_console().print(
             f"ok: {config.path}: {len(config.feeds)} feed(s), {len(prepared.watches)} "

@@ -18,6 +18,7 @@ from monitor.errors import MonitorError
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from monitor.app import Prepared
     from monitor.store import Store
 
 FORMAT_HELP = "Output format: table for people, json (JSON Lines) or csv for pipes."
@@ -137,6 +138,20 @@ def config_or_fail(settings: Settings) -> Config:
         return load_config(settings.config)
     except MonitorError as exc:
         fail(str(exc), f"fix {settings.config} at the place named, then run again")
+
+
+def prepared_or_fail() -> "Prepared":
+    """Settings, feeds.toml, its vocabulary and watch queries checked as `monitor run` does at
+    start (`monitor.app.prepare`), or a clear error naming the place, and exit 1."""
+    from monitor.app import prepare
+    from monitor.errors import ConfigError
+
+    settings = settings_or_fail()
+    config = config_or_fail(settings)
+    try:
+        return prepare(settings, config)
+    except ConfigError as exc:
+        fail(str(exc), f"fix {config.path} at the place named, then run again")
 
 
 def database_error(exc: Exception) -> str:

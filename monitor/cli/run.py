@@ -7,13 +7,12 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.common import (
-    config_or_fail,
     database_error,
     fail,
-    settings_or_fail,
+    prepared_or_fail,
     stderr_console,
 )
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import MonitorError
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +30,12 @@ def register(app: typer.Typer) -> None:
             "(Retry-After) or that are backing off from errors.")] = False,
     ) -> None:
         """Run the daemon: poll due feeds, extract, tag, store and alert until SIGTERM/SIGINT."""
-        from monitor.app import open_store, prepare  # keep `--help` fast
+        from monitor.app import open_store  # keep `--help` fast
 
         if force and not once:
             fail("--force goes with --once", "run `monitor run --once --force`")
-        settings = settings_or_fail()
-        config = config_or_fail(settings)
-        try:
-            prepared = prepare(settings, config)
-        except ConfigError as exc:
-            fail(str(exc), "fix the place named above, then run again")
-        store = _migrated_store(open_store, settings)
+        prepared = prepared_or_fail()
+        store = _migrated_store(open_store, prepared.settings)
         try:
             asyncio.run(_run(prepared, store, once, force))
         except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT itself)
