@@ -6,7 +6,9 @@ from monitor.types import FeedHealth, MatchRow, StoredArticle, StoryCopy, Tag
 
 
 def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
-    """A tag as `monitor tag --format json` prints it; with `evidence`, its first sentence."""
+    """A tag as JSON, the one shape of `monitor tag/matches --format json`, the API and the
+    alert payload: id, name, count, level, score (3 decimals); with `evidence`, its first
+    sentence and offsets."""
     out: dict[str, Any] = {"id": tag.id, "name": tag.name, "count": tag.count,
                            "level": tag.level, "score": round(tag.score, 3)}
     if evidence:

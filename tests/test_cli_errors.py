@@ -307,3 +307,23 @@ def test_read_commands_refuse_an_unmigrated_database_alike(tmp_path: Path,
         assert current_revision(db) is None
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://desk:s3cret@db.example.org/monitor",
+     "postgresql://desk:***@db.example.org/monitor"),
+    ("sqlite:///./monitor.db", "sqlite:///./monitor.db"),
+    ("::::s3cret@host", "<unparsable URL>"),
+])
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    """Messages, `monitor check` and the daemon's start line show a database URL through one
+    function: the password masked; an unparsable URL with a `@` not at all."""
+    from monitor.store.db import shown_url
+
+    assert shown_url(url) == shown
+    if not url.startswith(":"):
+        db = Database(url)
+        try:
+            assert db.display_url == shown.replace("postgresql:", "postgresql+psycopg:")
+        finally:
+            db.dispose()

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from monitor.config import Config, Settings, load_config, load_settings
 from monitor.errors import MonitorError
+from monitor.timefmt import iso_z
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -50,8 +51,10 @@ def progress_bar(label: str, console: Console) -> "Progress":
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

@@ -1,12 +1,12 @@
 """`monitor reload`: ask the running daemons to re-read feeds.toml, through the database."""
 
 import time
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
 from monitor.cli.common import fail, open_store, settings_or_fail, stderr_console
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         store = open_store(settings)
         err = stderr_console()
         try:
-            asked = datetime.now(UTC)
+            asked = utcnow()
             store.request_control("reload", asked)
             if wait == 0:
                 err.print("monitor: reload requested; running daemons pick it up within "

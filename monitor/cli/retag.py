@@ -1,7 +1,7 @@
 """`monitor retag`: recompute stored tags and watch matches after a vocabulary or rule change."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,6 +14,7 @@ from monitor.cli.common import (
     settings_or_fail,
     stderr_console,
 )
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:  # the pipeline and the store are heavy imports: only when retagging
@@ -53,7 +54,7 @@ def register(app: typer.Typer) -> None:
         start = None
         if since is not None:
             try:
-                start = parse_when(since, datetime.now(UTC))
+                start = parse_when(since, utcnow())
             except ValueError as exc:
                 fail(f"--since: {exc}")
         settings = settings_or_fail()

@@ -81,7 +81,7 @@ async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
 
 def _held_back(store: Any) -> str:
     """`; 1 feed waiting (Retry-After or backoff): ...` for the --once summary."""
-    from monitor.pipeline import utcnow
+    from monitor.clock import utcnow
 
     names: list[str] = store.held_back_feeds(utcnow())
     if not names:

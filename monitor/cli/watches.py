@@ -1,6 +1,6 @@
 """`monitor watches test QUERY`: what a query would have matched among stored articles."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +15,7 @@ from monitor.cli.common import (
     settings_or_fail,
     stderr_console,
 )
+from monitor.clock import utcnow
 from monitor.errors import MonitorError, QueryError
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ def register(app: typer.Typer) -> None:
         from monitor.store.filters import parse_when
         from monitor.vocab import load_vocabulary
 
-        now = datetime.now(UTC)
+        now = utcnow()
         try:
             start = parse_when(since, now)
         except ValueError as exc:
