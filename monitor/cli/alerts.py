@@ -9,6 +9,7 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     open_store,
     print_jsonl,
     print_table,
@@ -105,7 +106,7 @@ def _test(name: str) -> None:
     try:
         channel = build_channels([spec], settings)[name]
     except MonitorError as exc:
-        fail(str(exc), "fix the setting named above, then test again")
+        fail(str(exc), fix_hint("the setting", then="test again"))
     result = asyncio.run(probe(channel))
     store = open_store(settings)
     try:

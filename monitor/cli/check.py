@@ -3,14 +3,13 @@
 import typer
 
 from monitor.cli.common import (
+    DB_HINT,
     database_error,
     fail,
     prepared_or_fail,
     stdout_console,
 )
 from monitor.errors import MonitorError
-
-DB_HINT = "check MONITOR_DATABASE_URL and that the database answers"
 
 
 def _database(url: str) -> str:

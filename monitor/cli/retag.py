@@ -9,6 +9,7 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     open_store,
     progress_bar,
     settings_or_fail,
@@ -62,7 +63,7 @@ def register(app: typer.Typer) -> None:
         try:
             tagger, watches = compile_config(config)
         except MonitorError as exc:
-            fail(str(exc), "fix the place named above, then run again")
+            fail(str(exc), fix_hint())
         store = open_store(settings)
         try:
             _retag(store, tagger, watches, start, since,

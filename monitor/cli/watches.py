@@ -9,6 +9,7 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     open_store,
     print_jsonl,
     print_table,
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
             fail(f"query: {exc}", "`monitor vocab` lists the known ids; operators are "
                  "AND, OR, NOT in capitals")
         except MonitorError as exc:
-            fail(str(exc), f"fix {config.path} at the place named above, then run again")
+            fail(str(exc), fix_hint(f"{config.path} at the place"))
         store = open_store(settings)
         try:
             trial = _try(store, parsed, start, limit)
