@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,10 +21,19 @@ from monitor.store.filters import (
 from monitor.store.models import ArticleRow, ArticleTagRow, FeedRow, OutboxRow, WatchMatchRow
 from monitor.store.pages import read_page
 from monitor.store.pagesql import _article_sql, _typed
-from monitor.types import Evidence, MatchRow, StoredArticle, StoryCopy, Tag
+from monitor.types import (
+    Evidence,
+    FeedCount,
+    MatchRow,
+    MetricsCounts,
+    StoredArticle,
+    StoryCopy,
+    Tag,
+)
 
 # The read side's public surface stays here, whichever module of the split defines a name:
-# the API, the CLI, metrics and tests import it from monitor.store.queries.
+# the API, the CLI and tests import it from monitor.store.queries (FeedCount and MetricsCounts
+# live in monitor.types, so that the pure monitor.metrics needs no store).
 __all__ = [
     "MAX_PAGE",
     "FeedCount",
@@ -62,30 +71,6 @@ class WatchSummary:
     name: str
     matches: int
     last_match: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedCount:
-    """One feed's numbers for /metrics."""
-
-    name: str
-    enabled: bool
-    polled: bool
-    consecutive_errors: int
-    last_success: datetime | None
-    articles: int
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsCounts:
-    """Everything /metrics reports, counted in one read transaction."""
-
-    articles: int
-    matches: int
-    watch_matches: dict[str, int] = field(default_factory=dict)
-    outbox: dict[str, int] = field(default_factory=dict)
-    feeds: tuple[FeedCount, ...] = ()
-
 
 
 @dataclass(frozen=True, slots=True)
