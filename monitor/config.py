@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from monitor.errors import ConfigError, QueryError
+from monitor.errors import ConfigError, QueryError, shown
 from monitor.nearest import did_you_mean
 from monitor.timefmt import duration_seconds
 from monitor.types import ChannelSpec, FeedSpec, WatchSpec
@@ -36,8 +36,7 @@ def parse_duration(text: str) -> timedelta:
     one longer than ten years)."""
     seconds = duration_seconds(text)
     if seconds is None:
-        shown = text if len(text) <= 40 else text[:40] + "..."
-        raise ValueError(f"{shown!r} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
+        raise ValueError(f"{shown(text)} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
     if not seconds <= MAX_DURATION.total_seconds():
         raise ValueError(f"{text.strip()!r} is longer than ten years; write at most '3650d'")
     return timedelta(seconds=seconds)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, shown
 from monitor.store.textsearch import parse_text_query
 from monitor.timefmt import duration_seconds
 
@@ -64,11 +64,6 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     except OverflowError:  # 0001-01-01T00:00+14:00 is before the calendar's first day in UTC
         raise ValueError(f"{shown(text)} falls outside the calendar in UTC; give a date "
                          "between the years 1 and 9999") from None
-
-
-def shown(value: str, width: int = 40) -> str:
-    """`value` quoted for a message, cut to `width` characters (hostile input can be huge)."""
-    return repr(value if len(value) <= width else value[:width] + "…")
 
 
 def _control(value: str) -> bool:

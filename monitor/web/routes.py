@@ -19,9 +19,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from monitor import atom
 from monitor.clock import utcnow
 from monitor.config import Config, Settings
+from monitor.errors import shown
 from monitor.match import Matcher, compile_matcher
 from monitor.store import Store
-from monitor.store.filters import MAX_ID, check_name, shown
+from monitor.store.filters import MAX_ID, check_name
 from monitor.store.queries import FilterError, MatchFilter, parse_when
 from monitor.timefmt import iso_z
 from monitor.types import MatchRow, Tag
