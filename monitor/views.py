@@ -1,4 +1,5 @@
-"""JSON shapes of stored matches and articles, shared by `monitor matches/show` and the API."""
+"""JSON shapes of tags, stored matches, articles and feeds: one each for the CLI, the API
+and alert payloads."""
 
 from typing import Any
 
