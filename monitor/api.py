@@ -3,7 +3,7 @@
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Path, Query, Request, Response
@@ -11,11 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from monitor import atom, metrics
+from monitor.clock import utcnow
 from monitor.config import Config, Settings
 from monitor.errors import StoreError
 from monitor.store import Store
 from monitor.store.filters import MAX_ID, check_name
 from monitor.store.queries import MAX_PAGE, FilterError, MatchFilter, parse_when
+from monitor.timefmt import iso_z
 from monitor.views import article_json, feed_json, match_json
 from monitor.web import auth as desk_auth
 from monitor.web import mount_desk
@@ -61,7 +63,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def jsonable(value: Any) -> Any:
     """Datetimes as ISO 8601 with Z, recursively (the CLI's JSON rendering)."""
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return iso_z(value)
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -153,7 +155,7 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
         story: Annotated[int | None, Query(description="only this story's copies")] = None,
     ) -> dict[str, Any]:
         flt = match_filter(actor or [], issue or [], watch, feed, since, until, text, limit, cursor,
-                           datetime.now(UTC), all_copies=all_copies, story=story)
+                           utcnow(), all_copies=all_copies, story=story)
         page = store.find_matches(flt)
         if not page.items and cursor is None:  # an empty answer may be a typo: say which
             _refuse_unknown(store, config, flt)
@@ -197,7 +199,7 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
         rows = store.watch_matches(name, ATOM_LIMIT)
         if not rows and name not in configured:
             raise HTTPException(404, f"no watch named {name!r}")
-        body = atom.watch_feed(name, rows, self_url=str(request.url), now=datetime.now(UTC))
+        body = atom.watch_feed(name, rows, self_url=str(request.url), now=utcnow())
         return Response(content=body, media_type=atom.MEDIA_TYPE)
 
     mount_desk(app, store, config, settings)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from monitor.config import Config, Settings
+from monitor.config import Config, Settings, smtp_host
 from monitor.errors import ConfigError, MonitorError, QueryError
 from monitor.owner import process_owner
 from monitor.pipeline import CompiledWatch, Pipeline, PipelineOptions, Tagger, utcnow
@@ -94,11 +94,8 @@ class Runtime:
 def prepare(settings: Settings, config: Config) -> Prepared:
     """Check what feeds.toml refers to: vocabulary, watch queries and their ids, SMTP."""
     matcher, watches = compile_config(config)
-    if any(c.type == "email" for c in config.channels) and not settings.smtp_host:
-        names = ", ".join(c.name for c in config.channels if c.type == "email")
-        raise ConfigError(f"email channel(s) {names} need MONITOR_SMTP_HOST; export it (and "
-                          "MONITOR_SMTP_PORT/_TLS) or remove the channel", file="environment",
-                          key="MONITOR_SMTP_HOST")
+    if emails := [c.name for c in config.channels if c.type == "email"]:
+        smtp_host(settings, emails)
     return Prepared(settings, config, matcher, watches)
 
 

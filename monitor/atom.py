@@ -3,9 +3,10 @@
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import quote
 
+from monitor.timefmt import iso_z
 from monitor.types import MatchRow, Tag
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -19,7 +20,7 @@ def _text(value: str | None) -> str:
 
 
 def _when(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_z(value, seconds=True)
 
 
 def _tags(label: str, tags: Sequence[Tag]) -> str:

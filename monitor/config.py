@@ -4,7 +4,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -13,15 +13,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from monitor.errors import ConfigError, QueryError
+from monitor.errors import ConfigError, QueryError, shown
 from monitor.nearest import did_you_mean
+from monitor.timefmt import duration_seconds
 from monitor.types import ChannelSpec, FeedSpec, WatchSpec
 from monitor.validate import check_email, check_http_url, check_name, is_webhook_secret
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 AUTO = "auto"  # interval = "auto": adaptive polling between min_interval and max_interval
 MIN_INTERVAL = timedelta(minutes=5)  # defaults of an `auto` feed's bounds
 MAX_INTERVAL = timedelta(hours=6)
@@ -35,11 +34,9 @@ MAX_INTERVAL_SETTING = timedelta(days=31)
 def parse_duration(text: str) -> timedelta:
     """Parse '90s', '15m', '1h', '1d', '2w' into a timedelta; ValueError otherwise (also for
     one longer than ten years)."""
-    found = _DURATION.match(text)
-    if not found:
-        shown = text if len(text) <= 40 else text[:40] + "..."
-        raise ValueError(f"{shown!r} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
-    seconds = float(found.group(1)) * _UNIT_SECONDS[found.group(2)]
+    seconds = duration_seconds(text)
+    if seconds is None:
+        raise ValueError(f"{shown(text)} is not a duration; write e.g. '30s', '15m', '1h', '1d'")
     if not seconds <= MAX_DURATION.total_seconds():
         raise ValueError(f"{text.strip()!r} is longer than ten years; write at most '3650d'")
     return timedelta(seconds=seconds)
@@ -105,6 +102,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         err = exc.errors()[0]
         key = "MONITOR_" + "_".join(str(p) for p in err["loc"]).upper()
         raise ConfigError(err["msg"], file="environment", key=key) from exc
+
+
+def smtp_host(settings: Settings, channels: Sequence[str]) -> str:
+    """MONITOR_SMTP_HOST, which the email channels named in `channels` need; a ConfigError
+    naming them when it is not set (checked at start-up and where a channel is built)."""
+    if settings.smtp_host:
+        return settings.smtp_host
+    names = ", ".join(repr(name) for name in channels)
+    which = "channel {} needs" if len(channels) == 1 else "channels {} need"
+    raise ConfigError(f"email {which.format(names)} MONITOR_SMTP_HOST; export it (and "
+                      "MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel",
+                      file="environment", key="MONITOR_SMTP_HOST")
 
 
 # ---- feeds.toml schema (pydantic, strict: unknown keys are errors) ----

@@ -31,6 +31,11 @@ class QueryError(MonitorError):
         super().__init__(f"{message} at position {position}: {_excerpt(query, position)}")
 
 
+def shown(value: str, width: int = 40) -> str:
+    """`value` quoted for a message, cut to `width` characters (hostile input can be huge)."""
+    return repr(value if len(value) <= width else value[:width] + "…")
+
+
 def _excerpt(query: str, position: int, width: int = 60) -> str:
     """The query quoted, or for a long one the part around `position`."""
     if len(query) <= 2 * width:

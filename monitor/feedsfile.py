@@ -16,13 +16,14 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import tomlkit
 
+from monitor.clock import utcnow
 from monitor.config import Config, config_from_text
 from monitor.errors import ConfigError
 from monitor.urls import normalise_url
@@ -283,7 +284,7 @@ def export_opml(config: Config, now: datetime | None = None) -> str:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = "monitor feeds"
-    ET.SubElement(head, "dateCreated").text = format_datetime(now or datetime.now(UTC))
+    ET.SubElement(head, "dateCreated").text = format_datetime(now or utcnow())
     body = ET.SubElement(root, "body")
     for feed in config.feeds:
         ET.SubElement(body, "outline", type="rss", text=feed.name, title=feed.name,

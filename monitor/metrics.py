@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from monitor.store.queries import FeedCount, MetricsCounts
+from monitor.types import FeedCount, MetricsCounts
 
 MEDIA_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OUTBOX_STATES = ("pending", "failed", "dead", "delivered")

@@ -11,6 +11,7 @@ from typing import Any, Protocol, TypeVar
 
 from monitor import decide, dedup, stories
 from monitor.alerts.payload import build_payload
+from monitor.clock import utcnow as utcnow  # daemon and app import it from here
 from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
 from monitor.extract import ExtractorPool
 from monitor.fetch.feeds import FeedFetch, fetch_feed
@@ -85,11 +86,6 @@ class PipelineOptions:
     # listing 100,000 items must not hold the writer and the memory for minutes).
     max_items_per_poll: int = 200
     write_batch: int = 20  # at most this many articles stored per trip to the writer
-
-
-def utcnow() -> datetime:
-    """The current time, aware UTC."""
-    return datetime.now(UTC)
 
 
 class Pipeline:

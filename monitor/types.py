@@ -311,3 +311,26 @@ class WatchHit:
     watch: str
     channels: tuple[str, ...]
     payload: Mapping[str, Any]  # the CONTRACT alert body (alerts.payload.build_payload)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCount:
+    """One feed's numbers for /metrics."""
+
+    name: str
+    enabled: bool
+    polled: bool
+    consecutive_errors: int
+    last_success: datetime | None
+    articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsCounts:
+    """Everything /metrics reports, counted in one read transaction."""
+
+    articles: int
+    matches: int
+    watch_matches: dict[str, int] = field(default_factory=dict)
+    outbox: dict[str, int] = field(default_factory=dict)
+    feeds: tuple[FeedCount, ...] = ()

@@ -7,6 +7,8 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from monitor.errors import shown
+
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_NAME = 100
 MAX_URL = 2048  # what browsers and most servers accept
@@ -22,12 +24,12 @@ def check_http_url(url: str, what: str = "a feed URL") -> str:
     if len(url) > MAX_URL:
         raise ValueError(f"{what} is {len(url)} characters long; at most {MAX_URL}")
     bad = next((i for i, c in enumerate(url) if c.isspace() or not c.isprintable()), None)
-    shown = repr(url if len(url) <= 80 else url[:80] + "...")
+    quoted = shown(url, 80)
     if bad is not None:
-        raise ValueError(f"{shown} has a space or control character at position {bad}; "
+        raise ValueError(f"{quoted} has a space or control character at position {bad}; "
                          "percent-encode it (a space is %20) or remove it")
     if not re.match(r"(?i)^https?://", url):
-        raise ValueError(f"{shown} is not an http(s) URL; write https://host/path")
+        raise ValueError(f"{quoted} is not an http(s) URL; write https://host/path")
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -35,15 +37,15 @@ def check_http_url(url: str, what: str = "a feed URL") -> str:
         parsed.host  # noqa: B018 - decoding checks the IDNA labels (xn--...) now, not at poll time
         host = parsed.raw_host.decode("ascii")
     except (ValueError, UnicodeError, httpx.InvalidURL) as exc:
-        raise ValueError(f"{shown} is not a valid URL ({exc})") from None
+        raise ValueError(f"{quoted} is not a valid URL ({exc})") from None
     if not host:
-        raise ValueError(f"{shown} has no host name; write https://host/path")
+        raise ValueError(f"{quoted} has no host name; write https://host/path")
     if port == 0:
-        raise ValueError(f"{shown}: port 0 cannot be reached; give a port from 1 to 65535")
+        raise ValueError(f"{quoted}: port 0 cannot be reached; give a port from 1 to 65535")
     if not _ip_literal(host):
         labels = host.removesuffix(".").split(".")
         if len(host) > 253 or any(not 0 < len(label) <= 63 for label in labels):
-            raise ValueError(f"{shown}: {host!r} is not a valid host name")
+            raise ValueError(f"{quoted}: {host!r} is not a valid host name")
     return url
 
 
@@ -58,8 +60,7 @@ def _ip_literal(host: str) -> bool:
 def check_name(name: str) -> str:
     """`name` when it is a valid feed or watch name; ValueError saying the rule otherwise."""
     if not _NAME.match(name) or len(name) > MAX_NAME:
-        shown = name if len(name) <= 40 else name[:40] + "..."
-        raise ValueError(f"{shown!r} is not a valid name: up to {MAX_NAME} letters, digits, "
+        raise ValueError(f"{shown(name)} is not a valid name: up to {MAX_NAME} letters, digits, "
                          "'-', '_' or '.', starting with a letter or digit")
     return name
 
@@ -67,8 +68,8 @@ def check_name(name: str) -> str:
 def check_email(address: str) -> str:
     """`address` when it is a plain e-mail address; ValueError otherwise."""
     if not _EMAIL.match(address) or len(address) > 254:
-        shown = address if len(address) <= 60 else address[:60] + "..."
-        raise ValueError(f"{shown!r} is not an e-mail address; write \"name@example.org\"")
+        raise ValueError(f"{shown(address, 60)} is not an e-mail address; "
+                         "write \"name@example.org\"")
     return address
 
 

@@ -1,4 +1,5 @@
-"""JSON shapes of stored matches and articles, shared by `monitor matches/show` and the API."""
+"""JSON shapes of tags, stored matches, articles and feeds: one each for the CLI, the API
+and alert payloads."""
 
 from typing import Any
 
@@ -6,7 +7,9 @@ from monitor.types import FeedHealth, MatchRow, StoredArticle, StoryCopy, Tag
 
 
 def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
-    """A tag as `monitor tag --format json` prints it; with `evidence`, its first sentence."""
+    """A tag as JSON, the one shape of `monitor tag/matches --format json`, the API and the
+    alert payload: id, name, count, level, score (3 decimals); with `evidence`, its first
+    sentence and offsets."""
     out: dict[str, Any] = {"id": tag.id, "name": tag.name, "count": tag.count,
                            "level": tag.level, "score": round(tag.score, 3)}
     if evidence:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from alerts_support import article, tags
 
-from monitor.alerts.payload import build_payload, iso_z
+from monitor.alerts.payload import build_payload
 
 
 def test_body_is_exactly_the_contract_shape() -> None:
@@ -37,7 +37,6 @@ def test_times_are_utc_with_z_and_missing_dates_are_null() -> None:
     body = build_payload(watch="w", article=undated, tags=tags(), now=east)
     assert body["timestamp"] == "2026-11-23T10:00:00Z"
     assert body["data"]["article"]["published"] is None
-    assert iso_z(None) is None
 
 
 def test_repeated_tags_are_listed_once() -> None:
@@ -47,3 +46,18 @@ def test_repeated_tags_are_listed_once() -> None:
                          now=datetime(2026, 1, 1, tzinfo=UTC))
     assert [a["id"] for a in body["data"]["actors"]] == ["wang-yi"]
     assert len(body["data"]["evidence"]) == 2
+
+
+def test_tags_have_the_one_json_shape_of_the_cli_and_the_api() -> None:
+    """Each listed tag is exactly what `monitor matches --format json` and GET /matches
+    print for it (views.tag_json): id, name, count, level and score to 3 decimals."""
+    from monitor.types import Tag
+    from monitor.views import tag_json
+
+    art = article(4)
+    scored = [Tag(t.id, t.kind, t.name, t.count, t.evidence, "about", 0.123456)
+              for t in art.tags]
+    data = build_payload(watch="w", article=art, tags=scored, now=art.published)["data"]
+    assert data["actors"] + data["issues"] == [tag_json(t) for t in scored]
+    assert data["actors"][0] == {"id": "wang-yi", "name": "Wang Yi", "count": 3,
+                                 "level": "about", "score": 0.123}

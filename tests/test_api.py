@@ -1,6 +1,8 @@
 """The HTTP API in process: every endpoint, parameter errors, Atom, metrics and the token."""
 
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -255,3 +257,18 @@ async def test_duration_is_relative_to_request_time(client: httpx.AsyncClient,
     add(db, Seed("Then", "Wang Yi before.", now - timedelta(hours=5), tags={"wang-yi": 1}))
     items = (await client.get("/matches", params={"since": "1h"})).json()["items"]
     assert [m["id"] for m in items] == [recent]
+
+
+def test_metrics_rendering_is_pure_and_needs_no_store() -> None:
+    """`monitor.metrics` renders plain values: importing it loads neither the store nor
+    SQLAlchemy, and it renders counts built by hand."""
+    code = ("import sys; from monitor import metrics; "
+            "from monitor.types import FeedCount, MetricsCounts; "
+            "print(metrics.render(MetricsCounts(3, 2, feeds=(FeedCount('news', True, True, 0, "
+            "None, 3),)))); "
+            "print(sorted(m for m in sys.modules if m.startswith(('monitor.store', 'sqlalchemy',"
+            " 'sqlmodel'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=60)
+    assert done.stdout.splitlines()[-1] == "[]"
+    assert 'monitor_feed_articles{feed="news"} 3' in done.stdout

@@ -179,6 +179,20 @@ def test_config_hint_names_the_actual_file(tmp_path: Path,
     assert "feeds.toml" not in line
 
 
+@pytest.mark.parametrize("command", [["run", "--once"], ["check"], ["retag"],
+                                     ["watches", "test", "wang-yi"]])
+def test_commands_give_one_wording_of_the_fix_hint(
+        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command that reads feeds.toml ends a mistake in it with the same hint."""
+    config = tmp_path / "desk.toml"
+    config.write_text(FEED + 'interval = "soon"\n', encoding="utf-8")
+    monkeypatch.setenv("MONITOR_CONFIG", str(config))
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1
+    line = _one_error_line(result.stderr)
+    assert line.endswith(f"(hint: fix {config} at the place named above, then run again)")
+
+
 # ---- matches: unknown ids and names get did-you-mean, on the CLI and in the API ----
 
 @pytest.fixture
@@ -307,3 +321,23 @@ def test_read_commands_refuse_an_unmigrated_database_alike(tmp_path: Path,
         assert current_revision(db) is None
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("postgresql://desk:s3cret@db.example.org/monitor",
+     "postgresql://desk:***@db.example.org/monitor"),
+    ("sqlite:///./monitor.db", "sqlite:///./monitor.db"),
+    ("::::s3cret@host", "<unparsable URL>"),
+])
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    """Messages, `monitor check` and the daemon's start line show a database URL through one
+    function: the password masked; an unparsable URL with a `@` not at all."""
+    from monitor.store.db import shown_url
+
+    assert shown_url(url) == shown
+    if not url.startswith(":"):
+        db = Database(url)
+        try:
+            assert db.display_url == shown.replace("postgresql:", "postgresql+psycopg:")
+        finally:
+            db.dispose()

@@ -3,6 +3,7 @@ and a way out, and no generated file escapes as anything but a ConfigError."""
 
 import contextlib
 import string
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,21 @@ def test_bounds_of_the_helpers() -> None:
     assert check_name("bbc-china.2") == "bbc-china.2"
     with pytest.raises(ValueError, match="not a valid name"):
         check_name("-x")
+
+
+def test_long_values_are_quoted_cut_alike_in_every_message() -> None:
+    """A bad value is quoted and cut the same way (monitor.errors.shown) wherever a message
+    names it: a duration and a name at 40 characters, an address at 60, a URL at 80."""
+    from monitor.store.filters import parse_when
+
+    long = "x" * 500
+    for check, width in ((parse_duration, 40), (check_name, 40), (check_http_url, 80)):
+        with pytest.raises(ValueError, match="…' ") as caught:
+            check("-" + long)
+        assert caught.value.args[0].startswith(repr("-" + "x" * (width - 1) + "…") + " ")
+    with pytest.raises(ValueError, match="…' ") as when:
+        parse_when(long[:60], datetime(2026, 11, 23, tzinfo=UTC))
+    assert when.value.args[0].startswith(repr("x" * 40 + "…") + " ")
 
 
 # ---- generated configurations: nothing but a ConfigError escapes ----

@@ -18,7 +18,7 @@ from alerts_support import T0, Clock, seed
 from monitor.alerts.base import build_channels
 from monitor.alerts.email import EmailChannel, TLSMode, immediate_message
 from monitor.alerts.relay import Relay
-from monitor.config import Settings
+from monitor.config import Settings, smtp_host
 from monitor.errors import ConfigError
 from monitor.store import Database, Store
 from monitor.store.migrate import upgrade
@@ -290,6 +290,22 @@ def test_email_channels_refuse_to_start_without_smtp_host() -> None:
     channel = built["desk-mail"]
     assert isinstance(channel, EmailChannel)
     assert channel.port == 465
+
+
+def test_the_start_check_and_the_channel_share_one_smtp_host_rule() -> None:
+    """`monitor run`'s start-up check and an email channel built from the settings refuse a
+    missing MONITOR_SMTP_HOST with one message naming the channels; a set one is used."""
+    with pytest.raises(ConfigError) as many:
+        smtp_host(Settings(smtp_host=None), ["desk-mail", "night-mail"])
+    assert str(many.value) == (
+        "environment: [MONITOR_SMTP_HOST] email channels 'desk-mail', 'night-mail' need "
+        "MONITOR_SMTP_HOST; export it (and MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel")
+    spec = ChannelSpec("desk-mail", "email", to=TO)
+    with pytest.raises(ConfigError, match=r"email channel 'desk-mail' needs MONITOR_SMTP_HOST"):
+        EmailChannel.from_settings(spec, Settings(smtp_host=None))
+    assert smtp_host(Settings(smtp_host="mail.example.org"), ["desk-mail"]) == "mail.example.org"
+    assert EmailChannel.from_settings(spec, Settings(smtp_host="mail.example.org")).host == (
+        "mail.example.org")
 
 
 def test_webhook_channels_need_their_secret() -> None:

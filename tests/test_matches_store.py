@@ -331,6 +331,7 @@ def test_searches_over_years_equal_a_plain_reading(
     one, stretches of days found through the time buckets, or all hits at once; on SQLite
     the FTS5 hits in chunks."""
     from monitor.store import pages as queries
+    from monitor.store import pagesql
 
     expected = _expected(spread, kw)
     assert len(expected) >= 3
@@ -345,18 +346,18 @@ def test_searches_over_years_equal_a_plain_reading(
         monkeypatch.setattr(queries, "_TEXT_SET_MAX", {"walk": 0, "stretches": 5,
                                                        "all-at-once": 2000}[strategy])
     used: set[int] = set()
-    page_sql = queries._page_sql
+    page_sql = queries.page_sql
 
-    def recording(shape: queries._Shape) -> object:
+    def recording(shape: pagesql.PageShape) -> object:
         used.add(shape.pg_text)
         return page_sql(shape)
 
-    monkeypatch.setattr(queries, "_page_sql", recording)
+    monkeypatch.setattr(queries, "page_sql", recording)
     for limit in (1, 4, 500):
         assert _all_pages(store, limit=limit, **kw) == expected
     if db.dialect == "postgresql":  # the strategy under test did read rows
-        assert {"walk": queries._PG_NEWEST, "stretches": queries._PG_BUCKETS,
-                "all-at-once": queries._PG_OLDER}[strategy] in used
+        assert {"walk": queries.PG_NEWEST, "stretches": queries.PG_BUCKETS,
+                "all-at-once": queries.PG_OLDER}[strategy] in used
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

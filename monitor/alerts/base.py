@@ -72,11 +72,6 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
                 digest_every=spec.every if spec.mode == "digest" else None, timeout=timeout)
             channels[spec.name].digest_at = digest_at(spec)
         else:
-            if not settings.smtp_host:
-                raise ConfigError(
-                    f"email channel {spec.name!r} needs MONITOR_SMTP_HOST; export it (and "
-                    "MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel",
-                    file="environment", key="MONITOR_SMTP_HOST")
             channels[spec.name] = EmailChannel.from_settings(spec, settings, timeout=timeout)
             channels[spec.name].digest_at = digest_at(spec)
         if spec.type != "webhook":

@@ -6,7 +6,7 @@ import html
 import logging
 import re
 import ssl
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -25,7 +25,8 @@ from monitor.alerts.render import (
     text_entry,
     title_of,
 )
-from monitor.config import Settings
+from monitor.clock import Clock, utcnow
+from monitor.config import Settings, smtp_host
 from monitor.errors import DeliveryError
 from monitor.types import Alert, ChannelSpec
 
@@ -81,10 +82,6 @@ class _Policy(EmailPolicy):
 
 # Refuses CR/LF in header values (a feed title cannot add headers); folds lines at 78.
 POLICY = _Policy(linesep="\r\n", raise_on_defect=True, max_line_length=LINE_MAX)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def one_line(text: str | None, limit: int = SUBJECT_MAX) -> str:
@@ -164,7 +161,7 @@ class EmailChannel(Channel):
                  username: str | None = None, password: str | None = None,
                  digest_every: timedelta | None = None, timeout: float = DEFAULT_TIMEOUT,
                  tls_context: ssl.SSLContext | None = None,
-                 now: Callable[[], datetime] = _utcnow) -> None:
+                 now: Clock = utcnow) -> None:
         self.name, self.to, self.host, self.tls = name, tuple(to), host, tls
         self.port = port or DEFAULT_PORTS[tls]
         self.sender, self.username, self._password = sender, username, password
@@ -175,10 +172,9 @@ class EmailChannel(Channel):
     def from_settings(cls, spec: ChannelSpec, settings: Settings, *,
                       timeout: float = DEFAULT_TIMEOUT) -> "EmailChannel":
         """The channel `spec` describes, with the MONITOR_SMTP_* settings."""
-        if not settings.smtp_host:
-            raise ValueError("MONITOR_SMTP_HOST is required")
+        host = smtp_host(settings, [spec.name])
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        return cls(spec.name, spec.to, host=settings.smtp_host, port=settings.smtp_port,
+        return cls(spec.name, spec.to, host=host, port=settings.smtp_port,
                    tls=settings.smtp_tls, sender=settings.smtp_from,
                    username=settings.smtp_username, password=password,
                    digest_every=spec.every if spec.mode == "digest" else None, timeout=timeout)

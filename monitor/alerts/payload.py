@@ -2,11 +2,13 @@
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.limits import MAX_EVIDENCE, MAX_TITLE, cut, cut_opt
+from monitor.timefmt import iso_z
 from monitor.types import NewArticle, Tag
+from monitor.views import tag_json
 
 EVENT_TYPE = "match.created"
 # Standard Webhooks asks for bodies under 20 KB; this leaves room below it. What does not fit
@@ -16,18 +18,12 @@ MAX_PAYLOAD_BYTES = 16_384
 _SHRINK = ("copies", "evidence", "issues", "actors")
 
 
-def iso_z(value: datetime | None) -> str | None:
-    """A datetime as ISO 8601 in UTC to the second with a `Z` suffix (naive = UTC)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else iso_z(value, seconds=True)
 
 
 def _listing(tags: Sequence[Tag], kind: str) -> list[dict[str, Any]]:
-    return [{"id": t.id, "name": t.name, "count": t.count, "level": t.level,
-             "score": round(t.score, 3)} for t in tags if t.kind == kind]
+    return [tag_json(t) for t in tags if t.kind == kind]
 
 
 def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
@@ -36,11 +32,11 @@ def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
     unique = list({t.id: t for t in tags}.values())
     return {
         "type": EVENT_TYPE,
-        "timestamp": iso_z(now),
+        "timestamp": _when(now),
         "data": {
             "watch": watch,
             "article": {"url": article.url, "title": cut_opt(article.title, MAX_TITLE),
-                        "published": iso_z(article.published), "feed": article.feed},
+                        "published": _when(article.published), "feed": article.feed},
             "actors": _listing(unique, "actor"),
             "issues": _listing(unique, "issue"),
             "evidence": [{"id": t.id, "text": cut(t.evidence.text, MAX_EVIDENCE)}

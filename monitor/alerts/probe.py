@@ -3,10 +3,11 @@
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
 from monitor.alerts.payload import build_payload
+from monitor.clock import utcnow
 from monitor.errors import DeliveryError
 from monitor.types import Alert, ChannelSpec, Evidence, NewArticle, Tag
 
@@ -42,7 +43,7 @@ def sample_alert(channel: str, now: datetime) -> Alert:
 
 async def probe(channel: Channel, now: datetime | None = None) -> ProbeResult:
     """Send one sample alert through `channel`, bounded as the relay bounds an attempt."""
-    alert = sample_alert(channel.name, now or datetime.now(UTC))
+    alert = sample_alert(channel.name, now or utcnow())
     timeout = float(getattr(channel, "timeout", DEFAULT_TIMEOUT))
     started = time.monotonic()
     error: str | None = None

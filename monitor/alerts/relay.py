@@ -10,11 +10,12 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any
 
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel, build_channels
+from monitor.clock import utcnow
 from monitor.config import Config, Settings, load_settings
 from monitor.errors import ChannelGoneError, DeliveryError, MonitorError
 from monitor.store import Store
@@ -33,10 +34,6 @@ MAX_RETRY_WAIT = 86_400.0  # nor may one park a row for more than a day
 # A channel's worker sleeps until its next row is due, waking at most this long apart to look
 # again (rows another process wrote or released; on PostgreSQL a NOTIFY wakes it sooner).
 MAX_LINGER = 60.0
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def default_owner() -> str:
@@ -70,7 +67,7 @@ class Relay:
     def __init__(self, store: Store, channels: Mapping[str, Channel] | None = None, *,
                  config: Config | None = None, settings: Settings | None = None,
                  environ: Mapping[str, str] | None = None, owner: str | None = None,
-                 now: Callable[[], datetime] = _utcnow, rng: random.Random | None = None,
+                 now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
                  batch: int = 4, timeout: float = DEFAULT_TIMEOUT,
                  step_wait: float = 2.0) -> None:
         if channels is None:

@@ -4,7 +4,7 @@ import asyncio
 import binascii
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,6 +12,7 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
 from monitor.alerts.payload import fit_payload
+from monitor.clock import Clock, utcnow
 from monitor.errors import ChannelGoneError, ConfigError, DeliveryError
 from monitor.fetch.hints import parse_retry_after
 from monitor.types import Alert
@@ -20,10 +21,6 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_LIMIT = timedelta(days=1)  # a receiver cannot park an alert for longer
 USER_AGENT = "monitor-webhooks/1"
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def message_id(alert: Alert) -> str:
@@ -51,7 +48,7 @@ class WebhookChannel(Channel):
     """
 
     def __init__(self, name: str, url: str, secret: str | Sequence[str] | None, *,
-                 timeout: float = DEFAULT_TIMEOUT, now: Callable[[], datetime] = _utcnow,
+                 timeout: float = DEFAULT_TIMEOUT, now: Clock = utcnow,
                  client: httpx.AsyncClient | None = None) -> None:
         self.name, self.timeout, self._now = name, timeout, now
         self._url = url

@@ -1,7 +1,6 @@
 """`monitor alerts`: the outbox (pending, failed, dead), replaying it, and delivery stats."""
 
 import asyncio
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,11 +9,13 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     open_store,
     print_jsonl,
     print_table,
     settings_or_fail,
 )
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 from monitor.types import Alert
 
@@ -105,11 +106,11 @@ def _test(name: str) -> None:
     try:
         channel = build_channels([spec], settings)[name]
     except MonitorError as exc:
-        fail(str(exc), "fix the setting named above, then test again")
+        fail(str(exc), fix_hint("the setting", then="test again"))
     result = asyncio.run(probe(channel))
     store = open_store(settings)
     try:
-        store.record_outcome(name, datetime.now(UTC), result.error and f"test: {result.error}")
+        store.record_outcome(name, utcnow(), result.error and f"test: {result.error}")
     except MonitorError as exc:
         fail(str(exc))
     finally:
@@ -162,7 +163,7 @@ def register(app: typer.Typer) -> None:
                  "`monitor alerts` lists the ids", code=2)
         if channel is not None and ids:
             fail("--channel goes with --all or --since, not with ids", code=2)
-        now = datetime.now(UTC)
+        now = utcnow()
         try:
             start = parse_when(since, now) if since is not None else None
         except ValueError as exc:
@@ -201,7 +202,7 @@ def register(app: typer.Typer) -> None:
         """Delivery metrics per channel: attempts, failures, latency stored -> delivered."""
         store = open_store(settings_or_fail())
         try:
-            rows = store.delivery_stats(datetime.now(UTC))
+            rows = store.delivery_stats(utcnow())
         except MonitorError as exc:
             fail(str(exc))
         finally:

@@ -3,6 +3,7 @@
 import typer
 
 from monitor.cli.common import (
+    DB_HINT,
     database_error,
     fail,
     prepared_or_fail,
@@ -10,18 +11,14 @@ from monitor.cli.common import (
 )
 from monitor.errors import MonitorError
 
-DB_HINT = "check MONITOR_DATABASE_URL and that the database answers"
-
 
 def _database(url: str) -> str:
     """What the database says (its revision), or a one-line error. A SQLite file that does
     not exist yet is fine (`monitor run` creates it) and is not created here."""
     from pathlib import Path
 
-    from sqlalchemy.engine import make_url
-
     from monitor.store import Database
-    from monitor.store.db import check_url
+    from monitor.store.db import check_url, shown_url
     from monitor.store.migrate import current_revision, head_revision
 
     try:
@@ -41,7 +38,7 @@ def _database(url: str) -> str:
         fail(str(exc), DB_HINT)
     except Exception as exc:  # a driver error (server down or starting, wrong credentials)
         fail(database_error(exc), DB_HINT)
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_url(url)
     state = "up to date" if current == head else f"at {current or 'no revision'}, " \
         f"`monitor run` or `monitor db upgrade` migrates it to {head}"
     return f"database {shown} answers ({state})"

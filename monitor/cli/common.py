@@ -14,6 +14,7 @@ from rich.text import Text
 
 from monitor.config import Config, Settings, load_config, load_settings
 from monitor.errors import MonitorError
+from monitor.timefmt import iso_z
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -50,8 +51,10 @@ def progress_bar(label: str, console: Console) -> "Progress":
 
 
 def _default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
@@ -124,12 +127,21 @@ def _one_line(text: str) -> str:
                    for c in text)
 
 
+DB_HINT = "check MONITOR_DATABASE_URL and that the database answers"
+
+
+def fix_hint(what: object = "the place", then: str = "run again") -> str:
+    """The one wording of the hint after an error that names where it is: "fix WHAT named
+    above, then THEN" (WHAT: "feeds.toml at the place", "the setting", ...)."""
+    return f"fix {what} named above, then {then}"
+
+
 def settings_or_fail() -> Settings:
     """Settings from the environment, or a clear error and exit 1."""
     try:
         return load_settings()
     except MonitorError as exc:
-        fail(str(exc), "fix the environment variable named")
+        fail(str(exc), fix_hint("the environment variable"))
 
 
 def config_or_fail(settings: Settings) -> Config:
@@ -137,7 +149,7 @@ def config_or_fail(settings: Settings) -> Config:
     try:
         return load_config(settings.config)
     except MonitorError as exc:
-        fail(str(exc), f"fix {settings.config} at the place named, then run again")
+        fail(str(exc), fix_hint(f"{settings.config} at the place"))
 
 
 def prepared_or_fail() -> "Prepared":
@@ -151,7 +163,7 @@ def prepared_or_fail() -> "Prepared":
     try:
         return prepare(settings, config)
     except ConfigError as exc:
-        fail(str(exc), f"fix {config.path} at the place named, then run again")
+        fail(str(exc), fix_hint(f"{config.path} at the place"))
 
 
 def database_error(exc: Exception) -> str:
@@ -171,9 +183,9 @@ def open_store(settings: Settings) -> "Store":
         db = Database(settings.database_url)
         current, head = current_revision(db), head_revision(db)
     except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
+        fail(str(exc), DB_HINT)
     except Exception as exc:  # a driver error before the store can wrap it
-        fail(database_error(exc), "check MONITOR_DATABASE_URL and that the server answers")
+        fail(database_error(exc), DB_HINT)
     if current != head:
         fail(f"the database is at revision {current or 'none'}, not {head}",
              "run `monitor db upgrade` (or start `monitor run`, which migrates)")

@@ -14,8 +14,10 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.cli.common import (
+    DB_HINT,
     FORMAT_HELP,
     fail,
+    fix_hint,
     open_store,
     print_jsonl,
     settings_or_fail,
@@ -97,7 +99,7 @@ def _health() -> list[FeedHealth]:
     try:
         return store.feed_health()
     except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
+        fail(str(exc), DB_HINT)
     finally:
         store.db.dispose()
 
@@ -136,7 +138,7 @@ def _config_path() -> Path:
 
 
 def _edit_failed(exc: MonitorError, path: Path) -> NoReturn:
-    fail(str(exc), f"fix {path} or the value named, then run again")
+    fail(str(exc), fix_hint(f"{path} or the value"))
 
 
 async def _discover(url: str) -> "Discovered":

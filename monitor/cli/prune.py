@@ -1,6 +1,6 @@
 """`monitor prune --before DATE|DURATION`: delete old articles, in batches, with a progress bar."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -12,6 +12,7 @@ from monitor.cli.common import (
     settings_or_fail,
     stderr_console,
 )
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
         """
         from monitor.store.filters import parse_when
 
-        now = datetime.now(UTC)
+        now = utcnow()
         try:
             cutoff = parse_when(before, now)
         except ValueError as exc:

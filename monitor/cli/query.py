@@ -2,7 +2,6 @@
 
 import ipaddress
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -21,6 +20,7 @@ from monitor.cli.common import (
     stderr_console,
     stdout_console,
 )
+from monitor.clock import utcnow
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.types import MatchRow, StoredArticle
@@ -193,7 +193,7 @@ def register(app: typer.Typer) -> None:
         """Query stored matches (newest first) by actor, issue, watch, feed, time and text."""
         from monitor.store.queries import parse_when
 
-        now = datetime.now(UTC)
+        now = utcnow()
         kw: dict[str, object] = {"actors": tuple(actor or ()), "issues": tuple(issue or ()),
                                  "watch": watch, "feed": feed, "text": text,
                                  "all_copies": all_copies, "story": story}

@@ -1,12 +1,12 @@
 """`monitor reload`: ask the running daemons to re-read feeds.toml, through the database."""
 
 import time
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 
-from monitor.cli.common import fail, open_store, settings_or_fail, stderr_console
+from monitor.cli.common import DB_HINT, fail, fix_hint, open_store, settings_or_fail, stderr_console
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         store = open_store(settings)
         err = stderr_console()
         try:
-            asked = datetime.now(UTC)
+            asked = utcnow()
             store.request_control("reload", asked)
             if wait == 0:
                 err.print("monitor: reload requested; running daemons pick it up within "
@@ -43,13 +43,13 @@ def register(app: typer.Typer) -> None:
                     if answer.startswith("refused: "):
                         fail(f"the daemon refused the new configuration: "
                              f"{answer.removeprefix('refused: ')}",
-                             "fix the place named above and run `monitor reload` again; the "
-                             "daemon runs on with its previous configuration")
+                             fix_hint(then="run `monitor reload` again; the daemon runs "
+                                      "on with its previous configuration"))
                     err.print(f"monitor: {answer}", highlight=False)
                     return
                 time.sleep(0.25)
         except MonitorError as exc:
-            fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
+            fail(str(exc), DB_HINT)
         finally:
             store.db.dispose()
         fail(f"no daemon answered within {wait:.0f}s",

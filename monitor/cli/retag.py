@@ -1,7 +1,7 @@
 """`monitor retag`: recompute stored tags and watch matches after a vocabulary or rule change."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,11 +9,13 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     open_store,
     progress_bar,
     settings_or_fail,
     stderr_console,
 )
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
 if TYPE_CHECKING:  # the pipeline and the store are heavy imports: only when retagging
@@ -53,7 +55,7 @@ def register(app: typer.Typer) -> None:
         start = None
         if since is not None:
             try:
-                start = parse_when(since, datetime.now(UTC))
+                start = parse_when(since, utcnow())
             except ValueError as exc:
                 fail(f"--since: {exc}")
         settings = settings_or_fail()
@@ -61,7 +63,7 @@ def register(app: typer.Typer) -> None:
         try:
             tagger, watches = compile_config(config)
         except MonitorError as exc:
-            fail(str(exc), "fix the place named above, then run again")
+            fail(str(exc), fix_hint())
         store = open_store(settings)
         try:
             _retag(store, tagger, watches, start, since,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.common import (
+    DB_HINT,
     database_error,
     fail,
     prepared_or_fail,
@@ -53,9 +54,9 @@ def _migrated_store(open_store: Any, settings: Any) -> Any:
     try:
         return open_store(settings)
     except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
+        fail(str(exc), DB_HINT)
     except Exception as exc:  # a driver error (server down or starting) before the store wraps it
-        fail(database_error(exc), "check MONITOR_DATABASE_URL and that the database answers")
+        fail(database_error(exc), DB_HINT)
 
 
 async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
@@ -81,7 +82,7 @@ async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
 
 def _held_back(store: Any) -> str:
     """`; 1 feed waiting (Retry-After or backoff): ...` for the --once summary."""
-    from monitor.pipeline import utcnow
+    from monitor.clock import utcnow
 
     names: list[str] = store.held_back_feeds(utcnow())
     if not names:

@@ -1,12 +1,12 @@
 """`monitor stories`: the biggest stories of a period, with their copy counts."""
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from monitor.cli.common import fail, open_store, print_jsonl, print_table, settings_or_fail
+from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
         from monitor.store.queries import parse_when
 
         try:
-            start = parse_when(since, datetime.now(UTC))
+            start = parse_when(since, utcnow())
         except ValueError as exc:
             fail(f"--since: {exc}")
         store = open_store(settings_or_fail())

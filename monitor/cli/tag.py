@@ -13,6 +13,7 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     print_jsonl,
     settings_or_fail,
     stderr_console,
@@ -88,7 +89,7 @@ def vocabulary_or_fail(extra: Sequence[Path]) -> Vocabulary:
     try:
         return load_vocabulary(files)
     except MonitorError as exc:
-        fail(str(exc), "fix the vocabulary file at the place named above")
+        fail(str(exc), fix_hint("the vocabulary file at the place"))
 
 
 def tag_row(doc: Document, tags: Sequence[Tag],

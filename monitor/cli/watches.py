@@ -1,6 +1,6 @@
 """`monitor watches test QUERY`: what a query would have matched among stored articles."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,12 +9,14 @@ import typer
 from monitor.cli.common import (
     config_or_fail,
     fail,
+    fix_hint,
     open_store,
     print_jsonl,
     print_table,
     settings_or_fail,
     stderr_console,
 )
+from monitor.clock import utcnow
 from monitor.errors import MonitorError, QueryError
 
 if TYPE_CHECKING:
@@ -57,7 +59,7 @@ def register(app: typer.Typer) -> None:
         from monitor.store.filters import parse_when
         from monitor.vocab import load_vocabulary
 
-        now = datetime.now(UTC)
+        now = utcnow()
         try:
             start = parse_when(since, now)
         except ValueError as exc:
@@ -71,7 +73,7 @@ def register(app: typer.Typer) -> None:
             fail(f"query: {exc}", "`monitor vocab` lists the known ids; operators are "
                  "AND, OR, NOT in capitals")
         except MonitorError as exc:
-            fail(str(exc), f"fix {config.path} at the place named above, then run again")
+            fail(str(exc), fix_hint(f"{config.path} at the place"))
         store = open_store(settings)
         try:
             trial = _try(store, parsed, start, limit)

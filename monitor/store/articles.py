@@ -22,6 +22,7 @@ from monitor.store.models import (
     OutboxRow,
     WatchMatchRow,
 )
+from monitor.timefmt import iso_z
 from monitor.types import Item, NewArticle, StoredArticle, StoryCopy, StorySketch, WatchHit
 
 _CHUNK = 500
@@ -367,8 +368,10 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")

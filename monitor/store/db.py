@@ -55,13 +55,13 @@ def check_url(url: str) -> URL:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise StoreError(f"{_shown(url)!r} is not a database URL; {_EXAMPLES}") from None
+        raise StoreError(f"{shown_url(url)!r} is not a database URL; {_EXAMPLES}") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     # From the name alone: asking SQLAlchemy for the driver imports the dialect (or fails to).
     backend, _, driver = parsed.drivername.partition("+")
     if backend not in _DRIVERS:
-        raise StoreError(f"unsupported database {backend!r} in {_shown(url)!r}; "
+        raise StoreError(f"unsupported database {backend!r} in {shown_url(url)!r}; "
                          f"{_EXAMPLES}")
     if driver and driver not in _DRIVERS[backend]:
         raise StoreError(f"driver {driver!r} is not supported; use {backend}:// "
@@ -86,8 +86,9 @@ def _check_sqlite_path(database: str | None) -> None:
                          f"({folder}); create it, or fix the path")
 
 
-def _shown(url: str) -> str:
-    """`url` with any password masked, for a message."""
+def shown_url(url: str) -> str:
+    """`url` with any password masked, for a message (a URL that does not parse and has a
+    `@` is not shown at all: what precedes it may be a password)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
@@ -160,7 +161,7 @@ class Database:
     @property
     def display_url(self) -> str:
         """The URL with its password masked, for output."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return shown_url(self.url)
 
     @property
     def dialect(self) -> str:

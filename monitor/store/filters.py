@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, shown
 from monitor.store.textsearch import parse_text_query
+from monitor.timefmt import duration_seconds
 
 MAX_PAGE = 500
 # Bounds of what a request may say: ids a PostgreSQL bigint (and a SQLite INTEGER) holds and
@@ -18,8 +19,6 @@ MAX_NAME = 200  # a watch, feed, actor or issue name
 MAX_TAGS = 50  # actor and issue ids in one request
 MAX_TEXT = 1000  # a full-text query
 MAX_CURSOR = 200
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class FilterError(MonitorError):
@@ -39,10 +38,10 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     if len(text) > 64 or _control(text):
         raise ValueError(f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
                          "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)")
-    found = _DURATION.match(text)
-    if found:
+    seconds = duration_seconds(text)
+    if seconds is not None:
         try:
-            return now - timedelta(seconds=float(found.group(1)) * _UNIT[found.group(2)])
+            return now - timedelta(seconds=seconds)
         except (OverflowError, ValueError):
             raise ValueError(f"{shown(text)} reaches back past the year 1; give a shorter "
                              "duration or a date") from None
@@ -65,11 +64,6 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     except OverflowError:  # 0001-01-01T00:00+14:00 is before the calendar's first day in UTC
         raise ValueError(f"{shown(text)} falls outside the calendar in UTC; give a date "
                          "between the years 1 and 9999") from None
-
-
-def shown(value: str, width: int = 40) -> str:
-    """`value` quoted for a message, cut to `width` characters (hostile input can be huge)."""
-    return repr(value if len(value) <= width else value[:width] + "…")
 
 
 def _control(value: str) -> bool:

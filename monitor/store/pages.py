@@ -12,21 +12,20 @@ from sqlalchemy.engine import Connection
 
 from monitor.store.filters import MatchFilter, decode_cursor
 from monitor.store.pagesql import (
-    _DETAILS,
-    _ENOUGH_BELOW,
-    _FTS_MORE_THAN,
-    _PG_BUCKETS,
-    _PG_NEWEST,
-    _PG_OLDER,
-    _chunk_sql,
-    _Key,
-    _page_sql,
-    _params,
-    _pg_edge_sql,
-    _shape,
-    _text_chunk_sql,
+    DETAILS,
+    ENOUGH_BELOW,
+    FTS_MORE_THAN,
+    PG_BUCKETS,
+    PG_NEWEST,
+    PG_OLDER,
+    PageKey,
+    chunk_sql,
+    page_params,
+    page_shape,
+    page_sql,
+    pg_edge_sql,
+    text_chunk_sql,
 )
-from monitor.store.pagesql import _Shape as _Shape  # tests wrap _page_sql(shape: _Shape)
 from monitor.store.textsearch import bucket_cover, day_number, parse_text_query
 
 # SQLite: with a tag or watch filter, a search with at most this many hits is read by its
@@ -54,22 +53,22 @@ def read_page(conn: Connection, flt: MatchFilter, *, postgresql: bool) -> list[A
     before = decode_cursor(flt.cursor) if flt.cursor is not None else None
     wanted = flt.limit + 1
     pg = postgresql
-    params = _params(flt, before, wanted)
+    params = page_params(flt, before, wanted)
     if pg and flt.text is not None:
         return _pg_text_page(conn, flt, before, wanted)
     if flt.text is None:
-        return list(conn.execute(_page_sql(_shape(flt, before, postgresql=pg)),
+        return list(conn.execute(page_sql(page_shape(flt, before, postgresql=pg)),
                                  params).all())
     fts = parse_text_query(flt.text).fts5()
     if not flt.tags and flt.watch is None:  # the search itself is the most selective
         return _sqlite_text_first(conn, flt, before, fts, wanted,
                                   max(4 * wanted, _TEXT_CHUNK_MIN))
-    if not conn.execute(_FTS_MORE_THAN, {"q": fts, "k": _TEXT_SET_MAX}).scalar():
+    if not conn.execute(FTS_MORE_THAN, {"q": fts, "k": _TEXT_SET_MAX}).scalar():
         return _sqlite_text_first(conn, flt, before, fts, wanted, _TEXT_SET_MAX + 1)
     return _with_details_of(conn, _sqlite_text_scan(conn, flt, before, fts, wanted))
 
 
-def _pg_text_page(conn: Connection, flt: MatchFilter, before: _Key | None,
+def _pg_text_page(conn: Connection, flt: MatchFilter, before: PageKey | None,
                   wanted: int) -> list[Any]:
     """PostgreSQL, a search. The planner's estimate of the articles the words match
     decides the first step. With only a few pages of hits in all, one statement reads
@@ -85,23 +84,23 @@ def _pg_text_page(conn: Connection, flt: MatchFilter, before: _Key | None,
     all older articles. The steps are disjoint and go newest first, so their rows,
     each step's in page order, are the page in order."""
     q = parse_text_query(flt.text or "").websearch()
-    params = {**_params(flt, before, wanted), "q": q, "n": _PG_NEWEST_N}
+    params = {**page_params(flt, before, wanted), "q": q, "n": _PG_NEWEST_N}
     hits_est, rate = _pg_share(conn, q)
-    older = _page_sql(_shape(flt, before, postgresql=True, pg_text=_PG_OLDER))
+    older = page_sql(page_shape(flt, before, postgresql=True, pg_text=PG_OLDER))
     if hits_est <= _PG_FEW * wanted:  # so few hits in all that reading them all is cheapest
         return list(conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID,
                                          "whi": _FAR}).all())
     walked = rate * _PG_NEWEST_N >= wanted
     rows: list[Any] = []
     if walked:
-        rows = list(conn.execute(_page_sql(_shape(flt, before, postgresql=True,
-                                                  pg_text=_PG_NEWEST)), params).all())
+        rows = list(conn.execute(page_sql(page_shape(flt, before, postgresql=True,
+                                                  pg_text=PG_NEWEST)), params).all())
         if len(rows) >= wanted:
             return rows
     # Where the first step ended (not walked: only the rows per day near the newest).
     n = _PG_NEWEST_N if walked else _PG_RATE_ROWS
-    edge = conn.execute(_pg_edge_sql(_shape(flt, before, postgresql=True,
-                                            pg_text=_PG_NEWEST)), {**params, "n": n}).first()
+    edge = conn.execute(pg_edge_sql(page_shape(flt, before, postgresql=True,
+                                            pg_text=PG_NEWEST)), {**params, "n": n}).first()
     if edge is None:  # fewer than n rows: read what the first step did not
         if walked:
             return rows
@@ -115,7 +114,7 @@ def _pg_text_page(conn: Connection, flt: MatchFilter, before: _Key | None,
     params.update(eat=at, elast=int(last), whi=at + timedelta(seconds=1))
     hi_day, hi_time, span = day_number(at.timestamp()) + 1, at, 0
     since_day = None if flt.since is None else day_number(flt.since.timestamp())
-    buckets = _page_sql(_shape(flt, before, postgresql=True, pg_text=_PG_BUCKETS))
+    buckets = page_sql(page_shape(flt, before, postgresql=True, pg_text=PG_BUCKETS))
     while True:
         need = wanted - len(rows)
         # hits per row: what was seen, plus the estimate worth _PG_PRIOR hits
@@ -139,7 +138,7 @@ def _pg_text_page(conn: Connection, flt: MatchFilter, before: _Key | None,
     return [*rows, *conn.execute(older, {**params, "lim": wanted - len(rows)}).all()]
 
 
-def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: _Key | None,
+def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: PageKey | None,
                        fts: str, wanted: int, size: int) -> list[Any]:
     """SQLite, a search with few hits or no tag/watch filter: read the hits newest id
     first in growing chunks, keep those that meet the other conditions (checked by key),
@@ -148,12 +147,12 @@ def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: _Key | None,
     that check stops early; were they not, reading goes on, never wrong.) One statement
     per chunk reads the hits, checks them, returns the kept rows with their details, and
     says whether the first chunk is enough: usually the whole page is one statement."""
-    shape = _shape(flt, before, postgresql=False)
-    params = {**_params(flt, before, wanted), "q": fts}
+    shape = page_shape(flt, before, postgresql=False)
+    params = {**page_params(flt, before, wanted), "q": fts}
     found: list[Any] = []
     below, first = _NO_ID, True
     while True:
-        rows = conn.execute(_text_chunk_sql(shape), {**params, "below": below, "k": size})
+        rows = conn.execute(text_chunk_sql(shape), {**params, "below": below, "k": size})
         lowest = read = None
         more = True
         for lo, n, enough, *row in rows:
@@ -166,7 +165,7 @@ def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: _Key | None,
         below = lowest
         if not first:
             full = len(found) == wanted
-            more = not conn.execute(_ENOUGH_BELOW, {
+            more = not conn.execute(ENOUGH_BELOW, {
                 "below": below, "full": full, "since": flt.since,
                 "t": found[-1][0] if full else flt.since}).scalar()
         if not more:
@@ -175,20 +174,20 @@ def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: _Key | None,
         size = min(2 * size, _TEXT_CHUNK_MAX)
 
 
-def _sqlite_text_scan(conn: Connection, flt: MatchFilter, before: _Key | None,
-                      fts: str, wanted: int) -> list[_Key]:
+def _sqlite_text_scan(conn: Connection, flt: MatchFilter, before: PageKey | None,
+                      fts: str, wanted: int) -> list[PageKey]:
     """SQLite, a search with many hits and a tag or watch filter: read the other
     conditions' page in growing chunks and keep the rows FTS5 finds within each chunk's
     article-id range, all inside SQLite (one statement per chunk, returning the hits and
     the chunk's last row). Ids grow with time, so that range is narrow; were they not, it
     is only wider, never wrong."""
-    found: list[_Key] = []
+    found: list[PageKey] = []
     size = max(4 * wanted, _TEXT_CHUNK_MIN)
     while len(found) < wanted:
-        shape = _shape(flt, before, postgresql=False)
-        rows = conn.execute(_chunk_sql(shape), {**_params(flt, before, size), "q": fts})
-        last: _Key | None = None
-        hits: list[_Key] = []
+        shape = page_shape(flt, before, postgresql=False)
+        rows = conn.execute(chunk_sql(shape), {**page_params(flt, before, size), "q": fts})
+        last: PageKey | None = None
+        hits: list[PageKey] = []
         for when, aid, hit in rows:
             if hit == 1:
                 hits.append((when, int(aid)))
@@ -235,10 +234,10 @@ def _pg_share_now(conn: Connection, q: str) -> tuple[float, float]:
     return hits, (min(hits / total, 1.0) if total > 0 else 1.0)
 
 
-def _with_details_of(conn: Connection, keys: Sequence[_Key]) -> list[Any]:
+def _with_details_of(conn: Connection, keys: Sequence[PageKey]) -> list[Any]:
     """The rows of these keys, in their order: articles and feeds read by id."""
     if not keys:
         return []
-    rows = conn.execute(_DETAILS, {"ids": [aid for _, aid in keys]}).all()
+    rows = conn.execute(DETAILS, {"ids": [aid for _, aid in keys]}).all()
     by_id = {int(row[0]): row for row in rows}
     return [(when, aid, *by_id[aid][1:]) for when, aid in keys if aid in by_id]

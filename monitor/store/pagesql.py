@@ -25,11 +25,11 @@ _ARTICLES = table_of(ArticleRow)
 # The SQL is text built once per shape of filter: building and cache-keying SQLAlchemy
 # constructs per call cost more than the queries themselves (~2 ms of a ~3 ms page).
 
-_Key = tuple[datetime, int]  # a page position: (matched_at, article_id)
+PageKey = tuple[datetime, int]  # a page position: (matched_at, article_id)
 
 
 @dataclass(frozen=True, slots=True)
-class _Shape:
+class PageShape:
     """Which conditions a page query has (not their values): one SQL text per shape."""
 
     postgresql: bool
@@ -39,13 +39,13 @@ class _Shape:
     since: bool
     until: bool
     before: bool
-    pg_text: int = 0  # PostgreSQL search: 0 none, else which stretch (_PG_NEWEST ...)
+    pg_text: int = 0  # PostgreSQL search: 0 none, else which stretch (PG_NEWEST ...)
     fold: bool = False  # one entry per story: later copies (is_copy) skipped
     story: bool = False  # one story's copies only
 
 
-_PG_NEWEST, _PG_BUCKETS, _PG_OLDER = 1, 2, 3
-_FTS_MORE_THAN = sa.text("SELECT EXISTS (SELECT rowid FROM articles_fts "
+PG_NEWEST, PG_BUCKETS, PG_OLDER = 1, 2, 3
+FTS_MORE_THAN = sa.text("SELECT EXISTS (SELECT rowid FROM articles_fts "
                          "WHERE articles_fts MATCH :q LIMIT 1 OFFSET :k)")
 # SQLite: whether no unread hit (all have ids below {below}) can belong on the page. With no
 # break of id order recorded at or above {below} (revision 0005), none is newer than a read
@@ -57,7 +57,7 @@ _ENOUGH = (
     "THEN {full} OR coalesce((SELECT stored_at FROM articles WHERE id = {below}) < {since}, 0) "
     "WHEN {t} IS NULL THEN 0 "
     "ELSE NOT EXISTS (SELECT 1 FROM articles WHERE stored_at >= {t} AND +id < {below})")
-_ENOUGH_BELOW = sa.text(
+ENOUGH_BELOW = sa.text(
     "SELECT CASE " + _ENOUGH.format(below=":below", full=":full", since=":since", t=":t")
     + " END").bindparams(sa.bindparam("t", type_=UTCDateTime()),
                          sa.bindparam("since", type_=UTCDateTime()))
@@ -92,14 +92,14 @@ _PG_FIRST_OF_STORY = (
 _PG_TEXT = "doc.search_vector @@ websearch_to_tsquery('english'::regconfig, :q)"
 
 
-def _shape(flt: MatchFilter, before: _Key | None, *, postgresql: bool,
-           pg_text: int = 0) -> _Shape:
-    return _Shape(postgresql, len(flt.tags), flt.watch is not None, flt.feed is not None,
+def page_shape(flt: MatchFilter, before: PageKey | None, *, postgresql: bool,
+           pg_text: int = 0) -> PageShape:
+    return PageShape(postgresql, len(flt.tags), flt.watch is not None, flt.feed is not None,
                   flt.since is not None, flt.until is not None, before is not None, pg_text,
                   flt.folded, flt.story is not None)
 
 
-def _params(flt: MatchFilter, before: _Key | None, limit: int) -> dict[str, Any]:
+def page_params(flt: MatchFilter, before: PageKey | None, limit: int) -> dict[str, Any]:
     params: dict[str, Any] = {f"tag{i}": tag for i, tag in enumerate(flt.tags)}
     params.update(watch=flt.watch, feed=flt.feed, since=flt.since, until=flt.until, lim=limit,
                   story=flt.story)
@@ -112,7 +112,7 @@ def _params(flt: MatchFilter, before: _Key | None, limit: int) -> dict[str, Any]
 # every value is a bind parameter (hence the S608 waivers).
 
 
-def _window(shape: _Shape, when: str, aid: str) -> list[str]:
+def _window(shape: PageShape, when: str, aid: str) -> list[str]:
     """The since/until window and the keyset position on one arm's columns."""
     conds = []
     if shape.since:
@@ -124,7 +124,7 @@ def _window(shape: _Shape, when: str, aid: str) -> list[str]:
     return conds
 
 
-def _typed(sql: str, *columns: sa.ColumnClause[Any]) -> sa.TextClause:
+def typed(sql: str, *columns: sa.ColumnClause[Any]) -> sa.TextClause:
     """`sql` with its datetime parameters bound through UTCDateTime, and typed columns."""
     binds = [sa.bindparam(name, type_=UTCDateTime())
              for name in ("since", "until", "at", "eat", "wlo", "whi") if f":{name}" in sql]
@@ -138,7 +138,7 @@ _KEY_COLUMNS = (sa.column("matched_at", UTCDateTime()), sa.column("article_id", 
 
 
 @functools.lru_cache(maxsize=256)
-def _keys_text(shape: _Shape) -> str:
+def _keys_text(shape: PageShape) -> str:
     """The SQL of the page's keys (matched_at, article_id), in page order, LIMIT :lim."""
     if shape.postgresql:
         return _pg_keys_text(shape)
@@ -169,7 +169,7 @@ def _keys_text(shape: _Shape) -> str:
 _PgArm = tuple[str, str, str, str, list[str], list[str]]
 
 
-def _pg_arms(shape: _Shape) -> list[_PgArm]:
+def _pg_arms(shape: PageShape) -> list[_PgArm]:
     """(table, alias, time column, id column, the arm's own conditions, further ones)."""
     arms: list[_PgArm] = [("article_tags", f"t{i}", "matched_at", "article_id",
                            [f"t{i}.tag_id = :tag{i}"], []) for i in range(shape.tags)]
@@ -180,10 +180,10 @@ def _pg_arms(shape: _Shape) -> list[_PgArm]:
     if shape.story:
         own.append(_STORY.format(table="doc"))
     more = [_PG_TEXT] if shape.pg_text else []
-    if shape.pg_text in (_PG_BUCKETS, _PG_OLDER):  # below the edge (:eat, :elast) and :whi
+    if shape.pg_text in (PG_BUCKETS, PG_OLDER):  # below the edge (:eat, :elast) and :whi
         more += ["doc.stored_at < :whi",
                  "doc.stored_at <= :eat AND (doc.stored_at < :eat OR doc.id < :elast)"]
-    if shape.pg_text == _PG_BUCKETS:  # from :wlo on, found by its time buckets too
+    if shape.pg_text == PG_BUCKETS:  # from :wlo on, found by its time buckets too
         more += ["doc.stored_at >= :wlo", "doc.search_vector @@ CAST(:tq AS tsquery)"]
     if not arms and not _pg_tag_after_sort(shape):
         more.append(_HAS_TAG.format(id="doc.id"))
@@ -194,26 +194,26 @@ def _pg_arms(shape: _Shape) -> list[_PgArm]:
     return arms
 
 
-def _pg_has_doc(shape: _Shape) -> bool:
+def _pg_has_doc(shape: PageShape) -> bool:
     """Whether the articles table is one of the arms of this PostgreSQL page query."""
     return _pg_arms(shape)[-1][1] == "doc"
 
 
-def _pg_tag_after_sort(shape: _Shape) -> bool:
+def _pg_tag_after_sort(shape: PageShape) -> bool:
     """Whether "has a tag" is checked only on the sorted hits, newest first, until the page
     is full: a search stretch without tag or watch filters sorts its hits anyway, and so
     checks about a page of them instead of every one."""
-    return shape.pg_text in (_PG_BUCKETS, _PG_OLDER) and not shape.tags and not shape.watch
+    return shape.pg_text in (PG_BUCKETS, PG_OLDER) and not shape.tags and not shape.watch
 
 
-def _pg_arm_where(shape: _Shape, arm: _PgArm) -> tuple[str, str, str]:
+def _pg_arm_where(shape: PageShape, arm: _PgArm) -> tuple[str, str, str]:
     """An arm's time and id columns, and its own conditions with the window on them."""
     _, alias, when, aid, own, _ = arm
     w, a = f"{alias}.{when}", f"{alias}.{aid}"
     return w, a, " AND ".join([*own, *_window(shape, w, a)]) or "true"
 
 
-def _pg_keys_text(shape: _Shape) -> str:
+def _pg_keys_text(shape: PageShape) -> str:
     arms = _pg_arms(shape)
     when, aid, _ = _pg_arm_where(shape, arms[0])
     source = ""
@@ -221,12 +221,12 @@ def _pg_keys_text(shape: _Shape) -> str:
     for i, arm in enumerate(arms):
         table, alias, _, _, _, more = arm
         w, a, where = _pg_arm_where(shape, arm)
-        if i == 0 and shape.pg_text == _PG_NEWEST:  # only the first arm's newest :n rows
+        if i == 0 and shape.pg_text == PG_NEWEST:  # only the first arm's newest :n rows
             source = (f"(SELECT {alias}.* FROM {table} {alias} WHERE {where} "  # noqa: S608
                       f"ORDER BY {w} DESC, {a} DESC LIMIT :n) {alias}")
             conds += more
             continue
-        if i and shape.pg_text == _PG_NEWEST:  # looked up row by row (OFFSET 0: never
+        if i and shape.pg_text == PG_NEWEST:  # looked up row by row (OFFSET 0: never
             # flattened), never merged with a scan of the whole table
             inner = " AND ".join([f"{a} = {aid}", f"{w} = {when}", where, *more])
             source += (f" CROSS JOIN LATERAL (SELECT {alias}.* FROM {table} {alias} "  # noqa: S608
@@ -259,13 +259,13 @@ def _pg_keys_text(shape: _Shape) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _pg_edge_sql(shape: _Shape) -> sa.TextClause:
+def pg_edge_sql(shape: PageShape) -> sa.TextClause:
     """PostgreSQL: the key of the first arm's :n-th newest row (no row: it has fewer), and
-    its newest row's time: where the search's first step (_PG_NEWEST) ends."""
+    its newest row's time: where the search's first step (PG_NEWEST) ends."""
     arm = _pg_arms(shape)[0]
     w, a, where = _pg_arm_where(shape, arm)
     table = f"{arm[0]} {arm[1]}"
-    return _typed(f"SELECT {w}, {a}, (SELECT {w} FROM {table} WHERE {where} "  # noqa: S608
+    return typed(f"SELECT {w}, {a}, (SELECT {w} FROM {table} WHERE {where} "  # noqa: S608
                   f"ORDER BY {w} DESC LIMIT 1) FROM {table} WHERE {where} "
                   f"ORDER BY {w} DESC, {a} DESC OFFSET :n - 1 LIMIT 1",
                   sa.column("at", UTCDateTime()), sa.column("last", sa.Integer()),
@@ -273,14 +273,14 @@ def _pg_edge_sql(shape: _Shape) -> sa.TextClause:
 
 
 @functools.lru_cache(maxsize=256)
-def _page_sql(shape: _Shape) -> sa.TextClause:
+def page_sql(shape: PageShape) -> sa.TextClause:
     """The page in one statement: its keys joined to their articles and feeds, with each
     row's tags and watches aggregated as JSON (one round trip for the whole page)."""
     # PostgreSQL with the articles among the arms: the keys bring the article's columns
     # along, read once with the row that was checked (no second lookup by id).
     own = shape.postgresql and _pg_has_doc(shape)
     source = "k" if own else "a"
-    return _typed(
+    return typed(
         f"SELECT k.matched_at, k.article_id, {source}.url, {source}.title, "  # noqa: S608
         f"{source}.published, f.name, {_tags_json(shape.postgresql, 'k.article_id')} "
         f"FROM ({_keys_text(shape)}) k "
@@ -307,10 +307,10 @@ _DETAIL_COLUMNS: tuple[sa.ColumnClause[Any], ...] = (
 
 
 @functools.lru_cache(maxsize=256)
-def _chunk_sql(shape: _Shape) -> sa.TextClause:
+def chunk_sql(shape: PageShape) -> sa.TextClause:
     """SQLite: one chunk of the page's keys (LIMIT :lim), its rows that match :q (hit 1;
     FTS5 read over the chunk's id range only), and its last row (hit = -rows in chunk)."""
-    return _typed(
+    return typed(
         f"WITH chunk AS MATERIALIZED ({_keys_text(shape)}), "  # noqa: S608
         "bounds AS (SELECT min(article_id) AS lo, max(article_id) AS hi FROM chunk) "
         "SELECT matched_at, article_id, 1 AS hit FROM chunk WHERE article_id IN ("
@@ -322,7 +322,7 @@ def _chunk_sql(shape: _Shape) -> sa.TextClause:
         *_KEY_COLUMNS, sa.column("hit", sa.Integer()))
 
 
-def _probe_conds(shape: _Shape, when: str = "stored_at", aid: str = "id") -> list[str]:
+def _probe_conds(shape: PageShape, when: str = "stored_at", aid: str = "id") -> list[str]:
     """SQLite: the conditions besides the search on one article of `articles`, by key."""
     conds = [f"EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = articles.id "  # noqa: S608
              f"AND t.tag_id = :tag{i})" for i in range(shape.tags)]
@@ -342,7 +342,7 @@ def _probe_conds(shape: _Shape, when: str = "stored_at", aid: str = "id") -> lis
 
 
 @functools.lru_cache(maxsize=256)
-def _text_chunk_sql(shape: _Shape) -> sa.TextClause:
+def text_chunk_sql(shape: PageShape) -> sa.TextClause:
     """SQLite: the :k newest hits of :q below id :below; of those that meet every condition
     the :lim newest, with their details; and on every row the chunk's lowest id, its number
     of hits, and whether it is enough: no article with a smaller id is as new as the :lim-th
@@ -352,7 +352,7 @@ def _text_chunk_sql(shape: _Shape) -> sa.TextClause:
     where = " AND ".join(conds)
     enough = _ENOUGH.format(below="(SELECT min(id) FROM hits)", full="filled", since=since,
                             t="t")
-    return _typed(
+    return typed(
         "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM articles_fts "  # noqa: S608
         "WHERE articles_fts MATCH :q AND rowid < :below ORDER BY rowid DESC LIMIT :k), "
         "kept AS MATERIALIZED (SELECT stored_at AS matched_at, id AS article_id "
@@ -370,18 +370,18 @@ def _text_chunk_sql(shape: _Shape) -> sa.TextClause:
         sa.column("enough", sa.Boolean()), *_KEY_COLUMNS, *_DETAIL_COLUMNS)
 
 
-_DETAILS = _typed("SELECT a.id, a.url, a.title, a.published, f.name, "  # noqa: S608
+DETAILS = typed("SELECT a.id, a.url, a.title, a.published, f.name, "  # noqa: S608
                   f"{_tags_json(False, 'a.id')} FROM articles a "
                   "JOIN feeds f ON f.id = a.feed_id WHERE a.id IN :ids",
                   sa.column("id", sa.Integer()), *_DETAIL_COLUMNS)
 
 
 @functools.lru_cache(maxsize=2)
-def _article_sql(postgresql: bool) -> sa.TextClause:
+def article_sql(postgresql: bool) -> sa.TextClause:
     """One article by :id with its feed's name and its tags (JSON): one statement."""
     columns = [sa.column(c.name, c.type) for c in _ARTICLES.columns]
     names = ", ".join(f'a."{c.name}"' for c in columns)
-    return _typed(f"SELECT {names}, f.name AS feed_name, "  # noqa: S608
+    return typed(f"SELECT {names}, f.name AS feed_name, "  # noqa: S608
                   f"{_tags_json(postgresql, 'a.id')} FROM articles a "
                   "JOIN feeds f ON f.id = a.feed_id WHERE a.id = :id",
                   *columns, sa.column("feed_name"), sa.column("tags"), sa.column("watches"))

@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,11 +20,20 @@ from monitor.store.filters import (
 )
 from monitor.store.models import ArticleRow, ArticleTagRow, FeedRow, OutboxRow, WatchMatchRow
 from monitor.store.pages import read_page
-from monitor.store.pagesql import _article_sql, _typed
-from monitor.types import Evidence, MatchRow, StoredArticle, StoryCopy, Tag
+from monitor.store.pagesql import article_sql, typed
+from monitor.types import (
+    Evidence,
+    FeedCount,
+    MatchRow,
+    MetricsCounts,
+    StoredArticle,
+    StoryCopy,
+    Tag,
+)
 
 # The read side's public surface stays here, whichever module of the split defines a name:
-# the API, the CLI, metrics and tests import it from monitor.store.queries.
+# the API, the CLI and tests import it from monitor.store.queries (FeedCount and MetricsCounts
+# live in monitor.types, so that the pure monitor.metrics needs no store).
 __all__ = [
     "MAX_PAGE",
     "FeedCount",
@@ -65,30 +74,6 @@ class WatchSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class FeedCount:
-    """One feed's numbers for /metrics."""
-
-    name: str
-    enabled: bool
-    polled: bool
-    consecutive_errors: int
-    last_success: datetime | None
-    articles: int
-
-
-@dataclass(frozen=True, slots=True)
-class MetricsCounts:
-    """Everything /metrics reports, counted in one read transaction."""
-
-    articles: int
-    matches: int
-    watch_matches: dict[str, int] = field(default_factory=dict)
-    outbox: dict[str, int] = field(default_factory=dict)
-    feeds: tuple[FeedCount, ...] = ()
-
-
-
-@dataclass(frozen=True, slots=True)
 class StorySummary:
     """A story of a period: how many copies on how many feeds, and its earliest copy."""
 
@@ -102,11 +87,11 @@ class StorySummary:
     feed: str
 
 
-_BIGGEST = _typed(
+_BIGGEST = typed(
     "SELECT story_id, count(*) AS n, count(DISTINCT feed_id), min(stored_at), max(stored_at) "
     "FROM articles WHERE story_id IS NOT NULL AND stored_at >= :since "
     "GROUP BY story_id ORDER BY n DESC, story_id LIMIT :lim")
-_HEADS = _typed(
+_HEADS = typed(
     "SELECT a.story_id, a.title, a.url, f.name FROM articles a "
     "JOIN feeds f ON f.id = a.feed_id WHERE a.story_id IN :ids AND a.is_copy = :no "
     "ORDER BY a.id")
@@ -135,7 +120,7 @@ class QueryStore(StoreBase):
 
     def get_article(self, article_id: int) -> StoredArticle | None:
         """One stored article with all its tags and their evidence; None when absent."""
-        sql = _article_sql(self.db.dialect == "postgresql")
+        sql = article_sql(self.db.dialect == "postgresql")
         row = self.db.fetch(
             lambda conn: conn.execute(sql, {"id": article_id}).mappings().one_or_none())
         if row is None:
@@ -204,7 +189,7 @@ class QueryStore(StoreBase):
 _Story = tuple[int, tuple[StoryCopy, ...]]
 _COPIES_MAX = 50  # copies listed per entry, earliest first
 # Each article's story and the story's other copies, earliest first, in one statement.
-_STORIES = _typed(
+_STORIES = typed(
     "SELECT p.id, coalesce(p.story_id, p.id), c.id, f.name, c.url, c.title FROM articles p "
     "LEFT JOIN articles c ON c.story_id = p.story_id AND c.id <> p.id "
     "LEFT JOIN feeds f ON f.id = c.feed_id WHERE p.id IN :ids "
@@ -261,7 +246,7 @@ def _json(value: Any) -> list[Any]:
     return list(json.loads(value) if isinstance(value, str) else value)
 
 
-_TAGS_AND_WATCHES = _typed(
+_TAGS_AND_WATCHES = typed(
     'SELECT article_id, tag_id, kind, name, "count", evidence, evidence_start, evidence_end, '
     "level, score FROM article_tags WHERE article_id IN :ids UNION ALL "
     "SELECT article_id, watch, 'watch', NULL, NULL, NULL, NULL, NULL, NULL, NULL "

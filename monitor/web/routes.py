@@ -17,11 +17,14 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from monitor import atom
+from monitor.clock import utcnow
 from monitor.config import Config, Settings
+from monitor.errors import shown
 from monitor.match import Matcher, compile_matcher
 from monitor.store import Store
-from monitor.store.filters import MAX_ID, check_name, shown
+from monitor.store.filters import MAX_ID, check_name
 from monitor.store.queries import FilterError, MatchFilter, parse_when
+from monitor.timefmt import iso_z
 from monitor.types import MatchRow, Tag
 from monitor.vocab import Vocabulary, load_vocabulary
 from monitor.web import auth
@@ -92,7 +95,7 @@ def _fmt(value: datetime | None) -> str:
 
 
 def _iso(value: datetime | None) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
+    return iso_z(value) if value else ""
 
 
 _env.filters["when"] = _fmt
@@ -173,7 +176,7 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
         watch: str | None = None, feed: str | None = None, since: str | None = None,
         until: str | None = None, text: str | None = None, cursor: str | None = None,
     ) -> HTMLResponse:
-        now = datetime.now(UTC)
+        now = utcnow()
         actors, issues = _ids(actor), _ids(issue)
         form = {"actor": " ".join(actors), "issue": " ".join(issues),
                 "watch": _blank(watch), "feed": _blank(feed), "since": _blank(since),
@@ -225,7 +228,7 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
         watch: str | None = None, feed: str | None = None, since: str | None = None,
         until: str | None = None, text: str | None = None,
     ) -> Response:
-        now = datetime.now(UTC)
+        now = utcnow()
         actors, issues = _ids(actor), _ids(issue)
         try:
             flt = MatchFilter(actors=tuple(actors), issues=tuple(issues), watch=_blank(watch),
@@ -275,7 +278,7 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
         tag: Annotated[list[str] | None, Query()] = None,
         since: str | None = None, until: str | None = None,
     ) -> HTMLResponse:
-        now = datetime.now(UTC)
+        now = utcnow()
         form = {"tag": " ".join(_ids(tag)), "since": _blank(since), "until": _blank(until)}
         problem = None
         try:
@@ -329,7 +332,7 @@ def mount_desk(app: FastAPI, store: Store, config: Config | None, settings: Sett
     @app.get("/desk/watches", response_class=HTMLResponse, include_in_schema=False,
              name="desk_watches")
     def desk_watches(request: Request) -> HTMLResponse:
-        today = datetime.now(UTC).date()
+        today = utcnow().date()
         days = days_between(today - timedelta(days=13), today)
         per_day = store.watch_days(datetime.combine(days[0], time(), tzinfo=UTC))
         stored = {w.name: w for w in store.list_watches()}
