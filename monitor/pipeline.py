@@ -6,8 +6,8 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from monitor import decide, dedup, stories
 from monitor.alerts.payload import build_payload
@@ -16,11 +16,11 @@ from monitor.extract import ExtractorPool
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
 from monitor.limits import bounded_article
-from monitor.match.query import Query, QueryDoc
+from monitor.match.watches import CompiledWatch, Tagger, watch_hits
 from monitor.parse import parse_feed
 from monitor.store import Store
 from monitor.store.feeds import ClaimedFeed, PollRecord
-from monitor.types import Article, Item, NewArticle, Tag, WatchHit, WatchSpec
+from monitor.types import Article, Item, NewArticle, WatchHit
 from monitor.urls import normalise_url
 from monitor.writer import FairWriter
 
@@ -29,23 +29,6 @@ _T = TypeVar("_T")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-
-
-class Tagger(Protocol):
-    """What the pipeline needs of a matcher (monitor.match.Matcher)."""
-
-    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
-                     official: str | None = None) -> tuple[Tag, ...]:
-        """Tags of a document's headline and text."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledWatch:
-    """A watch with its parsed query (None: every tagged article matches)."""
-
-    spec: WatchSpec
-    query: Query | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,25 +339,8 @@ class Pipeline:
             fingerprint=dedup.fingerprint(body), tags=tags, sketch=stories.sketch(body))
 
     def _hits(self, article: NewArticle, rules: Rules | None = None) -> list[WatchHit]:
-        hits = []
-        watches = (rules or self.rules).watches
-        for watch in satisfied_watches(watches, article.tags, feed=article.feed,
-                                       title=article.title, text=article.text):
-            payload = self._payload(watch=watch.spec.name, article=article,
-                                    tags=article.tags, now=self.clock())
-            hits.append(WatchHit(watch.spec.name, watch.spec.notify, payload))
-        return hits
-
-
-def satisfied_watches(watches: Sequence[CompiledWatch], tags: Sequence[Tag], *, feed: str,
-                      title: str | None, text: str) -> list[CompiledWatch]:
-    """The watches a tagged article satisfies: the one rule of the daemon and `monitor retag`
-    (a watch without a query takes every article with at least one tag)."""
-    doc = QueryDoc(tag_ids=frozenset(t.id for t in tags),
-                   about_ids=frozenset(t.id for t in tags if t.level == "about"),
-                   feed=feed, title=title or "", text=text)
-    return [w for w in watches
-            if (w.query.evaluate(doc) if w.query is not None else bool(tags))]
+        return watch_hits((rules or self.rules).watches, article, lambda watch: self._payload(
+            watch=watch, article=article, tags=article.tags, now=self.clock()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from monitor.cli import app
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from monitor.match.query import parse_query
-from monitor.pipeline import CompiledWatch, Tagger
+from monitor.match.watches import CompiledWatch, Tagger
 from monitor.store import Store
 from monitor.store.models import OutboxRow, WatchMatchRow
 from monitor.types import FeedSpec, NewArticle, WatchSpec

@@ -11,7 +11,7 @@ from monitor import dedup
 from monitor.app import compile_config
 from monitor.cli import app
 from monitor.config import load_config
-from monitor.pipeline import satisfied_watches
+from monitor.match.watches import satisfied_watches
 from monitor.retag import retag
 from monitor.store import Store
 from monitor.store.models import ArticleTagRow, OutboxRow, WatchMatchRow
