@@ -7,16 +7,21 @@ import pytest
 
 from monitor.decide import (
     BACKLOG_DELAY,
-    MAX_RETRY_AFTER,
     NextPoll,
     backoff,
     next_poll,
     next_slot,
-    permanent_target,
     phase,
     with_backlog,
 )
-from monitor.fetch.hints import MAX_HINT, bounded_int, parse_cache_max_age, parse_retry_after
+from monitor.fetch.hints import (
+    MAX_HINT,
+    MAX_RETRY_AFTER,
+    bounded_int,
+    parse_cache_max_age,
+    parse_retry_after,
+    permanent_target,
+)
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

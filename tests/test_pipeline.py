@@ -218,18 +218,6 @@ async def test_retry_after_is_honoured_on_errors(
     assert h.next_poll >= before + timedelta(seconds=7200)
 
 
-def test_pipeline_sketches_the_story_text_without_its_headline_line() -> None:
-    """The stored sketch is monitor.stories.sketch of the body without a leading headline
-    line, so a copy under another headline has the same sketch."""
-    from monitor import stories
-    from monitor.pipeline import story_text
-
-    body = " ".join(STORY)
-    assert story_text("Headline one\n" + body, "Headline one") == body
-    assert stories.sketch(story_text("Headline two\n" + body, "Headline two")) == \
-        stories.sketch(story_text("Headline one\n" + body, "Headline one"))
-
-
 async def test_headline_tags_the_article_with_evidence_against_the_stored_text(
         tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
     """An actor or issue named only in the item's headline tags the article (and can alert);
