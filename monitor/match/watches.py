@@ -50,7 +50,8 @@ def satisfied_watches(watches: Sequence[CompiledWatch], tags: Sequence[Tag], *, 
 def watch_hits(watches: Sequence[CompiledWatch], article: NewArticle,
                payload: Callable[[str], Mapping[str, Any]]) -> list[WatchHit]:
     """The hits of a new, tagged article: each satisfied watch with its channels and the alert
-    body `payload(watch name)` builds (only for the watches satisfied)."""
-    return [WatchHit(w.spec.name, w.spec.notify, payload(w.spec.name))
+    body `payload(watch name)` builds, only for a watch that notifies a channel (the body
+    goes only into outbox rows; a watch without channels records its match alone)."""
+    return [WatchHit(w.spec.name, w.spec.notify, payload(w.spec.name) if w.spec.notify else {})
             for w in satisfied_watches(watches, article.tags, feed=article.feed,
                                        title=article.title, text=article.text)]

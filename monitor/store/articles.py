@@ -224,6 +224,8 @@ def _insert_hits(
     for hit in hits:
         conn.execute(inserts.match, dict(
             watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now))
+        if not hit.channels:  # a watch without channels: its match only, no body to send
+            continue
         payload = json.dumps(_with_story(hit.payload, story_id, copies), ensure_ascii=False,
                              default=_json_default)
         for channel in hit.channels:
