@@ -23,8 +23,6 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 Reason = Literal["interval", "retry-after", "backoff", "ttl", "disabled", "backlog"]
 # A feed whose poll left new items for later (MONITOR_MAX_ITEMS_PER_POLL) comes back this soon
 BACKLOG_DELAY = timedelta(minutes=1)
-
-
 GONE_REASON = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
 
 
