@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import bench_queries as corpus  # noqa: E402  (after the path setup above)
 
-from monitor import dedup, stories  # noqa: E402
+from monitor import stories  # noqa: E402
 from monitor.api import create_app  # noqa: E402
 from monitor.config import Settings  # noqa: E402
 from monitor.store import Database, Store, trends  # noqa: E402
@@ -125,7 +125,7 @@ def _new_articles(n: int, data: corpus.Data, salt: str) -> list[NewArticle]:
         out.append(NewArticle(
             feed=f"feed-{1 + i % 20:02d}", guid=url, url=url, canonical_url=url, title="w",
             author=None, published=None, language="en", text=body,
-            fingerprint=dedup.fingerprint(body), sketch=stories.sketch(body),
+            fingerprint=stories.fingerprint(body), sketch=stories.sketch(body),
             tags=tuple(Tag(t, "actor" if t.startswith("actor") else "issue", t.title(), 1,
                            Evidence("evidence", 0, 8)) for t in tags)))
     return out

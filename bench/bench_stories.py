@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from story_copies import EDITS, aeb_bodies, cnn_docs, edited  # noqa: E402
 
-from monitor import dedup, stories  # noqa: E402
+from monitor import stories  # noqa: E402
 from monitor.store import Database, Store  # noqa: E402
 from monitor.store.migrate import upgrade  # noqa: E402
 from monitor.types import FeedSpec, NewArticle  # noqa: E402
@@ -178,7 +178,7 @@ def _articles(texts: list[str], feed: str) -> list[NewArticle]:
         url = f"https://{feed}.example/{uuid.uuid4().hex}/{i}"
         out.append(NewArticle(feed=feed, guid=url, url=url, canonical_url=url,
                               title=f"t{i}", author=None, published=NOW, language="en",
-                              text=text, fingerprint=dedup.fingerprint(text),
+                              text=text, fingerprint=stories.fingerprint(text),
                               sketch=stories.sketch(text)))
     return out
 

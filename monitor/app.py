@@ -11,10 +11,12 @@ from typing import Any, Protocol
 
 from monitor.config import Config, Settings, smtp_host
 from monitor.errors import ConfigError, MonitorError, QueryError
+from monitor.match.watches import CompiledWatch, Tagger, compile_watch
 from monitor.owner import process_owner
-from monitor.pipeline import CompiledWatch, Pipeline, PipelineOptions, Tagger, utcnow
+from monitor.pipeline import Pipeline, PipelineOptions, utcnow
 from monitor.store import Database, Store
 from monitor.store.migrate import upgrade
+from monitor.types import WatchSpec
 from monitor.vocab.model import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -107,7 +109,7 @@ def compile_config(config: Config) -> tuple[Tagger, tuple[CompiledWatch, ...]]:
 
     vocab = load_vocabulary(list(config.vocabulary))
     known = vocab.kinds()
-    watches = tuple(_compile_watch(config, w.name, w.query, w, known) for w in config.watches)
+    watches = tuple(_compile_watch(config, w, known) for w in config.watches)
     _check_official(config, vocab)
     return compile_matcher(vocab), watches
 
@@ -126,26 +128,18 @@ def _check_official(config: Config, vocab: Vocabulary) -> None:
                 line=locate(source, ("feed", index, "official")), key=f"feed[{index}].official")
 
 
-def _compile_watch(config: Config, name: str, text: str | None, spec: Any,
-                   known: Mapping[str, str]) -> CompiledWatch:
+def _compile_watch(config: Config, spec: WatchSpec, known: Mapping[str, str]) -> CompiledWatch:
+    """monitor.match.watches.compile_watch, its QueryError named by file, line and key."""
     from monitor.config import locate
-    from monitor.match.query import parse_query
 
-    index = [w.name for w in config.watches].index(name)
-    source = config.path.read_text(encoding="utf-8")
-    def fail(message: str) -> ConfigError:
-        return ConfigError(f"watch {name!r}: {message}", file=str(config.path),
-                           line=locate(source, ("watch", index, "query")),
-                           key=f"watch[{index}].query")
-
-    if text is None:
-        return CompiledWatch(spec, None)
     try:
-        query = parse_query(text)
-        query.validate(known)  # an unknown id, or one used with the other kind (actor:taiwan)
+        return compile_watch(spec, known)
     except QueryError as exc:
-        raise fail(f"{exc}; `monitor vocab` lists the known ids") from exc
-    return CompiledWatch(spec, query)
+        index = [w.name for w in config.watches].index(spec.name)
+        source = config.path.read_text(encoding="utf-8")
+        raise ConfigError(f"watch {spec.name!r}: {exc}; `monitor vocab` lists the known ids",
+                          file=str(config.path), line=locate(source, ("watch", index, "query")),
+                          key=f"watch[{index}].query") from exc
 
 
 def open_store(settings: Settings) -> Store:

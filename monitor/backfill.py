@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.alerts.payload import build_payload
 from monitor.match.query import Query, TextTerm
-from monitor.pipeline import CompiledWatch, satisfied_watches
+from monitor.match.watches import CompiledWatch, satisfied_watches
 from monitor.store import Store
 from monitor.store.backfill import FillCounts, StoredDoc
 from monitor.types import NewArticle, WatchSpec

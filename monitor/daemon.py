@@ -15,8 +15,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.app import Relay, Runtime
 from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
-from monitor.store.feeds import ClaimedFeed
 from monitor.store.notify import listen_outbox
+from monitor.types import ClaimedFeed
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,16 @@
-"""Pure polling decisions: next poll time and its reason, the feed's phase, error backoff."""
+"""Pure polling decisions: a poll's outcome -> the feed's poll record (next poll time and its
+reason, validators kept or dropped, error backoff, gone), and the feed's phase."""
 
 import hashlib
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
+
+from monitor.fetch.hints import MAX_RETRY_AFTER
+from monitor.types import ClaimedFeed, PollRecord
 
 WEEK = timedelta(days=7)
-MAX_RETRY_AFTER = timedelta(days=7)  # a server may not park a feed for longer than this
 MAX_BACKOFF_DOUBLINGS = 16
 JITTER = 0.2  # backoff delays grow by up to 20 % at random so failing feeds do not march in step
 # A feed's TTL or Cache-Control max-age may stretch a fixed interval up to this (an `auto` feed
@@ -20,6 +23,74 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 Reason = Literal["interval", "retry-after", "backoff", "ttl", "disabled", "backlog"]
 # A feed whose poll left new items for later (MONITOR_MAX_ITEMS_PER_POLL) comes back this soon
 BACKLOG_DELAY = timedelta(minutes=1)
+GONE_REASON = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
+
+
+class Answer(Protocol):
+    """What a poll record needs of a feed server's answer (monitor.fetch.feeds.FeedFetch)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def etag(self) -> str | None: ...
+    @property
+    def last_modified(self) -> str | None: ...
+    @property
+    def retry_after(self) -> timedelta | None: ...
+    @property
+    def cache_max_age(self) -> timedelta | None: ...
+    @property
+    def permanent_redirect(self) -> str | None: ...
+    @property
+    def gone(self) -> bool: ...
+
+
+class Failure(NamedTuple):
+    """A poll that read no feed: the answer's status (None: no answer), why, and how long
+    the server asked us to wait."""
+
+    status: int | None
+    reason: str
+    retry_after: timedelta | None = None
+
+
+def failure_of(answer: Answer) -> Failure | None:
+    """The failure an answer is when it carries no feed to read (a 410 excepted: the feed is
+    gone, see `poll_record`); None for a 2xx or a 304."""
+    if answer.gone or answer.status == 304 or 200 <= answer.status < 300:
+        return None
+    return Failure(answer.status, f"HTTP {answer.status}", answer.retry_after)
+
+
+def poll_record(
+    feed: ClaimedFeed, outcome: Answer | Failure, *, now: datetime, rng: random.Random,
+    max_interval: timedelta, entry_times: Sequence[datetime] = (),
+    ttl: timedelta | None = None, deferred: bool = False,
+) -> PollRecord:
+    """What one poll of `feed` leaves in its health: a failure backs off (`max_interval`
+    caps it), a gone feed is disabled, an answer (2xx or 304) is scheduled from the feed's
+    policy, its entry times and TTL and the server's hints. A poll that `deferred` new items
+    comes back soon and drops the validators: they describe the whole document, so sent
+    next time they would get a 304 and the deferred items would never be read."""
+    if isinstance(outcome, Failure):
+        retry = backoff(now=now, configured=feed.interval,
+                        consecutive_errors=feed.consecutive_errors + 1,
+                        retry_after=outcome.retry_after, rng=rng, max_interval=max_interval)
+        return PollRecord(ok=False, status=outcome.status, error=outcome.reason,
+                          next_poll=retry.when, reason=retry.reason)
+    if outcome.gone:
+        return PollRecord(ok=False, status=outcome.status, error=GONE_REASON, gone=True,
+                          next_poll=now + max_interval)
+    planned = next_poll(now=now, name=feed.name, interval=feed.interval, auto=feed.auto,
+                        max_interval=feed.max_interval, entry_times=entry_times, ttl=ttl,
+                        cache_max_age=outcome.cache_max_age, retry_after=outcome.retry_after)
+    if deferred:
+        planned = with_backlog(planned, now)
+    return PollRecord(
+        ok=True, status=outcome.status, next_poll=planned.when,
+        etag=None if deferred else outcome.etag,
+        last_modified=None if deferred else outcome.last_modified,
+        new_url=outcome.permanent_redirect, reason=planned.reason)
 
 
 class NextPoll(NamedTuple):
@@ -134,13 +205,3 @@ def backoff(
     if retry_after is not None and min(retry_after, MAX_RETRY_AFTER) > delay:
         return NextPoll(_aware(now) + min(retry_after, MAX_RETRY_AFTER), "retry-after")
     return NextPoll(_aware(now) + delay, "backoff")
-
-
-def permanent_target(redirects: Sequence[tuple[int, str]]) -> str | None:
-    """Where a chain of redirects that starts with permanent hops (301/308) permanently leads."""
-    target = None
-    for status, location in redirects:
-        if status not in (301, 308):
-            break
-        target = location
-    return target

@@ -6,10 +6,10 @@ import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from monitor import decide, dedup, stories
+from monitor import decide, stories
 from monitor.alerts.payload import build_payload
 from monitor.clock import utcnow as utcnow  # daemon and app import it from here
 from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
@@ -17,11 +17,10 @@ from monitor.extract import ExtractorPool
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
 from monitor.limits import bounded_article
-from monitor.match.query import Query, QueryDoc
+from monitor.match.watches import CompiledWatch, Tagger, watch_hits
 from monitor.parse import parse_feed
 from monitor.store import Store
-from monitor.store.feeds import ClaimedFeed, PollRecord
-from monitor.types import Article, Item, NewArticle, Tag, WatchHit, WatchSpec
+from monitor.types import Article, ClaimedFeed, Item, NewArticle, WatchHit
 from monitor.urls import normalise_url
 from monitor.writer import FairWriter
 
@@ -30,23 +29,6 @@ _T = TypeVar("_T")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-
-
-class Tagger(Protocol):
-    """What the pipeline needs of a matcher (monitor.match.Matcher)."""
-
-    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
-                     official: str | None = None) -> tuple[Tag, ...]:
-        """Tags of a document's headline and text."""
-        ...
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledWatch:
-    """A watch with its parsed query (None: every tagged article matches)."""
-
-    spec: WatchSpec
-    query: Query | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,29 +140,34 @@ class Pipeline:
         except Exception as exc:  # a failing feed is a value and a log line
             log.exception("feed.crashed feed=%s", feed.name)
             reason = f"{type(exc).__name__}: {exc}"[:500]
-            await self._record_error(feed, None, reason, None)
+            await self._record_failure(feed, decide.Failure(None, reason))
             return PollResult(feed.name, None, reason)
 
     async def _poll(self, feed: ClaimedFeed) -> PollResult:
         try:
             fetched = await fetch_feed(self.client, feed.url, etag=feed.etag,
-                                       last_modified=feed.last_modified)
+                                       last_modified=feed.last_modified, clock=self.clock)
         except FetchError as exc:
             log.warning("feed.failed feed=%s origin=%s status=%s error=%s", feed.name,
                         origin(feed.url), exc.status, exc.reason)
-            await self._record_error(feed, exc.status, exc.reason, None)
+            await self._record_failure(feed, decide.Failure(exc.status, exc.reason))
             return PollResult(feed.name, exc.status, exc.reason)
         if fetched.gone:
-            return await self._gone(feed, fetched)
+            log.warning("feed.gone feed=%s origin=%s", feed.name, origin(feed.url))
+            await self._record(feed, fetched, now=self.clock())
+            return PollResult(feed.name, fetched.status, decide.GONE_REASON)
         if fetched.status == 304:
-            return await self._not_modified(feed, fetched)
-        if fetched.body is None or not 200 <= fetched.status < 300:
-            reason = f"HTTP {fetched.status}"
-            log.warning("feed.failed feed=%s origin=%s status=%d", feed.name,
-                        origin(feed.url), fetched.status)
-            await self._record_error(feed, fetched.status, reason, fetched.retry_after)
-            return PollResult(feed.name, fetched.status, reason)
-        return await self._modified(feed, fetched, fetched.body)
+            await self._record(feed, fetched, entry_times=None)
+            log.info("feed.unchanged feed=%s status=304", feed.name)
+            return PollResult(feed.name, 304)
+        failure = decide.failure_of(fetched)
+        if failure is None and fetched.body is not None:  # (a 2xx answer has a body)
+            return await self._modified(feed, fetched, fetched.body)
+        failure = failure or decide.Failure(fetched.status, f"HTTP {fetched.status}")
+        log.warning("feed.failed feed=%s origin=%s status=%d", feed.name,
+                    origin(feed.url), fetched.status)
+        await self._record_failure(feed, failure)
+        return PollResult(feed.name, fetched.status, failure.reason)
 
     async def _modified(self, feed: ClaimedFeed, fetched: FeedFetch, body: bytes) -> PollResult:
         try:
@@ -188,32 +175,24 @@ class Pipeline:
                                              base_url=fetched.url)
         except ParseError as exc:
             log.warning("feed.unparsable feed=%s error=%s", feed.name, exc)
-            await self._record_error(feed, fetched.status, f"parse error: {exc}", None)
+            await self._record_failure(feed, decide.Failure(fetched.status,
+                                                            f"parse error: {exc}"))
             return PollResult(feed.name, fetched.status, f"parse error: {exc}")
-        items = [_normalised(item, fetched.url) for item in parsed.items]
+        items = [_normalised(item) for item in parsed.items]
         unseen = await asyncio.to_thread(self.store.unseen_items, feed.name, items) \
             if items else []
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
         batch = _Batch(self, feed.name, self.options.write_batch)
         await asyncio.gather(*(self._item(feed, item, batch) for item in new))
         outcomes = batch.outcomes
-        entry_times = [i.published for i in items if i.published is not None]
-        now = self.clock()
-        next_poll = _schedule(feed, now, entry_times, parsed.ttl, fetched)
+        if fetched.permanent_redirect:
+            log.info("feed.moved feed=%s origin=%s", feed.name,
+                     origin(fetched.permanent_redirect))
         if deferred:
-            next_poll = decide.with_backlog(next_poll, now)
-        new_url = fetched.permanent_redirect
-        if new_url:
-            log.info("feed.moved feed=%s origin=%s", feed.name, origin(new_url))
-        if deferred:
-            # The server's validators describe the whole document: sent next time, they
-            # would get a 304 and the deferred items would never be read. Poll in full.
             log.info("feed.capped feed=%s taken=%d deferred=%d", feed.name, len(new), deferred)
-        await self.write_for(feed.name, self.store.record_poll, feed.name, PollRecord(
-            ok=True, status=fetched.status, next_poll=next_poll.when,
-            etag=None if deferred else fetched.etag,
-            last_modified=None if deferred else fetched.last_modified, new_url=new_url,
-            reason=next_poll.reason), now)
+        await self._record(feed, fetched, now=self.clock(), ttl=parsed.ttl,
+                           deferred=bool(deferred),
+                           entry_times=[i.published for i in items if i.published is not None])
         result = PollResult(
             feed.name, fetched.status, items=len(items), new=len(new),
             stored=sum(o.stored for o in outcomes), extracted=sum(o.extracted for o in outcomes),
@@ -224,44 +203,32 @@ class Pipeline:
                  result.matches)
         return result
 
-    async def _not_modified(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
-        await self.write_for(feed.name, self._record_unchanged, feed, fetched)
-        log.info("feed.unchanged feed=%s status=304", feed.name)
-        return PollResult(feed.name, 304)
-
-    def _record_unchanged(self, feed: ClaimedFeed, fetched: FeedFetch) -> None:
-        """Read the feed's entry times (`auto` only) and record the 304 in one trip to the
-        writer thread."""
-        entry_times = self.store.recent_entry_times(feed.name) if feed.auto else []
-        now = self.clock()
-        next_poll = _schedule(feed, now, entry_times, None, fetched)
-        self.store.record_poll(feed.name, PollRecord(
-            ok=True, status=304, next_poll=next_poll.when, etag=fetched.etag,
-            last_modified=fetched.last_modified, new_url=fetched.permanent_redirect,
-            reason=next_poll.reason), now)
-
-    async def _gone(self, feed: ClaimedFeed, fetched: FeedFetch) -> PollResult:
-        reason = "feed is gone (HTTP 410); disabled until its URL changes in feeds.toml"
-        now = self.clock()
-        log.warning("feed.gone feed=%s origin=%s", feed.name, origin(feed.url))
-        await self.write_for(feed.name, self.store.record_poll, feed.name, PollRecord(
-            ok=False, status=fetched.status, error=reason, gone=True,
-            next_poll=now + self.options.max_interval), now)
-        return PollResult(feed.name, fetched.status, reason)
-
-    async def _record_error(self, feed: ClaimedFeed, status: int | None, reason: str,
-                            retry_after: timedelta | None) -> None:
-        now = self.clock()
-        next_poll = decide.backoff(now=now, configured=feed.interval,
-                                   consecutive_errors=feed.consecutive_errors + 1,
-                                   retry_after=retry_after, rng=self.rng,
-                                   max_interval=self.options.max_interval)
+    async def _record_failure(self, feed: ClaimedFeed, failure: decide.Failure) -> None:
+        """Record a failed poll; a store that cannot record it is a log line, not a crash."""
         try:
-            await self.write_for(feed.name, self.store.record_poll, feed.name, PollRecord(
-                ok=False, status=status, error=reason, next_poll=next_poll.when,
-                reason=next_poll.reason), now)
+            await self._record(feed, failure, now=self.clock())
         except MonitorError as exc:
             log.error("feed.unrecorded feed=%s error=%s", feed.name, exc)
+
+    async def _record(self, feed: ClaimedFeed, outcome: FeedFetch | decide.Failure, *,
+                      now: datetime | None = None,
+                      entry_times: Sequence[datetime] | None = (),
+                      ttl: timedelta | None = None, deferred: bool = False) -> None:
+        """Store the poll record decide makes of `outcome`, in one trip to the writer."""
+        await self.write_for(feed.name, self._record_now, feed, outcome, now, entry_times,
+                             ttl, deferred)
+
+    def _record_now(self, feed: ClaimedFeed, outcome: FeedFetch | decide.Failure,
+                    now: datetime | None, entry_times: Sequence[datetime] | None,
+                    ttl: timedelta | None, deferred: bool) -> None:
+        """(On the writer.) `entry_times` None: a 304, whose entry times (`auto` feeds only)
+        are the stored ones, read on the same trip, and whose time is the writer's."""
+        if entry_times is None:
+            entry_times = self.store.recent_entry_times(feed.name) if feed.auto else []
+        now = self.clock() if now is None else now
+        self.store.record_poll(feed.name, decide.poll_record(
+            feed, outcome, now=now, rng=self.rng, max_interval=self.options.max_interval,
+            entry_times=entry_times, ttl=ttl, deferred=deferred), now)
 
     async def _item(self, feed: ClaimedFeed, item: Item, batch: "_Batch") -> None:
         """Page, extraction and tags of one item (CPU work off the writer), then its batch."""
@@ -337,40 +304,24 @@ class Pipeline:
         text = usable.text if usable else _fallback_text(item)
         published = item.published or (usable.published if usable else None)
         url = item.url or ""
-        canonical = (normalise_url(page_url) if page_url else None) or url \
-            or f"urn:monitor:{item.feed}:{item.guid}"
+        # The item's URL is normalised already (`_normalised`): the page's only if it differs.
+        page = url if page_url == url else normalise_url(page_url) if page_url else None
+        canonical = page or url or f"urn:monitor:{item.feed}:{item.guid}"
         title = item.title or (usable.title if usable else None)
         tags = rules.matcher.tag_document(title, text,
                                           published=published.date() if published else None,
                                           official=rules.officials.get(item.feed))
-        body = story_text(text, item.title, usable.title if usable else None)
+        body = stories.story_text(text, item.title, usable.title if usable else None)
         return NewArticle(
             feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
             title=title,
             author=(usable.author if usable else None) or item.author,
             published=published, language=usable.language if usable else None, text=text,
-            fingerprint=dedup.fingerprint(body), tags=tags, sketch=stories.sketch(body))
+            fingerprint=stories.fingerprint(body), tags=tags, sketch=stories.sketch(body))
 
     def _hits(self, article: NewArticle, rules: Rules | None = None) -> list[WatchHit]:
-        hits = []
-        watches = (rules or self.rules).watches
-        for watch in satisfied_watches(watches, article.tags, feed=article.feed,
-                                       title=article.title, text=article.text):
-            payload = self._payload(watch=watch.spec.name, article=article,
-                                    tags=article.tags, now=self.clock())
-            hits.append(WatchHit(watch.spec.name, watch.spec.notify, payload))
-        return hits
-
-
-def satisfied_watches(watches: Sequence[CompiledWatch], tags: Sequence[Tag], *, feed: str,
-                      title: str | None, text: str) -> list[CompiledWatch]:
-    """The watches a tagged article satisfies: the one rule of the daemon and `monitor retag`
-    (a watch without a query takes every article with at least one tag)."""
-    doc = QueryDoc(tag_ids=frozenset(t.id for t in tags),
-                   about_ids=frozenset(t.id for t in tags if t.level == "about"),
-                   feed=feed, title=title or "", text=text)
-    return [w for w in watches
-            if (w.query.evaluate(doc) if w.query is not None else bool(tags))]
+        return watch_hits((rules or self.rules).watches, article, lambda watch: self._payload(
+            watch=watch, article=article, tags=article.tags, now=self.clock()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,27 +384,9 @@ def newest_first(items: Sequence[Item], limit: int) -> tuple[list[Item], int]:
     return ranked[:max(1, limit)], max(0, len(ranked) - max(1, limit))
 
 
-def _schedule(feed: ClaimedFeed, now: datetime, entry_times: Sequence[datetime],
-              ttl: timedelta | None, fetched: FeedFetch) -> decide.NextPoll:
-    """The next poll of a feed that answered, from its policy and the server's hints."""
-    return decide.next_poll(
-        now=now, name=feed.name, interval=feed.interval, auto=feed.auto,
-        max_interval=feed.max_interval, entry_times=entry_times, ttl=ttl,
-        cache_max_age=fetched.cache_max_age, retry_after=fetched.retry_after)
-
-
-def _normalised(item: Item, base: str) -> Item:
-    url = normalise_url(item.url, base) if item.url else None
-    return replace(item, url=url)
-
-
-def story_text(text: str, *titles: str | None) -> str:
-    """The text that identifies a story: without a leading headline line, which syndicated
-    copies rewrite (extraction puts the page's <h1> first)."""
-    first, sep, rest = text.partition("\n")
-    if sep and rest.strip() and first.strip() in {t.strip() for t in titles if t}:
-        return rest
-    return text
+def _normalised(item: Item) -> Item:
+    """The item with its URL's one canonical spelling (parse_feed resolved it already)."""
+    return replace(item, url=normalise_url(item.url) if item.url else None)
 
 
 def _fallback_text(item: Item) -> str:

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
-from monitor.pipeline import CompiledWatch, Tagger, satisfied_watches
+from monitor.match.watches import CompiledWatch, Tagger, satisfied_watches
 from monitor.store import Store
 from monitor.store.retag import ArticleToRetag, RetagCounts, Retagged, RetagScope
 

@@ -1,6 +1,10 @@
-"""Pure: which story a copy joins: MinHash over word shingles, LSH band keys, join decision."""
+"""Pure: story identity. The exact fingerprint, MinHash sketches over word shingles, LSH band
+keys, the join decision and its thresholds, and the advisory-lock keys of a join; every hash
+here is stable across processes and releases (stored keys and signatures compare)."""
 
 import hashlib
+import re
+import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -9,13 +13,26 @@ from typing import TYPE_CHECKING
 import numpy as np
 from datasketch import LeanMinHash, MinHash
 
-from monitor.dedup import STOPWORDS, normalise_text
 from monitor.types import StorySketch as Sketch
 
 if TYPE_CHECKING:
     from monitor.config import Settings
 
 _SEED = 1  # fixed: signatures stored by one release must compare with the next one's
+# English function words: frequent in every text, so they pull unrelated stories together.
+STOPWORDS = frozenset({
+    "a", "about", "after", "against", "all", "also", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could",
+    "did", "do", "does", "down", "during", "each", "even", "for", "from", "had", "has", "have",
+    "he", "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its",
+    "just", "like", "may", "me", "more", "most", "mr", "mrs", "ms", "much", "must", "my",
+    "new", "no", "not", "now", "of", "off", "on", "one", "only", "or", "other", "our", "out",
+    "over", "said", "says", "she", "should", "since", "so", "some", "such", "than", "that",
+    "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to",
+    "too", "two", "under", "up", "us", "very", "was", "we", "were", "what", "when", "where",
+    "which", "while", "who", "will", "with", "would", "year", "years", "you", "your",
+})
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +61,26 @@ def rules_of(settings: "Settings") -> StoryRules:
     return StoryRules(jaccard=settings.story_jaccard, containment=settings.story_containment,
                       min_jaccard=settings.story_min_jaccard, lead=settings.story_lead,
                       min_words=settings.story_min_words)
+
+
+def story_text(text: str, *titles: str | None) -> str:
+    """The text that identifies a story: without a leading headline line, which syndicated
+    copies rewrite (extraction puts the page's <h1> first)."""
+    first, sep, rest = text.partition("\n")
+    if sep and rest.strip() and first.strip() in {t.strip() for t in titles if t}:
+        return rest
+    return text
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, case-folded, words only, single spaces: what two copies of a story share."""
+    return " ".join(_WORD.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def fingerprint(text: str) -> str:
+    """sha256 (hex) of the normalised text: equal for copies that differ only in spacing/case
+    (an identical copy joins its story whatever its length)."""
+    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 
 
 # The signature's shape is fixed (stored signatures must stay comparable): 128 minima, the
@@ -110,12 +147,40 @@ def band_keys(raw: bytes, rows: int, first: int) -> tuple[int, ...]:
     """One signed 64-bit key per band of `rows` minima (bands numbered from `first`):
     equal keys mean equal minima in that band."""
     width = 4 * rows
-    keys = []
-    for band in range(len(raw) // width):
-        digest = hashlib.blake2b(raw[band * width:(band + 1) * width], digest_size=8,
-                                 person=(first + band).to_bytes(2, "little")).digest()
-        keys.append(int.from_bytes(digest, "little", signed=True))
-    return tuple(keys)
+    return tuple(stable_key(raw[band * width:(band + 1) * width],
+                            (first + band).to_bytes(2, "little"))
+                 for band in range(len(raw) // width))
+
+
+def stable_key(raw: bytes, person: bytes) -> int:
+    """A signed 64-bit key of `raw` in the domain `person` (at most 16 bytes), the same in
+    every process and release (never the per-process salted hash()): stored band keys and
+    PostgreSQL advisory-lock keys."""
+    digest = hashlib.blake2b(raw, digest_size=8, person=person).digest()
+    return int.from_bytes(digest, "little", signed=True)
+
+
+def fingerprint_key(fingerprint: str) -> int:
+    """The advisory-lock key of a fingerprint: writers of identical copies take turns."""
+    return stable_key(fingerprint.encode("utf-8"), b"fingerprint")
+
+
+def story_key(story_id: int) -> int:
+    """The advisory-lock key of a story: writers joining or merging it take turns."""
+    return stable_key(str(story_id).encode("ascii"), b"story")
+
+
+def copy_keys(fingerprint: str, sketch: Sketch, rules: StoryRules) -> list[int]:
+    """The lock keys covering every way another article could join this one's story, in
+    order: its fingerprint and, when it is long enough to be indexed, its band keys."""
+    return sorted({fingerprint_key(fingerprint), *(sketch.bands if indexed(sketch, rules)
+                                                    else ())})
+
+
+def indexed(sketch: Sketch, rules: StoryRules) -> bool:
+    """Whether a text joins stories by similarity (its band keys are stored and looked up);
+    a shorter one joins only by an identical fingerprint."""
+    return sketch.words >= rules.min_words
 
 
 def _equal_share(a: bytes, b: bytes) -> float:
@@ -164,7 +229,7 @@ def copies_of(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
     """Every story `a` is a copy of, among candidates (story id, signature, size), oldest
     first; empty when none (or `a` is too short). More than one: `a` bridges stories that
     were opened apart (say, two trimmed copies stored before their original)."""
-    if a.words < rules.min_words:
+    if not indexed(a, rules):
         return []
     return sorted({story for story, signature, size in candidates
                    if score(a, signature, size, rules) > 0})

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerts_support import SECRET, WebhookReceiver, tags
 
-from monitor import dedup
+from monitor import stories
 from monitor.alerts.payload import build_payload
 from monitor.alerts.relay import Relay
 from monitor.alerts.webhook import WebhookChannel
@@ -26,7 +26,7 @@ def copy(feed: str, guid: str, url: str, text: str) -> NewArticle:
     """One copy of the story as `feed` published it."""
     return NewArticle(feed=feed, guid=guid, url=url, canonical_url=url, title="Talks in Beijing",
                       author=None, published=None, language="en", text=text,
-                      fingerprint=dedup.fingerprint(text),
+                      fingerprint=stories.fingerprint(text),
                       tags=tags())
 
 

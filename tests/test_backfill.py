@@ -12,14 +12,14 @@ from ingest_site import settings
 from test_daemon import TUNING
 from typer.testing import CliRunner
 
-from monitor import dedup
+from monitor import stories
 from monitor.app import compile_config, prepare, running
 from monitor.backfill import backfill_watches, definition, try_query
 from monitor.cli import app
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from monitor.match.query import parse_query
-from monitor.pipeline import CompiledWatch, Tagger
+from monitor.match.watches import CompiledWatch, Tagger
 from monitor.store import Store
 from monitor.store.models import OutboxRow, WatchMatchRow
 from monitor.types import FeedSpec, NewArticle, WatchSpec
@@ -59,7 +59,7 @@ def _store(store: Store, text: str, at: datetime, guid: str) -> int:
     url = f"https://wire.example/{guid}"
     stored = store.add_article(NewArticle(
         feed="wire", guid=guid, url=url, canonical_url=url, title=title, author=None,
-        published=at, language="en", text=body, fingerprint=dedup.fingerprint(body),
+        published=at, language="en", text=body, fingerprint=stories.fingerprint(body),
         tags=_bundled().tag_document(title, body, published=at.date())), [], now=at)
     assert stored is not None
     return stored.id

@@ -256,8 +256,7 @@ def test_feeds_table_fits_80_columns(seeded: Database) -> None:
     (two lines for a long name) and its last error one line below the table."""
     from datetime import timedelta
 
-    from monitor.store.feeds import PollRecord
-    from monitor.types import FeedSpec
+    from monitor.types import FeedSpec, PollRecord
 
     store = Store(seeded)
     specs = [FeedSpec(f"outlet-{i}-{'x' * 30}", f"https://news{i}.example.org/" + "p/" * 30,

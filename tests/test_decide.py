@@ -7,16 +7,27 @@ import pytest
 
 from monitor.decide import (
     BACKLOG_DELAY,
-    MAX_RETRY_AFTER,
+    GONE_REASON,
+    Failure,
     NextPoll,
     backoff,
+    failure_of,
     next_poll,
     next_slot,
-    permanent_target,
     phase,
+    poll_record,
     with_backlog,
 )
-from monitor.fetch.hints import MAX_HINT, bounded_int, parse_cache_max_age, parse_retry_after
+from monitor.fetch.feeds import FeedFetch
+from monitor.fetch.hints import (
+    MAX_HINT,
+    MAX_RETRY_AFTER,
+    bounded_int,
+    parse_cache_max_age,
+    parse_retry_after,
+    permanent_target,
+)
+from monitor.types import ClaimedFeed, PollRecord
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -186,3 +197,79 @@ def test_permanent_target() -> None:
     assert permanent_target([(301, "a"), (308, "b"), (302, "c")]) == "b"
     assert permanent_target([(302, "a"), (301, "b")]) is None
     assert permanent_target([]) is None
+
+
+FEED = ClaimedFeed("feed", "https://example.org/rss", False, M15, '"old"', "old-date", 2, 500)
+
+
+def _answer(status: int, **kw: object) -> FeedFetch:
+    args: dict[str, object] = {"status": status, "url": FEED.url,
+                               "body": b"<rss/>" if 200 <= status < 300 else None,
+                               "etag": '"e"', "last_modified": "lm", "gone": status == 410}
+    args.update(kw)
+    return FeedFetch(**args)  # type: ignore[arg-type]
+
+
+def _record(outcome: FeedFetch | Failure, feed: ClaimedFeed = FEED, **kw: object) -> PollRecord:
+    return poll_record(feed, outcome, now=NOW, rng=random.Random(7), max_interval=24 * H,
+                       **kw)  # type: ignore[arg-type]
+
+
+def test_an_answer_becomes_a_healthy_record_with_its_validators_and_slot() -> None:
+    """A 200 or 304 resets the feed's health, keeps the validators sent, names a moved feed's
+    new address, and schedules the next slot from the same rules as next_poll."""
+    moved = _answer(200, permanent_redirect="https://example.org/new")
+    for outcome in (moved, _answer(304, permanent_redirect="https://example.org/new")):
+        record = _record(outcome)
+        assert record == PollRecord(
+            ok=True, status=outcome.status, next_poll=_next(name="feed").when, etag='"e"',
+            last_modified="lm", new_url="https://example.org/new", reason="interval")
+
+
+def test_ttl_entry_times_and_hints_reach_the_schedule() -> None:
+    """The poll record's next poll is next_poll's over the feed's policy, its entry times and
+    TTL, and the answer's max-age and Retry-After."""
+    auto = ClaimedFeed("feed", FEED.url, False, M15, None, None, 0, 200, auto=True,
+                       max_interval=6 * H)
+    times = [NOW - 2 * H, NOW - H]
+    expected = next_poll(now=NOW, name="feed", interval=M15, auto=True, max_interval=6 * H,
+                         entry_times=times, ttl=None, cache_max_age=None, retry_after=None)
+    assert _record(_answer(200), auto, entry_times=times).next_poll == expected.when
+    assert _record(_answer(200), ttl=H).reason == "ttl"
+    assert _record(_answer(200, cache_max_age=H)).reason == "ttl"
+    late = _record(_answer(200, retry_after=2 * H))
+    assert (late.next_poll, late.reason) == (NOW + 2 * H, "retry-after")
+
+
+def test_a_poll_that_deferred_items_drops_its_validators_and_comes_back_soon() -> None:
+    """Deferred items: no validators kept (a 304 would hide them) and the backlog's delay."""
+    record = _record(_answer(200), deferred=True)
+    assert (record.etag, record.last_modified) == (None, None)
+    assert (record.next_poll, record.reason) == (NOW + BACKLOG_DELAY, "backlog")
+
+
+def test_a_failure_backs_off_from_the_feeds_error_count() -> None:
+    """A failure counts one more error than the feed has and backs off like `backoff`; the
+    validators are left alone (None: the store keeps the old ones)."""
+    record = _record(Failure(503, "HTTP 503", None))
+    expected = backoff(now=NOW, configured=M15, consecutive_errors=3, retry_after=None,
+                       rng=random.Random(7), max_interval=24 * H)
+    assert record == PollRecord(ok=False, status=503, error="HTTP 503",
+                                next_poll=expected.when, reason="backoff")
+    waited = _record(Failure(429, "HTTP 429", 5 * H))
+    assert (waited.next_poll, waited.reason) == (NOW + 5 * H, "retry-after")
+    assert _record(Failure(None, "timed out")).status is None
+
+
+def test_a_gone_feed_is_disabled() -> None:
+    """A 410 disables the feed with the documented reason, checked again after max_interval."""
+    assert _record(_answer(410)) == PollRecord(ok=False, status=410, error=GONE_REASON,
+                                               gone=True, next_poll=NOW + 24 * H)
+
+
+def test_an_answer_without_a_feed_is_a_failure_carrying_retry_after() -> None:
+    """4xx/5xx answers are failures named by their status, with the server's Retry-After;
+    2xx, 304 and 410 are not failures."""
+    assert failure_of(_answer(429, retry_after=M1)) == Failure(429, "HTTP 429", M1)
+    assert failure_of(_answer(500)) == Failure(500, "HTTP 500", None)
+    assert [failure_of(_answer(s)) for s in (200, 204, 304, 410)] == [None] * 4

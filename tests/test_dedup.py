@@ -2,7 +2,7 @@
 
 
 
-from monitor.dedup import fingerprint
+from monitor.stories import fingerprint
 
 STORY = " ".join([
     "The commerce department announced new export controls on advanced semiconductors on",

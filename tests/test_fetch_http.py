@@ -307,6 +307,22 @@ async def test_no_secret_in_logs(http_server: HTTPTestServer,
     assert "s3cr3t" not in caplog.text
 
 
+async def test_the_debug_line_of_a_fetch_names_its_origin_only_when_debug_is_on(
+        http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture) -> None:
+    """`fetch.done` (debug) names the answer's origin and status; below debug no line is
+    made (nor its origin computed)."""
+    http_server.route("/a", body=b"ok")
+    caplog.set_level(logging.INFO, logger="monitor.fetch.http")
+    async with GuardedClient(LOOPBACK) as client:
+        await client.get(http_server.url("/a?token=s3cr3t"))
+        assert "fetch.done" not in caplog.text
+        caplog.set_level(logging.DEBUG, logger="monitor.fetch.http")
+        await client.get(http_server.url("/a?token=s3cr3t"))
+    [line] = [r.getMessage() for r in caplog.records if "fetch.done" in r.getMessage()]
+    assert line.startswith(f"fetch.done origin={http_server.base} status=200 bytes=2")
+    assert "s3cr3t" not in caplog.text
+
+
 def test_origin_keeps_only_scheme_host_port() -> None:
     """origin() is what logs may show of a URL."""
     assert origin("https://u:p@Example.org:8443/x/y?token=1#f") == "https://example.org:8443"

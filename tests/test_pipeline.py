@@ -1,9 +1,10 @@
 """The ingestion pipeline against real HTTP servers on 127.0.0.1 and both databases."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -193,6 +194,43 @@ async def test_syndicated_copy_is_one_story_and_alerts_once(
     assert [tuple(r) for r in outbox] == [("taiwan-desk", first[1])]
 
 
+async def test_alert_bodies_are_built_only_for_new_articles_of_notifying_watches(
+        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    """The alert body is built before the write (off the writer thread) for the articles the
+    store reports unseen, and only for watches that notify a channel: a re-read item or a
+    watch without channels costs no payload."""
+    serve_story(site)
+    site.route("/hook", status=204)
+    watches = ('[[watch]]\nname = "all"\nnotify = ["hook"]\n\n'
+               '[[watch]]\nname = "quiet"\n\n'
+               f'[channel.hook]\ntype = "webhook"\nurl = "{site.url("/hook")}"\n')
+    built: list[tuple[str, str]] = []
+    async with runtime(tmp_path, store, [("news", site.url("/news.xml"))], watches) as rt:
+        pipeline = rt.pipeline
+        payload = pipeline._payload
+
+        def counting(**kw: Any) -> Mapping[str, Any]:
+            built.append((kw["watch"], kw["article"].guid))
+            return payload(**kw)
+
+        pipeline._payload = counting
+        await Daemon(rt).run_once()
+        assert sorted(built) == [("all", "n-1"), ("all", "n-2")]
+        site.route("/news.xml", headers=RSS, body=rss("News", [  # changed: one item more
+            Entry("n-1", site.url("/2026/taiwan-warning?utm_source=rss"), "Minister warns"),
+            Entry("n-2", site.url("/2026/chemicals"), "New port inspections"),
+            Entry("n-3", site.url("/2026/taiwan-again"), "Minister warns again")]))
+        site.route("/2026/taiwan-again", body=page("Minister warns again", STORY2),
+                   headers=HTML)
+        built.clear()
+        report = await Daemon(rt).run_once(force=True)
+    assert report.stored == 1
+    assert built == [("all", "n-3")]
+    with store.db.read() as s:
+        outbox = s.connection().execute(sa.select(OutboxRow.__table__.c.watch)).all()  # type: ignore[attr-defined]
+    assert sorted(r[0] for r in outbox) == ["all", "all"]  # n-3 copies n-2: one per story
+
+
 async def test_full_text_off_uses_feed_content_without_fetching_pages(
         tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
     """full_text = false stores the feed's own content and never requests the linked page."""
@@ -216,18 +254,6 @@ async def test_retry_after_is_honoured_on_errors(
     assert h.last_status == 503
     assert h.next_poll is not None
     assert h.next_poll >= before + timedelta(seconds=7200)
-
-
-def test_pipeline_sketches_the_story_text_without_its_headline_line() -> None:
-    """The stored sketch is monitor.stories.sketch of the body without a leading headline
-    line, so a copy under another headline has the same sketch."""
-    from monitor import stories
-    from monitor.pipeline import story_text
-
-    body = " ".join(STORY)
-    assert story_text("Headline one\n" + body, "Headline one") == body
-    assert stories.sketch(story_text("Headline two\n" + body, "Headline two")) == \
-        stories.sketch(story_text("Headline one\n" + body, "Headline one"))
 
 
 async def test_headline_tags_the_article_with_evidence_against_the_stored_text(

@@ -12,7 +12,7 @@ from ingest_site import settings
 from test_daemon import TUNING, wait_for
 from typer.testing import CliRunner
 
-from monitor import dedup
+from monitor import stories
 from monitor.app import prepare, running
 from monitor.cli import app
 from monitor.config import load_config
@@ -52,7 +52,7 @@ def _add(store: Store, guid: str, text: str, at: datetime, *, feed: str = "wire"
     hits = [WatchHit("desk", ("hook",), {"data": {"watch": "desk"}})] if alert else []
     stored = store.add_article(NewArticle(
         feed=feed, guid=guid, url=url, canonical_url=url, title=guid, author=None,
-        published=at, language="en", text=text, fingerprint=dedup.fingerprint(text),
+        published=at, language="en", text=text, fingerprint=stories.fingerprint(text),
         tags=(FENTANYL,)), hits, now=at)
     assert stored is not None
     return stored.id
@@ -247,7 +247,7 @@ def test_postgresql_prune_waits_for_a_copy_being_stored(pg_database: str) -> Non
     from conftest import _truncate_all
 
     from monitor.store import Database
-    from monitor.store.articles import _lock, _stable_key
+    from monitor.store.articles import _lock
 
     db = Database(pg_database)
     _truncate_all(db)
@@ -256,7 +256,7 @@ def test_postgresql_prune_waits_for_a_copy_being_stored(pg_database: str) -> Non
     _add(store, "old", REPORT, OLD, alert=False)
     done = threading.Event()
     with db.write() as s:  # a writer mid-transaction, holding the copy's fingerprint lock
-        _lock(s.connection(), [_stable_key(b"fingerprint", dedup.fingerprint(REPORT))])
+        _lock(s.connection(), [stories.fingerprint_key(stories.fingerprint(REPORT))])
         worker = threading.Thread(target=lambda: (prune(store, CUTOFF), done.set()))
         worker.start()
         assert not done.wait(1.0)  # the prune waits for the writer

@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from monitor import dedup
+from monitor import stories
 from monitor.app import compile_config
 from monitor.cli import app
 from monitor.config import load_config
-from monitor.pipeline import satisfied_watches
+from monitor.match.watches import satisfied_watches
 from monitor.retag import retag
 from monitor.store import Store
 from monitor.store.models import ArticleTagRow, OutboxRow, WatchMatchRow
@@ -72,7 +72,7 @@ def _store_as_daemon(store: Store, config: Path, text: str, at: datetime, guid: 
     url = f"https://wire.example/{guid}"
     article = NewArticle(feed="wire", guid=guid, url=url, canonical_url=url, title=title,
                          author=None, published=at, language="en", text=body,
-                         fingerprint=dedup.fingerprint(body),
+                         fingerprint=stories.fingerprint(body),
                          tags=tags)
     hits = [WatchHit(w.spec.name, w.spec.notify, {"watch": w.spec.name})
             for w in satisfied_watches(watches, tags, feed="wire", title=title, text=body)]

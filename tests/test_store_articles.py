@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from monitor import dedup
+from monitor import stories
 from monitor.store import Store
 from monitor.store.models import ArticleTagRow, OutboxRow, WatchMatchRow
 from monitor.types import Evidence, FeedSpec, Item, NewArticle, Tag, WatchHit
@@ -40,7 +40,7 @@ TAG = Tag("wang-yi", "actor", "Wang Yi", 1, Evidence("Foreign Minister Wang Yi",
 def _article(feed: str, guid: str, url: str, text: str = BODY, **kw: object) -> NewArticle:
     return NewArticle(feed=feed, guid=guid, url=url, canonical_url=url, title=f"t {guid}",
                       author=None, published=NOW - timedelta(hours=1), language="en",
-                      text=text, fingerprint=dedup.fingerprint(text),
+                      text=text, fingerprint=stories.fingerprint(text),
                       tags=(TAG,), **kw)  # type: ignore[arg-type]
 
 

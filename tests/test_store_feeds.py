@@ -13,9 +13,8 @@ from psycopg import sql
 
 from monitor.errors import StoreError
 from monitor.store import Database, Store
-from monitor.store.feeds import PollRecord
 from monitor.store.migrate import upgrade
-from monitor.types import FeedSpec
+from monitor.types import FeedSpec, PollRecord
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)

@@ -3,6 +3,9 @@
 import collections
 import itertools
 import multiprocessing.synchronize
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -11,7 +14,7 @@ import sqlalchemy as sa
 from conftest import need_shared
 from story_copies import AEB_TRUTH, CNN, EDITS, aeb_bodies, cnn_docs, edited
 
-from monitor import dedup, stories
+from monitor import stories
 from monitor.store import Store
 from monitor.store.models import ArticleRow, OutboxRow, WatchMatchRow
 from monitor.store.queries import MatchFilter
@@ -28,7 +31,7 @@ GOAL = 0.98
 def _joins(copy: str, original: str) -> bool:
     """Whether a copy stored after its original joins it: a shared band key, then the rules."""
     a, b = stories.sketch(copy), stories.sketch(original)
-    if not set(a.bands) & set(b.bands) and dedup.fingerprint(copy) != dedup.fingerprint(
+    if not set(a.bands) & set(b.bands) and stories.fingerprint(copy) != stories.fingerprint(
             original):
         return False
     return stories.choose(a, [(1, b.signature, b.size)], RULES) == 1
@@ -123,7 +126,7 @@ def _article(feed: str, n: int, text: str, *, published: datetime | None = None,
     return NewArticle(feed=feed, guid=f"g{n}", url=url, canonical_url=url,
                       title=title or f"Headline {n}", author=None,
                       published=published or NOW - timedelta(hours=1), language="en",
-                      text=text, fingerprint=dedup.fingerprint(text), tags=(TAG,),
+                      text=text, fingerprint=stories.fingerprint(text), tags=(TAG,),
                       sketch=stories.sketch(text))
 
 
@@ -395,3 +398,43 @@ def test_daemon_processes_storing_copies_at_once_make_one_story(
     stories_of = {out.get(timeout=5) for _ in kinds}
     assert len(stories_of) == 1
     assert len(_outbox(store)) == 1
+
+
+def test_the_story_text_drops_a_leading_headline_line() -> None:
+    """A copy under another headline (extraction puts the page's <h1> first) has the same
+    story text, so the same fingerprint and sketch; a first line that is not a headline stays."""
+    body = " ".join(["Officials met on Tuesday to discuss the export rules."] * 30)
+    assert stories.story_text("Headline one\n" + body, "Headline one") == body
+    assert stories.story_text("Headline two\n" + body, None, "Headline two") == body
+    assert stories.story_text("Not a headline\n" + body, "Headline one") == \
+        "Not a headline\n" + body
+    assert stories.story_text("Headline one", "Headline one") == "Headline one"
+    assert stories.sketch(stories.story_text("Headline two\n" + body, "Headline two")) == \
+        stories.sketch(stories.story_text("Headline one\n" + body, "Headline one"))
+
+
+_KEYS_SCRIPT = (
+    "import sys; from monitor import stories; "
+    "print(stories.fingerprint_key(sys.argv[1]), stories.story_key(12345), "
+    "*stories.copy_keys(sys.argv[1], stories.sketch(sys.argv[2]), stories.StoryRules()))")
+
+
+def test_lock_keys_are_the_same_in_every_process() -> None:
+    """Two daemons take the same advisory locks for one fingerprint, story and text: the keys
+    do not depend on the per-process salt of hash() (PYTHONHASHSEED)."""
+    fingerprint = "not hex: \u00e9t\u00e9 " + stories.fingerprint("x")
+    text = " ".join(f"word{i} follows another word{i + 1}" for i in range(40))
+    outputs = []
+    for seed in ("1", "2", "random"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _KEYS_SCRIPT, fingerprint, text],
+                              env=env, capture_output=True, text=True, check=True, timeout=60)
+        outputs.append(done.stdout.split())
+    sketch = stories.sketch(text)
+    here = [str(k) for k in (stories.fingerprint_key(fingerprint), stories.story_key(12345),
+                             *stories.copy_keys(fingerprint, sketch, RULES))]
+    assert outputs[0] == outputs[1] == outputs[2] == here
+    assert len(here) > 3  # the text is indexed: its band keys are lock keys too
+    assert len(set(here[2:])) == len(here[2:])  # sorted, distinct
+    assert stories.fingerprint_key(fingerprint) != stories.fingerprint_key(fingerprint + "!")
+    assert stories.story_key(1) != stories.story_key(2)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from monitor import dedup, stories
+from monitor import stories
 from monitor.alerts.email import html_entry, text_entry
 from monitor.api import create_app
 from monitor.cli import app
@@ -44,7 +44,7 @@ def _article(feed: str, n: int, text: str, published: datetime) -> NewArticle:
     url = f"https://{feed}.example/{n}"
     return NewArticle(feed=feed, guid=f"g{n}", url=url, canonical_url=url,
                       title=f"{feed} headline {n}", author=None, published=published,
-                      language="en", text=text, fingerprint=dedup.fingerprint(text),
+                      language="en", text=text, fingerprint=stories.fingerprint(text),
                       tags=(TAG,), sketch=stories.sketch(text))
 
 

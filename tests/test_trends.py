@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import command
 from matches_seed import T0, Seed, add
 
-from monitor import dedup, stories
+from monitor import stories
 from monitor.store import Database, Store, migrate
 from monitor.store.desk import TagName
 from monitor.store.models import ArticleRow, ArticleTagRow
@@ -109,7 +109,7 @@ def _article(body: str, tags: Sequence[str], feed: str = "feed0") -> NewArticle:
     url = f"https://{feed}.example/{next(_urls)}"
     return NewArticle(feed=feed, guid=url, url=url, canonical_url=url, title="t", author=None,
                       published=None, language="en", text=body,
-                      fingerprint=dedup.fingerprint(body), tags=tuple(_tag(t) for t in tags),
+                      fingerprint=stories.fingerprint(body), tags=tuple(_tag(t) for t in tags),
                       sketch=stories.sketch(body))
 
 

@@ -18,8 +18,8 @@ from monitor.cli.common import (
 from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
-if TYPE_CHECKING:  # the pipeline and the store are heavy imports: only when retagging
-    from monitor.pipeline import CompiledWatch, Tagger
+if TYPE_CHECKING:  # the matcher and the store are heavy imports: only when retagging
+    from monitor.match.watches import CompiledWatch, Tagger
     from monitor.store import Store
     from monitor.store.retag import RetagCounts
 

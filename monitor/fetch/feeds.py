@@ -1,10 +1,15 @@
 """Conditional GET of a feed: ETag/Last-Modified in, body or 304 out, with the server's hints."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from monitor.decide import MAX_RETRY_AFTER, permanent_target
-from monitor.fetch.hints import parse_cache_max_age, parse_retry_after
+from monitor.fetch.hints import (
+    MAX_RETRY_AFTER,
+    parse_cache_max_age,
+    parse_retry_after,
+    permanent_target,
+)
 from monitor.fetch.http import GuardedClient
 
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, "
@@ -52,8 +57,9 @@ def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str
 
 
 async def fetch_feed(client: GuardedClient, url: str, *, etag: str | None,
-                     last_modified: str | None) -> FeedFetch:
-    """GET a feed conditionally; FetchError subclasses propagate for failures without an answer."""
+                     last_modified: str | None, clock: Callable[[], datetime]) -> FeedFetch:
+    """GET a feed conditionally; FetchError subclasses propagate for failures without an answer.
+    `clock` (the caller's, aware UTC) dates the answer: a Retry-After date becomes a delay."""
     result = await client.get(url, headers=conditional_headers(etag, last_modified))
     ok = 200 <= result.status < 300
     headers = result.headers
@@ -64,7 +70,7 @@ async def fetch_feed(client: GuardedClient, url: str, *, etag: str | None,
         body=result.body if ok else None,
         etag=headers.get("etag") or (etag if keep else None),
         last_modified=headers.get("last-modified") or (last_modified if keep else None),
-        retry_after=parse_retry_after(headers.get("retry-after"), now=datetime.now(UTC),
+        retry_after=parse_retry_after(headers.get("retry-after"), now=clock(),
                                       limit=MAX_RETRY_AFTER),
         cache_max_age=parse_cache_max_age(headers.get("cache-control")),
         permanent_redirect=permanent_target(result.redirects),

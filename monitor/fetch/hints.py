@@ -1,4 +1,5 @@
-"""Bounded parsers of the numbers servers send: Retry-After, Cache-Control max-age, counts.
+"""What a server's answer means: bounded parsers of the numbers servers send (Retry-After,
+Cache-Control max-age, counts) and where a chain of redirects permanently leads.
 
 Every number a server (or a feed) names is clamped to a documented limit before it becomes a
 timedelta or a datetime: `Retry-After: 99999999999999999999` would otherwise overflow
@@ -7,13 +8,16 @@ an HTTP-date (`nan`, `inf`, `-1`, `1e9`, Unicode digits) is ignored, as if absen
 """
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-# The longest delay any hint is read as. Callers cap further by policy: the feed scheduler
-# honours a Retry-After of up to a week (monitor.decide.MAX_RETRY_AFTER) and TTL/max-age up
-# to an hour or an `auto` feed's max_interval; an alert channel honours up to a day.
+# The longest delay any hint is read as. Callers cap further by policy (the `limit` of each
+# parser): a feed's Retry-After at MAX_RETRY_AFTER, its TTL/max-age at an hour or an `auto`
+# feed's max_interval (monitor.decide), a webhook receiver's Retry-After at a day
+# (monitor.alerts.webhook.RETRY_AFTER_LIMIT).
 MAX_HINT = timedelta(days=365)
+MAX_RETRY_AFTER = timedelta(days=7)  # a feed's server may not park it for longer than this
 _MAX_DIGITS = 12  # more digits than this exceed every limit used (all are below 10**12)
 _NUMBER = re.compile(r"([0-9]+)(?:\.[0-9]*)?", re.ASCII)
 _MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?([0-9]+)\"?",
@@ -68,3 +72,13 @@ def parse_cache_max_age(cache_control: str | None,
     found = {name.lower(): seconds for name, seconds in _MAX_AGE.findall(cache_control)}
     seconds = found.get("s-maxage", found.get("max-age"))
     return None if seconds is None else bounded_seconds(seconds, limit)
+
+
+def permanent_target(redirects: Sequence[tuple[int, str]]) -> str | None:
+    """Where a chain of redirects that starts with permanent hops (301/308) permanently leads."""
+    target = None
+    for status, location in redirects:
+        if status not in (301, 308):
+            break
+        target = location
+    return target

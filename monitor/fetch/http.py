@@ -340,8 +340,9 @@ class GuardedClient:
             log.info("fetch.timeout origin=%s deadline=%s", origin(url), limit)
             raise FetchTimeoutError(f"no complete response within {limit:g}s", url=url) from exc
         elapsed = time.monotonic() - started
-        log.debug("fetch.done origin=%s status=%d bytes=%d ms=%d",
-                  origin(result.url), result.status, len(result.body), elapsed * 1000)
+        if log.isEnabledFor(logging.DEBUG):  # origin() parses the URL: not for a dropped line
+            log.debug("fetch.done origin=%s status=%d bytes=%d ms=%d",
+                      origin(result.url), result.status, len(result.body), elapsed * 1000)
         return FetchResult(result.url, result.status, result.headers, result.body,
                            result.redirects, elapsed)
 

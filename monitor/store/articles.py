@@ -1,6 +1,5 @@
 """Articles: which items are new, and storing an article with its tags, matches and alerts."""
 
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -90,14 +89,14 @@ class ArticleStore(StoreBase):
         inserts = _PG_INSERTS if postgres else _SQLITE_INSERTS
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
-        indexed = sketch.words >= rules.min_words
+        indexed = stories.indexed(sketch, rules)
         with self.db.write() as s:
             conn = s.connection()
             feed_id = conn.execute(_FEED_ID, {"name": article.feed}).scalar_one_or_none()
             if feed_id is None:
                 raise StoreError(f"unknown feed {article.feed!r}")
             if postgres:
-                _lock(conn, _story_keys(article.fingerprint, sketch.bands if indexed else ()))
+                _lock(conn, stories.copy_keys(article.fingerprint, sketch, rules))
             article_id: int | None = conn.execute(
                 inserts.article, _article_values(feed_id, article, sketch, now)
             ).scalar_one_or_none()
@@ -226,6 +225,8 @@ def _insert_hits(
     for hit in hits:
         conn.execute(inserts.match, dict(
             watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now))
+        if not hit.channels:  # a watch without channels: its match only, no body to send
+            continue
         payload = json.dumps(_with_story(hit.payload, story_id, copies), ensure_ascii=False,
                              default=_json_default)
         for channel in hit.channels:
@@ -244,19 +245,6 @@ def _with_story(payload: Any, story_id: int, copies: Sequence[StoryCopy]) -> Any
         return payload
     listed = [{"feed": c.feed, "url": c.url, "title": c.title} for c in copies]
     return {**payload, "data": {**data, "story": story_id, "copies": listed}}
-
-
-def _stable_key(kind: bytes, value: int | str | bytes) -> int:
-    """A signed 64-bit advisory-lock key, the same in every process (never the salted hash())."""
-    raw = value if isinstance(value, bytes) else str(value).encode("utf-8")
-    digest = hashlib.blake2b(raw, digest_size=8, person=kind[:16]).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def _story_keys(fingerprint: str, bands: Sequence[int]) -> list[int]:
-    """Advisory-lock keys covering every way another article could join this one's story:
-    its fingerprint and its band keys (which are stable hashes already)."""
-    return sorted({_stable_key(b"fingerprint", fingerprint), *bands})
 
 
 def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
@@ -302,7 +290,7 @@ def _join(conn: sa.Connection, article_id: int, found: Sequence[int], *,
     locked: set[int] = set()
     while current:
         if postgres:
-            _lock(conn, [_stable_key(b"story", s) for s in sorted(current - locked)])
+            _lock(conn, [stories.story_key(s) for s in sorted(current - locked)])
             locked |= current
         moved = {int(s) for (s,) in conn.execute(_FIRST_COPIES, {"ids": sorted(current)})}
         moved = moved or current

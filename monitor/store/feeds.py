@@ -1,7 +1,6 @@
 """Feeds and their health: config sync, claiming due feeds, recording polls."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,44 +10,7 @@ from sqlmodel import col, select
 from monitor.errors import StoreError
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import FeedRow
-from monitor.types import FeedHealth, FeedSpec
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedFeed:
-    """A feed leased to this process for one poll: everything the pipeline needs to fetch it."""
-
-    name: str
-    url: str
-    full_text: bool
-    interval: timedelta  # fixed, or an `auto` feed's min_interval
-    etag: str | None
-    last_modified: str | None
-    consecutive_errors: int
-    last_status: int | None
-    auto: bool = False
-    max_interval: timedelta = timedelta(hours=6)
-
-
-@dataclass(frozen=True, slots=True)
-class PollRecord:
-    """The outcome of one poll as the feed's health stores it.
-
-    `ok` resets the error count and stamps last_success; otherwise the count grows by one.
-    `etag`/`last_modified` replace the stored validators on a 200 and on a 304 that sends new
-    ones; errors keep them. `new_url` is a permanent redirect's target; `gone` disables the feed.
-    """
-
-    ok: bool
-    next_poll: datetime
-    status: int | None = None
-    error: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    new_url: str | None = None
-    gone: bool = False
-    reason: str = "interval"  # why next_poll is there (decide.Reason)
-
+from monitor.types import ClaimedFeed, FeedHealth, FeedSpec, PollRecord
 
 GONE = 410
 HELD_BACK = ("retry-after", "backoff")  # reasons `run --once` respects unless --force

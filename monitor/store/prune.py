@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitor.store import trends
-from monitor.store.articles import _lock, _stable_key
+from monitor.store.articles import _lock
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import (
     ArticleRow,
@@ -19,6 +19,7 @@ from monitor.store.models import (
     StoryBandRow,
     WatchMatchRow,
 )
+from monitor.stories import fingerprint_key, story_key
 
 _ARTICLES = table_of(ArticleRow)
 _TAGS = table_of(ArticleTagRow)
@@ -112,7 +113,7 @@ def _lock_doomed(conn: sa.Connection, ids: Sequence[int], before: datetime) -> l
     if conn.dialect.name == "postgresql":
         fingerprints = conn.execute(sa.select(a.fingerprint).where(a.id.in_(list(ids))))
         bands = conn.execute(sa.select(_BANDS.c.key).where(_BANDS.c.article_id.in_(list(ids))))
-        _lock(conn, sorted({*(_stable_key(b"fingerprint", f) for f in fingerprints.scalars()),
+        _lock(conn, sorted({*(fingerprint_key(f) for f in fingerprints.scalars()),
                             *(int(k) for k in bands.scalars())}))
         locked: set[int] = set()
         while True:
@@ -121,7 +122,7 @@ def _lock_doomed(conn: sa.Connection, ids: Sequence[int], before: datetime) -> l
                 .scalars()}
             if stories <= locked:
                 break
-            _lock(conn, [_stable_key(b"story", s) for s in sorted(stories - locked)])
+            _lock(conn, [story_key(s) for s in sorted(stories - locked)])
             locked |= stories
         conn.execute(sa.select(o.id).where(o.article_id.in_(list(ids))).with_for_update())
     return list(conn.execute(

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from monitor.store import trends
-from monitor.store.articles import _lock, _stable_key
+from monitor.store.articles import _lock
 from monitor.store.base import StoreBase, table_of
 from monitor.store.models import ArticleRow, ArticleTagRow, FeedRow, WatchMatchRow
+from monitor.stories import story_key
 from monitor.types import Tag
 
 _ARTICLES = table_of(ArticleRow)
@@ -179,7 +180,7 @@ def _lock_stories(conn: sa.Connection, ids: Sequence[int]) -> set[int]:
         current = {int(s) for s in conn.execute(_STORIES_OF, {"ids": list(ids)}).scalars()}
         if conn.dialect.name != "postgresql" or current <= locked:
             return current
-        _lock(conn, [_stable_key(b"story", s) for s in sorted(current - locked)])
+        _lock(conn, [story_key(s) for s in sorted(current - locked)])
         locked |= current
 
 
