@@ -4,9 +4,11 @@ vocabulary lacks, and alias gaps of the issues it has (monitor.match.gaps)."""
 import re
 import time
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from monitor.errors import MonitorError
 from monitor.match.gaps import AliasGap, TopicWords, alias_gaps
@@ -93,8 +95,21 @@ class Suggestions:
     gaps: list[AliasGap]
 
 
-def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
+class Spans:
+    """Text spans that answer "does anything overlap [start, end)?" in O(log n): starts
+    sorted, with the furthest end reached so far (spans may nest or overlap)."""
+
+    __slots__ = ("_reach", "_starts")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        self._reach = list(accumulate((e for _, e in ordered), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether a span begins before `end` and ends after `start`."""
+        before = bisect_left(self._starts, end)  # spans starting before `end`
+        return before > 0 and self._reach[before - 1] > start
 
 
 def person_name(words: Sequence[str]) -> str | None:
@@ -139,14 +154,14 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
     phrases: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for text in texts:
-        spans = [(m.start, m.end) for m in matcher.mentions(text)]
+        spans = Spans((m.start, m.end) for m in matcher.mentions(text))
         _titled(text, spans, people)
-        headings = _title_case_lines(text)
+        headings = Spans(_title_case_lines(text))
         for n, found in enumerate(_CAPS.finditer(text)):
             if n % 256 == 0:
                 check()
-            if _covered(spans, found.start(), found.end()) or _covered(
-                    headings, found.start(), found.end()):
+            if spans.overlaps(found.start(), found.end()) or headings.overlaps(
+                    found.start(), found.end()):
                 continue
             words = found.group().split()
             while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
@@ -190,7 +205,7 @@ def _title_case_lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _titled(text: str, spans: list[tuple[int, int]], people: dict[str, Suggestion]) -> None:
+def _titled(text: str, spans: Spans, people: dict[str, Suggestion]) -> None:
     """People introduced with a title: "Defense Minister Dong Jun"."""
     for found in _TITLED.finditer(text):
         words = found.group("name").split()
@@ -199,7 +214,7 @@ def _titled(text: str, spans: list[tuple[int, int]], people: dict[str, Suggestio
             title.append(words.pop(0))
         name = person_name(words)
         start = found.end("name") - len(" ".join(words))
-        if name is None or _covered(spans, start, found.end("name")):
+        if name is None or spans.overlaps(start, found.end("name")):
             continue
         entry = people.setdefault(name, Suggestion(
             "person", name, 0, _around(text, found.start(), found.end()), " ".join(title)))
@@ -222,24 +237,26 @@ def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[Alia
     return out
 
 
-def _count_phrases(text: str, spans: list[tuple[int, int]], phrases: Counter[str],
+def _count_phrases(text: str, spans: Spans, phrases: Counter[str],
                    examples: dict[str, str], check: Callable[[], None] = lambda: None) -> None:
     """Two- and three-word phrases written in lower case (common words, not names)."""
     for n, clause in enumerate(clauses(text)):
         if n % 64 == 0:
             check()
+        # a phrase's words: lower case, three letters or more, no initialism ("u.s.")
+        fit = [w.text.islower() and len(w.text) >= 3 and "." not in w.text for w in clause]
+        lowers = [w.lower if ok else "" for w, ok in zip(clause, fit, strict=True)]
         for size in (2, 3):
             for i in range(len(clause) - size + 1):
-                gram = clause[i:i + size]
-                if not all(w.text.islower() and len(w.text) >= 3 and "." not in w.text
-                           for w in gram):
+                last = i + size - 1
+                if not all(fit[i:last + 1]):
                     continue
-                if gram[0].lower in _PHRASE_STOP or gram[-1].lower in _PHRASE_STOP:
+                if lowers[i] in _PHRASE_STOP or lowers[last] in _PHRASE_STOP:
                     continue
-                start, end = gram[0].start, gram[-1].end
-                if _covered(spans, start, end):
+                start, end = clause[i].start, clause[last].end
+                if spans.overlaps(start, end):
                     continue
-                phrase = " ".join(w.lower for w in gram)
+                phrase = " ".join(lowers[i:last + 1])
                 phrases[phrase] += 1
                 examples.setdefault(phrase, _around(text, start, end))
 
