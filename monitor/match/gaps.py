@@ -13,11 +13,11 @@ is the expression the texts use.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.match.matcher import Matcher, Mention
-from monitor.match.phrases import Word, clauses, is_function, key, stem, word_set
+from monitor.match.phrases import Spans, Word, clauses, is_function, key, stem, word_set
 from monitor.vocab.model import Entry, Vocabulary
 
 MIN_WORDS, MAX_WORDS, MAX_SPAN = 2, 5, 8  # content words of a phrase; words in all
@@ -163,16 +163,20 @@ def _words(text: str) -> list[str]:
 
 
 def alias_gaps(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
-               per_issue: int = 10) -> list[AliasGap]:
+               per_issue: int = 10, check: Callable[[], None] = lambda: None
+               ) -> list[AliasGap]:
     """Phrases of `texts` seen at least `min_count` times that name an existing issue the
-    matcher misses there; at most `per_issue` per issue, most frequent first."""
+    matcher misses there; at most `per_issue` per issue, most frequent first. `check` is
+    called now and then (a deadline's check raises to stop)."""
     vocabulary = matcher.vocabulary
     topics = TopicWords(vocabulary)
     aliases = {key(a.text) for e in vocabulary.entries for a in e.aliases}
     found: dict[str, AliasGap] = {}
     for text in texts:
         mentions = _issue_spans(matcher.mentions(text))
-        for clause in clauses(text):
+        for n, clause in enumerate(clauses(text)):
+            if n % 64 == 0:
+                check()
             _Clause(text, clause, topics).collect(mentions, aliases, found)
     kept = _closed([g for g in found.values() if g.count >= min_count])
     by_issue: dict[str, list[AliasGap]] = defaultdict(list)
@@ -186,12 +190,12 @@ def alias_gaps(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
     return out
 
 
-def _issue_spans(mentions: Iterable[Mention]) -> dict[str, list[tuple[int, int]]]:
+def _issue_spans(mentions: Iterable[Mention]) -> dict[str, Spans]:
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for mention in mentions:
         if mention.entry.kind == "issue":
             spans[mention.entry.id].append((mention.start, mention.end))
-    return spans
+    return {issue: Spans(found) for issue, found in spans.items()}
 
 
 class _Clause:
@@ -207,12 +211,12 @@ class _Clause:
         self.stems = [topics.of(w, i == 0 and opening) if c else ""
                       for i, (w, c) in enumerate(zip(words, self.content, strict=True))]
 
-    def collect(self, mentions: dict[str, list[tuple[int, int]]], aliases: set[str],
+    def collect(self, mentions: dict[str, Spans], aliases: set[str],
                 found: dict[str, AliasGap]) -> None:
         """Count every phrase of this clause that is an alias gap."""
         for i, j, issue, score in self.phrases():
             start, end = self.words[i].start, self.words[j].end
-            if any(s < end and start < e for s, e in mentions.get(issue, ())):
+            if issue in mentions and mentions[issue].overlaps(start, end):
                 continue  # the matcher already finds this issue here
             surface = self.text[start:end]
             phrase_key = key(surface)

@@ -4,16 +4,14 @@ vocabulary lacks, and alias gaps of the issues it has (monitor.match.gaps)."""
 import re
 import time
 import unicodedata
-from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate
 
 from monitor.errors import MonitorError
 from monitor.match.gaps import AliasGap, TopicWords, alias_gaps
 from monitor.match.matcher import Matcher
-from monitor.match.phrases import FUNCTION, clauses, key, stem, word_set
+from monitor.match.phrases import FUNCTION, Spans, clauses, key, stem, word_set
 
 # A name word: a capital, then lower-case letters, apostrophes or hyphenated parts
 # ("Jean-Pierre", "O'Brien").
@@ -95,23 +93,6 @@ class Suggestions:
     gaps: list[AliasGap]
 
 
-class Spans:
-    """Text spans that answer "does anything overlap [start, end)?" in O(log n): starts
-    sorted, with the furthest end reached so far (spans may nest or overlap)."""
-
-    __slots__ = ("_reach", "_starts")
-
-    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
-        ordered = sorted(spans)
-        self._starts = [s for s, _ in ordered]
-        self._reach = list(accumulate((e for _, e in ordered), max))
-
-    def overlaps(self, start: int, end: int) -> bool:
-        """Whether a span begins before `end` and ends after `start`."""
-        before = bisect_left(self._starts, end)  # spans starting before `end`
-        return before > 0 and self._reach[before - 1] > start
-
-
 def person_name(words: Sequence[str]) -> str | None:
     """A person's name from capitalised words: titles and honorifics before it dropped, a
     possessive cut; None when what is left is not two to four name words."""
@@ -147,7 +128,7 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
     time.monotonic() value) it raises SuggestTimeout."""
     check = _clock(deadline)
     known = {e.id for e in matcher.vocabulary.entries}
-    gaps = alias_gaps(texts, matcher, min_count=min_count)
+    gaps = alias_gaps(texts, matcher, min_count=min_count, check=check)
     check()
     people: dict[str, Suggestion] = {}
     names: Counter[str] = Counter()
