@@ -24,13 +24,19 @@ _TITLE_WORDS = (
     r"Mayor|[Ss]pokes(?:person|man|woman)|[Ee]nvoy|[Aa]dviser|[Ll]awmaker|CEO|[Ff]ounder)"
 )
 _TITLED = re.compile(
-    rf"(?P<title>(?:\b[A-Z][\w'’.-]*\s+){{0,2}}{_TITLE_WORDS})\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b")
+    # up to two words before the title ("Chinese", "U.S."), none ending a sentence
+    rf"(?P<title>(?:\b(?:(?:[A-Z]\.){{2,}}|[A-Z][\w'’-]*)\s+){{0,2}}{_TITLE_WORDS})"
+    rf"\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b")
 _CAPS = re.compile(rf"\b{_WORD}(?:\s+(?:of|and|for|on|the|de|van|von)?\s*{_WORD}){{1,4}}\b")
 _ORG_WORDS = re.compile(
     r"\b(?:Ministry|Department|Council|Agency|Committee|Party|Institute|Bank|"
     r"Group|Office|Commission|University|Association|Corp|Company|News|"
     r"Times|Daily|Fund|Foundation|Organi[sz]ation|Court|Parliament|Congress|"
-    r"Senate|Army|Navy|Force|Forum|Club|Chamber|Centre|Center|Board|Union)\b"
+    r"Senate|Army|Navy|Force|Forum|Club|Chamber|Centre|Center|Board|Union|Alliance|"
+    r"Coalition|Federation|League|Society|Trust|Authority|Administration|Bureau|Services?|"
+    r"Corporation|Inc|Ltd|Airlines|Airways|Networks?|Museum|School|College|Hospital|"
+    r"Assembly|Embassy|Post|Review|Journal|Herald|Tribune|Caucus|Conference|Records|"
+    r"Entertainment|Stadium|Archive|Command|Brigade|Police|Guard|Guild|International)\b"
 )
 # Words of a post or an honorific: never part of a person's name ("Secretary General Antonio
 # Guterres" is Antonio Guterres; "Attorney General" and "Press Secretary" are nobody).
@@ -43,6 +49,8 @@ trade finance home interior justice treasury state assistant attorney press spea
 queen prince princess dame sir lord lady mr mrs ms dr prof professor officer leader head
 executive counsellor councillor consul commander colonel captain lieutenant sergeant inspector
 pope cardinal bishop reverend senior national security public of the and for on
+counsel host anchor editor correspondent manager coach actor actress nominee candidate
+republican republicans democrat democrats chiefs gen lt col sgt capt cmdr adm gov rev
 """)
 # Titles of people: an organisation's name never holds them ("... and Foreign Minister").
 PERSON_TITLES = word_set("""
@@ -56,13 +64,17 @@ monday tuesday wednesday thursday friday saturday sunday january february march 
 july august september october november december bay park river island islands street road
 square lake mountain valley day palace house hall station airport bridge city province region
 county district act order law bill briefing report strategy initiative program programme
-project war sea new people
+project war sea new people ocean gulf coast strait peninsula desert harbour harbor port beach
+canal reef published olympics games cup show
 """)
 _SENTENCE_STARTERS = word_set("""
 The A An In On At But And Or For As If When While After Before This That These Those It He She
 They We I Our His Her Their Its Since Despite During Meanwhile However Although Though Also
-Still Yet So Then Now Today Yesterday Last Next First Second Third My Your
+Still Yet So Then Now Today Yesterday Last Next First Second Third My Your Former Several
+From Many Some Most Both All Each Every Other Another Even Only Why What How Where Who Here
+There Once Until Under With Without Among Between Through Unlike By To Of
 """)
+_POSSESSIVE = re.compile(r"['’]s?$")
 _PHRASE_STOP = FUNCTION | {"people", "include", "includes", "per", "cent"}
 
 
@@ -145,6 +157,9 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
                     found.start(), found.end()):
                 continue
             words = found.group().split()
+            owners = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w)]
+            if owners:  # "Cleveland's Emmanuel Clase": the name follows the owner
+                words = words[owners[-1] + 1:]
             while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
                 words.pop(0)
             while words and words[-1].islower():
