@@ -5,6 +5,7 @@ import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 # A word: an initialism with its full stops ("U.S."), or letters and digits joined by hyphens
@@ -68,6 +69,7 @@ def is_function(word: str) -> bool:
     return word in FUNCTION or word.replace(",", "").isdigit()
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and news repeats its words
 def stem(word: str) -> str:
     """A crude English stem, enough to meet "technologies" with "technology", "spying" with
     "spy" and "intimidating" with "intimidation"; possessives dropped."""

@@ -169,7 +169,8 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
             name = " ".join(words)
             name = re.sub(r"['’]s$", "", name)
             names[name] += 1
-            examples.setdefault(name, _around(text, found.start(), found.end()))
+            if name not in examples:  # the first sighting is the example
+                examples[name] = _around(text, found.start(), found.end())
         _count_phrases(text, spans, phrases, examples, check)
     out = list(people.values())
     for name, count in names.most_common():
@@ -254,7 +255,8 @@ def _count_phrases(text: str, spans: Spans, phrases: Counter[str],
                     continue
                 phrase = " ".join(lowers[i:last + 1])
                 phrases[phrase] += 1
-                examples.setdefault(phrase, _around(text, start, end))
+                if phrase not in examples:
+                    examples[phrase] = _around(text, start, end)
 
 
 def _around(text: str, start: int, end: int) -> str:
