@@ -168,26 +168,42 @@ def alias_gaps(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
     """Phrases of `texts` seen at least `min_count` times that name an existing issue the
     matcher misses there; at most `per_issue` per issue, most frequent first. `check` is
     called now and then (a deadline's check raises to stop)."""
-    vocabulary = matcher.vocabulary
-    topics = TopicWords(vocabulary)
-    aliases = {key(a.text) for e in vocabulary.entries for a in e.aliases}
-    found: dict[str, AliasGap] = {}
+    counter = GapCounter(matcher.vocabulary)
     for text in texts:
-        mentions = _issue_spans(matcher.mentions(text))
-        for n, clause in enumerate(clauses(text)):
+        counter.add(text, matcher.mentions(text), clauses(text), check)
+    return counter.gaps(min_count=min_count, per_issue=per_issue)
+
+
+class GapCounter:
+    """Alias gaps counted text by text, from the mentions and clauses a caller already has
+    (`vocab suggest` reads each text once for its gaps and its new entries)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.topics = TopicWords(vocabulary)
+        self.aliases = {key(a.text) for e in vocabulary.entries for a in e.aliases}
+        self.found: dict[str, AliasGap] = {}
+
+    def add(self, text: str, mentions: Iterable[Mention], words: Iterable[list[Word]],
+            check: Callable[[], None] = lambda: None) -> None:
+        """Count the gaps of one text: its matcher mentions and its clauses."""
+        spans = _issue_spans(mentions)
+        for n, clause in enumerate(words):
             if n % 64 == 0:
                 check()
-            _Clause(text, clause, topics).collect(mentions, aliases, found)
-    kept = _closed([g for g in found.values() if g.count >= min_count])
-    by_issue: dict[str, list[AliasGap]] = defaultdict(list)
-    for gap in kept:
-        gap.text = _surface(gap.forms)
-        by_issue[gap.issue].append(gap)
-    out: list[AliasGap] = []
-    for issue in sorted(by_issue):
-        ranked = sorted(by_issue[issue], key=lambda g: (-g.count, -g.score, g.text))
-        out.extend(ranked[:per_issue])
-    return out
+            _Clause(text, clause, self.topics).collect(spans, self.aliases, self.found)
+
+    def gaps(self, *, min_count: int = 2, per_issue: int = 10) -> list[AliasGap]:
+        """The gaps seen at least `min_count` times, at most `per_issue` per issue."""
+        kept = _closed([g for g in self.found.values() if g.count >= min_count])
+        by_issue: dict[str, list[AliasGap]] = defaultdict(list)
+        for gap in kept:
+            gap.text = _surface(gap.forms)
+            by_issue[gap.issue].append(gap)
+        out: list[AliasGap] = []
+        for issue in sorted(by_issue):
+            ranked = sorted(by_issue[issue], key=lambda g: (-g.count, -g.score, g.text))
+            out.extend(ranked[:per_issue])
+        return out
 
 
 def _issue_spans(mentions: Iterable[Mention]) -> dict[str, Spans]:

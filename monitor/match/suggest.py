@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.errors import MonitorError
-from monitor.match.gaps import AliasGap, TopicWords, alias_gaps
+from monitor.match.gaps import AliasGap, GapCounter, TopicWords
 from monitor.match.matcher import Matcher
-from monitor.match.phrases import FUNCTION, Spans, clauses, key, stem, word_set
+from monitor.match.phrases import FUNCTION, Spans, Word, clauses, key, stem, word_set
 
 # A name word: a capital, then lower-case letters, apostrophes or hyphenated parts
 # ("Jean-Pierre", "O'Brien").
@@ -140,38 +140,21 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
     time.monotonic() value) it raises SuggestTimeout."""
     check = _clock(deadline)
     known = {e.id for e in matcher.vocabulary.entries}
-    gaps = alias_gaps(texts, matcher, min_count=min_count, check=check)
-    check()
+    counter = GapCounter(matcher.vocabulary)
     people: dict[str, Suggestion] = {}
     names: Counter[str] = Counter()
     phrases: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for text in texts:
-        spans = Spans((m.start, m.end) for m in matcher.mentions(text))
+        check()
+        mentions = matcher.mentions(text)
+        words = clauses(text)
+        counter.add(text, mentions, words, check)
+        spans = Spans((m.start, m.end) for m in mentions)
         _titled(text, spans, people)
-        headings = Spans(_title_case_lines(text))
-        for n, found in enumerate(_CAPS.finditer(text)):
-            if n % 256 == 0:
-                check()
-            if spans.overlaps(found.start(), found.end()) or headings.overlaps(
-                    found.start(), found.end()):
-                continue
-            words = found.group().split()
-            owners = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w)]
-            if owners:  # "Cleveland's Emmanuel Clase": the name follows the owner
-                words = words[owners[-1] + 1:]
-            while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
-                words.pop(0)
-            while words and words[-1].islower():
-                words.pop()
-            if len(words) < 2:
-                continue
-            name = " ".join(words)
-            name = re.sub(r"['’]s$", "", name)
-            names[name] += 1
-            if name not in examples:  # the first sighting is the example
-                examples[name] = _around(text, found.start(), found.end())
-        _count_phrases(text, spans, phrases, examples, check)
+        _count_names(text, spans, names, examples, check)
+        _count_phrases(text, words, spans, phrases, examples, check)
+    gaps = counter.gaps(min_count=min_count)
     out = list(people.values())
     for name, count in names.most_common():
         if count < min_count or any(name in s.name or s.name in name for s in out):
@@ -181,7 +164,7 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
                 out.append(Suggestion("organization", name, count, examples[name]))
         elif (person := person_name(name.split())) is not None and person == name:
             out.append(Suggestion("person", name, count, examples[name]))
-    out.extend(_topics(phrases, examples, gaps, TopicWords(matcher.vocabulary),
+    out.extend(_topics(phrases, examples, gaps, counter.topics,
                        max(3, min_count), max_phrases))
     seen = set(known)
     unique = []
@@ -190,6 +173,34 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
             seen.add(suggestion.id)
             unique.append(suggestion)
     return Suggestions(unique, gaps)
+
+
+def _count_names(text: str, spans: Spans, names: Counter[str], examples: dict[str, str],
+                 check: Callable[[], None]) -> None:
+    """Runs of capitalised words outside mentions and headlines, titles and sentence
+    openers cut off: candidate names."""
+    headings = Spans(_title_case_lines(text))
+    for n, found in enumerate(_CAPS.finditer(text)):
+        if n % 256 == 0:
+            check()
+        if spans.overlaps(found.start(), found.end()) or headings.overlaps(
+                found.start(), found.end()):
+            continue
+        words = found.group().split()
+        owners = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w)]
+        if owners:  # "Cleveland's Emmanuel Clase": the name follows the owner
+            words = words[owners[-1] + 1:]
+        while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
+            words.pop(0)
+        while words and words[-1].islower():
+            words.pop()
+        if len(words) < 2:
+            continue
+        name = " ".join(words)
+        name = re.sub(r"['’]s$", "", name)
+        names[name] += 1
+        if name not in examples:  # the first sighting is the example
+            examples[name] = _around(text, found.start(), found.end())
 
 
 def _title_case_lines(text: str) -> list[tuple[int, int]]:
@@ -234,10 +245,11 @@ def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[Alia
     return out
 
 
-def _count_phrases(text: str, spans: Spans, phrases: Counter[str],
+def _count_phrases(text: str, words: list[list[Word]], spans: Spans, phrases: Counter[str],
                    examples: dict[str, str], check: Callable[[], None] = lambda: None) -> None:
-    """Two- and three-word phrases written in lower case (common words, not names)."""
-    for n, clause in enumerate(clauses(text)):
+    """Two- and three-word phrases written in lower case (common words, not names), from
+    the text's clauses."""
+    for n, clause in enumerate(words):
         if n % 64 == 0:
             check()
         # a phrase's words: lower case, three letters or more, no initialism ("u.s.")
