@@ -104,8 +104,10 @@ def main() -> None:
         "Before issue 17's change each name and phrase was checked against every mention of "
         "its text (a scan per check): 1 MB as one text took 44 CPU-s (61 s of wall clock in "
         "the issue), quadratic in the text. The mentions and title-case lines are now sorted "
-        "spans with a running furthest end, and a check is one binary search; the output is "
-        "the same byte for byte on the corpus inputs compared.",
+        "spans with a running furthest end, and a check is one binary search (2.6 s per MB); "
+        "then each text was read once (one matcher pass, one clause split) for both the alias "
+        "gaps and the new entries, and stems cached. The output is the same byte for byte on "
+        "the corpus inputs compared before and after each step.",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}.",
         "",
