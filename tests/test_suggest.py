@@ -34,6 +34,12 @@ aliases = ["glacier retreat", "melting glaciers", "ice sheet collapse"]
 id = "aurelio-vantz"
 name = "Aurelio Vantz"
 aliases = ["Aurelio Vantz"]
+
+[[organization]]
+id = "tidewater"
+name = "Tidewater Board"
+aliases = ["Tidewater Board"]
+veto = ['@\\s+fans']
 '''
 
 # Made-up news: a titled newcomer (once), a recurring name and organisation, a recurring topic
@@ -99,6 +105,15 @@ def test_proposes_unseen_aliases_of_known_issues_not_known_names(matcher: Matche
     known = {e.id for e in matcher.vocabulary.entries}
     assert not known & set(by_id(found))
     assert not any("Vantz" in s.name for s in found.entries)
+
+
+def test_a_known_alias_left_out_by_a_veto_is_not_new(matcher: Matcher) -> None:
+    """A name the vocabulary has, where a veto keeps the matcher off it, is not proposed
+    as a new entry (it would load as an alias shared by two entries)."""
+    text = ("Last night, the Tidewater Board fans met in the port, and the Tidewater Board "
+            "fans said that the band would play again in the spring.")
+    assert [m for m in matcher.mentions(text) if m.entry.id == "tidewater"] == []
+    assert "Tidewater Board" not in {s.name for s in suggest([text], matcher).entries}
 
 
 def test_min_count_is_how_often_an_untitled_name_or_gap_recurs(matcher: Matcher) -> None:
@@ -318,11 +333,11 @@ def test_real_china_news_gives_sound_proposals(tmp_path: Path) -> None:
     assert all(SLUG.match(i) for i in ids)
     vocabulary = matcher.vocabulary
     assert not {e.id for e in vocabulary.entries} & set(ids)
-    known = {key(a.text) for e in vocabulary.entries for a in e.aliases if a.form == "full"}
-    joined = "\n".join(texts)
+    known = {key(a.text) for e in vocabulary.entries for a in e.aliases}
+    joined = " ".join(" ".join(texts).split()).lower()
     for s in found.entries:
         assert key(s.name) not in known, s
-        assert s.name.lower() in joined.lower(), s
+        assert s.name.lower() in joined, s
         assert s.count >= (1 if s.title else 2), s
     for s in people:
         assert 2 <= len(s.name.split()) <= 4

@@ -168,8 +168,9 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
                        max(3, min_count), max_phrases))
     seen = set(known)
     unique = []
-    for suggestion in out:
-        if suggestion.id and suggestion.id not in seen:
+    for suggestion in out:  # a known alias the matcher left out here (a veto) is no news
+        if suggestion.id and suggestion.id not in seen and (
+                key(suggestion.name) not in counter.aliases):
             seen.add(suggestion.id)
             unique.append(suggestion)
     return Suggestions(unique, gaps)
