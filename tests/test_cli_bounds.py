@@ -100,9 +100,9 @@ def test_suggest_stops_at_its_time_limit(tmp_path: Path) -> None:
     """`vocab suggest` on more text than it gets through in MONITOR_SUGGEST_TIMEOUT ends
     with a one-line error naming the setting, not an endless run."""
     big = tmp_path / "big.txt"
-    big.write_text(TEXT * 4_000)  # about 600 KB: half a minute of suggesting
-    done = run(["vocab", "suggest", str(big)], MONITOR_SUGGEST_TIMEOUT="2")
+    big.write_text(TEXT * 10_000)  # about 1.5 MB: seconds of suggesting, never half of one
+    done = run(["vocab", "suggest", str(big)], MONITOR_SUGGEST_TIMEOUT="0.5")
     assert done.returncode == 1
     [line] = error_lines(done)
-    assert "suggestions took over 2 s (MONITOR_SUGGEST_TIMEOUT)" in line
+    assert "suggestions took over 0.5 s (MONITOR_SUGGEST_TIMEOUT)" in line
     assert "raise MONITOR_SUGGEST_TIMEOUT" in line

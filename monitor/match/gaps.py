@@ -13,11 +13,11 @@ is the expression the texts use.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.match.matcher import Matcher, Mention
-from monitor.match.phrases import Word, clauses, is_function, key, stem, word_set
+from monitor.match.phrases import Spans, Word, clauses, is_function, key, stem, word_set
 from monitor.vocab.model import Entry, Vocabulary
 
 MIN_WORDS, MAX_WORDS, MAX_SPAN = 2, 5, 8  # content words of a phrase; words in all
@@ -163,35 +163,55 @@ def _words(text: str) -> list[str]:
 
 
 def alias_gaps(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
-               per_issue: int = 10) -> list[AliasGap]:
+               per_issue: int = 10, check: Callable[[], None] = lambda: None
+               ) -> list[AliasGap]:
     """Phrases of `texts` seen at least `min_count` times that name an existing issue the
-    matcher misses there; at most `per_issue` per issue, most frequent first."""
-    vocabulary = matcher.vocabulary
-    topics = TopicWords(vocabulary)
-    aliases = {key(a.text) for e in vocabulary.entries for a in e.aliases}
-    found: dict[str, AliasGap] = {}
+    matcher misses there; at most `per_issue` per issue, most frequent first. `check` is
+    called now and then (a deadline's check raises to stop)."""
+    counter = GapCounter(matcher.vocabulary)
     for text in texts:
-        mentions = _issue_spans(matcher.mentions(text))
-        for clause in clauses(text):
-            _Clause(text, clause, topics).collect(mentions, aliases, found)
-    kept = _closed([g for g in found.values() if g.count >= min_count])
-    by_issue: dict[str, list[AliasGap]] = defaultdict(list)
-    for gap in kept:
-        gap.text = _surface(gap.forms)
-        by_issue[gap.issue].append(gap)
-    out: list[AliasGap] = []
-    for issue in sorted(by_issue):
-        ranked = sorted(by_issue[issue], key=lambda g: (-g.count, -g.score, g.text))
-        out.extend(ranked[:per_issue])
-    return out
+        counter.add(text, matcher.mentions(text), clauses(text), check)
+    return counter.gaps(min_count=min_count, per_issue=per_issue)
 
 
-def _issue_spans(mentions: Iterable[Mention]) -> dict[str, list[tuple[int, int]]]:
+class GapCounter:
+    """Alias gaps counted text by text, from the mentions and clauses a caller already has
+    (`vocab suggest` reads each text once for its gaps and its new entries)."""
+
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.topics = TopicWords(vocabulary)
+        self.aliases = {key(a.text) for e in vocabulary.entries for a in e.aliases}
+        self.found: dict[str, AliasGap] = {}
+
+    def add(self, text: str, mentions: Iterable[Mention], words: Iterable[list[Word]],
+            check: Callable[[], None] = lambda: None) -> None:
+        """Count the gaps of one text: its matcher mentions and its clauses."""
+        spans = _issue_spans(mentions)
+        for n, clause in enumerate(words):
+            if n % 64 == 0:
+                check()
+            _Clause(text, clause, self.topics).collect(spans, self.aliases, self.found)
+
+    def gaps(self, *, min_count: int = 2, per_issue: int = 10) -> list[AliasGap]:
+        """The gaps seen at least `min_count` times, at most `per_issue` per issue."""
+        kept = _closed([g for g in self.found.values() if g.count >= min_count])
+        by_issue: dict[str, list[AliasGap]] = defaultdict(list)
+        for gap in kept:
+            gap.text = _surface(gap.forms)
+            by_issue[gap.issue].append(gap)
+        out: list[AliasGap] = []
+        for issue in sorted(by_issue):
+            ranked = sorted(by_issue[issue], key=lambda g: (-g.count, -g.score, g.text))
+            out.extend(ranked[:per_issue])
+        return out
+
+
+def _issue_spans(mentions: Iterable[Mention]) -> dict[str, Spans]:
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for mention in mentions:
         if mention.entry.kind == "issue":
             spans[mention.entry.id].append((mention.start, mention.end))
-    return spans
+    return {issue: Spans(found) for issue, found in spans.items()}
 
 
 class _Clause:
@@ -207,12 +227,12 @@ class _Clause:
         self.stems = [topics.of(w, i == 0 and opening) if c else ""
                       for i, (w, c) in enumerate(zip(words, self.content, strict=True))]
 
-    def collect(self, mentions: dict[str, list[tuple[int, int]]], aliases: set[str],
+    def collect(self, mentions: dict[str, Spans], aliases: set[str],
                 found: dict[str, AliasGap]) -> None:
         """Count every phrase of this clause that is an alias gap."""
         for i, j, issue, score in self.phrases():
             start, end = self.words[i].start, self.words[j].end
-            if any(s < end and start < e for s, e in mentions.get(issue, ())):
+            if issue in mentions and mentions[issue].overlaps(start, end):
                 continue  # the matcher already finds this issue here
             surface = self.text[start:end]
             phrase_key = key(surface)

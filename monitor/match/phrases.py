@@ -2,7 +2,11 @@
 
 import re
 import unicodedata
+from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
 # A word: an initialism with its full stops ("U.S."), or letters and digits joined by hyphens
 # or apostrophes ("planet-warming", "China's").
@@ -65,6 +69,7 @@ def is_function(word: str) -> bool:
     return word in FUNCTION or word.replace(",", "").isdigit()
 
 
+@lru_cache(maxsize=1 << 16)  # pure, and news repeats its words
 def stem(word: str) -> str:
     """A crude English stem, enough to meet "technologies" with "technology", "spying" with
     "spy" and "intimidating" with "intimidation"; possessives dropped."""
@@ -91,3 +96,20 @@ def key(text: str) -> str:
     plain = "".join(c for c in unicodedata.normalize("NFKD", text)
                     if not unicodedata.combining(c)).casefold()
     return " ".join(re.findall(r"[^\W_]+", _SQUEEZE.sub("", plain)))
+
+
+class Spans:
+    """Text spans that answer "does anything overlap [start, end)?" in O(log n): starts
+    sorted, with the furthest end reached so far (spans may nest or overlap)."""
+
+    __slots__ = ("_reach", "_starts")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        self._reach = list(accumulate((e for _, e in ordered), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether a span begins before `end` and ends after `start`."""
+        before = bisect_left(self._starts, end)  # spans starting before `end`
+        return before > 0 and self._reach[before - 1] > start

@@ -9,9 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from monitor.errors import MonitorError
-from monitor.match.gaps import AliasGap, TopicWords, alias_gaps
+from monitor.match.gaps import AliasGap, GapCounter, TopicWords
 from monitor.match.matcher import Matcher
-from monitor.match.phrases import FUNCTION, clauses, key, stem, word_set
+from monitor.match.phrases import FUNCTION, Spans, Word, clauses, key, stem, word_set
 
 # A name word: a capital, then lower-case letters, apostrophes or hyphenated parts
 # ("Jean-Pierre", "O'Brien").
@@ -24,13 +24,19 @@ _TITLE_WORDS = (
     r"Mayor|[Ss]pokes(?:person|man|woman)|[Ee]nvoy|[Aa]dviser|[Ll]awmaker|CEO|[Ff]ounder)"
 )
 _TITLED = re.compile(
-    rf"(?P<title>(?:\b[A-Z][\w'’.-]*\s+){{0,2}}{_TITLE_WORDS})\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b")
+    # up to two words before the title ("Chinese", "U.S."), none ending a sentence
+    rf"(?P<title>(?:\b(?:(?:[A-Z]\.){{2,}}|[A-Z][\w'’-]*)\s+){{0,2}}{_TITLE_WORDS})"
+    rf"\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b")
 _CAPS = re.compile(rf"\b{_WORD}(?:\s+(?:of|and|for|on|the|de|van|von)?\s*{_WORD}){{1,4}}\b")
 _ORG_WORDS = re.compile(
     r"\b(?:Ministry|Department|Council|Agency|Committee|Party|Institute|Bank|"
     r"Group|Office|Commission|University|Association|Corp|Company|News|"
     r"Times|Daily|Fund|Foundation|Organi[sz]ation|Court|Parliament|Congress|"
-    r"Senate|Army|Navy|Force|Forum|Club|Chamber|Centre|Center|Board|Union)\b"
+    r"Senate|Army|Navy|Force|Forum|Club|Chamber|Centre|Center|Board|Union|Alliance|"
+    r"Coalition|Federation|League|Society|Trust|Authority|Administration|Bureau|Services?|"
+    r"Corporation|Inc|Ltd|Airlines|Airways|Networks?|Museum|School|College|Hospital|"
+    r"Assembly|Embassy|Post|Review|Journal|Herald|Tribune|Caucus|Conference|Records|"
+    r"Entertainment|Stadium|Archive|Command|Brigade|Police|Guard|Guild|International)\b"
 )
 # Words of a post or an honorific: never part of a person's name ("Secretary General Antonio
 # Guterres" is Antonio Guterres; "Attorney General" and "Press Secretary" are nobody).
@@ -43,6 +49,8 @@ trade finance home interior justice treasury state assistant attorney press spea
 queen prince princess dame sir lord lady mr mrs ms dr prof professor officer leader head
 executive counsellor councillor consul commander colonel captain lieutenant sergeant inspector
 pope cardinal bishop reverend senior national security public of the and for on
+counsel host anchor editor correspondent manager coach actor actress nominee candidate
+republican republicans democrat democrats chiefs gen lt col sgt capt cmdr adm gov rev
 """)
 # Titles of people: an organisation's name never holds them ("... and Foreign Minister").
 PERSON_TITLES = word_set("""
@@ -56,13 +64,17 @@ monday tuesday wednesday thursday friday saturday sunday january february march 
 july august september october november december bay park river island islands street road
 square lake mountain valley day palace house hall station airport bridge city province region
 county district act order law bill briefing report strategy initiative program programme
-project war sea new people
+project war sea new people ocean gulf coast strait peninsula desert harbour harbor port beach
+canal reef published olympics games cup show
 """)
 _SENTENCE_STARTERS = word_set("""
 The A An In On At But And Or For As If When While After Before This That These Those It He She
 They We I Our His Her Their Its Since Despite During Meanwhile However Although Though Also
-Still Yet So Then Now Today Yesterday Last Next First Second Third My Your
+Still Yet So Then Now Today Yesterday Last Next First Second Third My Your Former Several
+From Many Some Most Both All Each Every Other Another Even Only Why What How Where Who Here
+There Once Until Under With Without Among Between Through Unlike By To Of
 """)
+_POSSESSIVE = re.compile(r"['’]s?$")
 _PHRASE_STOP = FUNCTION | {"people", "include", "includes", "per", "cent"}
 
 
@@ -91,10 +103,6 @@ class Suggestions:
 
     entries: list[Suggestion]
     gaps: list[AliasGap]
-
-
-def _covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:
-    return any(s < end and start < e for s, e in spans)
 
 
 def person_name(words: Sequence[str]) -> str | None:
@@ -132,34 +140,21 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
     time.monotonic() value) it raises SuggestTimeout."""
     check = _clock(deadline)
     known = {e.id for e in matcher.vocabulary.entries}
-    gaps = alias_gaps(texts, matcher, min_count=min_count)
-    check()
+    counter = GapCounter(matcher.vocabulary)
     people: dict[str, Suggestion] = {}
     names: Counter[str] = Counter()
     phrases: Counter[str] = Counter()
     examples: dict[str, str] = {}
     for text in texts:
-        spans = [(m.start, m.end) for m in matcher.mentions(text)]
+        check()
+        mentions = matcher.mentions(text)
+        words = clauses(text)
+        counter.add(text, mentions, words, check)
+        spans = Spans((m.start, m.end) for m in mentions)
         _titled(text, spans, people)
-        headings = _title_case_lines(text)
-        for n, found in enumerate(_CAPS.finditer(text)):
-            if n % 256 == 0:
-                check()
-            if _covered(spans, found.start(), found.end()) or _covered(
-                    headings, found.start(), found.end()):
-                continue
-            words = found.group().split()
-            while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
-                words.pop(0)
-            while words and words[-1].islower():
-                words.pop()
-            if len(words) < 2:
-                continue
-            name = " ".join(words)
-            name = re.sub(r"['’]s$", "", name)
-            names[name] += 1
-            examples.setdefault(name, _around(text, found.start(), found.end()))
-        _count_phrases(text, spans, phrases, examples, check)
+        _count_names(text, spans, names, examples, check)
+        _count_phrases(text, words, spans, phrases, examples, check)
+    gaps = counter.gaps(min_count=min_count)
     out = list(people.values())
     for name, count in names.most_common():
         if count < min_count or any(name in s.name or s.name in name for s in out):
@@ -169,15 +164,44 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
                 out.append(Suggestion("organization", name, count, examples[name]))
         elif (person := person_name(name.split())) is not None and person == name:
             out.append(Suggestion("person", name, count, examples[name]))
-    out.extend(_topics(phrases, examples, gaps, TopicWords(matcher.vocabulary),
+    out.extend(_topics(phrases, examples, gaps, counter.topics,
                        max(3, min_count), max_phrases))
     seen = set(known)
     unique = []
-    for suggestion in out:
-        if suggestion.id and suggestion.id not in seen:
+    for suggestion in out:  # a known alias the matcher left out here (a veto) is no news
+        if suggestion.id and suggestion.id not in seen and (
+                key(suggestion.name) not in counter.aliases):
             seen.add(suggestion.id)
             unique.append(suggestion)
     return Suggestions(unique, gaps)
+
+
+def _count_names(text: str, spans: Spans, names: Counter[str], examples: dict[str, str],
+                 check: Callable[[], None]) -> None:
+    """Runs of capitalised words outside mentions and headlines, titles and sentence
+    openers cut off: candidate names."""
+    headings = Spans(_title_case_lines(text))
+    for n, found in enumerate(_CAPS.finditer(text)):
+        if n % 256 == 0:
+            check()
+        if spans.overlaps(found.start(), found.end()) or headings.overlaps(
+                found.start(), found.end()):
+            continue
+        words = found.group().split()
+        owners = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w)]
+        if owners:  # "Cleveland's Emmanuel Clase": the name follows the owner
+            words = words[owners[-1] + 1:]
+        while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
+            words.pop(0)
+        while words and words[-1].islower():
+            words.pop()
+        if len(words) < 2:
+            continue
+        name = " ".join(words)
+        name = re.sub(r"['’]s$", "", name)
+        names[name] += 1
+        if name not in examples:  # the first sighting is the example
+            examples[name] = _around(text, found.start(), found.end())
 
 
 def _title_case_lines(text: str) -> list[tuple[int, int]]:
@@ -190,7 +214,7 @@ def _title_case_lines(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _titled(text: str, spans: list[tuple[int, int]], people: dict[str, Suggestion]) -> None:
+def _titled(text: str, spans: Spans, people: dict[str, Suggestion]) -> None:
     """People introduced with a title: "Defense Minister Dong Jun"."""
     for found in _TITLED.finditer(text):
         words = found.group("name").split()
@@ -199,7 +223,7 @@ def _titled(text: str, spans: list[tuple[int, int]], people: dict[str, Suggestio
             title.append(words.pop(0))
         name = person_name(words)
         start = found.end("name") - len(" ".join(words))
-        if name is None or _covered(spans, start, found.end("name")):
+        if name is None or spans.overlaps(start, found.end("name")):
             continue
         entry = people.setdefault(name, Suggestion(
             "person", name, 0, _around(text, found.start(), found.end()), " ".join(title)))
@@ -222,26 +246,30 @@ def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[Alia
     return out
 
 
-def _count_phrases(text: str, spans: list[tuple[int, int]], phrases: Counter[str],
+def _count_phrases(text: str, words: list[list[Word]], spans: Spans, phrases: Counter[str],
                    examples: dict[str, str], check: Callable[[], None] = lambda: None) -> None:
-    """Two- and three-word phrases written in lower case (common words, not names)."""
-    for n, clause in enumerate(clauses(text)):
+    """Two- and three-word phrases written in lower case (common words, not names), from
+    the text's clauses."""
+    for n, clause in enumerate(words):
         if n % 64 == 0:
             check()
+        # a phrase's words: lower case, three letters or more, no initialism ("u.s.")
+        fit = [w.text.islower() and len(w.text) >= 3 and "." not in w.text for w in clause]
+        lowers = [w.lower if ok else "" for w, ok in zip(clause, fit, strict=True)]
         for size in (2, 3):
             for i in range(len(clause) - size + 1):
-                gram = clause[i:i + size]
-                if not all(w.text.islower() and len(w.text) >= 3 and "." not in w.text
-                           for w in gram):
+                last = i + size - 1
+                if not all(fit[i:last + 1]):
                     continue
-                if gram[0].lower in _PHRASE_STOP or gram[-1].lower in _PHRASE_STOP:
+                if lowers[i] in _PHRASE_STOP or lowers[last] in _PHRASE_STOP:
                     continue
-                start, end = gram[0].start, gram[-1].end
-                if _covered(spans, start, end):
+                start, end = clause[i].start, clause[last].end
+                if spans.overlaps(start, end):
                     continue
-                phrase = " ".join(w.lower for w in gram)
+                phrase = " ".join(lowers[i:last + 1])
                 phrases[phrase] += 1
-                examples.setdefault(phrase, _around(text, start, end))
+                if phrase not in examples:
+                    examples[phrase] = _around(text, start, end)
 
 
 def _around(text: str, start: int, end: int) -> str:
