@@ -106,8 +106,8 @@ class Daemon:
         while True:
             while len(polling) < limit and not claimed_all:
                 if not queued:
-                    batch = await self.rt.pipeline.write(
-                        self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
+                    batch = await self.rt.store.submit(
+                        "", self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
                         polled_before=cycle, owner=self.owner, alive=is_alive, force=force)
                     queued.extend(batch)
                     claimed_all = not batch
@@ -128,8 +128,8 @@ class Daemon:
     async def _renew(self) -> None:
         now = self.clock()
         try:
-            await self.rt.pipeline.write(self.rt.store.renew_leases, self.owner, now,
-                                         now + self.tuning.lease)
+            await self.rt.store.submit("", self.rt.store.renew_leases, self.owner, now,
+                                       now + self.tuning.lease)
         except Exception:  # the next tick tries again; the lease outlives several ticks
             log.exception("leases.renew_failed")
 
@@ -215,8 +215,8 @@ class Daemon:
             while True:
                 answer = await apply_reload(self, source)
                 try:
-                    await asyncio.to_thread(self.rt.store.answer_control, "reload", answer,
-                                            self.clock())
+                    await self.rt.store.submit("", self.rt.store.answer_control, "reload",
+                                               answer, self.clock())
                 except Exception:  # the reload itself is done; only its answer is lost
                     log.exception("reload.unanswered")
                 source, self._reload_again = self._reload_again or "", None
@@ -292,8 +292,8 @@ class Daemon:
                 await self._renew()
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
-                batch = await self.rt.pipeline.write(
-                    self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
+                batch = await self.rt.store.submit(
+                    "", self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
                     owner=self.owner, alive=is_alive)
                 self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
@@ -367,7 +367,7 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
         # Polls cut off give their feeds back at once (due again: the next start polls them).
-        released = await self.rt.pipeline.write(self.rt.store.release_leases, self.owner)
+        released = await self.rt.store.submit("", self.rt.store.release_leases, self.owner)
         if released:
             log.info("daemon.released feeds=%d", released)
         if self.relay is not None:

@@ -16,11 +16,11 @@ from rich.text import Text
 from monitor.cli.common import (
     FORMAT_HELP,
     fail,
-    open_store,
     print_jsonl,
     settings_or_fail,
     stderr_console,
     stdout_console,
+    store_or_fail,
 )
 from monitor.errors import MonitorError
 from monitor.types import FeedHealth
@@ -93,13 +93,11 @@ def health_view(health: Sequence[FeedHealth], width: int) -> list[RenderableType
 def _health() -> list[FeedHealth]:
     # a read command: a database that is not migrated is refused with the hint, as by
     # `matches` and `alerts` (it used to be created and migrated here, silently)
-    store = open_store(settings_or_fail())
-    try:
-        return store.feed_health()
-    except MonitorError as exc:
-        fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
-    finally:
-        store.db.dispose()
+    with store_or_fail(settings_or_fail()) as store:
+        try:
+            return store.feed_health()
+        except MonitorError as exc:
+            fail(str(exc), "check MONITOR_DATABASE_URL and that the database answers")
 
 
 def register(app: typer.Typer) -> None:
