@@ -138,11 +138,11 @@ def _edit_failed(exc: MonitorError, path: Path) -> NoReturn:
 
 
 async def _discover(url: str) -> "Discovered":
+    from monitor.app import http_client
     from monitor.discover import discover
-    from monitor.fetch.http import GuardedClient
 
     settings = settings_or_fail()
-    async with GuardedClient(settings.allowed_networks, deadline=DISCOVERY_DEADLINE) as client:
+    async with http_client(settings, deadline=DISCOVERY_DEADLINE) as client:
         return await discover(client, url)
 
 
