@@ -176,3 +176,18 @@ async def test_the_relays_writes_take_the_stores_write_path(db_url: str) -> None
                 assert store.threads[step] == expected
             else:
                 assert "monitor-writer" not in store.threads[step]
+
+
+async def test_write_now_takes_the_same_path_from_a_worker_thread(db_url: str) -> None:
+    """`write_now` (the backfill's writes, from a worker thread) runs on the writer thread
+    on SQLite and blocks until done; on PostgreSQL it runs on the caller's thread. Called
+    from a write already on the writer it runs at once instead of waiting for itself."""
+    with Store.open(db_url) as store:
+        here = await asyncio.to_thread(
+            lambda: (threading.current_thread().name,
+                     store.write_now("backfill", lambda: threading.current_thread().name)))
+        sqlite = store.db.dialect == "sqlite"
+        assert (here[1] == "monitor-writer") is sqlite
+        assert (here[1] == here[0]) is not sqlite
+        nested = await store.submit("", store.write_now, "backfill", lambda: "inner")
+        assert nested == "inner"

@@ -121,6 +121,16 @@ class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskSt
         result: _T = await asyncio.wrap_future(writer.submit(key, call))
         return result
 
+    def write_now(self, key: str, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+        """`submit` for work already off the event loop (a worker thread, such as the
+        backfill of new watches): on SQLite the write waits its turn on the writer thread
+        and this call blocks until it ran; on PostgreSQL it runs here."""
+        writer = self._writer_thread()
+        if writer is None or writer.is_current():
+            return fn(*args, **kwargs)
+        result: _T = writer.submit(key, functools.partial(fn, *args, **kwargs)).result()
+        return result
+
     def _writer_thread(self) -> FairWriter | None:
         # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
         # while another connection writes: writes from many threads wait far longer than

@@ -46,6 +46,10 @@ class FairWriter:
             self._lock.notify()
         return future
 
+    def is_current(self) -> bool:
+        """True on the writer thread itself (where waiting for a queued job would hang)."""
+        return threading.current_thread() is self._thread
+
     def pending(self) -> dict[str, int]:
         """Jobs waiting per key (for tests and diagnostics)."""
         with self._lock:
