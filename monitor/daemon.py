@@ -16,7 +16,6 @@ from monitor.app import Relay, Runtime
 from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
 from monitor.store.feeds import ClaimedFeed
-from monitor.store.notify import listen_outbox
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,7 @@ class Daemon:
         due = [h.next_poll for h in self.rt.store.feed_health()
                if h.enabled and h.next_poll is not None]
         wait = max(0.0, (min(due) - self.clock()).total_seconds()) if due else None
-        url = self.rt.store.db.display_url
+        url = self.rt.store.display_url
         return (f"monitor: {_count(len(enabled), 'feed')}, {_count(len(config.watches), 'watch')}"
                 f", {_count(len(config.channels), 'channel')}; database {url}; "
                 + (f"next poll in {_duration(wait)}" if wait is not None else "no feed to poll"))
@@ -141,7 +140,7 @@ class Daemon:
         listener: asyncio.Task[None] | None = None
         # (--once delivers at the end of its cycle instead)
         self.rt.pipeline.on_alerts = self._wake_relay
-        listener = loop.create_task(listen_outbox(self.rt.store.db, self._wake_relay))
+        listener = loop.create_task(self.rt.store.listen_outbox(self._wake_relay))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig, stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload, "SIGHUP")

@@ -37,7 +37,7 @@ def _database(settings: "Settings") -> str:
             current, head = store.revision()
         except MonitorError as exc:  # the server is down or starting, wrong credentials
             fail(str(exc), DB_HINT)
-        shown = store.db.display_url
+        shown = store.display_url
     state = "up to date" if current == head else f"at {current or 'no revision'}, " \
         f"`monitor run` or `monitor db upgrade` migrates it to {head}"
     return f"database {shown} answers ({state})"

@@ -105,6 +105,18 @@ class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskSt
         """True when the database answers."""
         return self.db.ping()
 
+    @property
+    def display_url(self) -> str:
+        """The database URL with its password masked, for output."""
+        return self.db.display_url
+
+    async def listen_outbox(self, wake: Callable[[], None]) -> None:
+        """Call `wake()` for each transaction that inserts outbox rows, until cancelled
+        (PostgreSQL's NOTIFY; returns at once on SQLite, where the tick covers it)."""
+        from monitor.store.notify import listen_outbox
+
+        await listen_outbox(self.db, wake)
+
     async def submit(self, key: str, fn: Callable[..., _T], /, *args: Any,
                      **kwargs: Any) -> _T:
         """Run the write `fn(*args, **kwargs)` off the event loop and return its result.
