@@ -206,7 +206,7 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
 
     @app.get("/healthz", summary="200 when the database answers, 503 otherwise")
     def healthz() -> JSONResponse:
-        if store.db.ping():
+        if store.ping():
             return JSONResponse({"status": "ok"})
         return JSONResponse({"status": "unavailable", "message": "database does not answer"},
                             status_code=503)

@@ -1,23 +1,31 @@
-"""Composition root: validates the configuration, then builds database, client, pool, relay."""
+"""Composition root: validates the configuration, then builds the store, the HTTP client, the
+extraction pool, the channels and the relay for `run`, `serve` and the CLI.
+
+Importing it loads none of them (tests/test_lazy_imports.py pins that): each is imported
+where it is built, so `monitor --help` and the read commands stay fast.
+"""
 
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.config import Config, Settings, smtp_host
 from monitor.errors import ConfigError, MonitorError, QueryError
-from monitor.match.watches import CompiledWatch, Tagger, compile_watch
 from monitor.owner import process_owner
-from monitor.pipeline import Pipeline, PipelineOptions, utcnow
-from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
-from monitor.types import WatchSpec
-from monitor.vocab.model import Vocabulary
+from monitor.types import ChannelSpec, WatchSpec
+
+if TYPE_CHECKING:
+    from monitor.alerts.base import Channel
+    from monitor.fetch.http import GuardedClient
+    from monitor.match.watches import CompiledWatch, Tagger
+    from monitor.pipeline import Pipeline, PipelineOptions
+    from monitor.store import Schema, Store
+    from monitor.vocab.model import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +68,7 @@ class Tuning:
     fetch_deadline: float = 30.0
     feed_max_bytes: int = 10 * 1024 * 1024
     extract_workers: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
-    pipeline: PipelineOptions = field(default_factory=PipelineOptions)
+    pipeline: "PipelineOptions" = field(default_factory=lambda: _pipeline_options())
     tick: timedelta = timedelta(seconds=5)
     # A claimed feed's lease; renewed every tick while its poll runs, so it lapses within
     # this long of its holder stopping (a holder on this host that is gone loses it at once).
@@ -77,8 +85,8 @@ class Prepared:
 
     settings: Settings
     config: Config
-    matcher: Tagger
-    watches: tuple[CompiledWatch, ...]
+    matcher: "Tagger"
+    watches: "tuple[CompiledWatch, ...]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +94,8 @@ class Runtime:
     """Everything a running daemon holds; built and closed by `running`."""
 
     prepared: Prepared
-    store: Store
-    pipeline: Pipeline
+    store: "Store"
+    pipeline: "Pipeline"
     relay: Relay | None
     tuning: Tuning
     owner: str = ""  # the lease owner name of this runtime (monitor.owner)
@@ -101,7 +109,7 @@ def prepare(settings: Settings, config: Config) -> Prepared:
     return Prepared(settings, config, matcher, watches)
 
 
-def compile_config(config: Config) -> tuple[Tagger, tuple[CompiledWatch, ...]]:
+def compile_config(config: Config) -> "tuple[Tagger, tuple[CompiledWatch, ...]]":
     """The matcher over the bundled and feeds.toml vocabulary, and the parsed watches (whose
     ids are checked against it): what the daemon and `monitor retag` tag and match with."""
     from monitor.match import compile_matcher  # heavy; only when running
@@ -114,7 +122,7 @@ def compile_config(config: Config) -> tuple[Tagger, tuple[CompiledWatch, ...]]:
     return compile_matcher(vocab), watches
 
 
-def _check_official(config: Config, vocab: Vocabulary) -> None:
+def _check_official(config: Config, vocab: "Vocabulary") -> None:
     """A feed's `official` must name a country of the vocabulary."""
     from monitor.config import locate
 
@@ -128,9 +136,10 @@ def _check_official(config: Config, vocab: Vocabulary) -> None:
                 line=locate(source, ("feed", index, "official")), key=f"feed[{index}].official")
 
 
-def _compile_watch(config: Config, spec: WatchSpec, known: Mapping[str, str]) -> CompiledWatch:
+def _compile_watch(config: Config, spec: WatchSpec, known: Mapping[str, str]) -> "CompiledWatch":
     """monitor.match.watches.compile_watch, its QueryError named by file, line and key."""
     from monitor.config import locate
+    from monitor.match.watches import compile_watch
 
     try:
         return compile_watch(spec, known)
@@ -142,32 +151,59 @@ def _compile_watch(config: Config, spec: WatchSpec, known: Mapping[str, str]) ->
                           key=f"watch[{index}].query") from exc
 
 
-def open_store(settings: Settings) -> Store:
-    """The Store on MONITOR_DATABASE_URL, migrated to the newest schema."""
-    db = Database(settings.database_url)
-    upgrade(db)
-    from monitor.stories import rules_of
+def _pipeline_options(**knobs: Any) -> "PipelineOptions":
+    from monitor.pipeline import PipelineOptions
 
-    store = Store(db)
-    store.story_rules = rules_of(settings)
-    return store
+    return PipelineOptions(**knobs)
+
+
+def open_store(settings: Settings, *, schema: "Schema" = "current") -> "Store":
+    """The Store on MONITOR_DATABASE_URL with the MONITOR_STORY_* rules, for every command:
+    "current" (the default, every command that reads) refuses a database that is not at the
+    newest migration (NotMigratedError), "upgrade" (`monitor run`, `monitor db upgrade`)
+    migrates it first, "any" (`monitor check`) takes it as it is. Close it (or use it as a
+    context manager): it owns its pools and its writer thread."""
+    from monitor.store import Store
+
+    return Store.open(settings, schema=schema)
+
+
+def http_client(settings: Settings, **limits: Any) -> "GuardedClient":
+    """The guarded HTTP client (SSRF checks against MONITOR_ALLOWED_NETWORKS, size caps, a
+    total deadline); `limits` are GuardedClient's keyword arguments. Enter it to use it."""
+    from monitor.fetch.http import GuardedClient
+
+    return GuardedClient(settings.allowed_networks, **limits)
+
+
+def build_channels(specs: Sequence[ChannelSpec], settings: Settings, *,
+                   watches: Sequence[WatchSpec] = (),
+                   environ: Mapping[str, str] | None = None) -> "dict[str, Channel]":
+    """One alert channel per spec of feeds.toml (ConfigError naming the channel for one that
+    cannot work); secrets and Apprise URLs come from `environ` (the process environment)."""
+    from monitor.alerts.factory import build_channels as build
+
+    return build(specs, settings, os.environ if environ is None else environ,
+                 watches=watches)
 
 
 @asynccontextmanager
-async def running(prepared: Prepared, store: Store,
+async def running(prepared: Prepared, store: "Store",
                   tuning: Tuning | None = None) -> AsyncIterator[Runtime]:
-    """Open the HTTP client, the extraction pool and the relay; close them on exit."""
-    from monitor.extract import ExtractorPool  # starts processes
-    from monitor.fetch.http import GuardedClient, quiet_http_loggers
+    """Open the HTTP client, the extraction pool and the relay; close them on exit (the
+    store is the caller's: it outlives the run, and closing it stops its writer)."""
+    from monitor.extract import ExtractorPool  # trafilatura; starts processes
+    from monitor.fetch.http import quiet_http_loggers
+    from monitor.pipeline import Pipeline, utcnow
 
-    tune = tuning or Tuning(pipeline=PipelineOptions(
+    tune = tuning or Tuning(pipeline=_pipeline_options(
         max_items_per_poll=prepared.settings.max_items_per_poll,
         page_timeout=prepared.settings.extract_timeout))  # MONITOR_EXTRACT_TIMEOUT
     quiet_http_loggers()
     store.sync_feeds(prepared.config.feeds, utcnow())
     async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(GuardedClient(
-            prepared.settings.allowed_networks, max_bytes=tune.feed_max_bytes,
+        client = await stack.enter_async_context(http_client(
+            prepared.settings, max_bytes=tune.feed_max_bytes,
             deadline=tune.fetch_deadline, max_connections=tune.max_connections,
             per_host=tune.per_host))
         extractor = await stack.enter_async_context(ExtractorPool(tune.extract_workers))
@@ -177,25 +213,25 @@ async def running(prepared: Prepared, store: Store,
                             options=tune.pipeline,
                             officials={f.name: f.official for f in prepared.config.feeds
                                        if f.official is not None})
-        stack.callback(pipeline.close)
         owner = f"{process_owner()}/{uuid.uuid4().hex[:8]}"
         # However the run ends, feeds it still holds are free for the next one at once.
         stack.callback(_release, store, owner)
         yield Runtime(prepared, store, pipeline, relay, tune, owner)
 
 
-def _release(store: Store, owner: str) -> None:
+def _release(store: "Store", owner: str) -> None:
     try:
         store.release_leases(owner)
     except MonitorError as exc:  # the database is gone: the leases end by time
         log.warning("leases.unreleased error=%s", exc)
 
 
-async def _relay(prepared: Prepared, store: Store, stack: AsyncExitStack) -> Relay | None:
+async def _relay(prepared: Prepared, store: "Store", stack: AsyncExitStack) -> Relay | None:
     """The alert relay over feeds.toml's channels (None when there are none)."""
     from monitor.alerts.relay import Relay as AlertRelay
 
-    if not prepared.config.channels:
+    config = prepared.config
+    if not config.channels:
         return None
-    relay = AlertRelay(store, config=prepared.config, settings=prepared.settings)
-    return await stack.enter_async_context(relay)
+    channels = build_channels(config.channels, prepared.settings, watches=config.watches)
+    return await stack.enter_async_context(AlertRelay(store, channels))

@@ -18,6 +18,7 @@ from monitor.types import NewArticle, WatchSpec
 
 log = logging.getLogger(__name__)
 BATCH = 500  # articles per read and per write transaction
+KEY = "backfill"  # its writes' turn on the store's writer (SQLite), beside the feeds'
 
 
 def definition(spec: WatchSpec) -> str:
@@ -44,7 +45,7 @@ def backfill_watches(store: Store, watches: Sequence[CompiledWatch], *, now: dat
     Watches no longer configured are forgotten: one added back is new again."""
     known = store.watch_definitions()
     if known.keys() - {w.spec.name for w in watches}:
-        store.forget_watch_definitions([w.spec.name for w in watches])
+        store.write_now(KEY, store.forget_watch_definitions, [w.spec.name for w in watches])
     due = [w for w in watches if known.get(w.spec.name) != definition(w.spec)]
     if not due:
         return []
@@ -56,7 +57,8 @@ def backfill_watches(store: Store, watches: Sequence[CompiledWatch], *, now: dat
         if watch.spec.backfill is not None and last_id:
             counts = _fill(store, watch, now - watch.spec.backfill, last_id, changed, now,
                            batch)
-        store.record_watch_definition(watch.spec.name, definition(watch.spec), now)
+        store.write_now(KEY, store.record_watch_definition, watch.spec.name,
+                        definition(watch.spec), now)
         log.info("watch.backfilled watch=%s changed=%s added=%d removed=%d alerts=%d",
                  watch.spec.name, changed, counts.added, counts.removed, counts.alerts)
         done.append(Backfilled(watch.spec.name, changed, counts))
@@ -75,7 +77,8 @@ def _fill(store: Store, watch: CompiledWatch, since: datetime, last_id: int, cha
             each = {d.id: build_payload(watch=spec.name, article=_as_article(d), tags=d.tags,
                                         now=now) for d in matched}
             payloads = {channel: each for channel in spec.notify}
-        counts = store.fill_matches(spec.name, matched, unmatched, alerts=payloads, now=now)
+        counts = store.write_now(KEY, store.fill_matches, spec.name, matched, unmatched,
+                                 alerts=payloads, now=now)
         added, removed, alerts = (added + counts.added, removed + counts.removed,
                                   alerts + counts.alerts)
     return FillCounts(added, removed, alerts)

@@ -15,7 +15,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.app import Relay, Runtime
 from monitor.owner import is_alive
 from monitor.pipeline import PollResult, utcnow
-from monitor.store.notify import listen_outbox
 from monitor.types import ClaimedFeed
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class Daemon:
         due = [h.next_poll for h in self.rt.store.feed_health()
                if h.enabled and h.next_poll is not None]
         wait = max(0.0, (min(due) - self.clock()).total_seconds()) if due else None
-        url = self.rt.store.db.display_url
+        url = self.rt.store.display_url
         return (f"monitor: {_count(len(enabled), 'feed')}, {_count(len(config.watches), 'watch')}"
                 f", {_count(len(config.channels), 'channel')}; database {url}; "
                 + (f"next poll in {_duration(wait)}" if wait is not None else "no feed to poll"))
@@ -106,8 +105,8 @@ class Daemon:
         while True:
             while len(polling) < limit and not claimed_all:
                 if not queued:
-                    batch = await self.rt.pipeline.write(
-                        self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
+                    batch = await self.rt.store.submit(
+                        "", self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
                         polled_before=cycle, owner=self.owner, alive=is_alive, force=force)
                     queued.extend(batch)
                     claimed_all = not batch
@@ -128,8 +127,8 @@ class Daemon:
     async def _renew(self) -> None:
         now = self.clock()
         try:
-            await self.rt.pipeline.write(self.rt.store.renew_leases, self.owner, now,
-                                         now + self.tuning.lease)
+            await self.rt.store.submit("", self.rt.store.renew_leases, self.owner, now,
+                                       now + self.tuning.lease)
         except Exception:  # the next tick tries again; the lease outlives several ticks
             log.exception("leases.renew_failed")
 
@@ -141,7 +140,7 @@ class Daemon:
         listener: asyncio.Task[None] | None = None
         # (--once delivers at the end of its cycle instead)
         self.rt.pipeline.on_alerts = self._wake_relay
-        listener = loop.create_task(listen_outbox(self.rt.store.db, self._wake_relay))
+        listener = loop.create_task(self.rt.store.listen_outbox(self._wake_relay))
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._on_signal, sig, stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload, "SIGHUP")
@@ -215,8 +214,8 @@ class Daemon:
             while True:
                 answer = await apply_reload(self, source)
                 try:
-                    await asyncio.to_thread(self.rt.store.answer_control, "reload", answer,
-                                            self.clock())
+                    await self.rt.store.submit("", self.rt.store.answer_control, "reload",
+                                               answer, self.clock())
                 except Exception:  # the reload itself is done; only its answer is lost
                     log.exception("reload.unanswered")
                 source, self._reload_again = self._reload_again or "", None
@@ -292,8 +291,8 @@ class Daemon:
                 await self._renew()
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
-                batch = await self.rt.pipeline.write(
-                    self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
+                batch = await self.rt.store.submit(
+                    "", self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
                     owner=self.owner, alive=is_alive)
                 self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
@@ -367,7 +366,7 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*self._inflight, return_exceptions=True)
         # Polls cut off give their feeds back at once (due again: the next start polls them).
-        released = await self.rt.pipeline.write(self.rt.store.release_leases, self.owner)
+        released = await self.rt.store.submit("", self.rt.store.release_leases, self.owner)
         if released:
             log.info("daemon.released feeds=%d", released)
         if self.relay is not None:

@@ -49,6 +49,14 @@ class StoreError(MonitorError):
     """A database failure, wrapping the driver's exception."""
 
 
+class NotMigratedError(StoreError):
+    """The database is not at the newest migration (`monitor db upgrade` brings it there)."""
+
+    def __init__(self, current: str | None, head: str | None) -> None:
+        self.current, self.head = current, head
+        super().__init__(f"the database is at revision {current or 'none'}, not {head}")
+
+
 class NotAvailableError(MonitorError):
     """A command whose capability has not been built yet."""
 

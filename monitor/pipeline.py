@@ -1,19 +1,17 @@
 """Orders one feed's poll: fetch, parse, new items, page, extract, tag, store, alert rows."""
 
 import asyncio
-import functools
 import logging
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor import decide, stories
 from monitor.alerts.payload import build_payload
 from monitor.clock import utcnow as utcnow  # daemon and app import it from here
 from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
-from monitor.extract import ExtractorPool
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
 from monitor.limits import bounded_article
@@ -22,7 +20,9 @@ from monitor.parse import parse_feed
 from monitor.store import Store
 from monitor.types import Article, ClaimedFeed, Item, NewArticle, WatchHit
 from monitor.urls import normalise_url
-from monitor.writer import FairWriter
+
+if TYPE_CHECKING:
+    from monitor.extract import ExtractorPool  # trafilatura: loaded by the composition root
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -74,7 +74,7 @@ class Pipeline:
     """Runs one claimed feed through every stage and records its health."""
 
     def __init__(
-        self, *, store: Store, client: GuardedClient, extractor: ExtractorPool,
+        self, *, store: Store, client: GuardedClient, extractor: "ExtractorPool",
         matcher: Tagger, watches: Sequence[CompiledWatch],
         options: PipelineOptions | None = None,
         clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
@@ -88,14 +88,6 @@ class Pipeline:
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
         self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
-        # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms a try)
-        # while another connection writes: writes from many threads wait far longer than
-        # the writes take and hold the default executor's few threads meanwhile. So on SQLite
-        # the pipeline's writes queue on one thread of their own, taking turns between feeds
-        # (monitor.writer); PostgreSQL writes concurrently (row and advisory locks).
-        self._writer: FairWriter | None = None
-        if getattr(getattr(store, "db", None), "dialect", None) == "sqlite":
-            self._writer = FairWriter()
 
     @property
     def matcher(self) -> Tagger:
@@ -112,24 +104,11 @@ class Pipeline:
         the rules it started with (one attribute swap: never half of each)."""
         self.rules = rules
 
-    def close(self) -> None:
-        """Stop the writer thread (after the writes queued on it)."""
-        if self._writer is not None:
-            self._writer.shutdown(wait=True)
-
-    async def write(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
-        """Run a database write off the event loop (on the writer thread on SQLite)."""
-        return await self.write_for("", fn, *args, **kwargs)
-
     async def write_for(self, feed: str, fn: Callable[..., _T], /, *args: Any,
                         **kwargs: Any) -> _T:
-        """`write` on behalf of `feed`: on SQLite it waits for one write per other busy feed
-        at most, never for all that another feed has queued."""
-        call = functools.partial(fn, *args, **kwargs)
-        if self._writer is None:
-            return await asyncio.to_thread(call)
-        result: _T = await asyncio.wrap_future(self._writer.submit(feed, call))
-        return result
+        """A write on behalf of `feed`, through the store (on SQLite it waits for one write
+        per other busy feed at most, never for all that another feed has queued)."""
+        return await self.store.submit(feed, fn, *args, **kwargs)
 
     async def poll(self, feed: ClaimedFeed) -> PollResult:
         """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""

@@ -3,10 +3,9 @@ the work in flight; a bad file is refused and the running configuration stays.""
 
 import asyncio
 import logging
-import os
 from typing import TYPE_CHECKING
 
-from monitor.app import Prepared, prepare
+from monitor.app import Prepared, build_channels, prepare
 from monitor.config import Settings, load_config
 from monitor.errors import MonitorError
 from monitor.pipeline import Rules
@@ -21,11 +20,9 @@ log = logging.getLogger(__name__)
 def load(settings: Settings) -> "tuple[Prepared, dict[str, Channel]]":
     """feeds.toml, its vocabulary, watches and channels, checked as at start (ConfigError
     naming the file, line and key otherwise)."""
-    from monitor.alerts.base import build_channels
-
     config = load_config(settings.config)
     prepared = prepare(settings, config)
-    channels = (build_channels(config.channels, settings, os.environ, watches=config.watches)
+    channels = (build_channels(config.channels, settings, watches=config.watches)
                 if config.channels else {})
     return prepared, channels
 
@@ -45,7 +42,7 @@ async def apply_reload(daemon: "Daemon", source: str) -> str:
         return f"refused: {type(exc).__name__}: {exc}"
     old = daemon.prepared.config
     rt = daemon.rt
-    await rt.pipeline.write(rt.store.sync_feeds, prepared.config.feeds, daemon.clock())
+    await rt.store.submit("", rt.store.sync_feeds, prepared.config.feeds, daemon.clock())
     rt.pipeline.reconfigure(Rules(prepared.matcher, prepared.watches,
                                   {f.name: f.official for f in prepared.config.feeds
                                    if f.official is not None}))

@@ -40,7 +40,7 @@ async def retention_pass(daemon: "Daemon") -> int:
     before, total = daemon.clock() - keep, PruneCounts()
     try:
         while not daemon.stopping:
-            counts = await daemon.rt.pipeline.write(daemon.rt.store.prune_batch, before)
+            counts = await daemon.rt.store.submit("", daemon.rt.store.prune_batch, before)
             if not counts.articles:
                 break
             total += counts

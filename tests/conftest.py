@@ -92,9 +92,10 @@ def db(db_url: str) -> Iterator[Database]:
 
 
 @pytest.fixture
-def store(db: Database) -> Store:
-    """A Store over `db`."""
-    return Store(db)
+def store(db: Database) -> Iterator[Store]:
+    """A Store over `db`, closed after the test (its writer thread stopped)."""
+    with Store(db) as opened:
+        yield opened
 
 
 @pytest.fixture

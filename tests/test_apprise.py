@@ -15,22 +15,19 @@ from alerts_support import T0, Clock, seed
 from httpserver import HTTPTestServer, Reply
 
 from monitor.alerts.apprise import AppriseChannel
-from monitor.alerts.base import build_channels
+from monitor.alerts.factory import build_channels
 from monitor.alerts.relay import Relay
 from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
-from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
+from monitor.store import Store
 from monitor.types import ChannelSpec
 
 
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[Store]:
     """A Store on a fresh, migrated SQLite file."""
-    db = Database(f"sqlite:///{tmp_path / 'alerts.db'}")
-    upgrade(db)
-    yield Store(db)
-    db.dispose()
+    with Store.open(f"sqlite:///{tmp_path / 'alerts.db'}", schema="upgrade") as store:
+        yield store
 
 
 def relay(store: Store, channel: AppriseChannel, clock: Clock) -> Relay:

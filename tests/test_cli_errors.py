@@ -302,24 +302,28 @@ def test_serve_prints_the_url_it_listens_on(tmp_path: Path) -> None:
             proc.stderr.close()
 
 
-@pytest.mark.parametrize("command", [["feeds"], ["matches"], ["alerts"], ["stories"]])
+READ_COMMANDS = [["feeds"], ["matches"], ["alerts"], ["alerts", "stats"], ["stories"],
+                 ["show", "1"], ["watches", "test", "issue:taiwan"], ["serve", "--port", "0"],
+                 ["prune", "--before", "365d", "--dry-run"]]
+
+
+@pytest.mark.parametrize("command", READ_COMMANDS)
 def test_read_commands_refuse_an_unmigrated_database_alike(tmp_path: Path,
                                                           command: list[str]) -> None:
-    """Every read command answers a database that is not migrated with the same one-line
-    hint and leaves it as it was: `monitor feeds` used to create and migrate it silently."""
+    """Every command that opens the database but `run` and `db upgrade` answers one that is
+    not migrated (a fresh SQLite file) with the same line naming `monitor db upgrade`, and
+    leaves it as it was: `monitor feeds` used to create and migrate it silently and
+    `monitor alerts` printed an empty table."""
     config = tmp_path / "feeds.toml"
     config.write_text(FEED, encoding="utf-8")
     db_url = f"sqlite:///{tmp_path / 'fresh.db'}"
     result = CliRunner().invoke(app, command, env=_environ(config, db_url))
     assert result.exit_code == 1, result.output
-    assert "monitor db upgrade" in _one_error_line(result.stderr)
-    from monitor.store.migrate import current_revision
-
-    db = Database(db_url)
-    try:
-        assert current_revision(db) is None
-    finally:
-        db.dispose()
+    line = _one_error_line(result.stderr)
+    assert "the database is at revision none, not " in line
+    assert "monitor db upgrade" in line
+    with Store.open(db_url, schema="any") as store:
+        assert store.revision()[0] is None
 
 
 @pytest.mark.parametrize(("url", "shown"), [
@@ -340,3 +344,18 @@ def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> N
             assert db.display_url == shown.replace("postgresql:", "postgresql+psycopg:")
         finally:
             db.dispose()
+
+
+def test_db_upgrade_makes_the_read_commands_answer(tmp_path: Path) -> None:
+    """After `monitor db upgrade` on that fresh file, the same read command answers (an
+    empty table), and a second upgrade finds nothing to do."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEED, encoding="utf-8")
+    env = _environ(config, f"sqlite:///{tmp_path / 'fresh.db'}")
+    for _ in range(2):
+        upgraded = CliRunner().invoke(app, ["db", "upgrade"], env=env)
+        assert upgraded.exit_code == 0, upgraded.output
+        assert "database at revision " in upgraded.stderr
+    result = CliRunner().invoke(app, ["alerts"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "0 alert(s)" in result.stdout

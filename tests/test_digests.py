@@ -17,7 +17,6 @@ from monitor.alerts.schedule import AtTime, Every, parse_schedule
 from monitor.config import load_config
 from monitor.errors import ConfigError
 from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
 from monitor.types import Alert
 
 LONDON = "Europe/London"  # 2026: BST ends Sun 25 Oct 01:00Z, begins Sun 29 Mar 01:00Z
@@ -31,10 +30,8 @@ def utc(*args: int) -> datetime:
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[Store]:
     """A Store on a fresh, migrated SQLite file."""
-    db = Database(f"sqlite:///{tmp_path / 'digests.db'}")
-    upgrade(db)
-    yield Store(db)
-    db.dispose()
+    with Store.open(f"sqlite:///{tmp_path / 'digests.db'}", schema="upgrade") as store:
+        yield store
 
 
 def test_daily_keeps_the_wall_clock_time_across_both_dst_changes() -> None:
@@ -162,7 +159,7 @@ def test_a_digest_lists_one_entry_per_story_with_copies_grouped_by_watch() -> No
 
 def test_channels_built_from_config_follow_their_schedule() -> None:
     """build_channels gives email and apprise digest channels their wall-clock schedule."""
-    from monitor.alerts.base import build_channels
+    from monitor.alerts.factory import build_channels
     from monitor.config import Settings
     from monitor.types import ChannelSpec
 
@@ -180,6 +177,7 @@ async def test_a_watch_with_its_own_schedule_is_held_for_its_digest(lite: Store,
     """feeds.toml: watch `morning` has schedule = "daily 08:00" (London) and notifies an
     immediate mail channel with watch `desk`: desk's alert goes at once, morning's wait for
     08:00 local and go as one digest naming the watch; the next empty day sends nothing."""
+    from monitor.alerts.factory import build_channels
     from monitor.config import Settings
 
     with SMTPServer(Mailbox()) as server:
@@ -195,8 +193,9 @@ async def test_a_watch_with_its_own_schedule_is_held_for_its_digest(lite: Store,
         clock = Clock(utc(2026, 10, 24, 12))
         seed(lite.db, ["mail"], watch="desk", now=clock.value)
         seed(lite.db, ["mail"], count=2, watch="morning", now=clock.value)
-        async with Relay(lite, config=config, settings=settings, environ={}, owner="t",
-                         now=clock, rng=random.Random(1)) as r:
+        channels = build_channels(config.channels, settings, watches=config.watches,
+                                  environ={})
+        async with Relay(lite, channels, owner="t", now=clock, rng=random.Random(1)) as r:
             assert await r.run_until_idle() == 1
             clock.value = utc(2026, 10, 25, 7, 59)  # 07:59 GMT
             assert await r.run_until_idle() == 0

@@ -15,13 +15,12 @@ import trustme
 from aiosmtpd.controller import Controller
 from alerts_support import T0, Clock, seed
 
-from monitor.alerts.base import build_channels
 from monitor.alerts.email import EmailChannel, TLSMode, immediate_message
+from monitor.alerts.factory import build_channels
 from monitor.alerts.relay import Relay
 from monitor.config import Settings, smtp_host
 from monitor.errors import ConfigError
-from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
+from monitor.store import Store
 from monitor.types import Alert, ChannelSpec
 
 TO = ("desk@example.org",)
@@ -72,10 +71,8 @@ class SMTPServer:
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[Store]:
     """A Store on a fresh, migrated SQLite file."""
-    db = Database(f"sqlite:///{tmp_path / 'alerts.db'}")
-    upgrade(db)
-    yield Store(db)
-    db.dispose()
+    with Store.open(f"sqlite:///{tmp_path / 'alerts.db'}", schema="upgrade") as store:
+        yield store
 
 
 def mail(server: SMTPServer, clock: Clock, *, tls: TLSMode = "none", name: str = "mail",

@@ -11,17 +11,14 @@ from alerts_support import SECRET, T0, Answer, Clock, WebhookReceiver, seed
 
 from monitor.alerts.relay import JITTER, SCHEDULE, Relay
 from monitor.alerts.webhook import RETRY_AFTER_LIMIT, WebhookChannel
-from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
+from monitor.store import Store
 
 
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[Store]:
     """A Store on a fresh, migrated SQLite file."""
-    db = Database(f"sqlite:///{tmp_path / 'alerts.db'}")
-    upgrade(db)
-    yield Store(db)
-    db.dispose()
+    with Store.open(f"sqlite:///{tmp_path / 'alerts.db'}", schema="upgrade") as store:
+        yield store
 
 
 @pytest.mark.parametrize(("value", "delay"), [

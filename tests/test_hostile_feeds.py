@@ -19,7 +19,7 @@ from monitor.daemon import CycleReport, Daemon
 from monitor.pipeline import PipelineOptions
 from monitor.store import Store
 from monitor.store.models import ArticleRow
-from monitor.writer import FairWriter
+from monitor.store.writer import FairWriter
 
 
 @pytest.fixture

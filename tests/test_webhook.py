@@ -14,16 +14,13 @@ from alerts_support import SECRET, T0, Answer, Clock, WebhookReceiver, seed
 from monitor.alerts.relay import MAX_ATTEMPTS, SCHEDULE, Relay
 from monitor.alerts.webhook import WebhookChannel
 from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
 
 
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[Store]:
     """A Store on a fresh, migrated SQLite file (channel behaviour needs one dialect)."""
-    db = Database(f"sqlite:///{tmp_path / 'alerts.db'}")
-    upgrade(db)
-    yield Store(db)
-    db.dispose()
+    with Store.open(f"sqlite:///{tmp_path / 'alerts.db'}", schema="upgrade") as store:
+        yield store
 
 
 def hook(rec: WebhookReceiver, clock: Clock, *, name: str = "hook", path: str = "/hook",

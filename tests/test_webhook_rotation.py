@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from alerts_support import SECRET, Clock, WebhookReceiver, seed
 
-from monitor.alerts.base import build_channels
+from monitor.alerts.factory import build_channels
 from monitor.alerts.relay import Relay
 from monitor.alerts.webhook import WebhookChannel
 from monitor.config import Settings, load_config
 from monitor.errors import ConfigError
-from monitor.store import Database, Store
-from monitor.store.migrate import upgrade
+from monitor.store import Store
 from monitor.types import ChannelSpec
 
 NEW = "whsec_cm90YXRpb24tdGVzdC1zZWNyZXQtb2YtMzItYnl0ZXM="
@@ -25,10 +24,8 @@ OLD = SECRET
 @pytest.fixture
 def lite(tmp_path: Path) -> Iterator[Store]:
     """A Store on a fresh, migrated SQLite file."""
-    db = Database(f"sqlite:///{tmp_path / 'alerts.db'}")
-    upgrade(db)
-    yield Store(db)
-    db.dispose()
+    with Store.open(f"sqlite:///{tmp_path / 'alerts.db'}", schema="upgrade") as store:
+        yield store
 
 
 @pytest.mark.parametrize("receiver_secret", [NEW, OLD])

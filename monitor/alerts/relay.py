@@ -12,16 +12,16 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-from monitor.alerts.base import DEFAULT_TIMEOUT, Channel, build_channels
+from monitor.alerts.base import DEFAULT_TIMEOUT, Channel
 from monitor.clock import utcnow
-from monitor.config import Config, Settings, load_settings
 from monitor.errors import ChannelGoneError, DeliveryError, MonitorError
 from monitor.store import Store
 from monitor.types import Alert
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # Svix's schedule: the first attempt at once, then these waits after each failure.
 SCHEDULE: tuple[timedelta, ...] = (
@@ -60,22 +60,16 @@ class Relay:
     """Delivers due outbox rows; each channel has its own worker, so a slow or dead
     endpoint only ever holds up its own alerts.
 
-    Build it with `channels`, or with `config` (+ `settings`) to build them from feeds.toml.
+    The channels come built (the composition root, `monitor.app.build_channels`, makes
+    them from feeds.toml). Its writes go through `Store.submit` under the key
+    `relay:<channel>`, so on SQLite they take their turn on the store's writer thread.
     Use it as an async context manager (or call `aclose`) to drain and close connections.
     """
 
-    def __init__(self, store: Store, channels: Mapping[str, Channel] | None = None, *,
-                 config: Config | None = None, settings: Settings | None = None,
-                 environ: Mapping[str, str] | None = None, owner: str | None = None,
-                 now: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
-                 batch: int = 4, timeout: float = DEFAULT_TIMEOUT,
-                 step_wait: float = 2.0) -> None:
-        if channels is None:
-            if config is None:
-                raise TypeError("Relay needs channels or config")
-            channels = build_channels(config.channels, settings or load_settings(),
-                                      os.environ if environ is None else environ,
-                                      timeout=timeout, watches=config.watches)
+    def __init__(self, store: Store, channels: Mapping[str, Channel], *,
+                 owner: str | None = None, now: Callable[[], datetime] = utcnow,
+                 rng: random.Random | None = None, batch: int = 4,
+                 timeout: float = DEFAULT_TIMEOUT, step_wait: float = 2.0) -> None:
         self.store, self.channels = store, dict(channels)
         self.owner = owner or default_owner()
         self._now, self._rng = now, rng or random.Random()
@@ -186,6 +180,11 @@ class Relay:
             except Exception:  # closing must not hide the real outcome
                 log.exception("relay.close_failed channel=%s", channel.name)
 
+    async def _write(self, channel: str, fn: Callable[..., _T], /, *args: Any,
+                     **kwargs: Any) -> _T:
+        """A store write for `channel`'s worker, through the store's write path."""
+        return await self.store.submit(f"relay:{channel}", fn, *args, **kwargs)
+
     # ---- one channel --------------------------------------------------------------------
     async def _work(self, name: str, channel: Channel) -> int:
         """Claim and send this channel's due alerts by due time, batch after batch; when none
@@ -241,8 +240,8 @@ class Relay:
         """Send the due digests of watches that have their own schedule on this channel."""
         claimed = 0
         for watch, schedule in channel.watch_digests.items():
-            alerts = await asyncio.to_thread(self.store.claim_digest, name, schedule,
-                                             self._now(), self.owner, self.lease, watch=watch)
+            alerts = await self._write(name, self.store.claim_digest, name, schedule,
+                                       self._now(), self.owner, self.lease, watch=watch)
             if alerts:
                 claimed += len(alerts)
                 await self._send_digest(channel, alerts, watch)
@@ -251,11 +250,10 @@ class Relay:
     async def _claim(self, name: str, channel: Channel) -> list[Alert]:
         now = self._now()
         if channel.digest is not None:
-            return await asyncio.to_thread(self.store.claim_digest, name, channel.digest,
-                                           now, self.owner, self.lease)
-        return await asyncio.to_thread(self.store.claim_alerts, now, self.owner, self.lease,
-                                       self.batch, [name],
-                                       except_watches=list(channel.watch_digests))
+            return await self._write(name, self.store.claim_digest, name, channel.digest,
+                                     now, self.owner, self.lease)
+        return await self._write(name, self.store.claim_alerts, now, self.owner, self.lease,
+                                 self.batch, [name], except_watches=list(channel.watch_digests))
 
     async def _attempt(self, channel: Channel, alert: Alert) -> bool:
         """One delivery attempt of one alert, its outcome recorded; True when delivered."""
@@ -273,7 +271,7 @@ class Relay:
                 f"internal error: {type(exc).__name__}", channel=channel.name))
             return False
         now = self._now()
-        await asyncio.to_thread(self.store.mark_delivered, alert.id, now)
+        await self._write(channel.name, self.store.mark_delivered, alert.id, now)
         self._delivered(channel, [alert], now, time.monotonic() - started)
         return True
 
@@ -293,8 +291,8 @@ class Relay:
                 f"internal error: {type(exc).__name__}", channel=channel.name))
             return
         now = self._now()
-        await asyncio.to_thread(self.store.mark_digest_delivered, channel.name,
-                                [a.id for a in alerts], now, watch=watch)
+        await self._write(channel.name, self.store.mark_digest_delivered, channel.name,
+                          [a.id for a in alerts], now, watch=watch)
         self._delivered(channel, alerts, now, time.monotonic() - started)
 
     # ---- outcomes -----------------------------------------------------------------------
@@ -310,7 +308,8 @@ class Relay:
                       error: DeliveryError) -> None:
         now = self._now()
         if isinstance(error, ChannelGoneError):
-            await asyncio.to_thread(self.store.disable_channel, channel.name, error.reason, now)
+            await self._write(channel.name, self.store.disable_channel, channel.name,
+                              error.reason, now)
             log.warning("channel.disabled channel=%s reason=%s", channel.name, error.reason)
         for alert in alerts:
             await self._record_failure(channel, alert, error, now)
@@ -326,13 +325,14 @@ class Relay:
             when = next_attempt(alert.attempts, now, self._rng, error.retry_after)
         if when is None:
             self.counters[(channel.name, "dead")] += 1
-            await asyncio.to_thread(self.store.mark_dead, alert.id, message, self.owner, now)
+            await self._write(channel.name, self.store.mark_dead, alert.id, message,
+                              self.owner, now)
             log.warning("alert.dead channel=%s alert=%d attempts=%d error=%s",
                         channel.name, alert.id, alert.attempts, error.reason)
             return
         self.counters[(channel.name, "failed")] += 1
-        await asyncio.to_thread(self.store.mark_failed, alert.id, message, when, self.owner,
-                                now)
+        await self._write(channel.name, self.store.mark_failed, alert.id, message, when,
+                          self.owner, now)
         log.warning("alert.failed channel=%s alert=%d attempts=%d next=%s error=%s",
                     channel.name, alert.id, alert.attempts, when.isoformat(), error.reason)
 

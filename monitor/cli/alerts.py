@@ -10,10 +10,10 @@ from monitor.cli.common import (
     config_or_fail,
     fail,
     fix_hint,
-    open_store,
     print_jsonl,
     print_table,
     settings_or_fail,
+    store_or_fail,
 )
 from monitor.clock import utcnow
 from monitor.errors import MonitorError
@@ -62,14 +62,12 @@ def stats_json(stats: "DeliveryStats") -> dict[str, Any]:
 
 
 def _list(state: State | None, fmt: Format, limit: int) -> None:
-    store = open_store(settings_or_fail())
-    try:
-        alerts = store.list_alerts(state.value if state else None, limit=limit)
-        channels = store.channel_states()
-    except MonitorError as exc:
-        fail(str(exc))
-    finally:
-        store.db.dispose()
+    with store_or_fail(settings_or_fail()) as store:
+        try:
+            alerts = store.list_alerts(state.value if state else None, limit=limit)
+            channels = store.channel_states()
+        except MonitorError as exc:
+            fail(str(exc))
     if fmt is Format.json:
         print_jsonl(alert_json(a) for a in alerts)
         return
@@ -93,8 +91,8 @@ def _channels_table(channels: "dict[str, ChannelState]") -> None:
 
 
 def _test(name: str) -> None:
-    from monitor.alerts.base import build_channels
     from monitor.alerts.probe import digest_note, hint, probe
+    from monitor.app import build_channels
 
     settings = settings_or_fail()
     config = config_or_fail(settings)
@@ -108,13 +106,12 @@ def _test(name: str) -> None:
     except MonitorError as exc:
         fail(str(exc), fix_hint("the setting", then="test again"))
     result = asyncio.run(probe(channel))
-    store = open_store(settings)
-    try:
-        store.record_outcome(name, utcnow(), result.error and f"test: {result.error}")
-    except MonitorError as exc:
-        fail(str(exc))
-    finally:
-        store.db.dispose()
+    with store_or_fail(settings) as store:
+        try:
+            store.record_outcome(name, utcnow(),
+                                 result.error and f"test: {result.error}")
+        except MonitorError as exc:
+            fail(str(exc))
     if result.error is not None:
         fail(f"{name}: sample alert not delivered: {result.error}", hint(spec))
     typer.echo(f"{name}: sample alert delivered in {result.seconds:.1f}s{digest_note(spec)}")
@@ -168,14 +165,12 @@ def register(app: typer.Typer) -> None:
             start = parse_when(since, now) if since is not None else None
         except ValueError as exc:
             fail(f"--since: {exc}", code=2)
-        store = open_store(settings_or_fail())
-        try:
-            count = store.retry(list(ids) if ids else None, now, since=start,
-                                channel=channel)
-        except MonitorError as exc:
-            fail(str(exc))
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings_or_fail()) as store:
+            try:
+                count = store.retry(list(ids) if ids else None, now, since=start,
+                                    channel=channel)
+            except MonitorError as exc:
+                fail(str(exc))
         if ids and count == 0:
             fail(f"no alert to replay with id {', '.join(map(str, ids))} (unknown or in "
                  "flight)", "`monitor alerts --state ...` lists the ids")
@@ -200,13 +195,11 @@ def register(app: typer.Typer) -> None:
             "--format", help="table for people, json (JSON Lines) for pipes.")] = Format.table,
     ) -> None:
         """Delivery metrics per channel: attempts, failures, latency stored -> delivered."""
-        store = open_store(settings_or_fail())
-        try:
-            rows = store.delivery_stats(utcnow())
-        except MonitorError as exc:
-            fail(str(exc))
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings_or_fail()) as store:
+            try:
+                rows = store.delivery_stats(utcnow())
+            except MonitorError as exc:
+                fail(str(exc))
         if fmt is Format.json:
             print_jsonl(stats_json(s) for s in rows)
             return

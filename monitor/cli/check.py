@@ -1,26 +1,30 @@
 """`monitor check`: every start-up check of `monitor run`, without running anything."""
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from monitor.cli.common import (
     DB_HINT,
-    database_error,
     fail,
     prepared_or_fail,
     stdout_console,
+    store_or_fail,
 )
 from monitor.errors import MonitorError
 
+if TYPE_CHECKING:
+    from monitor.config import Settings
 
-def _database(url: str) -> str:
+
+def _database(settings: "Settings") -> str:
     """What the database says (its revision), or a one-line error. A SQLite file that does
     not exist yet is fine (`monitor run` creates it) and is not created here."""
     from pathlib import Path
 
-    from monitor.store import Database
-    from monitor.store.db import check_url, shown_url
-    from monitor.store.migrate import current_revision, head_revision
+    from monitor.store.db import check_url
 
+    url = settings.database_url
     try:
         parsed = check_url(url)
     except MonitorError as exc:
@@ -28,17 +32,12 @@ def _database(url: str) -> str:
     file = parsed.database if parsed.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not Path(file).expanduser().exists():
         return f"SQLite file {file} will be created by `monitor run`"
-    try:
-        db = Database(url)
+    with store_or_fail(settings, schema="any") as store:
         try:
-            current, head = current_revision(db), head_revision(db)
-        finally:
-            db.dispose()
-    except MonitorError as exc:
-        fail(str(exc), DB_HINT)
-    except Exception as exc:  # a driver error (server down or starting, wrong credentials)
-        fail(database_error(exc), DB_HINT)
-    shown = shown_url(url)
+            current, head = store.revision()
+        except MonitorError as exc:  # the server is down or starting, wrong credentials
+            fail(str(exc), DB_HINT)
+        shown = store.display_url
     state = "up to date" if current == head else f"at {current or 'no revision'}, " \
         f"`monitor run` or `monitor db upgrade` migrates it to {head}"
     return f"database {shown} answers ({state})"
@@ -54,7 +53,7 @@ def register(app: typer.Typer) -> None:
         saying what to fix."""
         prepared = prepared_or_fail()
         settings, config = prepared.settings, prepared.config
-        database = _database(settings.database_url)
+        database = _database(settings)
         stdout_console().print(
             f"ok: {config.path}: {len(config.feeds)} feed(s), {len(prepared.watches)} "
             f"watch(es), {len(config.channels)} channel(s); vocabulary and watch queries check "

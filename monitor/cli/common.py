@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from monitor.app import Prepared
-    from monitor.store import Store
+    from monitor.store import Schema, Store
 
 FORMAT_HELP = "Output format: table for people, json (JSON Lines) or csv for pipes."
 
@@ -166,31 +166,26 @@ def prepared_or_fail() -> "Prepared":
         fail(str(exc), fix_hint(f"{config.path} at the place"))
 
 
+def store_or_fail(settings: Settings, *, schema: "Schema" = "current") -> "Store":
+    """The Store on MONITOR_DATABASE_URL (`monitor.app.open_store`: one way to open it, one
+    migration rule), or one line saying why not, and exit 1: a database that is not at the
+    newest migration names `monitor db upgrade`. Use it as a context manager."""
+    from monitor.app import open_store
+    from monitor.errors import NotMigratedError
+
+    try:
+        return open_store(settings, schema=schema)
+    except NotMigratedError as exc:
+        fail(str(exc), "run `monitor db upgrade` (or start `monitor run`, which migrates)")
+    except MonitorError as exc:
+        fail(str(exc), DB_HINT)
+    except Exception as exc:  # a driver or migration error the store did not wrap
+        fail(database_error(exc), DB_HINT)
+
+
 def database_error(exc: Exception) -> str:
     """One line for a driver error met while opening the database (server down or starting,
     wrong credentials): its first line, without SQLAlchemy's background link."""
     first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
     first = first.split(" (Background on this error at:")[0]
     return f"cannot open the database: {exc.__class__.__name__}: {first}"
-
-
-def open_store(settings: Settings) -> "Store":
-    """The Store on MONITOR_DATABASE_URL, refusing a database that is not migrated to head."""
-    from monitor.store import Database, Store
-    from monitor.store.migrate import current_revision, head_revision
-
-    try:
-        db = Database(settings.database_url)
-        current, head = current_revision(db), head_revision(db)
-    except MonitorError as exc:
-        fail(str(exc), DB_HINT)
-    except Exception as exc:  # a driver error before the store can wrap it
-        fail(database_error(exc), DB_HINT)
-    if current != head:
-        fail(f"the database is at revision {current or 'none'}, not {head}",
-             "run `monitor db upgrade` (or start `monitor run`, which migrates)")
-    from monitor.stories import rules_of
-
-    store = Store(db)
-    store.story_rules = rules_of(settings)
-    return store

@@ -13,16 +13,12 @@ def register(app: typer.Typer) -> None:
     @db_app.command("upgrade")
     def upgrade() -> None:
         """Apply pending migrations to MONITOR_DATABASE_URL (monitor run does this on start)."""
-        from monitor.store.db import Database
-        from monitor.store.migrate import current_revision
-        from monitor.store.migrate import upgrade as do_upgrade
+        from monitor.app import open_store
 
         settings = settings_or_fail()
         try:
-            db = Database(settings.database_url)
-            do_upgrade(db)
-            stderr_console().print(f"database at revision {current_revision(db)}")
-            db.dispose()
+            with open_store(settings, schema="upgrade") as store:
+                stderr_console().print(f"database at revision {store.revision()[0]}")
         except MonitorError as exc:
             fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
         except Exception as exc:

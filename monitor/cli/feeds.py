@@ -18,11 +18,11 @@ from monitor.cli.common import (
     FORMAT_HELP,
     fail,
     fix_hint,
-    open_store,
     print_jsonl,
     settings_or_fail,
     stderr_console,
     stdout_console,
+    store_or_fail,
 )
 from monitor.errors import MonitorError
 from monitor.types import FeedHealth
@@ -95,13 +95,11 @@ def health_view(health: Sequence[FeedHealth], width: int) -> list[RenderableType
 def _health() -> list[FeedHealth]:
     # a read command: a database that is not migrated is refused with the hint, as by
     # `matches` and `alerts` (it used to be created and migrated here, silently)
-    store = open_store(settings_or_fail())
-    try:
-        return store.feed_health()
-    except MonitorError as exc:
-        fail(str(exc), DB_HINT)
-    finally:
-        store.db.dispose()
+    with store_or_fail(settings_or_fail()) as store:
+        try:
+            return store.feed_health()
+        except MonitorError as exc:
+            fail(str(exc), DB_HINT)
 
 
 def register(app: typer.Typer) -> None:
@@ -142,11 +140,11 @@ def _edit_failed(exc: MonitorError, path: Path) -> NoReturn:
 
 
 async def _discover(url: str) -> "Discovered":
+    from monitor.app import http_client
     from monitor.discover import discover
-    from monitor.fetch.http import GuardedClient
 
     settings = settings_or_fail()
-    async with GuardedClient(settings.allowed_networks, deadline=DISCOVERY_DEADLINE) as client:
+    async with http_client(settings, deadline=DISCOVERY_DEADLINE) as client:
         return await discover(client, url)
 
 

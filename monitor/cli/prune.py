@@ -7,10 +7,10 @@ import typer
 
 from monitor.cli.common import (
     fail,
-    open_store,
     progress_bar,
     settings_or_fail,
     stderr_console,
+    store_or_fail,
 )
 from monitor.clock import utcnow
 from monitor.errors import MonitorError
@@ -54,14 +54,12 @@ def register(app: typer.Typer) -> None:
         if cutoff > now:
             fail(f"--before {before} is in the future; give a past date or a duration "
                  "such as 365d")
-        store = open_store(settings_or_fail())
-        try:
-            _prune(store, cutoff, dry_run)
-        except MonitorError as exc:
-            fail(str(exc), "nothing is lost: run `monitor prune` again once the database "
-                 "answers (batches already done are kept)")
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings_or_fail()) as store:
+            try:
+                _prune(store, cutoff, dry_run)
+            except MonitorError as exc:
+                fail(str(exc), "nothing is lost: run `monitor prune` again once the database "
+                     "answers (batches already done are kept)")
 
 
 def _prune(store: "Store", cutoff: datetime, dry_run: bool) -> None:

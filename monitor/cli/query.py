@@ -1,5 +1,6 @@
 """`monitor matches`, `monitor show`, `monitor serve`: reading what the daemon stored."""
 
+import contextlib
 import ipaddress
 from collections.abc import Iterator
 from enum import StrEnum
@@ -12,13 +13,13 @@ from monitor.cli.common import (
     FORMAT_HELP,
     config_or_fail,
     fail,
-    open_store,
     print_csv,
     print_jsonl,
     print_table,
     settings_or_fail,
     stderr_console,
     stdout_console,
+    store_or_fail,
 )
 from monitor.clock import utcnow
 from monitor.config import Settings
@@ -203,16 +204,14 @@ def register(app: typer.Typer) -> None:
             except ValueError as exc:
                 fail(f"--{name}: {exc}")
         settings = settings_or_fail()
-        store = open_store(settings)
-        try:
-            rows = list(_rows(store, kw, limit))
-            # An empty answer may be a typo: say so rather than print an empty table.
-            wrong = None if rows else _unknown_filter(store, settings, kw)
-        except MonitorError as exc:
-            field = getattr(exc, "field", None)
-            fail(f"--{field}: {getattr(exc, 'reason', exc)}" if field else str(exc))
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings) as store:
+            try:
+                rows = list(_rows(store, kw, limit))
+                # An empty answer may be a typo: say so rather than print an empty table.
+                wrong = None if rows else _unknown_filter(store, settings, kw)
+            except MonitorError as exc:
+                field = getattr(exc, "field", None)
+                fail(f"--{field}: {getattr(exc, 'reason', exc)}" if field else str(exc))
         if wrong is not None:
             fail(wrong[1], _FILTER_HINTS[wrong[0]])
         if fmt is MatchFormat.json:
@@ -234,18 +233,17 @@ def register(app: typer.Typer) -> None:
         = ShowFormat.text,
     ) -> None:
         """Show one stored article with its tags and evidence."""
-        store = open_store(settings_or_fail())
-        try:
-            article_id = int(article) if article.isdigit() else store.article_id_for_url(article)
-            found = store.get_article(article_id) if article_id is not None else None
-            if found is None:
-                fail(f"no stored article {article!r}",
-                     "pass an id from `monitor matches` or a stored article's URL")
-            watches = store.article_watches(found.id)
-        except MonitorError as exc:
-            fail(str(exc))
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings_or_fail()) as store:
+            try:
+                article_id = (int(article) if article.isdigit()
+                              else store.article_id_for_url(article))
+                found = store.get_article(article_id) if article_id is not None else None
+                if found is None:
+                    fail(f"no stored article {article!r}",
+                         "pass an id from `monitor matches` or a stored article's URL")
+                watches = store.article_watches(found.id)
+            except MonitorError as exc:
+                fail(str(exc))
         if fmt is ShowFormat.json:
             print_jsonl([article_json(found, watches)])
         else:
@@ -266,12 +264,8 @@ def register(app: typer.Typer) -> None:
         settings = settings_or_fail()
         _check_bind(host, settings)
         config = config_or_fail(settings)
-        store = open_store(settings)
-        try:
+        # uvicorn re-raises the SIGINT it handled; as uvicorn.run does, that is a clean stop
+        with store_or_fail(settings) as store, contextlib.suppress(KeyboardInterrupt):
             _announcing_server()(uvicorn.Config(
                 create_app(store, config, settings), host=host, port=port, log_level="warning",
                 access_log=False, server_header=False)).run()
-        except KeyboardInterrupt:  # uvicorn re-raises the SIGINT it handled; as uvicorn.run does
-            pass
-        finally:
-            store.db.dispose()

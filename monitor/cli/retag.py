@@ -10,10 +10,10 @@ from monitor.cli.common import (
     config_or_fail,
     fail,
     fix_hint,
-    open_store,
     progress_bar,
     settings_or_fail,
     stderr_console,
+    store_or_fail,
 )
 from monitor.clock import utcnow
 from monitor.errors import MonitorError
@@ -64,15 +64,13 @@ def register(app: typer.Typer) -> None:
             tagger, watches = compile_config(config)
         except MonitorError as exc:
             fail(str(exc), fix_hint())
-        store = open_store(settings)
-        try:
-            _retag(store, tagger, watches, start, since,
-                   {f.name: f.official for f in config.feeds if f.official is not None})
-        except MonitorError as exc:
-            fail(str(exc), "nothing is lost: run `monitor retag` again once the database "
-                 "answers (batches already done are kept)")
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings) as store:
+            try:
+                _retag(store, tagger, watches, start, since,
+                       {f.name: f.official for f in config.feeds if f.official is not None})
+            except MonitorError as exc:
+                fail(str(exc), "nothing is lost: run `monitor retag` again once the database "
+                     "answers (batches already done are kept)")
 
 
 def _retag(store: "Store", tagger: "Tagger", watches: "Sequence[CompiledWatch]",

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli.common import (
-    DB_HINT,
-    database_error,
     fail,
     prepared_or_fail,
     stderr_console,
+    store_or_fail,
 )
 from monitor.errors import MonitorError
 
@@ -31,32 +30,19 @@ def register(app: typer.Typer) -> None:
             "(Retry-After) or that are backing off from errors.")] = False,
     ) -> None:
         """Run the daemon: poll due feeds, extract, tag, store and alert until SIGTERM/SIGINT."""
-        from monitor.app import open_store  # keep `--help` fast
-
         if force and not once:
             fail("--force goes with --once", "run `monitor run --once --force`")
         prepared = prepared_or_fail()
-        store = _migrated_store(open_store, prepared.settings)
-        try:
-            asyncio.run(_run(prepared, store, once, force))
-        except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT itself)
-            stderr_console().print("monitor: interrupted; the feeds it was polling are due "
-                                   "again", highlight=False)
-            raise typer.Exit(130) from None
-        except MonitorError as exc:
-            fail(str(exc))
-        finally:
-            store.db.dispose()
-
-
-def _migrated_store(open_store: Any, settings: Any) -> Any:
-    """The store, migrated; a one-line error for a URL or server that cannot be used."""
-    try:
-        return open_store(settings)
-    except MonitorError as exc:
-        fail(str(exc), DB_HINT)
-    except Exception as exc:  # a driver error (server down or starting) before the store wraps it
-        fail(database_error(exc), DB_HINT)
+        # `run` migrates on start (README: Database and migrations)
+        with store_or_fail(prepared.settings, schema="upgrade") as store:
+            try:
+                asyncio.run(_run(prepared, store, once, force))
+            except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT)
+                stderr_console().print("monitor: interrupted; the feeds it was polling are "
+                                       "due again", highlight=False)
+                raise typer.Exit(130) from None
+            except MonitorError as exc:
+                fail(str(exc))
 
 
 async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from monitor.cli.common import fail, open_store, print_jsonl, print_table, settings_or_fail
+from monitor.cli.common import fail, print_jsonl, print_table, settings_or_fail, store_or_fail
 from monitor.clock import utcnow
 from monitor.errors import MonitorError
 
@@ -38,13 +38,11 @@ def register(app: typer.Typer) -> None:
             start = parse_when(since, utcnow())
         except ValueError as exc:
             fail(f"--since: {exc}")
-        store = open_store(settings_or_fail())
-        try:
-            found = store.biggest_stories(start, limit)
-        except MonitorError as exc:
-            fail(str(exc))
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings_or_fail()) as store:
+            try:
+                found = store.biggest_stories(start, limit)
+            except MonitorError as exc:
+                fail(str(exc))
         if fmt is StoriesFormat.json:
             print_jsonl({"story": s.story_id, "copies": s.copies, "feeds": s.feeds,
                          "first_stored": s.first_stored, "last_stored": s.last_stored,

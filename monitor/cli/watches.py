@@ -10,11 +10,11 @@ from monitor.cli.common import (
     config_or_fail,
     fail,
     fix_hint,
-    open_store,
     print_jsonl,
     print_table,
     settings_or_fail,
     stderr_console,
+    store_or_fail,
 )
 from monitor.clock import utcnow
 from monitor.errors import MonitorError, QueryError
@@ -74,13 +74,11 @@ def register(app: typer.Typer) -> None:
                  "AND, OR, NOT in capitals")
         except MonitorError as exc:
             fail(str(exc), fix_hint(f"{config.path} at the place"))
-        store = open_store(settings)
-        try:
-            trial = _try(store, parsed, start, limit)
-        except MonitorError as exc:
-            fail(str(exc))
-        finally:
-            store.db.dispose()
+        with store_or_fail(settings) as store:
+            try:
+                trial = _try(store, parsed, start, limit)
+            except MonitorError as exc:
+                fail(str(exc))
         if fmt is TrialFormat.json or json_lines:
             _print_json(trial)
         else:

@@ -71,7 +71,7 @@ class ArticleStore(StoreBase):
             lambda conn: conn.execute(_RECENT_TIMES, {"feed": feed, "limit": limit}).all())
         return [p or st for p, st in rows if (p or st) is not None]
 
-    story_rules: stories.StoryRules = stories.StoryRules()  # app.open_store sets the settings'
+    story_rules: stories.StoryRules = stories.StoryRules()  # Store.open(settings): the settings'
 
     def add_article(
         self, article: NewArticle, hits: Sequence[WatchHit], *, now: datetime,

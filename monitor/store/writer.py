@@ -1,10 +1,12 @@
-"""One writer thread for SQLite that takes turns between feeds (round robin), not arrivals.
+"""One writer thread for SQLite that takes turns between keys (round robin), not arrivals.
 
-SQLite has one writer at a time, so the pipeline's writes run on one thread. In arrival
-order, a feed that queues hundreds of article writes at once makes every other feed's write
-(its poll's outcome, the daemon's lease renewals and claims) wait behind all of them. Here
-each key (a feed name; "" for the daemon's own writes) has its own queue and the thread runs
-one job of each waiting key in turn: a write waits for at most one job per other busy key.
+SQLite has one writer at a time, so the Store runs the writes handed to `Store.submit` on
+one thread (created on the first one). In arrival order, a feed that queues hundreds of
+article writes at once makes every other feed's write (its poll's outcome, the daemon's lease
+renewals and claims, the relay's claims and outcomes) wait behind all of them. Here each key
+(a feed name; "" for the daemon's own writes; "relay:<channel>" for the relay's) has its own
+queue and the thread runs one job of each waiting key in turn: a write waits for at most one
+job per other busy key.
 """
 
 import concurrent.futures
@@ -43,6 +45,10 @@ class FairWriter:
             queue.append((call, future))
             self._lock.notify()
         return future
+
+    def is_current(self) -> bool:
+        """True on the writer thread itself (where waiting for a queued job would hang)."""
+        return threading.current_thread() is self._thread
 
     def pending(self) -> dict[str, int]:
         """Jobs waiting per key (for tests and diagnostics)."""
