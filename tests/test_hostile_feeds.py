@@ -68,7 +68,8 @@ async def test_items_over_the_cap_arrive_on_later_polls(
         taken.append(guids(store, "b") - set().union(*taken))
         if poll < 2:  # items left: the next poll within a minute, not the feed's interval
             [health] = store.feed_health()
-            assert health.next_poll_reason == "backlog"
+            # "backlog", or "interval" when the feed's own slot falls within that minute
+            assert health.next_poll_reason in {"backlog", "interval"}
             assert health.next_poll is not None
             assert health.next_poll <= before + timedelta(minutes=1, seconds=5)
     assert taken == [{f"b-{i}" for i in range(30, 50)}, {f"b-{i}" for i in range(10, 30)},
