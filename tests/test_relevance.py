@@ -62,6 +62,22 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
      "human-rights"),
     ("The senator once called the candidate a kind of cultural heroin for voters.",
      "fentanyl"),
+    # an advocacy group's name ends in "Campaign": the name, not the issue
+    ("The company stopped sending data to the Human Rights Campaign, a lobbying group.",
+     "human-rights"),
+    # a birthplace or a destination is a place, even with China near it
+    ("The chef, born in Taiwan, cooks for Chinese diplomats at the embassy in Beijing.",
+     "taiwan"),
+    ("Twelve young men fled for Taiwan by speedboat; Chinese coast guards took them to Beijing.",
+     "taiwan"),
+    ("The engineer was born in Tibet, China, and moved to New Jersey in 2009.",
+     "human-rights"),
+    ("Born in Hong Kong, she studied law in China and writes about democracy in Boston.",
+     "hong-kong"),
+    # "Taiwan" needs two cues: one China word in a list of places is not enough
+    ("The band's tour took it to Singapore, Malaysia, Taiwan and then China.", "taiwan"),
+    # Douyin as a medium, like TikTok
+    ("The clip spread on Weibo, Douyin and Facebook before anyone checked it.", "tiktok"),
 ])
 def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: str,
                                                       absent: str) -> None:
@@ -80,6 +96,12 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("Officials said China's trade with Europe grew as exports of goods rose.", "trade"),
     ("Uyghurs held in internment camps in Xinjiang were forced to work.", "xinjiang"),
     ("Police seized heroin and arrested members of a drug trafficking ring.", "fentanyl"),
+    ("Chinese Foreign Minister Wang Yi raised Taiwan in the talks.", "taiwan"),
+    ("Douyin must sell its app in America, Congress said, or face a ban.", "tiktok"),
+    ("The ministry tightened censorship of novels that mock the ruling party.", "human-rights"),
+    ("Critics said the rule breaks the First Amendment rights of students.", "human-rights"),
+    ("The two armies' generals kept lines of communication open during the crisis.",
+     "military-communication"),
 ])
 def test_the_issue_sense_is_a_tag(matcher: Matcher, text: str, present: str) -> None:
     """The same words in the issue's sense, with its context, are tags."""
