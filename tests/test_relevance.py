@@ -78,6 +78,24 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
     ("The band's tour took it to Singapore, Malaysia, Taiwan and then China.", "taiwan"),
     # Douyin as a medium, like TikTok
     ("The clip spread on Weibo, Douyin and Facebook before anyone checked it.", "tiktok"),
+    # a school's lockdown drill, not the pandemic
+    ("Pupils hid under their desks during a lockdown drill on Tuesday morning.", "covid-19"),
+    # a cyberattack denied, security software described, an agency named
+    ("The vendor said the crash was not a security incident or cyberattack.", "cyber"),
+    ("Hospitals buy its cybersecurity software to guard data from Chinese and Russian spies.",
+     "cyber"),
+    ("Staff of the Cybersecurity and Infrastructure Security Agency briefed the government "
+     "on election systems.", "cyber"),
+    # other rights' groups
+    ("Gun rights groups sued the state over the new permit law.", "human-rights"),
+    # the markets' "Trump trade", shares that "trade lower"
+    ("Funds unwound the Trump trade as the dollar fell against China's yuan and Mexico's peso.",
+     "trade"),
+    ("The brewer's shares fell to trade 6% lower after weak sales in China and Mexico.",
+     "trade"),
+    # an ordinary criminal case at home
+    ("The jury heard that the inmate, detained for a murder, was released on parole by a "
+     "foreign judge's error.", "detained-citizens"),
 ])
 def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: str,
                                                       absent: str) -> None:
@@ -102,6 +120,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("Critics said the rule breaks the First Amendment rights of students.", "human-rights"),
     ("The two armies' generals kept lines of communication open during the crisis.",
      "military-communication"),
+    ("Officials could not say whether the cyberattack on the grid came from Russia.", "cyber"),
 ])
 def test_the_issue_sense_is_a_tag(matcher: Matcher, text: str, present: str) -> None:
     """The same words in the issue's sense, with its context, are tags."""
