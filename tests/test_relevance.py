@@ -93,6 +93,9 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
      "trade"),
     ("The brewer's shares fell to trade 6% lower after weak sales in China and Mexico.",
      "trade"),
+    # harassment at work is not transnational repression, even of an activist
+    ("The activist sued her employer over sexual harassment in the workplace.",
+     "transnational-repression"),
     # an ordinary criminal case at home
     ("The jury heard that the inmate, detained for a murder, was released on parole by a "
      "foreign judge's error.", "detained-citizens"),
@@ -121,6 +124,14 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("The two armies' generals kept lines of communication open during the crisis.",
      "military-communication"),
     ("Officials could not say whether the cyberattack on the grid came from Russia.", "cyber"),
+    ("Monitors counted forty arbitrary detentions of opposition campaigners in a week.",
+     "human-rights"),
+    ("Her editor repeated that journalism is not a crime and asked for her release.",
+     "human-rights"),
+    ("Senators fear the Chinese state could get access to user data from the app.",
+     "espionage-surveillance"),
+    ("The exiled cartoonist said the embassy's intimidation of his relatives would not stop "
+     "him.", "transnational-repression"),
 ])
 def test_the_issue_sense_is_a_tag(matcher: Matcher, text: str, present: str) -> None:
     """The same words in the issue's sense, with its context, are tags."""
