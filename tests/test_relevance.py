@@ -118,6 +118,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("Uyghurs held in internment camps in Xinjiang were forced to work.", "xinjiang"),
     ("Police seized heroin and arrested members of a drug trafficking ring.", "fentanyl"),
     ("Chinese Foreign Minister Wang Yi raised Taiwan in the talks.", "taiwan"),
+    ("Chinese warplanes flew close to Taiwan on Sunday.", "taiwan"),
     ("Douyin must sell its app in America, Congress said, or face a ban.", "tiktok"),
     ("The ministry tightened censorship of novels that mock the ruling party.", "human-rights"),
     ("Critics said the rule breaks the First Amendment rights of students.", "human-rights"),
