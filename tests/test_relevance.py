@@ -41,6 +41,8 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
     ("She teaches physics at the Chinese University of Hong Kong and sings in a choir.",
      "hong-kong"),
     ("Hong Kong Disneyland reopened its castle after the summer holidays.", "hong-kong"),
+    ("Hong Kong’s Disneyland shut its gates while Beijing's police arrested protesters and "
+     "activists at a democracy rally.", "hong-kong"),
     ("The Federal Trade Commission sued the retailer over hidden fees.", "trade"),
     ("A claim about the flood was rated false by the Taiwan FactCheck Center.", "taiwan"),
     ("We met in a bar in Hong Kong and talked about football until midnight.", "hong-kong"),
