@@ -80,6 +80,10 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
     ("The band's tour took it to Singapore, Malaysia, Taiwan and then China.", "taiwan"),
     # Douyin as a medium, like TikTok
     ("The clip spread on Weibo, Douyin and Facebook before anyone checked it.", "tiktok"),
+    # the pandemic as a date: "when the Covid-19 pandemic hit"
+    ("The bakery opened a second shop just when the Covid-19 pandemic hit in 2020.",
+     "covid-19"),
+    ("He took office while the pandemic was still underway.", "covid-19"),
     # a school's lockdown drill, not the pandemic
     ("Pupils hid under their desks during a lockdown drill on Tuesday morning.", "covid-19"),
     # a cyberattack denied, security software described, an agency named
@@ -121,6 +125,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("Police seized heroin and arrested members of a drug trafficking ring.", "fentanyl"),
     ("Chinese Foreign Minister Wang Yi raised Taiwan in the talks.", "taiwan"),
     ("Chinese warplanes flew close to Taiwan on Sunday.", "taiwan"),
+    ("The pandemic hit poor districts hardest, a study of Covid-19 deaths found.", "covid-19"),
     ("The ministry announced import restrictions on Australian barley and wine.", "trade"),
     ("Both navies set up a deconfliction line to avoid an accident at sea.",
      "military-communication"),
