@@ -102,6 +102,9 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
     # harassment at work is not transnational repression, even of an activist
     ("The activist sued her employer over sexual harassment in the workplace.",
      "transnational-repression"),
+    # the humanitarian "deconfliction" of aid convoys, even beside the army
+    ("The army said humanitarian deconfliction failed and the aid convoy was hit.",
+     "military-communication"),
     # an ordinary criminal case at home
     ("The jury heard that the inmate, detained for a murder, was released on parole by a "
      "foreign judge's error.", "detained-citizens"),
@@ -127,7 +130,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("Chinese warplanes flew close to Taiwan on Sunday.", "taiwan"),
     ("The pandemic hit poor districts hardest, a study of Covid-19 deaths found.", "covid-19"),
     ("The ministry announced import restrictions on Australian barley and wine.", "trade"),
-    ("Both navies set up a deconfliction line to avoid an accident at sea.",
+    ("Both navies set up a military deconfliction line to avoid an accident at sea.",
      "military-communication"),
     ("Douyin must sell its app in America, Congress said, or face a ban.", "tiktok"),
     ("The ministry tightened censorship of novels that mock the ruling party.", "human-rights"),
