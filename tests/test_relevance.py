@@ -41,6 +41,8 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
     ("She teaches physics at the Chinese University of Hong Kong and sings in a choir.",
      "hong-kong"),
     ("Hong Kong Disneyland reopened its castle after the summer holidays.", "hong-kong"),
+    ("Hong Kong’s Disneyland shut its gates while Beijing's police arrested protesters and "
+     "activists at a democracy rally.", "hong-kong"),
     ("The Federal Trade Commission sued the retailer over hidden fees.", "trade"),
     ("A claim about the flood was rated false by the Taiwan FactCheck Center.", "taiwan"),
     ("We met in a bar in Hong Kong and talked about football until midnight.", "hong-kong"),
@@ -62,6 +64,50 @@ def tags(matcher: Matcher, text: str, title: str | None = None,
      "human-rights"),
     ("The senator once called the candidate a kind of cultural heroin for voters.",
      "fentanyl"),
+    # an advocacy group's name ends in "Campaign": the name, not the issue
+    ("The company stopped sending data to the Human Rights Campaign, a lobbying group.",
+     "human-rights"),
+    # a birthplace or a destination is a place, even with China near it
+    ("The chef, born in Taiwan, cooks for Chinese diplomats at the embassy in Beijing.",
+     "taiwan"),
+    ("Twelve young men fled for Taiwan by speedboat; Chinese coast guards took them to Beijing.",
+     "taiwan"),
+    ("The engineer was born in Tibet, China, and moved to New Jersey in 2009.",
+     "human-rights"),
+    ("Born in Hong Kong, she studied law in China and writes about democracy in Boston.",
+     "hong-kong"),
+    # "Taiwan" needs two cues: one China word in a list of places is not enough
+    ("The band's tour took it to Singapore, Malaysia, Taiwan and then China.", "taiwan"),
+    # Douyin as a medium, like TikTok
+    ("The clip spread on Weibo, Douyin and Facebook before anyone checked it.", "tiktok"),
+    # the pandemic as a date: "when the Covid-19 pandemic hit"
+    ("The bakery opened a second shop just when the Covid-19 pandemic hit in 2020.",
+     "covid-19"),
+    ("He took office while the pandemic was still underway.", "covid-19"),
+    # a school's lockdown drill, not the pandemic
+    ("Pupils hid under their desks during a lockdown drill on Tuesday morning.", "covid-19"),
+    # a cyberattack denied, security software described, an agency named
+    ("The vendor said the crash was not a security incident or cyberattack.", "cyber"),
+    ("Hospitals buy its cybersecurity software to guard data from Chinese and Russian spies.",
+     "cyber"),
+    ("Staff of the Cybersecurity and Infrastructure Security Agency briefed the government "
+     "on election systems.", "cyber"),
+    # other rights' groups
+    ("Gun rights groups sued the state over the new permit law.", "human-rights"),
+    # the markets' "Trump trade", shares that "trade lower"
+    ("Funds unwound the Trump trade as the dollar fell against China's yuan and Mexico's peso.",
+     "trade"),
+    ("The brewer's shares fell to trade 6% lower after weak sales in China and Mexico.",
+     "trade"),
+    # harassment at work is not transnational repression, even of an activist
+    ("The activist sued her employer over sexual harassment in the workplace.",
+     "transnational-repression"),
+    # the humanitarian "deconfliction" of aid convoys, even beside the army
+    ("The army said humanitarian deconfliction failed and the aid convoy was hit.",
+     "military-communication"),
+    # an ordinary criminal case at home
+    ("The jury heard that the inmate, detained for a murder, was released on parole by a "
+     "foreign judge's error.", "detained-citizens"),
 ])
 def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: str,
                                                       absent: str) -> None:
@@ -80,6 +126,26 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(matcher: Matcher, text: st
     ("Officials said China's trade with Europe grew as exports of goods rose.", "trade"),
     ("Uyghurs held in internment camps in Xinjiang were forced to work.", "xinjiang"),
     ("Police seized heroin and arrested members of a drug trafficking ring.", "fentanyl"),
+    ("Chinese Foreign Minister Wang Yi raised Taiwan in the talks.", "taiwan"),
+    ("Chinese warplanes flew close to Taiwan on Sunday.", "taiwan"),
+    ("The pandemic hit poor districts hardest, a study of Covid-19 deaths found.", "covid-19"),
+    ("The ministry announced import restrictions on Australian barley and wine.", "trade"),
+    ("Both navies set up a military deconfliction line to avoid an accident at sea.",
+     "military-communication"),
+    ("Douyin must sell its app in America, Congress said, or face a ban.", "tiktok"),
+    ("The ministry tightened censorship of novels that mock the ruling party.", "human-rights"),
+    ("Critics said the rule breaks the First Amendment rights of students.", "human-rights"),
+    ("The two armies' generals kept lines of communication open during the crisis.",
+     "military-communication"),
+    ("Officials could not say whether the cyberattack on the grid came from Russia.", "cyber"),
+    ("Monitors counted forty arbitrary detentions of opposition campaigners in a week.",
+     "human-rights"),
+    ("Her editor repeated that journalism is not a crime and asked for her release.",
+     "human-rights"),
+    ("Senators fear the Chinese state could get access to user data from the app.",
+     "espionage-surveillance"),
+    ("The exiled cartoonist said the embassy's intimidation of his relatives would not stop "
+     "him.", "transnational-repression"),
 ])
 def test_the_issue_sense_is_a_tag(matcher: Matcher, text: str, present: str) -> None:
     """The same words in the issue's sense, with its context, are tags."""

@@ -258,11 +258,13 @@ def test_chinese_words_in_another_sense_tag_nothing(matcher: Matcher, text: str)
 
 
 def test_chinese_cues_confirm_a_weak_alias(vocab: Vocabulary, matcher: Matcher) -> None:
-    """"台湾" alone is weak; a Chinese cue beside it (解放军) confirms it."""
+    """"台湾" alone is weak; Chinese cues beside it (解放军, 军机) confirm it. Taiwan needs two
+    (`min_cues`): one is not enough."""
     taiwan = _entry(vocab, "taiwan")
     assert "台湾" in taiwan.weak
     assert {t.id for t in matcher.tag("台湾的天气很好。")} == set()
-    assert "taiwan" in {t.id for t in matcher.tag("解放军靠近台湾。")}
+    assert "taiwan" not in {t.id for t in matcher.tag("解放军靠近台湾。")}
+    assert "taiwan" in {t.id for t in matcher.tag("解放军军机靠近台湾。")}
 
 
 def test_a_source_note_must_be_text() -> None:

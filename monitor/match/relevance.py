@@ -34,7 +34,8 @@ SPREAD_FULL = 0.25
 # Manufacturing Company") names that thing, not the place or the issue.
 INSTITUTION_NOUNS = frozenset({
     "Academy", "Airlines", "Airline", "Airport", "Airways", "Association", "Bank", "Bancorp",
-    "Ballet", "Bureau", "Centre", "Center", "Club", "College", "Commission", "Company", "Corp",
+    "Ballet", "Bureau", "Campaign", "Centre", "Center", "Club", "College", "Commission",
+    "Company", "Corp",
     "Corporation", "Disneyland", "Exchange", "Express", "Factcheck", "Festival", "Fund", "Group",
     "Holdings", "Hospital", "Hotel", "Inc", "Institute", "Limited", "Ltd", "Marathon", "Museum",
     "Open", "Orchestra", "Philharmonic", "Polytechnic", "Press", "Resort", "Semiconductor",
