@@ -1,6 +1,6 @@
 """Score the tagger's tags and levels against our labelled gold on real text.
 
-    python bench/bench_relevance.py [--part tuning|held-out|both] [--errors] [--no-write]
+    python bench/bench_relevance.py [--part tuning|held-out|fresh|both] [--errors] [--no-write]
 
 The gold (tests/gold/*.jsonl, labelled by reading each document without running the tagger;
 see tests/gold/GUIDELINE.md) names, per document, the issues it refers to in their sense with
@@ -8,8 +8,9 @@ a level (about / mention) and the people it refers to. Each document is read fro
 ../shared/corpus, split into headline and text, and tagged with `Matcher.tag_document` (the
 function the daemon, `monitor tag` and `monitor retag` call), with `official` set to the
 United States for White House files. A document is held out when the first hex digit of the
-sha1 of its file name is 0-4; rules were tuned on the rest. Results go into the relevance
-section of BENCHMARKS.md.
+sha1 of its file name is 0-4; rules were tuned on the rest. The documents of a gold file whose
+name contains "-fresh" form a third part, `fresh`, labelled after the rules were set and never
+used for tuning (see the guideline). Results go into the relevance section of BENCHMARKS.md.
 """
 
 import argparse
@@ -44,11 +45,19 @@ class GoldDoc:
     issues: dict[str, str]
     people: frozenset[str]
     official: bool
+    fresh: bool = False  # from a "-fresh" gold file
 
     @property
     def held_out(self) -> bool:
         """In the part kept aside until the end (a third, by the file name's hash)."""
         return hashlib.sha1(self.file.encode()).hexdigest()[0] in "01234"  # noqa: S324
+
+    @property
+    def part(self) -> str:
+        """tuning, held-out or fresh."""
+        if self.fresh:
+            return "fresh"
+        return "held-out" if self.held_out else "tuning"
 
 
 def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
@@ -61,7 +70,7 @@ def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
             row = json.loads(line)
             docs.append(GoldDoc(row["set"], row["file"], date.fromisoformat(row["date"]),
                                 dict(row["issues"]), frozenset(row["people"]),
-                                row.get("source") == "official"))
+                                row.get("source") == "official", "-fresh" in path.name))
     return docs
 
 
@@ -182,7 +191,7 @@ def run(part: str, matcher: Matcher, docs: list[GoldDoc]) -> dict[str, Score]:
     """Scores per set (and "all") for the documents of one part."""
     scores: dict[str, Score] = {"all": Score()}
     for doc in docs:
-        if (part == "held-out") != doc.held_out:
+        if doc.part != part:
             continue
         tags = tag_gold(matcher, doc)
         scores.setdefault(doc.set, Score()).add(doc, tags)
@@ -199,7 +208,7 @@ def table(rows: list[tuple[str, ...]], header: tuple[str, ...]) -> str:
 def main() -> None:
     global _PEOPLE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["tuning", "held-out", "both"], default="tuning")
+    parser.add_argument("--part", choices=["tuning", "held-out", "fresh", "both"], default="tuning")
     parser.add_argument("--errors", action="store_true", help="list each error (tuning only)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -209,11 +218,11 @@ def main() -> None:
     _PEOPLE = frozenset(e.id for e in vocab if e.type == "person" and e.id in labelled)
     matcher = compile_matcher(vocab)
     docs = load_gold()
-    parts = ["tuning", "held-out"] if args.part == "both" else [args.part]
+    parts = ["tuning", "held-out", "fresh"] if args.part == "both" else [args.part]
     out = []
     for part in parts:
         scores = run(part, matcher, docs)
-        n = sum(1 for d in docs if d.held_out == (part == "held-out"))
+        n = sum(1 for d in docs if d.part == part)
         out.append(f"### {part} part ({n} documents)\n")
         names = [s for s in ("all", "china-news", "cnn-2024") if s in scores]
         rows = [(key, *(summary(scores[s])[key] for s in names))
