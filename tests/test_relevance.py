@@ -4,6 +4,7 @@ written for these tests (real text is scored in bench/bench_relevance.py)."""
 import asyncio
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.match import Matcher, compile_matcher
 from monitor.match.query import QueryDoc, parse_query
-from monitor.match.relevance import Layout, inside_name
+from monitor.match.relevance import LONG_ARTICLE, Layout, inside_name
 from monitor.store import Store
 from monitor.types import Tag
 from monitor.vocab import load_vocabulary
@@ -211,6 +212,79 @@ def test_a_readout_listing_issues_keeps_them_mentions(matcher: Matcher) -> None:
               "human-rights", "climate-change", "artificial-intelligence")
     assert {found[i].level for i in listed} == {"mention"}
     assert found["xi-jinping"].level == "about"
+
+
+# An airline's results, written for these tests: tariffs are named in the lede as a cost,
+# the article is about the profit.
+AIRLINE_LEDE = (
+    "The carrier said on Thursday that its summer profit reached a record, helped by strong "
+    "demand on long routes, even as new tariffs on imported aircraft parts raised its costs.")
+AIRLINE = [
+    "Ticket prices rose by about a tenth compared with last year, the finance chief said.",
+    "The company hired two thousand cabin staff before the holidays to cope with the crowds.",
+    "Fuel bills fell slightly as oil prices eased during the spring and early summer.",
+    "Punctuality improved at its main hub after a new baggage system came into service.",
+    "The board proposed a dividend for the first time in five years, pleasing investors.",
+    "Analysts had expected a smaller profit because of strikes by ground handlers in June.",
+    "The airline plans to open eight new routes to holiday islands next spring.",
+    "Its loyalty scheme passed forty million members, a figure the company called a milestone.",
+    "Shares climbed in morning dealing after the figures were published.",
+    "The chief executive said bookings for the autumn were running ahead of last year.",
+    "Pilots will vote next month on a pay offer that the union described as fair.",
+]
+TARIFFS_AGAIN = "The tariffs add about a dollar to each ticket, the carrier estimated."
+AIRLINE_TITLE = "Airline posts record summer profit"
+
+
+def test_a_long_articles_lede_topic_not_taken_up_is_a_mention(matcher: Matcher) -> None:
+    """In a long article (more than LONG_ARTICLE paragraphs) an issue named in the lede as
+    background and twice more in passing is a `mention`: the lede argues against it."""
+    paragraphs = [AIRLINE_LEDE, *AIRLINE[:5], TARIFFS_AGAIN, *AIRLINE[5:8],
+                  "It asked the government to review the tariffs before the winter.",
+                  *AIRLINE[8:]]
+    assert len(paragraphs) > LONG_ARTICLE
+    trade = tags(matcher, "\n\n".join(paragraphs), title=AIRLINE_TITLE)["trade"]
+    assert (trade.level, trade.count) == ("mention", 3)
+    # the same mentions with the lede's one moved into the body score more
+    moved = [AIRLINE[0], *AIRLINE[1:5], AIRLINE_LEDE, TARIFFS_AGAIN, *AIRLINE[5:8],
+             "It asked the government to review the tariffs before the winter.", *AIRLINE[8:]]
+    assert tags(matcher, "\n\n".join(moved), title=AIRLINE_TITLE)["trade"].score > trade.score
+
+
+def test_a_long_articles_lede_topic_taken_up_throughout_is_about(matcher: Matcher) -> None:
+    """A long article that comes back to its lede's issue paragraph after paragraph is about
+    it."""
+    paragraphs = [AIRLINE_LEDE]
+    for k, filler in enumerate(AIRLINE):
+        paragraphs.append(filler)
+        if k % 2:
+            paragraphs.append(f"Tariffs came up again: {filler[0].lower()}{filler[1:]}")
+    assert len(paragraphs) > LONG_ARTICLE
+    trade = tags(matcher, "\n\n".join(paragraphs), title=AIRLINE_TITLE)["trade"]
+    assert trade.level == "about"
+
+
+def test_a_short_articles_lede_topic_is_about(matcher: Matcher) -> None:
+    """In a short article the lede's issue, named once more, is `about`: no room to repeat."""
+    paragraphs = [AIRLINE_LEDE, AIRLINE[0], TARIFFS_AGAIN, AIRLINE[1]]
+    trade = tags(matcher, "\n\n".join(paragraphs), title=AIRLINE_TITLE)["trade"]
+    assert trade.level == "about"
+
+
+def test_explain_parts_add_up_to_the_score(matcher: Matcher) -> None:
+    """Each reason that weighs says by how much, and the parts add up to the score (up to the
+    cap of 1 and rounding)."""
+    paragraphs = [AIRLINE_LEDE, *AIRLINE[:5], TARIFFS_AGAIN, *AIRLINE[5:]]
+    for text, title in (("\n\n".join(paragraphs), AIRLINE_TITLE),
+                        (LONG, "China warns US over Taiwan arms sales")):
+        for tag, judged in matcher.explain(title, text, published=DAY):
+            parts = [float(w) for reason in judged.reasons
+                     for w in re.findall(r"(?<= )[+-]\d\.\d\d$", reason)]
+            assert abs(min(1.0, sum(parts)) - tag.score) <= 0.01 * len(parts), judged.reasons
+    explained = {t.id: a for t, a in matcher.explain(AIRLINE_TITLE, "\n\n".join(paragraphs),
+                                                     published=DAY)}
+    assert any(r.startswith("in the lede of a long article") for r in
+               explained["trade"].reasons)
 
 
 def test_layout_finds_headline_lede_and_paragraphs() -> None:

@@ -21,9 +21,15 @@ from monitor.vocab.model import Entry
 ABOUT = 0.45  # a score at or above this is `about`
 CUE_WINDOW = 350  # characters each side of a weak mention searched for cues (within its paragraph)
 LEDE_CHARS = 320  # the lede: the text's first paragraphs up to at least this many characters
-# Salience weights (tuned on the tuning part of tests/gold; see BENCHMARKS.md).
+# Salience weights (fitted on the tuning part of tests/gold with cross-validation by
+# document: bench/fit_levels.py; see BENCHMARKS.md).
 W_HEADLINE = 0.6
 W_LEDE = 0.1
+# The lede of a long article (more than LONG_ARTICLE paragraphs) names the scene as well as
+# the subject ("the economy since the pandemic", "the war" in a story on a prisoner swap): there
+# a lede mention argues for background unless the article takes it up again (count, spread).
+W_LEDE_LONG = -0.15
+LONG_ARTICLE = 10
 W_COUNT = 0.4  # at COUNT_FULL mentions and more
 COUNT_FULL = 5
 W_SPREAD = 0.3  # at SPREAD_FULL of the paragraphs and more
@@ -194,7 +200,9 @@ def salience(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
         if position < lede_end:
             in_lede = True
         add(bisect_right(starts, position))
-    score = (W_HEADLINE if in_headline else 0.0) + (W_LEDE if in_lede else 0.0)
+    score = W_HEADLINE if in_headline else 0.0
+    if in_lede:
+        score += W_LEDE if len(starts) <= LONG_ARTICLE else W_LEDE_LONG
     count = len(spans)
     if count > 1:
         score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
@@ -217,19 +225,28 @@ def level_of(score: float) -> TagLevel:
 
 def assess(entry: Entry, starts: Sequence[int], layout: Layout,
            confirmed: str | None) -> Assessment:
-    """The level and score of `entry` from where it is mentioned, with the reasons."""
+    """The level and score of `entry` from where it is mentioned, with the reasons: each
+    part of the score with what it adds (salience() computes the same sum)."""
     score = round(salience([(p,) for p in starts], layout), 3)
     paragraphs = {layout.paragraph(p) for p in starts}
     body = [p for p in paragraphs if p >= 0]
     total = len(layout.paragraph_starts)
+    count = len(starts)
     reasons = []
     if -1 in paragraphs:
-        reasons.append("in the headline")
+        reasons.append(f"in the headline {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
-        reasons.append("in the lede")
-    reasons.append(f"{len(starts)} mention{'s' if len(starts) != 1 else ''}")
+        if total <= LONG_ARTICLE:
+            reasons.append(f"in the lede {W_LEDE:+.2f}")
+        else:  # a long article's lede: background unless taken up again
+            reasons.append(f"in the lede of a long article ({total} paragraphs) "
+                           f"{W_LEDE_LONG:+.2f}")
+    repeated = 0.0 if count < 2 else W_COUNT * min(1.0, (count - 1) / (COUNT_FULL - 1))
+    reasons.append(f"{count} mention{'s' if count != 1 else ''}"
+                   + (f" {repeated:+.2f}" if repeated else ""))
     if total > 1:
-        reasons.append(f"in {len(body)} of {total} paragraphs")
+        spread = W_SPREAD * min(1.0, len(body) / total / SPREAD_FULL)
+        reasons.append(f"in {len(body)} of {total} paragraphs {spread:+.2f}")
     if confirmed is not None:
         reasons.append(confirmed)
     reasons.append(f"score {score:.2f} {'>=' if score >= ABOUT else '<'} {ABOUT} for about")
