@@ -46,6 +46,8 @@ GRID = ("headline=0.45:0.5:0.6:0.7,lede_short=0.1,lede_long=-0.3:-0.25:-0.2:-0.1
         "0.05:0.1,count=0.2:0.3:0.4:0.5:0.6,spread=0.1:0.2:0.3:0.4:0.5")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n")
 
+LONG_ARTICLE = 10  # paragraphs: the long-article lede weight tried (not kept; BENCHMARKS.md)
+
 
 def features(doc: str, starts: Sequence[int], layout: Layout, confirmed: str | None,
              issues: Sequence[Sequence[int]]) -> dict[str, float]:
@@ -70,7 +72,7 @@ def features(doc: str, starts: Sequence[int], layout: Layout, confirmed: str | N
     end = _SENTENCE_END.search(doc, text_start)
     first_end = end.start() if end is not None else len(doc)
     in_lede = any(layout.body_start <= p < layout.lede_end for p in starts)
-    long = total > relevance.LONG_ARTICLE
+    long = total > LONG_ARTICLE
     return {
         # the rule's
         "headline": float(-1 in paras),
