@@ -2,6 +2,7 @@
 keys, the join decision and its thresholds, and the advisory-lock keys of a join; every hash
 here is stable across processes and releases (stored keys and signatures compare)."""
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash
 
 from monitor.types import StorySketch as Sketch
 
@@ -98,8 +98,6 @@ LEAD_WORDS = 20
 LEAD_PERM = 32
 LEAD_ROWS = 4
 LEAD_BANDS = LEAD_PERM // LEAD_ROWS
-_LEAD_PERMUTATIONS = MinHash(num_perm=LEAD_PERM, seed=_SEED + 1).permutations
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
 _MASK32 = np.uint64(0xFFFFFFFF)
 
 
@@ -122,9 +120,21 @@ def shingle_hashes(words: Sequence[str]) -> "np.ndarray[tuple[int], np.dtype[np.
     return np.unique(combined)
 
 
+@functools.cache
+def _permutations(num_perm: int, seed: int) -> object:
+    """datasketch's permutations for (num_perm, seed), made once. datasketch (and the scipy it
+    imports, ~0.5 s) loads on the first sketch, not with the store: read commands never sketch."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=num_perm, seed=seed).permutations
+
+
 def _minima(hashes: "np.ndarray[tuple[int], np.dtype[np.uint64]]", num_perm: int,
-            seed: int, permutations: object) -> bytes:
-    minhash = MinHash(num_perm=num_perm, seed=seed, hashfunc=int, permutations=permutations)
+            seed: int) -> bytes:
+    from datasketch import LeanMinHash, MinHash
+
+    minhash = MinHash(num_perm=num_perm, seed=seed, hashfunc=int,
+                      permutations=_permutations(num_perm, seed))
     if len(hashes):
         minhash.update_batch(hashes.tolist())
     return bytes(LeanMinHash(minhash).hashvalues.astype("<u4").tobytes())
@@ -134,9 +144,8 @@ def sketch(text: str) -> Sketch:
     """The sketch of a story's body text."""
     words = content_words(text)
     hashes = shingle_hashes(words)
-    whole = _minima(hashes, NUM_PERM, _SEED, _PERMUTATIONS)
-    lead = _minima(shingle_hashes(words[:LEAD_WORDS]), LEAD_PERM, _SEED + 1,
-                   _LEAD_PERMUTATIONS)
+    whole = _minima(hashes, NUM_PERM, _SEED)
+    lead = _minima(shingle_hashes(words[:LEAD_WORDS]), LEAD_PERM, _SEED + 1)
     keys = band_keys(whole[:4 * BAND_ROWS * BANDS], BAND_ROWS, 0)
     if len(words) >= LEAD_WORDS:  # a shorter text's lead is all of it: the text bands do
         keys += band_keys(lead, LEAD_ROWS, BANDS)

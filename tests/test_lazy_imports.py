@@ -42,6 +42,21 @@ def test_importing_loads_no_heavy_dependency(module: str) -> None:
     assert loaded_after(module) & set(HEAVY) == set()
 
 
+def test_the_store_loads_no_sketching_library() -> None:
+    """Read commands open the store and never sketch a story: `import monitor.store` loads
+    neither datasketch nor the scipy it pulls in (half a second), only the first sketch does."""
+    assert loaded_after("monitor.store") & {"datasketch", "scipy"} == set()
+    assert _sketches_load_datasketch()  # and the probe can see it when it does
+
+
+def _sketches_load_datasketch() -> bool:
+    code = ("import sys\nfrom monitor.stories import sketch\nsketch('one two three four')\n"
+            "print('datasketch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60, check=True)
+    return done.stdout.strip() == "True"
+
+
 def test_the_probe_sees_heavy_imports() -> None:
     """The check can fail: importing the pipeline does load feedparser and httpx."""
     assert {"feedparser", "httpx"} <= loaded_after("monitor.pipeline")
