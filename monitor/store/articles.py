@@ -8,13 +8,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from monitor import stories
 from monitor.errors import StoreError
 from monitor.store import trends
-from monitor.store.base import StoreBase, table_of
+from monitor.store.base import StoreBase, insert_text, table_of
 from monitor.store.models import (
     ArticleRow,
     ArticleTagRow,
@@ -86,7 +85,7 @@ class ArticleStore(StoreBase):
         work and no per-call statement compilation (measured: bench/bench_throughput.py).
         """
         postgres = self.db.dialect == "postgresql"
-        inserts = _PG_INSERTS if postgres else _SQLITE_INSERTS
+        inserts = _INSERTS
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
         indexed = sketch.words >= rules.min_words
@@ -123,22 +122,23 @@ class ArticleStore(StoreBase):
 
 @dataclass(frozen=True, slots=True)
 class _Inserts:
-    """One dialect's INSERT .. ON CONFLICT DO NOTHING statements, built once."""
+    """The INSERT .. ON CONFLICT DO NOTHING statements (one text for both dialects)."""
 
     article: Any
     match: Any
     outbox: Any
 
 
-def _inserts(insert: Any) -> _Inserts:
-    return _Inserts(
-        article=insert(_ARTICLES).on_conflict_do_nothing().returning(_ARTICLES.c.id),
-        match=insert(_MATCHES).on_conflict_do_nothing(),
-        outbox=insert(_OUTBOX).on_conflict_do_nothing())
-
-
-_PG_INSERTS = _inserts(postgresql.insert)
-_SQLITE_INSERTS = _inserts(sqlite.insert)
+_ARTICLE_COLUMNS = (
+    "feed_id", "guid", "url", "canonical_url", "title", "author", "published", "language",
+    "text", "fingerprint", "simhash", "band0", "band1", "band2", "band3", "stored_at",
+    "story_signature", "story_shingles", "is_copy")
+_INSERTS = _Inserts(
+    article=insert_text(_ARTICLES, _ARTICLE_COLUMNS, returning=("id",)),
+    match=insert_text(_MATCHES, ("watch", "article_id", "story_id", "matched_at")),
+    outbox=insert_text(_OUTBOX, (
+        "channel", "watch", "article_id", "story_id", "dedup_key", "payload", "state",
+        "attempts", "next_attempt_at", "created_at")))
 _FEED_ID = sa.select(_FEEDS.c.id).where(_FEEDS.c.name == sa.bindparam("name"))
 _SET_STORY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("article_id"))
               .values(story_id=sa.bindparam("story")))
