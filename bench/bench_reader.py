@@ -133,7 +133,8 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     import asyncio
     from datetime import timedelta
 
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(args.monitor_root or ROOT))
+    import monitor
     from monitor.app import Tuning, open_store, prepare, running
     from monitor.config import Settings, load_config
     from monitor.daemon import Daemon
@@ -167,7 +168,7 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 prof.dump_stats(f"{profile}.{passes}")
             return time.process_time() - cpu, time.perf_counter() - wall, report
 
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"module": monitor.__file__}
     for passes in ("first", "304"):
         cpu, wall, report = asyncio.run(one_pass())
         out[passes] = {"cpu": cpu, "wall": wall, "failed": report.failed}
@@ -207,6 +208,8 @@ def run_side(side: str, args: argparse.Namespace) -> dict[str, Any]:
            "--reader-workers", str(args.reader_workers)]
     if args.profile:
         cmd += ["--profile", args.profile]
+    if args.monitor_root:
+        cmd += ["--monitor-root", args.monitor_root]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.exit(f"{side} failed:\n{done.stderr[-3000:]}")
@@ -225,6 +228,8 @@ def main() -> None:
     ap.add_argument("--reader-workers", type=int, default=1, help="reader's update threads")
     ap.add_argument("--sides", default="monitor,reader")
     ap.add_argument("--profile", help="monitor side: write cProfile stats to PATH.first/.304")
+    ap.add_argument("--monitor-root", help="import monitor from this checkout (before/after "
+                    "runs of the same script)")
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     ap.add_argument("--side", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -248,7 +253,7 @@ def main() -> None:
         for side in (sides if r % 2 == 0 else sides[::-1]):
             res = run_side(side, args)
             results[side].append(res)
-            print(f"round {r + 1} {side}: first {res['first']['cpu']:.2f} CPU-s "
+            print(f"round {r + 1} {side}{' ' + res['module'] if 'module' in res else ''}: first {res['first']['cpu']:.2f} CPU-s "
                   f"({res['first']['wall']:.1f} s wall, {res['stored']} stored), 304 pass "
                   f"{res['304']['cpu']:.2f} CPU-s ({res['304']['wall']:.1f} s wall)",
                   flush=True)

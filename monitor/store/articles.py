@@ -81,16 +81,16 @@ class ArticleStore(StoreBase):
         written and nothing alerts. Outbox rows are unique per (watch, channel, story), so
         syndicated copies of one story alert each watch once.
 
-        Core statements built once (module level) on the session's connection: no ORM unit of
-        work and no per-call statement compilation (measured: bench/bench_throughput.py).
+        Core statements built once (module level) on one Core connection: no ORM session, no
+        per-call statement compilation, one statement per table written (measured:
+        bench/bench_throughput.py, bench/bench_reader.py).
         """
         postgres = self.db.dialect == "postgresql"
         inserts = _INSERTS
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
         indexed = sketch.words >= rules.min_words
-        with self.db.write() as s:
-            conn = s.connection()
+        with self.db.transaction() as conn:
             feed_id = conn.execute(_FEED_ID, {"name": article.feed}).scalar_one_or_none()
             if feed_id is None:
                 raise StoreError(f"unknown feed {article.feed!r}")
@@ -222,17 +222,22 @@ def _insert_hits(
     conn: sa.Connection, inserts: _Inserts, article_id: int, story_id: int,
     copies: Sequence[StoryCopy], hits: Sequence[WatchHit], now: datetime,
 ) -> None:
+    if not hits:
+        return
+    conn.execute(inserts.match, [dict(watch=hit.watch, article_id=article_id,
+                                      story_id=story_id, matched_at=now) for hit in hits])
+    outbox: list[dict[str, Any]] = []
     for hit in hits:
-        conn.execute(inserts.match, dict(
-            watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now))
+        if not hit.channels:
+            continue
         payload = json.dumps(_with_story(hit.payload, story_id, copies), ensure_ascii=False,
                              default=_json_default)
-        for channel in hit.channels:
-            conn.execute(inserts.outbox, dict(
-                channel=channel, watch=hit.watch, article_id=article_id,
-                story_id=story_id, dedup_key=f"{hit.watch}|{channel}|{story_id}",
-                payload=payload, state="pending", attempts=0, next_attempt_at=now,
-                created_at=now))
+        outbox.extend(dict(
+            channel=channel, watch=hit.watch, article_id=article_id, story_id=story_id,
+            dedup_key=f"{hit.watch}|{channel}|{story_id}", payload=payload, state="pending",
+            attempts=0, next_attempt_at=now, created_at=now) for channel in hit.channels)
+    if outbox:
+        conn.execute(inserts.outbox, outbox)
 
 
 def _with_story(payload: Any, story_id: int, copies: Sequence[StoryCopy]) -> Any:
