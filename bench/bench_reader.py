@@ -253,7 +253,8 @@ def main() -> None:
         for side in (sides if r % 2 == 0 else sides[::-1]):
             res = run_side(side, args)
             results[side].append(res)
-            print(f"round {r + 1} {side}{' ' + res['module'] if 'module' in res else ''}: first {res['first']['cpu']:.2f} CPU-s "
+            where = f" ({res['module']})" if "module" in res else ""
+            print(f"round {r + 1} {side}{where}: first {res['first']['cpu']:.2f} CPU-s "
                   f"({res['first']['wall']:.1f} s wall, {res['stored']} stored), 304 pass "
                   f"{res['304']['cpu']:.2f} CPU-s ({res['304']['wall']:.1f} s wall)",
                   flush=True)
