@@ -294,9 +294,9 @@ def main() -> None:
         ("all-304 pass: CPU ms per poll, monitor (goal <= 1) / reader",
          f"{m['304'] / args.feeds * 1000:.2f} / {rd['304'] / args.feeds * 1000:.2f}"),
         ("**all-304 pass: monitor / reader CPU**", f"**{m['304'] / rd['304']:.2f}x**"),
-        ("wall s, first / 304: monitor (concurrent) | reader "
+        ("wall s, first / 304: monitor (concurrent); reader "
          f"({args.reader_workers} worker(s))",
-         f"{mres['first']['wall']:.1f} / {mres['304']['wall']:.1f} | "
+         f"{mres['first']['wall']:.1f} / {mres['304']['wall']:.1f}; "
          f"{rres['first']['wall']:.1f} / {rres['304']['wall']:.1f}"),
         ("feeds failed, 304 pass: monitor / reader",
          f"{mres['304']['failed']} / {rres['304']['failed']}"),
