@@ -175,6 +175,14 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def worker_pids(extractor: Any) -> list[int]:
+    """The extraction workers' pids (private attributes: measurement only). ExtractorPool
+    keeps one process pool per slot (`_slots`); older versions had one `_pool`."""
+    pools = [getattr(extractor, "_pool", None), *(getattr(extractor, "_slots", None) or [])]
+    return [pid for pool in pools if pool is not None
+            for pid in (getattr(pool, "_processes", None) or {})]
+
+
 async def cycle(prepared: Any, store: Store, tuning: Tuning, server_pid: int,
                 warm: Sequence[bytes] = ()) -> tuple[float, float, Any, float, float]:
     """One `--once` cycle: (wall s, client CPU s, report, worker CPU s, test-server CPU s).
@@ -185,15 +193,12 @@ async def cycle(prepared: Any, store: Store, tuning: Tuning, server_pid: int,
     """
     async with running(prepared, store, tuning) as rt:
         await asyncio.gather(*(rt.pipeline.extractor.extract(page, None) for page in warm))
-        # the extraction workers' pids (a private attribute: measurement only)
-        pool = getattr(rt.pipeline.extractor, "_pool", None)
-        workers = list((getattr(pool, "_processes", None) or {}).keys())
+        workers = worker_pids(rt.pipeline.extractor)
         worker0, server0 = cpu_seconds(workers), cpu_seconds([server_pid])
         cpu, wall = time.process_time(), time.perf_counter()
         report = await Daemon(rt).run_once()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        pool = getattr(rt.pipeline.extractor, "_pool", None)
-        workers = list((getattr(pool, "_processes", None) or {}).keys())
+        workers = worker_pids(rt.pipeline.extractor)
         return (wall, cpu, report, cpu_seconds(workers) - worker0,
                 cpu_seconds([server_pid]) - server0)
 

@@ -7,13 +7,12 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 
 from monitor import stories
 from monitor.errors import StoreError
 from monitor.store import trends
-from monitor.store.base import StoreBase, table_of
+from monitor.store.base import StoreBase, insert_text, table_of
 from monitor.store.models import (
     ArticleRow,
     ArticleTagRow,
@@ -82,16 +81,16 @@ class ArticleStore(StoreBase):
         written and nothing alerts. Outbox rows are unique per (watch, channel, story), so
         syndicated copies of one story alert each watch once.
 
-        Core statements built once (module level) on the session's connection: no ORM unit of
-        work and no per-call statement compilation (measured: bench/bench_throughput.py).
+        Core statements built once (module level) on one Core connection: no ORM session, no
+        per-call statement compilation, one statement per table written (measured:
+        bench/bench_throughput.py, bench/bench_reader.py).
         """
         postgres = self.db.dialect == "postgresql"
-        inserts = _PG_INSERTS if postgres else _SQLITE_INSERTS
+        inserts = _INSERTS
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
         indexed = stories.indexed(sketch, rules)
-        with self.db.write() as s:
-            conn = s.connection()
+        with self.db.transaction() as conn:
             feed_id = conn.execute(_FEED_ID, {"name": article.feed}).scalar_one_or_none()
             if feed_id is None:
                 raise StoreError(f"unknown feed {article.feed!r}")
@@ -123,22 +122,23 @@ class ArticleStore(StoreBase):
 
 @dataclass(frozen=True, slots=True)
 class _Inserts:
-    """One dialect's INSERT .. ON CONFLICT DO NOTHING statements, built once."""
+    """The INSERT .. ON CONFLICT DO NOTHING statements (one text for both dialects)."""
 
     article: Any
     match: Any
     outbox: Any
 
 
-def _inserts(insert: Any) -> _Inserts:
-    return _Inserts(
-        article=insert(_ARTICLES).on_conflict_do_nothing().returning(_ARTICLES.c.id),
-        match=insert(_MATCHES).on_conflict_do_nothing(),
-        outbox=insert(_OUTBOX).on_conflict_do_nothing())
-
-
-_PG_INSERTS = _inserts(postgresql.insert)
-_SQLITE_INSERTS = _inserts(sqlite.insert)
+_ARTICLE_COLUMNS = (
+    "feed_id", "guid", "url", "canonical_url", "title", "author", "published", "language",
+    "text", "fingerprint", "simhash", "band0", "band1", "band2", "band3", "stored_at",
+    "story_signature", "story_shingles", "is_copy")
+_INSERTS = _Inserts(
+    article=insert_text(_ARTICLES, _ARTICLE_COLUMNS, returning=("id",)),
+    match=insert_text(_MATCHES, ("watch", "article_id", "story_id", "matched_at")),
+    outbox=insert_text(_OUTBOX, (
+        "channel", "watch", "article_id", "story_id", "dedup_key", "payload", "state",
+        "attempts", "next_attempt_at", "created_at")))
 _FEED_ID = sa.select(_FEEDS.c.id).where(_FEEDS.c.name == sa.bindparam("name"))
 _SET_STORY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("article_id"))
               .values(story_id=sa.bindparam("story")))
@@ -222,19 +222,22 @@ def _insert_hits(
     conn: sa.Connection, inserts: _Inserts, article_id: int, story_id: int,
     copies: Sequence[StoryCopy], hits: Sequence[WatchHit], now: datetime,
 ) -> None:
+    if not hits:
+        return
+    conn.execute(inserts.match, [dict(watch=hit.watch, article_id=article_id,
+                                      story_id=story_id, matched_at=now) for hit in hits])
+    outbox: list[dict[str, Any]] = []
     for hit in hits:
-        conn.execute(inserts.match, dict(
-            watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now))
         if not hit.channels:  # a watch without channels: its match only, no body to send
             continue
         payload = json.dumps(_with_story(hit.payload, story_id, copies), ensure_ascii=False,
                              default=_json_default)
-        for channel in hit.channels:
-            conn.execute(inserts.outbox, dict(
-                channel=channel, watch=hit.watch, article_id=article_id,
-                story_id=story_id, dedup_key=f"{hit.watch}|{channel}|{story_id}",
-                payload=payload, state="pending", attempts=0, next_attempt_at=now,
-                created_at=now))
+        outbox.extend(dict(
+            channel=channel, watch=hit.watch, article_id=article_id, story_id=story_id,
+            dedup_key=f"{hit.watch}|{channel}|{story_id}", payload=payload, state="pending",
+            attempts=0, next_attempt_at=now, created_at=now) for channel in hit.channels)
+    if outbox:
+        conn.execute(inserts.outbox, outbox)
 
 
 def _with_story(payload: Any, story_id: int, copies: Sequence[StoryCopy]) -> Any:

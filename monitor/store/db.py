@@ -175,6 +175,16 @@ class Database:
             yield session
 
     @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in one write transaction (BEGIN IMMEDIATE on SQLite), committed
+        on exit: `write` without the ORM session, for hot paths that run Core statements."""
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise _store_error(exc) from exc
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reading; rolled back on exit."""
         with self._session(self.engine, commit=False) as session:

@@ -15,6 +15,18 @@ from monitor.types import ClaimedFeed, FeedHealth, FeedSpec, PollRecord
 GONE = 410
 HELD_BACK = ("retry-after", "backoff")  # reasons `run --once` respects unless --force
 _FEEDS = table_of(FeedRow)
+# record_poll's UPDATE, built once: the columns SET are the keys of the values passed (one
+# compiled form per set of keys, cached by the engine).
+_RECORD_OK = sa.update(_FEEDS).where(_FEEDS.c.name == sa.bindparam("b_name"))
+# claim_due_feeds: what a ClaimedFeed needs (Core rows, no ORM unit of work) and the lease
+_CLAIMED = (_FEEDS.c.id, _FEEDS.c.name, _FEEDS.c.url, _FEEDS.c.full_text,
+            _FEEDS.c.interval_seconds, _FEEDS.c.etag, _FEEDS.c.last_modified,
+            _FEEDS.c.consecutive_errors, _FEEDS.c.last_status, _FEEDS.c.auto_interval,
+            _FEEDS.c.max_interval_seconds)
+_LEASE = (sa.update(_FEEDS).where(_FEEDS.c.id.in_(sa.bindparam("ids", expanding=True)))
+          .values(leased_until=sa.bindparam("until", type_=_FEEDS.c.leased_until.type),
+                  lease_owner=sa.bindparam("owner", type_=_FEEDS.c.lease_owner.type)))
+_RECORD_ERROR = _RECORD_OK.values(consecutive_errors=_FEEDS.c.consecutive_errors + 1)
 
 
 class FeedStore(StoreBase):
@@ -59,37 +71,41 @@ class FeedStore(StoreBase):
         """
         if limit <= 0:
             return []
-        with self.db.write() as s:
-            free = sa.or_(col(FeedRow.leased_until).is_(None), col(FeedRow.leased_until) <= now)
-            dead = self._dead_owners(s, now, alive)
+        feeds = _FEEDS.c
+        with self.db.transaction() as conn:
+            free = sa.or_(feeds.leased_until.is_(None), feeds.leased_until <= now)
+            dead = self._dead_owners(conn, now, alive)
             if dead:
-                free = sa.or_(free, col(FeedRow.lease_owner).in_(dead))
-            query = select(FeedRow).where(col(FeedRow.enabled).is_(True), free)
-            due = sa.or_(col(FeedRow.next_poll).is_(None), col(FeedRow.next_poll) <= now)
+                free = sa.or_(free, feeds.lease_owner.in_(dead))
+            query = sa.select(*_CLAIMED).where(feeds.enabled.is_(True), free)
+            due = sa.or_(feeds.next_poll.is_(None), feeds.next_poll <= now)
             if polled_before is None:
                 query = query.where(due)
             else:
-                query = query.where(sa.or_(col(FeedRow.last_polled).is_(None),
-                                           col(FeedRow.last_polled) < polled_before))
+                query = query.where(sa.or_(feeds.last_polled.is_(None),
+                                           feeds.last_polled < polled_before))
                 if not force:
                     query = query.where(sa.or_(
-                        due, col(FeedRow.next_poll_reason).is_(None),
-                        col(FeedRow.next_poll_reason).not_in(HELD_BACK)))
-            query = query.order_by(col(FeedRow.next_poll), col(FeedRow.id)).limit(limit)
+                        due, feeds.next_poll_reason.is_(None),
+                        feeds.next_poll_reason.not_in(HELD_BACK)))
+            query = query.order_by(feeds.next_poll, feeds.id).limit(limit)
             if self.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            rows = s.exec(query).all()
-            for row in rows:
-                row.leased_until, row.lease_owner = now + lease, owner
+            rows = conn.execute(query).all()
+            if rows:
+                conn.execute(_LEASE, {"ids": [row.id for row in rows],
+                                      "until": now + lease, "owner": owner})
             return [_claimed(row) for row in rows]
 
     @staticmethod
-    def _dead_owners(s: Any, now: datetime, alive: Callable[[str], bool] | None) -> list[str]:
+    def _dead_owners(conn: sa.Connection, now: datetime,
+                     alive: Callable[[str], bool] | None) -> list[str]:
         """Holders of live leases that `alive` says are gone."""
         if alive is None:
             return []
-        owners = s.exec(select(FeedRow.lease_owner).where(
-            col(FeedRow.leased_until) > now, col(FeedRow.lease_owner).is_not(None)).distinct())
+        feeds = _FEEDS.c
+        owners = conn.execute(sa.select(feeds.lease_owner).where(
+            feeds.leased_until > now, feeds.lease_owner.is_not(None)).distinct()).scalars()
         return [o for o in owners if o is not None and not alive(o)]
 
     def held_back_feeds(self, now: datetime) -> list[str]:
@@ -122,9 +138,8 @@ class FeedStore(StoreBase):
 
     def record_poll(self, name: str, poll: PollRecord, now: datetime) -> None:
         """Store one poll's outcome as the feed's health and release its lease: one UPDATE
-        (a Core statement, not a unit of work: this runs once per poll)."""
-        feeds = _FEEDS.c
-        values: dict[str, Any] = {"last_polled": now, "leased_until": None,
+        (a Core statement built once, on a Core connection: this runs once per poll)."""
+        values: dict[str, Any] = {"b_name": name, "last_polled": now, "leased_until": None,
                                   "lease_owner": None, "last_status": poll.status,
                                   "next_poll": poll.next_poll,
                                   "next_poll_reason": "disabled" if poll.gone else poll.reason}
@@ -135,15 +150,13 @@ class FeedStore(StoreBase):
             if poll.status != 304 or poll.last_modified is not None:
                 values["last_modified"] = _clip(poll.last_modified, 200)
         else:
-            values["consecutive_errors"] = feeds.consecutive_errors + 1
             values["last_error"] = poll.error or f"HTTP {poll.status}"
         if poll.new_url:
             values["url"] = poll.new_url
         if poll.gone:
             values["enabled"] = False
-        with self.db.write() as s:
-            done = s.connection().execute(
-                sa.update(_FEEDS).where(feeds.name == name).values(values))
+        with self.db.transaction() as conn:
+            done = conn.execute(_RECORD_OK if poll.ok else _RECORD_ERROR, values)
             if done.rowcount == 0:
                 raise StoreError(f"unknown feed {name!r}")
 
@@ -191,7 +204,7 @@ def _clip(value: str | None, size: int) -> str | None:
     return value[:size] if value is not None else None
 
 
-def _claimed(row: FeedRow) -> ClaimedFeed:
+def _claimed(row: Any) -> ClaimedFeed:
     return ClaimedFeed(
         name=row.name, url=row.url, full_text=row.full_text,
         interval=timedelta(seconds=row.interval_seconds), etag=row.etag,

@@ -22,9 +22,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
-from monitor.store.base import StoreBase, table_of
+from monitor.store.base import StoreBase, insert_text, table_of
 from monitor.store.models import TrendPairDayRow, TrendPairSpreadRow, TrendTagDayRow
 
 TAG_DAYS = table_of(TrendTagDayRow)
@@ -125,22 +124,19 @@ def marks(conn: sa.Connection, story_ids: Iterable[int]) -> Marks:
     return marks_of(story_rows(conn, story_ids))
 
 
-def _upserts(insert: Any) -> tuple[Any, Any, Any]:
-    tags = insert(TAG_DAYS)
-    pairs = insert(PAIR_DAYS)
-    return (
-        tags.on_conflict_do_update(
-            index_elements=[TAG_DAYS.c.tag_id, TAG_DAYS.c.day],
-            set_={"articles": TAG_DAYS.c.articles + tags.excluded.articles,
-                  "stories": TAG_DAYS.c.stories + tags.excluded.stories,
-                  "kind": tags.excluded.kind, "name": tags.excluded.name}),
-        pairs.on_conflict_do_update(
-            index_elements=[PAIR_DAYS.c.actor_id, PAIR_DAYS.c.issue_id, PAIR_DAYS.c.day],
-            set_={"stories": PAIR_DAYS.c.stories + pairs.excluded.stories}),
-        insert(PAIR_SPREAD).on_conflict_do_nothing())
-
-
-_UPSERTS = {"sqlite": _upserts(sqlite.insert), "postgresql": _upserts(postgresql.insert)}
+# Text statements (monitor.store.base.insert_text): compiled once, unlike the dialect
+# insert constructs; the same SQL on both dialects.
+_UPSERT_TAGS = insert_text(
+    TAG_DAYS, ("tag_id", "day", "kind", "name", "articles", "stories"),
+    'ON CONFLICT ("tag_id", "day") DO UPDATE SET '
+    '"articles" = "trend_tag_days"."articles" + excluded."articles", '
+    '"stories" = "trend_tag_days"."stories" + excluded."stories", '
+    '"kind" = excluded."kind", "name" = excluded."name"')
+_UPSERT_PAIRS = insert_text(
+    PAIR_DAYS, ("actor_id", "issue_id", "day", "stories"),
+    'ON CONFLICT ("actor_id", "issue_id", "day") DO UPDATE SET '
+    '"stories" = "trend_pair_days"."stories" + excluded."stories"')
+_INSERT_SPREAD = insert_text(PAIR_SPREAD, ("actor_id", "issue_id", "story_id", "day"))
 _DELETE_SPREAD = sa.delete(PAIR_SPREAD).where(
     PAIR_SPREAD.c.actor_id == sa.bindparam("b_actor"),
     PAIR_SPREAD.c.issue_id == sa.bindparam("b_issue"),
@@ -168,9 +164,8 @@ def apply(conn: sa.Connection, before: Marks, after: Marks) -> None:
             for a, i, s, d in sorted(before.spread - after.spread)]
     new_spread = [{"actor_id": a, "issue_id": i, "story_id": s, "day": d}
                   for a, i, s, d in sorted(after.spread - before.spread)]
-    upsert_tags, upsert_pairs, insert_spread = _UPSERTS[conn.dialect.name]
-    for statement, rows in ((upsert_tags, tag_rows), (upsert_pairs, pair_rows),
-                            (_DELETE_SPREAD, gone), (insert_spread, new_spread)):
+    for statement, rows in ((_UPSERT_TAGS, tag_rows), (_UPSERT_PAIRS, pair_rows),
+                            (_DELETE_SPREAD, gone), (_INSERT_SPREAD, new_spread)):
         if rows:
             conn.execute(statement, rows)
 
