@@ -163,7 +163,10 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         for i, url in enumerate(urls(args))))
     settings = Settings(config=config, database_url=f"sqlite:///{tmp}/monitor.db",
                         allowed_networks=("127.0.0.0/8",))
-    store = open_store(settings)
+    try:  # this tree's open_store migrates on request; older trees (--monitor-root) always did
+        store = open_store(settings, schema="upgrade")
+    except TypeError:
+        store = open_store(settings)
     prepared = prepare(settings, load_config(config))
     tuning = Tuning(feed_concurrency=args.concurrency, max_connections=2 * args.hosts + 8,
                     extract_workers=1, tick=timedelta(seconds=5),
@@ -192,7 +195,7 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             with store.db.read() as s:
                 from sqlalchemy import text
                 out["matched"] = s.execute(text("select count(*) from watch_matches")).scalar()
-    store.db.dispose()
+    getattr(store, "close", store.db.dispose)()
     return out
 
 

@@ -13,10 +13,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import default
 
-from monitor import dedup
+from monitor import stories
 from monitor.store import Store
-from monitor.store.feeds import PollRecord
-from monitor.types import Evidence, FeedSpec, NewArticle, Tag, WatchHit
+from monitor.types import Evidence, FeedSpec, NewArticle, PollRecord, Tag, WatchHit
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TAGS = (Tag("wang-yi", "actor", "Wang Yi", 1, Evidence("Wang Yi", 0, 7)),
@@ -29,7 +28,7 @@ def _article(n: int) -> NewArticle:
     return NewArticle(feed="wire", guid=f"g{n}", url=f"https://wire.example/{n}",
                       canonical_url=f"https://wire.example/{n}", title=f"story {n}",
                       author=None, published=NOW - timedelta(hours=1), language="en", text=text,
-                      fingerprint=dedup.fingerprint(text), tags=TAGS)
+                      fingerprint=stories.fingerprint(text), tags=TAGS)
 
 
 def _hits() -> tuple[WatchHit, ...]:
