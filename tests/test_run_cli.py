@@ -54,6 +54,7 @@ def stored(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestServer) -> None:
     """`run --once` polls, stores, writes alerts and exits 0; `feeds` prints CONTRACT lines."""
     site.route("/news.xml", body=rss("News", [
