@@ -98,6 +98,7 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
     assert "backoff" in table.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("watches", "extra", "expected"), [
     ('[[watch]]\nname = "w"\nquery = "actor:wang-yi AND (issue:taiwan"\n', {},
      "position"),
