@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import time
 import uuid
@@ -67,15 +68,25 @@ def _truncate_all(db: Database) -> None:
         conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite file migrated once for the session, which `db_url` copies (running
+    every migration again for each of the hundreds of SQLite tests costs ~0.1 s apiece)."""
+    path = tmp_path_factory.mktemp("template") / "monitor.db"
+    db = Database(f"sqlite:///{path}")
+    upgrade(db)
+    db.dispose()
+    assert not path.with_name("monitor.db-wal").exists(), "the template must be one file"
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty, migrated database: a new SQLite file, or the session's PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'monitor.db'}"
-        db = Database(url)
-        upgrade(db)
-        db.dispose()
-        return url
+        path = tmp_path / "monitor.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
     url: str = request.getfixturevalue("pg_database")
     db = Database(url)
     _truncate_all(db)
@@ -105,6 +116,17 @@ def http_server() -> Iterator["HTTPTestServer"]:
 
     with HTTPTestServer("127.0.0.1") as server:
         yield server
+
+
+# ---- serial tests ----------------------------------------------------------------------
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A `serial` test (it restarts the PostgreSQL server) breaks whatever runs beside it, so
+    it fails at once in a parallel worker (-n): the parallel run says `-m "not serial"`, and
+    `python -m pytest -m serial` runs such tests alone (README, Tests)."""
+    if hasattr(item.config, "workerinput") and item.get_closest_marker("serial"):
+        pytest.fail("a test marked serial cannot run in a parallel worker (-n): add "
+                    "-m 'not serial', and run it alone with: python -m pytest -m serial",
+                    pytrace=False)
 
 
 # ---- no process left behind ------------------------------------------------------------

@@ -40,6 +40,7 @@ def server(db_url: str, db: Database, tmp_path: Path) -> Iterator[tuple[str, int
         yield base, article
 
 
+@pytest.mark.slow
 def test_real_server_answers_with_the_token(server: tuple[str, int]) -> None:
     """Over real HTTP the API requires the token and then serves matches and Atom."""
     base, article = server

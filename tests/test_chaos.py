@@ -149,6 +149,7 @@ def pg_url(pg_database: str) -> str:
     return pg_database
 
 
+@pytest.mark.serial
 @pytest.mark.slow
 def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
         tmp_path: Path, pg_url: str) -> None:

@@ -95,6 +95,7 @@ BAD_URLS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("url", "says"), BAD_URLS)
 def test_bad_database_url_is_one_line_from_run(tmp_path: Path, url: str, says: str) -> None:
     """A database URL that cannot work (or a server that is down) is one line from the real

@@ -89,6 +89,7 @@ async def test_pool_extracts_in_workers() -> None:
     assert article == extract_article(page(), "https://daily.example/x")
 
 
+@pytest.mark.slow
 async def test_hung_page_times_out_and_the_pool_recovers() -> None:
     """A page that hangs its worker fails with ExtractError after the timeout; later pages
     still work."""
@@ -143,6 +144,7 @@ def _pages() -> list[bytes]:
     return pages
 
 
+@pytest.mark.slow
 def test_trimmed_metadata_and_text_equal_trafilaturas_full_call() -> None:
     """Parsing once, running only the metadata steps an Article needs and the text passes on
     copies of that tree gives trafilatura's own text, title, author and date from one call on
@@ -163,6 +165,7 @@ def test_trimmed_metadata_and_text_equal_trafilaturas_full_call() -> None:
     need_shared(CORPUS)  # the test page was compared; the AEB pages need ../shared
 
 
+@pytest.mark.slow
 def test_full_cascade_when_fast_mode_finds_nothing() -> None:
     """A page on which trafilatura's fast mode finds no text still gets the full cascade's
     text (one AEB page is such a case); pages where fast mode finds text keep fast mode's."""

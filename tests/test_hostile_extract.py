@@ -31,6 +31,7 @@ def site() -> Iterator[HTTPTestServer]:
         yield server
 
 
+@pytest.mark.slow
 async def test_slow_pages_time_out_alone(tmp_path: Path, store: Store,
                                          site: HTTPTestServer) -> None:
     """Two feeds each link a page trafilatura is slow on, beside three feeds of normal

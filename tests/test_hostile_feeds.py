@@ -62,8 +62,8 @@ async def test_items_over_the_cap_arrive_on_later_polls(
     feeds = [("big", site.url("/big.xml"))]
     taken = []
     for poll in range(3):
-        before = datetime.now(UTC)
         report = await once(tmp_path, store, feeds, tuning)
+        after = datetime.now(UTC)  # (a poll may take seconds on a loaded machine)
         assert report.failed == 0
         taken.append(guids(store, "b") - set().union(*taken))
         if poll < 2:  # items left: the next poll within a minute, not the feed's interval
@@ -71,7 +71,7 @@ async def test_items_over_the_cap_arrive_on_later_polls(
             # "backlog", or "interval" when the feed's own slot falls within that minute
             assert health.next_poll_reason in {"backlog", "interval"}
             assert health.next_poll is not None
-            assert health.next_poll <= before + timedelta(minutes=1, seconds=5)
+            assert health.next_poll <= after + timedelta(minutes=1)
     assert taken == [{f"b-{i}" for i in range(30, 50)}, {f"b-{i}" for i in range(10, 30)},
                      {f"b-{i}" for i in range(10)}]
     sent = [hit.headers.get("if-none-match") for hit in site.hits("/big.xml")]

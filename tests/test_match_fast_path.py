@@ -81,6 +81,7 @@ def vocabularies_and_texts(draw: st.DrawFn) -> tuple[list[Entry], str]:
     return entries, "".join(p + sep for p, sep in parts)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vocabularies_and_texts(), st.one_of(st.none(), days))
 def test_fast_path_general_path_and_reference_agree(case: tuple[list[Entry], str],
@@ -114,6 +115,7 @@ sentence_pieces = st.one_of(
     st.text(max_size=3))
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(sentence_pieces, max_size=30).map("".join), st.data())
 def test_sentence_boundaries_match_the_reference(text: str, data: st.DataObject) -> None:
@@ -189,6 +191,7 @@ def test_fast_constructors_build_the_same_frozen_values() -> None:
         Evidence("only text")  # type: ignore[call-arg]
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(sentence_pieces, min_size=1, max_size=30).map("".join).filter(bool), st.data())
 def test_batch_evidence_equals_the_reference_for_every_span(text: str,
@@ -221,6 +224,7 @@ patterns = st.builds(lambda entry, full, standalone, vetoed: Pattern(
     st.integers(0, 4), st.booleans(), st.booleans(), st.booleans())
 
 
+@pytest.mark.slow
 @settings(max_examples=500, deadline=None)
 @given(st.lists(patterns, min_size=2, max_size=7, unique=True),
        st.dictionaries(st.integers(0, 5), st.integers(0, 50)), st.sampled_from(

@@ -34,6 +34,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
                 sql.Identifier(name)))
 
 
+@pytest.mark.slow
 def test_concurrent_upgrades_on_an_empty_database_all_succeed(empty_url: str) -> None:
     """Four `monitor db upgrade` started together: one migrates, the others wait for it;
     all exit 0 and the schema is at the newest revision."""

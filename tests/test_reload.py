@@ -144,6 +144,7 @@ def test_reload_refuses_a_bad_file_then_takes_a_good_one_while_a_poll_runs(
     assert "(added later, removed fast)" in text()
 
 
+@pytest.mark.slow
 def test_reload_without_a_daemon_says_so(tmp_path: Path, db_url: str) -> None:
     """`monitor reload` with no daemon on the database waits, then says what to check."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}

@@ -1,7 +1,9 @@
 """`monitor retag`: stored tags and watch matches recomputed after a vocabulary change."""
 
+import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -64,9 +66,17 @@ def _feeds_toml(folder: Path, vocab: dict[str, str]) -> Path:
     return path
 
 
+@functools.lru_cache(maxsize=1)
+def _compiled(config: Path, version: tuple[int, int]) -> tuple[Any, Any]:
+    """`config` compiled as the daemon compiles it (monitor.app.compile_config), once for the
+    articles a test stores with it (each test has its own files; `version`: its mtime, size)."""
+    return compile_config(load_config(config))
+
+
 def _store_as_daemon(store: Store, config: Path, text: str, at: datetime, guid: str) -> int:
     """Tag and store an article the way the daemon does with `config` (alerts included)."""
-    tagger, watches = compile_config(load_config(config))
+    stat = config.stat()
+    tagger, watches = _compiled(config, (stat.st_mtime_ns, stat.st_size))
     title, _, body = text.partition("\n\n")
     tags = tagger.tag_document(title, body, published=at.date())
     url = f"https://wire.example/{guid}"

@@ -54,6 +54,7 @@ def stored(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestServer) -> None:
     """`run --once` polls, stores, writes alerts and exits 0; `feeds` prints CONTRACT lines."""
     site.route("/news.xml", body=rss("News", [
@@ -97,6 +98,7 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
     assert "backoff" in table.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("watches", "extra", "expected"), [
     ('[[watch]]\nname = "w"\nquery = "actor:wang-yi AND (issue:taiwan"\n', {},
      "position"),

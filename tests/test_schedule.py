@@ -228,6 +228,7 @@ async def test_a_304_is_logged_at_info_as_unchanged(
     assert health(store, "news").last_status == 304
 
 
+@pytest.mark.slow
 def test_force_without_once_is_a_one_line_error(tmp_path: Path) -> None:
     """`monitor run --force` is refused with one line naming the fix, exit 1."""
     path = feeds_toml(tmp_path / "feeds.toml", [])

@@ -183,6 +183,7 @@ def test_fetch_recovers_when_the_server_drops_its_connections(
     assert "db_reconnect" in caplog.text  # the dead connection was met, and replaced
 
 
+@pytest.mark.slow
 def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Articles stored before revision 0005 are found by searches after the upgrade (their
     PostgreSQL search vectors recomputed with time buckets), and SQLite records whether

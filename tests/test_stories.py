@@ -44,6 +44,7 @@ def bodies() -> list[list[str]]:
     return aeb_bodies()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(EDITS))
 def test_each_kind_of_edited_copy_joins_its_original(kind: str,
                                                      bodies: list[list[str]]) -> None:
@@ -68,6 +69,7 @@ def test_a_teaser_below_the_minimum_length_joins_nothing(bodies: list[list[str]]
     assert not _joins(teaser, body)
 
 
+@pytest.mark.slow
 def test_different_reports_never_join_across_the_aeb_corpus(bodies: list[list[str]]) -> None:
     """No two different AEB reports join (all pairs)."""
     sketches = [stories.sketch("\n\n".join(p)) for p in bodies]
@@ -93,6 +95,7 @@ def _same_event_pairs() -> list[tuple[str, str, str, str]]:
     return pairs
 
 
+@pytest.mark.slow
 def test_different_reports_on_the_same_event_stay_apart() -> None:
     """Different CNN stories of one day on one event (a shooting, an assassination, a trial:
     same actors, many shared words) stay two stories."""
@@ -103,6 +106,7 @@ def test_different_reports_on_the_same_event_stay_apart() -> None:
     assert joined == []
 
 
+@pytest.mark.slow
 def test_captures_of_one_cnn_story_under_edited_headlines_mostly_join() -> None:
     """The archive's captures of one story (edited headlines, updated bodies): most join."""
     need_shared(CNN)

@@ -66,6 +66,7 @@ def articles(db_url: str) -> int:
         db.dispose()
 
 
+@pytest.mark.slow
 def test_sigkill_mid_poll_then_restart_polls_at_once_and_leaves_no_worker(
         tmp_path: Path, site: HTTPTestServer, db_url: str) -> None:
     """A daemon killed with SIGKILL while its page is being fetched leaves no extraction
@@ -102,6 +103,7 @@ def test_sigkill_mid_poll_then_restart_polls_at_once_and_leaves_no_worker(
             second.wait()
 
 
+@pytest.mark.slow
 def test_sighup_leaves_the_daemon_running(tmp_path: Path) -> None:
     """SIGHUP reloads the configuration and the daemon keeps running; it prints one start
     line, and on SIGTERM a line saying it stops, then exits 0."""
@@ -148,6 +150,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.slow
 def test_busy_extraction_workers_end_when_their_daemon_is_killed(tmp_path: Path) -> None:
     """Workers in the middle of a (long) extraction end within seconds of a SIGKILL of the
     process that owns the pool: they watch it."""
@@ -179,6 +182,7 @@ def test_busy_extraction_workers_end_when_their_daemon_is_killed(tmp_path: Path)
                 os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_once_releases_the_feed_for_the_next_once(
         tmp_path: Path, site: HTTPTestServer) -> None:
     """Ctrl-C while `run --once` waits on a slow page: one line, exit 130, no traceback;
