@@ -26,7 +26,7 @@ def shingles(text: str) -> Counter[tuple[str, ...]]:
     tokens = _TOKEN.findall(text)
     if len(tokens) < 4:
         return Counter([tuple(tokens)])
-    return Counter(tuple(tokens[i:i + 4]) for i in range(len(tokens) - 3))
+    return Counter(tuple(tokens[i : i + 4]) for i in range(len(tokens) - 3))
 
 
 def page_counts(predicted: str, expected: str) -> tuple[float, float, float]:
@@ -56,7 +56,9 @@ def score(pairs: Iterable[tuple[str, str]]) -> tuple[float, float, float]:
     return f1, p, r
 
 
-def evaluate(extract: Callable[[bytes, str], str], pages: list[tuple[str, str, bytes, str]],
-             ) -> tuple[float, float, float]:
+def evaluate(
+    extract: Callable[[bytes, str], str],
+    pages: list[tuple[str, str, bytes, str]],
+) -> tuple[float, float, float]:
     """Score `extract(html, url) -> text` over `pages`."""
     return score((extract(html, url), expected) for _, url, html, expected in pages)

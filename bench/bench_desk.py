@@ -66,13 +66,14 @@ NOTE = (
     "as the transaction's last statements "
     "(writers on PostgreSQL queue on a counter row of the day, never deadlock on two). "
     "add_article cost 1.14-1.21x on SQLite and 1.12-1.15x on PostgreSQL with the counts "
-    "kept, over three runs at 1M. On PostgreSQL \"matches, actor + issue\" took "
+    'kept, over three runs at 1M. On PostgreSQL "matches, actor + issue" took '
     "170-250 ms at p95 in the previous run: the two commonest tags (~200,000 rows each), "
     "whose join on (matched_at, article_id) the planner estimates at one row, were read "
     "whole by a parallel hash join and sorted, instead of the merge join of two backward "
     "index scans that stops at the page's end (EXPLAIN ANALYZE: 130 ms against 0.5 ms). "
     "The read pool now starts no parallel workers (monitor/store/db.py, "
-    "max_parallel_workers_per_gather=0), which leaves the merge join: 17 ms at p95 here.")
+    "max_parallel_workers_per_gather=0), which leaves the merge join: 17 ms at p95 here."
+)
 
 
 def pages(rows: int) -> dict[str, str]:
@@ -122,12 +123,31 @@ def _new_articles(n: int, data: corpus.Data, salt: str) -> list[NewArticle]:
             body = " ".join(rng.choices(data.vocab, data.word_w, k=80))
             tags = list(dict.fromkeys(rng.choices(data.tags, data.tag_w, k=rng.randint(1, 3))))
         url = f"https://example.org/w/{salt}/{i}"
-        out.append(NewArticle(
-            feed=f"feed-{1 + i % 20:02d}", guid=url, url=url, canonical_url=url, title="w",
-            author=None, published=None, language="en", text=body,
-            fingerprint=stories.fingerprint(body), sketch=stories.sketch(body),
-            tags=tuple(Tag(t, "actor" if t.startswith("actor") else "issue", t.title(), 1,
-                           Evidence("evidence", 0, 8)) for t in tags)))
+        out.append(
+            NewArticle(
+                feed=f"feed-{1 + i % 20:02d}",
+                guid=url,
+                url=url,
+                canonical_url=url,
+                title="w",
+                author=None,
+                published=None,
+                language="en",
+                text=body,
+                fingerprint=stories.fingerprint(body),
+                sketch=stories.sketch(body),
+                tags=tuple(
+                    Tag(
+                        t,
+                        "actor" if t.startswith("actor") else "issue",
+                        t.title(),
+                        1,
+                        Evidence("evidence", 0, 8),
+                    )
+                    for t in tags
+                ),
+            )
+        )
     return out
 
 
@@ -184,36 +204,54 @@ def run(url: str, rows: int, reps: int) -> dict[str, tuple[float, float]]:
             client.get(path)
             times[name].append((time.perf_counter() - t0) * 1000)
     store.db.dispose()
-    return {name: (statistics.median(v), statistics.quantiles(v, n=20)[18])
-            for name, v in times.items()}
+    return {
+        name: (statistics.median(v), statistics.quantiles(v, n=20)[18]) for name, v in times.items()
+    }
 
 
-def report(rows: int, reps: int, results: dict[str, dict[str, tuple[float, float]]],
-           load: float, extra: dict[str, tuple[float, float, float]], n_writes: int) -> str:
+def report(
+    rows: int,
+    reps: int,
+    results: dict[str, dict[str, tuple[float, float]]],
+    load: float,
+    extra: dict[str, tuple[float, float, float]],
+    n_writes: int,
+) -> str:
     dialects = list(results)
     head = "| page | " + " | ".join(f"{d} p50 / p95 ms" for d in dialects) + " |"
-    lines = [SECTION, "",
-             f"`python bench/bench_desk.py --rows {rows} --reps {reps}`: {rows:,} generated "
-             f"matches (bench/bench_queries.py's corpus), each page requested {reps} times "
-             "through the app in process, the requests interleaved; the time is the whole "
-             "request (reads, highlighting, template). Goals: matches and article < 50 ms, "
-             f"the 90-day trend of 10 series < 200 ms. Load average at the start {load:.1f} on "
-             f"{os.cpu_count()} cores.", "", head,
-             "| --- |" + " --- |" * len(dialects)]
+    lines = [
+        SECTION,
+        "",
+        f"`python bench/bench_desk.py --rows {rows} --reps {reps}`: {rows:,} generated "
+        f"matches (bench/bench_queries.py's corpus), each page requested {reps} times "
+        "through the app in process, the requests interleaved; the time is the whole "
+        "request (reads, highlighting, template). Goals: matches and article < 50 ms, "
+        f"the 90-day trend of 10 series < 200 ms. Load average at the start {load:.1f} on "
+        f"{os.cpu_count()} cores.",
+        "",
+        head,
+        "| --- |" + " --- |" * len(dialects),
+    ]
     for name in next(iter(results.values())):
-        cells = " | ".join(f"{results[d][name][0]:.1f} / {results[d][name][1]:.1f}"
-                           for d in dialects)
+        cells = " | ".join(
+            f"{results[d][name][0]:.1f} / {results[d][name][1]:.1f}" for d in dialects
+        )
         lines.append(f"| {name} | {cells} |")
     if extra:
-        lines += ["", f"The counts the trend reads, kept on write (monitor/store/trends.py): "
-                  f"counting them from the {rows:,} loaded matches (revision 0010's backfill) "
-                  "took " + ", ".join(f"{extra[d][0]:.1f} s on {d}" for d in extra) + ". "
-                  f"add_article of {n_writes} tagged articles (1-3 tags, half of them copies "
-                  "joining a story) into that database, median of "
-                  f"{PARTS} interleaved parts, ms per article with the counts kept / with "
-                  "their upkeep switched off (same process): "
-                  + "; ".join(f"{d} {on:.2f} / {off:.2f} ({on / off:.2f}x)"
-                              for d, (_, on, off) in extra.items()) + "."]
+        lines += [
+            "",
+            f"The counts the trend reads, kept on write (monitor/store/trends.py): "
+            f"counting them from the {rows:,} loaded matches (revision 0010's backfill) "
+            "took " + ", ".join(f"{extra[d][0]:.1f} s on {d}" for d in extra) + ". "
+            f"add_article of {n_writes} tagged articles (1-3 tags, half of them copies "
+            "joining a story) into that database, median of "
+            f"{PARTS} interleaved parts, ms per article with the counts kept / with "
+            "their upkeep switched off (same process): "
+            + "; ".join(
+                f"{d} {on:.2f} / {off:.2f} ({on / off:.2f}x)" for d, (_, on, off) in extra.items()
+            )
+            + ".",
+        ]
     lines += ["", NOTE]
     return "\n".join(lines) + "\n"
 
@@ -223,8 +261,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=100)
     parser.add_argument("--dialects", default="sqlite,postgresql")
-    parser.add_argument("--writes", type=int, default=300,
-                        help="articles add_article stores per measurement (0: none)")
+    parser.add_argument(
+        "--writes",
+        type=int,
+        default=300,
+        help="articles add_article stores per measurement (0: none)",
+    )
     parser.add_argument("--reuse", type=Path, default=None)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -237,14 +279,12 @@ def main() -> None:
             url, drop, _ = corpus._database(dialect, data, Path(tmp), args.reuse)
             try:
                 counted = recount(url)
-                print(f"counted the trend counts in {counted:.1f} s; timing {dialect}",
-                      flush=True)
+                print(f"counted the trend counts in {counted:.1f} s; timing {dialect}", flush=True)
                 results[dialect] = run(url, args.rows, args.reps)
                 if args.writes:
                     on, off = writes(url, args.writes, data)
                     extra[dialect] = (counted, on, off)
-                    print(f"  add_article ms: counts kept {on:.2f}, off {off:.2f}",
-                          flush=True)
+                    print(f"  add_article ms: counts kept {on:.2f}, off {off:.2f}", flush=True)
             finally:
                 if drop:
                     corpus.drop_postgres(drop)

@@ -38,13 +38,57 @@ from monitor.store import Database  # noqa: E402
 
 SECTION = "## Publication to alert (issue 13)"
 WORDS = [
-    "officials", "talks", "trade", "delegation", "visit", "summit", "agreement", "tariffs",
-    "shipping", "strait", "security", "dialogue", "economy", "statement", "meeting", "week",
-    "government", "policy", "pressure", "relations", "sanctions", "companies", "market",
-    "technology", "investment", "cooperation", "concerns", "response", "ministry",
-    "capital", "analysts", "region", "allies", "partners", "negotiators", "envoy", "border",
-    "exports", "imports", "supply", "chain", "factories", "ports", "customs", "inspections",
-    "rules", "review", "measures", "industry", "growth", "forecast",
+    "officials",
+    "talks",
+    "trade",
+    "delegation",
+    "visit",
+    "summit",
+    "agreement",
+    "tariffs",
+    "shipping",
+    "strait",
+    "security",
+    "dialogue",
+    "economy",
+    "statement",
+    "meeting",
+    "week",
+    "government",
+    "policy",
+    "pressure",
+    "relations",
+    "sanctions",
+    "companies",
+    "market",
+    "technology",
+    "investment",
+    "cooperation",
+    "concerns",
+    "response",
+    "ministry",
+    "capital",
+    "analysts",
+    "region",
+    "allies",
+    "partners",
+    "negotiators",
+    "envoy",
+    "border",
+    "exports",
+    "imports",
+    "supply",
+    "chain",
+    "factories",
+    "ports",
+    "customs",
+    "inspections",
+    "rules",
+    "review",
+    "measures",
+    "industry",
+    "growth",
+    "forecast",
 ]
 
 
@@ -64,11 +108,15 @@ class Site:
         words = [" ".join(rng.choice(WORDS) for _ in range(45)) for _ in range(4)]
         body = "".join(f"<p>{w}.</p>" for w in words)
         path = f"/story/{n}"
-        lead = (f"<p>Chinese Foreign Minister Wang Yi said on day {n} that talks with the "
-                f"visiting delegation had been frank, and that both sides would meet again.</p>")
-        html = (f"<html lang=\"en\"><head><title>Story {n}</title></head><body><article>"
-                f"<h1>Wang Yi meets delegation, round {n}</h1>{lead}{body}</article></body>"
-                f"</html>").encode()
+        lead = (
+            f"<p>Chinese Foreign Minister Wang Yi said on day {n} that talks with the "
+            f"visiting delegation had been frank, and that both sides would meet again.</p>"
+        )
+        html = (
+            f'<html lang="en"><head><title>Story {n}</title></head><body><article>'
+            f"<h1>Wang Yi meets delegation, round {n}</h1>{lead}{body}</article></body>"
+            f"</html>"
+        ).encode()
         with self.lock:
             self.pages[path] = html
             self.items.append((n, datetime.now(UTC)))
@@ -82,10 +130,13 @@ class Site:
                 f"<item><title>Wang Yi meets delegation, round {n}</title>"
                 f"<link>{base}/story/{n}</link><guid>story-{n}</guid>"
                 f"<pubDate>{format_datetime(when)}</pubDate></item>"
-                for n, when in self.items[-20:])
-        return (f"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Bench</title>"
-                f"<link>{base}/</link><description>bench</description>{items}</channel>"
-                f"</rss>").encode()
+                for n, when in self.items[-20:]
+            )
+        return (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench</title>'
+            f"<link>{base}/</link><description>bench</description>{items}</channel>"
+            f"</rss>"
+        ).encode()
 
     def serve(self) -> ThreadingHTTPServer:
         """Start the server on 127.0.0.1 in a thread."""
@@ -136,9 +187,16 @@ def stored_to_delivered(db_url: str) -> list[float]:
     db = Database(db_url)
     try:
         with db.read() as s:
-            rows = s.connection().execute(sa.text(
-                "SELECT a.stored_at, o.delivered_at FROM outbox o JOIN articles a "
-                "ON a.id = o.article_id WHERE o.state = 'delivered'")).all()
+            rows = (
+                s.connection()
+                .execute(
+                    sa.text(
+                        "SELECT a.stored_at, o.delivered_at FROM outbox o JOIN articles a "
+                        "ON a.id = o.article_id WHERE o.state = 'delivered'"
+                    )
+                )
+                .all()
+            )
     finally:
         db.dispose()
     parse = datetime.fromisoformat
@@ -157,15 +215,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f'interval = "{args.interval}"\n\n'
             '[[watch]]\nname = "desk"\nquery = "actor:wang-yi"\nnotify = ["hook"]\n\n'
             f'[channel.hook]\ntype = "webhook"\nurl = "http://127.0.0.1:{site.port}/hook"\n',
-            encoding="utf-8")
+            encoding="utf-8",
+        )
         db_url = f"sqlite:///{tmp}/bench.db"
         environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-        environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-                       MONITOR_ALLOWED_NETWORKS="127.0.0.0/8")
+        environ.update(
+            MONITOR_CONFIG=str(config),
+            MONITOR_DATABASE_URL=db_url,
+            MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+        )
         log = Path(tmp) / "daemon.log"
         with log.open("wb") as out:
-            daemon = subprocess.Popen([sys.executable, "-m", "monitor", "-v", "run"],
-                                      env=environ, stdout=out, stderr=subprocess.STDOUT)
+            daemon = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "-v", "run"],
+                env=environ,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         try:
             time.sleep(args.warmup)  # started, migrated, first poll of the empty feed done
             for n in range(args.trials):
@@ -180,13 +246,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             daemon.wait(60)
             server.shutdown()
         spans = stored_to_delivered(db_url)
-    latencies = [site.arrived[p] - site.published[p] for p in site.published
-                 if p in site.arrived]
-    return {"trials": args.trials, "delivered": len(latencies),
-            "p50": statistics.median(latencies), "p95": pct(latencies, 0.95),
-            "max": max(latencies), "min": min(latencies),
-            "s2d_p50": statistics.median(spans), "s2d_p95": pct(spans, 0.95),
-            "s2d_max": max(spans)}
+    latencies = [site.arrived[p] - site.published[p] for p in site.published if p in site.arrived]
+    return {
+        "trials": args.trials,
+        "delivered": len(latencies),
+        "p50": statistics.median(latencies),
+        "p95": pct(latencies, 0.95),
+        "max": max(latencies),
+        "min": min(latencies),
+        "s2d_p50": statistics.median(spans),
+        "s2d_p95": pct(spans, 0.95),
+        "s2d_max": max(spans),
+    }
 
 
 def write_section(figures: dict[str, Any], args: argparse.Namespace) -> None:
@@ -197,7 +268,7 @@ def write_section(figures: dict[str, Any], args: argparse.Namespace) -> None:
     body = (
         f"{SECTION}\n\n`python bench/bench_latency.py --trials {args.trials} --interval "
         f"{args.interval}` on {datetime.now(UTC):%Y-%m-%d} ({os.cpu_count()} cores): a real "
-        f"`monitor run` on SQLite, one loopback feed with `interval = \"{args.interval}\"`, a "
+        f'`monitor run` on SQLite, one loopback feed with `interval = "{args.interval}"`, a '
         "new item (its own story, naming Wang Yi) published every 10 to 40 s at random, a watch "
         "on `actor:wang-yi` and a loopback webhook.\n\n"
         "| measure | p50 | p95 | max | goal |\n| --- | --- | --- | --- | --- |\n"
@@ -208,13 +279,14 @@ def write_section(figures: dict[str, Any], args: argparse.Namespace) -> None:
         f"{f['delivered']} of {f['trials']} items alerted. Publication to webhook is the wait "
         "for the next poll (uniform over the interval: the feed keeps its 30 s, on its own "
         "slot) plus the poll, the page, extraction, tagging and the store; the relay is woken "
-        "by the write, so delivery adds only the webhook's own round trip.\n")
+        "by the write, so delivery adds only the webhook's own round trip.\n"
+    )
     start = text.find(SECTION)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + body
     else:
         end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end + 1:] if end >= 0 else "")
+        text = text[:start] + body + (text[end + 1 :] if end >= 0 else "")
     path.write_text(text, encoding="utf-8")
 
 

@@ -207,7 +207,8 @@ def _bounded_hits(automaton: ahocorasick.Automaton, lower: str) -> Iterator[int]
     for end, alias in automaton.iter(lower):
         start = end - len(alias) + 1
         if (start == 0 or not lower[start - 1].isalnum()) and (
-                end + 1 == size or not lower[end + 1].isalnum()):
+            end + 1 == size or not lower[end + 1].isalnum()
+        ):
             yield start
 
 
@@ -235,8 +236,10 @@ def run(size: int, megabytes: float) -> dict[str, float]:
     assert automaton is not None
 
     def scan_only(chunk: list[str]) -> int:
-        return sum(len(automaton.find_matches_as_indexes(" " + fold(doc).lower + " ",
-                                                         overlapping=True)) for doc in chunk)
+        return sum(
+            len(automaton.find_matches_as_indexes(" " + fold(doc).lower + " ", overlapping=True))
+            for doc in chunk
+        )
 
     # the same documents as articles: the first sentence a headline, the rest in paragraphs of
     # four sentences (the general path: headline, lede and spread are read)
@@ -244,18 +247,19 @@ def run(size: int, megabytes: float) -> dict[str, float]:
     sides: dict[str, Callable[[list[str]], int]] = {
         "raw": lambda chunk: sum(1 for doc in chunk for _ in raw.iter(doc.lower())),
         "bounded": lambda chunk: sum(1 for doc in chunk for _ in _bounded_hits(raw, doc.lower())),
-        "raw_rs": lambda chunk: sum(len(raw_rs.find_matches_as_indexes(doc.lower(),
-                                                                      overlapping=True))
-                                    for doc in chunk),
+        "raw_rs": lambda chunk: sum(
+            len(raw_rs.find_matches_as_indexes(doc.lower(), overlapping=True)) for doc in chunk
+        ),
         "ours": lambda chunk: sum(t.count for doc in chunk for t in matcher.tag(doc)),
-        "article": lambda chunk: sum(t.count for doc in chunk for t in matcher.tag_document(
-            *articles[doc])),
+        "article": lambda chunk: sum(
+            t.count for doc in chunk for t in matcher.tag_document(*articles[doc])
+        ),
         "scan": scan_only,
     }
     total = dict.fromkeys(sides, 0.0)
     found = dict.fromkeys(sides, 0)
     for first in range(0, len(docs), CHUNK):
-        chunk = docs[first:first + CHUNK]
+        chunk = docs[first : first + CHUNK]
         best = dict.fromkeys(sides, float("inf"))
         for _ in range(RUNS):  # the sides take turns on the same chunk
             for side, work in sides.items():
@@ -276,7 +280,8 @@ def run(size: int, megabytes: float) -> dict[str, float]:
         "bounded_mbs": mb / total["bounded"],
         "rs_mbs": mb / total["raw_rs"],
         "compile_ratio": ours_compile / raw_compile,
-        "ratio": total["ours"] / total["raw"], "scan_ratio": total["scan"] / total["raw"],
+        "ratio": total["ours"] / total["raw"],
+        "scan_ratio": total["scan"] / total["raw"],
         "article_ratio": total["article"] / total["raw"],
         "rs_ratio": total["ours"] / total["raw_rs"],
         "ours_found": hits["ours"],
@@ -288,7 +293,7 @@ def run(size: int, megabytes: float) -> dict[str, float]:
 def _as_article(doc: str) -> tuple[str, str]:
     """A document as (headline, text): its first sentence, then paragraphs of four."""
     sentences = doc.split(". ")
-    paragraphs = [". ".join(sentences[i:i + 4]) for i in range(1, len(sentences), 4)]
+    paragraphs = [". ".join(sentences[i : i + 4]) for i in range(1, len(sentences), 4)]
     return sentences[0], "\n\n".join(paragraphs)
 
 

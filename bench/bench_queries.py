@@ -63,12 +63,13 @@ METHOD = (
     "triggers, revision 0005) that is one index probe, else a scan of the newer articles. "
     "PostgreSQL text search: the planner's estimate of the words' hits (EXPLAIN, cached for "
     "ten minutes) picks the path: a few pages of hits in all, one GIN bitmap statement "
-    "(\"has a tag\" checked on the sorted hits only); a common search, the newest 2,000 rows "
+    '("has a tag" checked on the sorted hits only); a common search, the newest 2,000 rows '
     "of the first arm checked one by one; otherwise stretches of whole days found by the "
     "GIN index itself through time-bucket lexemes that revision 0005 adds to each "
     "search_vector ('@1:N', '@4:N', ... '@256:N' of its stored_at), each stretch sized "
     "from the hit rate seen so far for 1.8 times the rows the page lacks. No path relies "
-    "on ids following time for correctness.")
+    "on ids following time for correctness."
+)
 NOTE = (
     "Before this change (the committed code of revision 0003 on the same data, same "
     "machine, same interleaved 300-call run, `--no-write`, load average 1.1-1.4), p50 / p95 "
@@ -77,7 +78,7 @@ NOTE = (
     "page 2.18 / 2.36, 4.18 / 7.17; newest 50 0.90 / 1.04, 2.04 / 3.11; one rare word 3.70 / "
     "4.09, 7.82 / 14.21; one common word 2.37 / 2.63, 2.40 / 3.92; common + rare word 3.87 / "
     "4.90, 7.38 / 15.96; text + actor + 7 days 2.41 / 3.16, 4.58 / 8.05; Atom feed 2.56 / "
-    "2.80, 3.74 / 5.64. \"actor, second page\" times two calls (it fetches page one for the "
+    '2.80, 3.74 / 5.64. "actor, second page" times two calls (it fetches page one for the '
     "cursor); the Atom row includes rendering the XML. Upgrading these 1M-article "
     "databases from 0004 to 0005 took 49 s on PostgreSQL (the articles table rewritten with "
     "the new search_vector, its GIN index rebuilt) and 2 s on SQLite (the id-order check)."
@@ -87,7 +88,8 @@ NOTE = (
     "rare issue 3.3-6.0, actor second page 3.5-6.4, newest 50 1.6-3.2, one rare word "
     "2.8-5.0, one common word 2.3-3.8, common + rare word 4.2-12.1, text + actor + 7 days"
     " 4.2-6.0, Atom feed 3.3-6.6; two of the six (the one above among them) met the goal "
-    "on every PostgreSQL query. SQLite's p95s stayed at or below 3.6 ms in all six.")
+    "on every PostgreSQL query. SQLite's p95s stayed at or below 3.6 ms in all six."
+)
 CAUSES = (
     "Where the time goes (EXPLAIN ANALYZE and per-statement timings on this data). "
     "PostgreSQL's baseline is one round trip of ~0.4 ms (PK lookup and the tags as JSON) "
@@ -95,8 +97,8 @@ CAUSES = (
     "the other sessions' work share the cores, so every round trip also waits to be "
     "scheduled, and p95 follows the load average more than the plans. One rare word: the "
     "estimate (EXPLAIN, ~0.3 ms, then cached), the rate probe (~0.3 ms) and one stretch "
-    "(~1.6-2.4 ms: the GIN scan of the word AND its buckets ~0.5 ms, ~90 heap rows, \"has "
-    "a tag\" on ~51, the details). Common + rare word, the one miss: one GIN bitmap "
+    '(~1.6-2.4 ms: the GIN scan of the word AND its buckets ~0.5 ms, ~90 heap rows, "has '
+    'a tag" on ~51, the details). Common + rare word, the one miss: one GIN bitmap '
     "statement, ~1 ms when its pages are in shared_buffers (~0.4 ms intersecting the "
     "common word's posting list with the rare one's, ~150 heap rows, the details) but "
     "~2.5-3 ms here, because each of the 200 word pairs comes up once or twice in 300 "
@@ -105,7 +107,8 @@ CAUSES = (
     "actor's newest rows, each article's search_vector checked (~2.3 ms for ~300 rows). "
     "Two tags: a merge join of two backward index-only scans (~0.6 ms) and the details "
     "(~0.6 ms). SQLite, common + rare word: FTS5 reads the AND of both doclists newest id"
-    " first (~0.9 ms), then the ~220 hits are checked by key (~1 ms).")
+    " first (~0.9 ms), then the ~220 hits are checked by key (~1 ms)."
+)
 
 
 def _zipf_weights(n: int, s: float = 1.0) -> list[float]:
@@ -113,8 +116,28 @@ def _zipf_weights(n: int, s: float = 1.0) -> list[float]:
 
 
 def _words(n: int, rng: random.Random) -> list[str]:
-    syll = ["ka", "lo", "mi", "ten", "sur", "pa", "dor", "vi", "sen", "tra", "mon", "el",
-            "qui", "ba", "ros", "fen", "tal", "nu", "gri", "zo"]
+    syll = [
+        "ka",
+        "lo",
+        "mi",
+        "ten",
+        "sur",
+        "pa",
+        "dor",
+        "vi",
+        "sen",
+        "tra",
+        "mon",
+        "el",
+        "qui",
+        "ba",
+        "ros",
+        "fen",
+        "tal",
+        "nu",
+        "gri",
+        "zo",
+    ]
     out: set[str] = set()
     while len(out) < n:
         out.add("".join(rng.choice(syll) for _ in range(rng.randint(2, 4))))
@@ -162,10 +185,31 @@ class Data:
                 yield ("desk", i, i, self.when(i))
 
 
-ART_COLS = ("id", "feed_id", "guid", "url", "canonical_url", "title", "text", "fingerprint",
-            "simhash", "published", "stored_at", "story_id")
-TAG_COLS = ("article_id", "tag_id", "kind", "name", "count", "evidence", "evidence_start",
-            "evidence_end", "matched_at")
+ART_COLS = (
+    "id",
+    "feed_id",
+    "guid",
+    "url",
+    "canonical_url",
+    "title",
+    "text",
+    "fingerprint",
+    "simhash",
+    "published",
+    "stored_at",
+    "story_id",
+)
+TAG_COLS = (
+    "article_id",
+    "tag_id",
+    "kind",
+    "name",
+    "count",
+    "evidence",
+    "evidence_start",
+    "evidence_end",
+    "matched_at",
+)
 WM_COLS = ("watch", "article_id", "story_id", "matched_at")
 
 
@@ -186,15 +230,21 @@ def load_sqlite(path: Path, data: Data) -> str:
     conn.execute("PRAGMA journal_mode=OFF")
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-500000")
-    triggers = [r[0] for r in conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'articles_fts%'")]
+    triggers = [
+        r[0]
+        for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'articles_fts%'"
+        )
+    ]
     for name in ("articles_fts_ai", "articles_fts_ad", "articles_fts_au"):
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO feeds (id, name, url, created_at, enabled, in_config, "
-                     "full_text, interval_seconds, consecutive_errors) "
-                     "VALUES (?, ?, ?, ?, 1, 1, 1, 900, 0)",
-                     [(i, n, u, _naive(START)) for i, n, u, _ in _feeds()])
+    conn.executemany(
+        "INSERT INTO feeds (id, name, url, created_at, enabled, in_config, "
+        "full_text, interval_seconds, consecutive_errors) "
+        "VALUES (?, ?, ?, ?, 1, 1, 1, 900, 0)",
+        [(i, n, u, _naive(START)) for i, n, u, _ in _feeds()],
+    )
 
     def naive_rows(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
         for row in rows:
@@ -202,14 +252,21 @@ def load_sqlite(path: Path, data: Data) -> str:
 
     cols = (*ART_COLS, "band0", "band1", "band2", "band3")
     # Column lists below are this module's constants, never input: S608 does not apply.
-    conn.executemany(f"INSERT INTO articles ({', '.join(cols)}) "  # noqa: S608
-                     f"VALUES ({', '.join('?' * len(cols))})",
-                     ((*r, 0, 0, 0, 0) for r in naive_rows(data.articles())))
-    conn.executemany(f"INSERT INTO article_tags ({', '.join(TAG_COLS)}) VALUES "  # noqa: S608
-                     f"({', '.join('?' * len(TAG_COLS))})", naive_rows(data.tag_rows()))
-    conn.executemany(f"INSERT INTO watch_matches ({', '.join(WM_COLS)}) "  # noqa: S608
-                     "VALUES (?, ?, ?, ?)",
-                     naive_rows(data.watch_rows()))
+    conn.executemany(
+        f"INSERT INTO articles ({', '.join(cols)}) "  # noqa: S608
+        f"VALUES ({', '.join('?' * len(cols))})",
+        ((*r, 0, 0, 0, 0) for r in naive_rows(data.articles())),
+    )
+    conn.executemany(
+        f"INSERT INTO article_tags ({', '.join(TAG_COLS)}) VALUES "  # noqa: S608
+        f"({', '.join('?' * len(TAG_COLS))})",
+        naive_rows(data.tag_rows()),
+    )
+    conn.executemany(
+        f"INSERT INTO watch_matches ({', '.join(WM_COLS)}) "  # noqa: S608
+        "VALUES (?, ?, ?, ?)",
+        naive_rows(data.watch_rows()),
+    )
     conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
     for statement in triggers:
         conn.execute(statement)
@@ -237,8 +294,10 @@ def load_postgres(data: Data, name: str | None = None) -> tuple[str, str]:
         # Building the GIN index once after the load is far faster than maintaining it.
         conn.execute("DROP INDEX articles_fts_search_vector")
         with conn.cursor() as cur:
-            with cur.copy("COPY feeds (id, name, url, created_at, enabled, in_config, "
-                          "full_text, interval_seconds, consecutive_errors) FROM STDIN") as cp:
+            with cur.copy(
+                "COPY feeds (id, name, url, created_at, enabled, in_config, "
+                "full_text, interval_seconds, consecutive_errors) FROM STDIN"
+            ) as cp:
                 for row in _feeds():
                     cp.write_row((*row, True, True, True, 900, 0))
             cols = ", ".join((*ART_COLS, "band0", "band1", "band2", "band3"))
@@ -251,10 +310,10 @@ def load_postgres(data: Data, name: str | None = None) -> tuple[str, str]:
             with cur.copy(f"COPY watch_matches ({', '.join(WM_COLS)}) FROM STDIN") as cp:
                 for row in data.watch_rows():
                     cp.write_row(row)
-            cur.execute("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)",
-                        (data.rows,))
-        conn.execute("CREATE INDEX articles_fts_search_vector ON articles "
-                     "USING gin (search_vector)")
+            cur.execute("SELECT setval(pg_get_serial_sequence('articles', 'id'), %s)", (data.rows,))
+        conn.execute(
+            "CREATE INDEX articles_fts_search_vector ON articles USING gin (search_vector)"
+        )
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
@@ -274,8 +333,7 @@ def refresh(url: str) -> None:
     upgrade(db)
     with db.engine.connect() as conn:
         if db.dialect == "postgresql":
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                "VACUUM ANALYZE")
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
         else:
             conn.exec_driver_sql("ANALYZE")
             conn.commit()
@@ -285,8 +343,9 @@ def refresh(url: str) -> None:
 def drop_postgres(name: str) -> None:
     """Drop the bench database."""
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                      .format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def timed(fns: dict[str, Callable[[int], object]], reps: int) -> dict[str, tuple[float, float]]:
@@ -327,13 +386,15 @@ def cases(store: Store, data: Data) -> dict[str, Callable[[int], object]]:
 
     def actor_issue_rare(i: int) -> object:
         # a rarer pair over the whole year: the driver is the rarer of the two tags
-        return store.find_matches(MatchFilter(actors=(ACTORS[15 + i % 5],),
-                                              issues=(ISSUES[12 + i % 8],)))
+        return store.find_matches(
+            MatchFilter(actors=(ACTORS[15 + i % 5],), issues=(ISSUES[12 + i % 8],))
+        )
 
     def actor_page2(i: int) -> object:
         first = store.find_matches(MatchFilter(actors=(ACTORS[i % 10],), limit=50))
-        return store.find_matches(MatchFilter(actors=(ACTORS[i % 10],), limit=50,
-                                              cursor=first.next_cursor))
+        return store.find_matches(
+            MatchFilter(actors=(ACTORS[i % 10],), limit=50, cursor=first.next_cursor)
+        )
 
     def newest(i: int) -> object:
         return store.find_matches(MatchFilter(limit=50))
@@ -348,12 +409,17 @@ def cases(store: Store, data: Data) -> dict[str, Callable[[int], object]]:
         return store.find_matches(MatchFilter(text=f"{common[i % 40]} {rare[i % 100]}"))
 
     def text_week_actor(i: int) -> object:
-        return store.find_matches(MatchFilter(text=common[i % 40], actors=(ACTORS[i % 5],),
-                                              since=week))
+        return store.find_matches(
+            MatchFilter(text=common[i % 40], actors=(ACTORS[i % 5],), since=week)
+        )
 
     def atom_feed(i: int) -> object:
-        return atom.watch_feed("desk", store.watch_matches("desk", 50),
-                               self_url="http://127.0.0.1:8000/watches/desk.atom", now=now)
+        return atom.watch_feed(
+            "desk",
+            store.watch_matches("desk", 50),
+            self_url="http://127.0.0.1:8000/watches/desk.atom",
+            now=now,
+        )
 
     return {
         "baseline: article by primary key": pk,
@@ -378,23 +444,36 @@ def run(dialect: str, url: str, data: Data, reps: int) -> dict[str, tuple[float,
     return out
 
 
-def report(rows: int, results: dict[str, dict[str, tuple[float, float]]],
-           load: dict[str, float], reps: int, load_start: float) -> str:
+def report(
+    rows: int,
+    results: dict[str, dict[str, tuple[float, float]]],
+    load: dict[str, float],
+    reps: int,
+    load_start: float,
+) -> str:
     """The BENCHMARKS.md section."""
     dialects = list(results)
-    head = "| query | " + " | ".join(f"{d} p50 ms | {d} p95 ms | {d} p95/baseline"
-                                     for d in dialects) + " |"
-    lines = [SECTION, "",
-             f"`python bench/bench_queries.py --rows {rows}`: {rows:,} generated matches "
-             f"(articles with 1-3 of 40 skewed tags over one year, ~{rows * 2:,} tag rows), "
-             f"{reps} timed calls per query, interleaved, through `Store.find_matches` (page "
-             "of 50, rows "
-             "materialised with tags and watches), on this 2-core shared machine (load "
-             f"average {load_start:.1f} at the start of the run, "
-             f"{os.getloadavg()[0]:.1f} at the end). Load time: "
-             + (", ".join(f"{d} {s:.0f} s" for d, s in load.items()) or "reused (--reuse)")
-             + ".", "",
-             head, "| --- |" + " --- | --- | --- |" * len(dialects)]
+    head = (
+        "| query | "
+        + " | ".join(f"{d} p50 ms | {d} p95 ms | {d} p95/baseline" for d in dialects)
+        + " |"
+    )
+    lines = [
+        SECTION,
+        "",
+        f"`python bench/bench_queries.py --rows {rows}`: {rows:,} generated matches "
+        f"(articles with 1-3 of 40 skewed tags over one year, ~{rows * 2:,} tag rows), "
+        f"{reps} timed calls per query, interleaved, through `Store.find_matches` (page "
+        "of 50, rows "
+        "materialised with tags and watches), on this 2-core shared machine (load "
+        f"average {load_start:.1f} at the start of the run, "
+        f"{os.getloadavg()[0]:.1f} at the end). Load time: "
+        + (", ".join(f"{d} {s:.0f} s" for d, s in load.items()) or "reused (--reuse)")
+        + ".",
+        "",
+        head,
+        "| --- |" + " --- | --- | --- |" * len(dialects),
+    ]
     for name in next(iter(results.values())):
         cells = []
         for d in dialects:
@@ -402,11 +481,23 @@ def report(rows: int, results: dict[str, dict[str, tuple[float, float]]],
             base = results[d]["baseline: article by primary key"][1]
             cells.append(f"{p50:.2f} | {p95:.2f} | {p95 / base:.1f}x")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    over = {d: [n for n, (_, p95) in results[d].items()
-                if p95 >= 5.0 and not n.startswith("baseline")] for d in dialects}
-    lines += ["", "Goal (p95 < 5 ms for filtered queries) missed in this run by: "
-              + "; ".join(f"{d}: {', '.join(names) or 'none'}" for d, names in over.items())
-              + ".", "", METHOD, "", NOTE, "", CAUSES, ""]
+    over = {
+        d: [n for n, (_, p95) in results[d].items() if p95 >= 5.0 and not n.startswith("baseline")]
+        for d in dialects
+    }
+    lines += [
+        "",
+        "Goal (p95 < 5 ms for filtered queries) missed in this run by: "
+        + "; ".join(f"{d}: {', '.join(names) or 'none'}" for d, names in over.items())
+        + ".",
+        "",
+        METHOD,
+        "",
+        NOTE,
+        "",
+        CAUSES,
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -417,15 +508,16 @@ def write_section(text: str, section: str = SECTION) -> None:
     if section in old:
         start = old.index(section)
         nxt = old.find("\n## ", start + len(section))
-        rest = old[nxt + 1:] if nxt != -1 else ""
+        rest = old[nxt + 1 :] if nxt != -1 else ""
         new = old[:start] + text.rstrip("\n") + ("\n\n" + rest if rest else "\n")
     else:
         new = old.rstrip("\n") + "\n\n" + text
     path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
-def _database(dialect: str, data: Data, tmp: Path,
-              reuse: Path | None) -> tuple[str, str | None, float | None]:
+def _database(
+    dialect: str, data: Data, tmp: Path, reuse: Path | None
+) -> tuple[str, str | None, float | None]:
     """(url, database to drop afterwards, load seconds or None when reused) for `dialect`."""
     t0 = time.perf_counter()
     if dialect == "sqlite":
@@ -455,8 +547,11 @@ def _database(dialect: str, data: Data, tmp: Path,
         drop = made
         if name:  # renamed once complete: never reuse half a load
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
-                    sql.Identifier(made), sql.Identifier(name)))
+                admin.execute(
+                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+                        sql.Identifier(made), sql.Identifier(name)
+                    )
+                )
             url, drop = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", None
     seconds = time.perf_counter() - t0
     print(f"  loaded in {seconds:.0f} s", flush=True)
@@ -470,8 +565,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=300)
     parser.add_argument("--dialects", default="sqlite,postgresql")
     parser.add_argument("--no-write", action="store_true")
-    parser.add_argument("--reuse", type=Path, default=None,
-                        help="keep the generated databases here and reuse them next time")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="keep the generated databases here and reuse them next time",
+    )
     parser.add_argument("--load-only", action="store_true")
     args = parser.parse_args()
     data = Data(args.rows)

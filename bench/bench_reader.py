@@ -40,14 +40,49 @@ ROOT = Path(__file__).resolve().parents[1]
 SECTION = "## Side by side with reader (`bench/bench_reader.py`)"
 
 WORDS = [
-    "minister", "talks", "trade", "officials", "said", "statement", "meeting", "week",
-    "government", "policy", "pressure", "relations", "companies", "market", "technology",
-    "investment", "cooperation", "concerns", "response", "visit", "summit", "agreement",
+    "minister",
+    "talks",
+    "trade",
+    "officials",
+    "said",
+    "statement",
+    "meeting",
+    "week",
+    "government",
+    "policy",
+    "pressure",
+    "relations",
+    "companies",
+    "market",
+    "technology",
+    "investment",
+    "cooperation",
+    "concerns",
+    "response",
+    "visit",
+    "summit",
+    "agreement",
 ]
-ACTORS = ["Wang Yi", "Antony Blinken", "Gina Raimondo", "He Lifeng", "Xi Jinping",
-          "Keir Starmer", "David Lammy", "Joe Biden"]
-ISSUES = ["Taiwan", "fentanyl", "export controls", "Hong Kong", "Xinjiang", "TikTok",
-          "tariffs", "the South China Sea"]
+ACTORS = [
+    "Wang Yi",
+    "Antony Blinken",
+    "Gina Raimondo",
+    "He Lifeng",
+    "Xi Jinping",
+    "Keir Starmer",
+    "David Lammy",
+    "Joe Biden",
+]
+ISSUES = [
+    "Taiwan",
+    "fentanyl",
+    "export controls",
+    "Hong Kong",
+    "Xinjiang",
+    "TikTok",
+    "tariffs",
+    "the South China Sea",
+]
 WATCHES = (
     ("taiwan", "issue:taiwan"),
     ("trade", "issue:trade OR issue:export-controls"),
@@ -60,10 +95,29 @@ def _lexicon(size: int = 3000) -> list[str]:
     word triples, as real ones do (a small word list makes every summary a near-copy of
     many others, and the story search would then weigh up to 200 candidates per item)."""
     rng = random.Random(7)
-    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "de", "pa", "gu", "ber",
-                 "tan", "sol", "mar", "qui", "zen", "hal", "dor", "fin"]
-    made = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
-            for _ in range(size)}
+    syllables = [
+        "ka",
+        "lo",
+        "mi",
+        "ne",
+        "ru",
+        "sa",
+        "ti",
+        "vo",
+        "de",
+        "pa",
+        "gu",
+        "ber",
+        "tan",
+        "sol",
+        "mar",
+        "qui",
+        "zen",
+        "hal",
+        "dor",
+        "fin",
+    ]
+    made = {"".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))) for _ in range(size)}
     return WORDS + sorted(made)
 
 
@@ -75,8 +129,10 @@ def description(feed: int, item: int) -> str:
     rng = random.Random(feed * 1000 + item)
     one = " ".join(rng.choice(LEXICON) for _ in range(14))
     two = " ".join(rng.choice(LEXICON) for _ in range(12))
-    return (f"{rng.choice(ACTORS)} {one} over {rng.choice(ISSUES)}. "
-            f"{two.capitalize()} about {rng.choice(ISSUES)}.")
+    return (
+        f"{rng.choice(ACTORS)} {one} over {rng.choice(ISSUES)}. "
+        f"{two.capitalize()} about {rng.choice(ISSUES)}."
+    )
 
 
 def feed_xml(base: str, feed: int, items: int) -> bytes:
@@ -87,10 +143,13 @@ def feed_xml(base: str, feed: int, items: int) -> bytes:
         f"<guid isPermaLink='false'>f{feed}-{j}</guid>"
         f"<description>{description(feed, j)}</description>"
         f"<pubDate>Mon, 23 Nov 2026 {j % 24:02d}:{feed % 60:02d}:00 GMT</pubDate></item>"
-        for j in range(items))
-    return (f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
-            f"<title>Feed {feed}</title><link>{base}/</link><description>d</description>"
-            f"{entries}</channel></rss>").encode()
+        for j in range(items)
+    )
+    return (
+        f"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel>"
+        f"<title>Feed {feed}</title><link>{base}/</link><description>d</description>"
+        f"{entries}</channel></rss>"
+    ).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -139,8 +198,9 @@ def serve(hosts: list[str], port: int, items: int, ready: Any) -> None:
 
 def urls(args: argparse.Namespace) -> list[str]:
     """The feed URLs, spread over the hosts."""
-    return [f"http://127.0.0.{i % args.hosts + 1}:{args.port}/feed/{i}.xml"
-            for i in range(args.feeds)]
+    return [
+        f"http://127.0.0.{i % args.hosts + 1}:{args.port}/feed/{i}.xml" for i in range(args.feeds)
+    ]
 
 
 def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
@@ -156,21 +216,32 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from monitor.pipeline import PipelineOptions
 
     config = tmp / "feeds.toml"
-    watches = "".join(f'[[watch]]\nname = "{name}"\n' + (f"query = '{q}'\n" if q else "") + "\n"
-                      for name, q in WATCHES)
-    config.write_text(watches + "".join(
-        f'[[feed]]\nname = "f{i}"\nurl = "{url}"\nfull_text = false\n\n'
-        for i, url in enumerate(urls(args))))
-    settings = Settings(config=config, database_url=f"sqlite:///{tmp}/monitor.db",
-                        allowed_networks=("127.0.0.0/8",))
+    watches = "".join(
+        f'[[watch]]\nname = "{name}"\n' + (f"query = '{q}'\n" if q else "") + "\n"
+        for name, q in WATCHES
+    )
+    config.write_text(
+        watches
+        + "".join(
+            f'[[feed]]\nname = "f{i}"\nurl = "{url}"\nfull_text = false\n\n'
+            for i, url in enumerate(urls(args))
+        )
+    )
+    settings = Settings(
+        config=config, database_url=f"sqlite:///{tmp}/monitor.db", allowed_networks=("127.0.0.0/8",)
+    )
     try:  # this tree's open_store migrates on request; older trees (--monitor-root) always did
         store = open_store(settings, schema="upgrade")
     except TypeError:
         store = open_store(settings)
     prepared = prepare(settings, load_config(config))
-    tuning = Tuning(feed_concurrency=args.concurrency, max_connections=2 * args.hosts + 8,
-                    extract_workers=1, tick=timedelta(seconds=5),
-                    pipeline=PipelineOptions(max_items_per_poll=max(200, args.items)))
+    tuning = Tuning(
+        feed_concurrency=args.concurrency,
+        max_connections=2 * args.hosts + 8,
+        extract_workers=1,
+        tick=timedelta(seconds=5),
+        pipeline=PipelineOptions(max_items_per_poll=max(200, args.items)),
+    )
     profile = args.profile
 
     async def one_pass() -> tuple[float, float, Any]:
@@ -178,6 +249,7 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             cpu, wall = time.process_time(), time.perf_counter()
             if profile:
                 import cProfile
+
                 prof = cProfile.Profile()
                 prof.enable()
             report = await Daemon(rt).run_once()
@@ -194,6 +266,7 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             out["stored"] = report.stored
             with store.db.read() as s:
                 from sqlalchemy import text
+
                 out["matched"] = s.execute(text("select count(*) from watch_matches")).scalar()
     getattr(store, "close", store.db.dispose)()
     return out
@@ -210,8 +283,11 @@ def side_reader(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     for passes in ("first", "304"):
         cpu, wall = time.process_time(), time.perf_counter()
         reader.update_feeds(scheduled=False, workers=args.reader_workers)
-        out[passes] = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall,
-                       "failed": sum(1 for f in reader.get_feeds() if f.last_exception)}
+        out[passes] = {
+            "cpu": time.process_time() - cpu,
+            "wall": time.perf_counter() - wall,
+            "failed": sum(1 for f in reader.get_feeds() if f.last_exception),
+        }
         if passes == "first":
             out["stored"] = reader.get_entry_counts().total
     reader.close()
@@ -220,10 +296,24 @@ def side_reader(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 def run_side(side: str, args: argparse.Namespace) -> dict[str, Any]:
     """One side in a fresh interpreter; its JSON result."""
-    cmd = [sys.executable, __file__, "--side", side, "--port", str(args.port),
-           "--feeds", str(args.feeds), "--items", str(args.items), "--hosts", str(args.hosts),
-           "--concurrency", str(args.concurrency),
-           "--reader-workers", str(args.reader_workers)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--side",
+        side,
+        "--port",
+        str(args.port),
+        "--feeds",
+        str(args.feeds),
+        "--items",
+        str(args.items),
+        "--hosts",
+        str(args.hosts),
+        "--concurrency",
+        str(args.concurrency),
+        "--reader-workers",
+        str(args.reader_workers),
+    ]
     if args.profile:
         cmd += ["--profile", args.profile]
     if args.monitor_root:
@@ -246,8 +336,10 @@ def main() -> None:
     ap.add_argument("--reader-workers", type=int, default=1, help="reader's update threads")
     ap.add_argument("--sides", default="monitor,reader")
     ap.add_argument("--profile", help="monitor side: write cProfile stats to PATH.first/.304")
-    ap.add_argument("--monitor-root", help="import monitor from this checkout (before/after "
-                    "runs of the same script)")
+    ap.add_argument(
+        "--monitor-root",
+        help="import monitor from this checkout (before/after runs of the same script)",
+    )
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     ap.add_argument("--side", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -261,24 +353,26 @@ def main() -> None:
     hosts = [f"127.0.0.{i + 1}" for i in range(args.hosts)]
     args.port = 19000 + os.getpid() % 1000
     ready = mp.get_context("fork").Event()
-    server = mp.get_context("fork").Process(target=serve, args=(hosts, args.port, args.items,
-                                                                ready), daemon=True)
+    server = mp.get_context("fork").Process(
+        target=serve, args=(hosts, args.port, args.items, ready), daemon=True
+    )
     server.start()
     ready.wait(10)
     sides = args.sides.split(",")
     results: dict[str, list[dict[str, Any]]] = {s: [] for s in sides}
     for r in range(args.rounds):
-        for side in (sides if r % 2 == 0 else sides[::-1]):
+        for side in sides if r % 2 == 0 else sides[::-1]:
             res = run_side(side, args)
             results[side].append(res)
             where = f" ({res['module']})" if "module" in res else ""
-            print(f"round {r + 1} {side}{where}: first {res['first']['cpu']:.2f} CPU-s "
-                  f"({res['first']['wall']:.1f} s wall, {res['stored']} stored), 304 pass "
-                  f"{res['304']['cpu']:.2f} CPU-s ({res['304']['wall']:.1f} s wall)",
-                  flush=True)
+            print(
+                f"round {r + 1} {side}{where}: first {res['first']['cpu']:.2f} CPU-s "
+                f"({res['first']['wall']:.1f} s wall, {res['stored']} stored), 304 pass "
+                f"{res['304']['cpu']:.2f} CPU-s ({res['304']['wall']:.1f} s wall)",
+                flush=True,
+            )
     server.kill()
-    best = {s: {p: min(r[p]["cpu"] for r in results[s]) for p in ("first", "304")}
-            for s in sides}
+    best = {s: {p: min(r[p]["cpu"] for r in results[s]) for p in ("first", "304")} for s in sides}
     if set(sides) != {"monitor", "reader"}:
         return
     m, rd = best["monitor"], best["reader"]
@@ -289,20 +383,29 @@ def main() -> None:
         ("items stored: monitor / reader", f"{mres['stored']} / {rres['stored']}"),
         ("monitor: watch matches stored (3 watches)", f"{mres['matched']}"),
         ("first ingestion: CPU s, monitor / reader", f"{m['first']:.2f} / {rd['first']:.2f}"),
-        ("first ingestion: CPU ms per item, monitor / reader",
-         f"{m['first'] / items * 1000:.2f} / {rd['first'] / items * 1000:.2f}"),
-        ("**first ingestion: monitor / reader CPU (goal <= 1.5x)**",
-         f"**{m['first'] / rd['first']:.2f}x**"),
+        (
+            "first ingestion: CPU ms per item, monitor / reader",
+            f"{m['first'] / items * 1000:.2f} / {rd['first'] / items * 1000:.2f}",
+        ),
+        (
+            "**first ingestion: monitor / reader CPU (goal <= 1.5x)**",
+            f"**{m['first'] / rd['first']:.2f}x**",
+        ),
         ("all-304 pass: CPU s, monitor / reader", f"{m['304']:.2f} / {rd['304']:.2f}"),
-        ("all-304 pass: CPU ms per poll, monitor (goal <= 1) / reader",
-         f"{m['304'] / args.feeds * 1000:.2f} / {rd['304'] / args.feeds * 1000:.2f}"),
+        (
+            "all-304 pass: CPU ms per poll, monitor (goal <= 1) / reader",
+            f"{m['304'] / args.feeds * 1000:.2f} / {rd['304'] / args.feeds * 1000:.2f}",
+        ),
         ("**all-304 pass: monitor / reader CPU**", f"**{m['304'] / rd['304']:.2f}x**"),
-        ("wall s, first / 304: monitor (concurrent); reader "
-         f"({args.reader_workers} worker(s))",
-         f"{mres['first']['wall']:.1f} / {mres['304']['wall']:.1f}; "
-         f"{rres['first']['wall']:.1f} / {rres['304']['wall']:.1f}"),
-        ("feeds failed, 304 pass: monitor / reader",
-         f"{mres['304']['failed']} / {rres['304']['failed']}"),
+        (
+            f"wall s, first / 304: monitor (concurrent); reader ({args.reader_workers} worker(s))",
+            f"{mres['first']['wall']:.1f} / {mres['304']['wall']:.1f}; "
+            f"{rres['first']['wall']:.1f} / {rres['304']['wall']:.1f}",
+        ),
+        (
+            "feeds failed, 304 pass: monitor / reader",
+            f"{mres['304']['failed']} / {rres['304']['failed']}",
+        ),
         ("load average (1 min) before / after", f"{load0:.1f} / {os.getloadavg()[0]:.1f}"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -319,18 +422,20 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    body = (f"{SECTION}\n\n`python bench/bench_reader.py --feeds {args.feeds} --items "
-            f"{args.items} --hosts {args.hosts} --rounds {args.rounds}` on this machine "
-            f"({os.cpu_count()} cores, SQLite on both sides, Python {sys.version.split()[0]}, "
-            f"reader {importlib.metadata.version('reader')}); process CPU seconds of each side "
-            f"around each pass, least of {args.rounds} round(s).\n\n"
-            "| measure | value |\n| --- | --- |\n" + table + "\n")
+    body = (
+        f"{SECTION}\n\n`python bench/bench_reader.py --feeds {args.feeds} --items "
+        f"{args.items} --hosts {args.hosts} --rounds {args.rounds}` on this machine "
+        f"({os.cpu_count()} cores, SQLite on both sides, Python {sys.version.split()[0]}, "
+        f"reader {importlib.metadata.version('reader')}); process CPU seconds of each side "
+        f"around each pass, least of {args.rounds} round(s).\n\n"
+        "| measure | value |\n| --- | --- |\n" + table + "\n"
+    )
     start = text.find(SECTION)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + body
     else:
         end = text.find("\n## ", start + len(SECTION))
-        old = text[start:end if end >= 0 else len(text)]
+        old = text[start : end if end >= 0 else len(text)]
         marker = old.find("### Notes")
         notes = "\n" + old[marker:].rstrip("\n") + "\n" if marker >= 0 else ""
         text = text[:start] + body + notes + (text[end:] if end >= 0 else "")

@@ -68,9 +68,17 @@ def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
             if not line.strip():
                 continue
             row = json.loads(line)
-            docs.append(GoldDoc(row["set"], row["file"], date.fromisoformat(row["date"]),
-                                dict(row["issues"]), frozenset(row["people"]),
-                                row.get("source") == "official", "-fresh" in path.name))
+            docs.append(
+                GoldDoc(
+                    row["set"],
+                    row["file"],
+                    date.fromisoformat(row["date"]),
+                    dict(row["issues"]),
+                    frozenset(row["people"]),
+                    row.get("source") == "official",
+                    "-fresh" in path.name,
+                )
+            )
     return docs
 
 
@@ -88,8 +96,9 @@ def read_document(doc: GoldDoc) -> tuple[str, str]:
 def tag_gold(matcher: Matcher, doc: GoldDoc) -> tuple[Tag, ...]:
     """The tags the daemon would store for this document."""
     title, text = read_document(doc)
-    return matcher.tag_document(title, text, published=doc.day,
-                                official="united-states" if doc.official else None)
+    return matcher.tag_document(
+        title, text, published=doc.day, official="united-states" if doc.official else None
+    )
 
 
 @dataclass
@@ -118,8 +127,10 @@ class Score:
             if gold is not None:
                 self.right[tag_id] += 1
             else:
-                self.errors.append(f"FP  {doc.file[:60]} {tag_id} {tag.level} "
-                                   f"{tag.score:.2f} | {tag.evidence.text[:100]!r}")
+                self.errors.append(
+                    f"FP  {doc.file[:60]} {tag_id} {tag.level} "
+                    f"{tag.score:.2f} | {tag.evidence.text[:100]!r}"
+                )
             if tag.level == "about":
                 self.about_fired[tag_id] += 1
                 if gold == "about":
@@ -162,18 +173,24 @@ def summary(score: Score) -> dict[str, str]:
     """The headline figures of one part."""
     total = sum
     return {
-        "about precision": ratio(total(score.about_right.values()),
-                                 total(score.about_fired.values())),
-        "issue precision (sense right)": ratio(total(score.right.values()),
-                                               total(score.fired.values())),
-        "wrong-sense share": ratio(total(score.fired.values()) - total(score.right.values()),
-                                   total(score.fired.values())),
-        "about recall (tagged about)": ratio(total(score.about_found.values()),
-                                             total(score.gold_about.values())),
-        "about recall (tagged at all)": ratio(total(score.about_any.values()),
-                                              total(score.gold_about.values())),
-        "mention recall (all gold)": ratio(total(score.gold_found.values()),
-                                           total(score.gold_any.values())),
+        "about precision": ratio(
+            total(score.about_right.values()), total(score.about_fired.values())
+        ),
+        "issue precision (sense right)": ratio(
+            total(score.right.values()), total(score.fired.values())
+        ),
+        "wrong-sense share": ratio(
+            total(score.fired.values()) - total(score.right.values()), total(score.fired.values())
+        ),
+        "about recall (tagged about)": ratio(
+            total(score.about_found.values()), total(score.gold_about.values())
+        ),
+        "about recall (tagged at all)": ratio(
+            total(score.about_any.values()), total(score.gold_about.values())
+        ),
+        "mention recall (all gold)": ratio(
+            total(score.gold_found.values()), total(score.gold_any.values())
+        ),
         "person precision": ratio(score.people_right, score.people_fired),
         "person recall": ratio(score.people_right, score.people_gold),
     }
@@ -181,10 +198,16 @@ def summary(score: Score) -> dict[str, str]:
 
 def per_issue(score: Score) -> list[tuple[str, ...]]:
     ids = sorted(set(score.fired) | set(score.gold_any))
-    return [(i, ratio(score.about_right[i], score.about_fired[i]),
-             ratio(score.right[i], score.fired[i]), ratio(score.about_found[i],
-                                                          score.gold_about[i]),
-             ratio(score.gold_found[i], score.gold_any[i])) for i in ids]
+    return [
+        (
+            i,
+            ratio(score.about_right[i], score.about_fired[i]),
+            ratio(score.right[i], score.fired[i]),
+            ratio(score.about_found[i], score.gold_about[i]),
+            ratio(score.gold_found[i], score.gold_any[i]),
+        )
+        for i in ids
+    ]
 
 
 def run(part: str, matcher: Matcher, docs: list[GoldDoc]) -> dict[str, Score]:
@@ -225,12 +248,15 @@ def main() -> None:
         n = sum(1 for d in docs if d.part == part)
         out.append(f"### {part} part ({n} documents)\n")
         names = [s for s in ("all", "china-news", "cnn-2024") if s in scores]
-        rows = [(key, *(summary(scores[s])[key] for s in names))
-                for key in summary(scores["all"])]
+        rows = [(key, *(summary(scores[s])[key] for s in names)) for key in summary(scores["all"])]
         out.append(table(rows, ("figure", *names)) + "\n")
-        out.append(table(per_issue(scores["all"]),
-                         ("issue", "about precision", "precision", "about recall",
-                          "mention recall")) + "\n")
+        out.append(
+            table(
+                per_issue(scores["all"]),
+                ("issue", "about precision", "precision", "about recall", "mention recall"),
+            )
+            + "\n"
+        )
         if args.errors and part == "tuning":
             print("\n".join(sorted(scores["all"].errors)))
     text = "\n".join(out)
@@ -247,7 +273,7 @@ def write(text: str) -> None:
     if head in body:  # the prose before and after the results stays as written
         start = body.index(head)
         end = body.find("\n## ", start + len(head))
-        old = body[start:] if end < 0 else body[start:end + 1]
+        old = body[start:] if end < 0 else body[start : end + 1]
         intro, _, rest = old.partition("<!-- results -->")
         notes = rest.split("<!-- /results -->\n", 1)[1] if "<!-- /results -->" in rest else ""
         body = body.replace(old, intro + results + notes)

@@ -47,8 +47,13 @@ PG_ADMIN = os.environ.get("MONITOR_TEST_PG_URL", "postgresql://postgres@127.0.0.
 RULES = stories.StoryRules()
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PARTS = 6
-MEASURED = ("dateline added", "credit line added", "last paragraph cut", "lede rewritten",
-            "last two paragraphs cut")
+MEASURED = (
+    "dateline added",
+    "credit line added",
+    "last paragraph cut",
+    "lede rewritten",
+    "last two paragraphs cut",
+)
 
 
 def joins(a: stories.Sketch, b: stories.Sketch) -> bool:
@@ -76,8 +81,7 @@ def edit_shares() -> list[tuple[str, int, int]]:
     return out
 
 
-def false_joins(sketches: list[stories.Sketch], stories_of: list[int]) -> tuple[int, int, int,
-                                                                              int]:
+def false_joins(sketches: list[stories.Sketch], stories_of: list[int]) -> tuple[int, int, int, int]:
     """(pairs of different stories, their false joins, same-story pairs, joined ones):
     candidates through an inverted index of band keys, as the store finds them."""
     by_key: dict[int, list[int]] = collections.defaultdict(list)
@@ -88,8 +92,9 @@ def false_joins(sketches: list[stories.Sketch], stories_of: list[int]) -> tuple[
     candidates = {(a, b) for ids in by_key.values() for a, b in itertools.combinations(ids, 2)}
     false = true = 0
     for a, b in candidates:
-        decided = stories.choose(sketches[b], [(1, sketches[a].signature, sketches[a].size)],
-                                 RULES) == 1
+        decided = (
+            stories.choose(sketches[b], [(1, sketches[a].signature, sketches[a].size)], RULES) == 1
+        )
         if decided and stories_of[a] != stories_of[b]:
             false += 1
         elif decided:
@@ -113,6 +118,7 @@ def sketch_cpu(texts: list[str]) -> float:
 
 # ---- the store ----
 
+
 def _open(dialect: str, tmp: Path) -> tuple[Database, str | None]:
     if dialect == "sqlite":
         db = Database(f"sqlite:///{tmp / f'stories-{uuid.uuid4().hex[:6]}.db'}")
@@ -128,8 +134,9 @@ def _open(dialect: str, tmp: Path) -> tuple[Database, str | None]:
 
 def _drop(name: str) -> None:
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-                      .format(sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 _FILL = {
@@ -142,7 +149,7 @@ _FILL = {
         "0, 0, NULL, '2026-01-01 00:00:00', randomblob(640), 400, 0 FROM n",
         "UPDATE articles SET story_id = id",
         "WITH RECURSIVE k(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM k WHERE j < :keys) "
-        "INSERT INTO story_bands (\"key\", article_id) SELECT random(), id FROM articles, k",
+        'INSERT INTO story_bands ("key", article_id) SELECT random(), id FROM articles, k',
         "ANALYZE",
     ],
     "postgresql": [
@@ -153,7 +160,7 @@ _FILL = {
         "'2026-01-01 00:00:00+00', decode(repeat(md5(i::text), 20), 'hex'), 400, false "
         "FROM generate_series(1, :rows) AS i",
         "UPDATE articles SET story_id = id",
-        "INSERT INTO story_bands (\"key\", article_id) SELECT "
+        'INSERT INTO story_bands ("key", article_id) SELECT '
         "(random() * 9.2e18 - 4.6e18)::bigint, id FROM articles, generate_series(1, :keys)",
         "VACUUM ANALYZE",
     ],
@@ -168,18 +175,30 @@ def _fill(db: Database, rows: int) -> None:
     with db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         for statement in _FILL[db.dialect]:
-            conn.execute(sa.text(statement), {"rows": rows,
-                                              "keys": stories.BANDS + stories.LEAD_BANDS})
+            conn.execute(
+                sa.text(statement), {"rows": rows, "keys": stories.BANDS + stories.LEAD_BANDS}
+            )
 
 
 def _articles(texts: list[str], feed: str) -> list[NewArticle]:
     out = []
     for i, text in enumerate(texts):
         url = f"https://{feed}.example/{uuid.uuid4().hex}/{i}"
-        out.append(NewArticle(feed=feed, guid=url, url=url, canonical_url=url,
-                              title=f"t{i}", author=None, published=NOW, language="en",
-                              text=text, fingerprint=stories.fingerprint(text),
-                              sketch=stories.sketch(text)))
+        out.append(
+            NewArticle(
+                feed=feed,
+                guid=url,
+                url=url,
+                canonical_url=url,
+                title=f"t{i}",
+                author=None,
+                published=NOW,
+                language="en",
+                text=text,
+                fingerprint=stories.fingerprint(text),
+                sketch=stories.sketch(text),
+            )
+        )
     return out
 
 
@@ -192,16 +211,22 @@ def _timed_adds(store: Store, articles: list[NewArticle]) -> tuple[float, float]
     return (1000 * (time.process_time() - cpu) / n, 1000 * (time.perf_counter() - wall) / n)
 
 
-def store_cost(dialect: str, stored: int, texts: list[str],
-               tmp: Path) -> dict[str, tuple[float, float]]:
+def store_cost(
+    dialect: str, stored: int, texts: list[str], tmp: Path
+) -> dict[str, tuple[float, float]]:
     """add_article per article (CPU, wall ms) with and without the similarity search, into
     a database of `stored` articles; half of `texts` are new reports, half their copies."""
     db, name = _open(dialect, tmp)
     try:
         store = Store(db)
-        store.sync_feeds([FeedSpec("filler", "https://f.example/rss"),
-                          FeedSpec("wire", "https://w.example/rss"),
-                          FeedSpec("off", "https://o.example/rss")], NOW)
+        store.sync_feeds(
+            [
+                FeedSpec("filler", "https://f.example/rss"),
+                FeedSpec("wire", "https://w.example/rss"),
+                FeedSpec("off", "https://o.example/rss"),
+            ],
+            NOW,
+        )
         _fill(db, stored)
         out: dict[str, tuple[float, float]] = {}
         # Interleaved parts (with, without, with, ...) so load bursts from the other sessions
@@ -214,8 +239,10 @@ def store_cost(dialect: str, stored: int, texts: list[str],
             store.story_rules = stories.StoryRules(min_words=10**9)  # no similarity search
             runs["off"].append(_timed_adds(store, _articles(chunk, "off")))
         for key, values in runs.items():
-            out[key] = (statistics.median(v[0] for v in values),
-                        statistics.median(v[1] for v in values))
+            out[key] = (
+                statistics.median(v[0] for v in values),
+                statistics.median(v[1] for v in values),
+            )
         return out
     finally:
         db.dispose()
@@ -228,8 +255,10 @@ def cost_texts(n: int) -> list[str]:
     docs = [d[3] for d in cnn_docs()]
     base = docs[: n // 2]
     kinds = sorted(EDITS)
-    copies = [edited(kinds[i % len(kinds)], body.split("\n"), docs[-1 - i].split("\n"))
-              for i, body in enumerate(base)]
+    copies = [
+        edited(kinds[i % len(kinds)], body.split("\n"), docs[-1 - i].split("\n"))
+        for i, body in enumerate(base)
+    ]
     return [t for pair in zip(base, copies, strict=True) for t in pair]
 
 
@@ -242,7 +271,7 @@ def write_section(body: str) -> None:
         text = text.rstrip("\n") + "\n\n" + body
     else:
         end = text.find("\n## ", start + len(SECTION))
-        old = text[start:end if end >= 0 else len(text)]
+        old = text[start : end if end >= 0 else len(text)]
         marker = old.find("### Notes")
         notes = "\n" + old[marker:].rstrip("\n") + "\n" if marker >= 0 else ""
         text = text[:start] + body + notes + (text[end:] if end >= 0 else "")
@@ -258,14 +287,21 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
 
-    lines = [SECTION, "", f"`python bench/bench_stories.py --stored {args.stored} --articles "
-             f"{args.articles}` on this machine ({os.cpu_count()} cores, Python "
-             f"{sys.version.split()[0]}, datasketch MinHash, {stories.NUM_PERM} + "
-             f"{stories.LEAD_PERM} permutations, {stories.BANDS} + {stories.LEAD_BANDS} bands; "
-             f"default rules {RULES}).", "",
-             "Edited copies joined to their original (AEB bodies of at least six paragraphs; "
-             "goal >= 0.98 for the kinds the issue measured, marked *):", "",
-             "| edit | joined | copies | share |", "| --- | --- | --- | --- |"]
+    lines = [
+        SECTION,
+        "",
+        f"`python bench/bench_stories.py --stored {args.stored} --articles "
+        f"{args.articles}` on this machine ({os.cpu_count()} cores, Python "
+        f"{sys.version.split()[0]}, datasketch MinHash, {stories.NUM_PERM} + "
+        f"{stories.LEAD_PERM} permutations, {stories.BANDS} + {stories.LEAD_BANDS} bands; "
+        f"default rules {RULES}).",
+        "",
+        "Edited copies joined to their original (AEB bodies of at least six paragraphs; "
+        "goal >= 0.98 for the kinds the issue measured, marked *):",
+        "",
+        "| edit | joined | copies | share |",
+        "| --- | --- | --- | --- |",
+    ]
     for kind, joined, total in edit_shares():
         mark = " *" if kind in MEASURED else ""
         lines.append(f"| {kind}{mark} | {joined} | {total} | {joined / total:.3f} |")
@@ -275,34 +311,43 @@ def main() -> None:
     cnn_sketches = [stories.sketch(d[3]) for d in docs]
     pairs, false, same, true = false_joins(cnn_sketches, [d[1] for d in docs])
     bodies = aeb_bodies(1)
-    aeb = false_joins([stories.sketch("\n\n".join(p)) for p in bodies],
-                      list(range(len(bodies))))
-    lines += ["", "False joins over all pairs of different stories, and real edited copies "
-              "(goal: at most 1 false join in 10,000 pairs):", "",
-              "| corpus | pairs of different stories | false joins | rate | same-story pairs "
-              "| joined |", "| --- | --- | --- | --- | --- | --- |",
-              f"| cnn-2024 ({len(docs)} captures, {len(set(d[1] for d in docs))} stories) | "
-              f"{pairs:,} | {false} | {false / pairs:.1e} | {same:,} | {true / same:.3f} |",
-              f"| AEB ({len(bodies)} bodies) | {aeb[0]:,} | {aeb[1]} | {aeb[1] / aeb[0]:.1e} "
-              "| - | - |"]
+    aeb = false_joins([stories.sketch("\n\n".join(p)) for p in bodies], list(range(len(bodies))))
+    lines += [
+        "",
+        "False joins over all pairs of different stories, and real edited copies "
+        "(goal: at most 1 false join in 10,000 pairs):",
+        "",
+        "| corpus | pairs of different stories | false joins | rate | same-story pairs | joined |",
+        "| --- | --- | --- | --- | --- | --- |",
+        f"| cnn-2024 ({len(docs)} captures, {len(set(d[1] for d in docs))} stories) | "
+        f"{pairs:,} | {false} | {false / pairs:.1e} | {same:,} | {true / same:.3f} |",
+        f"| AEB ({len(bodies)} bodies) | {aeb[0]:,} | {aeb[1]} | {aeb[1] / aeb[0]:.1e} | - | - |",
+    ]
     print("\n".join(lines[-2:]), flush=True)
 
     texts = cost_texts(args.articles)
-    lines += ["", "Cost per article (goal: under 1 ms of CPU, no growth with the store):", "",
-              f"- `stories.sketch` (shingles, MinHash, band keys), cnn-2024 bodies of "
-              f"{statistics.mean(len(t.split()) for t in texts):.0f} words on average: "
-              f"{sketch_cpu(texts):.2f} ms CPU.", "",
-              "| database | stored | add_article CPU ms | wall ms | without the search: CPU "
-              "ms | wall ms | search's share of the wall time |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "Cost per article (goal: under 1 ms of CPU, no growth with the store):",
+        "",
+        f"- `stories.sketch` (shingles, MinHash, band keys), cnn-2024 bodies of "
+        f"{statistics.mean(len(t.split()) for t in texts):.0f} words on average: "
+        f"{sketch_cpu(texts):.2f} ms CPU.",
+        "",
+        "| database | stored | add_article CPU ms | wall ms | without the search: CPU "
+        "ms | wall ms | search's share of the wall time |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for dialect in args.dialects.split(","):
             for stored in (1_000, args.stored):
                 print(f"{dialect}: {stored:,} stored ...", flush=True)
                 got = store_cost(dialect, stored, texts, Path(tmp))
                 on, off = got["stories"], got["off"]
-                lines.append(f"| {dialect} | {stored:,} | {on[0]:.2f} | {on[1]:.2f} | "
-                             f"{off[0]:.2f} | {off[1]:.2f} | {on[1] - off[1]:+.2f} ms |")
+                lines.append(
+                    f"| {dialect} | {stored:,} | {on[0]:.2f} | {on[1]:.2f} | "
+                    f"{off[0]:.2f} | {off[1]:.2f} | {on[1] - off[1]:+.2f} ms |"
+                )
                 print(lines[-1], flush=True)
     body = "\n".join(lines) + "\n"
     print(body)

@@ -85,36 +85,39 @@ def main() -> None:
     docs = articles(int(sizes[-1] * 1_000_000))
     seconds, found = best(docs, matcher, args.repeat)
     real = sum(len(d.encode()) for d in docs) / 1e6
-    rows.append(f"| {len(docs)} articles | {real:.2f} | {seconds:.2f} | {seconds / real:.2f} "
-                f"| {found} |")
+    rows.append(
+        f"| {len(docs)} articles | {real:.2f} | {seconds:.2f} | {seconds / real:.2f} | {found} |"
+    )
     print(rows[-1])
     ratio = per_mb[-1] / per_mb[0]
     print(f"per MB at {sizes[-1]:g} MB / per MB at {sizes[0]:g} MB: {ratio:.2f}")
-    markdown = "\n".join([
-        "## Vocabulary suggestions (`bench/bench_suggest.py`)",
-        "",
-        "`suggest` with the bundled vocabulary on CNN articles of ../shared/corpus/cnn-2024 in "
-        "file order, concatenated into one text of each size, and the largest size as separate "
-        f"articles; CPU time of the process, best of {args.repeat}. Goal: time linear in the "
-        "text (a ratio near 1.0 of the time per MB at the largest size to that at the "
-        "smallest), a few seconds per MB.",
-        "",
-        f"**Per MB at {sizes[-1]:g} MB / per MB at {sizes[0]:g} MB: {ratio:.2f}.**",
-        "",
-        "Before issue 17's change each name and phrase was checked against every mention of "
-        "its text (a scan per check): 1 MB as one text took 44 CPU-s (61 s of wall clock in "
-        "the issue), quadratic in the text. The mentions and title-case lines are now sorted "
-        "spans with a running furthest end, and a check is one binary search (2.6 s per MB); "
-        "then each text was read once (one matcher pass, one clause split) for both the alias "
-        "gaps and the new entries, and stems cached. The output is the same byte for byte on "
-        "the corpus inputs compared before and after each step.",
-        "",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}.",
-        "",
-        "| input | MB | CPU s | s per MB | proposals |",
-        "| --- | ---: | ---: | ---: | ---: |",
-        *rows,
-    ])
+    markdown = "\n".join(
+        [
+            "## Vocabulary suggestions (`bench/bench_suggest.py`)",
+            "",
+            "`suggest` with the bundled vocabulary on CNN articles of ../shared/corpus/cnn-2024 in "
+            "file order, concatenated into one text of each size, and the largest size as separate "
+            f"articles; CPU time of the process, best of {args.repeat}. Goal: time linear in the "
+            "text (a ratio near 1.0 of the time per MB at the largest size to that at the "
+            "smallest), a few seconds per MB.",
+            "",
+            f"**Per MB at {sizes[-1]:g} MB / per MB at {sizes[0]:g} MB: {ratio:.2f}.**",
+            "",
+            "Before issue 17's change each name and phrase was checked against every mention of "
+            "its text (a scan per check): 1 MB as one text took 44 CPU-s (61 s of wall clock in "
+            "the issue), quadratic in the text. The mentions and title-case lines are now sorted "
+            "spans with a running furthest end, and a check is one binary search (2.6 s per MB); "
+            "then each text was read once (one matcher pass, one clause split) for both the alias "
+            "gaps and the new entries, and stems cached. The output is the same byte for byte on "
+            "the corpus inputs compared before and after each step.",
+            "",
+            f"Machine: {platform.machine()}, Python {platform.python_version()}.",
+            "",
+            "| input | MB | CPU s | s per MB | proposals |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            *rows,
+        ]
+    )
     if not args.no_write:
         write_section(markdown, ROOT / "BENCHMARKS.md")
 

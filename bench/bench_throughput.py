@@ -39,11 +39,42 @@ from monitor.store import Database, Store  # noqa: E402
 from monitor.store.migrate import upgrade  # noqa: E402
 
 WORDS = [
-    "minister", "talks", "trade", "export", "controls", "chips", "beijing", "washington",
-    "london", "delegation", "visit", "summit", "agreement", "tariffs", "shipping", "strait",
-    "security", "dialogue", "economy", "officials", "said", "statement", "meeting", "week",
-    "government", "policy", "pressure", "relations", "sanctions", "companies", "market",
-    "technology", "investment", "cooperation", "concerns", "response",
+    "minister",
+    "talks",
+    "trade",
+    "export",
+    "controls",
+    "chips",
+    "beijing",
+    "washington",
+    "london",
+    "delegation",
+    "visit",
+    "summit",
+    "agreement",
+    "tariffs",
+    "shipping",
+    "strait",
+    "security",
+    "dialogue",
+    "economy",
+    "officials",
+    "said",
+    "statement",
+    "meeting",
+    "week",
+    "government",
+    "policy",
+    "pressure",
+    "relations",
+    "sanctions",
+    "companies",
+    "market",
+    "technology",
+    "investment",
+    "cooperation",
+    "concerns",
+    "response",
 ]
 ACTORS = ["Wang Yi", "Antony Blinken", "Gina Raimondo", "He Lifeng", "Nick Burns"]
 ISSUES = ["Taiwan", "fentanyl", "export controls", "Hong Kong", "Xinjiang", "TikTok"]
@@ -81,11 +112,13 @@ def article_html(feed: int, item: int) -> bytes:
         words[rng.randrange(70)] = rng.choice(ISSUES)
         paras.append("<p>" + " ".join(words).capitalize() + ".</p>")
     title = f"Story {feed}-{item}: {rng.choice(ACTORS)} on {rng.choice(ISSUES)}"
-    return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
-            "</head><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
-            f"<main><article><h1>{title}</h1>{''.join(paras)}</article></main>"
-            "<aside><h3>Most read</h3><ul><li>Nick Burns interview</li></ul></aside>"
-            "<footer>Copyright Example News</footer></body></html>").encode()
+    return (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        "</head><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav>"
+        f"<main><article><h1>{title}</h1>{''.join(paras)}</article></main>"
+        "<aside><h3>Most read</h3><ul><li>Nick Burns interview</li></ul></aside>"
+        "<footer>Copyright Example News</footer></body></html>"
+    ).encode()
 
 
 def feed_xml(base: str, feed: int, items: int) -> bytes:
@@ -94,10 +127,12 @@ def feed_xml(base: str, feed: int, items: int) -> bytes:
         f"<item><title>Story {feed}-{j}</title><link>{base}/page/{feed}/{j}</link>"
         f"<guid isPermaLink='false'>f{feed}-{j}</guid><description>Teaser.</description>"
         f"<pubDate>Mon, 23 Nov 2026 {j % 24:02d}:00:00 GMT</pubDate></item>"
-        for j in range(items))
-    return (f"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed {feed}</title>"
-            f"<link>{base}/</link><description>d</description>{entries}</channel></rss>"
-            ).encode()
+        for j in range(items)
+    )
+    return (
+        f"<?xml version='1.0'?><rss version='2.0'><channel><title>Feed {feed}</title>"
+        f"<link>{base}/</link><description>d</description>{entries}</channel></rss>"
+    ).encode()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -113,11 +148,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(304, b"", {"etag": etag})
                 return
             items = self.server.items if feed < self.server.page_feeds else 0
-            self._send(200, feed_xml(self.server.base, feed, items),
-                       {"etag": etag, "content-type": "application/rss+xml"})
+            self._send(
+                200,
+                feed_xml(self.server.base, feed, items),
+                {"etag": etag, "content-type": "application/rss+xml"},
+            )
         elif parts[0] == "page":
-            self._send(200, page_html(int(parts[1]), int(parts[2]), self.server.items),
-                       {"content-type": "text/html; charset=utf-8"})
+            self._send(
+                200,
+                page_html(int(parts[1]), int(parts[2]), self.server.items),
+                {"content-type": "text/html; charset=utf-8"},
+            )
         else:
             self._send(404, b"", {})
 
@@ -179,12 +220,17 @@ def worker_pids(extractor: Any) -> list[int]:
     """The extraction workers' pids (private attributes: measurement only). ExtractorPool
     keeps one process pool per slot (`_slots`); older versions had one `_pool`."""
     pools = [getattr(extractor, "_pool", None), *(getattr(extractor, "_slots", None) or [])]
-    return [pid for pool in pools if pool is not None
-            for pid in (getattr(pool, "_processes", None) or {})]
+    return [
+        pid
+        for pool in pools
+        if pool is not None
+        for pid in (getattr(pool, "_processes", None) or {})
+    ]
 
 
-async def cycle(prepared: Any, store: Store, tuning: Tuning, server_pid: int,
-                warm: Sequence[bytes] = ()) -> tuple[float, float, Any, float, float]:
+async def cycle(
+    prepared: Any, store: Store, tuning: Tuning, server_pid: int, warm: Sequence[bytes] = ()
+) -> tuple[float, float, Any, float, float]:
     """One `--once` cycle: (wall s, client CPU s, report, worker CPU s, test-server CPU s).
 
     With `warm` pages, the extraction workers are started and warmed on them first, as the
@@ -199,15 +245,20 @@ async def cycle(prepared: Any, store: Store, tuning: Tuning, server_pid: int,
         report = await Daemon(rt).run_once()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         workers = worker_pids(rt.pipeline.extractor)
-        return (wall, cpu, report, cpu_seconds(workers) - worker0,
-                cpu_seconds([server_pid]) - server0)
+        return (
+            wall,
+            cpu,
+            report,
+            cpu_seconds(workers) - worker0,
+            cpu_seconds([server_pid]) - server0,
+        )
 
 
 def baseline(pages: list[bytes], workers: int, target: Any = raw_extract) -> tuple[float, float]:
     """(pages/s, worker CPU s per page) of `target` over `pages` in a pool like
     ExtractorPool's (size, forkserver)."""
     with ProcessPoolExecutor(workers, mp_context=mp.get_context("forkserver")) as pool:
-        list(pool.map(target, pages[:workers * 2]))  # warm the workers' imports
+        list(pool.map(target, pages[: workers * 2]))  # warm the workers' imports
         pids = list(getattr(pool, "_processes", {}) or {})
         cpu, wall = cpu_seconds(pids), time.perf_counter()
         list(pool.map(target, pages, chunksize=1))
@@ -223,8 +274,12 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=20)
     ap.add_argument("--hosts", type=int, default=16)
     ap.add_argument("--concurrency", type=int, default=64)
-    ap.add_argument("--workers", type=int, default=max(1, os.cpu_count() or 1),
-                    help="extraction workers, for the cycle and both baselines (default: cores)")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=max(1, os.cpu_count() or 1),
+        help="extraction workers, for the cycle and both baselines (default: cores)",
+    )
     ap.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
     args = ap.parse_args()
     load0 = os.getloadavg()[0]
@@ -232,29 +287,43 @@ def main() -> None:
     port = 18000 + os.getpid() % 1000
     ready = mp.get_context("fork").Event()
     server = mp.get_context("fork").Process(
-        target=serve, args=(hosts, port, args.page_feeds, args.items, ready), daemon=True)
+        target=serve, args=(hosts, port, args.page_feeds, args.items, ready), daemon=True
+    )
     server.start()
     ready.wait(10)
     workers = args.workers
-    tuning = Tuning(feed_concurrency=args.concurrency, extract_workers=workers,
-                    max_connections=2 * len(hosts) + 8, tick=timedelta(seconds=5),
-                    pipeline=PipelineOptions(page_timeout=30.0))
+    tuning = Tuning(
+        feed_concurrency=args.concurrency,
+        extract_workers=workers,
+        max_connections=2 * len(hosts) + 8,
+        tick=timedelta(seconds=5),
+        pipeline=PipelineOptions(page_timeout=30.0),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "feeds.toml"
-        config.write_text("".join(
-            f'[[feed]]\nname = "f{i}"\nurl = "http://{hosts[i % len(hosts)]}:{port}/feed/'
-            f'{i}.xml"\n\n' for i in range(args.feeds)))
-        settings = Settings(config=config, database_url=f"sqlite:///{tmp}/bench.db",
-                            allowed_networks=("127.0.0.0/8",))
+        config.write_text(
+            "".join(
+                f'[[feed]]\nname = "f{i}"\nurl = "http://{hosts[i % len(hosts)]}:{port}/feed/'
+                f'{i}.xml"\n\n'
+                for i in range(args.feeds)
+            )
+        )
+        settings = Settings(
+            config=config,
+            database_url=f"sqlite:///{tmp}/bench.db",
+            allowed_networks=("127.0.0.0/8",),
+        )
         db = Database(settings.database_url)
         upgrade(db)
         store = Store(db)
         prepared = prepare(settings, load_config(config))
         assert server.pid is not None
-        pages = [page_html(f, j, args.items) for f in range(args.page_feeds)
-                 for j in range(args.items)]
+        pages = [
+            page_html(f, j, args.items) for f in range(args.page_feeds) for j in range(args.items)
+        ]
         wall1, cpu1, rep1, wcpu1, scpu1 = asyncio.run(
-            cycle(prepared, store, tuning, server.pid, pages[:workers * 2]))
+            cycle(prepared, store, tuning, server.pid, pages[: workers * 2])
+        )
         raw, raw_cpu = baseline(pages, workers)
         ours, ours_cpu = baseline(pages, workers, our_extract)
         wall2, cpu2, rep2, _, _ = asyncio.run(cycle(prepared, store, tuning, server.pid))
@@ -263,37 +332,58 @@ def main() -> None:
     n_pages = args.page_feeds * args.items
     requests1 = args.feeds + n_pages
     rows = [
-        ("feeds / feeds with pages / items each / hosts", f"{args.feeds} / {args.page_feeds} / "
-         f"{args.items} / {len(hosts)}"),
-        ("pages", "real pages of ../shared/corpus/aeb, reused in turn" if load_real_pages()
-         else "synthetic (corpus absent)"),
+        (
+            "feeds / feeds with pages / items each / hosts",
+            f"{args.feeds} / {args.page_feeds} / {args.items} / {len(hosts)}",
+        ),
+        (
+            "pages",
+            "real pages of ../shared/corpus/aeb, reused in turn"
+            if load_real_pages()
+            else "synthetic (corpus absent)",
+        ),
         ("cycle 1: articles stored", f"{rep1.stored} of {n_pages}"),
         ("cycle 1: wall time", f"{wall1:.1f} s"),
         ("cycle 1: pipeline pages/s (fetch+extract+tag+store)", f"{n_pages / wall1:.1f}"),
         (f"raw trafilatura pages/s, same pages, {workers} worker(s)", f"{raw:.1f}"),
         ("ratio raw / pipeline time per page (goal <= 1.2)", f"{raw / (n_pages / wall1):.2f}"),
-        (f"extract_article (the workers' job) pages/s, same pool, {workers} worker(s)",
-         f"{ours:.1f}"),
+        (
+            f"extract_article (the workers' job) pages/s, same pool, {workers} worker(s)",
+            f"{ours:.1f}",
+        ),
         ("ratio extract_article / pipeline time per page", f"{ours / (n_pages / wall1):.2f}"),
-        ("CPU ms per page: raw trafilatura / extract_article (in the baseline pools)",
-         f"{raw_cpu * 1000:.1f} / {ours_cpu * 1000:.1f}"),
-        ("cycle 1: CPU ms per page: workers / daemon / test server",
-         f"{wcpu1 / n_pages * 1000:.1f} / {cpu1 / n_pages * 1000:.1f} / "
-         f"{scpu1 / n_pages * 1000:.1f}"),
-        ("cycle 1: CPU per page, all processes / raw trafilatura's (the 2-core bound on the "
-         "ratio)", f"{(wcpu1 + cpu1 + scpu1) / n_pages / raw_cpu:.2f}"),
+        (
+            "CPU ms per page: raw trafilatura / extract_article (in the baseline pools)",
+            f"{raw_cpu * 1000:.1f} / {ours_cpu * 1000:.1f}",
+        ),
+        (
+            "cycle 1: CPU ms per page: workers / daemon / test server",
+            f"{wcpu1 / n_pages * 1000:.1f} / {cpu1 / n_pages * 1000:.1f} / "
+            f"{scpu1 / n_pages * 1000:.1f}",
+        ),
+        (
+            "cycle 1: CPU per page, all processes / raw trafilatura's (the 2-core bound on the "
+            "ratio)",
+            f"{(wcpu1 + cpu1 + scpu1) / n_pages / raw_cpu:.2f}",
+        ),
         ("cycle 1: client CPU per request", f"{cpu1 / requests1 * 1000:.2f} ms"),
-        ("cycle 1: client CPU per page (all requests' CPU / pages)",
-         f"{cpu1 / n_pages * 1000:.2f} ms"),
-        ("cycle 1: CPU s: extraction workers / daemon / test server / cores x wall",
-         f"{wcpu1:.1f} / {cpu1:.1f} / {scpu1:.1f} / {(os.cpu_count() or 1) * wall1:.1f}"),
+        (
+            "cycle 1: client CPU per page (all requests' CPU / pages)",
+            f"{cpu1 / n_pages * 1000:.2f} ms",
+        ),
+        (
+            "cycle 1: CPU s: extraction workers / daemon / test server / cores x wall",
+            f"{wcpu1:.1f} / {cpu1:.1f} / {scpu1:.1f} / {(os.cpu_count() or 1) * wall1:.1f}",
+        ),
         ("cycle 2 (all 304): wall time (goal < 5 s)", f"{wall2:.2f} s"),
         ("cycle 2: feeds failed", f"{rep2.failed}"),
         ("cycle 2: requests/s", f"{args.feeds / wall2:.0f}"),
         ("cycle 2: client CPU per request (incl. DB)", f"{cpu2 / args.feeds * 1000:.2f} ms"),
         ("load average (1 min) before / after", f"{load0:.1f} / {os.getloadavg()[0]:.1f}"),
-        ("peak RSS of the daemon process",
-         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB"),
+        (
+            "peak RSS of the daemon process",
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
@@ -307,11 +397,13 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
     path = ROOT / "BENCHMARKS.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    body = (f"{SECTION}\n\n`python bench/bench_throughput.py --feeds {args.feeds} --page-feeds "
-            f"{args.page_feeds} --items {args.items} --hosts {args.hosts} "
-            f"--workers {args.workers}` on this machine "
-            f"({os.cpu_count()} cores, SQLite, Python {sys.version.split()[0]}).\n\n"
-            "| measure | value |\n| --- | --- |\n" + table + "\n")
+    body = (
+        f"{SECTION}\n\n`python bench/bench_throughput.py --feeds {args.feeds} --page-feeds "
+        f"{args.page_feeds} --items {args.items} --hosts {args.hosts} "
+        f"--workers {args.workers}` on this machine "
+        f"({os.cpu_count()} cores, SQLite, Python {sys.version.split()[0]}).\n\n"
+        "| measure | value |\n| --- | --- |\n" + table + "\n"
+    )
     start = text.find(SECTION)
     if start < 0:
         text = text.rstrip("\n") + "\n\n" + body
@@ -320,7 +412,7 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
         notes = ""
         text_after = text[end:] if end >= 0 else ""
         # keep hand-written notes that follow the table (a "### Notes" block), if any
-        old = text[start:end if end >= 0 else len(text)]
+        old = text[start : end if end >= 0 else len(text)]
         marker = old.find("### Notes")
         if marker >= 0:
             notes = "\n" + old[marker:].rstrip("\n") + "\n"

@@ -42,15 +42,22 @@ from monitor.match.relevance import Layout
 from monitor.vocab import load_vocabulary
 
 # The rule's features, as relevance.salience() computes them, and the weights searched.
-GRID = ("headline=0.45:0.5:0.6:0.7,lede_short=0.1,lede_long=-0.3:-0.25:-0.2:-0.15:-0.1:-0.05:0:"
-        "0.05:0.1,count=0.2:0.3:0.4:0.5:0.6,spread=0.1:0.2:0.3:0.4:0.5")
+GRID = (
+    "headline=0.45:0.5:0.6:0.7,lede_short=0.1,lede_long=-0.3:-0.25:-0.2:-0.15:-0.1:-0.05:0:"
+    "0.05:0.1,count=0.2:0.3:0.4:0.5:0.6,spread=0.1:0.2:0.3:0.4:0.5"
+)
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n")
 
 LONG_ARTICLE = 10  # paragraphs: the long-article lede weight tried (not kept; BENCHMARKS.md)
 
 
-def features(doc: str, starts: Sequence[int], layout: Layout, confirmed: str | None,
-             issues: Sequence[Sequence[int]]) -> dict[str, float]:
+def features(
+    doc: str,
+    starts: Sequence[int],
+    layout: Layout,
+    confirmed: str | None,
+    issues: Sequence[Sequence[int]],
+) -> dict[str, float]:
     """The rule's features of an entry mentioned at `starts`, and the others that were tried
     (`issues`: the mention offsets of every issue of the document)."""
     total = len(layout.paragraph_starts)
@@ -97,8 +104,7 @@ def features(doc: str, starts: Sequence[int], layout: Layout, confirmed: str | N
     }
 
 
-def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], list[float],
-                    int]:
+def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], list[float], int]:
     """Per fired issue tag of the tuning part: (document, features, label, issue id, score
     of the rule in force); and the number of gold about items of the tuning part."""
     matcher = compile_matcher(load_vocabulary())
@@ -109,13 +115,11 @@ def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], lis
             continue
         gold_about += sum(1 for level in doc.issues.values() if level == "about")
         title, text = read_document(doc)
-        found = matcher._judged(title, text, doc.day,
-                                "united-states" if doc.official else None)
+        found = matcher._judged(title, text, doc.day, "united-states" if doc.official else None)
         if found is None:
             continue
         whole, _, layout, kept = found
-        issue_spans = [[s[0] for s in spans] for entry, spans, _ in kept
-                       if entry.kind == "issue"]
+        issue_spans = [[s[0] for s in spans] for entry, spans, _ in kept if entry.kind == "issue"]
         for entry, spans, confirmed in kept:
             if entry.kind != "issue":
                 continue
@@ -136,16 +140,16 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
     reg[-1, -1] = 0.0
     for _ in range(50):
         p = 1 / (1 + np.exp(-xb @ w))
-        step = np.linalg.solve(xb.T @ (xb * (p * (1 - p))[:, None]) + reg,
-                               xb.T @ (p - y) + reg @ w)
+        step = np.linalg.solve(xb.T @ (xb * (p * (1 - p))[:, None]) + reg, xb.T @ (p - y) + reg @ w)
         w -= step
         if np.abs(step).max() < 1e-8:
             break
     return w
 
 
-def logistic_labels(x: np.ndarray, y: np.ndarray, need: int, train: np.ndarray,
-                    l2: float) -> np.ndarray:
+def logistic_labels(
+    x: np.ndarray, y: np.ndarray, need: int, train: np.ndarray, l2: float
+) -> np.ndarray:
     """About or not for every row, from a model fitted on the rows of `train` whose
     threshold finds `need` about rows among them."""
     w = fit_logistic(x[train], y[train], l2)
@@ -166,8 +170,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", choices=["grid", "logistic"], default="grid")
     parser.add_argument("--grid", default=GRID, help="name=v1:v2,... (grid model)")
-    parser.add_argument("--features", default="headline,lede,count,spread",
-                        help="logistic model's features")
+    parser.add_argument(
+        "--features", default="headline,lede,count,spread", help="logistic model's features"
+    )
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=20)
@@ -179,17 +184,22 @@ def main() -> None:
 
     def figures(chosen: np.ndarray) -> str:
         found = int((chosen & (y == 1)).sum())
-        return (f"about precision {found / max(1, chosen.sum()):.3f} ({found}/{chosen.sum()}), "
-                f"about recall {found / gold_about:.3f} ({found}/{gold_about})")
+        return (
+            f"about precision {found / max(1, chosen.sum()):.3f} ({found}/{chosen.sum()}), "
+            f"about recall {found / gold_about:.3f} ({found}/{gold_about})"
+        )
 
-    print(f"{len(y)} issue tags, {int(y.sum())} about in the gold; rule in force: "
-          f"{figures(current)}")
+    print(
+        f"{len(y)} issue tags, {int(y.sum())} about in the gold; rule in force: {figures(current)}"
+    )
     if args.dump:
         for d, f, label, i, s in zip(docs, feats, labels, ids, scores, strict=True):
             print(label, f"{s:.2f}", i, d[:40], " ".join(f"{k}={v:.2f}" for k, v in f.items()))
     if args.model == "grid":
-        spec = [(name, [float(v) for v in values.split(":")]) for name, values in
-                (part.split("=") for part in args.grid.split(","))]
+        spec = [
+            (name, [float(v) for v in values.split(":")])
+            for name, values in (part.split("=") for part in args.grid.split(","))
+        ]
         names = [name for name, _ in spec]
         combos = np.array(list(itertools.product(*(values for _, values in spec))))
     else:
@@ -213,22 +223,28 @@ def main() -> None:
         found = int((chosen & (y == 1)).sum())
         outcomes.append((found / max(1, chosen.sum()), found / gold_about))
     mean, sd = np.mean(outcomes, axis=0), np.std(outcomes, axis=0)
-    print(f"cross-validated ({args.repeats} x {args.folds}-fold by document): about precision "
-          f"{mean[0]:.3f} (sd {sd[0]:.3f}), about recall {mean[1]:.3f} (sd {sd[1]:.3f})")
+    print(
+        f"cross-validated ({args.repeats} x {args.folds}-fold by document): about precision "
+        f"{mean[0]:.3f} (sd {sd[0]:.3f}), about recall {mean[1]:.3f} (sd {sd[1]:.3f})"
+    )
     everything = np.ones(len(y), dtype=bool)
     need = int((current & (y == 1)).sum())
     if args.model == "grid":
         labelled = x @ combos.T >= relevance.ABOUT - 1e-9
         best = grid_pick(labelled, y, need)
-        print("weights on the whole tuning part:",
-              {n: float(v) for n, v in zip(names, combos[best], strict=True)},
-              figures(labelled[:, best]))
+        print(
+            "weights on the whole tuning part:",
+            {n: float(v) for n, v in zip(names, combos[best], strict=True)},
+            figures(labelled[:, best]),
+        )
     else:
         w = fit_logistic(x, y, args.l2)
-        print("weights on the whole tuning part:",
-              {n: round(float(v), 3) for n, v in zip(names, w, strict=False)},
-              f"intercept {w[-1]:.3f}",
-              figures(logistic_labels(x, y, need, everything, args.l2)))
+        print(
+            "weights on the whole tuning part:",
+            {n: round(float(v), 3) for n, v in zip(names, w, strict=False)},
+            f"intercept {w[-1]:.3f}",
+            figures(logistic_labels(x, y, need, everything, args.l2)),
+        )
 
 
 if __name__ == "__main__":

@@ -25,10 +25,32 @@ DOCS = ROOT.parent / "shared" / "corpus" / "cnn-2024" / "docs"
 FRESH = "cnn-2024-fresh.jsonl"
 
 WORDS = (
-    "china", "chinese", "beijing", "taiwan", "hong kong", "tiktok", "trade", "tariff",
-    "surveillance", "spy", "cyber", "hack", "pandemic", "covid", "ukraine", "human rights",
-    "xinjiang", "uyghur", "fentanyl", "export", "huawei", "climate",
-    "artificial intelligence", "detained", "dissident", "south china sea",
+    "china",
+    "chinese",
+    "beijing",
+    "taiwan",
+    "hong kong",
+    "tiktok",
+    "trade",
+    "tariff",
+    "surveillance",
+    "spy",
+    "cyber",
+    "hack",
+    "pandemic",
+    "covid",
+    "ukraine",
+    "human rights",
+    "xinjiang",
+    "uyghur",
+    "fentanyl",
+    "export",
+    "huawei",
+    "climate",
+    "artificial intelligence",
+    "detained",
+    "dissident",
+    "south china sea",
 )
 
 

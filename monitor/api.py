@@ -55,9 +55,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = "invalid parameter " + "; ".join(f"{d['loc'][-1]}: {d['msg']}" for d in detail)
     else:
         message = str(detail)
-    return JSONResponse(status_code=exc.status_code, content={"message": message,
-                                                              "detail": detail},
-                        headers=exc.headers)
+    return JSONResponse(
+        status_code=exc.status_code,
+        content={"message": message, "detail": detail},
+        headers=exc.headers,
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -74,13 +76,15 @@ def jsonable(value: Any) -> Any:
 def _auth_middleware(token: str) -> Callable[..., Awaitable[Response]]:
     expected = token.encode()
 
-    async def check(request: Request,
-                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def check(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         path = request.url.path
         if path not in OPEN_PATHS and not desk_auth.is_open(path):
             scheme, _, given = request.headers.get("authorization", "").partition(" ")
-            ok = scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(),
-                                                                    expected)
+            ok = scheme.lower() == "bearer" and hmac.compare_digest(
+                given.strip().encode(), expected
+            )
             if not ok and desk_auth.is_desk(path):  # the desk: the login form's cookie too
                 if desk_auth.cookie_ok(request, token):
                     return await call_next(request)
@@ -88,18 +92,32 @@ def _auth_middleware(token: str) -> Callable[..., Awaitable[Response]]:
             if not ok:
                 log.info("api.unauthorised path=%s", request.url.path)
                 return JSONResponse(
-                    status_code=401, headers={"WWW-Authenticate": 'Bearer realm="monitor"'},
-                    content={"message": "missing or wrong bearer token; send "
-                                        "'Authorization: Bearer <MONITOR_API_TOKEN>'"})
+                    status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="monitor"'},
+                    content={
+                        "message": "missing or wrong bearer token; send "
+                        "'Authorization: Bearer <MONITOR_API_TOKEN>'"
+                    },
+                )
         return await call_next(request)
 
     return check
 
 
 def match_filter(
-    actor: list[str], issue: list[str], watch: str | None, feed: str | None, since: str | None,
-    until: str | None, text: str | None, limit: int, cursor: str | None, now: datetime,
-    *, all_copies: bool = False, story: int | None = None,
+    actor: list[str],
+    issue: list[str],
+    watch: str | None,
+    feed: str | None,
+    since: str | None,
+    until: str | None,
+    text: str | None,
+    limit: int,
+    cursor: str | None,
+    now: datetime,
+    *,
+    all_copies: bool = False,
+    story: int | None = None,
 ) -> MatchFilter:
     """The MatchFilter these query parameters describe; HTTP 422 naming the bad one."""
     times: dict[str, datetime | None] = {}
@@ -109,9 +127,19 @@ def match_filter(
         except ValueError as exc:
             raise _problem(name, str(exc)) from None
     try:
-        return MatchFilter(actors=tuple(actor), issues=tuple(issue), watch=watch, feed=feed,
-                           since=times["since"], until=times["until"], text=text, limit=limit,
-                           cursor=cursor, all_copies=all_copies, story=story)
+        return MatchFilter(
+            actors=tuple(actor),
+            issues=tuple(issue),
+            watch=watch,
+            feed=feed,
+            since=times["since"],
+            until=times["until"],
+            text=text,
+            limit=limit,
+            cursor=cursor,
+            all_copies=all_copies,
+            story=story,
+        )
     except FilterError as exc:
         raise _problem(exc.field, exc.reason) from None
 
@@ -120,16 +148,26 @@ def _refuse_unknown(store: Store, config: Config | None, flt: MatchFilter) -> No
     """422 naming an actor, issue, watch or feed that names nothing (with the nearest)."""
     from monitor.known import known_names, unknown_name
 
-    wrong = unknown_name(known_names(store, config), actors=flt.actors, issues=flt.issues,
-                         watch=flt.watch, feed=flt.feed)
+    wrong = unknown_name(
+        known_names(store, config),
+        actors=flt.actors,
+        issues=flt.issues,
+        watch=flt.watch,
+        feed=flt.feed,
+    )
     if wrong is not None:
         raise _problem(*wrong)
 
 
 def create_app(store: Store, config: Config | None, settings: Settings) -> FastAPI:
     """The API over `store`; `config` names the watches; a set api_token requires Bearer auth."""
-    app = FastAPI(title="monitor", version="1", docs_url=None, redoc_url=None,
-                  description="Read-only access to the matches monitor stored.")
+    app = FastAPI(
+        title="monitor",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+        description="Read-only access to the matches monitor stored.",
+    )
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(StoreError, _store_error)
@@ -139,10 +177,12 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
 
     @app.get("/matches", summary="Stored matches, newest first, one page at a time")
     def matches(
-        actor: Annotated[list[str] | None, Query(description="actor id; repeat: all must hold")]
-        = None,
-        issue: Annotated[list[str] | None, Query(description="issue id; repeat: all must hold")]
-        = None,
+        actor: Annotated[
+            list[str] | None, Query(description="actor id; repeat: all must hold")
+        ] = None,
+        issue: Annotated[
+            list[str] | None, Query(description="issue id; repeat: all must hold")
+        ] = None,
         watch: Annotated[str | None, Query(description="watch name")] = None,
         feed: Annotated[str | None, Query(description="feed name")] = None,
         since: Annotated[str | None, Query(description="ISO date/datetime or 7d")] = None,
@@ -150,17 +190,32 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
         text: Annotated[str | None, Query(description="full-text search")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
         cursor: Annotated[str | None, Query(description="next_cursor of the last page")] = None,
-        all_copies: Annotated[bool, Query(
-            description="every copy of a story (default: one entry per story)")] = False,
+        all_copies: Annotated[
+            bool, Query(description="every copy of a story (default: one entry per story)")
+        ] = False,
         story: Annotated[int | None, Query(description="only this story's copies")] = None,
     ) -> dict[str, Any]:
-        flt = match_filter(actor or [], issue or [], watch, feed, since, until, text, limit, cursor,
-                           utcnow(), all_copies=all_copies, story=story)
+        flt = match_filter(
+            actor or [],
+            issue or [],
+            watch,
+            feed,
+            since,
+            until,
+            text,
+            limit,
+            cursor,
+            utcnow(),
+            all_copies=all_copies,
+            story=story,
+        )
         page = store.find_matches(flt)
         if not page.items and cursor is None:  # an empty answer may be a typo: say which
             _refuse_unknown(store, config, flt)
-        return {"items": jsonable([match_json(m) for m in page.items]),
-                "next_cursor": page.next_cursor}
+        return {
+            "items": jsonable([match_json(m) for m in page.items]),
+            "next_cursor": page.next_cursor,
+        }
 
     @app.get("/articles/{article_id}", summary="One stored article with tags and evidence")
     def article(article_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> dict[str, Any]:
@@ -179,18 +234,28 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
         out = []
         for name in sorted(set(configured) | set(stored)):
             spec, seen = configured.get(name), stored.get(name)
-            out.append(jsonable({
-                "name": name, "configured": spec is not None,
-                "query": spec.query if spec else None,
-                "notify": list(spec.notify) if spec else [],
-                "matches": seen.matches if seen else 0,
-                "last_match": seen.last_match if seen else None,
-                "atom": str(request.url_for("watch_atom", name=name))}))
+            out.append(
+                jsonable(
+                    {
+                        "name": name,
+                        "configured": spec is not None,
+                        "query": spec.query if spec else None,
+                        "notify": list(spec.notify) if spec else [],
+                        "matches": seen.matches if seen else 0,
+                        "last_match": seen.last_match if seen else None,
+                        "atom": str(request.url_for("watch_atom", name=name)),
+                    }
+                )
+            )
         return out
 
-    @app.get("/watches/{name}.atom", name="watch_atom", response_class=Response,
-             summary="Atom feed of a watch's newest matches",
-             responses={200: {"content": {"application/atom+xml": {}}}})
+    @app.get(
+        "/watches/{name}.atom",
+        name="watch_atom",
+        response_class=Response,
+        summary="Atom feed of a watch's newest matches",
+        responses={200: {"content": {"application/atom+xml": {}}}},
+    )
     def watch_atom(name: str, request: Request) -> Response:
         try:
             check_name("name", name)
@@ -208,12 +273,14 @@ def create_app(store: Store, config: Config | None, settings: Settings) -> FastA
     def healthz() -> JSONResponse:
         if store.ping():
             return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "unavailable", "message": "database does not answer"},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "message": "database does not answer"}, status_code=503
+        )
 
     @app.get("/metrics", response_class=Response, summary="Prometheus text format")
     def prometheus() -> Response:
-        return Response(content=metrics.render(store.metrics_counts()),
-                        media_type=metrics.MEDIA_TYPE)
+        return Response(
+            content=metrics.render(store.metrics_counts()), media_type=metrics.MEDIA_TYPE
+        )
 
     return app

@@ -132,8 +132,11 @@ def _check_official(config: Config, vocab: "Vocabulary") -> None:
             source = config.path.read_text(encoding="utf-8")
             raise ConfigError(
                 f"feed {feed.name!r}: official = {feed.official!r} is not a country id; use one "
-                f"of {', '.join(countries)}", file=str(config.path),
-                line=locate(source, ("feed", index, "official")), key=f"feed[{index}].official")
+                f"of {', '.join(countries)}",
+                file=str(config.path),
+                line=locate(source, ("feed", index, "official")),
+                key=f"feed[{index}].official",
+            )
 
 
 def _compile_watch(config: Config, spec: WatchSpec, known: Mapping[str, str]) -> "CompiledWatch":
@@ -146,9 +149,12 @@ def _compile_watch(config: Config, spec: WatchSpec, known: Mapping[str, str]) ->
     except QueryError as exc:
         index = [w.name for w in config.watches].index(spec.name)
         source = config.path.read_text(encoding="utf-8")
-        raise ConfigError(f"watch {spec.name!r}: {exc}; `monitor vocab` lists the known ids",
-                          file=str(config.path), line=locate(source, ("watch", index, "query")),
-                          key=f"watch[{index}].query") from exc
+        raise ConfigError(
+            f"watch {spec.name!r}: {exc}; `monitor vocab` lists the known ids",
+            file=str(config.path),
+            line=locate(source, ("watch", index, "query")),
+            key=f"watch[{index}].query",
+        ) from exc
 
 
 def _pipeline_options(**knobs: Any) -> "PipelineOptions":
@@ -176,43 +182,59 @@ def http_client(settings: Settings, **limits: Any) -> "GuardedClient":
     return GuardedClient(settings.allowed_networks, **limits)
 
 
-def build_channels(specs: Sequence[ChannelSpec], settings: Settings, *,
-                   watches: Sequence[WatchSpec] = (),
-                   environ: Mapping[str, str] | None = None) -> "dict[str, Channel]":
+def build_channels(
+    specs: Sequence[ChannelSpec],
+    settings: Settings,
+    *,
+    watches: Sequence[WatchSpec] = (),
+    environ: Mapping[str, str] | None = None,
+) -> "dict[str, Channel]":
     """One alert channel per spec of feeds.toml (ConfigError naming the channel for one that
     cannot work); secrets and Apprise URLs come from `environ` (the process environment)."""
     from monitor.alerts.factory import build_channels as build
 
-    return build(specs, settings, os.environ if environ is None else environ,
-                 watches=watches)
+    return build(specs, settings, os.environ if environ is None else environ, watches=watches)
 
 
 @asynccontextmanager
-async def running(prepared: Prepared, store: "Store",
-                  tuning: Tuning | None = None) -> AsyncIterator[Runtime]:
+async def running(
+    prepared: Prepared, store: "Store", tuning: Tuning | None = None
+) -> AsyncIterator[Runtime]:
     """Open the HTTP client, the extraction pool and the relay; close them on exit (the
     store is the caller's: it outlives the run, and closing it stops its writer)."""
     from monitor.extract import ExtractorPool  # trafilatura; starts processes
     from monitor.fetch.http import quiet_http_loggers
     from monitor.pipeline import Pipeline, utcnow
 
-    tune = tuning or Tuning(pipeline=_pipeline_options(
-        max_items_per_poll=prepared.settings.max_items_per_poll,
-        page_timeout=prepared.settings.extract_timeout))  # MONITOR_EXTRACT_TIMEOUT
+    tune = tuning or Tuning(
+        pipeline=_pipeline_options(
+            max_items_per_poll=prepared.settings.max_items_per_poll,
+            page_timeout=prepared.settings.extract_timeout,
+        )
+    )  # MONITOR_EXTRACT_TIMEOUT
     quiet_http_loggers()
     store.sync_feeds(prepared.config.feeds, utcnow())
     async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(http_client(
-            prepared.settings, max_bytes=tune.feed_max_bytes,
-            deadline=tune.fetch_deadline, max_connections=tune.max_connections,
-            per_host=tune.per_host))
+        client = await stack.enter_async_context(
+            http_client(
+                prepared.settings,
+                max_bytes=tune.feed_max_bytes,
+                deadline=tune.fetch_deadline,
+                max_connections=tune.max_connections,
+                per_host=tune.per_host,
+            )
+        )
         extractor = await stack.enter_async_context(ExtractorPool(tune.extract_workers))
         relay = await _relay(prepared, store, stack)
-        pipeline = Pipeline(store=store, client=client, extractor=extractor,
-                            matcher=prepared.matcher, watches=prepared.watches,
-                            options=tune.pipeline,
-                            officials={f.name: f.official for f in prepared.config.feeds
-                                       if f.official is not None})
+        pipeline = Pipeline(
+            store=store,
+            client=client,
+            extractor=extractor,
+            matcher=prepared.matcher,
+            watches=prepared.watches,
+            options=tune.pipeline,
+            officials={f.name: f.official for f in prepared.config.feeds if f.official is not None},
+        )
         owner = f"{process_owner()}/{uuid.uuid4().hex[:8]}"
         # However the run ends, feeds it still holds are free for the next one at once.
         stack.callback(_release, store, owner)

@@ -53,16 +53,33 @@ def watch_feed(watch: str, rows: Sequence[MatchRow], *, self_url: str, now: date
         if row.published is not None:
             _sub(entry, "published", _when(row.published))
         also = ", ".join(f"{c.feed} ({c.url})" for c in row.copies)
-        summary = "; ".join(part for part in (_tags("Actors", row.actors),
-                                              _tags("Issues", row.issues),
-                                              f"Feed: {row.feed}",
-                                              also and f"Also on: {also}") if part)
+        summary = "; ".join(
+            part
+            for part in (
+                _tags("Actors", row.actors),
+                _tags("Issues", row.issues),
+                f"Feed: {row.feed}",
+                also and f"Also on: {also}",
+            )
+            if part
+        )
         _sub(entry, "summary", summary, type="text")
         for copy in row.copies:  # the story's other copies (RFC 4287 4.2.7.2: related)
-            _sub(entry, "link", rel="related", type="text/html", href=_text(copy.url),
-                 title=_text(f"{copy.feed}: {copy.title or copy.url}"))
+            _sub(
+                entry,
+                "link",
+                rel="related",
+                type="text/html",
+                href=_text(copy.url),
+                title=_text(f"{copy.feed}: {copy.title or copy.url}"),
+            )
         for tag in (*row.actors, *row.issues):
-            _sub(entry, "category", term=_text(tag.id), label=_text(tag.name),
-                 scheme=f"urn:monitor:{tag.kind}")
+            _sub(
+                entry,
+                "category",
+                term=_text(tag.id),
+                label=_text(tag.name),
+                scheme=f"urn:monitor:{tag.kind}",
+            )
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
     return body

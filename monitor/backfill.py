@@ -37,8 +37,9 @@ class Backfilled:
     counts: FillCounts
 
 
-def backfill_watches(store: Store, watches: Sequence[CompiledWatch], *, now: datetime,
-                     batch: int = BATCH) -> list[Backfilled]:
+def backfill_watches(
+    store: Store, watches: Sequence[CompiledWatch], *, now: datetime, batch: int = BATCH
+) -> list[Backfilled]:
     """Fill each new or changed watch's matches from the articles of its backfill window
     (stored at or after now - backfill), alerting only with backfill_alerts, and record its
     definition. A changed watch also loses its matches in the window it no longer takes.
@@ -55,18 +56,31 @@ def backfill_watches(store: Store, watches: Sequence[CompiledWatch], *, now: dat
         counts = FillCounts()
         changed = watch.spec.name in known
         if watch.spec.backfill is not None and last_id:
-            counts = _fill(store, watch, now - watch.spec.backfill, last_id, changed, now,
-                           batch)
-        store.write_now(KEY, store.record_watch_definition, watch.spec.name,
-                        definition(watch.spec), now)
-        log.info("watch.backfilled watch=%s changed=%s added=%d removed=%d alerts=%d",
-                 watch.spec.name, changed, counts.added, counts.removed, counts.alerts)
+            counts = _fill(store, watch, now - watch.spec.backfill, last_id, changed, now, batch)
+        store.write_now(
+            KEY, store.record_watch_definition, watch.spec.name, definition(watch.spec), now
+        )
+        log.info(
+            "watch.backfilled watch=%s changed=%s added=%d removed=%d alerts=%d",
+            watch.spec.name,
+            changed,
+            counts.added,
+            counts.removed,
+            counts.alerts,
+        )
         done.append(Backfilled(watch.spec.name, changed, counts))
     return done
 
 
-def _fill(store: Store, watch: CompiledWatch, since: datetime, last_id: int, changed: bool,
-          now: datetime, batch: int) -> FillCounts:
+def _fill(
+    store: Store,
+    watch: CompiledWatch,
+    since: datetime,
+    last_id: int,
+    changed: bool,
+    now: datetime,
+    batch: int,
+) -> FillCounts:
     spec = watch.spec
     added = removed = alerts = 0
     for docs in stored_batches(store, since=since, last_id=last_id, batch=batch):
@@ -74,23 +88,36 @@ def _fill(store: Store, watch: CompiledWatch, since: datetime, last_id: int, cha
         unmatched = [d.id for d in docs if d not in matched] if changed else []
         payloads: dict[str, dict[int, Any]] | None = None
         if spec.backfill_alerts and spec.notify:
-            each = {d.id: build_payload(watch=spec.name, article=_as_article(d), tags=d.tags,
-                                        now=now) for d in matched}
+            each = {
+                d.id: build_payload(watch=spec.name, article=_as_article(d), tags=d.tags, now=now)
+                for d in matched
+            }
             payloads = {channel: each for channel in spec.notify}
-        counts = store.write_now(KEY, store.fill_matches, spec.name, matched, unmatched,
-                                 alerts=payloads, now=now)
-        added, removed, alerts = (added + counts.added, removed + counts.removed,
-                                  alerts + counts.alerts)
+        counts = store.write_now(
+            KEY, store.fill_matches, spec.name, matched, unmatched, alerts=payloads, now=now
+        )
+        added, removed, alerts = (
+            added + counts.added,
+            removed + counts.removed,
+            alerts + counts.alerts,
+        )
     return FillCounts(added, removed, alerts)
 
 
-def stored_batches(store: Store, *, since: datetime, until: datetime | None = None,
-                   last_id: int | None = None, batch: int = BATCH) -> Iterator[list[StoredDoc]]:
+def stored_batches(
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    last_id: int | None = None,
+    batch: int = BATCH,
+) -> Iterator[list[StoredDoc]]:
     """Stored articles of a window in id order, `batch` at a time."""
     after = 0
     while True:
-        docs = store.stored_docs(since=since, until=until, after=after, last_id=last_id,
-                                 limit=batch)
+        docs = store.stored_docs(
+            since=since, until=until, after=after, last_id=last_id, limit=batch
+        )
         if not docs:
             return
         yield docs
@@ -99,15 +126,24 @@ def stored_batches(store: Store, *, since: datetime, until: datetime | None = No
 
 def satisfies(watch: CompiledWatch, doc: StoredDoc) -> bool:
     """Whether a stored article satisfies a watch, by the daemon's rule on its stored tags."""
-    return bool(satisfied_watches([watch], doc.tags, feed=doc.feed, title=doc.title,
-                                  text=doc.text))
+    return bool(satisfied_watches([watch], doc.tags, feed=doc.feed, title=doc.title, text=doc.text))
 
 
 def _as_article(doc: StoredDoc) -> NewArticle:
     """What the alert payload reads of an article (url, title, published, feed)."""
-    return NewArticle(feed=doc.feed, guid="", url=doc.url, canonical_url=doc.url,
-                      title=doc.title, author=None, published=doc.published, language=None,
-                      text="", fingerprint="", tags=doc.tags)
+    return NewArticle(
+        feed=doc.feed,
+        guid="",
+        url=doc.url,
+        canonical_url=doc.url,
+        title=doc.title,
+        author=None,
+        published=doc.published,
+        language=None,
+        text="",
+        fingerprint="",
+        tags=doc.tags,
+    )
 
 
 # ---- `monitor watches test` -------------------------------------------------------------
@@ -129,9 +165,15 @@ class Trial:
     newest: list[TrialHit] = field(default_factory=list)
 
 
-def try_query(store: Store, query: Query, *, since: datetime, until: datetime | None = None,
-               newest: int = 10,
-               progress: Callable[[int], None] | None = None) -> Trial:
+def try_query(
+    store: Store,
+    query: Query,
+    *,
+    since: datetime,
+    until: datetime | None = None,
+    newest: int = 10,
+    progress: Callable[[int], None] | None = None,
+) -> Trial:
     """Evaluate `query` on the articles stored in [since, until): counts per day stored and
     the `newest` matches with evidence. Reads only."""
     watch = CompiledWatch(WatchSpec("(test)", query.source), query)
@@ -143,8 +185,9 @@ def try_query(store: Store, query: Query, *, since: datetime, until: datetime | 
                 result.matched += 1
                 result.per_day[doc.stored_at.date()] += 1
                 result.newest.append(TrialHit(doc, evidence_for(query, doc)))
-        result.newest = sorted(result.newest, key=lambda h: (h.doc.stored_at, h.doc.id),
-                               reverse=True)[:newest]
+        result.newest = sorted(
+            result.newest, key=lambda h: (h.doc.stored_at, h.doc.id), reverse=True
+        )[:newest]
         if progress is not None:
             progress(len(docs))
     return result
@@ -154,8 +197,7 @@ def evidence_for(query: Query, doc: StoredDoc) -> tuple[tuple[str, str], ...]:
     """The stored evidence of the tags the query names (those the article has), else the
     first sentence holding one of the query's words."""
     named = query.referenced_ids()
-    found = tuple((t.id, t.evidence.text) for t in doc.tags
-                  if t.id in named and t.evidence.text)
+    found = tuple((t.id, t.evidence.text) for t in doc.tags if t.id in named and t.evidence.text)
     if found:
         return found
     words = _query_words(query)

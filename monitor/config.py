@@ -80,8 +80,9 @@ class Settings(BaseSettings):
             try:
                 return tuple(ipaddress.ip_network(p, strict=False) for p in parts)
             except ValueError as exc:
-                raise ValueError(f"MONITOR_ALLOWED_NETWORKS: {exc}; write CIDRs like "
-                                 "127.0.0.1/32,10.0.0.0/8") from exc
+                raise ValueError(
+                    f"MONITOR_ALLOWED_NETWORKS: {exc}; write CIDRs like 127.0.0.1/32,10.0.0.0/8"
+                ) from exc
         return value
 
 
@@ -111,12 +112,16 @@ def smtp_host(settings: Settings, channels: Sequence[str]) -> str:
         return settings.smtp_host
     names = ", ".join(repr(name) for name in channels)
     which = "channel {} needs" if len(channels) == 1 else "channels {} need"
-    raise ConfigError(f"email {which.format(names)} MONITOR_SMTP_HOST; export it (and "
-                      "MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel",
-                      file="environment", key="MONITOR_SMTP_HOST")
+    raise ConfigError(
+        f"email {which.format(names)} MONITOR_SMTP_HOST; export it (and "
+        "MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel",
+        file="environment",
+        key="MONITOR_SMTP_HOST",
+    )
 
 
 # ---- feeds.toml schema (pydantic, strict: unknown keys are errors) ----
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -165,8 +170,7 @@ def _at_least_30s(value: str, what: str, alternative: str = "") -> None:
     if duration < timedelta(seconds=30):
         raise ValueError(f"{what} must be at least 30s")
     if duration > MAX_INTERVAL_SETTING:
-        raise ValueError(f"{what} must be at most 31d; to stop polling a feed, set "
-                         "enabled = false")
+        raise ValueError(f"{what} must be at most 31d; to stop polling a feed, set enabled = false")
 
 
 def _every(value: str | None) -> str | None:
@@ -220,8 +224,9 @@ def optional_duration(value: str, key: str) -> timedelta | None:
     try:
         return parse_duration(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a duration; write e.g. {key} = \"7d\", "
-                         f"\"12h\", \"2w\" or \"0\" for off") from None
+        raise ValueError(
+            f'{value!r} is not a duration; write e.g. {key} = "7d", "12h", "2w" or "0" for off'
+        ) from None
 
 
 class _Channel(_Strict):
@@ -267,9 +272,12 @@ class _File(_Strict):
     @field_validator("retention")
     @classmethod
     def _retention(cls, v: str | None) -> str | None:
-        if v is not None and optional_duration(v, "retention") is not None \
-                and parse_duration(v) < timedelta(days=1):
-            raise ValueError("retention must be at least 1d (or \"0\": keep everything)")
+        if (
+            v is not None
+            and optional_duration(v, "retention") is not None
+            and parse_duration(v) < timedelta(days=1)
+        ):
+            raise ValueError('retention must be at least 1d (or "0": keep everything)')
         return v
 
 
@@ -289,8 +297,9 @@ class Config:
         return next(c for c in self.channels if c.name == name)
 
 
-def load_config(path: Path, environ: Mapping[str, str] | None = None, *,
-                check_env: bool = True) -> Config:
+def load_config(
+    path: Path, environ: Mapping[str, str] | None = None, *, check_env: bool = True
+) -> Config:
     """Parse and validate feeds.toml; every error names the file, line and key.
 
     `check_env=False` skips what only the daemon's environment can tell (channel secrets and
@@ -299,34 +308,43 @@ def load_config(path: Path, environ: Mapping[str, str] | None = None, *,
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read config: {exc.strerror}; set MONITOR_CONFIG to the "
-                          "path of your feeds.toml", file=str(path)) from exc
+        raise ConfigError(
+            f"cannot read config: {exc.strerror}; set MONITOR_CONFIG to the "
+            "path of your feeds.toml",
+            file=str(path),
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
-                          file=str(path)) from None
+        raise ConfigError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)
+        ) from None
     return config_from_text(text, path, environ, check_env=check_env)
 
 
-def config_from_text(text: str, path: Path, environ: Mapping[str, str] | None = None, *,
-                     check_env: bool = True) -> Config:
+def config_from_text(
+    text: str, path: Path, environ: Mapping[str, str] | None = None, *, check_env: bool = True
+) -> Config:
     """`load_config` of `text` as the content of `path` (to check an edit before writing)."""
     env = os.environ if environ is None else environ
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(f"not valid TOML: {exc}", file=str(path),
-                          line=int(line.group(1)) if line else None) from exc
+        raise ConfigError(
+            f"not valid TOML: {exc}", file=str(path), line=int(line.group(1)) if line else None
+        ) from exc
     except RecursionError:
-        raise ConfigError("arrays or tables nested too deeply to read; a feeds file needs "
-                          "two levels", file=str(path)) from None
+        raise ConfigError(
+            "arrays or tables nested too deeply to read; a feeds file needs two levels",
+            file=str(path),
+        ) from None
     try:
         parsed = _File.model_validate(raw)
     except ValidationError as exc:
         raise _pydantic_error(exc, path, text) from exc
     except RecursionError:
-        raise ConfigError("values nested too deeply; a feeds file needs two levels",
-                          file=str(path)) from None
+        raise ConfigError(
+            "values nested too deeply; a feeds file needs two levels", file=str(path)
+        ) from None
     return _build(parsed, path, text, env if check_env else None)
 
 
@@ -341,16 +359,30 @@ def _build(parsed: _File, path: Path, text: str, env: Mapping[str, str] | None) 
         _watch_digest(watch, ("watch", i), fail)
         for name in watch.notify:
             if name not in parsed.channel:
-                raise fail(f"unknown channel {name!r}{did_you_mean(name, parsed.channel)}; "
-                           f"declare [channel.{name}]", ("watch", i, "notify"))
+                raise fail(
+                    f"unknown channel {name!r}{did_you_mean(name, parsed.channel)}; "
+                    f"declare [channel.{name}]",
+                    ("watch", i, "notify"),
+                )
         _watch_query(watch, [f.name for f in parsed.feed], ("watch", i), fail)
-    vocab = [_vocabulary_file(path, entry, ("vocabulary", i), fail)
-             for i, entry in enumerate(parsed.vocabulary)]
+    vocab = [
+        _vocabulary_file(path, entry, ("vocabulary", i), fail)
+        for i, entry in enumerate(parsed.vocabulary)
+    ]
     feeds = tuple(_feed(i, f, fail) for i, f in enumerate(parsed.feed))
-    watches = tuple(WatchSpec(w.name, w.query, tuple(w.notify), w.schedule, w.timezone,
-                              parse_duration(w.every) if w.every else None,
-                              optional_duration(w.backfill, "backfill"), w.backfill_alerts)
-                    for w in parsed.watch)
+    watches = tuple(
+        WatchSpec(
+            w.name,
+            w.query,
+            tuple(w.notify),
+            w.schedule,
+            w.timezone,
+            parse_duration(w.every) if w.every else None,
+            optional_duration(w.backfill, "backfill"),
+            w.backfill_alerts,
+        )
+        for w in parsed.watch
+    )
     retention = optional_duration(parsed.retention, "retention") if parsed.retention else None
     return Config(path, feeds, watches, channels, tuple(vocab), retention)
 
@@ -366,8 +398,7 @@ def _vocabulary_file(path: Path, entry: str, loc: tuple[str | int, ...], fail: A
     return vpath
 
 
-def _watch_query(watch: _Watch, feeds: list[str], loc: tuple[str | int, ...],
-                 fail: Any) -> None:
+def _watch_query(watch: _Watch, feeds: list[str], loc: tuple[str | int, ...], fail: Any) -> None:
     """A watch's query parses and names only feeds of this file (its actor and issue ids are
     checked against the vocabulary when the matcher is built)."""
     from monitor.match.query import parse_query  # pure, but only needed with a query
@@ -386,15 +417,20 @@ def _feed(index: int, f: _Feed, fail: Any) -> FeedSpec:
         for key in ("min_interval", "max_interval"):
             if getattr(f, key) is not None:
                 raise fail(f'{key} applies only with interval = "auto"', ("feed", index, key))
-        return FeedSpec(f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled,
-                        f.official)
+        return FeedSpec(
+            f.name, f.url, parse_duration(f.interval), f.full_text, f.enabled, f.official
+        )
     low = parse_duration(f.min_interval) if f.min_interval else MIN_INTERVAL
     high = parse_duration(f.max_interval) if f.max_interval else MAX_INTERVAL
     if low > high:
-        raise fail(f"min_interval ({f.min_interval or '5m'}) is above max_interval "
-                   f"({f.max_interval or '6h'})", ("feed", index, "min_interval"))
-    return FeedSpec(f.name, f.url, low, f.full_text, f.enabled, f.official, auto=True,
-                    max_interval=high)
+        raise fail(
+            f"min_interval ({f.min_interval or '5m'}) is above max_interval "
+            f"({f.max_interval or '6h'})",
+            ("feed", index, "min_interval"),
+        )
+    return FeedSpec(
+        f.name, f.url, low, f.full_text, f.enabled, f.official, auto=True, max_interval=high
+    )
 
 
 def _watch_digest(watch: _Watch, loc: tuple[str | int, ...], fail: Any) -> None:
@@ -403,7 +439,7 @@ def _watch_digest(watch: _Watch, loc: tuple[str | int, ...], fail: Any) -> None:
     if watch.every and watch.schedule:
         raise fail("give every or schedule, not both", (*loc, "schedule"))
     if watch.timezone and not watch.schedule:
-        raise fail("timezone goes with schedule = \"daily 08:00\"", (*loc, "timezone"))
+        raise fail('timezone goes with schedule = "daily 08:00"', (*loc, "timezone"))
     if watch.schedule:
         try:
             parse_schedule(watch.schedule, watch.timezone)
@@ -419,14 +455,13 @@ def _unique(names: list[str], kind: str, fail: Any) -> None:
         seen.add(name)
 
 
-def _channel(name: str, ch: _Channel, env: Mapping[str, str] | None,
-             fail: Any) -> ChannelSpec:
+def _channel(name: str, ch: _Channel, env: Mapping[str, str] | None, fail: Any) -> ChannelSpec:
     loc: tuple[str | int, ...] = ("channel", name)
     if ch.type != "apprise" and (ch.url_env or ch.format):
         raise fail("url_env/format belong to apprise channels", loc)
     if ch.type == "webhook":
         if not ch.url or not re.match(r"^https?://", ch.url):
-            raise fail("a webhook channel needs url = \"https://...\"", (*loc, "url"))
+            raise fail('a webhook channel needs url = "https://..."', (*loc, "url"))
         try:
             check_http_url(ch.url, "a webhook URL")
         except ValueError as exc:
@@ -435,45 +470,63 @@ def _channel(name: str, ch: _Channel, env: Mapping[str, str] | None,
             raise fail("to/mode/every belong to email and apprise channels", loc)
         names = [ch.secret_env] if isinstance(ch.secret_env, str) else ch.secret_env or []
         if isinstance(ch.secret_env, list) and not names:
-            raise fail("secret_env lists no variable; give one name or a list of names",
-                       (*loc, "secret_env"))
+            raise fail(
+                "secret_env lists no variable; give one name or a list of names",
+                (*loc, "secret_env"),
+            )
         for var in names:
             if env is None:
                 break
             if not env.get(var):
-                raise fail(f"environment variable {var} is not set; export it with the "
-                           "webhook's signing secret (whsec_...)", (*loc, "secret_env"))
+                raise fail(
+                    f"environment variable {var} is not set; export it with the "
+                    "webhook's signing secret (whsec_...)",
+                    (*loc, "secret_env"),
+                )
             if not is_webhook_secret(env[var]):
-                raise fail(f"environment variable {var} does not hold a Standard Webhooks "
-                           "secret: write whsec_ followed by base64 (e.g. from "
-                           "`openssl rand -base64 32`)", (*loc, "secret_env"))
+                raise fail(
+                    f"environment variable {var} does not hold a Standard Webhooks "
+                    "secret: write whsec_ followed by base64 (e.g. from "
+                    "`openssl rand -base64 32`)",
+                    (*loc, "secret_env"),
+                )
     elif ch.type == "apprise":
         _apprise_channel(ch, env, loc, fail)
     else:
         if not ch.to:
-            raise fail("an email channel needs to = [\"someone@example.org\"]", (*loc, "to"))
+            raise fail('an email channel needs to = ["someone@example.org"]', (*loc, "to"))
         if ch.url or ch.secret_env:
             raise fail("url/secret_env belong to webhook channels", loc)
     _digest(ch, loc, fail)
     every = parse_duration(ch.every) if ch.every else None
-    secret_env = (tuple(ch.secret_env) if isinstance(ch.secret_env, list)
-                  else ch.secret_env)
-    return ChannelSpec(name, ch.type, ch.url, secret_env, tuple(ch.to), ch.mode, every,
-                       url_env=ch.url_env, format=ch.format or "markdown",
-                       schedule=ch.schedule, timezone=ch.timezone)
+    secret_env = tuple(ch.secret_env) if isinstance(ch.secret_env, list) else ch.secret_env
+    return ChannelSpec(
+        name,
+        ch.type,
+        ch.url,
+        secret_env,
+        tuple(ch.to),
+        ch.mode,
+        every,
+        url_env=ch.url_env,
+        format=ch.format or "markdown",
+        schedule=ch.schedule,
+        timezone=ch.timezone,
+    )
 
 
 def _digest(ch: _Channel, loc: tuple[str | int, ...], fail: Any) -> None:
     from monitor.alerts.schedule import parse_schedule
 
     if ch.mode == "digest" and not (ch.every or ch.schedule):
-        raise fail("a digest channel needs every = \"1h\" or schedule = \"daily 08:00\"",
-                   (*loc, "every"))
+        raise fail(
+            'a digest channel needs every = "1h" or schedule = "daily 08:00"', (*loc, "every")
+        )
     if ch.every and ch.schedule:
         raise fail("give every or schedule, not both", (*loc, "schedule"))
     for key in ("every", "schedule", "timezone"):
         if ch.mode == "immediate" and getattr(ch, key):
-            raise fail(f"{key} applies only with mode = \"digest\"", (*loc, key))
+            raise fail(f'{key} applies only with mode = "digest"', (*loc, key))
     if ch.schedule:
         try:
             parse_schedule(ch.schedule, ch.timezone)
@@ -481,19 +534,28 @@ def _digest(ch: _Channel, loc: tuple[str | int, ...], fail: Any) -> None:
             raise fail(str(exc), (*loc, "schedule")) from exc
 
 
-def _apprise_channel(ch: _Channel, env: Mapping[str, str] | None,
-                     loc: tuple[str | int, ...], fail: Any) -> None:
+def _apprise_channel(
+    ch: _Channel, env: Mapping[str, str] | None, loc: tuple[str | int, ...], fail: Any
+) -> None:
     if ch.url:
-        raise fail("an apprise URL holds tokens: put it in an environment variable and name "
-                   "that variable with url_env = \"MONITOR_..._URL\"", (*loc, "url"))
+        raise fail(
+            "an apprise URL holds tokens: put it in an environment variable and name "
+            'that variable with url_env = "MONITOR_..._URL"',
+            (*loc, "url"),
+        )
     if ch.to or ch.secret_env:
         raise fail("to/secret_env do not apply to apprise channels", loc)
     if not ch.url_env:
-        raise fail("an apprise channel needs url_env = \"NAME_OF_THE_VARIABLE\" holding its "
-                   "Apprise URL", (*loc, "url_env"))
+        raise fail(
+            'an apprise channel needs url_env = "NAME_OF_THE_VARIABLE" holding its Apprise URL',
+            (*loc, "url_env"),
+        )
     if env is not None and not env.get(ch.url_env):
-        raise fail(f"environment variable {ch.url_env} is not set; export it with the "
-                   "channel's Apprise URL (e.g. slack://..., tgram://...)", (*loc, "url_env"))
+        raise fail(
+            f"environment variable {ch.url_env} is not set; export it with the "
+            "channel's Apprise URL (e.g. slack://..., tgram://...)",
+            (*loc, "url_env"),
+        )
 
 
 def _pydantic_error(exc: ValidationError, path: Path, text: str) -> ConfigError:
@@ -520,13 +582,13 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
     start, end = 0, len(lines)
     rest = list(loc)
     if len(rest) >= 2 and isinstance(rest[1], int) and rest[0] in ("feed", "watch"):
-        headers = [i for i, ln in enumerate(lines)
-                   if re.match(rf"^\s*\[\[\s*{rest[0]}\s*\]\]", ln)]
+        headers = [i for i, ln in enumerate(lines) if re.match(rf"^\s*\[\[\s*{rest[0]}\s*\]\]", ln)]
         if rest[1] >= len(headers):
             return None
         start = headers[rest[1]]
-        end = next((i for i, ln in enumerate(lines) if i > start and re.match(r"^\s*\[", ln)),
-                   len(lines))
+        end = next(
+            (i for i, ln in enumerate(lines) if i > start and re.match(r"^\s*\[", ln)), len(lines)
+        )
         rest = rest[2:]
     elif len(rest) >= 2 and rest[0] == "channel":
         pat = rf"^\s*\[\s*channel\s*\.\s*[\"']?{re.escape(str(rest[1]))}[\"']?\s*\]"
@@ -534,8 +596,9 @@ def locate(text: str, loc: tuple[str | int, ...]) -> int | None:
         if found is None:
             return None
         start = found
-        end = next((i for i, ln in enumerate(lines) if i > start and re.match(r"^\s*\[", ln)),
-                   len(lines))
+        end = next(
+            (i for i, ln in enumerate(lines) if i > start and re.match(r"^\s*\[", ln)), len(lines)
+        )
         rest = rest[2:]
     elif rest and rest[0] == "vocabulary":
         rest = ["vocabulary"]

@@ -35,8 +35,13 @@ class CycleReport:
 class Daemon:
     """Claims due feeds on each tick and runs them with bounded concurrency."""
 
-    def __init__(self, runtime: Runtime, *, clock: Callable[[], datetime] = utcnow,
-                 say: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         self.rt, self.clock = runtime, clock
         self.tuning = runtime.tuning
         self.owner = runtime.owner
@@ -60,13 +65,18 @@ class Daemon:
         """`monitor: 13 feeds, 2 watches, 3 channels; database ...; next poll in 4s`."""
         config = self.prepared.config
         enabled = [f for f in config.feeds if f.enabled]
-        due = [h.next_poll for h in self.rt.store.feed_health()
-               if h.enabled and h.next_poll is not None]
+        due = [
+            h.next_poll
+            for h in self.rt.store.feed_health()
+            if h.enabled and h.next_poll is not None
+        ]
         wait = max(0.0, (min(due) - self.clock()).total_seconds()) if due else None
         url = self.rt.store.display_url
-        return (f"monitor: {_count(len(enabled), 'feed')}, {_count(len(config.watches), 'watch')}"
-                f", {_count(len(config.channels), 'channel')}; database {url}; "
-                + (f"next poll in {_duration(wait)}" if wait is not None else "no feed to poll"))
+        return (
+            f"monitor: {_count(len(enabled), 'feed')}, {_count(len(config.watches), 'watch')}"
+            f", {_count(len(config.channels), 'channel')}; database {url}; "
+            + (f"next poll in {_duration(wait)}" if wait is not None else "no feed to poll")
+        )
 
     # ---- --once -------------------------------------------------------------------------
     async def run_once(self, *, force: bool = False) -> CycleReport:
@@ -88,12 +98,22 @@ class Daemon:
         attempted = await self._deliver(until_idle=True)
         await self.apply_retention()
         report = CycleReport(
-            feeds=len(results), failed=sum(r.error is not None for r in results),
-            stored=sum(r.stored for r in results), matches=sum(r.matches for r in results),
-            alerts_attempted=attempted, seconds=time.monotonic() - started)
-        log.info("cycle.done feeds=%d failed=%d stored=%d matches=%d alerts=%d seconds=%.1f",
-                 report.feeds, report.failed, report.stored, report.matches,
-                 report.alerts_attempted, report.seconds)
+            feeds=len(results),
+            failed=sum(r.error is not None for r in results),
+            stored=sum(r.stored for r in results),
+            matches=sum(r.matches for r in results),
+            alerts_attempted=attempted,
+            seconds=time.monotonic() - started,
+        )
+        log.info(
+            "cycle.done feeds=%d failed=%d stored=%d matches=%d alerts=%d seconds=%.1f",
+            report.feeds,
+            report.failed,
+            report.stored,
+            report.matches,
+            report.alerts_attempted,
+            report.seconds,
+        )
         return report
 
     async def _poll_all(self, cycle: datetime, force: bool) -> list[PollResult]:
@@ -106,8 +126,16 @@ class Daemon:
             while len(polling) < limit and not claimed_all:
                 if not queued:
                     batch = await self.rt.store.submit(
-                        "", self.rt.store.claim_due_feeds, self.clock(), limit, self.tuning.lease,
-                        polled_before=cycle, owner=self.owner, alive=is_alive, force=force)
+                        "",
+                        self.rt.store.claim_due_feeds,
+                        self.clock(),
+                        limit,
+                        self.tuning.lease,
+                        polled_before=cycle,
+                        owner=self.owner,
+                        alive=is_alive,
+                        force=force,
+                    )
                     queued.extend(batch)
                     claimed_all = not batch
                     continue
@@ -127,8 +155,9 @@ class Daemon:
     async def _renew(self) -> None:
         now = self.clock()
         try:
-            await self.rt.store.submit("", self.rt.store.renew_leases, self.owner, now,
-                                       now + self.tuning.lease)
+            await self.rt.store.submit(
+                "", self.rt.store.renew_leases, self.owner, now, now + self.tuning.lease
+            )
         except Exception:  # the next tick tries again; the lease outlives several ticks
             log.exception("leases.renew_failed")
 
@@ -153,17 +182,28 @@ class Daemon:
         # Due-ness lives in the database; the job only wakes us. A late tick still runs
         # (misfire_grace_time=None: APScheduler 3's default of 1 s silently drops late runs,
         # HAZARDS 5) and missed ticks collapse into one (coalesce).
-        scheduler.add_job(self._tick, "interval",
-                          seconds=self.tuning.tick.total_seconds(), next_run_time=self.clock(),
-                          max_instances=1, coalesce=True, misfire_grace_time=None,
-                          id="monitor-tick")
+        scheduler.add_job(
+            self._tick,
+            "interval",
+            seconds=self.tuning.tick.total_seconds(),
+            next_run_time=self.clock(),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="monitor-tick",
+        )
         # Retention: a pass soon after start, then daily; it reads `retention` each time, so
         # a reload that sets or changes it takes effect at the next pass.
-        scheduler.add_job(self._retention, "interval",
-                          seconds=self.tuning.retention_every.total_seconds(),
-                          next_run_time=self.clock() + self.tuning.retention_first,
-                          max_instances=1, coalesce=True, misfire_grace_time=None,
-                          id="monitor-retention")
+        scheduler.add_job(
+            self._retention,
+            "interval",
+            seconds=self.tuning.retention_every.total_seconds(),
+            next_run_time=self.clock() + self.tuning.retention_first,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            id="monitor-retention",
+        )
         scheduler.start()
         # (at DEBUG: the CLI's start line, start_line(), is the one line that says we run)
         log.debug("daemon.started tick=%ss", self.tuning.tick.total_seconds())
@@ -189,9 +229,14 @@ class Daemon:
         waits = [f"{self._polls} poll{'s' if self._polls != 1 else ''}"] if self._polls else []
         if deliveries:
             waits.append("alert deliveries")
-        self.say(f"monitor: stopping ({sig.name}); " + (
-            f"waiting up to {self.tuning.drain_timeout:.0f}s for {' and '.join(waits)}"
-            if waits else "nothing in flight"))
+        self.say(
+            f"monitor: stopping ({sig.name}); "
+            + (
+                f"waiting up to {self.tuning.drain_timeout:.0f}s for {' and '.join(waits)}"
+                if waits
+                else "nothing in flight"
+            )
+        )
         self._stopping = True
         stop.set()
 
@@ -214,8 +259,9 @@ class Daemon:
             while True:
                 answer = await apply_reload(self, source)
                 try:
-                    await self.rt.store.submit("", self.rt.store.answer_control, "reload",
-                                               answer, self.clock())
+                    await self.rt.store.submit(
+                        "", self.rt.store.answer_control, "reload", answer, self.clock()
+                    )
                 except Exception:  # the reload itself is done; only its answer is lost
                     log.exception("reload.unanswered")
                 source, self._reload_again = self._reload_again or "", None
@@ -244,8 +290,7 @@ class Daemon:
         finally:
             self._checking = False
         requested = state.requested_at
-        if requested is not None and (self._reload_seen is None
-                                      or requested > self._reload_seen):
+        if requested is not None and (self._reload_seen is None or requested > self._reload_seen):
             self._reload_seen = requested
             self.request_reload("monitor reload")
 
@@ -292,8 +337,14 @@ class Daemon:
             free = self.tuning.feed_concurrency - self._polls
             if free > 0 and not self._stopping:
                 batch = await self.rt.store.submit(
-                    "", self.rt.store.claim_due_feeds, self.clock(), free, self.tuning.lease,
-                    owner=self.owner, alive=is_alive)
+                    "",
+                    self.rt.store.claim_due_feeds,
+                    self.clock(),
+                    free,
+                    self.tuning.lease,
+                    owner=self.owner,
+                    alive=is_alive,
+                )
                 self._more_due = len(batch) == free  # a short batch: nothing else is due
                 for feed in batch:
                     self._polls += 1
@@ -319,8 +370,12 @@ class Daemon:
         (a backlog of due feeds would otherwise move one batch per tick); when the last
         claim found fewer than it asked for, the next tick looks again."""
         half = max(1, self.tuning.feed_concurrency // 2)
-        if (self._stopping or self._ticking or not self._more_due
-                or self.tuning.feed_concurrency - self._polls < half):
+        if (
+            self._stopping
+            or self._ticking
+            or not self._more_due
+            or self.tuning.feed_concurrency - self._polls < half
+        ):
             return
         self._ticking = True
         self.spawn(self._claim_and_start())

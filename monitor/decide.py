@@ -63,9 +63,15 @@ def failure_of(answer: Answer) -> Failure | None:
 
 
 def poll_record(
-    feed: ClaimedFeed, outcome: Answer | Failure, *, now: datetime, rng: random.Random,
-    max_interval: timedelta, entry_times: Sequence[datetime] = (),
-    ttl: timedelta | None = None, deferred: bool = False,
+    feed: ClaimedFeed,
+    outcome: Answer | Failure,
+    *,
+    now: datetime,
+    rng: random.Random,
+    max_interval: timedelta,
+    entry_times: Sequence[datetime] = (),
+    ttl: timedelta | None = None,
+    deferred: bool = False,
 ) -> PollRecord:
     """What one poll of `feed` leaves in its health: a failure backs off (`max_interval`
     caps it), a gone feed is disabled, an answer (2xx or 304) is scheduled from the feed's
@@ -73,24 +79,51 @@ def poll_record(
     comes back soon and drops the validators: they describe the whole document, so sent
     next time they would get a 304 and the deferred items would never be read."""
     if isinstance(outcome, Failure):
-        retry = backoff(now=now, configured=feed.interval,
-                        consecutive_errors=feed.consecutive_errors + 1,
-                        retry_after=outcome.retry_after, rng=rng, max_interval=max_interval)
-        return PollRecord(ok=False, status=outcome.status, error=outcome.reason,
-                          next_poll=retry.when, reason=retry.reason)
+        retry = backoff(
+            now=now,
+            configured=feed.interval,
+            consecutive_errors=feed.consecutive_errors + 1,
+            retry_after=outcome.retry_after,
+            rng=rng,
+            max_interval=max_interval,
+        )
+        return PollRecord(
+            ok=False,
+            status=outcome.status,
+            error=outcome.reason,
+            next_poll=retry.when,
+            reason=retry.reason,
+        )
     if outcome.gone:
-        return PollRecord(ok=False, status=outcome.status, error=GONE_REASON, gone=True,
-                          next_poll=now + max_interval)
-    planned = next_poll(now=now, name=feed.name, interval=feed.interval, auto=feed.auto,
-                        max_interval=feed.max_interval, entry_times=entry_times, ttl=ttl,
-                        cache_max_age=outcome.cache_max_age, retry_after=outcome.retry_after)
+        return PollRecord(
+            ok=False,
+            status=outcome.status,
+            error=GONE_REASON,
+            gone=True,
+            next_poll=now + max_interval,
+        )
+    planned = next_poll(
+        now=now,
+        name=feed.name,
+        interval=feed.interval,
+        auto=feed.auto,
+        max_interval=feed.max_interval,
+        entry_times=entry_times,
+        ttl=ttl,
+        cache_max_age=outcome.cache_max_age,
+        retry_after=outcome.retry_after,
+    )
     if deferred:
         planned = with_backlog(planned, now)
     return PollRecord(
-        ok=True, status=outcome.status, next_poll=planned.when,
+        ok=True,
+        status=outcome.status,
+        next_poll=planned.when,
         etag=None if deferred else outcome.etag,
         last_modified=None if deferred else outcome.last_modified,
-        new_url=outcome.permanent_redirect, reason=planned.reason)
+        new_url=outcome.permanent_redirect,
+        reason=planned.reason,
+    )
 
 
 class NextPoll(NamedTuple):
@@ -136,8 +169,9 @@ def next_slot(*, now: datetime, name: str, interval: timedelta) -> datetime:
     return _EPOCH + phase(name, interval) + timedelta(seconds=slots * step)
 
 
-def adaptive_interval(*, now: datetime, entry_times: Sequence[datetime],
-                      max_interval: timedelta) -> timedelta | None:
+def adaptive_interval(
+    *, now: datetime, entry_times: Sequence[datetime], max_interval: timedelta
+) -> timedelta | None:
     """The mean gap between the entries of the last week; None if unknown.
 
     A feed lists only its latest entries, so the gap among them (not a weekly count, which
@@ -156,8 +190,14 @@ def adaptive_interval(*, now: datetime, entry_times: Sequence[datetime],
     return (recent[-1] - recent[0]) / (len(recent) - 1)
 
 
-def feed_interval(*, now: datetime, interval: timedelta, auto: bool, max_interval: timedelta,
-                  entry_times: Sequence[datetime]) -> timedelta:
+def feed_interval(
+    *,
+    now: datetime,
+    interval: timedelta,
+    auto: bool,
+    max_interval: timedelta,
+    entry_times: Sequence[datetime],
+) -> timedelta:
     """The interval a healthy feed is polled at: the configured one, or with `auto` the
     feed's publishing pace clamped to [interval (its min_interval), max_interval]."""
     if not auto:
@@ -167,9 +207,16 @@ def feed_interval(*, now: datetime, interval: timedelta, auto: bool, max_interva
 
 
 def next_poll(
-    *, now: datetime, name: str, interval: timedelta, entry_times: Sequence[datetime],
-    ttl: timedelta | None, cache_max_age: timedelta | None, retry_after: timedelta | None,
-    auto: bool = False, max_interval: timedelta = timedelta(hours=6),
+    *,
+    now: datetime,
+    name: str,
+    interval: timedelta,
+    entry_times: Sequence[datetime],
+    ttl: timedelta | None,
+    cache_max_age: timedelta | None,
+    retry_after: timedelta | None,
+    auto: bool = False,
+    max_interval: timedelta = timedelta(hours=6),
 ) -> NextPoll:
     """When to poll a feed after a successful fetch, and why.
 
@@ -178,8 +225,9 @@ def next_poll(
     week) later still. Nothing else ever makes a healthy feed wait longer than its interval.
     """
     now = _aware(now)
-    every = feed_interval(now=now, interval=interval, auto=auto, max_interval=max_interval,
-                          entry_times=entry_times)
+    every = feed_interval(
+        now=now, interval=interval, auto=auto, max_interval=max_interval, entry_times=entry_times
+    )
     result = NextPoll(next_slot(now=now, name=name, interval=every), "interval")
     cap = max(max_interval, interval) if auto else max(HINT_CAP, interval)
     hints = [h for h in (ttl, cache_max_age) if h is not None]
@@ -191,8 +239,12 @@ def next_poll(
 
 
 def backoff(
-    *, now: datetime, configured: timedelta, consecutive_errors: int,
-    retry_after: timedelta | None, rng: random.Random,
+    *,
+    now: datetime,
+    configured: timedelta,
+    consecutive_errors: int,
+    retry_after: timedelta | None,
+    rng: random.Random,
     max_interval: timedelta = timedelta(hours=24),
 ) -> NextPoll:
     """When to retry a failing feed: configured x 2^(errors-1), capped, plus up to 20 % jitter.

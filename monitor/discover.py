@@ -13,8 +13,15 @@ from monitor.fetch.feeds import FEED_ACCEPT
 from monitor.fetch.http import GuardedClient
 from monitor.parse import ParsedFeed, parse_feed
 
-FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml",
-              "application/feed+json", "application/json", "text/xml", "application/xml")
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+    "application/json",
+    "text/xml",
+    "application/xml",
+)
 COMMON_PATHS = ("/feed", "/rss", "/atom.xml", "/feed.xml", "/rss.xml", "/index.xml")
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 MAX_CANDIDATES = 12  # links a page may offer that are tried
@@ -79,7 +86,8 @@ def _looks_like_html(content_type: str, body: bytes) -> bool:
     RSS as text/html), else by its content type."""
     head = body[:1024].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     if head.startswith((b"<rss", b"<feed", b"<rdf:rdf")) or (
-            head.startswith(b"<?xml") and b"<html" not in head):
+        head.startswith(b"<?xml") and b"<html" not in head
+    ):
         return False
     return "html" in content_type or head.startswith((b"<!doctype html", b"<html"))
 
@@ -96,8 +104,9 @@ def _decode(body: bytes, content_type: str) -> str:
         return body.decode("utf-8", errors="replace")
 
 
-async def _as_feed(client: GuardedClient, url: str, tried: list[str]
-                   ) -> tuple[str, ParsedFeed | None, bytes, str]:
+async def _as_feed(
+    client: GuardedClient, url: str, tried: list[str]
+) -> tuple[str, ParsedFeed | None, bytes, str]:
     """Fetch `url`: (final URL, the parsed feed or None, body, content type)."""
     tried.append(url)
     result = await client.get(url, headers={"accept": FEED_ACCEPT}, max_bytes=MAX_PAGE_BYTES)
@@ -107,8 +116,9 @@ async def _as_feed(client: GuardedClient, url: str, tried: list[str]
     if _looks_like_html(content_type, result.body):
         return result.url, None, result.body, content_type
     try:
-        parsed = await asyncio.to_thread(parse_feed, result.body, feed="discovery",
-                                         base_url=result.url)
+        parsed = await asyncio.to_thread(
+            parse_feed, result.body, feed="discovery", base_url=result.url
+        )
     except ParseError:
         return result.url, None, result.body, content_type
     return result.url, parsed, result.body, content_type
@@ -124,8 +134,11 @@ async def discover(client: GuardedClient, url: str) -> Discovered:
     final, parsed, body, content_type = await _as_feed(client, url, tried)
     if parsed is not None:
         return Discovered(final, "given", parsed)
-    links = (feed_links(_decode(body, content_type), final)
-             if _looks_like_html(content_type, body) else [])
+    links = (
+        feed_links(_decode(body, content_type), final)
+        if _looks_like_html(content_type, body)
+        else []
+    )
     root = "{0.scheme}://{0.netloc}".format(urlsplit(final))
     paths = [root + p for p in COMMON_PATHS]
     for how, candidates in (("link", links[:MAX_CANDIDATES]), ("path", paths)):
@@ -138,8 +151,10 @@ async def discover(client: GuardedClient, url: str) -> Discovered:
                 continue
             if feed is not None:
                 return Discovered(found, how, feed)
-    reason = ("the page links no feed (<link rel=\"alternate\" type=\"application/rss+xml\">) "
-              f"and none of {', '.join(COMMON_PATHS)} answers with one"
-              if not links else
-              f"the {len(links)} feed link(s) of the page and the common paths gave no feed")
+    reason = (
+        'the page links no feed (<link rel="alternate" type="application/rss+xml">) '
+        f"and none of {', '.join(COMMON_PATHS)} answers with one"
+        if not links
+        else f"the {len(links)} feed link(s) of the page and the common paths gave no feed"
+    )
     raise NoFeedError(url, tried, reason + "; pass the feed's own URL")

@@ -9,7 +9,11 @@ class ConfigError(MonitorError):
     """A settings or feeds.toml mistake, naming the file, line and key where known."""
 
     def __init__(
-        self, message: str, *, file: str | None = None, line: int | None = None,
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
         key: str | None = None,
     ) -> None:
         self.file, self.line, self.key, self.reason = file, line, key, message
@@ -41,8 +45,11 @@ def _excerpt(query: str, position: int, width: int = 60) -> str:
     if len(query) <= 2 * width:
         return repr(query)
     start = max(0, position - width)
-    return (("..." if start else "") + repr(query[start:position + width])
-            + ("..." if position + width < len(query) else ""))
+    return (
+        ("..." if start else "")
+        + repr(query[start : position + width])
+        + ("..." if position + width < len(query) else "")
+    )
 
 
 class StoreError(MonitorError):
@@ -92,10 +99,20 @@ class ExtractError(MonitorError):
 class DeliveryError(MonitorError):
     """An alert could not be delivered to a channel."""
 
-    def __init__(self, message: str, *, channel: str, retry_after: float | None = None,
-                 permanent: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        channel: str,
+        retry_after: float | None = None,
+        permanent: bool = False,
+    ) -> None:
         self.channel, self.retry_after, self.permanent, self.reason = (
-            channel, retry_after, permanent, message)
+            channel,
+            retry_after,
+            permanent,
+            message,
+        )
         super().__init__(f"channel {channel}: {message}")
 
 

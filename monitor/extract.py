@@ -50,14 +50,18 @@ _FURNITURE = re.compile(
     r"^\W*(like this (story|article)|share (this|it)\b|tell us what|sign up\b|subscribe\b"
     r"|read more\b|related\b|also on\b|advertisement\b|tags?\b\W*$|updated( at| on)?\b"
     r"|click here|follow us|copyright|©|all rights reserved|get .* delivered|\[button)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _FURNITURE_MAX = 200
 _LANG = re.compile(
     rb"""<html\b[^>]*?\s(?:xml:)?lang\s*=\s*["']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*""",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _META_LANG = re.compile(
     rb"""<meta\b[^>]*?(?:http-equiv\s*=\s*["']?content-language|property\s*=\s*["']?og:locale)"""
-    rb"""[^>]*?content\s*=\s*["']?([A-Za-z]{2,3})""", re.IGNORECASE)
+    rb"""[^>]*?content\s*=\s*["']?([A-Za-z]{2,3})""",
+    re.IGNORECASE,
+)
 
 
 def page_language(html: bytes) -> str | None:
@@ -159,15 +163,21 @@ def _metadata(tree: Any, url: str | None) -> Document:
         meta.url = extract_url(tree, url)
     # per call, as trafilatura does: its date params carry today's date as the latest allowed
     meta.date = find_date(tree, **{**set_date_params(_EXTENSIVE_DATES), "url": meta.url})
-    meta.title, meta.author, meta.date = (_clean(meta.title), _clean(meta.author),
-                                          _clean(meta.date))
+    meta.title, meta.author, meta.date = (
+        _clean(meta.title),
+        _clean(meta.author),
+        _clean(meta.date),
+    )
     return meta
 
 
 def drop_furniture(text: str) -> str:
     """`text` without short sharing/subscription/credit lines."""
-    return "\n".join(line for line in text.split("\n")
-                     if len(line) >= _FURNITURE_MAX or not _FURNITURE.search(line))
+    return "\n".join(
+        line
+        for line in text.split("\n")
+        if len(line) >= _FURNITURE_MAX or not _FURNITURE.search(line)
+    )
 
 
 def _safe_extract(html: bytes, url: str | None) -> Article | None:
@@ -194,8 +204,9 @@ def _start_worker(daemon_pid: int) -> None:
     Workers are children of the forkserver, not of the daemon, so a daemon killed with
     SIGKILL would leave them to PID 1; a thread checks every second that it still lives.
     """
-    threading.Thread(target=_watch_parent, args=(daemon_pid,), name="monitor-parent-watch",
-                     daemon=True).start()
+    threading.Thread(
+        target=_watch_parent, args=(daemon_pid,), name="monitor-parent-watch", daemon=True
+    ).start()
     _warm()
 
 
@@ -222,8 +233,12 @@ class ExtractorPool:
     slots, and the pages on or waiting for them, are not touched.
     """
 
-    def __init__(self, max_workers: int | None = None, *,
-                 target: Callable[[bytes, str | None], Article | None] | None = None) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        *,
+        target: Callable[[bytes, str | None], Article | None] | None = None,
+    ) -> None:
         self.max_workers = max_workers or os.cpu_count() or 1
         self._target = target or _safe_extract  # a picklable module-level function
         self._slots: list[concurrent.futures.ProcessPoolExecutor] = []
@@ -235,18 +250,19 @@ class ExtractorPool:
         # forkserver: forking a process that runs an event loop and threads is unsafe.
         context = multiprocessing.get_context("forkserver")
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_start_worker,
-            initargs=(os.getpid(),))
+            max_workers=1, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+        )
 
-    def _start(self, pool: concurrent.futures.ProcessPoolExecutor,
-               ) -> "concurrent.futures.Future[Any]":
+    def _start(
+        self,
+        pool: concurrent.futures.ProcessPoolExecutor,
+    ) -> "concurrent.futures.Future[Any]":
         """Start `pool`'s worker and load the target's module there (no page is run)."""
         return pool.submit(_loaded, self._target)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the current workers."""
-        return [pid for pool in self._slots
-                for pid in (getattr(pool, "_processes", None) or {})]
+        return [pid for pool in self._slots for pid in (getattr(pool, "_processes", None) or {})]
 
     async def __aenter__(self) -> Self:
         self._slots = [self._new_pool() for _ in range(self.max_workers)]
@@ -257,8 +273,12 @@ class ExtractorPool:
             self._free.put_nowait(index)
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -268,9 +288,13 @@ class ExtractorPool:
         for pool in slots:
             await loop.run_in_executor(None, pool.shutdown)
 
-    async def extract(self, html: bytes, url: str | None, *,
-                      timeout: float = 20.0,  # noqa: ASYNC109 - per-page budget, the public API
-                      ) -> Article | None:
+    async def extract(
+        self,
+        html: bytes,
+        url: str | None,
+        *,
+        timeout: float = 20.0,  # noqa: ASYNC109 - per-page budget, the public API
+    ) -> Article | None:
         """Extract one page in a worker; None when it has no article.
 
         Raises ExtractError when the page takes over `timeout` s of a worker's time, or
@@ -292,10 +316,16 @@ class ExtractorPool:
             free.put_nowait(index)
             return
         asyncio.wrap_future(starting).add_done_callback(
-            lambda done: free.put_nowait(index) if not done.cancelled() else None)
+            lambda done: free.put_nowait(index) if not done.cancelled() else None
+        )
 
-    async def _run(self, index: int, html: bytes, url: str | None,
-                   timeout: float) -> Article | None:  # noqa: ASYNC109 - see extract
+    async def _run(
+        self,
+        index: int,
+        html: bytes,
+        url: str | None,
+        timeout: float,  # noqa: ASYNC109
+    ) -> Article | None:  # (timeout: see extract)
         for attempt in (1, 2):
             if attempt == 2:
                 await self._started(index)
@@ -306,8 +336,9 @@ class ExtractorPool:
             except TimeoutError:
                 log.warning("extract.timeout url_host=%s timeout=%s", _host(url), timeout)
                 self._recycle(index)
-                raise ExtractError(f"extraction took over {timeout:g} s; its worker "
-                                   "was replaced") from None
+                raise ExtractError(
+                    f"extraction took over {timeout:g} s; its worker was replaced"
+                ) from None
             except BrokenProcessPool:  # the worker died under this page (or was killed)
                 self._recycle(index)
                 if attempt == 2:

@@ -29,8 +29,10 @@ from monitor.errors import ConfigError
 from monitor.urls import normalise_url
 from monitor.validate import MAX_NAME, check_http_url, check_name
 
-NEW_FILE = ("# feeds.toml: what monitor polls, which watches fire, and where alerts go.\n"
-            "# Written by `monitor feeds add`; edit it freely (README: Configuration).\n")
+NEW_FILE = (
+    "# feeds.toml: what monitor polls, which watches fire, and where alerts go.\n"
+    "# Written by `monitor feeds add`; edit it freely (README: Configuration).\n"
+)
 MAX_OPML_BYTES = 10 * 1024 * 1024
 _HEADER = re.compile(r"^\s*\[\[?\s*[^\]]*\]\]?")
 _FEED_HEADER = re.compile(r"^\s*\[\[\s*feed\s*\]\]\s*(#.*)?$")
@@ -56,6 +58,7 @@ class ImportReport:
 
 
 # ---- reading ----
+
 
 def read_text(path: Path) -> str:
     """The feeds file's text ('' when it does not exist yet)."""
@@ -100,11 +103,12 @@ def feed_name(title: str | None, url: str, taken: Iterable[str]) -> str:
     name, n = base, 1
     while name in used:
         n += 1
-        name = f"{base[:MAX_NAME - 8]}-{n}"
+        name = f"{base[: MAX_NAME - 8]}-{n}"
     return check_name(name)
 
 
 # ---- editing ----
+
 
 def add_feeds(path: Path, feeds: Sequence[NewFeed], *, write: bool = True) -> None:
     """Append `feeds` to the file as `[[feed]]` tables (creating it if missing); ConfigError
@@ -120,18 +124,26 @@ def add_feeds(path: Path, feeds: Sequence[NewFeed], *, write: bool = True) -> No
         except ValueError as exc:
             raise ConfigError(str(exc), file=str(path)) from None
         if new.name in names:
-            raise ConfigError(f"a feed named {new.name!r} exists already; choose another "
-                              "name with --name", file=str(path))
+            raise ConfigError(
+                f"a feed named {new.name!r} exists already; choose another name with --name",
+                file=str(path),
+            )
         dup = by_key.get(url_key(new.url))
         if dup is not None:
-            raise ConfigError(f"{new.url} is already in the file as feed {dup!r}",
-                              file=str(path))
+            raise ConfigError(f"{new.url} is already in the file as feed {dup!r}", file=str(path))
         names.add(new.name)
         by_key[url_key(new.url)] = new.name
     body = "".join(_render(new) for new in feeds)
     edited = text.rstrip("\n") + "\n" + body if text else NEW_FILE + body
-    _write_checked(path, text, edited, added=feeds, removed=(),
-                   fallback=lambda: _tomlkit_add(text, feeds), write=write)
+    _write_checked(
+        path,
+        text,
+        edited,
+        added=feeds,
+        removed=(),
+        fallback=lambda: _tomlkit_add(text, feeds),
+        write=write,
+    )
 
 
 def remove_feed(path: Path, name: str) -> str:
@@ -142,16 +154,24 @@ def remove_feed(path: Path, name: str) -> str:
     text, config = load(path)
     names = [f.name for f in config.feeds]
     if name not in names:
-        raise ConfigError(f"no feed named {name!r}{did_you_mean(name, names)}",
-                          file=str(path))
+        raise ConfigError(f"no feed named {name!r}{did_you_mean(name, names)}", file=str(path))
     index = names.index(name)
     edited = _cut_feed(text, index)
     try:
-        _write_checked(path, text, edited, added=(), removed=(name,),
-                       fallback=lambda: _tomlkit_remove(text, index))
+        _write_checked(
+            path,
+            text,
+            edited,
+            added=(),
+            removed=(name,),
+            fallback=lambda: _tomlkit_remove(text, index),
+        )
     except ConfigError as exc:
-        raise ConfigError(f"cannot remove feed {name!r}, the file would not load: "
-                          f"{exc.reason}", file=exc.file, key=exc.key) from None
+        raise ConfigError(
+            f"cannot remove feed {name!r}, the file would not load: {exc.reason}",
+            file=exc.file,
+            key=exc.key,
+        ) from None
     return config.feeds[index].url
 
 
@@ -177,15 +197,13 @@ def _cut_feed(text: str, index: int) -> str:
     if index >= len(headers):
         return text
     start = headers[index]
-    end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])),
-               len(lines))
+    end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])), len(lines))
 
     def loose(line: str) -> bool:
         return not line.strip() or line.lstrip().startswith("#")
 
     last_key = max((i for i in range(start, end) if not loose(lines[i])), default=start)
-    stop = next((i for i in range(last_key + 1, end) if lines[i].lstrip().startswith("#")),
-                end)
+    stop = next((i for i in range(last_key + 1, end) if lines[i].lstrip().startswith("#")), end)
     head = lines[:start]
     if stop == len(lines):  # the file's last table: no blank lines left dangling at the end
         while head and not head[-1].strip():
@@ -217,8 +235,9 @@ def _meaning(text: str) -> dict[str, Any]:
     return tomllib.loads(text) if text else {}
 
 
-def _expected(old: dict[str, Any], added: Sequence[NewFeed],
-              removed: Sequence[str]) -> dict[str, Any]:
+def _expected(
+    old: dict[str, Any], added: Sequence[NewFeed], removed: Sequence[str]
+) -> dict[str, Any]:
     want = dict(old)
     feeds = [f for f in old.get("feed", []) if f.get("name") not in removed]
     for new in added:
@@ -231,8 +250,16 @@ def _expected(old: dict[str, Any], added: Sequence[NewFeed],
     return want
 
 
-def _write_checked(path: Path, old_text: str, edited: str, *, added: Sequence[NewFeed],
-                   removed: Sequence[str], fallback: Any, write: bool = True) -> None:
+def _write_checked(
+    path: Path,
+    old_text: str,
+    edited: str,
+    *,
+    added: Sequence[NewFeed],
+    removed: Sequence[str],
+    fallback: Any,
+    write: bool = True,
+) -> None:
     """Write `edited` if it means the old file plus `added` minus `removed` (else the
     tomlkit edit `fallback()` if that does), and loads; the old file is left as it was
     otherwise."""
@@ -246,8 +273,10 @@ def _write_checked(path: Path, old_text: str, edited: str, *, added: Sequence[Ne
         if means == want:
             break
     else:
-        raise ConfigError("cannot edit this file without changing more than the feeds; "
-                          "edit it by hand", file=str(path))
+        raise ConfigError(
+            "cannot edit this file without changing more than the feeds; edit it by hand",
+            file=str(path),
+        )
     config_from_text(text, path, check_env=False)  # the edit must load, as a whole
     if write:
         _replace(path, text)
@@ -278,6 +307,7 @@ def _replace(path: Path, text: str) -> None:
 
 # ---- OPML ----
 
+
 def export_opml(config: Config, now: datetime | None = None) -> str:
     """OPML 2.0 of the configured feeds (one `rss` outline each, with `text`, `title` and
     `xmlUrl`), as feed readers import it."""
@@ -287,19 +317,19 @@ def export_opml(config: Config, now: datetime | None = None) -> str:
     ET.SubElement(head, "dateCreated").text = format_datetime(now or utcnow())
     body = ET.SubElement(root, "body")
     for feed in config.feeds:
-        ET.SubElement(body, "outline", type="rss", text=feed.name, title=feed.name,
-                      xmlUrl=feed.url)
+        ET.SubElement(body, "outline", type="rss", text=feed.name, title=feed.name, xmlUrl=feed.url)
     ET.indent(root)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            + ET.tostring(root, encoding="unicode") + "\n")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def parse_opml(data: bytes) -> list[tuple[str | None, str]]:
     """(title, xmlUrl) of every outline with an xmlUrl, at any depth (categories are
     folders). ValueError for a file that is not OPML."""
     if len(data) > MAX_OPML_BYTES:
-        raise ValueError(f"the file is over {MAX_OPML_BYTES // 1024 // 1024} MB; an OPML list "
-                         "of feeds is far smaller")
+        raise ValueError(
+            f"the file is over {MAX_OPML_BYTES // 1024 // 1024} MB; an OPML list "
+            "of feeds is far smaller"
+        )
     # OPML needs no DTD: one would only let entities expand (billion laughs) or reach out.
     if re.search(rb"<!(DOCTYPE|ENTITY)", data, re.IGNORECASE):
         raise ValueError("the file declares a DOCTYPE or entities, which OPML never needs")

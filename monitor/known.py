@@ -23,8 +23,14 @@ class KnownNames:
     feeds: Collection[str]
 
 
-def unknown_name(known: KnownNames, *, actors: Sequence[str] = (), issues: Sequence[str] = (),
-                 watch: str | None = None, feed: str | None = None) -> tuple[str, str] | None:
+def unknown_name(
+    known: KnownNames,
+    *,
+    actors: Sequence[str] = (),
+    issues: Sequence[str] = (),
+    watch: str | None = None,
+    feed: str | None = None,
+) -> tuple[str, str] | None:
     """(field, message) for the first name that names nothing, else None."""
     for field, values in (("actor", actors), ("issue", issues)):
         for value in values:

@@ -22,7 +22,7 @@ def cut(value: str, limit: int) -> str:
     near the end) with an ellipsis; unchanged when it fits."""
     if len(value) <= limit:
         return value
-    head = value[:limit - 1]
+    head = value[: limit - 1]
     space = head.rfind(" ", max(0, len(head) - 40))
     if space > 0:
         head = head[:space]
@@ -41,19 +41,31 @@ def _bounded_tag(tag: Tag) -> Tag:
     shorter = cut(text, MAX_EVIDENCE)
     # the span keeps its start; its end shrinks by what was cut (it still points into text)
     end = tag.evidence.start + len(shorter) - len(ELLIPSIS)
-    return Tag(tag.id, tag.kind, tag.name, tag.count,
-               Evidence(shorter, tag.evidence.start, max(tag.evidence.start, end)),
-               level=tag.level, score=tag.score)
+    return Tag(
+        tag.id,
+        tag.kind,
+        tag.name,
+        tag.count,
+        Evidence(shorter, tag.evidence.start, max(tag.evidence.start, end)),
+        level=tag.level,
+        score=tag.score,
+    )
 
 
 def bounded_article(article: NewArticle) -> NewArticle:
     """`article` with its title, author, text and evidence within the limits above."""
-    over = (len(article.title or "") > MAX_TITLE or len(article.author or "") > MAX_AUTHOR
-            or len(article.text) > MAX_TEXT
-            or any(len(t.evidence.text) > MAX_EVIDENCE for t in article.tags))
+    over = (
+        len(article.title or "") > MAX_TITLE
+        or len(article.author or "") > MAX_AUTHOR
+        or len(article.text) > MAX_TEXT
+        or any(len(t.evidence.text) > MAX_EVIDENCE for t in article.tags)
+    )
     if not over:
         return article
-    return replace(article, title=cut_opt(article.title, MAX_TITLE),
-                   author=cut_opt(article.author, MAX_AUTHOR),
-                   text=cut(article.text, MAX_TEXT),
-                   tags=tuple(_bounded_tag(t) for t in article.tags))
+    return replace(
+        article,
+        title=cut_opt(article.title, MAX_TITLE),
+        author=cut_opt(article.author, MAX_AUTHOR),
+        text=cut(article.text, MAX_TEXT),
+        tags=tuple(_bounded_tag(t) for t in article.tags),
+    )

@@ -44,22 +44,44 @@ def render(counts: MetricsCounts) -> str:
         outbox.append(("other", other))
     lines = [
         *_family("monitor_articles", "Stored articles.", [("", counts.articles)]),
-        *_family("monitor_matches", "Stored articles with at least one actor or issue.",
-                 [("", counts.matches)]),
-        *_family("monitor_watch_matches", "Articles that matched each watch.",
-                 [(f'{{watch="{_label(w)}"}}', n)
-                  for w, n in sorted(counts.watch_matches.items())]),
-        *_family("monitor_outbox_alerts", "Alerts in the outbox by delivery state.",
-                 [(f'{{state="{s}"}}', n) for s, n in outbox]),
-        *_family("monitor_feeds", "Configured feeds by health.",
-                 [(f'{{health="{h}"}}', n) for h, n in health.items()]),
-        *_family("monitor_feed_articles", "Stored articles per feed.",
-                 [(f'{{feed="{_label(f.name)}"}}', f.articles) for f in counts.feeds]),
-        *_family("monitor_feed_consecutive_errors", "Failed polls in a row per feed.",
-                 [(f'{{feed="{_label(f.name)}"}}', f.consecutive_errors) for f in counts.feeds]),
-        *_family("monitor_feed_last_success_timestamp_seconds",
-                 "Unix time of each feed's last successful poll.",
-                 [(f'{{feed="{_label(f.name)}"}}', f.last_success.timestamp())
-                  for f in counts.feeds if f.last_success is not None]),
+        *_family(
+            "monitor_matches",
+            "Stored articles with at least one actor or issue.",
+            [("", counts.matches)],
+        ),
+        *_family(
+            "monitor_watch_matches",
+            "Articles that matched each watch.",
+            [(f'{{watch="{_label(w)}"}}', n) for w, n in sorted(counts.watch_matches.items())],
+        ),
+        *_family(
+            "monitor_outbox_alerts",
+            "Alerts in the outbox by delivery state.",
+            [(f'{{state="{s}"}}', n) for s, n in outbox],
+        ),
+        *_family(
+            "monitor_feeds",
+            "Configured feeds by health.",
+            [(f'{{health="{h}"}}', n) for h, n in health.items()],
+        ),
+        *_family(
+            "monitor_feed_articles",
+            "Stored articles per feed.",
+            [(f'{{feed="{_label(f.name)}"}}', f.articles) for f in counts.feeds],
+        ),
+        *_family(
+            "monitor_feed_consecutive_errors",
+            "Failed polls in a row per feed.",
+            [(f'{{feed="{_label(f.name)}"}}', f.consecutive_errors) for f in counts.feeds],
+        ),
+        *_family(
+            "monitor_feed_last_success_timestamp_seconds",
+            "Unix time of each feed's last successful poll.",
+            [
+                (f'{{feed="{_label(f.name)}"}}', f.last_success.timestamp())
+                for f in counts.feeds
+                if f.last_success is not None
+            ],
+        ),
     ]
     return "\n".join(lines) + "\n"

@@ -17,8 +17,9 @@ def nearest(value: str, choices: Iterable[str], limit: int = MAX_SUGGESTIONS) ->
     def ratio(name: str) -> float:
         return difflib.SequenceMatcher(None, wanted, name.lower()).ratio()
 
-    prefixed = [c for c in pool if c.lower().startswith(wanted) or wanted.startswith(
-        c.lower() + "-")]
+    prefixed = [
+        c for c in pool if c.lower().startswith(wanted) or wanted.startswith(c.lower() + "-")
+    ]
     alike = difflib.get_close_matches(wanted, pool, n=limit, cutoff=0.6)
     ranked = sorted(dict.fromkeys([*prefixed, *alike]), key=lambda c: (-ratio(c), c))
     return ranked[:limit]

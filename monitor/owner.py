@@ -26,7 +26,7 @@ def process_start(pid: int) -> str | None:
         return None if Path("/proc/self/stat").exists() else _probe(pid)
     except OSError:
         return _probe(pid)
-    fields = stat[stat.rfind(")") + 2:].split()  # after "pid (comm) "
+    fields = stat[stat.rfind(")") + 2 :].split()  # after "pid (comm) "
     if not fields or fields[0] in ("Z", "X"):
         return None
     return fields[19] if len(fields) > 19 else "alive"

@@ -23,15 +23,47 @@ _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _SPACE = re.compile(rb"\s*")
 _ELEMENT = re.compile(rb"<\w")  # where feedparser's head (the part it takes entities from) ends
 _ENTITY_DECL_WHOLE = re.compile(rb"<!ENTITY[^>]*>", re.IGNORECASE)  # feedparser's own extent
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 MAX_TTL_MINUTES = 525_600  # a <ttl> over a year is read as a year (the scheduler caps lower)
-_SY_PERIODS = {"hourly": timedelta(hours=1), "daily": timedelta(days=1),
-               "weekly": timedelta(weeks=1), "monthly": timedelta(days=30),
-               "yearly": timedelta(days=365)}
-_BLOCK_TAGS = frozenset({"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
-                         "blockquote", "tr", "table", "section", "article", "pre", "hr", "dd",
-                         "dt", "figure", "figcaption"})
+_SY_PERIODS = {
+    "hourly": timedelta(hours=1),
+    "daily": timedelta(days=1),
+    "weekly": timedelta(weeks=1),
+    "monthly": timedelta(days=30),
+    "yearly": timedelta(days=365),
+}
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "tr",
+        "table",
+        "section",
+        "article",
+        "pre",
+        "hr",
+        "dd",
+        "dt",
+        "figure",
+        "figcaption",
+    }
+)
 _SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "iframe", "object"})
 _SPACES = re.compile(r"[ \t\f\v\r\u00a0]+")
 _LINES = re.compile(r"\s*\n\s*")
@@ -60,10 +92,10 @@ def _strip_doctype(body: bytes) -> bytes:
         return body
     body = _strip_prolog_doctypes(body)
     first = _ELEMENT.search(body)
-    head = body[:first.start()] if first else body
+    head = body[: first.start()] if first else body
     if _ENTITY_DECL.search(head) is None:
         return body
-    return _ENTITY_DECL_WHOLE.sub(b"", head) + body[len(head):]
+    return _ENTITY_DECL_WHOLE.sub(b"", head) + body[len(head) :]
 
 
 def _strip_prolog_doctypes(body: bytes) -> bytes:
@@ -79,7 +111,7 @@ def _strip_prolog_doctypes(body: bytes) -> bytes:
             pos = _end_of(body, b"?>", pos + 2)
         elif body.startswith(b"<!--", pos):
             pos = _end_of(body, b"-->", pos + 4)
-        elif body[pos:pos + 9].upper() == b"<!DOCTYPE":
+        elif body[pos : pos + 9].upper() == b"<!DOCTYPE":
             end = _doctype_end(body, pos + 9)
             if _ENTITY_DECL.search(body, pos, end):
                 kept.append(body[done:pos])
@@ -100,7 +132,7 @@ def _doctype_end(body: bytes, pos: int) -> int:
     the internal subset (an unterminated one runs to the end)."""
     subset = False
     while pos < len(body):
-        char = body[pos:pos + 1]
+        char = body[pos : pos + 1]
         if char in (b'"', b"'"):
             pos = _end_of(body, char, pos + 1)
             continue
@@ -126,8 +158,9 @@ def defuse(body: bytes) -> bytes:
             except UnicodeDecodeError:
                 return body
             cleaned = _strip_doctype(text.encode("utf-8"))
-            return cleaned.decode("utf-8").encode(codec) if cleaned != text.encode("utf-8") \
-                else body
+            return (
+                cleaned.decode("utf-8").encode(codec) if cleaned != text.encode("utf-8") else body
+            )
     if len(body) >= 4 and (body[0] == 0 or body[1] == 0):  # BOM-less UTF-16/32
         for codec in ("utf-32-be", "utf-32-le", "utf-16-be", "utf-16-le"):
             try:
@@ -209,8 +242,11 @@ def _single_line(value: Any) -> str | None:
 
 def _link(entry: Any, base_url: str) -> str | None:
     candidates = [entry.get("link")]
-    candidates += [link.get("href") for link in entry.get("links") or ()
-                   if hasattr(link, "get") and link.get("rel", "alternate") == "alternate"]
+    candidates += [
+        link.get("href")
+        for link in entry.get("links") or ()
+        if hasattr(link, "get") and link.get("rel", "alternate") == "alternate"
+    ]
     for candidate in candidates:
         if isinstance(candidate, str):
             url = resolve(candidate, base_url)
@@ -232,8 +268,15 @@ def _item(entry: Any, *, feed: str, base_url: str) -> Item:
         digest = hashlib.sha256(f"{title or ''}\n{summary or ''}".encode()).hexdigest()
         guid = f"sha256:{digest}"
     author = _single_line(entry.get("author"))
-    return Item(feed=feed, guid=guid, url=url, title=title, summary=summary, author=author,
-                published=_when(entry))
+    return Item(
+        feed=feed,
+        guid=guid,
+        url=url,
+        title=title,
+        summary=summary,
+        author=author,
+        published=_when(entry),
+    )
 
 
 def _ttl(channel: Any) -> timedelta | None:
@@ -256,8 +299,12 @@ def parse_feed(body: bytes, *, feed: str, base_url: str) -> ParsedFeed:
     if not body.strip():
         raise ParseError(f"feed {feed}: empty body")
     try:
-        parsed = feedparser.parse(defuse(body), response_headers={"content-location": base_url},
-                                  sanitize_html=False, resolve_relative_uris=False)
+        parsed = feedparser.parse(
+            defuse(body),
+            response_headers={"content-location": base_url},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
     except Exception as exc:  # feedparser is a large, lenient parser; any crash means "not a feed"
         raise ParseError(f"feed {feed}: unparseable ({type(exc).__name__}: {exc})") from exc
     channel = parsed.get("feed") or {}
@@ -268,12 +315,17 @@ def parse_feed(body: bytes, *, feed: str, base_url: str) -> ParsedFeed:
         raise ParseError(f"feed {feed}: not a feed ({type(reason).__name__}: {reason})")
     items = tuple(_item(entry, feed=feed, base_url=base_url) for entry in entries)
     link = channel.get("link")
-    return ParsedFeed(title=title, items=items, ttl=_ttl(channel),
-                      link=resolve(link, base_url) if isinstance(link, str) else None)
+    return ParsedFeed(
+        title=title,
+        items=items,
+        ttl=_ttl(channel),
+        link=resolve(link, base_url) if isinstance(link, str) else None,
+    )
 
 
-async def parse_feed_async(body: bytes, *, feed: str, base_url: str,
-                           executor: Executor | None = None) -> ParsedFeed:
+async def parse_feed_async(
+    body: bytes, *, feed: str, base_url: str, executor: Executor | None = None
+) -> ParsedFeed:
     """`parse_feed` off the event loop: in `executor` (e.g. a ProcessPoolExecutor) or a thread."""
     call = functools.partial(parse_feed, body, feed=feed, base_url=base_url)
     return await asyncio.get_running_loop().run_in_executor(executor, call)

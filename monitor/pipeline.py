@@ -74,10 +74,16 @@ class Pipeline:
     """Runs one claimed feed through every stage and records its health."""
 
     def __init__(
-        self, *, store: Store, client: GuardedClient, extractor: "ExtractorPool",
-        matcher: Tagger, watches: Sequence[CompiledWatch],
+        self,
+        *,
+        store: Store,
+        client: GuardedClient,
+        extractor: "ExtractorPool",
+        matcher: Tagger,
+        watches: Sequence[CompiledWatch],
         options: PipelineOptions | None = None,
-        clock: Callable[[], datetime] = utcnow, rng: random.Random | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
         payload: Callable[..., Mapping[str, Any]] | None = None,
         officials: Mapping[str, str] | None = None,
     ) -> None:
@@ -104,8 +110,7 @@ class Pipeline:
         the rules it started with (one attribute swap: never half of each)."""
         self.rules = rules
 
-    async def write_for(self, feed: str, fn: Callable[..., _T], /, *args: Any,
-                        **kwargs: Any) -> _T:
+    async def write_for(self, feed: str, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """A write on behalf of `feed`, through the store (on SQLite it waits for one write
         per other busy feed at most, never for all that another feed has queued)."""
         return await self.store.submit(feed, fn, *args, **kwargs)
@@ -124,11 +129,21 @@ class Pipeline:
 
     async def _poll(self, feed: ClaimedFeed) -> PollResult:
         try:
-            fetched = await fetch_feed(self.client, feed.url, etag=feed.etag,
-                                       last_modified=feed.last_modified, clock=self.clock)
+            fetched = await fetch_feed(
+                self.client,
+                feed.url,
+                etag=feed.etag,
+                last_modified=feed.last_modified,
+                clock=self.clock,
+            )
         except FetchError as exc:
-            log.warning("feed.failed feed=%s origin=%s status=%s error=%s", feed.name,
-                        origin(feed.url), exc.status, exc.reason)
+            log.warning(
+                "feed.failed feed=%s origin=%s status=%s error=%s",
+                feed.name,
+                origin(feed.url),
+                exc.status,
+                exc.reason,
+            )
             await self._record_failure(feed, decide.Failure(exc.status, exc.reason))
             return PollResult(feed.name, exc.status, exc.reason)
         if fetched.gone:
@@ -143,43 +158,57 @@ class Pipeline:
         if failure is None and fetched.body is not None:  # (a 2xx answer has a body)
             return await self._modified(feed, fetched, fetched.body)
         failure = failure or decide.Failure(fetched.status, f"HTTP {fetched.status}")
-        log.warning("feed.failed feed=%s origin=%s status=%d", feed.name,
-                    origin(feed.url), fetched.status)
+        log.warning(
+            "feed.failed feed=%s origin=%s status=%d", feed.name, origin(feed.url), fetched.status
+        )
         await self._record_failure(feed, failure)
         return PollResult(feed.name, fetched.status, failure.reason)
 
     async def _modified(self, feed: ClaimedFeed, fetched: FeedFetch, body: bytes) -> PollResult:
         try:
-            parsed = await asyncio.to_thread(parse_feed, body, feed=feed.name,
-                                             base_url=fetched.url)
+            parsed = await asyncio.to_thread(parse_feed, body, feed=feed.name, base_url=fetched.url)
         except ParseError as exc:
             log.warning("feed.unparsable feed=%s error=%s", feed.name, exc)
-            await self._record_failure(feed, decide.Failure(fetched.status,
-                                                            f"parse error: {exc}"))
+            await self._record_failure(feed, decide.Failure(fetched.status, f"parse error: {exc}"))
             return PollResult(feed.name, fetched.status, f"parse error: {exc}")
         items = [_normalised(item) for item in parsed.items]
-        unseen = await asyncio.to_thread(self.store.unseen_items, feed.name, items) \
-            if items else []
+        unseen = await asyncio.to_thread(self.store.unseen_items, feed.name, items) if items else []
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
         batch = _Batch(self, feed.name, self.options.write_batch)
         await asyncio.gather(*(self._item(feed, item, batch) for item in new))
         outcomes = batch.outcomes
         if fetched.permanent_redirect:
-            log.info("feed.moved feed=%s origin=%s", feed.name,
-                     origin(fetched.permanent_redirect))
+            log.info("feed.moved feed=%s origin=%s", feed.name, origin(fetched.permanent_redirect))
         if deferred:
             log.info("feed.capped feed=%s taken=%d deferred=%d", feed.name, len(new), deferred)
-        await self._record(feed, fetched, now=self.clock(), ttl=parsed.ttl,
-                           deferred=bool(deferred),
-                           entry_times=[i.published for i in items if i.published is not None])
+        await self._record(
+            feed,
+            fetched,
+            now=self.clock(),
+            ttl=parsed.ttl,
+            deferred=bool(deferred),
+            entry_times=[i.published for i in items if i.published is not None],
+        )
         result = PollResult(
-            feed.name, fetched.status, items=len(items), new=len(new),
-            stored=sum(o.stored for o in outcomes), extracted=sum(o.extracted for o in outcomes),
-            fallbacks=sum(o.fallback for o in outcomes), matches=sum(o.matches for o in outcomes),
-            deferred=deferred)
-        log.info("feed.polled feed=%s status=%d items=%d new=%d stored=%d matches=%d",
-                 feed.name, fetched.status, result.items, result.new, result.stored,
-                 result.matches)
+            feed.name,
+            fetched.status,
+            items=len(items),
+            new=len(new),
+            stored=sum(o.stored for o in outcomes),
+            extracted=sum(o.extracted for o in outcomes),
+            fallbacks=sum(o.fallback for o in outcomes),
+            matches=sum(o.matches for o in outcomes),
+            deferred=deferred,
+        )
+        log.info(
+            "feed.polled feed=%s status=%d items=%d new=%d stored=%d matches=%d",
+            feed.name,
+            fetched.status,
+            result.items,
+            result.new,
+            result.stored,
+            result.matches,
+        )
         return result
 
     async def _record_failure(self, feed: ClaimedFeed, failure: decide.Failure) -> None:
@@ -189,25 +218,49 @@ class Pipeline:
         except MonitorError as exc:
             log.error("feed.unrecorded feed=%s error=%s", feed.name, exc)
 
-    async def _record(self, feed: ClaimedFeed, outcome: FeedFetch | decide.Failure, *,
-                      now: datetime | None = None,
-                      entry_times: Sequence[datetime] | None = (),
-                      ttl: timedelta | None = None, deferred: bool = False) -> None:
+    async def _record(
+        self,
+        feed: ClaimedFeed,
+        outcome: FeedFetch | decide.Failure,
+        *,
+        now: datetime | None = None,
+        entry_times: Sequence[datetime] | None = (),
+        ttl: timedelta | None = None,
+        deferred: bool = False,
+    ) -> None:
         """Store the poll record decide makes of `outcome`, in one trip to the writer."""
-        await self.write_for(feed.name, self._record_now, feed, outcome, now, entry_times,
-                             ttl, deferred)
+        await self.write_for(
+            feed.name, self._record_now, feed, outcome, now, entry_times, ttl, deferred
+        )
 
-    def _record_now(self, feed: ClaimedFeed, outcome: FeedFetch | decide.Failure,
-                    now: datetime | None, entry_times: Sequence[datetime] | None,
-                    ttl: timedelta | None, deferred: bool) -> None:
+    def _record_now(
+        self,
+        feed: ClaimedFeed,
+        outcome: FeedFetch | decide.Failure,
+        now: datetime | None,
+        entry_times: Sequence[datetime] | None,
+        ttl: timedelta | None,
+        deferred: bool,
+    ) -> None:
         """(On the writer.) `entry_times` None: a 304, whose entry times (`auto` feeds only)
         are the stored ones, read on the same trip, and whose time is the writer's."""
         if entry_times is None:
             entry_times = self.store.recent_entry_times(feed.name) if feed.auto else []
         now = self.clock() if now is None else now
-        self.store.record_poll(feed.name, decide.poll_record(
-            feed, outcome, now=now, rng=self.rng, max_interval=self.options.max_interval,
-            entry_times=entry_times, ttl=ttl, deferred=deferred), now)
+        self.store.record_poll(
+            feed.name,
+            decide.poll_record(
+                feed,
+                outcome,
+                now=now,
+                rng=self.rng,
+                max_interval=self.options.max_interval,
+                entry_times=entry_times,
+                ttl=ttl,
+                deferred=deferred,
+            ),
+            now,
+        )
 
     async def _item(self, feed: ClaimedFeed, item: Item, batch: "_Batch") -> None:
         """Page, extraction and tags of one item (CPU work off the writer), then its batch."""
@@ -221,8 +274,7 @@ class Pipeline:
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
         await batch.add(prepared)
 
-    def _prepare(self, item: Item, article: Article | None,
-                 page_url: str | None) -> "_Prepared":
+    def _prepare(self, item: Item, article: Article | None, page_url: str | None) -> "_Prepared":
         """Tag the item and evaluate the watches (a worker thread, not the writer)."""
         rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
         new = bounded_article(self._new_article(item, article, page_url, rules))
@@ -233,17 +285,24 @@ class Pipeline:
         outcomes = []
         for prepared in batch:
             try:
-                stored = self.store.add_article(prepared.article, prepared.hits,
-                                                now=self.clock())
+                stored = self.store.add_article(prepared.article, prepared.hits, now=self.clock())
             except Exception:  # one bad item never sinks its batch
-                log.exception("item.failed feed=%s guid=%s", prepared.article.feed,
-                              prepared.article.guid[:200])
+                log.exception(
+                    "item.failed feed=%s guid=%s",
+                    prepared.article.feed,
+                    prepared.article.guid[:200],
+                )
                 outcomes.append(_ItemOutcome())
                 continue
             extracted = prepared.extracted
-            outcomes.append(_ItemOutcome(
-                stored=int(stored is not None), extracted=extracted, fallback=not extracted,
-                matches=len(prepared.hits) if stored is not None else 0))
+            outcomes.append(
+                _ItemOutcome(
+                    stored=int(stored is not None),
+                    extracted=extracted,
+                    fallback=not extracted,
+                    matches=len(prepared.hits) if stored is not None else 0,
+                )
+            )
         return outcomes
 
     async def _page(self, feed: ClaimedFeed, item: Item) -> tuple[Article | None, str | None]:
@@ -256,28 +315,41 @@ class Pipeline:
             return None, None
         async with self._pages:
             try:
-                page = await self.client.get(item.url, headers={"accept": PAGE_ACCEPT},
-                                             max_bytes=self.options.page_max_bytes)
+                page = await self.client.get(
+                    item.url, headers={"accept": PAGE_ACCEPT}, max_bytes=self.options.page_max_bytes
+                )
             except FetchError as exc:
-                log.info("page.failed feed=%s origin=%s error=%s", feed.name,
-                         origin(item.url), exc.reason)
+                log.info(
+                    "page.failed feed=%s origin=%s error=%s",
+                    feed.name,
+                    origin(item.url),
+                    exc.reason,
+                )
                 return None, None
             ctype = page.headers.get("content-type", "text/html").split(";")[0].strip().lower()
             if page.status != 200 or (ctype and ctype not in HTML_TYPES):
-                log.info("page.skipped feed=%s origin=%s status=%d type=%s", feed.name,
-                         origin(page.url), page.status, ctype)
+                log.info(
+                    "page.skipped feed=%s origin=%s status=%d type=%s",
+                    feed.name,
+                    origin(page.url),
+                    page.status,
+                    ctype,
+                )
                 return None, page.url if page.status == 200 else None
             try:
-                article = await self.extractor.extract(page.body, page.url,
-                                                       timeout=self.options.page_timeout)
+                article = await self.extractor.extract(
+                    page.body, page.url, timeout=self.options.page_timeout
+                )
             except (ExtractError, TimeoutError) as exc:
-                log.info("page.unextracted feed=%s origin=%s error=%s", feed.name,
-                         origin(page.url), exc)
+                log.info(
+                    "page.unextracted feed=%s origin=%s error=%s", feed.name, origin(page.url), exc
+                )
                 article = None
             return article, page.url
 
-    def _new_article(self, item: Item, article: Article | None,
-                     page_url: str | None, rules: Rules | None = None) -> NewArticle:
+    def _new_article(
+        self, item: Item, article: Article | None, page_url: str | None, rules: Rules | None = None
+    ) -> NewArticle:
         rules = rules or self.rules
         usable = article if article is not None and article.text.strip() else None
         text = usable.text if usable else _fallback_text(item)
@@ -287,20 +359,36 @@ class Pipeline:
         page = url if page_url == url else normalise_url(page_url) if page_url else None
         canonical = page or url or f"urn:monitor:{item.feed}:{item.guid}"
         title = item.title or (usable.title if usable else None)
-        tags = rules.matcher.tag_document(title, text,
-                                          published=published.date() if published else None,
-                                          official=rules.officials.get(item.feed))
+        tags = rules.matcher.tag_document(
+            title,
+            text,
+            published=published.date() if published else None,
+            official=rules.officials.get(item.feed),
+        )
         body = stories.story_text(text, item.title, usable.title if usable else None)
         return NewArticle(
-            feed=item.feed, guid=item.guid, url=url, canonical_url=canonical,
+            feed=item.feed,
+            guid=item.guid,
+            url=url,
+            canonical_url=canonical,
             title=title,
             author=(usable.author if usable else None) or item.author,
-            published=published, language=usable.language if usable else None, text=text,
-            fingerprint=stories.fingerprint(body), tags=tags, sketch=stories.sketch(body))
+            published=published,
+            language=usable.language if usable else None,
+            text=text,
+            fingerprint=stories.fingerprint(body),
+            tags=tags,
+            sketch=stories.sketch(body),
+        )
 
     def _hits(self, article: NewArticle, rules: Rules | None = None) -> list[WatchHit]:
-        return watch_hits((rules or self.rules).watches, article, lambda watch: self._payload(
-            watch=watch, article=article, tags=article.tags, now=self.clock()))
+        return watch_hits(
+            (rules or self.rules).watches,
+            article,
+            lambda watch: self._payload(
+                watch=watch, article=article, tags=article.tags, now=self.clock()
+            ),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +432,11 @@ class _Batch:
         self._writing = True
         try:
             while self._pending:
-                chunk = self._pending[:self._size]
-                del self._pending[:self._size]
+                chunk = self._pending[: self._size]
+                del self._pending[: self._size]
                 outcomes = await self._pipeline.write_for(
-                    self._feed, self._pipeline._store_batch, chunk)
+                    self._feed, self._pipeline._store_batch, chunk
+                )
                 self.outcomes.extend(outcomes)
                 if any(o.matches for o in outcomes) and self._pipeline.on_alerts is not None:
                     self._pipeline.on_alerts()  # the relay delivers at once, not on a tick
@@ -360,7 +449,7 @@ def newest_first(items: Sequence[Item], limit: int) -> tuple[list[Item], int]:
     how many are left for later."""
     oldest = datetime.min.replace(tzinfo=UTC)
     ranked = sorted(items, key=lambda i: i.published or oldest, reverse=True)
-    return ranked[:max(1, limit)], max(0, len(ranked) - max(1, limit))
+    return ranked[: max(1, limit)], max(0, len(ranked) - max(1, limit))
 
 
 def _normalised(item: Item) -> Item:

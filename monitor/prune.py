@@ -9,8 +9,13 @@ from monitor.store.prune import PruneCounts
 BATCH = 500  # articles per write transaction: short enough beside a running daemon
 
 
-def prune(store: Store, before: datetime, *, batch: int = BATCH,
-          progress: Callable[[PruneCounts], None] | None = None) -> PruneCounts:
+def prune(
+    store: Store,
+    before: datetime,
+    *,
+    batch: int = BATCH,
+    progress: Callable[[PruneCounts], None] | None = None,
+) -> PruneCounts:
     """Delete every article stored before `before` that has no alert still to deliver,
     `batch` per transaction; `progress` gets each batch's counts. Returns the totals."""
     total = PruneCounts()

@@ -22,8 +22,9 @@ def load(settings: Settings) -> "tuple[Prepared, dict[str, Channel]]":
     naming the file, line and key otherwise)."""
     config = load_config(settings.config)
     prepared = prepare(settings, config)
-    channels = (build_channels(config.channels, settings, watches=config.watches)
-                if config.channels else {})
+    channels = (
+        build_channels(config.channels, settings, watches=config.watches) if config.channels else {}
+    )
     return prepared, channels
 
 
@@ -34,8 +35,9 @@ async def apply_reload(daemon: "Daemon", source: str) -> str:
         prepared, channels = await asyncio.to_thread(load, settings)
     except MonitorError as exc:
         log.error("config.reload_refused source=%s error=%s", source, exc)
-        daemon.say(f"monitor: reload ({source}) refused: {exc}; the running configuration "
-                   "is unchanged")
+        daemon.say(
+            f"monitor: reload ({source}) refused: {exc}; the running configuration is unchanged"
+        )
         return f"refused: {exc}"
     except Exception as exc:  # a bug must not take the running configuration down with it
         log.exception("config.reload_failed source=%s", source)
@@ -43,9 +45,13 @@ async def apply_reload(daemon: "Daemon", source: str) -> str:
     old = daemon.prepared.config
     rt = daemon.rt
     await rt.store.submit("", rt.store.sync_feeds, prepared.config.feeds, daemon.clock())
-    rt.pipeline.reconfigure(Rules(prepared.matcher, prepared.watches,
-                                  {f.name: f.official for f in prepared.config.feeds
-                                   if f.official is not None}))
+    rt.pipeline.reconfigure(
+        Rules(
+            prepared.matcher,
+            prepared.watches,
+            {f.name: f.official for f in prepared.config.feeds if f.official is not None},
+        )
+    )
     await _swap_channels(daemon, channels)
     daemon.prepared = prepared
     summary = _summary(old.feeds, prepared.config.feeds, prepared)
@@ -77,8 +83,14 @@ def _summary(before: tuple[object, ...], after: tuple[object, ...], prepared: Pr
     old = {getattr(f, "name", "") for f in before}
     new = {getattr(f, "name", "") for f in after}
     added, removed = sorted(new - old), sorted(old - new)
-    changes = ", ".join([*([f"added {', '.join(added)}"] if added else []),
-                         *([f"removed {', '.join(removed)}"] if removed else [])])
+    changes = ", ".join(
+        [
+            *([f"added {', '.join(added)}"] if added else []),
+            *([f"removed {', '.join(removed)}"] if removed else []),
+        ]
+    )
     config = prepared.config
-    return (f"{_count(len(config.feeds), 'feed')}{f' ({changes})' if changes else ''}, "
-            f"{_count(len(config.watches), 'watch')}, {_count(len(config.channels), 'channel')}")
+    return (
+        f"{_count(len(config.feeds), 'feed')}{f' ({changes})' if changes else ''}, "
+        f"{_count(len(config.watches), 'watch')}, {_count(len(config.channels), 'channel')}"
+    )

@@ -20,18 +20,127 @@ if TYPE_CHECKING:
 
 _SEED = 1  # fixed: signatures stored by one release must compare with the next one's
 # English function words: frequent in every text, so they pull unrelated stories together.
-STOPWORDS = frozenset({
-    "a", "about", "after", "against", "all", "also", "an", "and", "any", "are", "as", "at",
-    "be", "because", "been", "before", "being", "between", "both", "but", "by", "can", "could",
-    "did", "do", "does", "down", "during", "each", "even", "for", "from", "had", "has", "have",
-    "he", "her", "here", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its",
-    "just", "like", "may", "me", "more", "most", "mr", "mrs", "ms", "much", "must", "my",
-    "new", "no", "not", "now", "of", "off", "on", "one", "only", "or", "other", "our", "out",
-    "over", "said", "says", "she", "should", "since", "so", "some", "such", "than", "that",
-    "the", "their", "them", "then", "there", "these", "they", "this", "those", "through", "to",
-    "too", "two", "under", "up", "us", "very", "was", "we", "were", "what", "when", "where",
-    "which", "while", "who", "will", "with", "would", "year", "years", "you", "your",
-})
+STOPWORDS = frozenset(
+    {
+        "a",
+        "about",
+        "after",
+        "against",
+        "all",
+        "also",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "down",
+        "during",
+        "each",
+        "even",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "here",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "like",
+        "may",
+        "me",
+        "more",
+        "most",
+        "mr",
+        "mrs",
+        "ms",
+        "much",
+        "must",
+        "my",
+        "new",
+        "no",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "one",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "said",
+        "says",
+        "she",
+        "should",
+        "since",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "two",
+        "under",
+        "up",
+        "us",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "will",
+        "with",
+        "would",
+        "year",
+        "years",
+        "you",
+        "your",
+    }
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -58,9 +167,13 @@ class StoryRules:
 
 def rules_of(settings: "Settings") -> StoryRules:
     """The StoryRules the MONITOR_STORY_* settings describe."""
-    return StoryRules(jaccard=settings.story_jaccard, containment=settings.story_containment,
-                      min_jaccard=settings.story_min_jaccard, lead=settings.story_lead,
-                      min_words=settings.story_min_words)
+    return StoryRules(
+        jaccard=settings.story_jaccard,
+        containment=settings.story_containment,
+        min_jaccard=settings.story_min_jaccard,
+        lead=settings.story_lead,
+        min_words=settings.story_min_words,
+    )
 
 
 def story_text(text: str, *titles: str | None) -> str:
@@ -113,10 +226,11 @@ def shingle_hashes(words: Sequence[str]) -> "np.ndarray[tuple[int], np.dtype[np.
     hashed = np.fromiter((table[w] for w in words), dtype=np.uint64, count=len(words))
     if len(words) < SHINGLE:
         return np.unique(hashed[:1] if len(words) else hashed)
-    combined = hashed[:len(words) - SHINGLE + 1].copy()
+    combined = hashed[: len(words) - SHINGLE + 1].copy()
     for i in range(1, SHINGLE):  # polynomial combination, kept within 32 bits
-        combined = (combined * np.uint64(1_000_003) + hashed[i:len(words) - SHINGLE + 1 + i]) \
-            & _MASK32
+        combined = (
+            combined * np.uint64(1_000_003) + hashed[i : len(words) - SHINGLE + 1 + i]
+        ) & _MASK32
     return np.unique(combined)
 
 
@@ -129,12 +243,14 @@ def _permutations(num_perm: int, seed: int) -> object:
     return MinHash(num_perm=num_perm, seed=seed).permutations
 
 
-def _minima(hashes: "np.ndarray[tuple[int], np.dtype[np.uint64]]", num_perm: int,
-            seed: int) -> bytes:
+def _minima(
+    hashes: "np.ndarray[tuple[int], np.dtype[np.uint64]]", num_perm: int, seed: int
+) -> bytes:
     from datasketch import LeanMinHash, MinHash
 
-    minhash = MinHash(num_perm=num_perm, seed=seed, hashfunc=int,
-                      permutations=_permutations(num_perm, seed))
+    minhash = MinHash(
+        num_perm=num_perm, seed=seed, hashfunc=int, permutations=_permutations(num_perm, seed)
+    )
     if len(hashes):
         minhash.update_batch(hashes.tolist())
     return bytes(LeanMinHash(minhash).hashvalues.astype("<u4").tobytes())
@@ -146,7 +262,7 @@ def sketch(text: str) -> Sketch:
     hashes = shingle_hashes(words)
     whole = _minima(hashes, NUM_PERM, _SEED)
     lead = _minima(shingle_hashes(words[:LEAD_WORDS]), LEAD_PERM, _SEED + 1)
-    keys = band_keys(whole[:4 * BAND_ROWS * BANDS], BAND_ROWS, 0)
+    keys = band_keys(whole[: 4 * BAND_ROWS * BANDS], BAND_ROWS, 0)
     if len(words) >= LEAD_WORDS:  # a shorter text's lead is all of it: the text bands do
         keys += band_keys(lead, LEAD_ROWS, BANDS)
     return Sketch(whole + lead, len(hashes), keys, len(words))
@@ -156,9 +272,10 @@ def band_keys(raw: bytes, rows: int, first: int) -> tuple[int, ...]:
     """One signed 64-bit key per band of `rows` minima (bands numbered from `first`):
     equal keys mean equal minima in that band."""
     width = 4 * rows
-    return tuple(stable_key(raw[band * width:(band + 1) * width],
-                            (first + band).to_bytes(2, "little"))
-                 for band in range(len(raw) // width))
+    return tuple(
+        stable_key(raw[band * width : (band + 1) * width], (first + band).to_bytes(2, "little"))
+        for band in range(len(raw) // width)
+    )
 
 
 def stable_key(raw: bytes, person: bytes) -> int:
@@ -182,8 +299,7 @@ def story_key(story_id: int) -> int:
 def copy_keys(fingerprint: str, sketch: Sketch, rules: StoryRules) -> list[int]:
     """The lock keys covering every way another article could join this one's story, in
     order: its fingerprint and, when it is long enough to be indexed, its band keys."""
-    return sorted({fingerprint_key(fingerprint), *(sketch.bands if indexed(sketch, rules)
-                                                    else ())})
+    return sorted({fingerprint_key(fingerprint), *(sketch.bands if indexed(sketch, rules) else ())})
 
 
 def indexed(sketch: Sketch, rules: StoryRules) -> bool:
@@ -201,12 +317,12 @@ def _equal_share(a: bytes, b: bytes) -> float:
 
 def jaccard(a: bytes, b: bytes) -> float:
     """The estimated Jaccard similarity of two texts from their signatures."""
-    return _equal_share(a[:4 * NUM_PERM], b[:4 * NUM_PERM])
+    return _equal_share(a[: 4 * NUM_PERM], b[: 4 * NUM_PERM])
 
 
 def lead_jaccard(a: bytes, b: bytes) -> float:
     """The estimated Jaccard similarity of two texts' leads."""
-    return _equal_share(a[4 * NUM_PERM:], b[4 * NUM_PERM:])
+    return _equal_share(a[4 * NUM_PERM :], b[4 * NUM_PERM :])
 
 
 def containment(j: float, size_a: int, size_b: int) -> float:
@@ -233,19 +349,22 @@ def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
     return 0.0
 
 
-def copies_of(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
-              rules: StoryRules) -> list[int]:
+def copies_of(
+    a: Sketch, candidates: Iterable[tuple[int, bytes, int]], rules: StoryRules
+) -> list[int]:
     """Every story `a` is a copy of, among candidates (story id, signature, size), oldest
     first; empty when none (or `a` is too short). More than one: `a` bridges stories that
     were opened apart (say, two trimmed copies stored before their original)."""
     if not indexed(a, rules):
         return []
-    return sorted({story for story, signature, size in candidates
-                   if score(a, signature, size, rules) > 0})
+    return sorted(
+        {story for story, signature, size in candidates if score(a, signature, size, rules) > 0}
+    )
 
 
-def choose(a: Sketch, candidates: Iterable[tuple[int, bytes, int]],
-           rules: StoryRules) -> int | None:
+def choose(
+    a: Sketch, candidates: Iterable[tuple[int, bytes, int]], rules: StoryRules
+) -> int | None:
     """The story `a` joins among candidates: the oldest it is a copy of; None when none."""
     found = copies_of(a, candidates, rules)
     return found[0] if found else None

@@ -143,8 +143,16 @@ class Tag(_TagSlots):
     level: TagLevel
     score: float
 
-    def __init__(self, id: str, kind: TagKind, name: str, count: int,
-                 evidence: Evidence, level: TagLevel = "mention", score: float = 0.0) -> None:
+    def __init__(
+        self,
+        id: str,
+        kind: TagKind,
+        name: str,
+        count: int,
+        evidence: Evidence,
+        level: TagLevel = "mention",
+        score: float = 0.0,
+    ) -> None:
         _TAG_ID(self, id)
         _TAG_KIND(self, kind)
         _TAG_NAME(self, name)
@@ -155,10 +163,12 @@ class Tag(_TagSlots):
 
 
 _EVIDENCE_TEXT, _EVIDENCE_START, _EVIDENCE_END = (
-    _EvidenceSlots.__dict__[name].__set__ for name in ("text", "start", "end"))
+    _EvidenceSlots.__dict__[name].__set__ for name in ("text", "start", "end")
+)
 _TAG_ID, _TAG_KIND, _TAG_NAME, _TAG_COUNT, _TAG_EVIDENCE, _TAG_LEVEL, _TAG_SCORE = (
     _TagSlots.__dict__[name].__set__
-    for name in ("id", "kind", "name", "count", "evidence", "level", "score"))
+    for name in ("id", "kind", "name", "count", "evidence", "level", "score")
+)
 _new = object.__new__
 
 
@@ -170,8 +180,15 @@ def new_evidence(text: str, start: int, end: int) -> Evidence:
     return made  # type: ignore[return-value]  # it is an Evidence now
 
 
-def new_tag(id: str, kind: TagKind, name: str, count: int, evidence: Evidence,
-            level: TagLevel = "mention", score: float = 0.0) -> Tag:
+def new_tag(
+    id: str,
+    kind: TagKind,
+    name: str,
+    count: int,
+    evidence: Evidence,
+    level: TagLevel = "mention",
+    score: float = 0.0,
+) -> Tag:
     """The same as Tag(id, kind, name, count, evidence, level, score), built faster."""
     made = _new(_TagSlots)
     made.id, made.kind, made.name, made.count, made.evidence = id, kind, name, count, evidence

@@ -16,19 +16,21 @@ log = logging.getLogger(__name__)
 async def backfill_pass(daemon: "Daemon") -> None:
     """Fill new or changed watches from stored articles, off the event loop; one line each."""
     try:
-        done = await asyncio.to_thread(backfill_watches, daemon.rt.store,
-                                       daemon.rt.pipeline.watches, now=daemon.clock())
+        done = await asyncio.to_thread(
+            backfill_watches, daemon.rt.store, daemon.rt.pipeline.watches, now=daemon.clock()
+        )
     except Exception:  # the watches still match what comes; the next start tries again
         log.exception("backfill.failed")
         return
     for item in done:
         counts = item.counts
         if counts.added or counts.removed:
-            daemon.say(f"monitor: watch {item.watch}: {_count(counts.added, 'match')} from "
-                       "stored articles"
-                       + (f", {counts.removed} removed" if counts.removed else "")
-                       + (f", {_count(counts.alerts, 'alert')} queued" if counts.alerts
-                          else ""))
+            daemon.say(
+                f"monitor: watch {item.watch}: {_count(counts.added, 'match')} from "
+                "stored articles"
+                + (f", {counts.removed} removed" if counts.removed else "")
+                + (f", {_count(counts.alerts, 'alert')} queued" if counts.alerts else "")
+            )
 
 
 async def retention_pass(daemon: "Daemon") -> int:
@@ -47,8 +49,13 @@ async def retention_pass(daemon: "Daemon") -> int:
     except Exception:  # the next pass tries again; nothing half-deleted (one transaction)
         log.exception("retention.failed")
     if total.articles:
-        log.info("retention.pruned articles=%d matches=%d alerts=%d before=%s",
-                 total.articles, total.matches, total.alerts, before.isoformat())
+        log.info(
+            "retention.pruned articles=%d matches=%d alerts=%d before=%s",
+            total.articles,
+            total.matches,
+            total.alerts,
+            before.isoformat(),
+        )
     return total.articles
 
 

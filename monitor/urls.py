@@ -3,12 +3,45 @@
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "twclid", "igshid", "mc_cid",
-    "mc_eid", "ref", "ref_src", "ref_url", "cmpid", "cmp", "ocid", "icid", "ncid", "s_cid",
-    "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "oly_anon_id", "oly_enc_id", "vero_id",
-    "wt.mc_id", "xtor", "spm", "sr_share", "smid", "smtyp", "soc_src", "soc_trk",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "cmpid",
+        "cmp",
+        "ocid",
+        "icid",
+        "ncid",
+        "s_cid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "wt.mc_id",
+        "xtor",
+        "spm",
+        "sr_share",
+        "smid",
+        "smtyp",
+        "soc_src",
+        "soc_trk",
+    }
+)
 TRACKING_PREFIXES = ("utm_", "mtm_", "pk_", "at_", "hsa_", "__s")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -72,6 +105,7 @@ def normalise_url(url: str | None, base: str | None = None) -> str | None:
         host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = _ESCAPE.sub(lambda m: m.group().upper(), quote(parts.path, safe=_PATH_SAFE)) or "/"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not is_tracking(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not is_tracking(k)
+    ]
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))

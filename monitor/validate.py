@@ -26,8 +26,10 @@ def check_http_url(url: str, what: str = "a feed URL") -> str:
     bad = next((i for i, c in enumerate(url) if c.isspace() or not c.isprintable()), None)
     quoted = shown(url, 80)
     if bad is not None:
-        raise ValueError(f"{quoted} has a space or control character at position {bad}; "
-                         "percent-encode it (a space is %20) or remove it")
+        raise ValueError(
+            f"{quoted} has a space or control character at position {bad}; "
+            "percent-encode it (a space is %20) or remove it"
+        )
     if not re.match(r"(?i)^https?://", url):
         raise ValueError(f"{quoted} is not an http(s) URL; write https://host/path")
     try:
@@ -60,16 +62,17 @@ def _ip_literal(host: str) -> bool:
 def check_name(name: str) -> str:
     """`name` when it is a valid feed or watch name; ValueError saying the rule otherwise."""
     if not _NAME.match(name) or len(name) > MAX_NAME:
-        raise ValueError(f"{shown(name)} is not a valid name: up to {MAX_NAME} letters, digits, "
-                         "'-', '_' or '.', starting with a letter or digit")
+        raise ValueError(
+            f"{shown(name)} is not a valid name: up to {MAX_NAME} letters, digits, "
+            "'-', '_' or '.', starting with a letter or digit"
+        )
     return name
 
 
 def check_email(address: str) -> str:
     """`address` when it is a plain e-mail address; ValueError otherwise."""
     if not _EMAIL.match(address) or len(address) > 254:
-        raise ValueError(f"{shown(address, 60)} is not an e-mail address; "
-                         "write \"name@example.org\"")
+        raise ValueError(f'{shown(address, 60)} is not an e-mail address; write "name@example.org"')
     return address
 
 

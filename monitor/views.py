@@ -10,20 +10,35 @@ def tag_json(tag: Tag, *, evidence: bool = False) -> dict[str, Any]:
     """A tag as JSON, the one shape of `monitor tag/matches --format json`, the API and the
     alert payload: id, name, count, level, score (3 decimals); with `evidence`, its first
     sentence and offsets."""
-    out: dict[str, Any] = {"id": tag.id, "name": tag.name, "count": tag.count,
-                           "level": tag.level, "score": round(tag.score, 3)}
+    out: dict[str, Any] = {
+        "id": tag.id,
+        "name": tag.name,
+        "count": tag.count,
+        "level": tag.level,
+        "score": round(tag.score, 3),
+    }
     if evidence:
-        out["evidence"] = {"text": tag.evidence.text, "start": tag.evidence.start,
-                           "end": tag.evidence.end}
+        out["evidence"] = {
+            "text": tag.evidence.text,
+            "start": tag.evidence.start,
+            "end": tag.evidence.end,
+        }
     return out
 
 
 def feed_json(h: FeedHealth) -> dict[str, Any]:
     """A feed's health as `monitor feeds --format json` and `GET /feeds` show it."""
-    return {"name": h.name, "url": h.url, "enabled": h.enabled, "last_status": h.last_status,
-            "last_error": h.last_error, "consecutive_errors": h.consecutive_errors,
-            "last_success": h.last_success, "next_poll": h.next_poll,
-            "next_poll_reason": h.next_poll_reason}
+    return {
+        "name": h.name,
+        "url": h.url,
+        "enabled": h.enabled,
+        "last_status": h.last_status,
+        "last_error": h.last_error,
+        "consecutive_errors": h.consecutive_errors,
+        "last_success": h.last_success,
+        "next_poll": h.next_poll,
+        "next_poll_reason": h.next_poll_reason,
+    }
 
 
 def copy_json(copy: StoryCopy) -> dict[str, Any]:

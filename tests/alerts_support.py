@@ -25,53 +25,97 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 def tags() -> tuple[Tag, ...]:
     """Two tags with evidence, as the matcher would give them."""
     return (
-        Tag("wang-yi", "actor", "Wang Yi", 3,
-            Evidence("Wang Yi met the delegation in Beijing.", 0, 38)),
-        Tag("taiwan", "issue", "Taiwan", 2,
-            Evidence("Both sides discussed Taiwan at length.", 40, 78)),
+        Tag(
+            "wang-yi",
+            "actor",
+            "Wang Yi",
+            3,
+            Evidence("Wang Yi met the delegation in Beijing.", 0, 38),
+        ),
+        Tag(
+            "taiwan",
+            "issue",
+            "Taiwan",
+            2,
+            Evidence("Both sides discussed Taiwan at length.", 40, 78),
+        ),
     )
 
 
 def article(n: int, *, feed: str = "world", title: str | None = None) -> NewArticle:
     """A distinct article number `n` of `feed`."""
     return NewArticle(
-        feed=feed, guid=f"guid-{n}", url=f"https://news.example.org/{n}",
-        canonical_url=f"https://news.example.org/{n}", title=title or f"Story number {n}",
-        author="A. Reporter", published=T0 - timedelta(hours=1), language="en",
+        feed=feed,
+        guid=f"guid-{n}",
+        url=f"https://news.example.org/{n}",
+        canonical_url=f"https://news.example.org/{n}",
+        title=title or f"Story number {n}",
+        author="A. Reporter",
+        published=T0 - timedelta(hours=1),
+        language="en",
         text="Wang Yi met the delegation in Beijing. Both sides discussed Taiwan at length.",
-        fingerprint=f"{n:064x}", simhash=n, tags=tags())
+        fingerprint=f"{n:064x}",
+        simhash=n,
+        tags=tags(),
+    )
 
 
-def seed(db: Database, channels: Sequence[str], *, count: int = 1, watch: str = "desk",
-         now: datetime = T0, feed: str = "world", title: str | None = None,
-         stored_at: datetime | None = None) -> list[int]:
+def seed(
+    db: Database,
+    channels: Sequence[str],
+    *,
+    count: int = 1,
+    watch: str = "desk",
+    now: datetime = T0,
+    feed: str = "world",
+    title: str | None = None,
+    stored_at: datetime | None = None,
+) -> list[int]:
     """Store `count` articles, each with one pending outbox row per channel; the row ids."""
     ids: list[int] = []
     with db.write() as s:
         feed_row = s.exec(select(FeedRow).where(FeedRow.name == feed)).one_or_none()
         if feed_row is None:
-            feed_row = FeedRow(name=feed, url=f"https://news.example.org/{feed}.xml",
-                               created_at=now)
+            feed_row = FeedRow(
+                name=feed, url=f"https://news.example.org/{feed}.xml", created_at=now
+            )
             s.add(feed_row)
             s.flush()
         start = len(s.exec(select(ArticleRow.id)).all())
         for i in range(start, start + count):
             art = article(i, feed=feed, title=title)
             row = ArticleRow(
-                feed_id=feed_row.id or 0, guid=art.guid, url=art.url,
-                canonical_url=art.canonical_url, title=art.title, published=art.published,
-                text=art.text, fingerprint=art.fingerprint, simhash=art.simhash,
-                band0=0, band1=0, band2=0, band3=0, stored_at=stored_at or now)
+                feed_id=feed_row.id or 0,
+                guid=art.guid,
+                url=art.url,
+                canonical_url=art.canonical_url,
+                title=art.title,
+                published=art.published,
+                text=art.text,
+                fingerprint=art.fingerprint,
+                simhash=art.simhash,
+                band0=0,
+                band1=0,
+                band2=0,
+                band3=0,
+                stored_at=stored_at or now,
+            )
             s.add(row)
             s.flush()
             assert row.id is not None
-            payload = json.dumps(build_payload(watch=watch, article=art, tags=art.tags,
-                                               now=now))
+            payload = json.dumps(build_payload(watch=watch, article=art, tags=art.tags, now=now))
             for channel in channels:
-                out = OutboxRow(channel=channel, watch=watch, article_id=row.id,
-                                story_id=row.id, dedup_key=f"{watch}|{channel}|{row.id}",
-                                payload=payload, state="pending", next_attempt_at=now,
-                                created_at=stored_at or now)
+                out = OutboxRow(
+                    channel=channel,
+                    watch=watch,
+                    article_id=row.id,
+                    story_id=row.id,
+                    dedup_key=f"{watch}|{channel}|{row.id}",
+                    payload=payload,
+                    state="pending",
+                    next_attempt_at=now,
+                    created_at=stored_at or now,
+                )
                 s.add(out)
                 s.flush()
                 assert out.id is not None
@@ -94,6 +138,7 @@ class Clock:
 
 
 # ---- a webhook receiver ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -162,15 +207,20 @@ class WebhookReceiver:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, kwargs={"poll_interval": 0.05}
+        )
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._server.shutdown()
         self._server.server_close()
 
@@ -187,8 +237,16 @@ class WebhookReceiver:
         msg_id = headers.get("webhook-id", "")
         with self._lock:
             seen = sum(1 for d in self.deliveries if d.msg_id == msg_id)
-            self.deliveries.append(Delivery(path, msg_id, headers.get("webhook-timestamp", ""),
-                                            verified, payload, time.monotonic()))
+            self.deliveries.append(
+                Delivery(
+                    path,
+                    msg_id,
+                    headers.get("webhook-timestamp", ""),
+                    verified,
+                    payload,
+                    time.monotonic(),
+                )
+            )
         return self.script(path, seen)
 
     def ids(self, path: str | None = None) -> list[str]:
@@ -196,8 +254,9 @@ class WebhookReceiver:
         with self._lock:
             return [d.msg_id for d in self.deliveries if path is None or d.path == path]
 
-    def wait_for(self, predicate: Callable[["WebhookReceiver"], bool],
-                 timeout: float = 20.0) -> bool:
+    def wait_for(
+        self, predicate: Callable[["WebhookReceiver"], bool], timeout: float = 20.0
+    ) -> bool:
         """Poll until `predicate(self)` holds or `timeout` passes."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

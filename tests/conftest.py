@@ -56,8 +56,9 @@ def pg_database() -> Iterator[str]:
     db.dispose()
     yield url
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 def _truncate_all(db: Database) -> None:
@@ -124,9 +125,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     it fails at once in a parallel worker (-n): the parallel run says `-m "not serial"`, and
     `python -m pytest -m serial` runs such tests alone (README, Tests)."""
     if hasattr(item.config, "workerinput") and item.get_closest_marker("serial"):
-        pytest.fail("a test marked serial cannot run in a parallel worker (-n): add "
-                    "-m 'not serial', and run it alone with: python -m pytest -m serial",
-                    pytrace=False)
+        pytest.fail(
+            "a test marked serial cannot run in a parallel worker (-n): add "
+            "-m 'not serial', and run it alone with: python -m pytest -m serial",
+            pytrace=False,
+        )
 
 
 # ---- no process left behind ------------------------------------------------------------
@@ -146,7 +149,7 @@ def marked_processes(mark: str, name: str = SESSION_MARK) -> list[int]:
             stat = (entry / "stat").read_text(errors="replace")
         except OSError:
             continue
-        if stat[stat.rfind(")") + 2:][:1] not in ("Z", "X"):
+        if stat[stat.rfind(")") + 2 :][:1] not in ("Z", "X"):
             found.append(int(entry.name))
     return found
 
@@ -156,8 +159,10 @@ def _own_helpers() -> set[int]:
     from multiprocessing import forkserver, resource_tracker
 
     helpers = {os.getpid()}
-    for pid in (getattr(forkserver._forkserver, "_forkserver_pid", None),
-                getattr(resource_tracker._resource_tracker, "_pid", None)):
+    for pid in (
+        getattr(forkserver._forkserver, "_forkserver_pid", None),
+        getattr(resource_tracker._resource_tracker, "_pid", None),
+    ):
         if pid:
             helpers.add(pid)
     return helpers

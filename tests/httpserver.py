@@ -95,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route is not None and route.drip:
             for i in range(len(reply.body)):
-                self.wfile.write(reply.body[i:i + 1])
+                self.wfile.write(reply.body[i : i + 1])
                 self.wfile.flush()
                 time.sleep(route.drip)
         else:
@@ -138,15 +138,20 @@ class HTTPTestServer:
         self._server = _Server((host, port), _Handler)
         self._server.owner = self
         self.host, self.port = host, self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, daemon=True, kwargs={"poll_interval": 0.05}
+        )
 
     def __enter__(self) -> Self:
         self._thread.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -178,4 +183,3 @@ class HTTPTestServer:
         with self._lock:
             self.requests.append(req)
             self.bodies.append(body)
-

@@ -40,23 +40,31 @@ STORY2 = [
 ]
 
 # Site furniture on every page: other actors that must NOT be tagged on the story.
-NAV = ('<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>'
-       '<li><a href="/burns">Nick Burns interview</a></li></ul></nav>')
-ASIDE = ('<aside class="sidebar"><h3>Most read</h3><ul>'
-         '<li><a href="/x1">He Lifeng meets Treasury officials on trade</a></li>'
-         '<li><a href="/x2">Nick Burns on the ambassador\'s job</a></li></ul></aside>')
-FOOTER = ('<footer><p>Newsletter: He Lifeng, Nick Burns and the week in trade.</p>'
-          '<p>Copyright 2026 Example News. All rights reserved.</p></footer>')
+NAV = (
+    '<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li>'
+    '<li><a href="/burns">Nick Burns interview</a></li></ul></nav>'
+)
+ASIDE = (
+    '<aside class="sidebar"><h3>Most read</h3><ul>'
+    '<li><a href="/x1">He Lifeng meets Treasury officials on trade</a></li>'
+    '<li><a href="/x2">Nick Burns on the ambassador\'s job</a></li></ul></aside>'
+)
+FOOTER = (
+    "<footer><p>Newsletter: He Lifeng, Nick Burns and the week in trade.</p>"
+    "<p>Copyright 2026 Example News. All rights reserved.</p></footer>"
+)
 
 
 def page(title: str, paragraphs: Sequence[str]) -> bytes:
     """An article page wrapped in navigation, a sidebar and a footer."""
     body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{escape(title)} | Example News</title></head><body>{NAV}"
-            f"<main><article><h1>{escape(title)}</h1>"
-            f"<p class=\"byline\">By A. Reporter</p>{body}</article></main>"
-            f"{ASIDE}{FOOTER}</body></html>").encode()
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)} | Example News</title></head><body>{NAV}"
+        f"<main><article><h1>{escape(title)}</h1>"
+        f'<p class="byline">By A. Reporter</p>{body}</article></main>'
+        f"{ASIDE}{FOOTER}</body></html>"
+    ).encode()
 
 
 @dataclass(frozen=True)
@@ -74,24 +82,36 @@ def rss(title: str, entries: Sequence[Entry]) -> bytes:
     """An RSS 2.0 document whose items carry only teasers."""
     items = "".join(
         f"<item><title>{escape(e.title)}</title><link>{escape(e.link)}</link>"
-        f"<guid isPermaLink=\"false\">{escape(e.guid)}</guid>"
+        f'<guid isPermaLink="false">{escape(e.guid)}</guid>'
         f"<description>{escape(e.teaser)}</description>"
-        f"<pubDate>{format_datetime(e.published)}</pubDate></item>" for e in entries)
-    return (f"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel>"
-            f"<title>{escape(title)}</title><link>http://example.org/</link>"
-            f"<description>test</description>{items}</channel></rss>").encode()
+        f"<pubDate>{format_datetime(e.published)}</pubDate></item>"
+        for e in entries
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{escape(title)}</title><link>http://example.org/</link>"
+        f"<description>test</description>{items}</channel></rss>"
+    ).encode()
 
 
 RSS = {"content-type": "application/rss+xml; charset=utf-8"}
 HTML = {"content-type": "text/html; charset=utf-8"}
 
 
-def write_config(path: Path, feeds: Sequence[tuple[str, str]], *, watches: str = "",
-                 interval: str = "15m", full_text: bool = True) -> Path:
+def write_config(
+    path: Path,
+    feeds: Sequence[tuple[str, str]],
+    *,
+    watches: str = "",
+    interval: str = "15m",
+    full_text: bool = True,
+) -> Path:
     """A feeds.toml with `feeds` as (name, url) and extra TOML for watches and channels."""
     text = "".join(
         f'[[feed]]\nname = "{n}"\nurl = "{u}"\ninterval = "{interval}"\n'
-        f'full_text = {"true" if full_text else "false"}\n\n' for n, u in feeds)
+        f"full_text = {'true' if full_text else 'false'}\n\n"
+        for n, u in feeds
+    )
     path.write_text(text + watches, encoding="utf-8")
     return path
 

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 _BOUNDARY = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])|\n\s*")
 _ABBREVIATION = re.compile(
     r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|St|Sen|Rep|Gen|Lt|Col|Capt|Gov|Prof|Sgt|Adm|Corp|Inc|Ltd|Co|"
-    r"Jr|Sr|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|U\.S|U\.K|U\.N|a\.m|p\.m))\.$")
+    r"Jr|Sr|No|vs|etc|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|U\.S|U\.K|U\.N|a\.m|p\.m))\.$"
+)
 
 
 def fold(text: str) -> Folded:
@@ -47,7 +48,7 @@ def fold(text: str) -> Folded:
 def _is_boundary(text: str, match: re.Match[str]) -> bool:
     if text[match.start()] == "\n" or "\n" in match.group():
         return True
-    head = text[max(0, match.start() - 8):match.start()].rstrip("\"'”’)]")
+    head = text[max(0, match.start() - 8) : match.start()].rstrip("\"'”’)]")
     return _ABBREVIATION.search(head) is None
 
 
@@ -71,19 +72,22 @@ class Sentences:
         finish = self.ends[j] if j < len(self.ends) else len(self.text)
         return _trim(self.text, begin, finish, start, end)
 
+
 # A role phrase after these words names someone else than the holder on the article's date.
-ROLE_VETOES = (r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
-               r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
-               r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
-               r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
-               # "national security adviser John Kirby": the title of someone else, named next
-               r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
-               r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
-               # "Vietnam's Communist Party chief": another country's post
-               r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
-               r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
-               r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
-               r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@")
+ROLE_VETOES = (
+    r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
+    r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
+    r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
+    r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+    # "national security adviser John Kirby": the title of someone else, named next
+    r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
+    r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
+    # "Vietnam's Communist Party chief": another country's post
+    r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
+    r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
+    r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
+    r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@",
+)
 _TITLE_GAP = 3  # "Secretary of State Antony Blinken", "his envoy, Wang Yi": the role is a title
 
 
@@ -125,8 +129,12 @@ class Mention:
 def _is_unspaced(char: str) -> bool:
     """Scripts written without spaces between words (CJK, kana): no boundary padding."""
     code = ord(char)
-    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
-            or 0xF900 <= code <= 0xFAFF)
+    return (
+        0x3040 <= code <= 0x30FF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+    )
 
 
 def _key(variant: str) -> tuple[str, int, int]:
@@ -153,7 +161,8 @@ class ReferenceMatcher:
                 if alias.case == "exact":
                     forms = frozenset(variants | {v.upper() for v in variants if " " in v})
                 vetoes: tuple[Veto | GivenNameVeto, ...] = tuple(
-                    compile_veto(v) for v in alias.veto)
+                    compile_veto(v) for v in alias.veto
+                )
                 if alias.form == "short" and entry.type == "person":
                     # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan
                     vetoes = (GivenNameVeto(), *vetoes)
@@ -171,13 +180,15 @@ class ReferenceMatcher:
                         pads[key] = (lpad, rpad)
                         roles.setdefault(key, []).append((index, role))
                         role_vetoes.setdefault(key, []).extend(
-                            compile_veto(v) for v in (*ROLE_VETOES, *role.veto))
+                            compile_veto(v) for v in (*ROLE_VETOES, *role.veto)
+                        )
         self._automaton = ahocorasick.Automaton()
         for key, (lpad, rpad) in pads.items():
             role_pattern = None
             if key in roles:
-                role_pattern = _RolePattern(tuple(roles[key]),
-                                            tuple(dict.fromkeys(role_vetoes[key])))
+                role_pattern = _RolePattern(
+                    tuple(roles[key]), tuple(dict.fromkeys(role_vetoes[key]))
+                )
             patterns = names.get(key, [])
             actors = tuple(p for p in patterns if vocab.entries[p.entry].kind == "actor")
             issues = tuple(p for p in patterns if vocab.entries[p.entry].kind != "actor")
@@ -195,8 +206,9 @@ class ReferenceMatcher:
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
         """Every resolved mention in `text` (offsets into `text`)."""
-        return tuple(Span(m.entry.id, m.start, m.end)
-                     for m in self.mentions(text, published=published))
+        return tuple(
+            Span(m.entry.id, m.start, m.end) for m in self.mentions(text, published=published)
+        )
 
     def tags_for(self, text: str, mentions: Iterable[Mention]) -> tuple[Tag, ...]:
         """Group mentions of `text` into tags (use when you also need the spans)."""
@@ -208,8 +220,16 @@ class ReferenceMatcher:
         if not first:
             return ()
         sentences = Sentences(text)
-        return tuple(Tag(m.entry.id, m.entry.kind, m.entry.name, counts[tag_id],
-                         sentences.around(m.start, m.end)) for tag_id, m in first.items())
+        return tuple(
+            Tag(
+                m.entry.id,
+                m.entry.kind,
+                m.entry.name,
+                counts[tag_id],
+                sentences.around(m.start, m.end),
+            )
+            for tag_id, m in first.items()
+        )
 
     def mentions(self, text: str, *, published: date | None = None) -> list[Mention]:
         """Resolved mentions in document order."""
@@ -225,7 +245,8 @@ class ReferenceMatcher:
         role_hits: list[tuple[int, int, _RolePattern]] = []
         cased = folded.cased
         for end, (klen, lpad, rpad, actors, issues, role) in self._automaton.iter(
-                " " + folded.lower + " "):
+            " " + folded.lower + " "
+        ):
             start, stop = end - klen + lpad, end - rpad
             if actors:
                 kept = self._accept(actors, cased[start:stop], text, folded, start, stop)
@@ -241,25 +262,44 @@ class ReferenceMatcher:
         roles = self._roles(role_hits, names, text, folded, published) if role_hits else []
         return self._resolve(names, roles, text, folded)
 
-    def _accept(self, patterns: tuple[_Pattern, ...], written: str, text: str, folded: Folded,
-                start: int, stop: int) -> tuple[_Pattern, ...]:
+    def _accept(
+        self,
+        patterns: tuple[_Pattern, ...],
+        written: str,
+        text: str,
+        folded: Folded,
+        start: int,
+        stop: int,
+    ) -> tuple[_Pattern, ...]:
         kept = []
         for pattern in patterns:
             if pattern.forms is not None and written not in pattern.forms:
                 continue
             # Full forms are vetoed now, since they decide overlaps; short forms only once
             # resolution would accept them (most never get that far).
-            if pattern.full and pattern.vetoes and _vetoed(pattern.vetoes, text, folded, start,
-                                                           stop):
+            if (
+                pattern.full
+                and pattern.vetoes
+                and _vetoed(pattern.vetoes, text, folded, start, stop)
+            ):
                 continue
             kept.append(pattern)
         return tuple(kept) if len(kept) != len(patterns) else patterns
 
-    def _roles(self, role_hits: list[tuple[int, int, _RolePattern]], names: list[_Hit],
-               text: str, folded: Folded, published: date | None) -> list[tuple[int, int, int]]:
+    def _roles(
+        self,
+        role_hits: list[tuple[int, int, _RolePattern]],
+        names: list[_Hit],
+        text: str,
+        folded: Folded,
+        published: date | None,
+    ) -> list[tuple[int, int, int]]:
         assert published is not None  # role hits are only collected with a date
-        people = [(h.start, h.end) for h in names
-                  if any(self._entries[p.entry].type == "person" for p in h.patterns)]
+        people = [
+            (h.start, h.end)
+            for h in names
+            if any(self._entries[p.entry].type == "person" for p in h.patterns)
+        ]
         out: list[tuple[int, int, int]] = []
         last_end = -1
         for start, stop, role in sorted(role_hits, key=lambda r: (r[0], -r[1])):
@@ -274,8 +314,9 @@ class ReferenceMatcher:
             last_end = stop
         return out
 
-    def _resolve(self, names: list[_Hit], roles: list[tuple[int, int, int]], text: str,
-                 folded: Folded) -> list[Mention]:
+    def _resolve(
+        self, names: list[_Hit], roles: list[tuple[int, int, int]], text: str, folded: Folded
+    ) -> list[Mention]:
         events: list[tuple[int, int, _Hit | int]] = [(h.start, h.end, h) for h in names]
         events.extend(roles)
         events.sort(key=lambda ev: ev[0])
@@ -296,8 +337,9 @@ class ReferenceMatcher:
         return out
 
 
-def _choose_unvetoed(hit: _Hit, last_full: dict[int, int], text: str,
-                     folded: Folded) -> tuple[int, bool] | None:
+def _choose_unvetoed(
+    hit: _Hit, last_full: dict[int, int], text: str, folded: Folded
+) -> tuple[int, bool] | None:
     """_choose, then the chosen entry's short-form vetoes; a vetoed entry leaves the others."""
     patterns = hit.patterns
     while patterns:
@@ -305,8 +347,14 @@ def _choose_unvetoed(hit: _Hit, last_full: dict[int, int], text: str,
         if picked is None:
             return None
         entry = picked[0]
-        vetoed = {p for p in patterns if p.entry == entry and not p.full and p.vetoes
-                  and _vetoed(p.vetoes, text, folded, hit.start, hit.end)}
+        vetoed = {
+            p
+            for p in patterns
+            if p.entry == entry
+            and not p.full
+            and p.vetoes
+            and _vetoed(p.vetoes, text, folded, hit.start, hit.end)
+        }
         if not vetoed:
             return picked
         patterns = tuple(p for p in patterns if p not in vetoed)
@@ -344,8 +392,9 @@ def _leftmost_longest(hits: list[_Hit]) -> list[_Hit]:
     return out
 
 
-def _vetoed(vetoes: tuple[Veto | GivenNameVeto, ...], text: str, folded: Folded, start: int,
-            stop: int) -> bool:
+def _vetoed(
+    vetoes: tuple[Veto | GivenNameVeto, ...], text: str, folded: Folded, start: int, stop: int
+) -> bool:
     lo, hi = folded.origin(start, stop)
     return any(v.applies(text, lo, hi) for v in vetoes)
 

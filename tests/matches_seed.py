@@ -41,8 +41,11 @@ class Seed:
 def ensure_feed(db: Database, name: str, url: str | None = None) -> int:
     """The id of feed `name`, inserting it when missing."""
     with db.write() as s:
-        found = s.connection().execute(
-            sa.select(FeedRow.id).where(FeedRow.name == name)).scalar_one_or_none()  # type: ignore[arg-type]
+        found = (
+            s.connection()
+            .execute(sa.select(FeedRow.id).where(FeedRow.name == name))
+            .scalar_one_or_none()
+        )  # type: ignore[arg-type]
         if found is not None:
             return int(found)
         row = FeedRow(name=name, url=url or f"https://example.org/{name}.xml", created_at=T0)
@@ -58,10 +61,22 @@ def add(db: Database, seed: Seed) -> int:
     n = next(_seq)
     url = seed.url or f"https://example.org/{seed.feed}/{n}"
     with db.write() as s:
-        art = ArticleRow(feed_id=feed_id, guid=f"g{n}", url=url, canonical_url=url,
-                         title=seed.title, published=seed.published or seed.at, text=seed.text,
-                         fingerprint=f"fp{n}", simhash=n, band0=0, band1=0, band2=0, band3=0,
-                         stored_at=seed.at)
+        art = ArticleRow(
+            feed_id=feed_id,
+            guid=f"g{n}",
+            url=url,
+            canonical_url=url,
+            title=seed.title,
+            published=seed.published or seed.at,
+            text=seed.text,
+            fingerprint=f"fp{n}",
+            simhash=n,
+            band0=0,
+            band1=0,
+            band2=0,
+            band3=0,
+            stored_at=seed.at,
+        )
         s.add(art)
         s.flush()
         assert art.id is not None
@@ -69,11 +84,21 @@ def add(db: Database, seed: Seed) -> int:
         for tag_id, count in (seed.tags or {}).items():
             kind, name = TAGS[tag_id]
             start = max(seed.text.find(name), 0)
-            s.add(ArticleTagRow(article_id=art.id, tag_id=tag_id, kind=kind, name=name,
-                                count=count, evidence=seed.text[start:start + len(name)],
-                                evidence_start=start, evidence_end=start + len(name),
-                                matched_at=seed.at))
+            s.add(
+                ArticleTagRow(
+                    article_id=art.id,
+                    tag_id=tag_id,
+                    kind=kind,
+                    name=name,
+                    count=count,
+                    evidence=seed.text[start : start + len(name)],
+                    evidence_start=start,
+                    evidence_end=start + len(name),
+                    matched_at=seed.at,
+                )
+            )
         for watch in seed.watches:
-            s.add(WatchMatchRow(watch=watch, article_id=art.id, story_id=art.id,
-                                matched_at=seed.at))
+            s.add(
+                WatchMatchRow(watch=watch, article_id=art.id, story_id=art.id, matched_at=seed.at)
+            )
         return art.id

@@ -29,8 +29,13 @@ def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
-        proc = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)],
-                                cwd=REPO, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "serve", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
@@ -59,5 +64,7 @@ def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
 def in_process(app: object) -> httpx.AsyncClient:
     """An httpx client of an ASGI app, in process (FastAPI's TestClient warns under
     Starlette's deprecations, which are errors here)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-                             base_url="http://testserver")
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+        base_url="http://testserver",
+    )

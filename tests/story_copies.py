@@ -45,17 +45,19 @@ EDITS: dict[str, Callable[[list[str], list[str]], str]] = {
     "headline changed": lambda p, o: _join(p),  # the body is the same; the title differs
     "republished next day": lambda p, o: _join(p),
     "dateline added": lambda p, o: "WASHINGTON, Nov 23 (Wire) - " + _join(p),
-    "credit line added": lambda p, o: _join([*p, "(Reporting by Jane Roe and John Doe; "
-                                                 "Editing by Alex Poe)"]),
+    "credit line added": lambda p, o: _join(
+        [*p, "(Reporting by Jane Roe and John Doe; Editing by Alex Poe)"]
+    ),
     "last paragraph cut": lambda p, o: _join(p[:-1]),
     "last two paragraphs cut": lambda p, o: _join(p[:-2]),
     "first two paragraphs only": lambda p, o: _join(p[:2]),
-    "first half only": lambda p, o: _join(p[:max(2, len(p) // 2)]),
+    "first half only": lambda p, o: _join(p[: max(2, len(p) // 2)]),
     "lede rewritten": _lede,
     "update paragraph added": lambda p, o: _join([*p, o[1]]),
     "words changed": _words_changed,
-    "dateline and credit, last cut": lambda p, o: "LONDON (Wire) - " + _join(
-        [*p[:-1], "Reporting by Jane Roe"]),
+    "dateline and credit, last cut": lambda p, o: (
+        "LONDON (Wire) - " + _join([*p[:-1], "Reporting by Jane Roe"])
+    ),
 }
 
 
@@ -71,7 +73,13 @@ def cnn_docs() -> list[tuple[str, int, str, str]]:
     out = []
     for name in sorted(prov):
         lines = (CNN / "docs" / name).read_text(encoding="utf-8").split("\n")
-        body = [ln for ln in lines if ln.strip() and not ln.startswith("# ")
-                and not ln.startswith("Published :") and ln.strip() != "---"]
+        body = [
+            ln
+            for ln in lines
+            if ln.strip()
+            and not ln.startswith("# ")
+            and not ln.startswith("Published :")
+            and ln.strip() != "---"
+        ]
         out.append((name, int(prov[name]["story"]), prov[name]["date"], "\n".join(body)))
     return out

@@ -14,8 +14,9 @@ LEASE = timedelta(seconds=30)
 
 
 @pytest.fixture
-def rows(db_url: str, db: Database, store: Store,
-         monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+def rows(
+    db_url: str, db: Database, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, int]:
     """One delivered, one failed, one dead and one pending alert."""
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "250")
@@ -82,7 +83,8 @@ def test_retry_by_id_and_all(rows: dict[str, int], store: Store) -> None:
 
 
 def test_stats_reports_attempts_failures_and_latency(
-        db_url: str, db: Database, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_url: str, db: Database, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`alerts stats --format json` gives per-channel delivery metrics (latency over the
     last 7 days, so these rows are stored at the real time)."""
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)

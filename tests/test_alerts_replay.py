@@ -19,8 +19,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def rows(db_url: str, db: Database, store: Store,
-         monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+def rows(
+    db_url: str, db: Database, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, int]:
     """An old delivered alert, and recent delivered ones on two channels."""
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     (old,) = seed(db, ["hook"], now=T0 - timedelta(hours=5))
@@ -32,7 +33,8 @@ def rows(db_url: str, db: Database, store: Store,
 
 
 def test_since_with_channel_replays_that_channels_recent_alerts_even_delivered(
-        rows: dict[str, int], store: Store) -> None:
+    rows: dict[str, int], store: Store
+) -> None:
     """--since 2 hours before T0 --channel hook replays only hook's recent (delivered) row."""
     since = (T0 - timedelta(hours=2)).isoformat()
     code, out, err = run("retry", "--since", since, "--channel", "hook")
@@ -42,8 +44,7 @@ def test_since_with_channel_replays_that_channels_recent_alerts_even_delivered(
     assert states == {"old": "delivered", "hook": "pending", "mail": "delivered"}
 
 
-def test_since_without_channel_replays_every_channel(rows: dict[str, int],
-                                                     store: Store) -> None:
+def test_since_without_channel_replays_every_channel(rows: dict[str, int], store: Store) -> None:
     """--since alone replays each channel's rows written since then."""
     code, out, _ = run("retry", "--since", (T0 - timedelta(hours=2)).isoformat())
     assert code == 0
@@ -51,13 +52,17 @@ def test_since_without_channel_replays_every_channel(rows: dict[str, int],
     assert store.get_alert(rows["old"]).state == "delivered"  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--since", "yesterday-ish"), "--since"),
-    (("--since", "2h", "--all"), "one of them"),
-    (("7", "--channel", "hook"), "--channel goes with"),
-])
-def test_mistakes_are_one_line_errors(rows: dict[str, int], args: tuple[str, ...],
-                                      message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "yesterday-ish"), "--since"),
+        (("--since", "2h", "--all"), "one of them"),
+        (("7", "--channel", "hook"), "--channel goes with"),
+    ],
+)
+def test_mistakes_are_one_line_errors(
+    rows: dict[str, int], args: tuple[str, ...], message: str
+) -> None:
     """A bad duration or a conflicting choice exits 2 with a message, no traceback."""
     code, _, err = run("retry", *args)
     assert code == 2

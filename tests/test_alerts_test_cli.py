@@ -21,8 +21,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def configure(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-              store: Store) -> "Configure":
+def configure(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: Store
+) -> "Configure":
     """Writes feeds.toml with the given channel tables and points the CLI at it."""
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "250")
@@ -44,12 +45,14 @@ class Configure:
 
 def webhook_toml(rec: WebhookReceiver) -> str:
     """A signed webhook channel `hook` to the receiver."""
-    return (f'[channel.hook]\ntype = "webhook"\nurl = "{rec.url()}"\n'
-            'secret_env = "TEST_HOOK_SECRET"\n')
+    return (
+        f'[channel.hook]\ntype = "webhook"\nurl = "{rec.url()}"\nsecret_env = "TEST_HOOK_SECRET"\n'
+    )
 
 
 def test_a_sample_reaches_the_receiver_signed_and_is_shown_as_the_last_success(
-        configure: "Configure") -> None:
+    configure: "Configure",
+) -> None:
     """The sample goes through the real webhook sender (verified signature, data.test) and
     prints one line; `monitor alerts` then shows the channel's last success."""
     with WebhookReceiver() as rec:
@@ -68,8 +71,7 @@ def test_a_sample_reaches_the_receiver_signed_and_is_shown_as_the_last_success(
     assert line.count("never") == 1  # a time for the success, none for a failure
 
 
-def test_a_failed_sample_exits_1_with_the_reason_and_what_to_check(
-        configure: "Configure") -> None:
+def test_a_failed_sample_exits_1_with_the_reason_and_what_to_check(configure: "Configure") -> None:
     """A 503 is reported on one line with a hint and exit 1; the failure is kept for
     `monitor alerts`."""
     with WebhookReceiver(script=lambda path, n: Answer(status=503)) as rec:
@@ -83,12 +85,15 @@ def test_a_failed_sample_exits_1_with_the_reason_and_what_to_check(
     assert "test: HTTP 503" in out
 
 
-def test_an_apprise_sample_through_json(configure: "Configure",
-                                        http_server: HTTPTestServer) -> None:
+def test_an_apprise_sample_through_json(
+    configure: "Configure", http_server: HTTPTestServer
+) -> None:
     """An apprise channel's sample arrives as one notification."""
     http_server.route("/chat", status=200)
-    configure('[channel.chat]\ntype = "apprise"\nurl_env = "TEST_CHAT_URL"\n',
-              TEST_CHAT_URL=f"json://{http_server.host}:{http_server.port}/chat")
+    configure(
+        '[channel.chat]\ntype = "apprise"\nurl_env = "TEST_CHAT_URL"\n',
+        TEST_CHAT_URL=f"json://{http_server.host}:{http_server.port}/chat",
+    )
     code, _, err = run("test", "chat")
     assert code == 0, err
     assert "Test alert for channel chat" in http_server.bodies[0].decode()
@@ -110,15 +115,18 @@ def test_user_mistakes_are_one_line_errors(configure: "Configure") -> None:
 
 
 async def test_the_relay_notes_each_channels_latest_success_and_failure(
-        store: Store, http_server: HTTPTestServer) -> None:
+    store: Store, http_server: HTTPTestServer
+) -> None:
     """Deliveries and failures through the relay set the channel's last success / failure."""
     http_server.route("/ok", status=200)
     http_server.route("/bad", status=500)
     clock = Clock(T0)
     seed(store.db, ["ok", "bad"], now=clock.value)
     base = f"json://{http_server.host}:{http_server.port}"
-    channels = {"ok": AppriseChannel("ok", f"{base}/ok", timeout=5),
-                "bad": AppriseChannel("bad", f"{base}/bad", timeout=5)}
+    channels = {
+        "ok": AppriseChannel("ok", f"{base}/ok", timeout=5),
+        "bad": AppriseChannel("bad", f"{base}/bad", timeout=5),
+    }
     async with Relay(store, channels, owner="t", now=clock, rng=random.Random(1)) as r:
         await r.run_until_idle()
     states = store.channel_states()

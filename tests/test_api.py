@@ -22,8 +22,13 @@ from monitor.store import Database, Store
 from monitor.types import WatchSpec
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-CONFIG = Config(path=Path("feeds.toml"), feeds=(), channels=(), vocabulary=(),
-                watches=(WatchSpec("desk", "issue:taiwan", ("ops",)), WatchSpec("quiet", None)))
+CONFIG = Config(
+    path=Path("feeds.toml"),
+    feeds=(),
+    channels=(),
+    vocabulary=(),
+    watches=(WatchSpec("desk", "issue:taiwan", ("ops",)), WatchSpec("quiet", None)),
+)
 
 
 @pytest.fixture
@@ -31,17 +36,39 @@ def seeded(db: Database) -> dict[str, int]:
     """Three matches (one titled with XML specials and control characters) and a non-match."""
     day = timedelta(days=1)
     return {
-        "a": add(db, Seed("Wang Yi on Taiwan", "Wang Yi spoke on Taiwan.", T0,
-                          tags={"wang-yi": 2, "taiwan": 1}, watches=["desk"],
-                          url="https://example.org/a?x=1&y=2")),
-        "b": add(db, Seed("Tariffs <&> \x0btrade", "Antony Blinken on trade and Taiwan.",
-                          T0 + day, tags={"antony-blinken": 1, "trade": 1, "taiwan": 1},
-                          watches=["desk"])),
-        "c": add(db, Seed("Fentanyl talks", "Fentanyl talks continue.", T0 + 2 * day,
-                          feed="other", tags={"fentanyl": 1})),
+        "a": add(
+            db,
+            Seed(
+                "Wang Yi on Taiwan",
+                "Wang Yi spoke on Taiwan.",
+                T0,
+                tags={"wang-yi": 2, "taiwan": 1},
+                watches=["desk"],
+                url="https://example.org/a?x=1&y=2",
+            ),
+        ),
+        "b": add(
+            db,
+            Seed(
+                "Tariffs <&> \x0btrade",
+                "Antony Blinken on trade and Taiwan.",
+                T0 + day,
+                tags={"antony-blinken": 1, "trade": 1, "taiwan": 1},
+                watches=["desk"],
+            ),
+        ),
+        "c": add(
+            db,
+            Seed(
+                "Fentanyl talks",
+                "Fentanyl talks continue.",
+                T0 + 2 * day,
+                feed="other",
+                tags={"fentanyl": 1},
+            ),
+        ),
         "none": add(db, Seed("Weather", "Rain.", T0 + 3 * day)),
     }
-
 
 
 @pytest.fixture
@@ -62,22 +89,33 @@ async def test_matches_page_and_cursor(client: httpx.AsyncClient, seeded: dict[s
     assert rest["next_cursor"] is None
 
 
-async def test_match_objects_have_the_contract_fields(client: httpx.AsyncClient,
-                                                seeded: dict[str, int]) -> None:
+async def test_match_objects_have_the_contract_fields(
+    client: httpx.AsyncClient, seeded: dict[str, int]
+) -> None:
     """Each item carries url, title, published, feed, watches, matched_at, actors, issues."""
     item = (await client.get("/matches", params={"actor": "wang-yi"})).json()["items"][0]
     assert item == {
-        "id": seeded["a"], "url": "https://example.org/a?x=1&y=2", "title": "Wang Yi on Taiwan",
-        "published": "2026-11-20T12:00:00Z", "feed": "wire", "matched_at": "2026-11-20T12:00:00Z",
-        "watches": ["desk"], "actors": [{"id": "wang-yi", "name": "Wang Yi", "count": 2,
-             "level": "mention", "score": 0.0}],
-        "issues": [{"id": "taiwan", "name": "Taiwan", "count": 1,
-             "level": "mention", "score": 0.0}],
-        "story": seeded["a"], "copies": []}
+        "id": seeded["a"],
+        "url": "https://example.org/a?x=1&y=2",
+        "title": "Wang Yi on Taiwan",
+        "published": "2026-11-20T12:00:00Z",
+        "feed": "wire",
+        "matched_at": "2026-11-20T12:00:00Z",
+        "watches": ["desk"],
+        "actors": [
+            {"id": "wang-yi", "name": "Wang Yi", "count": 2, "level": "mention", "score": 0.0}
+        ],
+        "issues": [
+            {"id": "taiwan", "name": "Taiwan", "count": 1, "level": "mention", "score": 0.0}
+        ],
+        "story": seeded["a"],
+        "copies": [],
+    }
 
 
 async def test_matches_filters(client: httpx.AsyncClient, seeded: dict[str, int]) -> None:
     """Repeated actor/issue parameters must all hold; watch, feed, since, until, text filter."""
+
     async def ids(**params: object) -> list[int]:
         return [m["id"] for m in (await client.get("/matches", params=params)).json()["items"]]
 
@@ -90,13 +128,21 @@ async def test_matches_filters(client: httpx.AsyncClient, seeded: dict[str, int]
     assert await ids(text="blinken OR fentanyl") == [seeded["c"], seeded["b"]]
 
 
-@pytest.mark.parametrize(("params", "name"), [
-    ({"limit": 0}, "limit"), ({"limit": "many"}, "limit"), ({"limit": 10_000}, "limit"),
-    ({"since": "yesterday"}, "since"), ({"until": "2026-13-01"}, "until"),
-    ({"cursor": "not-a-cursor"}, "cursor"), ({"text": "-taiwan"}, "text"),
-])
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"limit": 10_000}, "limit"),
+        ({"since": "yesterday"}, "since"),
+        ({"until": "2026-13-01"}, "until"),
+        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"text": "-taiwan"}, "text"),
+    ],
+)
 async def test_bad_parameters_get_422_naming_them(
-        client: httpx.AsyncClient, params: dict[str, object], name: str) -> None:
+    client: httpx.AsyncClient, params: dict[str, object], name: str
+) -> None:
     """A bad query parameter gets 422 and a message saying which one and why."""
     resp = await client.get("/matches", params=params)
     assert resp.status_code == 422
@@ -123,9 +169,17 @@ async def test_feeds_and_watches(client: httpx.AsyncClient, seeded: dict[str, in
     """/feeds lists feed health; /watches merges configured watches with stored counts."""
     feeds = (await client.get("/feeds")).json()
     assert {f["name"] for f in feeds} == {"wire", "other"}
-    assert set(feeds[0]) == {"name", "url", "enabled", "last_status", "last_error",
-                             "consecutive_errors", "last_success", "next_poll",
-                             "next_poll_reason"}
+    assert set(feeds[0]) == {
+        "name",
+        "url",
+        "enabled",
+        "last_status",
+        "last_error",
+        "consecutive_errors",
+        "last_success",
+        "next_poll",
+        "next_poll_reason",
+    }
     watches = {w["name"]: w for w in (await client.get("/watches")).json()}
     assert watches["desk"]["matches"] == 2
     assert watches["desk"]["query"] == "issue:taiwan"
@@ -164,7 +218,7 @@ async def test_watch_atom_feed_is_valid(client: httpx.AsyncClient, seeded: dict[
     assert parsed.version == "atom10"
     assert parsed.feed.title == "monitor: desk"
     newest = parsed.entries[0]
-    assert newest.title == "Tariffs <&> trade"      # escaped, control character dropped
+    assert newest.title == "Tariffs <&> trade"  # escaped, control character dropped
     assert parsed.entries[1].link == "https://example.org/a?x=1&y=2"
     assert "Wang Yi (2)" in parsed.entries[1].summary
     assert newest.updated_parsed[:3] == (2026, 11, 21)
@@ -189,7 +243,8 @@ async def test_healthz(client: httpx.AsyncClient, tmp_path: Path) -> None:
 
 
 async def test_metrics_are_prometheus_text_without_urls_or_titles(
-        client: httpx.AsyncClient, seeded: dict[str, int]) -> None:
+    client: httpx.AsyncClient, seeded: dict[str, int]
+) -> None:
     """/metrics is Prometheus text; label values are only states, health, watch/feed names."""
     resp = await client.get("/metrics")
     assert resp.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -204,8 +259,19 @@ async def test_metrics_are_prometheus_text_without_urls_or_titles(
     assert 'monitor_feeds{health="never_polled"} 2' in lines
     assert 'monitor_feed_articles{feed="wire"} 3' in lines
     labels = re.findall(r'="([^"]*)"', resp.text)
-    assert set(labels) <= {"desk", "wire", "other", "pending", "failed", "dead", "delivered",
-                           "ok", "failing", "disabled", "never_polled"}
+    assert set(labels) <= {
+        "desk",
+        "wire",
+        "other",
+        "pending",
+        "failed",
+        "dead",
+        "delivered",
+        "ok",
+        "failing",
+        "disabled",
+        "never_polled",
+    }
     assert "http" not in resp.text
     assert "Taiwan" not in resp.text
 
@@ -213,15 +279,34 @@ async def test_metrics_are_prometheus_text_without_urls_or_titles(
 async def test_openapi_lists_the_endpoints(client: httpx.AsyncClient) -> None:
     """/openapi.json documents every endpoint and the /matches parameters."""
     spec = (await client.get("/openapi.json")).json()
-    assert {"/matches", "/articles/{article_id}", "/feeds", "/watches", "/watches/{name}.atom",
-            "/healthz", "/metrics"} <= set(spec["paths"])
+    assert {
+        "/matches",
+        "/articles/{article_id}",
+        "/feeds",
+        "/watches",
+        "/watches/{name}.atom",
+        "/healthz",
+        "/metrics",
+    } <= set(spec["paths"])
     params = {p["name"] for p in spec["paths"]["/matches"]["get"]["parameters"]}
-    assert params == {"actor", "issue", "watch", "feed", "since", "until", "text", "limit",
-                      "cursor", "all_copies", "story"}
+    assert params == {
+        "actor",
+        "issue",
+        "watch",
+        "feed",
+        "since",
+        "until",
+        "text",
+        "limit",
+        "cursor",
+        "all_copies",
+        "story",
+    }
 
 
 async def test_token_is_required_and_compared_in_constant_time(
-        store: Store, seeded: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    store: Store, seeded: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a token, every endpoint but /healthz needs the right Bearer; hmac compares it."""
     calls: list[tuple[bytes, bytes]] = []
     real = api.hmac.compare_digest
@@ -241,19 +326,20 @@ async def test_token_is_required_and_compared_in_constant_time(
             assert wrong.status_code == 401
             ok = await client.get(path, headers={"Authorization": "Bearer s3cret-token"})
             assert ok.status_code == 200, path
-        assert (await client.get("/matches", headers={"Authorization": "Basic s3cret-token"}
-                          )).status_code == 401
+        assert (
+            await client.get("/matches", headers={"Authorization": "Basic s3cret-token"})
+        ).status_code == 401
         assert (await client.get("/healthz")).status_code == 200
         assert (b"s3cret-token", b"s3cret-token") in calls
         assert "s3cret-token" not in (await client.get("/healthz")).text
 
 
-async def test_duration_is_relative_to_request_time(client: httpx.AsyncClient,
-                                                   db: Database) -> None:
+async def test_duration_is_relative_to_request_time(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     """since=1h counts back from the moment of the request."""
     now = datetime.now(UTC)
-    recent = add(db, Seed("Now", "Wang Yi today.", now - timedelta(minutes=5),
-                          tags={"wang-yi": 1}))
+    recent = add(db, Seed("Now", "Wang Yi today.", now - timedelta(minutes=5), tags={"wang-yi": 1}))
     add(db, Seed("Then", "Wang Yi before.", now - timedelta(hours=5), tags={"wang-yi": 1}))
     items = (await client.get("/matches", params={"since": "1h"})).json()["items"]
     assert [m["id"] for m in items] == [recent]
@@ -262,13 +348,16 @@ async def test_duration_is_relative_to_request_time(client: httpx.AsyncClient,
 def test_metrics_rendering_is_pure_and_needs_no_store() -> None:
     """`monitor.metrics` renders plain values: importing it loads neither the store nor
     SQLAlchemy, and it renders counts built by hand."""
-    code = ("import sys; from monitor import metrics; "
-            "from monitor.types import FeedCount, MetricsCounts; "
-            "print(metrics.render(MetricsCounts(3, 2, feeds=(FeedCount('news', True, True, 0, "
-            "None, 3),)))); "
-            "print(sorted(m for m in sys.modules if m.startswith(('monitor.store', 'sqlalchemy',"
-            " 'sqlmodel'))))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, timeout=60)
+    code = (
+        "import sys; from monitor import metrics; "
+        "from monitor.types import FeedCount, MetricsCounts; "
+        "print(metrics.render(MetricsCounts(3, 2, feeds=(FeedCount('news', True, True, 0, "
+        "None, 3),)))); "
+        "print(sorted(m for m in sys.modules if m.startswith(('monitor.store', 'sqlalchemy',"
+        " 'sqlmodel'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert done.stdout.splitlines()[-1] == "[]"
     assert 'monitor_feed_articles{feed="news"} 3' in done.stdout

@@ -26,16 +26,27 @@ query = "issue:taiwan"
 """
 
 
-
 @pytest.fixture
 def server(db_url: str, db: Database, tmp_path: Path) -> Iterator[tuple[str, int]]:
     """A `monitor serve` process with a token, on a free loopback port, over seeded data."""
-    article = add(db, Seed("Wang Yi on Taiwan", "Wang Yi spoke on Taiwan.", T0,
-                           tags={"wang-yi": 1, "taiwan": 1}, watches=["desk"]))
+    article = add(
+        db,
+        Seed(
+            "Wang Yi on Taiwan",
+            "Wang Yi spoke on Taiwan.",
+            T0,
+            tags={"wang-yi": 1, "taiwan": 1},
+            watches=["desk"],
+        ),
+    )
     config = tmp_path / "feeds.toml"
     config.write_text(FEEDS_TOML, encoding="utf-8")
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_CONFIG": str(config),
-           "MONITOR_API_TOKEN": TOKEN}
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": db_url,
+        "MONITOR_CONFIG": str(config),
+        "MONITOR_API_TOKEN": TOKEN,
+    }
     with serving(tmp_path, env) as base:
         yield base, article
 
@@ -59,8 +70,7 @@ def test_real_server_answers_with_the_token(server: tuple[str, int]) -> None:
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.0.2.10", "example.org", "::"])
-def test_serve_refuses_open_bind_without_token(host: str,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_refuses_open_bind_without_token(host: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Binding anywhere but loopback without MONITOR_API_TOKEN exits 1 with the reason."""
     monkeypatch.delenv("MONITOR_API_TOKEN", raising=False)
     result = CliRunner().invoke(app, ["serve", "--host", host])

@@ -32,8 +32,7 @@ def lite(tmp_path: Path) -> Iterator[Store]:
 
 def relay(store: Store, channel: AppriseChannel, clock: Clock) -> Relay:
     """A relay over one apprise channel with a seeded RNG and the settable clock."""
-    return Relay(store, {channel.name: channel}, owner="test", now=clock,
-                 rng=random.Random(7))
+    return Relay(store, {channel.name: channel}, owner="test", now=clock, rng=random.Random(7))
 
 
 def json_url(server: HTTPTestServer, path: str = "/chat") -> str:
@@ -42,7 +41,8 @@ def json_url(server: HTTPTestServer, path: str = "/chat") -> str:
 
 
 async def test_json_target_gets_one_notification_with_watch_title_link_tags_evidence(
-        lite: Store, http_server: HTTPTestServer) -> None:
+    lite: Store, http_server: HTTPTestServer
+) -> None:
     """Each alert becomes one JSON notification: the watch and title in its title, the link,
     the tags with their level and each evidence sentence labelled by its tag."""
     http_server.route("/chat", status=200)
@@ -66,7 +66,8 @@ async def test_json_target_gets_one_notification_with_watch_title_link_tags_evid
 
 
 async def test_markdown_format_reaches_the_target_as_markdown(
-        lite: Store, http_server: HTTPTestServer) -> None:
+    lite: Store, http_server: HTTPTestServer
+) -> None:
     """format = markdown sends Markdown: a bold watch, a link, a labelled evidence list."""
     http_server.route("/chat", status=200)
     clock = Clock()
@@ -84,8 +85,9 @@ async def test_form_target_gets_a_form_post(lite: Store, http_server: HTTPTestSe
     http_server.route("/form", status=204)
     clock = Clock()
     seed(lite.db, ["chat"], now=clock.value)
-    chat = AppriseChannel("chat", f"form://{http_server.host}:{http_server.port}/form",
-                          fmt="text", timeout=5)
+    chat = AppriseChannel(
+        "chat", f"form://{http_server.host}:{http_server.port}/form", fmt="text", timeout=5
+    )
     async with relay(lite, chat, clock) as r:
         assert await r.run_until_idle() == 1
     (req,) = http_server.hits("/form")
@@ -96,14 +98,14 @@ async def test_form_target_gets_a_form_post(lite: Store, http_server: HTTPTestSe
 
 
 async def test_mattermost_plugin_on_a_local_stand_in(
-        lite: Store, http_server: HTTPTestServer) -> None:
+    lite: Store, http_server: HTTPTestServer
+) -> None:
     """A chat service's plugin (Mattermost incoming webhooks, custom host and port) posts
     {"text": ...} to /hooks/TOKEN on the stand-in."""
     http_server.route("/hooks/tok3n", status=200)
     clock = Clock()
     seed(lite.db, ["team"], now=clock.value)
-    chat = AppriseChannel("team", f"mmost://{http_server.host}:{http_server.port}/tok3n",
-                          timeout=5)
+    chat = AppriseChannel("team", f"mmost://{http_server.host}:{http_server.port}/tok3n", timeout=5)
     async with relay(lite, chat, clock) as r:
         assert await r.run_until_idle() == 1
     (body,) = http_server.bodies
@@ -114,7 +116,8 @@ async def test_mattermost_plugin_on_a_local_stand_in(
 
 
 async def test_a_failure_is_retried_then_delivered(
-        lite: Store, http_server: HTTPTestServer) -> None:
+    lite: Store, http_server: HTTPTestServer
+) -> None:
     """A 503 fails the attempt (kept for its next attempt, with the reason); the retry
     delivers."""
     answers = iter([503, 200])
@@ -137,7 +140,8 @@ async def test_a_failure_is_retried_then_delivered(
 
 
 async def test_a_permanent_refusal_is_dead_with_its_reason(
-        lite: Store, http_server: HTTPTestServer) -> None:
+    lite: Store, http_server: HTTPTestServer
+) -> None:
     """A 400 (the service refuses the message itself) is dead at once, with its reason."""
     http_server.route("/chat", status=400)
     clock = Clock()
@@ -151,8 +155,7 @@ async def test_a_permanent_refusal_is_dead_with_its_reason(
     assert dead.last_error == "attempt 1: JSON notification refused: HTTP 400"
 
 
-async def test_the_relay_timeout_bounds_apprise(lite: Store,
-                                                http_server: HTTPTestServer) -> None:
+async def test_the_relay_timeout_bounds_apprise(lite: Store, http_server: HTTPTestServer) -> None:
     """A receiver that stalls is given up on within the channel's timeout, and retried."""
     http_server.route("/chat", status=200, delay=5.0)
     clock = Clock()
@@ -169,7 +172,8 @@ async def test_the_relay_timeout_bounds_apprise(lite: Store,
 
 
 async def test_the_apprise_url_never_reaches_logs_or_stored_errors(
-        lite: Store, http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture) -> None:
+    lite: Store, http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """The URL's token appears neither in log records nor in last_error."""
     caplog.set_level(logging.DEBUG)
     clock = Clock()
@@ -188,21 +192,23 @@ def test_config_takes_url_env_and_refuses_it_unset_or_a_url_inline(tmp_path: Pat
     """feeds.toml names the variable (url_env); unset, or a url given inline, is refused at
     start naming the key."""
     path = tmp_path / "feeds.toml"
-    path.write_text('[channel.team]\ntype = "apprise"\nurl_env = "TEAM_URL"\n'
-                    'format = "html"\n', encoding="utf-8")
+    path.write_text(
+        '[channel.team]\ntype = "apprise"\nurl_env = "TEAM_URL"\nformat = "html"\n',
+        encoding="utf-8",
+    )
     cfg = load_config(path, {"TEAM_URL": "json://127.0.0.1/x"})
     spec = cfg.channel("team")
     assert (spec.type, spec.url_env, spec.format) == ("apprise", "TEAM_URL", "html")
     with pytest.raises(ConfigError, match="TEAM_URL is not set") as info:
         load_config(path, {})
     assert info.value.key == "channel.team.url_env"
-    path.write_text('[channel.team]\ntype = "apprise"\nurl = "slack://a/b/c"\n',
-                    encoding="utf-8")
+    path.write_text('[channel.team]\ntype = "apprise"\nurl = "slack://a/b/c"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="url_env") as info:
         load_config(path, {})
     assert info.value.line == 3
-    path.write_text('[channel.team]\ntype = "apprise"\nurl_env = "U"\nformat = "rtf"\n',
-                    encoding="utf-8")
+    path.write_text(
+        '[channel.team]\ntype = "apprise"\nurl_env = "U"\nformat = "rtf"\n', encoding="utf-8"
+    )
     with pytest.raises(ConfigError, match="format"):
         load_config(path, {"U": "json://127.0.0.1/x"})
 
@@ -220,13 +226,15 @@ def test_build_channels_refuses_a_url_apprise_cannot_use() -> None:
 
 
 async def test_a_digest_apprise_channel_sends_one_notification_per_period(
-        lite: Store, http_server: HTTPTestServer) -> None:
+    lite: Store, http_server: HTTPTestServer
+) -> None:
     """mode = digest: the period's alerts go out as one notification counting them."""
     http_server.route("/chat", status=200)
     clock = Clock(T0)
     seed(lite.db, ["chat"], count=3, now=clock.value)
-    chat = AppriseChannel("chat", json_url(http_server), fmt="text",
-                          digest_every=timedelta(hours=1), timeout=5)
+    chat = AppriseChannel(
+        "chat", json_url(http_server), fmt="text", digest_every=timedelta(hours=1), timeout=5
+    )
     async with relay(lite, chat, clock) as r:
         assert await r.run_until_idle() == 0
         clock.advance(hours=1)

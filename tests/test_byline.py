@@ -40,8 +40,10 @@ def _names(line: str) -> list[str]:
 
 def _vocab_of_people(names: list[str]) -> Matcher:
     """A vocabulary in which every one of `names` is a person (as the journalists once were)."""
-    toml = "".join(f'[[person]]\nid = "p{i}"\nname = "{name}"\n\n'
-                   for i, name in enumerate(dict.fromkeys(names)))
+    toml = "".join(
+        f'[[person]]\nid = "p{i}"\nname = "{name}"\n\n'
+        for i, name in enumerate(dict.fromkeys(names))
+    )
     return compile_matcher(build_vocabulary(parse_text(toml)))
 
 
@@ -53,8 +55,9 @@ def test_seed_credit_lines_name_nobody_even_when_their_names_are_actors() -> Non
     for line in named:
         names = _names(line)
         matcher = _vocab_of_people(names)
-        assert [line[a:b] for a, b in credit_spans(line)] == [line.strip()] or \
-            line.startswith("(AP Photo/"), line
+        assert [line[a:b] for a, b in credit_spans(line)] == [line.strip()] or line.startswith(
+            "(AP Photo/"
+        ), line
         doc = f"Officials spoke on Tuesday.\n\n{line}\n"
         assert matcher.tag(doc) == (), line
         said = f"{doc}\n{names[0]} said the talks went well.\n"
@@ -68,8 +71,11 @@ def test_whole_seeds_tag_no_person_inside_a_credit(bundled: Matcher) -> None:
         text = path.read_text(encoding="utf-8")
         credits = credit_spans(text)
         for span in bundled.spans(text):
-            assert not any(s <= span.start and span.end <= e for s, e in credits), \
-                (path.name, span, text[span.start:span.end])
+            assert not any(s <= span.start and span.end <= e for s, e in credits), (
+                path.name,
+                span,
+                text[span.start : span.end],
+            )
 
 
 def test_no_journalist_in_the_bundled_vocabulary() -> None:
@@ -77,35 +83,42 @@ def test_no_journalist_in_the_bundled_vocabulary() -> None:
     vocab = load_vocabulary()
     for entry in vocab:
         for role in entry.roles:
-            assert not re.search(r"(?i)\b(?:writer|photographer|journalist|reporter)\b",
-                                 role.title), (entry.id, role.title)
+            assert not re.search(
+                r"(?i)\b(?:writer|photographer|journalist|reporter)\b", role.title
+            ), (entry.id, role.title)
     for line in _credit_lines():
         ids = {t.id for t in compile_matcher(vocab).tag(line)}
-        assert not any(vocab.get(i) and vocab.get(i).type == "person"  # type: ignore[union-attr]
-                       for i in ids), (line, ids)
+        assert not any(
+            vocab.get(i) and vocab.get(i).type == "person"  # type: ignore[union-attr]
+            for i in ids
+        ), (line, ids)
 
 
-@pytest.mark.parametrize("doc", [
-    "By Matthew Miller and Jake Sullivan\n\nThe talks ended.",
-    "By Matthew Miller, Jake Sullivan and Kurt Campbell, Associated Press\n\nThe talks ended.",
-    "Matthew Miller, Associated Press\n\nThe talks ended.",
-    "Jake Sullivan | Reuters\n\nThe talks ended.",
-    "The talks ended.\n\nReporting by Jake Sullivan; Editing by Matthew Miller",
-    "The talks ended. (AP Photo/Matthew Miller, Pool)",
-    "By Jake Sullivan WASHINGTON (AP) — The talks ended.",
-])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        "By Matthew Miller and Jake Sullivan\n\nThe talks ended.",
+        "By Matthew Miller, Jake Sullivan and Kurt Campbell, Associated Press\n\nThe talks ended.",
+        "Matthew Miller, Associated Press\n\nThe talks ended.",
+        "Jake Sullivan | Reuters\n\nThe talks ended.",
+        "The talks ended.\n\nReporting by Jake Sullivan; Editing by Matthew Miller",
+        "The talks ended. (AP Photo/Matthew Miller, Pool)",
+        "By Jake Sullivan WASHINGTON (AP) — The talks ended.",
+    ],
+)
 def test_bylines_are_not_mentions(bundled: Matcher, doc: str) -> None:
     """Actors' names written as the authors or photographers of a text name no one."""
-    people = {t.id for t in bundled.tag(doc)} & {"matthew-miller", "jake-sullivan",
-                                                  "kurt-campbell"}
+    people = {t.id for t in bundled.tag(doc)} & {"matthew-miller", "jake-sullivan", "kurt-campbell"}
     assert people == set()
 
 
 def test_text_outside_the_byline_still_counts(bundled: Matcher) -> None:
     """The byline's name is dropped, the same name in the text is not; a sentence that starts
     with "By" is no byline."""
-    doc = ("By Matthew Miller\n\nState Department spokesman Matthew Miller said the talks "
-           "ended.\n\nBy Tuesday, Jake Sullivan had left Beijing.")
+    doc = (
+        "By Matthew Miller\n\nState Department spokesman Matthew Miller said the talks "
+        "ended.\n\nBy Tuesday, Jake Sullivan had left Beijing."
+    )
     counts = {t.id: t.count for t in bundled.tag(doc, published=date(2024, 1, 9))}
     assert counts["matthew-miller"] == 1
     assert counts["jake-sullivan"] == 1

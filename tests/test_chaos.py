@@ -35,8 +35,24 @@ TICK = 5.0  # the daemon's tick
 CHAOS = 35.0  # seconds of kills, restarts and new items
 SETTLE = 60.0  # seconds after the chaos for every alert to be delivered
 ALLOWED = INTERVAL + TICK + 3.0  # a feed is polled again this soon after a kill or restart
-WORDS = ("harbour", "grain", "satellite", "railway", "vaccine", "fishery", "lithium", "tariff",
-         "pipeline", "glacier", "orchard", "turbine", "ferry", "copper", "drought", "archive")
+WORDS = (
+    "harbour",
+    "grain",
+    "satellite",
+    "railway",
+    "vaccine",
+    "fishery",
+    "lithium",
+    "tariff",
+    "pipeline",
+    "glacier",
+    "orchard",
+    "turbine",
+    "ferry",
+    "copper",
+    "drought",
+    "archive",
+)
 
 
 class Site:
@@ -64,9 +80,15 @@ class Site:
             n = self.count
             path = rng.choice(list(self.items))
             words = " ".join(rng.sample(WORDS, 4))
-            self.items[path].append(Entry(
-                f"item-{n}", self.server.url(f"/story/{n}"), f"Wang Yi on {words} ({n})",
-                f"Wang Yi spoke about {words} at meeting {n}.", datetime.now(UTC)))
+            self.items[path].append(
+                Entry(
+                    f"item-{n}",
+                    self.server.url(f"/story/{n}"),
+                    f"Wang Yi on {words} ({n})",
+                    f"Wang Yi spoke about {words} at meeting {n}.",
+                    datetime.now(UTC),
+                )
+            )
 
     def urls(self) -> set[str]:
         """The link of every item published so far."""
@@ -84,8 +106,12 @@ class Daemons:
     def _start(self) -> subprocess.Popen[bytes]:
         self.started += 1
         with (self.logs / f"daemon-{self.started}.log").open("wb") as out:
-            return subprocess.Popen([sys.executable, "-m", "monitor", "run"], env=self.env,
-                                    stdout=out, stderr=subprocess.STDOUT)
+            return subprocess.Popen(
+                [sys.executable, "-m", "monitor", "run"],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill_and_restart(self, index: int) -> None:
         proc = self.procs[index]
@@ -110,24 +136,38 @@ class Daemons:
 
     def tails(self) -> str:
         """The end of every daemon log, for failure messages."""
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}"
-                         for p in sorted(self.logs.glob("daemon-*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-1500:]}"
+            for p in sorted(self.logs.glob("daemon-*.log"))
+        )
 
 
 def restart_server(database: str) -> int:
     """Restart the PostgreSQL server the tests use (fast shutdown: every connection goes),
     and wait until it answers again; how many connections `database` had before."""
     with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        row = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s",
-                            (database,)).fetchone()
+        row = admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchone()
         port = admin.execute("SHOW port").fetchone()
-    clusters = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True,
-                              text=True, check=True).stdout.split("\n")
-    cluster = next((line.split()[:2] for line in clusters
-                    if len(line.split()) > 2 and port and line.split()[2] == str(port[0])), None)
+    clusters = subprocess.run(
+        ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    cluster = next(
+        (
+            line.split()[:2]
+            for line in clusters
+            if len(line.split()) > 2 and port and line.split()[2] == str(port[0])
+        ),
+        None,
+    )
     assert cluster is not None, f"no local cluster on port {port}: {clusters}"
-    done = subprocess.run(["pg_ctlcluster", *cluster, "restart", "-m", "fast"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["pg_ctlcluster", *cluster, "restart", "-m", "fast"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, f"cannot restart PostgreSQL here: {done.stderr.strip()}"
     deadline = time.monotonic() + 30
     while True:
@@ -152,7 +192,8 @@ def pg_url(pg_database: str) -> str:
 @pytest.mark.serial
 @pytest.mark.slow
 def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
-        tmp_path: Path, pg_url: str) -> None:
+    tmp_path: Path, pg_url: str
+) -> None:
     """Kills every few seconds, one restart of the PostgreSQL server, a receiver failing a
     third of first attempts: every published item is stored and alerted exactly under one
     webhook-id, and after each kill every feed is polled within one interval (plus a tick
@@ -172,13 +213,21 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
         config = write_config(
             tmp_path / "feeds.toml",
             [(f"feed{i}", server.url(f"/feed{i}.xml")) for i in range(FEEDS)],
-            interval="30s", full_text=False,
-            watches=(f'[[watch]]\nname = "desk"\nnotify = ["hook"]\n\n[channel.hook]\n'
-                     f'type = "webhook"\nurl = "{hook.url()}"\nsecret_env = "HOOK_SECRET"\n'))
+            interval="30s",
+            full_text=False,
+            watches=(
+                f'[[watch]]\nname = "desk"\nnotify = ["hook"]\n\n[channel.hook]\n'
+                f'type = "webhook"\nurl = "{hook.url()}"\nsecret_env = "HOOK_SECRET"\n'
+            ),
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-        env.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=pg_url,
-                   MONITOR_ALLOWED_NETWORKS="127.0.0.0/8", HOOK_SECRET=SECRET,
-                   MONITOR_TEST_SESSION=os.environ.get("MONITOR_TEST_SESSION", ""))
+        env.update(
+            MONITOR_CONFIG=str(config),
+            MONITOR_DATABASE_URL=pg_url,
+            MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+            HOOK_SECRET=SECRET,
+            MONITOR_TEST_SESSION=os.environ.get("MONITOR_TEST_SESSION", ""),
+        )
         daemons = Daemons(env, tmp_path)
         events: list[float] = []
         connected, restarted = 0, float("inf")
@@ -207,8 +256,11 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
             def settled() -> bool:
                 stored = stored_rows(pg_url, ArticleRow)
                 alerts = stored_rows(pg_url, OutboxRow)
-                return (len(stored) == len(published) and len(alerts) == len(published)
-                        and all(a.state == "delivered" for a in alerts))
+                return (
+                    len(stored) == len(published)
+                    and len(alerts) == len(published)
+                    and all(a.state == "delivered" for a in alerts)
+                )
 
             while time.monotonic() < deadline and not settled():
                 time.sleep(1.0)
@@ -226,8 +278,9 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
         # no alert lost: every published item stored, matched and delivered
         assert {a.url for a in stored} == published, daemons.tails()
         assert len(alerts) == len(published), daemons.tails()
-        undelivered = [(a.id, a.state, a.attempts, a.last_error) for a in alerts
-                       if a.state != "delivered"]
+        undelivered = [
+            (a.id, a.state, a.attempts, a.last_error) for a in alerts if a.state != "delivered"
+        ]
         assert not undelivered, daemons.tails()
         ids_of: dict[str, set[str]] = defaultdict(set)
         for delivery in hook.deliveries:
@@ -243,5 +296,8 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
         for event in checked:
             for path, times in site.polls.items():
                 assert any(event < t <= event + ALLOWED for t in times), (
-                    path, round(event - start, 1), [round(t - start, 1) for t in times])
+                    path,
+                    round(event - start, 1),
+                    [round(t - start, 1) for t in times],
+                )
         assert codes == [0, 0, 0], daemons.tails()

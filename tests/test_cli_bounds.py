@@ -10,20 +10,33 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 COMMANDS = [["tag"], ["extract"], ["vocab", "suggest"]]
-TEXT = ("Foreign Minister Wang Yi met Secretary of State Antony Blinken in Beijing on Tuesday. "
-        "The talks on export controls and the South China Sea lasted three hours. ")
+TEXT = (
+    "Foreign Minister Wang Yi met Secretary of State Antony Blinken in Beijing on Tuesday. "
+    "The talks on export controls and the South China Sea lasted three hours. "
+)
 
 
-def run(args: list[str], *, stdin: bytes = b"", timeout: float = 90,
-        **settings: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], *, stdin: bytes = b"", timeout: float = 90, **settings: str
+) -> subprocess.CompletedProcess[str]:
     """`python -m monitor ARGS` with MONITOR_* settings, in a directory without feeds.toml."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env.update(settings, MONITOR_CONFIG=str(REPO / "tests" / "no-such-feeds.toml"))
-    done = subprocess.run([sys.executable, "-m", "monitor", *args], input=stdin, env=env,
-                          capture_output=True, timeout=timeout, check=False, cwd=REPO)
-    return subprocess.CompletedProcess(done.args, done.returncode,
-                                       done.stdout.decode(errors="replace"),
-                                       done.stderr.decode(errors="replace"))
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+        cwd=REPO,
+    )
+    return subprocess.CompletedProcess(
+        done.args,
+        done.returncode,
+        done.stdout.decode(errors="replace"),
+        done.stderr.decode(errors="replace"),
+    )
 
 
 def error_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
@@ -48,13 +61,15 @@ def test_dev_zero_is_refused_at_the_input_limit(command: list[str]) -> None:
 def test_stdin_over_the_limit_is_refused_and_within_it_is_tagged() -> None:
     """The limit is a setting: stdin over it is an error, the same text within it is tagged."""
     body = (TEXT * 40).encode()
-    over = run(["tag", "--format", "json", "-"], stdin=body,
-               MONITOR_INPUT_MAX_BYTES=str(len(body) - 1))
+    over = run(
+        ["tag", "--format", "json", "-"], stdin=body, MONITOR_INPUT_MAX_BYTES=str(len(body) - 1)
+    )
     assert over.returncode == 1
     [line] = error_lines(over)
     assert f"larger than {len(body) - 1:,} bytes (MONITOR_INPUT_MAX_BYTES)" in line
-    within = run(["tag", "--format", "json", "-"], stdin=body,
-                 MONITOR_INPUT_MAX_BYTES=str(len(body)))
+    within = run(
+        ["tag", "--format", "json", "-"], stdin=body, MONITOR_INPUT_MAX_BYTES=str(len(body))
+    )
     assert within.returncode == 0, within.stderr
     assert '"id":"wang-yi"' in within.stdout
 
@@ -70,10 +85,10 @@ def test_extraction_stops_at_its_time_limit(tmp_path: Path, command: list[str]) 
     slow = tmp_path / "slow.html"
     slow.write_bytes(SLOW_PAGE)
     quick = tmp_path / "quick.html"
-    quick.write_text(f"<html><body><article><h1>Talks</h1><p>{TEXT * 5}</p></article>"
-                     "</body></html>")
-    done = run([*command, "--format", "json", str(slow), str(quick)],
-               MONITOR_EXTRACT_TIMEOUT="1")
+    quick.write_text(
+        f"<html><body><article><h1>Talks</h1><p>{TEXT * 5}</p></article></body></html>"
+    )
+    done = run([*command, "--format", "json", str(slow), str(quick)], MONITOR_EXTRACT_TIMEOUT="1")
     assert done.returncode == 1
     [line] = error_lines(done)
     assert "slow.html" in line
@@ -87,8 +102,7 @@ def test_a_big_page_within_the_limits_is_extracted(tmp_path: Path) -> None:
     limit, is extracted as usual."""
     page = tmp_path / "long.html"
     paragraphs = "".join(f"<p>{TEXT} Paragraph {i}.</p>" for i in range(1_800))
-    page.write_text(f"<html><body><article><h1>Long talks</h1>{paragraphs}</article>"
-                    "</body></html>")
+    page.write_text(f"<html><body><article><h1>Long talks</h1>{paragraphs}</article></body></html>")
     assert page.stat().st_size > 256 * 1024
     done = run(["extract", "--format", "json", str(page)])
     assert done.returncode == 0, done.stderr

@@ -24,10 +24,12 @@ WATCH = '[[watch]]\nname = "w"\nquery = "{}"\n'
 
 BAD_CONFIGS = {
     "interval overflow": (FEED + 'interval = "99999999999999w"\n', "feed[0].interval"),
-    "every overflow": (FEED + '[channel.m]\ntype = "email"\nto = ["a@example.org"]\n'
-                       'mode = "digest"\nevery = "999999999999w"\n', "channel.m.every"),
-    "5000 parentheses": (FEED + WATCH.format("(" * 5000 + "x" + ")" * 5000),
-                         "watch[0].query"),
+    "every overflow": (
+        FEED + '[channel.m]\ntype = "email"\nto = ["a@example.org"]\n'
+        'mode = "digest"\nevery = "999999999999w"\n',
+        "channel.m.every",
+    ),
+    "5000 parentheses": (FEED + WATCH.format("(" * 5000 + "x" + ")" * 5000), "watch[0].query"),
     "4000 NOTs": (FEED + WATCH.format("NOT " * 4000 + "x"), "watch[0].query"),
     "TOML 3000 deep": ("a = " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
     "vocabulary not UTF-8": ('vocabulary = ["latin1.toml"]\n' + FEED, "not UTF-8"),
@@ -37,21 +39,30 @@ BAD_CONFIGS = {
     "1 MB URL": (FEED.replace("/f", "/" + "a" * 1_000_000), "feed[0].url"),
     "control character": (FEED.replace("/f", "/\\u0007f"), "feed[0].url"),
     "bad IDNA": (FEED.replace("127.0.0.1:9/f", "xn--zz.org/"), "feed[0].url"),
-    "secret not whsec_": (FEED + '[channel.h]\ntype = "webhook"\nurl = "http://127.0.0.1:9/h"\n'
-                          'secret_env = "HOOK_SECRET"\n', "HOOK_SECRET"),
+    "secret not whsec_": (
+        FEED + '[channel.h]\ntype = "webhook"\nurl = "http://127.0.0.1:9/h"\n'
+        'secret_env = "HOOK_SECRET"\n',
+        "HOOK_SECRET",
+    ),
     "feed:nonexistent": (FEED + WATCH.format("feed:nonexistent"), "unknown feed"),
-    "lower-case and": (FEED + WATCH.format("actor:wang-yi and issue:taiwan"),
-                       "did you mean AND?"),
-    "not an e-mail": (FEED + '[channel.m]\ntype = "email"\nto = ["not-an-email"]\n',
-                      "channel.m.to"),
+    "lower-case and": (FEED + WATCH.format("actor:wang-yi and issue:taiwan"), "did you mean AND?"),
+    "not an e-mail": (
+        FEED + '[channel.m]\ntype = "email"\nto = ["not-an-email"]\n',
+        "channel.m.to",
+    ),
     "unknown actor": (FEED + WATCH.format("actor:wang"), "did you mean wang-yi"),
 }
 
 
 def _environ(config: Path, db_url: str) -> dict[str, str]:
     out = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    out.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-               MONITOR_SMTP_HOST="127.0.0.1", HOOK_SECRET="c2VjcmV0", COLUMNS="80")
+    out.update(
+        MONITOR_CONFIG=str(config),
+        MONITOR_DATABASE_URL=db_url,
+        MONITOR_SMTP_HOST="127.0.0.1",
+        HOOK_SECRET="c2VjcmV0",
+        COLUMNS="80",
+    )
     return out
 
 
@@ -65,14 +76,16 @@ def _one_error_line(stderr: str) -> str:
 
 @pytest.mark.parametrize("command", [["run", "--once"], ["check"]])
 @pytest.mark.parametrize("case", list(BAD_CONFIGS))
-def test_bad_configuration_is_one_line_at_start(tmp_path: Path, case: str, command: list[str],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_configuration_is_one_line_at_start(
+    tmp_path: Path, case: str, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`monitor run --once` and `monitor check` refuse each bad configuration of issues 14
     and 18 with exit 1 and one line naming the file and the key, before touching the
     database."""
     text, says = BAD_CONFIGS[case]
-    (tmp_path / "latin1.toml").write_bytes('[[issue]]\nid = "x"\nname = "Caf\xe9"\n'
-                                           .encode("latin-1"))
+    (tmp_path / "latin1.toml").write_bytes(
+        '[[issue]]\nid = "x"\nname = "Caf\xe9"\n'.encode("latin-1")
+    )
     config = tmp_path / "desk-feeds.toml"
     config.write_text(text, encoding="utf-8")
     db_path = tmp_path / "m.db"
@@ -102,9 +115,14 @@ def test_bad_database_url_is_one_line_from_run(tmp_path: Path, url: str, says: s
     `monitor run` process, naming MONITOR_DATABASE_URL: no traceback."""
     config = tmp_path / "feeds.toml"
     config.write_text(FEED, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "monitor", "run", "--once"], text=True,
-                          capture_output=True, env=_environ(config, url), timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "--once"],
+        text=True,
+        capture_output=True,
+        env=_environ(config, url),
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 1
     line = _one_error_line(done.stderr)
     assert says in line
@@ -113,9 +131,9 @@ def test_bad_database_url_is_one_line_from_run(tmp_path: Path, url: str, says: s
 
 @pytest.mark.parametrize(("url", "says"), BAD_URLS)
 @pytest.mark.parametrize("command", [["feeds"], ["matches"], ["check"], ["alerts"]])
-def test_bad_database_url_is_one_line(tmp_path: Path, url: str, says: str,
-                                      command: list[str],
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_database_url_is_one_line(
+    tmp_path: Path, url: str, says: str, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same from the other commands that open the database."""
     config = tmp_path / "feeds.toml"
     config.write_text(FEED, encoding="utf-8")
@@ -130,7 +148,8 @@ def test_bad_database_url_is_one_line(tmp_path: Path, url: str, says: str,
 
 
 def test_check_passes_a_good_setup_without_creating_anything(
-        tmp_path: Path, db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`monitor check` on a valid file and a reachable database says ok and exits 0; a SQLite
     file that does not exist yet is not created."""
     config = tmp_path / "feeds.toml"
@@ -168,8 +187,7 @@ def test_fail_prints_brackets_as_written(capsys: pytest.CaptureFixture[str]) -> 
     assert "see [channel.x]" in err
 
 
-def test_config_hint_names_the_actual_file(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_hint_names_the_actual_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The hint names the config file in use, not "feeds.toml"."""
     config = tmp_path / "desk.toml"
     config.write_text(FEED + 'interval = "soon"\n', encoding="utf-8")
@@ -180,10 +198,12 @@ def test_config_hint_names_the_actual_file(tmp_path: Path,
     assert "feeds.toml" not in line
 
 
-@pytest.mark.parametrize("command", [["run", "--once"], ["check"], ["retag"],
-                                     ["watches", "test", "wang-yi"]])
+@pytest.mark.parametrize(
+    "command", [["run", "--once"], ["check"], ["retag"], ["watches", "test", "wang-yi"]]
+)
 def test_commands_give_one_wording_of_the_fix_hint(
-        command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every command that reads feeds.toml ends a mistake in it with the same hint."""
     config = tmp_path / "desk.toml"
     config.write_text(FEED + 'interval = "soon"\n', encoding="utf-8")
@@ -196,17 +216,28 @@ def test_commands_give_one_wording_of_the_fix_hint(
 
 # ---- matches: unknown ids and names get did-you-mean, on the CLI and in the API ----
 
+
 @pytest.fixture
-def seeded(db_url: str, db: Database, tmp_path: Path,
-           monkeypatch: pytest.MonkeyPatch) -> Database:
+def seeded(db_url: str, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
     """A database with one match of watch `desk` on feed `wire`, and a config naming them."""
     config = tmp_path / "feeds.toml"
-    config.write_text(FEED.replace('"wire"', '"wire-world"') + WATCH.format("issue:taiwan")
-                      .replace('"w"', '"desk"'), encoding="utf-8")
+    config.write_text(
+        FEED.replace('"wire"', '"wire-world"')
+        + WATCH.format("issue:taiwan").replace('"w"', '"desk"'),
+        encoding="utf-8",
+    )
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     monkeypatch.setenv("MONITOR_CONFIG", str(config))
-    add(db, Seed("Wang Yi on Taiwan", "Wang Yi spoke.", T0, tags={"wang-yi": 1, "taiwan": 1},
-                 watches=["desk"]))
+    add(
+        db,
+        Seed(
+            "Wang Yi on Taiwan",
+            "Wang Yi spoke.",
+            T0,
+            tags={"wang-yi": 1, "taiwan": 1},
+            watches=["desk"],
+        ),
+    )
     return db
 
 
@@ -220,8 +251,9 @@ UNKNOWN = [
 
 
 @pytest.mark.parametrize(("args", "field", "says"), UNKNOWN)
-def test_matches_refuses_unknown_names(seeded: Database, args: list[str], field: str,
-                                       says: str) -> None:
+def test_matches_refuses_unknown_names(
+    seeded: Database, args: list[str], field: str, says: str
+) -> None:
     """`monitor matches` answers an unknown id or name with one line and the nearest valid
     ones (not an empty table and exit 0)."""
     result = CliRunner().invoke(app, ["matches", *args])
@@ -237,8 +269,9 @@ def test_matches_known_names_with_no_match_are_fine(seeded: Database) -> None:
 
 
 @pytest.mark.parametrize(("args", "field", "says"), UNKNOWN)
-async def test_api_refuses_unknown_names_with_422(seeded: Database, args: list[str],
-                                                  field: str, says: str) -> None:
+async def test_api_refuses_unknown_names_with_422(
+    seeded: Database, args: list[str], field: str, says: str
+) -> None:
     """GET /matches answers 422 with the same message for the same unknown names."""
     config = load_config(Path(os.environ["MONITOR_CONFIG"]))
     async with in_process(create_app(Store(seeded), config, Settings())) as client:
@@ -252,6 +285,7 @@ async def test_api_refuses_unknown_names_with_422(seeded: Database, args: list[s
 
 # ---- tables fit 80 columns; serve says where it listens ----
 
+
 def test_feeds_table_fits_80_columns(seeded: Database) -> None:
     """`monitor feeds` on an 80-column terminal: no line is wider; each feed is a table row
     (two lines for a long name) and its last error one line below the table."""
@@ -260,13 +294,27 @@ def test_feeds_table_fits_80_columns(seeded: Database) -> None:
     from monitor.types import FeedSpec, PollRecord
 
     store = Store(seeded)
-    specs = [FeedSpec(f"outlet-{i}-{'x' * 30}", f"https://news{i}.example.org/" + "p/" * 30,
-                      timedelta(minutes=15)) for i in range(5)]
+    specs = [
+        FeedSpec(
+            f"outlet-{i}-{'x' * 30}",
+            f"https://news{i}.example.org/" + "p/" * 30,
+            timedelta(minutes=15),
+        )
+        for i in range(5)
+    ]
     store.sync_feeds(specs, T0)
     for spec in specs[:3]:
-        store.record_poll(spec.name, PollRecord(
-            ok=False, next_poll=T0 + timedelta(hours=1), status=500, reason="backoff",
-            error=f"HTTP 500 from {spec.url} after the server said something long"), T0)
+        store.record_poll(
+            spec.name,
+            PollRecord(
+                ok=False,
+                next_poll=T0 + timedelta(hours=1),
+                status=500,
+                reason="backoff",
+                error=f"HTTP 500 from {spec.url} after the server said something long",
+            ),
+            T0,
+        )
     result = CliRunner().invoke(app, ["feeds"], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -285,10 +333,19 @@ def test_serve_prints_the_url_it_listens_on(tmp_path: Path) -> None:
     config.write_text(FEED, encoding="utf-8")
     port = free_port()
     env = _environ(config, f"sqlite:///{tmp_path / 'm.db'}")
-    subprocess.run([sys.executable, "-m", "monitor", "db", "upgrade"], env=env, check=True,
-                   capture_output=True, timeout=60)
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "serve", "--port", str(port)],
-                            env=env, stderr=subprocess.PIPE, text=True)
+    subprocess.run(
+        [sys.executable, "-m", "monitor", "db", "upgrade"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()
@@ -303,14 +360,23 @@ def test_serve_prints_the_url_it_listens_on(tmp_path: Path) -> None:
             proc.stderr.close()
 
 
-READ_COMMANDS = [["feeds"], ["matches"], ["alerts"], ["alerts", "stats"], ["stories"],
-                 ["show", "1"], ["watches", "test", "issue:taiwan"], ["serve", "--port", "0"],
-                 ["prune", "--before", "365d", "--dry-run"]]
+READ_COMMANDS = [
+    ["feeds"],
+    ["matches"],
+    ["alerts"],
+    ["alerts", "stats"],
+    ["stories"],
+    ["show", "1"],
+    ["watches", "test", "issue:taiwan"],
+    ["serve", "--port", "0"],
+    ["prune", "--before", "365d", "--dry-run"],
+]
 
 
 @pytest.mark.parametrize("command", READ_COMMANDS)
-def test_read_commands_refuse_an_unmigrated_database_alike(tmp_path: Path,
-                                                          command: list[str]) -> None:
+def test_read_commands_refuse_an_unmigrated_database_alike(
+    tmp_path: Path, command: list[str]
+) -> None:
     """Every command that opens the database but `run` and `db upgrade` answers one that is
     not migrated (a fresh SQLite file) with the same line naming `monitor db upgrade`, and
     leaves it as it was: `monitor feeds` used to create and migrate it silently and
@@ -327,12 +393,17 @@ def test_read_commands_refuse_an_unmigrated_database_alike(tmp_path: Path,
         assert store.revision()[0] is None
 
 
-@pytest.mark.parametrize(("url", "shown"), [
-    ("postgresql://desk:s3cret@db.example.org/monitor",
-     "postgresql://desk:***@db.example.org/monitor"),
-    ("sqlite:///./monitor.db", "sqlite:///./monitor.db"),
-    ("::::s3cret@host", "<unparsable URL>"),
-])
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql://desk:s3cret@db.example.org/monitor",
+            "postgresql://desk:***@db.example.org/monitor",
+        ),
+        ("sqlite:///./monitor.db", "sqlite:///./monitor.db"),
+        ("::::s3cret@host", "<unparsable URL>"),
+    ],
+)
 def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
     """Messages, `monitor check` and the daemon's start line show a database URL through one
     function: the password masked; an unparsable URL with a `@` not at all."""

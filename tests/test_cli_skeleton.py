@@ -14,8 +14,18 @@ from monitor.cli import app
 from monitor.cli.common import print_csv, print_table
 
 CONTRACT_COMMANDS = [
-    ("run",), ("tag",), ("extract",), ("matches",), ("serve",), ("feeds",), ("show",),
-    ("alerts",), ("alerts", "retry"), ("vocab",), ("vocab", "suggest"), ("db", "upgrade"),
+    ("run",),
+    ("tag",),
+    ("extract",),
+    ("matches",),
+    ("serve",),
+    ("feeds",),
+    ("show",),
+    ("alerts",),
+    ("alerts", "retry"),
+    ("vocab",),
+    ("vocab", "suggest"),
+    ("db", "upgrade"),
     ("retag",),
 ]
 
@@ -48,8 +58,13 @@ def test_help_runs(path: tuple[str, ...]) -> None:
 
 def test_python_dash_m_runs_the_cli() -> None:
     """`python -m monitor --version` works like the console script."""
-    out = subprocess.run([sys.executable, "-m", "monitor", "--version"], capture_output=True,
-                         text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    out = subprocess.run(
+        [sys.executable, "-m", "monitor", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     assert out.stdout.startswith("monitor ")
 
 
@@ -76,7 +91,8 @@ def test_db_upgrade_bad_url_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_tables_show_times_to_the_second_and_csv_keeps_iso(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """A table cell reads "2026-12-02 09:54:36" (UTC); CSV keeps the exact ISO instant."""
     when = datetime(2026, 12, 2, 10, 54, 36, 772366, tzinfo=timezone(timedelta(hours=1)))
     print_table(None, ["when"], [[when]])

@@ -72,7 +72,10 @@ def test_interval_auto_takes_bounds_and_defaults(tmp_path: Path) -> None:
     cfg = load_config(write(tmp_path, text), ENV)
     first, second = cfg.feeds[0], cfg.feeds[1]
     assert (first.auto, first.interval, first.max_interval) == (
-        True, timedelta(minutes=5), timedelta(hours=2))
+        True,
+        timedelta(minutes=5),
+        timedelta(hours=2),
+    )
     assert (second.auto, second.interval) == (False, timedelta(minutes=15))
 
 
@@ -87,21 +90,51 @@ def test_bundled_feeds_toml_is_valid() -> None:
     ("old", "new", "line", "key", "says"),
     [
         ('interval = "15m"', 'interval = "soon"', 7, "feed[0].interval", "not a duration"),
-        ('full_text = true', 'full_text = true\ncolour = "red"', 9, "feed[0].colour",
-         "unknown key 'colour'"),
+        (
+            "full_text = true",
+            'full_text = true\ncolour = "red"',
+            9,
+            "feed[0].colour",
+            "unknown key 'colour'",
+        ),
         ('name = "second"', 'name = "example-world"', 11, "feed[1].name", "duplicate feed"),
-        ('url = "http://example.net/feed"', 'url = "ftp://example.net/feed"', 12, "feed[1].url",
-         "not an http"),
-        ('notify = ["ops-hook", "desk-mail"]', 'notify = ["nope"]', 17, "watch[0].notify",
-         "unknown channel 'nope'"),
-        ('every = "1h"', '', 27, "channel.desk-mail.every", "digest channel needs every"),
+        (
+            'url = "http://example.net/feed"',
+            'url = "ftp://example.net/feed"',
+            12,
+            "feed[1].url",
+            "not an http",
+        ),
+        (
+            'notify = ["ops-hook", "desk-mail"]',
+            'notify = ["nope"]',
+            17,
+            "watch[0].notify",
+            "unknown channel 'nope'",
+        ),
+        ('every = "1h"', "", 27, "channel.desk-mail.every", "digest channel needs every"),
         ('type = "webhook"', 'type = "pager"', 23, "channel.ops-hook.type", "webhook"),
-        ('interval = "15m"', 'interval = "15m"\nmax_interval = "1h"', 8,
-         "feed[0].max_interval", 'only with interval = "auto"'),
-        ('interval = "15m"', 'interval = "auto"\nmin_interval = "2h"\nmax_interval = "1h"', 8,
-         "feed[0].min_interval", "above max_interval"),
-        ('interval = "15m"', 'interval = "auto"\nmax_interval = "10s"', 8,
-         "feed[0].max_interval", "at least 30s"),
+        (
+            'interval = "15m"',
+            'interval = "15m"\nmax_interval = "1h"',
+            8,
+            "feed[0].max_interval",
+            'only with interval = "auto"',
+        ),
+        (
+            'interval = "15m"',
+            'interval = "auto"\nmin_interval = "2h"\nmax_interval = "1h"',
+            8,
+            "feed[0].min_interval",
+            "above max_interval",
+        ),
+        (
+            'interval = "15m"',
+            'interval = "auto"\nmax_interval = "10s"',
+            8,
+            "feed[0].max_interval",
+            "at least 30s",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(
@@ -155,8 +188,13 @@ def test_settings_defaults_and_allowed_networks() -> None:
     assert s.database_url == "sqlite:///./monitor.db"
     assert s.allowed_networks == ()
     assert s.api_token is None
-    s = load_settings({"MONITOR_ALLOWED_NETWORKS": "127.0.0.1/32, 10.0.0.0/8",
-                       "MONITOR_SMTP_TLS": "tls", "MONITOR_API_TOKEN": "t0k"})
+    s = load_settings(
+        {
+            "MONITOR_ALLOWED_NETWORKS": "127.0.0.1/32, 10.0.0.0/8",
+            "MONITOR_SMTP_TLS": "tls",
+            "MONITOR_API_TOKEN": "t0k",
+        }
+    )
     assert [str(n) for n in s.allowed_networks] == ["127.0.0.1/32", "10.0.0.0/8"]
     assert s.smtp_tls == "tls"
     assert "t0k" not in repr(s)
@@ -171,8 +209,9 @@ def test_bad_setting_names_the_variable() -> None:
     assert info.value.key == "MONITOR_SMTP_TLS"
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600),
-                                               ("1d", 86400), ("1.5h", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600), ("1d", 86400), ("1.5h", 5400)]
+)
 def test_durations(text: str, seconds: int) -> None:
     """Durations use s, m, h, d, w."""
     assert parse_duration(text) == timedelta(seconds=seconds)

@@ -15,8 +15,10 @@ from monitor.errors import ConfigError
 from monitor.validate import MAX_URL, check_http_url, check_name
 
 FEED = '[[feed]]\nname = "f"\nurl = "http://127.0.0.1:9/f"\n'
-HOOK = ('[channel.h]\ntype = "webhook"\nurl = "https://hooks.example.org/x"\n'
-        'secret_env = "HOOK_SECRET"\n')
+HOOK = (
+    '[channel.h]\ntype = "webhook"\nurl = "https://hooks.example.org/x"\n'
+    'secret_env = "HOOK_SECRET"\n'
+)
 
 
 def load(tmp_path: Path, text: str | bytes, env: dict[str, str] | None = None) -> ConfigError:
@@ -32,39 +34,74 @@ def load(tmp_path: Path, text: str | bytes, env: dict[str, str] | None = None) -
     return info.value
 
 
-@pytest.mark.parametrize(("text", "key", "says"), [
-    (FEED + 'interval = "99999999999999w"\n', "feed[0].interval", "longer than ten years"),
-    (FEED + 'interval = "32d"\n', "feed[0].interval", "at most 31d"),
-    (FEED + '[channel.m]\ntype = "email"\nto = ["a@example.org"]\nmode = "digest"\n'
-     'every = "999999999999w"\n', "channel.m.every", "longer than ten years"),
-    (FEED.replace("127.0.0.1:9/f", "exa mple.org/f"), "feed[0].url", "space or control"),
-    (FEED.replace("127.0.0.1:9", "example.org:99999999"), "feed[0].url", "out of range"),
-    (FEED.replace("127.0.0.1:9/f", "[::1/"), "feed[0].url", "not a valid URL"),
-    (FEED.replace("127.0.0.1:9/f", "example.org/\\u0001f"), "feed[0].url",
-     "space or control"),
-    (FEED.replace("127.0.0.1:9/f", "xn--zz.org/"), "feed[0].url", "not a valid URL"),
-    (FEED.replace("127.0.0.1:9/f", "a..b/"), "feed[0].url", "not a valid host name"),
-    (FEED.replace("127.0.0.1:9/f", "example.org/" + "a" * MAX_URL), "feed[0].url",
-     "characters long"),
-    (FEED + '[channel.m]\ntype = "email"\nto = ["not-an-email"]\n', "channel.m.to",
-     "not an e-mail address"),
-    (FEED + '[[watch]]\nname = "w"\nquery = "feed:nonexistent"\n', "watch[0].query",
-     "unknown feed 'nonexistent'"),
-    (FEED.replace('"f"', '"reuters-world"') + '[[watch]]\nname = "w"\n'
-     'query = "feed:reuters-wrld"\n', "watch[0].query", "did you mean reuters-world?"),
-    (FEED + '[[watch]]\nname = "w"\nquery = "curbs and tariffs"\n', "watch[0].query",
-     "did you mean AND?"),
-    (FEED + '[[watch]]\nname = "w"\nquery = "' + "(" * 5000 + "x" + ")" * 5000 + '"\n',
-     "watch[0].query", "nested deeper than"),
-    (FEED + '[[watch]]\nname = "w"\nquery = "' + "NOT " * 4000 + 'x"\n',
-     "watch[0].query", "nested deeper than"),
-    (FEED + '[[watch]]\nname = "w"\nnotify = ["hok"]\n' + HOOK.replace(".h]", ".hook]"),
-     "watch[0].notify", "did you mean hook?"),
-    (FEED.replace('name = "f"', 'name = "' + "f" * 101 + '"'), "feed[0].name",
-     "not a valid name"),
-])
-def test_values_that_cannot_work_are_refused(tmp_path: Path, text: str, key: str,
-                                             says: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "key", "says"),
+    [
+        (FEED + 'interval = "99999999999999w"\n', "feed[0].interval", "longer than ten years"),
+        (FEED + 'interval = "32d"\n', "feed[0].interval", "at most 31d"),
+        (
+            FEED + '[channel.m]\ntype = "email"\nto = ["a@example.org"]\nmode = "digest"\n'
+            'every = "999999999999w"\n',
+            "channel.m.every",
+            "longer than ten years",
+        ),
+        (FEED.replace("127.0.0.1:9/f", "exa mple.org/f"), "feed[0].url", "space or control"),
+        (FEED.replace("127.0.0.1:9", "example.org:99999999"), "feed[0].url", "out of range"),
+        (FEED.replace("127.0.0.1:9/f", "[::1/"), "feed[0].url", "not a valid URL"),
+        (FEED.replace("127.0.0.1:9/f", "example.org/\\u0001f"), "feed[0].url", "space or control"),
+        (FEED.replace("127.0.0.1:9/f", "xn--zz.org/"), "feed[0].url", "not a valid URL"),
+        (FEED.replace("127.0.0.1:9/f", "a..b/"), "feed[0].url", "not a valid host name"),
+        (
+            FEED.replace("127.0.0.1:9/f", "example.org/" + "a" * MAX_URL),
+            "feed[0].url",
+            "characters long",
+        ),
+        (
+            FEED + '[channel.m]\ntype = "email"\nto = ["not-an-email"]\n',
+            "channel.m.to",
+            "not an e-mail address",
+        ),
+        (
+            FEED + '[[watch]]\nname = "w"\nquery = "feed:nonexistent"\n',
+            "watch[0].query",
+            "unknown feed 'nonexistent'",
+        ),
+        (
+            FEED.replace('"f"', '"reuters-world"') + '[[watch]]\nname = "w"\n'
+            'query = "feed:reuters-wrld"\n',
+            "watch[0].query",
+            "did you mean reuters-world?",
+        ),
+        (
+            FEED + '[[watch]]\nname = "w"\nquery = "curbs and tariffs"\n',
+            "watch[0].query",
+            "did you mean AND?",
+        ),
+        (
+            FEED + '[[watch]]\nname = "w"\nquery = "' + "(" * 5000 + "x" + ")" * 5000 + '"\n',
+            "watch[0].query",
+            "nested deeper than",
+        ),
+        (
+            FEED + '[[watch]]\nname = "w"\nquery = "' + "NOT " * 4000 + 'x"\n',
+            "watch[0].query",
+            "nested deeper than",
+        ),
+        (
+            FEED + '[[watch]]\nname = "w"\nnotify = ["hok"]\n' + HOOK.replace(".h]", ".hook]"),
+            "watch[0].notify",
+            "did you mean hook?",
+        ),
+        (
+            FEED.replace('name = "f"', 'name = "' + "f" * 101 + '"'),
+            "feed[0].name",
+            "not a valid name",
+        ),
+    ],
+)
+def test_values_that_cannot_work_are_refused(
+    tmp_path: Path, text: str, key: str, says: str
+) -> None:
     """Each value that would fail later (or never fire) is refused at load, at its key."""
     err = load(tmp_path, text)
     assert err.key == key
@@ -120,9 +157,11 @@ def test_good_values_still_load(tmp_path: Path) -> None:
         '[[feed]]\nname = "a"\nurl = "https://bücher.example/feed?x=1"\ninterval = "31d"\n'
         '[[feed]]\nname = "b"\nurl = "http://[::1]:8080/rss"\n'
         '[[watch]]\nname = "w"\nquery = \'feed:a OR "and" OR (NOT feed:b)\'\n'
-        'notify = ["h", "m"]\n' + HOOK
+        'notify = ["h", "m"]\n'
+        + HOOK
         + '[channel.m]\ntype = "email"\nto = ["desk.team+cn@example.org", "x@localhost"]\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     cfg = load_config(path, {"HOOK_SECRET": "whsec_dGVzdA=="})
     assert [f.name for f in cfg.feeds] == ["a", "b"]
 
@@ -162,25 +201,72 @@ def test_long_values_are_quoted_cut_alike_in_every_message() -> None:
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
 _word = st.one_of(
-    _text, st.sampled_from(["15m", "auto", "0s", "99999999999999w", "1e9w", "31d", "-1m",
-                            "http://[::1/", "http://x:99999999/", "http://xn--zz.org/",
-                            "https://example.org/feed", "whsec_", "a@b", "daily 25:00",
-                            "Mars/Olympus", "../../etc", "\x00", "feed:f AND x",
-                            "(" * 200, "NOT " * 100 + "x", "actor:wang-yi and x"]))
+    _text,
+    st.sampled_from(
+        [
+            "15m",
+            "auto",
+            "0s",
+            "99999999999999w",
+            "1e9w",
+            "31d",
+            "-1m",
+            "http://[::1/",
+            "http://x:99999999/",
+            "http://xn--zz.org/",
+            "https://example.org/feed",
+            "whsec_",
+            "a@b",
+            "daily 25:00",
+            "Mars/Olympus",
+            "../../etc",
+            "\x00",
+            "feed:f AND x",
+            "(" * 200,
+            "NOT " * 100 + "x",
+            "actor:wang-yi and x",
+        ]
+    ),
+)
 _value = st.recursive(
-    st.one_of(_word, st.integers(min_value=-(2**63), max_value=2**63 - 1), st.booleans(),
-              st.floats(allow_nan=True)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.sampled_from(
-                                ["name", "url", "interval", "type", "to", "every"]),
-                                inner, max_size=3)),
-    max_leaves=8)
+    st.one_of(
+        _word,
+        st.integers(min_value=-(2**63), max_value=2**63 - 1),
+        st.booleans(),
+        st.floats(allow_nan=True),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["name", "url", "interval", "type", "to", "every"]), inner, max_size=3
+        ),
+    ),
+    max_leaves=8,
+)
 _keys = {
-    "feed": ["name", "url", "interval", "min_interval", "max_interval", "full_text", "enabled",
-             "official"],
+    "feed": [
+        "name",
+        "url",
+        "interval",
+        "min_interval",
+        "max_interval",
+        "full_text",
+        "enabled",
+        "official",
+    ],
     "watch": ["name", "query", "notify", "schedule", "timezone", "every"],
-    "channel": ["type", "url", "secret_env", "to", "mode", "every", "url_env", "format",
-                "schedule", "timezone"],
+    "channel": [
+        "type",
+        "url",
+        "secret_env",
+        "to",
+        "mode",
+        "every",
+        "url_env",
+        "format",
+        "schedule",
+        "timezone",
+    ],
 }
 
 
@@ -188,11 +274,16 @@ _keys = {
 def _config(draw: st.DrawFn) -> dict[str, object]:
     out: dict[str, object] = {}
     for section in ("feed", "watch"):
-        out[section] = [draw(st.dictionaries(st.sampled_from(_keys[section]), _value,
-                                             max_size=5)) for _ in range(draw(st.integers(0, 2)))]
-    out["channel"] = {draw(st.text(string.ascii_lowercase, min_size=1, max_size=3)):
-                      draw(st.dictionaries(st.sampled_from(_keys["channel"]), _value,
-                                           max_size=5)) for _ in range(draw(st.integers(0, 2)))}
+        out[section] = [
+            draw(st.dictionaries(st.sampled_from(_keys[section]), _value, max_size=5))
+            for _ in range(draw(st.integers(0, 2)))
+        ]
+    out["channel"] = {
+        draw(st.text(string.ascii_lowercase, min_size=1, max_size=3)): draw(
+            st.dictionaries(st.sampled_from(_keys["channel"]), _value, max_size=5)
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    }
     if draw(st.booleans()):
         out["vocabulary"] = draw(st.lists(_word, max_size=2))
     return out
@@ -201,7 +292,8 @@ def _config(draw: st.DrawFn) -> dict[str, object]:
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_config())
 def test_generated_configurations_fail_only_with_config_errors(
-        tmp_path_factory: pytest.TempPathFactory, raw: dict[str, object]) -> None:
+    tmp_path_factory: pytest.TempPathFactory, raw: dict[str, object]
+) -> None:
     """Any generated feeds.toml loads or raises ConfigError: never OverflowError,
     RecursionError, UnicodeError or another exception."""
     import tomlkit
@@ -216,26 +308,55 @@ def test_generated_configurations_fail_only_with_config_errors(
         load_config(path, {"HOOK_SECRET": "whsec_dGVzdA=="})
 
 
-_duration = st.builds(lambda n, u: f"{n}{u}", st.one_of(
-    st.integers(min_value=0, max_value=10**30), st.floats(min_value=0, allow_nan=False,
-                                                          allow_infinity=False)),
-    st.sampled_from(["s", "m", "h", "d", "w", "", "x"]))
-_url = st.builds(lambda scheme, host, port, path: f"{scheme}{host}{port}{path}",
-                 st.sampled_from(["http://", "https://", "HTTP://", "ftp://", ""]),
-                 st.one_of(st.sampled_from(["example.org", "[::1]", "[::1", "xn--zz.org",
-                                            "bücher.example", "a..b", "", "127.0.0.1"]),
-                           _text),
-                 st.one_of(st.just(""), st.integers(-5, 10**12).map(lambda p: f":{p}")),
-                 st.one_of(st.just("/feed"), _text))
+_duration = st.builds(
+    lambda n, u: f"{n}{u}",
+    st.one_of(
+        st.integers(min_value=0, max_value=10**30),
+        st.floats(min_value=0, allow_nan=False, allow_infinity=False),
+    ),
+    st.sampled_from(["s", "m", "h", "d", "w", "", "x"]),
+)
+_url = st.builds(
+    lambda scheme, host, port, path: f"{scheme}{host}{port}{path}",
+    st.sampled_from(["http://", "https://", "HTTP://", "ftp://", ""]),
+    st.one_of(
+        st.sampled_from(
+            [
+                "example.org",
+                "[::1]",
+                "[::1",
+                "xn--zz.org",
+                "bücher.example",
+                "a..b",
+                "",
+                "127.0.0.1",
+            ]
+        ),
+        _text,
+    ),
+    st.one_of(st.just(""), st.integers(-5, 10**12).map(lambda p: f":{p}")),
+    st.one_of(st.just("/feed"), _text),
+)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(name=st.one_of(st.just("f"), _text), url=_url, interval=st.one_of(_duration, _word),
-       low=st.one_of(st.none(), _duration), every=st.one_of(st.none(), _duration),
-       query=st.one_of(st.none(), _word, _text))
+@given(
+    name=st.one_of(st.just("f"), _text),
+    url=_url,
+    interval=st.one_of(_duration, _word),
+    low=st.one_of(st.none(), _duration),
+    every=st.one_of(st.none(), _duration),
+    query=st.one_of(st.none(), _word, _text),
+)
 def test_generated_feed_values_fail_only_with_config_errors(
-        tmp_path_factory: pytest.TempPathFactory, name: str, url: str, interval: str,
-        low: str | None, every: str | None, query: str | None) -> None:
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    url: str,
+    interval: str,
+    low: str | None,
+    every: str | None,
+    query: str | None,
+) -> None:
     """Well-formed tables with generated values (huge durations, odd URLs, any query) load
     or raise ConfigError, and a loaded feed's URL is one httpx accepts."""
     import httpx
@@ -249,8 +370,9 @@ def test_generated_feed_values_fail_only_with_config_errors(
         watch["query"] = query
     raw: dict[str, object] = {"feed": [feed], "watch": [watch]}
     if every is not None:
-        raw["channel"] = {"m": {"type": "email", "to": ["a@example.org"], "mode": "digest",
-                                "every": every}}
+        raw["channel"] = {
+            "m": {"type": "email", "to": ["a@example.org"], "mode": "digest", "every": every}
+        }
     path = tmp_path_factory.mktemp("gen") / "feeds.toml"
     path.write_text(tomlkit.dumps(raw), encoding="utf-8")
     try:

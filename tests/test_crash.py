@@ -33,10 +33,18 @@ STORY3 = [
 def site() -> Iterator[HTTPTestServer]:
     """A news site with three stories that each match the watch."""
     with HTTPTestServer("127.0.0.1") as server:
-        server.route("/news.xml", headers=RSS, body=rss("News", [
-            Entry("s-1", server.url("/taiwan"), "Minister warns on Taiwan"),
-            Entry("s-2", server.url("/fentanyl"), "Customs checks for fentanyl"),
-            Entry("s-3", server.url("/chips"), "New export controls on chips")]))
+        server.route(
+            "/news.xml",
+            headers=RSS,
+            body=rss(
+                "News",
+                [
+                    Entry("s-1", server.url("/taiwan"), "Minister warns on Taiwan"),
+                    Entry("s-2", server.url("/fentanyl"), "Customs checks for fentanyl"),
+                    Entry("s-3", server.url("/chips"), "New export controls on chips"),
+                ],
+            ),
+        )
         server.route("/taiwan", headers=HTML, body=page("Minister warns on Taiwan", STORY))
         server.route("/fentanyl", headers=HTML, body=page("Customs checks", STORY2))
         server.route("/chips", headers=HTML, body=page("New export controls", STORY3))
@@ -48,9 +56,17 @@ def outbox(db_url: str) -> list[tuple[int, str, int]]:
     db = Database(db_url)
     try:
         with db.read() as s:
-            rows = s.connection().execute(sa.select(
-                OutboxRow.__table__.c.id, OutboxRow.__table__.c.state,  # type: ignore[attr-defined]
-                OutboxRow.__table__.c.attempts)).all()  # type: ignore[attr-defined]
+            rows = (
+                s.connection()
+                .execute(
+                    sa.select(
+                        OutboxRow.__table__.c.id,
+                        OutboxRow.__table__.c.state,  # type: ignore[attr-defined]
+                        OutboxRow.__table__.c.attempts,
+                    )
+                )
+                .all()
+            )  # type: ignore[attr-defined]
         return [(int(i), str(st), int(n)) for i, st, n in rows]
     finally:
         db.dispose()
@@ -68,7 +84,8 @@ def wait(predicate: object, timeout: float) -> bool:
 
 @pytest.mark.slow
 def test_sigkill_mid_delivery_then_restart_delivers_every_match(
-        tmp_path: Path, site: HTTPTestServer, db_url: str) -> None:
+    tmp_path: Path, site: HTTPTestServer, db_url: str
+) -> None:
     """The receiver holds the first deliveries; the daemon is SIGKILLed while waiting on
     them; a new daemon delivers every stored match, the held ones again under the same
     webhook-id, each with a signature the receiver verifies. On SQLite and PostgreSQL."""
@@ -80,19 +97,30 @@ def test_sigkill_mid_delivery_then_restart_delivers_every_match(
         return Answer(204)
 
     with WebhookReceiver(script=script) as rec:
-        config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))],
-                              watches=f'[[watch]]\nname = "desk"\nnotify = ["hook"]\n\n'
-                                      f'[channel.hook]\ntype = "webhook"\nurl = "{rec.url()}"\n'
-                                      f'secret_env = "HOOK_SECRET"\n')
+        config = write_config(
+            tmp_path / "feeds.toml",
+            [("news", site.url("/news.xml"))],
+            watches=f'[[watch]]\nname = "desk"\nnotify = ["hook"]\n\n'
+            f'[channel.hook]\ntype = "webhook"\nurl = "{rec.url()}"\n'
+            f'secret_env = "HOOK_SECRET"\n',
+        )
         environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-        environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-                       MONITOR_ALLOWED_NETWORKS="127.0.0.0/8", HOOK_SECRET=SECRET)
+        environ.update(
+            MONITOR_CONFIG=str(config),
+            MONITOR_DATABASE_URL=db_url,
+            MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+            HOOK_SECRET=SECRET,
+        )
         log1, log2 = tmp_path / "first.log", tmp_path / "second.log"
 
         def start(log: Path) -> subprocess.Popen[bytes]:
             with log.open("wb") as out:
-                return subprocess.Popen([sys.executable, "-m", "monitor", "-v", "run"],
-                                        env=environ, stdout=out, stderr=subprocess.STDOUT)
+                return subprocess.Popen(
+                    [sys.executable, "-m", "monitor", "-v", "run"],
+                    env=environ,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
 
         first = start(log1)
         try:

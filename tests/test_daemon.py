@@ -17,8 +17,13 @@ from monitor.daemon import Daemon
 from monitor.pipeline import PipelineOptions
 from monitor.store import Store
 
-TUNING = Tuning(extract_workers=1, fetch_deadline=2.0, tick=timedelta(seconds=0.2),
-                drain_timeout=10.0, pipeline=PipelineOptions(page_timeout=10.0))
+TUNING = Tuning(
+    extract_workers=1,
+    fetch_deadline=2.0,
+    tick=timedelta(seconds=0.2),
+    drain_timeout=10.0,
+    pipeline=PipelineOptions(page_timeout=10.0),
+)
 
 
 @pytest.fixture
@@ -37,15 +42,21 @@ async def wait_for(check: object, limit: float = 20.0) -> None:
 
 
 async def test_daemon_polls_due_feeds_and_survives_failures(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """A failing feed is recorded and backed off; the good feed is stored and not re-polled."""
     site.route("/news.xml", body=rss("News", [Entry("n-1", site.url("/a"), "A")]), headers=RSS)
     site.route("/a", body=page("A", STORY), headers=HTML)
     site.route("/bad.xml", status=500)
     site.route("/garbage.xml", body=b"\x00\x01 not a feed <<<", headers=RSS)
-    path = write_config(tmp_path / "feeds.toml", [
-        ("news", site.url("/news.xml")), ("bad", site.url("/bad.xml")),
-        ("garbage", site.url("/garbage.xml"))])
+    path = write_config(
+        tmp_path / "feeds.toml",
+        [
+            ("news", site.url("/news.xml")),
+            ("bad", site.url("/bad.xml")),
+            ("garbage", site.url("/garbage.xml")),
+        ],
+    )
     prepared = prepare(settings(path, store.db.url), load_config(path))
     stop = asyncio.Event()
     async with running(prepared, store, TUNING) as rt:
@@ -71,12 +82,14 @@ async def test_daemon_polls_due_feeds_and_survives_failures(
 
 
 async def test_a_backlog_of_due_feeds_does_not_wait_for_ticks(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """With more due feeds than slots, freed slots are refilled at once: five feeds with two
     slots are all polled long before a second tick (one tick a minute here)."""
     site.route("/empty.xml", body=rss("Empty", []), headers=RSS)
-    path = write_config(tmp_path / "feeds.toml",
-                        [(f"f{i}", site.url(f"/empty.xml?f={i}")) for i in range(5)])
+    path = write_config(
+        tmp_path / "feeds.toml", [(f"f{i}", site.url(f"/empty.xml?f={i}")) for i in range(5)]
+    )
     prepared = prepare(settings(path, store.db.url), load_config(path))
     stop = asyncio.Event()
     tuning = replace(TUNING, feed_concurrency=2, tick=timedelta(seconds=60))

@@ -40,8 +40,15 @@ def _poll(**kw: object) -> timedelta:
 
 
 def _next(**kw: object) -> NextPoll:
-    args: dict[str, object] = {"now": NOW, "name": "feed", "interval": M15, "entry_times": [],
-                               "ttl": None, "cache_max_age": None, "retry_after": None}
+    args: dict[str, object] = {
+        "now": NOW,
+        "name": "feed",
+        "interval": M15,
+        "entry_times": [],
+        "ttl": None,
+        "cache_max_age": None,
+        "retry_after": None,
+    }
     args.update(kw)
     return next_poll(**args)  # type: ignore[arg-type]
 
@@ -60,8 +67,15 @@ def test_polls_stay_on_the_feeds_slots_and_never_drift_later() -> None:
     slot, so the gap between polls never exceeds the interval."""
     slot = next_slot(now=NOW, name="bbc", interval=M15)
     for late in (timedelta(0), timedelta(seconds=5), timedelta(minutes=10)):
-        following = next_poll(now=slot + late, name="bbc", interval=M15, entry_times=[],
-                              ttl=None, cache_max_age=None, retry_after=None).when
+        following = next_poll(
+            now=slot + late,
+            name="bbc",
+            interval=M15,
+            entry_times=[],
+            ttl=None,
+            cache_max_age=None,
+            retry_after=None,
+        ).when
         assert following == slot + M15
 
 
@@ -83,6 +97,7 @@ def test_auto_follows_entry_frequency_within_its_bounds() -> None:
     """`auto`: entries an hour apart give an hourly pace; a busy feed the min_interval; a
     quiet feed the max_interval."""
     auto = {"auto": True, "interval": timedelta(minutes=5), "max_interval": 6 * H}
+
     def slot(interval: timedelta) -> datetime:
         return next_slot(now=NOW, name="feed", interval=interval)
 
@@ -132,24 +147,32 @@ def test_naive_times_are_read_as_utc() -> None:
 def test_backoff_grows_exponentially_with_jitter_and_cap() -> None:
     """Errors double the delay from the configured interval, plus at most 20 % jitter, capped."""
     rng = random.Random(7)
-    delays = [backoff(now=NOW, configured=M15, consecutive_errors=n, retry_after=None,
-                      rng=rng).when - NOW for n in range(1, 12)]
+    delays = [
+        backoff(now=NOW, configured=M15, consecutive_errors=n, retry_after=None, rng=rng).when - NOW
+        for n in range(1, 12)
+    ]
     for n, delay in enumerate(delays[:6], start=1):
         base = M15 * 2 ** (n - 1)
         assert base <= delay <= base * 1.2
     assert all(timedelta(hours=24) <= d <= timedelta(hours=24) * 1.2 for d in delays[7:])
-    spread = {backoff(now=NOW, configured=M15, consecutive_errors=3, retry_after=None,
-                      rng=rng).when for _ in range(20)}
+    spread = {
+        backoff(now=NOW, configured=M15, consecutive_errors=3, retry_after=None, rng=rng).when
+        for _ in range(20)
+    }
     assert len(spread) > 1
 
 
 def test_backoff_honours_retry_after() -> None:
     """Retry-After longer than the backoff wins, and says so; a shorter one is backoff."""
     rng = random.Random(1)
-    assert backoff(now=NOW, configured=M15, consecutive_errors=1, retry_after=5 * H,
-                   rng=rng) == (NOW + 5 * H, "retry-after")
-    assert backoff(now=NOW, configured=M15, consecutive_errors=1, retry_after=M1,
-                   rng=rng).reason == "backoff"
+    assert backoff(now=NOW, configured=M15, consecutive_errors=1, retry_after=5 * H, rng=rng) == (
+        NOW + 5 * H,
+        "retry-after",
+    )
+    assert (
+        backoff(now=NOW, configured=M15, consecutive_errors=1, retry_after=M1, rng=rng).reason
+        == "backoff"
+    )
 
 
 def test_parse_retry_after() -> None:
@@ -161,8 +184,10 @@ def test_parse_retry_after() -> None:
     assert parse_retry_after(None, now=NOW) is None
 
 
-@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-5", "1e9", "\u0661\u0662",
-                                   "\u00b2", "0x10", "", "  ", "1 2"])
+@pytest.mark.parametrize(
+    "value",
+    ["nan", "NaN", "inf", "-inf", "-5", "1e9", "\u0661\u0662", "\u00b2", "0x10", "", "  ", "1 2"],
+)
 def test_retry_after_garbage_is_ignored(value: str) -> None:
     """Anything but ASCII delta-seconds or an HTTP-date is as if absent (never a ValueError)."""
     assert parse_retry_after(value, now=NOW) is None
@@ -203,16 +228,20 @@ FEED = ClaimedFeed("feed", "https://example.org/rss", False, M15, '"old"', "old-
 
 
 def _answer(status: int, **kw: object) -> FeedFetch:
-    args: dict[str, object] = {"status": status, "url": FEED.url,
-                               "body": b"<rss/>" if 200 <= status < 300 else None,
-                               "etag": '"e"', "last_modified": "lm", "gone": status == 410}
+    args: dict[str, object] = {
+        "status": status,
+        "url": FEED.url,
+        "body": b"<rss/>" if 200 <= status < 300 else None,
+        "etag": '"e"',
+        "last_modified": "lm",
+        "gone": status == 410,
+    }
     args.update(kw)
     return FeedFetch(**args)  # type: ignore[arg-type]
 
 
 def _record(outcome: FeedFetch | Failure, feed: ClaimedFeed = FEED, **kw: object) -> PollRecord:
-    return poll_record(feed, outcome, now=NOW, rng=random.Random(7), max_interval=24 * H,
-                       **kw)  # type: ignore[arg-type]
+    return poll_record(feed, outcome, now=NOW, rng=random.Random(7), max_interval=24 * H, **kw)  # type: ignore[arg-type]
 
 
 def test_an_answer_becomes_a_healthy_record_with_its_validators_and_slot() -> None:
@@ -222,18 +251,34 @@ def test_an_answer_becomes_a_healthy_record_with_its_validators_and_slot() -> No
     for outcome in (moved, _answer(304, permanent_redirect="https://example.org/new")):
         record = _record(outcome)
         assert record == PollRecord(
-            ok=True, status=outcome.status, next_poll=_next(name="feed").when, etag='"e"',
-            last_modified="lm", new_url="https://example.org/new", reason="interval")
+            ok=True,
+            status=outcome.status,
+            next_poll=_next(name="feed").when,
+            etag='"e"',
+            last_modified="lm",
+            new_url="https://example.org/new",
+            reason="interval",
+        )
 
 
 def test_ttl_entry_times_and_hints_reach_the_schedule() -> None:
     """The poll record's next poll is next_poll's over the feed's policy, its entry times and
     TTL, and the answer's max-age and Retry-After."""
-    auto = ClaimedFeed("feed", FEED.url, False, M15, None, None, 0, 200, auto=True,
-                       max_interval=6 * H)
+    auto = ClaimedFeed(
+        "feed", FEED.url, False, M15, None, None, 0, 200, auto=True, max_interval=6 * H
+    )
     times = [NOW - 2 * H, NOW - H]
-    expected = next_poll(now=NOW, name="feed", interval=M15, auto=True, max_interval=6 * H,
-                         entry_times=times, ttl=None, cache_max_age=None, retry_after=None)
+    expected = next_poll(
+        now=NOW,
+        name="feed",
+        interval=M15,
+        auto=True,
+        max_interval=6 * H,
+        entry_times=times,
+        ttl=None,
+        cache_max_age=None,
+        retry_after=None,
+    )
     assert _record(_answer(200), auto, entry_times=times).next_poll == expected.when
     assert _record(_answer(200), ttl=H).reason == "ttl"
     assert _record(_answer(200, cache_max_age=H)).reason == "ttl"
@@ -252,10 +297,17 @@ def test_a_failure_backs_off_from_the_feeds_error_count() -> None:
     """A failure counts one more error than the feed has and backs off like `backoff`; the
     validators are left alone (None: the store keeps the old ones)."""
     record = _record(Failure(503, "HTTP 503", None))
-    expected = backoff(now=NOW, configured=M15, consecutive_errors=3, retry_after=None,
-                       rng=random.Random(7), max_interval=24 * H)
-    assert record == PollRecord(ok=False, status=503, error="HTTP 503",
-                                next_poll=expected.when, reason="backoff")
+    expected = backoff(
+        now=NOW,
+        configured=M15,
+        consecutive_errors=3,
+        retry_after=None,
+        rng=random.Random(7),
+        max_interval=24 * H,
+    )
+    assert record == PollRecord(
+        ok=False, status=503, error="HTTP 503", next_poll=expected.when, reason="backoff"
+    )
     waited = _record(Failure(429, "HTTP 429", 5 * H))
     assert (waited.next_poll, waited.reason) == (NOW + 5 * H, "retry-after")
     assert _record(Failure(None, "timed out")).status is None
@@ -263,8 +315,9 @@ def test_a_failure_backs_off_from_the_feeds_error_count() -> None:
 
 def test_a_gone_feed_is_disabled() -> None:
     """A 410 disables the feed with the documented reason, checked again after max_interval."""
-    assert _record(_answer(410)) == PollRecord(ok=False, status=410, error=GONE_REASON,
-                                               gone=True, next_poll=NOW + 24 * H)
+    assert _record(_answer(410)) == PollRecord(
+        ok=False, status=410, error=GONE_REASON, gone=True, next_poll=NOW + 24 * H
+    )
 
 
 def test_an_answer_without_a_feed_is_a_failure_carrying_retry_after() -> None:

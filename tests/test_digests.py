@@ -64,18 +64,22 @@ def test_every_counts_from_the_period_start() -> None:
     assert not Every(timedelta(hours=1)).due(T0, T0 + timedelta(minutes=59))
 
 
-@pytest.mark.parametrize(("extra", "message"), [
-    ('schedule = "dayly 08:00"', "is not a schedule"),
-    ('schedule = "daily 25:00"', "not a time of day"),
-    ('schedule = "daily 08:00"\ntimezone = "Mars/Olympus"', "unknown time zone"),
-    ('schedule = "daily 08:00"\nevery = "1h"', "not both"),
-])
-def test_schedule_mistakes_are_refused_at_start(tmp_path: Path, extra: str,
-                                                message: str) -> None:
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('schedule = "dayly 08:00"', "is not a schedule"),
+        ('schedule = "daily 25:00"', "not a time of day"),
+        ('schedule = "daily 08:00"\ntimezone = "Mars/Olympus"', "unknown time zone"),
+        ('schedule = "daily 08:00"\nevery = "1h"', "not both"),
+    ],
+)
+def test_schedule_mistakes_are_refused_at_start(tmp_path: Path, extra: str, message: str) -> None:
     """A bad schedule or zone, or both every and schedule, is a config error naming it."""
     path = tmp_path / "feeds.toml"
-    path.write_text(f'[channel.m]\ntype = "email"\nto = ["d@example.org"]\n'
-                    f'mode = "digest"\n{extra}\n', encoding="utf-8")
+    path.write_text(
+        f'[channel.m]\ntype = "email"\nto = ["d@example.org"]\nmode = "digest"\n{extra}\n',
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=message):
         load_config(path, {})
 
@@ -83,9 +87,11 @@ def test_schedule_mistakes_are_refused_at_start(tmp_path: Path, extra: str,
 def test_config_carries_schedule_and_timezone(tmp_path: Path) -> None:
     """mode = digest with schedule and timezone loads into the channel spec."""
     path = tmp_path / "feeds.toml"
-    path.write_text('[channel.m]\ntype = "email"\nto = ["d@example.org"]\nmode = "digest"\n'
-                    'schedule = "weekly Mon 08:30"\ntimezone = "Europe/London"\n',
-                    encoding="utf-8")
+    path.write_text(
+        '[channel.m]\ntype = "email"\nto = ["d@example.org"]\nmode = "digest"\n'
+        'schedule = "weekly Mon 08:30"\ntimezone = "Europe/London"\n',
+        encoding="utf-8",
+    )
     spec = load_config(path, {}).channel("m")
     assert (spec.schedule, spec.timezone, spec.every) == ("weekly Mon 08:30", LONDON, None)
 
@@ -98,8 +104,7 @@ async def test_a_daily_digest_goes_at_08_local_across_the_autumn_change(lite: St
     with SMTPServer(Mailbox()) as server:
         channel = mail(server, clock)
         channel.digest_at = parse_schedule("daily 08:00", LONDON)
-        async with Relay(lite, {"mail": channel}, owner="t", now=clock,
-                         rng=random.Random(1)) as r:
+        async with Relay(lite, {"mail": channel}, owner="t", now=clock, rng=random.Random(1)) as r:
             clock.value = utc(2026, 10, 24, 6, 59)  # 07:59 BST
             assert await r.run_until_idle() == 0
             clock.value = utc(2026, 10, 24, 7)  # 08:00 BST
@@ -124,14 +129,30 @@ async def test_a_daily_digest_goes_at_08_local_across_the_autumn_change(lite: St
 
 def story_alert(n: int, *, watch: str, story: int, url: str, copies: list[Any]) -> Alert:
     """A stored alert of `story` for `watch`."""
-    return Alert(id=n, channel="mail", watch=watch, article_id=100 + n, payload={
-        "type": "match.created", "timestamp": "2026-11-23T10:00:00Z",
-        "data": {"watch": watch,
-                 "article": {"url": url, "title": f"Title {n}", "published": None,
-                             "feed": "world"},
-                 "actors": [], "issues": [], "evidence": [], "story": story,
-                 "copies": copies}},
-        state="pending", attempts=0, next_attempt=T0, last_error=None, created_at=T0)
+    return Alert(
+        id=n,
+        channel="mail",
+        watch=watch,
+        article_id=100 + n,
+        payload={
+            "type": "match.created",
+            "timestamp": "2026-11-23T10:00:00Z",
+            "data": {
+                "watch": watch,
+                "article": {"url": url, "title": f"Title {n}", "published": None, "feed": "world"},
+                "actors": [],
+                "issues": [],
+                "evidence": [],
+                "story": story,
+                "copies": copies,
+            },
+        },
+        state="pending",
+        attempts=0,
+        next_attempt=T0,
+        last_error=None,
+        created_at=T0,
+    )
 
 
 def test_a_digest_lists_one_entry_per_story_with_copies_grouped_by_watch() -> None:
@@ -141,11 +162,12 @@ def test_a_digest_lists_one_entry_per_story_with_copies_grouped_by_watch() -> No
     from email.policy import default
 
     copy = {"feed": "wire", "url": "https://wire.example/9", "title": "Wire copy"}
-    alerts = [story_alert(1, watch="taiwan", story=7, url="https://a.example/1",
-                          copies=[copy]),
-              story_alert(2, watch="trade", story=8, url="https://a.example/2", copies=[]),
-              story_alert(3, watch="taiwan", story=7, url="https://b.example/3", copies=[]),
-              story_alert(4, watch="taiwan", story=9, url="https://a.example/4", copies=[])]
+    alerts = [
+        story_alert(1, watch="taiwan", story=7, url="https://a.example/1", copies=[copy]),
+        story_alert(2, watch="trade", story=8, url="https://a.example/2", copies=[]),
+        story_alert(3, watch="taiwan", story=7, url="https://b.example/3", copies=[]),
+        story_alert(4, watch="taiwan", story=9, url="https://a.example/4", copies=[]),
+    ]
     msg = digest_message("mail", alerts, sender="m@example.org", to=["d@example.org"], now=T0)
     back = message_from_bytes(msg.as_bytes(), policy=default)
     assert back["Subject"] == "[monitor] taiwan, trade: 3 new stories"
@@ -163,17 +185,25 @@ def test_channels_built_from_config_follow_their_schedule() -> None:
     from monitor.config import Settings
     from monitor.types import ChannelSpec
 
-    specs = [ChannelSpec("m", "email", to=("d@example.org",), mode="digest",
-                         schedule="daily 08:00", timezone=LONDON),
-             ChannelSpec("c", "apprise", url_env="U", mode="digest",
-                         schedule="weekly fri 17:00")]
+    specs = [
+        ChannelSpec(
+            "m",
+            "email",
+            to=("d@example.org",),
+            mode="digest",
+            schedule="daily 08:00",
+            timezone=LONDON,
+        ),
+        ChannelSpec("c", "apprise", url_env="U", mode="digest", schedule="weekly fri 17:00"),
+    ]
     built = build_channels(specs, Settings(smtp_host="127.0.0.1"), {"U": "json://127.0.0.1/x"})
     assert built["m"].digest == parse_schedule("daily 08:00", LONDON)
     assert built["c"].digest == parse_schedule("weekly fri 17:00")
 
 
-async def test_a_watch_with_its_own_schedule_is_held_for_its_digest(lite: Store,
-                                                                     tmp_path: Path) -> None:
+async def test_a_watch_with_its_own_schedule_is_held_for_its_digest(
+    lite: Store, tmp_path: Path
+) -> None:
     """feeds.toml: watch `morning` has schedule = "daily 08:00" (London) and notifies an
     immediate mail channel with watch `desk`: desk's alert goes at once, morning's wait for
     08:00 local and go as one digest naming the watch; the next empty day sends nothing."""
@@ -186,15 +216,20 @@ async def test_a_watch_with_its_own_schedule_is_held_for_its_digest(lite: Store,
             '[[watch]]\nname = "desk"\nnotify = ["mail"]\n\n'
             '[[watch]]\nname = "morning"\nnotify = ["mail"]\nschedule = "daily 08:00"\n'
             f'timezone = "{LONDON}"\n\n'
-            '[channel.mail]\ntype = "email"\nto = ["d@example.org"]\n', encoding="utf-8")
+            '[channel.mail]\ntype = "email"\nto = ["d@example.org"]\n',
+            encoding="utf-8",
+        )
         config = load_config(path, {})
-        settings = Settings(smtp_host="127.0.0.1", smtp_port=server.port, smtp_tls="none",
-                            smtp_from="monitor@example.org")
+        settings = Settings(
+            smtp_host="127.0.0.1",
+            smtp_port=server.port,
+            smtp_tls="none",
+            smtp_from="monitor@example.org",
+        )
         clock = Clock(utc(2026, 10, 24, 12))
         seed(lite.db, ["mail"], watch="desk", now=clock.value)
         seed(lite.db, ["mail"], count=2, watch="morning", now=clock.value)
-        channels = build_channels(config.channels, settings, watches=config.watches,
-                                  environ={})
+        channels = build_channels(config.channels, settings, watches=config.watches, environ={})
         async with Relay(lite, channels, owner="t", now=clock, rng=random.Random(1)) as r:
             assert await r.run_until_idle() == 1
             clock.value = utc(2026, 10, 25, 7, 59)  # 07:59 GMT
@@ -230,15 +265,17 @@ def test_watch_periods_are_kept_per_channel_and_watch(store: Store, db: Database
     immediate = store.claim_alerts(T0, "r", lease, 10, ["mail"], except_watches=["morning"])
     assert [a.id for a in immediate] == [now_row]
     assert store.claim_digest("mail", every, T0, "r", lease, watch="morning") == []
-    got = store.claim_digest("mail", every, T0 + timedelta(hours=1), "r", lease,
-                             watch="morning")
+    got = store.claim_digest("mail", every, T0 + timedelta(hours=1), "r", lease, watch="morning")
     assert sorted(a.id for a in got) == held
     store.mark_digest_delivered("mail", held, T0 + timedelta(hours=1), watch="morning")
     store.mark_digest_delivered("mail", [], T0 + timedelta(hours=1, minutes=1), watch="morning")
     later = seed(db, ["mail"], watch="morning", now=T0 + timedelta(hours=1, minutes=30))
-    assert store.claim_digest("mail", every, T0 + timedelta(hours=2), "r", lease,
-                              watch="morning") == []
-    got = store.claim_digest("mail", every, T0 + timedelta(hours=2, minutes=1), "r", lease,
-                             watch="morning")
+    assert (
+        store.claim_digest("mail", every, T0 + timedelta(hours=2), "r", lease, watch="morning")
+        == []
+    )
+    got = store.claim_digest(
+        "mail", every, T0 + timedelta(hours=2, minutes=1), "r", lease, watch="morning"
+    )
     assert [a.id for a in got] == later
     assert store.channel_states()["mail"].last_digest_at is None

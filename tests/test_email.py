@@ -75,17 +75,26 @@ def lite(tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-def mail(server: SMTPServer, clock: Clock, *, tls: TLSMode = "none", name: str = "mail",
-         **kw: Any) -> EmailChannel:
+def mail(
+    server: SMTPServer, clock: Clock, *, tls: TLSMode = "none", name: str = "mail", **kw: Any
+) -> EmailChannel:
     """An email channel to `server`."""
-    return EmailChannel(name, TO, host="127.0.0.1", port=server.port, tls=tls,
-                        sender="monitor@example.org", timeout=5.0, now=clock, **kw)
+    return EmailChannel(
+        name,
+        TO,
+        host="127.0.0.1",
+        port=server.port,
+        tls=tls,
+        sender="monitor@example.org",
+        timeout=5.0,
+        now=clock,
+        **kw,
+    )
 
 
 def relay(store: Store, channel: EmailChannel, clock: Clock) -> Relay:
     """A relay over one email channel."""
-    return Relay(store, {channel.name: channel}, owner="test", now=clock,
-                 rng=random.Random(3))
+    return Relay(store, {channel.name: channel}, owner="test", now=clock, rng=random.Random(3))
 
 
 async def test_immediate_mail_has_subject_bodies_and_stable_headers(lite: Store) -> None:
@@ -186,7 +195,8 @@ def server_context(ca: trustme.CA) -> ssl.SSLContext:
 
 
 async def test_untrusted_certificate_fails_the_attempt_not_the_relay(
-        lite: Store, ca: trustme.CA) -> None:
+    lite: Store, ca: trustme.CA
+) -> None:
     """HAZARDS 7: an untrusted certificate raises ssl.SSLCertVerificationError (not an
     SMTPException); it is a failed attempt with a clear error, and nothing is sent."""
     clock = Clock()
@@ -201,16 +211,14 @@ async def test_untrusted_certificate_fails_the_attempt_not_the_relay(
     assert "certificate" in (alert.last_error or "")
 
 
-async def test_starttls_with_a_trusted_certificate_delivers(
-        lite: Store, ca: trustme.CA) -> None:
+async def test_starttls_with_a_trusted_certificate_delivers(lite: Store, ca: trustme.CA) -> None:
     """With a certificate the client trusts, STARTTLS upgrades and the mail goes out."""
     clock = Clock()
     seed(lite.db, ["mail"])
     client = ssl.create_default_context()
     ca.configure_trust(client)
     with SMTPServer(Mailbox(), tls_context=server_context(ca)) as server:
-        async with relay(lite, mail(server, clock, tls="starttls", tls_context=client),
-                         clock) as r:
+        async with relay(lite, mail(server, clock, tls="starttls", tls_context=client), clock) as r:
             await r.run_until_idle()
     assert len(server.mailbox.accepted) == 1
     assert lite.list_alerts() == []
@@ -234,13 +242,33 @@ async def test_feed_title_cannot_inject_headers(lite: Store) -> None:
 
 def test_html_body_escapes_feed_text_and_links_only_http() -> None:
     """Feed text is HTML-escaped and a javascript: link is not made clickable."""
-    alert = Alert(id=5, channel="mail", watch="desk", article_id=1, payload={
-        "type": "match.created", "timestamp": "2026-11-23T10:00:00Z",
-        "data": {"watch": "desk", "article": {
-            "url": "javascript:alert(1)", "title": "<script>x()</script>",
-            "published": None, "feed": "world"},
-            "actors": [], "issues": [], "evidence": [{"id": "t", "text": "a<b>c"}]}},
-        state="pending", attempts=0, next_attempt=T0, last_error=None, created_at=T0)
+    alert = Alert(
+        id=5,
+        channel="mail",
+        watch="desk",
+        article_id=1,
+        payload={
+            "type": "match.created",
+            "timestamp": "2026-11-23T10:00:00Z",
+            "data": {
+                "watch": "desk",
+                "article": {
+                    "url": "javascript:alert(1)",
+                    "title": "<script>x()</script>",
+                    "published": None,
+                    "feed": "world",
+                },
+                "actors": [],
+                "issues": [],
+                "evidence": [{"id": "t", "text": "a<b>c"}],
+            },
+        },
+        state="pending",
+        attempts=0,
+        next_attempt=T0,
+        last_error=None,
+        created_at=T0,
+    )
     msg = immediate_message(alert, sender="m@example.org", to=TO, now=T0)
     page = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
     assert "<script>" not in page
@@ -296,13 +324,15 @@ def test_the_start_check_and_the_channel_share_one_smtp_host_rule() -> None:
         smtp_host(Settings(smtp_host=None), ["desk-mail", "night-mail"])
     assert str(many.value) == (
         "environment: [MONITOR_SMTP_HOST] email channels 'desk-mail', 'night-mail' need "
-        "MONITOR_SMTP_HOST; export it (and MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel")
+        "MONITOR_SMTP_HOST; export it (and MONITOR_SMTP_PORT/_TLS/_FROM) or remove the channel"
+    )
     spec = ChannelSpec("desk-mail", "email", to=TO)
     with pytest.raises(ConfigError, match=r"email channel 'desk-mail' needs MONITOR_SMTP_HOST"):
         EmailChannel.from_settings(spec, Settings(smtp_host=None))
     assert smtp_host(Settings(smtp_host="mail.example.org"), ["desk-mail"]) == "mail.example.org"
     assert EmailChannel.from_settings(spec, Settings(smtp_host="mail.example.org")).host == (
-        "mail.example.org")
+        "mail.example.org"
+    )
 
 
 def test_webhook_channels_need_their_secret() -> None:

@@ -21,16 +21,22 @@ ARTICLE = [
     "Neither side announced an agreement, but both described the atmosphere as constructive",
     "and said working groups would continue the discussion before the end of the month.",
 ]
-PARAGRAPHS = [" ".join(ARTICLE[i:i + 2]) for i in range(0, len(ARTICLE), 2)]
-FURNITURE = ["Subscribe to our newsletter", "Most read today", "Cookie settings",
-             "Weather forecast for tomorrow", "All rights reserved"]
+PARAGRAPHS = [" ".join(ARTICLE[i : i + 2]) for i in range(0, len(ARTICLE), 2)]
+FURNITURE = [
+    "Subscribe to our newsletter",
+    "Most read today",
+    "Cookie settings",
+    "Weather forecast for tomorrow",
+    "All rights reserved",
+]
 
 
 def page() -> bytes:
     """A news page with navigation, a sidebar, related links and a footer around the article."""
     nav = "".join(f'<li><a href="/s{i}">Section {i} news</a></li>' for i in range(12))
-    side = "".join(f'<li><a href="/r{i}">Most read today: story number {i}</a></li>'
-                   for i in range(8))
+    side = "".join(
+        f'<li><a href="/r{i}">Most read today: story number {i}</a></li>' for i in range(8)
+    )
     body = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
     return f"""<!DOCTYPE html><html lang="en-GB"><head><title>Talks in Geneva | Daily</title>
 <meta property="og:title" content="Diplomats hold maritime talks in Geneva">
@@ -107,10 +113,15 @@ async def test_a_timeout_never_touches_other_pages() -> None:
     """Two hung pages time out alone while pages queued behind them (and on the other
     worker) are extracted: none is cancelled, none is charged for time spent waiting."""
     async with ExtractorPool(2, target=sleepy) as pool:
-        pages = [b"hang-1", *(f"fine-{i}".encode() for i in range(3)), b"hang-2",
-                 *(f"fine-{i}".encode() for i in range(3, 8))]
-        results = await asyncio.gather(*(pool.extract(p, None, timeout=1.0) for p in pages),
-                                       return_exceptions=True)
+        pages = [
+            b"hang-1",
+            *(f"fine-{i}".encode() for i in range(3)),
+            b"hang-2",
+            *(f"fine-{i}".encode() for i in range(3, 8)),
+        ]
+        results = await asyncio.gather(
+            *(pool.extract(p, None, timeout=1.0) for p in pages), return_exceptions=True
+        )
         assert pool.recycled == 2
     for html, result in zip(pages, results, strict=True):
         if html.startswith(b"hang"):

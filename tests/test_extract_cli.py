@@ -31,8 +31,9 @@ def test_extract_url_through_the_guard(http_server: HTTPTestServer) -> None:
     """A URL is fetched when MONITOR_ALLOWED_NETWORKS allows it, refused otherwise."""
     http_server.route("/story", body=page(), headers={"content-type": "text/html"})
     url = http_server.url("/story")
-    ok = runner.invoke(app, ["extract", "--format", "text", url],
-                       env={"MONITOR_ALLOWED_NETWORKS": "127.0.0.1/32"})
+    ok = runner.invoke(
+        app, ["extract", "--format", "text", url], env={"MONITOR_ALLOWED_NETWORKS": "127.0.0.1/32"}
+    )
     assert ok.exit_code == 0, ok.output
     assert ok.stdout.startswith("# Diplomats hold maritime talks in Geneva")
     refused = runner.invoke(app, ["extract", url], env={"MONITOR_ALLOWED_NETWORKS": ""})

@@ -30,16 +30,20 @@ query = 'issue:taiwan AND feed:bbc-china'
 
 def atom(title: str) -> bytes:
     """A small Atom feed with one entry."""
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f'<title>{title}</title><id>urn:x</id><updated>2026-11-23T09:00:00Z</updated>'
-            '<entry><title>One</title><id>urn:1</id><link href="http://example.org/1"/>'
-            '<updated>2026-11-23T09:00:00Z</updated></entry></feed>').encode()
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{title}</title><id>urn:x</id><updated>2026-11-23T09:00:00Z</updated>"
+        '<entry><title>One</title><id>urn:1</id><link href="http://example.org/1"/>'
+        "<updated>2026-11-23T09:00:00Z</updated></entry></feed>"
+    ).encode()
 
 
 def page(head: str = "") -> bytes:
     """A site's home page, linking what `head` says."""
-    return (f"<!DOCTYPE html><html><head><title>Example News</title>{head}</head>"
-            "<body><h1>Example News</h1><p>Stories.</p></body></html>").encode()
+    return (
+        f"<!DOCTYPE html><html><head><title>Example News</title>{head}</head>"
+        "<body><h1>Example News</h1><p>Stories.</p></body></html>"
+    ).encode()
 
 
 @pytest.fixture
@@ -78,10 +82,21 @@ def test_add_finds_the_feed_a_page_links(config: Path, site: HTTPTestServer) -> 
     """A home page's <link rel="alternate" type="application/rss+xml"> is followed, the feed
     is checked once, and a [[feed]] named from its title is appended; the file keeps every
     byte it had."""
-    site.route("/", body=page('<link rel="alternate" type="application/rss+xml" '
-                              'title="World" href="/news/world.rss">'), headers=HTML)
-    site.route("/news/world.rss", body=rss("Example News: World", [
-        Entry("a", "http://example.org/a", "Minister warns", published=T0)]), headers=RSS)
+    site.route(
+        "/",
+        body=page(
+            '<link rel="alternate" type="application/rss+xml" title="World" href="/news/world.rss">'
+        ),
+        headers=HTML,
+    )
+    site.route(
+        "/news/world.rss",
+        body=rss(
+            "Example News: World",
+            [Entry("a", "http://example.org/a", "Minister warns", published=T0)],
+        ),
+        headers=RSS,
+    )
     code, out, err = feeds("add", site.url("/"))
     assert code == 0, err
     assert "added feed 'example-news-world'" in out
@@ -89,8 +104,9 @@ def test_add_finds_the_feed_a_page_links(config: Path, site: HTTPTestServer) -> 
     assert "1 item, newest 2026-11-23" in out
     text = config.read_text(encoding="utf-8")
     assert text.startswith(ORIGINAL)
-    assert text.endswith(f'\n\n[[feed]]\nname = "example-news-world"\n'
-                         f'url = "{site.url("/news/world.rss")}"\n')
+    assert text.endswith(
+        f'\n\n[[feed]]\nname = "example-news-world"\nurl = "{site.url("/news/world.rss")}"\n'
+    )
     cfg = load_config(config, {})
     assert [f.name for f in cfg.feeds] == ["bbc-china", "example-news-world"]
     assert len(site.hits("/news/world.rss")) == 1
@@ -121,18 +137,24 @@ def test_add_takes_a_feed_url_as_is(config: Path, site: HTTPTestServer) -> None:
     assert "wire" in [f.name for f in load_config(config, {}).feeds]
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["https://feeds.bbci.co.uk/news/world/asia/china/rss.xml"], "already in the file as "
-     "feed 'bbc-china'"),
-    (["HTTPS://FEEDS.BBCI.CO.UK:443/news/world/asia/china/rss.xml#x"], "already in the file"),
-    (["{site}/feed.xml", "--name", "bbc-china"], "a feed named 'bbc-china' exists already"),
-    (["{site}/feed.xml", "--name", "no spaces"], "not a valid name"),
-    (["{site}/feed.xml", "--interval", "soon"], "not a duration"),
-    (["{site}/feed.xml", "--interval", "10s"], "at least 30s"),
-    (["not a url"], "space or control character"),
-])
-def test_add_refuses_before_any_request(config: Path, site: HTTPTestServer, args: list[str],
-                                        says: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ["https://feeds.bbci.co.uk/news/world/asia/china/rss.xml"],
+            "already in the file as feed 'bbc-china'",
+        ),
+        (["HTTPS://FEEDS.BBCI.CO.UK:443/news/world/asia/china/rss.xml#x"], "already in the file"),
+        (["{site}/feed.xml", "--name", "bbc-china"], "a feed named 'bbc-china' exists already"),
+        (["{site}/feed.xml", "--name", "no spaces"], "not a valid name"),
+        (["{site}/feed.xml", "--interval", "soon"], "not a duration"),
+        (["{site}/feed.xml", "--interval", "10s"], "at least 30s"),
+        (["not a url"], "space or control character"),
+    ],
+)
+def test_add_refuses_before_any_request(
+    config: Path, site: HTTPTestServer, args: list[str], says: str
+) -> None:
     """A duplicate URL or name, a bad name or interval: one line, nothing fetched, the file
     unchanged."""
     code, _, err = feeds("add", *(a.format(site=site.url("")) for a in args))
@@ -142,15 +164,18 @@ def test_add_refuses_before_any_request(config: Path, site: HTTPTestServer, args
     assert config.read_text(encoding="utf-8") == ORIGINAL
 
 
-def test_links_resolve_against_the_page_and_its_base(config: Path,
-                                                      site: HTTPTestServer) -> None:
+def test_links_resolve_against_the_page_and_its_base(config: Path, site: HTTPTestServer) -> None:
     """A relative href resolves against <base href>; a type with parameters counts; links
     that are not feeds (a stylesheet, an HTML alternate) are not followed."""
-    site.route("/world/", body=page(
-        '<base href="/edition/"><link rel="stylesheet" href="/s.css">'
-        '<link rel="alternate" hreflang="fr" type="text/html" href="/fr/">'
-        '<link rel="alternate" type="application/atom+xml; charset=utf-8" href="world.atom">'),
-        headers=HTML)
+    site.route(
+        "/world/",
+        body=page(
+            '<base href="/edition/"><link rel="stylesheet" href="/s.css">'
+            '<link rel="alternate" hreflang="fr" type="text/html" href="/fr/">'
+            '<link rel="alternate" type="application/atom+xml; charset=utf-8" href="world.atom">'
+        ),
+        headers=HTML,
+    )
     site.route("/edition/world.atom", body=atom("Edition World"), headers=ATOM)
     code, out, err = feeds("add", site.url("/world/"))
     assert code == 0, err
@@ -163,8 +188,11 @@ def test_add_refuses_a_discovered_duplicate(config: Path, site: HTTPTestServer) 
     """A page whose linked feed is already in the file is refused after discovery."""
     site.route("/rss.xml", body=rss("Wire", []), headers=RSS)
     assert feeds("add", site.url("/rss.xml"))[0] == 0
-    site.route("/", body=page('<link rel="alternate" type="application/atom+xml" '
-                              'href="rss.xml">'), headers=HTML)
+    site.route(
+        "/",
+        body=page('<link rel="alternate" type="application/atom+xml" href="rss.xml">'),
+        headers=HTML,
+    )
     before = config.read_text(encoding="utf-8")
     code, _, err = feeds("add", site.url("/"))
     assert code == 1
@@ -184,8 +212,9 @@ def test_add_without_a_feed_says_so(config: Path, site: HTTPTestServer) -> None:
     assert config.read_text(encoding="utf-8") == ORIGINAL
 
 
-def test_add_goes_through_the_ssrf_guard(config: Path, site: HTTPTestServer,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_add_goes_through_the_ssrf_guard(
+    config: Path, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without MONITOR_ALLOWED_NETWORKS a loopback address is refused before connecting."""
     monkeypatch.delenv("MONITOR_ALLOWED_NETWORKS")
     site.route("/rss.xml", body=rss("Wire", []), headers=RSS)
@@ -195,8 +224,9 @@ def test_add_goes_through_the_ssrf_guard(config: Path, site: HTTPTestServer,
     assert site.requests == []
 
 
-def test_add_creates_a_missing_file(tmp_path: Path, site: HTTPTestServer,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_add_creates_a_missing_file(
+    tmp_path: Path, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With no config file yet, `feeds add` writes one that loads."""
     path = tmp_path / "new" / "feeds.toml"
     path.parent.mkdir()
@@ -232,14 +262,17 @@ def test_remove_keeps_comments_and_the_rest(config: Path, site: HTTPTestServer) 
 def test_remove_between_feeds_keeps_section_banners(tmp_path: Path) -> None:
     """Removing a feed before a comment banner keeps the banner and the spacing."""
     path = tmp_path / "feeds.toml"
-    text = ('# head\n\n[[feed]]\nname = "a"\nurl = "https://a.example/f"\n\n'
-            '[[feed]]\nname = "b"   # note\n# inside b\nurl = "https://b.example/f"\n\n'
-            '# --- next section ---\n\n[[feed]]\nname = "c"\nurl = "https://c.example/f"\n')
+    text = (
+        '# head\n\n[[feed]]\nname = "a"\nurl = "https://a.example/f"\n\n'
+        '[[feed]]\nname = "b"   # note\n# inside b\nurl = "https://b.example/f"\n\n'
+        '# --- next section ---\n\n[[feed]]\nname = "c"\nurl = "https://c.example/f"\n'
+    )
     path.write_text(text, encoding="utf-8")
     remove_feed(path, "b")
     assert path.read_text(encoding="utf-8") == (
         '# head\n\n[[feed]]\nname = "a"\nurl = "https://a.example/f"\n\n'
-        '# --- next section ---\n\n[[feed]]\nname = "c"\nurl = "https://c.example/f"\n')
+        '# --- next section ---\n\n[[feed]]\nname = "c"\nurl = "https://c.example/f"\n'
+    )
     remove_feed(path, "c")
     assert [f.name for f in load_config(path, {}).feeds] == ["a"]
 
@@ -248,8 +281,9 @@ def test_edits_of_an_inline_array_fall_back_to_tomlkit(tmp_path: Path) -> None:
     """A file whose feeds are an inline array cannot take a [[feed]] header: the edit goes
     through tomlkit, and the result means exactly the old file plus the feed."""
     path = tmp_path / "feeds.toml"
-    path.write_text('# inline\nfeed = [{ name = "a", url = "https://a.example/f" }]\n',
-                    encoding="utf-8")
+    path.write_text(
+        '# inline\nfeed = [{ name = "a", url = "https://a.example/f" }]\n', encoding="utf-8"
+    )
     add_feeds(path, [NewFeed("b", "https://b.example/f", "30m")])
     cfg = load_config(path, {})
     assert [(f.name, f.interval.total_seconds()) for f in cfg.feeds] == [("a", 900), ("b", 1800)]
@@ -263,8 +297,12 @@ def test_names_from_titles_are_valid_and_unique() -> None:
     letters falls back to the host."""
     assert slug("Le Monde — International: l'actualité") == "le-monde-international-l-actualite"
     assert feed_name("BBC News - China", "https://bbc.example/x", []) == "bbc-news-china"
-    assert feed_name("BBC News - China", "https://bbc.example/x",
-                     ["bbc-news-china", "bbc-news-china-2"]) == "bbc-news-china-3"
+    assert (
+        feed_name(
+            "BBC News - China", "https://bbc.example/x", ["bbc-news-china", "bbc-news-china-2"]
+        )
+        == "bbc-news-china-3"
+    )
     assert feed_name("新华网", "https://www.xinhuanet.com/rss", []) == "xinhuanet-com"
     assert len(feed_name("x" * 500, "https://a.example/", [])) <= 100
 

@@ -29,10 +29,19 @@ async def test_conditional_get_round_trip(http_server: HTTPTestServer) -> None:
     http_server.route("/feed", body=RSS, etag='"v1"', last_modified=LAST_MODIFIED)
     async with GuardedClient(LOOPBACK) as client:
         first = await _fetch(client, http_server.url("/feed"))
-        second = await fetch_feed(client, http_server.url("/feed"), etag=first.etag,
-                                  last_modified=first.last_modified, clock=clock)
+        second = await fetch_feed(
+            client,
+            http_server.url("/feed"),
+            etag=first.etag,
+            last_modified=first.last_modified,
+            clock=clock,
+        )
     assert (first.status, first.body, first.etag, first.last_modified) == (
-        200, RSS, '"v1"', LAST_MODIFIED)
+        200,
+        RSS,
+        '"v1"',
+        LAST_MODIFIED,
+    )
     assert (second.status, second.body, second.not_modified) == (304, None, True)
     assert (second.etag, second.last_modified) == ('"v1"', LAST_MODIFIED)
     sent = http_server.hits("/feed")[1].headers

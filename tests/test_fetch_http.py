@@ -44,9 +44,17 @@ async def test_allowed_fetch_returns_result(http_server: HTTPTestServer) -> None
     assert http_server.hits("/a")[0].headers["user-agent"].startswith("monitor/")
 
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1", "localhost", "0x7f.1", "2130706433", "017700000001", "[::ffff:127.0.0.1]",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "0x7f.1",
+        "2130706433",
+        "017700000001",
+        "[::ffff:127.0.0.1]",
+    ],
+)
 async def test_loopback_spellings_are_refused(http_server: HTTPTestServer, host: str) -> None:
     """Every spelling of loopback is refused by default, and the server sees no request."""
     http_server.route("/secret", body=b"internal")
@@ -56,10 +64,22 @@ async def test_loopback_spellings_are_refused(http_server: HTTPTestServer, host:
     assert http_server.requests == []
 
 
-@pytest.mark.parametrize("address", [
-    "169.254.169.254", "10.0.0.1", "172.16.5.4", "192.168.1.1", "100.64.0.1", "0.0.0.0",
-    "[fd00::1]", "[fe80::1]", "[::1]", "[fd00:ec2::254]", "224.0.0.1",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "169.254.169.254",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "100.64.0.1",
+        "0.0.0.0",
+        "[fd00::1]",
+        "[fe80::1]",
+        "[::1]",
+        "[fd00:ec2::254]",
+        "224.0.0.1",
+    ],
+)
 async def test_non_public_addresses_are_refused(address: str) -> None:
     """Metadata, private, CGNAT, link-local, unique-local and multicast addresses are refused."""
     async with GuardedClient(deadline=5) as client:
@@ -79,6 +99,7 @@ def test_is_allowed_verdicts() -> None:
 
 async def test_mixed_dns_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """A name resolving to one public and one private address is refused as a whole."""
+
     async def fake_getaddrinfo(host: str, port: int, **kwargs: object) -> list[tuple[object, ...]]:
         return [(2, 1, 6, "", ("93.184.216.34", port)), (2, 1, 6, "", ("10.1.2.3", port))]
 
@@ -90,7 +111,8 @@ async def test_mixed_dns_answer_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 async def test_redirect_hop_to_refused_address_is_blocked(
-        http_server: HTTPTestServer, second_server: HTTPTestServer) -> None:
+    http_server: HTTPTestServer, second_server: HTTPTestServer
+) -> None:
     """An allowed server redirecting to a refused address fails; the second host is never hit."""
     second_server.route("/internal", body=b"secret")
     http_server.route("/go", status=302, headers={"location": second_server.url("/internal")})
@@ -102,7 +124,8 @@ async def test_redirect_hop_to_refused_address_is_blocked(
 
 
 async def test_allow_list_opens_the_second_host(
-        http_server: HTTPTestServer, second_server: HTTPTestServer) -> None:
+    http_server: HTTPTestServer, second_server: HTTPTestServer
+) -> None:
     """The same redirect succeeds when the allow-list covers both hosts."""
     second_server.route("/internal", body=b"fine")
     http_server.route("/go", status=307, headers={"location": second_server.url("/internal")})
@@ -157,8 +180,7 @@ async def test_per_call_deadline(http_server: HTTPTestServer) -> None:
 BOMB = gzip.compress(b"\0" * (64 * MiB), compresslevel=9)
 
 
-async def test_gzip_bomb_stops_at_the_cap_with_bounded_memory(
-        http_server: HTTPTestServer) -> None:
+async def test_gzip_bomb_stops_at_the_cap_with_bounded_memory(http_server: HTTPTestServer) -> None:
     """A 64 KiB gzip body inflating to 64 MiB is cut at the cap without inflating it whole."""
     assert len(BOMB) < 128 * 1024
     http_server.route("/bomb", body=BOMB, headers={"content-encoding": "gzip"})
@@ -187,8 +209,9 @@ async def test_gzip_and_deflate_are_decoded(http_server: HTTPTestServer) -> None
     raw = zlib.compressobj(wbits=-15)
     http_server.route("/gz", body=gzip.compress(text), headers={"content-encoding": "gzip"})
     http_server.route("/zl", body=zlib.compress(text), headers={"content-encoding": "deflate"})
-    http_server.route("/raw", body=raw.compress(text) + raw.flush(),
-                      headers={"content-encoding": "deflate"})
+    http_server.route(
+        "/raw", body=raw.compress(text) + raw.flush(), headers={"content-encoding": "deflate"}
+    )
     async with GuardedClient(LOOPBACK) as client:
         bodies = [(await client.get(http_server.url(p))).body for p in ("/gz", "/zl", "/raw")]
     assert bodies == [text, text, text]
@@ -245,22 +268,23 @@ async def test_per_host_concurrency_limit(http_server: HTTPTestServer) -> None:
 
     http_server.route("/slow", handler=slow)
     async with GuardedClient(LOOPBACK, per_host=2) as client:
-        results = await asyncio.gather(*(client.get(http_server.url(f"/slow?i={i}"))
-                                         for i in range(6)))
+        results = await asyncio.gather(
+            *(client.get(http_server.url(f"/slow?i={i}")) for i in range(6))
+        )
     assert [r.status for r in results] == [200] * 6
     assert peak[0] == 2
 
 
-async def test_connection_limit_spans_hosts(http_server: HTTPTestServer,
-                                            second_server: HTTPTestServer) -> None:
+async def test_connection_limit_spans_hosts(
+    http_server: HTTPTestServer, second_server: HTTPTestServer
+) -> None:
     """Each host has its own small pool, yet at most `max_connections` requests are in flight
     across all hosts together."""
     slow, peak = _peak_recorder()
 
     for server in (http_server, second_server):
         server.route("/slow", handler=slow)
-    urls = [server.url(f"/slow?i={i}") for i in range(4)
-            for server in (http_server, second_server)]
+    urls = [server.url(f"/slow?i={i}") for i in range(4) for server in (http_server, second_server)]
     async with GuardedClient(LOOPBACK, per_host=2, max_connections=3) as client:
         results = await asyncio.gather(*(client.get(url) for url in urls))
         again = await client.get(second_server.url("/slow?again"))  # pooled connections reused
@@ -269,9 +293,9 @@ async def test_connection_limit_spans_hosts(http_server: HTTPTestServer,
     assert peak[0] == 3
 
 
-async def test_idle_pools_are_swept_and_rebuilt(http_server: HTTPTestServer,
-                                                second_server: HTTPTestServer,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_idle_pools_are_swept_and_rebuilt(
+    http_server: HTTPTestServer, second_server: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Once its connections have expired, an origin's pool is closed by the next request's
     sweep; a later request to that origin gets a new pool and works."""
     import monitor.fetch.http as http
@@ -289,8 +313,9 @@ async def test_idle_pools_are_swept_and_rebuilt(http_server: HTTPTestServer,
     assert len(http_server.hits("/a")) == 2
 
 
-async def test_no_secret_in_logs(http_server: HTTPTestServer,
-                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_secret_in_logs(
+    http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """With the composition root's quiet_http_loggers, no log line carries a URL path or query."""
     caplog.set_level(logging.DEBUG)
     quiet_http_loggers()
@@ -308,7 +333,8 @@ async def test_no_secret_in_logs(http_server: HTTPTestServer,
 
 
 async def test_the_debug_line_of_a_fetch_names_its_origin_only_when_debug_is_on(
-        http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture) -> None:
+    http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
     """`fetch.done` (debug) names the answer's origin and status; below debug no line is
     made (nor its origin computed)."""
     http_server.route("/a", body=b"ok")
@@ -329,7 +355,8 @@ def test_origin_keeps_only_scheme_host_port() -> None:
 
 
 async def test_tls_through_the_guard_verifies_the_certificate(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """HTTPS goes through the guard's dialer: an untrusted certificate is refused, a trusted
     one for the requested name works (over the per-origin pools' shared TLS context)."""
     import ssl

@@ -24,8 +24,10 @@ DOCS = {
 @pytest.fixture
 def docs(db: Database) -> dict[str, int]:
     """Five tagged articles whose words differ."""
-    return {key: add(db, Seed(f"Item {i}", text, T0 + timedelta(hours=i), tags={"taiwan": 1}))
-            for i, (key, text) in enumerate(DOCS.items())}
+    return {
+        key: add(db, Seed(f"Item {i}", text, T0 + timedelta(hours=i), tags={"taiwan": 1}))
+        for i, (key, text) in enumerate(DOCS.items())
+    }
 
 
 def _search(store: Store, docs: dict[str, int], text: str) -> set[str]:
@@ -45,8 +47,9 @@ def test_parse_neutralises_engine_syntax() -> None:
     """Column filters, prefixes, NEAR, carets and stray quotes are plain words, not syntax."""
     q = parse_text_query('title:taiwan NEAR(a b) star* ^x "unterminated')
     # Punctuation inside a term splits it into a phrase of its words, on both engines.
-    assert q.fts5() == ('("title taiwan" AND "NEAR a" AND "b" AND "star" AND "x" '
-                        'AND "unterminated")')
+    assert q.fts5() == (
+        '("title taiwan" AND "NEAR a" AND "b" AND "star" AND "x" AND "unterminated")'
+    )
     assert '"' not in "".join(t for g in q.groups for t in g.must)
 
 
@@ -57,40 +60,48 @@ def test_parse_refuses_queries_without_a_required_word(text: str) -> None:
         parse_text_query(text)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("taiwan", {"strait", "kong", "both"}),
-    ("taiwan trade", {"strait", "both"}),
-    ('"hong kong"', {"kong", "both"}),
-    ('"kong hong"', set()),
-    ("taiwan -trade", {"kong"}),
-    ('taiwan -"hong kong"', {"strait"}),
-    ("tariffs OR ningbo", {"tariffs", "covid", "both"}),
-    ("tariff", {"tariffs", "both"}),           # stemming: tariff finds tariffs
-    ("warship", {"strait"}),
-    ("covid-19", {"covid"}),
-    ("TAIWAN strait", {"strait"}),             # case does not matter
-    ('title:taiwan', set()),                   # no column filter: both words needed
-    ("nothing-like-this", set()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("taiwan", {"strait", "kong", "both"}),
+        ("taiwan trade", {"strait", "both"}),
+        ('"hong kong"', {"kong", "both"}),
+        ('"kong hong"', set()),
+        ("taiwan -trade", {"kong"}),
+        ('taiwan -"hong kong"', {"strait"}),
+        ("tariffs OR ningbo", {"tariffs", "covid", "both"}),
+        ("tariff", {"tariffs", "both"}),  # stemming: tariff finds tariffs
+        ("warship", {"strait"}),
+        ("covid-19", {"covid"}),
+        ("TAIWAN strait", {"strait"}),  # case does not matter
+        ("title:taiwan", set()),  # no column filter: both words needed
+        ("nothing-like-this", set()),
+    ],
+)
 def test_search_gives_the_same_answer_on_both_databases(
-        store: Store, docs: dict[str, int], text: str, expected: set[str]) -> None:
+    store: Store, docs: dict[str, int], text: str, expected: set[str]
+) -> None:
     """Each query of the documented syntax finds the same articles on SQLite and PostgreSQL."""
     assert _search(store, docs, text) == expected
 
 
-def test_index_follows_updates_and_deletes(db: Database, store: Store,
-                                           docs: dict[str, int]) -> None:
+def test_index_follows_updates_and_deletes(
+    db: Database, store: Store, docs: dict[str, int]
+) -> None:
     """The full-text index stays in step when an article's text changes (triggers/generated)."""
     with db.write() as s:
-        s.connection().execute(sa.update(ArticleRow).where(
-            ArticleRow.id == docs["covid"]).values(text="Shipping resumed at Ningbo."))  # type: ignore[arg-type]
+        s.connection().execute(
+            sa.update(ArticleRow)
+            .where(ArticleRow.id == docs["covid"])
+            .values(text="Shipping resumed at Ningbo.")
+        )  # type: ignore[arg-type]
     assert _search(store, docs, "outbreak") == set()
     assert _search(store, docs, "shipping") == {"covid"}
     with db.write() as s:
-        s.connection().execute(sa.delete(ArticleTagRow).where(
-            ArticleTagRow.article_id == docs["covid"]))  # type: ignore[arg-type]
-        s.connection().execute(sa.delete(ArticleRow).where(
-            ArticleRow.id == docs["covid"]))  # type: ignore[arg-type]
+        s.connection().execute(
+            sa.delete(ArticleTagRow).where(ArticleTagRow.article_id == docs["covid"])
+        )  # type: ignore[arg-type]
+        s.connection().execute(sa.delete(ArticleRow).where(ArticleRow.id == docs["covid"]))  # type: ignore[arg-type]
     assert _search(store, docs, "shipping") == set()
     if db.dialect == "sqlite":  # the external-content index must not keep a stale row
         with db.read() as s:
@@ -127,15 +138,22 @@ def test_search_vectors_carry_the_time_buckets_python_computes(db: Database) -> 
 
     from monitor.store.textsearch import BUCKET_DAYS, day_number
 
-    times = [datetime(2026, 11, 23, 0, 0, tzinfo=UTC),
-             datetime(2026, 11, 22, 23, 59, 59, 999999, tzinfo=UTC),
-             datetime(1969, 12, 31, 23, 0, tzinfo=UTC), T0]
+    times = [
+        datetime(2026, 11, 23, 0, 0, tzinfo=UTC),
+        datetime(2026, 11, 22, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 0, tzinfo=UTC),
+        T0,
+    ]
     for at in times:
         aid = add(db, Seed("t", "bucketed words", at, tags={"trade": 1}))
         with db.read() as s:
-            vector = s.connection().execute(
-                sa.text("SELECT search_vector::text FROM articles WHERE id = :id"),
-                {"id": aid}).scalar()
+            vector = (
+                s.connection()
+                .execute(
+                    sa.text("SELECT search_vector::text FROM articles WHERE id = :id"), {"id": aid}
+                )
+                .scalar()
+            )
         day = day_number(at.timestamp())
         for size in BUCKET_DAYS:
             assert f"'@{size}:{day // size}'" in vector

@@ -21,20 +21,31 @@ def lite(tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-@pytest.mark.parametrize(("value", "delay"), [
-    ("nan", None), ("-inf", None), ("-30", None), ("1e3", None),
-    ("99999999999999999999", RETRY_AFTER_LIMIT), ("9" * 5000, RETRY_AFTER_LIMIT),
-    ("Fri, 31 Dec 9999 23:59:59 GMT", RETRY_AFTER_LIMIT), ("120", timedelta(seconds=120))])
+@pytest.mark.parametrize(
+    ("value", "delay"),
+    [
+        ("nan", None),
+        ("-inf", None),
+        ("-30", None),
+        ("1e3", None),
+        ("99999999999999999999", RETRY_AFTER_LIMIT),
+        ("9" * 5000, RETRY_AFTER_LIMIT),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", RETRY_AFTER_LIMIT),
+        ("120", timedelta(seconds=120)),
+    ],
+)
 async def test_hostile_retry_after_is_recorded_and_bounded(
-        lite: Store, value: str, delay: timedelta | None) -> None:
+    lite: Store, value: str, delay: timedelta | None
+) -> None:
     """A 503 with Retry-After `value` records the failed attempt; garbage (None) leaves the
     alert on its schedule (5 s +-20 %), huge values wait at most a day."""
     clock = Clock()
     (row,) = seed(lite.db, ["hook"])
     with WebhookReceiver(script=lambda path, n: Answer(503, {"retry-after": value})) as rec:
         channel = WebhookChannel("hook", rec.url("/hook"), SECRET, timeout=5.0, now=clock)
-        async with Relay(lite, {"hook": channel}, owner="test", now=clock,
-                         rng=random.Random(7)) as relay:
+        async with Relay(
+            lite, {"hook": channel}, owner="test", now=clock, rng=random.Random(7)
+        ) as relay:
             await relay.run_until_idle()
     alert = lite.get_alert(row)
     assert alert is not None

@@ -15,8 +15,13 @@ from monitor.config import Config, Settings
 from monitor.store import Database, Store
 from monitor.types import WatchSpec
 
-CONFIG = Config(path=Path("feeds.toml"), feeds=(), channels=(), vocabulary=(),
-                watches=(WatchSpec("desk", "issue:taiwan", ("ops",)),))
+CONFIG = Config(
+    path=Path("feeds.toml"),
+    feeds=(),
+    channels=(),
+    vocabulary=(),
+    watches=(WatchSpec("desk", "issue:taiwan", ("ops",)),),
+)
 HUGE = "99999999999999999999"  # past a PostgreSQL bigint and a SQLite INTEGER
 BIGINT_PAST = str(2**63)  # one past the largest bigint
 
@@ -63,8 +68,16 @@ MATCH_PARAMS = [
 @pytest.fixture
 async def client(store: Store, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the real app (API and desk, no token) over a database with one match."""
-    add(db, Seed("Wang Yi on Taiwan", "Wang Yi spoke on Taiwan.", T0,
-                 tags={"wang-yi": 1, "taiwan": 1}, watches=["desk"]))
+    add(
+        db,
+        Seed(
+            "Wang Yi on Taiwan",
+            "Wang Yi spoke on Taiwan.",
+            T0,
+            tags={"wang-yi": 1, "taiwan": 1},
+            watches=["desk"],
+        ),
+    )
     async with in_process(create_app(store, CONFIG, Settings(api_token=None))) as c:
         yield c
 
@@ -78,9 +91,9 @@ def no_error_logged(caplog: pytest.LogCaptureFixture) -> AsyncIterator[None]:
 
 
 @pytest.mark.parametrize(("name", "value"), MATCH_PARAMS)
-async def test_matches_refuses_hostile_parameters(client: httpx.AsyncClient,
-                                                  no_error_logged: None, name: str,
-                                                  value: str) -> None:
+async def test_matches_refuses_hostile_parameters(
+    client: httpx.AsyncClient, no_error_logged: None, name: str, value: str
+) -> None:
     """GET /matches answers 422 with a JSON message naming the parameter, never a 500."""
     resp = await client.get("/matches", params={name: value})
     assert resp.status_code == 422, resp.text[:500]
@@ -91,26 +104,29 @@ async def test_matches_refuses_hostile_parameters(client: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("article_id", [HUGE, BIGINT_PAST, "-1", "0", "1e5", "１２"])
-async def test_article_refuses_ids_out_of_range(client: httpx.AsyncClient,
-                                                no_error_logged: None, article_id: str) -> None:
+async def test_article_refuses_ids_out_of_range(
+    client: httpx.AsyncClient, no_error_logged: None, article_id: str
+) -> None:
     """GET /articles/ID with an id no database can hold is a 422 naming article_id."""
     resp = await client.get(f"/articles/{article_id}")
     assert resp.status_code == 422, resp.text[:500]
     assert "article_id:" in resp.json()["message"]
 
 
-async def test_largest_id_is_a_plain_404(client: httpx.AsyncClient,
-                                         no_error_logged: None) -> None:
+async def test_largest_id_is_a_plain_404(client: httpx.AsyncClient, no_error_logged: None) -> None:
     """The largest id a bigint holds is in range: no such article, 404."""
     resp = await client.get(f"/articles/{2**63 - 1}")
     assert resp.status_code == 404
     assert (await client.get("/matches", params={"story": str(2**63 - 1)})).json() == {
-        "items": [], "next_cursor": None}
+        "items": [],
+        "next_cursor": None,
+    }
 
 
 @pytest.mark.parametrize("name", ["desk\x00", "x" * 5000])
-async def test_watch_atom_refuses_hostile_names(client: httpx.AsyncClient,
-                                                no_error_logged: None, name: str) -> None:
+async def test_watch_atom_refuses_hostile_names(
+    client: httpx.AsyncClient, no_error_logged: None, name: str
+) -> None:
     """GET /watches/NAME.atom with a NUL or a huge name is a 422, not a database error."""
     resp = await client.get(f"/watches/{name}.atom".replace("\x00", "%00"))
     assert resp.status_code == 422, resp.text[:500]
@@ -131,9 +147,9 @@ EDGES = [
 
 
 @pytest.mark.parametrize("params", EDGES)
-async def test_values_at_the_bounds_are_answered(client: httpx.AsyncClient,
-                                                 no_error_logged: None,
-                                                 params: dict[str, str]) -> None:
+async def test_values_at_the_bounds_are_answered(
+    client: httpx.AsyncClient, no_error_logged: None, params: dict[str, str]
+) -> None:
     """Values at the edges of the bounds are answered: the years 1 and 9999, 500 items,
     the largest id in a cursor, names and queries at their longest."""
     ok = await client.get("/matches", params=params)
@@ -141,8 +157,9 @@ async def test_values_at_the_bounds_are_answered(client: httpx.AsyncClient,
     assert ok.json()["next_cursor"] is None
 
 
-async def test_names_at_their_longest_pass_the_bounds(client: httpx.AsyncClient,
-                                                      no_error_logged: None) -> None:
+async def test_names_at_their_longest_pass_the_bounds(
+    client: httpx.AsyncClient, no_error_logged: None
+) -> None:
     """A watch and a feed name of 200 characters pass the size bound: the answer names them
     as unknown (with no suggestion to make), not as too long."""
     resp = await client.get("/matches", params={"watch": "w" * 200, "feed": "f" * 200})
@@ -171,9 +188,9 @@ DESK_PAGES = [
 
 
 @pytest.mark.parametrize(("path", "params"), DESK_PAGES)
-async def test_desk_refuses_hostile_parameters(client: httpx.AsyncClient,
-                                               no_error_logged: None, path: str,
-                                               params: dict[str, str]) -> None:
+async def test_desk_refuses_hostile_parameters(
+    client: httpx.AsyncClient, no_error_logged: None, path: str, params: dict[str, str]
+) -> None:
     """The desk answers a hostile filter with a clean 400 page naming it, never a 500."""
     resp = await client.get(path, params=params)
     assert resp.status_code == 400, resp.text[:500]
@@ -183,9 +200,9 @@ async def test_desk_refuses_hostile_parameters(client: httpx.AsyncClient,
 
 
 @pytest.mark.parametrize("article_id", [HUGE, BIGINT_PAST, "-1", "x%00"])
-async def test_desk_article_out_of_range_is_a_404_page(client: httpx.AsyncClient,
-                                                       no_error_logged: None,
-                                                       article_id: str) -> None:
+async def test_desk_article_out_of_range_is_a_404_page(
+    client: httpx.AsyncClient, no_error_logged: None, article_id: str
+) -> None:
     """A desk article id no database holds is the missing-article page."""
     resp = await client.get(f"/desk/articles/{article_id}")
     assert resp.status_code == 404

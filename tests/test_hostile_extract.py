@@ -20,8 +20,7 @@ from monitor.store.models import ArticleRow
 # 300,000 <br> (1.2 MB): trafilatura needs over 10 s on it here (4.8 MB of them: about a
 # minute), far over the test's 1 s page timeout.
 SLOW_PAGE = b"<html><body><p>start</p>" + b"<br>" * 300_000 + b"</body></html>"
-TUNING = Tuning(extract_workers=2, fetch_deadline=5.0,
-                pipeline=PipelineOptions(page_timeout=1.0))
+TUNING = Tuning(extract_workers=2, fetch_deadline=5.0, pipeline=PipelineOptions(page_timeout=1.0))
 
 
 @pytest.fixture
@@ -32,21 +31,26 @@ def site() -> Iterator[HTTPTestServer]:
 
 
 @pytest.mark.slow
-async def test_slow_pages_time_out_alone(tmp_path: Path, store: Store,
-                                         site: HTTPTestServer) -> None:
+async def test_slow_pages_time_out_alone(
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """Two feeds each link a page trafilatura is slow on, beside three feeds of normal
     pages: the slow pages fall back to their teasers, every normal page is extracted, and
     every feed's poll is recorded as a success."""
     feeds = []
     for f in range(5):
-        entries = [Entry(f"{f}-{i}", site.url(f"/f{f}/story-{i}"), f"Story {f}.{i}")
-                   for i in range(4)]
+        entries = [
+            Entry(f"{f}-{i}", site.url(f"/f{f}/story-{i}"), f"Story {f}.{i}") for i in range(4)
+        ]
         if f < 2:
             entries.append(Entry(f"{f}-slow", site.url(f"/f{f}/slow"), f"Slow {f}"))
             site.route(f"/f{f}/slow", body=SLOW_PAGE, headers=HTML)
         for i in range(4):
-            site.route(f"/f{f}/story-{i}", headers=HTML,
-                       body=page(f"Story {f}.{i}", STORY if i % 2 else STORY2))
+            site.route(
+                f"/f{f}/story-{i}",
+                headers=HTML,
+                body=page(f"Story {f}.{i}", STORY if i % 2 else STORY2),
+            )
         site.route(f"/f{f}.xml", body=rss(f"Feed {f}", entries), headers=RSS)
         feeds.append((f"feed-{f}", site.url(f"/f{f}.xml")))
     path = write_config(tmp_path / "feeds.toml", feeds)
@@ -60,8 +64,10 @@ async def test_slow_pages_time_out_alone(tmp_path: Path, store: Store,
     for f in range(5):
         for i in range(4):
             assert "Most read" not in texts[site.url(f"/f{f}/story-{i}")]
-            assert STORY2[0] in texts[site.url(f"/f{f}/story-{i}")] or \
-                STORY[0] in texts[site.url(f"/f{f}/story-{i}")]
+            assert (
+                STORY2[0] in texts[site.url(f"/f{f}/story-{i}")]
+                or STORY[0] in texts[site.url(f"/f{f}/story-{i}")]
+            )
     for f in range(2):
         assert texts[site.url(f"/f{f}/slow")] == "Read the full story on our website."
     health = {h.name: h for h in store.feed_health()}
@@ -69,8 +75,7 @@ async def test_slow_pages_time_out_alone(tmp_path: Path, store: Store,
 
 
 @pytest.mark.slow
-def test_run_once_with_pages_over_the_page_timeout(tmp_path: Path,
-                                                    site: HTTPTestServer) -> None:
+def test_run_once_with_pages_over_the_page_timeout(tmp_path: Path, site: HTTPTestServer) -> None:
     """`monitor run --once` (a real process, a worker per core, MONITOR_EXTRACT_TIMEOUT=2)
     with two pages of 1.2 MB of `<br>` (over ten seconds of trafilatura each) ahead of six
     normal ones: exit 0, no traceback, every feed's health recorded, every normal page
@@ -80,18 +85,26 @@ def test_run_once_with_pages_over_the_page_timeout(tmp_path: Path,
     db_url = f"sqlite:///{tmp_path / 'monitor.db'}"  # the database plays no part here
     feeds = []
     for f in range(3):
-        entries = [Entry(f"{f}-{i}", site.url(f"/f{f}/story-{i}"), f"Story {f}.{i}")
-                   for i in range(2)]
+        entries = [
+            Entry(f"{f}-{i}", site.url(f"/f{f}/story-{i}"), f"Story {f}.{i}") for i in range(2)
+        ]
         if f < 2:  # one slow page per worker: the normal pages queue behind them
             entries.append(Entry(f"{f}-slow", site.url(f"/slow-{f}"), "Slow"))
         for i in range(2):  # served late, so that the slow pages hold the workers first
-            site.route(f"/f{f}/story-{i}", headers=HTML, delay=1.0,
-                       body=page(f"Story {f}.{i}", STORY if i % 2 else STORY2))
+            site.route(
+                f"/f{f}/story-{i}",
+                headers=HTML,
+                delay=1.0,
+                body=page(f"Story {f}.{i}", STORY if i % 2 else STORY2),
+            )
         site.route(f"/f{f}.xml", body=rss(f"Feed {f}", entries), headers=RSS)
         feeds.append((f"feed-{f}", site.url(f"/f{f}.xml")))
     for f in range(2):
-        site.route(f"/slow-{f}", headers=HTML,
-                   body=b"<html><body><p>start</p>" + b"<br>" * 300_000 + b"</body></html>")
+        site.route(
+            f"/slow-{f}",
+            headers=HTML,
+            body=b"<html><body><p>start</p>" + b"<br>" * 300_000 + b"</body></html>",
+        )
     environ = env(write_config(tmp_path / "feeds.toml", feeds), db_url)
     environ["MONITOR_EXTRACT_TIMEOUT"] = "2"
     done = monitor(["run", "--once"], environ, timeout=240)
@@ -100,8 +113,11 @@ def test_run_once_with_pages_over_the_page_timeout(tmp_path: Path,
     assert "never retrieved" not in done.stderr
     assert "polled 3 feeds (0 failed), stored 8 articles" in " ".join(done.stderr.split())
     texts = {row.url: row.text for row in stored(db_url, ArticleRow)}
-    assert texts[site.url("/slow-0")] == texts[site.url("/slow-1")] == (
-        "Read the full story on our website.")
+    assert (
+        texts[site.url("/slow-0")]
+        == texts[site.url("/slow-1")]
+        == ("Read the full story on our website.")
+    )
     assert sum(STORY[0] in t or STORY2[0] in t for t in texts.values()) == 6
     shown = monitor(["feeds", "--format", "json"], environ)
     health = [json.loads(line) for line in shown.stdout.splitlines()]

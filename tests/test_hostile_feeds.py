@@ -32,20 +32,33 @@ def site() -> Iterator[HTTPTestServer]:
 def entries(site: HTTPTestServer, prefix: str, count: int) -> list[Entry]:
     """`count` teaser items, item i published i minutes after T0, listed oldest first (so
     that "newest first" is the pipeline's doing, not the document's order)."""
-    return [Entry(f"{prefix}-{i}", site.url(f"/{prefix}/{i}"), f"{prefix} item {i}",
-                  f"Teaser {i}.", T0 + timedelta(minutes=i)) for i in range(count)]
+    return [
+        Entry(
+            f"{prefix}-{i}",
+            site.url(f"/{prefix}/{i}"),
+            f"{prefix} item {i}",
+            f"Teaser {i}.",
+            T0 + timedelta(minutes=i),
+        )
+        for i in range(count)
+    ]
 
 
 def guids(store: Store, prefix: str) -> set[str]:
     """The stored GUIDs of the entries made with `prefix`."""
     art = ArticleRow.__table__.c  # type: ignore[attr-defined]
     with store.db.read() as s:
-        return set(s.connection().execute(
-            sa.select(art.guid).where(art.guid.like(f"{prefix}-%"))).scalars().all())
+        return set(
+            s.connection()
+            .execute(sa.select(art.guid).where(art.guid.like(f"{prefix}-%")))
+            .scalars()
+            .all()
+        )
 
 
-async def once(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
-               tuning: Tuning) -> CycleReport:
+async def once(
+    tmp_path: Path, store: Store, feeds: list[tuple[str, str]], tuning: Tuning
+) -> CycleReport:
     """One `--once` cycle over `feeds` without page fetches."""
     path = write_config(tmp_path / "feeds.toml", feeds, full_text=False)
     prepared = prepare(settings(path, store.db.url), load_config(path))
@@ -54,7 +67,8 @@ async def once(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
 
 
 async def test_items_over_the_cap_arrive_on_later_polls(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """50 new items with a cap of 20: polls take 20, 20, 10, newest first; the ETag is not
     sent while items are left (a 304 would lose them), and is once all are taken."""
     tuning = Tuning(extract_workers=1, pipeline=PipelineOptions(max_items_per_poll=20))
@@ -72,8 +86,11 @@ async def test_items_over_the_cap_arrive_on_later_polls(
             assert health.next_poll_reason in {"backlog", "interval"}
             assert health.next_poll is not None
             assert health.next_poll <= after + timedelta(minutes=1)
-    assert taken == [{f"b-{i}" for i in range(30, 50)}, {f"b-{i}" for i in range(10, 30)},
-                     {f"b-{i}" for i in range(10)}]
+    assert taken == [
+        {f"b-{i}" for i in range(30, 50)},
+        {f"b-{i}" for i in range(10, 30)},
+        {f"b-{i}" for i in range(10)},
+    ]
     sent = [hit.headers.get("if-none-match") for hit in site.hits("/big.xml")]
     assert sent == [None, None, None]
     [health] = store.feed_health()  # the last poll took the rest: its own interval again
@@ -86,13 +103,12 @@ async def test_items_over_the_cap_arrive_on_later_polls(
 
 @pytest.mark.slow
 async def test_a_huge_feed_does_not_hold_up_a_small_one(
-        tmp_path: Path, store: Store, site: HTTPTestServer,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A 5,000-item feed beside a one-item feed: the small feed's poll is recorded before
     the big feed's last article write of the cycle; the big feed gives its newest 200, and
     its next polls the next ones."""
-    site.route("/huge.xml", body=rss("Huge", entries(site, "h", 5000)), headers=RSS,
-               etag='"h1"')
+    site.route("/huge.xml", body=rss("Huge", entries(site, "h", 5000)), headers=RSS, etag='"h1"')
     site.route("/small.xml", body=rss("Small", entries(site, "s", 1)), headers=RSS)
     events: list[tuple[str, str]] = []
     lock = threading.Lock()

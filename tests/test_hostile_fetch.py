@@ -24,8 +24,9 @@ runner = CliRunner()
 
 
 @pytest.mark.parametrize("location", BAD_LOCATIONS)
-async def test_malformed_redirect_is_a_fetch_error(http_server: HTTPTestServer,
-                                                   location: str) -> None:
+async def test_malformed_redirect_is_a_fetch_error(
+    http_server: HTTPTestServer, location: str
+) -> None:
     """A redirect whose Location httpx cannot resolve is a FetchError naming the fetched URL,
     not an httpx.InvalidURL."""
     http_server.route("/r", status=302, headers={"location": location})
@@ -37,16 +38,23 @@ async def test_malformed_redirect_is_a_fetch_error(http_server: HTTPTestServer,
 
 
 async def test_backslash_redirect_is_recorded_in_feed_health(
-        tmp_path: Path, store: Store, http_server: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, http_server: HTTPTestServer
+) -> None:
     """A feed and an article page redirecting to `http:\\\\host/` are recorded failures: the
     feed's health names the bad location, the item falls back to its teaser, the cycle goes
     on."""
     http_server.route("/bad.xml", status=301, headers={"location": BACKSLASH})
-    http_server.route("/good.xml", headers=RSS, body=rss("Good", [
-        Entry("g-1", http_server.url("/story"), "Story", "The teaser.")]))
+    http_server.route(
+        "/good.xml",
+        headers=RSS,
+        body=rss("Good", [Entry("g-1", http_server.url("/story"), "Story", "The teaser.")]),
+    )
     http_server.route("/story", status=302, headers={"location": BACKSLASH})
-    report = await once(tmp_path, store, [("bad", http_server.url("/bad.xml")),
-                                          ("good", http_server.url("/good.xml"))])
+    report = await once(
+        tmp_path,
+        store,
+        [("bad", http_server.url("/bad.xml")), ("good", http_server.url("/good.xml"))],
+    )
     assert (report.feeds, report.failed, report.stored) == (2, 1, 1)
     health = {h.name: h for h in store.feed_health()}
     assert health["bad"].consecutive_errors == 1
@@ -70,7 +78,8 @@ def test_cli_backslash_redirect_is_one_line(http_server: HTTPTestServer, command
 
 
 async def test_hostile_cache_hints_are_clamped_through_a_poll(
-        tmp_path: Path, store: Store, http_server: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, http_server: HTTPTestServer
+) -> None:
     """Retry-After, Cache-Control max-age and <ttl> too large for a timedelta, and a
     Retry-After of `nan`, end in recorded polls with bounded next polls: a week for
     Retry-After, an hour for max-age and TTL (the policy caps), backoff for garbage."""
@@ -78,12 +87,19 @@ async def test_hostile_cache_hints_are_clamped_through_a_poll(
     feed = rss("Hinted", [Entry("h-1", "http://example.invalid/x", "Item")])
     http_server.route("/after.xml", status=503, headers={"retry-after": huge})
     http_server.route("/nan.xml", status=429, headers={"retry-after": "nan"})
-    http_server.route("/age.xml", body=feed,
-                      headers={**RSS, "cache-control": f"public, max-age={huge}"})
-    http_server.route("/ttl.xml", headers=RSS, body=feed.replace(
-        b"<channel>", b"<channel><ttl>99999999999999999</ttl>"))
-    http_server.route("/digits.xml", headers=RSS, body=feed.replace(
-        b"<channel>", b"<channel><ttl>" + b"9" * 5000 + b"</ttl>"))
+    http_server.route(
+        "/age.xml", body=feed, headers={**RSS, "cache-control": f"public, max-age={huge}"}
+    )
+    http_server.route(
+        "/ttl.xml",
+        headers=RSS,
+        body=feed.replace(b"<channel>", b"<channel><ttl>99999999999999999</ttl>"),
+    )
+    http_server.route(
+        "/digits.xml",
+        headers=RSS,
+        body=feed.replace(b"<channel>", b"<channel><ttl>" + b"9" * 5000 + b"</ttl>"),
+    )
     names = ["after", "nan", "age", "ttl", "digits"]
     started = datetime.now(UTC)
     report = await once(tmp_path, store, [(n, http_server.url(f"/{n}.xml")) for n in names])
@@ -110,10 +126,16 @@ async def test_hostile_cache_hints_are_clamped_through_a_poll(
 # the client's address inverted in the last 32 bits), NAT64 (64:ff9b::/96 and the local-use
 # 64:ff9b:1::/48).
 TUNNELLED = [
-    "2002:7f00:3::", "2002:a9fe:a9fe::", "2002:a00:1::1", "2002:c0a8:101::",
+    "2002:7f00:3::",
+    "2002:a9fe:a9fe::",
+    "2002:a00:1::1",
+    "2002:c0a8:101::",
     "2001:0:4136:e378:8000:63bf:80ff:fffc",  # Teredo, client 127.0.0.3
     "2001:0:7f00:1::1",  # Teredo, server 127.0.0.1
-    "64:ff9b::7f00:3", "64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.1", "64:ff9b:1::7f00:3",
+    "64:ff9b::7f00:3",
+    "64:ff9b::a9fe:a9fe",
+    "64:ff9b::10.0.0.1",
+    "64:ff9b:1::7f00:3",
     "64:ff9b:1:abcd::1",
 ]
 
@@ -134,8 +156,15 @@ def test_tunnelled_public_addresses_pass() -> None:
         assert is_allowed(ipaddress.ip_address(address)), address
 
 
-@pytest.mark.parametrize("address", ["2002:7f00:3::", "2002:a9fe:a9fe::", "64:ff9b::7f00:3",
-                                     "2001:0:4136:e378:8000:63bf:80ff:fffc"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "2002:7f00:3::",
+        "2002:a9fe:a9fe::",
+        "64:ff9b::7f00:3",
+        "2001:0:4136:e378:8000:63bf:80ff:fffc",
+    ],
+)
 async def test_fetching_a_tunnelled_address_is_blocked(address: str) -> None:
     """A fetch of such an address is refused by the guard before any connection is tried."""
     async with GuardedClient(deadline=5) as client:

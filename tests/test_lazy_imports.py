@@ -17,20 +17,47 @@ PACKAGE = ROOT / "monitor"
 # scipy), the channels (apprise, aiosmtplib, standardwebhooks), the HTTP client (httpx), the
 # database (sqlalchemy, sqlmodel, alembic, psycopg), the scheduler, the API and the desk
 # (fastapi, uvicorn, jinja2), the feeds.toml editor (tomlkit), the browser tests (playwright).
-HEAVY = ("trafilatura", "lxml", "feedparser", "datasketch", "numpy", "scipy", "apprise",
-         "aiosmtplib", "standardwebhooks", "httpx", "sqlalchemy", "sqlmodel", "alembic",
-         "psycopg", "apscheduler", "fastapi", "uvicorn", "jinja2", "tomlkit", "playwright",
-         "ahocorasick_rs")
+HEAVY = (
+    "trafilatura",
+    "lxml",
+    "feedparser",
+    "datasketch",
+    "numpy",
+    "scipy",
+    "apprise",
+    "aiosmtplib",
+    "standardwebhooks",
+    "httpx",
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "psycopg",
+    "apscheduler",
+    "fastapi",
+    "uvicorn",
+    "jinja2",
+    "tomlkit",
+    "playwright",
+    "ahocorasick_rs",
+)
 
 
 def loaded_after(*modules: str) -> set[str]:
     """Top-level packages in sys.modules of a fresh interpreter once it imported `modules`."""
-    code = ("import importlib, json, sys\n"
-            f"for name in {list(modules)!r}:\n"
-            "    importlib.import_module(name)\n"
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60, check=True)
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {list(modules)!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
     return set(json.loads(done.stdout))
 
 
@@ -50,10 +77,18 @@ def test_the_store_loads_no_sketching_library() -> None:
 
 
 def _sketches_load_datasketch() -> bool:
-    code = ("import sys\nfrom monitor.stories import sketch\nsketch('one two three four')\n"
-            "print('datasketch' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60, check=True)
+    code = (
+        "import sys\nfrom monitor.stories import sketch\nsketch('one two three four')\n"
+        "print('datasketch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
     return done.stdout.strip() == "True"
 
 
@@ -81,7 +116,8 @@ def _modules() -> dict[str, Path]:
 
 def _type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
@@ -97,8 +133,7 @@ def _imports(body: list[ast.stmt]) -> list[ast.Import | ast.ImportFrom]:
             continue
         for field in ("body", "orelse", "finalbody", "handlers"):
             for child in getattr(node, field, ()):
-                found += _imports(child.body if isinstance(child, ast.ExceptHandler)
-                                  else [child])
+                found += _imports(child.body if isinstance(child, ast.ExceptHandler) else [child])
     return found
 
 
@@ -113,7 +148,7 @@ def _graph(modules: dict[str, Path]) -> dict[str, set[str]]:
                 continue
             base = node.module or ""
             if node.level:
-                parts = package.split(".")[:len(package.split(".")) - node.level + 1]
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join([*parts, *([node.module] if node.module else [])])
             for alias in node.names:
                 target = f"{base}.{alias.name}"
@@ -136,7 +171,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (found := visit(nxt)) is not None:
                 return found
         path.pop()
@@ -158,7 +193,9 @@ def test_monitor_has_no_import_cycle() -> None:
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
     """The finder reports a cycle when there is one (the old alerts/base <-> webhook shape)."""
-    graph = {"monitor.alerts.base": {"monitor.alerts.webhook"},
-             "monitor.alerts.webhook": {"monitor.alerts.base"}, "monitor.app": set()}
-    assert _cycle(graph) == ["monitor.alerts.base", "monitor.alerts.webhook",
-                             "monitor.alerts.base"]
+    graph = {
+        "monitor.alerts.base": {"monitor.alerts.webhook"},
+        "monitor.alerts.webhook": {"monitor.alerts.base"},
+        "monitor.app": set(),
+    }
+    assert _cycle(graph) == ["monitor.alerts.base", "monitor.alerts.webhook", "monitor.alerts.base"]

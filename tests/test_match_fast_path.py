@@ -30,12 +30,31 @@ from monitor.vocab.loader import build_vocabulary
 from monitor.vocab.model import Alias, Entry, Role
 from monitor.vocab.veto import compile_veto
 
-WORDS = ["Wang", "Yi", "Wang Yi", "Li", "Xi", "Burns", "Nick", "Bill", "Sea", "China",
-         "South China Sea", "trade", "war", "U.S.", "US", "Mr", "chip curbs", "王毅", "Gates",
-         "the Foreign Minister", "Li-ion"]
+WORDS = [
+    "Wang",
+    "Yi",
+    "Wang Yi",
+    "Li",
+    "Xi",
+    "Burns",
+    "Nick",
+    "Bill",
+    "Sea",
+    "China",
+    "South China Sea",
+    "trade",
+    "war",
+    "U.S.",
+    "US",
+    "Mr",
+    "chip curbs",
+    "王毅",
+    "Gates",
+    "the Foreign Minister",
+    "Li-ion",
+]
 VETOES = [r"(?:Nick|Bill)\s+@", r"@\s+(?:Sea|war)\b", r"<S>@\s+(?:the|a)\b", r"@-ion", r"Mr\.?\s+@"]
-SECTIONS = [("actor", "person"), ("actor", "organization"), ("actor", "country"),
-            ("issue", None)]
+SECTIONS = [("actor", "person"), ("actor", "organization"), ("actor", "country"), ("issue", None)]
 
 aliases = st.builds(
     Alias,
@@ -47,9 +66,13 @@ aliases = st.builds(
 )
 days = st.dates(min_value=dt.date(2010, 1, 1), max_value=dt.date(2030, 1, 1))
 roles = st.builds(
-    lambda start, length, phrase: Role("Minister", None, start,
-                                       start + dt.timedelta(days=length), (phrase,)),
-    days, st.integers(0, 3000), st.sampled_from(["the Foreign Minister", "U.S. envoy"]))
+    lambda start, length, phrase: Role(
+        "Minister", None, start, start + dt.timedelta(days=length), (phrase,)
+    ),
+    days,
+    st.integers(0, 3000),
+    st.sampled_from(["the Foreign Minister", "U.S. envoy"]),
+)
 
 
 @st.composite
@@ -60,13 +83,29 @@ def vocabularies(draw: st.DrawFn) -> list[Entry]:
         kind, actor_type = draw(st.sampled_from(SECTIONS))
         entry_aliases = tuple(draw(st.lists(aliases, min_size=1, max_size=4)))
         entry_roles = tuple(draw(st.lists(roles, max_size=1))) if actor_type == "person" else ()
-        entries.append(Entry(f"e{i}", kind, f"Entry {i}", entry_aliases, actor_type,
-                             entry_roles))
+        entries.append(Entry(f"e{i}", kind, f"Entry {i}", entry_aliases, actor_type, entry_roles))
     return entries
 
 
-SEPARATORS = [" ", " ", " ", ". ", ", ", "\n", "’s ", "“", "” ", "-", "a ", "the ", "Mr. ",
-              "Nick ", " war", "\u00ad", "é"]
+SEPARATORS = [
+    " ",
+    " ",
+    " ",
+    ". ",
+    ", ",
+    "\n",
+    "’s ",
+    "“",
+    "” ",
+    "-",
+    "a ",
+    "the ",
+    "Mr. ",
+    "Nick ",
+    " war",
+    "\u00ad",
+    "é",
+]
 
 
 @st.composite
@@ -75,8 +114,14 @@ def vocabularies_and_texts(draw: st.DrawFn) -> tuple[list[Entry], str]:
     entries = draw(vocabularies())
     written = sorted({a.text for e in entries for a in e.aliases} | {"the Foreign Minister"})
     word = st.sampled_from(written)
-    piece = st.one_of(word, word, word.map(str.upper), word.map(str.lower),
-                      st.sampled_from(WORDS), st.sampled_from(SEPARATORS))
+    piece = st.one_of(
+        word,
+        word,
+        word.map(str.upper),
+        word.map(str.lower),
+        st.sampled_from(WORDS),
+        st.sampled_from(SEPARATORS),
+    )
     parts = draw(st.lists(st.tuples(piece, st.sampled_from(SEPARATORS)), max_size=14))
     return entries, "".join(p + sep for p, sep in parts)
 
@@ -84,8 +129,9 @@ def vocabularies_and_texts(draw: st.DrawFn) -> tuple[list[Entry], str]:
 @pytest.mark.slow
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(vocabularies_and_texts(), st.one_of(st.none(), days))
-def test_fast_path_general_path_and_reference_agree(case: tuple[list[Entry], str],
-                                                     published: dt.date | None) -> None:
+def test_fast_path_general_path_and_reference_agree(
+    case: tuple[list[Entry], str], published: dt.date | None
+) -> None:
     """On random vocabularies, the fast path, the general rules (fast_path=False) and the
     reference matcher find the same mentions, and tag() gives the same tags and evidence (the
     reference has no relevance stage: levels and scores are tested in test_relevance.py)."""
@@ -93,14 +139,16 @@ def test_fast_path_general_path_and_reference_agree(case: tuple[list[Entry], str
     vocab = build_vocabulary(entries)
     fast, general = Matcher(vocab), Matcher(vocab, fast_path=False)
     reference = ReferenceMatcher(vocab)
-    expected = [(m.entry.id, m.start, m.end)
-                for m in reference.mentions(text, published=published)]
-    assert [(m.entry.id, m.start, m.end)
-            for m in fast.mentions(text, published=published)] == expected
-    assert [(m.entry.id, m.start, m.end)
-            for m in general.mentions(text, published=published)] == expected
+    expected = [(m.entry.id, m.start, m.end) for m in reference.mentions(text, published=published)]
+    assert [
+        (m.entry.id, m.start, m.end) for m in fast.mentions(text, published=published)
+    ] == expected
+    assert [
+        (m.entry.id, m.start, m.end) for m in general.mentions(text, published=published)
+    ] == expected
     assert [_untuned(t) for t in fast.tag(text, published=published)] == [
-        _untuned(t) for t in reference.tag(text, published=published)]
+        _untuned(t) for t in reference.tag(text, published=published)
+    ]
 
 
 def _untuned(tag: Tag) -> tuple[object, ...]:
@@ -109,10 +157,43 @@ def _untuned(tag: Tag) -> tuple[object, ...]:
 
 
 sentence_pieces = st.one_of(
-    st.sampled_from(["Mr.", "Mrs.", "U.S.", " ", "\n", ". ", "! ", "? ", "… ", "”", "’", ")",
-                     "]", "A", "b", "Sept.", "etc.", "J.", "x", "Xyz", "É", "“", "(", "3",
-                     "  \n ", "\t", "a.m.", "No.", "ABCDEFGH.", "aMr.", "p.m.\n"]),
-    st.text(max_size=3))
+    st.sampled_from(
+        [
+            "Mr.",
+            "Mrs.",
+            "U.S.",
+            " ",
+            "\n",
+            ". ",
+            "! ",
+            "? ",
+            "… ",
+            "”",
+            "’",
+            ")",
+            "]",
+            "A",
+            "b",
+            "Sept.",
+            "etc.",
+            "J.",
+            "x",
+            "Xyz",
+            "É",
+            "“",
+            "(",
+            "3",
+            "  \n ",
+            "\t",
+            "a.m.",
+            "No.",
+            "ABCDEFGH.",
+            "aMr.",
+            "p.m.\n",
+        ]
+    ),
+    st.text(max_size=3),
+)
 
 
 @pytest.mark.slow
@@ -129,15 +210,21 @@ def test_sentence_boundaries_match_the_reference(text: str, data: st.DataObject)
         assert ours.evidence([(start, end)]) == [reference.around(start, end)]
 
 
-@given(st.text(alphabet=st.sampled_from("aB .'’-“”—…\u00adéÉẛſ\uffff\u0301İß王\u200bŁ\n1"),
-               max_size=12))
+@given(
+    st.text(
+        alphabet=st.sampled_from("aB .'’-“”—…\u00adéÉẛſ\uffff\u0301İß王\u200bŁ\n1"), max_size=12
+    )
+)
 def test_fold_and_alias_shortcuts_match_the_general_code(text: str) -> None:
     """Folding by distinct character equals one callback per character; the ASCII shortcut of
     alias_variants equals the general folding."""
     assert _fold_non_ascii(text) == _NON_ASCII.sub(_fold_match, text)
     squeezed = re.sub(r"(?<=\w)[.'’](?=\w)|(?<=\w)[.]$", "", text)
-    general = {fold_alias(text), " ".join(fold_alias(text).split()),
-               " ".join(fold_alias(squeezed).split())} - {""}
+    general = {
+        fold_alias(text),
+        " ".join(fold_alias(text).split()),
+        " ".join(fold_alias(squeezed).split()),
+    } - {""}
     assert alias_variants(text) == general
 
 
@@ -146,13 +233,17 @@ def test_fold_and_alias_shortcuts_match_the_general_code(text: str) -> None:
 # characters that fold to nothing (combining marks, soft hyphen, zero-width space); letters
 # kept as they are (ß, ligatures, CJK); İ and final sigma, whose lower case differs in length
 # or in context; and the hole marker itself.
-FOLD_ALPHABET = ("aZ09 .,'-\n\t" + "".join(char for char, _ in _COMMON)
-                 + "éÉñøŁıẛ\u0301\u00ad\u200b\u200dßæﬁ王毅İΣσ\uffff\x00")
+FOLD_ALPHABET = (
+    "aZ09 .,'-\n\t"
+    + "".join(char for char, _ in _COMMON)
+    + "éÉñøŁıẛ\u0301\u00ad\u200b\u200dßæﬁ王毅İΣσ\uffff\x00"
+)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(st.text(alphabet=st.sampled_from(FOLD_ALPHABET), max_size=40),
-                 st.text(max_size=20)))
+@given(
+    st.one_of(st.text(alphabet=st.sampled_from(FOLD_ALPHABET), max_size=40), st.text(max_size=20))
+)
 def test_fold_fast_paths_equal_the_per_character_fold(text: str) -> None:
     """The advance replacement of common punctuation, the ASCII table fold and the general
     path give what folding each character on its own gives: same text, lower case, offsets."""
@@ -172,8 +263,13 @@ def test_fast_constructors_build_the_same_frozen_values() -> None:
     frozen, hashable, without a __dict__, and they pickle and replace like dataclasses."""
     proof = new_evidence("Wang Yi met Blinken.", 3, 23)
     tag = new_tag("wang-yi", "actor", "Wang Yi", 2, proof)
-    expected = Tag(id="wang-yi", kind="actor", name="Wang Yi", count=2,
-                   evidence=Evidence("Wang Yi met Blinken.", start=3, end=23))
+    expected = Tag(
+        id="wang-yi",
+        kind="actor",
+        name="Wang Yi",
+        count=2,
+        evidence=Evidence("Wang Yi met Blinken.", start=3, end=23),
+    )
     assert tag == expected
     assert hash(tag) == hash(expected)
     assert type(tag) is Tag
@@ -194,8 +290,7 @@ def test_fast_constructors_build_the_same_frozen_values() -> None:
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(sentence_pieces, min_size=1, max_size=30).map("".join).filter(bool), st.data())
-def test_batch_evidence_equals_the_reference_for_every_span(text: str,
-                                                            data: st.DataObject) -> None:
+def test_batch_evidence_equals_the_reference_for_every_span(text: str, data: st.DataObject) -> None:
     """Evidence for many spans at once (one lookup per span, sentences that open with white
     space only at the start) equals the reference's sentence for each span, also for spans
     that run across sentence ends."""
@@ -219,23 +314,33 @@ def test_aliases_compiled_as_plain_have_no_other_variant(text: str) -> None:
 
 
 _VETO = compile_veto(r"Nick\s+@")
-patterns = st.builds(lambda entry, full, standalone, vetoed: Pattern(
-    entry, full, None, standalone, (_VETO,) if vetoed else ()),
-    st.integers(0, 4), st.booleans(), st.booleans(), st.booleans())
+patterns = st.builds(
+    lambda entry, full, standalone, vetoed: Pattern(
+        entry, full, None, standalone, (_VETO,) if vetoed else ()
+    ),
+    st.integers(0, 4),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
 
 
 @pytest.mark.slow
 @settings(max_examples=500, deadline=None)
-@given(st.lists(patterns, min_size=2, max_size=7, unique=True),
-       st.dictionaries(st.integers(0, 5), st.integers(0, 50)), st.sampled_from(
-           ["Nick Wang met", "Mr Wang met", "Wang"]))
+@given(
+    st.lists(patterns, min_size=2, max_size=7, unique=True),
+    st.dictionaries(st.integers(0, 5), st.integers(0, 50)),
+    st.sampled_from(["Nick Wang met", "Mr Wang met", "Wang"]),
+)
 def test_choices_worked_out_at_compile_time_choose_as_the_plain_patterns(
-        found: list[Pattern], last_full: dict[int, int], text: str) -> None:
+    found: list[Pattern], last_full: dict[int, int], text: str
+) -> None:
     """A key several entries own resolves the same from its precomputed Choices as from the
     plain patterns, vetoes included."""
     plain, choices = tuple(found), Choices(found)
     assert choose(choices, last_full) == choose(plain, last_full)
     start = text.index("Wang")
     folded = fold(text)
-    assert (choose_unvetoed(choices, start, start + 4, last_full, text, folded)
-            == choose_unvetoed(plain, start, start + 4, last_full, text, folded))
+    assert choose_unvetoed(choices, start, start + 4, last_full, text, folded) == choose_unvetoed(
+        plain, start, start + 4, last_full, text, folded
+    )

@@ -10,11 +10,38 @@ from monitor.match.normalize import fold
 from monitor.vocab import load_vocabulary
 
 MATCHER = compile_matcher(load_vocabulary())
-NAMES = ["Wang Yi", "Wang", "Xi", "Xi Jinping", "He", "He Lifeng", "Li", "Li-ion", "Burns",
-         "Nick Burns", "Cleverly", "U.S.", "Taiwan", "Hong Kong", "Uyghur", "the Chinese Foreign "
-         "Minister", "Blin\u00adken", "e\u0301", "’s", "—", "İ", "\u200b", "\uffff", "\x00", "王毅"]
-pieces = st.one_of(st.sampled_from(NAMES), st.text(max_size=8),
-                   st.sampled_from([" ", ". ", "\n", ", ", "-", "“", "”"]))
+NAMES = [
+    "Wang Yi",
+    "Wang",
+    "Xi",
+    "Xi Jinping",
+    "He",
+    "He Lifeng",
+    "Li",
+    "Li-ion",
+    "Burns",
+    "Nick Burns",
+    "Cleverly",
+    "U.S.",
+    "Taiwan",
+    "Hong Kong",
+    "Uyghur",
+    "the Chinese Foreign Minister",
+    "Blin\u00adken",
+    "e\u0301",
+    "’s",
+    "—",
+    "İ",
+    "\u200b",
+    "\uffff",
+    "\x00",
+    "王毅",
+]
+pieces = st.one_of(
+    st.sampled_from(NAMES),
+    st.text(max_size=8),
+    st.sampled_from([" ", ". ", "\n", ", ", "-", "“", "”"]),
+)
 texts = st.lists(pieces, max_size=40).map("".join)
 dates = st.one_of(st.none(), st.dates(min_value=dt.date(2000, 1, 1)))
 
@@ -35,7 +62,7 @@ def test_spans_point_at_the_alias_they_name(text: str, published: dt.date | None
         forms = {_key(a.text) for a in entry.aliases}
         forms |= {_key(p) for r in entry.roles for p in r.phrases}
         forms |= {_key(f.replace(".", "")) for f in list(forms)}
-        found = _key(text[span.start:span.end])
+        found = _key(text[span.start : span.end])
         assert found in forms or found.replace(" ", "") in {f.replace(" ", "") for f in forms}
 
 
@@ -46,7 +73,7 @@ def test_evidence_contains_the_first_mention(text: str, published: dt.date | Non
     spans = MATCHER.spans(text, published=published)
     for tag in MATCHER.tag(text, published=published):
         ev = tag.evidence
-        assert text[ev.start:ev.end] == ev.text
+        assert text[ev.start : ev.end] == ev.text
         first = next(s for s in spans if s.tag_id == tag.id)
         assert ev.start <= first.start
         assert first.end <= ev.end
@@ -68,8 +95,14 @@ def test_any_unicode_never_crashes(text: str) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(NAMES), st.sampled_from([" ", ", "]),
-                          st.characters(categories=["Cs"])), max_size=20).map("".join))
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(NAMES), st.sampled_from([" ", ", "]), st.characters(categories=["Cs"])
+        ),
+        max_size=20,
+    ).map("".join)
+)
 def test_lone_surrogates_fold_away_and_never_crash(text: str) -> None:
     """Text decoded with surrogateescape keeps lone surrogates, which the automaton cannot
     take (it searches UTF-8): folding makes them spaces, and mentions around them count."""

@@ -18,10 +18,26 @@ def env(db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "200")
     return {
-        "a": add(db, Seed("Wang Yi on Taiwan", "Wang Yi spoke on Taiwan.", T0,
-                          tags={"wang-yi": 2, "taiwan": 1}, watches=["desk"])),
-        "b": add(db, Seed("Blinken, trade", "Antony Blinken on trade.", T0.replace(day=21),
-                          feed="other", tags={"antony-blinken": 1, "trade": 1})),
+        "a": add(
+            db,
+            Seed(
+                "Wang Yi on Taiwan",
+                "Wang Yi spoke on Taiwan.",
+                T0,
+                tags={"wang-yi": 2, "taiwan": 1},
+                watches=["desk"],
+            ),
+        ),
+        "b": add(
+            db,
+            Seed(
+                "Blinken, trade",
+                "Antony Blinken on trade.",
+                T0.replace(day=21),
+                feed="other",
+                tags={"antony-blinken": 1, "trade": 1},
+            ),
+        ),
         "none": add(db, Seed("Weather", "Rain.", T0.replace(day=22))),
     }
 
@@ -37,15 +53,25 @@ def test_json_lines_carry_the_contract_fields(env: dict[str, int]) -> None:
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert [m["id"] for m in lines] == [env["b"], env["a"]]
-    assert set(lines[1]) >= {"url", "title", "published", "feed", "matched_at", "watches",
-                             "actors", "issues"}
-    assert lines[1]["actors"] == [{"id": "wang-yi", "name": "Wang Yi", "count": 2,
-             "level": "mention", "score": 0.0}]
+    assert set(lines[1]) >= {
+        "url",
+        "title",
+        "published",
+        "feed",
+        "matched_at",
+        "watches",
+        "actors",
+        "issues",
+    }
+    assert lines[1]["actors"] == [
+        {"id": "wang-yi", "name": "Wang Yi", "count": 2, "level": "mention", "score": 0.0}
+    ]
     assert lines[1]["matched_at"] == "2026-11-20T12:00:00Z"
 
 
 def test_filters_on_the_command_line(env: dict[str, int]) -> None:
     """--actor/--issue/--watch/--feed/--since/--until/--text/--limit narrow the result."""
+
     def ids(*args: str) -> list[int]:
         code, out, err = _run("--format", "json", *args)
         assert code == 0, err
@@ -77,17 +103,31 @@ def test_table_for_people(env: dict[str, int]) -> None:
     """The default table shows time, feed, title, tags and watches."""
     code, out, _ = _run()
     assert code == 0
-    for text in ("time", "feed", "title", "tags", "watches", "2026-11-20 12:00", "Wang Yi on",
-                 "wang-yi×2", "desk", "2 matches"):
+    for text in (
+        "time",
+        "feed",
+        "title",
+        "tags",
+        "watches",
+        "2026-11-20 12:00",
+        "Wang Yi on",
+        "wang-yi×2",
+        "desk",
+        "2 matches",
+    ):
         assert text in out, text
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--since", "soon"), "--since: 'soon' is neither"),
-    (("--text", "-taiwan"), "--text:"),
-])
-def test_bad_filters_exit_1_with_a_message(env: dict[str, int], args: tuple[str, ...],
-                                           message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--since", "soon"), "--since: 'soon' is neither"),
+        (("--text", "-taiwan"), "--text:"),
+    ],
+)
+def test_bad_filters_exit_1_with_a_message(
+    env: dict[str, int], args: tuple[str, ...], message: str
+) -> None:
     """A bad filter exits 1 with an error naming the option."""
     code, out, err = _run(*args)
     assert code == 1

@@ -29,22 +29,54 @@ def corpus(db: Database) -> dict[str, int]:
     """Five articles over five days: four tagged, one untagged."""
     h = timedelta(days=1)
     return {
-        "old_taiwan": add(db, Seed("Old", "Wang Yi on Taiwan.", T0,
-                                   tags={"wang-yi": 2, "taiwan": 1}, watches=["desk"])),
+        "old_taiwan": add(
+            db,
+            Seed(
+                "Old", "Wang Yi on Taiwan.", T0, tags={"wang-yi": 2, "taiwan": 1}, watches=["desk"]
+            ),
+        ),
         "untagged": add(db, Seed("Weather", "Rain in London.", T0 + h)),
-        "blinken_trade": add(db, Seed("Trade", "Antony Blinken on trade.", T0 + 2 * h,
-                                      feed="other", tags={"antony-blinken": 1, "trade": 3})),
-        "wang_trade": add(db, Seed("Talks", "Wang Yi and trade.", T0 + 3 * h,
-                                   tags={"wang-yi": 1, "trade": 1}, watches=["desk", "trade"])),
-        "wang_taiwan": add(db, Seed("Strait", "Wang Yi warns on Taiwan.", T0 + 4 * h,
-                                    tags={"wang-yi": 1, "taiwan": 2}, watches=["desk"])),
+        "blinken_trade": add(
+            db,
+            Seed(
+                "Trade",
+                "Antony Blinken on trade.",
+                T0 + 2 * h,
+                feed="other",
+                tags={"antony-blinken": 1, "trade": 3},
+            ),
+        ),
+        "wang_trade": add(
+            db,
+            Seed(
+                "Talks",
+                "Wang Yi and trade.",
+                T0 + 3 * h,
+                tags={"wang-yi": 1, "trade": 1},
+                watches=["desk", "trade"],
+            ),
+        ),
+        "wang_taiwan": add(
+            db,
+            Seed(
+                "Strait",
+                "Wang Yi warns on Taiwan.",
+                T0 + 4 * h,
+                tags={"wang-yi": 1, "taiwan": 2},
+                watches=["desk"],
+            ),
+        ),
     }
 
 
 def test_matches_are_tagged_articles_newest_first(store: Store, corpus: dict[str, int]) -> None:
     """An article without tags is not a match; matches come newest first."""
-    assert _ids(store, MatchFilter()) == [corpus["wang_taiwan"], corpus["wang_trade"],
-                                          corpus["blinken_trade"], corpus["old_taiwan"]]
+    assert _ids(store, MatchFilter()) == [
+        corpus["wang_taiwan"],
+        corpus["wang_trade"],
+        corpus["blinken_trade"],
+        corpus["old_taiwan"],
+    ]
 
 
 def test_match_row_carries_tags_watches_and_times(store: Store, corpus: dict[str, int]) -> None:
@@ -62,11 +94,15 @@ def test_match_row_carries_tags_watches_and_times(store: Store, corpus: dict[str
 def test_actor_and_issue_must_all_hold(store: Store, corpus: dict[str, int]) -> None:
     """--actor and --issue combine with AND, and repeats of either must all hold too."""
     assert _ids(store, MatchFilter(actors=("wang-yi",), issues=("taiwan",))) == [
-        corpus["wang_taiwan"], corpus["old_taiwan"]]
+        corpus["wang_taiwan"],
+        corpus["old_taiwan"],
+    ]
     assert _ids(store, MatchFilter(issues=("taiwan", "trade"))) == []
     assert _ids(store, MatchFilter(actors=("wang-yi", "antony-blinken"))) == []
-    assert _ids(store, MatchFilter(issues=("trade",))) == [corpus["wang_trade"],
-                                                           corpus["blinken_trade"]]
+    assert _ids(store, MatchFilter(issues=("trade",))) == [
+        corpus["wang_trade"],
+        corpus["blinken_trade"],
+    ]
 
 
 def test_watch_and_feed_filters(store: Store, corpus: dict[str, int]) -> None:
@@ -83,10 +119,14 @@ def test_since_and_until_bound_matched_at(store: Store, corpus: dict[str, int]) 
     """--since is inclusive, --until exclusive, on the match time."""
     since = T0 + timedelta(days=2)
     until = T0 + timedelta(days=4)
-    assert _ids(store, MatchFilter(since=since, until=until)) == [corpus["wang_trade"],
-                                                                  corpus["blinken_trade"]]
+    assert _ids(store, MatchFilter(since=since, until=until)) == [
+        corpus["wang_trade"],
+        corpus["blinken_trade"],
+    ]
     assert _ids(store, MatchFilter(actors=("wang-yi",), since=since)) == [
-        corpus["wang_taiwan"], corpus["wang_trade"]]
+        corpus["wang_taiwan"],
+        corpus["wang_trade"],
+    ]
 
 
 def test_text_filter_combines_with_tags(store: Store, corpus: dict[str, int]) -> None:
@@ -96,10 +136,17 @@ def test_text_filter_combines_with_tags(store: Store, corpus: dict[str, int]) ->
     assert _ids(store, MatchFilter(text="London")) == []  # the untagged article is no match
 
 
-@pytest.mark.parametrize("kw", [
-    {}, {"actors": ("wang-yi",)}, {"actors": ("wang-yi",), "issues": ("taiwan",)},
-    {"watch": "w"}, {"feed": "wire"}, {"text": "story"},
-])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"actors": ("wang-yi",)},
+        {"actors": ("wang-yi",), "issues": ("taiwan",)},
+        {"watch": "w"},
+        {"feed": "wire"},
+        {"text": "story"},
+    ],
+)
 def test_pages_walk_every_match_once(db: Database, store: Store, kw: dict[str, object]) -> None:
     """Following next_cursor visits every match exactly once, even with equal match times."""
     expected = []
@@ -108,8 +155,9 @@ def test_pages_walk_every_match_once(db: Database, store: Store, kw: dict[str, o
         tags = {"wang-yi": 1, "taiwan": 1} if i % 2 == 0 else {"wang-yi": 1}
         aid = add(db, Seed(f"t{i}", "a story", at, tags=tags, watches=["w"]))
         expected.append((at, aid, "taiwan" in tags))
-    want = [aid for at, aid, taiwan in sorted(expected, reverse=True)
-            if taiwan or "issues" not in kw]
+    want = [
+        aid for at, aid, taiwan in sorted(expected, reverse=True) if taiwan or "issues" not in kw
+    ]
     got = _all_pages(store, limit=4, **kw)
     assert got == want
     assert len(set(got)) == len(got)
@@ -125,11 +173,17 @@ def test_last_page_has_no_cursor(store: Store, corpus: dict[str, int]) -> None:
     assert decode_cursor(page.next_cursor)[1] == page.items[-1].article_id
 
 
-@pytest.mark.parametrize(("kw", "field"), [
-    ({"limit": 0}, "limit"), ({"limit": 501}, "limit"), ({"cursor": "garbage!"}, "cursor"),
-    ({"since": datetime(2026, 1, 1)}, "since"), ({"text": "-only -exclusions"}, "text"),
-    ({"text": '""'}, "text"),
-])
+@pytest.mark.parametrize(
+    ("kw", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 501}, "limit"),
+        ({"cursor": "garbage!"}, "cursor"),
+        ({"since": datetime(2026, 1, 1)}, "since"),
+        ({"text": "-only -exclusions"}, "text"),
+        ({"text": '""'}, "text"),
+    ],
+)
 def test_bad_filters_name_the_field(kw: dict[str, object], field: str) -> None:
     """An unusable filter value raises FilterError naming the field and the reason."""
     with pytest.raises(FilterError) as err:
@@ -146,8 +200,7 @@ def test_parse_when_dates_datetimes_and_durations() -> None:
     assert parse_when("2026-11-20", now) == datetime(2026, 11, 20, tzinfo=UTC)
     assert parse_when("2026-11-20", now, end=True) == datetime(2026, 11, 21, tzinfo=UTC)
     assert parse_when("2026-11-20T08:30:00Z", now) == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
-    assert parse_when("2026-11-20T10:30:00+02:00", now) == datetime(2026, 11, 20, 8, 30,
-                                                                    tzinfo=UTC)
+    assert parse_when("2026-11-20T10:30:00+02:00", now) == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="neither an ISO date"):
         parse_when("last tuesday", now)
 
@@ -159,7 +212,7 @@ def test_get_article_with_tags_and_evidence(store: Store, corpus: dict[str, int]
     assert art.title == "Strait"
     assert art.feed == "wire"
     wang = next(t for t in art.tags if t.id == "wang-yi")
-    assert art.text[wang.evidence.start:wang.evidence.end] == "Wang Yi"
+    assert art.text[wang.evidence.start : wang.evidence.end] == "Wang Yi"
     assert store.get_article(999_999) is None
     assert store.article_id_for_url(art.url) == art.id
     assert store.article_watches(art.id) == ("desk",)
@@ -185,15 +238,34 @@ def test_articles_stored_by_ingestion_are_found(store: Store) -> None:
     now = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
     store.sync_feeds([FeedSpec("wire", "https://example.org/wire.xml")], now)
     text = "Wang Yi met his counterpart and discussed the Taiwan Strait at length."
-    tags = (Tag("wang-yi", "actor", "Wang Yi", 1, Evidence(text, 0, 7)),
-            Tag("taiwan", "issue", "Taiwan", 1, Evidence(text, 46, 52)))
-    stored = store.add_article(NewArticle(
-        feed="wire", guid="g-1", url="https://example.org/x", canonical_url="https://example.org/x",
-        title="Talks", author=None, published=None, language="en", text=text,
-        fingerprint="f" * 16, simhash=12345, tags=tags), [WatchHit("desk", (), {})], now=now)
+    tags = (
+        Tag("wang-yi", "actor", "Wang Yi", 1, Evidence(text, 0, 7)),
+        Tag("taiwan", "issue", "Taiwan", 1, Evidence(text, 46, 52)),
+    )
+    stored = store.add_article(
+        NewArticle(
+            feed="wire",
+            guid="g-1",
+            url="https://example.org/x",
+            canonical_url="https://example.org/x",
+            title="Talks",
+            author=None,
+            published=None,
+            language="en",
+            text=text,
+            fingerprint="f" * 16,
+            simhash=12345,
+            tags=tags,
+        ),
+        [WatchHit("desk", (), {})],
+        now=now,
+    )
     assert stored is not None
-    rows = store.find_matches(MatchFilter(actors=("wang-yi",), issues=("taiwan",),
-                                          watch="desk", text="counterpart strait")).items
+    rows = store.find_matches(
+        MatchFilter(
+            actors=("wang-yi",), issues=("taiwan",), watch="desk", text="counterpart strait"
+        )
+    ).items
     assert [r.article_id for r in rows] == [stored.id]
     assert rows[0].matched_at == now
     assert rows[0].watches == ("desk",)
@@ -217,8 +289,17 @@ def mixed(db: Database) -> list[tuple[datetime, int, set[str], set[str], str, se
         watches = {w for w in ("desk", "night") if rng.random() < 0.4}
         feed = rng.choice(["wire", "other"])
         words = {w for w in _WORDS if rng.random() < 0.5} or {"harbour"}
-        aid = add(db, Seed(f"n{i}", " ".join(sorted(words)), at, feed=feed,
-                           tags=dict.fromkeys(tags, 1), watches=sorted(watches)))
+        aid = add(
+            db,
+            Seed(
+                f"n{i}",
+                " ".join(sorted(words)),
+                at,
+                feed=feed,
+                tags=dict.fromkeys(tags, 1),
+                watches=sorted(watches),
+            ),
+        )
         out.append((at, aid, tags, watches, feed, words))
     return out
 
@@ -241,12 +322,15 @@ _FILTERS = [
 def _sweep(filters: list[dict[str, object]], fast: set[int]) -> list[object]:
     """`filters` as parameters; all but the `fast` ones only in the full run (`slow`): each
     case stores its own articles, and a few cases cover every path of the fast loop."""
-    return [kw if i in fast else pytest.param(kw, marks=pytest.mark.slow)
-            for i, kw in enumerate(filters)]
+    return [
+        kw if i in fast else pytest.param(kw, marks=pytest.mark.slow)
+        for i, kw in enumerate(filters)
+    ]
 
 
-def _expected(rows: list[tuple[datetime, int, set[str], set[str], str, set[str]]],
-              kw: dict[str, object]) -> list[int]:
+def _expected(
+    rows: list[tuple[datetime, int, set[str], set[str], str, set[str]]], kw: dict[str, object]
+) -> list[int]:
     from monitor.store.textsearch import parse_text_query
 
     want_tags = {*kw.get("actors", ()), *kw.get("issues", ())}  # type: ignore[misc]
@@ -263,8 +347,9 @@ def _expected(rows: list[tuple[datetime, int, set[str], set[str], str, set[str]]
             continue
         if "until" in kw and at >= kw["until"]:  # type: ignore[operator]
             continue
-        if query is not None and not any(set(g.must) <= words and not set(g.must_not) & words
-                                         for g in query.groups):
+        if query is not None and not any(
+            set(g.must) <= words and not set(g.must_not) & words for g in query.groups
+        ):
             continue
         keep.append((at, aid))
     return [aid for _, aid in sorted(keep, reverse=True)]
@@ -272,9 +357,12 @@ def _expected(rows: list[tuple[datetime, int, set[str], set[str], str, set[str]]
 
 @pytest.mark.parametrize("kw", _sweep(_FILTERS, {0, 4, 9}))
 def test_pages_equal_a_plain_reading_of_the_filter(
-        db: Database, store: Store, monkeypatch: pytest.MonkeyPatch,
-        mixed: list[tuple[datetime, int, set[str], set[str], str, set[str]]],
-        kw: dict[str, object]) -> None:
+    db: Database,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    mixed: list[tuple[datetime, int, set[str], set[str], str, set[str]]],
+    kw: dict[str, object],
+) -> None:
     """Any mix of filters, walked page by page, gives exactly the matches, newest first."""
     # Ids do not follow time in `mixed`; on SQLite the search is also forced through the
     # chunked paths (words with many hits) with tiny chunks.
@@ -310,8 +398,17 @@ def spread(db: Database) -> list[tuple[datetime, int, set[str], set[str], str, s
         watches = {"desk"} if rng.random() < 0.5 else set()
         feed = rng.choice(["wire", "other"])
         words = {w for w in _WORDS if rng.random() < 0.4} or {"ferry"}
-        aid = add(db, Seed(f"s{i}", " ".join(sorted(words)), at, feed=feed,
-                           tags=dict.fromkeys(tags, 1), watches=sorted(watches)))
+        aid = add(
+            db,
+            Seed(
+                f"s{i}",
+                " ".join(sorted(words)),
+                at,
+                feed=feed,
+                tags=dict.fromkeys(tags, 1),
+                watches=sorted(watches),
+            ),
+        )
         out.append((at, aid, tags, watches, feed, words))
     return out
 
@@ -330,9 +427,13 @@ _SPREAD_FILTERS = [
 @pytest.mark.parametrize("strategy", ["walk", "stretches", "all-at-once"])
 @pytest.mark.parametrize("kw", _sweep(_SPREAD_FILTERS, {3, 6}))
 def test_searches_over_years_equal_a_plain_reading(
-        db: Database, store: Store, monkeypatch: pytest.MonkeyPatch,
-        spread: list[tuple[datetime, int, set[str], set[str], str, set[str]]],
-        kw: dict[str, object], strategy: str) -> None:
+    db: Database,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    spread: list[tuple[datetime, int, set[str], set[str], str, set[str]]],
+    kw: dict[str, object],
+    strategy: str,
+) -> None:
     """A search over ~600 days, walked page by page, gives exactly the matches newest
     first, whichever way the store reads it: on PostgreSQL the newest rows checked one by
     one, stretches of days found through the time buckets, or all hits at once; on SQLite
@@ -350,8 +451,9 @@ def test_searches_over_years_equal_a_plain_reading(
         monkeypatch.setattr(queries, "_PG_MAX_DAYS", 200)  # then all older ones at once
     else:
         monkeypatch.setattr(queries, "_TEXT_CHUNK_MIN", 2)
-        monkeypatch.setattr(queries, "_TEXT_SET_MAX", {"walk": 0, "stretches": 5,
-                                                       "all-at-once": 2000}[strategy])
+        monkeypatch.setattr(
+            queries, "_TEXT_SET_MAX", {"walk": 0, "stretches": 5, "all-at-once": 2000}[strategy]
+        )
     used: set[int] = set()
     page_sql = queries.page_sql
 
@@ -363,8 +465,11 @@ def test_searches_over_years_equal_a_plain_reading(
     for limit in (1, 4, 500):
         assert _all_pages(store, limit=limit, **kw) == expected
     if db.dialect == "postgresql":  # the strategy under test did read rows
-        assert {"walk": queries.PG_NEWEST, "stretches": queries.PG_BUCKETS,
-                "all-at-once": queries.PG_OLDER}[strategy] in used
+        assert {
+            "walk": queries.PG_NEWEST,
+            "stretches": queries.PG_BUCKETS,
+            "all-at-once": queries.PG_OLDER,
+        }[strategy] in used
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -375,8 +480,9 @@ def test_sqlite_records_articles_stored_out_of_order(db: Database) -> None:
 
     def breaks() -> list[int]:
         with db.read() as s:
-            return list(s.connection().exec_driver_sql(
-                "SELECT at_id FROM article_order_breaks").scalars())
+            return list(
+                s.connection().exec_driver_sql("SELECT at_id FROM article_order_breaks").scalars()
+            )
 
     first = add(db, Seed("a", "x", T0, tags={"trade": 1}))
     add(db, Seed("b", "x", T0 + timedelta(hours=1), tags={"trade": 1}))
@@ -385,8 +491,9 @@ def test_sqlite_records_articles_stored_out_of_order(db: Database) -> None:
     late = add(db, Seed("d", "x", T0 - timedelta(hours=1), tags={"trade": 1}))
     assert breaks() == [late]
     with db.write() as s:
-        s.connection().execute(sa.text("UPDATE articles SET stored_at = stored_at "
-                                       "WHERE id = :id"), {"id": first})
+        s.connection().execute(
+            sa.text("UPDATE articles SET stored_at = stored_at WHERE id = :id"), {"id": first}
+        )
     assert breaks() == [late, late]  # any change of stored_at counts, at the highest id
     with db.write() as s:
         s.connection().execute(sa.text("DELETE FROM article_order_breaks"))
@@ -395,10 +502,12 @@ def test_sqlite_records_articles_stored_out_of_order(db: Database) -> None:
             "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, "
             "fingerprint, simhash, band0, band1, band2, band3, stored_at) SELECT 1000, "
             "feed_id, 'g', 'u1', 'u1', 't', 'x', 'f', 0, 0, 0, 0, 0, '2030-01-01 00:00:00' "
-            "FROM articles LIMIT 1")
+            "FROM articles LIMIT 1"
+        )
         s.connection().exec_driver_sql(
             "INSERT INTO articles (id, feed_id, guid, url, canonical_url, title, text, "
             "fingerprint, simhash, band0, band1, band2, band3, stored_at) SELECT 999, "
             "feed_id, 'g2', 'u2', 'u2', 't', 'x', 'f', 0, 0, 0, 0, 0, '2031-01-01 00:00:00' "
-            "FROM articles LIMIT 1")
+            "FROM articles LIMIT 1"
+        )
     assert breaks() == [1000]

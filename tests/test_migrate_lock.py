@@ -30,8 +30,9 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 @pytest.mark.slow
@@ -42,9 +43,16 @@ def test_concurrent_upgrades_on_an_empty_database_all_succeed(empty_url: str) ->
     environ["MONITOR_DATABASE_URL"] = empty_url
     if "MONITOR_TEST_SESSION" in os.environ:
         environ["MONITOR_TEST_SESSION"] = os.environ["MONITOR_TEST_SESSION"]
-    procs = [subprocess.Popen([sys.executable, "-m", "monitor", "db", "upgrade"], env=environ,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "monitor", "db", "upgrade"],
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     outcomes = [(p.wait(120), p.communicate()[1]) for p in procs]
     assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
     db = Database(empty_url)

@@ -69,9 +69,11 @@ def test_import_adds_new_feeds_and_reports_counts(config: Path, tmp_path: Path) 
     assert "skipped 2 already there and 1 that cannot work" in out
     assert "skipped https://exa mple.org/feed: " in err
     feeds = {f.name: f.url for f in load_config(config, {}).feeds}
-    assert feeds == {"bbc": "https://feeds.bbci.co.uk/news/world/asia/china/rss.xml",
-                     "scmp-china": "https://www.scmp.com/rss/4/feed",
-                     "the-diplomat": "https://thediplomat.com/feed/"}
+    assert feeds == {
+        "bbc": "https://feeds.bbci.co.uk/news/world/asia/china/rss.xml",
+        "scmp-china": "https://www.scmp.com/rss/4/feed",
+        "the-diplomat": "https://thediplomat.com/feed/",
+    }
     assert config.read_text(encoding="utf-8").startswith(EXISTING)
     code, out, _ = run("import", str(opml))
     assert "imported 0 feed(s)" in out
@@ -94,13 +96,13 @@ def test_export_is_opml_2_that_imports_back(config: Path, tmp_path: Path) -> Non
     exported = tmp_path / "out.opml"
     assert run("export", "-o", str(exported))[0] == 0
     written = ET.parse(exported).getroot()  # noqa: S314 - our own export
-    assert [o.attrib for o in written.iter("outline")] == [
-        o.attrib for o in outlines]
+    assert [o.attrib for o in written.iter("outline")] == [o.attrib for o in outlines]
 
     fresh = tmp_path / "fresh.toml"
     fresh.write_text("# empty\n", encoding="utf-8")
     result = CliRunner(env={"MONITOR_CONFIG": str(fresh)}).invoke(
-        app, ["feeds", "import", str(exported)])
+        app, ["feeds", "import", str(exported)]
+    )
     assert result.exit_code == 0, result.stderr
     before = {(f.name, f.url) for f in load_config(config, {}).feeds}
     assert {(f.name, f.url) for f in load_config(fresh, {}).feeds} == before
@@ -113,14 +115,19 @@ def site() -> Iterator[HTTPTestServer]:
         yield server
 
 
-def test_exported_urls_are_feeds_feedparser_reads(tmp_path: Path, site: HTTPTestServer,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_exported_urls_are_feeds_feedparser_reads(
+    tmp_path: Path, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Round trip through feedparser: each xmlUrl of the export, fetched, parses as the feed
     that was added."""
     for i in range(2):
-        site.route(f"/f{i}.xml", body=rss(f"Wire {i}", [
-            Entry(f"g{i}", f"http://example.org/{i}", f"Story {i}", published=T0)]),
-            headers=RSS)
+        site.route(
+            f"/f{i}.xml",
+            body=rss(
+                f"Wire {i}", [Entry(f"g{i}", f"http://example.org/{i}", f"Story {i}", published=T0)]
+            ),
+            headers=RSS,
+        )
     path = tmp_path / "feeds.toml"
     monkeypatch.setenv("MONITOR_CONFIG", str(path))
     monkeypatch.setenv("MONITOR_ALLOWED_NETWORKS", "127.0.0.0/8")
@@ -136,14 +143,21 @@ def test_exported_urls_are_feeds_feedparser_reads(tmp_path: Path, site: HTTPTest
         assert parsed.entries[0].title == f"Story {i}"
 
 
-@pytest.mark.parametrize(("data", "says"), [
-    (b"<rss version='2.0'><channel/></rss>", "not OPML"),
-    (b"<opml><body><outline", "not XML"),
-    (b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa">]><opml version="2.0">'
-     b"<body><outline xmlUrl='https://x.example/&a;'/></body></opml>", "DOCTYPE or entities"),
-])
-def test_files_that_are_not_opml_are_refused(config: Path, tmp_path: Path, data: bytes,
-                                             says: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        (b"<rss version='2.0'><channel/></rss>", "not OPML"),
+        (b"<opml><body><outline", "not XML"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa">]><opml version="2.0">'
+            b"<body><outline xmlUrl='https://x.example/&a;'/></body></opml>",
+            "DOCTYPE or entities",
+        ),
+    ],
+)
+def test_files_that_are_not_opml_are_refused(
+    config: Path, tmp_path: Path, data: bytes, says: str
+) -> None:
     """Not OPML, not XML, or a DTD with entities (billion laughs): one line, no change."""
     opml = tmp_path / "bad.opml"
     opml.write_bytes(data)

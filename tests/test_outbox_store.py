@@ -26,7 +26,8 @@ def test_claim_leases_due_rows_and_counts_an_attempt(store: Store, db: Database)
 
 
 def test_claim_takes_only_due_rows_of_the_named_enabled_channels(
-        store: Store, db: Database) -> None:
+    store: Store, db: Database
+) -> None:
     """Rows not yet due, of other channels, or of a disabled channel stay where they are."""
     hook, mail = seed(db, ["hook", "mail"])
     assert store.claim_alerts(T0 - timedelta(seconds=1), "a", LEASE, 10) == []
@@ -36,8 +37,9 @@ def test_claim_takes_only_due_rows_of_the_named_enabled_channels(
     assert [a.id for a in store.claim_alerts(T0, "a", LEASE, 10, ["mail"])] == [mail]
 
 
-def test_concurrent_relays_never_claim_one_row_twice(store: Store, db: Database,
-                                                     db_url: str) -> None:
+def test_concurrent_relays_never_claim_one_row_twice(
+    store: Store, db: Database, db_url: str
+) -> None:
     """Four relays (own connections, threads) claiming at once take disjoint rows that
     together are every row (FOR UPDATE SKIP LOCKED / IMMEDIATE transactions)."""
     ids = seed(db, ["hook"], count=60)

@@ -49,10 +49,12 @@ def test_items_from_rss() -> None:
 
 def test_guid_falls_back_to_link_then_hash() -> None:
     """Without a guid the link identifies the item; without both, a hash of title and text."""
-    feed = (b"<rss version='2.0'><channel><title>t</title>"
-            b"<item><title>a</title><link>https://x.org/a</link></item>"
-            b"<item><title>b</title><description>d</description></item>"
-            b"<item><title>b</title><description>d</description></item></channel></rss>")
+    feed = (
+        b"<rss version='2.0'><channel><title>t</title>"
+        b"<item><title>a</title><link>https://x.org/a</link></item>"
+        b"<item><title>b</title><description>d</description></item>"
+        b"<item><title>b</title><description>d</description></item></channel></rss>"
+    )
     a, b, c = _parse(feed).items
     assert a.guid == "https://x.org/a"
     assert b.guid == c.guid
@@ -86,8 +88,15 @@ def test_sy_update_period() -> None:
     assert [i.url for i in parsed.items] == ["https://r.org/1"]
 
 
-@pytest.mark.parametrize("body", [b"", b"<html><body>not a feed</body></html>",
-                                  b"\x89PNG\r\n\x1a\n\x00\x00garbage", b"{not json"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<html><body>not a feed</body></html>",
+        b"\x89PNG\r\n\x1a\n\x00\x00garbage",
+        b"{not json",
+    ],
+)
 def test_non_feeds_raise_parse_error(body: bytes) -> None:
     """Bytes that are no feed raise ParseError naming the feed."""
     with pytest.raises(ParseError, match="world"):
@@ -96,10 +105,11 @@ def test_non_feeds_raise_parse_error(body: bytes) -> None:
 
 def _entity_bomb(refs: int = 10_000) -> bytes:
     entity = "x" * 1000
-    return (f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{entity}">\n]>\n'
-            f'<rss version="2.0"><channel><title>T {"&a;" * refs}</title>'
-            "<item><title>x</title><link>https://e.org/a</link></item></channel></rss>"
-            ).encode()
+    return (
+        f'<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY a "{entity}">\n]>\n'
+        f'<rss version="2.0"><channel><title>T {"&a;" * refs}</title>'
+        "<item><title>x</title><link>https://e.org/a</link></item></channel></rss>"
+    ).encode()
 
 
 def test_entity_blow_up_is_defused() -> None:
@@ -125,21 +135,25 @@ def test_entity_blow_up_in_utf16_is_defused() -> None:
 
 def _late_bomb(prolog: str, value: str = "x" * 1000, refs: int = 10_000) -> bytes:
     """An entity bomb whose DOCTYPE comes after `prolog` (comments, PIs, text)."""
-    return (f'<?xml version="1.0"?>\n{prolog}<!DOCTYPE rss [\n<!ENTITY a "{value}">\n]>\n'
-            f'<rss version="2.0"><channel><title>T {"&a;" * refs}</title>'
-            "<item><title>x</title><link>https://e.org/a</link></item></channel></rss>"
-            ).encode()
+    return (
+        f'<?xml version="1.0"?>\n{prolog}<!DOCTYPE rss [\n<!ENTITY a "{value}">\n]>\n'
+        f'<rss version="2.0"><channel><title>T {"&a;" * refs}</title>'
+        "<item><title>x</title><link>https://e.org/a</link></item></channel></rss>"
+    ).encode()
 
 
-@pytest.mark.parametrize("prolog", [
-    "<!--" + "c" * 70_000 + "-->\n",  # the reproduction: the DOCTYPE starts after 64 KiB
-    "<!--" + "c" * 40_000 + "-->" + "<!--" + "d" * 40_000 + "-->",
-    "<?pi " + "p" * 70_000 + "?>\n",
-    " " * 70_000,
-    "<!-- a comment that mentions <!ENTITY and ]> -->",
-    "<!-- <b>an element-like tag in a comment</b> -->\n",  # beyond feedparser's head: expat's
-    "not xml at all " * 5_000,  # text before the DOCTYPE: feedparser's loose parser's case
-])
+@pytest.mark.parametrize(
+    "prolog",
+    [
+        "<!--" + "c" * 70_000 + "-->\n",  # the reproduction: the DOCTYPE starts after 64 KiB
+        "<!--" + "c" * 40_000 + "-->" + "<!--" + "d" * 40_000 + "-->",
+        "<?pi " + "p" * 70_000 + "?>\n",
+        " " * 70_000,
+        "<!-- a comment that mentions <!ENTITY and ]> -->",
+        "<!-- <b>an element-like tag in a comment</b> -->\n",  # beyond feedparser's head: expat's
+        "not xml at all " * 5_000,  # text before the DOCTYPE: feedparser's loose parser's case
+    ],
+)
 def test_entity_blow_up_after_a_long_prolog_is_defused(prolog: str) -> None:
     """A DOCTYPE declaring a "safe" entity, behind any length of comments, processing
     instructions or whitespace, is removed: the 10,000 references stay unexpanded."""
@@ -152,10 +166,14 @@ def test_entity_blow_up_after_a_long_prolog_is_defused(prolog: str) -> None:
 def test_entity_declared_in_a_prolog_comment_is_defused() -> None:
     """feedparser collects line-leading `<!ENTITY` declarations even from a comment before
     the root and re-declares them under a plain DOCTYPE: they are removed too."""
-    body = ('<?xml version="1.0"?>\n<!DOCTYPE rss>\n<!--\n<!ENTITY a "' + "x" * 1000
-            + '">\n-->\n<rss version="2.0"><channel><title>T ' + "&a;" * 10_000
-            + "</title><item><title>x</title><link>https://e.org/a</link></item>"
-            "</channel></rss>").encode()
+    body = (
+        '<?xml version="1.0"?>\n<!DOCTYPE rss>\n<!--\n<!ENTITY a "'
+        + "x" * 1000
+        + '">\n-->\n<rss version="2.0"><channel><title>T '
+        + "&a;" * 10_000
+        + "</title><item><title>x</title><link>https://e.org/a</link></item>"
+        "</channel></rss>"
+    ).encode()
     parsed = _parse(body)
     assert len(parsed.title or "") < 100_000
 
@@ -163,8 +181,11 @@ def test_entity_declared_in_a_prolog_comment_is_defused() -> None:
 def test_entity_value_holding_the_doctype_end_is_defused() -> None:
     """An entity value containing `]>` does not end the DOCTYPE early (a second declaration
     behind it would otherwise survive)."""
-    bomb = _late_bomb("", value="]>" + "x" * 1000).replace(
-        b'">\n]>', b'">\n<!ENTITY b "' + b"y" * 1000 + b'">\n]>').replace(b"&a;", b"&b;")
+    bomb = (
+        _late_bomb("", value="]>" + "x" * 1000)
+        .replace(b'">\n]>', b'">\n<!ENTITY b "' + b"y" * 1000 + b'">\n]>')
+        .replace(b"&a;", b"&b;")
+    )
     parsed = _parse(bomb)
     assert len(parsed.title or "") < 100_000
 
@@ -186,8 +207,7 @@ async def test_parse_off_the_event_loop() -> None:
     """parse_feed_async runs in a thread by default, or in a given process pool."""
     assert (await parse_feed_async(RSS, feed="world", base_url="https://n.org/")).title
     with ProcessPoolExecutor(1) as pool:
-        parsed = await parse_feed_async(RSS, feed="world", base_url="https://n.org/",
-                                        executor=pool)
+        parsed = await parse_feed_async(RSS, feed="world", base_url="https://n.org/", executor=pool)
     assert len(parsed.items) == 3
 
 

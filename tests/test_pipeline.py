@@ -29,8 +29,7 @@ from monitor.pipeline import PipelineOptions, utcnow
 from monitor.store import Store
 from monitor.store.models import ArticleRow, ArticleTagRow, OutboxRow
 
-TUNING = Tuning(extract_workers=1, fetch_deadline=2.0,
-                pipeline=PipelineOptions(page_timeout=10.0))
+TUNING = Tuning(extract_workers=1, fetch_deadline=2.0, pipeline=PipelineOptions(page_timeout=10.0))
 
 
 @pytest.fixture
@@ -41,8 +40,13 @@ def site() -> Iterator[HTTPTestServer]:
 
 
 @asynccontextmanager
-async def runtime(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
-                  watches: str = "", tuning: Tuning = TUNING) -> AsyncIterator[Runtime]:
+async def runtime(
+    tmp_path: Path,
+    store: Store,
+    feeds: list[tuple[str, str]],
+    watches: str = "",
+    tuning: Tuning = TUNING,
+) -> AsyncIterator[Runtime]:
     """A runtime over `store` with a feeds.toml naming `feeds`."""
     path = write_config(tmp_path / "feeds.toml", feeds, watches=watches)
     conf = settings(path, store.db.url)
@@ -51,8 +55,13 @@ async def runtime(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
         yield rt
 
 
-async def once(tmp_path: Path, store: Store, feeds: list[tuple[str, str]],
-               watches: str = "", tuning: Tuning = TUNING) -> CycleReport:
+async def once(
+    tmp_path: Path,
+    store: Store,
+    feeds: list[tuple[str, str]],
+    watches: str = "",
+    tuning: Tuning = TUNING,
+) -> CycleReport:
     """One `--once` cycle."""
     async with runtime(tmp_path, store, feeds, watches, tuning) as rt:
         return await Daemon(rt).run_once()
@@ -63,9 +72,16 @@ def tags_of(store: Store, url: str) -> set[str]:
     art = ArticleRow.__table__.c  # type: ignore[attr-defined]
     tag = ArticleTagRow.__table__.c  # type: ignore[attr-defined]
     with store.db.read() as s:
-        rows = s.connection().execute(
-            sa.select(tag.tag_id).join(ArticleRow.__table__, art.id == tag.article_id)  # type: ignore[attr-defined]
-            .where(art.canonical_url == url)).scalars().all()
+        rows = (
+            s.connection()
+            .execute(
+                sa.select(tag.tag_id)
+                .join(ArticleRow.__table__, art.id == tag.article_id)  # type: ignore[attr-defined]
+                .where(art.canonical_url == url)
+            )
+            .scalars()
+            .all()
+        )
     return set(rows)
 
 
@@ -73,23 +89,38 @@ def articles(store: Store) -> list[sa.Row[tuple[str, str, str, int, int]]]:
     """(feed guid, canonical url, text, id, story id) of every stored article."""
     art = ArticleRow.__table__.c  # type: ignore[attr-defined]
     with store.db.read() as s:
-        return list(s.connection().execute(
-            sa.select(art.guid, art.canonical_url, art.text, art.id, art.story_id)
-            .order_by(art.id)).all())
+        return list(
+            s.connection()
+            .execute(
+                sa.select(art.guid, art.canonical_url, art.text, art.id, art.story_id).order_by(
+                    art.id
+                )
+            )
+            .all()
+        )
 
 
 def serve_story(site: HTTPTestServer) -> None:
     """A feed of two teaser items whose pages carry the stories inside site furniture."""
-    site.route("/news.xml", body=rss("News", [
-        Entry("n-1", site.url("/2026/taiwan-warning?utm_source=rss"), "Minister warns"),
-        Entry("n-2", site.url("/2026/chemicals"), "New port inspections")]),
-        headers=RSS, etag='"v1"')
+    site.route(
+        "/news.xml",
+        body=rss(
+            "News",
+            [
+                Entry("n-1", site.url("/2026/taiwan-warning?utm_source=rss"), "Minister warns"),
+                Entry("n-2", site.url("/2026/chemicals"), "New port inspections"),
+            ],
+        ),
+        headers=RSS,
+        etag='"v1"',
+    )
     site.route("/2026/taiwan-warning", body=page("Minister warns", STORY), headers=HTML)
     site.route("/2026/chemicals", body=page("New port inspections", STORY2), headers=HTML)
 
 
 async def test_tags_come_from_extracted_text_not_furniture(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """Teaser-only items get their page's article text; nav, sidebar and footer tag nothing."""
     serve_story(site)
     report = await once(tmp_path, store, [("news", site.url("/news.xml"))])
@@ -104,7 +135,8 @@ async def test_tags_come_from_extracted_text_not_furniture(
 
 
 async def test_second_poll_is_conditional_and_stores_nothing_new(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """The second cycle sends If-None-Match, gets 304, fetches no page and records 304."""
     serve_story(site)
     await once(tmp_path, store, [("news", site.url("/news.xml"))])
@@ -122,19 +154,28 @@ async def test_second_poll_is_conditional_and_stores_nothing_new(
 
 
 async def test_faults_are_recorded_and_the_cycle_goes_on(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """301 moves the feed (not to a refused address), 410 disables, 5xx/timeouts count errors."""
     serve_story(site)
     site.route("/old.xml", status=301, headers={"location": "/news.xml"})
-    site.route("/sneaky.xml", status=301,
-               headers={"location": "http://169.254.169.254/latest/meta-data/"})
+    site.route(
+        "/sneaky.xml", status=301, headers={"location": "http://169.254.169.254/latest/meta-data/"}
+    )
     site.route("/gone.xml", status=410)
     site.route("/broken.xml", status=503, body=b"down")
     site.route("/slow.xml", body=rss("Slow", []), headers=RSS, delay=4.0)
-    report = await once(tmp_path, store, [
-        ("moved", site.url("/old.xml")), ("sneaky", site.url("/sneaky.xml")),
-        ("gone", site.url("/gone.xml")),
-        ("broken", site.url("/broken.xml")), ("slow", site.url("/slow.xml"))])
+    report = await once(
+        tmp_path,
+        store,
+        [
+            ("moved", site.url("/old.xml")),
+            ("sneaky", site.url("/sneaky.xml")),
+            ("gone", site.url("/gone.xml")),
+            ("broken", site.url("/broken.xml")),
+            ("slow", site.url("/slow.xml")),
+        ],
+    )
     assert report.feeds == 5
     assert report.stored == 2
     health = {h.name: h for h in store.feed_health()}
@@ -155,12 +196,21 @@ async def test_faults_are_recorded_and_the_cycle_goes_on(
 
 
 async def test_failed_extraction_falls_back_to_feed_content(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """A page that 404s or is not HTML leaves the feed's own summary as the article text."""
     teaser = "Wang Yi spoke about Taiwan at a press conference in Beijing."
-    site.route("/f.xml", headers=RSS, body=rss("F", [
-        Entry("a", site.url("/missing"), "Missing page", teaser),
-        Entry("b", site.url("/file.pdf"), "A PDF", teaser + " (pdf)")]))
+    site.route(
+        "/f.xml",
+        headers=RSS,
+        body=rss(
+            "F",
+            [
+                Entry("a", site.url("/missing"), "Missing page", teaser),
+                Entry("b", site.url("/file.pdf"), "A PDF", teaser + " (pdf)"),
+            ],
+        ),
+    )
     site.route("/file.pdf", body=b"%PDF-1.4", headers={"content-type": "application/pdf"})
     report = await once(tmp_path, store, [("f", site.url("/f.xml"))])
     assert report.stored == 2
@@ -170,40 +220,57 @@ async def test_failed_extraction_falls_back_to_feed_content(
 
 
 async def test_syndicated_copy_is_one_story_and_alerts_once(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """The same body under another URL and title on a second feed joins the first's story."""
     serve_story(site)
     copy = ["BEIJING (Wire Service) - " + STORY[0], *STORY[1:]]
-    site.route("/wire.xml", headers=RSS, body=rss("Wire", [
-        Entry("w-1", site.url("/wire/beijing-warns-on-island"), "Beijing issues warning")]))
-    site.route("/wire/beijing-warns-on-island", body=page("Beijing issues warning", copy),
-               headers=HTML)
+    site.route(
+        "/wire.xml",
+        headers=RSS,
+        body=rss(
+            "Wire",
+            [Entry("w-1", site.url("/wire/beijing-warns-on-island"), "Beijing issues warning")],
+        ),
+    )
+    site.route(
+        "/wire/beijing-warns-on-island", body=page("Beijing issues warning", copy), headers=HTML
+    )
     site.route("/hook", status=204)
-    watches = ('[[watch]]\nname = "taiwan-desk"\nquery = "issue:taiwan AND actor:wang-yi"\n'
-               'notify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
-               f'url = "{site.url("/hook")}"\n')
-    await once(tmp_path, store, [("news", site.url("/news.xml")),
-                                 ("wire", site.url("/wire.xml"))], watches)
+    watches = (
+        '[[watch]]\nname = "taiwan-desk"\nquery = "issue:taiwan AND actor:wang-yi"\n'
+        'notify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
+        f'url = "{site.url("/hook")}"\n'
+    )
+    await once(
+        tmp_path, store, [("news", site.url("/news.xml")), ("wire", site.url("/wire.xml"))], watches
+    )
     rows = {url: (ident, story) for _g, url, _t, ident, story in articles(store)}
     first = rows[site.url("/2026/taiwan-warning")]
     copied = rows[site.url("/wire/beijing-warns-on-island")]
     assert copied[1] == first[1]
     with store.db.read() as s:
-        outbox = s.connection().execute(sa.select(
-            OutboxRow.__table__.c.watch, OutboxRow.__table__.c.story_id)).all()  # type: ignore[attr-defined]
+        outbox = (
+            s.connection()
+            .execute(sa.select(OutboxRow.__table__.c.watch, OutboxRow.__table__.c.story_id))
+            .all()
+        )  # type: ignore[attr-defined]
     assert [tuple(r) for r in outbox] == [("taiwan-desk", first[1])]
 
 
 async def test_alert_bodies_are_built_only_for_new_articles_of_notifying_watches(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """The alert body is built before the write (off the writer thread) for the articles the
     store reports unseen, and only for watches that notify a channel: a re-read item or a
     watch without channels costs no payload."""
     serve_story(site)
     site.route("/hook", status=204)
-    watches = ('[[watch]]\nname = "all"\nnotify = ["hook"]\n\n'
-               '[[watch]]\nname = "quiet"\n\n'
-               f'[channel.hook]\ntype = "webhook"\nurl = "{site.url("/hook")}"\n')
+    watches = (
+        '[[watch]]\nname = "all"\nnotify = ["hook"]\n\n'
+        '[[watch]]\nname = "quiet"\n\n'
+        f'[channel.hook]\ntype = "webhook"\nurl = "{site.url("/hook")}"\n'
+    )
     built: list[tuple[str, str]] = []
     async with runtime(tmp_path, store, [("news", site.url("/news.xml"))], watches) as rt:
         pipeline = rt.pipeline
@@ -216,12 +283,19 @@ async def test_alert_bodies_are_built_only_for_new_articles_of_notifying_watches
         pipeline._payload = counting
         await Daemon(rt).run_once()
         assert sorted(built) == [("all", "n-1"), ("all", "n-2")]
-        site.route("/news.xml", headers=RSS, body=rss("News", [  # changed: one item more
-            Entry("n-1", site.url("/2026/taiwan-warning?utm_source=rss"), "Minister warns"),
-            Entry("n-2", site.url("/2026/chemicals"), "New port inspections"),
-            Entry("n-3", site.url("/2026/taiwan-again"), "Minister warns again")]))
-        site.route("/2026/taiwan-again", body=page("Minister warns again", STORY2),
-                   headers=HTML)
+        site.route(
+            "/news.xml",
+            headers=RSS,
+            body=rss(
+                "News",
+                [  # changed: one item more
+                    Entry("n-1", site.url("/2026/taiwan-warning?utm_source=rss"), "Minister warns"),
+                    Entry("n-2", site.url("/2026/chemicals"), "New port inspections"),
+                    Entry("n-3", site.url("/2026/taiwan-again"), "Minister warns again"),
+                ],
+            ),
+        )
+        site.route("/2026/taiwan-again", body=page("Minister warns again", STORY2), headers=HTML)
         built.clear()
         report = await Daemon(rt).run_once(force=True)
     assert report.stored == 1
@@ -232,11 +306,11 @@ async def test_alert_bodies_are_built_only_for_new_articles_of_notifying_watches
 
 
 async def test_full_text_off_uses_feed_content_without_fetching_pages(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """full_text = false stores the feed's own content and never requests the linked page."""
     serve_story(site)
-    path = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))],
-                        full_text=False)
+    path = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))], full_text=False)
     conf = settings(path, store.db.url)
     async with running(prepare(conf, load_config(path)), store, TUNING) as rt:
         report = await Daemon(rt).run_once()
@@ -245,7 +319,8 @@ async def test_full_text_off_uses_feed_content_without_fetching_pages(
 
 
 async def test_retry_after_is_honoured_on_errors(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """A 503 with Retry-After: 7200 is not polled again for (at least) two hours."""
     site.route("/busy.xml", status=503, headers={"retry-after": "7200"})
     before = utcnow()
@@ -257,20 +332,24 @@ async def test_retry_after_is_honoured_on_errors(
 
 
 async def test_headline_tags_the_article_with_evidence_against_the_stored_text(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """An actor or issue named only in the item's headline tags the article (and can alert);
     its evidence is the headline with the empty span (0, 0), while tags found in the text
     keep offsets into the stored text; a tag in both counts the headline's mention too."""
     import json
 
     headline = "Antony Blinken to raise fentanyl and export controls in Beijing"
-    site.route("/h.xml", headers=RSS, body=rss("H", [
-        Entry("h-1", site.url("/2026/ports"), headline)]))
+    site.route(
+        "/h.xml", headers=RSS, body=rss("H", [Entry("h-1", site.url("/2026/ports"), headline)])
+    )
     site.route("/2026/ports", body=page("New port inspections", STORY2), headers=HTML)
     site.route("/hook", status=204)
-    watches = ('[[watch]]\nname = "blinken"\nquery = "actor:antony-blinken"\n'
-               'notify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
-               f'url = "{site.url("/hook")}"\n')
+    watches = (
+        '[[watch]]\nname = "blinken"\nquery = "actor:antony-blinken"\n'
+        'notify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
+        f'url = "{site.url("/hook")}"\n'
+    )
     report = await once(tmp_path, store, [("h", site.url("/h.xml"))], watches)
     assert (report.stored, report.matches) == (1, 1)
     [(_g, _u, text, ident, _s)] = articles(store)
@@ -291,10 +370,9 @@ async def test_headline_tags_the_article_with_evidence_against_the_stored_text(
     assert fentanyl.count == in_text.count + 1  # the headline's mention counts
     assert fentanyl.evidence == in_text.evidence
     assert 0 <= fentanyl.evidence.start < fentanyl.evidence.end <= len(text)
-    assert "fentanyl" in text[fentanyl.evidence.start:fentanyl.evidence.end]
+    assert "fentanyl" in text[fentanyl.evidence.start : fentanyl.evidence.end]
     with store.db.read() as s:
-        [payload] = s.connection().execute(
-            sa.select(OutboxRow.__table__.c.payload)).scalars().all()  # type: ignore[attr-defined]
+        [payload] = s.connection().execute(sa.select(OutboxRow.__table__.c.payload)).scalars().all()  # type: ignore[attr-defined]
     evidence = {e["id"]: e["text"] for e in json.loads(payload)["data"]["evidence"]}
     assert evidence["antony-blinken"] == headline
     assert "fentanyl" in evidence["fentanyl"]
@@ -302,11 +380,17 @@ async def test_headline_tags_the_article_with_evidence_against_the_stored_text(
 
 
 async def test_headline_repeated_in_the_text_is_not_counted_twice(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """When the stored text already holds the headline, the text alone is tagged."""
     headline = "Wang Yi warns on Taiwan"
-    site.route("/r.xml", headers=RSS, body=rss("R", [
-        Entry("r-1", site.url("/2026/warn"), headline, teaser=f"{headline}. {STORY[1]}")]))
+    site.route(
+        "/r.xml",
+        headers=RSS,
+        body=rss(
+            "R", [Entry("r-1", site.url("/2026/warn"), headline, teaser=f"{headline}. {STORY[1]}")]
+        ),
+    )
     site.route("/2026/warn", status=404)  # the feed's teaser is the text
     await once(tmp_path, store, [("r", site.url("/r.xml"))])
     [(_g, _u, text, ident, _s)] = articles(store)
@@ -317,6 +401,7 @@ async def test_headline_repeated_in_the_text_is_not_counted_twice(
     matcher = prepare(settings(path, store.db.url), load_config(path)).matcher
     assert {t.id: t.count for t in stored.tags} == {t.id: t.count for t in matcher.tag(text)}
     assert {t.id: t for t in stored.tags} == {
-        t.id: t for t in matcher.tag_document(headline, text, published=T0.date())}
+        t.id: t for t in matcher.tag_document(headline, text, published=T0.date())
+    }
     taiwan = {t.id: t for t in stored.tags}["taiwan"]
-    assert text[taiwan.evidence.start:taiwan.evidence.end].startswith(headline)
+    assert text[taiwan.evidence.start : taiwan.evidence.end].startswith(headline)

@@ -32,28 +32,47 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 OLD = NOW - timedelta(days=400)
 CUTOFF = NOW - timedelta(days=365)
 
-REPORT = ("Customs officials announced new inspections of chemical shipments on Wednesday, "
-          "saying that precursor chemicals used to make fentanyl had been found in several "
-          "containers that arrived at west coast ports during the autumn, and that the agency "
-          "would share the results with its counterparts.")
-OTHER = ("Heavy rain is expected across the region on Sunday night, and forecasters warned "
-         "that rivers in the valleys could burst their banks before the weekend is over, "
-         "closing roads and railway lines that carry commuters into the city every morning.")
-THIRD = ("The central bank held interest rates on Thursday and said inflation was falling "
-         "more slowly than it had hoped, while officials said wage growth in the services "
-         "sector remained strong and that they would watch the coming months closely.")
-FENTANYL = Tag("fentanyl", "issue", "Fentanyl", 1, Evidence("fentanyl found", 0, 14), "about",
-               0.9)
+REPORT = (
+    "Customs officials announced new inspections of chemical shipments on Wednesday, "
+    "saying that precursor chemicals used to make fentanyl had been found in several "
+    "containers that arrived at west coast ports during the autumn, and that the agency "
+    "would share the results with its counterparts."
+)
+OTHER = (
+    "Heavy rain is expected across the region on Sunday night, and forecasters warned "
+    "that rivers in the valleys could burst their banks before the weekend is over, "
+    "closing roads and railway lines that carry commuters into the city every morning."
+)
+THIRD = (
+    "The central bank held interest rates on Thursday and said inflation was falling "
+    "more slowly than it had hoped, while officials said wage growth in the services "
+    "sector remained strong and that they would watch the coming months closely."
+)
+FENTANYL = Tag("fentanyl", "issue", "Fentanyl", 1, Evidence("fentanyl found", 0, 14), "about", 0.9)
 
 
-def _add(store: Store, guid: str, text: str, at: datetime, *, feed: str = "wire",
-         alert: bool = True) -> int:
+def _add(
+    store: Store, guid: str, text: str, at: datetime, *, feed: str = "wire", alert: bool = True
+) -> int:
     url = f"https://{feed}.example/{guid}"
     hits = [WatchHit("desk", ("hook",), {"data": {"watch": "desk"}})] if alert else []
-    stored = store.add_article(NewArticle(
-        feed=feed, guid=guid, url=url, canonical_url=url, title=guid, author=None,
-        published=at, language="en", text=text, fingerprint=stories.fingerprint(text),
-        tags=(FENTANYL,)), hits, now=at)
+    stored = store.add_article(
+        NewArticle(
+            feed=feed,
+            guid=guid,
+            url=url,
+            canonical_url=url,
+            title=guid,
+            author=None,
+            published=at,
+            language="en",
+            text=text,
+            fingerprint=stories.fingerprint(text),
+            tags=(FENTANYL,),
+        ),
+        hits,
+        now=at,
+    )
     assert stored is not None
     return stored.id
 
@@ -61,8 +80,12 @@ def _add(store: Store, guid: str, text: str, at: datetime, *, feed: str = "wire"
 def _table(store: Store, model: type, *columns: str) -> list[tuple[object, ...]]:
     t = model.__table__  # type: ignore[attr-defined]
     with store.db.read() as s:
-        return [tuple(r) for r in s.connection().execute(
-            sa.select(*(t.c[c] for c in columns)).order_by(*(t.c[c] for c in columns)))]
+        return [
+            tuple(r)
+            for r in s.connection().execute(
+                sa.select(*(t.c[c] for c in columns)).order_by(*(t.c[c] for c in columns))
+            )
+        ]
 
 
 def _deliver_all(store: Store) -> None:
@@ -74,13 +97,17 @@ def _deliver_all(store: Store) -> None:
 @pytest.fixture
 def feeds(store: Store) -> Store:
     """The store with two feeds, `wire` and `paper`."""
-    store.sync_feeds([FeedSpec("wire", "https://wire.example/rss"),
-                      FeedSpec("paper", "https://paper.example/rss")], OLD)
+    store.sync_feeds(
+        [
+            FeedSpec("wire", "https://wire.example/rss"),
+            FeedSpec("paper", "https://paper.example/rss"),
+        ],
+        OLD,
+    )
     return store
 
 
-def test_old_articles_go_with_their_tags_matches_bands_and_delivered_alerts(
-        feeds: Store) -> None:
+def test_old_articles_go_with_their_tags_matches_bands_and_delivered_alerts(feeds: Store) -> None:
     """Articles stored before the cutoff are deleted with every row that names them; the
     recent one stays whole."""
     old = _add(feeds, "old", OTHER, OLD)
@@ -117,17 +144,22 @@ def test_a_story_that_loses_its_first_copy_lives_on_in_the_others(feeds: Store) 
     first = _add(feeds, "first", REPORT, OLD)
     copy = _add(feeds, "copy", REPORT, NOW - timedelta(days=2), feed="paper")
     assert _table(feeds, ArticleRow, "id", "story_id", "is_copy") == [
-        (first, first, False), (copy, first, True)]
+        (first, first, False),
+        (copy, first, True),
+    ]
     _deliver_all(feeds)
     counts = prune(feeds, CUTOFF)
     assert (counts.articles, counts.alerts, counts.stories_reformed) == (1, 0, 1)
     assert _table(feeds, ArticleRow, "id", "story_id", "is_copy") == [(copy, copy, False)]
     assert _table(feeds, WatchMatchRow, "article_id", "story_id") == [(copy, copy)]
     assert _table(feeds, OutboxRow, "article_id", "story_id", "dedup_key", "state") == [
-        (copy, copy, f"desk|hook|{copy}", "delivered")]
+        (copy, copy, f"desk|hook|{copy}", "delivered")
+    ]
     later = _add(feeds, "later", REPORT, NOW - timedelta(hours=1))
     assert _table(feeds, ArticleRow, "id", "story_id", "is_copy") == [
-        (copy, copy, False), (later, copy, True)]
+        (copy, copy, False),
+        (later, copy, True),
+    ]
     assert len(_table(feeds, OutboxRow, "id")) == 1  # the story alerted once, before
 
 
@@ -153,10 +185,16 @@ def test_sqlite_search_index_follows(tmp_path: Path) -> None:
     store.sync_feeds([FeedSpec("wire", "https://wire.example/rss")], OLD)
     _add(store, "old", OTHER, OLD, alert=False)
     with db.read() as s:
+
         def found() -> int:
-            return int(s.connection().exec_driver_sql(
-                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'forecasters'"
-            ).scalar_one())
+            return int(
+                s.connection()
+                .exec_driver_sql(
+                    "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'forecasters'"
+                )
+                .scalar_one()
+            )
+
         assert found() == 1
     prune(store, CUTOFF)
     with db.read() as s:
@@ -168,8 +206,9 @@ def test_sqlite_search_index_follows(tmp_path: Path) -> None:
 def cli(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """The command line on the test database."""
     config = tmp_path / "feeds.toml"
-    config.write_text('[[feed]]\nname = "wire"\nurl = "https://wire.example/rss"\n',
-                      encoding="utf-8")
+    config.write_text(
+        '[[feed]]\nname = "wire"\nurl = "https://wire.example/rss"\n', encoding="utf-8"
+    )
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     monkeypatch.setenv("MONITOR_CONFIG", str(config))
     return CliRunner()
@@ -218,19 +257,22 @@ def test_retention_in_feeds_toml(tmp_path: Path) -> None:
         load_config(path)
 
 
-async def test_the_daemon_applies_retention_soon_after_start(
-        tmp_path: Path, feeds: Store) -> None:
+async def test_the_daemon_applies_retention_soon_after_start(tmp_path: Path, feeds: Store) -> None:
     """With `retention = "365d"` a running daemon prunes the 400-day-old article by itself
     (its first pass comes `retention_first` after start) and keeps the recent one."""
     old = _add(feeds, "old", OTHER, OLD, alert=False)
     recent = _add(feeds, "recent", THIRD, NOW - timedelta(days=1), alert=False)
     path = tmp_path / "feeds.toml"
-    path.write_text('retention = "365d"\n\n[[feed]]\nname = "wire"\n'
-                    'url = "https://wire.example/rss"\nenabled = false\n', encoding="utf-8")
+    path.write_text(
+        'retention = "365d"\n\n[[feed]]\nname = "wire"\n'
+        'url = "https://wire.example/rss"\nenabled = false\n',
+        encoding="utf-8",
+    )
     prepared = prepare(settings(path, feeds.db.url), load_config(path))
     stop = asyncio.Event()
-    async with running(prepared, feeds, replace(
-            TUNING, retention_first=timedelta(seconds=0.3))) as rt:
+    async with running(
+        prepared, feeds, replace(TUNING, retention_first=timedelta(seconds=0.3))
+    ) as rt:
         task = asyncio.create_task(Daemon(rt).run(stop))
         await wait_for(lambda: _table(feeds, ArticleRow, "id") == [(recent,)])
         stop.set()

@@ -31,8 +31,9 @@ async def test_retries_come_on_schedule_behind_a_backlog(store: Store) -> None:
     to_wall = time.time() - time.monotonic()
     with WebhookReceiver(script=lambda path, n: Answer(500 if n == 0 else 204)) as rec:
         channel = WebhookChannel("hook", rec.url(), SECRET, timeout=5.0, now=_now)
-        async with Relay(store, {"hook": channel}, owner="t", now=_now,
-                         rng=random.Random(7), step_wait=0.5) as relay:
+        async with Relay(
+            store, {"hook": channel}, owner="t", now=_now, rng=random.Random(7), step_wait=0.5
+        ) as relay:
             await relay.deliver_due()  # the one tick
             due: dict[int, datetime] = {}
             deadline = time.monotonic() + 30
@@ -63,7 +64,6 @@ def test_retry_after_zero_still_waits() -> None:
     assert (when - now).total_seconds() == MIN_RETRY_AFTER
 
 
-
 @pytest.mark.parametrize("hint", [float("nan"), float("inf"), -5.0, 1e30])
 def test_retry_after_out_of_range_is_bounded(hint: float) -> None:
     """A Retry-After that is not a number falls back to the schedule; one out of range is
@@ -89,8 +89,7 @@ async def test_a_sleeping_worker_ends_at_once_on_close(store: Store) -> None:
     assert alert.attempts == 1
 
 
-async def test_a_sleeping_worker_takes_rows_another_process_wrote_at_the_tick(
-        store: Store) -> None:
+async def test_a_sleeping_worker_takes_rows_another_process_wrote_at_the_tick(store: Store) -> None:
     """While a channel's worker sleeps until a retry an hour away, a row another process
     writes (no wake reaches this relay) is delivered at the next tick, not after the sleep."""
     first = seed(store.db, ["hook"], now=_now())[0]
@@ -98,8 +97,7 @@ async def test_a_sleeping_worker_takes_rows_another_process_wrote_at_the_tick(
     with WebhookReceiver(script=lambda path, n: Answer(204)) as rec:
         rec.script = lambda path, n: answers.get(rec.deliveries[-1].msg_id, Answer(204))
         channel = WebhookChannel("hook", rec.url(), SECRET, timeout=5.0, now=_now)
-        async with Relay(store, {"hook": channel}, owner="t", now=_now,
-                         step_wait=0.5) as relay:
+        async with Relay(store, {"hook": channel}, owner="t", now=_now, step_wait=0.5) as relay:
             await relay.deliver_due()
             assert rec.wait_for(lambda r: len(r.deliveries) == 1, timeout=5)
             other = Store(Database(store.db.url))

@@ -20,10 +20,17 @@ from monitor.pipeline import PipelineOptions, utcnow
 from monitor.store import Database, Store
 
 # One tick a minute: whatever is delivered within seconds was not delivered by a tick.
-TUNING = Tuning(extract_workers=1, fetch_deadline=2.0, tick=timedelta(seconds=60),
-                drain_timeout=10.0, pipeline=PipelineOptions(page_timeout=10.0))
-HOOK = '[[watch]]\nname = "desk"\nnotify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n' \
-       'url = "{url}"\n'
+TUNING = Tuning(
+    extract_workers=1,
+    fetch_deadline=2.0,
+    tick=timedelta(seconds=60),
+    drain_timeout=10.0,
+    pipeline=PipelineOptions(page_timeout=10.0),
+)
+HOOK = (
+    '[[watch]]\nname = "desk"\nnotify = ["hook"]\n\n[channel.hook]\ntype = "webhook"\n'
+    'url = "{url}"\n'
+)
 
 
 @pytest.fixture
@@ -45,15 +52,22 @@ async def wait_for(check: Callable[[], object], limit: float) -> bool:
 
 
 async def test_an_alert_is_delivered_as_soon_as_its_match_is_stored(
-        tmp_path: Path, store: Store, site: HTTPTestServer) -> None:
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
     """The poll that stores a match wakes the relay: the webhook is called within seconds
     (well under a second on an idle machine) of the article being stored, with the next
     tick a minute away."""
-    site.route("/news.xml", headers=RSS, body=rss("News", [
-        Entry("n-1", site.url("/taiwan"), "Minister warns")]))
+    site.route(
+        "/news.xml",
+        headers=RSS,
+        body=rss("News", [Entry("n-1", site.url("/taiwan"), "Minister warns")]),
+    )
     site.route("/taiwan", headers=HTML, body=page("Minister warns", STORY))
-    path = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))],
-                        watches=HOOK.format(url=site.url("/hook")))
+    path = write_config(
+        tmp_path / "feeds.toml",
+        [("news", site.url("/news.xml"))],
+        watches=HOOK.format(url=site.url("/hook")),
+    )
     prepared = prepare(settings(path, store.db.url), load_config(path))
     stop = asyncio.Event()
     async with running(prepared, store, TUNING) as rt:
@@ -71,7 +85,8 @@ async def test_an_alert_is_delivered_as_soon_as_its_match_is_stored(
 
 
 async def test_rows_written_by_another_process_wake_the_relay_on_postgresql(
-        tmp_path: Path, pg_database: str, site: HTTPTestServer) -> None:
+    tmp_path: Path, pg_database: str, site: HTTPTestServer
+) -> None:
     """On PostgreSQL a transaction that inserts outbox rows notifies every daemon: rows
     written through another connection are delivered within seconds, not at the tick
     (five minutes away)."""

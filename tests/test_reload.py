@@ -31,23 +31,38 @@ def site() -> Iterator[HTTPTestServer]:
     """Three feeds: `fast` (Taiwan), `slow` whose one page takes 15 s (fentanyl), and
     `later` (export controls), which only the reloaded configuration names."""
     with HTTPTestServer("127.0.0.1") as server:
-        server.route("/fast.xml", headers=RSS, body=rss("Fast", [
-            Entry("f-1", server.url("/taiwan"), "Minister warns on Taiwan")]))
+        server.route(
+            "/fast.xml",
+            headers=RSS,
+            body=rss("Fast", [Entry("f-1", server.url("/taiwan"), "Minister warns on Taiwan")]),
+        )
         server.route("/taiwan", headers=HTML, body=page("Minister warns on Taiwan", STORY))
-        server.route("/slow.xml", headers=RSS, body=rss("Slow", [
-            Entry("s-1", server.url("/fentanyl"), "Customs checks for fentanyl")]))
-        server.route("/fentanyl", headers=HTML, body=page("Customs checks", STORY2),
-                     delay=15.0)
-        server.route("/later.xml", headers=RSS, body=rss("Later", [
-            Entry("l-1", server.url("/chips"), "New export controls on chips")]))
+        server.route(
+            "/slow.xml",
+            headers=RSS,
+            body=rss(
+                "Slow", [Entry("s-1", server.url("/fentanyl"), "Customs checks for fentanyl")]
+            ),
+        )
+        server.route("/fentanyl", headers=HTML, body=page("Customs checks", STORY2), delay=15.0)
+        server.route(
+            "/later.xml",
+            headers=RSS,
+            body=rss("Later", [Entry("l-1", server.url("/chips"), "New export controls on chips")]),
+        )
         server.route("/chips", headers=HTML, body=page("New export controls", STORY3))
         yield server
 
 
-def _config(path: Path, site: HTTPTestServer, feeds: list[str], watches: str,
-            head: str = "") -> None:
-    path.write_text(head + "".join(f'[[feed]]\nname = "{n}"\nurl = "{site.url(f"/{n}.xml")}"\n\n'
-                            for n in feeds) + watches, encoding="utf-8")
+def _config(
+    path: Path, site: HTTPTestServer, feeds: list[str], watches: str, head: str = ""
+) -> None:
+    path.write_text(
+        head
+        + "".join(f'[[feed]]\nname = "{n}"\nurl = "{site.url(f"/{n}.xml")}"\n\n' for n in feeds)
+        + watches,
+        encoding="utf-8",
+    )
 
 
 def _rows(db_url: str, query: sa.Select[tuple[object, ...]]) -> list[tuple[object, ...]]:
@@ -61,11 +76,20 @@ def _rows(db_url: str, query: sa.Select[tuple[object, ...]]) -> list[tuple[objec
 
 def _matches(db_url: str) -> set[tuple[str, str]]:
     """(watch, feed) of every stored match."""
-    m, a, f = (WatchMatchRow.__table__, ArticleRow.__table__,  # type: ignore[attr-defined]
-               FeedRow.__table__)  # type: ignore[attr-defined]
-    return {(str(w), str(n)) for w, n in _rows(db_url, sa.select(m.c.watch, f.c.name)
-                                               .join(a, a.c.id == m.c.article_id)
-                                               .join(f, f.c.id == a.c.feed_id))}
+    m, a, f = (
+        WatchMatchRow.__table__,
+        ArticleRow.__table__,  # type: ignore[attr-defined]
+        FeedRow.__table__,
+    )  # type: ignore[attr-defined]
+    return {
+        (str(w), str(n))
+        for w, n in _rows(
+            db_url,
+            sa.select(m.c.watch, f.c.name)
+            .join(a, a.c.id == m.c.article_id)
+            .join(f, f.c.id == a.c.feed_id),
+        )
+    }
 
 
 def _enabled(db_url: str) -> dict[str, bool]:
@@ -74,13 +98,19 @@ def _enabled(db_url: str) -> dict[str, bool]:
 
 
 def _reload_cli(environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "monitor", "reload", "--wait", "40"],
-                          env=environ, capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "reload", "--wait", "40"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
 
 
 @pytest.mark.slow
 def test_reload_refuses_a_bad_file_then_takes_a_good_one_while_a_poll_runs(
-        tmp_path: Path, site: HTTPTestServer, db_url: str) -> None:
+    tmp_path: Path, site: HTTPTestServer, db_url: str
+) -> None:
     """While the slow feed's page is being fetched: `monitor reload` with an unknown id in a
     watch is refused (file, line and key in the daemon's log and the command's error, exit
     1); then SIGHUP with a good file adds a feed and two watches and drops a feed. The poll
@@ -88,8 +118,7 @@ def test_reload_refuses_a_bad_file_then_takes_a_good_one_while_a_poll_runs(
     watch; the new fentanyl watch fills from the stored article without alerting. On SQLite
     and PostgreSQL."""
     config, log = tmp_path / "feeds.toml", tmp_path / "daemon.log"
-    _config(config, site, ["fast", "slow"], '[[watch]]\nname = "taiwan"\n'
-                                            'query = "issue:taiwan"\n')
+    _config(config, site, ["fast", "slow"], '[[watch]]\nname = "taiwan"\nquery = "issue:taiwan"\n')
     proc = start(config, db_url, log, uuid.uuid4().hex)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url)
@@ -101,9 +130,14 @@ def test_reload_refuses_a_bad_file_then_takes_a_good_one_while_a_poll_runs(
         assert wait(lambda: site.hits("/fentanyl"), 60), text()[-3000:]
         assert wait(lambda: ("taiwan", "fast") in _matches(db_url), 30), text()[-3000:]
 
-        _config(config, site, ["fast", "slow"], '[[watch]]\nname = "taiwan"\n'
-                'query = "issue:taiwan"\n\n[[watch]]\nname = "bad"\n'
-                'query = "actor:nobody-at-all"\n')
+        _config(
+            config,
+            site,
+            ["fast", "slow"],
+            '[[watch]]\nname = "taiwan"\n'
+            'query = "issue:taiwan"\n\n[[watch]]\nname = "bad"\n'
+            'query = "actor:nobody-at-all"\n',
+        )
         refused = _reload_cli(environ)
         assert refused.returncode == 1, refused
         assert "refused" in refused.stderr
@@ -116,12 +150,19 @@ def test_reload_refuses_a_bad_file_then_takes_a_good_one_while_a_poll_runs(
 
         (tmp_path / "extra.toml").write_text(
             '[[issue]]\nid = "chipmaking"\nname = "Chipmaking"\naliases = ["semiconductors"]\n',
-            encoding="utf-8")
-        _config(config, site, ["slow", "later"], '[[watch]]\nname = "taiwan"\n'
-                'query = "issue:taiwan"\n\n[[watch]]\nname = "chips"\n'
-                'query = "issue:export-controls"\n\n[[watch]]\nname = "drugs"\n'
-                'query = "issue:fentanyl"\nbackfill = "30d"\n\n[[watch]]\nname = "semis"\n'
-                'query = "mention:chipmaking"\n', head='vocabulary = ["extra.toml"]\n\n')
+            encoding="utf-8",
+        )
+        _config(
+            config,
+            site,
+            ["slow", "later"],
+            '[[watch]]\nname = "taiwan"\n'
+            'query = "issue:taiwan"\n\n[[watch]]\nname = "chips"\n'
+            'query = "issue:export-controls"\n\n[[watch]]\nname = "drugs"\n'
+            'query = "issue:fentanyl"\nbackfill = "30d"\n\n[[watch]]\nname = "semis"\n'
+            'query = "mention:chipmaking"\n',
+            head='vocabulary = ["extra.toml"]\n\n',
+        )
         assert not any(w == "drugs" for w, _ in _matches(db_url))
         assert len(site.hits("/fentanyl")) == 1  # still the first fetch, in flight
         proc.send_signal(signal.SIGHUP)
@@ -138,8 +179,7 @@ def test_reload_refuses_a_bad_file_then_takes_a_good_one_while_a_poll_runs(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert _rows(db_url, sa.select(sa.func.count()).select_from(
-        OutboxRow.__table__)) == [(0,)]  # type: ignore[attr-defined]
+    assert _rows(db_url, sa.select(sa.func.count()).select_from(OutboxRow.__table__)) == [(0,)]  # type: ignore[attr-defined]
     assert "monitor: reloaded" in text()
     assert "(added later, removed fast)" in text()
 
@@ -149,16 +189,21 @@ def test_reload_without_a_daemon_says_so(tmp_path: Path, db_url: str) -> None:
     """`monitor reload` with no daemon on the database waits, then says what to check."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     environ.update(MONITOR_DATABASE_URL=db_url, MONITOR_CONFIG=str(tmp_path / "feeds.toml"))
-    done = subprocess.run([sys.executable, "-m", "monitor", "reload", "--wait", "0.5"],
-                          env=environ, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "reload", "--wait", "0.5"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert "no daemon answered" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 async def test_reload_adds_a_channel_then_moves_it(
-        tmp_path: Path, site: HTTPTestServer, store: Store,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, site: HTTPTestServer, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A daemon started without channels gets one by reload and alerts through it; a second
     reload points the channel at another receiver, which gets the next alert (and the first
     receiver nothing more)."""
@@ -170,21 +215,32 @@ async def test_reload_adds_a_channel_then_moves_it(
     prepared = prepare(settings(config, store.db.url), load_config(config))
     stop = asyncio.Event()
     with WebhookReceiver() as first, WebhookReceiver() as second:
+
         def hook(url: str) -> str:
-            return (f'\n[channel.hook]\ntype = "webhook"\nurl = "{url}"\n'
-                    'secret_env = "HOOK_SECRET"\n')
+            return (
+                f'\n[channel.hook]\ntype = "webhook"\nurl = "{url}"\nsecret_env = "HOOK_SECRET"\n'
+            )
 
         async with running(prepared, store, TUNING) as rt:
             daemon = Daemon(rt)
             task = asyncio.create_task(daemon.run(stop))
             await wait_for(lambda: bool(store.watch_matches("taiwan")))
-            _config(config, site, ["fast", "later"], taiwan + '\n[[watch]]\nname = "chips"\n'
-                    'query = "issue:export-controls"\nnotify = ["hook"]\n' + hook(first.url()))
+            _config(
+                config,
+                site,
+                ["fast", "later"],
+                taiwan + '\n[[watch]]\nname = "chips"\n'
+                'query = "issue:export-controls"\nnotify = ["hook"]\n' + hook(first.url()),
+            )
             daemon.request_reload("test")
             await wait_for(lambda: len(first.deliveries) >= 1, 30)
-            _config(config, site, ["fast", "later", "slow"], taiwan
-                    + '\n[[watch]]\nname = "drugs"\nquery = "issue:fentanyl"\n'
-                    'notify = ["hook"]\n' + hook(second.url()))
+            _config(
+                config,
+                site,
+                ["fast", "later", "slow"],
+                taiwan + '\n[[watch]]\nname = "drugs"\nquery = "issue:fentanyl"\n'
+                'notify = ["hook"]\n' + hook(second.url()),
+            )
             daemon.request_reload("test")
             await wait_for(lambda: len(second.deliveries) >= 1, 30)
             stop.set()

@@ -25,26 +25,30 @@ RECENT = NOW - timedelta(hours=2)
 
 # Each article is about both issues (headline and several mentions), so a watch on either
 # matches whatever level a watch query asks of it.
-MAGNETS = ("Rare earths and fentanyl top the port agenda\n\nFactories that build electric "
-           "motors said on Tuesday that rare earths from a single refiner had become scarce, "
-           "while customs officers reported more fentanyl seized at the port. Buyers of rare "
-           "earths asked regulators for help; police said fentanyl shipments had doubled.")
-POWDER = ("Fentanyl seizures and rare earths prices rise\n\nA conference of refiners "
-          "discussed rare earths and the price of fentanyl seized at ports. Delegates said "
-          "fentanyl now funds smugglers who also move rare earths, and agreed to meet again.")
+MAGNETS = (
+    "Rare earths and fentanyl top the port agenda\n\nFactories that build electric "
+    "motors said on Tuesday that rare earths from a single refiner had become scarce, "
+    "while customs officers reported more fentanyl seized at the port. Buyers of rare "
+    "earths asked regulators for help; police said fentanyl shipments had doubled."
+)
+POWDER = (
+    "Fentanyl seizures and rare earths prices rise\n\nA conference of refiners "
+    "discussed rare earths and the price of fentanyl seized at ports. Delegates said "
+    "fentanyl now funds smugglers who also move rare earths, and agreed to meet again."
+)
 WEATHER = "Storm warning\n\nHeavy rain is expected across the region on Sunday night."
 
-EXTRA_VOCAB = '''[[issue]]
+EXTRA_VOCAB = """[[issue]]
 id = "rare-earths"
 name = "Rare earths"
 aliases = ["rare earths", "rare-earth magnets"]
-'''
+"""
 # A user file replaces the bundled entry with its id: fentanyl now needs a longer phrase.
-NARROW_FENTANYL = '''[[issue]]
+NARROW_FENTANYL = """[[issue]]
 id = "fentanyl"
 name = "Fentanyl and opioids"
 aliases = ["fentanyl precursors"]
-'''
+"""
 
 
 WATCH = '[[watch]]\nname = "{name}"\nquery = "{query}"\nnotify = ["hook"]\n'
@@ -58,11 +62,17 @@ def _feeds_toml(folder: Path, vocab: dict[str, str]) -> Path:
     if any("rare-earths" in text for text in vocab.values()):
         watches.append(WATCH.format(name="minerals", query="issue:rare-earths"))
     path = folder / "feeds.toml"
-    path.write_text("\n".join([
-        f"vocabulary = [{', '.join(repr(name) for name in vocab)}]",
-        '[[feed]]\nname = "wire"\nurl = "https://wire.example/rss.xml"\n', *watches,
-        '[channel.hook]\ntype = "webhook"\nurl = "https://hooks.example.org/monitor"\n']),
-        encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            [
+                f"vocabulary = [{', '.join(repr(name) for name in vocab)}]",
+                '[[feed]]\nname = "wire"\nurl = "https://wire.example/rss.xml"\n',
+                *watches,
+                '[channel.hook]\ntype = "webhook"\nurl = "https://hooks.example.org/monitor"\n',
+            ]
+        ),
+        encoding="utf-8",
+    )
     return path
 
 
@@ -80,12 +90,23 @@ def _store_as_daemon(store: Store, config: Path, text: str, at: datetime, guid: 
     title, _, body = text.partition("\n\n")
     tags = tagger.tag_document(title, body, published=at.date())
     url = f"https://wire.example/{guid}"
-    article = NewArticle(feed="wire", guid=guid, url=url, canonical_url=url, title=title,
-                         author=None, published=at, language="en", text=body,
-                         fingerprint=stories.fingerprint(body),
-                         tags=tags)
-    hits = [WatchHit(w.spec.name, w.spec.notify, {"watch": w.spec.name})
-            for w in satisfied_watches(watches, tags, feed="wire", title=title, text=body)]
+    article = NewArticle(
+        feed="wire",
+        guid=guid,
+        url=url,
+        canonical_url=url,
+        title=title,
+        author=None,
+        published=at,
+        language="en",
+        text=body,
+        fingerprint=stories.fingerprint(body),
+        tags=tags,
+    )
+    hits = [
+        WatchHit(w.spec.name, w.spec.notify, {"watch": w.spec.name})
+        for w in satisfied_watches(watches, tags, feed="wire", title=title, text=body)
+    ]
     stored = store.add_article(article, hits, now=at)
     assert stored is not None
     return stored.id
@@ -94,8 +115,10 @@ def _store_as_daemon(store: Store, config: Path, text: str, at: datetime, guid: 
 def _rows(store: Store, model: type, *columns: str) -> set[tuple[object, ...]]:
     table = model.__table__  # type: ignore[attr-defined]
     with store.db.read() as s:
-        return {tuple(r) for r in s.connection().execute(
-            sa.select(*(table.c[c] for c in columns))).all()}
+        return {
+            tuple(r)
+            for r in s.connection().execute(sa.select(*(table.c[c] for c in columns))).all()
+        }
 
 
 @pytest.fixture
@@ -118,9 +141,11 @@ def new_config(tmp_path: Path) -> Path:
 def seeded(store: Store, old_config: Path) -> dict[str, int]:
     """Three articles stored by the old configuration: two old ones and a recent one."""
     store.sync_feeds([FeedSpec("wire", "https://wire.example/rss.xml")], OLD)
-    return {"magnets": _store_as_daemon(store, old_config, MAGNETS, OLD, "g1"),
-            "weather": _store_as_daemon(store, old_config, WEATHER, OLD, "g2"),
-            "powder": _store_as_daemon(store, old_config, POWDER, RECENT, "g3")}
+    return {
+        "magnets": _store_as_daemon(store, old_config, MAGNETS, OLD, "g1"),
+        "weather": _store_as_daemon(store, old_config, WEATHER, OLD, "g2"),
+        "powder": _store_as_daemon(store, old_config, POWDER, RECENT, "g3"),
+    }
 
 
 @pytest.fixture
@@ -133,13 +158,16 @@ def cli(db_url: str, new_config: Path, monkeypatch: pytest.MonkeyPatch) -> CliRu
 
 
 def test_a_vocabulary_change_adds_tags_and_matches_without_alerts(
-        cli: CliRunner, store: Store, seeded: dict[str, int]) -> None:
+    cli: CliRunner, store: Store, seeded: dict[str, int]
+) -> None:
     """An added issue is tagged on stored articles and matches its watch; no outbox row."""
     before = _rows(store, ArticleTagRow, "article_id", "tag_id")
     assert (seeded["magnets"], "fentanyl") in before
     assert not any(tag == "rare-earths" for _, tag in before)
     assert _rows(store, WatchMatchRow, "watch", "article_id") == {
-        ("drugs", seeded["magnets"]), ("drugs", seeded["powder"])}
+        ("drugs", seeded["magnets"]),
+        ("drugs", seeded["powder"]),
+    }
     alerts = _rows(store, OutboxRow, "id")
     result = cli.invoke(app, ["retag"])
     assert result.exit_code == 0, result.output
@@ -153,14 +181,16 @@ def test_a_vocabulary_change_adds_tags_and_matches_without_alerts(
 
 
 def test_a_removed_tag_disappears_with_its_watch_match(
-        cli: CliRunner, store: Store, seeded: dict[str, int]) -> None:
+    cli: CliRunner, store: Store, seeded: dict[str, int]
+) -> None:
     """Fentanyl, no longer matched by the narrowed entry, loses its tags and its matches."""
     result = cli.invoke(app, ["retag"])
     assert result.exit_code == 0, result.output
     tags = _rows(store, ArticleTagRow, "article_id", "tag_id")
     assert not any(tag == "fentanyl" for _, tag in tags)
-    assert not any(watch == "drugs" for watch, _ in _rows(store, WatchMatchRow, "watch",
-                                                           "article_id"))
+    assert not any(
+        watch == "drugs" for watch, _ in _rows(store, WatchMatchRow, "watch", "article_id")
+    )
     assert (seeded["weather"], "rare-earths") not in tags
 
 
@@ -183,8 +213,8 @@ def test_progress_and_summary_on_stderr(cli: CliRunner, seeded: dict[str, int]) 
     assert "retagging" in result.stderr
     assert "3/3" in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "retagged 3 articles: tags 2 added, 2 removed, 0 changed; watch matches 2 added, "
-        "2 removed")
+        "retagged 3 articles: tags 2 added, 2 removed, 0 changed; watch matches 2 added, 2 removed"
+    )
 
 
 def test_a_second_retag_changes_nothing(cli: CliRunner, seeded: dict[str, int]) -> None:
@@ -192,8 +222,8 @@ def test_a_second_retag_changes_nothing(cli: CliRunner, seeded: dict[str, int]) 
     assert cli.invoke(app, ["retag"]).exit_code == 0
     result = cli.invoke(app, ["retag"])
     assert result.stderr.strip().splitlines()[-1] == (
-        "retagged 3 articles: tags 0 added, 0 removed, 0 changed; watch matches 0 added, "
-        "0 removed")
+        "retagged 3 articles: tags 0 added, 0 removed, 0 changed; watch matches 0 added, 0 removed"
+    )
 
 
 def test_empty_database_says_so(cli: CliRunner, store: Store) -> None:
@@ -210,9 +240,12 @@ def test_nothing_in_the_window_says_so(cli: CliRunner, seeded: dict[str, int]) -
     assert "no articles stored since 30m: nothing to retag" in result.stderr
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["--since", "yesterday"], "--since: 'yesterday' is neither an ISO date"),
-])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--since", "yesterday"], "--since: 'yesterday' is neither an ISO date"),
+    ],
+)
 def test_bad_since_is_one_line(cli: CliRunner, args: list[str], says: str) -> None:
     """A bad --since is refused with one line naming it, no traceback."""
     result = cli.invoke(app, ["retag", *args])
@@ -222,18 +255,21 @@ def test_bad_since_is_one_line(cli: CliRunner, args: list[str], says: str) -> No
 
 
 def test_bad_vocabulary_file_is_refused_with_its_place(
-        cli: CliRunner, new_config: Path, seeded: dict[str, int]) -> None:
+    cli: CliRunner, new_config: Path, seeded: dict[str, int]
+) -> None:
     """A broken vocabulary file stops retag before anything changes, naming file and key."""
-    (new_config.parent / "minerals.toml").write_text('[[issue]]\nid = "Rare Earths"\n'
-                                                      'name = "x"\n', encoding="utf-8")
+    (new_config.parent / "minerals.toml").write_text(
+        '[[issue]]\nid = "Rare Earths"\nname = "x"\n', encoding="utf-8"
+    )
     result = cli.invoke(app, ["retag"])
     assert result.exit_code == 1
     assert "minerals.toml:2" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_unmigrated_database_is_refused(tmp_path: Path, new_config: Path,
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unmigrated_database_is_refused(
+    tmp_path: Path, new_config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A database that is not at the newest migration is refused with what to run."""
     monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     monkeypatch.setenv("MONITOR_CONFIG", str(new_config))
@@ -243,15 +279,17 @@ def test_unmigrated_database_is_refused(tmp_path: Path, new_config: Path,
 
 
 def test_batches_cover_the_scope_and_skip_later_articles(
-        store: Store, seeded: dict[str, int], new_config: Path, old_config: Path) -> None:
+    store: Store, seeded: dict[str, int], new_config: Path, old_config: Path
+) -> None:
     """Batches of one still visit every article once; one stored after the scope was taken
     (the running daemon's) is left alone."""
     tagger, watches = compile_config(load_config(new_config))
     scope = store.retag_scope()
     late = _store_as_daemon(store, old_config, MAGNETS.replace("Tuesday", "Friday"), NOW, "g4")
     seen: list[int] = []
-    totals = retag(store, tagger, watches, scope, batch=1,
-                   progress=lambda counts: seen.append(counts.articles))
+    totals = retag(
+        store, tagger, watches, scope, batch=1, progress=lambda counts: seen.append(counts.articles)
+    )
     assert seen == [1, 1, 1]
     assert totals.articles == 3
     tags = _rows(store, ArticleTagRow, "article_id", "tag_id")
@@ -259,17 +297,21 @@ def test_batches_cover_the_scope_and_skip_later_articles(
     assert (late, "rare-earths") not in tags
 
 
-def test_changed_tags_are_updated_in_place(store: Store, seeded: dict[str, int],
-                                           old_config: Path) -> None:
+def test_changed_tags_are_updated_in_place(
+    store: Store, seeded: dict[str, int], old_config: Path
+) -> None:
     """A tag whose count or evidence differs is rewritten, not duplicated."""
     tagger, watches = compile_config(load_config(old_config))
     columns = ("article_id", "tag_id", "count", "evidence", "evidence_start", "matched_at")
     fresh = _rows(store, ArticleTagRow, *columns)
-    assert {row[:2] for row in fresh} == {(seeded["magnets"], "fentanyl"),
-                                          (seeded["powder"], "fentanyl")}
+    assert {row[:2] for row in fresh} == {
+        (seeded["magnets"], "fentanyl"),
+        (seeded["powder"], "fentanyl"),
+    }
     with store.db.write() as s:
-        s.connection().execute(sa.update(ArticleTagRow.__table__)  # type: ignore[attr-defined]
-                               .values(count=99, evidence="stale"))
+        s.connection().execute(
+            sa.update(ArticleTagRow.__table__).values(count=99, evidence="stale")  # type: ignore[attr-defined]
+        )
     totals = retag(store, tagger, watches, store.retag_scope())
     assert totals.tags_changed == 2
     assert (totals.tags_added, totals.tags_removed) == (0, 0)
@@ -277,11 +319,18 @@ def test_changed_tags_are_updated_in_place(store: Store, seeded: dict[str, int],
 
 
 def test_watches_no_longer_configured_keep_their_matches(
-        store: Store, seeded: dict[str, int], new_config: Path) -> None:
+    store: Store, seeded: dict[str, int], new_config: Path
+) -> None:
     """Only configured watches are recomputed: another watch's rows stay."""
     with store.db.write() as s:
-        s.add(WatchMatchRow(watch="retired", article_id=seeded["weather"],
-                            story_id=seeded["weather"], matched_at=OLD))
+        s.add(
+            WatchMatchRow(
+                watch="retired",
+                article_id=seeded["weather"],
+                story_id=seeded["weather"],
+                matched_at=OLD,
+            )
+        )
     tagger, watches = compile_config(load_config(new_config))
     retag(store, tagger, watches, store.retag_scope())
     assert ("retired", seeded["weather"]) in _rows(store, WatchMatchRow, "watch", "article_id")

@@ -17,8 +17,17 @@ from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss, write_config
 from monitor.store import Database
 from monitor.store.models import ArticleRow, OutboxRow
 
-FEED_FIELDS = {"name", "url", "enabled", "last_status", "last_error", "consecutive_errors",
-               "last_success", "next_poll", "next_poll_reason"}
+FEED_FIELDS = {
+    "name",
+    "url",
+    "enabled",
+    "last_status",
+    "last_error",
+    "consecutive_errors",
+    "last_success",
+    "next_poll",
+    "next_poll_reason",
+}
 
 
 @pytest.fixture
@@ -31,16 +40,29 @@ def site() -> Iterator[HTTPTestServer]:
 def env(config: Path, db_url: str, **extra: str) -> dict[str, str]:
     """The environment of a `monitor` process for this test."""
     out = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    out.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-               MONITOR_ALLOWED_NETWORKS="127.0.0.0/8", **extra)
+    out.update(
+        MONITOR_CONFIG=str(config),
+        MONITOR_DATABASE_URL=db_url,
+        MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+        **extra,
+    )
     return out
 
 
-def monitor(args: list[str], environ: dict[str, str], timeout: float = 120,
-            ) -> subprocess.CompletedProcess[str]:
+def monitor(
+    args: list[str],
+    environ: dict[str, str],
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m monitor ARGS` to completion."""
-    return subprocess.run([sys.executable, "-m", "monitor", *args], env=environ, text=True,
-                          capture_output=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        env=environ,
+        text=True,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def stored(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
@@ -48,8 +70,7 @@ def stored(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
     db = Database(db_url)
     try:
         with db.read() as s:
-            return list(s.connection().execute(
-                sa.select(model.__table__)).all())  # type: ignore[attr-defined]
+            return list(s.connection().execute(sa.select(model.__table__)).all())  # type: ignore[attr-defined]
     finally:
         db.dispose()
 
@@ -57,22 +78,36 @@ def stored(db_url: str, model: type) -> list[sa.Row[tuple[object, ...]]]:
 @pytest.mark.slow
 def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestServer) -> None:
     """`run --once` polls, stores, writes alerts and exits 0; `feeds` prints CONTRACT lines."""
-    site.route("/news.xml", body=rss("News", [
-        Entry("n-1", site.url("/taiwan"), "Minister warns"),
-        Entry("n-2", site.url("/chemicals"), "Inspections")]), headers=RSS, etag='"v1"')
+    site.route(
+        "/news.xml",
+        body=rss(
+            "News",
+            [
+                Entry("n-1", site.url("/taiwan"), "Minister warns"),
+                Entry("n-2", site.url("/chemicals"), "Inspections"),
+            ],
+        ),
+        headers=RSS,
+        etag='"v1"',
+    )
     site.route("/taiwan", body=page("Minister warns", STORY), headers=HTML)
     site.route("/chemicals", body=page("Inspections", STORY2), headers=HTML)
     site.route("/down.xml", status=500)
     site.route("/hook", status=204)
-    config = write_config(tmp_path / "feeds.toml", [
-        ("news", site.url("/news.xml")), ("down", site.url("/down.xml"))],
-        watches=('[[watch]]\nname = "desk"\nquery = "actor:wang-yi"\nnotify = ["hook"]\n\n'
-                 f'[channel.hook]\ntype = "webhook"\nurl = "{site.url("/hook")}"\n'))
+    config = write_config(
+        tmp_path / "feeds.toml",
+        [("news", site.url("/news.xml")), ("down", site.url("/down.xml"))],
+        watches=(
+            '[[watch]]\nname = "desk"\nquery = "actor:wang-yi"\nnotify = ["hook"]\n\n'
+            f'[channel.hook]\ntype = "webhook"\nurl = "{site.url("/hook")}"\n'
+        ),
+    )
     environ = env(config, db_url)
     done = monitor(["run", "--once"], environ)
     assert done.returncode == 0, done.stderr
     assert "polled 2 feeds (1 failed), stored 2 articles, 1 match, 1 alert attempt in " in (
-        " ".join(done.stderr.split()))
+        " ".join(done.stderr.split())
+    )
     assert len(stored(db_url, ArticleRow)) == 2
     [alert] = stored(db_url, OutboxRow)
     assert alert.watch == "desk"
@@ -91,7 +126,9 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
     assert (lines["down"]["last_status"], lines["down"]["consecutive_errors"]) == (500, 1)
     assert lines["down"]["last_success"] is None
     assert (lines["news"]["next_poll_reason"], lines["down"]["next_poll_reason"]) == (
-        "interval", "backoff")
+        "interval",
+        "backoff",
+    )
     table = monitor(["feeds"], {**environ, "COLUMNS": "300"})
     assert table.returncode == 0
     assert "news" in table.stdout
@@ -99,19 +136,27 @@ def test_run_once_then_feeds_json(tmp_path: Path, db_url: str, site: HTTPTestSer
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("watches", "extra", "expected"), [
-    ('[[watch]]\nname = "w"\nquery = "actor:wang-yi AND (issue:taiwan"\n', {},
-     "position"),
-    ('[[watch]]\nname = "w"\nquery = "actor:nobody-at-all"\n', {}, "nobody-at-all"),
-    ('[[watch]]\nname = "w"\nquery = "actor:taiwan"\n', {}, "write issue:taiwan"),
-    ('[[watch]]\nname = "w"\nnotify = ["m"]\n\n[channel.m]\ntype = "email"\n'
-     'to = ["desk@example.org"]\n', {}, "MONITOR_SMTP_HOST"),
-])
-def test_run_refuses_bad_configuration(tmp_path: Path, watches: str, extra: dict[str, str],
-                                       expected: str) -> None:
+@pytest.mark.parametrize(
+    ("watches", "extra", "expected"),
+    [
+        ('[[watch]]\nname = "w"\nquery = "actor:wang-yi AND (issue:taiwan"\n', {}, "position"),
+        ('[[watch]]\nname = "w"\nquery = "actor:nobody-at-all"\n', {}, "nobody-at-all"),
+        ('[[watch]]\nname = "w"\nquery = "actor:taiwan"\n', {}, "write issue:taiwan"),
+        (
+            '[[watch]]\nname = "w"\nnotify = ["m"]\n\n[channel.m]\ntype = "email"\n'
+            'to = ["desk@example.org"]\n',
+            {},
+            "MONITOR_SMTP_HOST",
+        ),
+    ],
+)
+def test_run_refuses_bad_configuration(
+    tmp_path: Path, watches: str, extra: dict[str, str], expected: str
+) -> None:
     """A malformed query, an unknown id or mail without SMTP host stops `run` with a reason."""
-    config = write_config(tmp_path / "feeds.toml", [("f", "http://127.0.0.1:9/feed.xml")],
-                          watches=watches)
+    config = write_config(
+        tmp_path / "feeds.toml", [("f", "http://127.0.0.1:9/feed.xml")], watches=watches
+    )
     done = monitor(["run", "--once"], env(config, f"sqlite:///{tmp_path / 'm.db'}", **extra))
     assert done.returncode == 1
     assert expected in done.stderr
@@ -122,13 +167,18 @@ def test_run_refuses_bad_configuration(tmp_path: Path, watches: str, extra: dict
 def test_sigterm_drains_in_flight_work(tmp_path: Path, site: HTTPTestServer) -> None:
     """SIGTERM while a page is being fetched: the article is still stored and the exit is 0."""
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
-    site.route("/news.xml", body=rss("News", [Entry("n-1", site.url("/slow"), "Slow")]),
-               headers=RSS)
+    site.route(
+        "/news.xml", body=rss("News", [Entry("n-1", site.url("/slow"), "Slow")]), headers=RSS
+    )
     site.route("/slow", body=page("Minister warns", STORY), headers=HTML, delay=3.0)
     config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
-    proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"],
-                            env=env(config, db_url), text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run"],
+        env=env(config, db_url),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while not site.hits("/slow"):

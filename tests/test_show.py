@@ -17,16 +17,31 @@ def article(db_url: str, db: Database, monkeypatch: pytest.MonkeyPatch) -> int:
     """One stored article tagged wang-yi and taiwan."""
     monkeypatch.setenv("MONITOR_DATABASE_URL", db_url)
     monkeypatch.setenv("COLUMNS", "200")
-    return add(db, Seed("Geneva talks", TEXT, T0, tags={"wang-yi": 1, "taiwan": 1},
-                        watches=["desk"], url="https://example.org/geneva"))
+    return add(
+        db,
+        Seed(
+            "Geneva talks",
+            TEXT,
+            T0,
+            tags={"wang-yi": 1, "taiwan": 1},
+            watches=["desk"],
+            url="https://example.org/geneva",
+        ),
+    )
 
 
 def test_show_prints_article_tags_and_evidence(article: int) -> None:
     """The text view has title, URL, a tag table with evidence, and the article text."""
     result = CliRunner().invoke(app, ["show", str(article)])
     assert result.exit_code == 0, result.stderr
-    for text in ("Geneva talks", "https://example.org/geneva", "wang-yi", "taiwan",
-                 "Officials met in Geneva", "desk"):
+    for text in (
+        "Geneva talks",
+        "https://example.org/geneva",
+        "wang-yi",
+        "taiwan",
+        "Officials met in Geneva",
+        "desk",
+    ):
         assert text in result.stdout, text
 
 
@@ -46,7 +61,7 @@ def test_show_json_and_lookup_by_url(article: int) -> None:
     body = json.loads(result.stdout)
     assert body["id"] == article
     wang = body["actors"][0]
-    assert TEXT[wang["evidence"]["start"]:wang["evidence"]["end"]] == "Wang Yi"
+    assert TEXT[wang["evidence"]["start"] : wang["evidence"]["end"]] == "Wang Yi"
     assert body["watches"] == ["desk"]
 
 

@@ -38,10 +38,20 @@ TAG = Tag("wang-yi", "actor", "Wang Yi", 1, Evidence("Foreign Minister Wang Yi",
 
 
 def _article(feed: str, guid: str, url: str, text: str = BODY, **kw: object) -> NewArticle:
-    return NewArticle(feed=feed, guid=guid, url=url, canonical_url=url, title=f"t {guid}",
-                      author=None, published=NOW - timedelta(hours=1), language="en",
-                      text=text, fingerprint=stories.fingerprint(text),
-                      tags=(TAG,), **kw)  # type: ignore[arg-type]
+    return NewArticle(
+        feed=feed,
+        guid=guid,
+        url=url,
+        canonical_url=url,
+        title=f"t {guid}",
+        author=None,
+        published=NOW - timedelta(hours=1),
+        language="en",
+        text=text,
+        fingerprint=stories.fingerprint(text),
+        tags=(TAG,),
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _hit(watch: str = "desk", channels: tuple[str, ...] = ("hook", "mail")) -> WatchHit:
@@ -49,8 +59,13 @@ def _hit(watch: str = "desk", channels: tuple[str, ...] = ("hook", "mail")) -> W
 
 
 def _setup(store: Store) -> None:
-    store.sync_feeds([FeedSpec("wire", "https://wire.example/rss"),
-                      FeedSpec("paper", "https://paper.example/rss")], NOW)
+    store.sync_feeds(
+        [
+            FeedSpec("wire", "https://wire.example/rss"),
+            FeedSpec("paper", "https://paper.example/rss"),
+        ],
+        NOW,
+    )
 
 
 def _count(store: Store, model: type, **where: object) -> int:
@@ -65,8 +80,7 @@ def _count(store: Store, model: type, **where: object) -> int:
 def test_add_article_writes_article_tags_matches_and_outbox(store: Store) -> None:
     """One call stores the article, its tags with evidence, its match and one row per channel."""
     _setup(store)
-    stored = store.add_article(_article("wire", "g1", "https://wire.example/a"), [_hit()],
-                               now=NOW)
+    stored = store.add_article(_article("wire", "g1", "https://wire.example/a"), [_hit()], now=NOW)
     assert stored is not None
     assert stored.story_id == stored.id
     assert stored.stored_at == NOW
@@ -74,12 +88,25 @@ def test_add_article_writes_article_tags_matches_and_outbox(store: Store) -> Non
         tag = s.get(ArticleTagRow, (stored.id, "wang-yi"))
         assert tag is not None
         assert (tag.evidence, tag.evidence_start, tag.matched_at) == (
-            "Foreign Minister Wang Yi", 43, NOW)
-        rows = s.connection().execute(sa.select(
-            OutboxRow.__table__.c.channel, OutboxRow.__table__.c.state,  # type: ignore[attr-defined]
-            OutboxRow.__table__.c.dedup_key)).all()  # type: ignore[attr-defined]
-    assert sorted(rows) == [("hook", "pending", f"desk|hook|{stored.id}"),
-                            ("mail", "pending", f"desk|mail|{stored.id}")]
+            "Foreign Minister Wang Yi",
+            43,
+            NOW,
+        )
+        rows = (
+            s.connection()
+            .execute(
+                sa.select(
+                    OutboxRow.__table__.c.channel,
+                    OutboxRow.__table__.c.state,  # type: ignore[attr-defined]
+                    OutboxRow.__table__.c.dedup_key,
+                )
+            )
+            .all()
+        )  # type: ignore[attr-defined]
+    assert sorted(rows) == [
+        ("hook", "pending", f"desk|hook|{stored.id}"),
+        ("mail", "pending", f"desk|mail|{stored.id}"),
+    ]
     assert _count(store, WatchMatchRow, watch="desk") == 1
 
 
@@ -87,23 +114,34 @@ def test_same_guid_or_url_is_already_seen(store: Store) -> None:
     """A second insert of one (feed, guid) or one canonical URL returns None and alerts nothing."""
     _setup(store)
     assert store.add_article(_article("wire", "g1", "https://wire.example/a"), [], now=NOW)
-    assert store.add_article(_article("wire", "g1", "https://wire.example/b", text=OTHER),
-                             [_hit()], now=NOW) is None
-    assert store.add_article(_article("paper", "p1", "https://wire.example/a", text=OTHER),
-                             [_hit()], now=NOW) is None
+    assert (
+        store.add_article(
+            _article("wire", "g1", "https://wire.example/b", text=OTHER), [_hit()], now=NOW
+        )
+        is None
+    )
+    assert (
+        store.add_article(
+            _article("paper", "p1", "https://wire.example/a", text=OTHER), [_hit()], now=NOW
+        )
+        is None
+    )
     assert _count(store, OutboxRow) == 0
 
 
 def test_syndicated_copy_joins_story_and_alerts_once(store: Store) -> None:
     """A near-identical body on another feed and URL is the same story: one alert per watch."""
     _setup(store)
-    first = store.add_article(_article("wire", "g1", "https://wire.example/a"), [_hit()],
-                              now=NOW)
+    first = store.add_article(_article("wire", "g1", "https://wire.example/a"), [_hit()], now=NOW)
     copy_text = "By our correspondent. " + BODY.replace("Monday", "Monday,")
-    second = store.add_article(_article("paper", "p9", "https://paper.example/x", copy_text),
-                               [_hit(), _hit("other", ("hook",))], now=NOW + timedelta(1))
-    unrelated = store.add_article(_article("paper", "p10", "https://paper.example/y", OTHER),
-                                  [_hit()], now=NOW)
+    second = store.add_article(
+        _article("paper", "p9", "https://paper.example/x", copy_text),
+        [_hit(), _hit("other", ("hook",))],
+        now=NOW + timedelta(1),
+    )
+    unrelated = store.add_article(
+        _article("paper", "p10", "https://paper.example/y", OTHER), [_hit()], now=NOW
+    )
     assert first is not None
     assert second is not None
     assert unrelated is not None
@@ -117,12 +155,15 @@ def test_syndicated_copy_joins_story_and_alerts_once(store: Store) -> None:
 def test_short_texts_join_only_an_identical_copy(store: Store) -> None:
     """Teasers too short to sketch join a story only when their fingerprint is identical."""
     _setup(store)
-    a = store.add_article(_article("wire", "g1", "https://wire.example/a", "Wang Yi met."),
-                          [], now=NOW)
-    b = store.add_article(_article("wire", "g2", "https://wire.example/b", "Wang Yi spoke."),
-                          [], now=NOW)
-    c = store.add_article(_article("paper", "g3", "https://paper.example/c", "Wang Yi met."),
-                          [], now=NOW)
+    a = store.add_article(
+        _article("wire", "g1", "https://wire.example/a", "Wang Yi met."), [], now=NOW
+    )
+    b = store.add_article(
+        _article("wire", "g2", "https://wire.example/b", "Wang Yi spoke."), [], now=NOW
+    )
+    c = store.add_article(
+        _article("paper", "g3", "https://paper.example/c", "Wang Yi met."), [], now=NOW
+    )
     assert a is not None
     assert b is not None
     assert c is not None
@@ -134,11 +175,13 @@ def test_unseen_items_by_guid_and_url(store: Store) -> None:
     """Items are new unless their (feed, guid) or URL was stored; batch duplicates collapse."""
     _setup(store)
     store.add_article(_article("wire", "g1", "https://wire.example/a"), [], now=NOW)
-    items = [Item("wire", "g1", "https://wire.example/changed"),
-             Item("wire", "g2", "https://wire.example/a"),
-             Item("wire", "g3", "https://wire.example/c"),
-             Item("wire", "g3", "https://wire.example/c2"),
-             Item("wire", "g4", None)]
+    items = [
+        Item("wire", "g1", "https://wire.example/changed"),
+        Item("wire", "g2", "https://wire.example/a"),
+        Item("wire", "g3", "https://wire.example/c"),
+        Item("wire", "g3", "https://wire.example/c2"),
+        Item("wire", "g4", None),
+    ]
     assert [i.guid for i in store.unseen_items("wire", items)] == ["g3", "g4"]
     assert [i.guid for i in store.unseen_items("paper", [Item("paper", "g1", None)])] == ["g1"]
 
@@ -150,8 +193,7 @@ def test_concurrent_inserts_of_one_guid_store_one(store: Store) -> None:
     lock = threading.Lock()
 
     def add() -> None:
-        got = store.add_article(_article("wire", "g1", "https://wire.example/a"), [_hit()],
-                                now=NOW)
+        got = store.add_article(_article("wire", "g1", "https://wire.example/a"), [_hit()], now=NOW)
         with lock:
             results.append(got)
 
@@ -169,8 +211,12 @@ def test_recent_entry_times_newest_first(store: Store) -> None:
     _setup(store)
     for i in range(3):
         art = _article("wire", f"g{i}", f"https://wire.example/{i}", text=f"{OTHER} {i}")
-        art = NewArticle(**{**{f: getattr(art, f) for f in art.__slots__},  # type: ignore[attr-defined]
-                            "published": NOW - timedelta(hours=i)})
+        art = NewArticle(
+            **{
+                **{f: getattr(art, f) for f in art.__slots__},  # type: ignore[attr-defined]
+                "published": NOW - timedelta(hours=i),
+            }
+        )
         store.add_article(art, [], now=NOW)
     times = store.recent_entry_times("wire")
     assert times == [NOW, NOW - timedelta(hours=1), NOW - timedelta(hours=2)]

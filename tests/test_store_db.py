@@ -32,8 +32,7 @@ def test_datetimes_round_trip_as_aware_utc(db: Database) -> None:
     """Datetimes come back aware and in UTC on both dialects."""
     when = datetime(2026, 11, 23, 12, 0, tzinfo=UTC) + timedelta(microseconds=5)
     with db.write() as s:
-        s.add(FeedRow(name="f", url="https://example.org/f", next_poll=when,
-                      created_at=when))
+        s.add(FeedRow(name="f", url="https://example.org/f", next_poll=when, created_at=when))
     with db.read() as s:
         row = s.exec(sa.select(FeedRow)).scalars().one()  # type: ignore[call-overload]
     assert row.next_poll == when
@@ -102,14 +101,32 @@ def test_sqlite_deferred_read_then_write_fails_without_immediate(tmp_path) -> No
     now = datetime.now(UTC)
     with db.engine.connect() as a, db.engine.connect() as b:
         a.exec_driver_sql("SELECT count(*) FROM feeds").all()  # DEFERRED: a now holds a snapshot
-        b.execute(sa.insert(FeedRow).values(name="b", url="u", created_at=now, enabled=True,
-                                            in_config=True, full_text=True,
-                                            interval_seconds=900, consecutive_errors=0))
+        b.execute(
+            sa.insert(FeedRow).values(
+                name="b",
+                url="u",
+                created_at=now,
+                enabled=True,
+                in_config=True,
+                full_text=True,
+                interval_seconds=900,
+                consecutive_errors=0,
+            )
+        )
         b.commit()
         with pytest.raises(OperationalError, match="locked"):
-            a.execute(sa.insert(FeedRow).values(name="a", url="u", created_at=now, enabled=True,
-                                                in_config=True, full_text=True,
-                                                interval_seconds=900, consecutive_errors=0))
+            a.execute(
+                sa.insert(FeedRow).values(
+                    name="a",
+                    url="u",
+                    created_at=now,
+                    enabled=True,
+                    in_config=True,
+                    full_text=True,
+                    interval_seconds=900,
+                    consecutive_errors=0,
+                )
+            )
     db.dispose()
 
 
@@ -137,9 +154,16 @@ def test_fetch_reads_and_never_writes(db: Database) -> None:
     """The hot read path answers reads; a write through it never lands (PostgreSQL refuses
     it, read-only; SQLite rolls it back)."""
     assert db.fetch(lambda conn: conn.exec_driver_sql("SELECT 1").scalar()) == 1
-    insert = sa.insert(FeedRow).values(name="ghost", url="u", created_at=datetime.now(UTC),
-                                       enabled=True, in_config=True, full_text=True,
-                                       interval_seconds=900, consecutive_errors=0)
+    insert = sa.insert(FeedRow).values(
+        name="ghost",
+        url="u",
+        created_at=datetime.now(UTC),
+        enabled=True,
+        in_config=True,
+        full_text=True,
+        interval_seconds=900,
+        consecutive_errors=0,
+    )
     if db.dialect == "postgresql":
         with pytest.raises(StoreError, match="read-only"):
             db.fetch(lambda conn: conn.execute(insert))
@@ -155,17 +179,25 @@ def test_postgresql_reads_plan_for_the_first_rows(db: Database) -> None:
     values, and start no parallel workers (for two common tags the planner, estimating their
     join at one row, would read all their rows in a parallel hash join instead of the merge
     join that stops at the page's end: bench/bench_desk.py, "matches, actor + issue")."""
+
     def settings(conn: sa.Connection) -> list[str]:
-        return [conn.exec_driver_sql(f"SHOW {name}").scalar_one() for name in
-                ("jit", "plan_cache_mode", "max_parallel_workers_per_gather",
-                 "default_transaction_read_only")]
+        return [
+            conn.exec_driver_sql(f"SHOW {name}").scalar_one()
+            for name in (
+                "jit",
+                "plan_cache_mode",
+                "max_parallel_workers_per_gather",
+                "default_transaction_read_only",
+            )
+        ]
 
     assert db.fetch(settings) == ["off", "force_custom_plan", "0", "on"]
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_fetch_recovers_when_the_server_drops_its_connections(
-        db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
     """PostgreSQL: with no ping on checkout, a pooled read connection whose backend was
     killed (a server restart, an idle cut) is replaced and the read answers all the same."""
     import logging
@@ -173,8 +205,10 @@ def test_fetch_recovers_when_the_server_drops_its_connections(
     import psycopg
 
     caplog.set_level(logging.INFO, logger="monitor.store.db")
-    pids = {db.fetch(lambda conn: conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
-            for _ in range(3)}
+    pids = {
+        db.fetch(lambda conn: conn.exec_driver_sql("SELECT pg_backend_pid()").scalar())
+        for _ in range(3)
+    }
     with psycopg.connect(db.url.replace("+psycopg", ""), autocommit=True) as admin:
         for pid in pids:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
@@ -220,14 +254,23 @@ def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:
             assert [m.article_id for m in found] == [newer, older]
             if db.dialect == "sqlite":
                 with db.read() as s:
-                    breaks = s.connection().exec_driver_sql(
-                        "SELECT at_id FROM article_order_breaks").scalars().all()
+                    breaks = (
+                        s.connection()
+                        .exec_driver_sql("SELECT at_id FROM article_order_breaks")
+                        .scalars()
+                        .all()
+                    )
                 assert breaks == [older]  # stored out of id order: recorded
             else:
                 with db.read() as s:
-                    vector = s.connection().execute(sa.text(
-                        "SELECT search_vector::text FROM articles WHERE id = :id"),
-                        {"id": older}).scalar()
+                    vector = (
+                        s.connection()
+                        .execute(
+                            sa.text("SELECT search_vector::text FROM articles WHERE id = :id"),
+                            {"id": older},
+                        )
+                        .scalar()
+                    )
                 assert "'@1:" in vector
             db.dispose()
     finally:
@@ -244,22 +287,41 @@ def _add_at_0004(db: Database, title: str, text: str, at: datetime) -> int:
         conn = s.connection()
         feed = conn.execute(sa.text("SELECT id FROM feeds WHERE name = 'old'")).scalar()
         if feed is None:
-            feed = conn.execute(sa.text(
-                "INSERT INTO feeds (name, url, enabled, in_config, full_text, interval_seconds, "
-                "consecutive_errors, created_at) VALUES ('old', 'https://example.org/f', "
-                "true, true, true, 900, 0, :at) RETURNING id"), {"at": at}).scalar()
-        article = conn.execute(sa.text(
-            "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, fingerprint, "
-            "simhash, band0, band1, band2, band3, stored_at) "
-            "VALUES (:feed, :guid, :url, :canonical, :title, :text, :fp, 0, 0, 0, 0, 0, :at) "
-            "RETURNING id"),
-            {"feed": feed, "guid": title, "title": title, "fp": title, "text": text,
-             "url": f"https://example.org/{title}", "canonical": f"https://example.org/{title}",
-             "at": when}).scalar()
+            feed = conn.execute(
+                sa.text(
+                    "INSERT INTO feeds (name, url, enabled, in_config, full_text, "
+                    "interval_seconds, "
+                    "consecutive_errors, created_at) VALUES ('old', 'https://example.org/f', "
+                    "true, true, true, 900, 0, :at) RETURNING id"
+                ),
+                {"at": at},
+            ).scalar()
+        article = conn.execute(
+            sa.text(
+                "INSERT INTO articles (feed_id, guid, url, canonical_url, title, text, "
+                "fingerprint, "
+                "simhash, band0, band1, band2, band3, stored_at) "
+                "VALUES (:feed, :guid, :url, :canonical, :title, :text, :fp, 0, 0, 0, 0, 0, :at) "
+                "RETURNING id"
+            ),
+            {
+                "feed": feed,
+                "guid": title,
+                "title": title,
+                "fp": title,
+                "text": text,
+                "url": f"https://example.org/{title}",
+                "canonical": f"https://example.org/{title}",
+                "at": when,
+            },
+        ).scalar()
         conn.execute(sa.text("UPDATE articles SET story_id = id WHERE id = :id"), {"id": article})
-        conn.execute(sa.text(
-            "INSERT INTO article_tags (article_id, tag_id, kind, name, count, evidence, "
-            "evidence_start, evidence_end, matched_at) "
-            "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"),
-            {"id": article, "at": when})
+        conn.execute(
+            sa.text(
+                "INSERT INTO article_tags (article_id, tag_id, kind, name, count, evidence, "
+                "evidence_start, evidence_end, matched_at) "
+                "VALUES (:id, 'trade', 'issue', 'Trade', 1, '', 0, 0, :at)"
+            ),
+            {"id": article, "at": when},
+        )
         return int(article)

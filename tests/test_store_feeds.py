@@ -53,8 +53,10 @@ def test_sync_inserts_updates_and_disables_removed(store: Store) -> None:
     assert health["a"].next_poll == NOW
     assert health["a"].last_status is None
     assert health["a"].consecutive_errors == 0
-    store.sync_feeds([FeedSpec("a", "https://example.org/new.xml", timedelta(minutes=5),
-                               full_text=False)], NOW + timedelta(minutes=1))
+    store.sync_feeds(
+        [FeedSpec("a", "https://example.org/new.xml", timedelta(minutes=5), full_text=False)],
+        NOW + timedelta(minutes=1),
+    )
     [a] = store.feed_health()
     assert a.url == "https://example.org/new.xml"
     assert a.interval == timedelta(minutes=5)
@@ -83,8 +85,17 @@ def test_claim_respects_next_poll_unless_cycle(store: Store) -> None:
     """A feed polled recently is not due; a --once cycle takes it once, then not again."""
     store.sync_feeds(_specs("a"), NOW)
     [feed] = store.claim_due_feeds(NOW, 10, LEASE)
-    store.record_poll(feed.name, PollRecord(ok=True, status=200, next_poll=NOW + timedelta(
-        minutes=15), etag='"v1"', last_modified="Mon, 23 Nov 2026 10:00:00 GMT"), NOW)
+    store.record_poll(
+        feed.name,
+        PollRecord(
+            ok=True,
+            status=200,
+            next_poll=NOW + timedelta(minutes=15),
+            etag='"v1"',
+            last_modified="Mon, 23 Nov 2026 10:00:00 GMT",
+        ),
+        NOW,
+    )
     assert store.claim_due_feeds(NOW + timedelta(minutes=1), 10, LEASE) == []
     cycle = NOW + timedelta(minutes=1)
     [again] = store.claim_due_feeds(cycle, 10, LEASE, polled_before=cycle)
@@ -99,8 +110,13 @@ def test_record_errors_count_up_and_success_resets(store: Store) -> None:
     store.sync_feeds(_specs("a"), NOW)
     store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW, etag='"e"'), NOW)
     for i in range(2):
-        store.record_poll("a", PollRecord(ok=False, status=503, error="HTTP 503",
-                                          next_poll=NOW + timedelta(minutes=i)), NOW)
+        store.record_poll(
+            "a",
+            PollRecord(
+                ok=False, status=503, error="HTTP 503", next_poll=NOW + timedelta(minutes=i)
+            ),
+            NOW,
+        )
     [h] = store.feed_health()
     assert (h.last_status, h.last_error, h.consecutive_errors) == (503, "HTTP 503", 2)
     assert h.etag == '"e"'
@@ -117,10 +133,14 @@ def test_record_errors_count_up_and_success_resets(store: Store) -> None:
 def test_permanent_redirect_and_gone(store: Store) -> None:
     """A 301 moves the stored URL; a 410 disables the feed, and a resync keeps it off."""
     store.sync_feeds(_specs("a", "b"), NOW)
-    store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW,
-                                      new_url="https://example.org/moved.xml"), NOW)
-    store.record_poll("b", PollRecord(ok=False, status=410, error="gone", gone=True,
-                                      next_poll=NOW), NOW)
+    store.record_poll(
+        "a",
+        PollRecord(ok=True, status=200, next_poll=NOW, new_url="https://example.org/moved.xml"),
+        NOW,
+    )
+    store.record_poll(
+        "b", PollRecord(ok=False, status=410, error="gone", gone=True, next_poll=NOW), NOW
+    )
     health = {h.name: h for h in store.feed_health()}
     assert health["a"].url == "https://example.org/moved.xml"
     assert health["b"].enabled is False
@@ -156,8 +176,17 @@ def test_concurrent_claims_never_share_a_feed(store: Store) -> None:
 def test_a_moved_feed_stays_moved_across_resyncs(store: Store) -> None:
     """After a 301, restarting on the same feeds.toml keeps the new address and its validators."""
     store.sync_feeds(_specs("a"), NOW)
-    store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW, etag='"moved"',
-                                      new_url="https://example.org/moved.xml"), NOW)
+    store.record_poll(
+        "a",
+        PollRecord(
+            ok=True,
+            status=200,
+            next_poll=NOW,
+            etag='"moved"',
+            new_url="https://example.org/moved.xml",
+        ),
+        NOW,
+    )
     store.sync_feeds(_specs("a"), NOW + timedelta(hours=1))
     [a] = store.feed_health()
     assert (a.url, a.etag) == ("https://example.org/moved.xml", '"moved"')
@@ -175,7 +204,8 @@ def test_upgrade_takes_stored_urls_as_configured(db_url: str, tmp_path: Path) ->
             conn.exec_driver_sql(
                 "INSERT INTO feeds (name, url, enabled, in_config, full_text, interval_seconds,"
                 " etag, consecutive_errors, created_at) VALUES ('a', 'https://example.org/a.xml',"
-                " true, true, true, 900, '\"old\"', 0, '2026-11-01 00:00:00')")
+                " true, true, true, 900, '\"old\"', 0, '2026-11-01 00:00:00')"
+            )
         upgrade(db)
         store = Store(db)
         store.sync_feeds(_specs("a"), NOW)

@@ -80,9 +80,12 @@ async def test_submit_runs_sqlite_writes_on_one_thread_in_turns(db_url: str) -> 
     store = Store.open(db_url)
     assert len(writer_threads()) == before  # nothing started for a store that only reads
     try:
-        names = await asyncio.gather(*(
-            store.submit(f"feed-{i % 3}", lambda: threading.current_thread().name)
-            for i in range(12)))
+        names = await asyncio.gather(
+            *(
+                store.submit(f"feed-{i % 3}", lambda: threading.current_thread().name)
+                for i in range(12)
+            )
+        )
         sqlite = store.db.dialect == "sqlite"
         assert (set(names) == {"monitor-writer"}) is sqlite
         assert ("monitor-writer" in names) is sqlite
@@ -166,8 +169,9 @@ async def test_the_relays_writes_take_the_stores_write_path(db_url: str) -> None
         store.threads = {}
         ids = seed(store.db, ["hook"], count=3)
         channel = Recorder("hook")
-        async with Relay(store, {"hook": channel}, owner="t",
-                         now=lambda: T0 + timedelta(seconds=1)) as relay:
+        async with Relay(
+            store, {"hook": channel}, owner="t", now=lambda: T0 + timedelta(seconds=1)
+        ) as relay:
             assert await relay.run_until_idle() == 3
         assert sorted(channel.sent) == ids
         expected = {"monitor-writer"} if store.db.dialect == "sqlite" else None
@@ -184,8 +188,11 @@ async def test_write_now_takes_the_same_path_from_a_worker_thread(db_url: str) -
     from a write already on the writer it runs at once instead of waiting for itself."""
     with Store.open(db_url) as store:
         here = await asyncio.to_thread(
-            lambda: (threading.current_thread().name,
-                     store.write_now("backfill", lambda: threading.current_thread().name)))
+            lambda: (
+                threading.current_thread().name,
+                store.write_now("backfill", lambda: threading.current_thread().name),
+            )
+        )
         sqlite = store.db.dialect == "sqlite"
         assert (here[1] == "monitor-writer") is sqlite
         assert (here[1] == here[0]) is not sqlite

@@ -18,22 +18,37 @@ from monitor.store import Store
 from monitor.types import Evidence, FeedSpec, NewArticle, PollRecord, Tag, WatchHit
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-TAGS = (Tag("wang-yi", "actor", "Wang Yi", 1, Evidence("Wang Yi", 0, 7)),
-        Tag("taiwan", "issue", "Taiwan", 1, Evidence("Taiwan", 30, 36)))
+TAGS = (
+    Tag("wang-yi", "actor", "Wang Yi", 1, Evidence("Wang Yi", 0, 7)),
+    Tag("taiwan", "issue", "Taiwan", 1, Evidence("Taiwan", 30, 36)),
+)
 
 
 def _article(n: int) -> NewArticle:
-    text = (f"Wang Yi met envoys number {n} on Monday and spoke about Taiwan, trade and "
-            f"shipping in talks that lasted {n} hours, officials said afterwards.")
-    return NewArticle(feed="wire", guid=f"g{n}", url=f"https://wire.example/{n}",
-                      canonical_url=f"https://wire.example/{n}", title=f"story {n}",
-                      author=None, published=NOW - timedelta(hours=1), language="en", text=text,
-                      fingerprint=stories.fingerprint(text), tags=TAGS)
+    text = (
+        f"Wang Yi met envoys number {n} on Monday and spoke about Taiwan, trade and "
+        f"shipping in talks that lasted {n} hours, officials said afterwards."
+    )
+    return NewArticle(
+        feed="wire",
+        guid=f"g{n}",
+        url=f"https://wire.example/{n}",
+        canonical_url=f"https://wire.example/{n}",
+        title=f"story {n}",
+        author=None,
+        published=NOW - timedelta(hours=1),
+        language="en",
+        text=text,
+        fingerprint=stories.fingerprint(text),
+        tags=TAGS,
+    )
 
 
 def _hits() -> tuple[WatchHit, ...]:
-    return (WatchHit("desk", ("hook",), {"type": "match.created", "data": {"watch": "desk"}}),
-            WatchHit("all", (), {"type": "match.created", "data": {"watch": "all"}}))
+    return (
+        WatchHit("desk", ("hook",), {"type": "match.created", "data": {"watch": "desk"}}),
+        WatchHit("all", (), {"type": "match.created", "data": {"watch": "all"}}),
+    )
 
 
 @pytest.fixture
@@ -41,8 +56,9 @@ def cache_hits(store: Store) -> Iterator[list[tuple[Any, str]]]:
     """(cache_hit, statement) of every statement the store runs while the test records."""
     seen: list[tuple[Any, str]] = []
 
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-               executemany: bool) -> None:
+    def record(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         if context is not None and getattr(context, "compiled", None) is not None:
             seen.append((context.cache_hit, statement))
 
@@ -53,18 +69,22 @@ def cache_hits(store: Store) -> Iterator[list[tuple[Any, str]]]:
 
 def _poll(store: Store, n: int) -> None:
     """What the daemon does for one feed: claim it, store an article, record the poll."""
-    claimed = store.claim_due_feeds(NOW + timedelta(hours=n), 10, timedelta(minutes=2),
-                                    owner="me")
+    claimed = store.claim_due_feeds(NOW + timedelta(hours=n), 10, timedelta(minutes=2), owner="me")
     assert [c.name for c in claimed] == ["wire"]
     assert store.add_article(_article(n), _hits(), now=NOW) is not None
-    store.record_poll("wire", PollRecord(ok=True, status=200, etag=f'"e{n}"',
-                                         next_poll=NOW + timedelta(hours=n, minutes=30)), NOW)
-    store.record_poll("wire", PollRecord(ok=True, status=304,
-                                         next_poll=NOW + timedelta(hours=n, minutes=30)), NOW)
+    store.record_poll(
+        "wire",
+        PollRecord(
+            ok=True, status=200, etag=f'"e{n}"', next_poll=NOW + timedelta(hours=n, minutes=30)
+        ),
+        NOW,
+    )
+    store.record_poll(
+        "wire", PollRecord(ok=True, status=304, next_poll=NOW + timedelta(hours=n, minutes=30)), NOW
+    )
 
 
-def test_hot_statements_are_compiled_once(store: Store,
-                                          cache_hits: list[tuple[Any, str]]) -> None:
+def test_hot_statements_are_compiled_once(store: Store, cache_hits: list[tuple[Any, str]]) -> None:
     store.sync_feeds([FeedSpec("wire", "https://wire.example/rss")], NOW)
     _poll(store, 1)  # first use: compiled and cached
     cache_hits.clear()

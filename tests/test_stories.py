@@ -32,7 +32,8 @@ def _joins(copy: str, original: str) -> bool:
     """Whether a copy stored after its original joins it: a shared band key, then the rules."""
     a, b = stories.sketch(copy), stories.sketch(original)
     if not set(a.bands) & set(b.bands) and stories.fingerprint(copy) != stories.fingerprint(
-            original):
+        original
+    ):
         return False
     return stories.choose(a, [(1, b.signature, b.size)], RULES) == 1
 
@@ -46,8 +47,7 @@ def bodies() -> list[list[str]]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(EDITS))
-def test_each_kind_of_edited_copy_joins_its_original(kind: str,
-                                                     bodies: list[list[str]]) -> None:
+def test_each_kind_of_edited_copy_joins_its_original(kind: str, bodies: list[list[str]]) -> None:
     """Over the AEB bodies, at least 98% of the copies of each edit kind join the original
     (a copy cut to its first two paragraphs: of those long enough to be more than a teaser)."""
     joined = total = 0
@@ -73,8 +73,11 @@ def test_a_teaser_below_the_minimum_length_joins_nothing(bodies: list[list[str]]
 def test_different_reports_never_join_across_the_aeb_corpus(bodies: list[list[str]]) -> None:
     """No two different AEB reports join (all pairs)."""
     sketches = [stories.sketch("\n\n".join(p)) for p in bodies]
-    joined = [(a, b) for a, b in itertools.combinations(range(len(sketches)), 2)
-              if stories.score(sketches[a], sketches[b].signature, sketches[b].size, RULES)]
+    joined = [
+        (a, b)
+        for a, b in itertools.combinations(range(len(sketches)), 2)
+        if stories.score(sketches[a], sketches[b].signature, sketches[b].size, RULES)
+    ]
     assert joined == []
 
 
@@ -120,18 +123,29 @@ def test_captures_of_one_cnn_story_under_edited_headlines_mostly_join() -> None:
 
 # ---- the store, on both databases ----
 
+
 def _setup(store: Store) -> None:
     store.sync_feeds([FeedSpec(name, f"https://{name}.example/rss") for name in FEEDS], NOW)
 
 
-def _article(feed: str, n: int, text: str, *, published: datetime | None = None,
-             title: str | None = None) -> NewArticle:
+def _article(
+    feed: str, n: int, text: str, *, published: datetime | None = None, title: str | None = None
+) -> NewArticle:
     url = f"https://{feed}.example/{n}"
-    return NewArticle(feed=feed, guid=f"g{n}", url=url, canonical_url=url,
-                      title=title or f"Headline {n}", author=None,
-                      published=published or NOW - timedelta(hours=1), language="en",
-                      text=text, fingerprint=stories.fingerprint(text), tags=(TAG,),
-                      sketch=stories.sketch(text))
+    return NewArticle(
+        feed=feed,
+        guid=f"g{n}",
+        url=url,
+        canonical_url=url,
+        title=title or f"Headline {n}",
+        author=None,
+        published=published or NOW - timedelta(hours=1),
+        language="en",
+        text=text,
+        fingerprint=stories.fingerprint(text),
+        tags=(TAG,),
+        sketch=stories.sketch(text),
+    )
 
 
 def _hit(watch: str = "desk") -> WatchHit:
@@ -147,12 +161,16 @@ def _outbox(store: Store) -> list[tuple[int, int, str]]:
 
 def _count(store: Store, model: type) -> int:
     with store.db.read() as s:
-        return int(s.connection().execute(
-            sa.select(sa.func.count()).select_from(model.__table__)).scalar_one())  # type: ignore[attr-defined]
+        return int(
+            s.connection()
+            .execute(sa.select(sa.func.count()).select_from(model.__table__))
+            .scalar_one()
+        )  # type: ignore[attr-defined]
 
 
 def test_every_kind_of_copy_joins_one_story_and_the_watch_alerts_once(
-        store: Store, bodies: list[list[str]]) -> None:
+    store: Store, bodies: list[list[str]]
+) -> None:
     """An original and one copy of each edit kind on other feeds: one story, the first copy
     alerts, the later ones are matches but no alerts; the payload names story and copies."""
     import json
@@ -163,8 +181,11 @@ def test_every_kind_of_copy_joins_one_story_and_the_watch_alerts_once(
     assert first is not None
     later = []
     for i, kind in enumerate(sorted(EDITS), start=1):
-        got = store.add_article(_article(FEEDS[i], i, edited(kind, paras, bodies[4])),
-                                [_hit()], now=NOW + timedelta(minutes=i))
+        got = store.add_article(
+            _article(FEEDS[i], i, edited(kind, paras, bodies[4])),
+            [_hit()],
+            now=NOW + timedelta(minutes=i),
+        )
         assert got is not None
         assert got.story_id == first.id, kind
         later.append(got)
@@ -192,16 +213,20 @@ def test_a_copy_that_arrives_first_still_joins(store: Store, bodies: list[list[s
 
 def test_two_reports_of_one_meeting_stay_two_stories(store: Store) -> None:
     """Two outlets' own reports of the same meeting (same actors, same day) are two stories."""
-    one = ("Secretary of State Antony Blinken met Chinese Foreign Minister Wang Yi in Beijing "
-           "on Monday. The two spent more than five hours together and agreed to restore "
-           "military hotlines suspended last year, while differences over Taiwan, fentanyl "
-           "precursors and chip export controls remained. Blinken told reporters the talks "
-           "were candid; Wang warned Washington against crossing red lines on Taiwan.")
-    two = ("Wang Yi hosted Antony Blinken for marathon talks in the Chinese capital on Monday, "
-           "with Beijing's top diplomat pressing the American envoy over Taiwan and new "
-           "curbs on semiconductor sales. Both governments said they would reopen channels "
-           "between their armed forces. US officials described the meeting as frank and "
-           "said counternarcotics cooperation on fentanyl would be tested within weeks.")
+    one = (
+        "Secretary of State Antony Blinken met Chinese Foreign Minister Wang Yi in Beijing "
+        "on Monday. The two spent more than five hours together and agreed to restore "
+        "military hotlines suspended last year, while differences over Taiwan, fentanyl "
+        "precursors and chip export controls remained. Blinken told reporters the talks "
+        "were candid; Wang warned Washington against crossing red lines on Taiwan."
+    )
+    two = (
+        "Wang Yi hosted Antony Blinken for marathon talks in the Chinese capital on Monday, "
+        "with Beijing's top diplomat pressing the American envoy over Taiwan and new "
+        "curbs on semiconductor sales. Both governments said they would reopen channels "
+        "between their armed forces. US officials described the meeting as frank and "
+        "said counternarcotics cooperation on fentanyl would be tested within weeks."
+    )
     _setup(store)
     a = store.add_article(_article(FEEDS[0], 0, one), [_hit()], now=NOW)
     b = store.add_article(_article(FEEDS[1], 1, two), [_hit()], now=NOW)
@@ -212,17 +237,21 @@ def test_two_reports_of_one_meeting_stay_two_stories(store: Store) -> None:
 
 
 def test_lists_show_one_entry_per_story_the_earliest_copy(
-        store: Store, bodies: list[list[str]]) -> None:
+    store: Store, bodies: list[list[str]]
+) -> None:
     """A story that gains an earlier-published copy is listed once, by that copy, with the
     other under copies; all_copies lists both; story= lists the story's copies."""
     _setup(store)
     text = "\n\n".join(bodies[6])
     late = store.add_article(_article(FEEDS[0], 0, text, published=NOW), [_hit()], now=NOW)
-    early = store.add_article(_article(FEEDS[1], 1, "LONDON (Wire) - " + text,
-                                       published=NOW - timedelta(hours=5)),
-                              [_hit()], now=NOW + timedelta(minutes=1))
-    other = store.add_article(_article(FEEDS[2], 2, "\n\n".join(bodies[7])), [_hit()],
-                              now=NOW + timedelta(minutes=2))
+    early = store.add_article(
+        _article(FEEDS[1], 1, "LONDON (Wire) - " + text, published=NOW - timedelta(hours=5)),
+        [_hit()],
+        now=NOW + timedelta(minutes=1),
+    )
+    other = store.add_article(
+        _article(FEEDS[2], 2, "\n\n".join(bodies[7])), [_hit()], now=NOW + timedelta(minutes=2)
+    )
     assert late is not None
     assert early is not None
     assert other is not None
@@ -232,7 +261,9 @@ def test_lists_show_one_entry_per_story_the_earliest_copy(
     assert [(c.feed, c.url) for c in folded[1].copies] == [(FEEDS[0], late.url)]
     assert folded[1].story_id == late.id
     assert [r.article_id for r in store.find_matches(MatchFilter(watch="desk")).items] == [
-        other.id, early.id]
+        other.id,
+        early.id,
+    ]
     every = store.find_matches(MatchFilter(all_copies=True)).items
     assert [r.article_id for r in every] == [other.id, early.id, late.id]
     one = store.find_matches(MatchFilter(story=late.id)).items
@@ -246,15 +277,19 @@ def test_lists_show_one_entry_per_story_the_earliest_copy(
 
 
 def test_a_watch_only_a_later_copy_matched_still_lists_the_story(
-        store: Store, bodies: list[list[str]]) -> None:
+    store: Store, bodies: list[list[str]]
+) -> None:
     """A watch that only a later copy satisfies (a `feed:` watch on the second outlet) lists
     the story once, by that copy, in its folded page and its text search; the unfiltered
     list shows the story by its earliest copy."""
     _setup(store)
     text = "\n\n".join(bodies[9])
     first = store.add_article(_article(FEEDS[0], 0, text), [], now=NOW)
-    later = store.add_article(_article(FEEDS[1], 1, "LONDON (Wire) - " + text),
-                              [_hit("second-outlet")], now=NOW + timedelta(minutes=1))
+    later = store.add_article(
+        _article(FEEDS[1], 1, "LONDON (Wire) - " + text),
+        [_hit("second-outlet")],
+        now=NOW + timedelta(minutes=1),
+    )
     assert first is not None
     assert later is not None
     assert later.story_id == first.id
@@ -272,8 +307,11 @@ def test_a_folded_text_search_skips_later_copies(store: Store, bodies: list[list
     text = "\n\n".join(bodies[8])
     word = max(stories.content_words(text), key=len)
     a = store.add_article(_article(FEEDS[0], 0, text), [_hit()], now=NOW)
-    b = store.add_article(_article(FEEDS[1], 1, text + "\n\nReporting by Jane Roe"), [_hit()],
-                          now=NOW + timedelta(minutes=1))
+    b = store.add_article(
+        _article(FEEDS[1], 1, text + "\n\nReporting by Jane Roe"),
+        [_hit()],
+        now=NOW + timedelta(minutes=1),
+    )
     assert a is not None
     assert b is not None
     assert b.story_id == a.id
@@ -285,7 +323,8 @@ def test_a_folded_text_search_skips_later_copies(store: Store, bodies: list[list
 
 @pytest.mark.parametrize("round_", range(3))
 def test_concurrent_writers_of_copies_end_in_one_story(
-        store: Store, bodies: list[list[str]], round_: int) -> None:
+    store: Store, bodies: list[list[str]], round_: int
+) -> None:
     """Copies of one report stored at the same moment by several writers (threads, each its
     own transaction) end in one story with one alert, on both databases, whatever order the
     writers commit in. (Copies that share no text, such as the first half and a copy under a
@@ -294,8 +333,15 @@ def test_concurrent_writers_of_copies_end_in_one_story(
     among these.)"""
     _setup(store)
     paras = bodies[10 + round_]
-    kinds = ["exact copy", "dateline added", "credit line added", "last paragraph cut",
-             "words changed", "update paragraph added", "last two paragraphs cut"]
+    kinds = [
+        "exact copy",
+        "dateline added",
+        "credit line added",
+        "last paragraph cut",
+        "words changed",
+        "update paragraph added",
+        "last two paragraphs cut",
+    ]
     texts = [edited(k, paras, bodies[20]) for k in kinds]
     barrier = threading.Barrier(len(texts))
     results: list[int] = []
@@ -318,18 +364,23 @@ def test_concurrent_writers_of_copies_end_in_one_story(
     assert len(_outbox(store)) == 1
     t = ArticleRow.__table__  # type: ignore[attr-defined]
     with store.db.read() as s:
-        shown = s.connection().execute(
-            sa.select(sa.func.count()).where(t.c.is_copy == sa.false())).scalar_one()
+        shown = (
+            s.connection()
+            .execute(sa.select(sa.func.count()).where(t.c.is_copy == sa.false()))
+            .scalar_one()
+        )
     assert shown == 1
 
 
 def test_an_original_arriving_last_merges_the_stories_its_copies_opened(
-        store: Store, bodies: list[list[str]]) -> None:
+    store: Store, bodies: list[list[str]]
+) -> None:
     """Two copies that share no text (the first two paragraphs only; the rest under a new
     lede) open two stories; their original, stored last, joins both into one."""
     _setup(store)
-    paras = next(p for p in bodies if len(p) >= 10 and stories.sketch(
-        "\n\n".join(p[:2])).words >= 40)
+    paras = next(
+        p for p in bodies if len(p) >= 10 and stories.sketch("\n\n".join(p[:2])).words >= 40
+    )
     other = next(p for p in bodies if p[0] not in paras)
     rewritten = "\n\n".join([other[0], *paras[2:]])
     trimmed = edited("first two paragraphs only", paras, other)
@@ -354,18 +405,26 @@ def test_story_thresholds_are_settings_with_documented_defaults() -> None:
     from monitor.config import load_settings
 
     assert stories.rules_of(load_settings({})) == stories.StoryRules(
-        jaccard=0.5, containment=0.85, min_jaccard=0.12, lead=0.6, min_words=20)
+        jaccard=0.5, containment=0.85, min_jaccard=0.12, lead=0.6, min_words=20
+    )
     env = {"MONITOR_STORY_JACCARD": "0.7", "MONITOR_STORY_MIN_WORDS": "50"}
     rules = stories.rules_of(load_settings(env))
     assert (rules.jaccard, rules.min_words) == (0.7, 50)
     text = "\n\n".join(["Officials met in Geneva on Monday to discuss shipping lanes."] * 3)
     assert stories.sketch(text).words < 50
-    assert stories.choose(stories.sketch(text), [(1, stories.sketch(text).signature, 10)],
-                          rules) is None
+    assert (
+        stories.choose(stories.sketch(text), [(1, stories.sketch(text).signature, 10)], rules)
+        is None
+    )
 
 
-def _daemon(url: str, feed: int, text: str, start: "multiprocessing.synchronize.Barrier",
-            out: "multiprocessing.Queue[int]") -> None:
+def _daemon(
+    url: str,
+    feed: int,
+    text: str,
+    start: "multiprocessing.synchronize.Barrier",
+    out: "multiprocessing.Queue[int]",
+) -> None:
     """One daemon process: its own engine, storing one copy when all are ready."""
     from monitor.store import Database
 
@@ -380,20 +439,29 @@ def _daemon(url: str, feed: int, text: str, start: "multiprocessing.synchronize.
 
 @pytest.mark.slow
 def test_daemon_processes_storing_copies_at_once_make_one_story(
-        db_url: str, store: Store, bodies: list[list[str]]) -> None:
+    db_url: str, store: Store, bodies: list[list[str]]
+) -> None:
     """Several processes (as several daemons on one database) store copies of one report at
     the same moment: one story, one alert, on both databases."""
     import multiprocessing
 
     _setup(store)
     paras = bodies[30]
-    kinds = ["exact copy", "dateline added", "credit line added", "last paragraph cut",
-             "lede rewritten", "first half only"]
+    kinds = [
+        "exact copy",
+        "dateline added",
+        "credit line added",
+        "last paragraph cut",
+        "lede rewritten",
+        "first half only",
+    ]
     ctx = multiprocessing.get_context("fork")
     start = ctx.Barrier(len(kinds))
     out: multiprocessing.Queue[int] = ctx.Queue()
-    procs = [ctx.Process(target=_daemon, args=(db_url, i, edited(k, paras, bodies[31]), start,
-                                               out)) for i, k in enumerate(kinds)]
+    procs = [
+        ctx.Process(target=_daemon, args=(db_url, i, edited(k, paras, bodies[31]), start, out))
+        for i, k in enumerate(kinds)
+    ]
     for p in procs:
         p.start()
     for p in procs:
@@ -410,17 +478,20 @@ def test_the_story_text_drops_a_leading_headline_line() -> None:
     body = " ".join(["Officials met on Tuesday to discuss the export rules."] * 30)
     assert stories.story_text("Headline one\n" + body, "Headline one") == body
     assert stories.story_text("Headline two\n" + body, None, "Headline two") == body
-    assert stories.story_text("Not a headline\n" + body, "Headline one") == \
-        "Not a headline\n" + body
+    assert (
+        stories.story_text("Not a headline\n" + body, "Headline one") == "Not a headline\n" + body
+    )
     assert stories.story_text("Headline one", "Headline one") == "Headline one"
-    assert stories.sketch(stories.story_text("Headline two\n" + body, "Headline two")) == \
-        stories.sketch(stories.story_text("Headline one\n" + body, "Headline one"))
+    assert stories.sketch(
+        stories.story_text("Headline two\n" + body, "Headline two")
+    ) == stories.sketch(stories.story_text("Headline one\n" + body, "Headline one"))
 
 
 _KEYS_SCRIPT = (
     "import sys; from monitor import stories; "
     "print(stories.fingerprint_key(sys.argv[1]), stories.story_key(12345), "
-    "*stories.copy_keys(sys.argv[1], stories.sketch(sys.argv[2]), stories.StoryRules()))")
+    "*stories.copy_keys(sys.argv[1], stories.sketch(sys.argv[2]), stories.StoryRules()))"
+)
 
 
 def test_lock_keys_are_the_same_in_every_process() -> None:
@@ -431,12 +502,24 @@ def test_lock_keys_are_the_same_in_every_process() -> None:
     outputs = []
     for seed in ("1", "2", "random"):
         env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run([sys.executable, "-c", _KEYS_SCRIPT, fingerprint, text],
-                              env=env, capture_output=True, text=True, check=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", _KEYS_SCRIPT, fingerprint, text],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
         outputs.append(done.stdout.split())
     sketch = stories.sketch(text)
-    here = [str(k) for k in (stories.fingerprint_key(fingerprint), stories.story_key(12345),
-                             *stories.copy_keys(fingerprint, sketch, RULES))]
+    here = [
+        str(k)
+        for k in (
+            stories.fingerprint_key(fingerprint),
+            stories.story_key(12345),
+            *stories.copy_keys(fingerprint, sketch, RULES),
+        )
+    ]
     assert outputs[0] == outputs[1] == outputs[2] == here
     assert len(here) > 3  # the text is indexed: its band keys are lock keys too
     assert len(set(here[2:])) == len(here[2:])  # sorted, distinct

@@ -27,8 +27,11 @@ MARK = "MONITOR_TEST_DAEMON"
 def site() -> Iterator[HTTPTestServer]:
     """A news site on 127.0.0.1 whose one story page is slow."""
     with HTTPTestServer("127.0.0.1") as server:
-        server.route("/news.xml", headers=RSS, body=rss("News", [
-            Entry("n-1", server.url("/slow"), "Minister warns")]))
+        server.route(
+            "/news.xml",
+            headers=RSS,
+            body=rss("News", [Entry("n-1", server.url("/slow"), "Minister warns")]),
+        )
         server.route("/slow", body=page("Minister warns", STORY), headers=HTML, delay=60.0)
         yield server
 
@@ -36,13 +39,21 @@ def site() -> Iterator[HTTPTestServer]:
 def start(config: Path, db_url: str, log: Path, mark: str) -> subprocess.Popen[bytes]:
     """`monitor -v run` as a real process, its output in `log`, `mark` in its environment."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-                   MONITOR_ALLOWED_NETWORKS="127.0.0.0/8", **{MARK: mark})
+    environ.update(
+        MONITOR_CONFIG=str(config),
+        MONITOR_DATABASE_URL=db_url,
+        MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+        **{MARK: mark},
+    )
     if "MONITOR_TEST_SESSION" in os.environ:
         environ["MONITOR_TEST_SESSION"] = os.environ["MONITOR_TEST_SESSION"]
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "monitor", "-v", "run"], env=environ,
-                                stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "-v", "run"],
+            env=environ,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def wait(predicate: Callable[[], object], timeout: float) -> bool:
@@ -60,15 +71,19 @@ def articles(db_url: str) -> int:
     db = Database(db_url)
     try:
         with db.read() as s:
-            return int(s.connection().execute(
-                sa.select(sa.func.count()).select_from(ArticleRow.__table__)).scalar_one())
+            return int(
+                s.connection()
+                .execute(sa.select(sa.func.count()).select_from(ArticleRow.__table__))
+                .scalar_one()
+            )
     finally:
         db.dispose()
 
 
 @pytest.mark.slow
 def test_sigkill_mid_poll_then_restart_polls_at_once_and_leaves_no_worker(
-        tmp_path: Path, site: HTTPTestServer, db_url: str) -> None:
+    tmp_path: Path, site: HTTPTestServer, db_url: str
+) -> None:
     """A daemon killed with SIGKILL while its page is being fetched leaves no extraction
     worker running, and its 15-minute lease does not hold the next start: it polls the
     feed in its first tick and stores the article. On SQLite and PostgreSQL."""
@@ -86,7 +101,8 @@ def test_sigkill_mid_poll_then_restart_polls_at_once_and_leaves_no_worker(
             first.kill()
             first.wait()
     assert wait(lambda: not marked_processes(first_mark, MARK), 10), [
-        Path(f"/proc/{p}/cmdline").read_bytes() for p in marked_processes(first_mark, MARK)]
+        Path(f"/proc/{p}/cmdline").read_bytes() for p in marked_processes(first_mark, MARK)
+    ]
 
     site.route("/slow", body=page("Minister warns", STORY), headers=HTML)
     restarted = time.monotonic()
@@ -115,8 +131,9 @@ def test_sighup_leaves_the_daemon_running(tmp_path: Path) -> None:
         try:
             assert wait(lambda: server.hits("/news.xml"), 60), log.read_text()[-3000:]
             proc.send_signal(signal.SIGHUP)
-            assert wait(lambda: "config.reloaded source=SIGHUP" in log.read_text(), 30), \
+            assert wait(lambda: "config.reloaded source=SIGHUP" in log.read_text(), 30), (
                 log.read_text()[-3000:]
+            )
             assert proc.poll() is None, log.read_text()[-3000:]
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(30) == 0
@@ -155,10 +172,12 @@ def test_busy_extraction_workers_end_when_their_daemon_is_killed(tmp_path: Path)
     """Workers in the middle of a (long) extraction end within seconds of a SIGKILL of the
     process that owns the pool: they watch it."""
     (tmp_path / "sleeper.py").write_text(
-        "import time\n\ndef nap(html, url):\n    time.sleep(120)\n", encoding="utf-8")
+        "import time\n\ndef nap(html, url):\n    time.sleep(120)\n", encoding="utf-8"
+    )
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
-    proc = subprocess.Popen([sys.executable, "-c", BUSY_DAEMON], env=environ,
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", BUSY_DAEMON], env=environ, stdout=subprocess.PIPE, text=True
+    )
     workers: list[int] = []
     try:
         assert proc.stdout is not None
@@ -167,9 +186,16 @@ def test_busy_extraction_workers_end_when_their_daemon_is_killed(tmp_path: Path)
         assert all(Path(f"/proc/{p}").exists() for p in workers)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-        gone = wait(lambda: not any(Path(f"/proc/{p}/stat").exists()
-                                    and ") Z" not in Path(f"/proc/{p}/stat").read_text()
-                                    for p in workers), 10)
+        gone = wait(
+            lambda: (
+                not any(
+                    Path(f"/proc/{p}/stat").exists()
+                    and ") Z" not in Path(f"/proc/{p}/stat").read_text()
+                    for p in workers
+                )
+            ),
+            10,
+        )
         assert gone, "extraction workers outlived their daemon"
     finally:
         if proc.poll() is None:
@@ -184,17 +210,22 @@ def test_busy_extraction_workers_end_when_their_daemon_is_killed(tmp_path: Path)
 
 @pytest.mark.slow
 def test_ctrl_c_during_once_releases_the_feed_for_the_next_once(
-        tmp_path: Path, site: HTTPTestServer) -> None:
+    tmp_path: Path, site: HTTPTestServer
+) -> None:
     """Ctrl-C while `run --once` waits on a slow page: one line, exit 130, no traceback;
     the next `--once` polls the feed at once and stores the article."""
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
     config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-                   MONITOR_ALLOWED_NETWORKS="127.0.0.0/8")
+    environ.update(
+        MONITOR_CONFIG=str(config),
+        MONITOR_DATABASE_URL=db_url,
+        MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+    )
     command = [sys.executable, "-m", "monitor", "run", "--once"]
-    proc = subprocess.Popen(command, env=environ, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert wait(lambda: site.hits("/slow"), 60)
         proc.send_signal(signal.SIGINT)
@@ -207,8 +238,9 @@ def test_ctrl_c_during_once_releases_the_feed_for_the_next_once(
     assert "Traceback" not in err
     assert "interrupted" in err
     site.route("/slow", body=page("Minister warns", STORY), headers=HTML)
-    again = subprocess.run(command, env=environ, capture_output=True, text=True, timeout=120,
-                           check=False)
+    again = subprocess.run(
+        command, env=environ, capture_output=True, text=True, timeout=120, check=False
+    )
     assert again.returncode == 0, again.stderr
     assert "polled 1 feed (0 failed), stored 1 article" in again.stderr
 
@@ -216,7 +248,8 @@ def test_ctrl_c_during_once_releases_the_feed_for_the_next_once(
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_poll_cut_off_by_sigterm_or_ctrl_c_is_polled_by_the_next_once(
-        tmp_path: Path, site: HTTPTestServer, sig: signal.Signals) -> None:
+    tmp_path: Path, site: HTTPTestServer, sig: signal.Signals
+) -> None:
     """SIGTERM or Ctrl-C while a page takes longer than the 20 s drain: the daemon exits 0
     with the poll cut off, and the next `--once` polls the feed at once and stores it."""
     db_url = f"sqlite:///{tmp_path / 'm.db'}"
@@ -235,9 +268,18 @@ def test_a_poll_cut_off_by_sigterm_or_ctrl_c_is_polled_by_the_next_once(
     assert "waiting up to 20s for 1 poll" in log.read_text()
     site.route("/slow", body=page("Minister warns", STORY), headers=HTML)
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
-    environ.update(MONITOR_CONFIG=str(config), MONITOR_DATABASE_URL=db_url,
-                   MONITOR_ALLOWED_NETWORKS="127.0.0.0/8")
-    again = subprocess.run([sys.executable, "-m", "monitor", "run", "--once"], env=environ,
-                           capture_output=True, text=True, timeout=120, check=False)
+    environ.update(
+        MONITOR_CONFIG=str(config),
+        MONITOR_DATABASE_URL=db_url,
+        MONITOR_ALLOWED_NETWORKS="127.0.0.0/8",
+    )
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "--once"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert again.returncode == 0, again.stderr
     assert "polled 1 feed (0 failed), stored 1 article" in again.stderr

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # A vocabulary of our own: its issue's gaps and its person do not move when the bundled
 # vocabulary learns more.
-OURS = '''
+OURS = """
 [[issue]]
 id = "glacier-loss"
 name = "Glacier loss"
@@ -40,7 +40,7 @@ id = "tidewater"
 name = "Tidewater Board"
 aliases = ["Tidewater Board"]
 veto = ['@\\s+fans']
-'''
+"""
 
 # Made-up news: a titled newcomer (once), a recurring name and organisation, a recurring topic
 # phrase, a known person, and "glacier melt" twice, which our issue's aliases miss.
@@ -101,7 +101,8 @@ def test_proposes_unseen_aliases_of_known_issues_not_known_names(matcher: Matche
     proposed at all, and nothing is proposed under a known id."""
     found = suggest([NEWS], matcher)
     assert [(g.issue, g.text, g.count) for g in found.gaps if g.issue == "glacier-loss"] == [
-        ("glacier-loss", "glacier melt", 2)]
+        ("glacier-loss", "glacier melt", 2)
+    ]
     known = {e.id for e in matcher.vocabulary.entries}
     assert not known & set(by_id(found))
     assert not any("Vantz" in s.name for s in found.entries)
@@ -110,8 +111,10 @@ def test_proposes_unseen_aliases_of_known_issues_not_known_names(matcher: Matche
 def test_a_known_alias_left_out_by_a_veto_is_not_new(matcher: Matcher) -> None:
     """A name the vocabulary has, where a veto keeps the matcher off it, is not proposed
     as a new entry (it would load as an alias shared by two entries)."""
-    text = ("Last night, the Tidewater Board fans met in the port, and the Tidewater Board "
-            "fans said that the band would play again in the spring.")
+    text = (
+        "Last night, the Tidewater Board fans met in the port, and the Tidewater Board "
+        "fans said that the band would play again in the spring."
+    )
     assert [m for m in matcher.mentions(text) if m.entry.id == "tidewater"] == []
     assert "Tidewater Board" not in {s.name for s in suggest([text], matcher).entries}
 
@@ -128,12 +131,15 @@ def test_min_count_is_how_often_an_untitled_name_or_gap_recurs(matcher: Matcher)
 
 def test_max_phrases_caps_new_topics(matcher: Matcher) -> None:
     """At most max_phrases new issues are proposed, the most frequent first."""
-    text = NEWS + ("Farmers fear crop failure; the crop failure spreads, and when crop failure "
-                   "returns, they leave.\n")
+    text = NEWS + (
+        "Farmers fear crop failure; the crop failure spreads, and when crop failure "
+        "returns, they leave.\n"
+    )
     topics = [s.name for s in suggest([text], matcher).entries if s.section == "issue"]
     assert {"groundwater depletion", "crop failure"} <= set(topics)
-    capped = [s.name for s in suggest([text], matcher, max_phrases=1).entries
-              if s.section == "issue"]
+    capped = [
+        s.name for s in suggest([text], matcher, max_phrases=1).entries if s.section == "issue"
+    ]
     assert len(capped) == 1
     assert capped[0] in topics
 
@@ -151,11 +157,13 @@ def test_posts_are_never_people(matcher: Matcher) -> None:
 def test_a_title_is_stripped_and_kept_as_the_role(matcher: Matcher) -> None:
     """The person after a post is proposed with the post as the title; a title never
     reaches back into the sentence before it, and a possessive owner is no part of a name."""
-    text = ("Crowds in the square greeted Ilse Marwood when she arrived. Vice President Oren "
-            "Talvik said that the Host Nadia Brel would stay for the rest of the evening. "
-            "Secretary General Amara Quist agreed with the plan after a short talk with aides. "
-            "Later that night, Harbourton's Jonas Weir thanked Jonas Weir's staff and the "
-            "President Ilse Marwood for what they had done for the town over the years.")
+    text = (
+        "Crowds in the square greeted Ilse Marwood when she arrived. Vice President Oren "
+        "Talvik said that the Host Nadia Brel would stay for the rest of the evening. "
+        "Secretary General Amara Quist agreed with the plan after a short talk with aides. "
+        "Later that night, Harbourton's Jonas Weir thanked Jonas Weir's staff and the "
+        "President Ilse Marwood for what they had done for the town over the years."
+    )
     found = suggest([text], matcher, min_count=2)
     people = {s.id: s for s in found.entries if s.section == "person"}
     assert people["oren-talvik"].title == "Vice President"
@@ -168,9 +176,11 @@ def test_a_title_is_stripped_and_kept_as_the_role(matcher: Matcher) -> None:
 def test_one_id_per_proposal(matcher: Matcher) -> None:
     """Names that fold to one id (accents, possessives, a name and a phrase) are proposed
     once, and every id is a slug the loader accepts."""
-    text = ("José Arrieta met Jose Arrieta's aides. José Arrieta's deal with the Harbour Trust "
-            "stood; the Harbour Trust agreed. Critics of the harbour trust said the harbour "
-            "trust board and the harbour trust staff disagreed.")
+    text = (
+        "José Arrieta met Jose Arrieta's aides. José Arrieta's deal with the Harbour Trust "
+        "stood; the Harbour Trust agreed. Critics of the harbour trust said the harbour "
+        "trust board and the harbour trust staff disagreed."
+    )
     found = suggest([text, text], matcher, min_count=2)
     ids = [s.id for s in found.entries]
     assert len(ids) == len(set(ids))
@@ -178,8 +188,9 @@ def test_one_id_per_proposal(matcher: Matcher) -> None:
     assert all(SLUG.match(i) for i in ids)
 
 
-def test_toml_loads_back_and_the_new_names_tag(matcher: Matcher, ours: Path,
-                                               tmp_path: Path) -> None:
+def test_toml_loads_back_and_the_new_names_tag(
+    matcher: Matcher, ours: Path, tmp_path: Path
+) -> None:
     """The TOML loads through the vocabulary loader beside the bundled vocabulary and ours:
     every proposal is an entry of its section, the issue keeps its aliases and gains the
     new one, and the merged vocabulary tags what the old one missed."""
@@ -197,10 +208,14 @@ def test_toml_loads_back_and_the_new_names_tag(matcher: Matcher, ours: Path,
     assert glacier is not None
     before = matcher.vocabulary.get("glacier-loss")
     assert before is not None
-    assert glacier.aliases[:len(before.aliases)] == before.aliases
+    assert glacier.aliases[: len(before.aliases)] == before.aliases
     assert "glacier melt" in {a.text for a in glacier.aliases}
-    tags = {t.id for t in compile_matcher(merged).tag(
-        "Odile Ferrand spoke of glacier melt at the Meridian Harbour Authority.")}
+    tags = {
+        t.id
+        for t in compile_matcher(merged).tag(
+            "Odile Ferrand spoke of glacier melt at the Meridian Harbour Authority."
+        )
+    }
     assert {"odile-ferrand", "glacier-loss", "meridian-harbour-authority"} <= tags
 
 
@@ -216,8 +231,10 @@ def test_spans_answer_overlap_like_a_scan() -> None:
     index = Spans(spans)
     for start in range(0, 80):
         for end in range(start, start + 12):
-            assert index.overlaps(start, end) == any(
-                s < end and start < e for s, e in spans), (start, end)
+            assert index.overlaps(start, end) == any(s < end and start < e for s, e in spans), (
+                start,
+                end,
+            )
     assert not Spans([]).overlaps(0, 100)
 
 
@@ -253,9 +270,11 @@ def test_cli_min_count_and_html(runner: CliRunner, tmp_path: Path) -> None:
     """`--min-count` applies to recurring names; an HTML page is read through extraction."""
     page = tmp_path / "page.html"
     paragraphs = "".join(f"<p>{p}</p>" for p in NEWS.split(". "))
-    page.write_text(f"<html><head><title>Valley news</title></head><body><article>"
-                    f"<h1>Valley news</h1>{paragraphs}</article></body></html>",
-                    encoding="utf-8")
+    page.write_text(
+        f"<html><head><title>Valley news</title></head><body><article>"
+        f"<h1>Valley news</h1>{paragraphs}</article></body></html>",
+        encoding="utf-8",
+    )
     two = runner.invoke(app, ["vocab", "suggest", str(page)])
     assert two.exit_code == 0, two.output
     assert {"petra-lindqvist", "odile-ferrand"} <= {e.id for e in parse_text(two.stdout)}
@@ -270,12 +289,20 @@ def run(args: list[str], tmp_path: Path, **settings: str) -> subprocess.Complete
     """`python -m monitor ARGS` with MONITOR_* settings and no feeds.toml unless given."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MONITOR_")}
     env.update({"MONITOR_CONFIG": str(tmp_path / "no-feeds.toml"), **settings})
-    return subprocess.run([sys.executable, "-m", "monitor", *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-@pytest.mark.parametrize("case", ["missing file", "directory", "bad --vocab", "bad timeout",
-                                  "broken feeds.toml"])
+@pytest.mark.parametrize(
+    "case", ["missing file", "directory", "bad --vocab", "bad timeout", "broken feeds.toml"]
+)
 def test_cli_errors_are_one_line(case: str, tmp_path: Path) -> None:
     """Each mistake is one `error:` line on stderr naming what is wrong, exit status 1."""
     good = tmp_path / "news.txt"
@@ -288,8 +315,11 @@ def test_cli_errors_are_one_line(case: str, tmp_path: Path) -> None:
         "missing file": ([str(tmp_path / "gone.txt")], {}, "gone.txt"),
         "directory": ([str(tmp_path)], {}, str(tmp_path)),
         "bad --vocab": (["--vocab", str(bad_vocab), str(good)], {}, "bad.toml"),
-        "bad timeout": ([str(good)], {"MONITOR_SUGGEST_TIMEOUT": "soon"},
-                        "MONITOR_SUGGEST_TIMEOUT"),
+        "bad timeout": (
+            [str(good)],
+            {"MONITOR_SUGGEST_TIMEOUT": "soon"},
+            "MONITOR_SUGGEST_TIMEOUT",
+        ),
         "broken feeds.toml": ([str(good)], {"MONITOR_CONFIG": str(feeds)}, "feeds.toml"),
     }[case]
     done = run(["vocab", "suggest", *args], tmp_path, **settings)
@@ -309,7 +339,8 @@ def test_cli_bad_source_beside_good_ones(tmp_path: Path) -> None:
     done = run(["vocab", "suggest", str(tmp_path / "gone.txt"), str(good)], tmp_path)
     assert done.returncode == 1
     assert [line for line in done.stderr.splitlines() if line.strip()] == [
-        f"error: {tmp_path / 'gone.txt'}: No such file or directory"]
+        f"error: {tmp_path / 'gone.txt'}: No such file or directory"
+    ]
     assert "odile-ferrand" in {e.id for e in parse_text(done.stdout)}
 
 

@@ -12,16 +12,20 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.vocab import parse_text
 
-TEXT = ("Blinken meets Wang Yi\n\nSecretary of State Antony Blinken met Chinese Foreign "
-        "Minister Wang Yi on Friday. Wang raised Taiwan and export controls.\n")
-HTML = ("<!doctype html><html><head><title>Blinken in Beijing</title></head><body><article>"
-        "<h1>Blinken in Beijing</h1><p>Secretary of State Antony Blinken met Chinese Foreign "
-        "Minister Wang Yi in Beijing on Friday, and the two men spoke for hours about Taiwan, "
-        "fentanyl and the detained U.S. citizens whose release Washington has sought.</p>"
-        "<p>Blinken said the talks were candid and constructive. Wang said the United States "
-        "must stop interfering in China's internal affairs. Both sides agreed to keep military "
-        "communication channels open, officials said after the meeting ended.</p>"
-        "</article></body></html>")
+TEXT = (
+    "Blinken meets Wang Yi\n\nSecretary of State Antony Blinken met Chinese Foreign "
+    "Minister Wang Yi on Friday. Wang raised Taiwan and export controls.\n"
+)
+HTML = (
+    "<!doctype html><html><head><title>Blinken in Beijing</title></head><body><article>"
+    "<h1>Blinken in Beijing</h1><p>Secretary of State Antony Blinken met Chinese Foreign "
+    "Minister Wang Yi in Beijing on Friday, and the two men spoke for hours about Taiwan, "
+    "fentanyl and the detained U.S. citizens whose release Washington has sought.</p>"
+    "<p>Blinken said the talks were candid and constructive. Wang said the United States "
+    "must stop interfering in China's internal affairs. Both sides agreed to keep military "
+    "communication channels open, officials said after the meeting ended.</p>"
+    "</article></body></html>"
+)
 
 
 @pytest.fixture
@@ -51,7 +55,9 @@ def test_tag_plain_text_file_as_json(runner: CliRunner, tmp_path: Path) -> None:
     assert {i["id"] for i in row["issues"]} == {"taiwan", "export-controls"}  # type: ignore[attr-defined]
     assert row["actors"][0].keys() == {"id", "name", "count", "level", "score"}  # type: ignore[index]
     evidence = {e["id"]: e for e in row["evidence"]}  # type: ignore[attr-defined]
-    assert TEXT[evidence["taiwan"]["start"]:evidence["taiwan"]["end"]] == evidence["taiwan"]["text"]
+    assert (
+        TEXT[evidence["taiwan"]["start"] : evidence["taiwan"]["end"]] == evidence["taiwan"]["text"]
+    )
 
 
 def test_tag_stdin_and_table(runner: CliRunner) -> None:
@@ -118,8 +124,9 @@ def page_url() -> Iterator[str]:
     server.server_close()
 
 
-def test_tag_url_through_the_guard(runner: CliRunner, page_url: str,
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tag_url_through_the_guard(
+    runner: CliRunner, page_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """URLs are fetched through the SSRF guard: refused by default, tagged when allowed."""
     refused = runner.invoke(app, ["tag", "-f", "json", page_url])
     assert refused.exit_code == 1
@@ -155,8 +162,9 @@ def test_vocab_refuses_a_bad_file_with_its_place(runner: CliRunner, tmp_path: Pa
 
 def test_vocab_uses_feeds_toml_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Files listed under `vocabulary` in feeds.toml join the bundled vocabulary."""
-    (tmp_path / "extra.toml").write_text('[[issue]]\nid = "rare-earths"\nname = "Rare earths"\n',
-                                         encoding="utf-8")
+    (tmp_path / "extra.toml").write_text(
+        '[[issue]]\nid = "rare-earths"\nname = "Rare earths"\n', encoding="utf-8"
+    )
     config = tmp_path / "feeds.toml"
     config.write_text('vocabulary = ["extra.toml"]\n', encoding="utf-8")
     monkeypatch.setenv("MONITOR_CONFIG", str(config))
@@ -164,17 +172,21 @@ def test_vocab_uses_feeds_toml_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert result.exit_code == 0, result.output
     issues = _lines(result.stdout)[0]["issues"]
     assert [(t["id"], t["name"], t["count"]) for t in issues] == [  # type: ignore[index]
-        ("rare-earths", "Rare earths", 1)]
+        ("rare-earths", "Rare earths", 1)
+    ]
 
 
 def test_vocab_suggest_proposes_valid_stubs(runner: CliRunner, tmp_path: Path) -> None:
     """Suggestions are TOML stubs the loader accepts, leaving out what is already known."""
     path = tmp_path / "news.txt"
-    path.write_text("Defense Minister Richard Marles met Lloyd Austin. Richard Marles said "
-                    "supply chain security and supply chain resilience matter; the supply "
-                    "chain is fragile. "
-                    "The Asia Society Policy Institute hosted; the Asia Society Policy "
-                    "Institute agreed.\n", encoding="utf-8")
+    path.write_text(
+        "Defense Minister Richard Marles met Lloyd Austin. Richard Marles said "
+        "supply chain security and supply chain resilience matter; the supply "
+        "chain is fragile. "
+        "The Asia Society Policy Institute hosted; the Asia Society Policy "
+        "Institute agreed.\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["vocab", "suggest", str(path)])
     assert result.exit_code == 0, result.output
     entries = {e.id: e for e in parse_text(result.stdout)}

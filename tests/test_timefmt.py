@@ -31,12 +31,15 @@ def test_every_output_uses_the_one_format() -> None:
     """CLI and API JSON keep the exact instant; Atom is to the second; all say UTC with Z."""
     assert jsonable({"at": [EXACT]}) == {"at": ["2026-11-23T10:00:05.250000Z"]}
     assert to_json({"at": EXACT, "day": EXACT.date()}) == (
-        '{"at":"2026-11-23T10:00:05.250000Z","day":"2026-11-23"}')
+        '{"at":"2026-11-23T10:00:05.250000Z","day":"2026-11-23"}'
+    )
     assert atom._when(EXACT) == "2026-11-23T10:00:05Z"
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90.0), ("15m", 900.0), (" 1.5h ", 5400.0), ("1 d", 86400.0), ("2w", 1209600.0)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90.0), ("15m", 900.0), (" 1.5h ", 5400.0), ("1 d", 86400.0), ("2w", 1209600.0)],
+)
 def test_duration_seconds_reads_a_number_and_one_unit(text: str, seconds: float) -> None:
     """A decimal number and one of s, m, h, d, w, with spaces around allowed."""
     assert duration_seconds(text) == seconds

@@ -31,6 +31,7 @@ _TAGS = ArticleTagRow.__table__  # type: ignore[attr-defined]
 # --- The oracle: the desk's queries before revision 0010 (monitor/store/desk.py at f7fa312),
 # --- which counted the stored tag rows on every request.
 
+
 def _day(column: Any, postgresql: bool) -> Any:
     if postgresql:
         return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD")
@@ -46,50 +47,70 @@ def _in_period(column: Any, since: datetime | None, until: datetime | None) -> l
     return out
 
 
-def old_tag_days(db: Database, tag_ids: Sequence[str], since: datetime,
-                 until: datetime) -> dict[str, dict[date, int]]:
+def old_tag_days(
+    db: Database, tag_ids: Sequence[str], since: datetime, until: datetime
+) -> dict[str, dict[date, int]]:
     day = _day(_TAGS.c.matched_at, db.dialect == "postgresql").label("day")
     story = sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)
-    stmt = (sa.select(_TAGS.c.tag_id, day, sa.func.count(sa.distinct(story)))
-            .join(_ARTICLES, _ARTICLES.c.id == _TAGS.c.article_id)
-            .where(_TAGS.c.tag_id.in_(list(tag_ids)),
-                   *_in_period(_TAGS.c.matched_at, since, until))
-            .group_by(_TAGS.c.tag_id, day))
+    stmt = (
+        sa.select(_TAGS.c.tag_id, day, sa.func.count(sa.distinct(story)))
+        .join(_ARTICLES, _ARTICLES.c.id == _TAGS.c.article_id)
+        .where(_TAGS.c.tag_id.in_(list(tag_ids)), *_in_period(_TAGS.c.matched_at, since, until))
+        .group_by(_TAGS.c.tag_id, day)
+    )
     out: dict[str, dict[date, int]] = {t: {} for t in tag_ids}
     for tag, when, n in db.fetch(lambda conn: conn.execute(stmt).all()):
         out[tag][date.fromisoformat(when)] = int(n)
     return out
 
 
-def old_top_tags(db: Database, since: datetime | None = None, until: datetime | None = None,
-                 kind: str | None = None, limit: int = 200) -> list[TagName]:
+def old_top_tags(
+    db: Database,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+) -> list[TagName]:
     conds = _in_period(_TAGS.c.matched_at, since, until)
     if kind is not None:
         conds.append(_TAGS.c.kind == kind)
     n = sa.func.count().label("n")
-    stmt = (sa.select(_TAGS.c.tag_id, _TAGS.c.kind, sa.func.max(_TAGS.c.name), n)
-            .where(*conds).group_by(_TAGS.c.tag_id, _TAGS.c.kind)
-            .order_by(n.desc(), _TAGS.c.tag_id).limit(limit))
-    return [TagName(t, k, name, int(c))
-            for t, k, name, c in db.fetch(lambda conn: conn.execute(stmt).all())]
+    stmt = (
+        sa.select(_TAGS.c.tag_id, _TAGS.c.kind, sa.func.max(_TAGS.c.name), n)
+        .where(*conds)
+        .group_by(_TAGS.c.tag_id, _TAGS.c.kind)
+        .order_by(n.desc(), _TAGS.c.tag_id)
+        .limit(limit)
+    )
+    return [
+        TagName(t, k, name, int(c))
+        for t, k, name, c in db.fetch(lambda conn: conn.execute(stmt).all())
+    ]
 
 
-def old_cooccurrence(db: Database, since: datetime, until: datetime, actors: Sequence[str],
-                     issues: Sequence[str]) -> dict[tuple[str, str], int]:
+def old_cooccurrence(
+    db: Database, since: datetime, until: datetime, actors: Sequence[str], issues: Sequence[str]
+) -> dict[tuple[str, str], int]:
     if not actors or not issues:
         return {}
     a, i = _TAGS.alias("a"), _TAGS.alias("i")
     story = sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)
-    stmt = (sa.select(a.c.tag_id, i.c.tag_id, sa.func.count(sa.distinct(story)))
-            .join(i, i.c.article_id == a.c.article_id)
-            .join(_ARTICLES, _ARTICLES.c.id == a.c.article_id)
-            .where(a.c.tag_id.in_(list(actors)), i.c.tag_id.in_(list(issues)),
-                   *_in_period(a.c.matched_at, since, until))
-            .group_by(a.c.tag_id, i.c.tag_id))
+    stmt = (
+        sa.select(a.c.tag_id, i.c.tag_id, sa.func.count(sa.distinct(story)))
+        .join(i, i.c.article_id == a.c.article_id)
+        .join(_ARTICLES, _ARTICLES.c.id == a.c.article_id)
+        .where(
+            a.c.tag_id.in_(list(actors)),
+            i.c.tag_id.in_(list(issues)),
+            *_in_period(a.c.matched_at, since, until),
+        )
+        .group_by(a.c.tag_id, i.c.tag_id)
+    )
     return {(x, y): int(n) for x, y, n in db.fetch(lambda c: c.execute(stmt).all())}
 
 
 # --- Helpers
+
 
 def _tag(tag_id: str) -> Tag:
     kind = "actor" if tag_id.startswith("a-") else "issue"
@@ -107,18 +128,29 @@ _urls = iter(range(10**9))
 
 def _article(body: str, tags: Sequence[str], feed: str = "feed0") -> NewArticle:
     url = f"https://{feed}.example/{next(_urls)}"
-    return NewArticle(feed=feed, guid=url, url=url, canonical_url=url, title="t", author=None,
-                      published=None, language="en", text=body,
-                      fingerprint=stories.fingerprint(body), tags=tuple(_tag(t) for t in tags),
-                      sketch=stories.sketch(body))
+    return NewArticle(
+        feed=feed,
+        guid=url,
+        url=url,
+        canonical_url=url,
+        title="t",
+        author=None,
+        published=None,
+        language="en",
+        text=body,
+        fingerprint=stories.fingerprint(body),
+        tags=tuple(_tag(t) for t in tags),
+        sketch=stories.sketch(body),
+    )
 
 
 def _setup(store: Store) -> None:
     store.sync_feeds([FeedSpec(f, f"https://{f}.example/rss") for f in FEEDS], NOW)
 
 
-def _put(store: Store, body: str, tags: Sequence[str], now: datetime = NOW,
-         feed: str = "feed0") -> tuple[int, int]:
+def _put(
+    store: Store, body: str, tags: Sequence[str], now: datetime = NOW, feed: str = "feed0"
+) -> tuple[int, int]:
     got = store.add_article(_article(body, tags, feed), [], now=now)
     assert got is not None
     return got.id, got.story_id
@@ -139,20 +171,26 @@ def assert_as_before(store: Store, first: date | None = None, last: date | None 
     actors = [t for t in ids if t.startswith("a-")]
     issues = [t for t in ids if not t.startswith("a-")]
     span = (last - first).days + 1
-    windows = [(first, last + DAY)] + [(first + k * DAY, first + (k + w) * DAY)
-                                       for w in (1, 2) for k in range(span - w + 1)]
-    assert [(t.id, t.kind, t.articles) for t in store.top_tags()] == \
-        [(t.id, t.kind, t.articles) for t in old_top_tags(db)]
+    windows = [(first, last + DAY)] + [
+        (first + k * DAY, first + (k + w) * DAY) for w in (1, 2) for k in range(span - w + 1)
+    ]
+    assert [(t.id, t.kind, t.articles) for t in store.top_tags()] == [
+        (t.id, t.kind, t.articles) for t in old_top_tags(db)
+    ]
     for lo_day, hi_day in windows:
         lo, hi = _midnight(lo_day), _midnight(hi_day)
         where = f"period {lo_day} .. {hi_day}"
-        assert store.tag_days([*ids, "none"], lo, hi) == \
-            old_tag_days(db, [*ids, "none"], lo, hi), where
+        assert store.tag_days([*ids, "none"], lo, hi) == old_tag_days(db, [*ids, "none"], lo, hi), (
+            where
+        )
         for kind in (None, "actor", "issue"):
             assert store.top_tags(lo, hi, kind) == old_top_tags(db, lo, hi, kind), where
-        assert store.cooccurrence(lo, hi, [TagName(a, "actor", a, 0) for a in actors],
-                                  [TagName(i, "issue", i, 0) for i in issues]).counts == \
-            old_cooccurrence(db, lo, hi, actors, issues), where
+        assert store.cooccurrence(
+            lo,
+            hi,
+            [TagName(a, "actor", a, 0) for a in actors],
+            [TagName(i, "issue", i, 0) for i in issues],
+        ).counts == old_cooccurrence(db, lo, hi, actors, issues), where
 
 
 def _day_of(store: Store, tag: str, day: date) -> int:
@@ -160,13 +198,17 @@ def _day_of(store: Store, tag: str, day: date) -> int:
 
 
 def _pair(store: Store, actor: str, issue: str, first: date, days: int = 1) -> int:
-    grid = store.cooccurrence(_midnight(first), _midnight(first + days * DAY),
-                              [TagName(actor, "actor", actor, 0)],
-                              [TagName(issue, "issue", issue, 0)])
+    grid = store.cooccurrence(
+        _midnight(first),
+        _midnight(first + days * DAY),
+        [TagName(actor, "actor", actor, 0)],
+        [TagName(issue, "issue", issue, 0)],
+    )
     return grid.counts.get((actor, issue), 0)
 
 
 # --- Tests
+
 
 def test_plain_ingests_count_articles_stories_and_pairs(store: Store) -> None:
     """Separate reports: one story each, per tag and day; pairs on one article only."""
@@ -209,13 +251,13 @@ def test_merged_stories_count_once(store: Store) -> None:
     count one story per day after the merge, on the days each was stored."""
     _setup(store)
     a, _ = _put(store, _text(0), ["a-wang", "i-taiwan"])
-    b, sb = _put(store, _text(1000), ["a-wang", "i-taiwan", "i-trade"], now=NOW + DAY,
-                 feed="feed1")
+    b, sb = _put(store, _text(1000), ["a-wang", "i-taiwan", "i-trade"], now=NOW + DAY, feed="feed1")
     assert sb == b
     today = NOW.date()
     assert _pair(store, "a-wang", "i-taiwan", today, days=2) == 2
-    _, merged = _put(store, _text(0) + " " + _text(1000), ["i-fentanyl"], now=NOW + DAY,
-                     feed="feed2")
+    _, merged = _put(
+        store, _text(0) + " " + _text(1000), ["i-fentanyl"], now=NOW + DAY, feed="feed2"
+    )
     assert merged == a
     assert _pair(store, "a-wang", "i-taiwan", today, days=2) == 1
     assert _day_of(store, "a-wang", today) == _day_of(store, "a-wang", today + DAY) == 1
@@ -231,9 +273,13 @@ def test_a_retag_that_changes_tags_moves_the_counts(store: Store) -> None:
     copy, _ = _put(store, _text(0), ["a-wang"], feed="feed1")
     b, _ = _put(store, _text(500), ["a-blinken", "i-trade"], now=NOW + DAY)
     counts = store.replace_tags(
-        [Retagged(a, (_tag("a-wang"), _tag("i-fentanyl")), frozenset()),
-         Retagged(copy, (), frozenset()),
-         Retagged(b, (_tag("a-blinken"), _tag("i-trade")), frozenset())], [])
+        [
+            Retagged(a, (_tag("a-wang"), _tag("i-fentanyl")), frozenset()),
+            Retagged(copy, (), frozenset()),
+            Retagged(b, (_tag("a-blinken"), _tag("i-trade")), frozenset()),
+        ],
+        [],
+    )
     assert (counts.tags_added, counts.tags_removed) == (1, 2)
     today = NOW.date()
     assert _day_of(store, "i-taiwan", today) == 0
@@ -241,14 +287,13 @@ def test_a_retag_that_changes_tags_moves_the_counts(store: Store) -> None:
     assert _day_of(store, "a-wang", today) == 1
     assert _pair(store, "a-wang", "i-fentanyl", today) == 1
     assert _pair(store, "a-wang", "i-taiwan", today) == 0
-    assert [(t.id, t.articles) for t in store.top_tags(_midnight(today),
-                                                       _midnight(today + DAY))] == [
-        ("a-wang", 1), ("i-fentanyl", 1)]
+    assert [
+        (t.id, t.articles) for t in store.top_tags(_midnight(today), _midnight(today + DAY))
+    ] == [("a-wang", 1), ("i-fentanyl", 1)]
     assert_as_before(store)
 
 
-def test_random_ingests_copies_merges_and_retags_agree_with_the_old_queries(
-        store: Store) -> None:
+def test_random_ingests_copies_merges_and_retags_agree_with_the_old_queries(store: Store) -> None:
     """Property: whatever sequence of new reports, copies (same or later day), bridging
     copies that merge stories and retags, the counts read equal the old queries' result."""
     _setup(store)
@@ -269,8 +314,13 @@ def test_random_ingests_copies_merges_and_retags_agree_with_the_old_queries(
             body = x + " " + y
         else:
             picked = rng.sample(stored, min(3, len(stored)))
-            store.replace_tags([Retagged(i, tuple(_tag(t) for t in rng.sample(tags, 2)),
-                                         frozenset()) for i in picked], [])
+            store.replace_tags(
+                [
+                    Retagged(i, tuple(_tag(t) for t in rng.sample(tags, 2)), frozenset())
+                    for i in picked
+                ],
+                [],
+            )
             continue
         bodies.append(body)
         stored.append(_put(store, body, chosen, now, rng.choice(FEEDS))[0])
@@ -294,8 +344,7 @@ def test_concurrent_writers_keep_exact_counts(store: Store) -> None:
         barrier.wait()
         try:
             for n in range(8):
-                _put(store, rng.choice(pool), rng.choice(tags), NOW + (n % 2) * DAY,
-                     FEEDS[w])
+                _put(store, rng.choice(pool), rng.choice(tags), NOW + (n % 2) * DAY, FEEDS[w])
         except BaseException as exc:  # reported below, with the thread's traceback
             failures.append(exc)
             raise
@@ -343,14 +392,24 @@ def test_revision_0010_backfills_what_was_stored_before(store: Store, db: Databa
             names = set(sa.inspect(s.connection()).get_table_names())
         assert "trend_tag_days" not in names
         first = add(db, Seed("a", "Wang Yi on Taiwan", T0, tags={"wang-yi": 1, "taiwan": 1}))
-        copy = add(db, Seed("b", "Wang Yi on Taiwan", T0 + DAY, feed="other",
-                            tags={"wang-yi": 1, "taiwan": 1, "trade": 1}))
-        add(db, Seed("c", "Blinken on trade", T0 + DAY,
-                     tags={"antony-blinken": 1, "trade": 1}))
+        copy = add(
+            db,
+            Seed(
+                "b",
+                "Wang Yi on Taiwan",
+                T0 + DAY,
+                feed="other",
+                tags={"wang-yi": 1, "taiwan": 1, "trade": 1},
+            ),
+        )
+        add(db, Seed("c", "Blinken on trade", T0 + DAY, tags={"antony-blinken": 1, "trade": 1}))
         add(db, Seed("d", "Fentanyl", T0 + 2 * DAY, tags={"fentanyl": 1}))
         with db.write() as s:
-            s.execute(sa.update(_ARTICLES).where(_ARTICLES.c.id == copy)
-                      .values(story_id=first, is_copy=True))
+            s.execute(
+                sa.update(_ARTICLES)
+                .where(_ARTICLES.c.id == copy)
+                .values(story_id=first, is_copy=True)
+            )
         migrate.upgrade(db)
         day = T0.date()
         assert _pair(store, "wang-yi", "taiwan", day, days=2) == 1
@@ -370,7 +429,7 @@ def test_a_retag_running_beside_writers_keeps_exact_counts(store: Store) -> None
     to at the same moment (each in its own transaction): the counts equal a recount."""
     _setup(store)
     pool = [_text(0), _text(1000), _text(2000)]
-    ids = [_put(store, body, ["a-wang", "i-taiwan"]) [0] for body in pool]
+    ids = [_put(store, body, ["a-wang", "i-taiwan"])[0] for body in pool]
     tags = ["a-wang", "a-blinken", "i-taiwan", "i-trade"]
     barrier = threading.Barrier(3)
     failures: list[BaseException] = []
@@ -380,8 +439,13 @@ def test_a_retag_running_beside_writers_keeps_exact_counts(store: Store) -> None
         barrier.wait()
         try:
             for _ in range(6):
-                store.replace_tags([Retagged(i, tuple(_tag(t) for t in rng.sample(tags, 2)),
-                                             frozenset()) for i in ids], [])
+                store.replace_tags(
+                    [
+                        Retagged(i, tuple(_tag(t) for t in rng.sample(tags, 2)), frozenset())
+                        for i in ids
+                    ],
+                    [],
+                )
         except BaseException as exc:
             failures.append(exc)
             raise
@@ -391,14 +455,14 @@ def test_a_retag_running_beside_writers_keeps_exact_counts(store: Store) -> None
         barrier.wait()
         try:
             for n in range(6):
-                _put(store, rng.choice(pool), rng.sample(tags, 2), NOW + (n % 2) * DAY,
-                     FEEDS[w])
+                _put(store, rng.choice(pool), rng.sample(tags, 2), NOW + (n % 2) * DAY, FEEDS[w])
         except BaseException as exc:
             failures.append(exc)
             raise
 
     threads = [threading.Thread(target=retag)] + [
-        threading.Thread(target=write, args=(w,)) for w in (1, 2)]
+        threading.Thread(target=write, args=(w,)) for w in (1, 2)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -417,8 +481,13 @@ def test_a_prune_takes_its_articles_out_of_the_counts(store: Store) -> None:
     _put(store, _text(500), ["a-blinken", "i-trade"])
     _put(store, _text(1000), ["a-wang", "i-fentanyl"], now=NOW + DAY)
     _put(store, _text(2000), ["a-he", "i-taiwan"], now=NOW + 2 * DAY, feed="feed2")
-    _put(store, _text(1000) + " " + _text(2000), ["a-wang", "i-taiwan"], now=NOW + 2 * DAY,
-         feed="feed3")
+    _put(
+        store,
+        _text(1000) + " " + _text(2000),
+        ["a-wang", "i-taiwan"],
+        now=NOW + 2 * DAY,
+        feed="feed3",
+    )
     assert_as_before(store)
     counts = store.prune_batch(NOW + timedelta(hours=1))
     assert counts.articles == 2

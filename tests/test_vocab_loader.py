@@ -9,10 +9,26 @@ from monitor.vocab import load_vocabulary, parse_text
 from monitor.vocab.loader import SLUG
 
 CONTRACT_ISSUES = {
-    "artificial-intelligence", "aukus", "climate-change", "covid-19", "cyber",
-    "detained-citizens", "espionage-surveillance", "export-controls", "fentanyl", "hong-kong",
-    "huawei", "human-rights", "military-communication", "russia-ukraine-war", "south-china-sea",
-    "taiwan", "tiktok", "trade", "transnational-repression", "xinjiang",
+    "artificial-intelligence",
+    "aukus",
+    "climate-change",
+    "covid-19",
+    "cyber",
+    "detained-citizens",
+    "espionage-surveillance",
+    "export-controls",
+    "fentanyl",
+    "hong-kong",
+    "huawei",
+    "human-rights",
+    "military-communication",
+    "russia-ukraine-war",
+    "south-china-sea",
+    "taiwan",
+    "tiktok",
+    "trade",
+    "transnational-repression",
+    "xinjiang",
 }
 
 
@@ -21,8 +37,14 @@ def test_bundled_vocabulary_has_the_contract_ids() -> None:
     vocab = load_vocabulary()
     kinds = vocab.kinds()
     assert {i for i, k in kinds.items() if k == "issue"} >= CONTRACT_ISSUES
-    for actor in ("antony-blinken", "wang-yi", "nick-burns", "he-lifeng", "state-department",
-                  "china"):
+    for actor in (
+        "antony-blinken",
+        "wang-yi",
+        "nick-burns",
+        "he-lifeng",
+        "state-department",
+        "china",
+    ):
         assert kinds[actor] == "actor"
     assert all(SLUG.match(e.id) for e in vocab.entries)
 
@@ -40,17 +62,24 @@ def test_bundled_people_have_dated_roles() -> None:
 def test_bundled_conflicts_are_reported() -> None:
     """Shared short forms are reported, not refused."""
     conflicts = {c.alias: c for c in load_vocabulary().conflicts}
-    assert set(conflicts["wang"].entry_ids) == {"wang-yi", "wang-wenbin", "wang-wentao",
-                                                "wang-xiaohong"}
+    assert set(conflicts["wang"].entry_ids) == {
+        "wang-yi",
+        "wang-wenbin",
+        "wang-wentao",
+        "wang-xiaohong",
+    }
     assert conflicts["wang"].short_only
 
 
 def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
     """A user file adds new entries and replaces bundled ones with the same id."""
     extra = tmp_path / "extra.toml"
-    extra.write_text('[[person]]\nid = "wang-yi"\nname = "Wang Yi (override)"\n'
-                     '[[issue]]\nid = "rare-earths"\nname = "Rare earths"\n'
-                     'aliases = ["rare earths", "rare-earth magnets"]\n', encoding="utf-8")
+    extra.write_text(
+        '[[person]]\nid = "wang-yi"\nname = "Wang Yi (override)"\n'
+        '[[issue]]\nid = "rare-earths"\nname = "Rare earths"\n'
+        'aliases = ["rare earths", "rare-earth magnets"]\n',
+        encoding="utf-8",
+    )
     vocab = load_vocabulary([extra])
     entry = vocab.get("wang-yi")
     assert entry is not None
@@ -58,24 +87,45 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
     assert "rare-earths" in vocab
 
 
-@pytest.mark.parametrize(("text", "line", "key", "words"), [
-    ('[[person]]\nid = "a-b"\nname = "A"\n[[person]]\nid = "a-b"\nname = "B"\n', 4, "id",
-     "duplicate id"),
-    ('[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\nfrom = "2023-13-01"\n',
-     6, "person.role.from", "date"),
-    ('[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\nfrom = 2023-02-01\n'
-     'to = 2022-01-01\n', 7, "person.role.to", "before it starts"),
-    ('[[issue]]\nid = "a"\nname = "A"\nalias = ["x"]\n', 4, "issue.alias", "unknown key"),
-    ('[[issue]]\nid = "Bad Id"\nname = "A"\n', 2, "issue.id", "kebab-case"),
-    ('[[issue]]\nid = "a"\nname = "A"\nveto = ["no placeholder"]\n', 4, "issue.veto", "'@'"),
-    ('[[issue]]\nid = "a"\nname = "A"\nveto = ["(@"]\n', 4, "issue.veto", "bad veto"),
-    ('[[issue]]\nid = "a"\nname = "A"\naliases = [{ text = "x", case = "upper" }]\n', 4,
-     "issue.aliases.case", "case"),
-    ('[[party]]\nid = "a"\nname = "A"\n', 1, "party", "unknown section"),
-    ('[[issue]\nid = "a"\n', 1, None, "not valid TOML"),
-])
-def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, key: str | None,
-                                       words: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "key", "words"),
+    [
+        (
+            '[[person]]\nid = "a-b"\nname = "A"\n[[person]]\nid = "a-b"\nname = "B"\n',
+            4,
+            "id",
+            "duplicate id",
+        ),
+        (
+            '[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\nfrom = "2023-13-01"\n',
+            6,
+            "person.role.from",
+            "date",
+        ),
+        (
+            '[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\nfrom = 2023-02-01\n'
+            "to = 2022-01-01\n",
+            7,
+            "person.role.to",
+            "before it starts",
+        ),
+        ('[[issue]]\nid = "a"\nname = "A"\nalias = ["x"]\n', 4, "issue.alias", "unknown key"),
+        ('[[issue]]\nid = "Bad Id"\nname = "A"\n', 2, "issue.id", "kebab-case"),
+        ('[[issue]]\nid = "a"\nname = "A"\nveto = ["no placeholder"]\n', 4, "issue.veto", "'@'"),
+        ('[[issue]]\nid = "a"\nname = "A"\nveto = ["(@"]\n', 4, "issue.veto", "bad veto"),
+        (
+            '[[issue]]\nid = "a"\nname = "A"\naliases = [{ text = "x", case = "upper" }]\n',
+            4,
+            "issue.aliases.case",
+            "case",
+        ),
+        ('[[party]]\nid = "a"\nname = "A"\n', 1, "party", "unknown section"),
+        ('[[issue]\nid = "a"\n', 1, None, "not valid TOML"),
+    ],
+)
+def test_errors_name_file_line_and_key(
+    tmp_path: Path, text: str, line: int, key: str | None, words: str
+) -> None:
     """Each mistake is refused with the file, the line and the key at fault."""
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
@@ -93,8 +143,10 @@ def test_errors_name_file_line_and_key(tmp_path: Path, text: str, line: int, key
 def test_unknown_role_organisation_is_refused(tmp_path: Path) -> None:
     """A role naming an organisation id the vocabulary lacks is an error."""
     path = tmp_path / "bad.toml"
-    path.write_text('[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\n'
-                    'org = "nowhere"\n', encoding="utf-8")
+    path.write_text(
+        '[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\norg = "nowhere"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(VocabularyError, match="unknown organisation id 'nowhere'"):
         load_vocabulary([path])
 

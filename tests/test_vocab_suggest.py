@@ -17,44 +17,85 @@ from monitor.vocab import load_vocabulary, parse_text
 
 # (issue, phrase, a text using the phrase twice): gaps of the bundled vocabulary seen in news.
 GAPS = [
-    ("export-controls", "semiconductor trade restrictions",
-     "Lawmakers debated semiconductor trade restrictions on Tuesday. Critics of semiconductor "
-     "trade restrictions warned of higher prices for consumers."),
-    ("export-controls", "sanctions on Chinese tech firms",
-     "The senator wants sanctions on Chinese tech firms. Earlier sanctions on Chinese tech "
-     "firms, she argued, were too narrow."),
-    ("export-controls", "prevent advanced U.S. technologies from being used",
-     "The rule aims to prevent advanced U.S. technologies from being used in weapons. "
-     "Officials vowed to prevent advanced U.S. technologies from being used against allies."),
-    ("south-china-sea", "East China and South China seas",
-     "Patrols crossed the East China and South China seas this month. Tension in the East "
-     "China and South China seas has grown."),
-    ("russia-ukraine-war", "fighting in Ukraine",
-     "Heavy fighting in Ukraine went on overnight. Diplomats discussed the fighting in "
-     "Ukraine at length."),
-    ("russia-ukraine-war", "Russian forces in eastern Ukraine",
-     "Russian forces in eastern Ukraine shelled a town. Reports said Russian forces in "
-     "eastern Ukraine regrouped."),
-    ("human-rights", "media freedom",
-     "Advocates say media freedom is shrinking. A report on media freedom ranked the city "
-     "low."),
-    ("human-rights", "freedom of the press",
-     "Judges defended freedom of the press. Without freedom of the press, reporters leave."),
-    ("human-rights", "rights and freedoms",
-     "The charter protects rights and freedoms. Residents fear losing rights and freedoms."),
-    ("espionage-surveillance", "stealing trade secrets",
-     "He admitted stealing trade secrets from his employer. Prosecutors said stealing trade "
-     "secrets carries a long sentence."),
-    ("transnational-repression", "spying on diaspora",
-     "Agents were accused of spying on diaspora groups in Canada. The inquiry into spying on "
-     "diaspora groups widened."),
-    ("transnational-repression", "intimidating a foreign MP",
-     "Officials condemned intimidating a foreign MP. Intimidating a foreign MP is a crime, "
-     "the minister said."),
-    ("climate-change", "fossil fuel pollution",
-     "Cities choke on fossil fuel pollution. Doctors blame fossil fuel pollution for asthma."),
-    ("climate-change", "planet-warming emissions",
-     "Factories cut planet-warming emissions. The deal caps planet-warming emissions."),
+    (
+        "export-controls",
+        "semiconductor trade restrictions",
+        "Lawmakers debated semiconductor trade restrictions on Tuesday. Critics of semiconductor "
+        "trade restrictions warned of higher prices for consumers.",
+    ),
+    (
+        "export-controls",
+        "sanctions on Chinese tech firms",
+        "The senator wants sanctions on Chinese tech firms. Earlier sanctions on Chinese tech "
+        "firms, she argued, were too narrow.",
+    ),
+    (
+        "export-controls",
+        "prevent advanced U.S. technologies from being used",
+        "The rule aims to prevent advanced U.S. technologies from being used in weapons. "
+        "Officials vowed to prevent advanced U.S. technologies from being used against allies.",
+    ),
+    (
+        "south-china-sea",
+        "East China and South China seas",
+        "Patrols crossed the East China and South China seas this month. Tension in the East "
+        "China and South China seas has grown.",
+    ),
+    (
+        "russia-ukraine-war",
+        "fighting in Ukraine",
+        "Heavy fighting in Ukraine went on overnight. Diplomats discussed the fighting in "
+        "Ukraine at length.",
+    ),
+    (
+        "russia-ukraine-war",
+        "Russian forces in eastern Ukraine",
+        "Russian forces in eastern Ukraine shelled a town. Reports said Russian forces in "
+        "eastern Ukraine regrouped.",
+    ),
+    (
+        "human-rights",
+        "media freedom",
+        "Advocates say media freedom is shrinking. A report on media freedom ranked the city low.",
+    ),
+    (
+        "human-rights",
+        "freedom of the press",
+        "Judges defended freedom of the press. Without freedom of the press, reporters leave.",
+    ),
+    (
+        "human-rights",
+        "rights and freedoms",
+        "The charter protects rights and freedoms. Residents fear losing rights and freedoms.",
+    ),
+    (
+        "espionage-surveillance",
+        "stealing trade secrets",
+        "He admitted stealing trade secrets from his employer. Prosecutors said stealing trade "
+        "secrets carries a long sentence.",
+    ),
+    (
+        "transnational-repression",
+        "spying on diaspora",
+        "Agents were accused of spying on diaspora groups in Canada. The inquiry into spying on "
+        "diaspora groups widened.",
+    ),
+    (
+        "transnational-repression",
+        "intimidating a foreign MP",
+        "Officials condemned intimidating a foreign MP. Intimidating a foreign MP is a crime, "
+        "the minister said.",
+    ),
+    (
+        "climate-change",
+        "fossil fuel pollution",
+        "Cities choke on fossil fuel pollution. Doctors blame fossil fuel pollution for asthma.",
+    ),
+    (
+        "climate-change",
+        "planet-warming emissions",
+        "Factories cut planet-warming emissions. The deal caps planet-warming emissions.",
+    ),
 ]
 
 
@@ -81,8 +122,9 @@ def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, earlier: Path) -> Cl
 
 
 @pytest.mark.parametrize(("issue", "phrase", "text"), GAPS, ids=[g[1] for g in GAPS])
-def test_alias_gaps_of_existing_issues_are_found(matcher: Matcher, issue: str, phrase: str,
-                                                 text: str) -> None:
+def test_alias_gaps_of_existing_issues_are_found(
+    matcher: Matcher, issue: str, phrase: str, text: str
+) -> None:
     """A phrase news uses for an issue the vocabulary has, but no alias of it matches, is
     proposed for that issue (once the vocabulary has it, it is a gap no more)."""
     gaps = {(g.issue, g.text.lower()): g for g in alias_gaps([text], matcher)}
@@ -97,22 +139,25 @@ def test_gap_needs_min_count(matcher: Matcher) -> None:
     """--min-count is how often a gap must be seen: once is not enough by default."""
     once = "Doctors blame fossil fuel pollution for asthma."
     assert alias_gaps([once], matcher) == []
-    assert [g.text for g in alias_gaps([once], matcher, min_count=1)] == [
-        "fossil fuel pollution"]
+    assert [g.text for g in alias_gaps([once], matcher, min_count=1)] == ["fossil fuel pollution"]
 
 
 def test_no_gap_where_the_issue_is_already_found(matcher: Matcher) -> None:
     """Phrases that already are aliases, or around a mention of their issue, are no gaps."""
-    texts = ["New export controls on chips took effect. The export controls on chips anger "
-             "buyers.", "Global warming worsens. Scientists study global warming."]
+    texts = [
+        "New export controls on chips took effect. The export controls on chips anger buyers.",
+        "Global warming worsens. Scientists study global warming.",
+    ]
     assert alias_gaps(texts, matcher, min_count=1) == []
 
 
 def test_names_are_not_gaps(matcher: Matcher) -> None:
     """Capitalised names holding a topic word ("Press Secretary", "Secret Service") are
     not phrases for an issue."""
-    text = ("Secret Service agents met Press Secretary Jen Psaki. Later, Secret Service agents "
-            "and Press Secretary Jen Psaki left.")
+    text = (
+        "Secret Service agents met Press Secretary Jen Psaki. Later, Secret Service agents "
+        "and Press Secretary Jen Psaki left."
+    )
     assert alias_gaps([text], matcher, min_count=1) == []
 
 
@@ -123,8 +168,9 @@ def test_one_gap_phrase_goes_to_one_issue(matcher: Matcher) -> None:
     assert len(phrases) == len(set(phrases))
 
 
-def test_gap_stubs_load_back_and_add_the_aliases(matcher: Matcher, tmp_path: Path,
-                                                 earlier: Path) -> None:
+def test_gap_stubs_load_back_and_add_the_aliases(
+    matcher: Matcher, tmp_path: Path, earlier: Path
+) -> None:
     """The stubs load beside the bundled vocabulary: each gap entry keeps every bundled alias
     of its issue as it was (cases and vetoes) and adds the new ones, which then tag."""
     texts = [t for _, _, t in GAPS]
@@ -138,7 +184,7 @@ def test_gap_stubs_load_back_and_add_the_aliases(matcher: Matcher, tmp_path: Pat
         bundled, loaded = matcher.vocabulary.get(issue), merged.get(issue)
         assert bundled is not None
         assert loaded is not None
-        assert loaded.aliases[:len(bundled.aliases)] == bundled.aliases
+        assert loaded.aliases[: len(bundled.aliases)] == bundled.aliases
         assert loaded.file == str(path)
     retagged = compile_matcher(merged)
     for issue, phrase, _ in GAPS:
@@ -148,9 +194,11 @@ def test_gap_stubs_load_back_and_add_the_aliases(matcher: Matcher, tmp_path: Pat
 def test_new_entries_take_unique_new_ids(matcher: Matcher, tmp_path: Path) -> None:
     """A name written with and without a possessive, or as a name and as a phrase, is one
     proposal; no proposal takes a bundled id."""
-    text = ("The Harbor Trust said on Monday that Premier Li Qiang's visit would go ahead. "
-            "Premier Li Qiang spoke. The Harbor Trust agreed. Observers of the harbor trust "
-            "said the harbor trust and the harbor trust board disagreed. Wang Yi and Wang Yi.")
+    text = (
+        "The Harbor Trust said on Monday that Premier Li Qiang's visit would go ahead. "
+        "Premier Li Qiang spoke. The Harbor Trust agreed. Observers of the harbor trust "
+        "said the harbor trust and the harbor trust board disagreed. Wang Yi and Wang Yi."
+    )
     found = suggest([text], matcher, min_count=2)
     ids = [s.id for s in found.entries]
     assert len(ids) == len(set(ids))
@@ -162,29 +210,37 @@ def test_new_entries_take_unique_new_ids(matcher: Matcher, tmp_path: Path) -> No
 
 def test_titles_are_not_people(matcher: Matcher) -> None:
     """Posts and honorifics are stripped from names and never proposed as people."""
-    text = ("Secretary General Antonio Guterres spoke first. The Attorney General met the Press "
-            "Secretary. The Attorney General and the Press Secretary left. Foreign Secretary "
-            "Tamsin Vale said Mr Cheng and Mr Cheng were absent. Deputy Foreign Minister Ma "
-            "Zhaoxu agreed.")
+    text = (
+        "Secretary General Antonio Guterres spoke first. The Attorney General met the Press "
+        "Secretary. The Attorney General and the Press Secretary left. Foreign Secretary "
+        "Tamsin Vale said Mr Cheng and Mr Cheng were absent. Deputy Foreign Minister Ma "
+        "Zhaoxu agreed."
+    )
     people = {s.id: s for s in suggest([text], matcher).entries if s.section == "person"}
     assert "antonio-guterres" in people
     assert people["antonio-guterres"].title == "Secretary General"
     assert people["tamsin-vale"].title == "Foreign Secretary"
     assert "ma-zhaoxu" in people
-    assert not {"attorney-general", "press-secretary", "foreign-secretary", "mr-cheng",
-                "general-antonio-guterres"} & set(people)
+    assert not {
+        "attorney-general",
+        "press-secretary",
+        "foreign-secretary",
+        "mr-cheng",
+        "general-antonio-guterres",
+    } & set(people)
 
 
 def test_topic_phrases_leave_posts_and_gaps_out(matcher: Matcher) -> None:
     """A recurring lower-case post ("prime minister") is no new issue, and a phrase that is
     an alias gap of an existing issue is proposed for it, not as a new issue."""
-    text = ("The prime minister spoke. The prime minister left. The prime minister returned. "
-            "Doctors blame fossil fuel pollution. Cities fight fossil fuel pollution. Farms "
-            "suffer from fossil fuel pollution.")
+    text = (
+        "The prime minister spoke. The prime minister left. The prime minister returned. "
+        "Doctors blame fossil fuel pollution. Cities fight fossil fuel pollution. Farms "
+        "suffer from fossil fuel pollution."
+    )
     found = suggest([text], matcher)
     assert [s for s in found.entries if s.section == "issue"] == []
-    assert [(g.issue, g.text) for g in found.gaps] == [
-        ("climate-change", "fossil fuel pollution")]
+    assert [(g.issue, g.text) for g in found.gaps] == [("climate-change", "fossil fuel pollution")]
 
 
 def test_toml_strings_escape_what_toml_refuses() -> None:
@@ -195,13 +251,16 @@ def test_toml_strings_escape_what_toml_refuses() -> None:
     assert tomllib.loads(f"v = {toml_string(value)}")["v"] == value
 
 
-def test_cli_output_loads_back_with_the_bundled_vocabulary(runner: CliRunner, tmp_path: Path,
-                                                          earlier: Path) -> None:
+def test_cli_output_loads_back_with_the_bundled_vocabulary(
+    runner: CliRunner, tmp_path: Path, earlier: Path
+) -> None:
     """`monitor vocab suggest` prints stubs with gap entries that load as a vocabulary file
     together with the bundled one; the README's --min-count applies to gaps."""
     source = tmp_path / "news.txt"
-    source.write_text("\n".join(t for _, _, t in GAPS) + "\nDefense Minister Dong Jun met "
-                      "Lloyd Austin.\n", encoding="utf-8")
+    source.write_text(
+        "\n".join(t for _, _, t in GAPS) + "\nDefense Minister Dong Jun met Lloyd Austin.\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(app, ["vocab", "suggest", str(source)])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out.toml"
@@ -209,8 +268,11 @@ def test_cli_output_loads_back_with_the_bundled_vocabulary(runner: CliRunner, tm
     merged = load_vocabulary([earlier, out])
     assert merged.get("dong-jun") is not None
     lines = result.stdout.splitlines()
-    new = [json.loads(lines[i + 1].strip().rstrip(",")) for i, line in enumerate(lines)
-           if line.strip().startswith("# new: seen 2x")]
+    new = [
+        json.loads(lines[i + 1].strip().rstrip(","))
+        for i, line in enumerate(lines)
+        if line.strip().startswith("# new: seen 2x")
+    ]
     assert len(new) >= 5
     aliases = {a.text for e in merged.entries if e.kind == "issue" for a in e.aliases}
     assert set(new) <= aliases
@@ -219,8 +281,7 @@ def test_cli_output_loads_back_with_the_bundled_vocabulary(runner: CliRunner, tm
     assert "# new:" not in strict.stdout
 
 
-def test_cli_reports_an_unreadable_source_in_one_line(runner: CliRunner,
-                                                      tmp_path: Path) -> None:
+def test_cli_reports_an_unreadable_source_in_one_line(runner: CliRunner, tmp_path: Path) -> None:
     """A missing file is named on stderr without a traceback, and the exit status is 1."""
     result = runner.invoke(app, ["vocab", "suggest", str(tmp_path / "missing.txt")])
     assert result.exit_code == 1

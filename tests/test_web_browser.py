@@ -34,9 +34,15 @@ DAY = timedelta(days=1)
 FILLER = 30  # more than a page of the desk (25)
 
 
-
-def _tagged(db: Database, title: str, text: str, at: datetime, *, feed: str = "wire",
-            watches: Sequence[str] = ()) -> int:
+def _tagged(
+    db: Database,
+    title: str,
+    text: str,
+    at: datetime,
+    *,
+    feed: str = "wire",
+    watches: Sequence[str] = (),
+) -> int:
     """Store an article with the tags the real matcher gives it (levels, scores, evidence
     sentences), as the pipeline would."""
     from monitor.match import compile_matcher
@@ -46,31 +52,52 @@ def _tagged(db: Database, title: str, text: str, at: datetime, *, feed: str = "w
     article = add(db, Seed(title, text, at, feed=feed, watches=watches))
     with db.write() as s:
         for tag in matcher.tag_document(title, text):
-            s.add(ArticleTagRow(article_id=article, tag_id=tag.id, kind=tag.kind, name=tag.name,
-                                count=tag.count, evidence=tag.evidence.text,
-                                evidence_start=tag.evidence.start,
-                                evidence_end=tag.evidence.end, level=tag.level,
-                                score=tag.score, matched_at=at))
+            s.add(
+                ArticleTagRow(
+                    article_id=article,
+                    tag_id=tag.id,
+                    kind=tag.kind,
+                    name=tag.name,
+                    count=tag.count,
+                    evidence=tag.evidence.text,
+                    evidence_start=tag.evidence.start,
+                    evidence_end=tag.evidence.end,
+                    level=tag.level,
+                    score=tag.score,
+                    matched_at=at,
+                )
+            )
     return article
 
 
 def _seed(db: Database) -> dict[str, int]:
     ids = {
         "wang": _tagged(
-            db, "Wang Yi tells Blinken Taiwan is the 'first red line'",
+            db,
+            "Wang Yi tells Blinken Taiwan is the 'first red line'",
             "Beijing — Wang Yi told Antony Blinken on Tuesday that Taiwan remained the first "
             "red line that must not be crossed.\nThe two men met for four hours and also "
-            "discussed fentanyl and export controls.", T0, watches=["desk"]),
+            "discussed fentanyl and export controls.",
+            T0,
+            watches=["desk"],
+        ),
         "trade": _tagged(
-            db, "Raimondo defends chip export rules <amid> pushback",
+            db,
+            "Raimondo defends chip export rules <amid> pushback",
             "Gina Raimondo said the export controls on advanced chips were narrow and aimed "
             "at military uses.\nChina's commerce ministry called them a <b>trade</b> barrier.",
-            T0 + DAY, feed="capital-news"),
+            T0 + DAY,
+            feed="capital-news",
+        ),
     }
     for n in range(FILLER):
-        _tagged(db, f"Fentanyl precursors, briefing {n + 1}",
-                "Officials from both countries discussed fentanyl precursors and how to stop "
-                "their export.", T0 - (n + 1) * timedelta(hours=3))
+        _tagged(
+            db,
+            f"Fentanyl precursors, briefing {n + 1}",
+            "Officials from both countries discussed fentanyl precursors and how to stop "
+            "their export.",
+            T0 - (n + 1) * timedelta(hours=3),
+        )
     Store(db).recount_trends()  # the rows above went around the store's write path
     return ids
 
@@ -85,8 +112,12 @@ def served(db_url: str, db: Database, tmp_path: Path) -> Iterator[tuple[str, dic
     ids = _seed(db)
     config = tmp_path / "feeds.toml"
     config.write_text(FEEDS_TOML, encoding="utf-8")
-    env = {**os.environ, "MONITOR_DATABASE_URL": db_url, "MONITOR_CONFIG": str(config),
-           "MONITOR_API_TOKEN": TOKEN}
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": db_url,
+        "MONITOR_CONFIG": str(config),
+        "MONITOR_API_TOKEN": TOKEN,
+    }
     with serving(tmp_path, env) as base:
         yield base, ids
 
@@ -106,8 +137,9 @@ def test_desk_in_chromium(served: tuple[str, dict[str, int]], shots: Path) -> No
     base, ids = served
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        context = browser.new_context(java_script_enabled=False,
-                                      viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            java_script_enabled=False, viewport={"width": 1280, "height": 900}
+        )
         page = context.new_page()
 
         page.goto(f"{base}/?actor=wang-yi")  # no cookie yet: the login form
@@ -130,7 +162,8 @@ def test_desk_in_chromium(served: tuple[str, dict[str, int]], shots: Path) -> No
         expect(page.locator("li.match")).to_have_count(1)
         row = page.locator("li.match").first
         expect(row.get_by_role("heading")).to_have_text(
-            "Wang Yi tells Blinken Taiwan is the 'first red line'")
+            "Wang Yi tells Blinken Taiwan is the 'first red line'"
+        )
         expect(row.locator("a.chip.issue.about")).to_have_text(re.compile("Taiwan"))
         expect(row.locator("a.chip.issue.mention").first).to_be_visible()
         expect(row.locator("mark.hit").first).to_be_visible()
@@ -155,8 +188,7 @@ def test_desk_in_chromium(served: tuple[str, dict[str, int]], shots: Path) -> No
         expect(text.locator("span.evidence").first).to_be_visible()
         page.screenshot(path=str(shots / "article.png"), full_page=True)
 
-        page.goto(f"{base}/desk/trends?tag=taiwan&tag=fentanyl&since=2026-11-15"
-                  "&until=2026-11-22")
+        page.goto(f"{base}/desk/trends?tag=taiwan&tag=fentanyl&since=2026-11-15&until=2026-11-22")
         expect(page.locator("svg.chart")).to_be_visible()
         page.screenshot(path=str(shots / "trends.png"), full_page=True)
         page.locator('a.point[data-tag="fentanyl"][data-day="2026-11-19"]').click()
@@ -169,9 +201,12 @@ def test_desk_in_chromium(served: tuple[str, dict[str, int]], shots: Path) -> No
             expect(page.get_by_role("heading", level=1)).to_have_text(name.capitalize())
             page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
 
-        phone = browser.new_context(java_script_enabled=False,
-                                    storage_state=context.storage_state(),
-                                    viewport={"width": 390, "height": 844}, is_mobile=True)
+        phone = browser.new_context(
+            java_script_enabled=False,
+            storage_state=context.storage_state(),
+            viewport={"width": 390, "height": 844},
+            is_mobile=True,
+        )
         small = phone.new_page()
         for path in ("/", f"/desk/articles/{ids['wang']}", "/desk/trends"):
             small.goto(f"{base}{path}")

@@ -23,16 +23,24 @@ def lite(tmp_path: Path) -> Iterator[Store]:
         yield store
 
 
-def hook(rec: WebhookReceiver, clock: Clock, *, name: str = "hook", path: str = "/hook",
-         timeout: float = 5.0, secret: str | None = SECRET) -> WebhookChannel:
+def hook(
+    rec: WebhookReceiver,
+    clock: Clock,
+    *,
+    name: str = "hook",
+    path: str = "/hook",
+    timeout: float = 5.0,
+    secret: str | None = SECRET,
+) -> WebhookChannel:
     """A webhook channel to `rec` on `path`, signing with the test secret."""
     return WebhookChannel(name, rec.url(path), secret, timeout=timeout, now=clock)
 
 
 def relay(store: Store, *channels: WebhookChannel, clock: Clock, **kw: object) -> Relay:
     """A relay over `channels` with a seeded RNG and the settable clock."""
-    return Relay(store, {c.name: c for c in channels}, owner="test", now=clock,
-                 rng=random.Random(7), **kw)  # type: ignore[arg-type]
+    return Relay(
+        store, {c.name: c for c in channels}, owner="test", now=clock, rng=random.Random(7), **kw
+    )  # type: ignore[arg-type]
 
 
 def real_clock() -> Clock:
@@ -61,10 +69,12 @@ async def test_delivery_is_signed_and_carries_the_contract_body(lite: Store) -> 
     assert data["watch"] == "desk"
     assert set(data["article"]) == {"url", "title", "published", "feed"}
     assert data["article"]["feed"] == "world"
-    assert data["actors"] == [{"id": "wang-yi", "name": "Wang Yi", "count": 3,
-             "level": "mention", "score": 0.0}]
-    assert data["issues"] == [{"id": "taiwan", "name": "Taiwan", "count": 2,
-             "level": "mention", "score": 0.0}]
+    assert data["actors"] == [
+        {"id": "wang-yi", "name": "Wang Yi", "count": 3, "level": "mention", "score": 0.0}
+    ]
+    assert data["issues"] == [
+        {"id": "taiwan", "name": "Taiwan", "count": 2, "level": "mention", "score": 0.0}
+    ]
     assert {"id": "taiwan", "text": "Both sides discussed Taiwan at length."} in data["evidence"]
     alert = lite.get_alert(row)
     assert alert is not None
@@ -166,8 +176,11 @@ async def test_redirect_is_a_failure_and_not_followed(lite: Store) -> None:
     """A 302 fails the attempt (retried later) and its Location is never requested."""
     clock = Clock()
     (row,) = seed(lite.db, ["hook"])
-    with WebhookReceiver(script=lambda path, n: (
-            Answer(302, {"location": "/elsewhere"}) if path == "/hook" else Answer(200))) as rec:
+    with WebhookReceiver(
+        script=lambda path, n: (
+            Answer(302, {"location": "/elsewhere"}) if path == "/hook" else Answer(200)
+        )
+    ) as rec:
         async with relay(lite, hook(rec, clock), clock=clock) as r:
             await r.run_until_idle()
     assert [d.path for d in rec.deliveries] == ["/hook"]
@@ -258,8 +271,9 @@ async def test_slow_endpoint_does_not_delay_another_channel(lite: Store) -> None
     assert lite.get_alert(slow_row).state == "delivered"  # type: ignore[union-attr]
 
 
-async def test_webhook_url_never_reaches_the_logs(lite: Store,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+async def test_webhook_url_never_reaches_the_logs(
+    lite: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     """HAZARDS 8: neither httpx nor the relay logs the channel URL, which may hold a
     secret, on success or on failure."""
     caplog.set_level(logging.DEBUG)
@@ -285,8 +299,10 @@ async def test_concurrent_relays_deliver_each_alert_once(store: Store, db_url: s
     others = [Store(Database(db_url)) for _ in range(3)]
     try:
         with WebhookReceiver(script=lambda path, n: Answer(204, stall=0.02)) as rec:
-            relays = [Relay(s, {"hook": hook(rec, clock)}, owner=f"r{i}", now=clock)
-                      for i, s in enumerate(others)]
+            relays = [
+                Relay(s, {"hook": hook(rec, clock)}, owner=f"r{i}", now=clock)
+                for i, s in enumerate(others)
+            ]
             await asyncio.gather(*(r.run_until_idle() for r in relays))
             for r in relays:
                 await r.aclose()

@@ -17,9 +17,11 @@ from monitor.types import Alert
 log = logging.getLogger(__name__)
 
 ChatFormat = Literal["text", "markdown", "html"]
-_FORMATS: dict[str, str] = {"text": apprise.NotifyFormat.TEXT,
-                            "markdown": apprise.NotifyFormat.MARKDOWN,
-                            "html": apprise.NotifyFormat.HTML}
+_FORMATS: dict[str, str] = {
+    "text": apprise.NotifyFormat.TEXT,
+    "markdown": apprise.NotifyFormat.MARKDOWN,
+    "html": apprise.NotifyFormat.HTML,
+}
 _STATUS = re.compile(r"error=(\d{3})")
 # A refusal that a later attempt cannot change: the message or the credentials are wrong.
 _PERMANENT = frozenset({400, 401, 403, 404, 405, 413, 422})
@@ -54,9 +56,15 @@ class AppriseChannel(Channel):
     it comes only from the environment and never appears in logs or stored errors.
     """
 
-    def __init__(self, name: str, url: str, *, fmt: ChatFormat = "markdown",
-                 digest_every: timedelta | None = None,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        fmt: ChatFormat = "markdown",
+        digest_every: timedelta | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         _quiet_apprise()
         self.name, self.format, self.timeout = name, fmt, timeout
         self.digest_every = digest_every
@@ -65,7 +73,8 @@ class AppriseChannel(Channel):
             raise ConfigError(
                 f"apprise channel {name!r}: the URL in its url_env is not one Apprise can "
                 "use (see https://github.com/caronc/apprise/wiki for each service's URL)",
-                key=f"channel.{name}.url_env")
+                key=f"channel.{name}.url_env",
+            )
         for service in self._apprise:
             # Apprise's own sockets are bounded by the relay's timeout, and the relay owns
             # retries: one attempt per delivery.
@@ -92,8 +101,12 @@ class AppriseChannel(Channel):
         try:
             async with asyncio.timeout(self.timeout * 2 + 1):
                 result = await self._apprise.async_notify(
-                    body=body, title=title, body_format=_FORMATS[self.format],
-                    timeout=self.timeout * 2, log_level=logging.WARNING)
+                    body=body,
+                    title=title,
+                    body_format=_FORMATS[self.format],
+                    timeout=self.timeout * 2,
+                    log_level=logging.WARNING,
+                )
         except TimeoutError as exc:
             raise self._error(f"timed out after {self.timeout * 2:g}s") from exc
         if result:
@@ -109,8 +122,9 @@ class AppriseChannel(Channel):
         codes = [int(c) for m in messages for c in _STATUS.findall(m)]
         if codes:
             code = codes[-1]
-            return self._error(f"{services[0]} notification refused: HTTP {code}",
-                               permanent=code in _PERMANENT)
+            return self._error(
+                f"{services[0]} notification refused: HTTP {code}", permanent=code in _PERMANENT
+            )
         if any("connection error" in m.lower() for m in messages):
             return self._error(f"{services[0]} notification failed: connection error")
         return self._error(f"{services[0]} notification failed")

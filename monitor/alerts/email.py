@@ -108,8 +108,16 @@ def digest_message_id(channel: str, alerts: Sequence[Alert], domain: str) -> str
 
 # ---- rendering (pure; the entries themselves are monitor.alerts.render's) -----------------
 
-def _message(sender: str, to: Sequence[str], subject: str, message_id: str, now: datetime,
-             text: str, body_html: str) -> EmailMessage:
+
+def _message(
+    sender: str,
+    to: Sequence[str],
+    subject: str,
+    message_id: str,
+    now: datetime,
+    text: str,
+    body_html: str,
+) -> EmailMessage:
     msg = EmailMessage(policy=POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
@@ -123,16 +131,25 @@ def _message(sender: str, to: Sequence[str], subject: str, message_id: str, now:
     return msg
 
 
-def immediate_message(alert: Alert, *, sender: str, to: Sequence[str],
-                      now: datetime) -> EmailMessage:
+def immediate_message(
+    alert: Alert, *, sender: str, to: Sequence[str], now: datetime
+) -> EmailMessage:
     """One match as one message: subject with watch and title, text and HTML bodies."""
     subject = f"[monitor] {alert.watch}: {title_of(alert)}"
-    return _message(sender, to, subject, alert_message_id(alert, _domain(sender)), now,
-                    text_entry(alert) + "\n", html_entry(alert))
+    return _message(
+        sender,
+        to,
+        subject,
+        alert_message_id(alert, _domain(sender)),
+        now,
+        text_entry(alert) + "\n",
+        html_entry(alert),
+    )
 
 
-def digest_message(channel: str, alerts: Sequence[Alert], *, sender: str, to: Sequence[str],
-                   now: datetime) -> EmailMessage:
+def digest_message(
+    channel: str, alerts: Sequence[Alert], *, sender: str, to: Sequence[str], now: datetime
+) -> EmailMessage:
     """The period's stories as one message: one entry per story (with its copies' count),
     grouped by watch, oldest first; the subject names the watches and the count."""
     ordered = sorted(alerts, key=lambda a: a.id)
@@ -141,27 +158,53 @@ def digest_message(channel: str, alerts: Sequence[Alert], *, sender: str, to: Se
     texts, pages = [], []
     for watch, entries in groups.items():
         heading = f"{watch}: {stories_word(len(entries))}"
-        texts.append(f"== {heading} ==\n\n" + "\n\n".join(
-            text_entry(e.alert) + (f"\nCopies: {e.copies}" if e.copies > 1 else "")
-            for e in entries))
-        pages.append(f"<h1>{html.escape(heading)}</h1>" + "<hr>".join(
-            html_entry(e.alert) + (f"<p>Copies: {e.copies}</p>" if e.copies > 1 else "")
-            for e in entries))
-    return _message(sender, to, subject, digest_message_id(channel, ordered, _domain(sender)),
-                    now, "\n\n".join(texts) + "\n", "".join(pages))
+        texts.append(
+            f"== {heading} ==\n\n"
+            + "\n\n".join(
+                text_entry(e.alert) + (f"\nCopies: {e.copies}" if e.copies > 1 else "")
+                for e in entries
+            )
+        )
+        pages.append(
+            f"<h1>{html.escape(heading)}</h1>"
+            + "<hr>".join(
+                html_entry(e.alert) + (f"<p>Copies: {e.copies}</p>" if e.copies > 1 else "")
+                for e in entries
+            )
+        )
+    return _message(
+        sender,
+        to,
+        subject,
+        digest_message_id(channel, ordered, _domain(sender)),
+        now,
+        "\n\n".join(texts) + "\n",
+        "".join(pages),
+    )
 
 
 # ---- sending --------------------------------------------------------------------------------
 
+
 class EmailChannel(Channel):
     """Sends over SMTP with TLS exactly as configured: never opportunistic (HAZARDS 7)."""
 
-    def __init__(self, name: str, to: Sequence[str], *, host: str, port: int | None = None,
-                 tls: TLSMode = "starttls", sender: str = "monitor@localhost",
-                 username: str | None = None, password: str | None = None,
-                 digest_every: timedelta | None = None, timeout: float = DEFAULT_TIMEOUT,
-                 tls_context: ssl.SSLContext | None = None,
-                 now: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        name: str,
+        to: Sequence[str],
+        *,
+        host: str,
+        port: int | None = None,
+        tls: TLSMode = "starttls",
+        sender: str = "monitor@localhost",
+        username: str | None = None,
+        password: str | None = None,
+        digest_every: timedelta | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+        tls_context: ssl.SSLContext | None = None,
+        now: Clock = utcnow,
+    ) -> None:
         self.name, self.to, self.host, self.tls = name, tuple(to), host, tls
         self.port = port or DEFAULT_PORTS[tls]
         self.sender, self.username, self._password = sender, username, password
@@ -169,15 +212,24 @@ class EmailChannel(Channel):
         self._tls_context = tls_context
 
     @classmethod
-    def from_settings(cls, spec: ChannelSpec, settings: Settings, *,
-                      timeout: float = DEFAULT_TIMEOUT) -> "EmailChannel":
+    def from_settings(
+        cls, spec: ChannelSpec, settings: Settings, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> "EmailChannel":
         """The channel `spec` describes, with the MONITOR_SMTP_* settings."""
         host = smtp_host(settings, [spec.name])
         password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        return cls(spec.name, spec.to, host=host, port=settings.smtp_port,
-                   tls=settings.smtp_tls, sender=settings.smtp_from,
-                   username=settings.smtp_username, password=password,
-                   digest_every=spec.every if spec.mode == "digest" else None, timeout=timeout)
+        return cls(
+            spec.name,
+            spec.to,
+            host=host,
+            port=settings.smtp_port,
+            tls=settings.smtp_tls,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=password,
+            digest_every=spec.every if spec.mode == "digest" else None,
+            timeout=timeout,
+        )
 
     async def send(self, alerts: Sequence[Alert]) -> None:
         """Immediate: one message per alert. Digest: one message for all of them."""
@@ -193,8 +245,9 @@ class EmailChannel(Channel):
     async def send_digest(self, alerts: Sequence[Alert]) -> None:
         """The alerts as one digest message."""
         if alerts:
-            await self._send(digest_message(self.name, alerts, sender=self.sender, to=self.to,
-                                            now=self._now()))
+            await self._send(
+                digest_message(self.name, alerts, sender=self.sender, to=self.to, now=self._now())
+            )
 
     async def _send(self, message: EmailMessage) -> None:
         try:
@@ -202,25 +255,36 @@ class EmailChannel(Channel):
             async with asyncio.timeout(self.timeout * 3):
                 # Flattened here with POLICY: aiosmtplib would refold with the stdlib's.
                 await aiosmtplib.send(
-                    message.as_bytes(policy=POLICY), sender=parseaddr(self.sender)[1],
-                    recipients=list(self.to), hostname=self.host, port=self.port,
+                    message.as_bytes(policy=POLICY),
+                    sender=parseaddr(self.sender)[1],
+                    recipients=list(self.to),
+                    hostname=self.host,
+                    port=self.port,
                     username=self.username,
-                    password=self._password, use_tls=self.tls == "tls",
-                    start_tls=self.tls == "starttls", tls_context=self._tls_context,
-                    timeout=self.timeout)
+                    password=self._password,
+                    use_tls=self.tls == "tls",
+                    start_tls=self.tls == "starttls",
+                    tls_context=self._tls_context,
+                    timeout=self.timeout,
+                )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
-            raise self._error(f"every recipient refused (SMTP {codes})",
-                              permanent=all(500 <= c < 600 for c in codes)) from exc
+            raise self._error(
+                f"every recipient refused (SMTP {codes})",
+                permanent=all(500 <= c < 600 for c in codes),
+            ) from exc
         except aiosmtplib.SMTPAuthenticationError as exc:
             # The account, not the message, is at fault: keep the alert for after the fix.
             raise self._error(f"authentication failed (SMTP {exc.code})") from exc
         except aiosmtplib.SMTPResponseException as exc:
-            raise self._error(f"SMTP {exc.code} {one_line(exc.message, 200)}",
-                              permanent=500 <= exc.code < 600) from exc
+            raise self._error(
+                f"SMTP {exc.code} {one_line(exc.message, 200)}", permanent=500 <= exc.code < 600
+            ) from exc
         except aiosmtplib.SMTPNotSupported as exc:
-            raise self._error(f"server does not support what MONITOR_SMTP_TLS={self.tls} "
-                              f"requires: {one_line(str(exc), 200)}") from exc
+            raise self._error(
+                f"server does not support what MONITOR_SMTP_TLS={self.tls} "
+                f"requires: {one_line(str(exc), 200)}"
+            ) from exc
         except ssl.SSLCertVerificationError as exc:
             # Not an SMTPException (HAZARDS 7): caught here or it would escape the relay.
             raise self._error(f"TLS certificate not trusted: {exc.verify_message}") from exc

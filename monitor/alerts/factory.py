@@ -14,10 +14,14 @@ from monitor.errors import ConfigError
 from monitor.types import ChannelSpec, WatchSpec
 
 
-def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
-                   environ: Mapping[str, str] = os.environ, *,
-                   timeout: float = DEFAULT_TIMEOUT,
-                   watches: Sequence[WatchSpec] = ()) -> dict[str, Channel]:
+def build_channels(
+    specs: Sequence[ChannelSpec],
+    settings: Settings,
+    environ: Mapping[str, str] = os.environ,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    watches: Sequence[WatchSpec] = (),
+) -> dict[str, Channel]:
     """One Channel per spec; refuses (ConfigError naming the channel) what cannot work.
 
     `watches` with their own digest schedule make their alerts to email and apprise
@@ -27,11 +31,16 @@ def build_channels(specs: Sequence[ChannelSpec], settings: Settings,
     for spec in specs:
         if spec.type == "webhook":
             channels[spec.name] = WebhookChannel(
-                spec.name, _webhook_url(spec), _secret(spec, environ), timeout=timeout)
+                spec.name, _webhook_url(spec), _secret(spec, environ), timeout=timeout
+            )
         elif spec.type == "apprise":
             channels[spec.name] = AppriseChannel(
-                spec.name, _apprise_url(spec, environ), fmt=spec.format,
-                digest_every=spec.every if spec.mode == "digest" else None, timeout=timeout)
+                spec.name,
+                _apprise_url(spec, environ),
+                fmt=spec.format,
+                digest_every=spec.every if spec.mode == "digest" else None,
+                timeout=timeout,
+            )
             channels[spec.name].digest_at = digest_at(spec)
         else:
             channels[spec.name] = EmailChannel.from_settings(spec, settings, timeout=timeout)
@@ -71,8 +80,10 @@ def _apprise_url(spec: ChannelSpec, environ: Mapping[str, str]) -> str:
     if not url:
         raise ConfigError(
             f"apprise channel {spec.name!r}: environment variable {spec.url_env} is not set; "
-            "export the channel's Apprise URL", file="environment",
-            key=spec.url_env or f"channel.{spec.name}.url_env")
+            "export the channel's Apprise URL",
+            file="environment",
+            key=spec.url_env or f"channel.{spec.name}.url_env",
+        )
     return url
 
 
@@ -87,6 +98,9 @@ def _secret(spec: ChannelSpec, environ: Mapping[str, str]) -> list[str] | None:
         if not secret:
             raise ConfigError(
                 f"webhook channel {spec.name!r}: environment variable {name} is not "
-                "set; export the signing secret (whsec_...)", file="environment", key=name)
+                "set; export the signing secret (whsec_...)",
+                file="environment",
+                key=name,
+            )
         secrets.append(secret)
     return secrets

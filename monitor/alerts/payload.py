@@ -26,8 +26,9 @@ def _listing(tags: Sequence[Tag], kind: str) -> list[dict[str, Any]]:
     return [tag_json(t) for t in tags if t.kind == kind]
 
 
-def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
-                  now: datetime) -> dict[str, Any]:
+def build_payload(
+    *, watch: str, article: NewArticle, tags: Sequence[Tag], now: datetime
+) -> dict[str, Any]:
     """The webhook body (and the data of an email) for `article` matching `watch` at `now`."""
     unique = list({t.id: t for t in tags}.values())
     return {
@@ -35,12 +36,19 @@ def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
         "timestamp": _when(now),
         "data": {
             "watch": watch,
-            "article": {"url": article.url, "title": cut_opt(article.title, MAX_TITLE),
-                        "published": _when(article.published), "feed": article.feed},
+            "article": {
+                "url": article.url,
+                "title": cut_opt(article.title, MAX_TITLE),
+                "published": _when(article.published),
+                "feed": article.feed,
+            },
             "actors": _listing(unique, "actor"),
             "issues": _listing(unique, "issue"),
-            "evidence": [{"id": t.id, "text": cut(t.evidence.text, MAX_EVIDENCE)}
-                         for t in unique if t.evidence.text],
+            "evidence": [
+                {"id": t.id, "text": cut(t.evidence.text, MAX_EVIDENCE)}
+                for t in unique
+                if t.evidence.text
+            ],
             # the store fills these in the transaction that decides the story
             "story": None,
             "copies": [],
@@ -49,8 +57,9 @@ def build_payload(*, watch: str, article: NewArticle, tags: Sequence[Tag],
 
 
 def _size(value: Any) -> int:
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"),
-                          default=str).encode("utf-8"))
+    return len(
+        json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    )
 
 
 def _ranked(items: list[Any]) -> list[Any]:
@@ -83,7 +92,9 @@ def fit_payload(payload: Any, limit: int = MAX_PAYLOAD_BYTES) -> Any:
         kept = {id(k) for k in keep}
         data[key] = [i for i in items if id(i) in kept]
     if over > 0:  # still too big: fields outside the lists (a long url or watch name)
-        data["article"] = {k: (cut(v, 200) if isinstance(v, str) else v)
-                           for k, v in dict(data.get("article") or {}).items()}
+        data["article"] = {
+            k: (cut(v, 200) if isinstance(v, str) else v)
+            for k, v in dict(data.get("article") or {}).items()
+        }
     data["omitted"] = omitted
     return {**payload, "data": data}

@@ -28,17 +28,35 @@ def sample_alert(channel: str, now: datetime) -> Alert:
     text = "This is a test alert sent by `monitor alerts test`; no article matched."
     tags = (Tag("taiwan", "issue", "Taiwan", 1, Evidence(text, 0, len(text)), "about", 1.0),)
     article = NewArticle(
-        feed="monitor", guid="monitor-test", url="https://example.org/monitor-test",
+        feed="monitor",
+        guid="monitor-test",
+        url="https://example.org/monitor-test",
         canonical_url="https://example.org/monitor-test",
-        title=f"Test alert for channel {channel}", author=None, published=now,
-        language="en", text=text, fingerprint="0" * 64, simhash=0, tags=tags)
+        title=f"Test alert for channel {channel}",
+        author=None,
+        published=now,
+        language="en",
+        text=text,
+        fingerprint="0" * 64,
+        simhash=0,
+        tags=tags,
+    )
     payload = build_payload(watch=SAMPLE_WATCH, article=article, tags=tags, now=now)
     payload["data"]["test"] = True
     # A fresh id each run, so receivers that deduplicate on webhook-id do not drop it.
     alert_id = int(now.timestamp() * 1000)
-    return Alert(id=alert_id, channel=channel, watch=SAMPLE_WATCH, article_id=0,
-                 payload=payload, state="pending", attempts=1, next_attempt=now,
-                 last_error=None, created_at=now)
+    return Alert(
+        id=alert_id,
+        channel=channel,
+        watch=SAMPLE_WATCH,
+        article_id=0,
+        payload=payload,
+        state="pending",
+        attempts=1,
+        next_attempt=now,
+        last_error=None,
+        created_at=now,
+    )
 
 
 async def probe(channel: Channel, now: datetime | None = None) -> ProbeResult:
@@ -62,17 +80,22 @@ async def probe(channel: Channel, now: datetime | None = None) -> ProbeResult:
 def hint(spec: ChannelSpec) -> str:
     """What to check when the sample did not arrive, by channel type."""
     if spec.type == "webhook":
-        return ("check that the channel's url answers 2xx to a POST and that the receiver "
-                "knows its secret")
+        return (
+            "check that the channel's url answers 2xx to a POST and that the receiver "
+            "knows its secret"
+        )
     if spec.type == "email":
-        return ("check MONITOR_SMTP_HOST/_PORT/_TLS/_USERNAME/_PASSWORD and that the server "
-                "accepts mail for the channel's recipients")
-    return (f"check the Apprise URL in {spec.url_env} (its tokens and host) and that the "
-            "service is reachable from this machine")
+        return (
+            "check MONITOR_SMTP_HOST/_PORT/_TLS/_USERNAME/_PASSWORD and that the server "
+            "accepts mail for the channel's recipients"
+        )
+    return (
+        f"check the Apprise URL in {spec.url_env} (its tokens and host) and that the "
+        "service is reachable from this machine"
+    )
 
 
 def digest_note(spec: ChannelSpec) -> str:
     """For digest channels: the sample went out at once, as a one-entry digest."""
     every = spec.every or timedelta(0)
-    return f" (a one-entry digest; real digests go every {every})" if spec.mode == "digest" \
-        else ""
+    return f" (a one-entry digest; real digests go every {every})" if spec.mode == "digest" else ""

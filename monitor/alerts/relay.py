@@ -25,8 +25,15 @@ _T = TypeVar("_T")
 
 # Svix's schedule: the first attempt at once, then these waits after each failure.
 SCHEDULE: tuple[timedelta, ...] = (
-    timedelta(0), timedelta(seconds=5), timedelta(minutes=5), timedelta(minutes=30),
-    timedelta(hours=2), timedelta(hours=5), timedelta(hours=10), timedelta(hours=10))
+    timedelta(0),
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
 MAX_ATTEMPTS = len(SCHEDULE)
 JITTER = 0.2  # each wait is stretched or shrunk by up to 20% so retries do not stampede
 MIN_RETRY_AFTER = 1.0  # a receiver's Retry-After of 0 must not spin a row through its attempts
@@ -41,8 +48,9 @@ def default_owner() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def next_attempt(attempts: int, now: datetime, rng: random.Random,
-                 retry_after: float | None = None) -> datetime | None:
+def next_attempt(
+    attempts: int, now: datetime, rng: random.Random, retry_after: float | None = None
+) -> datetime | None:
     """When to try again after `attempts` failed attempts; None when the schedule is spent.
 
     A receiver's Retry-After (seconds) replaces the scheduled wait.
@@ -50,8 +58,7 @@ def next_attempt(attempts: int, now: datetime, rng: random.Random,
     if attempts >= MAX_ATTEMPTS:
         return None
     if retry_after is not None and math.isfinite(retry_after):  # a NaN hint is no hint
-        return now + timedelta(seconds=min(max(retry_after, MIN_RETRY_AFTER),
-                                           MAX_RETRY_WAIT))
+        return now + timedelta(seconds=min(max(retry_after, MIN_RETRY_AFTER), MAX_RETRY_WAIT))
     wait = SCHEDULE[attempts].total_seconds() * rng.uniform(1 - JITTER, 1 + JITTER)
     return now + timedelta(seconds=wait)
 
@@ -66,10 +73,18 @@ class Relay:
     Use it as an async context manager (or call `aclose`) to drain and close connections.
     """
 
-    def __init__(self, store: Store, channels: Mapping[str, Channel], *,
-                 owner: str | None = None, now: Callable[[], datetime] = utcnow,
-                 rng: random.Random | None = None, batch: int = 4,
-                 timeout: float = DEFAULT_TIMEOUT, step_wait: float = 2.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        owner: str | None = None,
+        now: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+        batch: int = 4,
+        timeout: float = DEFAULT_TIMEOUT,
+        step_wait: float = 2.0,
+    ) -> None:
         self.store, self.channels = store, dict(channels)
         self.owner = owner or default_owner()
         self._now, self._rng = now, rng or random.Random()
@@ -89,8 +104,12 @@ class Relay:
     async def __aenter__(self) -> "Relay":
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     # ---- the public steps ---------------------------------------------------------------
@@ -101,7 +120,7 @@ class Relay:
         endpoint) go on in the background; the next call skips their channel.
         """
         for bell in self._bells.values():  # a sleeping worker looks again (rows another
-            bell.set()                      # process wrote, e.g. `monitor alerts retry`)
+            bell.set()  # process wrote, e.g. `monitor alerts retry`)
         started = self._start_workers()
         if not started:
             return 0
@@ -122,8 +141,9 @@ class Relay:
             task = self._workers.get(name)
             if task is not None and not task.done():
                 continue
-            task = asyncio.get_running_loop().create_task(self._work(name, channel),
-                                                          name=f"relay:{name}")
+            task = asyncio.get_running_loop().create_task(
+                self._work(name, channel), name=f"relay:{name}"
+            )
             self._workers[name] = task
             started.append(task)
         return started
@@ -180,8 +200,7 @@ class Relay:
             except Exception:  # closing must not hide the real outcome
                 log.exception("relay.close_failed channel=%s", channel.name)
 
-    async def _write(self, channel: str, fn: Callable[..., _T], /, *args: Any,
-                     **kwargs: Any) -> _T:
+    async def _write(self, channel: str, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """A store write for `channel`'s worker, through the store's write path."""
         return await self.store.submit(f"relay:{channel}", fn, *args, **kwargs)
 
@@ -207,8 +226,7 @@ class Relay:
                     continue
                 if name in self._woken:
                     continue
-                if channel.digest is not None or not await self._sleep_until_due(name,
-                                                                                  channel):
+                if channel.digest is not None or not await self._sleep_until_due(name, channel):
                     break
         except MonitorError as exc:  # the store failed: leases expire, rows are retried
             log.error("relay.worker_failed channel=%s error=%s", name, exc)
@@ -223,8 +241,9 @@ class Relay:
             return False
         bell = self._bells.setdefault(name, asyncio.Event())
         bell.clear()  # before the first await: a wake from now on ends the sleep
-        due = await asyncio.to_thread(self.store.next_due, name, self._now(),
-                                      except_watches=list(channel.watch_digests))
+        due = await asyncio.to_thread(
+            self.store.next_due, name, self._now(), except_watches=list(channel.watch_digests)
+        )
         if due is None:
             return False
         # due already (it came due since the claim): a short nap, then claim it
@@ -240,8 +259,16 @@ class Relay:
         """Send the due digests of watches that have their own schedule on this channel."""
         claimed = 0
         for watch, schedule in channel.watch_digests.items():
-            alerts = await self._write(name, self.store.claim_digest, name, schedule,
-                                       self._now(), self.owner, self.lease, watch=watch)
+            alerts = await self._write(
+                name,
+                self.store.claim_digest,
+                name,
+                schedule,
+                self._now(),
+                self.owner,
+                self.lease,
+                watch=watch,
+            )
             if alerts:
                 claimed += len(alerts)
                 await self._send_digest(channel, alerts, watch)
@@ -250,10 +277,19 @@ class Relay:
     async def _claim(self, name: str, channel: Channel) -> list[Alert]:
         now = self._now()
         if channel.digest is not None:
-            return await self._write(name, self.store.claim_digest, name, channel.digest,
-                                     now, self.owner, self.lease)
-        return await self._write(name, self.store.claim_alerts, now, self.owner, self.lease,
-                                 self.batch, [name], except_watches=list(channel.watch_digests))
+            return await self._write(
+                name, self.store.claim_digest, name, channel.digest, now, self.owner, self.lease
+            )
+        return await self._write(
+            name,
+            self.store.claim_alerts,
+            now,
+            self.owner,
+            self.lease,
+            self.batch,
+            [name],
+            except_watches=list(channel.watch_digests),
+        )
 
     async def _attempt(self, channel: Channel, alert: Alert) -> bool:
         """One delivery attempt of one alert, its outcome recorded; True when delivered."""
@@ -267,16 +303,20 @@ class Relay:
             return False
         except Exception as exc:  # a channel bug must not stop the relay: retry later
             log.exception("relay.channel_error channel=%s alert=%d", channel.name, alert.id)
-            await self._failed(channel, [alert], DeliveryError(
-                f"internal error: {type(exc).__name__}", channel=channel.name))
+            await self._failed(
+                channel,
+                [alert],
+                DeliveryError(f"internal error: {type(exc).__name__}", channel=channel.name),
+            )
             return False
         now = self._now()
         await self._write(channel.name, self.store.mark_delivered, alert.id, now)
         self._delivered(channel, [alert], now, time.monotonic() - started)
         return True
 
-    async def _send_digest(self, channel: Channel, alerts: Sequence[Alert],
-                           watch: str | None = None) -> None:
+    async def _send_digest(
+        self, channel: Channel, alerts: Sequence[Alert], watch: str | None = None
+    ) -> None:
         started = time.monotonic()
         self.counters[(channel.name, "attempt")] += len(alerts)
         try:
@@ -287,35 +327,54 @@ class Relay:
             return
         except Exception as exc:  # see _attempt
             log.exception("relay.channel_error channel=%s digest=%d", channel.name, len(alerts))
-            await self._failed(channel, alerts, DeliveryError(
-                f"internal error: {type(exc).__name__}", channel=channel.name))
+            await self._failed(
+                channel,
+                alerts,
+                DeliveryError(f"internal error: {type(exc).__name__}", channel=channel.name),
+            )
             return
         now = self._now()
-        await self._write(channel.name, self.store.mark_digest_delivered, channel.name,
-                          [a.id for a in alerts], now, watch=watch)
+        await self._write(
+            channel.name,
+            self.store.mark_digest_delivered,
+            channel.name,
+            [a.id for a in alerts],
+            now,
+            watch=watch,
+        )
         self._delivered(channel, alerts, now, time.monotonic() - started)
 
     # ---- outcomes -----------------------------------------------------------------------
-    def _delivered(self, channel: Channel, alerts: Sequence[Alert], now: datetime,
-                   seconds: float) -> None:
+    def _delivered(
+        self, channel: Channel, alerts: Sequence[Alert], now: datetime, seconds: float
+    ) -> None:
         for alert in alerts:
             self.counters[(channel.name, "delivered")] += 1
             lag = (now - alert.created_at).total_seconds()
-            log.info("alert.delivered channel=%s alert=%d attempt=%d seconds=%.2f lag=%.1f",
-                     channel.name, alert.id, alert.attempts, seconds, lag)
+            log.info(
+                "alert.delivered channel=%s alert=%d attempt=%d seconds=%.2f lag=%.1f",
+                channel.name,
+                alert.id,
+                alert.attempts,
+                seconds,
+                lag,
+            )
 
-    async def _failed(self, channel: Channel, alerts: Sequence[Alert],
-                      error: DeliveryError) -> None:
+    async def _failed(
+        self, channel: Channel, alerts: Sequence[Alert], error: DeliveryError
+    ) -> None:
         now = self._now()
         if isinstance(error, ChannelGoneError):
-            await self._write(channel.name, self.store.disable_channel, channel.name,
-                              error.reason, now)
+            await self._write(
+                channel.name, self.store.disable_channel, channel.name, error.reason, now
+            )
             log.warning("channel.disabled channel=%s reason=%s", channel.name, error.reason)
         for alert in alerts:
             await self._record_failure(channel, alert, error, now)
 
-    async def _record_failure(self, channel: Channel, alert: Alert, error: DeliveryError,
-                              now: datetime) -> None:
+    async def _record_failure(
+        self, channel: Channel, alert: Alert, error: DeliveryError, now: datetime
+    ) -> None:
         message = f"attempt {alert.attempts}: {error.reason}"
         if isinstance(error, ChannelGoneError):  # keep the row for when the channel is back
             when: datetime | None = now
@@ -325,16 +384,29 @@ class Relay:
             when = next_attempt(alert.attempts, now, self._rng, error.retry_after)
         if when is None:
             self.counters[(channel.name, "dead")] += 1
-            await self._write(channel.name, self.store.mark_dead, alert.id, message,
-                              self.owner, now)
-            log.warning("alert.dead channel=%s alert=%d attempts=%d error=%s",
-                        channel.name, alert.id, alert.attempts, error.reason)
+            await self._write(
+                channel.name, self.store.mark_dead, alert.id, message, self.owner, now
+            )
+            log.warning(
+                "alert.dead channel=%s alert=%d attempts=%d error=%s",
+                channel.name,
+                alert.id,
+                alert.attempts,
+                error.reason,
+            )
             return
         self.counters[(channel.name, "failed")] += 1
-        await self._write(channel.name, self.store.mark_failed, alert.id, message, when,
-                          self.owner, now)
-        log.warning("alert.failed channel=%s alert=%d attempts=%d next=%s error=%s",
-                    channel.name, alert.id, alert.attempts, when.isoformat(), error.reason)
+        await self._write(
+            channel.name, self.store.mark_failed, alert.id, message, when, self.owner, now
+        )
+        log.warning(
+            "alert.failed channel=%s alert=%d attempts=%d next=%s error=%s",
+            channel.name,
+            alert.id,
+            alert.attempts,
+            when.isoformat(),
+            error.reason,
+        )
 
 
 def _as_delivery_error(exc: Any, channel: str) -> DeliveryError:

@@ -36,7 +36,7 @@ class TagLine:
 
     @property
     def label(self) -> str:
-        """"Taiwan (about)", or just the name when the payload has no level."""
+        """ "Taiwan (about)", or just the name when the payload has no level."""
         return f"{self.name} ({self.level})" if self.level else self.name
 
 
@@ -74,9 +74,15 @@ def tag_lines(alert: Alert, kind: str | None = None) -> list[TagLine]:
         for t in data.get(key) or []:
             if isinstance(t, Mapping) and t.get("id"):
                 level = t.get("level")
-                out.append(TagLine(str(t["id"]), str(t.get("name") or t["id"]), key[:-1],
-                                   str(level) if level else None,
-                                   float(t.get("score") or 0.0)))
+                out.append(
+                    TagLine(
+                        str(t["id"]),
+                        str(t.get("name") or t["id"]),
+                        key[:-1],
+                        str(level) if level else None,
+                        float(t.get("score") or 0.0),
+                    )
+                )
     return out
 
 
@@ -103,19 +109,29 @@ def evidence_of(alert: Alert) -> list[Evidence]:
 
 def copies_of(alert: Alert) -> list[tuple[str, str, str | None]]:
     """The story's other copies known when the alert was written: (feed, title, url)."""
-    return [(one_line(str(c.get("feed") or "?"), 200),
-             one_line(str(c.get("title") or "(untitled)"), 500), safe_link(c.get("url")))
-            for c in data_of(alert).get("copies") or [] if isinstance(c, Mapping)]
+    return [
+        (
+            one_line(str(c.get("feed") or "?"), 200),
+            one_line(str(c.get("title") or "(untitled)"), 500),
+            safe_link(c.get("url")),
+        )
+        for c in data_of(alert).get("copies") or []
+        if isinstance(c, Mapping)
+    ]
 
 
 # ---- plain text ---------------------------------------------------------------------------
 
+
 def text_entry(alert: Alert) -> str:
     """The plain-text lines describing one match."""
     art = article_of(alert)
-    lines = [title_of(alert), f"Watch: {alert.watch}",
-             f"Source: {art.get('feed') or 'unknown'}",
-             f"Published: {art.get('published') or 'unknown'}"]
+    lines = [
+        title_of(alert),
+        f"Watch: {alert.watch}",
+        f"Source: {art.get('feed') or 'unknown'}",
+        f"Published: {art.get('published') or 'unknown'}",
+    ]
     for kind, heading in (("actor", "Actors"), ("issue", "Issues")):
         labels = [t.label for t in tag_lines(alert, kind)]
         if labels:
@@ -134,6 +150,7 @@ def text_entry(alert: Alert) -> str:
 
 # ---- HTML ---------------------------------------------------------------------------------
 
+
 def html_entry(alert: Alert) -> str:
     """The HTML fragment describing one match; every value escaped."""
     art = article_of(alert)
@@ -141,26 +158,36 @@ def html_entry(alert: Alert) -> str:
     link = safe_link(art.get("url"))
     title = esc(title_of(alert))
     heading = f'<a href="{esc(link, quote=True)}">{title}</a>' if link else title
-    rows = [("Watch", alert.watch), ("Source", art.get("feed") or "unknown"),
-            ("Published", art.get("published") or "unknown")]
+    rows = [
+        ("Watch", alert.watch),
+        ("Source", art.get("feed") or "unknown"),
+        ("Published", art.get("published") or "unknown"),
+    ]
     for kind, label in (("actor", "Actors"), ("issue", "Issues")):
         labels = [t.label for t in tag_lines(alert, kind)]
         if labels:
             rows.append((label, ", ".join(labels)))
-    table = "".join(f'<tr><th align="left">{esc(k)}</th><td>{esc(str(v))}</td></tr>'
-                    for k, v in rows)
-    evidence = "".join(f"<li><b>{esc(', '.join(e.tags))}</b>: {esc(e.text)}</li>"
-                       for e in evidence_of(alert))
+    table = "".join(
+        f'<tr><th align="left">{esc(k)}</th><td>{esc(str(v))}</td></tr>' for k, v in rows
+    )
+    evidence = "".join(
+        f"<li><b>{esc(', '.join(e.tags))}</b>: {esc(e.text)}</li>" for e in evidence_of(alert)
+    )
     copies = "".join(
-        f"<li>{esc(feed)}: " + (f'<a href="{esc(url, quote=True)}">{esc(title)}</a>'
-                                 if url else esc(title)) + "</li>"
-        for feed, title, url in copies_of(alert))
-    return (f"<h2>{heading}</h2><table>{table}</table>"
-            + (f"<p>Evidence:</p><ul>{evidence}</ul>" if evidence else "")
-            + (f"<p>Also published as:</p><ul>{copies}</ul>" if copies else ""))
+        f"<li>{esc(feed)}: "
+        + (f'<a href="{esc(url, quote=True)}">{esc(title)}</a>' if url else esc(title))
+        + "</li>"
+        for feed, title, url in copies_of(alert)
+    )
+    return (
+        f"<h2>{heading}</h2><table>{table}</table>"
+        + (f"<p>Evidence:</p><ul>{evidence}</ul>" if evidence else "")
+        + (f"<p>Also published as:</p><ul>{copies}</ul>" if copies else "")
+    )
 
 
 # ---- chat (short: the watch, title, link, top tags, the evidence) --------------------------
+
 
 def md_escape(text: str) -> str:
     """Text that Markdown shows as written."""
@@ -180,30 +207,30 @@ def chat_body(alert: Alert, fmt: str) -> str:
     evidence = evidence_of(alert)
     copies = len(copies_of(alert))
     source = f"{art.get('feed') or 'unknown'}" + (
-        f" (also in {copies} other feed{'s' if copies != 1 else ''})" if copies else "")
+        f" (also in {copies} other feed{'s' if copies != 1 else ''})" if copies else ""
+    )
     if fmt == "html":
         esc = html.escape
-        head = (f'<a href="{esc(link, quote=True)}">{esc(title_of(alert))}</a>' if link
-                else esc(title_of(alert)))
+        head = (
+            f'<a href="{esc(link, quote=True)}">{esc(title_of(alert))}</a>'
+            if link
+            else esc(title_of(alert))
+        )
         parts = [f"<b>{esc(alert.watch)}</b>: {head}", f"Source: {esc(source)}"]
         if tags:
             parts.append(f"Tags: {esc(tags)}")
         parts += [f"<i>{esc(', '.join(e.tags))}</i>: {esc(e.text)}" for e in evidence]
         return "<br>\n".join(parts)
     if fmt == "markdown":
-        head = (f"[{md_escape(title_of(alert))}](<{link}>)" if link
-                else md_escape(title_of(alert)))
-        lines = [f"**{md_escape(alert.watch)}**: {head}", "",
-                 f"Source: {md_escape(source)}"]
+        head = f"[{md_escape(title_of(alert))}](<{link}>)" if link else md_escape(title_of(alert))
+        lines = [f"**{md_escape(alert.watch)}**: {head}", "", f"Source: {md_escape(source)}"]
         if tags:
             lines.append(f"Tags: {md_escape(tags)}")
         if evidence:
             lines.append("")
-            lines += [f"- *{md_escape(', '.join(e.tags))}*: {md_escape(e.text)}"
-                      for e in evidence]
+            lines += [f"- *{md_escape(', '.join(e.tags))}*: {md_escape(e.text)}" for e in evidence]
         return "\n".join(lines)
-    lines = [f"{alert.watch}: {title_of(alert)}", f"Link: {link or 'none'}",
-             f"Source: {source}"]
+    lines = [f"{alert.watch}: {title_of(alert)}", f"Link: {link or 'none'}", f"Source: {source}"]
     if tags:
         lines.append(f"Tags: {tags}")
     lines += [f"- [{', '.join(e.tags)}] {e.text}" for e in evidence]
@@ -211,6 +238,7 @@ def chat_body(alert: Alert, fmt: str) -> str:
 
 
 # ---- digests ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class StoryEntry:
@@ -236,14 +264,18 @@ def digest_groups(alerts: Sequence[Alert]) -> dict[str, list[StoryEntry]]:
     for watch, stories in grouped.items():
         for members in stories.values():
             urls = {str(article_of(a).get("url")) for a in members}
-            urls |= {str(c.get("url")) for a in members
-                     for c in data_of(a).get("copies") or [] if isinstance(c, Mapping)}
+            urls |= {
+                str(c.get("url"))
+                for a in members
+                for c in data_of(a).get("copies") or []
+                if isinstance(c, Mapping)
+            }
             out.setdefault(watch, []).append(StoryEntry(members[0], max(1, len(urls))))
     return out
 
 
 def stories_word(count: int) -> str:
-    """"1 story", "3 stories"."""
+    """ "1 story", "3 stories"."""
     return f"{count} stor{'y' if count == 1 else 'ies'}"
 
 
@@ -254,7 +286,7 @@ def digest_subject(groups: Mapping[str, Sequence[StoryEntry]]) -> str:
 
 
 def copies_note(entry: StoryEntry) -> str:
-    """" (3 copies)" for a story carried by several feeds; empty for one copy."""
+    """ " (3 copies)" for a story carried by several feeds; empty for one copy."""
     return f" ({entry.copies} copies)" if entry.copies > 1 else ""
 
 
@@ -274,7 +306,15 @@ def chat_digest(alerts: Sequence[Alert], fmt: str) -> tuple[str, str]:
         for entry in entries:
             note = copies_note(entry)
             body = chat_body(entry.alert, fmt)
-            parts.append(body + (html.escape(note) if fmt == "html" else
-                                 md_escape(note) if fmt == "markdown" else note))
+            parts.append(
+                body
+                + (
+                    html.escape(note)
+                    if fmt == "html"
+                    else md_escape(note)
+                    if fmt == "markdown"
+                    else note
+                )
+            )
     sep = "<br>\n<br>\n" if fmt == "html" else "\n\n"
     return title, sep.join(parts)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE = re.compile(
-    r"^\s*(?:(daily)|weekly\s+(mon|tue|wed|thu|fri|sat|sun)[a-z]*)\s+(\d{1,2}):(\d{2})\s*$",
-    re.I)
+    r"^\s*(?:(daily)|weekly\s+(mon|tue|wed|thu|fri|sat|sun)[a-z]*)\s+(\d{1,2}):(\d{2})\s*$", re.I
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +69,17 @@ def zone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}; write an IANA name such as "
-                         "'Europe/London' or 'America/New_York'") from exc
+        raise ValueError(
+            f"unknown time zone {name!r}; write an IANA name such as "
+            "'Europe/London' or 'America/New_York'"
+        ) from exc
 
 
 def parse_schedule(text: str, timezone: str | None = None) -> AtTime:
-    """"daily HH:MM" or "weekly DAY HH:MM" in `timezone` (default UTC); ValueError if not."""
+    """ "daily HH:MM" or "weekly DAY HH:MM" in `timezone` (default UTC); ValueError if not."""
     found = _SCHEDULE.match(text)
     if not found:
-        raise ValueError(f"{text!r} is not a schedule; write \"daily 08:00\" or "
-                         "\"weekly mon 08:00\"")
+        raise ValueError(f'{text!r} is not a schedule; write "daily 08:00" or "weekly mon 08:00"')
     daily, day, hours, minutes = found.groups()
     if int(hours) > 23 or int(minutes) > 59:
         raise ValueError(f"{text!r}: {hours}:{minutes} is not a time of day")

@@ -47,9 +47,16 @@ class WebhookChannel(Channel):
     secret in its path, so it never appears in logs or stored errors.
     """
 
-    def __init__(self, name: str, url: str, secret: str | Sequence[str] | None, *,
-                 timeout: float = DEFAULT_TIMEOUT, now: Clock = utcnow,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        secret: str | Sequence[str] | None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        now: Clock = utcnow,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.name, self.timeout, self._now = name, timeout, now
         self._url = url
         secrets = [secret] if isinstance(secret, str) else list(secret or [])
@@ -59,8 +66,10 @@ class WebhookChannel(Channel):
             log.warning("webhook.unsigned channel=%s reason=no secret_env", name)
         # Our own client: channel URLs are not fetched through the guarded feed client.
         self._client = client or httpx.AsyncClient(
-            follow_redirects=False, timeout=httpx.Timeout(timeout),
-            headers={"user-agent": USER_AGENT})
+            follow_redirects=False,
+            timeout=httpx.Timeout(timeout),
+            headers={"user-agent": USER_AGENT},
+        )
         _quiet_httpx()
 
     def headers(self, alert: Alert, body: str) -> dict[str, str]:
@@ -68,12 +77,16 @@ class WebhookChannel(Channel):
         # sign() reads any datetime as UTC (HAZARDS 10): hand it an aware UTC one.
         stamp = self._now().astimezone(UTC)
         msg_id = message_id(alert)
-        headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(stamp.timestamp())),
-                   "content-type": "application/json"}
+        headers = {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(int(stamp.timestamp())),
+            "content-type": "application/json",
+        }
         if self._signers:
             # Standard Webhooks: space-separated signatures; a receiver accepts any match.
             headers["webhook-signature"] = " ".join(
-                signer.sign(msg_id, stamp, body) for signer in self._signers)
+                signer.sign(msg_id, stamp, body) for signer in self._signers
+            )
         return headers
 
     async def send(self, alerts: Sequence[Alert]) -> None:
@@ -87,7 +100,8 @@ class WebhookChannel(Channel):
             # httpx timeouts bound each read, not the whole exchange (HAZARDS 2).
             async with asyncio.timeout(self.timeout):
                 response = await self._client.post(
-                    self._url, content=body.encode(), headers=self.headers(alert, body))
+                    self._url, content=body.encode(), headers=self.headers(alert, body)
+                )
         except TimeoutError as exc:
             raise self._error(f"timed out after {self.timeout:g}s") from exc
         except httpx.HTTPError as exc:
@@ -99,13 +113,20 @@ class WebhookChannel(Channel):
         if 200 <= status < 300:
             return
         if status == 410:
-            raise ChannelGoneError("receiver answered 410 Gone; channel disabled (`monitor "
-                                   "alerts retry` enables it again)", channel=self.name)
+            raise ChannelGoneError(
+                "receiver answered 410 Gone; channel disabled (`monitor "
+                "alerts retry` enables it again)",
+                channel=self.name,
+            )
         if 300 <= status < 400:
-            raise self._error(f"HTTP {status} redirect not followed; point the channel at "
-                              "the final URL")
-        retry_after = (retry_after_seconds(response.headers.get("retry-after"), self._now())
-                       if status in (429, 503) else None)
+            raise self._error(
+                f"HTTP {status} redirect not followed; point the channel at the final URL"
+            )
+        retry_after = (
+            retry_after_seconds(response.headers.get("retry-after"), self._now())
+            if status in (429, 503)
+            else None
+        )
         raise self._error(f"HTTP {status}", retry_after=retry_after)
 
     def _error(self, message: str, retry_after: float | None = None) -> DeliveryError:
@@ -120,9 +141,11 @@ def _signer(name: str, secret: str) -> Webhook:
     try:
         return Webhook(secret)
     except (ValueError, binascii.Error, RuntimeError, EmptyWebhookSecretError) as exc:
-        raise ConfigError(f"webhook channel {name!r}: the signing secret is not a Standard "
-                          "Webhooks secret (whsec_ followed by base64)",
-                          key=f"channel.{name}.secret_env") from exc
+        raise ConfigError(
+            f"webhook channel {name!r}: the signing secret is not a Standard "
+            "Webhooks secret (whsec_ followed by base64)",
+            key=f"channel.{name}.secret_env",
+        ) from exc
 
 
 def _quiet_httpx() -> None:

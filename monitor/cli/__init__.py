@@ -15,8 +15,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-_MODULES = ("tag", "vocab", "extract", "run", "query", "alerts", "db", "retag", "stories",
-            "watches", "reload", "prune", "feeds", "check")
+_MODULES = (
+    "tag",
+    "vocab",
+    "extract",
+    "run",
+    "query",
+    "alerts",
+    "db",
+    "retag",
+    "stories",
+    "watches",
+    "reload",
+    "prune",
+    "feeds",
+    "check",
+)
 
 
 def _version(value: bool) -> None:
@@ -27,13 +41,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Print the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at INFO to stderr."),
 ) -> None:
     """Monitor news feeds for actors and issues; alert on watches."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
     # Their INFO lines (each migration step, each job run) drown ours under -v.
     for name in ("alembic", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)

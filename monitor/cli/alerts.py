@@ -43,22 +43,38 @@ def alert_json(alert: Alert) -> dict[str, Any]:
     """One outbox row as `monitor alerts --format json` prints it."""
     data = alert.payload.get("data") or {}
     article = data.get("article") or {}
-    return {"id": alert.id, "state": alert.state, "channel": alert.channel,
-            "watch": alert.watch, "article_id": alert.article_id, "attempts": alert.attempts,
-            "next_attempt": alert.next_attempt if alert.state in ("pending", "failed") else None,
-            "last_error": alert.last_error, "created_at": alert.created_at,
-            "delivered_at": alert.delivered_at, "title": article.get("title"),
-            "url": article.get("url")}
+    return {
+        "id": alert.id,
+        "state": alert.state,
+        "channel": alert.channel,
+        "watch": alert.watch,
+        "article_id": alert.article_id,
+        "attempts": alert.attempts,
+        "next_attempt": alert.next_attempt if alert.state in ("pending", "failed") else None,
+        "last_error": alert.last_error,
+        "created_at": alert.created_at,
+        "delivered_at": alert.delivered_at,
+        "title": article.get("title"),
+        "url": article.get("url"),
+    }
 
 
 def stats_json(stats: "DeliveryStats") -> dict[str, Any]:
     """One channel's delivery metrics as `monitor alerts stats --format json` prints it."""
-    return {"channel": stats.channel, "pending": stats.pending, "failed": stats.failed,
-            "dead": stats.dead, "delivered": stats.delivered, "attempts": stats.attempts,
-            "failures": stats.failures, "latency_count": stats.latency_count,
-            "latency_seconds_sum": round(stats.latency_sum, 3),
-            "latency_seconds_p50": stats.latency_p50, "latency_seconds_p95": stats.latency_p95,
-            "latency_seconds_max": stats.latency_max}
+    return {
+        "channel": stats.channel,
+        "pending": stats.pending,
+        "failed": stats.failed,
+        "dead": stats.dead,
+        "delivered": stats.delivered,
+        "attempts": stats.attempts,
+        "failures": stats.failures,
+        "latency_count": stats.latency_count,
+        "latency_seconds_sum": round(stats.latency_sum, 3),
+        "latency_seconds_p50": stats.latency_p50,
+        "latency_seconds_p95": stats.latency_p95,
+        "latency_seconds_max": stats.latency_max,
+    }
 
 
 def _list(state: State | None, fmt: Format, limit: int) -> None:
@@ -72,22 +88,44 @@ def _list(state: State | None, fmt: Format, limit: int) -> None:
         print_jsonl(alert_json(a) for a in alerts)
         return
     _channels_table(channels)
-    rows = [(a.id, a.state, a.channel, a.watch, a.attempts,
-             a.next_attempt if a.state in ("pending", "failed") else a.delivered_at,
-             a.last_error or "", (a.payload.get("data") or {}).get("article", {}).get("title"))
-            for a in alerts]
-    print_table(f"{len(rows)} alert(s)", ("id", "state", "channel", "watch", "attempts",
-                                          "next / delivered", "last error", "title"), rows)
+    rows = [
+        (
+            a.id,
+            a.state,
+            a.channel,
+            a.watch,
+            a.attempts,
+            a.next_attempt if a.state in ("pending", "failed") else a.delivered_at,
+            a.last_error or "",
+            (a.payload.get("data") or {}).get("article", {}).get("title"),
+        )
+        for a in alerts
+    ]
+    print_table(
+        f"{len(rows)} alert(s)",
+        ("id", "state", "channel", "watch", "attempts", "next / delivered", "last error", "title"),
+        rows,
+    )
 
 
 def _channels_table(channels: "dict[str, ChannelState]") -> None:
     """Per channel: the last success, the last failure and its reason, disabled or not."""
-    rows = [(c.name, "yes" if c.enabled else f"no: {c.disabled_reason or ''}",
-             c.last_success_at or "never", c.last_failure_at or "never", c.last_failure or "")
-            for c in sorted(channels.values(), key=lambda c: c.name)]
+    rows = [
+        (
+            c.name,
+            "yes" if c.enabled else f"no: {c.disabled_reason or ''}",
+            c.last_success_at or "never",
+            c.last_failure_at or "never",
+            c.last_failure or "",
+        )
+        for c in sorted(channels.values(), key=lambda c: c.name)
+    ]
     if rows:
-        print_table("channels", ("channel", "enabled", "last success", "last failure",
-                                 "last failure reason"), rows)
+        print_table(
+            "channels",
+            ("channel", "enabled", "last success", "last failure", "last failure reason"),
+            rows,
+        )
 
 
 def _test(name: str) -> None:
@@ -99,8 +137,11 @@ def _test(name: str) -> None:
     spec = next((c for c in config.channels if c.name == name), None)
     if spec is None:
         known = ", ".join(c.name for c in config.channels) or "none"
-        fail(f"no channel {name!r} in {config.path} (channels: {known})",
-             "give a name declared as [channel.NAME]", code=2)
+        fail(
+            f"no channel {name!r} in {config.path} (channels: {known})",
+            "give a name declared as [channel.NAME]",
+            code=2,
+        )
     try:
         channel = build_channels([spec], settings)[name]
     except MonitorError as exc:
@@ -108,8 +149,7 @@ def _test(name: str) -> None:
     result = asyncio.run(probe(channel))
     with store_or_fail(settings) as store:
         try:
-            store.record_outcome(name, utcnow(),
-                                 result.error and f"test: {result.error}")
+            store.record_outcome(name, utcnow(), result.error and f"test: {result.error}")
         except MonitorError as exc:
             fail(str(exc))
     if result.error is not None:
@@ -124,13 +164,20 @@ def register(app: typer.Typer) -> None:
     @alerts_app.callback(invoke_without_command=True)
     def alerts(
         ctx: typer.Context,
-        state: Annotated[State | None, typer.Option(
-            "--state", help="Only alerts in this state (default: pending, failed and dead).",
-            case_sensitive=False)] = None,
-        fmt: Annotated[Format, typer.Option(
-            "--format", help="table for people, json (JSON Lines) for pipes.")] = Format.table,
-        limit: Annotated[int, typer.Option("--limit", min=1,
-                                           help="At most this many, oldest first.")] = 500,
+        state: Annotated[
+            State | None,
+            typer.Option(
+                "--state",
+                help="Only alerts in this state (default: pending, failed and dead).",
+                case_sensitive=False,
+            ),
+        ] = None,
+        fmt: Annotated[
+            Format, typer.Option("--format", help="table for people, json (JSON Lines) for pipes.")
+        ] = Format.table,
+        limit: Annotated[
+            int, typer.Option("--limit", min=1, help="At most this many, oldest first.")
+        ] = 500,
     ) -> None:
         """List pending, failed and dead alerts (oldest first)."""
         if ctx.invoked_subcommand is None:
@@ -138,26 +185,43 @@ def register(app: typer.Typer) -> None:
 
     @alerts_app.command("retry")
     def retry(
-        ids: Annotated[list[int] | None, typer.Argument(
-            help="Outbox ids to replay (any state, even delivered).", show_default=False)]
-        = None,
-        all_: Annotated[bool, typer.Option(
-            "--all", help="Replay every pending, failed and dead alert.")] = False,
-        since: Annotated[str | None, typer.Option(
-            "--since", help="Replay every alert written since then, delivered ones too: a "
-                            "duration back from now (2h, 1d) or an ISO date/datetime.",
-            show_default=False)] = None,
-        channel: Annotated[str | None, typer.Option(
-            "--channel", help="Only this channel's alerts (with --all or --since).",
-            show_default=False)] = None,
+        ids: Annotated[
+            list[int] | None,
+            typer.Argument(
+                help="Outbox ids to replay (any state, even delivered).", show_default=False
+            ),
+        ] = None,
+        all_: Annotated[
+            bool, typer.Option("--all", help="Replay every pending, failed and dead alert.")
+        ] = False,
+        since: Annotated[
+            str | None,
+            typer.Option(
+                "--since",
+                help="Replay every alert written since then, delivered ones too: a "
+                "duration back from now (2h, 1d) or an ISO date/datetime.",
+                show_default=False,
+            ),
+        ] = None,
+        channel: Annotated[
+            str | None,
+            typer.Option(
+                "--channel",
+                help="Only this channel's alerts (with --all or --since).",
+                show_default=False,
+            ),
+        ] = None,
     ) -> None:
         """Replay alerts now: by ID, --all, or --since a time (--channel narrows --all and
         --since to one channel). Re-enables channels a 410 disabled."""
         from monitor.store.filters import parse_when
 
         if sum((bool(ids), all_, since is not None)) != 1:
-            fail("give alert ids, --all or --since (one of them)",
-                 "`monitor alerts` lists the ids", code=2)
+            fail(
+                "give alert ids, --all or --since (one of them)",
+                "`monitor alerts` lists the ids",
+                code=2,
+            )
         if channel is not None and ids:
             fail("--channel goes with --all or --since, not with ids", code=2)
         now = utcnow()
@@ -167,15 +231,18 @@ def register(app: typer.Typer) -> None:
             fail(f"--since: {exc}", code=2)
         with store_or_fail(settings_or_fail()) as store:
             try:
-                count = store.retry(list(ids) if ids else None, now, since=start,
-                                    channel=channel)
+                count = store.retry(list(ids) if ids else None, now, since=start, channel=channel)
             except MonitorError as exc:
                 fail(str(exc))
         if ids and count == 0:
-            fail(f"no alert to replay with id {', '.join(map(str, ids))} (unknown or in "
-                 "flight)", "`monitor alerts --state ...` lists the ids")
-        typer.echo(f"{count} alert(s) queued for delivery on the daemon's next tick "
-                   "(or the next `monitor run --once`)")
+            fail(
+                f"no alert to replay with id {', '.join(map(str, ids))} (unknown or in flight)",
+                "`monitor alerts --state ...` lists the ids",
+            )
+        typer.echo(
+            f"{count} alert(s) queued for delivery on the daemon's next tick "
+            "(or the next `monitor run --once`)"
+        )
 
     @alerts_app.command("test")
     def test(
@@ -191,8 +258,9 @@ def register(app: typer.Typer) -> None:
 
     @alerts_app.command("stats")
     def stats(
-        fmt: Annotated[Format, typer.Option(
-            "--format", help="table for people, json (JSON Lines) for pipes.")] = Format.table,
+        fmt: Annotated[
+            Format, typer.Option("--format", help="table for people, json (JSON Lines) for pipes.")
+        ] = Format.table,
     ) -> None:
         """Delivery metrics per channel: attempts, failures, latency stored -> delivered."""
         with store_or_fail(settings_or_fail()) as store:
@@ -203,12 +271,36 @@ def register(app: typer.Typer) -> None:
         if fmt is Format.json:
             print_jsonl(stats_json(s) for s in rows)
             return
-        print_table("delivery (latency over the last 7 days)",
-                    ("channel", "pending", "failed", "dead", "delivered", "attempts",
-                     "failures", "p50 s", "p95 s", "max s"),
-                    [(s.channel, s.pending, s.failed, s.dead, s.delivered, s.attempts,
-                      s.failures, _secs(s.latency_p50), _secs(s.latency_p95),
-                      _secs(s.latency_max)) for s in rows])
+        print_table(
+            "delivery (latency over the last 7 days)",
+            (
+                "channel",
+                "pending",
+                "failed",
+                "dead",
+                "delivered",
+                "attempts",
+                "failures",
+                "p50 s",
+                "p95 s",
+                "max s",
+            ),
+            [
+                (
+                    s.channel,
+                    s.pending,
+                    s.failed,
+                    s.dead,
+                    s.delivered,
+                    s.attempts,
+                    s.failures,
+                    _secs(s.latency_p50),
+                    _secs(s.latency_p95),
+                    _secs(s.latency_max),
+                )
+                for s in rows
+            ],
+        )
 
     app.add_typer(alerts_app, name="alerts")
 

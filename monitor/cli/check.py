@@ -38,8 +38,12 @@ def _database(settings: "Settings") -> str:
         except MonitorError as exc:  # the server is down or starting, wrong credentials
             fail(str(exc), DB_HINT)
         shown = store.display_url
-    state = "up to date" if current == head else f"at {current or 'no revision'}, " \
+    state = (
+        "up to date"
+        if current == head
+        else f"at {current or 'no revision'}, "
         f"`monitor run` or `monitor db upgrade` migrates it to {head}"
+    )
     return f"database {shown} answers ({state})"
 
 
@@ -57,4 +61,8 @@ def register(app: typer.Typer) -> None:
         stdout_console().print(
             f"ok: {config.path}: {len(config.feeds)} feed(s), {len(prepared.watches)} "
             f"watch(es), {len(config.channels)} channel(s); vocabulary and watch queries check "
-            f"out; {database}", highlight=False, markup=False, soft_wrap=True)
+            f"out; {database}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )

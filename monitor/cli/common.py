@@ -46,8 +46,9 @@ def progress_bar(label: str, console: Console) -> "Progress":
         TimeRemainingColumn,
     )
 
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(),
-                    TimeRemainingColumn(), console=console)
+    return Progress(
+        TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
 
 
 def _default(value: Any) -> Any:
@@ -123,8 +124,9 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
 def _one_line(text: str) -> str:
     """Line breaks and other control characters (from a value quoted in the message) as
     spaces or escapes, so an error stays one line."""
-    return "".join(c if c.isprintable() else (" " if c in "\n\r\t" else repr(c)[1:-1])
-                   for c in text)
+    return "".join(
+        c if c.isprintable() else (" " if c in "\n\r\t" else repr(c)[1:-1]) for c in text
+    )
 
 
 DB_HINT = "check MONITOR_DATABASE_URL and that the database answers"

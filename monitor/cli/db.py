@@ -22,7 +22,9 @@ def register(app: typer.Typer) -> None:
         except MonitorError as exc:
             fail(str(exc), "check MONITOR_DATABASE_URL and that the server answers")
         except Exception as exc:
-            fail(f"migration failed: {exc.__class__.__name__}: {exc}",
-                 "check MONITOR_DATABASE_URL and that the server answers")
+            fail(
+                f"migration failed: {exc.__class__.__name__}: {exc}",
+                "check MONITOR_DATABASE_URL and that the server answers",
+            )
 
     app.add_typer(db_app, name="db")

@@ -23,16 +23,22 @@ class ExtractFormat(StrEnum):
 
 
 def _row(source: str, article: Article) -> dict[str, Any]:
-    return {"source": source, "title": article.title, "author": article.author,
-            "published": article.published, "language": article.language,
-            "text": article.text}
+    return {
+        "source": source,
+        "title": article.title,
+        "author": article.author,
+        "published": article.published,
+        "language": article.language,
+        "text": article.text,
+    }
 
 
 def _print_text(source: str, article: Article) -> None:
     lines = [f"# {article.title or source}"]
     meta = [f"source: {source}"]
-    meta += [f"{k}: {v}" for k, v in (("author", article.author), ("language", article.language))
-             if v]
+    meta += [
+        f"{k}: {v}" for k, v in (("author", article.author), ("language", article.language)) if v
+    ]
     if article.published:
         meta.append(f"published: {article.published.isoformat()}")
     sys.stdout.write("\n".join([*lines, *meta, "", article.text, "", ""]))
@@ -44,13 +50,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command("extract")
     def extract(
-        sources: Annotated[list[str] | None, typer.Argument(
-            metavar="[PATH|URL|-]...",
-            help="HTML files, http(s) URLs, or - for stdin (the default).")] = None,
-        fmt: Annotated[ExtractFormat, typer.Option(
-            "--format", "-f",
-            help="json: one JSON object per source (source, title, author, published, "
-                 "language, text); text: a readable article per source.")] = ExtractFormat.json,
+        sources: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="[PATH|URL|-]...",
+                help="HTML files, http(s) URLs, or - for stdin (the default).",
+            ),
+        ] = None,
+        fmt: Annotated[
+            ExtractFormat,
+            typer.Option(
+                "--format",
+                "-f",
+                help="json: one JSON object per source (source, title, author, published, "
+                "language, text); text: a readable article per source.",
+            ),
+        ] = ExtractFormat.json,
     ) -> None:
         """Print the extracted article of HTML files, URLs or stdin.
 
@@ -63,8 +78,9 @@ def register(app: typer.Typer) -> None:
         allowed = settings.allowed_networks if any(map(looks_like_url, wanted)) else ()
         err = stderr_console()
         failed = False
-        for source, content, final in asyncio.run(read_sources(wanted, allowed,
-                                                               settings.input_max_bytes)):
+        for source, content, final in asyncio.run(
+            read_sources(wanted, allowed, settings.input_max_bytes)
+        ):
             if isinstance(content, str):
                 err.print(f"error: {source}: {content}", markup=False, highlight=False)
                 failed = True
@@ -76,13 +92,15 @@ def register(app: typer.Typer) -> None:
                 failed = True
                 continue
             except Exception as exc:  # a page that breaks the extractor fails alone, not the run
-                err.print(f"error: {source}: extraction failed ({type(exc).__name__})",
-                          markup=False, highlight=False)
+                err.print(
+                    f"error: {source}: extraction failed ({type(exc).__name__})",
+                    markup=False,
+                    highlight=False,
+                )
                 failed = True
                 continue
             if article is None:
-                err.print(f"error: {source}: no article text found", markup=False,
-                          highlight=False)
+                err.print(f"error: {source}: no article text found", markup=False, highlight=False)
                 failed = True
                 continue
             if fmt is ExtractFormat.json:

@@ -106,13 +106,15 @@ def register(app: typer.Typer) -> None:
     """Add the `feeds` group: health by default, and commands that edit the config file."""
     feeds_app = typer.Typer(
         help="Each feed's health; `feeds add|remove|import|export` edit the config file.",
-        invoke_without_command=True)
+        invoke_without_command=True,
+    )
 
     @feeds_app.callback()
     def feeds(
         ctx: typer.Context,
         fmt: Annotated[FeedsFormat, typer.Option("--format", help=FORMAT_HELP)] = (
-            FeedsFormat.table),
+            FeedsFormat.table
+        ),
     ) -> None:
         """Show each feed's health: last status and error, errors in a row, next poll."""
         if ctx.invoked_subcommand is not None:
@@ -155,11 +157,15 @@ def _find_feed(url: str) -> "Discovered":
     try:
         return asyncio.run(_discover(url))
     except BlockedAddressError as exc:
-        fail(f"{exc.url}: {exc.reason}", "a private or local address needs "
-             "MONITOR_ALLOWED_NETWORKS (e.g. 127.0.0.1/32)")
+        fail(
+            f"{exc.url}: {exc.reason}",
+            "a private or local address needs MONITOR_ALLOWED_NETWORKS (e.g. 127.0.0.1/32)",
+        )
     except FetchError as exc:
-        fail(f"cannot fetch {exc.url}: {exc.reason}",
-             "check the URL in a browser; pass the feed's own URL if you know it")
+        fail(
+            f"cannot fetch {exc.url}: {exc.reason}",
+            "check the URL in a browser; pass the feed's own URL if you know it",
+        )
     except NoFeedError as exc:
         fail(str(exc))
 
@@ -178,12 +184,17 @@ def _register_edits(feeds_app: typer.Typer) -> None:
 
     @feeds_app.command("add")
     def add(
-        url: Annotated[str, typer.Argument(help="The feed's URL, or a page of the site that "
-                                                "links its feed.")],
-        name: Annotated[str | None, typer.Option(
-            "--name", help="The feed's name (default: from the feed's title).")] = None,
-        interval: Annotated[str | None, typer.Option(
-            "--interval", help='How often to poll: 15m, 1h, or "auto" (default 15m).')] = None,
+        url: Annotated[
+            str, typer.Argument(help="The feed's URL, or a page of the site that links its feed.")
+        ],
+        name: Annotated[
+            str | None,
+            typer.Option("--name", help="The feed's name (default: from the feed's title)."),
+        ] = None,
+        interval: Annotated[
+            str | None,
+            typer.Option("--interval", help='How often to poll: 15m, 1h, or "auto" (default 15m).'),
+        ] = None,
     ) -> None:
         """Find a site's feed, check it once, and append it to the config file."""
         from monitor.feedsfile import NewFeed, add_feeds, feed_name, load
@@ -198,8 +209,11 @@ def _register_edits(feeds_app: typer.Typer) -> None:
             _, config = load(path)
             # Refuse what can be refused before any request: duplicates, a bad name/interval.
             taken = [f.name for f in config.feeds]
-            add_feeds(path, [NewFeed(name or feed_name(None, url.strip(), taken), url.strip(),
-                                     interval)], write=False)
+            add_feeds(
+                path,
+                [NewFeed(name or feed_name(None, url.strip(), taken), url.strip(), interval)],
+                write=False,
+            )
         except MonitorError as exc:
             _edit_failed(exc, path)
         found = _find_feed(url.strip())
@@ -208,12 +222,17 @@ def _register_edits(feeds_app: typer.Typer) -> None:
             add_feeds(path, [NewFeed(chosen, found.url, interval)])
         except MonitorError as exc:
             _edit_failed(exc, path)
-        how = {"given": "", "link": ", linked from the page",
-               "path": ", found at a common path"}[found.found_by]
+        how = {"given": "", "link": ", linked from the page", "path": ", found at a common path"}[
+            found.found_by
+        ]
         stdout_console().print(
             f"added feed {chosen!r}: {found.url}{how} ({_items(len(found.feed.items))}"
             f"{_newest(found.feed)}) to {path}; a running daemon polls it after `monitor "
-            "reload` (or SIGHUP)", highlight=False, markup=False, soft_wrap=True)
+            "reload` (or SIGHUP)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     @feeds_app.command("remove")
     def remove(
@@ -230,7 +249,10 @@ def _register_edits(feeds_app: typer.Typer) -> None:
         stdout_console().print(
             f"removed feed {name!r} ({url}) from {path}; its stored articles and matches "
             "stay; a running daemon stops polling it after `monitor reload` (or SIGHUP)",
-            highlight=False, markup=False, soft_wrap=True)
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     @feeds_app.command("import")
     def import_(
@@ -256,12 +278,18 @@ def _register_edits(feeds_app: typer.Typer) -> None:
         stdout_console().print(
             f"imported {len(report.added)} feed(s) into {path}; skipped "
             f"{len(report.duplicates)} already there and {len(report.invalid)} that cannot "
-            "work", highlight=False, markup=False, soft_wrap=True)
+            "work",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
     @feeds_app.command("export")
     def export(
-        output: Annotated[Path | None, typer.Option(
-            "--output", "-o", help="Write to this file instead of stdout.")] = None,
+        output: Annotated[
+            Path | None,
+            typer.Option("--output", "-o", help="Write to this file instead of stdout."),
+        ] = None,
     ) -> None:
         """Print the config file's feeds as OPML 2.0, for any feed reader."""
         from monitor.feedsfile import export_opml, load
@@ -279,5 +307,6 @@ def _register_edits(feeds_app: typer.Typer) -> None:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror}", "choose a writable path")
-        stderr_console().print(f"wrote {len(config.feeds)} feed(s) to {output}",
-                               highlight=False, markup=False)
+        stderr_console().print(
+            f"wrote {len(config.feeds)} feed(s) to {output}", highlight=False, markup=False
+        )

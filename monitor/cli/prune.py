@@ -32,11 +32,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command("prune")
     def prune_command(
-        before: Annotated[str, typer.Option(
-            "--before", help="Delete articles stored before this: an ISO date or datetime, or "
-            "a duration back from now (365d, 52w).")],
-        dry_run: Annotated[bool, typer.Option(
-            "--dry-run", help="Only count what would be deleted.")] = False,
+        before: Annotated[
+            str,
+            typer.Option(
+                "--before",
+                help="Delete articles stored before this: an ISO date or datetime, or "
+                "a duration back from now (365d, 52w).",
+            ),
+        ],
+        dry_run: Annotated[
+            bool, typer.Option("--dry-run", help="Only count what would be deleted.")
+        ] = False,
     ) -> None:
         """Delete old articles with their tags, watch matches and delivered alerts.
 
@@ -52,14 +58,16 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             fail(f"--before: {exc}")
         if cutoff > now:
-            fail(f"--before {before} is in the future; give a past date or a duration "
-                 "such as 365d")
+            fail(f"--before {before} is in the future; give a past date or a duration such as 365d")
         with store_or_fail(settings_or_fail()) as store:
             try:
                 _prune(store, cutoff, dry_run)
             except MonitorError as exc:
-                fail(str(exc), "nothing is lost: run `monitor prune` again once the database "
-                     "answers (batches already done are kept)")
+                fail(
+                    str(exc),
+                    "nothing is lost: run `monitor prune` again once the database "
+                    "answers (batches already done are kept)",
+                )
 
 
 def _prune(store: "Store", cutoff: datetime, dry_run: bool) -> None:
@@ -69,15 +77,20 @@ def _prune(store: "Store", cutoff: datetime, dry_run: bool) -> None:
     total = store.count_prunable(cutoff)
     when = f"{cutoff:%Y-%m-%d %H:%M} UTC"
     if dry_run or total == 0:
-        err.print(f"{_many(total, 'article')} stored before {when} "
-                  f"{'would be' if dry_run else 'to'} delete{'d' if dry_run else ''}"
-                  + ("" if dry_run else ": nothing to do"), highlight=False)
+        err.print(
+            f"{_many(total, 'article')} stored before {when} "
+            f"{'would be' if dry_run else 'to'} delete{'d' if dry_run else ''}"
+            + ("" if dry_run else ": nothing to do"),
+            highlight=False,
+        )
         return
     with progress_bar("pruning", err) as progress:
         task = progress.add_task("prune", total=total)
         counts = prune(store, cutoff, progress=lambda c: progress.advance(task, c.articles))
-    err.print(f"pruned {_many(counts.articles, 'article')} stored before {when}: "
-              f"{_many(counts.tags, 'tag')}, {_many(counts.matches, 'watch match')}, "
-              f"{_many(counts.alerts, 'delivered alert')}; "
-              f"{_many(counts.stories_reformed, 'story')} kept by a later copy",
-              highlight=False)
+    err.print(
+        f"pruned {_many(counts.articles, 'article')} stored before {when}: "
+        f"{_many(counts.tags, 'tag')}, {_many(counts.matches, 'watch match')}, "
+        f"{_many(counts.alerts, 'delivered alert')}; "
+        f"{_many(counts.stories_reformed, 'story')} kept by a later copy",
+        highlight=False,
+    )

@@ -22,9 +22,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("reload")
     def reload(
-        wait: Annotated[float, typer.Option(
-            "--wait", min=0, help="Seconds to wait for a daemon's answer (0: do not wait).")]
-        = 30.0,
+        wait: Annotated[
+            float,
+            typer.Option(
+                "--wait", min=0, help="Seconds to wait for a daemon's answer (0: do not wait)."
+            ),
+        ] = 30.0,
     ) -> None:
         """Make running daemons re-read feeds.toml and the vocabulary files (as SIGHUP does).
 
@@ -39,8 +42,10 @@ def register(app: typer.Typer) -> None:
                 asked = utcnow()
                 store.request_control("reload", asked)
                 if wait == 0:
-                    err.print("monitor: reload requested; running daemons pick it up within "
-                              "a tick", highlight=False)
+                    err.print(
+                        "monitor: reload requested; running daemons pick it up within a tick",
+                        highlight=False,
+                    )
                     return
                 deadline = time.monotonic() + wait
                 while time.monotonic() < deadline:
@@ -48,15 +53,21 @@ def register(app: typer.Typer) -> None:
                     if state.answered_at is not None and state.answered_at >= asked:
                         answer = state.answer or ""
                         if answer.startswith("refused: "):
-                            fail(f"the daemon refused the new configuration: "
-                                 f"{answer.removeprefix('refused: ')}",
-                                 fix_hint(then="run `monitor reload` again; the daemon runs "
-                                          "on with its previous configuration"))
+                            fail(
+                                f"the daemon refused the new configuration: "
+                                f"{answer.removeprefix('refused: ')}",
+                                fix_hint(
+                                    then="run `monitor reload` again; the daemon runs "
+                                    "on with its previous configuration"
+                                ),
+                            )
                         err.print(f"monitor: {answer}", highlight=False)
                         return
                     time.sleep(0.25)
             except MonitorError as exc:
                 fail(str(exc), DB_HINT)
-        fail(f"no daemon answered within {wait:.0f}s",
-             "is `monitor run` running on this database (MONITOR_DATABASE_URL)? The request "
-             "stays: a daemon running now acts on it at its next tick")
+        fail(
+            f"no daemon answered within {wait:.0f}s",
+            "is `monitor run` running on this database (MONITOR_DATABASE_URL)? The request "
+            "stays: a daemon running now acts on it at its next tick",
+        )

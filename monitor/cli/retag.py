@@ -30,9 +30,11 @@ def _many(count: int, noun: str) -> str:
 
 def summary(counts: "RetagCounts") -> str:
     """The one-line account of a retag."""
-    return (f"retagged {_many(counts.articles, 'article')}: tags {counts.tags_added} added, "
-            f"{counts.tags_removed} removed, {counts.tags_changed} changed; watch matches "
-            f"{counts.matches_added} added, {counts.matches_removed} removed")
+    return (
+        f"retagged {_many(counts.articles, 'article')}: tags {counts.tags_added} added, "
+        f"{counts.tags_removed} removed, {counts.tags_changed} changed; watch matches "
+        f"{counts.matches_added} added, {counts.matches_removed} removed"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -40,9 +42,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("retag")
     def retag(
-        since: Annotated[str | None, typer.Option(
-            "--since", help="Only articles stored at or after this: an ISO date or datetime, "
-            "or a duration back from now (12h, 7d, 2w). Default: every article.")] = None,
+        since: Annotated[
+            str | None,
+            typer.Option(
+                "--since",
+                help="Only articles stored at or after this: an ISO date or datetime, "
+                "or a duration back from now (12h, 7d, 2w). Default: every article.",
+            ),
+        ] = None,
     ) -> None:
         """Recompute stored tags and watch matches with today's vocabulary, without alerting.
 
@@ -66,15 +73,30 @@ def register(app: typer.Typer) -> None:
             fail(str(exc), fix_hint())
         with store_or_fail(settings) as store:
             try:
-                _retag(store, tagger, watches, start, since,
-                       {f.name: f.official for f in config.feeds if f.official is not None})
+                _retag(
+                    store,
+                    tagger,
+                    watches,
+                    start,
+                    since,
+                    {f.name: f.official for f in config.feeds if f.official is not None},
+                )
             except MonitorError as exc:
-                fail(str(exc), "nothing is lost: run `monitor retag` again once the database "
-                     "answers (batches already done are kept)")
+                fail(
+                    str(exc),
+                    "nothing is lost: run `monitor retag` again once the database "
+                    "answers (batches already done are kept)",
+                )
 
 
-def _retag(store: "Store", tagger: "Tagger", watches: "Sequence[CompiledWatch]",
-           start: datetime | None, since: str | None, officials: dict[str, str]) -> None:
+def _retag(
+    store: "Store",
+    tagger: "Tagger",
+    watches: "Sequence[CompiledWatch]",
+    start: datetime | None,
+    since: str | None,
+    officials: dict[str, str],
+) -> None:
     from monitor.retag import retag
 
     err = stderr_console()
@@ -85,7 +107,13 @@ def _retag(store: "Store", tagger: "Tagger", watches: "Sequence[CompiledWatch]",
         return
     with progress_bar("retagging", err) as progress:
         task = progress.add_task("retag", total=scope.articles)
-        totals = retag(store, tagger, watches, scope, since=start, officials=officials,
-                       progress=lambda counts: progress.advance(task, counts.articles))
+        totals = retag(
+            store,
+            tagger,
+            watches,
+            scope,
+            since=start,
+            officials=officials,
+            progress=lambda counts: progress.advance(task, counts.articles),
+        )
     err.print(summary(totals), highlight=False)
-

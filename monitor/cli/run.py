@@ -22,12 +22,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command("run")
     def run(
-        once: Annotated[bool, typer.Option(
-            "--once", help="Poll every enabled feed once regardless of schedule, deliver due "
-            "alerts, and exit 0.")] = False,
-        force: Annotated[bool, typer.Option(
-            "--force", help="With --once, also poll feeds whose server asked for a pause "
-            "(Retry-After) or that are backing off from errors.")] = False,
+        once: Annotated[
+            bool,
+            typer.Option(
+                "--once",
+                help="Poll every enabled feed once regardless of schedule, deliver due "
+                "alerts, and exit 0.",
+            ),
+        ] = False,
+        force: Annotated[
+            bool,
+            typer.Option(
+                "--force",
+                help="With --once, also poll feeds whose server asked for a pause "
+                "(Retry-After) or that are backing off from errors.",
+            ),
+        ] = False,
     ) -> None:
         """Run the daemon: poll due feeds, extract, tag, store and alert until SIGTERM/SIGINT."""
         if force and not once:
@@ -38,8 +48,9 @@ def register(app: typer.Typer) -> None:
             try:
                 asyncio.run(_run(prepared, store, once, force))
             except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT)
-                stderr_console().print("monitor: interrupted; the feeds it was polling are "
-                                       "due again", highlight=False)
+                stderr_console().print(
+                    "monitor: interrupted; the feeds it was polling are due again", highlight=False
+                )
                 raise typer.Exit(130) from None
             except MonitorError as exc:
                 fail(str(exc))
@@ -57,10 +68,12 @@ async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
         if once:
             report = await daemon.run_once(force=force)
             held = "" if force else _held_back(store)
-            say(f"polled {_many(report.feeds, 'feed')} ({report.failed} failed), stored "
+            say(
+                f"polled {_many(report.feeds, 'feed')} ({report.failed} failed), stored "
                 f"{_many(report.stored, 'article')}, {_many(report.matches, 'match')}, "
                 f"{_many(report.alerts_attempted, 'alert attempt')} in {report.seconds:.1f}s"
-                f"{held}")
+                f"{held}"
+            )
         else:
             say(daemon.start_line())
             await daemon.run()
@@ -73,8 +86,10 @@ def _held_back(store: Any) -> str:
     names: list[str] = store.held_back_feeds(utcnow())
     if not names:
         return ""
-    return (f"; {_many(len(names), 'feed')} waiting for Retry-After or backoff "
-            f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}; --force polls them)")
+    return (
+        f"; {_many(len(names), 'feed')} waiting for Retry-After or backoff "
+        f"({', '.join(names[:5])}{', ...' if len(names) > 5 else ''}; --force polls them)"
+    )
 
 
 def _many(count: int, noun: str) -> str:
@@ -82,5 +97,3 @@ def _many(count: int, noun: str) -> str:
     if count == 1:
         return f"1 {noun}"
     return f"{count} {noun}{'es' if noun.endswith(('s', 'x', 'ch', 'sh')) else 's'}"
-
-

@@ -23,16 +23,20 @@ IN_PROCESS_BYTES = 256 * 1024
 
 def too_big(limit: int) -> str:
     """The one-line error of a source over the input limit."""
-    return (f"larger than {limit:,} bytes (MONITOR_INPUT_MAX_BYTES); raise "
-            "MONITOR_INPUT_MAX_BYTES to read it")
+    return (
+        f"larger than {limit:,} bytes (MONITOR_INPUT_MAX_BYTES); raise "
+        "MONITOR_INPUT_MAX_BYTES to read it"
+    )
 
 
 class ExtractTimeout(MonitorError):
     """Extraction of one page took longer than its limit."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"extraction took over {seconds:g} s (MONITOR_EXTRACT_TIMEOUT); raise "
-                         "MONITOR_EXTRACT_TIMEOUT to wait longer")
+        super().__init__(
+            f"extraction took over {seconds:g} s (MONITOR_EXTRACT_TIMEOUT); raise "
+            "MONITOR_EXTRACT_TIMEOUT to wait longer"
+        )
 
 
 def looks_like_url(source: str) -> bool:
@@ -40,9 +44,11 @@ def looks_like_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
 
-async def read_sources(sources: Sequence[str], allowed: Sequence[IPNetwork],
-                       max_bytes: int = DEFAULT_MAX_BYTES,
-                       ) -> list[tuple[str, bytes | str, str | None]]:
+async def read_sources(
+    sources: Sequence[str],
+    allowed: Sequence[IPNetwork],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> list[tuple[str, bytes | str, str | None]]:
     """(source, html or error message, final URL) per source, in order; str means an error.
     A source of more than `max_bytes` is an error (read no further than that)."""
     from monitor.fetch.http import GuardedClient, quiet_http_loggers
@@ -64,13 +70,15 @@ async def read_sources(sources: Sequence[str], allowed: Sequence[IPNetwork],
     return results
 
 
-async def _fetch(client: "GuardedClient", url: str,
-                 max_bytes: int) -> tuple[bytes | str, str | None]:
+async def _fetch(
+    client: "GuardedClient", url: str, max_bytes: int
+) -> tuple[bytes | str, str | None]:
     if not is_fetchable(url):
         return "not an http(s) URL", None
     try:
-        result = await client.get(url, headers={"accept": "text/html,*/*;q=0.8"},
-                                  max_bytes=max_bytes)
+        result = await client.get(
+            url, headers={"accept": "text/html,*/*;q=0.8"}, max_bytes=max_bytes
+        )
     except ResponseTooLargeError:
         return too_big(max_bytes), None
     except MonitorError as exc:

@@ -22,14 +22,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command("stories")
     def stories(
-        since: Annotated[str, typer.Option(
-            "--since", help="Copies stored at or after: ISO date/datetime or a duration (7d).")]
-        = "1d",
-        limit: Annotated[int, typer.Option(
-            "--limit", min=1, max=1000, help="At most this many stories, biggest first.")] = 20,
-        fmt: Annotated[StoriesFormat, typer.Option(
-            "--format", help="table for people, json (JSON Lines) for pipes.")]
-        = StoriesFormat.table,
+        since: Annotated[
+            str,
+            typer.Option(
+                "--since", help="Copies stored at or after: ISO date/datetime or a duration (7d)."
+            ),
+        ] = "1d",
+        limit: Annotated[
+            int,
+            typer.Option(
+                "--limit", min=1, max=1000, help="At most this many stories, biggest first."
+            ),
+        ] = 20,
+        fmt: Annotated[
+            StoriesFormat,
+            typer.Option("--format", help="table for people, json (JSON Lines) for pipes."),
+        ] = StoriesFormat.table,
     ) -> None:
         """The stories with the most copies (syndicated, re-edited, republished) of a period."""
         from monitor.store.queries import parse_when
@@ -44,12 +52,25 @@ def register(app: typer.Typer) -> None:
             except MonitorError as exc:
                 fail(str(exc))
         if fmt is StoriesFormat.json:
-            print_jsonl({"story": s.story_id, "copies": s.copies, "feeds": s.feeds,
-                         "first_stored": s.first_stored, "last_stored": s.last_stored,
-                         "title": s.title, "url": s.url, "feed": s.feed} for s in found)
+            print_jsonl(
+                {
+                    "story": s.story_id,
+                    "copies": s.copies,
+                    "feeds": s.feeds,
+                    "first_stored": s.first_stored,
+                    "last_stored": s.last_stored,
+                    "title": s.title,
+                    "url": s.url,
+                    "feed": s.feed,
+                }
+                for s in found
+            )
             return
-        print_table(f"{len(found)} stor{'ies' if len(found) != 1 else 'y'} since "
-                    f"{start:%Y-%m-%d %H:%M}",
-                    ("story", "copies", "feeds", "first", "title"),
-                    [(s.story_id, s.copies, s.feeds, f"{s.first_stored:%m-%d %H:%M}",
-                      s.title or s.url) for s in found])
+        print_table(
+            f"{len(found)} stor{'ies' if len(found) != 1 else 'y'} since {start:%Y-%m-%d %H:%M}",
+            ("story", "copies", "feeds", "first", "title"),
+            [
+                (s.story_id, s.copies, s.feeds, f"{s.first_stored:%m-%d %H:%M}", s.title or s.url)
+                for s in found
+            ],
+        )

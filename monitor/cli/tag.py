@@ -58,8 +58,9 @@ def looks_like_html(source: str, body: bytes) -> bool:
     return any(marker in head for marker in _HTML_MARKERS)
 
 
-def to_document(source: str, body: bytes, url: str | None, *,
-                timeout: float = 20.0) -> Document | str:
+def to_document(
+    source: str, body: bytes, url: str | None, *, timeout: float = 20.0
+) -> Document | str:
     """A Document, or an error message; HTML goes through article extraction (at most
     `timeout` seconds)."""
     if looks_like_html(source, body) or _is_url(source):
@@ -92,22 +93,34 @@ def vocabulary_or_fail(extra: Sequence[Path]) -> Vocabulary:
         fail(str(exc), fix_hint("the vocabulary file at the place"))
 
 
-def tag_row(doc: Document, tags: Sequence[Tag],
-            why: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+def tag_row(
+    doc: Document, tags: Sequence[Tag], why: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
     """The CONTRACT's JSON object for one document, plus `evidence` (an extension), and with
     `why` (--explain) each tag's reasons for its level."""
+
     def brief(kind: str) -> list[dict[str, Any]]:
-        return [{**tag_json(t), **({"why": list(why[t.id])} if why is not None else {})}
-                for t in tags if t.kind == kind]
+        return [
+            {**tag_json(t), **({"why": list(why[t.id])} if why is not None else {})}
+            for t in tags
+            if t.kind == kind
+        ]
 
-    return {"source": doc.source, "title": doc.title, "actors": brief("actor"),
-            "issues": brief("issue"),
-            "evidence": [{"id": t.id, "text": t.evidence.text, "start": t.evidence.start,
-                          "end": t.evidence.end} for t in tags]}
+    return {
+        "source": doc.source,
+        "title": doc.title,
+        "actors": brief("actor"),
+        "issues": brief("issue"),
+        "evidence": [
+            {"id": t.id, "text": t.evidence.text, "start": t.evidence.start, "end": t.evidence.end}
+            for t in tags
+        ],
+    }
 
 
-def _print_table(doc: Document, tags: Sequence[Tag],
-                 why: Mapping[str, Sequence[str]] | None = None) -> None:
+def _print_table(
+    doc: Document, tags: Sequence[Tag], why: Mapping[str, Sequence[str]] | None = None
+) -> None:
     from rich.table import Table  # only the table format needs rich tables
 
     heading = doc.source if not doc.title else f"{doc.source} — {doc.title}"
@@ -118,9 +131,15 @@ def _print_table(doc: Document, tags: Sequence[Tag],
     for t in sorted(tags, key=lambda t: (t.kind, t.level != "about", -t.count, t.id)):
         evidence = " ".join(t.evidence.text.split())
         if len(evidence) > _EVIDENCE_WIDTH:
-            evidence = evidence[:_EVIDENCE_WIDTH - 1] + "…"
-        table.add_row(t.kind, t.id, t.level, f"{t.score:.2f}", str(t.count),
-                      "; ".join(why[t.id]) if why is not None else evidence)
+            evidence = evidence[: _EVIDENCE_WIDTH - 1] + "…"
+        table.add_row(
+            t.kind,
+            t.id,
+            t.level,
+            f"{t.score:.2f}",
+            str(t.count),
+            "; ".join(why[t.id]) if why is not None else evidence,
+        )
     if not tags:
         table.add_row("", "(nothing found)", "", "", "", "")
     stdout_console().print(table)
@@ -139,25 +158,53 @@ def register(app: typer.Typer) -> None:
 
     @app.command("tag")
     def tag(
-        sources: Annotated[list[str] | None, typer.Argument(
-            metavar="[PATH|URL|-]...",
-            help="Plain-text or HTML files, http(s) URLs, or - for stdin (the default).")] = None,
-        fmt: Annotated[TagFormat, typer.Option(
-            "--format", "-f", help="table for people; json prints JSON Lines "
-            "(source, title, actors, issues, evidence).")] = TagFormat.table,
-        vocab: Annotated[list[Path] | None, typer.Option(
-            "--vocab", help="Extra vocabulary file (repeatable); adds or overrides by id.")] = None,
-        on: Annotated[str | None, typer.Option(
-            "--date", help="Article date (YYYY-MM-DD) for resolving roles such as "
-            "'the U.S. Secretary of State'; default: the page's own date, if any.")] = None,
-        explain: Annotated[bool, typer.Option(
-            "--explain", help="Say why each tag has its level: headline, lede, mentions, "
-            "paragraphs, the context that confirmed a place or common word, the score.")
-                           ] = False,
-        official: Annotated[str | None, typer.Option(
-            "--official", help="The country id whose government wrote the text (e.g. "
-            "united-states for a White House release): its bare titles such as 'the "
-            "President' then resolve by date.")] = None,
+        sources: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="[PATH|URL|-]...",
+                help="Plain-text or HTML files, http(s) URLs, or - for stdin (the default).",
+            ),
+        ] = None,
+        fmt: Annotated[
+            TagFormat,
+            typer.Option(
+                "--format",
+                "-f",
+                help="table for people; json prints JSON Lines "
+                "(source, title, actors, issues, evidence).",
+            ),
+        ] = TagFormat.table,
+        vocab: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--vocab", help="Extra vocabulary file (repeatable); adds or overrides by id."
+            ),
+        ] = None,
+        on: Annotated[
+            str | None,
+            typer.Option(
+                "--date",
+                help="Article date (YYYY-MM-DD) for resolving roles such as "
+                "'the U.S. Secretary of State'; default: the page's own date, if any.",
+            ),
+        ] = None,
+        explain: Annotated[
+            bool,
+            typer.Option(
+                "--explain",
+                help="Say why each tag has its level: headline, lede, mentions, "
+                "paragraphs, the context that confirmed a place or common word, the score.",
+            ),
+        ] = False,
+        official: Annotated[
+            str | None,
+            typer.Option(
+                "--official",
+                help="The country id whose government wrote the text (e.g. "
+                "united-states for a White House release): its bare titles such as 'the "
+                "President' then resolve by date.",
+            ),
+        ] = None,
     ) -> None:
         """Tag plain-text or HTML files, URLs or stdin without storing anything.
 
@@ -175,21 +222,28 @@ def register(app: typer.Typer) -> None:
                 fail(f"--date must look like 2023-06-18, got {on!r}")
         matcher = compile_matcher(vocabulary_or_fail(vocab or []))
         if official is not None and official not in {
-                e.id for e in matcher.vocabulary if e.type == "country"}:
-            fail(f"--official {official!r} is not a country id of the vocabulary",
-                 "use a country id, e.g. --official united-states (`monitor vocab` lists them)")
+            e.id for e in matcher.vocabulary if e.type == "country"
+        }:
+            fail(
+                f"--official {official!r} is not a country id of the vocabulary",
+                "use a country id, e.g. --official united-states (`monitor vocab` lists them)",
+            )
         err = stderr_console()
         failed = False
         timeout = settings_or_fail().extract_timeout
         for source, content, final in _read(list(sources or ["-"])):
-            doc = content if isinstance(content, str) else to_document(source, content, final,
-                                                                        timeout=timeout)
+            doc = (
+                content
+                if isinstance(content, str)
+                else to_document(source, content, final, timeout=timeout)
+            )
             if isinstance(doc, str):
                 err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
                 continue
-            explained = matcher.explain(doc.title, doc.text, published=day or doc.published,
-                                        official=official)
+            explained = matcher.explain(
+                doc.title, doc.text, published=day or doc.published, official=official
+            )
             tags = [tag for tag, _ in explained]
             why = {tag.id: judged.reasons for tag, judged in explained} if explain else None
             if fmt is TagFormat.json:

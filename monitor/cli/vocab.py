@@ -21,11 +21,15 @@ class VocabFormat(StrEnum):
 
 def _row(entry: Entry) -> dict[str, Any]:
     return {
-        "id": entry.id, "kind": entry.kind, "type": entry.type, "name": entry.name,
+        "id": entry.id,
+        "kind": entry.kind,
+        "type": entry.type,
+        "name": entry.name,
         "aliases": [a.text for a in entry.aliases if a.form == "full"],
         "short": [a.text for a in entry.aliases if a.form == "short"],
-        "roles": [{"title": r.title, "org": r.org, "from": r.start, "to": r.end}
-                  for r in entry.roles],
+        "roles": [
+            {"title": r.title, "org": r.org, "from": r.start, "to": r.end} for r in entry.roles
+        ],
         "file": entry.file,
     }
 
@@ -41,13 +45,22 @@ def _roles(entry: Entry) -> str:
 def _report(vocab: Vocabulary) -> None:
     err = stderr_console()
     actors = sum(1 for e in vocab.entries if e.kind == "actor")
-    err.print(f"vocabulary ok: {len(vocab)} entries ({actors} actors, {len(vocab) - actors} "
-              f"issues) from {len(vocab.files)} file(s)", highlight=False)
+    err.print(
+        f"vocabulary ok: {len(vocab)} entries ({actors} actors, {len(vocab) - actors} "
+        f"issues) from {len(vocab.files)} file(s)",
+        highlight=False,
+    )
     for conflict in vocab.conflicts:
-        rule = ("short form: resolved by the full form before it" if conflict.short_only
-                else "shared full form: resolved by the entry named last before it, else skipped")
-        err.print(f"[yellow]shared alias[/] {conflict.alias!r} on {', '.join(conflict.entry_ids)}"
-                  f" ({rule})", highlight=False)
+        rule = (
+            "short form: resolved by the full form before it"
+            if conflict.short_only
+            else "shared full form: resolved by the entry named last before it, else skipped"
+        )
+        err.print(
+            f"[yellow]shared alias[/] {conflict.alias!r} on {', '.join(conflict.entry_ids)}"
+            f" ({rule})",
+            highlight=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
@@ -57,11 +70,18 @@ def register(app: typer.Typer) -> None:
     @vocab_app.callback(invoke_without_command=True)
     def vocab(
         ctx: typer.Context,
-        fmt: Annotated[VocabFormat, typer.Option(
-            "--format", "-f", help="table for people; json prints one entry per line.")
+        fmt: Annotated[
+            VocabFormat,
+            typer.Option(
+                "--format", "-f", help="table for people; json prints one entry per line."
+            ),
         ] = VocabFormat.table,
-        extra: Annotated[list[Path] | None, typer.Option(
-            "--vocab", help="Extra vocabulary file (repeatable); adds or overrides by id.")] = None,
+        extra: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--vocab", help="Extra vocabulary file (repeatable); adds or overrides by id."
+            ),
+        ] = None,
     ) -> None:
         """List and validate the vocabulary (bundled, feeds.toml's files, and --vocab files).
 
@@ -76,21 +96,39 @@ def register(app: typer.Typer) -> None:
         if fmt is VocabFormat.json:
             print_jsonl(_row(e) for e in loaded.entries)
         else:
-            rows = ([e.kind if e.type is None else e.type, e.id, e.name,
-                     ", ".join(a.text for a in e.aliases if a.text != e.name), _roles(e)]
-                    for e in sorted(loaded.entries, key=lambda e: (e.kind, e.type or "", e.id)))
+            rows = (
+                [
+                    e.kind if e.type is None else e.type,
+                    e.id,
+                    e.name,
+                    ", ".join(a.text for a in e.aliases if a.text != e.name),
+                    _roles(e),
+                ]
+                for e in sorted(loaded.entries, key=lambda e: (e.kind, e.type or "", e.id))
+            )
             print_table("vocabulary", ["kind", "id", "name", "aliases", "roles"], rows)
         _report(loaded)
 
     @vocab_app.command("suggest")
     def suggest(
-        sources: Annotated[list[str], typer.Argument(
-            metavar="FILE|URL...", help="Plain-text or HTML files, http(s) URLs, or -.")],
-        min_count: Annotated[int, typer.Option(
-            "--min-count", min=1, help="How often an untitled name or an alias gap must "
-            "recur (new topic phrases: at least 3 times).")] = 2,
-        extra: Annotated[list[Path] | None, typer.Option(
-            "--vocab", help="Extra vocabulary file (repeatable).")] = None,
+        sources: Annotated[
+            list[str],
+            typer.Argument(
+                metavar="FILE|URL...", help="Plain-text or HTML files, http(s) URLs, or -."
+            ),
+        ],
+        min_count: Annotated[
+            int,
+            typer.Option(
+                "--min-count",
+                min=1,
+                help="How often an untitled name or an alias gap must "
+                "recur (new topic phrases: at least 3 times).",
+            ),
+        ] = 2,
+        extra: Annotated[
+            list[Path] | None, typer.Option("--vocab", help="Extra vocabulary file (repeatable).")
+        ] = None,
     ) -> None:
         """Propose entries the vocabulary lacks, and new aliases of its issues, as TOML.
 
@@ -112,26 +150,33 @@ def register(app: typer.Typer) -> None:
         matcher = compile_matcher(vocabulary)
         texts, failed = [], False
         for source, content, final in _read(sources):
-            doc = content if isinstance(content, str) else to_document(
-                source, content, final, timeout=settings.extract_timeout)
+            doc = (
+                content
+                if isinstance(content, str)
+                else to_document(source, content, final, timeout=settings.extract_timeout)
+            )
             if isinstance(doc, str):
                 stderr_console().print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
                 failed = True
                 continue
             # the headline counts once: plain text and extracted pages often repeat it
-            texts.append(doc.text if not doc.title or doc.title in doc.text
-                         else f"{doc.title}\n\n{doc.text}")
+            texts.append(
+                doc.text if not doc.title or doc.title in doc.text else f"{doc.title}\n\n{doc.text}"
+            )
         if not texts and failed:  # each source's error is printed above
             raise typer.Exit(1)
         if not texts:
-            fail("no readable source", "pass plain-text or HTML files, http(s) URLs, or - "
-                 "for stdin")
+            fail(
+                "no readable source", "pass plain-text or HTML files, http(s) URLs, or - for stdin"
+            )
         try:
             found = propose(texts, matcher, min_count=min_count, deadline=deadline)
         except SuggestTimeout:
-            fail(f"suggestions took over {settings.suggest_timeout:g} s "
-                 "(MONITOR_SUGGEST_TIMEOUT); give fewer or smaller sources, or raise "
-                 "MONITOR_SUGGEST_TIMEOUT")
+            fail(
+                f"suggestions took over {settings.suggest_timeout:g} s "
+                "(MONITOR_SUGGEST_TIMEOUT); give fewer or smaller sources, or raise "
+                "MONITOR_SUGGEST_TIMEOUT"
+            )
         sys.stdout.write(to_toml(found, len(texts), vocabulary))
         if failed:
             raise typer.Exit(1)

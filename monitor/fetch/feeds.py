@@ -12,8 +12,10 @@ from monitor.fetch.hints import (
 )
 from monitor.fetch.http import GuardedClient
 
-FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml, "
-               "application/feed+json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, "
+    "application/feed+json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +58,14 @@ def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str
     return headers
 
 
-async def fetch_feed(client: GuardedClient, url: str, *, etag: str | None,
-                     last_modified: str | None, clock: Callable[[], datetime]) -> FeedFetch:
+async def fetch_feed(
+    client: GuardedClient,
+    url: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    clock: Callable[[], datetime],
+) -> FeedFetch:
     """GET a feed conditionally; FetchError subclasses propagate for failures without an answer.
     `clock` (the caller's, aware UTC) dates the answer: a Retry-After date becomes a delay."""
     result = await client.get(url, headers=conditional_headers(etag, last_modified))
@@ -70,8 +78,9 @@ async def fetch_feed(client: GuardedClient, url: str, *, etag: str | None,
         body=result.body if ok else None,
         etag=headers.get("etag") or (etag if keep else None),
         last_modified=headers.get("last-modified") or (last_modified if keep else None),
-        retry_after=parse_retry_after(headers.get("retry-after"), now=clock(),
-                                      limit=MAX_RETRY_AFTER),
+        retry_after=parse_retry_after(
+            headers.get("retry-after"), now=clock(), limit=MAX_RETRY_AFTER
+        ),
         cache_max_age=parse_cache_max_age(headers.get("cache-control")),
         permanent_redirect=permanent_target(result.redirects),
         gone=result.status == 410,

@@ -75,8 +75,9 @@ def is_allowed(address: IPAddress, allowed: Sequence[IPNetwork] = ()) -> bool:
         return _public(address)
     if address in _NAT64_LOCAL:
         return False
-    return _public(address) and all(_listed(inner, allowed) or _public(inner)
-                                    for inner in _tunnelled_v4(address))
+    return _public(address) and all(
+        _listed(inner, allowed) or _public(inner) for inner in _tunnelled_v4(address)
+    )
 
 
 class GuardedBackend(httpcore.AsyncNetworkBackend):
@@ -95,7 +96,8 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         name = host.strip("[]")
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
-                name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+                name, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
         except (socket.gaierror, UnicodeError) as exc:
             raise httpcore.ConnectError(f"cannot resolve {name}: {exc}") from exc
         addresses = _unique(str(info[4][0]) for info in infos)
@@ -109,7 +111,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         return addresses
 
     async def connect_tcp(
-        self, host: str, port: int,
+        self,
+        host: str,
+        port: int,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
@@ -120,16 +124,23 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return _Stream(await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address,
-                    socket_options=options))
+                return _Stream(
+                    await self._inner.connect_tcp(
+                        address,
+                        port,
+                        timeout=timeout,
+                        local_address=local_address,
+                        socket_options=options,
+                    )
+                )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         assert last is not None  # addresses is never empty here
         raise last
 
     async def connect_unix_socket(
-        self, path: str,
+        self,
+        path: str,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's backend interface
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
@@ -155,15 +166,19 @@ class _Stream(httpcore.AsyncNetworkStream):
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
 
-    async def read(self, max_bytes: int,
-                   timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-                   ) -> bytes:
+    async def read(
+        self,
+        max_bytes: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> bytes:
         """Delegate."""
         return await self._inner.read(max_bytes, timeout)
 
-    async def write(self, buffer: bytes,
-                    timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-                    ) -> None:
+    async def write(
+        self,
+        buffer: bytes,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> None:
         """Delegate."""
         await self._inner.write(buffer, timeout)
 
@@ -172,7 +187,9 @@ class _Stream(httpcore.AsyncNetworkStream):
         await self._inner.aclose()
 
     async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
     ) -> httpcore.AsyncNetworkStream:
         """TLS over this stream (verifying `server_hostname`), wrapped the same way."""

@@ -20,8 +20,9 @@ MAX_HINT = timedelta(days=365)
 MAX_RETRY_AFTER = timedelta(days=7)  # a feed's server may not park it for longer than this
 _MAX_DIGITS = 12  # more digits than this exceed every limit used (all are below 10**12)
 _NUMBER = re.compile(r"([0-9]+)(?:\.[0-9]*)?", re.ASCII)
-_MAX_AGE = re.compile(r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?([0-9]+)\"?",
-                      re.IGNORECASE | re.ASCII)
+_MAX_AGE = re.compile(
+    r"(?:^|[,\s])(s-maxage|max-age)\s*=\s*\"?([0-9]+)\"?", re.IGNORECASE | re.ASCII
+)
 _NO_CACHE = re.compile(r"(?:^|[,\s])(no-store|no-cache)(?:$|[,\s=])", re.IGNORECASE)
 
 
@@ -43,8 +44,9 @@ def bounded_seconds(value: object, limit: timedelta = MAX_HINT) -> timedelta | N
     return None if seconds is None else timedelta(seconds=seconds)
 
 
-def parse_retry_after(value: str | None, *, now: datetime,
-                      limit: timedelta = MAX_HINT) -> timedelta | None:
+def parse_retry_after(
+    value: str | None, *, now: datetime, limit: timedelta = MAX_HINT
+) -> timedelta | None:
     """Retry-After as a delay in [0, limit]: delta-seconds or an HTTP-date (a past date gives
     zero); None when absent or not one of those."""
     if value is None:
@@ -63,8 +65,7 @@ def parse_retry_after(value: str | None, *, now: datetime,
     return min(max(when - now, timedelta(0)), limit)
 
 
-def parse_cache_max_age(cache_control: str | None,
-                        limit: timedelta = MAX_HINT) -> timedelta | None:
+def parse_cache_max_age(cache_control: str | None, limit: timedelta = MAX_HINT) -> timedelta | None:
     """The freshness lifetime a Cache-Control header grants (s-maxage over max-age), at most
     `limit`; None when it grants none."""
     if not cache_control or _NO_CACHE.search(cache_control):

@@ -74,8 +74,9 @@ class _Inflater:
 
     def _start(self, first: bytes) -> "_Decompress":
         if self._wbits is None:  # "deflate" is zlib-wrapped by the spec, raw by some servers
-            zlib_header = len(first) >= 2 and first[0] & 0x0F == 8 and (
-                first[0] << 8 | first[1]) % 31 == 0
+            zlib_header = (
+                len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] << 8 | first[1]) % 31 == 0
+            )
             self._wbits = 15 if zlib_header else -15
         return zlib.decompressobj(self._wbits)
 
@@ -115,8 +116,9 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
     elif encoding in ("gzip", "x-gzip", "deflate"):
         inflater = _Inflater(encoding)
     else:
-        raise FetchError(f"unsupported content-encoding {encoding!r}", url=url,
-                         status=response.status_code)
+        raise FetchError(
+            f"unsupported content-encoding {encoding!r}", url=url, status=response.status_code
+        )
     body = bytearray()
     try:
         async for raw in response.aiter_raw():
@@ -126,8 +128,9 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
         if inflater is not None:
             body += inflater.flush()
     except zlib.error as exc:
-        raise FetchError(f"corrupt {encoding} body: {exc}", url=url,
-                         status=response.status_code) from exc
+        raise FetchError(
+            f"corrupt {encoding} body: {exc}", url=url, status=response.status_code
+        ) from exc
     if len(body) > cap:
         raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
     return bytes(body)
@@ -139,8 +142,12 @@ KEEPALIVE = 5.0  # seconds an idle pooled connection is kept
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport over an httpcore pool that dials through the guard."""
 
-    def __init__(self, backend: httpcore.AsyncNetworkBackend, max_connections: int,
-                 ssl_context: ssl.SSLContext) -> None:
+    def __init__(
+        self,
+        backend: httpcore.AsyncNetworkBackend,
+        max_connections: int,
+        ssl_context: ssl.SSLContext,
+    ) -> None:
         # verify=ssl_context: httpx would otherwise load the CA bundle again (~14 ms) per pool
         super().__init__(verify=ssl_context, trust_env=False, retries=0)
         self._pool = httpcore.AsyncConnectionPool(
@@ -211,7 +218,8 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
         origin = self._origins.get(key)
         if origin is None:
             origin = self._origins[key] = _Origin(
-                _GuardedTransport(self._backend, self._per_host, self._ssl))
+                _GuardedTransport(self._backend, self._per_host, self._ssl)
+            )
         origin.open += 1
         try:
             response = await origin.transport.handle_async_request(request)
@@ -228,8 +236,12 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
         if now - self._swept < KEEPALIVE:
             return
         self._swept = now
-        idle = [key for key, origin in self._origins.items() if origin.open == 0
-                and all(c.is_closed() or c.has_expired() for c in origin.transport.connections)]
+        idle = [
+            key
+            for key, origin in self._origins.items()
+            if origin.open == 0
+            and all(c.is_closed() or c.has_expired() for c in origin.transport.connections)
+        ]
         closing = [self._origins.pop(key).transport for key in idle]
         for transport in closing:
             try:
@@ -280,8 +292,9 @@ async def _vet_location(response: httpx.Response) -> None:
     except FetchError as exc:
         raise FetchError(exc.reason, url=url, status=response.status_code) from exc
     if target.scheme not in ("http", "https"):
-        raise FetchError(f"redirect to refused scheme {target.scheme!r}", url=url,
-                         status=response.status_code)
+        raise FetchError(
+            f"redirect to refused scheme {target.scheme!r}", url=url, status=response.status_code
+        )
 
 
 class GuardedClient:
@@ -292,9 +305,14 @@ class GuardedClient:
     """
 
     def __init__(
-        self, allowed_networks: Sequence[IPNetwork] = (), *, max_bytes: int = 10 * MiB,
-        deadline: float = 30.0, user_agent: str = DEFAULT_USER_AGENT,
-        max_connections: int = 100, per_host: int = 2,
+        self,
+        allowed_networks: Sequence[IPNetwork] = (),
+        *,
+        max_bytes: int = 10 * MiB,
+        deadline: float = 30.0,
+        user_agent: str = DEFAULT_USER_AGENT,
+        max_connections: int = 100,
+        per_host: int = 2,
     ) -> None:
         self.allowed_networks = tuple(allowed_networks)
         self.max_bytes, self.deadline, self.per_host = max_bytes, deadline, per_host
@@ -306,7 +324,9 @@ class GuardedClient:
     async def __aenter__(self) -> Self:
         transport = _PerOriginTransport(GuardedBackend(self.allowed_networks), self.per_host)
         self._client = httpx.AsyncClient(
-            transport=transport, follow_redirects=False, trust_env=False,
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,
             timeout=httpx.Timeout(self.deadline),
             headers={"user-agent": self.user_agent, "accept-encoding": ACCEPT_ENCODING},
             event_hooks={"response": [_vet_location]},
@@ -314,7 +334,9 @@ class GuardedClient:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
@@ -326,25 +348,36 @@ class GuardedClient:
             self._client = None
 
     async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None,
-        max_bytes: int | None = None, deadline: float | None = None,
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        max_bytes: int | None = None,
+        deadline: float | None = None,
     ) -> FetchResult:
         """GET `url`, following up to five redirects, each hop vetted, all within one deadline."""
         limit = self.deadline if deadline is None else deadline
         started = time.monotonic()
         try:
             async with asyncio.timeout(limit):
-                result = await self._follow(url, dict(headers or {}),
-                                            self.max_bytes if max_bytes is None else max_bytes)
+                result = await self._follow(
+                    url, dict(headers or {}), self.max_bytes if max_bytes is None else max_bytes
+                )
         except TimeoutError as exc:
             log.info("fetch.timeout origin=%s deadline=%s", origin(url), limit)
             raise FetchTimeoutError(f"no complete response within {limit:g}s", url=url) from exc
         elapsed = time.monotonic() - started
         if log.isEnabledFor(logging.DEBUG):  # origin() parses the URL: not for a dropped line
-            log.debug("fetch.done origin=%s status=%d bytes=%d ms=%d",
-                      origin(result.url), result.status, len(result.body), elapsed * 1000)
-        return FetchResult(result.url, result.status, result.headers, result.body,
-                           result.redirects, elapsed)
+            log.debug(
+                "fetch.done origin=%s status=%d bytes=%d ms=%d",
+                origin(result.url),
+                result.status,
+                len(result.body),
+                elapsed * 1000,
+            )
+        return FetchResult(
+            result.url, result.status, result.headers, result.body, result.redirects, elapsed
+        )
 
     async def _follow(self, url: str, headers: dict[str, str], cap: int) -> FetchResult:
         current, hops = url, list[tuple[int, str]]()
@@ -371,14 +404,17 @@ class GuardedClient:
         async with slot, self._in_flight:
             yield
 
-    async def _hop(self, target: httpx.URL, headers: Mapping[str, str],
-                   cap: int) -> tuple[int, dict[str, str], bytes]:
+    async def _hop(
+        self, target: httpx.URL, headers: Mapping[str, str], cap: int
+    ) -> tuple[int, dict[str, str], bytes]:
         if self._client is None:
             raise RuntimeError("GuardedClient used outside `async with`")
         url = str(target)
         try:
-            async with self._slot(target), self._client.stream(
-                    "GET", target, headers=headers) as response:
+            async with (
+                self._slot(target),
+                self._client.stream("GET", target, headers=headers) as response,
+            ):
                 found = {k.lower(): v for k, v in response.headers.items()}
                 if response.status_code in REDIRECT_STATUSES and "location" in found:
                     return response.status_code, found, b""
@@ -386,8 +422,8 @@ class GuardedClient:
                 return response.status_code, found, body
         except AddressRefused as exc:
             raise BlockedAddressError(
-                f"address {exc.address} of {exc.host} is not public and not allowed",
-                url=url) from exc
+                f"address {exc.address} of {exc.host} is not public and not allowed", url=url
+            ) from exc
         except httpx.TimeoutException as exc:
             raise FetchTimeoutError(f"timed out ({type(exc).__name__})", url=url) from exc
         except httpx.HTTPError as exc:

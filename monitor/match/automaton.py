@@ -14,18 +14,20 @@ from monitor.vocab.model import Entry, Role
 from monitor.vocab.veto import GivenNameVeto, Veto, compile_veto
 
 # A role phrase after these words names someone else than the holder on the article's date.
-ROLE_VETOES = (r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
-               r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
-               r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
-               r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
-               # "national security adviser John Kirby": the title of someone else, named next
-               r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
-               r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
-               # "Vietnam's Communist Party chief": another country's post
-               r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
-               r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
-               r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
-               r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@")
+ROLE_VETOES = (
+    r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
+    r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
+    r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
+    r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+    # "national security adviser John Kirby": the title of someone else, named next
+    r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
+    r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
+    # "Vietnam's Communist Party chief": another country's post
+    r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
+    r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
+    r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
+    r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@",
+)
 _GIVEN_NAME = GivenNameVeto()
 # Pattern((...)) without NamedTuple's Python-level __new__ (one per alias at compile time).
 _new_pattern = partial(tuple.__new__, Pattern)
@@ -41,8 +43,12 @@ def _as_written_first(form: str) -> tuple[bool, str]:
 def _is_unspaced(char: str) -> bool:
     """Scripts written without spaces between words (CJK, kana): no boundary padding."""
     code = ord(char)
-    return (0x3040 <= code <= 0x30FF or 0x3400 <= code <= 0x4DBF or 0x4E00 <= code <= 0x9FFF
-            or 0xF900 <= code <= 0xFAFF)
+    return (
+        0x3040 <= code <= 0x30FF
+        or 0x3400 <= code <= 0x4DBF
+        or 0x4E00 <= code <= 0x9FFF
+        or 0xF900 <= code <= 0xFAFF
+    )
 
 
 def _key(variant: str) -> str:
@@ -51,12 +57,14 @@ def _key(variant: str) -> str:
     lower = variant.lower()
     if lower.isascii():
         return f" {lower} "
-    return ("" if _is_unspaced(lower[0]) else " ") + lower + (
-        "" if _is_unspaced(lower[-1]) else " ")
+    return (
+        ("" if _is_unspaced(lower[0]) else " ") + lower + ("" if _is_unspaced(lower[-1]) else " ")
+    )
 
 
-def build(entries: Sequence[Entry], fast_path: bool
-          ) -> tuple[ahocorasick_rs.AhoCorasick | None, list[Value]]:
+def build(
+    entries: Sequence[Entry], fast_path: bool
+) -> tuple[ahocorasick_rs.AhoCorasick | None, list[Value]]:
     """The automaton of every alias variant and role phrase of `entries` (None when there is
     none), and the value of each of its keys, by the key's index."""
     # Building makes a few objects per alias and frees none: the cyclic collector would
@@ -72,18 +80,28 @@ def build(entries: Sequence[Entry], fast_path: bool
         is_actor = [entry.kind == "actor" for entry in entries]
         for key, patterns in names.items():
             only = patterns[0]
-            if fast_path and len(patterns) == 1 and only.full and not only.vetoes and (
-                    key not in roles):
+            if (
+                fast_path
+                and len(patterns) == 1
+                and only.full
+                and not only.vetoes
+                and (key not in roles)
+            ):
                 # the common key, as _value and _rule decide it, without their calls
                 lead, tail = (key[0] == " ") - 1, (key[-1] == " ") + 1
                 forms = _for_key(only.forms, len(key) - lead - tail)
                 key_add(key)
-                value_add((lead, tail, only.entry, forms, None, None, None)
-                          if is_actor[only.entry] else (lead, tail, None, None, only.entry,
-                                                        forms, None))
+                value_add(
+                    (lead, tail, only.entry, forms, None, None, None)
+                    if is_actor[only.entry]
+                    else (lead, tail, None, None, only.entry, forms, None)
+                )
                 continue
-            role = (RolePattern(tuple(roles[key]), tuple(dict.fromkeys(role_vetoes[key])))
-                    if key in roles else None)
+            role = (
+                RolePattern(tuple(roles[key]), tuple(dict.fromkeys(role_vetoes[key])))
+                if key in roles
+                else None
+            )
             key_add(key)
             value_add(_value(key, patterns, is_actor, fast_path, role))
         for key, holders in roles.items():
@@ -137,8 +155,9 @@ def _names(entries: Sequence[Entry]) -> dict[str, list[Pattern]]:
     return names
 
 
-def _roles(entries: Sequence[Entry]) -> tuple[dict[str, list[tuple[int, Role]]],
-                                              dict[str, list[Veto]]]:
+def _roles(
+    entries: Sequence[Entry],
+) -> tuple[dict[str, list[tuple[int, Role]]], dict[str, list[Veto]]]:
     """Every automaton key of a role phrase, with its holders and vetoes."""
     roles: dict[str, list[tuple[int, Role]]] = {}
     role_vetoes: dict[str, list[Veto]] = {}
@@ -149,12 +168,18 @@ def _roles(entries: Sequence[Entry]) -> tuple[dict[str, list[tuple[int, Role]]],
                     key = _key(variant)
                     roles.setdefault(key, []).append((index, role))
                     role_vetoes.setdefault(key, []).extend(
-                        compile_veto(v) for v in (*ROLE_VETOES, *role.veto))
+                        compile_veto(v) for v in (*ROLE_VETOES, *role.veto)
+                    )
     return roles, role_vetoes
 
 
-def _value(key: str, patterns: list[Pattern], is_actor: list[bool], fast_path: bool,
-           role: RolePattern | None) -> Value:
+def _value(
+    key: str,
+    patterns: list[Pattern],
+    is_actor: list[bool],
+    fast_path: bool,
+    role: RolePattern | None,
+) -> Value:
     """The flat tuple the scan unpacks for a hit on `key`."""
     # The key is padded with a space where the variant meets a word boundary, and the text is
     # searched with a space before and after it: the alias starts `lead` (0 or -1) after the
@@ -171,8 +196,15 @@ def _value(key: str, patterns: list[Pattern], is_actor: list[bool], fast_path: b
     issues = tuple(p for p in patterns if not is_actor[p.entry])
     actor_rule, actor_forms = _rule(actors, fast_path)
     issue_rule, issue_forms = _rule(issues, fast_path)
-    return (lead, tail, actor_rule, _for_key(actor_forms, size), issue_rule,
-            _for_key(issue_forms, size), role)
+    return (
+        lead,
+        tail,
+        actor_rule,
+        _for_key(actor_forms, size),
+        issue_rule,
+        _for_key(issue_forms, size),
+        role,
+    )
 
 
 def _for_key(forms: tuple[str, ...] | None, size: int) -> Forms:
@@ -189,8 +221,7 @@ def _for_key(forms: tuple[str, ...] | None, size: int) -> Forms:
     return forms[0] if len(forms) == 1 else forms
 
 
-def _rule(patterns: tuple[Pattern, ...], fast_path: bool
-          ) -> tuple[Rule, tuple[str, ...] | None]:
+def _rule(patterns: tuple[Pattern, ...], fast_path: bool) -> tuple[Rule, tuple[str, ...] | None]:
     """What the scan keeps for a hit, and the case forms it checks first (GENERAL: accept).
 
     When no full form has a veto and all patterns accept the same case forms, the case check
@@ -204,8 +235,11 @@ def _rule(patterns: tuple[Pattern, ...], fast_path: bool
         if not first.full:
             return patterns, first.forms
         return (first.entry, first.forms) if not first.vetoes else (patterns, GENERAL)
-    if fast_path and not any(p.full and p.vetoes for p in patterns) and all(
-            _same_forms(p.forms, first.forms) for p in patterns):
+    if (
+        fast_path
+        and not any(p.full and p.vetoes for p in patterns)
+        and all(_same_forms(p.forms, first.forms) for p in patterns)
+    ):
         if any(p.full for p in patterns) and all(p.entry == first.entry for p in patterns):
             return first.entry, first.forms
         return Choices(patterns), first.forms

@@ -13,8 +13,10 @@ HitT = TypeVar("HitT", bound=tuple[Any, ...])
 _WORD = r"(?:[A-Z][a-z][\w'’.-]*|[A-Z]\.(?:[A-Z]\.)*|(?:de|van|von|der|da|del|bin|al|la|le))"
 _NAME = rf"{_WORD}(?:[ \t]+{_WORD}){{0,4}}"
 _NAMES = rf"{_NAME}(?:(?:[ \t]*,[ \t]*(?:and[ \t]+)?|[ \t]+(?:and|&)[ \t]+){_NAME}){{0,7}}"
-_AGENCY = (r"(?:The[ \t]+)?(?:Associated[ \t]+Press|AP|Reuters|AFP|Agence[ \t]+France-Presse|"
-           r"Bloomberg|CNN|BBC|Xinhua|Kyodo|Yonhap|dpa|DPA|EFE|ANSA|PA|Press[ \t]+Association)")
+_AGENCY = (
+    r"(?:The[ \t]+)?(?:Associated[ \t]+Press|AP|Reuters|AFP|Agence[ \t]+France-Presse|"
+    r"Bloomberg|CNN|BBC|Xinhua|Kyodo|Yonhap|dpa|DPA|EFE|ANSA|PA|Press[ \t]+Association)"
+)
 _ROLE = r"(?:writers?|reporters?|correspondents?|journalists?|photographers?|producers?|staff)"
 _SEP = r"[ \t]*(?:,|\||—|–|-)[ \t]*"
 _LINE_END = r"[ \t\r]*(?=\n|\Z)"
@@ -22,22 +24,55 @@ _LINE_END = r"[ \t\r]*(?=\n|\Z)"
 # line of its own, or before a dateline in capitals ("By Jane Doe LONDON (AP) —")
 _BYLINE = re.compile(
     rf"[ \t]*By[ \t]+{_NAMES}(?:{_SEP}(?:{_AGENCY}|[A-Z][\w&'’.-]*(?:[ \t]+[A-Z][\w&'’.-]*)"
-    rf"{{0,3}})(?:[ \t]+{_ROLE})?)?(?:{_LINE_END}|(?=[ \t]+[A-Z]{{2,}}\b))")
+    rf"{{0,3}})(?:[ \t]+{_ROLE})?)?(?:{_LINE_END}|(?=[ \t]+[A-Z]{{2,}}\b))"
+)
 # "Jill Lawless, Associated Press", "Jane Doe and John Roe | Reuters"
 _SIGNED = re.compile(rf"[ \t]*{_NAMES}{_SEP}{_AGENCY}(?:[ \t]+{_ROLE})?{_LINE_END}")
 # "Associated Press writers X in Taipei, Taiwan, and Y in London contributed to this report."
-_CONTRIBUTED = re.compile(rf"[ \t]*{_AGENCY}(?:[’']s)?[ \t]+(?:[\w-]+[ \t]+){{0,2}}{_ROLE}\b"
-                          r"[^\n]*?\bcontributed\b[^\n]*")
+_CONTRIBUTED = re.compile(
+    rf"[ \t]*{_AGENCY}(?:[’']s)?[ \t]+(?:[\w-]+[ \t]+){{0,2}}{_ROLE}\b"
+    r"[^\n]*?\bcontributed\b[^\n]*"
+)
 # "Reporting by X; Editing by Y"
-_REPORTING = re.compile(r"[ \t]*\(?[ \t]*(?:Additional[ \t]+)?(?:Reporting|Writing|Editing|"
-                        r"Compiled)[ \t]+by\b[^\n]*")
+_REPORTING = re.compile(
+    r"[ \t]*\(?[ \t]*(?:Additional[ \t]+)?(?:Reporting|Writing|Editing|"
+    r"Compiled)[ \t]+by\b[^\n]*"
+)
 # "(AP Photo/Andy Wong, Pool)", "(Photo by Jane Doe/Getty Images)"
 _PHOTO = re.compile(rf"\((?:{_AGENCY}[ \t]+)?Photos?(?:[ \t]+by)?[ \t]*[/:]?[ \t]*[^)\n]*\)")
 # Words a signed line ends with ("Jane Doe, Associated Press", "Jane Doe | AP writer").
-_TAILS = ("Press", "AP", "Reuters", "AFP", "Agence France-Presse", "Bloomberg", "CNN", "BBC",
-          "Xinhua", "Kyodo", "Yonhap", "dpa", "DPA", "EFE", "ANSA", "PA", "Association", "writer",
-          "writers", "reporter", "reporters", "correspondent", "correspondents", "journalist",
-          "journalists", "photographer", "photographers", "producer", "producers", "staff")
+_TAILS = (
+    "Press",
+    "AP",
+    "Reuters",
+    "AFP",
+    "Agence France-Presse",
+    "Bloomberg",
+    "CNN",
+    "BBC",
+    "Xinhua",
+    "Kyodo",
+    "Yonhap",
+    "dpa",
+    "DPA",
+    "EFE",
+    "ANSA",
+    "PA",
+    "Association",
+    "writer",
+    "writers",
+    "reporter",
+    "reporters",
+    "correspondent",
+    "correspondents",
+    "journalist",
+    "journalists",
+    "photographer",
+    "photographers",
+    "producer",
+    "producers",
+    "staff",
+)
 # A credit line is short; a longer line is one only when it starts with "By" (a byline run
 # into the dateline of a one-paragraph summary).
 SHORT_LINE = 400

@@ -27,7 +27,9 @@ NAME_WEIGHT = 0.5
 
 # Words of issue aliases that say nothing about the issue on their own: places and peoples
 # every story names, and words of every subject ("policy" of "one-China policy").
-GENERIC = frozenset(stem(w) for w in word_set("""
+GENERIC = frozenset(
+    stem(w)
+    for w in word_set("""
 china chinese beijing u.s. usa america american americans united states state britain british
 briton britons uk u.k. england english london washington west western east eastern south
 north world global international national officials official policy act law deal plan held
@@ -37,7 +39,8 @@ capabilities gathering agency agencies communities target targeting operation ar
 exit exchange diplomacy military defense defence ministers met principle second one change
 crisis against party democratic progressive movement daily joint section organization centres
 centers education training prevention
-"""))
+""")
+)
 
 # Words a phrase never holds: relative pronouns and finite verbs make a clause, not a name
 # for an issue ("activists who were marching").
@@ -49,36 +52,133 @@ might must do does did said says
 # Cue words of each bundled issue: what news says around it besides its aliases. Capitalised
 # cues are proper nouns: they count where written with a capital inside a sentence.
 CUES: dict[str, tuple[str, ...]] = {
-    "artificial-intelligence": ("chatbot", "chatbots", "algorithm", "algorithms", "neural",
-                                "OpenAI"),
-    "climate-change": ("fossil", "fuel", "fuels", "pollution", "planet-warming", "warming",
-                       "decarbonisation", "decarbonization", "renewable", "renewables", "coal",
-                       "emission", "climate", "heat-trapping"),
+    "artificial-intelligence": (
+        "chatbot",
+        "chatbots",
+        "algorithm",
+        "algorithms",
+        "neural",
+        "OpenAI",
+    ),
+    "climate-change": (
+        "fossil",
+        "fuel",
+        "fuels",
+        "pollution",
+        "planet-warming",
+        "warming",
+        "decarbonisation",
+        "decarbonization",
+        "renewable",
+        "renewables",
+        "coal",
+        "emission",
+        "climate",
+        "heat-trapping",
+    ),
     "covid-19": ("vaccine", "vaccines", "lockdown", "lockdowns", "virus", "outbreak"),
     "cyber": ("hack", "hacks", "breach", "breaches", "intrusion", "intrusions", "phishing"),
     "detained-citizens": ("detainee", "detainees", "jailed", "imprisonment", "sentenced"),
-    "espionage-surveillance": ("stealing", "steal", "stole", "stolen", "theft", "spy", "spying",
-                               "agent", "agents", "intelligence", "secrets", "surveil"),
-    "export-controls": ("semiconductor", "semiconductors", "chip", "chips", "chipmaker",
-                        "chipmakers", "technology", "technologies", "tech", "sanction",
-                        "sanctions", "blacklist", "blacklisted", "restriction", "restrictions",
-                        "firms", "licence", "license"),
+    "espionage-surveillance": (
+        "stealing",
+        "steal",
+        "stole",
+        "stolen",
+        "theft",
+        "spy",
+        "spying",
+        "agent",
+        "agents",
+        "intelligence",
+        "secrets",
+        "surveil",
+    ),
+    "export-controls": (
+        "semiconductor",
+        "semiconductors",
+        "chip",
+        "chips",
+        "chipmaker",
+        "chipmakers",
+        "technology",
+        "technologies",
+        "tech",
+        "sanction",
+        "sanctions",
+        "blacklist",
+        "blacklisted",
+        "restriction",
+        "restrictions",
+        "firms",
+        "licence",
+        "license",
+    ),
     "fentanyl": ("overdose", "overdoses", "narcotic", "smuggling", "traffickers"),
     "hong-kong": ("Hongkongers",),
-    "human-rights": ("freedom", "freedoms", "media", "press", "rights", "persecution",
-                     "crackdown", "dissent", "activist", "activists"),
+    "human-rights": (
+        "freedom",
+        "freedoms",
+        "media",
+        "press",
+        "rights",
+        "persecution",
+        "crackdown",
+        "dissent",
+        "activist",
+        "activists",
+    ),
     "military-communication": ("hotlines", "communications", "deconfliction"),
-    "russia-ukraine-war": ("Ukraine", "Ukrainian", "Kyiv", "Russia", "Russian", "Kremlin",
-                           "fighting", "forces", "troops", "frontline", "offensive", "shelling",
-                           "war"),
-    "south-china-sea": ("sea", "seas", "East", "reef", "reefs", "shoal", "shoals", "islands",
-                        "coast", "guard", "maritime", "navigation"),
+    "russia-ukraine-war": (
+        "Ukraine",
+        "Ukrainian",
+        "Kyiv",
+        "Russia",
+        "Russian",
+        "Kremlin",
+        "fighting",
+        "forces",
+        "troops",
+        "frontline",
+        "offensive",
+        "shelling",
+        "war",
+    ),
+    "south-china-sea": (
+        "sea",
+        "seas",
+        "East",
+        "reef",
+        "reefs",
+        "shoal",
+        "shoals",
+        "islands",
+        "coast",
+        "guard",
+        "maritime",
+        "navigation",
+    ),
     "taiwan": ("Taipei", "strait", "reunification", "independence"),
     "trade": ("tariff", "tariffs", "trade", "imports", "exports", "dumping"),
-    "transnational-repression": ("diaspora", "dissident", "dissidents", "exiles", "exiled",
-                                 "intimidating", "intimidate", "intimidation", "harassing",
-                                 "harassment", "spying", "MP", "MPs", "lawmaker", "lawmakers",
-                                 "bounty", "bounties", "repression"),
+    "transnational-repression": (
+        "diaspora",
+        "dissident",
+        "dissidents",
+        "exiles",
+        "exiled",
+        "intimidating",
+        "intimidate",
+        "intimidation",
+        "harassing",
+        "harassment",
+        "spying",
+        "MP",
+        "MPs",
+        "lawmaker",
+        "lawmakers",
+        "bounty",
+        "bounties",
+        "repression",
+    ),
     "xinjiang": ("Uyghur", "Uyghurs", "Uighur", "Uighurs", "camps"),
 }
 
@@ -111,8 +211,8 @@ class TopicWords:
                         named[stem(word)].add(entry.id)
                         self.proper.add(stem(word))
         self.weights: dict[str, dict[str, float]] = {
-            word: {issue: 1 / len(issues) for issue in issues}
-            for word, issues in owners.items()}
+            word: {issue: 1 / len(issues) for issue in issues} for word, issues in owners.items()
+        }
         for word, issues in named.items():  # "China" of South China Sea, at half weight
             for issue in issues:
                 self.weights.setdefault(word, {})[issue] = NAME_WEIGHT / len(issues)
@@ -162,9 +262,14 @@ def _words(text: str) -> list[str]:
     return [w.text for clause in clauses(text) for w in clause]
 
 
-def alias_gaps(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
-               per_issue: int = 10, check: Callable[[], None] = lambda: None
-               ) -> list[AliasGap]:
+def alias_gaps(
+    texts: Sequence[str],
+    matcher: Matcher,
+    *,
+    min_count: int = 2,
+    per_issue: int = 10,
+    check: Callable[[], None] = lambda: None,
+) -> list[AliasGap]:
     """Phrases of `texts` seen at least `min_count` times that name an existing issue the
     matcher misses there; at most `per_issue` per issue, most frequent first. `check` is
     called now and then (a deadline's check raises to stop)."""
@@ -183,8 +288,13 @@ class GapCounter:
         self.aliases = {key(a.text) for e in vocabulary.entries for a in e.aliases}
         self.found: dict[str, AliasGap] = {}
 
-    def add(self, text: str, mentions: Iterable[Mention], words: Iterable[list[Word]],
-            check: Callable[[], None] = lambda: None) -> None:
+    def add(
+        self,
+        text: str,
+        mentions: Iterable[Mention],
+        words: Iterable[list[Word]],
+        check: Callable[[], None] = lambda: None,
+    ) -> None:
         """Count the gaps of one text: its matcher mentions and its clauses."""
         spans = _issue_spans(mentions)
         for n, clause in enumerate(words):
@@ -224,11 +334,14 @@ class _Clause:
         # A capital opening the clause may just open a sentence, unless a name goes on
         # ("Secret Service agents").
         opening = len(words) == 1 or not words[1].text[:1].isupper()
-        self.stems = [topics.of(w, i == 0 and opening) if c else ""
-                      for i, (w, c) in enumerate(zip(words, self.content, strict=True))]
+        self.stems = [
+            topics.of(w, i == 0 and opening) if c else ""
+            for i, (w, c) in enumerate(zip(words, self.content, strict=True))
+        ]
 
-    def collect(self, mentions: dict[str, Spans], aliases: set[str],
-                found: dict[str, AliasGap]) -> None:
+    def collect(
+        self, mentions: dict[str, Spans], aliases: set[str], found: dict[str, AliasGap]
+    ) -> None:
         """Count every phrase of this clause that is an alias gap."""
         for i, j, issue, score in self.phrases():
             start, end = self.words[i].start, self.words[j].end
@@ -240,8 +353,9 @@ class _Clause:
                 continue
             gap = found.get(phrase_key)
             if gap is None:
-                gap = found[phrase_key] = AliasGap(issue, surface, 0, score,
-                                                   _around(self.text, start, end))
+                gap = found[phrase_key] = AliasGap(
+                    issue, surface, 0, score, _around(self.text, start, end)
+                )
             gap.count += 1
             gap.forms[" ".join(surface.split())] += 1
 
@@ -249,19 +363,20 @@ class _Clause:
         """(first word, last word, issue, weight) of each phrase of the clause."""
         lowers, content, stems = self.lowers, self.content, self.stems
         for i in range(len(lowers)):
-            if not content[i] or not any(stems[i:i + MAX_SPAN]):
+            if not content[i] or not any(stems[i : i + MAX_SPAN]):
                 continue
             words = 0
             for j in range(i, min(len(lowers), i + MAX_SPAN)):
                 if lowers[j] in CLAUSE_WORDS or (
-                        j > i and lowers[j] == "to" and lowers[j - 1] in ("and", "or")):
+                    j > i and lowers[j] == "to" and lowers[j - 1] in ("and", "or")
+                ):
                     break  # a clause, or two phrases joined ("firms and to heighten ...")
                 words += content[j]
                 if words > MAX_WORDS:
                     break
                 if words < MIN_WORDS or not content[j] or lowers[j].endswith(("'s", "'")):
                     continue
-                best = self.topics.best(s for s in stems[i:j + 1] if s)
+                best = self.topics.best(s for s in stems[i : j + 1] if s)
                 if best is not None and self._shaped(i, j, *best):
                     yield i, j, *best
 
@@ -275,15 +390,14 @@ class _Clause:
         span = range(i, j + 1)
         if not any(self.content[k] and self.words[k].text.islower() for k in span):
             return False
-        plain = sum(1 for k in span if self.content[k]
-                    and stem(self.lowers[k]) not in GENERIC)
+        plain = sum(1 for k in span if self.content[k] and stem(self.lowers[k]) not in GENERIC)
         return score >= MIN_DENSITY * plain
 
 
 def _frame(lowers: Sequence[str], i: int, j: int) -> bool:
     """`to VERB ... from being X`: "prevent advanced U.S. technologies from being used"
     names the issue by its purpose, with verbs at both ends."""
-    return i > 0 and lowers[i - 1] == "to" and lowers[i + 1:j][-2:] == ["from", "being"]
+    return i > 0 and lowers[i - 1] == "to" and lowers[i + 1 : j][-2:] == ["from", "being"]
 
 
 def _closed(gaps: list[AliasGap]) -> list[AliasGap]:
@@ -292,8 +406,10 @@ def _closed(gaps: list[AliasGap]) -> list[AliasGap]:
     out = []
     for gap in gaps:
         mine = f" {key(gap.text)} "
-        if not any(other is not gap and other.count == gap.count and mine in f" {k} "
-                   for k, other in keys.items()):
+        if not any(
+            other is not gap and other.count == gap.count and mine in f" {k} "
+            for k, other in keys.items()
+        ):
             out.append(gap)
     return out
 
@@ -302,11 +418,10 @@ def _surface(forms: Counter[str]) -> str:
     """The commonest way the phrase was written, in lower case where it began a sentence."""
     best = max(forms.items(), key=lambda item: (item[1], item[0][:1].islower()))[0]
     first, _, rest = best.partition(" ")
-    if first[:1].isupper() and first[1:].islower() and any(
-            f[:1].islower() for f in forms):
+    if first[:1].isupper() and first[1:].islower() and any(f[:1].islower() for f in forms):
         return f"{first.lower()} {rest}"
     return best
 
 
 def _around(text: str, start: int, end: int) -> str:
-    return " ".join(text[max(0, start - 60):end + 60].split())
+    return " ".join(text[max(0, start - 60) : end + 60].split())

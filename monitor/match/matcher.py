@@ -40,7 +40,8 @@ _Kept = tuple[Entry, list[Hit], str | None]
 _NAMES, _BLOCKER, _WEAK = 1, 2, 4
 # (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
 SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
-    ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES)
+    ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES
+)
 _START = itemgetter(0)
 
 
@@ -66,20 +67,28 @@ class Matcher:
         self._is_person = tuple(e.type == "person" for e in self._entries)
         # per entry, what its hits need (0: nothing): _BLOCKER, never a tag; _NAMES, the
         # institution-name check; _WEAK, context for its weak aliases
-        self._flags = tuple((_BLOCKER if e.blocker_of is not None else 0)
-                            | (0 if e.in_names else _NAMES) | (_WEAK if e.weak else 0)
-                            for e in self._entries)
+        self._flags = tuple(
+            (_BLOCKER if e.blocker_of is not None else 0)
+            | (0 if e.in_names else _NAMES)
+            | (_WEAK if e.weak else 0)
+            for e in self._entries
+        )
         self._automaton, self._values = build(self._entries, fast_path)
         self.pattern_count = len(self._values)
-        log.info("matcher.compiled entries=%d patterns=%d", self._real,
-                 self.pattern_count)
+        log.info("matcher.compiled entries=%d patterns=%d", self._real, self.pattern_count)
 
     def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
         """Actors and issues named in `text` (no separate headline): tag_document(None, text)."""
         return self.tag_document(None, text, published=published)
 
-    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
-                     official: str | None = None) -> tuple[Tag, ...]:
+    def tag_document(
+        self,
+        title: str | None,
+        text: str,
+        *,
+        published: date | None = None,
+        official: str | None = None,
+    ) -> tuple[Tag, ...]:
         """The tags of a document's headline and text, in order of first mention, each with
         its count, level and score and the sentence of its first mention as evidence: the one
         tagging path of the daemon, `monitor tag`, `monitor retag` and the benchmarks.
@@ -94,8 +103,9 @@ class Matcher:
             return self._one_paragraph(text, published)
         return self._general(title, text, published, official)
 
-    def _general(self, title: str | None, text: str, published: date | None,
-                 official: str | None) -> tuple[Tag, ...]:
+    def _general(
+        self, title: str | None, text: str, published: date | None, official: str | None
+    ) -> tuple[Tag, ...]:
         """tag_document() for any document: headline, paragraphs, official texts."""
         found = self._judged(title, text, published, official)
         if found is None:
@@ -105,14 +115,33 @@ class Matcher:
         if layout.headline is None and len(layout.paragraph_starts) == 1:
             # one paragraph, no headline (feed summaries): the score is the count's
             simple = SIMPLE
-            return tuple([new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
-                                  *simple[min(len(spans), COUNT_FULL)])
-                          for (entry, spans, _), proof in zip(kept, evidence)])  # noqa: B905
+            return tuple(
+                [
+                    new_tag(
+                        entry.id,
+                        entry.kind,
+                        entry.name,
+                        len(spans),
+                        proof,
+                        *simple[min(len(spans), COUNT_FULL)],
+                    )
+                    for (entry, spans, _), proof in zip(kept, evidence)  # noqa: B905
+                ]
+            )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
             score = salience(spans, layout)
-            out.append(new_tag(entry.id, entry.kind, entry.name, len(spans), proof,
-                               "about" if score >= ABOUT else "mention", score))
+            out.append(
+                new_tag(
+                    entry.id,
+                    entry.kind,
+                    entry.name,
+                    len(spans),
+                    proof,
+                    "about" if score >= ABOUT else "mention",
+                    score,
+                )
+            )
         return tuple(out)
 
     def _one_paragraph(self, text: str, published: date | None) -> tuple[Tag, ...]:
@@ -153,12 +182,28 @@ class Matcher:
             return ()
         entries, simple = self._entries, SIMPLE
         evidence = Sentences(text).evidence(firsts)
-        return tuple([new_tag((entry := entries[index]).id, entry.kind, entry.name, count,
-                              proof, *simple[count if count < COUNT_FULL else COUNT_FULL])
-                      for (index, count), proof in zip(counts.items(), evidence)])  # noqa: B905
+        return tuple(
+            [
+                new_tag(
+                    (entry := entries[index]).id,
+                    entry.kind,
+                    entry.name,
+                    count,
+                    proof,
+                    *simple[count if count < COUNT_FULL else COUNT_FULL],
+                )
+                for (index, count), proof in zip(counts.items(), evidence)  # noqa: B905
+            ]
+        )
 
-    def explain(self, title: str | None, text: str, *, published: date | None = None,
-                official: str | None = None) -> list[tuple[Tag, Assessment]]:
+    def explain(
+        self,
+        title: str | None,
+        text: str,
+        *,
+        published: date | None = None,
+        official: str | None = None,
+    ) -> list[tuple[Tag, Assessment]]:
         """tag_document() with the assessment behind each tag (`monitor tag --explain`)."""
         found = self._judged(title, text, published, official)
         if found is None:
@@ -168,12 +213,25 @@ class Matcher:
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
             judged = assess(entry, [s[0] for s in spans], layout, confirmed)
-            out.append((new_tag(entry.id, entry.kind, entry.name, judged.count, proof,
-                                judged.level, judged.score), judged))
+            out.append(
+                (
+                    new_tag(
+                        entry.id,
+                        entry.kind,
+                        entry.name,
+                        judged.count,
+                        proof,
+                        judged.level,
+                        judged.score,
+                    ),
+                    judged,
+                )
+            )
         return out
 
-    def _judged(self, title: str | None, text: str, published: date | None,
-                official: str | None) -> tuple[str, int, Layout, list[_Kept]] | None:
+    def _judged(
+        self, title: str | None, text: str, published: date | None, official: str | None
+    ) -> tuple[str, int, Layout, list[_Kept]] | None:
         """The document scanned, and each entry it names in the entry's sense with the spans
         of its mentions (document offsets) and why a weak alias was taken; None: nothing."""
         doc, shift, headline = _compose(title, text)
@@ -192,8 +250,7 @@ class Matcher:
         get = positions.get
         for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
             flag = flags[index]
-            if flag and (flag & _BLOCKER or (
-                    flag & _NAMES and inside_name(doc, hit[0], hit[1]))):
+            if flag and (flag & _BLOCKER or (flag & _NAMES and inside_name(doc, hit[0], hit[1]))):
                 continue
             bucket = get(index)
             if bucket is None:
@@ -219,15 +276,23 @@ class Matcher:
         empty span (0, 0), when the text does not name it), with offsets into the text."""
         if not shift:
             return Sentences(doc).evidence([spans[0] for _, spans, _ in kept])
-        firsts = [spans[0] if spans[0][0] >= shift else next(
-            (s for s in spans if s[0] >= shift), spans[0]) for _, spans, _ in kept]
+        firsts = [
+            spans[0]
+            if spans[0][0] >= shift
+            else next((s for s in spans if s[0] >= shift), spans[0])
+            for _, spans, _ in kept
+        ]
         evidence = Sentences(doc).evidence(firsts)
-        return [new_evidence(proof.text, 0, 0) if first[0] < shift else
-                new_evidence(proof.text, proof.start - shift, proof.end - shift)
-                for proof, first in zip(evidence, firsts)]  # noqa: B905 (one each)
+        return [
+            new_evidence(proof.text, 0, 0)
+            if first[0] < shift
+            else new_evidence(proof.text, proof.start - shift, proof.end - shift)
+            for proof, first in zip(evidence, firsts)  # noqa: B905 (one each)
+        ]
 
-    def _with_bare_titles(self, doc: str, found: list[int], hits: list[Hit], official: str,
-                          published: date) -> tuple[list[int], list[Hit]]:
+    def _with_bare_titles(
+        self, doc: str, found: list[int], hits: list[Hit], official: str, published: date
+    ) -> tuple[list[int], list[Hit]]:
         """Mentions of holders by bare title ("the President") in a government's own text,
         added to the scan's hits (in `doc`'s offsets): bare titles of the posts of `official`
         held on `published`."""
@@ -243,8 +308,9 @@ class Matcher:
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
         """Every resolved mention in `text` (offsets into `text`)."""
-        return tuple(Span(m.entry.id, m.start, m.end)
-                     for m in self.mentions(text, published=published))
+        return tuple(
+            Span(m.entry.id, m.start, m.end) for m in self.mentions(text, published=published)
+        )
 
     def mentions(self, text: str, *, published: date | None = None) -> list[Mention]:
         """Resolved mentions in document order (before relevance: every alias the rules
@@ -252,8 +318,11 @@ class Matcher:
         found, hits, folded = self._run(text, published)
         entries, real = self._entries, self._real
         origin = folded.origin
-        return [Mention(entries[index], *origin(start, stop))
-                for index, (start, stop, _) in zip(found, hits, strict=True) if index < real]
+        return [
+            Mention(entries[index], *origin(start, stop))
+            for index, (start, stop, _) in zip(found, hits, strict=True)
+            if index < real
+        ]
 
     def _run(self, text: str, published: date | None) -> tuple[list[int], list[Hit], Folded]:
         """Entry indexes of the resolved mentions and the hits (folded offsets) naming them,
@@ -270,13 +339,17 @@ class Matcher:
                 actors = outside(actors, credits, folded)
                 issues = outside(issues, credits, folded)
                 role_hits = outside(role_hits, credits, folded)
-        roles = (resolve_roles(role_hits, actors, self._is_person, text, folded, published)
-                 if role_hits and published is not None else [])
+        roles = (
+            resolve_roles(role_hits, actors, self._is_person, text, folded, published)
+            if role_hits and published is not None
+            else []
+        )
         found, hits = resolve(actors, issues, roles, text, folded)
         return found, hits, folded
 
-    def _scan(self, text: str, folded: Folded, with_roles: bool
-              ) -> tuple[list[Hit], list[Hit], list[tuple[int, int, RolePattern]]]:
+    def _scan(
+        self, text: str, folded: Folded, with_roles: bool
+    ) -> tuple[list[Hit], list[Hit], list[tuple[int, int, RolePattern]]]:
         """One pass over the automaton: case checks, full-form vetoes and, within one kind,
         leftmost-longest (actors and issues overlap freely: "Russia's war" names Russia and
         the war; "South China Sea" wins over "China")."""
@@ -292,7 +365,8 @@ class Matcher:
         values = self._values
         assert self._automaton is not None
         for index, start, stop in self._automaton.find_matches_as_indexes(
-                " " + folded.lower + " ", overlapping=True):
+            " " + folded.lower + " ", overlapping=True
+        ):
             lead, tail, arule, aforms, irule, iforms, role = values[index]
             start += lead
             stop -= tail
@@ -358,8 +432,9 @@ def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | 
 _NAME = GivenNameVeto()
 
 
-def _bare_patterns(entries: tuple[Entry, ...], official: str,
-                   published: date) -> list[tuple[int, re.Pattern[str]]]:
+def _bare_patterns(
+    entries: tuple[Entry, ...], official: str, published: date
+) -> list[tuple[int, re.Pattern[str]]]:
     """The bare titles of the posts of `official` and who held them on `published`: a title
     followed by "of" or by a name is someone else's ("the President of China", "the President
     Xi"), a possessive before a name is an office's ("the Secretary of State's Office"); one held by
@@ -371,11 +446,19 @@ def _bare_patterns(entries: tuple[Entry, ...], official: str,
             if role.org == official and role.bare and role.held_on(published):
                 for phrase in role.bare:  # "the ..." also at a sentence's start: "The ..."
                     holders.setdefault(phrase[:1].lower() + phrase[1:], set()).add(index)
-    return [(next(iter(owners)), re.compile(
-                r"(?<![\w-])(?<![Oo]ffice of )" + _first_either_case(phrase)
-                + r"\s+".join(map(re.escape, phrase.split()))[len(re.escape(phrase[:1])):]
-                + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"))
-            for phrase, owners in holders.items() if len(owners) == 1]
+    return [
+        (
+            next(iter(owners)),
+            re.compile(
+                r"(?<![\w-])(?<![Oo]ffice of )"
+                + _first_either_case(phrase)
+                + r"\s+".join(map(re.escape, phrase.split()))[len(re.escape(phrase[:1])) :]
+                + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"
+            ),
+        )
+        for phrase, owners in holders.items()
+        if len(owners) == 1
+    ]
 
 
 def _first_either_case(phrase: str) -> str:
@@ -385,10 +468,18 @@ def _first_either_case(phrase: str) -> str:
 
 def _blockers(entries: tuple[Entry, ...]) -> list[Entry]:
     """Hidden entries for the names that contain an entry's alias but are something else."""
-    return [Entry(f"{e.id}~not", e.kind, e.name,
-                  tuple(Alias(b, "full", "any" if b == b.lower() else "exact")
-                        for b in e.blockers), e.type, blocker_of=e.id)
-            for e in entries if e.blockers]
+    return [
+        Entry(
+            f"{e.id}~not",
+            e.kind,
+            e.name,
+            tuple(Alias(b, "full", "any" if b == b.lower() else "exact") for b in e.blockers),
+            e.type,
+            blocker_of=e.id,
+        )
+        for e in entries
+        if e.blockers
+    ]
 
 
 def compile_matcher(vocab: Vocabulary) -> Matcher:

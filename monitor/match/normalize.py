@@ -6,8 +6,22 @@ from functools import lru_cache
 from typing import NamedTuple
 
 _HOLE = "\uffff"  # marks a character that folds to nothing (combining mark, soft hyphen, ZWJ)
-_EXTRA = {"ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ø": "o", "Ø": "O", "ı": "i", "ß": "ß",
-          "æ": "æ", "Æ": "Æ", "œ": "œ", "Œ": "Œ", "þ": "þ", "Þ": "Þ"}
+_EXTRA = {
+    "ł": "l",
+    "Ł": "L",
+    "đ": "d",
+    "Đ": "D",
+    "ø": "o",
+    "Ø": "O",
+    "ı": "i",
+    "ß": "ß",
+    "æ": "æ",
+    "Æ": "Æ",
+    "œ": "œ",
+    "Œ": "Œ",
+    "þ": "þ",
+    "Þ": "Þ",
+}
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ASCII_FOLD = {i: (chr(i) if chr(i).isalnum() else " ") for i in range(128)}
 _SQUEEZE = re.compile(r"(?<=\w)[.'’](?=\w)|(?<=\w)[.]$")
@@ -24,16 +38,18 @@ def fold_char(char: str) -> str:
         return _EXTRA[char]
     if unicodedata.category(char) in ("Mn", "Me", "Cf"):
         return _HOLE
-    base = "".join(c for c in unicodedata.normalize("NFKD", char)
-                   if not unicodedata.combining(c))
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if len(base) == 1 and base.isalnum():
         return base
     return char if char.isalnum() else " "
 
 
 # Most frequent first; only characters whose fold is one ASCII character (offsets unchanged).
-_COMMON = tuple((char, fold_char(char)) for char in "’“”‘—–…\u00a0‐‑−„‚′″«»·•\u2009\u202f"
-                if len(fold_char(char)) == 1 and fold_char(char).isascii())
+_COMMON = tuple(
+    (char, fold_char(char))
+    for char in "’“”‘—–…\u00a0‐‑−„‚′″«»·•\u2009\u202f"
+    if len(fold_char(char)) == 1 and fold_char(char).isascii()
+)
 
 
 def _fold_match(match: re.Match[str]) -> str:
@@ -44,8 +60,9 @@ def _fold_non_ascii(text: str) -> str:
     """Every non-ASCII character folded: one replace per distinct character (news uses a
     handful: curly quotes, dashes), or one callback per character when folds could chain."""
     chars = {char: fold_char(char) for char in set(_NON_ASCII.findall(text))}
-    if _HOLE in chars or not all(new.isascii() or new in (old, _HOLE)
-                                 for old, new in chars.items()):
+    if _HOLE in chars or not all(
+        new.isascii() or new in (old, _HOLE) for old, new in chars.items()
+    ):
         return _NON_ASCII.sub(_fold_match, text)
     for old, new in chars.items():
         if new != old:

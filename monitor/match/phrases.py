@@ -16,6 +16,7 @@ _BREAK = r"[.!?;:,()\[\]{}\"“”«»…—–|/]|\s[-‐]\s|\n"
 _SCAN = re.compile(rf"(?P<word>{_WORD_PATTERN})|(?P<stop>{_BREAK})")
 _SQUEEZE = re.compile(r"(?<=\w)[.'’](?=\w)|(?<=\w)\.$")
 
+
 def word_set(text: str) -> frozenset[str]:
     """The words of a text block: how word lists are written here."""
     return frozenset(text.split())
@@ -75,16 +76,29 @@ def stem(word: str) -> str:
     "spy" and "intimidating" with "intimidation"; possessives dropped."""
     w = word.lower().replace("’", "'")
     w = w.removesuffix("'s").removesuffix("'")
-    for suffix, repl, keep in (("ies", "y", 2), ("ied", "y", 2), ("sses", "ss", 2),
-                               ("xes", "x", 2), ("ches", "ch", 2), ("shes", "sh", 2)):
+    for suffix, repl, keep in (
+        ("ies", "y", 2),
+        ("ied", "y", 2),
+        ("sses", "ss", 2),
+        ("xes", "x", 2),
+        ("ches", "ch", 2),
+        ("shes", "sh", 2),
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= keep:
             w = w[: -len(suffix)] + repl
             break
     else:
         if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
             w = w[:-1]
-    for suffix, keep in (("ations", 4), ("ation", 4), ("ating", 4), ("ated", 4), ("ate", 4),
-                         ("ing", 3), ("ed", 3)):
+    for suffix, keep in (
+        ("ations", 4),
+        ("ation", 4),
+        ("ating", 4),
+        ("ated", 4),
+        ("ate", 4),
+        ("ing", 3),
+        ("ed", 3),
+    ):
         if w.endswith(suffix) and len(w) - len(suffix) >= keep:
             return w[: -len(suffix)]
     return w
@@ -93,8 +107,9 @@ def stem(word: str) -> str:
 def key(text: str) -> str:
     """A loose comparison key, as the matcher compares: case and accents folded, full stops
     and apostrophes inside words dropped ("U.S." is "us"), other punctuation a space."""
-    plain = "".join(c for c in unicodedata.normalize("NFKD", text)
-                    if not unicodedata.combining(c)).casefold()
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)
+    ).casefold()
     return " ".join(re.findall(r"[^\W_]+", _SQUEEZE.sub("", plain)))
 
 

@@ -18,9 +18,11 @@ from monitor.errors import QueryError
 from monitor.match.normalize import fold
 from monitor.nearest import did_you_mean
 
-_TOKEN = re.compile(r"""\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<near>NEAR/(?P<n>\d*))|"""
-                    r"""(?P<field>[A-Za-z]+):(?P<fvalue>"[^"]*"?|[^\s()"]*)|(?P<phrase>"[^"]*"?)|"""
-                    r"""(?P<word>[^\s()"]+))""")
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<lp>\()|(?P<rp>\))|(?P<near>NEAR/(?P<n>\d*))|"""
+    r"""(?P<field>[A-Za-z]+):(?P<fvalue>"[^"]*"?|[^\s()"]*)|(?P<phrase>"[^"]*"?)|"""
+    r"""(?P<word>[^\s()"]+))"""
+)
 _FIELDS = ("actor", "issue", "mention", "feed")
 _OPERATORS = ("AND", "OR", "NOT")
 # Parentheses and NOT nest by recursion: a bound keeps a hostile query a clean error (5,000
@@ -98,7 +100,7 @@ class TextTerm(Node):
         for i, word in enumerate(words):
             if word != first and not (size == 1 and self.prefix and word.startswith(first)):
                 continue
-            tail = words[i:i + size]
+            tail = words[i : i + size]
             if len(tail) == size and self._same(tail):
                 out.append((i, i + size))
         return out
@@ -185,19 +187,27 @@ class Query:
             kind = known.get(term.id)
             if kind is None:
                 same = [i for i, k in known.items() if term.kind in ("mention", k)]
-                raise QueryError(f"unknown {term.kind} id {term.id!r}"
-                                 f"{did_you_mean(term.id, same)}", query=self.source,
-                                 position=term.position)
+                raise QueryError(
+                    f"unknown {term.kind} id {term.id!r}{did_you_mean(term.id, same)}",
+                    query=self.source,
+                    position=term.position,
+                )
             if kind != term.kind and term.kind != "mention":
-                raise QueryError(f"{term.id!r} is an {kind}, write {kind}:{term.id}",
-                                 query=self.source, position=term.position)
+                raise QueryError(
+                    f"{term.id!r} is an {kind}, write {kind}:{term.id}",
+                    query=self.source,
+                    position=term.position,
+                )
 
     def validate_feeds(self, names: Collection[str]) -> None:
         """Raise QueryError at the first `feed:NAME` that is not one of `names`."""
         for term in self.feeds:
             if term.name not in names:
-                raise QueryError(f"unknown feed {term.name!r}{did_you_mean(term.name, names)}",
-                                 query=self.source, position=term.position)
+                raise QueryError(
+                    f"unknown feed {term.name!r}{did_you_mean(term.name, names)}",
+                    query=self.source,
+                    position=term.position,
+                )
 
 
 @dataclass(frozen=True)
@@ -210,8 +220,11 @@ class _Tok:
 
 def _tokenize(source: str) -> list[_Tok]:
     if len(source) > MAX_LENGTH:
-        raise QueryError(f"the query is {len(source)} characters long; at most {MAX_LENGTH}",
-                         query=source, position=MAX_LENGTH)
+        raise QueryError(
+            f"the query is {len(source)} characters long; at most {MAX_LENGTH}",
+            query=source,
+            position=MAX_LENGTH,
+        )
     tokens: list[_Tok] = []
     pos = 0
     while pos < len(source):
@@ -228,8 +241,7 @@ def _tokenize(source: str) -> list[_Tok]:
         elif found.group("near") is not None:
             start = found.start("near")
             if not found.group("n"):
-                raise QueryError("NEAR needs a distance, e.g. NEAR/5", query=source,
-                                 position=start)
+                raise QueryError("NEAR needs a distance, e.g. NEAR/5", query=source, position=start)
             tokens.append(_Tok("near", found.group("n"), start))
         elif found.group("field") is not None:
             start = found.start("field")
@@ -254,20 +266,28 @@ def _refuse_lower_operator(source: str, word: str, start: int) -> None:
     """`and`, `or`, `not` and `near/5` in lower case would be searched as words, so the watch
     would silently never fire: refuse them, saying how to write either meaning."""
     if word.upper() in _OPERATORS and word not in _OPERATORS:
-        raise QueryError(f"{word!r} is not an operator (operators are upper case); did you "
-                         f"mean {word.upper()}? To search the word, quote it: \"{word}\"",
-                         query=source, position=start)
+        raise QueryError(
+            f"{word!r} is not an operator (operators are upper case); did you "
+            f'mean {word.upper()}? To search the word, quote it: "{word}"',
+            query=source,
+            position=start,
+        )
     if _LOWER_NEAR.fullmatch(word):
-        raise QueryError(f"{word!r} is not an operator; did you mean {word.upper()}?",
-                         query=source, position=start)
+        raise QueryError(
+            f"{word!r} is not an operator; did you mean {word.upper()}?",
+            query=source,
+            position=start,
+        )
 
 
 def _field(source: str, found: re.Match[str], start: int) -> _Tok:
     name, value = found.group("field").lower(), found.group("fvalue")
     if name not in _FIELDS:
-        raise QueryError(f"unknown field {name!r}; use actor:, issue:, mention: or feed:",
-                         query=source,
-                         position=start)
+        raise QueryError(
+            f"unknown field {name!r}; use actor:, issue:, mention: or feed:",
+            query=source,
+            position=start,
+        )
     if value.startswith('"'):
         if len(value) < 2 or not value.endswith('"'):
             raise QueryError("unterminated quote", query=source, position=found.start("fvalue"))
@@ -327,9 +347,9 @@ class _Parser:
             right_tok = self.tok
             right = self.unary()
             if not isinstance(node, TextTerm):
-                raise self.error("NEAR joins words or \"phrases\" only", left_tok)
+                raise self.error('NEAR joins words or "phrases" only', left_tok)
             if not isinstance(right, TextTerm):
-                raise self.error("NEAR joins words or \"phrases\" only", right_tok)
+                raise self.error('NEAR joins words or "phrases" only', right_tok)
             node = Near(node, right, int(op.value))
             left_tok = op
         return node
@@ -339,8 +359,10 @@ class _Parser:
         if tok.kind in ("not", "lp"):
             self.depth += 1
             if self.depth > MAX_DEPTH:
-                raise self.error(f"nested deeper than {MAX_DEPTH} levels of parentheses and "
-                                 "NOT; write the query flatter")
+                raise self.error(
+                    f"nested deeper than {MAX_DEPTH} levels of parentheses and "
+                    "NOT; write the query flatter"
+                )
             try:
                 return self.nested(tok)
             finally:

@@ -37,20 +37,66 @@ SPREAD_FULL = 0.25
 # Head nouns that end the name of an institution, a company, a brand or an event: an alias
 # inside such a name ("Hong Kong Express", "Federal Trade Commission", "Taiwan Semiconductor
 # Manufacturing Company") names that thing, not the place or the issue.
-INSTITUTION_NOUNS = frozenset({
-    "Academy", "Airlines", "Airline", "Airport", "Airways", "Association", "Bank", "Bancorp",
-    "Ballet", "Bureau", "Campaign", "Centre", "Center", "Club", "College", "Commission",
-    "Company", "Corp",
-    "Corporation", "Disneyland", "Exchange", "Express", "Factcheck", "Festival", "Fund", "Group",
-    "Holdings", "Hospital", "Hotel", "Inc", "Institute", "Limited", "Ltd", "Marathon", "Museum",
-    "Open", "Orchestra", "Philharmonic", "Polytechnic", "Press", "Resort", "Semiconductor",
-    "Sevens", "Society", "Stadium", "Studios", "Symphony", "Times", "University", "Zoo"
-})
+INSTITUTION_NOUNS = frozenset(
+    {
+        "Academy",
+        "Airlines",
+        "Airline",
+        "Airport",
+        "Airways",
+        "Association",
+        "Bank",
+        "Bancorp",
+        "Ballet",
+        "Bureau",
+        "Campaign",
+        "Centre",
+        "Center",
+        "Club",
+        "College",
+        "Commission",
+        "Company",
+        "Corp",
+        "Corporation",
+        "Disneyland",
+        "Exchange",
+        "Express",
+        "Factcheck",
+        "Festival",
+        "Fund",
+        "Group",
+        "Holdings",
+        "Hospital",
+        "Hotel",
+        "Inc",
+        "Institute",
+        "Limited",
+        "Ltd",
+        "Marathon",
+        "Museum",
+        "Open",
+        "Orchestra",
+        "Philharmonic",
+        "Polytechnic",
+        "Press",
+        "Resort",
+        "Semiconductor",
+        "Sevens",
+        "Society",
+        "Stadium",
+        "Studios",
+        "Symphony",
+        "Times",
+        "University",
+        "Zoo",
+    }
+)
 _BEFORE_NAME = re.compile(
     r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
     r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
     # an office's title: "Assistant Secretary for China, Taiwan, Hong Kong, and Mongolia"
-    r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z")
+    r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
+)
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _LINE = re.compile(r"\n\s*")
@@ -86,7 +132,7 @@ class Layout:
         # each line) breaks at every line.
         breaks = _PARAGRAPH if _PARAGRAPH.search(doc, body) else _LINE
         for found in breaks.finditer(doc, body):
-            if doc[starts[-1]:found.start()].strip():
+            if doc[starts[-1] : found.start()].strip():
                 starts.append(found.end())
             else:  # nothing since the last start (the break after the headline)
                 starts[-1] = found.end()
@@ -108,8 +154,7 @@ class Layout:
         if index < 0 and self.headline is not None:
             return self.headline
         start = self.paragraph_starts[index]
-        end = (self.paragraph_starts[index + 1] if index + 1 < len(self.paragraph_starts)
-               else size)
+        end = self.paragraph_starts[index + 1] if index + 1 < len(self.paragraph_starts) else size
         return start, end
 
 
@@ -166,18 +211,33 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
     cues = cue_pattern(entry.cues)
     anti = cue_pattern(entry.anticues)
-    found = [] if cues is None else [m.group() for m in cues.finditer(doc, lo, hi)
-                                     if not (m.start() < end and start < m.end())]
-    against = [] if anti is None else [m.group() for m in anti.finditer(doc, lo, hi)
-                                       if not (m.start() < end and start < m.end())]
+    found = (
+        []
+        if cues is None
+        else [
+            m.group()
+            for m in cues.finditer(doc, lo, hi)
+            if not (m.start() < end and start < m.end())
+        ]
+    )
+    against = (
+        []
+        if anti is None
+        else [
+            m.group()
+            for m in anti.finditer(doc, lo, hi)
+            if not (m.start() < end and start < m.end())
+        ]
+    )
     words = ", ".join(dict.fromkeys(found)) or "no cue"
     if against:
         words += "; against: " + ", ".join(dict.fromkeys(against))
     return len(set(map(str.lower, found))) - len(set(map(str.lower, against))), words
 
 
-def salience(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
-             layout: Layout) -> float:
+def salience(
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]], layout: Layout
+) -> float:
     """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
     lede, count and spread over paragraphs, weighted (the hot path: no reasons kept)."""
     if layout.headline is None and len(layout.paragraph_starts) == 1:
@@ -212,7 +272,8 @@ def salience(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
 # salience() of n mentions (index n, up to COUNT_FULL) in a lone paragraph that is the lede
 SIMPLE_SCORES = tuple(
     round(min(1.0, W_LEDE + W_COUNT * min(1.0, max(n - 1, 0) / (COUNT_FULL - 1))), 3)
-    for n in range(COUNT_FULL + 1))
+    for n in range(COUNT_FULL + 1)
+)
 
 
 def level_of(score: float) -> TagLevel:
@@ -220,8 +281,9 @@ def level_of(score: float) -> TagLevel:
     return "about" if score >= ABOUT else "mention"
 
 
-def assess(entry: Entry, starts: Sequence[int], layout: Layout,
-           confirmed: str | None) -> Assessment:
+def assess(
+    entry: Entry, starts: Sequence[int], layout: Layout, confirmed: str | None
+) -> Assessment:
     """The level and score of `entry` from where it is mentioned, with the reasons: each
     part of the score with what it adds (salience() computes the same sum)."""
     score = round(salience([(p,) for p in starts], layout), 3)
@@ -235,8 +297,9 @@ def assess(entry: Entry, starts: Sequence[int], layout: Layout,
     if any(layout.body_start <= p < layout.lede_end for p in starts):
         reasons.append(f"in the lede {W_LEDE:+.2f}")
     repeated = 0.0 if count < 2 else W_COUNT * min(1.0, (count - 1) / (COUNT_FULL - 1))
-    reasons.append(f"{count} mention{'s' if count != 1 else ''}"
-                   + (f" {repeated:+.2f}" if repeated else ""))
+    reasons.append(
+        f"{count} mention{'s' if count != 1 else ''}" + (f" {repeated:+.2f}" if repeated else "")
+    )
     if total > 1:
         spread = W_SPREAD * min(1.0, len(body) / total / SPREAD_FULL)
         reasons.append(f"in {len(body)} of {total} paragraphs {spread:+.2f}")

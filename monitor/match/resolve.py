@@ -76,8 +76,9 @@ Value = tuple[int, int, Rule, Forms, Rule, Forms, RolePattern | None]
 Hit = tuple[int, int, int | tuple[Pattern, ...]]
 
 
-def accept(patterns: tuple[Pattern, ...], written: str, text: str, folded: Folded,
-           start: int, stop: int) -> int | tuple[Pattern, ...] | None:
+def accept(
+    patterns: tuple[Pattern, ...], written: str, text: str, folded: Folded, start: int, stop: int
+) -> int | tuple[Pattern, ...] | None:
     """Patterns whose case fits and whose full-form vetoes do not apply; an int when they leave
     no choice (a full form of one entry), None when none is left."""
     kept = []
@@ -86,8 +87,7 @@ def accept(patterns: tuple[Pattern, ...], written: str, text: str, folded: Folde
             continue
         # Full forms are vetoed now, since they decide overlaps; short forms only once
         # resolution would accept them (most never get that far).
-        if pattern.full and pattern.vetoes and vetoed(pattern.vetoes, text, folded, start,
-                                                      stop):
+        if pattern.full and pattern.vetoes and vetoed(pattern.vetoes, text, folded, start, stop):
             continue
         kept.append(pattern)
     if not kept:
@@ -98,8 +98,15 @@ def accept(patterns: tuple[Pattern, ...], written: str, text: str, folded: Folde
     return tuple(kept) if len(kept) != len(patterns) else patterns
 
 
-def push(hits: list[Hit], rule: int | tuple[Pattern, ...], forms: Forms, text: str,
-         folded: Folded, start: int, stop: int) -> None:
+def push(
+    hits: list[Hit],
+    rule: int | tuple[Pattern, ...],
+    forms: Forms,
+    text: str,
+    folded: Folded,
+    start: int,
+    stop: int,
+) -> None:
     """Accept a hit that needs more than the fast path, keeping `hits` leftmost-longest."""
     what: int | tuple[Pattern, ...] | None
     if forms is GENERAL:
@@ -122,8 +129,9 @@ def push(hits: list[Hit], rule: int | tuple[Pattern, ...], forms: Forms, text: s
     hits.append((start, stop, what))
 
 
-def resolve(actors: list[Hit], issues: list[Hit], roles: list[Hit], text: str,
-            folded: Folded) -> tuple[list[int], list[Hit]]:
+def resolve(
+    actors: list[Hit], issues: list[Hit], roles: list[Hit], text: str, folded: Folded
+) -> tuple[list[int], list[Hit]]:
     """Short forms to the entry named in full last before them: the entries named and the
     hits naming them, in document order (at one offset: actors, then issues, then roles)."""
     if issues or roles:
@@ -148,12 +156,19 @@ def resolve(actors: list[Hit], issues: list[Hit], roles: list[Hit], text: str,
             if only.full:
                 last_full[only.entry] = order
             elif not (only.entry in last_full or only.standalone) or (
-                    only.vetoes and vetoed(only.vetoes, text, folded, start, stop)):
+                only.vetoes and vetoed(only.vetoes, text, folded, start, stop)
+            ):
                 continue
             found.append(only.entry)
         else:
-            picked = choose_unvetoed(what, start, stop, last_full,  # type: ignore[arg-type]
-                                     text, folded)
+            picked = choose_unvetoed(
+                what,  # type: ignore[arg-type]
+                start,
+                stop,
+                last_full,
+                text,
+                folded,
+            )
             if picked is None:
                 continue
             chosen, full = picked
@@ -164,13 +179,20 @@ def resolve(actors: list[Hit], issues: list[Hit], roles: list[Hit], text: str,
     return found, kept
 
 
-def resolve_roles(role_hits: list[tuple[int, int, RolePattern]], actors: list[Hit],
-                  is_person: tuple[bool, ...], text: str, folded: Folded,
-                  published: date) -> list[Hit]:
+def resolve_roles(
+    role_hits: list[tuple[int, int, RolePattern]],
+    actors: list[Hit],
+    is_person: tuple[bool, ...],
+    text: str,
+    folded: Folded,
+    published: date,
+) -> list[Hit]:
     """Role phrases that name their holder on `published`, as hits of that entry."""
-    people = [(start, stop) for start, stop, what in actors
-              if (is_person[what] if isinstance(what, int)
-                  else any(is_person[p.entry] for p in what))]
+    people = [
+        (start, stop)
+        for start, stop, what in actors
+        if (is_person[what] if isinstance(what, int) else any(is_person[p.entry] for p in what))
+    ]
     out: list[Hit] = []
     last_end = -1
     for start, stop, role in sorted(role_hits, key=lambda r: (r[0], -r[1])):
@@ -186,9 +208,14 @@ def resolve_roles(role_hits: list[tuple[int, int, RolePattern]], actors: list[Hi
     return out
 
 
-def choose_unvetoed(patterns: tuple[Pattern, ...], start: int, stop: int,
-                    last_full: dict[int, int], text: str,
-                    folded: Folded) -> tuple[int, bool] | None:
+def choose_unvetoed(
+    patterns: tuple[Pattern, ...],
+    start: int,
+    stop: int,
+    last_full: dict[int, int],
+    text: str,
+    folded: Folded,
+) -> tuple[int, bool] | None:
     """choose(), then the chosen entry's short-form vetoes; a vetoed entry leaves the others."""
     while patterns:
         picked = choose(patterns, last_full)
@@ -201,8 +228,14 @@ def choose_unvetoed(patterns: tuple[Pattern, ...], start: int, stop: int,
                 return picked
             vetoes = {p for p in shorts if vetoed(p.vetoes, text, folded, start, stop)}
         else:
-            vetoes = {p for p in patterns if p.entry == entry and not p.full and p.vetoes
-                      and vetoed(p.vetoes, text, folded, start, stop)}
+            vetoes = {
+                p
+                for p in patterns
+                if p.entry == entry
+                and not p.full
+                and p.vetoes
+                and vetoed(p.vetoes, text, folded, start, stop)
+            }
         if not vetoes:
             return picked
         patterns = tuple(p for p in patterns if p not in vetoes)
@@ -255,8 +288,9 @@ def _choose_among(choices: Choices, last_full: dict[int, int]) -> tuple[int, boo
     return None
 
 
-def vetoed(vetoes: tuple[Veto | GivenNameVeto, ...], text: str, folded: Folded, start: int,
-           stop: int) -> bool:
+def vetoed(
+    vetoes: tuple[Veto | GivenNameVeto, ...], text: str, folded: Folded, start: int, stop: int
+) -> bool:
     """Whether a veto applies around the folded range [start, stop) (checked in `text`)."""
     if folded.positions is not None:
         start, stop = folded.origin(start, stop)

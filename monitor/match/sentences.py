@@ -9,9 +9,46 @@ from monitor.types import Evidence, new_evidence
 MAX_EVIDENCE = 400
 # A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
 ABBREVIATIONS = (
-    "Mr", "Mrs", "Ms", "Dr", "St", "Sen", "Rep", "Gen", "Lt", "Col", "Capt", "Gov", "Prof", "Sgt",
-    "Adm", "Corp", "Inc", "Ltd", "Co", "Jr", "Sr", "No", "vs", "etc", "Jan", "Feb", "Mar", "Apr",
-    "Aug", "Sept", "Sep", "Oct", "Nov", "Dec", "U.S", "U.K", "U.N", "a.m", "p.m")
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "St",
+    "Sen",
+    "Rep",
+    "Gen",
+    "Lt",
+    "Col",
+    "Capt",
+    "Gov",
+    "Prof",
+    "Sgt",
+    "Adm",
+    "Corp",
+    "Inc",
+    "Ltd",
+    "Co",
+    "Jr",
+    "Sr",
+    "No",
+    "vs",
+    "etc",
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Aug",
+    "Sept",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+    "U.S",
+    "U.K",
+    "U.N",
+    "a.m",
+    "p.m",
+)
 _CLOSERS = "\"'”’)\\]"
 # One regular expression does all the work (no Python per candidate): a sentence ends after
 # . ! ? or … and closing quotes, before white space and a capital, a digit or an opening quote,
@@ -19,19 +56,27 @@ _CLOSERS = "\"'”’)\\]"
 # break always ends one. Lookbehinds are fixed-width, hence one per abbreviation length.
 _NOT_ABBREVIATION = r"(?<!\b[A-Z]\.)" + "".join(
     rf"(?<!\b(?:{'|'.join(re.escape(w) for w in ABBREVIATIONS if len(w) == size)})\.)"
-    for size in sorted({len(w) for w in ABBREVIATIONS}))
+    for size in sorted({len(w) for w in ABBREVIATIONS})
+)
 _BOUNDARY = re.compile(
     rf"(?<=[.!?…])(?:(?=[{_CLOSERS}]*[^\S\n]*\n)|{_NOT_ABBREVIATION})"
-    rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])|\n\s*")
+    rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])|\n\s*"
+)
 # _BOUNDARY split by the mark it follows, for texts with and without line breaks (the
 # abbreviation lookbehinds first: they pass for most candidates, and never fail after ! ? …;
 # without a line break the lookahead for one cannot pass).
 _AFTER = rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])"
 _AFTER_MARK = (
-    (".", re.compile(rf"\.{_NOT_ABBREVIATION}{_AFTER}"),
-     re.compile(rf"\.(?:{_NOT_ABBREVIATION}|(?=[{_CLOSERS}]*[^\S\n]*\n)){_AFTER}")),
-    *((mark, re.compile(re.escape(mark) + _AFTER), re.compile(re.escape(mark) + _AFTER))
-      for mark in "!?…"))
+    (
+        ".",
+        re.compile(rf"\.{_NOT_ABBREVIATION}{_AFTER}"),
+        re.compile(rf"\.(?:{_NOT_ABBREVIATION}|(?=[{_CLOSERS}]*[^\S\n]*\n)){_AFTER}"),
+    ),
+    *(
+        (mark, re.compile(re.escape(mark) + _AFTER), re.compile(re.escape(mark) + _AFTER))
+        for mark in "!?…"
+    ),
+)
 _LINE_BREAK = re.compile(r"\n\s*")
 _SPAN = 600
 
@@ -109,8 +154,9 @@ class Sentences:
         finish = self._ends[j] if j < len(self._ends) else len(self.text)
         return _trim(self.text, begin, finish, start, end)
 
-    def evidence(self, spans: Iterable[tuple[int, int, object]] | Iterable[tuple[int, int]]
-                 ) -> list[Evidence]:
+    def evidence(
+        self, spans: Iterable[tuple[int, int, object]] | Iterable[tuple[int, int]]
+    ) -> list[Evidence]:
         """around() for many spans at once (the same results, with less overhead per span);
         a span's first two items are its start and end (a matcher hit's third is ignored)."""
         text, starts, ends = self.text, self._starts, self._ends
@@ -127,8 +173,11 @@ class Sentences:
             if finish < end:
                 j = bisect_left(ends, end, i)
                 finish = ends[j] if j < count else size
-            if finish - begin > MAX_EVIDENCE or (not i and text[0].isspace()) or (
-                    finish > end and text[finish - 1].isspace()):
+            if (
+                finish - begin > MAX_EVIDENCE
+                or (not i and text[0].isspace())
+                or (finish > end and text[finish - 1].isspace())
+            ):
                 out.append(_trim(text, begin, finish, start, end))
             else:
                 out.append(new_evidence(text[begin:finish], begin, finish))

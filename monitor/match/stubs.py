@@ -102,8 +102,10 @@ def _new_entry(s: Suggestion) -> list[str]:
 
 def _gap_entry(entry: Entry, gaps: Sequence[AliasGap]) -> list[str]:
     table = _source_table(entry) or _table_of(entry)
-    lines = [f"# {entry.id}: {len(gaps)} new alias(es); the others are the entry as it is",
-             "[[issue]]"]
+    lines = [
+        f"# {entry.id}: {len(gaps)} new alias(es); the others are the entry as it is",
+        "[[issue]]",
+    ]
     roles = table.pop("role", [])
     aliases = table.pop("aliases", [])
     for name, value in table.items():
@@ -140,20 +142,27 @@ def _source_table(entry: Entry) -> dict[str, Any] | None:
 
 def _table_of(entry: Entry) -> dict[str, Any]:
     """The entry rebuilt from its loaded form (each alias with every veto it carries)."""
+
     def alias(a: Any) -> dict[str, Any]:
-        return {"text": a.text, "case": a.case, "standalone": a.standalone,
-                "veto": list(a.veto)}
+        return {"text": a.text, "case": a.case, "standalone": a.standalone, "veto": list(a.veto)}
 
     from monitor.vocab.loader import alias_key
 
     full = [a for a in entry.aliases if a.form == "full"]
     table: dict[str, Any] = {
-        "id": entry.id, "name": entry.name,
-        "aliases": [alias(a) for a in full if alias_key(a.text) not in entry.weak]}
+        "id": entry.id,
+        "name": entry.name,
+        "aliases": [alias(a) for a in full if alias_key(a.text) not in entry.weak],
+    }
     weak = [alias(a) for a in full if alias_key(a.text) in entry.weak]
     short = [alias(a) for a in entry.aliases if a.form == "short"]
-    for key, value in (("weak", weak), ("short", short), ("cues", list(entry.cues)),
-                       ("anticues", list(entry.anticues)), ("not", list(entry.blockers))):
+    for key, value in (
+        ("weak", weak),
+        ("short", short),
+        ("cues", list(entry.cues)),
+        ("anticues", list(entry.anticues)),
+        ("not", list(entry.blockers)),
+    ):
         if value:
             table[key] = value
     if entry.min_cues != 1:

@@ -26,7 +26,8 @@ _TITLE_WORDS = (
 _TITLED = re.compile(
     # up to two words before the title ("Chinese", "U.S."), none ending a sentence
     rf"(?P<title>(?:\b(?:(?:[A-Z]\.){{2,}}|[A-Z][\w'’-]*)\s+){{0,2}}{_TITLE_WORDS})"
-    rf"\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b")
+    rf"\s+(?P<name>{_WORD}(?:\s+{_WORD}){{1,3}})\b"
+)
 _CAPS = re.compile(rf"\b{_WORD}(?:\s+(?:of|and|for|on|the|de|van|von)?\s*{_WORD}){{1,4}}\b")
 _ORG_WORDS = re.compile(
     r"\b(?:Ministry|Department|Council|Agency|Committee|Party|Institute|Bank|"
@@ -92,8 +93,9 @@ class Suggestion:
     @property
     def id(self) -> str:
         """The CONTRACT slug of the name (accents folded)."""
-        plain = "".join(c for c in unicodedata.normalize("NFKD", self.name)
-                        if not unicodedata.combining(c)).lower()
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", self.name) if not unicodedata.combining(c)
+        ).lower()
         return re.sub(r"[^a-z0-9]+", "-", re.sub(r"['’]", "", plain)).strip("-")
 
 
@@ -113,8 +115,7 @@ def person_name(words: Sequence[str]) -> str | None:
         out.pop(0)
     if out:
         out[-1] = re.sub(r"['’]s?$", "", out[-1])
-    if not 2 <= len(out) <= 4 or any(w.lower() in TITLES or w.lower() in _NOT_NAMES
-                                     for w in out):
+    if not 2 <= len(out) <= 4 or any(w.lower() in TITLES or w.lower() in _NOT_NAMES for w in out):
         return None
     return " ".join(out)
 
@@ -125,14 +126,22 @@ class SuggestTimeout(MonitorError):
 
 def _clock(deadline: float | None) -> Callable[[], None]:
     """A check that raises SuggestTimeout once time.monotonic() passes `deadline`."""
+
     def check() -> None:
         if deadline is not None and time.monotonic() > deadline:
             raise SuggestTimeout("suggestions ran past their time limit")
+
     return check
 
 
-def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
-            max_phrases: int = 15, deadline: float | None = None) -> Suggestions:
+def suggest(
+    texts: Sequence[str],
+    matcher: Matcher,
+    *,
+    min_count: int = 2,
+    max_phrases: int = 15,
+    deadline: float | None = None,
+) -> Suggestions:
     """What the vocabulary lacks: people introduced with a title (once is enough), other
     capitalised names seen `min_count` times, topic phrases seen max(3, min_count) times as
     new issues, and phrases seen `min_count` times that name an existing issue the matcher
@@ -164,20 +173,27 @@ def suggest(texts: Sequence[str], matcher: Matcher, *, min_count: int = 2,
                 out.append(Suggestion("organization", name, count, examples[name]))
         elif (person := person_name(name.split())) is not None and person == name:
             out.append(Suggestion("person", name, count, examples[name]))
-    out.extend(_topics(phrases, examples, gaps, counter.topics,
-                       max(3, min_count), max_phrases))
+    out.extend(_topics(phrases, examples, gaps, counter.topics, max(3, min_count), max_phrases))
     seen = set(known)
     unique = []
     for suggestion in out:  # a known alias the matcher left out here (a veto) is no news
-        if suggestion.id and suggestion.id not in seen and (
-                key(suggestion.name) not in counter.aliases):
+        if (
+            suggestion.id
+            and suggestion.id not in seen
+            and (key(suggestion.name) not in counter.aliases)
+        ):
             seen.add(suggestion.id)
             unique.append(suggestion)
     return Suggestions(unique, gaps)
 
 
-def _count_names(text: str, spans: Spans, names: Counter[str], examples: dict[str, str],
-                 check: Callable[[], None]) -> None:
+def _count_names(
+    text: str,
+    spans: Spans,
+    names: Counter[str],
+    examples: dict[str, str],
+    check: Callable[[], None],
+) -> None:
     """Runs of capitalised words outside mentions and headlines, titles and sentence
     openers cut off: candidate names."""
     headings = Spans(_title_case_lines(text))
@@ -185,12 +201,13 @@ def _count_names(text: str, spans: Spans, names: Counter[str], examples: dict[st
         if n % 256 == 0:
             check()
         if spans.overlaps(found.start(), found.end()) or headings.overlaps(
-                found.start(), found.end()):
+            found.start(), found.end()
+        ):
             continue
         words = found.group().split()
         owners = [i for i, w in enumerate(words[:-1]) if _POSSESSIVE.search(w)]
         if owners:  # "Cleveland's Emmanuel Clase": the name follows the owner
-            words = words[owners[-1] + 1:]
+            words = words[owners[-1] + 1 :]
         while words and (words[0] in _SENTENCE_STARTERS or words[0].lower() in TITLES):
             words.pop(0)
         while words and words[-1].islower():
@@ -225,13 +242,23 @@ def _titled(text: str, spans: Spans, people: dict[str, Suggestion]) -> None:
         start = found.end("name") - len(" ".join(words))
         if name is None or spans.overlaps(start, found.end("name")):
             continue
-        entry = people.setdefault(name, Suggestion(
-            "person", name, 0, _around(text, found.start(), found.end()), " ".join(title)))
+        entry = people.setdefault(
+            name,
+            Suggestion(
+                "person", name, 0, _around(text, found.start(), found.end()), " ".join(title)
+            ),
+        )
         entry.count += 1
 
 
-def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[AliasGap],
-            topics: TopicWords, threshold: int, limit: int) -> list[Suggestion]:
+def _topics(
+    phrases: Counter[str],
+    examples: dict[str, str],
+    gaps: Sequence[AliasGap],
+    topics: TopicWords,
+    threshold: int,
+    limit: int,
+) -> list[Suggestion]:
     """New issues from recurring topic phrases; a phrase that speaks for an existing issue is
     an alias gap of it, not a new issue."""
     taken = {key(g.text) for g in gaps}
@@ -246,8 +273,14 @@ def _topics(phrases: Counter[str], examples: dict[str, str], gaps: Sequence[Alia
     return out
 
 
-def _count_phrases(text: str, words: list[list[Word]], spans: Spans, phrases: Counter[str],
-                   examples: dict[str, str], check: Callable[[], None] = lambda: None) -> None:
+def _count_phrases(
+    text: str,
+    words: list[list[Word]],
+    spans: Spans,
+    phrases: Counter[str],
+    examples: dict[str, str],
+    check: Callable[[], None] = lambda: None,
+) -> None:
     """Two- and three-word phrases written in lower case (common words, not names), from
     the text's clauses."""
     for n, clause in enumerate(words):
@@ -259,18 +292,18 @@ def _count_phrases(text: str, words: list[list[Word]], spans: Spans, phrases: Co
         for size in (2, 3):
             for i in range(len(clause) - size + 1):
                 last = i + size - 1
-                if not all(fit[i:last + 1]):
+                if not all(fit[i : last + 1]):
                     continue
                 if lowers[i] in _PHRASE_STOP or lowers[last] in _PHRASE_STOP:
                     continue
                 start, end = clause[i].start, clause[last].end
                 if spans.overlaps(start, end):
                     continue
-                phrase = " ".join(lowers[i:last + 1])
+                phrase = " ".join(lowers[i : last + 1])
                 phrases[phrase] += 1
                 if phrase not in examples:
                     examples[phrase] = _around(text, start, end)
 
 
 def _around(text: str, start: int, end: int) -> str:
-    return " ".join(text[max(0, start - 60):end + 60].split())
+    return " ".join(text[max(0, start - 60) : end + 60].split())

@@ -12,8 +12,14 @@ from monitor.types import NewArticle, Tag, WatchHit, WatchSpec
 class Tagger(Protocol):
     """What tags a document (monitor.match.Matcher): the daemon, retag and backfill use one."""
 
-    def tag_document(self, title: str | None, text: str, *, published: date | None = None,
-                     official: str | None = None) -> tuple[Tag, ...]:
+    def tag_document(
+        self,
+        title: str | None,
+        text: str,
+        *,
+        published: date | None = None,
+        official: str | None = None,
+    ) -> tuple[Tag, ...]:
         """Tags of a document's headline and text."""
         ...
 
@@ -36,22 +42,37 @@ def compile_watch(spec: WatchSpec, known: Mapping[str, str]) -> CompiledWatch:
     return CompiledWatch(spec, query)
 
 
-def satisfied_watches(watches: Sequence[CompiledWatch], tags: Sequence[Tag], *, feed: str,
-                      title: str | None, text: str) -> list[CompiledWatch]:
+def satisfied_watches(
+    watches: Sequence[CompiledWatch],
+    tags: Sequence[Tag],
+    *,
+    feed: str,
+    title: str | None,
+    text: str,
+) -> list[CompiledWatch]:
     """The watches a tagged article satisfies: the one rule of the daemon and `monitor retag`
     (a watch without a query takes every article with at least one tag)."""
-    doc = QueryDoc(tag_ids=frozenset(t.id for t in tags),
-                   about_ids=frozenset(t.id for t in tags if t.level == "about"),
-                   feed=feed, title=title or "", text=text)
-    return [w for w in watches
-            if (w.query.evaluate(doc) if w.query is not None else bool(tags))]
+    doc = QueryDoc(
+        tag_ids=frozenset(t.id for t in tags),
+        about_ids=frozenset(t.id for t in tags if t.level == "about"),
+        feed=feed,
+        title=title or "",
+        text=text,
+    )
+    return [w for w in watches if (w.query.evaluate(doc) if w.query is not None else bool(tags))]
 
 
-def watch_hits(watches: Sequence[CompiledWatch], article: NewArticle,
-               payload: Callable[[str], Mapping[str, Any]]) -> list[WatchHit]:
+def watch_hits(
+    watches: Sequence[CompiledWatch],
+    article: NewArticle,
+    payload: Callable[[str], Mapping[str, Any]],
+) -> list[WatchHit]:
     """The hits of a new, tagged article: each satisfied watch with its channels and the alert
     body `payload(watch name)` builds, only for a watch that notifies a channel (the body
     goes only into outbox rows; a watch without channels records its match alone)."""
-    return [WatchHit(w.spec.name, w.spec.notify, payload(w.spec.name) if w.spec.notify else {})
-            for w in satisfied_watches(watches, article.tags, feed=article.feed,
-                                       title=article.title, text=article.text)]
+    return [
+        WatchHit(w.spec.name, w.spec.notify, payload(w.spec.name) if w.spec.notify else {})
+        for w in satisfied_watches(
+            watches, article.tags, feed=article.feed, title=article.title, text=article.text
+        )
+    ]

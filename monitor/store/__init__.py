@@ -38,8 +38,18 @@ _T = TypeVar("_T")
 Schema = Literal["current", "upgrade", "any"]
 
 
-class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskStore,
-            BackfillStore, ControlStore, PruneStore, TrendStore):
+class Store(
+    FeedStore,
+    ArticleStore,
+    OutboxStore,
+    QueryStore,
+    RetagStore,
+    DeskStore,
+    BackfillStore,
+    ControlStore,
+    PruneStore,
+    TrendStore,
+):
     """Every use case over one Database, and the life of what it holds.
 
     Open it with `Store.open(url or settings)` (or wrap a Database: `Store(Database(url))`),
@@ -117,8 +127,7 @@ class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskSt
 
         await listen_outbox(self.db, wake)
 
-    async def submit(self, key: str, fn: Callable[..., _T], /, *args: Any,
-                     **kwargs: Any) -> _T:
+    async def submit(self, key: str, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Run the write `fn(*args, **kwargs)` off the event loop and return its result.
 
         On SQLite it runs on the store's writer thread, after at most one queued write of
@@ -170,8 +179,12 @@ class Store(FeedStore, ArticleStore, OutboxStore, QueryStore, RetagStore, DeskSt
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 

@@ -37,7 +37,8 @@ _RECENT_TIMES = (
     .join(_FEEDS, _FEEDS.c.id == _ARTICLES.c.feed_id)
     .where(_FEEDS.c.name == sa.bindparam("feed"))
     .order_by(sa.func.coalesce(_ARTICLES.c.published, _ARTICLES.c.stored_at).desc())
-    .limit(sa.bindparam("limit", type_=sa.Integer)))
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
 
 
 class ArticleStore(StoreBase):
@@ -56,24 +57,42 @@ class ArticleStore(StoreBase):
             feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one_or_none()
             if feed_id is not None:
                 for part in _chunks(guids):
-                    seen_guids.update(s.exec(select(ArticleRow.guid).where(
-                        ArticleRow.feed_id == feed_id, col(ArticleRow.guid).in_(part))).all())
+                    seen_guids.update(
+                        s.exec(
+                            select(ArticleRow.guid).where(
+                                ArticleRow.feed_id == feed_id, col(ArticleRow.guid).in_(part)
+                            )
+                        ).all()
+                    )
             for part in _chunks(urls):
-                seen_urls.update(s.exec(select(ArticleRow.canonical_url).where(
-                    col(ArticleRow.canonical_url).in_(part))).all())
-        return [i for i in fresh
-                if i.guid not in seen_guids and (i.url is None or i.url not in seen_urls)]
+                seen_urls.update(
+                    s.exec(
+                        select(ArticleRow.canonical_url).where(
+                            col(ArticleRow.canonical_url).in_(part)
+                        )
+                    ).all()
+                )
+        return [
+            i
+            for i in fresh
+            if i.guid not in seen_guids and (i.url is None or i.url not in seen_urls)
+        ]
 
     def recent_entry_times(self, feed: str, limit: int = 20) -> list[datetime]:
         """When the feed's latest stored articles were published (or stored), newest first."""
         rows = self.db.fetch(
-            lambda conn: conn.execute(_RECENT_TIMES, {"feed": feed, "limit": limit}).all())
+            lambda conn: conn.execute(_RECENT_TIMES, {"feed": feed, "limit": limit}).all()
+        )
         return [p or st for p, st in rows if (p or st) is not None]
 
     story_rules: stories.StoryRules = stories.StoryRules()  # Store.open(settings): the settings'
 
     def add_article(
-        self, article: NewArticle, hits: Sequence[WatchHit], *, now: datetime,
+        self,
+        article: NewArticle,
+        hits: Sequence[WatchHit],
+        *,
+        now: datetime,
     ) -> StoredArticle | None:
         """Store an article with its story, tags, watch matches and outbox rows in ONE transaction.
 
@@ -102,8 +121,9 @@ class ArticleStore(StoreBase):
             if article_id is None:
                 return None
             keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
-            found, inserted = _find_story(conn, article_id, article.fingerprint,
-                                          sketch if indexed else None, keys, rules)
+            found, inserted = _find_story(
+                conn, article_id, article.fingerprint, sketch if indexed else None, keys, rules
+            )
             if keys is not None and not inserted:
                 conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
             story_id, merged = _join(conn, article_id, found, postgres=postgres)
@@ -113,11 +133,21 @@ class ArticleStore(StoreBase):
             # last: the counters are the rows concurrent writers queue on (PostgreSQL)
             trends.count_added(conn, article_id, story_id, tag_rows, merged)
         return StoredArticle(
-            id=article_id, feed=article.feed, url=article.url,
-            canonical_url=article.canonical_url, guid=article.guid, title=article.title,
-            author=article.author, published=article.published, language=article.language,
-            text=article.text, story_id=story_id, stored_at=now, tags=article.tags,
-            copies=copies)
+            id=article_id,
+            feed=article.feed,
+            url=article.url,
+            canonical_url=article.canonical_url,
+            guid=article.guid,
+            title=article.title,
+            author=article.author,
+            published=article.published,
+            language=article.language,
+            text=article.text,
+            story_id=story_id,
+            stored_at=now,
+            tags=article.tags,
+            copies=copies,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,37 +160,79 @@ class _Inserts:
 
 
 _ARTICLE_COLUMNS = (
-    "feed_id", "guid", "url", "canonical_url", "title", "author", "published", "language",
-    "text", "fingerprint", "simhash", "band0", "band1", "band2", "band3", "stored_at",
-    "story_signature", "story_shingles", "is_copy")
+    "feed_id",
+    "guid",
+    "url",
+    "canonical_url",
+    "title",
+    "author",
+    "published",
+    "language",
+    "text",
+    "fingerprint",
+    "simhash",
+    "band0",
+    "band1",
+    "band2",
+    "band3",
+    "stored_at",
+    "story_signature",
+    "story_shingles",
+    "is_copy",
+)
 _INSERTS = _Inserts(
     article=insert_text(_ARTICLES, _ARTICLE_COLUMNS, returning=("id",)),
     match=insert_text(_MATCHES, ("watch", "article_id", "story_id", "matched_at")),
-    outbox=insert_text(_OUTBOX, (
-        "channel", "watch", "article_id", "story_id", "dedup_key", "payload", "state",
-        "attempts", "next_attempt_at", "created_at")))
+    outbox=insert_text(
+        _OUTBOX,
+        (
+            "channel",
+            "watch",
+            "article_id",
+            "story_id",
+            "dedup_key",
+            "payload",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+        ),
+    ),
+)
 _FEED_ID = sa.select(_FEEDS.c.id).where(_FEEDS.c.name == sa.bindparam("name"))
-_SET_STORY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("article_id"))
-              .values(story_id=sa.bindparam("story")))
+_SET_STORY = (
+    sa.update(_ARTICLES)
+    .where(_ARTICLES.c.id == sa.bindparam("article_id"))
+    .values(story_id=sa.bindparam("story"))
+)
 _INSERT_TAGS = sa.insert(_TAGS)
-_LOCK = sa.text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k "
-                "ORDER BY k")
+_LOCK = sa.text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"
+)
 _BY_FINGERPRINT = (
     sa.select(_ARTICLES.c.story_id)
-    .where(_ARTICLES.c.fingerprint == sa.bindparam("fingerprint"),
-           _ARTICLES.c.id != sa.bindparam("article_id"), _ARTICLES.c.story_id.is_not(None))
-    .order_by(_ARTICLES.c.id).limit(1))
+    .where(
+        _ARTICLES.c.fingerprint == sa.bindparam("fingerprint"),
+        _ARTICLES.c.id != sa.bindparam("article_id"),
+        _ARTICLES.c.story_id.is_not(None),
+    )
+    .order_by(_ARTICLES.c.id)
+    .limit(1)
+)
 # The band keys travel as one JSON array (both dialects read it in SQL): one statement text
 # for any number of keys, no per-call compilation of 72 expanded parameters.
 _KEYS = "SELECT CAST(value AS BIGINT) FROM json_each(:keys)"  # SQLite; PostgreSQL below
 _PG_KEYS = "SELECT CAST(k AS BIGINT) FROM json_array_elements_text(CAST(:keys AS json)) AS k"
 _BY_BANDS_SQL = (
     "SELECT a.story_id, a.story_signature, a.story_shingles FROM articles a WHERE a.id IN ("
-    "SELECT DISTINCT b.article_id FROM story_bands b WHERE b.\"key\" IN ({keys}) "
+    'SELECT DISTINCT b.article_id FROM story_bands b WHERE b."key" IN ({keys}) '
     "AND b.article_id <> :article_id ORDER BY b.article_id DESC LIMIT :n) "
-    "AND a.story_id IS NOT NULL AND a.story_signature IS NOT NULL")
-_INSERT_BANDS_SQL = ("INSERT INTO story_bands (\"key\", article_id) SELECT DISTINCT k.*, "
-                     ":article_id FROM ({keys}) AS k WHERE true ON CONFLICT DO NOTHING")
+    "AND a.story_id IS NOT NULL AND a.story_signature IS NOT NULL"
+)
+_INSERT_BANDS_SQL = (
+    'INSERT INTO story_bands ("key", article_id) SELECT DISTINCT k.*, '
+    ":article_id FROM ({keys}) AS k WHERE true ON CONFLICT DO NOTHING"
+)
 
 
 class _DialectSQL:
@@ -179,16 +251,21 @@ _INSERT_BANDS = _DialectSQL(_INSERT_BANDS_SQL)
 # PostgreSQL: the article's band keys inserted by the lookup's own statement (a data-modifying
 # WITH, whose rows the lookup does not see): one round trip fewer per article.
 _PG_BY_BANDS_INSERTING = sa.text(
-    "WITH ins AS (" + _INSERT_BANDS_SQL.format(keys=_PG_KEYS) + ") "
-    + _BY_BANDS_SQL.format(keys=_PG_KEYS))
+    "WITH ins AS ("
+    + _INSERT_BANDS_SQL.format(keys=_PG_KEYS)
+    + ") "
+    + _BY_BANDS_SQL.format(keys=_PG_KEYS)
+)
 # A story's members, earliest first (published, else stored): the first is what lists show.
 _MEMBERS = (
-    sa.select(_ARTICLES.c.id, _FEEDS.c.name, _ARTICLES.c.url, _ARTICLES.c.title,
-              _ARTICLES.c.is_copy)
+    sa.select(
+        _ARTICLES.c.id, _FEEDS.c.name, _ARTICLES.c.url, _ARTICLES.c.title, _ARTICLES.c.is_copy
+    )
     .join(_FEEDS, _FEEDS.c.id == _ARTICLES.c.feed_id)
     .where(_ARTICLES.c.story_id == sa.bindparam("story"))
     .order_by(sa.func.coalesce(_ARTICLES.c.published, _ARTICLES.c.stored_at), _ARTICLES.c.id)
-    .limit(_COPIES + 1))
+    .limit(_COPIES + 1)
+)
 
 
 def _ids_text(sql: str, name: str = "ids") -> sa.TextClause:
@@ -196,46 +273,84 @@ def _ids_text(sql: str, name: str = "ids") -> sa.TextClause:
 
 
 # A story's first copy (its id is the story's) names the story it was merged into, if any.
-_FIRST_COPIES = _ids_text("SELECT DISTINCT coalesce(story_id, id) FROM articles "
-                          "WHERE id IN :ids")
-_MERGES = [_ids_text("UPDATE articles SET story_id = :keep WHERE story_id IN :merged",
-                     "merged"),
-           _ids_text("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged",
-                     "merged")]
-_SET_COPY = (sa.update(_ARTICLES).where(_ARTICLES.c.id == sa.bindparam("member"))
-             .values(is_copy=sa.bindparam("copy")))
+_FIRST_COPIES = _ids_text("SELECT DISTINCT coalesce(story_id, id) FROM articles WHERE id IN :ids")
+_MERGES = [
+    _ids_text("UPDATE articles SET story_id = :keep WHERE story_id IN :merged", "merged"),
+    _ids_text("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged", "merged"),
+]
+_SET_COPY = (
+    sa.update(_ARTICLES)
+    .where(_ARTICLES.c.id == sa.bindparam("member"))
+    .values(is_copy=sa.bindparam("copy"))
+)
 
 
-def _article_values(feed_id: int, article: NewArticle, sketch: StorySketch,
-                    now: datetime) -> dict[str, Any]:
+def _article_values(
+    feed_id: int, article: NewArticle, sketch: StorySketch, now: datetime
+) -> dict[str, Any]:
     return dict(
-        feed_id=feed_id, guid=article.guid[:2000], url=article.url[:2000],
-        canonical_url=article.canonical_url[:2000], title=article.title,
+        feed_id=feed_id,
+        guid=article.guid[:2000],
+        url=article.url[:2000],
+        canonical_url=article.canonical_url[:2000],
+        title=article.title,
         author=(article.author or None) and article.author[:500],
-        published=article.published, language=(article.language or None)
-        and article.language[:20], text=article.text, fingerprint=article.fingerprint,
-        simhash=article.simhash, band0=0, band1=0, band2=0, band3=0, stored_at=now,
-        story_signature=sketch.signature, story_shingles=sketch.size, is_copy=False)
+        published=article.published,
+        language=(article.language or None) and article.language[:20],
+        text=article.text,
+        fingerprint=article.fingerprint,
+        simhash=article.simhash,
+        band0=0,
+        band1=0,
+        band2=0,
+        band3=0,
+        stored_at=now,
+        story_signature=sketch.signature,
+        story_shingles=sketch.size,
+        is_copy=False,
+    )
 
 
 def _insert_hits(
-    conn: sa.Connection, inserts: _Inserts, article_id: int, story_id: int,
-    copies: Sequence[StoryCopy], hits: Sequence[WatchHit], now: datetime,
+    conn: sa.Connection,
+    inserts: _Inserts,
+    article_id: int,
+    story_id: int,
+    copies: Sequence[StoryCopy],
+    hits: Sequence[WatchHit],
+    now: datetime,
 ) -> None:
     if not hits:
         return
-    conn.execute(inserts.match, [dict(watch=hit.watch, article_id=article_id,
-                                      story_id=story_id, matched_at=now) for hit in hits])
+    conn.execute(
+        inserts.match,
+        [
+            dict(watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now)
+            for hit in hits
+        ],
+    )
     outbox: list[dict[str, Any]] = []
     for hit in hits:
         if not hit.channels:  # a watch without channels: its match only, no body to send
             continue
-        payload = json.dumps(_with_story(hit.payload, story_id, copies), ensure_ascii=False,
-                             default=_json_default)
-        outbox.extend(dict(
-            channel=channel, watch=hit.watch, article_id=article_id, story_id=story_id,
-            dedup_key=f"{hit.watch}|{channel}|{story_id}", payload=payload, state="pending",
-            attempts=0, next_attempt_at=now, created_at=now) for channel in hit.channels)
+        payload = json.dumps(
+            _with_story(hit.payload, story_id, copies), ensure_ascii=False, default=_json_default
+        )
+        outbox.extend(
+            dict(
+                channel=channel,
+                watch=hit.watch,
+                article_id=article_id,
+                story_id=story_id,
+                dedup_key=f"{hit.watch}|{channel}|{story_id}",
+                payload=payload,
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            for channel in hit.channels
+        )
     if outbox:
         conn.execute(inserts.outbox, outbox)
 
@@ -261,28 +376,35 @@ def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
     conn.execute(_LOCK, {"keys": list(keys)})
 
 
-def _find_story(conn: sa.Connection, article_id: int, fingerprint: str,
-                sketch: StorySketch | None, keys: str | None,
-                rules: stories.StoryRules) -> tuple[list[int], bool]:
+def _find_story(
+    conn: sa.Connection,
+    article_id: int,
+    fingerprint: str,
+    sketch: StorySketch | None,
+    keys: str | None,
+    rules: stories.StoryRules,
+) -> tuple[list[int], bool]:
     """The stories an article is a copy of, oldest first: an identical copy's, else those of
     the candidate copies monitor.stories accepts; empty: a new story. Also whether the
     article's band keys were stored on the way (PostgreSQL)."""
-    story = conn.execute(_BY_FINGERPRINT, {"fingerprint": fingerprint,
-                                           "article_id": article_id}).scalar_one_or_none()
+    story = conn.execute(
+        _BY_FINGERPRINT, {"fingerprint": fingerprint, "article_id": article_id}
+    ).scalar_one_or_none()
     if story is not None:
         return [int(story)], False
     if sketch is None or keys is None:
         return [], False
     inserted = conn.dialect.name == "postgresql"
     lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS.on(conn)
-    rows = conn.execute(lookup, {"keys": keys, "article_id": article_id,
-                                 "n": _CANDIDATES}).all()
-    return stories.copies_of(sketch, ((int(sid), bytes(sig), int(size or 0))
-                                      for sid, sig, size in rows), rules), inserted
+    rows = conn.execute(lookup, {"keys": keys, "article_id": article_id, "n": _CANDIDATES}).all()
+    return stories.copies_of(
+        sketch, ((int(sid), bytes(sig), int(size or 0)) for sid, sig, size in rows), rules
+    ), inserted
 
 
-def _join(conn: sa.Connection, article_id: int, found: Sequence[int], *,
-          postgres: bool) -> tuple[int, trends.Marks | None]:
+def _join(
+    conn: sa.Connection, article_id: int, found: Sequence[int], *, postgres: bool
+) -> tuple[int, trends.Marks | None]:
     """Record the article's story: its own id when `found` is empty, else the oldest of the
     stories found, the others merged into it (their articles and matches move; alerts they
     sent stay sent). On PostgreSQL the stories are locked first (members' is_copy flags and
@@ -323,16 +445,30 @@ def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[
             conn.execute(_SET_COPY, {"member": member, "copy": rank > 0})
     if all(row[0] != article_id for row in rows):  # past the members read: not the earliest
         conn.execute(_SET_COPY, {"member": article_id, "copy": True})
-    return tuple(StoryCopy(int(i), feed, url, title)
-                 for i, feed, url, title, _ in rows if i != article_id)[:_COPIES]
+    return tuple(
+        StoryCopy(int(i), feed, url, title) for i, feed, url, title, _ in rows if i != article_id
+    )[:_COPIES]
 
 
-def _insert_tags(conn: sa.Connection, article_id: int, article: NewArticle,
-                 now: datetime) -> list[dict[str, Any]]:
-    rows = [dict(article_id=article_id, tag_id=t.id, kind=t.kind, name=t.name[:300],
-                 count=t.count, evidence=t.evidence.text, evidence_start=t.evidence.start,
-                 evidence_end=t.evidence.end, level=t.level, score=t.score, matched_at=now)
-            for t in {t.id: t for t in article.tags}.values()]
+def _insert_tags(
+    conn: sa.Connection, article_id: int, article: NewArticle, now: datetime
+) -> list[dict[str, Any]]:
+    rows = [
+        dict(
+            article_id=article_id,
+            tag_id=t.id,
+            kind=t.kind,
+            name=t.name[:300],
+            count=t.count,
+            evidence=t.evidence.text,
+            evidence_start=t.evidence.start,
+            evidence_end=t.evidence.end,
+            level=t.level,
+            score=t.score,
+            matched_at=now,
+        )
+        for t in {t.id: t for t in article.tags}.values()
+    ]
     if rows:
         conn.execute(_INSERT_TAGS, rows)
     return rows
@@ -355,7 +491,7 @@ def _first_of_each(items: Iterable[Item]) -> list[Item]:
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
     for start in range(0, len(values), _CHUNK):
-        yield values[start:start + _CHUNK]
+        yield values[start : start + _CHUNK]
 
 
 def _json_default(value: Any) -> Any:

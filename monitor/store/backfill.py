@@ -66,11 +66,14 @@ class BackfillStore(StoreBase):
     def record_watch_definition(self, watch: str, definition: str, now: datetime) -> None:
         """Remember that `watch` was backfilled with `definition`."""
         insert = _INSERT[self.db.dialect](_STATE).values(
-            watch=watch, definition=definition, backfilled_at=now)
+            watch=watch, definition=definition, backfilled_at=now
+        )
         with self.db.write() as s:
-            s.connection().execute(insert.on_conflict_do_update(
-                index_elements=["watch"],
-                set_={"definition": definition, "backfilled_at": now}))
+            s.connection().execute(
+                insert.on_conflict_do_update(
+                    index_elements=["watch"], set_={"definition": definition, "backfilled_at": now}
+                )
+            )
 
     def forget_watch_definitions(self, keep: Sequence[str]) -> None:
         """Forget watches no longer configured: added again later, they are new."""
@@ -86,12 +89,25 @@ class BackfillStore(StoreBase):
     def count_stored(self, *, since: datetime) -> int:
         """How many articles were stored at or after `since`."""
         with self.db.read() as s:
-            return int(s.connection().execute(
-                sa.select(sa.func.count()).select_from(_ARTICLES)
-                .where(_ARTICLES.c.stored_at >= since)).scalar_one())
+            return int(
+                s.connection()
+                .execute(
+                    sa.select(sa.func.count())
+                    .select_from(_ARTICLES)
+                    .where(_ARTICLES.c.stored_at >= since)
+                )
+                .scalar_one()
+            )
 
-    def stored_docs(self, *, since: datetime, until: datetime | None = None, after: int = 0,
-                    last_id: int | None = None, limit: int = 500) -> list[StoredDoc]:
+    def stored_docs(
+        self,
+        *,
+        since: datetime,
+        until: datetime | None = None,
+        after: int = 0,
+        last_id: int | None = None,
+        limit: int = 500,
+    ) -> list[StoredDoc]:
         """The next `limit` articles by id after `after` stored at or after `since` (and
         before `until`, up to `last_id`), each with its stored tags: one short read."""
         a = _ARTICLES.c
@@ -100,10 +116,15 @@ class BackfillStore(StoreBase):
             where.append(a.stored_at < until)
         if last_id is not None:
             where.append(a.id <= last_id)
-        query = (sa.select(a.id, a.story_id, _FEEDS.c.name, a.url, a.title, a.text,
-                           a.published, a.stored_at)
-                 .join(_FEEDS, _FEEDS.c.id == a.feed_id).where(*where)
-                 .order_by(a.id).limit(limit))
+        query = (
+            sa.select(
+                a.id, a.story_id, _FEEDS.c.name, a.url, a.title, a.text, a.published, a.stored_at
+            )
+            .join(_FEEDS, _FEEDS.c.id == a.feed_id)
+            .where(*where)
+            .order_by(a.id)
+            .limit(limit)
+        )
         with self.db.read() as s:
             conn = s.connection()
             rows = conn.execute(query).all()
@@ -111,23 +132,56 @@ class BackfillStore(StoreBase):
             if rows:
                 t = _TAGS.c
                 for r in conn.execute(
-                        sa.select(t.article_id, t.tag_id, t.kind, t.name, t.count.label("n"),
-                                  t.evidence, t.evidence_start, t.evidence_end, t.level, t.score)
-                        .where(t.article_id.in_([r.id for r in rows]))
-                        .order_by(t.article_id, t.tag_id)):
-                    tags.setdefault(int(r.article_id), []).append(Tag(
-                        r.tag_id, r.kind, r.name, int(r.n),
-                        Evidence(r.evidence or "", int(r.evidence_start), int(r.evidence_end)),
-                        r.level, float(r.score)))
-        return [StoredDoc(int(r.id), int(r.story_id or r.id), r.name, r.url, r.title,
-                          r.text or "", r.published, r.stored_at,
-                          tuple(tags.get(int(r.id), ())))
-                for r in rows]
+                    sa.select(
+                        t.article_id,
+                        t.tag_id,
+                        t.kind,
+                        t.name,
+                        t.count.label("n"),
+                        t.evidence,
+                        t.evidence_start,
+                        t.evidence_end,
+                        t.level,
+                        t.score,
+                    )
+                    .where(t.article_id.in_([r.id for r in rows]))
+                    .order_by(t.article_id, t.tag_id)
+                ):
+                    tags.setdefault(int(r.article_id), []).append(
+                        Tag(
+                            r.tag_id,
+                            r.kind,
+                            r.name,
+                            int(r.n),
+                            Evidence(r.evidence or "", int(r.evidence_start), int(r.evidence_end)),
+                            r.level,
+                            float(r.score),
+                        )
+                    )
+        return [
+            StoredDoc(
+                int(r.id),
+                int(r.story_id or r.id),
+                r.name,
+                r.url,
+                r.title,
+                r.text or "",
+                r.published,
+                r.stored_at,
+                tuple(tags.get(int(r.id), ())),
+            )
+            for r in rows
+        ]
 
-    def fill_matches(self, watch: str, matched: Sequence[StoredDoc],
-                     unmatched: Sequence[int] = (), *,
-                     alerts: Mapping[str, Mapping[int, Any]] | None = None,
-                     now: datetime) -> FillCounts:
+    def fill_matches(
+        self,
+        watch: str,
+        matched: Sequence[StoredDoc],
+        unmatched: Sequence[int] = (),
+        *,
+        alerts: Mapping[str, Mapping[int, Any]] | None = None,
+        now: datetime,
+    ) -> FillCounts:
         """Add `watch`'s matches of `matched` (matched_at: each article's stored_at, so pages
         keep their order) and remove its matches of the `unmatched` article ids, in ONE
         transaction. `alerts` (channel -> article id -> payload) writes outbox rows for
@@ -139,28 +193,66 @@ class BackfillStore(StoreBase):
             conn = s.connection()
             # FOR UPDATE (PostgreSQL): a prune cannot delete these articles under our inserts;
             # one pruned since they were read is skipped
-            present = set(conn.execute(
-                sa.select(_ARTICLES.c.id).where(_ARTICLES.c.id.in_([d.id for d in matched]))
-                .order_by(_ARTICLES.c.id).with_for_update()).scalars()) if matched else set()
+            present = (
+                set(
+                    conn.execute(
+                        sa.select(_ARTICLES.c.id)
+                        .where(_ARTICLES.c.id.in_([d.id for d in matched]))
+                        .order_by(_ARTICLES.c.id)
+                        .with_for_update()
+                    ).scalars()
+                )
+                if matched
+                else set()
+            )
             for doc in (d for d in matched if d.id in present):
-                row = conn.execute(insert(_MATCHES).values(
-                    watch=watch, article_id=doc.id, story_id=doc.story_id,
-                    matched_at=doc.stored_at).on_conflict_do_nothing()
-                    .returning(_MATCHES.c.id)).scalar_one_or_none()
+                row = conn.execute(
+                    insert(_MATCHES)
+                    .values(
+                        watch=watch,
+                        article_id=doc.id,
+                        story_id=doc.story_id,
+                        matched_at=doc.stored_at,
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(_MATCHES.c.id)
+                ).scalar_one_or_none()
                 if row is None:
                     continue
                 added += 1
                 for channel, payloads in (alerts or {}).items():
-                    payload = json.dumps(_with_story(payloads[doc.id], doc.story_id, ()),
-                                         ensure_ascii=False, default=_json_default)
-                    queued += conn.execute(insert(_OUTBOX).values(
-                        channel=channel, watch=watch, article_id=doc.id,
-                        story_id=doc.story_id, dedup_key=f"{watch}|{channel}|{doc.story_id}",
-                        payload=payload, state="pending", attempts=0, next_attempt_at=now,
-                        created_at=now).on_conflict_do_nothing()
-                        .returning(_OUTBOX.c.id)).scalar_one_or_none() is not None
+                    payload = json.dumps(
+                        _with_story(payloads[doc.id], doc.story_id, ()),
+                        ensure_ascii=False,
+                        default=_json_default,
+                    )
+                    queued += (
+                        conn.execute(
+                            insert(_OUTBOX)
+                            .values(
+                                channel=channel,
+                                watch=watch,
+                                article_id=doc.id,
+                                story_id=doc.story_id,
+                                dedup_key=f"{watch}|{channel}|{doc.story_id}",
+                                payload=payload,
+                                state="pending",
+                                attempts=0,
+                                next_attempt_at=now,
+                                created_at=now,
+                            )
+                            .on_conflict_do_nothing()
+                            .returning(_OUTBOX.c.id)
+                        ).scalar_one_or_none()
+                        is not None
+                    )
             if unmatched:
-                removed = conn.execute(sa.delete(_MATCHES).where(
-                    _MATCHES.c.watch == watch,
-                    _MATCHES.c.article_id.in_(list(unmatched)))).rowcount or 0
+                removed = (
+                    conn.execute(
+                        sa.delete(_MATCHES).where(
+                            _MATCHES.c.watch == watch, _MATCHES.c.article_id.in_(list(unmatched))
+                        )
+                    ).rowcount
+                    or 0
+                )
         return FillCounts(added, removed, queued)

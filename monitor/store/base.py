@@ -16,8 +16,12 @@ def table_of(model: type[Any]) -> sa.Table:
     return table
 
 
-def insert_text(table: sa.Table, columns: Sequence[str], tail: str = "ON CONFLICT DO NOTHING",
-                returning: Sequence[str] = ()) -> sa.TextClause | sa.TextualSelect:
+def insert_text(
+    table: sa.Table,
+    columns: Sequence[str],
+    tail: str = "ON CONFLICT DO NOTHING",
+    returning: Sequence[str] = (),
+) -> sa.TextClause | sa.TextualSelect:
     """`INSERT INTO table (columns) VALUES (:columns) tail [RETURNING ...]` as a text statement
     whose parameters carry their columns' types: one SQL text for both dialects.
 

@@ -30,9 +30,11 @@ class ControlStore(StoreBase):
         """The request `name` as last made and answered (all None: never)."""
         c = _CONTROL.c
         with self.db.read() as s:
-            row = s.connection().execute(
-                sa.select(c.requested_at, c.answered_at, c.answer).where(c.name == name)
-            ).one_or_none()
+            row = (
+                s.connection()
+                .execute(sa.select(c.requested_at, c.answered_at, c.answer).where(c.name == name))
+                .one_or_none()
+            )
         return ControlState(*row) if row is not None else ControlState(None, None, None)
 
     def request_control(self, name: str, now: datetime) -> None:
@@ -46,5 +48,6 @@ class ControlStore(StoreBase):
     def _upsert(self, name: str, **values: Any) -> None:
         insert = _INSERT[self.db.dialect](_CONTROL).values(name=name, **values)
         with self.db.write() as s:
-            s.connection().execute(insert.on_conflict_do_update(index_elements=["name"],
-                                                                set_=values))
+            s.connection().execute(
+                insert.on_conflict_do_update(index_elements=["name"], set_=values)
+            )

@@ -32,8 +32,10 @@ PG_RECYCLE_S = 1800
 # (matched_at, article_id) at one row, so for two common tags a parallel hash join of all
 # their rows looked cheaper than the merge join that stops at the page's end (130 ms
 # against 0.5 ms at 1M matches).
-PG_READ_OPTIONS = ("-c default_transaction_read_only=on -c jit=off "
-                   "-c plan_cache_mode=force_custom_plan -c max_parallel_workers_per_gather=0")
+PG_READ_OPTIONS = (
+    "-c default_transaction_read_only=on -c jit=off "
+    "-c plan_cache_mode=force_custom_plan -c max_parallel_workers_per_gather=0"
+)
 
 T = TypeVar("T")
 
@@ -61,11 +63,12 @@ def check_url(url: str) -> URL:
     # From the name alone: asking SQLAlchemy for the driver imports the dialect (or fails to).
     backend, _, driver = parsed.drivername.partition("+")
     if backend not in _DRIVERS:
-        raise StoreError(f"unsupported database {backend!r} in {shown_url(url)!r}; "
-                         f"{_EXAMPLES}")
+        raise StoreError(f"unsupported database {backend!r} in {shown_url(url)!r}; {_EXAMPLES}")
     if driver and driver not in _DRIVERS[backend]:
-        raise StoreError(f"driver {driver!r} is not supported; use {backend}:// "
-                         f"(monitor picks {_DRIVERS[backend][0]})")
+        raise StoreError(
+            f"driver {driver!r} is not supported; use {backend}:// "
+            f"(monitor picks {_DRIVERS[backend][0]})"
+        )
     if backend == "sqlite":
         _check_sqlite_path(parsed.database)
     return parsed
@@ -82,8 +85,10 @@ def _check_sqlite_path(database: str | None) -> None:
     except OSError:
         exists = False
     if not exists:
-        raise StoreError(f"the directory of the SQLite database {database!r} does not exist "
-                         f"({folder}); create it, or fix the path")
+        raise StoreError(
+            f"the directory of the SQLite database {database!r} does not exist "
+            f"({folder}); create it, or fix the path"
+        )
 
 
 def shown_url(url: str) -> str:
@@ -123,8 +128,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                            pool_recycle=PG_RECYCLE_S)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=PG_RECYCLE_S
+    )
 
 
 def make_read_engine(url: str) -> Engine:
@@ -135,11 +141,15 @@ def make_read_engine(url: str) -> Engine:
     """
     parsed = make_url(normalise_url(url))
     given = parsed.query.get("options")
-    options = " ".join([*([given] if isinstance(given, str) else given or ()),
-                        PG_READ_OPTIONS])
-    return sa.create_engine(parsed, isolation_level="AUTOCOMMIT", pool_size=5,
-                            max_overflow=15, pool_recycle=PG_RECYCLE_S,
-                            connect_args={"options": options})
+    options = " ".join([*([given] if isinstance(given, str) else given or ()), PG_READ_OPTIONS])
+    return sa.create_engine(
+        parsed,
+        isolation_level="AUTOCOMMIT",
+        pool_size=5,
+        max_overflow=15,
+        pool_recycle=PG_RECYCLE_S,
+        connect_args={"options": options},
+    )
 
 
 class Database:
@@ -151,11 +161,14 @@ class Database:
             self.engine = make_engine(self.url)
             # SQLite reads stay in a (cheap, local) deferred transaction: one snapshot for the
             # several statements of a chunked text search.
-            self._reader = (make_read_engine(self.url) if self.dialect == "postgresql"
-                            else self.engine)
+            self._reader = (
+                make_read_engine(self.url) if self.dialect == "postgresql" else self.engine
+            )
         except (SQLAlchemyError, ImportError, ValueError, TypeError) as exc:
-            raise StoreError(f"cannot use the database {self.display_url!r}: "
-                             f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
+            raise StoreError(
+                f"cannot use the database {self.display_url!r}: "
+                f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+            ) from None
         self._writer = self.engine.execution_options(monitor_write=True)
 
     @property
@@ -240,5 +253,4 @@ class Database:
 
 
 def _store_error(exc: SQLAlchemyError) -> StoreError:
-    return StoreError(f"database error: {exc.__class__.__name__}: "
-                      f"{str(exc).splitlines()[0]}")
+    return StoreError(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")

@@ -68,13 +68,16 @@ def _whole_day(when: datetime | None) -> date | None:
         return None
     utc = when.astimezone(UTC)
     if utc.time() != time():
-        raise ValueError(f"trend periods are whole UTC days: {when.isoformat()} is not 00:00 "
-                         "UTC; round it to the day")
+        raise ValueError(
+            f"trend periods are whole UTC days: {when.isoformat()} is not 00:00 "
+            "UTC; round it to the day"
+        )
     return utc.date()
 
 
-def _in_period(column: Any, since: date | datetime | None,
-               until: date | datetime | None) -> list[Any]:
+def _in_period(
+    column: Any, since: date | datetime | None, until: date | datetime | None
+) -> list[Any]:
     out = []
     if since is not None:
         out.append(column >= since)
@@ -90,9 +93,18 @@ def _aware(value: Any) -> Any:
 
 
 def _entry(row: Any) -> OutboxEntry:
-    return OutboxEntry(int(row.id), row.channel, row.watch, int(row.article_id), row.state,
-                       int(row.attempts), row.last_error, _aware(row.created_at),
-                       _aware(row.next_attempt_at), _aware(row.delivered_at))
+    return OutboxEntry(
+        int(row.id),
+        row.channel,
+        row.watch,
+        int(row.article_id),
+        row.state,
+        int(row.attempts),
+        row.last_error,
+        _aware(row.created_at),
+        _aware(row.next_attempt_at),
+        _aware(row.delivered_at),
+    )
 
 
 class DeskStore(StoreBase):
@@ -101,17 +113,20 @@ class DeskStore(StoreBase):
     def _pg(self) -> bool:
         return self.db.dialect == "postgresql"
 
-    def tag_days(self, tag_ids: Sequence[str], since: datetime,
-                 until: datetime) -> dict[str, dict[date, int]]:
+    def tag_days(
+        self, tag_ids: Sequence[str], since: datetime, until: datetime
+    ) -> dict[str, dict[date, int]]:
         """Stories per UTC day that each of `tag_ids` tags (at either level) in the period of
         whole UTC days [since, until): what the matches page lists for that tag and day. Read
         from the counts kept on write (monitor.store.trends)."""
         if not tag_ids:
             return {}
         c = _TAG_DAYS.c
-        stmt = (sa.select(c.tag_id, c.day, c.stories)
-                .where(c.tag_id.in_(list(tag_ids)), c.stories > 0,
-                       *_in_period(c.day, _whole_day(since), _whole_day(until))))
+        stmt = sa.select(c.tag_id, c.day, c.stories).where(
+            c.tag_id.in_(list(tag_ids)),
+            c.stories > 0,
+            *_in_period(c.day, _whole_day(since), _whole_day(until)),
+        )
         rows = self.db.fetch(lambda conn: conn.execute(stmt).all())
         out: dict[str, dict[date, int]] = {t: {} for t in tag_ids}
         for tag, day, n in rows:
@@ -121,15 +136,23 @@ class DeskStore(StoreBase):
     def watch_days(self, since: datetime) -> dict[str, dict[date, int]]:
         """Matches per UTC day of every watch since `since`."""
         day = _day(_WATCHES.c.matched_at, self._pg()).label("day")
-        stmt = (sa.select(_WATCHES.c.watch, day, sa.func.count())
-                .where(_WATCHES.c.matched_at >= since).group_by(_WATCHES.c.watch, day))
+        stmt = (
+            sa.select(_WATCHES.c.watch, day, sa.func.count())
+            .where(_WATCHES.c.matched_at >= since)
+            .group_by(_WATCHES.c.watch, day)
+        )
         out: dict[str, dict[date, int]] = {}
         for watch, when, n in self.db.fetch(lambda conn: conn.execute(stmt).all()):
             out.setdefault(watch, {})[date.fromisoformat(when)] = int(n)
         return out
 
-    def top_tags(self, since: datetime | None = None, until: datetime | None = None,
-                 kind: str | None = None, limit: int = 200) -> list[TagName]:
+    def top_tags(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kind: str | None = None,
+        limit: int = 200,
+    ) -> list[TagName]:
         """Actors and issues tagged in the period (whole UTC days; open when None), most
         articles first. Read from the counts kept on write (monitor.store.trends)."""
         c = _TAG_DAYS.c
@@ -137,14 +160,22 @@ class DeskStore(StoreBase):
         if kind is not None:
             conds.append(c.kind == kind)
         n = sa.func.sum(c.articles).label("n")
-        stmt = (sa.select(c.tag_id, sa.func.max(c.kind), sa.func.max(c.name), n)
-                .where(*conds).group_by(c.tag_id).having(n > 0)
-                .order_by(n.desc(), c.tag_id).limit(limit))
-        return [TagName(t, k, name, int(count))
-                for t, k, name, count in self.db.fetch(lambda conn: conn.execute(stmt).all())]
+        stmt = (
+            sa.select(c.tag_id, sa.func.max(c.kind), sa.func.max(c.name), n)
+            .where(*conds)
+            .group_by(c.tag_id)
+            .having(n > 0)
+            .order_by(n.desc(), c.tag_id)
+            .limit(limit)
+        )
+        return [
+            TagName(t, k, name, int(count))
+            for t, k, name, count in self.db.fetch(lambda conn: conn.execute(stmt).all())
+        ]
 
-    def cooccurrence(self, since: datetime, until: datetime, actors: Sequence[TagName],
-                     issues: Sequence[TagName]) -> Cooccurrence:
+    def cooccurrence(
+        self, since: datetime, until: datetime, actors: Sequence[TagName], issues: Sequence[TagName]
+    ) -> Cooccurrence:
         """For each pair of `actors` x `issues` (e.g. the period's most tagged, from
         top_tags), how many stories of the period (whole UTC days) carry both tags (at either
         level) on one article. Read from the counts kept on write: the stories per pair and
@@ -154,15 +185,26 @@ class DeskStore(StoreBase):
             return Cooccurrence(tuple(actors), tuple(issues), {})
         lo, hi = _whole_day(since), _whole_day(until)
         p, x = _PAIR_DAYS.c, _PAIR_SPREAD.c
-        pairs = (sa.select(p.actor_id, p.issue_id, sa.func.sum(p.stories))
-                 .where(p.actor_id.in_([t.id for t in actors]),
-                        p.issue_id.in_([t.id for t in issues]), *_in_period(p.day, lo, hi))
-                 .group_by(p.actor_id, p.issue_id))
+        pairs = (
+            sa.select(p.actor_id, p.issue_id, sa.func.sum(p.stories))
+            .where(
+                p.actor_id.in_([t.id for t in actors]),
+                p.issue_id.in_([t.id for t in issues]),
+                *_in_period(p.day, lo, hi),
+            )
+            .group_by(p.actor_id, p.issue_id)
+        )
         days = sa.func.count().label("days")
-        repeats = (sa.select(x.actor_id, x.issue_id, days - 1)
-                   .where(x.actor_id.in_([t.id for t in actors]),
-                          x.issue_id.in_([t.id for t in issues]), *_in_period(x.day, lo, hi))
-                   .group_by(x.actor_id, x.issue_id, x.story_id).having(days > 1))
+        repeats = (
+            sa.select(x.actor_id, x.issue_id, days - 1)
+            .where(
+                x.actor_id.in_([t.id for t in actors]),
+                x.issue_id.in_([t.id for t in issues]),
+                *_in_period(x.day, lo, hi),
+            )
+            .group_by(x.actor_id, x.issue_id, x.story_id)
+            .having(days > 1)
+        )
 
         def read(conn: sa.Connection) -> tuple[list[Any], list[Any]]:
             return list(conn.execute(pairs).all()), list(conn.execute(repeats).all())
@@ -171,8 +213,9 @@ class DeskStore(StoreBase):
         counts = {(a, i): int(n) for a, i, n in totals}
         for a, i, n in extra:
             counts[(a, i)] -= int(n)
-        return Cooccurrence(tuple(actors), tuple(issues),
-                            {k: n for k, n in counts.items() if n > 0})
+        return Cooccurrence(
+            tuple(actors), tuple(issues), {k: n for k, n in counts.items() if n > 0}
+        )
 
     def outbox_entries(self, state: str | None = None, limit: int = 200) -> list[OutboxEntry]:
         """Outbox rows, newest first, in `state` (every state when None)."""
@@ -188,6 +231,5 @@ class DeskStore(StoreBase):
 
     def article_alerts(self, article_id: int) -> list[OutboxEntry]:
         """Where the alerts of an article's matches went: its outbox rows, oldest first."""
-        stmt = (sa.select(_OUTBOX).where(_OUTBOX.c.article_id == article_id)
-                .order_by(_OUTBOX.c.id))
+        stmt = sa.select(_OUTBOX).where(_OUTBOX.c.article_id == article_id).order_by(_OUTBOX.c.id)
         return [_entry(r) for r in self.db.fetch(lambda conn: conn.execute(stmt).all())]

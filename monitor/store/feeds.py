@@ -19,13 +19,27 @@ _FEEDS = table_of(FeedRow)
 # compiled form per set of keys, cached by the engine).
 _RECORD_OK = sa.update(_FEEDS).where(_FEEDS.c.name == sa.bindparam("b_name"))
 # claim_due_feeds: what a ClaimedFeed needs (Core rows, no ORM unit of work) and the lease
-_CLAIMED = (_FEEDS.c.id, _FEEDS.c.name, _FEEDS.c.url, _FEEDS.c.full_text,
-            _FEEDS.c.interval_seconds, _FEEDS.c.etag, _FEEDS.c.last_modified,
-            _FEEDS.c.consecutive_errors, _FEEDS.c.last_status, _FEEDS.c.auto_interval,
-            _FEEDS.c.max_interval_seconds)
-_LEASE = (sa.update(_FEEDS).where(_FEEDS.c.id.in_(sa.bindparam("ids", expanding=True)))
-          .values(leased_until=sa.bindparam("until", type_=_FEEDS.c.leased_until.type),
-                  lease_owner=sa.bindparam("owner", type_=_FEEDS.c.lease_owner.type)))
+_CLAIMED = (
+    _FEEDS.c.id,
+    _FEEDS.c.name,
+    _FEEDS.c.url,
+    _FEEDS.c.full_text,
+    _FEEDS.c.interval_seconds,
+    _FEEDS.c.etag,
+    _FEEDS.c.last_modified,
+    _FEEDS.c.consecutive_errors,
+    _FEEDS.c.last_status,
+    _FEEDS.c.auto_interval,
+    _FEEDS.c.max_interval_seconds,
+)
+_LEASE = (
+    sa.update(_FEEDS)
+    .where(_FEEDS.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        leased_until=sa.bindparam("until", type_=_FEEDS.c.leased_until.type),
+        lease_owner=sa.bindparam("owner", type_=_FEEDS.c.lease_owner.type),
+    )
+)
 _RECORD_ERROR = _RECORD_OK.values(consecutive_errors=_FEEDS.c.consecutive_errors + 1)
 
 
@@ -44,21 +58,35 @@ class FeedStore(StoreBase):
             for spec in specs:
                 known = rows.get(spec.name)
                 if known is None:
-                    s.add(FeedRow(
-                        name=spec.name, url=spec.url, config_url=spec.url,
-                        enabled=spec.enabled, in_config=True,
-                        full_text=spec.full_text,
-                        interval_seconds=int(spec.interval.total_seconds()),
-                        auto_interval=spec.auto, max_interval_seconds=_bound(spec),
-                        next_poll=now, next_poll_reason="interval" if spec.enabled
-                        else "disabled", created_at=now))
+                    s.add(
+                        FeedRow(
+                            name=spec.name,
+                            url=spec.url,
+                            config_url=spec.url,
+                            enabled=spec.enabled,
+                            in_config=True,
+                            full_text=spec.full_text,
+                            interval_seconds=int(spec.interval.total_seconds()),
+                            auto_interval=spec.auto,
+                            max_interval_seconds=_bound(spec),
+                            next_poll=now,
+                            next_poll_reason="interval" if spec.enabled else "disabled",
+                            created_at=now,
+                        )
+                    )
                 else:
                     _apply_spec(known, spec, now)
 
     def claim_due_feeds(
-        self, now: datetime, limit: int, lease: timedelta, *,
-        polled_before: datetime | None = None, owner: str | None = None,
-        alive: Callable[[str], bool] | None = None, force: bool = False,
+        self,
+        now: datetime,
+        limit: int,
+        lease: timedelta,
+        *,
+        polled_before: datetime | None = None,
+        owner: str | None = None,
+        alive: Callable[[str], bool] | None = None,
+        force: bool = False,
     ) -> list[ClaimedFeed]:
         """Lease up to `limit` enabled feeds that are due, oldest due first, to `owner`.
 
@@ -82,46 +110,67 @@ class FeedStore(StoreBase):
             if polled_before is None:
                 query = query.where(due)
             else:
-                query = query.where(sa.or_(feeds.last_polled.is_(None),
-                                           feeds.last_polled < polled_before))
+                query = query.where(
+                    sa.or_(feeds.last_polled.is_(None), feeds.last_polled < polled_before)
+                )
                 if not force:
-                    query = query.where(sa.or_(
-                        due, feeds.next_poll_reason.is_(None),
-                        feeds.next_poll_reason.not_in(HELD_BACK)))
+                    query = query.where(
+                        sa.or_(
+                            due,
+                            feeds.next_poll_reason.is_(None),
+                            feeds.next_poll_reason.not_in(HELD_BACK),
+                        )
+                    )
             query = query.order_by(feeds.next_poll, feeds.id).limit(limit)
             if self.db.dialect == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = conn.execute(query).all()
             if rows:
-                conn.execute(_LEASE, {"ids": [row.id for row in rows],
-                                      "until": now + lease, "owner": owner})
+                conn.execute(
+                    _LEASE, {"ids": [row.id for row in rows], "until": now + lease, "owner": owner}
+                )
             return [_claimed(row) for row in rows]
 
     @staticmethod
-    def _dead_owners(conn: sa.Connection, now: datetime,
-                     alive: Callable[[str], bool] | None) -> list[str]:
+    def _dead_owners(
+        conn: sa.Connection, now: datetime, alive: Callable[[str], bool] | None
+    ) -> list[str]:
         """Holders of live leases that `alive` says are gone."""
         if alive is None:
             return []
         feeds = _FEEDS.c
-        owners = conn.execute(sa.select(feeds.lease_owner).where(
-            feeds.leased_until > now, feeds.lease_owner.is_not(None)).distinct()).scalars()
+        owners = conn.execute(
+            sa.select(feeds.lease_owner)
+            .where(feeds.leased_until > now, feeds.lease_owner.is_not(None))
+            .distinct()
+        ).scalars()
         return [o for o in owners if o is not None and not alive(o)]
 
     def held_back_feeds(self, now: datetime) -> list[str]:
         """Enabled feeds whose Retry-After or error backoff runs past `now` (`run --once`
         leaves them alone unless --force)."""
         with self.db.read() as s:
-            return list(s.exec(select(FeedRow.name).where(
-                col(FeedRow.enabled).is_(True), col(FeedRow.next_poll) > now,
-                col(FeedRow.next_poll_reason).in_(HELD_BACK)).order_by(col(FeedRow.name))))
+            return list(
+                s.exec(
+                    select(FeedRow.name)
+                    .where(
+                        col(FeedRow.enabled).is_(True),
+                        col(FeedRow.next_poll) > now,
+                        col(FeedRow.next_poll_reason).in_(HELD_BACK),
+                    )
+                    .order_by(col(FeedRow.name))
+                )
+            )
 
     def renew_leases(self, owner: str, now: datetime, until: datetime) -> int:
         """Extend `owner`'s live feed leases to `until` (its polls are still running), so a
         short lease only lapses when its holder stops renewing it. Returns how many."""
         feeds = _FEEDS.c
-        stmt = sa.update(_FEEDS).where(feeds.lease_owner == owner,
-                                       feeds.leased_until > now).values(leased_until=until)
+        stmt = (
+            sa.update(_FEEDS)
+            .where(feeds.lease_owner == owner, feeds.leased_until > now)
+            .values(leased_until=until)
+        )
         with self.db.write() as s:
             return int(s.connection().execute(stmt).rowcount or 0)
 
@@ -129,8 +178,11 @@ class FeedStore(StoreBase):
         """Give up `owner`'s feed leases (all, or those of `names`): polls it will not
         finish (cancelled, drained) are due again at once for anyone. Returns how many."""
         feeds = _FEEDS.c
-        stmt = sa.update(_FEEDS).where(feeds.lease_owner == owner).values(
-            leased_until=None, lease_owner=None)
+        stmt = (
+            sa.update(_FEEDS)
+            .where(feeds.lease_owner == owner)
+            .values(leased_until=None, lease_owner=None)
+        )
         if names is not None:
             stmt = stmt.where(feeds.name.in_(list(names)))
         with self.db.write() as s:
@@ -139,10 +191,15 @@ class FeedStore(StoreBase):
     def record_poll(self, name: str, poll: PollRecord, now: datetime) -> None:
         """Store one poll's outcome as the feed's health and release its lease: one UPDATE
         (a Core statement built once, on a Core connection: this runs once per poll)."""
-        values: dict[str, Any] = {"b_name": name, "last_polled": now, "leased_until": None,
-                                  "lease_owner": None, "last_status": poll.status,
-                                  "next_poll": poll.next_poll,
-                                  "next_poll_reason": "disabled" if poll.gone else poll.reason}
+        values: dict[str, Any] = {
+            "b_name": name,
+            "last_polled": now,
+            "leased_until": None,
+            "lease_owner": None,
+            "last_status": poll.status,
+            "next_poll": poll.next_poll,
+            "next_poll_reason": "disabled" if poll.gone else poll.reason,
+        }
         if poll.ok:
             values.update(consecutive_errors=0, last_success=now, last_error=None)
             if poll.status != 304 or poll.etag is not None:
@@ -163,8 +220,9 @@ class FeedStore(StoreBase):
     def feed_health(self) -> list[FeedHealth]:
         """Every configured feed's health, by name."""
         with self.db.read() as s:
-            rows = s.exec(select(FeedRow).where(col(FeedRow.in_config).is_(True))
-                          .order_by(col(FeedRow.name))).all()
+            rows = s.exec(
+                select(FeedRow).where(col(FeedRow.in_config).is_(True)).order_by(col(FeedRow.name))
+            ).all()
             return [_health(row) for row in rows]
 
 
@@ -183,8 +241,10 @@ def _apply_spec(row: FeedRow, spec: FeedSpec, now: datetime) -> None:
     if row.enabled and (not was_enabled or row.next_poll is None):
         row.next_poll, row.next_poll_reason = now, "interval"
     elif row.next_poll is not None and (
-            interval < row.interval_seconds or spec.auto != row.auto_interval
-            or (not spec.auto and row.next_poll_reason in (None, "interval"))):
+        interval < row.interval_seconds
+        or spec.auto != row.auto_interval
+        or (not spec.auto and row.next_poll_reason in (None, "interval"))
+    ):
         # A shorter interval applies now; and a fixed interval is a promise, also to a feed
         # an older release (or `auto`) had scheduled further out.
         row.next_poll = min(row.next_poll, now + spec.interval)
@@ -206,20 +266,37 @@ def _clip(value: str | None, size: int) -> str | None:
 
 def _claimed(row: Any) -> ClaimedFeed:
     return ClaimedFeed(
-        name=row.name, url=row.url, full_text=row.full_text,
-        interval=timedelta(seconds=row.interval_seconds), etag=row.etag,
-        last_modified=row.last_modified, consecutive_errors=row.consecutive_errors,
-        last_status=row.last_status, auto=row.auto_interval,
-        max_interval=timedelta(seconds=row.max_interval_seconds or 6 * 3600))
+        name=row.name,
+        url=row.url,
+        full_text=row.full_text,
+        interval=timedelta(seconds=row.interval_seconds),
+        etag=row.etag,
+        last_modified=row.last_modified,
+        consecutive_errors=row.consecutive_errors,
+        last_status=row.last_status,
+        auto=row.auto_interval,
+        max_interval=timedelta(seconds=row.max_interval_seconds or 6 * 3600),
+    )
 
 
 def _health(row: FeedRow) -> FeedHealth:
     return FeedHealth(
-        name=row.name, url=row.url, enabled=row.enabled, last_status=row.last_status,
-        last_error=row.last_error, consecutive_errors=row.consecutive_errors,
-        last_success=row.last_success, next_poll=row.next_poll, etag=row.etag,
-        last_modified=row.last_modified, interval=timedelta(seconds=row.interval_seconds),
+        name=row.name,
+        url=row.url,
+        enabled=row.enabled,
+        last_status=row.last_status,
+        last_error=row.last_error,
+        consecutive_errors=row.consecutive_errors,
+        last_success=row.last_success,
+        next_poll=row.next_poll,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        interval=timedelta(seconds=row.interval_seconds),
         next_poll_reason="disabled" if not row.enabled else row.next_poll_reason,
         auto=row.auto_interval,
-        max_interval=(timedelta(seconds=row.max_interval_seconds)
-                      if row.max_interval_seconds is not None else None))
+        max_interval=(
+            timedelta(seconds=row.max_interval_seconds)
+            if row.max_interval_seconds is not None
+            else None
+        ),
+    )

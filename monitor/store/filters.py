@@ -36,15 +36,18 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
     the next, so `--until 2026-11-23` includes all of the 23rd.
     """
     if len(text) > 64 or _control(text):
-        raise ValueError(f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
-                         "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)")
+        raise ValueError(
+            f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
+            "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)"
+        )
     seconds = duration_seconds(text)
     if seconds is not None:
         try:
             return now - timedelta(seconds=seconds)
         except (OverflowError, ValueError):
-            raise ValueError(f"{shown(text)} reaches back past the year 1; give a shorter "
-                             "duration or a date") from None
+            raise ValueError(
+                f"{shown(text)} reaches back past the year 1; give a shorter duration or a date"
+            ) from None
     value = text.strip()
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
@@ -52,18 +55,23 @@ def parse_when(text: str, now: datetime, *, end: bool = False) -> datetime:
             try:
                 day += timedelta(days=1 if end else 0)
             except OverflowError:  # the day after 9999-12-31
-                raise ValueError(f"{shown(text)} is the last day the calendar has; give an "
-                                 "earlier date") from None
+                raise ValueError(
+                    f"{shown(text)} is the last day the calendar has; give an earlier date"
+                ) from None
             return datetime.combine(day, time(), tzinfo=UTC)
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
-                         "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)") from None
+        raise ValueError(
+            f"{shown(text)} is neither an ISO date/datetime (2026-11-23, "
+            "2026-11-23T10:00:00Z) nor a duration (30m, 12h, 7d, 2w)"
+        ) from None
     try:
         return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+14:00 is before the calendar's first day in UTC
-        raise ValueError(f"{shown(text)} falls outside the calendar in UTC; give a date "
-                         "between the years 1 and 9999") from None
+        raise ValueError(
+            f"{shown(text)} falls outside the calendar in UTC; give a date "
+            "between the years 1 and 9999"
+        ) from None
 
 
 def _control(value: str) -> bool:
@@ -82,9 +90,9 @@ def check_name(field: str, value: str, limit: int = MAX_NAME) -> None:
 def check_id(field: str, value: int) -> None:
     """FilterError unless `value` is an id the databases can hold (1 .. 2**63-1)."""
     if not 1 <= value <= MAX_ID:
-        raise FilterError(field, f"must be an id between 1 and {MAX_ID}, got "
-                          f"{shown(str(value), 24)}")
-
+        raise FilterError(
+            field, f"must be an id between 1 and {MAX_ID}, got {shown(str(value), 24)}"
+        )
 
 
 def encode_cursor(matched_at: datetime, article_id: int) -> str:
@@ -108,8 +116,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
             raise ValueError("out of range")
         return position
     except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
-        raise FilterError("cursor", "not a cursor this API issued; pass next_cursor from "
-                          "the previous page unchanged") from None
+        raise FilterError(
+            "cursor",
+            "not a cursor this API issued; pass next_cursor from the previous page unchanged",
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +149,12 @@ class MatchFilter:
                 raise FilterError(name, "needs a timezone (use UTC)")
         if len(self.actors) + len(self.issues) > MAX_TAGS:
             raise FilterError("actor", f"at most {MAX_TAGS} actor and issue ids at once")
-        for field, values in (("actor", self.actors), ("issue", self.issues),
-                              ("watch", (self.watch,)), ("feed", (self.feed,))):
+        for field, values in (
+            ("actor", self.actors),
+            ("issue", self.issues),
+            ("watch", (self.watch,)),
+            ("feed", (self.feed,)),
+        ):
             for one in values:
                 if one is not None:
                     check_name(field, one)
@@ -164,7 +178,6 @@ class MatchFilter:
     def tags(self) -> tuple[str, ...]:
         """Every actor and issue id that must be present, without repeats."""
         return tuple(dict.fromkeys((*self.actors, *self.issues)))
-
 
 
 def _cut(message: str, width: int = 200) -> str:

@@ -107,8 +107,9 @@ class StoryBandRow(SQLModel, table=True):
 
     __tablename__ = "story_bands"
 
-    key: int = Field(sa_type=sa.BigInteger, primary_key=True,
-                     sa_column_kwargs={"autoincrement": False})
+    key: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
     article_id: int = Field(foreign_key="articles.id", primary_key=True, index=True)
 
 
@@ -127,8 +128,9 @@ class ArticleTagRow(SQLModel, table=True):
     evidence_start: int = 0
     evidence_end: int = 0
     # "about" or "mention", and the relevance score in [0, 1] (0006)
-    level: str = Field(default="mention", max_length=10,
-                       sa_column_kwargs={"server_default": "mention"})
+    level: str = Field(
+        default="mention", max_length=10, sa_column_kwargs={"server_default": "mention"}
+    )
     score: float = Field(default=0.0, sa_column_kwargs={"server_default": "0"})
     matched_at: datetime | None = _dt(nullable=False)
 

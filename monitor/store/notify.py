@@ -14,8 +14,7 @@ log = logging.getLogger(__name__)
 OUTBOX_CHANNEL = "monitor_outbox"  # notified by the trigger of migration 0008
 
 
-async def listen_outbox(db: Database, wake: Callable[[], None], *,
-                        retry: float = 5.0) -> None:
+async def listen_outbox(db: Database, wake: Callable[[], None], *, retry: float = 5.0) -> None:
     """Call `wake()` for each transaction that inserts outbox rows, until cancelled.
 
     PostgreSQL only (a no-op elsewhere: SQLite has no notifications, and the tick covers

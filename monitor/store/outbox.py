@@ -67,19 +67,34 @@ class DeliveryStats:
 def _alert(row: Any) -> Alert:
     m = row._mapping
     return Alert(
-        id=int(m["id"]), channel=m["channel"], watch=m["watch"], article_id=int(m["article_id"]),
-        payload=json.loads(m["payload"]), state=m["state"], attempts=int(m["attempts"]),
-        next_attempt=m["next_attempt_at"], last_error=m["last_error"],
-        created_at=m["created_at"], delivered_at=m["delivered_at"])
+        id=int(m["id"]),
+        channel=m["channel"],
+        watch=m["watch"],
+        article_id=int(m["article_id"]),
+        payload=json.loads(m["payload"]),
+        state=m["state"],
+        attempts=int(m["attempts"]),
+        next_attempt=m["next_attempt_at"],
+        last_error=m["last_error"],
+        created_at=m["created_at"],
+        delivered_at=m["delivered_at"],
+    )
 
 
 class OutboxStore(StoreBase):
     """Use-case methods; see the module docstring."""
 
     # ---- claiming -----------------------------------------------------------------------
-    def claim_alerts(self, now: datetime, owner: str, lease: timedelta, limit: int,
-                     channels: Sequence[str] | None = None, *,
-                     except_watches: Sequence[str] = ()) -> list[Alert]:
+    def claim_alerts(
+        self,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        channels: Sequence[str] | None = None,
+        *,
+        except_watches: Sequence[str] = (),
+    ) -> list[Alert]:
         """Lease up to `limit` due rows of enabled channels to `owner`, counting an attempt.
 
         PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent relays take disjoint rows;
@@ -92,16 +107,25 @@ class OutboxStore(StoreBase):
         with self.db.write() as s:
             return self._claim(s, now, owner, lease, limit, channels, None, except_watches)
 
-    def next_due(self, channel: str, now: datetime, *,
-                 except_watches: Sequence[str] = ()) -> datetime | None:
+    def next_due(
+        self, channel: str, now: datetime, *, except_watches: Sequence[str] = ()
+    ) -> datetime | None:
         """When the channel's earliest open row not leased at `now` is due (its retry or its
         first attempt); None when it has none or the channel is disabled."""
         o = _OUTBOX.c
-        disabled = sa.select(_CHANNELS.c.name).where(_CHANNELS.c.name == channel,
-                                                     _CHANNELS.c.enabled == sa.false())
-        query = _by_watch(sa.select(sa.func.min(o.next_attempt_at)).where(
-            o.channel == channel, o.state.in_(OPEN_STATES), ~sa.exists(disabled),
-            sa.or_(o.leased_until.is_(None), o.leased_until <= now)), None, except_watches)
+        disabled = sa.select(_CHANNELS.c.name).where(
+            _CHANNELS.c.name == channel, _CHANNELS.c.enabled == sa.false()
+        )
+        query = _by_watch(
+            sa.select(sa.func.min(o.next_attempt_at)).where(
+                o.channel == channel,
+                o.state.in_(OPEN_STATES),
+                ~sa.exists(disabled),
+                sa.or_(o.leased_until.is_(None), o.leased_until <= now),
+            ),
+            None,
+            except_watches,
+        )
         with self.db.read() as s:
             when = s.execute(query).scalar()
         if when is None:
@@ -110,43 +134,79 @@ class OutboxStore(StoreBase):
             when = datetime.fromisoformat(when)
         return when if when.tzinfo else when.replace(tzinfo=UTC)
 
-    def _any_due(self, now: datetime, channels: Sequence[str] | None,
-                 watch: str | None = None, except_watches: Sequence[str] = ()) -> bool:
+    def _any_due(
+        self,
+        now: datetime,
+        channels: Sequence[str] | None,
+        watch: str | None = None,
+        except_watches: Sequence[str] = (),
+    ) -> bool:
         o = _OUTBOX.c
-        query = _by_watch(sa.select(o.id).where(
-            o.state.in_(OPEN_STATES), o.next_attempt_at <= now,
-            sa.or_(o.leased_until.is_(None), o.leased_until <= now)).limit(1),
-            watch, except_watches)
+        query = _by_watch(
+            sa.select(o.id)
+            .where(
+                o.state.in_(OPEN_STATES),
+                o.next_attempt_at <= now,
+                sa.or_(o.leased_until.is_(None), o.leased_until <= now),
+            )
+            .limit(1),
+            watch,
+            except_watches,
+        )
         if channels is not None:
             query = query.where(o.channel.in_(list(channels)))
         with self.db.read() as s:
             return s.execute(query).first() is not None
 
-    def _claim(self, s: Session, now: datetime, owner: str, lease: timedelta, limit: int,
-               channels: Sequence[str] | None, watch: str | None = None,
-               except_watches: Sequence[str] = ()) -> list[Alert]:
+    def _claim(
+        self,
+        s: Session,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        channels: Sequence[str] | None,
+        watch: str | None = None,
+        except_watches: Sequence[str] = (),
+    ) -> list[Alert]:
         o = _OUTBOX.c
         disabled = sa.select(_CHANNELS.c.name).where(_CHANNELS.c.enabled == sa.false())
-        query = (sa.select(o.id)
-                 .where(o.state.in_(OPEN_STATES), o.next_attempt_at <= now,
-                        sa.or_(o.leased_until.is_(None), o.leased_until <= now),
-                        o.channel.not_in(disabled))
-                 .order_by(o.next_attempt_at, o.id).limit(limit)
-                 .with_for_update(skip_locked=True, of=_OUTBOX))
+        query = (
+            sa.select(o.id)
+            .where(
+                o.state.in_(OPEN_STATES),
+                o.next_attempt_at <= now,
+                sa.or_(o.leased_until.is_(None), o.leased_until <= now),
+                o.channel.not_in(disabled),
+            )
+            .order_by(o.next_attempt_at, o.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=_OUTBOX)
+        )
         if channels is not None:
             query = query.where(o.channel.in_(list(channels)))
         ids = list(s.execute(_by_watch(query, watch, except_watches)).scalars())
         if not ids:
             return []
         rows = s.execute(
-            sa.update(_OUTBOX).where(o.id.in_(ids))
+            sa.update(_OUTBOX)
+            .where(o.id.in_(ids))
             .values(leased_until=now + lease, lease_owner=owner, attempts=o.attempts + 1)
-            .returning(*_OUTBOX.c)).all()
+            .returning(*_OUTBOX.c)
+        ).all()
         return sorted((_alert(r) for r in rows), key=lambda a: (a.next_attempt or now, a.id))
 
-    def claim_digest(self, channel: str, every: "timedelta | DigestDue", now: datetime,
-                     owner: str, lease: timedelta, limit: int = 500, *,
-                     watch: str | None = None) -> list[Alert]:
+    def claim_digest(
+        self,
+        channel: str,
+        every: "timedelta | DigestDue",
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int = 500,
+        *,
+        watch: str | None = None,
+    ) -> list[Alert]:
         """The period's due rows of a digest channel, leased, once `every` has passed (or
         `every.due(start, now)` holds: a wall-clock schedule). With `watch`, that watch's
         rows only, on the watch's own period (a watch with its own digest schedule).
@@ -158,17 +218,26 @@ class OutboxStore(StoreBase):
             return []
         with self.db.write() as s:
             self._ensure_channel(s, channel, now)
-            state = s.execute(sa.select(_CHANNELS.c.enabled, _CHANNELS.c.last_digest_at)
-                              .where(_CHANNELS.c.name == channel)
-                              .with_for_update()).one()
+            state = s.execute(
+                sa.select(_CHANNELS.c.enabled, _CHANNELS.c.last_digest_at)
+                .where(_CHANNELS.c.name == channel)
+                .with_for_update()
+            ).one()
             if not state.enabled:
                 return []
-            last = state.last_digest_at if watch is None else self._watch_period(s, channel,
-                                                                               watch)
-            start = last or s.execute(_by_watch(
-                sa.select(sa.func.min(_OUTBOX.c.created_at))
-                .where(_OUTBOX.c.channel == channel, _OUTBOX.c.state.in_(OPEN_STATES)),
-                watch, ())).scalar_one_or_none()
+            last = state.last_digest_at if watch is None else self._watch_period(s, channel, watch)
+            start = (
+                last
+                or s.execute(
+                    _by_watch(
+                        sa.select(sa.func.min(_OUTBOX.c.created_at)).where(
+                            _OUTBOX.c.channel == channel, _OUTBOX.c.state.in_(OPEN_STATES)
+                        ),
+                        watch,
+                        (),
+                    )
+                ).scalar_one_or_none()
+            )
             if start is None:
                 return []
             start = _aware(start)
@@ -178,56 +247,90 @@ class OutboxStore(StoreBase):
             return self._claim(s, now, owner, lease, limit, [channel], watch)
 
     def _watch_period(self, s: Session, channel: str, watch: str) -> datetime | None:
-        return cast(datetime | None, s.execute(
-            sa.select(_PERIODS.c.last_digest_at)
-            .where(_PERIODS.c.channel == channel, _PERIODS.c.watch == watch)
-        ).scalar_one_or_none())
+        return cast(
+            datetime | None,
+            s.execute(
+                sa.select(_PERIODS.c.last_digest_at).where(
+                    _PERIODS.c.channel == channel, _PERIODS.c.watch == watch
+                )
+            ).scalar_one_or_none(),
+        )
 
     # ---- outcomes -----------------------------------------------------------------------
     def mark_delivered(self, alert_id: int, now: datetime) -> None:
         """The alert reached its channel (which notes its latest success)."""
         self._set(alert_id, None, now, state="delivered", delivered_at=now, last_error=None)
 
-    def mark_digest_delivered(self, channel: str, alert_ids: Sequence[int],
-                              now: datetime, *, watch: str | None = None) -> None:
+    def mark_digest_delivered(
+        self, channel: str, alert_ids: Sequence[int], now: datetime, *, watch: str | None = None
+    ) -> None:
         """A digest carrying `alert_ids` went out: its rows are delivered, its period (the
         channel's, or with `watch` that watch's on the channel) closes."""
         with self.db.write() as s:
             if watch is not None:
                 insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
-                s.execute(insert(_PERIODS).values(channel=channel, watch=watch,
-                                                  last_digest_at=now)
-                          .on_conflict_do_update(index_elements=["channel", "watch"],
-                                                 set_={"last_digest_at": now}))
-            s.execute(sa.update(_OUTBOX).where(_OUTBOX.c.id.in_(list(alert_ids))).values(
-                state="delivered", delivered_at=now, last_error=None, leased_until=None,
-                lease_owner=None))
+                s.execute(
+                    insert(_PERIODS)
+                    .values(channel=channel, watch=watch, last_digest_at=now)
+                    .on_conflict_do_update(
+                        index_elements=["channel", "watch"], set_={"last_digest_at": now}
+                    )
+                )
+            s.execute(
+                sa.update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_(list(alert_ids)))
+                .values(
+                    state="delivered",
+                    delivered_at=now,
+                    last_error=None,
+                    leased_until=None,
+                    lease_owner=None,
+                )
+            )
             self._ensure_channel(s, channel, now)
             closes = {"last_digest_at": now} if watch is None else {}
-            s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == channel).values(
-                last_success_at=now, updated_at=now, **closes))
+            s.execute(
+                sa.update(_CHANNELS)
+                .where(_CHANNELS.c.name == channel)
+                .values(last_success_at=now, updated_at=now, **closes)
+            )
 
-    def mark_failed(self, alert_id: int, error: str, next_attempt: datetime,
-                    owner: str | None = None, now: datetime | None = None) -> None:
+    def mark_failed(
+        self,
+        alert_id: int,
+        error: str,
+        next_attempt: datetime,
+        owner: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
         """The attempt failed; the relay tries again at `next_attempt`.
 
         With `owner`, only while that relay still holds the lease, so a relay whose lease
         ran out cannot turn a row another relay delivered back into a failure. With `now`,
         the channel notes it as its latest failure.
         """
-        self._set(alert_id, owner, now, state="failed", next_attempt_at=next_attempt,
-                  last_error=error[:2000])
+        self._set(
+            alert_id,
+            owner,
+            now,
+            state="failed",
+            next_attempt_at=next_attempt,
+            last_error=error[:2000],
+        )
 
-    def mark_dead(self, alert_id: int, error: str, owner: str | None = None,
-                  now: datetime | None = None) -> None:
+    def mark_dead(
+        self, alert_id: int, error: str, owner: str | None = None, now: datetime | None = None
+    ) -> None:
         """No more attempts: the schedule is spent or the failure is permanent."""
         self._set(alert_id, owner, now, state="dead", last_error=error[:2000])
 
-    def _set(self, alert_id: int, owner: str | None, now: datetime | None,
-             **values: Any) -> None:
+    def _set(self, alert_id: int, owner: str | None, now: datetime | None, **values: Any) -> None:
         o = _OUTBOX.c
-        stmt = sa.update(_OUTBOX).where(o.id == alert_id).values(
-            leased_until=None, lease_owner=None, **values)
+        stmt = (
+            sa.update(_OUTBOX)
+            .where(o.id == alert_id)
+            .values(leased_until=None, lease_owner=None, **values)
+        )
         if values.get("state") != "delivered":
             stmt = stmt.where(o.state != "delivered")
         if owner is not None:
@@ -237,8 +340,12 @@ class OutboxStore(StoreBase):
             if now is None or not changed:
                 return
             channel = s.execute(sa.select(o.channel).where(o.id == alert_id)).scalar_one()
-            self._note_outcome(s, channel, now, None if values["state"] == "delivered"
-                               else values.get("last_error"))
+            self._note_outcome(
+                s,
+                channel,
+                now,
+                None if values["state"] == "delivered" else values.get("last_error"),
+            )
 
     def record_outcome(self, channel: str, now: datetime, error: str | None) -> None:
         """Note a delivery outcome of `channel` outside the outbox (`monitor alerts test`):
@@ -246,21 +353,27 @@ class OutboxStore(StoreBase):
         with self.db.write() as s:
             self._note_outcome(s, channel, now, error)
 
-    def _note_outcome(self, s: Session, channel: str, now: datetime,
-                      error: str | None) -> None:
+    def _note_outcome(self, s: Session, channel: str, now: datetime, error: str | None) -> None:
         self._ensure_channel(s, channel, now)
         values: dict[str, Any] = (
-            {"last_success_at": now} if error is None
-            else {"last_failure_at": now, "last_failure": error[:2000]})
+            {"last_success_at": now}
+            if error is None
+            else {"last_failure_at": now, "last_failure": error[:2000]}
+        )
         s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == channel).values(**values))
 
     # ---- listing and replaying ----------------------------------------------------------
-    def list_alerts(self, states: Sequence[str] | str | None = None,
-                    limit: int | None = None) -> list[Alert]:
+    def list_alerts(
+        self, states: Sequence[str] | str | None = None, limit: int | None = None
+    ) -> list[Alert]:
         """Outbox rows in `states` (default: pending, failed and dead), oldest first."""
         wanted = [states] if isinstance(states, str) else list(states or LISTED_STATES)
-        query = (sa.select(_OUTBOX).where(_OUTBOX.c.state.in_(wanted))
-                 .order_by(_OUTBOX.c.id).limit(limit))
+        query = (
+            sa.select(_OUTBOX)
+            .where(_OUTBOX.c.state.in_(wanted))
+            .order_by(_OUTBOX.c.id)
+            .limit(limit)
+        )
         with self.db.read() as s:
             return [_alert(r) for r in s.execute(query)]
 
@@ -270,8 +383,14 @@ class OutboxStore(StoreBase):
             row = s.execute(sa.select(_OUTBOX).where(_OUTBOX.c.id == alert_id)).one_or_none()
         return None if row is None else _alert(row)
 
-    def retry(self, ids: Sequence[int] | None, now: datetime, *,
-              since: datetime | None = None, channel: str | None = None) -> int:
+    def retry(
+        self,
+        ids: Sequence[int] | None,
+        now: datetime,
+        *,
+        since: datetime | None = None,
+        channel: str | None = None,
+    ) -> int:
         """Replay alerts now: the given ids (any state); with `since`, every row written
         since then (any state, delivered ones too); otherwise every failed, dead and pending
         row. `channel` narrows the selection to one channel. Rows in flight (live lease) are
@@ -289,59 +408,98 @@ class OutboxStore(StoreBase):
             where.append(o.channel == channel)
         with self.db.write() as s:
             channels = list(s.execute(sa.select(o.channel).where(*where).distinct()).scalars())
-            result = cast(sa.CursorResult[Any], s.execute(sa.update(_OUTBOX).where(*where).values(
-                state="pending", next_attempt_at=now, leased_until=None, lease_owner=None,
-                delivered_at=None)))
+            result = cast(
+                sa.CursorResult[Any],
+                s.execute(
+                    sa.update(_OUTBOX)
+                    .where(*where)
+                    .values(
+                        state="pending",
+                        next_attempt_at=now,
+                        leased_until=None,
+                        lease_owner=None,
+                        delivered_at=None,
+                    )
+                ),
+            )
             count = result.rowcount
             if channels:
-                s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name.in_(channels)).values(
-                    enabled=True, disabled_reason=None, updated_at=now))
+                s.execute(
+                    sa.update(_CHANNELS)
+                    .where(_CHANNELS.c.name.in_(channels))
+                    .values(enabled=True, disabled_reason=None, updated_at=now)
+                )
         return int(count or 0)
 
     # ---- channels -----------------------------------------------------------------------
     def _ensure_channel(self, s: Session, name: str, now: datetime) -> None:
         insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
-        s.execute(insert(_CHANNELS).values(name=name, enabled=True, updated_at=now)
-                  .on_conflict_do_nothing(index_elements=["name"]))
+        s.execute(
+            insert(_CHANNELS)
+            .values(name=name, enabled=True, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
 
     def disable_channel(self, name: str, reason: str, now: datetime) -> None:
         """Stop delivering to `name` (its receiver answered 410 Gone); its rows stay."""
         with self.db.write() as s:
             self._ensure_channel(s, name, now)
-            s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == name).values(
-                enabled=False, disabled_reason=reason[:2000], updated_at=now))
+            s.execute(
+                sa.update(_CHANNELS)
+                .where(_CHANNELS.c.name == name)
+                .values(enabled=False, disabled_reason=reason[:2000], updated_at=now)
+            )
 
     def enable_channel(self, name: str, now: datetime) -> None:
         """Deliver to `name` again."""
         with self.db.write() as s:
             self._ensure_channel(s, name, now)
-            s.execute(sa.update(_CHANNELS).where(_CHANNELS.c.name == name).values(
-                enabled=True, disabled_reason=None, updated_at=now))
+            s.execute(
+                sa.update(_CHANNELS)
+                .where(_CHANNELS.c.name == name)
+                .values(enabled=True, disabled_reason=None, updated_at=now)
+            )
 
     def channel_states(self) -> dict[str, ChannelState]:
         """Every channel the store has state for, by name."""
         with self.db.read() as s:
             rows = s.execute(sa.select(_CHANNELS)).all()
-        return {r.name: ChannelState(r.name, bool(r.enabled), r.disabled_reason,
-                                     r.last_digest_at, r.last_success_at, r.last_failure_at,
-                                     r.last_failure) for r in rows}
+        return {
+            r.name: ChannelState(
+                r.name,
+                bool(r.enabled),
+                r.disabled_reason,
+                r.last_digest_at,
+                r.last_success_at,
+                r.last_failure_at,
+                r.last_failure,
+            )
+            for r in rows
+        }
 
     # ---- metrics ------------------------------------------------------------------------
-    def delivery_stats(self, now: datetime,
-                       latency_window: timedelta = timedelta(days=7)) -> list[DeliveryStats]:
+    def delivery_stats(
+        self, now: datetime, latency_window: timedelta = timedelta(days=7)
+    ) -> list[DeliveryStats]:
         """Per channel: rows by state, attempts, failures, and the latency from article
         stored to alert delivered over deliveries within `latency_window` of `now`."""
         o = _OUTBOX.c
         live = sa.and_(o.leased_until.is_not(None), o.leased_until > now)
         with self.db.read() as s:
             counts = s.execute(
-                sa.select(o.channel, o.state, sa.func.count(), sa.func.sum(o.attempts),
-                          sa.func.sum(sa.case((live, 1), else_=0)))
-                .group_by(o.channel, o.state)).all()
+                sa.select(
+                    o.channel,
+                    o.state,
+                    sa.func.count(),
+                    sa.func.sum(o.attempts),
+                    sa.func.sum(sa.case((live, 1), else_=0)),
+                ).group_by(o.channel, o.state)
+            ).all()
             latencies = s.execute(
                 sa.select(o.channel, o.delivered_at, _ARTICLES.c.stored_at)
                 .join(_ARTICLES, _ARTICLES.c.id == o.article_id)
-                .where(o.state == "delivered", o.delivered_at >= now - latency_window)).all()
+                .where(o.state == "delivered", o.delivered_at >= now - latency_window)
+            ).all()
         by_channel: dict[str, dict[str, int]] = {}
         for channel, state, n, attempts, in_flight in counts:
             acc = by_channel.setdefault(channel, {"attempts": 0, "in_flight": 0})
@@ -352,8 +510,10 @@ class OutboxStore(StoreBase):
         for channel, delivered_at, stored_at in latencies:
             seconds = (_aware(delivered_at) - _aware(stored_at)).total_seconds()
             spans.setdefault(channel, []).append(max(0.0, seconds))
-        return [_stats(name, acc, sorted(spans.get(name, [])))
-                for name, acc in sorted(by_channel.items())]
+        return [
+            _stats(name, acc, sorted(spans.get(name, [])))
+            for name, acc in sorted(by_channel.items())
+        ]
 
 
 def _by_watch(query: Any, watch: str | None, except_watches: Sequence[str]) -> Any:
@@ -372,11 +532,19 @@ def _stats(name: str, acc: dict[str, int], spans: list[float]) -> DeliveryStats:
         return spans[min(len(spans) - 1, int(q * len(spans)))] if spans else None
 
     return DeliveryStats(
-        channel=name, pending=acc.get("pending", 0), failed=acc.get("failed", 0),
-        dead=acc.get("dead", 0), delivered=delivered, attempts=acc["attempts"],
+        channel=name,
+        pending=acc.get("pending", 0),
+        failed=acc.get("failed", 0),
+        dead=acc.get("dead", 0),
+        delivered=delivered,
+        attempts=acc["attempts"],
         failures=max(0, acc["attempts"] - delivered - acc["in_flight"]),
-        latency_count=len(spans), latency_sum=sum(spans), latency_p50=pct(0.5),
-        latency_p95=pct(0.95), latency_max=spans[-1] if spans else None)
+        latency_count=len(spans),
+        latency_sum=sum(spans),
+        latency_p50=pct(0.5),
+        latency_p95=pct(0.95),
+        latency_max=spans[-1] if spans else None,
+    )
 
 
 def _aware(value: datetime) -> datetime:

@@ -57,19 +57,18 @@ def read_page(conn: Connection, flt: MatchFilter, *, postgresql: bool) -> list[A
     if pg and flt.text is not None:
         return _pg_text_page(conn, flt, before, wanted)
     if flt.text is None:
-        return list(conn.execute(page_sql(page_shape(flt, before, postgresql=pg)),
-                                 params).all())
+        return list(conn.execute(page_sql(page_shape(flt, before, postgresql=pg)), params).all())
     fts = parse_text_query(flt.text).fts5()
     if not flt.tags and flt.watch is None:  # the search itself is the most selective
-        return _sqlite_text_first(conn, flt, before, fts, wanted,
-                                  max(4 * wanted, _TEXT_CHUNK_MIN))
+        return _sqlite_text_first(conn, flt, before, fts, wanted, max(4 * wanted, _TEXT_CHUNK_MIN))
     if not conn.execute(FTS_MORE_THAN, {"q": fts, "k": _TEXT_SET_MAX}).scalar():
         return _sqlite_text_first(conn, flt, before, fts, wanted, _TEXT_SET_MAX + 1)
     return _with_details_of(conn, _sqlite_text_scan(conn, flt, before, fts, wanted))
 
 
-def _pg_text_page(conn: Connection, flt: MatchFilter, before: PageKey | None,
-                  wanted: int) -> list[Any]:
+def _pg_text_page(
+    conn: Connection, flt: MatchFilter, before: PageKey | None, wanted: int
+) -> list[Any]:
     """PostgreSQL, a search. The planner's estimate of the articles the words match
     decides the first step. With only a few pages of hits in all, one statement reads
     them all (the GIN bitmap). A common search reads the newest _PG_NEWEST_N rows of the
@@ -88,24 +87,30 @@ def _pg_text_page(conn: Connection, flt: MatchFilter, before: PageKey | None,
     hits_est, rate = _pg_share(conn, q)
     older = page_sql(page_shape(flt, before, postgresql=True, pg_text=PG_OLDER))
     if hits_est <= _PG_FEW * wanted:  # so few hits in all that reading them all is cheapest
-        return list(conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID,
-                                         "whi": _FAR}).all())
+        return list(
+            conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID, "whi": _FAR}).all()
+        )
     walked = rate * _PG_NEWEST_N >= wanted
     rows: list[Any] = []
     if walked:
-        rows = list(conn.execute(page_sql(page_shape(flt, before, postgresql=True,
-                                                  pg_text=PG_NEWEST)), params).all())
+        rows = list(
+            conn.execute(
+                page_sql(page_shape(flt, before, postgresql=True, pg_text=PG_NEWEST)), params
+            ).all()
+        )
         if len(rows) >= wanted:
             return rows
     # Where the first step ended (not walked: only the rows per day near the newest).
     n = _PG_NEWEST_N if walked else _PG_RATE_ROWS
-    edge = conn.execute(pg_edge_sql(page_shape(flt, before, postgresql=True,
-                                            pg_text=PG_NEWEST)), {**params, "n": n}).first()
+    edge = conn.execute(
+        pg_edge_sql(page_shape(flt, before, postgresql=True, pg_text=PG_NEWEST)), {**params, "n": n}
+    ).first()
     if edge is None:  # fewer than n rows: read what the first step did not
         if walked:
             return rows
-        return list(conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID,
-                                         "whi": _FAR}).all())
+        return list(
+            conn.execute(older, {**params, "eat": _FAR, "elast": _NO_ID, "whi": _FAR}).all()
+        )
     at, last, newest = edge
     per_day = n / max((newest - at).total_seconds() / 86_400, 1 / 86_400)
     seen, hits = float(n), len(rows)
@@ -127,8 +132,9 @@ def _pg_text_page(conn: Connection, flt: MatchFilter, before: PageKey | None,
         done = since_day is not None and lo_day <= since_day
         lo_day = max(lo_day, since_day) if since_day is not None else lo_day
         wlo = datetime.fromtimestamp(lo_day * 86_400, UTC)
-        found = conn.execute(buckets, {**params, "lim": need, "wlo": wlo,
-                                       "tq": bucket_cover(lo_day, hi_day)}).all()
+        found = conn.execute(
+            buckets, {**params, "lim": need, "wlo": wlo, "tq": bucket_cover(lo_day, hi_day)}
+        ).all()
         rows += found
         if len(rows) >= wanted or done:
             return rows
@@ -138,8 +144,9 @@ def _pg_text_page(conn: Connection, flt: MatchFilter, before: PageKey | None,
     return [*rows, *conn.execute(older, {**params, "lim": wanted - len(rows)}).all()]
 
 
-def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: PageKey | None,
-                       fts: str, wanted: int, size: int) -> list[Any]:
+def _sqlite_text_first(
+    conn: Connection, flt: MatchFilter, before: PageKey | None, fts: str, wanted: int, size: int
+) -> list[Any]:
     """SQLite, a search with few hits or no tag/watch filter: read the hits newest id
     first in growing chunks, keep those that meet the other conditions (checked by key),
     and stop once no unread hit (all have smaller ids) can belong on the page: no
@@ -165,17 +172,24 @@ def _sqlite_text_first(conn: Connection, flt: MatchFilter, before: PageKey | Non
         below = lowest
         if not first:
             full = len(found) == wanted
-            more = not conn.execute(ENOUGH_BELOW, {
-                "below": below, "full": full, "since": flt.since,
-                "t": found[-1][0] if full else flt.since}).scalar()
+            more = not conn.execute(
+                ENOUGH_BELOW,
+                {
+                    "below": below,
+                    "full": full,
+                    "since": flt.since,
+                    "t": found[-1][0] if full else flt.since,
+                },
+            ).scalar()
         if not more:
             return found
         first = False
         size = min(2 * size, _TEXT_CHUNK_MAX)
 
 
-def _sqlite_text_scan(conn: Connection, flt: MatchFilter, before: PageKey | None,
-                      fts: str, wanted: int) -> list[PageKey]:
+def _sqlite_text_scan(
+    conn: Connection, flt: MatchFilter, before: PageKey | None, fts: str, wanted: int
+) -> list[PageKey]:
     """SQLite, a search with many hits and a tag or watch filter: read the other
     conditions' page in growing chunks and keep the rows FTS5 finds within each chunk's
     article-id range, all inside SQLite (one statement per chunk, returning the hits and
@@ -203,7 +217,8 @@ def _sqlite_text_scan(conn: Connection, flt: MatchFilter, before: PageKey | None
 
 _PG_SHARE = sa.text(
     "EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE search_vector @@ "
-    "websearch_to_tsquery('english'::regconfig, :q) UNION ALL SELECT 1 FROM articles")
+    "websearch_to_tsquery('english'::regconfig, :q) UNION ALL SELECT 1 FROM articles"
+)
 
 
 def _pg_share(conn: Connection, q: str) -> tuple[float, float]:

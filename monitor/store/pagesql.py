@@ -45,8 +45,9 @@ class PageShape:
 
 
 PG_NEWEST, PG_BUCKETS, PG_OLDER = 1, 2, 3
-FTS_MORE_THAN = sa.text("SELECT EXISTS (SELECT rowid FROM articles_fts "
-                         "WHERE articles_fts MATCH :q LIMIT 1 OFFSET :k)")
+FTS_MORE_THAN = sa.text(
+    "SELECT EXISTS (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q LIMIT 1 OFFSET :k)"
+)
 # SQLite: whether no unread hit (all have ids below {below}) can belong on the page. With no
 # break of id order recorded at or above {below} (revision 0005), none is newer than a read
 # one: the page is done when {full}, or when the hit at {below} is older than {since}.
@@ -56,11 +57,11 @@ _ENOUGH = (
     "WHEN NOT EXISTS (SELECT 1 FROM article_order_breaks WHERE at_id >= {below}) "
     "THEN {full} OR coalesce((SELECT stored_at FROM articles WHERE id = {below}) < {since}, 0) "
     "WHEN {t} IS NULL THEN 0 "
-    "ELSE NOT EXISTS (SELECT 1 FROM articles WHERE stored_at >= {t} AND +id < {below})")
+    "ELSE NOT EXISTS (SELECT 1 FROM articles WHERE stored_at >= {t} AND +id < {below})"
+)
 ENOUGH_BELOW = sa.text(
-    "SELECT CASE " + _ENOUGH.format(below=":below", full=":full", since=":since", t=":t")
-    + " END").bindparams(sa.bindparam("t", type_=UTCDateTime()),
-                         sa.bindparam("since", type_=UTCDateTime()))
+    "SELECT CASE " + _ENOUGH.format(below=":below", full=":full", since=":since", t=":t") + " END"
+).bindparams(sa.bindparam("t", type_=UTCDateTime()), sa.bindparam("since", type_=UTCDateTime()))
 _HAS_TAG = "EXISTS (SELECT 1 FROM article_tags h WHERE h.article_id = {id})"
 _FEED = "{feed_id} = (SELECT id FROM feeds WHERE name = :feed)"
 _STORY = "{table}.story_id = :story"
@@ -78,7 +79,8 @@ _FIRST_OF_STORY = (
     "WHERE e.story_id = {w}.story_id AND e.watch = {w}.watch AND e.article_id <> {w}.article_id "
     "AND (NOT x.is_copy OR ((SELECT y.is_copy FROM articles y WHERE y.id = {w}.article_id) "
     "AND (e.matched_at < {w}.matched_at OR (e.matched_at = {w}.matched_at "
-    "AND e.article_id < {w}.article_id)))))")
+    "AND e.article_id < {w}.article_id)))))"
+)
 # The same for PostgreSQL, checked by article id on the sorted rows until the page is full
 # (as a condition of the watch arm the planner reads every match of the watch: 50 ms).
 _PG_FIRST_OF_STORY = (
@@ -88,21 +90,33 @@ _PG_FIRST_OF_STORY = (
     "AND e.watch = m.watch JOIN articles x ON x.id = e.article_id WHERE m.article_id = {id} "
     "AND m.watch = :watch AND e.article_id <> m.article_id AND (NOT x.is_copy OR ("
     "(SELECT y.is_copy FROM articles y WHERE y.id = m.article_id) AND (e.matched_at < "
-    "m.matched_at OR (e.matched_at = m.matched_at AND e.article_id < m.article_id)))))")
+    "m.matched_at OR (e.matched_at = m.matched_at AND e.article_id < m.article_id)))))"
+)
 _PG_TEXT = "doc.search_vector @@ websearch_to_tsquery('english'::regconfig, :q)"
 
 
-def page_shape(flt: MatchFilter, before: PageKey | None, *, postgresql: bool,
-           pg_text: int = 0) -> PageShape:
-    return PageShape(postgresql, len(flt.tags), flt.watch is not None, flt.feed is not None,
-                  flt.since is not None, flt.until is not None, before is not None, pg_text,
-                  flt.folded, flt.story is not None)
+def page_shape(
+    flt: MatchFilter, before: PageKey | None, *, postgresql: bool, pg_text: int = 0
+) -> PageShape:
+    return PageShape(
+        postgresql,
+        len(flt.tags),
+        flt.watch is not None,
+        flt.feed is not None,
+        flt.since is not None,
+        flt.until is not None,
+        before is not None,
+        pg_text,
+        flt.folded,
+        flt.story is not None,
+    )
 
 
 def page_params(flt: MatchFilter, before: PageKey | None, limit: int) -> dict[str, Any]:
     params: dict[str, Any] = {f"tag{i}": tag for i, tag in enumerate(flt.tags)}
-    params.update(watch=flt.watch, feed=flt.feed, since=flt.since, until=flt.until, lim=limit,
-                  story=flt.story)
+    params.update(
+        watch=flt.watch, feed=flt.feed, since=flt.since, until=flt.until, lim=limit, story=flt.story
+    )
     if before is not None:
         params["at"], params["last"] = before
     return {k: v for k, v in params.items() if v is not None}
@@ -126,8 +140,11 @@ def _window(shape: PageShape, when: str, aid: str) -> list[str]:
 
 def typed(sql: str, *columns: sa.ColumnClause[Any]) -> sa.TextClause:
     """`sql` with its datetime parameters bound through UTCDateTime, and typed columns."""
-    binds = [sa.bindparam(name, type_=UTCDateTime())
-             for name in ("since", "until", "at", "eat", "wlo", "whi") if f":{name}" in sql]
+    binds = [
+        sa.bindparam(name, type_=UTCDateTime())
+        for name in ("since", "until", "at", "eat", "wlo", "whi")
+        if f":{name}" in sql
+    ]
     if ":ids" in sql:
         binds.append(sa.bindparam("ids", expanding=True))
     clause = sa.text(sql).bindparams(*binds)
@@ -144,26 +161,42 @@ def _keys_text(shape: PageShape) -> str:
         return _pg_keys_text(shape)
     arms = []
     for i in range(shape.tags):
-        arms.append(" AND ".join([
-            f"SELECT matched_at, article_id FROM article_tags WHERE tag_id = :tag{i}",  # noqa: S608
-            *_window(shape, "matched_at", "article_id")]))
+        arms.append(
+            " AND ".join(
+                [
+                    f"SELECT matched_at, article_id FROM article_tags WHERE tag_id = :tag{i}",  # noqa: S608
+                    *_window(shape, "matched_at", "article_id"),
+                ]
+            )
+        )
     if shape.watch:
-        arms.append(" AND ".join([
-            "SELECT matched_at, article_id FROM watch_matches WHERE watch = :watch",
-            *_window(shape, "matched_at", "article_id"),
-            *([_FIRST_OF_STORY.format(w="watch_matches")] if shape.fold else [])]))
+        arms.append(
+            " AND ".join(
+                [
+                    "SELECT matched_at, article_id FROM watch_matches WHERE watch = :watch",
+                    *_window(shape, "matched_at", "article_id"),
+                    *([_FIRST_OF_STORY.format(w="watch_matches")] if shape.fold else []),
+                ]
+            )
+        )
     doc = [_FEED.format(feed_id="feed_id")] if shape.feed else []
     if shape.story:
         doc.append(_STORY.format(table="articles"))
     if not arms:  # no tag or watch names the rows: only articles with a tag are matches
         doc.append(_HAS_TAG.format(id="articles.id"))
     if doc:
-        arms.append("SELECT stored_at AS matched_at, id AS article_id FROM articles WHERE "  # noqa: S608
-                    + " AND ".join([*doc, *_window(shape, "stored_at", "id")]))
-    copies = (" EXCEPT " + " AND ".join([_COPIES_ARM, *_window(shape, "stored_at", "id")])
-              if shape.fold and not shape.watch else "")
-    return (" INTERSECT ".join(arms) + copies
-            + " ORDER BY matched_at DESC, article_id DESC LIMIT :lim")
+        arms.append(
+            "SELECT stored_at AS matched_at, id AS article_id FROM articles WHERE "  # noqa: S608
+            + " AND ".join([*doc, *_window(shape, "stored_at", "id")])
+        )
+    copies = (
+        " EXCEPT " + " AND ".join([_COPIES_ARM, *_window(shape, "stored_at", "id")])
+        if shape.fold and not shape.watch
+        else ""
+    )
+    return (
+        " INTERSECT ".join(arms) + copies + " ORDER BY matched_at DESC, article_id DESC LIMIT :lim"
+    )
 
 
 _PgArm = tuple[str, str, str, str, list[str], list[str]]
@@ -171,18 +204,21 @@ _PgArm = tuple[str, str, str, str, list[str], list[str]]
 
 def _pg_arms(shape: PageShape) -> list[_PgArm]:
     """(table, alias, time column, id column, the arm's own conditions, further ones)."""
-    arms: list[_PgArm] = [("article_tags", f"t{i}", "matched_at", "article_id",
-                           [f"t{i}.tag_id = :tag{i}"], []) for i in range(shape.tags)]
+    arms: list[_PgArm] = [
+        ("article_tags", f"t{i}", "matched_at", "article_id", [f"t{i}.tag_id = :tag{i}"], [])
+        for i in range(shape.tags)
+    ]
     if shape.watch:
-        arms.append(("watch_matches", "w", "matched_at", "article_id", ["w.watch = :watch"],
-                     []))
+        arms.append(("watch_matches", "w", "matched_at", "article_id", ["w.watch = :watch"], []))
     own = [_FEED.format(feed_id="doc.feed_id")] if shape.feed else []
     if shape.story:
         own.append(_STORY.format(table="doc"))
     more = [_PG_TEXT] if shape.pg_text else []
     if shape.pg_text in (PG_BUCKETS, PG_OLDER):  # below the edge (:eat, :elast) and :whi
-        more += ["doc.stored_at < :whi",
-                 "doc.stored_at <= :eat AND (doc.stored_at < :eat OR doc.id < :elast)"]
+        more += [
+            "doc.stored_at < :whi",
+            "doc.stored_at <= :eat AND (doc.stored_at < :eat OR doc.id < :elast)",
+        ]
     if shape.pg_text == PG_BUCKETS:  # from :wlo on, found by its time buckets too
         more += ["doc.stored_at >= :wlo", "doc.search_vector @@ CAST(:tq AS tsquery)"]
     if not arms and not _pg_tag_after_sort(shape):
@@ -222,39 +258,52 @@ def _pg_keys_text(shape: PageShape) -> str:
         table, alias, _, _, _, more = arm
         w, a, where = _pg_arm_where(shape, arm)
         if i == 0 and shape.pg_text == PG_NEWEST:  # only the first arm's newest :n rows
-            source = (f"(SELECT {alias}.* FROM {table} {alias} WHERE {where} "  # noqa: S608
-                      f"ORDER BY {w} DESC, {a} DESC LIMIT :n) {alias}")
+            source = (
+                f"(SELECT {alias}.* FROM {table} {alias} WHERE {where} "  # noqa: S608
+                f"ORDER BY {w} DESC, {a} DESC LIMIT :n) {alias}"
+            )
             conds += more
             continue
         if i and shape.pg_text == PG_NEWEST:  # looked up row by row (OFFSET 0: never
             # flattened), never merged with a scan of the whole table
             inner = " AND ".join([f"{a} = {aid}", f"{w} = {when}", where, *more])
-            source += (f" CROSS JOIN LATERAL (SELECT {alias}.* FROM {table} {alias} "  # noqa: S608
-                       f"WHERE {inner} OFFSET 0) {alias}")
+            source += (
+                f" CROSS JOIN LATERAL (SELECT {alias}.* FROM {table} {alias} "  # noqa: S608
+                f"WHERE {inner} OFFSET 0) {alias}"
+            )
             continue
-        source += f" JOIN {table} {alias} ON {a} = {aid} AND {w} = {when}" if i else (
-            f"{table} {alias}")
+        source += (
+            f" JOIN {table} {alias} ON {a} = {aid} AND {w} = {when}" if i else (f"{table} {alias}")
+        )
         conds += [where, *more]
     columns = ", doc.url, doc.title, doc.published, doc.feed_id" if _pg_has_doc(shape) else ""
-    keys = (f"SELECT {when} AS matched_at, {aid} AS article_id{columns} FROM {source} "  # noqa: S608
-            "WHERE " + (" AND ".join(conds) or "true") + f" ORDER BY {when} DESC, {aid} DESC")
+    keys = (
+        f"SELECT {when} AS matched_at, {aid} AS article_id{columns} FROM {source} "  # noqa: S608
+        "WHERE " + (" AND ".join(conds) or "true") + f" ORDER BY {when} DESC, {aid} DESC"
+    )
     if shape.fold and shape.watch:  # OFFSET 0: sorted first, then checked row by row
-        return (f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE ("  # noqa: S608
-                + _PG_FIRST_OF_STORY.format(id="s.article_id")
-                + ") ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim")
+        return (
+            f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE ("  # noqa: S608
+            + _PG_FIRST_OF_STORY.format(id="s.article_id")
+            + ") ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim"
+        )
     if shape.fold and not _pg_has_doc(shape):
         # Later copies are skipped on the joined rows, in page order, until the page is full:
         # each row's is_copy read by key (a scalar subquery is never turned into a join).
         # Adding the articles as an arm instead, the planner misjudges the (id, stored_at)
         # join into a hash join and a sort of every row (125 ms for a watch at 200k rows);
         # a check on the first arm runs on every row a merge join reads (46 ms, rare pair).
-        return (f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE "  # noqa: S608
-                + _PG_NOT_COPY.format(id="s.article_id")
-                + " ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim")
+        return (
+            f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE "  # noqa: S608
+            + _PG_NOT_COPY.format(id="s.article_id")
+            + " ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim"
+        )
     if _pg_tag_after_sort(shape):  # OFFSET 0: sorted first, never flattened into one join
-        return (f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE "  # noqa: S608
-                + _HAS_TAG.format(id="s.article_id")
-                + " ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim")
+        return (
+            f"SELECT s.* FROM ({keys} OFFSET 0) s WHERE "  # noqa: S608
+            + _HAS_TAG.format(id="s.article_id")
+            + " ORDER BY s.matched_at DESC, s.article_id DESC LIMIT :lim"
+        )
     return keys + " LIMIT :lim"
 
 
@@ -265,11 +314,14 @@ def pg_edge_sql(shape: PageShape) -> sa.TextClause:
     arm = _pg_arms(shape)[0]
     w, a, where = _pg_arm_where(shape, arm)
     table = f"{arm[0]} {arm[1]}"
-    return typed(f"SELECT {w}, {a}, (SELECT {w} FROM {table} WHERE {where} "  # noqa: S608
-                  f"ORDER BY {w} DESC LIMIT 1) FROM {table} WHERE {where} "
-                  f"ORDER BY {w} DESC, {a} DESC OFFSET :n - 1 LIMIT 1",
-                  sa.column("at", UTCDateTime()), sa.column("last", sa.Integer()),
-                  sa.column("newest", UTCDateTime()))
+    return typed(
+        f"SELECT {w}, {a}, (SELECT {w} FROM {table} WHERE {where} "  # noqa: S608
+        f"ORDER BY {w} DESC LIMIT 1) FROM {table} WHERE {where} "
+        f"ORDER BY {w} DESC, {a} DESC OFFSET :n - 1 LIMIT 1",
+        sa.column("at", UTCDateTime()),
+        sa.column("last", sa.Integer()),
+        sa.column("newest", UTCDateTime()),
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -287,23 +339,33 @@ def page_sql(shape: PageShape) -> sa.TextClause:
         + ("" if own else "JOIN articles a ON a.id = k.article_id ")
         + f"JOIN feeds f ON f.id = {source}.feed_id "
         "ORDER BY k.matched_at DESC, k.article_id DESC",
-        *_KEY_COLUMNS, *_DETAIL_COLUMNS)
+        *_KEY_COLUMNS,
+        *_DETAIL_COLUMNS,
+    )
 
 
 def _tags_json(postgresql: bool, article_id: str) -> str:
     """Two columns: the article's tags and its watch names, each a JSON array."""
-    agg, row = ("json_agg", "json_build_array") if postgresql else ("json_group_array",
-                                                                    "json_array")
-    return (f"(SELECT {agg}({row}(t.tag_id, t.kind, t.name, t.\"count\", t.evidence, "  # noqa: S608
-            f"t.evidence_start, t.evidence_end, t.level, t.score)) FROM article_tags t "
-            f"WHERE t.article_id = {article_id}) AS tags, "
-            f"(SELECT {agg}(w.watch) FROM watch_matches w "
-            f"WHERE w.article_id = {article_id}) AS watches")
+    agg, row = (
+        ("json_agg", "json_build_array") if postgresql else ("json_group_array", "json_array")
+    )
+    return (
+        f'(SELECT {agg}({row}(t.tag_id, t.kind, t.name, t."count", t.evidence, '  # noqa: S608
+        f"t.evidence_start, t.evidence_end, t.level, t.score)) FROM article_tags t "
+        f"WHERE t.article_id = {article_id}) AS tags, "
+        f"(SELECT {agg}(w.watch) FROM watch_matches w "
+        f"WHERE w.article_id = {article_id}) AS watches"
+    )
 
 
 _DETAIL_COLUMNS: tuple[sa.ColumnClause[Any], ...] = (
-    sa.column("url"), sa.column("title"), sa.column("published", UTCDateTime()),
-    sa.column("name"), sa.column("tags"), sa.column("watches"))
+    sa.column("url"),
+    sa.column("title"),
+    sa.column("published", UTCDateTime()),
+    sa.column("name"),
+    sa.column("tags"),
+    sa.column("watches"),
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -319,17 +381,24 @@ def chunk_sql(shape: PageShape) -> sa.TextClause:
         "UNION ALL SELECT * FROM (SELECT matched_at, article_id, "
         "-(SELECT count(*) FROM chunk) AS hit FROM chunk "
         "ORDER BY matched_at, article_id LIMIT 1)",
-        *_KEY_COLUMNS, sa.column("hit", sa.Integer()))
+        *_KEY_COLUMNS,
+        sa.column("hit", sa.Integer()),
+    )
 
 
 def _probe_conds(shape: PageShape, when: str = "stored_at", aid: str = "id") -> list[str]:
     """SQLite: the conditions besides the search on one article of `articles`, by key."""
-    conds = [f"EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = articles.id "  # noqa: S608
-             f"AND t.tag_id = :tag{i})" for i in range(shape.tags)]
+    conds = [
+        f"EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = articles.id "  # noqa: S608
+        f"AND t.tag_id = :tag{i})"
+        for i in range(shape.tags)
+    ]
     if shape.watch:
         first = f" AND {_FIRST_OF_STORY.format(w='w')}" if shape.fold else ""
-        conds.append("EXISTS (SELECT 1 FROM watch_matches w WHERE w.article_id = articles.id "  # noqa: S608
-                     f"AND w.watch = :watch{first})")
+        conds.append(
+            "EXISTS (SELECT 1 FROM watch_matches w WHERE w.article_id = articles.id "  # noqa: S608
+            f"AND w.watch = :watch{first})"
+        )
     if shape.feed:
         conds.append(_FEED.format(feed_id="feed_id"))
     if shape.story:
@@ -350,8 +419,7 @@ def text_chunk_sql(shape: PageShape) -> sa.TextClause:
     conds = _probe_conds(shape, "+stored_at", "+id")  # by the hits' ids, not a time range
     since = ":since" if shape.since else "NULL"
     where = " AND ".join(conds)
-    enough = _ENOUGH.format(below="(SELECT min(id) FROM hits)", full="filled", since=since,
-                            t="t")
+    enough = _ENOUGH.format(below="(SELECT min(id) FROM hits)", full="filled", since=since, t="t")
     return typed(
         "WITH hits AS MATERIALIZED (SELECT rowid AS id FROM articles_fts "  # noqa: S608
         "WHERE articles_fts MATCH :q AND rowid < :below ORDER BY rowid DESC LIMIT :k), "
@@ -366,14 +434,21 @@ def text_chunk_sql(shape: PageShape) -> sa.TextClause:
         "SELECT s.lo, s.n, s.enough, k.matched_at, k.article_id, a.url, a.title, a.published, "
         f"f.name, {_tags_json(False, 'k.article_id')} FROM status s LEFT JOIN kept k "
         "LEFT JOIN articles a ON a.id = k.article_id LEFT JOIN feeds f ON f.id = a.feed_id",
-        sa.column("lo", sa.Integer()), sa.column("n", sa.Integer()),
-        sa.column("enough", sa.Boolean()), *_KEY_COLUMNS, *_DETAIL_COLUMNS)
+        sa.column("lo", sa.Integer()),
+        sa.column("n", sa.Integer()),
+        sa.column("enough", sa.Boolean()),
+        *_KEY_COLUMNS,
+        *_DETAIL_COLUMNS,
+    )
 
 
-DETAILS = typed("SELECT a.id, a.url, a.title, a.published, f.name, "  # noqa: S608
-                  f"{_tags_json(False, 'a.id')} FROM articles a "
-                  "JOIN feeds f ON f.id = a.feed_id WHERE a.id IN :ids",
-                  sa.column("id", sa.Integer()), *_DETAIL_COLUMNS)
+DETAILS = typed(
+    "SELECT a.id, a.url, a.title, a.published, f.name, "  # noqa: S608
+    f"{_tags_json(False, 'a.id')} FROM articles a "
+    "JOIN feeds f ON f.id = a.feed_id WHERE a.id IN :ids",
+    sa.column("id", sa.Integer()),
+    *_DETAIL_COLUMNS,
+)
 
 
 @functools.lru_cache(maxsize=2)
@@ -381,7 +456,12 @@ def article_sql(postgresql: bool) -> sa.TextClause:
     """One article by :id with its feed's name and its tags (JSON): one statement."""
     columns = [sa.column(c.name, c.type) for c in _ARTICLES.columns]
     names = ", ".join(f'a."{c.name}"' for c in columns)
-    return typed(f"SELECT {names}, f.name AS feed_name, "  # noqa: S608
-                  f"{_tags_json(postgresql, 'a.id')} FROM articles a "
-                  "JOIN feeds f ON f.id = a.feed_id WHERE a.id = :id",
-                  *columns, sa.column("feed_name"), sa.column("tags"), sa.column("watches"))
+    return typed(
+        f"SELECT {names}, f.name AS feed_name, "  # noqa: S608
+        f"{_tags_json(postgresql, 'a.id')} FROM articles a "
+        "JOIN feeds f ON f.id = a.feed_id WHERE a.id = :id",
+        *columns,
+        sa.column("feed_name"),
+        sa.column("tags"),
+        sa.column("watches"),
+    )

@@ -40,16 +40,23 @@ class PruneCounts:
     stories_reformed: int = 0  # stories whose first copy went and whose other copies stayed
 
     def __add__(self, other: "PruneCounts") -> "PruneCounts":
-        return PruneCounts(self.articles + other.articles, self.tags + other.tags,
-                           self.matches + other.matches, self.alerts + other.alerts,
-                           self.stories_reformed + other.stories_reformed)
+        return PruneCounts(
+            self.articles + other.articles,
+            self.tags + other.tags,
+            self.matches + other.matches,
+            self.alerts + other.alerts,
+            self.stories_reformed + other.stories_reformed,
+        )
 
 
 def _prunable(before: datetime) -> list[sa.ColumnElement[bool]]:
     """Stored before `before`, and no alert of it still to deliver (pending, failing, or
     dead and waiting for `monitor alerts retry`)."""
-    open_alert = (sa.select(_OUTBOX.c.id).where(_OUTBOX.c.article_id == _ARTICLES.c.id,
-                                                _OUTBOX.c.state != DELIVERED).exists())
+    open_alert = (
+        sa.select(_OUTBOX.c.id)
+        .where(_OUTBOX.c.article_id == _ARTICLES.c.id, _OUTBOX.c.state != DELIVERED)
+        .exists()
+    )
     return [_ARTICLES.c.stored_at < before, ~open_alert]
 
 
@@ -59,9 +66,13 @@ class PruneStore(StoreBase):
     def count_prunable(self, before: datetime) -> int:
         """How many articles a prune before `before` would delete now."""
         with self.db.read() as s:
-            return int(s.connection().execute(
-                sa.select(sa.func.count()).select_from(_ARTICLES).where(*_prunable(before))
-            ).scalar_one())
+            return int(
+                s.connection()
+                .execute(
+                    sa.select(sa.func.count()).select_from(_ARTICLES).where(*_prunable(before))
+                )
+                .scalar_one()
+            )
 
     def prune_batch(self, before: datetime, *, limit: int = 500) -> PruneCounts:
         """Delete up to `limit` articles stored before `before` (oldest ids first) with their
@@ -73,8 +84,12 @@ class PruneStore(StoreBase):
         a = _ARTICLES.c
         with self.db.write() as s:
             conn = s.connection()
-            ids = [int(i) for i in conn.execute(sa.select(a.id).where(*_prunable(before))
-                                                .order_by(a.id).limit(limit)).scalars()]
+            ids = [
+                int(i)
+                for i in conn.execute(
+                    sa.select(a.id).where(*_prunable(before)).order_by(a.id).limit(limit)
+                ).scalars()
+            ]
             if not ids:
                 return PruneCounts()
             rows = _lock_doomed(conn, ids, before)
@@ -113,35 +128,54 @@ def _lock_doomed(conn: sa.Connection, ids: Sequence[int], before: datetime) -> l
     if conn.dialect.name == "postgresql":
         fingerprints = conn.execute(sa.select(a.fingerprint).where(a.id.in_(list(ids))))
         bands = conn.execute(sa.select(_BANDS.c.key).where(_BANDS.c.article_id.in_(list(ids))))
-        _lock(conn, sorted({*(fingerprint_key(f) for f in fingerprints.scalars()),
-                            *(int(k) for k in bands.scalars())}))
+        _lock(
+            conn,
+            sorted(
+                {
+                    *(fingerprint_key(f) for f in fingerprints.scalars()),
+                    *(int(k) for k in bands.scalars()),
+                }
+            ),
+        )
         locked: set[int] = set()
         while True:
-            stories = {int(s) for s in conn.execute(
-                sa.select(sa.func.coalesce(a.story_id, a.id)).where(a.id.in_(list(ids))))
-                .scalars()}
+            stories = {
+                int(s)
+                for s in conn.execute(
+                    sa.select(sa.func.coalesce(a.story_id, a.id)).where(a.id.in_(list(ids)))
+                ).scalars()
+            }
             if stories <= locked:
                 break
             _lock(conn, [story_key(s) for s in sorted(stories - locked)])
             locked |= stories
         conn.execute(sa.select(o.id).where(o.article_id.in_(list(ids))).with_for_update())
-    return list(conn.execute(
-        sa.select(a.id, sa.func.coalesce(a.story_id, a.id).label("story_id"))
-        .where(a.id.in_(list(ids)), *_prunable(before)).order_by(a.id).with_for_update()))
+    return list(
+        conn.execute(
+            sa.select(a.id, sa.func.coalesce(a.story_id, a.id).label("story_id"))
+            .where(a.id.in_(list(ids)), *_prunable(before))
+            .order_by(a.id)
+            .with_for_update()
+        )
+    )
 
 
-def _survivors(conn: sa.Connection, stories: Sequence[int], doomed: Sequence[int]
-               ) -> dict[int, int]:
+def _survivors(
+    conn: sa.Connection, stories: Sequence[int], doomed: Sequence[int]
+) -> dict[int, int]:
     """Story id -> its lowest remaining member id, for the stories keeping a member."""
     a = _ARTICLES.c
-    found = conn.execute(sa.select(a.story_id, sa.func.min(a.id))
-                         .where(a.story_id.in_(list(stories)), a.id.not_in(list(doomed)))
-                         .group_by(a.story_id)).all()
+    found = conn.execute(
+        sa.select(a.story_id, sa.func.min(a.id))
+        .where(a.story_id.in_(list(stories)), a.id.not_in(list(doomed)))
+        .group_by(a.story_id)
+    ).all()
     return {int(story): int(first) for story, first in found}
 
 
-def _move_or_delete_alerts(conn: sa.Connection, rows: Sequence[Any],
-                           survivors: dict[int, int]) -> int:
+def _move_or_delete_alerts(
+    conn: sa.Connection, rows: Sequence[Any], survivors: dict[int, int]
+) -> int:
     """The doomed articles' (delivered) alerts: moved to their story's remaining first copy,
     else deleted. Returns how many were deleted."""
     o = _OUTBOX.c
@@ -165,13 +199,16 @@ def _reform(conn: sa.Connection, story: int, first: int) -> bool:
     """Give a story that lost members the lowest remaining id (when its own id went) and mark
     its earliest remaining copy as the one lists show. True when its id changed."""
     a, m, o = _ARTICLES.c, _MATCHES.c, _OUTBOX.c
-    moved = first != story and conn.execute(
-        sa.select(a.id).where(a.id == story)).scalar_one_or_none() is None
+    moved = (
+        first != story
+        and conn.execute(sa.select(a.id).where(a.id == story)).scalar_one_or_none() is None
+    )
     if moved:
         conn.execute(sa.update(_ARTICLES).where(a.story_id == story).values(story_id=first))
         conn.execute(sa.update(_MATCHES).where(m.story_id == story).values(story_id=first))
         for alert_id, watch, channel in conn.execute(
-                sa.select(o.id, o.watch, o.channel).where(o.story_id == story)).all():
+            sa.select(o.id, o.watch, o.channel).where(o.story_id == story)
+        ).all():
             key = f"{watch}|{channel}|{first}"
             taken = conn.execute(sa.select(o.id).where(o.dedup_key == key)).first()
             values: dict[str, Any] = {"story_id": first}
@@ -179,8 +216,11 @@ def _reform(conn: sa.Connection, story: int, first: int) -> bool:
                 values["dedup_key"] = key
             conn.execute(sa.update(_OUTBOX).where(o.id == alert_id).values(**values))
         story = first
-    members = conn.execute(sa.select(a.id, a.is_copy).where(a.story_id == story).order_by(
-        sa.func.coalesce(a.published, a.stored_at), a.id)).all()
+    members = conn.execute(
+        sa.select(a.id, a.is_copy)
+        .where(a.story_id == story)
+        .order_by(sa.func.coalesce(a.published, a.stored_at), a.id)
+    ).all()
     for rank, (member, is_copy) in enumerate(members):
         if bool(is_copy) != (rank > 0):
             conn.execute(sa.update(_ARTICLES).where(a.id == member).values(is_copy=rank > 0))

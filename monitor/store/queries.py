@@ -90,11 +90,13 @@ class StorySummary:
 _BIGGEST = typed(
     "SELECT story_id, count(*) AS n, count(DISTINCT feed_id), min(stored_at), max(stored_at) "
     "FROM articles WHERE story_id IS NOT NULL AND stored_at >= :since "
-    "GROUP BY story_id ORDER BY n DESC, story_id LIMIT :lim")
+    "GROUP BY story_id ORDER BY n DESC, story_id LIMIT :lim"
+)
 _HEADS = typed(
     "SELECT a.story_id, a.title, a.url, f.name FROM articles a "
     "JOIN feeds f ON f.id = a.feed_id WHERE a.story_id IN :ids AND a.is_copy = :no "
-    "ORDER BY a.id")
+    "ORDER BY a.id"
+)
 
 
 class QueryStore(StoreBase):
@@ -103,14 +105,19 @@ class QueryStore(StoreBase):
     def find_matches(self, flt: MatchFilter) -> MatchPage:
         """One page of stored matches (articles with at least one tag), newest first."""
         pg = self.db.dialect == "postgresql"
+
         def read(conn: Connection) -> tuple[list[Any], dict[int, _Story]]:
             page = read_page(conn, flt, postgresql=pg)
-            return page, _stories_of(conn, [int(row[1]) for row in page[:flt.limit]])
+            return page, _stories_of(conn, [int(row[1]) for row in page[: flt.limit]])
 
         heads, stories = self.db.fetch(read)
         more = len(heads) > flt.limit
-        rows = [replace(r, story_id=stories[r.article_id][0], copies=stories[r.article_id][1])
-                if r.article_id in stories else r for r in _match_rows(heads[:flt.limit])]
+        rows = [
+            replace(r, story_id=stories[r.article_id][0], copies=stories[r.article_id][1])
+            if r.article_id in stories
+            else r
+            for r in _match_rows(heads[: flt.limit])
+        ]
         cursor = encode_cursor(rows[-1].matched_at, rows[-1].article_id) if more else None
         return MatchPage(tuple(rows), cursor)
 
@@ -122,50 +129,75 @@ class QueryStore(StoreBase):
         """One stored article with all its tags and their evidence; None when absent."""
         sql = article_sql(self.db.dialect == "postgresql")
         row = self.db.fetch(
-            lambda conn: conn.execute(sql, {"id": article_id}).mappings().one_or_none())
+            lambda conn: conn.execute(sql, {"id": article_id}).mappings().one_or_none()
+        )
         if row is None:
             return None
         story = self.db.fetch(lambda conn: _stories_of(conn, [article_id])).get(article_id)
         return StoredArticle(
-            id=row["id"], feed=row["feed_name"], url=row["url"],
-            canonical_url=row["canonical_url"], guid=row["guid"], title=row["title"],
-            author=row["author"], published=row["published"], language=row["language"],
-            text=row["text"], story_id=row["story_id"] or row["id"],
-            stored_at=row["stored_at"], tags=_tags_from_json(row["tags"]),
-            copies=story[1] if story else ())
+            id=row["id"],
+            feed=row["feed_name"],
+            url=row["url"],
+            canonical_url=row["canonical_url"],
+            guid=row["guid"],
+            title=row["title"],
+            author=row["author"],
+            published=row["published"],
+            language=row["language"],
+            text=row["text"],
+            story_id=row["story_id"] or row["id"],
+            stored_at=row["stored_at"],
+            tags=_tags_from_json(row["tags"]),
+            copies=story[1] if story else (),
+        )
 
     def biggest_stories(self, since: datetime, limit: int = 20) -> list[StorySummary]:
         """The stories with the most copies stored since `since`, biggest first."""
+
         def read(conn: Connection) -> list[StorySummary]:
             rows = conn.execute(_BIGGEST, {"since": since, "lim": limit}).all()
             heads: dict[int, tuple[str | None, str, str]] = {}
             if rows:
                 for sid, title, url, feed in conn.execute(
-                        _HEADS, {"ids": [int(r[0]) for r in rows], "no": False}):
+                    _HEADS, {"ids": [int(r[0]) for r in rows], "no": False}
+                ):
                     heads.setdefault(int(sid), (title, url, feed))
-            return [StorySummary(int(sid), int(n), int(feeds), _aware(lo), _aware(hi),
-                                 *heads.get(int(sid), (None, "", "")))
-                    for sid, n, feeds, lo, hi in rows]
+            return [
+                StorySummary(
+                    int(sid),
+                    int(n),
+                    int(feeds),
+                    _aware(lo),
+                    _aware(hi),
+                    *heads.get(int(sid), (None, "", "")),
+                )
+                for sid, n, feeds, lo, hi in rows
+            ]
 
         return self.db.fetch(read)
 
     def article_id_for_url(self, url: str) -> int | None:
         """The id of the article stored under this URL (as linked or canonical)."""
-        stmt = (sa.select(_ARTICLES.c.id)
-                .where(sa.or_(_ARTICLES.c.url == url, _ARTICLES.c.canonical_url == url))
-                .order_by(_ARTICLES.c.id).limit(1))
+        stmt = (
+            sa.select(_ARTICLES.c.id)
+            .where(sa.or_(_ARTICLES.c.url == url, _ARTICLES.c.canonical_url == url))
+            .order_by(_ARTICLES.c.id)
+            .limit(1)
+        )
         found = self.db.fetch(lambda conn: conn.execute(stmt).scalar_one_or_none())
         return None if found is None else int(found)
 
     def article_watches(self, article_id: int) -> tuple[str, ...]:
         """The watches an article matched, by name."""
-        return self.db.fetch(
-            lambda conn: _watches_of(conn, [article_id]).get(article_id, ()))
+        return self.db.fetch(lambda conn: _watches_of(conn, [article_id]).get(article_id, ()))
 
     def list_watches(self) -> list[WatchSummary]:
         """Every watch with stored matches: count and newest match time."""
-        stmt = (sa.select(_WATCHES.c.watch, sa.func.count(), sa.func.max(_WATCHES.c.matched_at))
-                .group_by(_WATCHES.c.watch).order_by(_WATCHES.c.watch))
+        stmt = (
+            sa.select(_WATCHES.c.watch, sa.func.count(), sa.func.max(_WATCHES.c.matched_at))
+            .group_by(_WATCHES.c.watch)
+            .order_by(_WATCHES.c.watch)
+        )
         rows = self.db.fetch(lambda conn: conn.execute(stmt).all())
         return [WatchSummary(name, int(n), _aware(last)) for name, n, last in rows]
 
@@ -175,15 +207,20 @@ class QueryStore(StoreBase):
             conn = s.connection()
             articles = conn.execute(sa.select(sa.func.count()).select_from(_ARTICLES)).scalar()
             matches = conn.execute(sa.select(sa.func.count(sa.distinct(_TAGS.c.article_id))))
-            per_watch = conn.execute(sa.select(_WATCHES.c.watch, sa.func.count())
-                                     .group_by(_WATCHES.c.watch)).all()
-            outbox = conn.execute(sa.select(_OUTBOX.c.state, sa.func.count())
-                                  .group_by(_OUTBOX.c.state)).all()
+            per_watch = conn.execute(
+                sa.select(_WATCHES.c.watch, sa.func.count()).group_by(_WATCHES.c.watch)
+            ).all()
+            outbox = conn.execute(
+                sa.select(_OUTBOX.c.state, sa.func.count()).group_by(_OUTBOX.c.state)
+            ).all()
             feeds = _feed_counts(conn)
         return MetricsCounts(
-            articles=int(articles or 0), matches=int(matches.scalar() or 0),
+            articles=int(articles or 0),
+            matches=int(matches.scalar() or 0),
             watch_matches={w: int(n) for w, n in per_watch},
-            outbox={state: int(n) for state, n in outbox}, feeds=feeds)
+            outbox={state: int(n) for state, n in outbox},
+            feeds=feeds,
+        )
 
 
 _Story = tuple[int, tuple[StoryCopy, ...]]
@@ -193,7 +230,8 @@ _STORIES = typed(
     "SELECT p.id, coalesce(p.story_id, p.id), c.id, f.name, c.url, c.title FROM articles p "
     "LEFT JOIN articles c ON c.story_id = p.story_id AND c.id <> p.id "
     "LEFT JOIN feeds f ON f.id = c.feed_id WHERE p.id IN :ids "
-    "ORDER BY p.id, coalesce(c.published, c.stored_at), c.id")
+    "ORDER BY p.id, coalesce(c.published, c.stored_at), c.id"
+)
 
 
 def _stories_of(conn: Connection, ids: Sequence[int]) -> dict[int, _Story]:
@@ -216,21 +254,33 @@ def _match_rows(heads: Sequence[Any]) -> list[MatchRow]:
     out = []
     for when, aid, url, title, published, feed, tags_json, watches_json in heads:
         tags = _tags_from_json(tags_json)
-        out.append(MatchRow(
-            article_id=aid, url=url, title=title, published=_aware(published), feed=feed,
-            matched_at=_aware(when), actors=tuple(t for t in tags if t.kind == "actor"),
-            issues=tuple(t for t in tags if t.kind == "issue"),
-            watches=tuple(sorted(_json(watches_json)))))
+        out.append(
+            MatchRow(
+                article_id=aid,
+                url=url,
+                title=title,
+                published=_aware(published),
+                feed=feed,
+                matched_at=_aware(when),
+                actors=tuple(t for t in tags if t.kind == "actor"),
+                issues=tuple(t for t in tags if t.kind == "issue"),
+                watches=tuple(sorted(_json(watches_json))),
+            )
+        )
     return out
 
 
 def _tags_from_json(value: Any) -> tuple[Tag, ...]:
     """An article's tags from their JSON aggregate, most mentioned first."""
-    return tuple(sorted((Tag(key, kind, name, count, Evidence(ev, start, end), level,
-                             float(score))
-                         for key, kind, name, count, ev, start, end, level, score
-                         in _json(value)),
-                        key=_tag_order))
+    return tuple(
+        sorted(
+            (
+                Tag(key, kind, name, count, Evidence(ev, start, end), level, float(score))
+                for key, kind, name, count, ev, start, end, level, score in _json(value)
+            ),
+            key=_tag_order,
+        )
+    )
 
 
 def _tag_order(tag: Tag) -> tuple[int, int, str]:
@@ -250,11 +300,13 @@ _TAGS_AND_WATCHES = typed(
     'SELECT article_id, tag_id, kind, name, "count", evidence, evidence_start, evidence_end, '
     "level, score FROM article_tags WHERE article_id IN :ids UNION ALL "
     "SELECT article_id, watch, 'watch', NULL, NULL, NULL, NULL, NULL, NULL, NULL "
-    "FROM watch_matches WHERE article_id IN :ids")
+    "FROM watch_matches WHERE article_id IN :ids"
+)
 
 
 def _tags_and_watches(
-    conn: Connection, ids: Sequence[int],
+    conn: Connection,
+    ids: Sequence[int],
 ) -> tuple[dict[int, tuple[Tag, ...]], dict[int, tuple[str, ...]]]:
     """Tags and watch names of many articles in one round trip (a UNION ALL)."""
     rows = conn.execute(_TAGS_AND_WATCHES, {"ids": list(ids)}).all()
@@ -264,10 +316,13 @@ def _tags_and_watches(
         if kind == "watch":
             watches.setdefault(aid, []).append(key)
         else:
-            tags.setdefault(aid, []).append(Tag(key, kind, name, count, Evidence(ev, start, end),
-                                                level, float(score)))
-    return ({k: tuple(sorted(v, key=_tag_order)) for k, v in tags.items()},
-            {k: tuple(sorted(v)) for k, v in watches.items()})
+            tags.setdefault(aid, []).append(
+                Tag(key, kind, name, count, Evidence(ev, start, end), level, float(score))
+            )
+    return (
+        {k: tuple(sorted(v, key=_tag_order)) for k, v in tags.items()},
+        {k: tuple(sorted(v)) for k, v in watches.items()},
+    )
 
 
 def _watches_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
@@ -276,13 +331,21 @@ def _watches_of(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[str, ..
 
 def _feed_counts(conn: Connection) -> tuple[FeedCount, ...]:
     f = _FEEDS.c
-    per_feed = (sa.select(sa.func.count()).select_from(_ARTICLES)
-                .where(_ARTICLES.c.feed_id == f.id).scalar_subquery())
-    rows = conn.execute(sa.select(f.name, f.enabled, f.last_polled, f.consecutive_errors,
-                                  f.last_success, per_feed).order_by(f.name)).all()
-    return tuple(FeedCount(name, bool(enabled), polled is not None, int(errors),
-                           _aware(success), int(n))
-                 for name, enabled, polled, errors, success, n in rows)
+    per_feed = (
+        sa.select(sa.func.count())
+        .select_from(_ARTICLES)
+        .where(_ARTICLES.c.feed_id == f.id)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        sa.select(
+            f.name, f.enabled, f.last_polled, f.consecutive_errors, f.last_success, per_feed
+        ).order_by(f.name)
+    ).all()
+    return tuple(
+        FeedCount(name, bool(enabled), polled is not None, int(errors), _aware(success), int(n))
+        for name, enabled, polled, errors, success, n in rows
+    )
 
 
 def _aware(value: Any) -> Any:

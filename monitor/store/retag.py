@@ -20,8 +20,16 @@ _TAGS = table_of(ArticleTagRow)
 _MATCHES = table_of(WatchMatchRow)
 _FEEDS = table_of(FeedRow)
 # The stored columns a retag compares, in the order of _tag_values (matched_at aside).
-_TAG_FIELDS = ("kind", "name", "count", "evidence", "evidence_start", "evidence_end", "level",
-               "score")
+_TAG_FIELDS = (
+    "kind",
+    "name",
+    "count",
+    "evidence",
+    "evidence_start",
+    "evidence_end",
+    "level",
+    "score",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +77,14 @@ class RetagCounts:
 
 
 def _fields(counts: RetagCounts) -> tuple[int, ...]:
-    return (counts.articles, counts.tags_added, counts.tags_removed, counts.tags_changed,
-            counts.matches_added, counts.matches_removed)
+    return (
+        counts.articles,
+        counts.tags_added,
+        counts.tags_removed,
+        counts.tags_changed,
+        counts.matches_added,
+        counts.matches_removed,
+    )
 
 
 def _in_scope(since: datetime | None, last_id: int) -> list[sa.ColumnElement[bool]]:
@@ -80,15 +94,20 @@ def _in_scope(since: datetime | None, last_id: int) -> list[sa.ColumnElement[boo
     return where
 
 
-_DELETE_TAG = sa.delete(_TAGS).where(_TAGS.c.article_id == sa.bindparam("b_article"),
-                                     _TAGS.c.tag_id == sa.bindparam("b_tag"))
-_UPDATE_TAG = sa.update(_TAGS).where(_TAGS.c.article_id == sa.bindparam("b_article"),
-                                     _TAGS.c.tag_id == sa.bindparam("b_tag"))
+_DELETE_TAG = sa.delete(_TAGS).where(
+    _TAGS.c.article_id == sa.bindparam("b_article"), _TAGS.c.tag_id == sa.bindparam("b_tag")
+)
+_UPDATE_TAG = sa.update(_TAGS).where(
+    _TAGS.c.article_id == sa.bindparam("b_article"), _TAGS.c.tag_id == sa.bindparam("b_tag")
+)
 _INSERT_TAG = sa.insert(_TAGS)
-_DELETE_MATCH = sa.delete(_MATCHES).where(_MATCHES.c.article_id == sa.bindparam("b_article"),
-                                          _MATCHES.c.watch == sa.bindparam("b_watch"))
-_INSERT_MATCH = {"postgresql": postgresql.insert(_MATCHES).on_conflict_do_nothing(),
-                 "sqlite": sqlite.insert(_MATCHES).on_conflict_do_nothing()}
+_DELETE_MATCH = sa.delete(_MATCHES).where(
+    _MATCHES.c.article_id == sa.bindparam("b_article"), _MATCHES.c.watch == sa.bindparam("b_watch")
+)
+_INSERT_MATCH = {
+    "postgresql": postgresql.insert(_MATCHES).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(_MATCHES).on_conflict_do_nothing(),
+}
 
 
 class RetagStore(StoreBase):
@@ -102,26 +121,29 @@ class RetagStore(StoreBase):
             last = conn.execute(sa.select(sa.func.max(_ARTICLES.c.id))).scalar_one_or_none()
             if last is None:
                 return RetagScope(0, 0)
-            count = conn.execute(sa.select(sa.func.count()).select_from(_ARTICLES)
-                                 .where(*_in_scope(since, last))).scalar_one()
+            count = conn.execute(
+                sa.select(sa.func.count()).select_from(_ARTICLES).where(*_in_scope(since, last))
+            ).scalar_one()
         return RetagScope(int(count), int(last))
 
-    def articles_to_retag(self, *, after: int, last_id: int, since: datetime | None = None,
-                          limit: int = 200) -> list[ArticleToRetag]:
+    def articles_to_retag(
+        self, *, after: int, last_id: int, since: datetime | None = None, limit: int = 200
+    ) -> list[ArticleToRetag]:
         """The next `limit` articles by id after `after` (up to `last_id`, stored at or after
         `since`): one short read per batch, never the whole table."""
         a = _ARTICLES.c
-        query = (sa.select(a.id, _FEEDS.c.name, a.title, a.text, a.published)
-                 .join(_FEEDS, _FEEDS.c.id == a.feed_id)
-                 .where(a.id > after, *_in_scope(since, last_id))
-                 .order_by(a.id).limit(limit))
+        query = (
+            sa.select(a.id, _FEEDS.c.name, a.title, a.text, a.published)
+            .join(_FEEDS, _FEEDS.c.id == a.feed_id)
+            .where(a.id > after, *_in_scope(since, last_id))
+            .order_by(a.id)
+            .limit(limit)
+        )
         with self.db.read() as s:
             rows = s.connection().execute(query).all()
-        return [ArticleToRetag(int(r.id), r.name, r.title, r.text or "", r.published)
-                for r in rows]
+        return [ArticleToRetag(int(r.id), r.name, r.title, r.text or "", r.published) for r in rows]
 
-    def replace_tags(self, results: Sequence[Retagged],
-                     watches: Collection[str]) -> RetagCounts:
+    def replace_tags(self, results: Sequence[Retagged], watches: Collection[str]) -> RetagCounts:
         """Replace the stored tags of each article with its recomputed ones and its matches of
         the configured `watches` with those it now satisfies, in ONE short transaction.
 
@@ -139,24 +161,42 @@ class RetagStore(StoreBase):
             _lock_stories(conn, ids)
             # FOR UPDATE (PostgreSQL; SQLite's IMMEDIATE transaction already excludes other
             # writers): a prune cannot delete these articles under our inserts.
-            stored = {int(r.id): (r.stored_at, int(r.story_id or r.id)) for r in conn.execute(
-                sa.select(_ARTICLES.c.id, _ARTICLES.c.stored_at, _ARTICLES.c.story_id)
-                .where(_ARTICLES.c.id.in_(ids)).order_by(_ARTICLES.c.id).with_for_update())}
+            stored = {
+                int(r.id): (r.stored_at, int(r.story_id or r.id))
+                for r in conn.execute(
+                    sa.select(_ARTICLES.c.id, _ARTICLES.c.stored_at, _ARTICLES.c.story_id)
+                    .where(_ARTICLES.c.id.in_(ids))
+                    .order_by(_ARTICLES.c.id)
+                    .with_for_update()
+                )
+            }
             old_tags: dict[int, dict[str, tuple[Any, ...]]] = {}
-            for row in conn.execute(sa.select(_TAGS.c.article_id, _TAGS.c.tag_id,
-                                              *(_TAGS.c[f] for f in _TAG_FIELDS))
-                                    .where(_TAGS.c.article_id.in_(ids))):
+            for row in conn.execute(
+                sa.select(
+                    _TAGS.c.article_id, _TAGS.c.tag_id, *(_TAGS.c[f] for f in _TAG_FIELDS)
+                ).where(_TAGS.c.article_id.in_(ids))
+            ):
                 old_tags.setdefault(int(row[0]), {})[row[1]] = tuple(row[2:])
             old_matches: set[tuple[int, str]] = set()
             if names:
-                old_matches = {(int(r[0]), r[1]) for r in conn.execute(
-                    sa.select(_MATCHES.c.article_id, _MATCHES.c.watch)
-                    .where(_MATCHES.c.article_id.in_(ids), _MATCHES.c.watch.in_(names)))}
+                old_matches = {
+                    (int(r[0]), r[1])
+                    for r in conn.execute(
+                        sa.select(_MATCHES.c.article_id, _MATCHES.c.watch).where(
+                            _MATCHES.c.article_id.in_(ids), _MATCHES.c.watch.in_(names)
+                        )
+                    )
+                }
             plan = _Plan()
             for result in results:
                 if result.article_id in stored:
-                    plan.add(result, stored[result.article_id],
-                             old_tags.get(result.article_id, {}), old_matches, names)
+                    plan.add(
+                        result,
+                        stored[result.article_id],
+                        old_tags.get(result.article_id, {}),
+                        old_matches,
+                        names,
+                    )
             # The Trends counts of the stories whose tags change: recounted before and after
             touched = {stored[a][1] for a in plan.retagged}
             before = trends.marks(conn, touched)
@@ -167,7 +207,8 @@ class RetagStore(StoreBase):
 
 
 _STORIES_OF = sa.select(sa.func.coalesce(_ARTICLES.c.story_id, _ARTICLES.c.id)).where(
-    _ARTICLES.c.id.in_(sa.bindparam("ids", expanding=True)))
+    _ARTICLES.c.id.in_(sa.bindparam("ids", expanding=True))
+)
 
 
 def _lock_stories(conn: sa.Connection, ids: Sequence[int]) -> set[int]:
@@ -196,9 +237,14 @@ class _Plan:
         self.articles = 0
         self.retagged: set[int] = set()  # articles whose tag rows change
 
-    def add(self, result: Retagged, stored: tuple[datetime, int],
-            old: dict[str, tuple[Any, ...]], old_matches: set[tuple[int, str]],
-            watches: Sequence[str]) -> None:
+    def add(
+        self,
+        result: Retagged,
+        stored: tuple[datetime, int],
+        old: dict[str, tuple[Any, ...]],
+        old_matches: set[tuple[int, str]],
+        watches: Sequence[str],
+    ) -> None:
         article_id, (stored_at, story_id) = result.article_id, stored
         self.articles += 1
         new = {t.id: _tag_values(t) for t in result.tags}  # one row per id, as when stored
@@ -217,25 +263,47 @@ class _Plan:
             if had and not has:
                 self.delete_matches.append({"b_article": article_id, "b_watch": watch})
             elif has and not had:
-                self.insert_matches.append({"watch": watch, "article_id": article_id,
-                                            "story_id": story_id, "matched_at": stored_at})
+                self.insert_matches.append(
+                    {
+                        "watch": watch,
+                        "article_id": article_id,
+                        "story_id": story_id,
+                        "matched_at": stored_at,
+                    }
+                )
 
     def execute(self, conn: sa.Connection, dialect: str) -> None:
-        for statement, rows in ((_DELETE_TAG, self.delete_tags), (_UPDATE_TAG, self.update_tags),
-                                (_INSERT_TAG, self.insert_tags),
-                                (_DELETE_MATCH, self.delete_matches),
-                                (_INSERT_MATCH[dialect], self.insert_matches)):
+        for statement, rows in (
+            (_DELETE_TAG, self.delete_tags),
+            (_UPDATE_TAG, self.update_tags),
+            (_INSERT_TAG, self.insert_tags),
+            (_DELETE_MATCH, self.delete_matches),
+            (_INSERT_MATCH[dialect], self.insert_matches),
+        ):
             if rows:
                 conn.execute(statement, rows)
 
     @property
     def counts(self) -> RetagCounts:
-        return RetagCounts(self.articles, len(self.insert_tags), len(self.delete_tags),
-                           len(self.update_tags), len(self.insert_matches),
-                           len(self.delete_matches))
+        return RetagCounts(
+            self.articles,
+            len(self.insert_tags),
+            len(self.delete_tags),
+            len(self.update_tags),
+            len(self.insert_matches),
+            len(self.delete_matches),
+        )
 
 
 def _tag_values(tag: Tag) -> tuple[Any, ...]:
     """A tag as the stored columns of _TAG_FIELDS (the name cut as add_article cuts it)."""
-    return (tag.kind, tag.name[:300], tag.count, tag.evidence.text, tag.evidence.start,
-            tag.evidence.end, tag.level, tag.score)
+    return (
+        tag.kind,
+        tag.name[:300],
+        tag.count,
+        tag.evidence.text,
+        tag.evidence.start,
+        tag.evidence.end,
+        tag.level,
+        tag.score,
+    )

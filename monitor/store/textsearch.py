@@ -45,7 +45,8 @@ class TextQuery:
         """The input for PostgreSQL's websearch_to_tsquery, with the same meaning."""
         return " or ".join(
             " ".join([*(f'"{t}"' for t in g.must), *(f'-"{t}"' for t in g.must_not)])
-            for g in self.groups)
+            for g in self.groups
+        )
 
 
 def _fts5_group(group: Group) -> str:
@@ -70,8 +71,11 @@ def parse_text_query(text: str) -> TextQuery:
 
     def close(end: int) -> None:
         if must_not and not must:
-            raise QueryError("a search group needs a word that must occur, not only "
-                             "exclusions", query=text, position=group_start)
+            raise QueryError(
+                "a search group needs a word that must occur, not only exclusions",
+                query=text,
+                position=group_start,
+            )
         if must:
             groups.append(Group(tuple(must), tuple(must_not)))
         must.clear()

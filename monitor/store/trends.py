@@ -48,20 +48,27 @@ def utc_day(when: datetime) -> date:
 
 
 def _rows_sql(dialect: str, of_tags: bool) -> sa.TextClause:
-    cols = (f"t.tag_id, t.kind, t.name, {day_sql('t.matched_at', dialect)} "
-            "FROM article_tags t JOIN articles a ON a.id = t.article_id")
+    cols = (
+        f"t.tag_id, t.kind, t.name, {day_sql('t.matched_at', dialect)} "
+        "FROM article_tags t JOIN articles a ON a.id = t.article_id"
+    )
     only = " AND t.tag_id IN :tags" if of_tags else ""
-    sql = (f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id IN :stories{only} "
-           f"UNION ALL SELECT a.id, t.article_id, {cols} "
-           f"WHERE a.id IN :stories AND a.story_id IS NULL{only}")
+    sql = (
+        f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id IN :stories{only} "
+        f"UNION ALL SELECT a.id, t.article_id, {cols} "
+        f"WHERE a.id IN :stories AND a.story_id IS NULL{only}"
+    )
     params: list[sa.BindParameter[Any]] = [sa.bindparam("stories", expanding=True)]
     if of_tags:
         params.append(sa.bindparam("tags", expanding=True))
     return sa.text(sql).bindparams(*params)
 
 
-_ROWS = {(d, of_tags): _rows_sql(d, of_tags) for d in ("sqlite", "postgresql")
-         for of_tags in (False, True)}
+_ROWS = {
+    (d, of_tags): _rows_sql(d, of_tags)
+    for d in ("sqlite", "postgresql")
+    for of_tags in (False, True)
+}
 
 
 @dataclass
@@ -100,12 +107,15 @@ def marks_of(rows: Iterable[Mark]) -> Marks:
     return Marks(
         tags={k: (n, len(stories[k]), *kinds[k]) for k, n in articles.items()},
         pairs={k: len(v) for k, v in pair_stories.items()},
-        spread={(a, i, s, d) for (a, i, s), days in pair_days.items() if len(days) > 1
-                for d in days})
+        spread={
+            (a, i, s, d) for (a, i, s), days in pair_days.items() if len(days) > 1 for d in days
+        },
+    )
 
 
-def story_rows(conn: sa.Connection, story_ids: Iterable[int],
-               tags: Iterable[str] | None = None) -> list[Mark]:
+def story_rows(
+    conn: sa.Connection, story_ids: Iterable[int], tags: Iterable[str] | None = None
+) -> list[Mark]:
     """Every tag row of the given stories (of `tags` only, when given), with its story and
     UTC day."""
     ids = sorted(set(story_ids))
@@ -115,8 +125,10 @@ def story_rows(conn: sa.Connection, story_ids: Iterable[int],
     if tags is not None:
         params["tags"] = sorted(set(tags))
     statement = _ROWS[(conn.dialect.name, tags is not None)]
-    return [(int(s), int(a), t, k, n, date.fromisoformat(d))
-            for s, a, t, k, n, d in conn.execute(statement, params)]
+    return [
+        (int(s), int(a), t, k, n, date.fromisoformat(d))
+        for s, a, t, k, n, d in conn.execute(statement, params)
+    ]
 
 
 def marks(conn: sa.Connection, story_ids: Iterable[int]) -> Marks:
@@ -127,20 +139,26 @@ def marks(conn: sa.Connection, story_ids: Iterable[int]) -> Marks:
 # Text statements (monitor.store.base.insert_text): compiled once, unlike the dialect
 # insert constructs; the same SQL on both dialects.
 _UPSERT_TAGS = insert_text(
-    TAG_DAYS, ("tag_id", "day", "kind", "name", "articles", "stories"),
+    TAG_DAYS,
+    ("tag_id", "day", "kind", "name", "articles", "stories"),
     'ON CONFLICT ("tag_id", "day") DO UPDATE SET '
     '"articles" = "trend_tag_days"."articles" + excluded."articles", '
     '"stories" = "trend_tag_days"."stories" + excluded."stories", '
-    '"kind" = excluded."kind", "name" = excluded."name"')
+    '"kind" = excluded."kind", "name" = excluded."name"',
+)
 _UPSERT_PAIRS = insert_text(
-    PAIR_DAYS, ("actor_id", "issue_id", "day", "stories"),
+    PAIR_DAYS,
+    ("actor_id", "issue_id", "day", "stories"),
     'ON CONFLICT ("actor_id", "issue_id", "day") DO UPDATE SET '
-    '"stories" = "trend_pair_days"."stories" + excluded."stories"')
+    '"stories" = "trend_pair_days"."stories" + excluded."stories"',
+)
 _INSERT_SPREAD = insert_text(PAIR_SPREAD, ("actor_id", "issue_id", "story_id", "day"))
 _DELETE_SPREAD = sa.delete(PAIR_SPREAD).where(
     PAIR_SPREAD.c.actor_id == sa.bindparam("b_actor"),
     PAIR_SPREAD.c.issue_id == sa.bindparam("b_issue"),
-    PAIR_SPREAD.c.story_id == sa.bindparam("b_story"), PAIR_SPREAD.c.day == sa.bindparam("b_day"))
+    PAIR_SPREAD.c.story_id == sa.bindparam("b_story"),
+    PAIR_SPREAD.c.day == sa.bindparam("b_day"),
+)
 
 
 _NONE = (0, 0, "", "")  # a (tag, day) some Marks do not have
@@ -154,24 +172,51 @@ def apply(conn: sa.Connection, before: Marks, after: Marks) -> None:
         if old == new:
             continue
         kind, name = new[2:] if new is not _NONE else old[2:]
-        tag_rows.append({"tag_id": key[0], "day": key[1], "kind": kind, "name": name,
-                         "articles": new[0] - old[0], "stories": new[1] - old[1]})
-    pair_rows = [{"actor_id": a, "issue_id": i, "day": d,
-                  "stories": after.pairs.get((a, i, d), 0) - before.pairs.get((a, i, d), 0)}
-                 for a, i, d in sorted(before.pairs.keys() | after.pairs.keys())
-                 if after.pairs.get((a, i, d), 0) != before.pairs.get((a, i, d), 0)]
-    gone = [{"b_actor": a, "b_issue": i, "b_story": s, "b_day": d}
-            for a, i, s, d in sorted(before.spread - after.spread)]
-    new_spread = [{"actor_id": a, "issue_id": i, "story_id": s, "day": d}
-                  for a, i, s, d in sorted(after.spread - before.spread)]
-    for statement, rows in ((_UPSERT_TAGS, tag_rows), (_UPSERT_PAIRS, pair_rows),
-                            (_DELETE_SPREAD, gone), (_INSERT_SPREAD, new_spread)):
+        tag_rows.append(
+            {
+                "tag_id": key[0],
+                "day": key[1],
+                "kind": kind,
+                "name": name,
+                "articles": new[0] - old[0],
+                "stories": new[1] - old[1],
+            }
+        )
+    pair_rows = [
+        {
+            "actor_id": a,
+            "issue_id": i,
+            "day": d,
+            "stories": after.pairs.get((a, i, d), 0) - before.pairs.get((a, i, d), 0),
+        }
+        for a, i, d in sorted(before.pairs.keys() | after.pairs.keys())
+        if after.pairs.get((a, i, d), 0) != before.pairs.get((a, i, d), 0)
+    ]
+    gone = [
+        {"b_actor": a, "b_issue": i, "b_story": s, "b_day": d}
+        for a, i, s, d in sorted(before.spread - after.spread)
+    ]
+    new_spread = [
+        {"actor_id": a, "issue_id": i, "story_id": s, "day": d}
+        for a, i, s, d in sorted(after.spread - before.spread)
+    ]
+    for statement, rows in (
+        (_UPSERT_TAGS, tag_rows),
+        (_UPSERT_PAIRS, pair_rows),
+        (_DELETE_SPREAD, gone),
+        (_INSERT_SPREAD, new_spread),
+    ):
         if rows:
             conn.execute(statement, rows)
 
 
-def count_added(conn: sa.Connection, article_id: int, story_id: int,
-                tag_rows: Sequence[dict[str, Any]], prior: Marks | None) -> None:
+def count_added(
+    conn: sa.Connection,
+    article_id: int,
+    story_id: int,
+    tag_rows: Sequence[dict[str, Any]],
+    prior: Marks | None,
+) -> None:
     """Count an article just stored with `tag_rows` (as inserted) into `story_id`.
 
     `prior`: the Marks of the stories the article merged, read before the merge; None when
@@ -182,12 +227,25 @@ def count_added(conn: sa.Connection, article_id: int, story_id: int,
     if prior is None and not tag_rows:
         return
     if story_id == article_id and prior is None:
-        apply(conn, Marks(), marks_of(
-            (article_id, article_id, r["tag_id"], r["kind"], r["name"],
-             utc_day(r["matched_at"])) for r in tag_rows))
+        apply(
+            conn,
+            Marks(),
+            marks_of(
+                (
+                    article_id,
+                    article_id,
+                    r["tag_id"],
+                    r["kind"],
+                    r["name"],
+                    utc_day(r["matched_at"]),
+                )
+                for r in tag_rows
+            ),
+        )
         return
-    rows = story_rows(conn, [story_id],
-                      None if prior is not None else [r["tag_id"] for r in tag_rows])
+    rows = story_rows(
+        conn, [story_id], None if prior is not None else [r["tag_id"] for r in tag_rows]
+    )
     before = prior if prior is not None else marks_of(r for r in rows if r[1] != article_id)
     apply(conn, before, marks_of(rows))
 
@@ -197,13 +255,15 @@ _REBUILD = {
         "INSERT INTO trend_tag_days (tag_id, day, kind, name, articles, stories) "
         "SELECT t.tag_id, {day} AS d, max(t.kind), max(t.name), count(*), "
         "count(DISTINCT coalesce(a.story_id, a.id)) FROM article_tags t "
-        "JOIN articles a ON a.id = t.article_id GROUP BY t.tag_id, d"),
+        "JOIN articles a ON a.id = t.article_id GROUP BY t.tag_id, d"
+    ),
     "trend_pair_days": (
         "INSERT INTO trend_pair_days (actor_id, issue_id, day, stories) "
         "SELECT x.tag_id, y.tag_id, {xday} AS d, count(DISTINCT coalesce(a.story_id, a.id)) "
         "FROM article_tags x JOIN article_tags y ON y.article_id = x.article_id "
         "AND y.kind = 'issue' JOIN articles a ON a.id = x.article_id "
-        "WHERE x.kind = 'actor' GROUP BY x.tag_id, y.tag_id, d"),
+        "WHERE x.kind = 'actor' GROUP BY x.tag_id, y.tag_id, d"
+    ),
     "trend_pair_spread": (
         "INSERT INTO trend_pair_spread (actor_id, issue_id, story_id, day) "
         "SELECT p.a, p.i, p.s, p.d FROM (SELECT DISTINCT x.tag_id AS a, y.tag_id AS i, "
@@ -215,7 +275,8 @@ _REBUILD = {
         "ON y.article_id = x.article_id AND y.kind = 'issue' "
         "JOIN articles a ON a.id = x.article_id WHERE x.kind = 'actor' "
         "GROUP BY x.tag_id, y.tag_id, coalesce(a.story_id, a.id) "
-        "HAVING count(DISTINCT {xday}) > 1) m ON m.a = p.a AND m.i = p.i AND m.s = p.s"),
+        "HAVING count(DISTINCT {xday}) > 1) m ON m.a = p.a AND m.i = p.i AND m.s = p.s"
+    ),
 }
 
 
@@ -224,8 +285,10 @@ def rebuild_statements(dialect: str) -> list[str]:
     emptying them): what revision 0010 runs, and what repairs counts after rows were
     changed around the store (by hand, or by a bulk load)."""
     if dialect == "postgresql":
-        day, xday = ("(t.matched_at AT TIME ZONE 'UTC')::date",
-                     "(x.matched_at AT TIME ZONE 'UTC')::date")
+        day, xday = (
+            "(t.matched_at AT TIME ZONE 'UTC')::date",
+            "(x.matched_at AT TIME ZONE 'UTC')::date",
+        )
     else:
         day, xday = "substr(t.matched_at, 1, 10)", "substr(x.matched_at, 1, 10)"
     out = [f"DELETE FROM {name}" for name in _REBUILD]  # noqa: S608 (constant names)

@@ -10,6 +10,14 @@ from monitor.vocab.loader import (
 from monitor.vocab.model import Alias, AliasConflict, Entry, Role, Vocabulary
 
 __all__ = [
-    "Alias", "AliasConflict", "Entry", "Role", "Vocabulary", "build_vocabulary", "bundled_files",
-    "load_file", "load_vocabulary", "parse_text",
+    "Alias",
+    "AliasConflict",
+    "Entry",
+    "Role",
+    "Vocabulary",
+    "build_vocabulary",
+    "bundled_files",
+    "load_file",
+    "load_vocabulary",
+    "parse_text",
 ]

@@ -28,8 +28,22 @@ SECTIONS: Mapping[str, tuple[TagKind, ActorType | None]] = {
     "country": ("actor", "country"),
     "issue": ("issue", None),
 }
-_ENTRY_KEYS = {"id", "name", "aliases", "short", "veto", "role", "description", "case", "weak",
-               "cues", "anticues", "not", "in_names", "min_cues"}
+_ENTRY_KEYS = {
+    "id",
+    "name",
+    "aliases",
+    "short",
+    "veto",
+    "role",
+    "description",
+    "case",
+    "weak",
+    "cues",
+    "anticues",
+    "not",
+    "in_names",
+    "min_cues",
+}
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
 
@@ -69,9 +83,12 @@ def build_vocabulary(entries: Iterable[Entry], files: tuple[str, ...] = ()) -> V
     for entry in by_id.values():
         for role in entry.roles:
             if role.org is not None and role.org not in by_id:
-                raise VocabularyError(f"role {role.title!r} names unknown organisation id "
-                                      f"{role.org!r}", file=entry.file, line=entry.line,
-                                      key=f"{entry.id}.role.org")
+                raise VocabularyError(
+                    f"role {role.title!r} names unknown organisation id {role.org!r}",
+                    file=entry.file,
+                    line=entry.line,
+                    key=f"{entry.id}.role.org",
+                )
     return Vocabulary(tuple(by_id.values()), _conflicts(by_id.values()), files)
 
 
@@ -80,11 +97,13 @@ def load_file(path: Path) -> list[Entry]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise VocabularyError(f"cannot read vocabulary file: {exc.strerror}",
-                              file=str(path)) from exc
+        raise VocabularyError(
+            f"cannot read vocabulary file: {exc.strerror}", file=str(path)
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise VocabularyError(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8",
-                              file=str(path)) from None
+        raise VocabularyError(
+            f"not UTF-8 text (byte {exc.start}); save the file as UTF-8", file=str(path)
+        ) from None
     return parse_text(text, str(path))
 
 
@@ -94,23 +113,24 @@ def parse_text(text: str, file: str = "<string>") -> list[Entry]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"line (\d+)", str(exc))
-        raise VocabularyError(f"not valid TOML: {exc}", file=file,
-                              line=int(found.group(1)) if found else None) from exc
+        raise VocabularyError(
+            f"not valid TOML: {exc}", file=file, line=int(found.group(1)) if found else None
+        ) from exc
     except RecursionError:
         raise VocabularyError("arrays or tables nested too deeply to read", file=file) from None
     lines = text.splitlines()
     out: list[Entry] = []
     for section, items in raw.items():
         if section not in SECTIONS:
-            raise VocabularyError(f"unknown section {section!r}; use one of "
-                                  f"{', '.join(SECTIONS)}", file=file,
-                                  line=_find_line(lines, rf"^\s*\[+\s*{re.escape(section)}\b"),
-                                  key=section)
+            raise VocabularyError(
+                f"unknown section {section!r}; use one of {', '.join(SECTIONS)}",
+                file=file,
+                line=_find_line(lines, rf"^\s*\[+\s*{re.escape(section)}\b"),
+                key=section,
+            )
         if not isinstance(items, list):
-            raise VocabularyError(f"write entries as [[{section}]] tables", file=file,
-                                  key=section)
-        headers = [i for i, ln in enumerate(lines)
-                   if re.match(rf"^\s*\[\[\s*{section}\s*\]\]", ln)]
+            raise VocabularyError(f"write entries as [[{section}]] tables", file=file, key=section)
+        headers = [i for i, ln in enumerate(lines) if re.match(rf"^\s*\[\[\s*{section}\s*\]\]", ln)]
         for index, item in enumerate(items):
             start = headers[index] if index < len(headers) else None
             out.append(_Parser(file, lines, start, section).entry(item))
@@ -126,14 +146,26 @@ class _Parser:
     def fail(self, message: str, key: str) -> VocabularyError:
         line = None
         if self.start is not None:
-            end = next((i for i in range(self.start + 1, len(self.lines))
-                        if re.match(r"^\s*\[\[\s*(person|organization|country|issue)\s*\]\]",
-                                    self.lines[i])), len(self.lines))
+            end = next(
+                (
+                    i
+                    for i in range(self.start + 1, len(self.lines))
+                    if re.match(
+                        r"^\s*\[\[\s*(person|organization|country|issue)\s*\]\]", self.lines[i]
+                    )
+                ),
+                len(self.lines),
+            )
             line = self.start + 1
             for part in reversed(key.split(".")):  # the most specific key found on its own line
-                found = next((i + 1 for i in range(self.start, end)
-                              if re.match(rf"^\s*\"?{re.escape(part)}\"?\s*=", self.lines[i])),
-                             None)
+                found = next(
+                    (
+                        i + 1
+                        for i in range(self.start, end)
+                        if re.match(rf"^\s*\"?{re.escape(part)}\"?\s*=", self.lines[i])
+                    ),
+                    None,
+                )
                 if found is not None:
                     line = found
                     break
@@ -157,12 +189,13 @@ class _Parser:
         for pattern in shared_veto:
             self._check_veto(pattern, "veto")
         weak = self._aliases(item.get("weak", []), "full", default_case, shared_veto, "weak")
-        aliases = [*self._aliases(item.get("aliases", []), "full", default_case, shared_veto,
-                                  "aliases"), *weak,
-                   *self._aliases(item.get("short", []), "short", "exact", shared_veto, "short")]
+        aliases = [
+            *self._aliases(item.get("aliases", []), "full", default_case, shared_veto, "aliases"),
+            *weak,
+            *self._aliases(item.get("short", []), "short", "exact", shared_veto, "short"),
+        ]
         if not any(a.form == "full" and _key(a.text) == _key(name) for a in aliases):
-            aliases.insert(0, Alias(name, "full", _case_for(name, default_case), True,
-                                    shared_veto))
+            aliases.insert(0, Alias(name, "full", _case_for(name, default_case), True, shared_veto))
         roles = self._roles(item.get("role", []))
         description = item.get("description")
         if description is not None and not isinstance(description, str):
@@ -174,16 +207,27 @@ class _Parser:
         in_names = item.get("in_names", kind == "actor" and actor_type != "country")
         if not isinstance(in_names, bool):
             raise self.fail("in_names must be true or false", "in_names")
-        return Entry(entry_id, kind, name.strip(), tuple(aliases), actor_type, tuple(roles),
-                     description, self.file, line,
-                     cues=self._strings(item.get("cues", []), "cues"),
-                     anticues=self._strings(item.get("anticues", []), "anticues"),
-                     min_cues=min_cues,
-                     weak=frozenset(_key(a.text) for a in weak),
-                     blockers=self._strings(item.get("not", []), "not"), in_names=in_names)
+        return Entry(
+            entry_id,
+            kind,
+            name.strip(),
+            tuple(aliases),
+            actor_type,
+            tuple(roles),
+            description,
+            self.file,
+            line,
+            cues=self._strings(item.get("cues", []), "cues"),
+            anticues=self._strings(item.get("anticues", []), "anticues"),
+            min_cues=min_cues,
+            weak=frozenset(_key(a.text) for a in weak),
+            blockers=self._strings(item.get("not", []), "not"),
+            in_names=in_names,
+        )
 
-    def _aliases(self, raw: Any, form: str, default_case: CaseRule, shared_veto: tuple[str, ...],
-                 key: str) -> list[Alias]:
+    def _aliases(
+        self, raw: Any, form: str, default_case: CaseRule, shared_veto: tuple[str, ...], key: str
+    ) -> list[Alias]:
         if not isinstance(raw, list):
             raise self.fail("must be a list of strings or inline tables", key)
         out: list[Alias] = []
@@ -206,8 +250,15 @@ class _Parser:
             veto = (*shared_veto, *self._strings(value.get("veto", []), f"{key}.veto"))
             for pattern in veto:
                 self._check_veto(pattern, f"{key}.veto")
-            out.append(Alias(text, "short" if alias_form == "short" else "full",
-                             _case_for(text, case), standalone, veto))
+            out.append(
+                Alias(
+                    text,
+                    "short" if alias_form == "short" else "full",
+                    _case_for(text, case),
+                    standalone,
+                    veto,
+                )
+            )
         return out
 
     def _roles(self, raw: Any) -> list[Role]:
@@ -235,8 +286,9 @@ class _Parser:
                 self._check_veto(pattern, "role.veto")
             bare = self._strings(value.get("bare", []), "role.bare")
             if not isinstance(value.get("source", ""), str):  # a note for readers, not kept
-                raise self.fail("source must be a string (where the dates come from)",
-                                "role.source")
+                raise self.fail(
+                    "source must be a string (where the dates come from)", "role.source"
+                )
             out.append(Role(title, org, start, end, phrases, veto, bare))
         return out
 
@@ -294,8 +346,11 @@ def _conflicts(entries: Iterable[Entry]) -> tuple[AliasConflict, ...]:
         for alias in entry.aliases:
             short = owners.setdefault(_key(alias.text), {})
             short[entry.id] = short.get(entry.id, True) and alias.form == "short"
-    return tuple(AliasConflict(alias, tuple(ids), all(ids.values()))
-                 for alias, ids in sorted(owners.items()) if len(ids) > 1)
+    return tuple(
+        AliasConflict(alias, tuple(ids), all(ids.values()))
+        for alias, ids in sorted(owners.items())
+        if len(ids) > 1
+    )
 
 
 def _find_line(lines: list[str], pattern: str) -> int | None:
@@ -303,5 +358,9 @@ def _find_line(lines: list[str], pattern: str) -> int | None:
 
 
 def _dup(entry: Entry, first: Entry) -> VocabularyError:
-    return VocabularyError(f"duplicate id {entry.id!r} (first defined in {first.file}:"
-                           f"{first.line})", file=entry.file, line=entry.line, key="id")
+    return VocabularyError(
+        f"duplicate id {entry.id!r} (first defined in {first.file}:{first.line})",
+        file=entry.file,
+        line=entry.line,
+        key="id",
+    )

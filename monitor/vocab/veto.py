@@ -10,46 +10,52 @@ MACROS = {
     "<lw>": r"[a-z][a-z'’-]*",  # a lower-case word
     "<W>": r"[A-Z][\w'’-]*",  # a capitalised word
     # a capitalised pinyin syllable that is not also a common English word ("Yu Xi", "Xi Rui")
-    "<PY>": (r"(?!(?:In|On|To|And|As|At|Be|By|He|Me|We|Or|Of|If|It|Is|Us|Go|No|So|Do|Can|"
-             r"Ban|Bans|Run|Fun|Sun|Ring|King|Hang|Bang|Die|Tie|Lie|Due|Sue|Tea|Sea|Pan|Fan|"
-             r"Tan|Van|Man|Men|Den|Hen|Pen|Ten|Dig|Big|Gig|Jig|Pig|Wig|Zig|Hi|Ah|Oh|Eh|Uh)\b)"
-             r"(?:(?:Zh|Ch|Sh|[BPMFDTNLGKHJQXRZCSYW])(?:iang|iong|uang|ang|eng|ing|ong|uai|uan|"
-             r"ian|iao|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u|v)|"
-             r"[AEO](?:i|o|n|ng|r|u)?)\b"),
+    "<PY>": (
+        r"(?!(?:In|On|To|And|As|At|Be|By|He|Me|We|Or|Of|If|It|Is|Us|Go|No|So|Do|Can|"
+        r"Ban|Bans|Run|Fun|Sun|Ring|King|Hang|Bang|Die|Tie|Lie|Due|Sue|Tea|Sea|Pan|Fan|"
+        r"Tan|Van|Man|Men|Den|Hen|Pen|Ten|Dig|Big|Gig|Jig|Pig|Wig|Zig|Hi|Ah|Oh|Eh|Uh)\b)"
+        r"(?:(?:Zh|Ch|Sh|[BPMFDTNLGKHJQXRZCSYW])(?:iang|iong|uang|ang|eng|ing|ong|uai|uan|"
+        r"ian|iao|ai|ei|ao|ou|an|en|in|un|ia|ie|iu|ua|uo|ui|ue|er|a|o|e|i|u|v)|"
+        r"[AEO](?:i|o|n|ng|r|u)?)\b"
+    ),
     # a capitalised word right before a surname that is neither a title nor a function word:
     # most likely someone else's given name ("Gareth Johnson", "Hunter Biden")
-    "<GIVEN>": (r"(?<![\w'’.-])(?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|"
-                r"Baroness|Baron|Senator|Sen|Rep|Representative|Governor|Gov|Chancellor|Chairman|"
-                r"Chairwoman|Chair|Chairperson|Director|Chief|General|Gen|Admiral|Adm|Envoy|"
-                r"Spokesman|Spokeswoman|Spokesperson|Vice|Deputy|Leader|Counselor|Councillor|"
-                r"Councilor|Commissioner|Premier|President|Minister|Secretary|Ambassador|King|"
-                r"Queen|Prince|Princess|Mayor|Judge|Justice|Officer|Captain|Capt|Colonel|Col|"
-                r"Lieutenant|Sergeant|Comrade|Adviser|Advisor|Diplomat|Member|Foreign|Defense|"
-                r"Defence|Commerce|Trade|Treasury|State|Security|Affairs|Councilor|Editor|Host|"
-                r"And|But|Or|Nor|When|While|As|After|Before|Since|Then|Also|If|Though|Although|"
-                r"Because|So|Yet|Meanwhile|However|Both|Neither|Either|Even|Only|Why|How|What|"
-                r"Where|Who|Whom|Whose|The|A|An|That|This|These|Those|Said|Says|Told|Tells|Asked|"
-                r"Asks|Meets|Met|Hosts|Hosted|Welcomes|Urges|Urged|Warns|Warned|Calls|Called|"
-                r"Slams|Praises|Visits|Visited|Thanks|Dear|With|For|From|To|By|Of|On|In|At|"
-                r"About|Against|Between|Under|Over|Like|Unlike|Did|Does|Do|Will|Would|Can|Could|"
-                r"Should|May|Might|Must|Has|Have|Had|Is|Was|Are|Were|Not|No|Yes|Now|Today|"
-                r"Yesterday|Tomorrow|Here|There|Instead|Indeed|Still|Later|Earlier|Recently|"
-                r"Last|Next|First|Finally|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
-                r"Sunday|January|February|March|April|June|July|August|September|October|"
-                r"November|December|Photo|Pictured|Via|Per|Let|Please|Tell|Ask|Let|Unless|Until|"
-                r"Whether|Once|Whereas|Just|Tonight|Overnight|Reuters|AP|AFP|Despite|During|"
-                r"Following|Among|Amid|Amongst|Without|Within|Through|Across|Behind|Beyond|Along|"
-                r"Around|Toward|Towards|Upon|Including|Except|Given|Ahead|Near|Outside|Inside|"
-                r"Alongside|Beside|Besides|Regarding|Concerning|Onto|Into|Off|Up|Down|Out|"
-                r"Perhaps|Maybe|Certainly|Clearly|Nevertheless|Nonetheless|Moreover|Furthermore|"
-                r"Again|Already|Never|Always|Often|Sometimes|Soon|Ever|Each|Every|Some|Any|All|"
-                r"Many|Most|Few|Several|Such|Another|Other|Our|Your|Their|His|Her|Its|My|We|They|"
-                r"You|He|She|It|I)\b)"
-                r"[A-Z][a-z]+[ \t]+"),
+    "<GIVEN>": (
+        r"(?<![\w'’.-])(?!(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Sir|Dame|Lord|Lady|"
+        r"Baroness|Baron|Senator|Sen|Rep|Representative|Governor|Gov|Chancellor|Chairman|"
+        r"Chairwoman|Chair|Chairperson|Director|Chief|General|Gen|Admiral|Adm|Envoy|"
+        r"Spokesman|Spokeswoman|Spokesperson|Vice|Deputy|Leader|Counselor|Councillor|"
+        r"Councilor|Commissioner|Premier|President|Minister|Secretary|Ambassador|King|"
+        r"Queen|Prince|Princess|Mayor|Judge|Justice|Officer|Captain|Capt|Colonel|Col|"
+        r"Lieutenant|Sergeant|Comrade|Adviser|Advisor|Diplomat|Member|Foreign|Defense|"
+        r"Defence|Commerce|Trade|Treasury|State|Security|Affairs|Councilor|Editor|Host|"
+        r"And|But|Or|Nor|When|While|As|After|Before|Since|Then|Also|If|Though|Although|"
+        r"Because|So|Yet|Meanwhile|However|Both|Neither|Either|Even|Only|Why|How|What|"
+        r"Where|Who|Whom|Whose|The|A|An|That|This|These|Those|Said|Says|Told|Tells|Asked|"
+        r"Asks|Meets|Met|Hosts|Hosted|Welcomes|Urges|Urged|Warns|Warned|Calls|Called|"
+        r"Slams|Praises|Visits|Visited|Thanks|Dear|With|For|From|To|By|Of|On|In|At|"
+        r"About|Against|Between|Under|Over|Like|Unlike|Did|Does|Do|Will|Would|Can|Could|"
+        r"Should|May|Might|Must|Has|Have|Had|Is|Was|Are|Were|Not|No|Yes|Now|Today|"
+        r"Yesterday|Tomorrow|Here|There|Instead|Indeed|Still|Later|Earlier|Recently|"
+        r"Last|Next|First|Finally|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
+        r"Sunday|January|February|March|April|June|July|August|September|October|"
+        r"November|December|Photo|Pictured|Via|Per|Let|Please|Tell|Ask|Let|Unless|Until|"
+        r"Whether|Once|Whereas|Just|Tonight|Overnight|Reuters|AP|AFP|Despite|During|"
+        r"Following|Among|Amid|Amongst|Without|Within|Through|Across|Behind|Beyond|Along|"
+        r"Around|Toward|Towards|Upon|Including|Except|Given|Ahead|Near|Outside|Inside|"
+        r"Alongside|Beside|Besides|Regarding|Concerning|Onto|Into|Off|Up|Down|Out|"
+        r"Perhaps|Maybe|Certainly|Clearly|Nevertheless|Nonetheless|Moreover|Furthermore|"
+        r"Again|Already|Never|Always|Often|Sometimes|Soon|Ever|Each|Every|Some|Any|All|"
+        r"Many|Most|Few|Several|Such|Another|Other|Our|Your|Their|His|Her|Its|My|We|They|"
+        r"You|He|She|It|I)\b)"
+        r"[A-Z][a-z]+[ \t]+"
+    ),
     # a capitalised word right after a given name-like surname: "Logan Ryan", "Austin Powers"
-    "<SURNAME>": (r"[ \t]+(?!(?:Said|Says|Told|Tells|And|Or|But|Is|Was|Has|Had|Will|Would|Met|"
-                  r"Meets|Visits|Warns|Urges|Calls|Says|In|On|At|To|For|With|Of|From|By|As|"
-                  r"Against|Over|After|Before|Amid)\b)[A-Z][a-z]+"),
+    "<SURNAME>": (
+        r"[ \t]+(?!(?:Said|Says|Told|Tells|And|Or|But|Is|Was|Has|Had|Will|Would|Met|"
+        r"Meets|Visits|Warns|Urges|Calls|Says|In|On|At|To|For|With|Of|From|By|As|"
+        r"Against|Over|After|Before|Amid)\b)[A-Z][a-z]+"
+    ),
 }
 WINDOW = 80
 
@@ -114,9 +120,12 @@ class GivenNameVeto:
             k = j
             while k >= 0 and text[k].isalpha():
                 k -= 1
-            word = text[k + 1:j + 1]
-            if (_is_name_word(word) and word not in _TITLES_AND_WORDS
-                    and (k < 0 or (text[k] not in "'’.-" and not text[k].isalnum()))):
+            word = text[k + 1 : j + 1]
+            if (
+                _is_name_word(word)
+                and word not in _TITLES_AND_WORDS
+                and (k < 0 or (text[k] not in "'’.-" and not text[k].isalnum()))
+            ):
                 return True
         j = end
         while j < len(text) and text[j] in " \t":

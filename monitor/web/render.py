@@ -71,8 +71,18 @@ class Series:
     link: str  # the matches URL of this tag; a day adds since= and until=
 
 
-PALETTE = ("#1f5fa8", "#c2410c", "#15803d", "#7e22ce", "#b91c1c", "#0f766e", "#a16207",
-           "#be185d", "#4d7c0f", "#334155")
+PALETTE = (
+    "#1f5fa8",
+    "#c2410c",
+    "#15803d",
+    "#7e22ce",
+    "#b91c1c",
+    "#0f766e",
+    "#a16207",
+    "#be185d",
+    "#4d7c0f",
+    "#334155",
+)
 
 
 def days_between(first: date, last: date) -> list[date]:
@@ -80,8 +90,9 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def trend_svg(series: Sequence[Series], days: Sequence[date], *, width: int = 760,
-              height: int = 260) -> Markup:
+def trend_svg(
+    series: Sequence[Series], days: Sequence[date], *, width: int = 760, height: int = 260
+) -> Markup:
     """A line chart of `series` over `days`: one polyline each, and on every day a point
     that links to that tag's matches of that day (keyboard-focusable, with a title)."""
     left, right, top, bottom = 40, 12, 12, 30
@@ -96,32 +107,42 @@ def trend_svg(series: Sequence[Series], days: Sequence[date], *, width: int = 76
     def y(n: int) -> float:
         return top + plot_h - plot_h * n / top_value
 
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-labelledby="chart-title" preserveAspectRatio="xMidYMid meet">',
-             '<title id="chart-title">Stories per day of the chosen actors and issues</title>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="chart-title" preserveAspectRatio="xMidYMid meet">',
+        '<title id="chart-title">Stories per day of the chosen actors and issues</title>',
+    ]
     for tick in sorted({0, top_value // 2, top_value}):
-        parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" '
-                     f'y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
-                     f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" '
-                     f'text-anchor="end">{tick}</text>')
+        parts.append(
+            f'<line class="grid" x1="{left}" x2="{width - right}" '
+            f'y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
+            f'<text class="axis" x="{left - 6}" y="{y(tick) + 4:.1f}" '
+            f'text-anchor="end">{tick}</text>'
+        )
     label_every = max(1, len(days) // 8)
     for i, day in enumerate(days):
         if i % label_every == 0 or i == len(days) - 1:
             anchor = "end" if i == len(days) - 1 and i else "middle"
-            parts.append(f'<text class="axis" x="{x(i):.1f}" y="{height - 10}" '
-                         f'text-anchor="{anchor}">{day:%d %b}</text>')
+            parts.append(
+                f'<text class="axis" x="{x(i):.1f}" y="{height - 10}" '
+                f'text-anchor="{anchor}">{day:%d %b}</text>'
+            )
     for index, s in enumerate(series):
         color = PALETTE[index % len(PALETTE)]
         points = " ".join(f"{x(i):.1f},{y(s.counts.get(d, 0)):.1f}" for i, d in enumerate(days))
-        parts.append(f'<polyline class="line" fill="none" stroke="{color}" '
-                     f'stroke-width="2" points="{points}"/>')
+        parts.append(
+            f'<polyline class="line" fill="none" stroke="{color}" '
+            f'stroke-width="2" points="{points}"/>'
+        )
         for i, day in enumerate(days):
             n = s.counts.get(day, 0)
             href = escape(f"{s.link}&since={day.isoformat()}&until={day.isoformat()}")
             label = escape(f"{s.name}: {n} on {day.isoformat()}")
-            parts.append(f'<a href="{href}" class="point" aria-label="{label}" '
-                         f'data-day="{day.isoformat()}" data-tag="{escape(s.id)}">'
-                         f'<title>{label}</title>'
-                         f'<circle cx="{x(i):.1f}" cy="{y(n):.1f}" r="4" fill="{color}"/></a>')
+            parts.append(
+                f'<a href="{href}" class="point" aria-label="{label}" '
+                f'data-day="{day.isoformat()}" data-tag="{escape(s.id)}">'
+                f"<title>{label}</title>"
+                f'<circle cx="{x(i):.1f}" cy="{y(n):.1f}" r="4" fill="{color}"/></a>'
+            )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (names and links escaped above)
