@@ -7,6 +7,7 @@ import pytest
 from monitor.errors import VocabularyError
 from monitor.vocab import load_vocabulary, parse_text
 from monitor.vocab.loader import SLUG
+from monitor.vocab.model import Entry
 
 CONTRACT_ISSUES = {
     "artificial-intelligence",
@@ -162,3 +163,31 @@ def test_name_is_an_alias_and_lowercase_aliases_ignore_case() -> None:
     (entry,) = parse_text('[[person]]\nid = "a-b"\nname = "Ann Bee"\naliases = ["ann b"]\n')
     texts = {a.text: a.case for a in entry.aliases}
     assert texts == {"Ann Bee": "exact", "ann b": "any"}
+
+
+def test_the_bundled_files_are_parsed_once_per_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every command, reload and test loads the vocabulary: the bundled files are parsed once
+    (their entries are frozen) while a user's file is read each time, so an edit is seen."""
+    from monitor.vocab import loader
+
+    load_vocabulary()  # the bundled files parsed (or already parsed by an earlier test)
+    read: list[str] = []
+    original = loader.load_file
+
+    def counting(path: Path) -> list[Entry]:
+        read.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(loader, "load_file", counting)
+    user = tmp_path / "mine.toml"
+    user.write_text(
+        '[[issue]]\nid = "rare-earths"\nname = "Rare earths"\naliases = ["rare earths"]\n'
+    )
+    first = load_vocabulary([user])
+    user.write_text('[[issue]]\nid = "rare-earths"\nname = "Rare earths"\naliases = ["gallium"]\n')
+    second = load_vocabulary([user])
+    assert read == ["mine.toml", "mine.toml"]
+    assert first.get("rare-earths") != second.get("rare-earths")
+    assert first.get("xi-jinping") is second.get("xi-jinping")  # one parse, shared
