@@ -29,6 +29,8 @@ import ahocorasick_rs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from mdsections import replace_marked  # bench/ is the script's folder
+
 from monitor.match import compile_matcher  # after the path tweak above
 from monitor.match.normalize import fold
 from monitor.vocab import build_vocabulary, parse_text
@@ -320,18 +322,6 @@ def table(rows: list[dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(markdown: str, path: Path) -> None:
-    """Replace (or append) the matcher section of BENCHMARKS.md."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = f"{MARK[0]}\n{markdown}\n{MARK[1]}"
-    if MARK[0] in text and MARK[1] in text:
-        head, rest = text.split(MARK[0], 1)
-        text = head + section + rest.split(MARK[1], 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     """Run every size and print (and record) the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
@@ -445,7 +435,7 @@ def main() -> None:
         "and busy minutes of this session), Python "
         f"{platform.python_version()}.\n\n{result}\n"
     )
-    write_section(markdown, Path(__file__).resolve().parents[1] / "BENCHMARKS.md")
+    replace_marked(markdown, MARK)
 
 
 if __name__ == "__main__":

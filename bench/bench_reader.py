@@ -419,8 +419,8 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
     """Replace (or append) this benchmark's section of BENCHMARKS.md, keeping its notes."""
     import importlib.metadata
 
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    from mdsections import replace_section
+
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     body = (
         f"{SECTION}\n\n`python bench/bench_reader.py --feeds {args.feeds} --items "
@@ -430,16 +430,7 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
         f"around each pass, least of {args.rounds} round(s).\n\n"
         "| measure | value |\n| --- | --- |\n" + table + "\n"
     )
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        old = text[start : end if end >= 0 else len(text)]
-        marker = old.find("### Notes")
-        notes = "\n" + old[marker:].rstrip("\n") + "\n" if marker >= 0 else ""
-        text = text[:start] + body + notes + (text[end:] if end >= 0 else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section(body, SECTION)
 
 
 if __name__ == "__main__":

@@ -263,19 +263,10 @@ def cost_texts(n: int) -> list[str]:
 
 
 def write_section(body: str) -> None:
-    """Replace (or append) this benchmark's section of BENCHMARKS.md."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8")
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        old = text[start : end if end >= 0 else len(text)]
-        marker = old.find("### Notes")
-        notes = "\n" + old[marker:].rstrip("\n") + "\n" if marker >= 0 else ""
-        text = text[:start] + body + notes + (text[end:] if end >= 0 else "")
-    path.write_text(text, encoding="utf-8")
+    """Replace (or append) this benchmark's section of BENCHMARKS.md, keeping its notes."""
+    from mdsections import replace_section
+
+    replace_section(body, SECTION)
 
 
 def main() -> None:

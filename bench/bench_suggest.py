@@ -20,6 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from mdsections import replace_marked  # noqa: E402 (bench/ is the script's folder)
+
 from monitor.match import Matcher, compile_matcher  # noqa: E402 (after the path tweak)
 from monitor.match.suggest import suggest  # noqa: E402
 from monitor.vocab import load_vocabulary  # noqa: E402
@@ -48,18 +50,6 @@ def best(texts: Sequence[str], matcher: Matcher, repeat: int) -> tuple[float, in
         found = len(suggest(texts, matcher).entries)
         times.append(time.process_time() - start)
     return min(times), found
-
-
-def write_section(markdown: str, path: Path) -> None:
-    """Replace (or append) the suggest section of BENCHMARKS.md."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    section = f"{MARK[0]}\n{markdown}\n{MARK[1]}"
-    if MARK[0] in text and MARK[1] in text:
-        head, rest = text.split(MARK[0], 1)
-        text = head + section + rest.split(MARK[1], 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def main() -> None:
@@ -119,7 +109,7 @@ def main() -> None:
         ]
     )
     if not args.no_write:
-        write_section(markdown, ROOT / "BENCHMARKS.md")
+        replace_marked(markdown, MARK)
 
 
 if __name__ == "__main__":

@@ -393,9 +393,9 @@ def main() -> None:
 
 
 def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None:
-    """Replace (or append) this benchmark's section of BENCHMARKS.md."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    """Replace (or append) this benchmark's section of BENCHMARKS.md, keeping its notes."""
+    from mdsections import replace_section
+
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     body = (
         f"{SECTION}\n\n`python bench/bench_throughput.py --feeds {args.feeds} --page-feeds "
@@ -404,20 +404,7 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
         f"({os.cpu_count()} cores, SQLite, Python {sys.version.split()[0]}).\n\n"
         "| measure | value |\n| --- | --- |\n" + table + "\n"
     )
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        notes = ""
-        text_after = text[end:] if end >= 0 else ""
-        # keep hand-written notes that follow the table (a "### Notes" block), if any
-        old = text[start : end if end >= 0 else len(text)]
-        marker = old.find("### Notes")
-        if marker >= 0:
-            notes = "\n" + old[marker:].rstrip("\n") + "\n"
-        text = text[:start] + body + notes + text_after
-    path.write_text(text, encoding="utf-8")
+    replace_section(body, SECTION)
 
 
 if __name__ == "__main__":
