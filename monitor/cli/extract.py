@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from monitor.cli.common import print_jsonl, settings_or_fail, stderr_console
-from monitor.cli.sources import ExtractTimeout, extract_bounded, looks_like_url, read_sources
+from monitor.cli.sources import ExtractTimeout, extract_bounded, read_sources
 from monitor.types import Article
 
 if TYPE_CHECKING:
@@ -75,11 +75,10 @@ def register(app: typer.Typer) -> None:
         """
         wanted = list(sources or ["-"])
         settings = settings_or_fail()
-        allowed = settings.allowed_networks if any(map(looks_like_url, wanted)) else ()
         err = stderr_console()
         failed = False
         for source, content, final in asyncio.run(
-            read_sources(wanted, allowed, settings.input_max_bytes)
+            read_sources(wanted, settings, settings.input_max_bytes)
         ):
             if isinstance(content, str):
                 err.print(f"error: {source}: {content}", markup=False, highlight=False)

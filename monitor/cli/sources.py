@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from monitor.errors import MonitorError, ResponseTooLargeError
-from monitor.fetch.guard import IPNetwork
 from monitor.types import Article
 from monitor.urls import is_fetchable
 
 if TYPE_CHECKING:
+    from monitor.config import Settings
     from monitor.fetch.http import GuardedClient
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -46,19 +46,21 @@ def looks_like_url(source: str) -> bool:
 
 async def read_sources(
     sources: Sequence[str],
-    allowed: Sequence[IPNetwork],
+    settings: "Settings",
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[tuple[str, bytes | str, str | None]]:
     """(source, html or error message, final URL) per source, in order; str means an error.
-    A source of more than `max_bytes` is an error (read no further than that)."""
-    from monitor.fetch.http import GuardedClient, quiet_http_loggers
+    A source of more than `max_bytes` is an error (read no further than that). URLs go
+    through the composition root's guarded client (MONITOR_ALLOWED_NETWORKS)."""
+    from monitor.app import http_client
+    from monitor.fetch.http import quiet_http_loggers
 
     quiet_http_loggers()
     results: list[tuple[str, bytes | str, str | None]] = []
     urls = [s for s in sources if looks_like_url(s)]
     fetched: dict[str, tuple[bytes | str, str | None]] = {}
     if urls:
-        async with GuardedClient(allowed) as client:
+        async with http_client(settings) as client:
             for url in urls:
                 fetched[url] = await _fetch(client, url, max_bytes)
     for source in sources:

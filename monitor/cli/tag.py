@@ -149,8 +149,7 @@ def _read(sources: Sequence[str]) -> list[tuple[str, bytes | str, str | None]]:
     from monitor.cli.sources import read_sources
 
     settings = settings_or_fail()
-    allowed = settings.allowed_networks if any(map(_is_url, sources)) else ()
-    return asyncio.run(read_sources(sources, allowed, settings.input_max_bytes))
+    return asyncio.run(read_sources(sources, settings, settings.input_max_bytes))
 
 
 def register(app: typer.Typer) -> None:
