@@ -431,3 +431,47 @@ def test_db_upgrade_makes_the_read_commands_answer(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["alerts"], env=env)
     assert result.exit_code == 0, result.output
     assert "0 alert(s)" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_failed_source_is_the_commands_one_line(tmp_path: Path) -> None:
+    """`monitor extract` of a blocked URL and of a page without article text prints its own
+    one line per source, without the guard's or trafilatura's warning before it; with -v the
+    warnings are there."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEED, encoding="utf-8")
+    empty = tmp_path / "empty.html"
+    empty.write_text("<html><body></body></html>", encoding="utf-8")
+    env = _environ(config, f"sqlite:///{tmp_path / 'm.db'}")
+
+    def extract(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "monitor", *args],
+            text=True,
+            capture_output=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 1, done.stderr
+        return done.stderr
+
+    assert "is not public" in _one_error_line(extract("extract", "http://10.0.0.1/page"))
+    assert "no article text" in _one_error_line(extract("extract", str(empty)))
+    assert "fetch.blocked" in extract("-v", "extract", "http://10.0.0.1/page")
+
+
+def test_source_loggers_are_quiet_only_within_the_command() -> None:
+    """The fetch and extraction loggers are raised to ERROR while a command reads its sources
+    (unless INFO is on) and put back afterwards: other work in the process keeps its warnings."""
+    import logging
+
+    from monitor.cli.common import sources_report_their_errors
+
+    guard = logging.getLogger("monitor.fetch.guard")
+    before = logging.getLogger("monitor.fetch").level
+    with sources_report_their_errors():
+        assert not guard.isEnabledFor(logging.WARNING)
+        assert guard.isEnabledFor(logging.ERROR)
+    assert logging.getLogger("monitor.fetch").level == before
+    assert guard.isEnabledFor(logging.WARNING)

@@ -1,9 +1,11 @@
 """Output and error helpers shared by the CLI commands: JSON Lines, CSV, rich tables."""
 
+import contextlib
 import csv
 import json
+import logging
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -191,3 +193,27 @@ def database_error(exc: Exception) -> str:
     first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
     first = first.split(" (Background on this error at:")[0]
     return f"cannot open the database: {exc.__class__.__name__}: {first}"
+
+
+# Loggers whose warnings repeat, before it, the one line a command prints for a failed source
+# (the SSRF guard's fetch.blocked, trafilatura's "discarding data").
+_SOURCE_LOGGERS = ("trafilatura", "monitor.fetch", "monitor.extract")
+
+
+@contextlib.contextmanager
+def sources_report_their_errors() -> Iterator[None]:
+    """Within it (`tag`, `extract`, `vocab suggest` reading their sources), the fetch and
+    extraction loggers keep quiet below ERROR, unless -v asked for INFO: each failed source
+    gets the command's own one-line error, and nothing before it. Levels are restored."""
+    if logging.getLogger().isEnabledFor(logging.INFO):
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in _SOURCE_LOGGERS]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, saved, strict=True):
+            logger.setLevel(level)

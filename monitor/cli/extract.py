@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from monitor.cli.common import print_jsonl, settings_or_fail, stderr_console
+from monitor.cli.common import (
+    print_jsonl,
+    settings_or_fail,
+    sources_report_their_errors,
+    stderr_console,
+)
 from monitor.cli.sources import ExtractTimeout, extract_bounded, read_sources
 from monitor.types import Article
 
@@ -77,34 +82,38 @@ def register(app: typer.Typer) -> None:
         settings = settings_or_fail()
         err = stderr_console()
         failed = False
-        for source, content, final in asyncio.run(
-            read_sources(wanted, settings, settings.input_max_bytes)
-        ):
-            if isinstance(content, str):
-                err.print(f"error: {source}: {content}", markup=False, highlight=False)
-                failed = True
-                continue
-            try:
-                article = extract_bounded(content, final, settings.extract_timeout)
-            except ExtractTimeout as exc:
-                err.print(f"error: {source}: {exc}", markup=False, highlight=False)
-                failed = True
-                continue
-            except Exception as exc:  # a page that breaks the extractor fails alone, not the run
-                err.print(
-                    f"error: {source}: extraction failed ({type(exc).__name__})",
-                    markup=False,
-                    highlight=False,
-                )
-                failed = True
-                continue
-            if article is None:
-                err.print(f"error: {source}: no article text found", markup=False, highlight=False)
-                failed = True
-                continue
-            if fmt is ExtractFormat.json:
-                print_jsonl([_row(source, article)])
-            else:
-                _print_text(source, article)
+        with sources_report_their_errors():
+            for source, content, final in asyncio.run(
+                read_sources(wanted, settings, settings.input_max_bytes)
+            ):
+                if isinstance(content, str):
+                    err.print(f"error: {source}: {content}", markup=False, highlight=False)
+                    failed = True
+                    continue
+                try:
+                    article = extract_bounded(content, final, settings.extract_timeout)
+                except ExtractTimeout as exc:
+                    err.print(f"error: {source}: {exc}", markup=False, highlight=False)
+                    failed = True
+                    continue
+                # a page that breaks the extractor fails alone, not the run
+                except Exception as exc:
+                    err.print(
+                        f"error: {source}: extraction failed ({type(exc).__name__})",
+                        markup=False,
+                        highlight=False,
+                    )
+                    failed = True
+                    continue
+                if article is None:
+                    err.print(
+                        f"error: {source}: no article text found", markup=False, highlight=False
+                    )
+                    failed = True
+                    continue
+                if fmt is ExtractFormat.json:
+                    print_jsonl([_row(source, article)])
+                else:
+                    _print_text(source, article)
         if failed:
             raise typer.Exit(1)

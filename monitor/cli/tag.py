@@ -16,6 +16,7 @@ from monitor.cli.common import (
     fix_hint,
     print_jsonl,
     settings_or_fail,
+    sources_report_their_errors,
     stderr_console,
     stdout_console,
 )
@@ -230,24 +231,25 @@ def register(app: typer.Typer) -> None:
         err = stderr_console()
         failed = False
         timeout = settings_or_fail().extract_timeout
-        for source, content, final in _read(list(sources or ["-"])):
-            doc = (
-                content
-                if isinstance(content, str)
-                else to_document(source, content, final, timeout=timeout)
-            )
-            if isinstance(doc, str):
-                err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
-                failed = True
-                continue
-            explained = matcher.explain(
-                doc.title, doc.text, published=day or doc.published, official=official
-            )
-            tags = [tag for tag, _ in explained]
-            why = {tag.id: judged.reasons for tag, judged in explained} if explain else None
-            if fmt is TagFormat.json:
-                print_jsonl([tag_row(doc, tags, why)])
-            else:
-                _print_table(doc, tags, why)
+        with sources_report_their_errors():
+            for source, content, final in _read(list(sources or ["-"])):
+                doc = (
+                    content
+                    if isinstance(content, str)
+                    else to_document(source, content, final, timeout=timeout)
+                )
+                if isinstance(doc, str):
+                    err.print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
+                    failed = True
+                    continue
+                explained = matcher.explain(
+                    doc.title, doc.text, published=day or doc.published, official=official
+                )
+                tags = [tag for tag, _ in explained]
+                why = {tag.id: judged.reasons for tag, judged in explained} if explain else None
+                if fmt is TagFormat.json:
+                    print_jsonl([tag_row(doc, tags, why)])
+                else:
+                    _print_table(doc, tags, why)
         if failed:
             raise typer.Exit(1)

@@ -8,7 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from monitor.cli.common import fail, print_jsonl, print_table, stderr_console
+from monitor.cli.common import (
+    fail,
+    print_jsonl,
+    print_table,
+    sources_report_their_errors,
+    stderr_console,
+)
 from monitor.vocab import Entry, Vocabulary
 
 
@@ -149,20 +155,23 @@ def register(app: typer.Typer) -> None:
         vocabulary = vocabulary_or_fail(extra or [])
         matcher = compile_matcher(vocabulary)
         texts, failed = [], False
-        for source, content, final in _read(sources):
-            doc = (
-                content
-                if isinstance(content, str)
-                else to_document(source, content, final, timeout=settings.extract_timeout)
-            )
-            if isinstance(doc, str):
-                stderr_console().print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
-                failed = True
-                continue
-            # the headline counts once: plain text and extracted pages often repeat it
-            texts.append(
-                doc.text if not doc.title or doc.title in doc.text else f"{doc.title}\n\n{doc.text}"
-            )
+        with sources_report_their_errors():
+            for source, content, final in _read(sources):
+                doc = (
+                    content
+                    if isinstance(content, str)
+                    else to_document(source, content, final, timeout=settings.extract_timeout)
+                )
+                if isinstance(doc, str):
+                    stderr_console().print(f"[bold red]error:[/] {source}: {doc}", highlight=False)
+                    failed = True
+                    continue
+                # the headline counts once: plain text and extracted pages often repeat it
+                texts.append(
+                    doc.text
+                    if not doc.title or doc.title in doc.text
+                    else f"{doc.title}\n\n{doc.text}"
+                )
         if not texts and failed:  # each source's error is printed above
             raise typer.Exit(1)
         if not texts:
