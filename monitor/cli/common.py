@@ -188,11 +188,10 @@ def store_or_fail(settings: Settings, *, schema: "Schema" = "current") -> "Store
 
 
 def database_error(exc: Exception) -> str:
-    """One line for a driver error met while opening the database (server down or starting,
-    wrong credentials): its first line, without SQLAlchemy's background link."""
-    first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
-    first = first.split(" (Background on this error at:")[0]
-    return f"cannot open the database: {exc.__class__.__name__}: {first}"
+    """One line for a driver error met while opening the database (the store's wording)."""
+    from monitor.store.db import cannot_open
+
+    return cannot_open(exc)
 
 
 # Loggers whose warnings repeat, before it, the one line a command prints for a failed source

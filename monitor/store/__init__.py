@@ -13,7 +13,7 @@ from monitor.errors import NotMigratedError, StoreError
 from monitor.store.articles import ArticleStore
 from monitor.store.backfill import BackfillStore
 from monitor.store.control import ControlStore
-from monitor.store.db import Database
+from monitor.store.db import Database, cannot_open
 from monitor.store.desk import DeskStore
 from monitor.store.feeds import FeedStore
 from monitor.store.outbox import OutboxStore
@@ -94,7 +94,7 @@ class Store(
                     raise NotMigratedError(current, head)
         except SQLAlchemyError as exc:  # the driver's error (server down or starting)
             db.dispose()
-            raise StoreError(_cannot_open(exc)) from exc
+            raise StoreError(cannot_open(exc)) from exc
         except BaseException:
             db.dispose()
             raise
@@ -109,7 +109,7 @@ class Store(
         try:
             return current_revision(self.db), head_revision(self.db)
         except SQLAlchemyError as exc:
-            raise StoreError(_cannot_open(exc)) from exc
+            raise StoreError(cannot_open(exc)) from exc
 
     def ping(self) -> bool:
         """True when the database answers."""
@@ -186,11 +186,3 @@ class Store(
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-
-def _cannot_open(exc: BaseException) -> str:
-    """One line for a driver error met while opening the database (server down or starting,
-    wrong credentials): its first line, without SQLAlchemy's background link."""
-    first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
-    first = first.split(" (Background on this error at:")[0]
-    return f"cannot open the database: {exc.__class__.__name__}: {first}"

@@ -252,5 +252,13 @@ class Database:
             self._reader.dispose()
 
 
+def cannot_open(exc: BaseException) -> str:
+    """One line for a driver error met while opening the database (server down or starting,
+    wrong credentials): its first line, without SQLAlchemy's background link."""
+    first = next((ln for ln in str(exc).splitlines() if ln.strip()), "")
+    first = first.split(" (Background on this error at:")[0]
+    return f"cannot open the database: {exc.__class__.__name__}: {first}"
+
+
 def _store_error(exc: SQLAlchemyError) -> StoreError:
     return StoreError(f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
