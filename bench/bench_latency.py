@@ -261,9 +261,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def write_section(figures: dict[str, Any], args: argparse.Namespace) -> None:
-    """Replace (or append) this benchmark's section of BENCHMARKS.md."""
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8")
+    """Replace (or append) this benchmark's section of BENCHMARKS.md, keeping its notes."""
+    from mdsections import replace_section
+
     f = figures
     body = (
         f"{SECTION}\n\n`python bench/bench_latency.py --trials {args.trials} --interval "
@@ -281,13 +281,7 @@ def write_section(figures: dict[str, Any], args: argparse.Namespace) -> None:
         "slot) plus the poll, the page, extraction, tagging and the store; the relay is woken "
         "by the write, so delivery adds only the webhook's own round trip.\n"
     )
-    start = text.find(SECTION)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + body
-    else:
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + body + (text[end + 1 :] if end >= 0 else "")
-    path.write_text(text, encoding="utf-8")
+    replace_section(body, SECTION)
 
 
 def main() -> None:
