@@ -408,9 +408,9 @@ def main() -> None:
         ),
         ("load average (1 min) before / after", f"{load0:.1f} / {os.getloadavg()[0]:.1f}"),
     ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+    from mdsections import print_rows
+
+    print_rows(rows)
     if not args.no_write:
         write_section(rows, args)
 
@@ -419,16 +419,14 @@ def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None
     """Replace (or append) this benchmark's section of BENCHMARKS.md, keeping its notes."""
     import importlib.metadata
 
-    from mdsections import replace_section
+    from mdsections import replace_section, rows_table
 
-    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     body = (
         f"{SECTION}\n\n`python bench/bench_reader.py --feeds {args.feeds} --items "
         f"{args.items} --hosts {args.hosts} --rounds {args.rounds}` on this machine "
         f"({os.cpu_count()} cores, SQLite on both sides, Python {sys.version.split()[0]}, "
         f"reader {importlib.metadata.version('reader')}); process CPU seconds of each side "
-        f"around each pass, least of {args.rounds} round(s).\n\n"
-        "| measure | value |\n| --- | --- |\n" + table + "\n"
+        f"around each pass, least of {args.rounds} round(s).\n\n" + rows_table(rows) + "\n"
     )
     replace_section(body, SECTION)
 

@@ -385,24 +385,24 @@ def main() -> None:
             f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MiB",
         ),
     ]
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+    from mdsections import print_rows
+
+    print_rows(rows)
     if not args.no_write:
         write_section(rows, args)
 
 
 def write_section(rows: list[tuple[str, str]], args: argparse.Namespace) -> None:
     """Replace (or append) this benchmark's section of BENCHMARKS.md, keeping its notes."""
-    from mdsections import replace_section
+    from mdsections import replace_section, rows_table
 
-    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     body = (
         f"{SECTION}\n\n`python bench/bench_throughput.py --feeds {args.feeds} --page-feeds "
         f"{args.page_feeds} --items {args.items} --hosts {args.hosts} "
         f"--workers {args.workers}` on this machine "
         f"({os.cpu_count()} cores, SQLite, Python {sys.version.split()[0]}).\n\n"
-        "| measure | value |\n| --- | --- |\n" + table + "\n"
+        + rows_table(rows)
+        + "\n"
     )
     replace_section(body, SECTION)
 

@@ -10,6 +10,18 @@ from pathlib import Path
 BENCHMARKS = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 
 
+def print_rows(rows: list[tuple[str, str]]) -> None:
+    """A bench's (measure, value) rows as aligned text on stdout."""
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+def rows_table(rows: list[tuple[str, str]]) -> str:
+    """The same rows as a two-column Markdown table."""
+    return "| measure | value |\n| --- | --- |\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
 
