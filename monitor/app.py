@@ -202,9 +202,10 @@ async def running(
 ) -> AsyncIterator[Runtime]:
     """Open the HTTP client, the extraction pool and the relay; close them on exit (the
     store is the caller's: it outlives the run, and closing it stops its writer)."""
+    from monitor.clock import utcnow
     from monitor.extract import ExtractorPool  # trafilatura; starts processes
     from monitor.fetch.http import quiet_http_loggers
-    from monitor.pipeline import Pipeline, utcnow
+    from monitor.pipeline import Pipeline
 
     tune = tuning or Tuning(
         pipeline=_pipeline_options(

@@ -13,8 +13,9 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app import Relay, Runtime
+from monitor.clock import utcnow
 from monitor.owner import is_alive
-from monitor.pipeline import PollResult, utcnow
+from monitor.pipeline import PollResult
 from monitor.types import ClaimedFeed
 
 log = logging.getLogger(__name__)

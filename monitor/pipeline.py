@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from monitor import decide, stories
 from monitor.alerts.payload import build_payload
-from monitor.clock import utcnow as utcnow  # daemon and app import it from here
+from monitor.clock import utcnow
 from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin

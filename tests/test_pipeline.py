@@ -23,9 +23,10 @@ from ingest_site import (
 )
 
 from monitor.app import Runtime, Tuning, prepare, running
+from monitor.clock import utcnow
 from monitor.config import load_config
 from monitor.daemon import CycleReport, Daemon
-from monitor.pipeline import PipelineOptions, utcnow
+from monitor.pipeline import PipelineOptions
 from monitor.store import Store
 from monitor.store.models import ArticleRow, ArticleTagRow, OutboxRow
 

@@ -14,9 +14,10 @@ from httpserver import HTTPTestServer
 from ingest_site import HTML, RSS, STORY, Entry, page, rss, settings, write_config
 
 from monitor.app import Tuning, prepare, running
+from monitor.clock import utcnow
 from monitor.config import load_config
 from monitor.daemon import Daemon
-from monitor.pipeline import PipelineOptions, utcnow
+from monitor.pipeline import PipelineOptions
 from monitor.store import Database, Store
 
 # One tick a minute: whatever is delivered within seconds was not delivered by a tick.

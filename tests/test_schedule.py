@@ -17,10 +17,11 @@ from httpserver import HTTPTestServer
 from ingest_site import HTML, RSS, STORY, Entry, page, rss, settings
 
 from monitor.app import Tuning, prepare, running
+from monitor.clock import utcnow
 from monitor.config import load_config
 from monitor.daemon import Daemon
 from monitor.owner import process_owner
-from monitor.pipeline import PipelineOptions, utcnow
+from monitor.pipeline import PipelineOptions
 from monitor.store import Store
 from monitor.types import FeedHealth
 
