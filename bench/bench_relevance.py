@@ -10,10 +10,14 @@ function the daemon, `monitor tag` and `monitor retag` call), with `official` se
 United States for White House files. A document is held out when the first hex digit of the
 sha1 of its file name is 0-4; rules were tuned on the rest. The documents of a gold file whose
 name contains "-fresh" form a third part, `fresh`, labelled after the rules were set and never
-used for tuning (see the guideline). Results go into the relevance section of BENCHMARKS.md.
+used for tuning (see the guideline). A gold file whose name contains "-seen" was a fresh part
+whose figures have been read and whose errors were then tuned on: all of it is tuning. The
+`aeb` set is the Article Extraction Benchmark's pages: text from its ground truth, headline from
+the page. Results go into the relevance section of BENCHMARKS.md.
 """
 
 import argparse
+import gzip
 import hashlib
 import json
 import re
@@ -25,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import lxml.html
+
 from monitor.match import Matcher, compile_matcher  # after the path tweak above
 from monitor.types import Tag
 from monitor.vocab import load_vocabulary
@@ -32,7 +38,11 @@ from monitor.vocab import load_vocabulary
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "tests" / "gold"
 CORPUS = ROOT.parent / "shared" / "corpus"
-SETS = {"cnn-2024": CORPUS / "cnn-2024" / "docs", "china-news": CORPUS / "china-news" / "docs"}
+SETS = {
+    "cnn-2024": CORPUS / "cnn-2024" / "docs",
+    "china-news": CORPUS / "china-news" / "docs",
+    "aeb": CORPUS / "aeb",
+}
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class GoldDoc:
     people: frozenset[str]
     official: bool
     fresh: bool = False  # from a "-fresh" gold file
+    seen: bool = False  # from a "-seen" gold file: a former fresh part, now tuned on
 
     @property
     def held_out(self) -> bool:
@@ -57,6 +68,8 @@ class GoldDoc:
         """tuning, held-out or fresh."""
         if self.fresh:
             return "fresh"
+        if self.seen:
+            return "tuning"
         return "held-out" if self.held_out else "tuning"
 
 
@@ -77,6 +90,7 @@ def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
                     frozenset(row["people"]),
                     row.get("source") == "official",
                     "-fresh" in path.name,
+                    "-seen" in path.name,
                 )
             )
     return docs
@@ -84,13 +98,31 @@ def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
 
 def read_document(doc: GoldDoc) -> tuple[str, str]:
     """(headline, text) of a gold document: the first line is its title ("# " dropped); CNN's
-    "Published" line and rule are page furniture, not text."""
+    "Published" line and rule are page furniture, not text. An AEB page's text is the
+    benchmark's article body and its headline the page's og:title (else its <title>)."""
+    if doc.set == "aeb":
+        return aeb_document(doc.file)
     raw = (SETS[doc.set] / doc.file).read_text(encoding="utf-8")
     title, _, rest = raw.lstrip().partition("\n")
     title = title.removeprefix("# ").strip()
     if doc.set == "cnn-2024":
         rest = re.sub(r"\A\s*Published :`[^`]*`\s*---\s*", "", rest)
     return title, rest.strip()
+
+
+_AEB_TRUTH: dict[str, dict[str, str]] = {}
+
+
+def aeb_document(page_id: str) -> tuple[str, str]:
+    """(headline, article body) of one AEB page, by its id."""
+    if not _AEB_TRUTH:
+        truth = json.loads((SETS["aeb"] / "ground-truth.json").read_text(encoding="utf-8"))
+        _AEB_TRUTH.update(truth)
+    page = gzip.decompress((SETS["aeb"] / f"{page_id}.html.gz").read_bytes())
+    tree = lxml.html.fromstring(page.decode("utf-8"))
+    titles = tree.xpath("//meta[@property='og:title']/@content") or tree.xpath("//title/text()")
+    title = str(titles[0]) if titles else ""
+    return " ".join(title.split()), _AEB_TRUTH[page_id]["articleBody"].strip()
 
 
 def tag_gold(matcher: Matcher, doc: GoldDoc) -> tuple[Tag, ...]:

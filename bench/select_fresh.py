@@ -1,4 +1,4 @@
-"""Reproduce the selection of the fresh held-out relevance set (tests/gold/cnn-2024-fresh.jsonl).
+"""Reproduce the selection of the fresh held-out relevance set (tests/gold/cnn-2024-seen.jsonl).
 
     python bench/select_fresh.py [--hits 60] [--misses 15]
 
@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "tests" / "gold"
 DOCS = ROOT.parent / "shared" / "corpus" / "cnn-2024" / "docs"
-FRESH = "cnn-2024-fresh.jsonl"
+FRESH = "cnn-2024-seen.jsonl"
 
 WORDS = (
     "china",
