@@ -475,3 +475,33 @@ def test_source_loggers_are_quiet_only_within_the_command() -> None:
         assert guard.isEnabledFor(logging.ERROR)
     assert logging.getLogger("monitor.fetch").level == before
     assert guard.isEnabledFor(logging.WARNING)
+
+
+@pytest.mark.parametrize(
+    ("args", "says", "help_of"),
+    [
+        (["matches", "--sinse", "1d"], "No such option: --sinse", "monitor matches --help"),
+        (["nosuch"], "No such command 'nosuch'", "monitor --help"),
+        (["matches", "--limit", "x"], "Invalid value for '--limit'", "monitor matches --help"),
+        (["feeds", "add"], "Missing argument", "monitor feeds add --help"),
+    ],
+)
+def test_usage_mistakes_are_one_line(
+    tmp_path: Path, args: list[str], says: str, help_of: str
+) -> None:
+    """A wrong option, command or value is one line naming the help to read (exit 2), as the
+    command line's own errors are, not typer's framed box over several lines."""
+    env = _environ(tmp_path / "feeds.toml", f"sqlite:///{tmp_path / 'm.db'}")
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    line = _one_error_line(done.stderr)
+    assert says in line
+    assert help_of.replace("monitor", "python -m monitor", 1) in line
+    assert done.stdout == ""

@@ -5,6 +5,11 @@ import logging
 
 import typer
 
+try:  # typer 0.2x carries its own copy of click; earlier releases use click itself
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - an older typer
+    from click import exceptions as click_errors  # type: ignore[no-redef]
+
 from monitor import __version__
 
 app = typer.Typer(
@@ -61,5 +66,24 @@ for _name in _MODULES:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    Click's own mistakes (an unknown option or command, a missing argument, a bad value) are
+    printed as one line with the command's help to read, like every other error of the CLI,
+    instead of typer's framed box.
+    """
+    from monitor.cli.common import say_error
+
+    try:
+        code = app(standalone_mode=False)
+    except click_errors.UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "monitor"
+        say_error(exc.format_message(), f"see '{path} --help'")
+        code = exc.exit_code
+    except click_errors.ClickException as exc:
+        say_error(exc.format_message())
+        code = exc.exit_code
+    except typer.Abort:
+        say_error("aborted")
+        code = 1
+    raise SystemExit(code if isinstance(code, int) else 0)

@@ -114,13 +114,18 @@ def fail(message: str, hint: str | None = None, code: int = 1) -> NoReturn:
     The message is printed as text, never as rich markup: `[channel.x]` or `[feed[0].url]`
     in it must reach the user as written.
     """
+    say_error(message, hint)
+    raise typer.Exit(code)
+
+
+def say_error(message: str, hint: str | None = None) -> None:
+    """Print `fail`'s one line (error and hint) on stderr, without exiting."""
     line = Text.assemble(("error:", "bold red"), " ", _one_line(message))
     if hint:
         line.append(" (hint: ", style="dim")
         line.append(_one_line(hint))
         line.append(")", style="dim")
     stderr_console().print(line, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _one_line(text: str) -> str:
