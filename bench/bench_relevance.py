@@ -54,7 +54,7 @@ class GoldDoc:
     day: date
     issues: dict[str, str]
     people: frozenset[str]
-    official: bool
+    official: str | None  # the country of an official source's government, else None
     fresh: bool = False  # from a "-fresh" gold file
     seen: bool = False  # from a "-seen" gold file: a former fresh part, now tuned on
 
@@ -73,6 +73,14 @@ class GoldDoc:
         return "held-out" if self.held_out else "tuning"
 
 
+def official_country(row: dict[str, object]) -> str | None:
+    """The country whose government an official source speaks for (default the United States,
+    the White House files), or None for news."""
+    if row.get("source") != "official":
+        return None
+    return str(row.get("country", "united-states"))
+
+
 def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
     """Every labelled document of the gold files."""
     docs = []
@@ -88,7 +96,7 @@ def load_gold(directory: Path = GOLD) -> list[GoldDoc]:
                     date.fromisoformat(row["date"]),
                     dict(row["issues"]),
                     frozenset(row["people"]),
-                    row.get("source") == "official",
+                    official_country(row),
                     "-fresh" in path.name,
                     "-seen" in path.name,
                 )
@@ -128,9 +136,7 @@ def aeb_document(page_id: str) -> tuple[str, str]:
 def tag_gold(matcher: Matcher, doc: GoldDoc) -> tuple[Tag, ...]:
     """The tags the daemon would store for this document."""
     title, text = read_document(doc)
-    return matcher.tag_document(
-        title, text, published=doc.day, official="united-states" if doc.official else None
-    )
+    return matcher.tag_document(title, text, published=doc.day, official=doc.official)
 
 
 @dataclass

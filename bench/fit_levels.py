@@ -115,7 +115,7 @@ def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], lis
             continue
         gold_about += sum(1 for level in doc.issues.values() if level == "about")
         title, text = read_document(doc)
-        found = matcher._judged(title, text, doc.day, "united-states" if doc.official else None)
+        found = matcher._judged(title, text, doc.day, doc.official)
         if found is None:
             continue
         whole, _, layout, kept = found
