@@ -155,6 +155,44 @@ def tags(
             "foreign judge's error.",
             "detained-citizens",
         ),
+        # what a security product does and who a cybersecurity expert is: an IT outage
+        (
+            "Its software can detect cyberattacks, but the bug crashed millions of computers, "
+            "a cybersecurity expert said.",
+            "cyber",
+        ),
+        # a slip of the tongue and an old phone call name the president, not the war
+        (
+            "In a verbal slip-up, the senator called Volodymyr Zelensky "
+            "\u201cPresident Putin\u201d before correcting himself.",
+            "russia-ukraine-war",
+        ),
+        (
+            "Trump's call with Ukrainian President Volodymyr Zelensky led to his first "
+            "impeachment.",
+            "russia-ukraine-war",
+        ),
+        # battlefield drones' surveillance is reconnaissance, not spying
+        (
+            "Russian units modified cheap drones that could be used for surveillance.",
+            "espionage-surveillance",
+        ),
+        # a rival firm's spying counts only beside a state's words
+        (
+            "Investigators did not rule out industrial espionage by the construction workers.",
+            "espionage-surveillance",
+        ),
+        # cartels trafficking cocaine: another drug
+        (
+            "The ring shipped cocaine to Europe for drug cartels, court documents on the "
+            "trafficking say.",
+            "fentanyl",
+        ),
+        # a member state's votes in a council are not voting rights
+        (
+            "Lawmakers asked the council to suspend Hungary's voting rights over the veto.",
+            "human-rights",
+        ),
     ],
 )
 def test_another_sense_a_name_or_a_place_is_not_a_tag(
@@ -209,6 +247,25 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
             "The exiled cartoonist said the embassy's intimidation of his relatives would not stop "
             "him.",
             "transnational-repression",
+        ),
+        ("She vowed to stay the course on the continent's green transition.", "climate-change"),
+        ("The Games are the first to be carbon-neutral, organisers said.", "climate-change"),
+        ("The activists' lawyer called the sentences an assault on free speech.", "human-rights"),
+        ("Her portfolio has included voting rights and migration.", "human-rights"),
+        ("The camping ban was challenged as cruel and unusual punishment.", "human-rights"),
+        ("Soldiers in riot gear were repressing the peaceful protests.", "human-rights"),
+        ("The trial of Evan Gershkovich resumed behind closed doors.", "detained-citizens"),
+        ("China's policies could flood our market with its vehicles.", "trade"),
+        ("She proposed an air defense system and cyber protection measures.", "cyber"),
+        (
+            "The government keeps crime figures secret with its ubiquitous surveillance system "
+            "in China.",
+            "espionage-surveillance",
+        ),
+        (
+            "Biden helped Ukraine keep up its fight against Russia while pressing Israel and "
+            "Hamas toward a ceasefire.",
+            "russia-ukraine-war",
         ),
     ],
 )
