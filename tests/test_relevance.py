@@ -413,6 +413,25 @@ def test_explain_parts_add_up_to_the_score(matcher: Matcher) -> None:
     assert "in the lede +0.10" in explained["trade"].reasons
 
 
+def test_names_of_one_reference_count_once(matcher: Matcher) -> None:
+    """Names of one entry a short word apart are one reference ("Russia's war against
+    Ukraine", "the Covid-19 pandemic"): a readout's one clause stays a mention; the tag still
+    counts every name."""
+    text = (
+        "The two sides discussed regional security, Russia\u2019s war against Ukraine and "
+        "other topics.\n\nThe meeting was part of efforts to keep channels of talks open."
+    )
+    found = tags(matcher, text, title="Readout of the advisers' meeting")
+    war = found["russia-ukraine-war"]
+    assert (war.count, war.level) == (2, "mention")
+    [judged] = [
+        a for t, a in matcher.explain("Readout of the advisers' meeting", text) if t.id == war.id
+    ]
+    assert "2 mentions in 1 reference" in judged.reasons
+    apart = text.replace("war against Ukraine", "war, and later Ukraine,")
+    assert tags(matcher, apart, title="Readout")["russia-ukraine-war"].level == "about"
+
+
 def test_layout_finds_headline_lede_and_paragraphs() -> None:
     """Paragraphs are blocks between blank lines; the lede runs to a paragraph end past a
     few hundred characters."""

@@ -212,7 +212,7 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            judged = assess(entry, [s[0] for s in spans], layout, confirmed)
+            judged = assess(entry, spans, layout, confirmed)
             out.append(
                 (
                     new_tag(

@@ -33,6 +33,9 @@ W_COUNT = 0.4  # at COUNT_FULL mentions and more
 COUNT_FULL = 5
 W_SPREAD = 0.3  # at SPREAD_FULL of the paragraphs and more
 SPREAD_FULL = 0.25
+# Names of one entry at most this many characters apart are one reference, counted once:
+# "Russia's war on Ukraine", "the Covid-19 pandemic", "Ukrainian forces".
+JOIN_GAP = 9
 
 # Head nouns that end the name of an institution, a company, a brand or an event: an alias
 # inside such a name ("Hong Kong Express", "Federal Trade Commission", "Taiwan Semiconductor
@@ -239,7 +242,8 @@ def salience(
     spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]], layout: Layout
 ) -> float:
     """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
-    lede, count and spread over paragraphs, weighted (the hot path: no reasons kept)."""
+    lede, count and spread over paragraphs, weighted (the hot path: no reasons kept). Spans
+    with their ends ((start, stop, ...)) JOIN_GAP apart or less count as one reference."""
     if layout.headline is None and len(layout.paragraph_starts) == 1:
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
@@ -250,8 +254,13 @@ def salience(
     in_headline = in_lede = False
     paragraphs: set[int] = set()
     add = paragraphs.add
+    count, reach = 0, -JOIN_GAP - 1  # references; where the last one ended
     for span in spans:  # one pass: where each mention is
         position = span[0]
+        if position - reach > JOIN_GAP:
+            count += 1
+        if len(span) > 1:
+            reach = span[1]
         if position < body:
             if position >= head_from:
                 in_headline = True
@@ -260,7 +269,6 @@ def salience(
             in_lede = True
         add(bisect_right(starts, position))
     score = (W_HEADLINE if in_headline else 0.0) + (W_LEDE if in_lede else 0.0)
-    count = len(spans)
     if count > 1:
         score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
     if len(starts) > 1:
@@ -281,24 +289,44 @@ def level_of(score: float) -> TagLevel:
     return "about" if score >= ABOUT else "mention"
 
 
+def references(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]]) -> int:
+    """How many references `spans` make: names JOIN_GAP apart or less are one ("Russia's war
+    on Ukraine")."""
+    count, reach = 0, -JOIN_GAP - 1
+    for span in spans:
+        if span[0] - reach > JOIN_GAP:
+            count += 1
+        if len(span) > 1:
+            reach = span[1]
+    return count
+
+
 def assess(
-    entry: Entry, starts: Sequence[int], layout: Layout, confirmed: str | None
+    entry: Entry,
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
+    layout: Layout,
+    confirmed: str | None,
 ) -> Assessment:
-    """The level and score of `entry` from where it is mentioned, with the reasons: each
-    part of the score with what it adds (salience() computes the same sum)."""
-    score = round(salience([(p,) for p in starts], layout), 3)
+    """The level and score of `entry` from where it is mentioned (`spans`: (start, stop, ...)
+    or (start,), ascending), with the reasons: each part of the score with what it adds
+    (salience() computes the same sum)."""
+    score = round(salience(spans, layout), 3)
+    starts = [span[0] for span in spans]
     paragraphs = {layout.paragraph(p) for p in starts}
     body = [p for p in paragraphs if p >= 0]
     total = len(layout.paragraph_starts)
     count = len(starts)
+    counted = count if layout.headline is None and total == 1 else references(spans)
     reasons = []
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
         reasons.append(f"in the lede {W_LEDE:+.2f}")
-    repeated = 0.0 if count < 2 else W_COUNT * min(1.0, (count - 1) / (COUNT_FULL - 1))
+    repeated = 0.0 if counted < 2 else W_COUNT * min(1.0, (counted - 1) / (COUNT_FULL - 1))
     reasons.append(
-        f"{count} mention{'s' if count != 1 else ''}" + (f" {repeated:+.2f}" if repeated else "")
+        f"{count} mention{'s' if count != 1 else ''}"
+        + (f" in {counted} reference{'s' if counted != 1 else ''}" if counted != count else "")
+        + (f" {repeated:+.2f}" if repeated else "")
     )
     if total > 1:
         spread = W_SPREAD * min(1.0, len(body) / total / SPREAD_FULL)
@@ -306,4 +334,4 @@ def assess(
     if confirmed is not None:
         reasons.append(confirmed)
     reasons.append(f"score {score:.2f} {'>=' if score >= ABOUT else '<'} {ABOUT} for about")
-    return Assessment(level_of(score), score, len(starts), tuple(reasons))
+    return Assessment(level_of(score), score, count, tuple(reasons))
