@@ -510,12 +510,33 @@ def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) ->
             "donald-trump",
         ),
         ("Jill Biden visited a school in Ohio.", dt.date(2024, 7, 17), "joe-biden"),
+        # the office in general, set against an institution
+        (
+            "The central bank answers to Congress, not the US president, under its law.",
+            dt.date(2024, 7, 17),
+            "joe-biden",
+        ),
     ],
 )
 def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) -> None:
     """Roles in hypotheticals, other countries' posts, titles followed by another person's
     name, a namesake's given name and relatives do not name the person."""
     assert absent not in tags(matcher, text, day=day)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two Senior Biden administration officials briefed reporters on Monday.",
+        "Former Biden aide Anita Dunn declined to comment.",
+    ],
+)
+def test_a_capitalised_word_that_is_no_given_name_keeps_the_surname(
+    matcher: Matcher, text: str
+) -> None:
+    """ "Senior", "Former" or a number word before a surname is not someone else's given name
+    (as "Hunter" is in "Hunter Biden")."""
+    assert "joe-biden" in tags(matcher, text, day=dt.date(2024, 7, 30))
 
 
 def test_bare_titles_resolve_by_date_only_in_official_texts(matcher: Matcher) -> None:
