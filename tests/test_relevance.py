@@ -188,6 +188,11 @@ def tags(
             "trafficking say.",
             "fentanyl",
         ),
+        # a time marker
+        (
+            "The city saw record tourist numbers in the wake of the pandemic.",
+            "covid-19",
+        ),
         # a member state's votes in a council are not voting rights
         (
             "Lawmakers asked the council to suspend Hungary's voting rights over the veto.",
