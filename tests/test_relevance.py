@@ -254,6 +254,12 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
             "transnational-repression",
         ),
         ("She vowed to stay the course on the continent's green transition.", "climate-change"),
+        ("The show recalls China's role in the Covid-19 pandemic in Wuhan.", "covid-19"),
+        (
+            "India banned Chinese-owned apps, including TikTok, and held up goods at customs "
+            "posts.",
+            "tiktok",
+        ),
         ("The Games are the first to be carbon-neutral, organisers said.", "climate-change"),
         ("The activists' lawyer called the sentences an assault on free speech.", "human-rights"),
         ("Her portfolio has included voting rights and migration.", "human-rights"),
