@@ -268,6 +268,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ("The trial of Evan Gershkovich resumed behind closed doors.", "detained-citizens"),
         ("China's policies could flood our market with its vehicles.", "trade"),
         ("She proposed an air defense system and cyber protection measures.", "cyber"),
+        ("He said a cyber war goes on every second of every day.", "cyber"),
         (
             "The government keeps crime figures secret with its ubiquitous surveillance system "
             "in China.",
@@ -441,6 +442,34 @@ def test_names_of_one_reference_count_once(matcher: Matcher) -> None:
     assert "2 mentions in 1 reference" in judged.reasons
     apart = text.replace("war against Ukraine", "war, and later Ukraine,")
     assert tags(matcher, apart, title="Readout")["russia-ukraine-war"].level == "about"
+
+
+def test_weak_mentions_without_context_add_nothing_to_the_count(matcher: Matcher) -> None:
+    """A crime story that names the war once: its "Ukrainian" lawmaker and court (a place, no
+    cue of the war near them) still let the tag stand but are no more mentions of the war."""
+    title = "Police detain a suspect in a lawmaker's killing"
+    text = "\n\n".join(
+        [
+            "Police detained a man on suspicion of killing a former Ukrainian lawmaker in Lviv, "
+            "officials said on Thursday.",
+            "The Ukrainian lawmaker, 60, was known for her views on language and had received "
+            "threats.",
+            "A Ukrainian court will hear the case next month, the prosecutor's office said.",
+            "Investigators are studying footage from cameras near her home.",
+            "Her party said she had once visited troops fighting Russian forces in eastern "
+            "Ukraine.",
+            "Funeral services will be held on Sunday.",
+        ]
+    )
+    day = dt.date(2024, 7, 25)
+    war = tags(matcher, text, title=title, day=day)["russia-ukraine-war"]
+    assert (war.count, war.level) == (5, "mention")
+    [judged] = [a for t, a in matcher.explain(title, text, published=day) if t.id == war.id]
+    assert "5 mentions in 1 reference (3 without context)" in judged.reasons
+    # the same words beside the war's cues are mentions of it
+    fought = text.replace("a former Ukrainian lawmaker", "a Ukrainian lawmaker who fought Russia")
+    fought = fought.replace("A Ukrainian court", "A Ukrainian court, in wartime,")
+    assert tags(matcher, fought, title=title, day=day)["russia-ukraine-war"].level == "about"
 
 
 def test_layout_finds_headline_lede_and_paragraphs() -> None:

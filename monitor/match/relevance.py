@@ -11,7 +11,7 @@ headline, the lede, the spread over paragraphs and the count. Pure and explainab
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -36,6 +36,11 @@ SPREAD_FULL = 0.25
 # Names of one entry at most this many characters apart are one reference, counted once:
 # "Russia's war on Ukraine", "the Covid-19 pandemic", "Ukrainian forces".
 JOIN_GAP = 9
+# A weak alias (a place, a brand, a common word) adds to the count only where a cue of its
+# issue's sense stands near it (at least UNCUED_BELOW cues beyond the anticues): "Ukrainian"
+# lawmakers and "cybersecurity" deals of an article that names the war or an attack once are
+# no more mentions of it. It still makes the tag and counts for headline, lede and spread.
+UNCUED_BELOW = 1
 
 # Head nouns that end the name of an institution, a company, a brand or an event: an alias
 # inside such a name ("Hong Kong Express", "Federal Trade Commission", "Taiwan Semiconductor
@@ -238,12 +243,33 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     return len(set(map(str.lower, found))) - len(set(map(str.lower, against))), words
 
 
+def uncued(
+    entry: Entry, doc: str, spans: Sequence[tuple[int, int, object]], layout: Layout
+) -> frozenset[int]:
+    """The starts of the weak mentions of `entry` at `spans` with no cue of its sense near
+    them (fewer than UNCUED_BELOW beyond the anticues): they do not add to the count."""
+    if not entry.weak:
+        return frozenset()
+    from monitor.vocab.loader import alias_key
+
+    weak = entry.weak
+    return frozenset(
+        start
+        for start, end, _ in spans
+        if alias_key(doc[start:end]) in weak
+        and cue_balance(entry, doc, start, end, layout)[0] < UNCUED_BELOW
+    )
+
+
 def salience(
-    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]], layout: Layout
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
+    layout: Layout,
+    skip: Collection[int] = (),
 ) -> float:
     """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
     lede, count and spread over paragraphs, weighted (the hot path: no reasons kept). Spans
-    with their ends ((start, stop, ...)) JOIN_GAP apart or less count as one reference."""
+    with their ends ((start, stop, ...)) JOIN_GAP apart or less count as one reference;
+    mentions starting at `skip` (uncued()) are not counted."""
     if layout.headline is None and len(layout.paragraph_starts) == 1:
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
@@ -257,7 +283,7 @@ def salience(
     count, reach = 0, -JOIN_GAP - 1  # references; where the last one ended
     for span in spans:  # one pass: where each mention is
         position = span[0]
-        if position - reach > JOIN_GAP:
+        if position - reach > JOIN_GAP and not (skip and position in skip):
             count += 1
         if len(span) > 1:
             reach = span[1]
@@ -289,12 +315,14 @@ def level_of(score: float) -> TagLevel:
     return "about" if score >= ABOUT else "mention"
 
 
-def references(spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]]) -> int:
+def references(
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]], skip: Collection[int] = ()
+) -> int:
     """How many references `spans` make: names JOIN_GAP apart or less are one ("Russia's war
-    on Ukraine")."""
+    on Ukraine"); a mention starting at `skip` is none."""
     count, reach = 0, -JOIN_GAP - 1
     for span in spans:
-        if span[0] - reach > JOIN_GAP:
+        if span[0] - reach > JOIN_GAP and span[0] not in skip:
             count += 1
         if len(span) > 1:
             reach = span[1]
@@ -306,17 +334,20 @@ def assess(
     spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
     layout: Layout,
     confirmed: str | None,
+    skip: Collection[int] = (),
 ) -> Assessment:
     """The level and score of `entry` from where it is mentioned (`spans`: (start, stop, ...)
-    or (start,), ascending), with the reasons: each part of the score with what it adds
-    (salience() computes the same sum)."""
-    score = round(salience(spans, layout), 3)
+    or (start,), ascending; `skip`: the starts of weak mentions without context, uncued()),
+    with the reasons: each part of the score with what it adds (salience() computes the
+    same sum)."""
+    score = round(salience(spans, layout, skip), 3)
     starts = [span[0] for span in spans]
     paragraphs = {layout.paragraph(p) for p in starts}
     body = [p for p in paragraphs if p >= 0]
     total = len(layout.paragraph_starts)
     count = len(starts)
-    counted = count if layout.headline is None and total == 1 else references(spans)
+    simple = layout.headline is None and total == 1
+    counted = count if simple else references(spans, skip)
     reasons = []
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
@@ -326,6 +357,7 @@ def assess(
     reasons.append(
         f"{count} mention{'s' if count != 1 else ''}"
         + (f" in {counted} reference{'s' if counted != 1 else ''}" if counted != count else "")
+        + (f" ({len(skip)} without context)" if skip and not simple else "")
         + (f" {repeated:+.2f}" if repeated else "")
     )
     if total > 1:
