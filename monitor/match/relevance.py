@@ -11,7 +11,7 @@ headline, the lede, the spread over paragraphs and the count. Pure and explainab
 
 import re
 from bisect import bisect_right
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -247,18 +247,52 @@ def uncued(
     entry: Entry, doc: str, spans: Sequence[tuple[int, int, object]], layout: Layout
 ) -> frozenset[int]:
     """The starts of the weak mentions of `entry` at `spans` with no cue of its sense near
-    them (fewer than UNCUED_BELOW beyond the anticues): they do not add to the count."""
+    them (fewer than UNCUED_BELOW beyond the anticues, as cue_balance() counts them): they do
+    not add to the count. Each paragraph's cues are found once."""
     if not entry.weak:
         return frozenset()
+    weak, key = entry.weak, _alias_key()
+    marked = [(start, end, key(doc[start:end]) in weak) for start, end, _ in spans]
+    if not any(w for _, _, w in marked):
+        return frozenset()
+    if references([(a, b, None) for a, b, w in marked if not w]) >= COUNT_FULL:
+        return frozenset()  # the count is full without them
+    cues, anti = cue_pattern(entry.cues), cue_pattern(entry.anticues)
+    found: dict[int, tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
+    out = []
+    size = len(doc)
+    for start, end, is_weak in marked:
+        if not is_weak:
+            continue
+        index = layout.paragraph(start)
+        lo, hi = layout.bounds(index, size)
+        words = found.get(index)
+        if words is None:
+            words = found[index] = (_words(cues, doc, lo, hi), _words(anti, doc, lo, hi))
+        lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
+        balance = len(
+            {w for a, b, w in words[0] if lo <= a and b <= hi and not (a < end and start < b)}
+        ) - len({w for a, b, w in words[1] if lo <= a and b <= hi and not (a < end and start < b)})
+        if balance < UNCUED_BELOW:
+            out.append(start)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _alias_key() -> "Callable[[str], str]":
+    """alias_key(), remembering the few surface forms a document repeats ("Taiwan")."""
     from monitor.vocab.loader import alias_key
 
-    weak = entry.weak
-    return frozenset(
-        start
-        for start, end, _ in spans
-        if alias_key(doc[start:end]) in weak
-        and cue_balance(entry, doc, start, end, layout)[0] < UNCUED_BELOW
-    )
+    return lru_cache(maxsize=4096)(alias_key)
+
+
+def _words(
+    pattern: re.Pattern[str] | None, doc: str, lo: int, hi: int
+) -> list[tuple[int, int, str]]:
+    """Where `pattern` matches in doc[lo:hi], with the match in lower case."""
+    if pattern is None:
+        return []
+    return [(m.start(), m.end(), m.group().lower()) for m in pattern.finditer(doc, lo, hi)]
 
 
 def salience(
