@@ -258,23 +258,27 @@ def uncued(
     if references([(a, b, None) for a, b, w in marked if not w]) >= COUNT_FULL:
         return frozenset()  # the count is full without them
     cues, anti = cue_pattern(entry.cues), cue_pattern(entry.anticues)
-    found: dict[int, tuple[list[tuple[int, int, str]], list[tuple[int, int, str]]]] = {}
-    out = []
     size = len(doc)
+    by_paragraph: dict[int, list[tuple[int, int]]] = {}
     for start, end, is_weak in marked:
-        if not is_weak:
-            continue
-        index = layout.paragraph(start)
-        lo, hi = layout.bounds(index, size)
-        words = found.get(index)
-        if words is None:
-            words = found[index] = (_words(cues, doc, lo, hi), _words(anti, doc, lo, hi))
-        lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
-        balance = len(
-            {w for a, b, w in words[0] if lo <= a and b <= hi and not (a < end and start < b)}
-        ) - len({w for a, b, w in words[1] if lo <= a and b <= hi and not (a < end and start < b)})
-        if balance < UNCUED_BELOW:
-            out.append(start)
+        if is_weak:
+            by_paragraph.setdefault(layout.paragraph(start), []).append((start, end))
+    out = []
+    for index, weak_spans in by_paragraph.items():
+        top, bottom = layout.bounds(index, size)
+        # the paragraph's cues, read once over the windows of its weak mentions
+        lo = max(top, weak_spans[0][0] - CUE_WINDOW)
+        hi = min(bottom, weak_spans[-1][1] + CUE_WINDOW)
+        found, against = _words(cues, doc, lo, hi), _words(anti, doc, lo, hi)
+        for start, end in weak_spans:
+            lo, hi = max(top, start - CUE_WINDOW), min(bottom, end + CUE_WINDOW)
+            balance = len(
+                {w for a, b, w in found if lo <= a and b <= hi and not (a < end and start < b)}
+            ) - len(
+                {w for a, b, w in against if lo <= a and b <= hi and not (a < end and start < b)}
+            )
+            if balance < UNCUED_BELOW:
+                out.append(start)
     return frozenset(out)
 
 
