@@ -57,9 +57,11 @@ def features(
     layout: Layout,
     confirmed: str | None,
     issues: Sequence[Sequence[int]],
+    counted: int | None = None,
 ) -> dict[str, float]:
     """The rule's features of an entry mentioned at `starts`, and the others that were tried
-    (`issues`: the mention offsets of every issue of the document)."""
+    (`issues`: the mention offsets of every issue of the document; `counted`: the references
+    the rule counts, relevance.references(), when known)."""
     total = len(layout.paragraph_starts)
     paras = [layout.paragraph(p) for p in starts]
     body = {p for p in paras if p >= 0}
@@ -86,7 +88,7 @@ def features(
         "lede": float(in_lede),
         "lede_short": float(in_lede and not long),
         "lede_long": float(in_lede and long),
-        "count": min(1.0, (count - 1) / (relevance.COUNT_FULL - 1)),
+        "count": min(1.0, max(0, (counted or count) - 1) / (relevance.COUNT_FULL - 1)),
         "spread": min(1.0, len(body) / total / relevance.SPREAD_FULL) if total > 1 else 0.0,
         # tried, not adopted (no cross-validated gain)
         "logcount": math.log(count),
@@ -111,7 +113,7 @@ def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], lis
     docs, feats, labels, ids, scores = [], [], [], [], []
     gold_about = 0
     for doc in load_gold():
-        if doc.held_out:
+        if doc.part != "tuning":  # held-out and fresh documents are never read
             continue
         gold_about += sum(1 for level in doc.issues.values() if level == "about")
         title, text = read_document(doc)
@@ -124,11 +126,14 @@ def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], lis
             if entry.kind != "issue":
                 continue
             starts = [s[0] for s in spans]
-            feats.append(features(whole, starts, layout, confirmed, issue_spans))
+            skip = relevance.uncued(entry, whole, spans, layout)
+            simple = layout.headline is None and len(layout.paragraph_starts) == 1
+            counted = len(spans) if simple else relevance.references(spans, skip)
+            feats.append(features(whole, starts, layout, confirmed, issue_spans, counted))
             labels.append(1 if doc.issues.get(entry.id) == "about" else 0)
             docs.append(doc.file)
             ids.append(entry.id)
-            scores.append(relevance.salience([(p,) for p in starts], layout))
+            scores.append(relevance.salience(spans, layout, skip))
     return docs, feats, labels, ids, scores, gold_about
 
 

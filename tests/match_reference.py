@@ -79,6 +79,8 @@ ROLE_VETOES = (
     r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
     r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
     r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+    # an office set against an institution: "it answers to Congress, not the US president"
+    r"(?i:\b(?:not|nor)\s+(?:to\s+|by\s+)?the\s+)@",
     # "national security adviser John Kirby": the title of someone else, named next
     r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
     r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",

@@ -122,3 +122,19 @@ def test_text_outside_the_byline_still_counts(bundled: Matcher) -> None:
     counts = {t.id: t.count for t in bundled.tag(doc, published=date(2024, 1, 9))}
     assert counts["matthew-miller"] == 1
     assert counts["jake-sullivan"] == 1
+
+
+def test_web_addresses_name_nothing(bundled: Matcher) -> None:
+    """Words of a web address written out in the text (a Markdown link's target) are the page's
+    address, not a mention; the link's text and the rest still count."""
+    doc = (
+        "The image groups three teams under China ([an explainer]"
+        "(https://www.example.com/2021/07/26/what-is-chinese-taipei)).\n\n"
+        "See www.example.org/jake-sullivan-visits-beijing for the trip."
+    )
+    found = {t.id for t in bundled.tag_document("A false medal table", doc)}
+    assert "taiwan" not in found
+    assert "jake-sullivan" not in found
+    assert "china" in found
+    linked = doc.replace("[an explainer]", "[Chinese Taipei]")
+    assert "taiwan" in {t.id for t in bundled.tag_document("A false medal table", linked)}

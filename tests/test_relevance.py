@@ -155,6 +155,49 @@ def tags(
             "foreign judge's error.",
             "detained-citizens",
         ),
+        # what a security product does and who a cybersecurity expert is: an IT outage
+        (
+            "Its software can detect cyberattacks, but the bug crashed millions of computers, "
+            "a cybersecurity expert said.",
+            "cyber",
+        ),
+        # a slip of the tongue and an old phone call name the president, not the war
+        (
+            "In a verbal slip-up, the senator called Volodymyr Zelensky "
+            "\u201cPresident Putin\u201d before correcting himself.",
+            "russia-ukraine-war",
+        ),
+        (
+            "Trump's call with Ukrainian President Volodymyr Zelensky led to his first "
+            "impeachment.",
+            "russia-ukraine-war",
+        ),
+        # battlefield drones' surveillance is reconnaissance, not spying
+        (
+            "Russian units modified cheap drones that could be used for surveillance.",
+            "espionage-surveillance",
+        ),
+        # a rival firm's spying counts only beside a state's words
+        (
+            "Investigators did not rule out industrial espionage by the construction workers.",
+            "espionage-surveillance",
+        ),
+        # cartels trafficking cocaine: another drug
+        (
+            "The ring shipped cocaine to Europe for drug cartels, court documents on the "
+            "trafficking say.",
+            "fentanyl",
+        ),
+        # a time marker
+        (
+            "The city saw record tourist numbers in the wake of the pandemic.",
+            "covid-19",
+        ),
+        # a member state's votes in a council are not voting rights
+        (
+            "Lawmakers asked the council to suspend Hungary's voting rights over the veto.",
+            "human-rights",
+        ),
     ],
 )
 def test_another_sense_a_name_or_a_place_is_not_a_tag(
@@ -209,6 +252,32 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
             "The exiled cartoonist said the embassy's intimidation of his relatives would not stop "
             "him.",
             "transnational-repression",
+        ),
+        ("She vowed to stay the course on the continent's green transition.", "climate-change"),
+        ("The show recalls China's role in the Covid-19 pandemic in Wuhan.", "covid-19"),
+        (
+            "India banned Chinese-owned apps, including TikTok, and held up goods at customs "
+            "posts.",
+            "tiktok",
+        ),
+        ("The Games are the first to be carbon-neutral, organisers said.", "climate-change"),
+        ("The activists' lawyer called the sentences an assault on free speech.", "human-rights"),
+        ("Her portfolio has included voting rights and migration.", "human-rights"),
+        ("The camping ban was challenged as cruel and unusual punishment.", "human-rights"),
+        ("Soldiers in riot gear were repressing the peaceful protests.", "human-rights"),
+        ("The trial of Evan Gershkovich resumed behind closed doors.", "detained-citizens"),
+        ("China's policies could flood our market with its vehicles.", "trade"),
+        ("She proposed an air defense system and cyber protection measures.", "cyber"),
+        ("He said a cyber war goes on every second of every day.", "cyber"),
+        (
+            "The government keeps crime figures secret with its ubiquitous surveillance system "
+            "in China.",
+            "espionage-surveillance",
+        ),
+        (
+            "Biden helped Ukraine keep up its fight against Russia while pressing Israel and "
+            "Hamas toward a ceasefire.",
+            "russia-ukraine-war",
         ),
     ],
 )
@@ -356,6 +425,53 @@ def test_explain_parts_add_up_to_the_score(matcher: Matcher) -> None:
     assert "in the lede +0.10" in explained["trade"].reasons
 
 
+def test_names_of_one_reference_count_once(matcher: Matcher) -> None:
+    """Names of one entry a short word apart are one reference ("Russia's war against
+    Ukraine", "the Covid-19 pandemic"): a readout's one clause stays a mention; the tag still
+    counts every name."""
+    text = (
+        "The two sides discussed regional security, Russia\u2019s war against Ukraine and "
+        "other topics.\n\nThe meeting was part of efforts to keep channels of talks open."
+    )
+    found = tags(matcher, text, title="Readout of the advisers' meeting")
+    war = found["russia-ukraine-war"]
+    assert (war.count, war.level) == (2, "mention")
+    [judged] = [
+        a for t, a in matcher.explain("Readout of the advisers' meeting", text) if t.id == war.id
+    ]
+    assert "2 mentions in 1 reference" in judged.reasons
+    apart = text.replace("war against Ukraine", "war, and later Ukraine,")
+    assert tags(matcher, apart, title="Readout")["russia-ukraine-war"].level == "about"
+
+
+def test_weak_mentions_without_context_add_nothing_to_the_count(matcher: Matcher) -> None:
+    """A crime story that names the war once: its "Ukrainian" lawmaker and court (a place, no
+    cue of the war near them) still let the tag stand but are no more mentions of the war."""
+    title = "Police detain a suspect in a lawmaker's killing"
+    text = "\n\n".join(
+        [
+            "Police detained a man on suspicion of killing a former Ukrainian lawmaker in Lviv, "
+            "officials said on Thursday.",
+            "The Ukrainian lawmaker, 60, was known for her views on language and had received "
+            "threats.",
+            "A Ukrainian court will hear the case next month, the prosecutor's office said.",
+            "Investigators are studying footage from cameras near her home.",
+            "Her party said she had once visited troops fighting Russian forces in eastern "
+            "Ukraine.",
+            "Funeral services will be held on Sunday.",
+        ]
+    )
+    day = dt.date(2024, 7, 25)
+    war = tags(matcher, text, title=title, day=day)["russia-ukraine-war"]
+    assert (war.count, war.level) == (5, "mention")
+    [judged] = [a for t, a in matcher.explain(title, text, published=day) if t.id == war.id]
+    assert "5 mentions in 1 reference (3 without context)" in judged.reasons
+    # the same words beside the war's cues are mentions of it
+    fought = text.replace("a former Ukrainian lawmaker", "a Ukrainian lawmaker who fought Russia")
+    fought = fought.replace("A Ukrainian court", "A Ukrainian court, in wartime,")
+    assert tags(matcher, fought, title=title, day=day)["russia-ukraine-war"].level == "about"
+
+
 def test_layout_finds_headline_lede_and_paragraphs() -> None:
     """Paragraphs are blocks between blank lines; the lede runs to a paragraph end past a
     few hundred characters."""
@@ -434,12 +550,33 @@ def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) ->
             "donald-trump",
         ),
         ("Jill Biden visited a school in Ohio.", dt.date(2024, 7, 17), "joe-biden"),
+        # the office in general, set against an institution
+        (
+            "The central bank answers to Congress, not the US president, under its law.",
+            dt.date(2024, 7, 17),
+            "joe-biden",
+        ),
     ],
 )
 def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) -> None:
     """Roles in hypotheticals, other countries' posts, titles followed by another person's
     name, a namesake's given name and relatives do not name the person."""
     assert absent not in tags(matcher, text, day=day)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Two Senior Biden administration officials briefed reporters on Monday.",
+        "Former Biden aide Anita Dunn declined to comment.",
+    ],
+)
+def test_a_capitalised_word_that_is_no_given_name_keeps_the_surname(
+    matcher: Matcher, text: str
+) -> None:
+    """ "Senior", "Former" or a number word before a surname is not someone else's given name
+    (as "Hunter" is in "Hunter Biden")."""
+    assert "joe-biden" in tags(matcher, text, day=dt.date(2024, 7, 30))
 
 
 def test_bare_titles_resolve_by_date_only_in_official_texts(matcher: Matcher) -> None:

@@ -1,5 +1,6 @@
 """Credit lines (bylines, contributor and photo credits): spans of a text that name the people
-who wrote or photographed it, not the people it is about. Nothing in them is a mention."""
+who wrote or photographed it, not the people it is about; and web addresses, which name pages
+("https://.../what-is-chinese-taipei"), not what the text says. Nothing in them is a mention."""
 
 import re
 from typing import Any, TypeVar
@@ -38,6 +39,8 @@ _REPORTING = re.compile(
     r"[ \t]*\(?[ \t]*(?:Additional[ \t]+)?(?:Reporting|Writing|Editing|"
     r"Compiled)[ \t]+by\b[^\n]*"
 )
+# A web address written out in the text (a link's target in Markdown ends at its ")").
+_URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'()\[\]]+")
 # "(AP Photo/Andy Wong, Pool)", "(Photo by Jane Doe/Getty Images)"
 _PHOTO = re.compile(rf"\((?:{_AGENCY}[ \t]+)?Photos?(?:[ \t]+by)?[ \t]*[/:]?[ \t]*[^)\n]*\)")
 # Words a signed line ends with ("Jane Doe, Associated Press", "Jane Doe | AP writer").
@@ -79,12 +82,15 @@ SHORT_LINE = 400
 
 
 def credit_spans(text: str) -> list[tuple[int, int]]:
-    """The [start, end) spans of `text` that are credit lines or photo credits, in order.
+    """The [start, end) spans of `text` that are credit lines, photo credits or web
+    addresses, in order.
 
     A line is tried only when it starts with "By" or is short and holds a rule's fixed words
     (ends with an agency, "contributed", "Reporting by"), each rule anchored at the line's
     start: most lines cost a few comparisons of a short string."""
     spans: list[tuple[int, int]] = []
+    if "://" in text or "www." in text:
+        spans.extend(m.span() for m in _URL.finditer(text))
     if "Photo" in text:
         spans.extend(m.span() for m in _PHOTO.finditer(text))
     at = 0

@@ -19,6 +19,7 @@ from monitor.match.relevance import (
     cue_balance,
     inside_name,
     salience,
+    uncued,
 )
 from monitor.match.resolve import (
     GENERAL,
@@ -130,7 +131,7 @@ class Matcher:
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            score = salience(spans, layout)
+            score = salience(spans, layout, uncued(entry, doc, spans, layout))
             out.append(
                 new_tag(
                     entry.id,
@@ -212,7 +213,7 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            judged = assess(entry, [s[0] for s in spans], layout, confirmed)
+            judged = assess(entry, spans, layout, confirmed, uncued(entry, doc, spans, layout))
             out.append(
                 (
                     new_tag(

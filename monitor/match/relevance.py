@@ -11,7 +11,7 @@ headline, the lede, the spread over paragraphs and the count. Pure and explainab
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +33,14 @@ W_COUNT = 0.4  # at COUNT_FULL mentions and more
 COUNT_FULL = 5
 W_SPREAD = 0.3  # at SPREAD_FULL of the paragraphs and more
 SPREAD_FULL = 0.25
+# Names of one entry at most this many characters apart are one reference, counted once:
+# "Russia's war on Ukraine", "the Covid-19 pandemic", "Ukrainian forces".
+JOIN_GAP = 9
+# A weak alias (a place, a brand, a common word) adds to the count only where a cue of its
+# issue's sense stands near it (at least UNCUED_BELOW cues beyond the anticues): "Ukrainian"
+# lawmakers and "cybersecurity" deals of an article that names the war or an attack once are
+# no more mentions of it. It still makes the tag and counts for headline, lede and spread.
+UNCUED_BELOW = 1
 
 # Head nouns that end the name of an institution, a company, a brand or an event: an alias
 # inside such a name ("Hong Kong Express", "Federal Trade Commission", "Taiwan Semiconductor
@@ -235,11 +243,71 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     return len(set(map(str.lower, found))) - len(set(map(str.lower, against))), words
 
 
+def uncued(
+    entry: Entry, doc: str, spans: Sequence[tuple[int, int, object]], layout: Layout
+) -> frozenset[int]:
+    """The starts of the weak mentions of `entry` at `spans` with no cue of its sense near
+    them (fewer than UNCUED_BELOW beyond the anticues, as cue_balance() counts them): they do
+    not add to the count. Each paragraph's cues are found once."""
+    if not entry.weak:
+        return frozenset()
+    weak, key = entry.weak, _alias_key()
+    marked = [(start, end, key(doc[start:end]) in weak) for start, end, _ in spans]
+    if not any(w for _, _, w in marked):
+        return frozenset()
+    if references([(a, b, None) for a, b, w in marked if not w]) >= COUNT_FULL:
+        return frozenset()  # the count is full without them
+    cues, anti = cue_pattern(entry.cues), cue_pattern(entry.anticues)
+    size = len(doc)
+    by_paragraph: dict[int, list[tuple[int, int]]] = {}
+    for start, end, is_weak in marked:
+        if is_weak:
+            by_paragraph.setdefault(layout.paragraph(start), []).append((start, end))
+    out = []
+    for index, weak_spans in by_paragraph.items():
+        top, bottom = layout.bounds(index, size)
+        # the paragraph's cues, read once over the windows of its weak mentions
+        lo = max(top, weak_spans[0][0] - CUE_WINDOW)
+        hi = min(bottom, weak_spans[-1][1] + CUE_WINDOW)
+        found, against = _words(cues, doc, lo, hi), _words(anti, doc, lo, hi)
+        for start, end in weak_spans:
+            lo, hi = max(top, start - CUE_WINDOW), min(bottom, end + CUE_WINDOW)
+            balance = len(
+                {w for a, b, w in found if lo <= a and b <= hi and not (a < end and start < b)}
+            ) - len(
+                {w for a, b, w in against if lo <= a and b <= hi and not (a < end and start < b)}
+            )
+            if balance < UNCUED_BELOW:
+                out.append(start)
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1)
+def _alias_key() -> "Callable[[str], str]":
+    """alias_key(), remembering the few surface forms a document repeats ("Taiwan")."""
+    from monitor.vocab.loader import alias_key
+
+    return lru_cache(maxsize=4096)(alias_key)
+
+
+def _words(
+    pattern: re.Pattern[str] | None, doc: str, lo: int, hi: int
+) -> list[tuple[int, int, str]]:
+    """Where `pattern` matches in doc[lo:hi], with the match in lower case."""
+    if pattern is None:
+        return []
+    return [(m.start(), m.end(), m.group().lower()) for m in pattern.finditer(doc, lo, hi)]
+
+
 def salience(
-    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]], layout: Layout
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
+    layout: Layout,
+    skip: Collection[int] = (),
 ) -> float:
     """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
-    lede, count and spread over paragraphs, weighted (the hot path: no reasons kept)."""
+    lede, count and spread over paragraphs, weighted (the hot path: no reasons kept). Spans
+    with their ends ((start, stop, ...)) JOIN_GAP apart or less count as one reference;
+    mentions starting at `skip` (uncued()) are not counted."""
     if layout.headline is None and len(layout.paragraph_starts) == 1:
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
@@ -250,8 +318,13 @@ def salience(
     in_headline = in_lede = False
     paragraphs: set[int] = set()
     add = paragraphs.add
+    count, reach = 0, -JOIN_GAP - 1  # references; where the last one ended
     for span in spans:  # one pass: where each mention is
         position = span[0]
+        if position - reach > JOIN_GAP and not (skip and position in skip):
+            count += 1
+        if len(span) > 1:
+            reach = span[1]
         if position < body:
             if position >= head_from:
                 in_headline = True
@@ -260,7 +333,6 @@ def salience(
             in_lede = True
         add(bisect_right(starts, position))
     score = (W_HEADLINE if in_headline else 0.0) + (W_LEDE if in_lede else 0.0)
-    count = len(spans)
     if count > 1:
         score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
     if len(starts) > 1:
@@ -281,24 +353,50 @@ def level_of(score: float) -> TagLevel:
     return "about" if score >= ABOUT else "mention"
 
 
+def references(
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]], skip: Collection[int] = ()
+) -> int:
+    """How many references `spans` make: names JOIN_GAP apart or less are one ("Russia's war
+    on Ukraine"); a mention starting at `skip` is none."""
+    count, reach = 0, -JOIN_GAP - 1
+    for span in spans:
+        if span[0] - reach > JOIN_GAP and span[0] not in skip:
+            count += 1
+        if len(span) > 1:
+            reach = span[1]
+    return count
+
+
 def assess(
-    entry: Entry, starts: Sequence[int], layout: Layout, confirmed: str | None
+    entry: Entry,
+    spans: Sequence[tuple[int, int, object]] | Sequence[tuple[int]],
+    layout: Layout,
+    confirmed: str | None,
+    skip: Collection[int] = (),
 ) -> Assessment:
-    """The level and score of `entry` from where it is mentioned, with the reasons: each
-    part of the score with what it adds (salience() computes the same sum)."""
-    score = round(salience([(p,) for p in starts], layout), 3)
+    """The level and score of `entry` from where it is mentioned (`spans`: (start, stop, ...)
+    or (start,), ascending; `skip`: the starts of weak mentions without context, uncued()),
+    with the reasons: each part of the score with what it adds (salience() computes the
+    same sum)."""
+    score = round(salience(spans, layout, skip), 3)
+    starts = [span[0] for span in spans]
     paragraphs = {layout.paragraph(p) for p in starts}
     body = [p for p in paragraphs if p >= 0]
     total = len(layout.paragraph_starts)
     count = len(starts)
+    simple = layout.headline is None and total == 1
+    counted = count if simple else references(spans, skip)
     reasons = []
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
         reasons.append(f"in the lede {W_LEDE:+.2f}")
-    repeated = 0.0 if count < 2 else W_COUNT * min(1.0, (count - 1) / (COUNT_FULL - 1))
+    repeated = 0.0 if counted < 2 else W_COUNT * min(1.0, (counted - 1) / (COUNT_FULL - 1))
     reasons.append(
-        f"{count} mention{'s' if count != 1 else ''}" + (f" {repeated:+.2f}" if repeated else "")
+        f"{count} mention{'s' if count != 1 else ''}"
+        + (f" in {counted} reference{'s' if counted != 1 else ''}" if counted != count else "")
+        + (f" ({len(skip)} without context)" if skip and not simple else "")
+        + (f" {repeated:+.2f}" if repeated else "")
     )
     if total > 1:
         spread = W_SPREAD * min(1.0, len(body) / total / SPREAD_FULL)
@@ -306,4 +404,4 @@ def assess(
     if confirmed is not None:
         reasons.append(confirmed)
     reasons.append(f"score {score:.2f} {'>=' if score >= ABOUT else '<'} {ABOUT} for about")
-    return Assessment(level_of(score), score, len(starts), tuple(reasons))
+    return Assessment(level_of(score), score, count, tuple(reasons))

@@ -47,7 +47,7 @@ MACROS = {
         r"Perhaps|Maybe|Certainly|Clearly|Nevertheless|Nonetheless|Moreover|Furthermore|"
         r"Again|Already|Never|Always|Often|Sometimes|Soon|Ever|Each|Every|Some|Any|All|"
         r"Many|Most|Few|Several|Such|Another|Other|Our|Your|Their|His|Her|Its|My|We|They|"
-        r"You|He|She|It|I)\b)"
+        r"You|He|She|It|I|Senior|Former|Top|Two|Three|Four|Five|Six|Ten|Dozens|Hundreds)\b)"
         r"[A-Z][a-z]+[ \t]+"
     ),
     # a capitalised word right after a given name-like surname: "Logan Ryan", "Austin Powers"
