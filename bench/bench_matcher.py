@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from mdsections import replace_marked  # bench/ is the script's folder
 
 from monitor.match import compile_matcher  # after the path tweak above
+from monitor.match.automaton import search
 from monitor.match.normalize import fold
 from monitor.vocab import build_vocabulary, parse_text
 
@@ -238,10 +239,7 @@ def run(size: int, megabytes: float) -> dict[str, float]:
     assert automaton is not None
 
     def scan_only(chunk: list[str]) -> int:
-        return sum(
-            len(automaton.find_matches_as_indexes(" " + fold(doc).lower + " ", overlapping=True))
-            for doc in chunk
-        )
+        return sum(len(search(automaton, fold(doc).lower)) for doc in chunk)
 
     # the same documents as articles: the first sentence a headline, the rest in paragraphs of
     # four sentences (the general path: headline, lede and spread are read)

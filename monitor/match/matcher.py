@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 
-from monitor.match.automaton import build
+from monitor.match.automaton import build, search
 from monitor.match.bylines import credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
@@ -364,9 +364,7 @@ class Matcher:
         # check and an append, with no call.
         values = self._values
         assert self._automaton is not None
-        for index, start, stop in self._automaton.find_matches_as_indexes(
-            " " + folded.lower + " ", overlapping=True
-        ):
+        for index, start, stop in search(self._automaton, folded.lower):
             lead, tail, arule, aforms, irule, iforms, role = values[index]
             start += lead
             stop -= tail
