@@ -4,7 +4,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
-from monitor.types import Evidence, new_evidence
+# new_evidence()'s parts, for its loop without a call per span
+from monitor.types import Evidence, _EvidenceSlots, _new, new_evidence
 
 MAX_EVIDENCE = 400
 # A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
@@ -161,24 +162,36 @@ class Sentences:
         a span's first two items are its start and end (a matcher hit's third is ignored)."""
         text, starts, ends = self.text, self._starts, self._ends
         size, count = len(text), len(ends)
-        out = []
+        # Only the first sentence may open with white space (a sentence opens after white
+        # space and a non-space); one that ends at a boundary ends after its mark unless the
+        # boundary is a line break: only the text's end and line breaks need a look.
+        lead, tail, lines = text[:1].isspace(), text[-1:].isspace(), "\n" in text
+        new, slots, evidence = _new, _EvidenceSlots, Evidence
+        out: list[Evidence] = []
         for span in spans:
             start, end = span[0], span[1]
-            # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it. A
-            # sentence opens after white space and a non-space, so only the first may open
-            # with white space.
+            # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it.
             i = bisect_right(starts, start)
             begin = starts[i - 1] if i else 0
-            finish = ends[i] if i < count else size
-            if finish < end:
-                j = bisect_left(ends, end, i)
-                finish = ends[j] if j < count else size
+            if i < count:
+                finish = ends[i]
+                if finish < end:
+                    j = bisect_left(ends, end, i)
+                    finish = ends[j] if j < count else size
+            else:
+                finish = size
             if (
                 finish - begin > MAX_EVIDENCE
-                or (not i and text[0].isspace())
-                or (finish > end and text[finish - 1].isspace())
+                or (lead and not i)
+                or (
+                    finish > end
+                    and (tail if finish == size else lines and text[finish - 1].isspace())
+                )
             ):
                 out.append(_trim(text, begin, finish, start, end))
-            else:
-                out.append(new_evidence(text[begin:finish], begin, finish))
+            else:  # new_evidence() without its call
+                made = new(slots)
+                made.text, made.start, made.end = text[begin:finish], begin, finish
+                made.__class__ = evidence
+                out.append(made)  # type: ignore[arg-type]  # it is an Evidence now
         return out
