@@ -119,7 +119,7 @@ class Sentences:
         # _BOUNDARY split by the mark it follows: a regular expression that opens with a
         # literal is found by a fast search, one that opens with a class is tried everywhere.
         marks = 0
-        lines = "\n" in text
+        self._lines = lines = "\n" in text
         ends, starts = self._ends, self._starts
         for mark, in_line, across_lines in _AFTER_MARK:
             if mark in text:
@@ -165,7 +165,7 @@ class Sentences:
         # Only the first sentence may open with white space (a sentence opens after white
         # space and a non-space); one that ends at a boundary ends after its mark unless the
         # boundary is a line break: only the text's end and line breaks need a look.
-        lead, tail, lines = text[:1].isspace(), text[-1:].isspace(), "\n" in text
+        lead, tail, lines = text[:1].isspace(), text[-1:].isspace(), self._lines
         new, slots, evidence = _new, _EvidenceSlots, Evidence
         out: list[Evidence] = []
         for span in spans:
