@@ -127,20 +127,23 @@ class Sentences:
                 for found in (across_lines if lines else in_line).finditer(text):
                     ends.append(found.start() + 1)
                     starts.append(found.end())
+        if marks > 1:
+            self._sort(list(zip(self._ends, self._starts, strict=True)))
         if lines:
             self._add_line_breaks(text)
-        elif marks > 1:
-            self._sort(list(zip(self._ends, self._starts, strict=True)))
 
     def _add_line_breaks(self, text: str) -> None:
-        ends = sorted(zip(self._ends, self._starts, strict=True))
-        spans = list(ends)
+        ends, starts = self._ends, self._starts
+        extra = []
         for found in _LINE_BREAK.finditer(text):
-            # a break inside a sentence end found above is part of it (one match of _BOUNDARY)
-            i = bisect_right(ends, (found.start(), len(text) + 1))
-            if not (i and ends[i - 1][1] > found.start()):
-                spans.append((found.start(), found.end()))
-        self._sort(spans)
+            # a break inside a sentence end found above is part of it (one match of _BOUNDARY):
+            # most paragraphs end with a full stop, and then there is nothing to add or sort
+            at = found.start()
+            i = bisect_right(ends, at)
+            if not (i and starts[i - 1] > at):
+                extra.append((at, found.end()))
+        if extra:
+            self._sort([*zip(ends, starts, strict=True), *extra])
 
     def _sort(self, spans: list[tuple[int, int]]) -> None:
         spans.sort()
