@@ -134,16 +134,15 @@ class Sentences:
 
     def _add_line_breaks(self, text: str) -> None:
         ends, starts = self._ends, self._starts
-        extra = []
         for found in _LINE_BREAK.finditer(text):
-            # a break inside a sentence end found above is part of it (one match of _BOUNDARY):
-            # most paragraphs end with a full stop, and then there is nothing to add or sort
+            # a break inside a sentence end found above is part of it (one match of _BOUNDARY);
+            # another is a boundary of its own, put in its place (a break's match takes the
+            # white space after it, so no later break falls inside one put in)
             at = found.start()
             i = bisect_right(ends, at)
             if not (i and starts[i - 1] > at):
-                extra.append((at, found.end()))
-        if extra:
-            self._sort([*zip(ends, starts, strict=True), *extra])
+                ends.insert(i, at)
+                starts.insert(i, found.end())
 
     def _sort(self, spans: list[tuple[int, int]]) -> None:
         spans.sort()
