@@ -369,3 +369,22 @@ def test_choices_worked_out_at_compile_time_choose_as_the_plain_patterns(
     assert choose_unvetoed(choices, start, start + 4, last_full, text, folded) == choose_unvetoed(
         plain, start, start + 4, last_full, text, folded
     )
+
+
+def test_mentions_after_characters_of_several_utf8_bytes_keep_character_offsets() -> None:
+    """The automaton searches UTF-8 bytes: in a text still non-ASCII after folding (ß, CJK),
+    every mention's offsets are character offsets of the text, not byte offsets."""
+    vocab = build_vocabulary(
+        [
+            Entry("wang-yi", "actor", "Wang Yi", (Alias("王毅"), Alias("Wang Yi")), "person"),
+            Entry("jurgen-weiss", "actor", "Jürgen Weiß", (Alias("Jürgen Weiß"),), "person"),
+        ]
+    )
+    text = "Straße 王毅 und Jürgen Weiß; 王毅 met Wang Yi’s aide."
+    spans = Matcher(vocab).spans(text)
+    assert [(span.tag_id, text[span.start : span.end]) for span in spans] == [
+        ("wang-yi", "王毅"),
+        ("jurgen-weiss", "Jürgen Weiß"),
+        ("wang-yi", "王毅"),
+        ("wang-yi", "Wang Yi"),
+    ]
