@@ -1,6 +1,7 @@
 """Benchmark the matcher against raw pyahocorasick on the same generated news-like text.
 
     python bench/bench_matcher.py [--mb 10] [--sizes 100,1000,10000,100000] [--no-write]
+        [--against PATH]   # another checkout's matcher in turns: before/after, same run
 
 Both sides tag the same documents (about 4 KB each, like articles) one by one, in one process on
 one core. Raw = lower-case the text and iterate pyahocorasick over the lower-cased aliases (no
