@@ -1,9 +1,9 @@
 """Frozen value types passed between the stages; standard library only."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 TagKind = Literal["actor", "issue"]
 # How strongly an article concerns a tag: `about` (a headline or lede topic, or substantive
@@ -195,6 +195,37 @@ def new_tag(
     made.level, made.score = level, score
     made.__class__ = Tag
     return made  # type: ignore[return-value]  # it is a Tag now
+
+
+class Named(Protocol):
+    """What new_tags() reads of a vocabulary entry."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> TagKind: ...
+    @property
+    def name(self) -> str: ...
+
+
+def new_tags(
+    named: Iterable[Named],
+    counts: Iterable[int],
+    evidence: Iterable[Evidence],
+    grades: Sequence[tuple[TagLevel, float]],
+) -> tuple[Tag, ...]:
+    """new_tag() for each entry with its count and evidence, its level and score grades[count]
+    (the last grade for any higher count), in one loop without a call per tag."""
+    new, slots, top = _new, _TagSlots, len(grades) - 1
+    out = []
+    for entry, count, proof in zip(named, counts, evidence):  # noqa: B905 (one each)
+        made = new(slots)
+        made.id, made.kind, made.name, made.count = entry.id, entry.kind, entry.name, count
+        made.evidence = proof
+        made.level, made.score = grades[count if count < top else top]
+        made.__class__ = Tag
+        out.append(made)
+    return tuple(out)  # type: ignore[arg-type]  # they are Tags now
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from monitor.match.normalize import (
 )
 from monitor.match.resolve import Choices, Pattern, choose, choose_unvetoed
 from monitor.match.sentences import Sentences
-from monitor.types import Evidence, Tag, new_evidence, new_tag
+from monitor.types import Evidence, Tag, TagLevel, new_evidence, new_tag, new_tags
 from monitor.vocab.loader import build_vocabulary
 from monitor.vocab.model import Alias, Entry, Role
 from monitor.vocab.veto import compile_veto
@@ -287,6 +287,31 @@ def test_fast_constructors_build_the_same_frozen_values() -> None:
         Evidence("only text")  # type: ignore[call-arg]
 
 
+def test_new_tags_builds_each_tag_with_the_grade_of_its_count() -> None:
+    """new_tags() gives the Tag values new_tag() gives, each with grades[count] and the last
+    grade for higher counts, of the frozen class."""
+    named = [
+        Entry("wang-yi", "actor", "Wang Yi", (Alias("Wang Yi"),)),
+        Entry("taiwan", "issue", "Taiwan", (Alias("Taiwan"),)),
+        Entry("trade", "issue", "Trade", (Alias("trade"),)),
+    ]
+    proofs = [new_evidence(f"Sentence {n}.", n, n + 11) for n in range(3)]
+    grades: tuple[tuple[TagLevel, float], ...] = (
+        ("mention", 0.0),
+        ("mention", 0.4),
+        ("about", 0.9),
+    )
+    tags = new_tags(named, [1, 2, 7], proofs, grades)
+    assert tags == (
+        Tag("wang-yi", "actor", "Wang Yi", 1, proofs[0], "mention", 0.4),
+        Tag("taiwan", "issue", "Taiwan", 2, proofs[1], "about", 0.9),
+        Tag("trade", "issue", "Trade", 7, proofs[2], "about", 0.9),
+    )
+    assert all(type(tag) is Tag for tag in tags)
+    with pytest.raises(FrozenInstanceError):
+        tags[0].count = 5  # type: ignore[misc]
+
+
 @pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.lists(sentence_pieces, min_size=1, max_size=30).map("".join).filter(bool), st.data())
@@ -344,3 +369,22 @@ def test_choices_worked_out_at_compile_time_choose_as_the_plain_patterns(
     assert choose_unvetoed(choices, start, start + 4, last_full, text, folded) == choose_unvetoed(
         plain, start, start + 4, last_full, text, folded
     )
+
+
+def test_mentions_after_characters_of_several_utf8_bytes_keep_character_offsets() -> None:
+    """The automaton searches UTF-8 bytes: in a text still non-ASCII after folding (ß, CJK),
+    every mention's offsets are character offsets of the text, not byte offsets."""
+    vocab = build_vocabulary(
+        [
+            Entry("wang-yi", "actor", "Wang Yi", (Alias("王毅"), Alias("Wang Yi")), "person"),
+            Entry("jurgen-weiss", "actor", "Jürgen Weiß", (Alias("Jürgen Weiß"),), "person"),
+        ]
+    )
+    text = "Straße 王毅 und Jürgen Weiß; 王毅 met Wang Yi’s aide."
+    spans = Matcher(vocab).spans(text)
+    assert [(span.tag_id, text[span.start : span.end]) for span in spans] == [
+        ("wang-yi", "王毅"),
+        ("jurgen-weiss", "Jürgen Weiß"),
+        ("wang-yi", "王毅"),
+        ("wang-yi", "Wang Yi"),
+    ]

@@ -66,9 +66,11 @@ def _key(variant: str) -> str:
 
 def build(
     entries: Sequence[Entry], fast_path: bool
-) -> tuple[ahocorasick_rs.AhoCorasick | None, list[Value]]:
+) -> tuple[ahocorasick_rs.BytesAhoCorasick | None, list[Value]]:
     """The automaton of every alias variant and role phrase of `entries` (None when there is
-    none), and the value of each of its keys, by the key's index."""
+    none), and the value of each of its keys, by the key's index. It searches UTF-8 bytes:
+    most folded texts are ASCII, whose byte offsets are their character offsets, and the
+    bytes search skips the character offset conversion of the str search (see search())."""
     # Building makes a few objects per alias and frees none: the cyclic collector would
     # rescan the growing heap again and again (half the time at 100k aliases) for nothing.
     collecting = gc.isenabled()
@@ -111,11 +113,35 @@ def build(
                 role = RolePattern(tuple(holders), tuple(dict.fromkeys(role_vetoes[key])))
                 key_add(key)
                 value_add(_value(key, [], is_actor, fast_path, role))
-        automaton = ahocorasick_rs.AhoCorasick(keys) if keys else None
+        automaton = (
+            ahocorasick_rs.BytesAhoCorasick([key.encode() for key in keys]) if keys else None
+        )
     finally:
         if collecting:
             gc.enable()
     return automaton, values
+
+
+def search(automaton: ahocorasick_rs.BytesAhoCorasick, lower: str) -> list[tuple[int, int, int]]:
+    """(key index, start, end) of every key in `lower` padded with a space on each side, in
+    order of their end, overlapping, with offsets in characters of the padded text."""
+    data = f" {lower} ".encode()
+    found: list[tuple[int, int, int]] = automaton.find_matches_as_indexes(data, overlapping=True)
+    if found and not lower.isascii():
+        return _in_characters(data, found)
+    return found
+
+
+def _in_characters(data: bytes, found: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Byte offsets of UTF-8 `data` turned into character offsets: keys are whole characters,
+    so every offset is at a character's start and the bytes before it decode on their own."""
+    chars: dict[int, int] = {}
+    at = count = 0
+    for offset in sorted({offset for _, start, end in found for offset in (start, end)}):
+        count += len(data[at:offset].decode())
+        chars[offset] = count
+        at = offset
+    return [(index, chars[start], chars[end]) for index, start, end in found]
 
 
 def _names(entries: Sequence[Entry]) -> dict[str, list[Pattern]]:

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 
-from monitor.match.automaton import build
+from monitor.match.automaton import build, search
 from monitor.match.bylines import credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
-    COUNT_FULL,
     SIMPLE_SCORES,
     Assessment,
     Layout,
@@ -30,7 +29,7 @@ from monitor.match.resolve import (
     resolve_roles,
 )
 from monitor.match.sentences import Sentences
-from monitor.types import Evidence, Span, Tag, TagLevel, new_evidence, new_tag
+from monitor.types import Evidence, Span, Tag, TagLevel, new_evidence, new_tag, new_tags
 from monitor.vocab.model import Alias, Entry, Vocabulary
 from monitor.vocab.veto import GivenNameVeto
 
@@ -115,19 +114,11 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         if layout.headline is None and len(layout.paragraph_starts) == 1:
             # one paragraph, no headline (feed summaries): the score is the count's
-            simple = SIMPLE
-            return tuple(
-                [
-                    new_tag(
-                        entry.id,
-                        entry.kind,
-                        entry.name,
-                        len(spans),
-                        proof,
-                        *simple[min(len(spans), COUNT_FULL)],
-                    )
-                    for (entry, spans, _), proof in zip(kept, evidence)  # noqa: B905
-                ]
+            return new_tags(
+                [entry for entry, _, _ in kept],
+                [len(spans) for _, spans, _ in kept],
+                evidence,
+                SIMPLE,
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
@@ -181,21 +172,8 @@ class Matcher:
                     del counts[index], firsts[position]
         if not counts:
             return ()
-        entries, simple = self._entries, SIMPLE
         evidence = Sentences(text).evidence(firsts)
-        return tuple(
-            [
-                new_tag(
-                    (entry := entries[index]).id,
-                    entry.kind,
-                    entry.name,
-                    count,
-                    proof,
-                    *simple[count if count < COUNT_FULL else COUNT_FULL],
-                )
-                for (index, count), proof in zip(counts.items(), evidence)  # noqa: B905
-            ]
-        )
+        return new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE)
 
     def explain(
         self,
@@ -362,12 +340,13 @@ class Matcher:
         a_stop = i_stop = -1  # where the last kept actor / issue hit stops
         # Matches come in order of their end, so a kept hit can only be displaced by a later
         # one that starts at or before it. The common case (one full form, no veto) is a case
-        # check and an append, with no call.
+        # check and an append, with no other call: its forms all have the hit's length
+        # (automaton._for_key), so `startswith` at the hit's start is equality with one of
+        # them, without slicing the hit out of the text.
         values = self._values
         assert self._automaton is not None
-        for index, start, stop in self._automaton.find_matches_as_indexes(
-            " " + folded.lower + " ", overlapping=True
-        ):
+        startswith = cased.startswith
+        for index, start, stop in search(self._automaton, folded.lower):
             lead, tail, arule, aforms, irule, iforms, role = values[index]
             start += lead
             stop -= tail
@@ -377,7 +356,7 @@ class Matcher:
                     if top[0] > start or (top[0] == start and top[1] < stop):
                         push(actors, arule, aforms, text, folded, start, stop)
                         a_stop = actors[-1][1]
-                elif aforms is None or (aforms is not general and cased[start:stop] in aforms):
+                elif aforms is None or (aforms is not general and startswith(aforms, start)):
                     actors.append((start, stop, arule))
                     a_stop = stop
                 elif aforms is general:
@@ -389,7 +368,7 @@ class Matcher:
                     if top[0] > start or (top[0] == start and top[1] < stop):
                         push(issues, irule, iforms, text, folded, start, stop)
                         i_stop = issues[-1][1]
-                elif iforms is None or (iforms is not general and cased[start:stop] in iforms):
+                elif iforms is None or (iforms is not general and startswith(iforms, start)):
                     issues.append((start, stop, irule))
                     i_stop = stop
                 elif iforms is general:

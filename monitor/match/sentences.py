@@ -4,7 +4,8 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
-from monitor.types import Evidence, new_evidence
+# new_evidence()'s parts, for its loop without a call per span
+from monitor.types import Evidence, _EvidenceSlots, _new, new_evidence
 
 MAX_EVIDENCE = 400
 # A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
@@ -118,7 +119,7 @@ class Sentences:
         # _BOUNDARY split by the mark it follows: a regular expression that opens with a
         # literal is found by a fast search, one that opens with a class is tried everywhere.
         marks = 0
-        lines = "\n" in text
+        self._lines = lines = "\n" in text
         ends, starts = self._ends, self._starts
         for mark, in_line, across_lines in _AFTER_MARK:
             if mark in text:
@@ -126,20 +127,22 @@ class Sentences:
                 for found in (across_lines if lines else in_line).finditer(text):
                     ends.append(found.start() + 1)
                     starts.append(found.end())
+        if marks > 1:
+            self._sort(list(zip(self._ends, self._starts, strict=True)))
         if lines:
             self._add_line_breaks(text)
-        elif marks > 1:
-            self._sort(list(zip(self._ends, self._starts, strict=True)))
 
     def _add_line_breaks(self, text: str) -> None:
-        ends = sorted(zip(self._ends, self._starts, strict=True))
-        spans = list(ends)
+        ends, starts = self._ends, self._starts
         for found in _LINE_BREAK.finditer(text):
-            # a break inside a sentence end found above is part of it (one match of _BOUNDARY)
-            i = bisect_right(ends, (found.start(), len(text) + 1))
-            if not (i and ends[i - 1][1] > found.start()):
-                spans.append((found.start(), found.end()))
-        self._sort(spans)
+            # a break inside a sentence end found above is part of it (one match of _BOUNDARY);
+            # another is a boundary of its own, put in its place (a break's match takes the
+            # white space after it, so no later break falls inside one put in)
+            at = found.start()
+            i = bisect_right(ends, at)
+            if not (i and starts[i - 1] > at):
+                ends.insert(i, at)
+                starts.insert(i, found.end())
 
     def _sort(self, spans: list[tuple[int, int]]) -> None:
         spans.sort()
@@ -161,24 +164,36 @@ class Sentences:
         a span's first two items are its start and end (a matcher hit's third is ignored)."""
         text, starts, ends = self.text, self._starts, self._ends
         size, count = len(text), len(ends)
-        out = []
+        # Only the first sentence may open with white space (a sentence opens after white
+        # space and a non-space); one that ends at a boundary ends after its mark unless the
+        # boundary is a line break: only the text's end and line breaks need a look.
+        lead, tail, lines = text[:1].isspace(), text[-1:].isspace(), self._lines
+        new, slots, evidence = _new, _EvidenceSlots, Evidence
+        out: list[Evidence] = []
         for span in spans:
             start, end = span[0], span[1]
-            # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it. A
-            # sentence opens after white space and a non-space, so only the first may open
-            # with white space.
+            # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it.
             i = bisect_right(starts, start)
             begin = starts[i - 1] if i else 0
-            finish = ends[i] if i < count else size
-            if finish < end:
-                j = bisect_left(ends, end, i)
-                finish = ends[j] if j < count else size
+            if i < count:
+                finish = ends[i]
+                if finish < end:
+                    j = bisect_left(ends, end, i)
+                    finish = ends[j] if j < count else size
+            else:
+                finish = size
             if (
                 finish - begin > MAX_EVIDENCE
-                or (not i and text[0].isspace())
-                or (finish > end and text[finish - 1].isspace())
+                or (lead and not i)
+                or (
+                    finish > end
+                    and (tail if finish == size else lines and text[finish - 1].isspace())
+                )
             ):
                 out.append(_trim(text, begin, finish, start, end))
-            else:
-                out.append(new_evidence(text[begin:finish], begin, finish))
+            else:  # new_evidence() without its call
+                made = new(slots)
+                made.text, made.start, made.end = text[begin:finish], begin, finish
+                made.__class__ = evidence
+                out.append(made)  # type: ignore[arg-type]  # it is an Evidence now
         return out
