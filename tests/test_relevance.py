@@ -198,6 +198,30 @@ def tags(
             "Lawmakers asked the council to suspend Hungary's voting rights over the veto.",
             "human-rights",
         ),
+        # a rights body's name (a council, a union) while the matter is something else
+        (
+            "Last spring the UN Human Rights Council criticised plans for new farms in the valley.",
+            "human-rights",
+        ),
+        (
+            "The Ohio Civil Liberties Union asked for an inquiry into the crash of the bus.",
+            "human-rights",
+        ),
+        # a name said for another, then corrected: the slip, not the war
+        (
+            "At the summit he called the Ukrainian President Volodymyr Zelensky “President "
+            "Putin” before correcting himself, and the crowd laughed.",
+            "russia-ukraine-war",
+        ),
+        # "civil rights" groups and activists as a description of people, not a matter
+        (
+            "The candidate phoned mayors, union bosses and leaders of civil rights groups.",
+            "human-rights",
+        ),
+        (
+            "Its alumni include poets, surgeons and civil rights activists.",
+            "human-rights",
+        ),
     ],
 )
 def test_another_sense_a_name_or_a_place_is_not_a_tag(
@@ -262,6 +286,16 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ),
         ("The Games are the first to be carbon-neutral, organisers said.", "climate-change"),
         ("The activists' lawyer called the sentences an assault on free speech.", "human-rights"),
+        (
+            "The UN Human Rights Council condemned rights abuses against detained protesters.",
+            "human-rights",
+        ),
+        ("Rights activists said the new law would jail critics of the regime.", "human-rights"),
+        (
+            "Ukrainian President Volodymyr Zelensky asked for air defense as Russian missiles hit "
+            "Kyiv.",
+            "russia-ukraine-war",
+        ),
         ("Her portfolio has included voting rights and migration.", "human-rights"),
         ("The camping ban was challenged as cruel and unusual punishment.", "human-rights"),
         ("Soldiers in riot gear were repressing the peaceful protests.", "human-rights"),

@@ -64,6 +64,7 @@ INSTITUTION_NOUNS = frozenset(
         "College",
         "Commission",
         "Company",
+        "Council",
         "Corp",
         "Corporation",
         "Disneyland",
@@ -95,6 +96,7 @@ INSTITUTION_NOUNS = frozenset(
         "Studios",
         "Symphony",
         "Times",
+        "Union",
         "University",
         "Zoo",
     }
