@@ -5,6 +5,7 @@ Importing it loads none of them (tests/test_lazy_imports.py pins that): each is 
 where it is built, so `monitor --help` and the read commands stay fast.
 """
 
+import asyncio
 import logging
 import os
 import uuid
@@ -225,7 +226,13 @@ async def running(
                 per_host=tune.per_host,
             )
         )
-        extractor = await stack.enter_async_context(ExtractorPool(tune.extract_workers))
+        # the story sketches' library (datasketch and the scipy it imports, ~1 CPU-s) loads
+        # now, beside the workers' start, not on the first article of the first poll
+        sketching = asyncio.create_task(asyncio.to_thread(_warm_sketches))
+        try:
+            extractor = await stack.enter_async_context(ExtractorPool(tune.extract_workers))
+        finally:
+            await sketching
         relay = await _relay(prepared, store, stack)
         pipeline = Pipeline(
             store=store,
@@ -240,6 +247,13 @@ async def running(
         # However the run ends, feeds it still holds are free for the next one at once.
         stack.callback(_release, store, owner)
         yield Runtime(prepared, store, pipeline, relay, tune, owner)
+
+
+def _warm_sketches() -> None:
+    """Pay the first sketch's imports and set-up once, at start."""
+    from monitor import stories
+
+    stories.sketch("monitor warms up its story sketches before the first poll")
 
 
 def _release(store: "Store", owner: str) -> None:

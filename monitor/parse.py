@@ -4,6 +4,7 @@ import asyncio
 import codecs
 import functools
 import hashlib
+import importlib.util
 import re
 import time
 from concurrent.futures import Executor
@@ -18,6 +19,12 @@ from monitor.errors import ParseError
 from monitor.fetch.hints import bounded_int  # stdlib only: no HTTP client behind it
 from monitor.types import Item
 from monitor.urls import resolve
+
+# feedparser asks xml.sax for the SAX driver "drv_libxml2" first, on every parse: a module
+# that is not installed, so each parse searched sys.path for it (~0.12 ms, 15% of parsing a
+# small feed) before falling back to expat. Where it is absent, expat is asked for directly.
+if importlib.util.find_spec("drv_libxml2") is None:
+    feedparser.api.PREFERRED_XML_PARSERS = []
 
 _ENTITY_DECL = re.compile(rb"<!ENTITY", re.IGNORECASE)
 _SPACE = re.compile(rb"\s*")

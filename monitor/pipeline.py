@@ -18,7 +18,7 @@ from monitor.limits import bounded_article
 from monitor.match.watches import CompiledWatch, Tagger, watch_hits
 from monitor.parse import parse_feed
 from monitor.store import Store
-from monitor.types import Article, ClaimedFeed, Item, NewArticle, WatchHit
+from monitor.types import Article, ClaimedFeed, Item, NewArticle, PollRecord, WatchHit
 from monitor.urls import normalise_url
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ class Pipeline:
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
         self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
+        self._recorder = _Recorder(self)
 
     @property
     def matcher(self) -> Tagger:
@@ -228,39 +229,45 @@ class Pipeline:
         ttl: timedelta | None = None,
         deferred: bool = False,
     ) -> None:
-        """Store the poll record decide makes of `outcome`, in one trip to the writer."""
-        await self.write_for(
-            feed.name, self._record_now, feed, outcome, now, entry_times, ttl, deferred
-        )
+        """Store the poll record decide makes of `outcome`: on the next trip to the writer,
+        together with the other polls that ended meanwhile (one transaction)."""
+        await self._recorder.record(_Record(feed, outcome, now, entry_times, ttl, deferred))
 
-    def _record_now(
-        self,
-        feed: ClaimedFeed,
-        outcome: FeedFetch | decide.Failure,
-        now: datetime | None,
-        entry_times: Sequence[datetime] | None,
-        ttl: timedelta | None,
-        deferred: bool,
-    ) -> None:
-        """(On the writer.) `entry_times` None: a 304, whose entry times (`auto` feeds only)
-        are the stored ones, read on the same trip, and whose time is the writer's."""
+    def _record_all(self, records: Sequence["_Record"]) -> list[BaseException | None]:
+        """(On the writer.) Every poll record of `records` in one transaction; each one's
+        outcome in order (None: stored). A record's `entry_times` None: a 304, whose entry
+        times (`auto` feeds only) are the stored ones, read on the same trip, and whose time
+        is the writer's."""
+        outcomes: list[BaseException | None] = [None] * len(records)
+        polls: list[tuple[str, PollRecord, datetime]] = []
+        made: list[int] = []
+        for index, record in enumerate(records):
+            try:
+                polls.append(self._poll_record(record))
+            except Exception as exc:  # (a failed read of entry times) this poll's outcome
+                outcomes[index] = exc
+            else:
+                made.append(index)
+        for index, error in zip(made, self.store.record_polls(polls), strict=True):
+            outcomes[index] = error
+        return outcomes
+
+    def _poll_record(self, record: "_Record") -> tuple[str, PollRecord, datetime]:
+        feed, entry_times = record.feed, record.entry_times
         if entry_times is None:
             entry_times = self.store.recent_entry_times(feed.name) if feed.auto else []
-        now = self.clock() if now is None else now
-        self.store.record_poll(
-            feed.name,
-            decide.poll_record(
-                feed,
-                outcome,
-                now=now,
-                rng=self.rng,
-                max_interval=self.options.max_interval,
-                entry_times=entry_times,
-                ttl=ttl,
-                deferred=deferred,
-            ),
-            now,
+        now = self.clock() if record.now is None else record.now
+        poll = decide.poll_record(
+            feed,
+            record.outcome,
+            now=now,
+            rng=self.rng,
+            max_interval=self.options.max_interval,
+            entry_times=entry_times,
+            ttl=record.ttl,
+            deferred=record.deferred,
         )
+        return feed.name, poll, now
 
     async def _item(self, feed: ClaimedFeed, item: Item, batch: "_Batch") -> None:
         """Page, extraction and tags of one item (CPU work off the writer), then its batch."""
@@ -389,6 +396,79 @@ class Pipeline:
                 watch=watch, article=article, tags=article.tags, now=self.clock()
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """A poll's outcome on its way to the writer (decide makes the record there)."""
+
+    feed: ClaimedFeed
+    outcome: FeedFetch | decide.Failure
+    now: datetime | None
+    entry_times: Sequence[datetime] | None
+    ttl: timedelta | None
+    deferred: bool
+
+
+class _Recorder:
+    """Poll records on their way to the writer, all that are waiting on each trip.
+
+    A record that ends while no trip is under way goes at once (alone: no waiting for
+    others); records that end meanwhile go together on the next trip, in one transaction
+    (store.record_polls). So the writer is handed one job per batch of polls, not one per
+    poll, and batches grow only while it is busy. Each poll still waits for its own record
+    (and gets its own error); a poll cancelled before its trip starts is not recorded, as a
+    write cancelled in the writer's queue is not run.
+    """
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self._pending: list[tuple[_Record, asyncio.Future[None]]] = []
+        self._trips: asyncio.Task[None] | None = None
+
+    async def record(self, record: _Record) -> None:
+        """Queue `record` and wait until it is stored (its error raised here)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((record, done))
+        if self._trips is None:
+            self._trips = loop.create_task(self._run())
+        await done
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                batch = [(r, done) for r, done in self._pending if not done.done()]
+                self._pending = []
+                if batch:
+                    await self._trip(batch)
+        finally:
+            self._trips = None
+            for _, done in self._pending:  # (only when this task itself is cancelled)
+                done.cancel()
+
+    async def _trip(self, batch: list[tuple[_Record, "asyncio.Future[None]"]]) -> None:
+        pipeline = self._pipeline
+        try:
+            outcomes = await pipeline.write_for(
+                "", pipeline._record_all, [record for record, _ in batch]
+            )
+        except asyncio.CancelledError:
+            for _, done in batch:
+                done.cancel()
+            raise
+        except Exception as exc:  # (the store is closed, ...) each poll gets the error
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (_, done), error in zip(batch, outcomes, strict=True):
+            if done.done():
+                continue
+            if error is None:
+                done.set_result(None)
+            else:
+                done.set_exception(error)
 
 
 @dataclass(frozen=True, slots=True)

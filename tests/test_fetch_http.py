@@ -21,7 +21,7 @@ from monitor.errors import (
     ResponseTooLargeError,
 )
 from monitor.fetch.guard import AddressRefused, GuardedBackend, is_allowed
-from monitor.fetch.http import GuardedClient, origin, quiet_http_loggers
+from monitor.fetch.http import DEFAULT_USER_AGENT, GuardedClient, origin, quiet_http_loggers
 
 LOOPBACK = [ipaddress.ip_network("127.0.0.0/8")]
 MiB = 1024 * 1024
@@ -400,3 +400,59 @@ async def test_tls_through_the_guard_verifies_the_certificate(
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+async def test_a_request_carries_the_headers_httpx_sent(http_server: HTTPTestServer) -> None:
+    """Host (with its port), Accept (*/* unless the call names one), keep-alive, the user
+    agent and the encodings we can bound; a call's header replaces the client's."""
+    http_server.route("/a", body=b"ok")
+    async with GuardedClient(LOOPBACK) as client:
+        await client.get(http_server.url("/a"))
+        await client.get(http_server.url("/a"), headers={"Accept": "text/html", "x-extra": "1"})
+    plain, named = (hit.headers for hit in http_server.hits("/a"))
+    assert plain["host"] == f"127.0.0.1:{http_server.port}"
+    assert (plain["accept"], plain["connection"]) == ("*/*", "keep-alive")
+    assert (plain["accept-encoding"], plain["user-agent"]) == ("gzip, deflate", DEFAULT_USER_AGENT)
+    assert (named["accept"], named["x-extra"]) == ("text/html", "1")
+
+
+async def test_a_cookie_set_on_a_redirect_goes_back_to_its_site_only(
+    http_server: HTTPTestServer, second_server: HTTPTestServer
+) -> None:
+    """A cookie check (set a cookie, redirect to the page) works: the next hop and later
+    requests to that site carry the cookie; another host never sees it."""
+    http_server.route(
+        "/check", status=302, headers={"location": "/feed", "set-cookie": "consent=yes; Path=/"}
+    )
+    http_server.route("/feed", body=b"feed")
+    second_server.route("/feed", body=b"other")
+    async with GuardedClient(LOOPBACK) as client:
+        assert (await client.get(http_server.url("/check"))).body == b"feed"
+        await client.get(http_server.url("/feed"))
+        await client.get(second_server.url("/feed"))
+    assert [hit.headers.get("cookie") for hit in http_server.hits("/check")] == [None]
+    assert [hit.headers.get("cookie") for hit in http_server.hits("/feed")] == ["consent=yes"] * 2
+    assert second_server.hits("/feed")[0].headers.get("cookie") is None
+
+
+async def test_a_fetch_builds_no_httpx_models(
+    http_server: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GET goes to httpcore's pool directly: no httpx Request or Response is built (their
+    layers were ~40% of a 304 poll's CPU), unless a site sets cookies."""
+    import httpx
+
+    built: list[str] = []
+    for model in (httpx.Request, httpx.Response):
+        init = model.__init__
+
+        def counting(self: Any, *args: Any, _init: Any = init, **kwargs: Any) -> None:
+            built.append(type(self).__name__)
+            _init(self, *args, **kwargs)
+
+        monkeypatch.setattr(model, "__init__", counting)
+    http_server.route("/feed", status=304, headers={"etag": '"v1"'})
+    async with GuardedClient(LOOPBACK) as client:
+        result = await client.get(http_server.url("/feed"), headers={"if-none-match": '"v1"'})
+    assert (result.status, result.headers["etag"]) == (304, '"v1"')
+    assert built == []

@@ -112,20 +112,20 @@ async def test_a_huge_feed_does_not_hold_up_a_small_one(
     site.route("/small.xml", body=rss("Small", entries(site, "s", 1)), headers=RSS)
     events: list[tuple[str, str]] = []
     lock = threading.Lock()
-    add_article, record_poll = store.add_article, store.record_poll
+    add_article, record_polls = store.add_article, store.record_polls
 
     def spy_add(article: Any, *args: Any, **kwargs: Any) -> Any:
         with lock:
             events.append(("article", article.feed))
         return add_article(article, *args, **kwargs)
 
-    def spy_record(name: str, *args: Any, **kwargs: Any) -> Any:
+    def spy_record(polls: Any) -> Any:
         with lock:
-            events.append(("poll", name))
-        return record_poll(name, *args, **kwargs)
+            events.extend(("poll", name) for name, _, _ in polls)
+        return record_polls(polls)
 
     monkeypatch.setattr(store, "add_article", spy_add)
-    monkeypatch.setattr(store, "record_poll", spy_record)
+    monkeypatch.setattr(store, "record_polls", spy_record)
     tuning = Tuning(extract_workers=1)  # the defaults: 200 items a poll, batches of 20
     feeds = [("huge", site.url("/huge.xml")), ("small", site.url("/small.xml"))]
     report = await once(tmp_path, store, feeds, tuning)

@@ -1,5 +1,6 @@
 """The ingestion pipeline against real HTTP servers on 127.0.0.1 and both databases."""
 
+import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -152,6 +153,33 @@ async def test_second_poll_is_conditional_and_stores_nothing_new(
     assert health.next_poll is not None
     assert health.last_success is not None
     assert health.next_poll > health.last_success
+
+
+async def test_polls_that_end_while_the_writer_is_busy_are_recorded_together(
+    tmp_path: Path, store: Store, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one poll's record is being written, the polls that end meanwhile wait and go
+    to the store together, in one call (one transaction), not one trip each; every feed's
+    health is stored all the same."""
+    feeds = [(f"f{i}", site.url(f"/f{i}.xml")) for i in range(12)]
+    for name, _ in feeds:
+        site.route(f"/{name}.xml", body=rss(name, []), headers=RSS, etag=f'"{name}"')
+    calls: list[list[str]] = []
+    record_polls = store.record_polls
+
+    def slow_record_polls(polls: Any) -> Any:
+        calls.append([name for name, _, _ in polls])
+        if len(calls) == 1:
+            time.sleep(0.5)  # the writer is busy: the other polls end meanwhile
+        return record_polls(polls)
+
+    monkeypatch.setattr(store, "record_polls", slow_record_polls)
+    report = await once(tmp_path, store, feeds)
+    assert (report.feeds, report.failed) == (12, 0)
+    assert sorted(n for call in calls for n in call) == sorted(name for name, _ in feeds)
+    assert len(calls) < 12
+    assert max(len(call) for call in calls) > 1
+    assert {h.name: h.last_status for h in store.feed_health()} == {n: 200 for n, _ in feeds}
 
 
 async def test_faults_are_recorded_and_the_cycle_goes_on(

@@ -219,3 +219,45 @@ def test_recording_an_unknown_feed_is_refused_and_changes_nothing(store: Store) 
         store.record_poll("nope", PollRecord(ok=False, status=500, next_poll=NOW), NOW)
     [h] = store.feed_health()
     assert (h.name, h.consecutive_errors, h.last_status) == ("a", 0, None)
+
+
+def test_record_polls_stores_a_batch_and_names_an_unknown_feed(store: Store) -> None:
+    """Several polls recorded in one call land as their own records would (a 304 keeping
+    its validators, a 200 with new ones, an error counting up); an unknown feed among them
+    is its own error and the others are stored all the same."""
+    store.sync_feeds(_specs("a", "b", "c", "d"), NOW)
+    store.record_poll("a", PollRecord(ok=True, status=200, next_poll=NOW, etag='"a1"'), NOW)
+    later = NOW + timedelta(minutes=5)
+    polls = [
+        ("a", PollRecord(ok=True, status=304, next_poll=later + LEASE), later),
+        ("b", PollRecord(ok=True, status=200, next_poll=later, etag='"b1"'), later),
+        ("ghost", PollRecord(ok=True, status=304, next_poll=later), later),
+        ("c", PollRecord(ok=False, status=503, error="HTTP 503", next_poll=later), later),
+        ("d", PollRecord(ok=False, status=None, error="timed out", next_poll=later), later),
+    ]
+    outcomes = store.record_polls(polls)
+    assert [o is None for o in outcomes] == [True, True, False, True, True]
+    assert isinstance(outcomes[2], StoreError)
+    assert "ghost" in str(outcomes[2])
+    health = {h.name: h for h in store.feed_health()}
+    assert (health["a"].last_status, health["a"].etag) == (304, '"a1"')
+    assert health["a"].next_poll == later + LEASE
+    assert (health["b"].etag, health["b"].last_success) == ('"b1"', later)
+    assert (health["c"].consecutive_errors, health["c"].last_error) == (1, "HTTP 503")
+    assert (health["d"].consecutive_errors, health["d"].last_status) == (1, None)
+    assert store.record_polls([("c", polls[3][1], later)]) == [None]
+    assert {h.name: h for h in store.feed_health()}["c"].consecutive_errors == 2
+
+
+def test_claim_takes_the_oldest_due_first_and_leases_them(store: Store) -> None:
+    """A claim returns the feeds due longest first (ties by age of the row), each leased."""
+    store.sync_feeds(_specs("a", "b", "c", "d"), NOW)
+    for offset, name in enumerate(["c", "a", "d", "b"]):
+        store.record_poll(
+            name, PollRecord(ok=True, status=200, next_poll=NOW + timedelta(minutes=offset)), NOW
+        )
+    due = NOW + timedelta(minutes=10)
+    assert [f.name for f in store.claim_due_feeds(due, 3, LEASE, owner="me")] == ["c", "a", "d"]
+    assert [f.name for f in store.claim_due_feeds(due, 3, LEASE, owner="me")] == ["b"]
+    assert store.claim_due_feeds(due, 3, LEASE, owner="me") == []
+    assert store.release_leases("me") == 4

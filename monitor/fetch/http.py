@@ -3,7 +3,6 @@
 import asyncio
 import contextlib
 import logging
-import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -104,12 +103,14 @@ class _Inflater:
         return self._d.flush() if self._d is not None else b""
 
 
-async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
+async def _read_capped(
+    response: httpcore.Response, headers: Mapping[str, str], cap: int, url: str
+) -> bytes:
     """The body of `response`, decompressed by hand so that the cap binds on the output."""
-    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding in ("", "identity"):
         inflater = None
-        declared = response.headers.get("content-length", "")
+        declared = headers.get("content-length", "")
         size = bounded_int(declared, cap + 1)  # 5,000 digits must not reach int()
         if size is not None and size > cap:
             raise ResponseTooLargeError(f"body of {declared[:24]} bytes exceeds {cap}", url=url)
@@ -117,11 +118,11 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
         inflater = _Inflater(encoding)
     else:
         raise FetchError(
-            f"unsupported content-encoding {encoding!r}", url=url, status=response.status_code
+            f"unsupported content-encoding {encoding!r}", url=url, status=response.status
         )
     body = bytearray()
     try:
-        async for raw in response.aiter_raw():
+        async for raw in response.aiter_stream():
             body += inflater.feed(raw, cap - len(body) + 1) if inflater else raw
             if len(body) > cap:
                 raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
@@ -129,72 +130,46 @@ async def _read_capped(response: httpx.Response, cap: int, url: str) -> bytes:
             body += inflater.flush()
     except zlib.error as exc:
         raise FetchError(
-            f"corrupt {encoding} body: {exc}", url=url, status=response.status_code
+            f"corrupt {encoding} body: {exc}", url=url, status=response.status
         ) from exc
     if len(body) > cap:
         raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
     return bytes(body)
 
 
-KEEPALIVE = 5.0  # seconds an idle pooled connection is kept
-
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport over an httpcore pool that dials through the guard."""
-
-    def __init__(
-        self,
-        backend: httpcore.AsyncNetworkBackend,
-        max_connections: int,
-        ssl_context: ssl.SSLContext,
-    ) -> None:
-        # verify=ssl_context: httpx would otherwise load the CA bundle again (~14 ms) per pool
-        super().__init__(verify=ssl_context, trust_env=False, retries=0)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=max_connections,
-            max_keepalive_connections=max_connections,
-            keepalive_expiry=KEEPALIVE,
-            network_backend=backend,
-        )
-
-    @property
-    def connections(self) -> list[httpcore.AsyncConnectionInterface]:
-        """The pool's connections."""
-        return self._pool.connections
-
-
-class _Counted(httpx.AsyncByteStream):
-    """A response body that tells its origin's pool when it is closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, origin: "_Origin") -> None:
-        self._stream, self._origin = stream, origin
-        self._open = True
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
+def _text_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Response headers by lower-case name, decoded and joined as httpx's Headers do: ASCII,
+    else UTF-8, else Latin-1 for all of them; a repeated name's values joined with ", "."""
+    for codec in ("ascii", "utf-8", "iso-8859-1"):
         try:
-            await self._stream.aclose()
-        finally:
-            if self._open:
-                self._open = False
-                self._origin.done()
+            pairs = [(k.decode(codec).lower(), v.decode(codec)) for k, v in raw]
+        except UnicodeDecodeError:
+            continue
+        break
+    found: dict[str, str] = {}
+    for key, value in pairs:
+        found[key] = f"{found[key]}, {value}" if key in found else value
+    return found
+
+
+KEEPALIVE = 5.0  # seconds an idle pooled connection is kept
+# httpcore's failures with an answer never received (httpx maps the same ones to its own)
+_HTTPCORE_ERRORS = (
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+)
 
 
 class _Origin:
-    """One origin's pool and the number of its requests whose responses are still open."""
+    """One origin's httpcore pool and the number of its requests whose responses are open."""
 
-    def __init__(self, transport: _GuardedTransport) -> None:
-        self.transport, self.open = transport, 0
-
-    def done(self) -> None:
-        self.open -= 1
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        self.pool, self.open = pool, 0
 
 
-class _PerOriginTransport(httpx.AsyncBaseTransport):
+class _Pools:
     """One small httpcore pool per origin (scheme, host, port), all dialing through the guard.
 
     httpcore's pool does work quadratic in its size on every request and every response (each
@@ -203,32 +178,47 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
     `per_host` requests reach one host, so a pool per origin of that size loses nothing.
     Pools with no open response whose connections have all expired are closed by a sweep at
     most once per keep-alive period.
+
+    Requests go to httpcore directly, not through an httpx.AsyncClient: the client follows
+    redirects, caps sizes and keeps time itself, and httpx's layers (request and response
+    models, header merging, the cookie jar, auth and redirect generators, hooks) cost ~40% of
+    a conditional GET's CPU on loopback (bench/bench_throughput.py).
     """
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend, per_host: int) -> None:
         self._backend, self._per_host = backend, per_host
+        # (httpx's, so the CA bundle is the one httpx would use; loaded once for all pools)
         self._ssl = httpx.create_ssl_context(trust_env=False)
         self._origins: dict[tuple[bytes, bytes, int | None], _Origin] = {}
         self._swept = time.monotonic()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    @contextlib.asynccontextmanager
+    async def stream(self, request: httpcore.Request) -> AsyncIterator[httpcore.Response]:
+        """The response to `request`, open until the block ends (its connection then goes
+        back to its pool)."""
         await self._sweep()  # before this request takes a pool: nothing of it can be cut off
         url = request.url
-        key = (url.raw_scheme, url.raw_host, url.port)
+        key = (url.scheme, url.host, url.port)
         origin = self._origins.get(key)
         if origin is None:
             origin = self._origins[key] = _Origin(
-                _GuardedTransport(self._backend, self._per_host, self._ssl)
+                httpcore.AsyncConnectionPool(
+                    ssl_context=self._ssl,
+                    max_connections=self._per_host,
+                    max_keepalive_connections=self._per_host,
+                    keepalive_expiry=KEEPALIVE,
+                    network_backend=self._backend,
+                )
             )
         origin.open += 1
         try:
-            response = await origin.transport.handle_async_request(request)
-        except BaseException:
-            origin.done()
-            raise
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        response.stream = _Counted(response.stream, origin)
-        return response
+            response = await origin.pool.handle_async_request(request)
+            try:
+                yield response
+            finally:
+                await response.aclose()
+        finally:
+            origin.open -= 1
 
     async def _sweep(self) -> None:
         """Close the pools that hold only expired connections (or none) and nothing open."""
@@ -240,19 +230,19 @@ class _PerOriginTransport(httpx.AsyncBaseTransport):
             key
             for key, origin in self._origins.items()
             if origin.open == 0
-            and all(c.is_closed() or c.has_expired() for c in origin.transport.connections)
+            and all(c.is_closed() or c.has_expired() for c in origin.pool.connections)
         ]
-        closing = [self._origins.pop(key).transport for key in idle]
-        for transport in closing:
+        closing = [self._origins.pop(key).pool for key in idle]
+        for pool in closing:
             try:
-                await transport.aclose()
+                await pool.aclose()
             except Exception as exc:  # a dead socket's close must not fail another request
                 log.debug("fetch.pool_close_failed error=%s", type(exc).__name__)
 
     async def aclose(self) -> None:
         origins, self._origins = list(self._origins.values()), {}
         for origin in origins:
-            await origin.transport.aclose()
+            await origin.pool.aclose()
 
 
 def _check_target(url: str) -> httpx.URL:
@@ -281,24 +271,8 @@ def redirect_target(base: httpx.URL, location: str) -> httpx.URL:
         raise FetchError(f"invalid redirect location ({exc})", url=str(base)) from exc
 
 
-async def _vet_location(response: httpx.Response) -> None:
-    """Refuse a redirect to a non-http(s) or malformed location before httpx tries to build it."""
-    location = response.headers.get("location")
-    if response.status_code not in REDIRECT_STATUSES or not location:
-        return
-    url = str(response.request.url)
-    try:
-        target = redirect_target(response.request.url, location)
-    except FetchError as exc:
-        raise FetchError(exc.reason, url=url, status=response.status_code) from exc
-    if target.scheme not in ("http", "https"):
-        raise FetchError(
-            f"redirect to refused scheme {target.scheme!r}", url=url, status=response.status_code
-        )
-
-
 class GuardedClient:
-    """One shared httpx.AsyncClient behind the SSRF guard; `get` never leaves its limits.
+    """One shared set of connection pools behind the SSRF guard; `get` never leaves its limits.
 
     Use as `async with GuardedClient(settings.allowed_networks) as client: await client.get(url)`.
     Non-2xx statuses come back as results; failures raise FetchError subclasses.
@@ -317,20 +291,23 @@ class GuardedClient:
         self.allowed_networks = tuple(allowed_networks)
         self.max_bytes, self.deadline, self.per_host = max_bytes, deadline, per_host
         self.user_agent, self.max_connections = user_agent, max_connections
-        self._client: httpx.AsyncClient | None = None
+        self._pools: _Pools | None = None
+        self._timeouts = dict.fromkeys(("connect", "read", "write", "pool"), deadline)
+        # what every request carries (as httpx sent it), then the call's own headers
+        self._base = {
+            "accept": "*/*",
+            "connection": "keep-alive",
+            "user-agent": user_agent,
+            "accept-encoding": ACCEPT_ENCODING,
+        }
+        # the cookie jar an httpx.AsyncClient keeps: a site's cookies go back to it (a cookie
+        # check that redirects to itself works); touched only when a site sets cookies
+        self._cookies = httpx.Cookies()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._in_flight = asyncio.Semaphore(max_connections)  # requests across all hosts
 
     async def __aenter__(self) -> Self:
-        transport = _PerOriginTransport(GuardedBackend(self.allowed_networks), self.per_host)
-        self._client = httpx.AsyncClient(
-            transport=transport,
-            follow_redirects=False,
-            trust_env=False,
-            timeout=httpx.Timeout(self.deadline),
-            headers={"user-agent": self.user_agent, "accept-encoding": ACCEPT_ENCODING},
-            event_hooks={"response": [_vet_location]},
-        )
+        self._pools = _Pools(GuardedBackend(self.allowed_networks), self.per_host)
         return self
 
     async def __aexit__(
@@ -343,9 +320,9 @@ class GuardedClient:
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._pools is not None:
+            pools, self._pools = self._pools, None
+            await pools.aclose()
 
     async def get(
         self,
@@ -387,9 +364,16 @@ class GuardedClient:
             location = response_headers.get("location")
             if status in REDIRECT_STATUSES and location:
                 try:
-                    current = str(redirect_target(target, location))
+                    following = redirect_target(target, location)
                 except FetchError as exc:
                     raise FetchError(exc.reason, url=str(target), status=status) from exc
+                if following.scheme not in ("http", "https"):
+                    raise FetchError(
+                        f"redirect to refused scheme {following.scheme!r}",
+                        url=str(target),
+                        status=status,
+                    )
+                current = str(following)
                 hops.append((status, current))
                 continue
             return FetchResult(str(target), status, response_headers, body, tuple(hops))
@@ -407,26 +391,57 @@ class GuardedClient:
     async def _hop(
         self, target: httpx.URL, headers: Mapping[str, str], cap: int
     ) -> tuple[int, dict[str, str], bytes]:
-        if self._client is None:
+        if self._pools is None:
             raise RuntimeError("GuardedClient used outside `async with`")
         url = str(target)
         try:
-            async with (
-                self._slot(target),
-                self._client.stream("GET", target, headers=headers) as response,
-            ):
-                found = {k.lower(): v for k, v in response.headers.items()}
-                if response.status_code in REDIRECT_STATUSES and "location" in found:
-                    return response.status_code, found, b""
-                body = await _read_capped(response, cap, url)
-                return response.status_code, found, body
+            request = self._request(target, headers)
+            async with self._slot(target), self._pools.stream(request) as response:
+                found = _text_headers(response.headers)
+                if "set-cookie" in found:
+                    self._keep_cookies(target, response)
+                if response.status in REDIRECT_STATUSES and "location" in found:
+                    return response.status, found, b""
+                body = await _read_capped(response, found, cap, url)
+                return response.status, found, body
         except AddressRefused as exc:
             raise BlockedAddressError(
                 f"address {exc.address} of {exc.host} is not public and not allowed", url=url
             ) from exc
-        except httpx.TimeoutException as exc:
+        except httpcore.TimeoutException as exc:
             raise FetchTimeoutError(f"timed out ({type(exc).__name__})", url=url) from exc
-        except httpx.HTTPError as exc:
+        except _HTTPCORE_ERRORS as exc:
             raise FetchError(f"connection failed ({type(exc).__name__}: {exc})", url=url) from exc
-        except httpx.InvalidURL as exc:  # not an HTTPError; whatever httpx still refuses
+        except httpx.InvalidURL as exc:  # whatever httpx's URL still refuses
             raise FetchError(f"invalid URL ({exc})", url=url) from exc
+
+    def _request(self, target: httpx.URL, headers: Mapping[str, str]) -> httpcore.Request:
+        """The GET of `target` as httpx would send it: Host first, then the client's headers,
+        then the call's (a call's header replaces the client's of the same name)."""
+        merged = {**self._base, **{k.lower(): v for k, v in headers.items()}}
+        if len(self._cookies.jar) and "cookie" not in merged:
+            shim = httpx.Request("GET", target)
+            self._cookies.set_cookie_header(shim)
+            if "cookie" in shim.headers:
+                merged["cookie"] = shim.headers["cookie"]
+        return httpcore.Request(
+            b"GET",
+            httpcore.URL(
+                scheme=target.raw_scheme,
+                host=target.raw_host,
+                port=target.port,
+                target=target.raw_path,
+            ),
+            headers=[
+                (b"host", target.netloc),
+                *((k.encode("ascii"), v.encode("ascii")) for k, v in merged.items()),
+            ],
+            extensions={"timeout": self._timeouts},
+        )
+
+    def _keep_cookies(self, target: httpx.URL, response: httpcore.Response) -> None:
+        """Store the cookies `response` sets, under the rules httpx's jar applies."""
+        request = httpx.Request("GET", target)
+        self._cookies.extract_cookies(
+            httpx.Response(response.status, headers=response.headers, request=request)
+        )

@@ -1,7 +1,8 @@
 """Feeds and their health: config sync, claiming due feeds, recording polls."""
 
+import functools
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,15 +33,47 @@ _CLAIMED = (
     _FEEDS.c.auto_interval,
     _FEEDS.c.max_interval_seconds,
 )
-_LEASE = (
-    sa.update(_FEEDS)
-    .where(_FEEDS.c.id.in_(sa.bindparam("ids", expanding=True)))
-    .values(
-        leased_until=sa.bindparam("until", type_=_FEEDS.c.leased_until.type),
-        lease_owner=sa.bindparam("owner", type_=_FEEDS.c.lease_owner.type),
-    )
-)
 _RECORD_ERROR = _RECORD_OK.values(consecutive_errors=_FEEDS.c.consecutive_errors + 1)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@functools.cache
+def _claim_statement(postgresql: bool, cycle: bool, force: bool, dead: bool) -> Any:
+    """claim_due_feeds as ONE statement, built once per variant (so compiled once): UPDATE
+    the lease of the feeds a subquery picks (oldest due first, LIMIT; on PostgreSQL FOR
+    UPDATE SKIP LOCKED) RETURNING what a ClaimedFeed needs. No expanding IN list of ids to
+    render on every claim, no second statement."""
+    feeds = _FEEDS.c
+    now = sa.bindparam("now", type_=feeds.next_poll.type)
+    free = sa.or_(feeds.leased_until.is_(None), feeds.leased_until <= now)
+    if dead:
+        free = sa.or_(free, feeds.lease_owner.in_(sa.bindparam("dead", expanding=True)))
+    pick = sa.select(feeds.id).where(feeds.enabled.is_(True), free)
+    due = sa.or_(feeds.next_poll.is_(None), feeds.next_poll <= now)
+    if not cycle:
+        pick = pick.where(due)
+    else:
+        before = sa.bindparam("cycle", type_=feeds.last_polled.type)
+        pick = pick.where(sa.or_(feeds.last_polled.is_(None), feeds.last_polled < before))
+        if not force:
+            reason = feeds.next_poll_reason
+            pick = pick.where(
+                sa.or_(due, reason.is_(None), sa.and_(*(reason != held for held in HELD_BACK)))
+            )
+    pick = pick.order_by(feeds.next_poll, feeds.id).limit(sa.bindparam("limit", type_=sa.Integer))
+    if postgresql:
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        sa.update(_FEEDS)
+        .where(feeds.id.in_(pick.scalar_subquery()))
+        .values(
+            leased_until=sa.bindparam("until", type_=feeds.leased_until.type),
+            lease_owner=sa.bindparam("owner", type_=feeds.lease_owner.type),
+        )
+        .returning(*_CLAIMED, feeds.next_poll)
+    )
 
 
 class FeedStore(StoreBase):
@@ -99,37 +132,31 @@ class FeedStore(StoreBase):
         """
         if limit <= 0:
             return []
-        feeds = _FEEDS.c
         with self.db.transaction() as conn:
-            free = sa.or_(feeds.leased_until.is_(None), feeds.leased_until <= now)
             dead = self._dead_owners(conn, now, alive)
+            statement = _claim_statement(
+                self.db.dialect == "postgresql", polled_before is not None, force, bool(dead)
+            )
+            values: dict[str, Any] = {
+                "now": now,
+                "limit": limit,
+                "until": now + lease,
+                "owner": owner,
+                "cycle": polled_before,
+            }
             if dead:
-                free = sa.or_(free, feeds.lease_owner.in_(dead))
-            query = sa.select(*_CLAIMED).where(feeds.enabled.is_(True), free)
-            due = sa.or_(feeds.next_poll.is_(None), feeds.next_poll <= now)
-            if polled_before is None:
-                query = query.where(due)
-            else:
-                query = query.where(
-                    sa.or_(feeds.last_polled.is_(None), feeds.last_polled < polled_before)
-                )
-                if not force:
-                    query = query.where(
-                        sa.or_(
-                            due,
-                            feeds.next_poll_reason.is_(None),
-                            feeds.next_poll_reason.not_in(HELD_BACK),
-                        )
-                    )
-            query = query.order_by(feeds.next_poll, feeds.id).limit(limit)
-            if self.db.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = conn.execute(query).all()
-            if rows:
-                conn.execute(
-                    _LEASE, {"ids": [row.id for row in rows], "until": now + lease, "owner": owner}
-                )
-            return [_claimed(row) for row in rows]
+                values["dead"] = dead
+            rows = conn.execute(statement, values).all()
+        # RETURNING gives no order: oldest due first, as ORDER BY sorts (NULL first on
+        # SQLite, last on PostgreSQL)
+        nulls_last = self.db.dialect == "postgresql"
+        return [
+            _claimed(row)
+            for row in sorted(
+                rows,
+                key=lambda r: ((r.next_poll is None) == nulls_last, r.next_poll or _EPOCH, r.id),
+            )
+        ]
 
     @staticmethod
     def _dead_owners(
@@ -191,31 +218,39 @@ class FeedStore(StoreBase):
     def record_poll(self, name: str, poll: PollRecord, now: datetime) -> None:
         """Store one poll's outcome as the feed's health and release its lease: one UPDATE
         (a Core statement built once, on a Core connection: this runs once per poll)."""
-        values: dict[str, Any] = {
-            "b_name": name,
-            "last_polled": now,
-            "leased_until": None,
-            "lease_owner": None,
-            "last_status": poll.status,
-            "next_poll": poll.next_poll,
-            "next_poll_reason": "disabled" if poll.gone else poll.reason,
-        }
-        if poll.ok:
-            values.update(consecutive_errors=0, last_success=now, last_error=None)
-            if poll.status != 304 or poll.etag is not None:
-                values["etag"] = _clip(poll.etag, 500)
-            if poll.status != 304 or poll.last_modified is not None:
-                values["last_modified"] = _clip(poll.last_modified, 200)
-        else:
-            values["last_error"] = poll.error or f"HTTP {poll.status}"
-        if poll.new_url:
-            values["url"] = poll.new_url
-        if poll.gone:
-            values["enabled"] = False
         with self.db.transaction() as conn:
-            done = conn.execute(_RECORD_OK if poll.ok else _RECORD_ERROR, values)
-            if done.rowcount == 0:
-                raise StoreError(f"unknown feed {name!r}")
+            _record(conn, name, poll, now)
+
+    def record_polls(
+        self, polls: Sequence[tuple[str, PollRecord, datetime]]
+    ) -> list[StoreError | None]:
+        """`record_poll` for several feeds in ONE transaction (one BEGIN and COMMIT, one trip
+        to the writer for the polls that ended meanwhile); each poll's outcome in order:
+        None when recorded, else its error. When the shared transaction fails, each poll is
+        recorded in a transaction of its own, so one bad record never loses the others."""
+        if len(polls) == 1:
+            return [self._record_alone(*polls[0])]
+        try:
+            if len({name for name, _, _ in polls}) == len(polls):
+                with self.db.transaction() as conn:
+                    _record_many(conn, polls)
+                return [None] * len(polls)
+        except _Unknown:
+            pass  # a feed among them is unknown: find it below
+        except StoreError:
+            return [self._record_alone(*poll) for poll in polls]
+        try:
+            with self.db.transaction() as conn:
+                return [_record_or_unknown(conn, *poll) for poll in polls]
+        except StoreError:
+            return [self._record_alone(*poll) for poll in polls]
+
+    def _record_alone(self, name: str, poll: PollRecord, now: datetime) -> StoreError | None:
+        try:
+            self.record_poll(name, poll, now)
+        except StoreError as exc:
+            return exc
+        return None
 
     def feed_health(self) -> list[FeedHealth]:
         """Every configured feed's health, by name."""
@@ -254,6 +289,68 @@ def _apply_spec(row: FeedRow, spec: FeedSpec, now: datetime) -> None:
         row.leased_until, row.lease_owner, row.next_poll_reason = None, None, "disabled"
     elif row.next_poll_reason == "disabled":
         row.next_poll_reason = "interval"
+
+
+def _record_values(name: str, poll: PollRecord, now: datetime) -> dict[str, Any]:
+    """The columns one poll's outcome sets (its keys pick the compiled form of the UPDATE)."""
+    values: dict[str, Any] = {
+        "b_name": name,
+        "last_polled": now,
+        "leased_until": None,
+        "lease_owner": None,
+        "last_status": poll.status,
+        "next_poll": poll.next_poll,
+        "next_poll_reason": "disabled" if poll.gone else poll.reason,
+    }
+    if poll.ok:
+        values.update(consecutive_errors=0, last_success=now, last_error=None)
+        if poll.status != 304 or poll.etag is not None:
+            values["etag"] = _clip(poll.etag, 500)
+        if poll.status != 304 or poll.last_modified is not None:
+            values["last_modified"] = _clip(poll.last_modified, 200)
+    else:
+        values["last_error"] = poll.error or f"HTTP {poll.status}"
+    if poll.new_url:
+        values["url"] = poll.new_url
+    if poll.gone:
+        values["enabled"] = False
+    return values
+
+
+def _record(conn: sa.Connection, name: str, poll: PollRecord, now: datetime) -> None:
+    """One poll's UPDATE on `conn`; StoreError when no feed has that name."""
+    done = conn.execute(_RECORD_OK if poll.ok else _RECORD_ERROR, _record_values(name, poll, now))
+    if done.rowcount == 0:
+        raise StoreError(f"unknown feed {name!r}")
+
+
+class _Unknown(Exception):
+    """An executemany of poll records changed fewer rows than it had records."""
+
+
+def _record_many(conn: sa.Connection, polls: Sequence[tuple[str, PollRecord, datetime]]) -> None:
+    """Every poll's UPDATE on `conn`, one executemany per compiled form (records setting the
+    same columns); _Unknown when a name matched no feed (the caller rolls back)."""
+    groups: dict[tuple[bool, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for name, poll, now in polls:
+        values = _record_values(name, poll, now)
+        groups.setdefault((poll.ok, tuple(values)), []).append(values)
+    for (ok, _), rows in groups.items():
+        done = conn.execute(_RECORD_OK if ok else _RECORD_ERROR, rows)
+        if done.rowcount != len(rows):
+            raise _Unknown
+
+
+def _record_or_unknown(
+    conn: sa.Connection, name: str, poll: PollRecord, now: datetime
+) -> StoreError | None:
+    """`_record`, an unknown feed as a value (its UPDATE changed nothing: the transaction
+    goes on for the others)."""
+    try:
+        _record(conn, name, poll, now)
+    except StoreError as exc:
+        return exc
+    return None
 
 
 def _bound(spec: FeedSpec) -> int | None:
