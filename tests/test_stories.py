@@ -1,6 +1,7 @@
 """Stories: edited copies of real reports join one story; different reports stay apart."""
 
 import collections
+import hashlib
 import itertools
 import multiprocessing.synchronize
 import os
@@ -525,3 +526,41 @@ def test_lock_keys_are_the_same_in_every_process() -> None:
     assert len(set(here[2:])) == len(here[2:])  # sorted, distinct
     assert stories.fingerprint_key(fingerprint) != stories.fingerprint_key(fingerprint + "!")
     assert stories.story_key(1) != stories.story_key(2)
+
+
+def _datasketch_minima(hashes: list[int], num_perm: int, seed: int) -> bytes:
+    from datasketch import LeanMinHash, MinHash
+
+    minhash = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
+    if hashes:
+        minhash.update_batch(hashes)
+    return bytes(LeanMinHash(minhash).hashvalues.astype("<u4").tobytes())
+
+
+def test_sketches_are_datasketch_minhashes_and_keys_stay_stable(
+    bodies: list[list[str]],
+) -> None:
+    """The sketch's minima are what datasketch's MinHash keeps for the same shingles and
+    seeds, and the band keys the blake2b digests of its bands: signatures and keys stored
+    by earlier releases still compare (the minima are computed without a MinHash object)."""
+    texts = ["\n\n".join(paragraphs) for paragraphs in bodies[:60]] + ["", "one two", "a b c d"]
+    for text in texts:
+        words = stories.content_words(text)
+        whole = stories.shingle_hashes(words).tolist()
+        lead = stories.shingle_hashes(words[: stories.LEAD_WORDS]).tolist()
+        expected = _datasketch_minima(whole, stories.NUM_PERM, 1) + _datasketch_minima(
+            lead, stories.LEAD_PERM, 2
+        )
+        sketch = stories.sketch(text)
+        assert sketch.signature == expected
+        first = [
+            int.from_bytes(
+                hashlib.blake2b(
+                    expected[b * 8 : b * 8 + 8], digest_size=8, person=bytes([b, 0])
+                ).digest(),
+                "little",
+                signed=True,
+            )
+            for b in range(stories.BANDS)
+        ]
+        assert list(sketch.bands[: stories.BANDS]) == first

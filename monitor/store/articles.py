@@ -125,7 +125,9 @@ class ArticleStore(StoreBase):
             for article, hits in batch:
                 try:
                     with self.db.transaction() as conn:
-                        out.append(self._add(conn, article, hits, clock(), postgres=True))
+                        out.append(
+                            self._add(conn, article, hits, clock(), postgres=True, feed_ids={})
+                        )
                 except Exception as exc:  # the item's outcome, logged by the caller
                     out.append(exc)
             return out
@@ -137,11 +139,14 @@ class ArticleStore(StoreBase):
         clock: Callable[[], datetime],
     ) -> list[StoredArticle | Exception | None]:
         out: list[StoredArticle | Exception | None] = []
+        feed_ids: dict[str, int] = {}
         with self.db.transaction() as conn:
             for article, hits in batch:
                 _SAVEPOINT.run(conn, {})
                 try:
-                    out.append(self._add(conn, article, hits, clock(), postgres=False))
+                    out.append(
+                        self._add(conn, article, hits, clock(), postgres=False, feed_ids=feed_ids)
+                    )
                 except Exception as exc:  # the item's outcome, logged by the caller
                     _ROLLBACK_TO.run(conn, {})
                     out.append(exc)
@@ -156,17 +161,22 @@ class ArticleStore(StoreBase):
         now: datetime,
         *,
         postgres: bool,
+        feed_ids: dict[str, int],
     ) -> StoredArticle | None:
-        """One article's statements, inside the caller's transaction."""
+        """One article's statements, inside the caller's transaction (`feed_ids`: the feeds'
+        ids read so far in that transaction)."""
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
         indexed = stories.indexed(sketch, rules)
-        row = _FEED_ID.run(conn, {"name": article.feed}).fetchone()
-        if row is None:
-            raise StoreError(f"unknown feed {article.feed!r}")
+        feed_id = feed_ids.get(article.feed)
+        if feed_id is None:
+            row = _FEED_ID.run(conn, {"name": article.feed}).fetchone()
+            if row is None:
+                raise StoreError(f"unknown feed {article.feed!r}")
+            feed_id = feed_ids[article.feed] = int(row[0])
         if postgres:
             _lock(conn, stories.copy_keys(article.fingerprint, sketch, rules))
-        row = _INSERT_ARTICLE.run(conn, _article_values(row[0], article, sketch, now)).fetchone()
+        row = _INSERT_ARTICLE.run(conn, _article_values(feed_id, article, sketch, now)).fetchone()
         if row is None:
             return None
         article_id = int(row[0])

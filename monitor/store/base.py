@@ -107,8 +107,15 @@ class DriverSQL:
             cursor.close()
 
 
+_CONVERTED = (date, list, tuple)  # (datetime is a date)
+
+
 def _bound(params: Mapping[str, Any], postgres: bool) -> dict[str, Any]:
-    return {name: _driver_value(value, postgres) for name, value in params.items()}
+    out = dict(params)
+    for name, value in params.items():
+        if isinstance(value, _CONVERTED):
+            out[name] = _driver_value(value, postgres)
+    return out
 
 
 def _driver_value(value: Any, postgres: bool) -> Any:
