@@ -7,7 +7,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -351,7 +351,18 @@ def containment(j: float, size_a: int, size_b: int) -> float:
 
 def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
     """How strongly `a` is a copy of the stored (signature, size): 0 when it is not one."""
-    j = jaccard(a.signature, signature)
+    return _score(
+        a,
+        jaccard(a.signature, signature),
+        lambda: lead_jaccard(a.signature, signature),
+        size,
+        rules,
+    )
+
+
+def _score(
+    a: Sketch, j: float, lead_of: Callable[[], float], size: int, rules: StoryRules
+) -> float:
     if j >= rules.jaccard:
         return j
     if j >= rules.min_jaccard:
@@ -359,9 +370,12 @@ def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
         if c >= rules.containment:
             return c
     long_enough = a.words >= LEAD_WORDS and size > LEAD_WORDS - SHINGLE
-    if long_enough and (lead := lead_jaccard(a.signature, signature)) >= rules.lead:
+    if long_enough and (lead := lead_of()) >= rules.lead:
         return lead * rules.lead  # below any whole-text join: those win a tie
     return 0.0
+
+
+_WIDTH = 4 * (NUM_PERM + LEAD_PERM)  # bytes of a whole signature (text and lead)
 
 
 def copies_of(
@@ -369,12 +383,30 @@ def copies_of(
 ) -> list[int]:
     """Every story `a` is a copy of, among candidates (story id, signature, size), oldest
     first; empty when none (or `a` is too short). More than one: `a` bridges stories that
-    were opened apart (say, two trimmed copies stored before their original)."""
+    were opened apart (say, two trimmed copies stored before their original).
+
+    The candidates' shares of equal minima are counted in one array comparison (up to 200
+    candidates an article), then `score`'s rules decide each one."""
     if not indexed(a, rules):
         return []
-    return sorted(
-        {story for story, signature, size in candidates if score(a, signature, size, rules) > 0}
-    )
+    rows = list(candidates)
+    whole = [row for row in rows if len(row[1]) == _WIDTH] if len(a.signature) == _WIDTH else []
+    found = {
+        story
+        for story, signature, size in rows
+        if len(signature) != _WIDTH or not whole
+        if score(a, signature, size, rules) > 0
+    }
+    if whole:
+        mine = np.frombuffer(a.signature, dtype="<u4")
+        stored = np.frombuffer(b"".join(row[1] for row in whole), dtype="<u4")
+        equal = stored.reshape(len(whole), NUM_PERM + LEAD_PERM) == mine
+        texts = (np.count_nonzero(equal[:, :NUM_PERM], axis=1) / NUM_PERM).tolist()
+        leads = (np.count_nonzero(equal[:, NUM_PERM:], axis=1) / LEAD_PERM).tolist()
+        for (story, _, size), j, lead in zip(whole, texts, leads, strict=True):
+            if _score(a, j, functools.partial(float, lead), size, rules) > 0:
+                found.add(story)
+    return sorted(found)
 
 
 def choose(

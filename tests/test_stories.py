@@ -564,3 +564,28 @@ def test_sketches_are_datasketch_minhashes_and_keys_stay_stable(
             for b in range(stories.BANDS)
         ]
         assert list(sketch.bands[: stories.BANDS]) == first
+
+
+def test_copies_of_decides_each_candidate_as_score_does(bodies: list[list[str]]) -> None:
+    """copies_of (one array comparison over all candidates) names exactly the candidates
+    `score` accepts one by one, whatever the rules, with odd-sized signatures among them."""
+    sketches = []
+    for paragraphs in bodies[:40]:
+        sketches += [
+            stories.sketch("\n\n".join(paragraphs)),
+            stories.sketch("\n\n".join(paragraphs[:2])),
+            stories.sketch("\n\n".join(paragraphs[1:])),
+        ]
+    candidates = [(i, s.signature, s.size) for i, s in enumerate(sketches)]
+    candidates.append((-1, b"\x01" * 8, 30))
+    looser = stories.StoryRules(jaccard=0.3, containment=0.6, lead=0.4, min_words=5)
+    joined = 0
+    for a in sketches:
+        for rules in (RULES, looser):
+            expected = sorted(
+                {story for story, sig, size in candidates if stories.score(a, sig, size, rules) > 0}
+            )
+            got = stories.copies_of(a, candidates, rules)
+            assert got == (expected if stories.indexed(a, rules) else [])
+            joined += len(got)
+    assert joined > len(sketches)  # copies were found, not only nothing
