@@ -120,18 +120,23 @@ class ArticleStore(StoreBase):
         wait for (or deadlock on) each other's whole batches. The statements run on the
         driver's cursor (monitor.store.base.DriverSQL; measured: bench/bench_reader.py).
         """
-        if self.db.dialect == "postgresql":
-            out: list[StoredArticle | Exception | None] = []
-            for article, hits in batch:
-                try:
-                    with self.db.transaction() as conn:
-                        out.append(
-                            self._add(conn, article, hits, clock(), postgres=True, feed_ids={})
-                        )
-                except Exception as exc:  # the item's outcome, logged by the caller
-                    out.append(exc)
-            return out
+        postgres = self.db.dialect == "postgresql"
+        if postgres or len(batch) == 1:  # (one article: its own transaction, no savepoint)
+            return [self._add_alone(article, hits, clock, postgres) for article, hits in batch]
         return self._add_batch(batch, clock)
+
+    def _add_alone(
+        self,
+        article: NewArticle,
+        hits: Sequence[WatchHit],
+        clock: Callable[[], datetime],
+        postgres: bool,
+    ) -> StoredArticle | Exception | None:
+        try:
+            with self.db.transaction() as conn:
+                return self._add(conn, article, hits, clock(), postgres=postgres, feed_ids={})
+        except Exception as exc:  # the item's outcome, logged by the caller
+            return exc
 
     def _add_batch(
         self,
