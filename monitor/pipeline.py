@@ -288,26 +288,30 @@ class Pipeline:
         return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
 
     def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:
-        """Store prepared items, each in its own transaction (runs on the writer)."""
+        """Store prepared items (runs on the writer): one transaction for the batch on
+        SQLite, each item in a savepoint of its own (Store.add_articles)."""
+        try:
+            stored = self.store.add_articles([(p.article, p.hits) for p in batch], clock=self.clock)
+        except Exception as exc:  # the batch's transaction failed: every item with it
+            stored = [exc] * len(batch)
         outcomes = []
-        for prepared in batch:
-            try:
-                stored = self.store.add_article(prepared.article, prepared.hits, now=self.clock())
-            except Exception:  # one bad item never sinks its batch
-                log.exception(
+        for prepared, outcome in zip(batch, stored, strict=True):
+            if isinstance(outcome, Exception):  # one bad item never sinks its batch
+                log.error(
                     "item.failed feed=%s guid=%s",
                     prepared.article.feed,
                     prepared.article.guid[:200],
+                    exc_info=outcome,
                 )
                 outcomes.append(_ItemOutcome())
                 continue
             extracted = prepared.extracted
             outcomes.append(
                 _ItemOutcome(
-                    stored=int(stored is not None),
+                    stored=int(outcome is not None),
                     extracted=extracted,
                     fallback=not extracted,
-                    matches=len(prepared.hits) if stored is not None else 0,
+                    matches=len(prepared.hits) if outcome is not None else 0,
                 )
             )
         return outcomes

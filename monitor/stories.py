@@ -7,7 +7,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -234,26 +234,35 @@ def shingle_hashes(words: Sequence[str]) -> "np.ndarray[tuple[int], np.dtype[np.
     return np.unique(combined)
 
 
+_U64 = np.ndarray[tuple[int], np.dtype[np.uint64]]
+# datasketch's universal hashing of a MinHash (its CPU path): ((h * a + b) mod p) & 2^32-1
+_MERSENNE_PRIME = np.uint64((1 << 61) - 1)
+_MAX_HASH = np.uint64((1 << 32) - 1)
+
+
 @functools.cache
-def _permutations(num_perm: int, seed: int) -> object:
-    """datasketch's permutations for (num_perm, seed), made once. datasketch (and the scipy it
-    imports, ~0.5 s) loads on the first sketch, not with the store: read commands never sketch."""
+def _permutations(num_perm: int, seed: int) -> "tuple[_U64, _U64]":
+    """datasketch's permutations (a, b) for (num_perm, seed), made once. datasketch (and the
+    scipy it imports, ~0.5 s) loads on the first sketch, not with the store: read commands
+    never sketch."""
     from datasketch import MinHash
 
-    return MinHash(num_perm=num_perm, seed=seed).permutations
+    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+    return np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64)
 
 
 def _minima(
     hashes: "np.ndarray[tuple[int], np.dtype[np.uint64]]", num_perm: int, seed: int
 ) -> bytes:
-    from datasketch import LeanMinHash, MinHash
-
-    minhash = MinHash(
-        num_perm=num_perm, seed=seed, hashfunc=int, permutations=_permutations(num_perm, seed)
-    )
-    if len(hashes):
-        minhash.update_batch(hashes.tolist())
-    return bytes(LeanMinHash(minhash).hashvalues.astype("<u4").tobytes())
+    """The minima datasketch's `MinHash(num_perm, seed).update_batch(hashes)` keeps, as 32-bit
+    little-endian values: its own arithmetic over all the hashes at once, without a MinHash
+    object and a Python call per hash (a quarter of the sketch's CPU). tests/test_stories.py
+    compares the two."""
+    if not len(hashes):
+        return np.full(num_perm, _MAX_HASH, dtype="<u4").tobytes()
+    a, b = _permutations(num_perm, seed)
+    permuted = (hashes.reshape(-1, 1) * a + b) % _MERSENNE_PRIME & _MAX_HASH
+    return bytes(permuted.min(axis=0).astype("<u4").tobytes())
 
 
 def sketch(text: str) -> Sketch:
@@ -282,8 +291,14 @@ def stable_key(raw: bytes, person: bytes) -> int:
     """A signed 64-bit key of `raw` in the domain `person` (at most 16 bytes), the same in
     every process and release (never the per-process salted hash()): stored band keys and
     PostgreSQL advisory-lock keys."""
-    digest = hashlib.blake2b(raw, digest_size=8, person=person).digest()
-    return int.from_bytes(digest, "little", signed=True)
+    hasher = _blake2b(person).copy()  # a copy of a keyed state: ~2.5x cheaper than a new one
+    hasher.update(raw)
+    return int.from_bytes(hasher.digest(), "little", signed=True)
+
+
+@functools.cache
+def _blake2b(person: bytes) -> "hashlib.blake2b":
+    return hashlib.blake2b(digest_size=8, person=person)
 
 
 def fingerprint_key(fingerprint: str) -> int:
@@ -336,7 +351,18 @@ def containment(j: float, size_a: int, size_b: int) -> float:
 
 def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
     """How strongly `a` is a copy of the stored (signature, size): 0 when it is not one."""
-    j = jaccard(a.signature, signature)
+    return _score(
+        a,
+        jaccard(a.signature, signature),
+        lambda: lead_jaccard(a.signature, signature),
+        size,
+        rules,
+    )
+
+
+def _score(
+    a: Sketch, j: float, lead_of: Callable[[], float], size: int, rules: StoryRules
+) -> float:
     if j >= rules.jaccard:
         return j
     if j >= rules.min_jaccard:
@@ -344,9 +370,12 @@ def score(a: Sketch, signature: bytes, size: int, rules: StoryRules) -> float:
         if c >= rules.containment:
             return c
     long_enough = a.words >= LEAD_WORDS and size > LEAD_WORDS - SHINGLE
-    if long_enough and (lead := lead_jaccard(a.signature, signature)) >= rules.lead:
+    if long_enough and (lead := lead_of()) >= rules.lead:
         return lead * rules.lead  # below any whole-text join: those win a tie
     return 0.0
+
+
+_WIDTH = 4 * (NUM_PERM + LEAD_PERM)  # bytes of a whole signature (text and lead)
 
 
 def copies_of(
@@ -354,12 +383,30 @@ def copies_of(
 ) -> list[int]:
     """Every story `a` is a copy of, among candidates (story id, signature, size), oldest
     first; empty when none (or `a` is too short). More than one: `a` bridges stories that
-    were opened apart (say, two trimmed copies stored before their original)."""
+    were opened apart (say, two trimmed copies stored before their original).
+
+    The candidates' shares of equal minima are counted in one array comparison (up to 200
+    candidates an article), then `score`'s rules decide each one."""
     if not indexed(a, rules):
         return []
-    return sorted(
-        {story for story, signature, size in candidates if score(a, signature, size, rules) > 0}
-    )
+    rows = list(candidates)
+    whole = [row for row in rows if len(row[1]) == _WIDTH] if len(a.signature) == _WIDTH else []
+    found = {
+        story
+        for story, signature, size in rows
+        if len(signature) != _WIDTH or not whole
+        if score(a, signature, size, rules) > 0
+    }
+    if whole:
+        mine = np.frombuffer(a.signature, dtype="<u4")
+        stored = np.frombuffer(b"".join(row[1] for row in whole), dtype="<u4")
+        equal = stored.reshape(len(whole), NUM_PERM + LEAD_PERM) == mine
+        texts = (np.count_nonzero(equal[:, :NUM_PERM], axis=1) / NUM_PERM).tolist()
+        leads = (np.count_nonzero(equal[:, NUM_PERM:], axis=1) / LEAD_PERM).tolist()
+        for (story, _, size), j, lead in zip(whole, texts, leads, strict=True):
+            if _score(a, j, functools.partial(float, lead), size, rules) > 0:
+                found.add(story)
+    return sorted(found)
 
 
 def choose(

@@ -112,19 +112,19 @@ async def test_a_huge_feed_does_not_hold_up_a_small_one(
     site.route("/small.xml", body=rss("Small", entries(site, "s", 1)), headers=RSS)
     events: list[tuple[str, str]] = []
     lock = threading.Lock()
-    add_article, record_polls = store.add_article, store.record_polls
+    add_articles, record_polls = store.add_articles, store.record_polls
 
-    def spy_add(article: Any, *args: Any, **kwargs: Any) -> Any:
+    def spy_add(batch: Any, *args: Any, **kwargs: Any) -> Any:
         with lock:
-            events.append(("article", article.feed))
-        return add_article(article, *args, **kwargs)
+            events.extend(("article", article.feed) for article, _ in batch)
+        return add_articles(batch, *args, **kwargs)
 
     def spy_record(polls: Any) -> Any:
         with lock:
             events.extend(("poll", name) for name, _, _ in polls)
         return record_polls(polls)
 
-    monkeypatch.setattr(store, "add_article", spy_add)
+    monkeypatch.setattr(store, "add_articles", spy_add)
     monkeypatch.setattr(store, "record_polls", spy_record)
     tuning = Tuning(extract_workers=1)  # the defaults: 200 items a poll, batches of 20
     feeds = [("huge", site.url("/huge.xml")), ("small", site.url("/small.xml"))]

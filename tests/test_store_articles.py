@@ -221,3 +221,40 @@ def test_recent_entry_times_newest_first(store: Store) -> None:
     times = store.recent_entry_times("wire")
     assert times == [NOW, NOW - timedelta(hours=1), NOW - timedelta(hours=2)]
     assert store.recent_entry_times("paper") == []
+
+
+def test_a_batch_is_one_sqlite_transaction_and_a_bad_article_loses_only_itself(
+    store: Store,
+) -> None:
+    """add_articles stores a batch in one transaction on SQLite (a savepoint per article; one
+    per article on PostgreSQL), and an article that fails half-way (its alert payload cannot
+    be serialised, after its row and tags were written) leaves nothing behind while the
+    articles before and after it are stored with their tags, matches and alerts."""
+    _setup(store)
+    commits: list[object] = []
+
+    def commit(conn: object) -> None:
+        commits.append(conn)
+
+    sa.event.listen(store.db.engine, "commit", commit)
+    broken = WatchHit("desk", ("hook",), {"data": {"watch": "desk", "bad": object()}})
+    batch = [
+        (_article("wire", f"g{n}", f"https://wire.example/{n}", text=f"short note {n}"), [_hit()])
+        for n in range(4)
+    ]
+    batch.insert(2, (_article("wire", "bad", "https://wire.example/bad", text=BODY), [broken]))
+    outcomes = store.add_articles(batch, clock=lambda: NOW)
+    sa.event.remove(store.db.engine, "commit", commit)
+    assert len(commits) == (1 if store.db.dialect == "sqlite" else len(batch) - 1)
+    assert isinstance(outcomes[2], TypeError)
+    assert all(
+        o is not None and not isinstance(o, Exception) for i, o in enumerate(outcomes) if i != 2
+    )
+    assert _count(store, WatchMatchRow) == 4
+    assert _count(store, OutboxRow) == 8
+    assert _count(store, ArticleTagRow) == 4
+    assert [i.guid for i in store.unseen_items("wire", [Item("wire", "bad", None)])] == ["bad"]
+    # the failed article can be stored once it is fixed
+    again = store.add_articles([(batch[2][0], [_hit()])], clock=lambda: NOW)
+    assert again[0] is not None
+    assert not isinstance(again[0], Exception)

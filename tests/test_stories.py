@@ -1,6 +1,7 @@
 """Stories: edited copies of real reports join one story; different reports stay apart."""
 
 import collections
+import hashlib
 import itertools
 import multiprocessing.synchronize
 import os
@@ -525,3 +526,66 @@ def test_lock_keys_are_the_same_in_every_process() -> None:
     assert len(set(here[2:])) == len(here[2:])  # sorted, distinct
     assert stories.fingerprint_key(fingerprint) != stories.fingerprint_key(fingerprint + "!")
     assert stories.story_key(1) != stories.story_key(2)
+
+
+def _datasketch_minima(hashes: list[int], num_perm: int, seed: int) -> bytes:
+    from datasketch import LeanMinHash, MinHash
+
+    minhash = MinHash(num_perm=num_perm, seed=seed, hashfunc=int)
+    if hashes:
+        minhash.update_batch(hashes)
+    return bytes(LeanMinHash(minhash).hashvalues.astype("<u4").tobytes())
+
+
+def test_sketches_are_datasketch_minhashes_and_keys_stay_stable(
+    bodies: list[list[str]],
+) -> None:
+    """The sketch's minima are what datasketch's MinHash keeps for the same shingles and
+    seeds, and the band keys the blake2b digests of its bands: signatures and keys stored
+    by earlier releases still compare (the minima are computed without a MinHash object)."""
+    texts = ["\n\n".join(paragraphs) for paragraphs in bodies[:60]] + ["", "one two", "a b c d"]
+    for text in texts:
+        words = stories.content_words(text)
+        whole = stories.shingle_hashes(words).tolist()
+        lead = stories.shingle_hashes(words[: stories.LEAD_WORDS]).tolist()
+        expected = _datasketch_minima(whole, stories.NUM_PERM, 1) + _datasketch_minima(
+            lead, stories.LEAD_PERM, 2
+        )
+        sketch = stories.sketch(text)
+        assert sketch.signature == expected
+        first = [
+            int.from_bytes(
+                hashlib.blake2b(
+                    expected[b * 8 : b * 8 + 8], digest_size=8, person=bytes([b, 0])
+                ).digest(),
+                "little",
+                signed=True,
+            )
+            for b in range(stories.BANDS)
+        ]
+        assert list(sketch.bands[: stories.BANDS]) == first
+
+
+def test_copies_of_decides_each_candidate_as_score_does(bodies: list[list[str]]) -> None:
+    """copies_of (one array comparison over all candidates) names exactly the candidates
+    `score` accepts one by one, whatever the rules, with odd-sized signatures among them."""
+    sketches = []
+    for paragraphs in bodies[:40]:
+        sketches += [
+            stories.sketch("\n\n".join(paragraphs)),
+            stories.sketch("\n\n".join(paragraphs[:2])),
+            stories.sketch("\n\n".join(paragraphs[1:])),
+        ]
+    candidates = [(i, s.signature, s.size) for i, s in enumerate(sketches)]
+    candidates.append((-1, b"\x01" * 8, 30))
+    looser = stories.StoryRules(jaccard=0.3, containment=0.6, lead=0.4, min_words=5)
+    joined = 0
+    for a in sketches:
+        for rules in (RULES, looser):
+            expected = sorted(
+                {story for story, sig, size in candidates if stories.score(a, sig, size, rules) > 0}
+            )
+            got = stories.copies_of(a, candidates, rules)
+            assert got == (expected if stories.indexed(a, rules) else [])
+            joined += len(got)
+    assert joined > len(sketches)  # copies were found, not only nothing

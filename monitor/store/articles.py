@@ -1,8 +1,7 @@
 """Articles: which items are new, and storing an article with its tags, matches and alerts."""
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlmodel import col, select
 from monitor import stories
 from monitor.errors import StoreError
 from monitor.store import trends
-from monitor.store.base import StoreBase, insert_text, table_of
+from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of
 from monitor.store.models import (
     ArticleRow,
     ArticleTagRow,
@@ -99,39 +98,105 @@ class ArticleStore(StoreBase):
         None means the (feed, guid) or canonical URL was stored already: nothing else is
         written and nothing alerts. Outbox rows are unique per (watch, channel, story), so
         syndicated copies of one story alert each watch once.
+        """
+        (outcome,) = self.add_articles([(article, hits)], clock=lambda: now)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
-        Core statements built once (module level) on one Core connection: no ORM session, no
-        per-call statement compilation, one statement per table written (measured:
-        bench/bench_throughput.py, bench/bench_reader.py).
+    def add_articles(
+        self,
+        batch: Sequence[tuple[NewArticle, Sequence[WatchHit]]],
+        *,
+        clock: Callable[[], datetime],
+    ) -> list[StoredArticle | Exception | None]:
+        """`add_article` for each (article, hits), in order; each one's outcome (its error
+        instead of raising: one bad article never loses the others).
+
+        SQLite: one transaction for the batch, each article in a savepoint of its own (a
+        commit per article cost more than the article's statements). PostgreSQL: one
+        transaction per article, as before: the advisory locks of a join last until the
+        transaction ends, and a batch holding them would make concurrent writers of copies
+        wait for (or deadlock on) each other's whole batches. The statements run on the
+        driver's cursor (monitor.store.base.DriverSQL; measured: bench/bench_reader.py).
         """
         postgres = self.db.dialect == "postgresql"
-        inserts = _INSERTS
+        if postgres or len(batch) == 1:  # (one article: its own transaction, no savepoint)
+            return [self._add_alone(article, hits, clock, postgres) for article, hits in batch]
+        return self._add_batch(batch, clock)
+
+    def _add_alone(
+        self,
+        article: NewArticle,
+        hits: Sequence[WatchHit],
+        clock: Callable[[], datetime],
+        postgres: bool,
+    ) -> StoredArticle | Exception | None:
+        try:
+            with self.db.transaction() as conn:
+                return self._add(conn, article, hits, clock(), postgres=postgres, feed_ids={})
+        except Exception as exc:  # the item's outcome, logged by the caller
+            return exc
+
+    def _add_batch(
+        self,
+        batch: Sequence[tuple[NewArticle, Sequence[WatchHit]]],
+        clock: Callable[[], datetime],
+    ) -> list[StoredArticle | Exception | None]:
+        out: list[StoredArticle | Exception | None] = []
+        feed_ids: dict[str, int] = {}
+        with self.db.transaction() as conn:
+            for article, hits in batch:
+                _SAVEPOINT.run(conn, {})
+                try:
+                    out.append(
+                        self._add(conn, article, hits, clock(), postgres=False, feed_ids=feed_ids)
+                    )
+                except Exception as exc:  # the item's outcome, logged by the caller
+                    _ROLLBACK_TO.run(conn, {})
+                    out.append(exc)
+                _RELEASE.run(conn, {})
+        return out
+
+    def _add(
+        self,
+        conn: sa.Connection,
+        article: NewArticle,
+        hits: Sequence[WatchHit],
+        now: datetime,
+        *,
+        postgres: bool,
+        feed_ids: dict[str, int],
+    ) -> StoredArticle | None:
+        """One article's statements, inside the caller's transaction (`feed_ids`: the feeds'
+        ids read so far in that transaction)."""
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
         indexed = stories.indexed(sketch, rules)
-        with self.db.transaction() as conn:
-            feed_id = conn.execute(_FEED_ID, {"name": article.feed}).scalar_one_or_none()
-            if feed_id is None:
+        feed_id = feed_ids.get(article.feed)
+        if feed_id is None:
+            row = _FEED_ID.run(conn, {"name": article.feed}).fetchone()
+            if row is None:
                 raise StoreError(f"unknown feed {article.feed!r}")
-            if postgres:
-                _lock(conn, stories.copy_keys(article.fingerprint, sketch, rules))
-            article_id: int | None = conn.execute(
-                inserts.article, _article_values(feed_id, article, sketch, now)
-            ).scalar_one_or_none()
-            if article_id is None:
-                return None
-            keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
-            found, inserted = _find_story(
-                conn, article_id, article.fingerprint, sketch if indexed else None, keys, rules
-            )
-            if keys is not None and not inserted:
-                conn.execute(_INSERT_BANDS.on(conn), {"keys": keys, "article_id": article_id})
-            story_id, merged = _join(conn, article_id, found, postgres=postgres)
-            copies = _settle_story(conn, article_id, story_id)
-            tag_rows = _insert_tags(conn, article_id, article, now)
-            _insert_hits(conn, inserts, article_id, story_id, copies, hits, now)
-            # last: the counters are the rows concurrent writers queue on (PostgreSQL)
-            trends.count_added(conn, article_id, story_id, tag_rows, merged)
+            feed_id = feed_ids[article.feed] = int(row[0])
+        if postgres:
+            _lock(conn, stories.copy_keys(article.fingerprint, sketch, rules))
+        row = _INSERT_ARTICLE.run(conn, _article_values(feed_id, article, sketch, now)).fetchone()
+        if row is None:
+            return None
+        article_id = int(row[0])
+        keys = json.dumps(list(dict.fromkeys(sketch.bands))) if indexed else None
+        found, inserted = _find_story(
+            conn, article_id, article.fingerprint, sketch if indexed else None, keys, rules
+        )
+        if keys is not None and not inserted:
+            _INSERT_BANDS.run(conn, {"keys": keys, "article_id": article_id})
+        story_id, merged = _join(conn, article_id, found, postgres=postgres)
+        copies = _settle_story(conn, article_id, story_id)
+        tag_rows = _insert_tags(conn, article_id, article, now)
+        _insert_hits(conn, article_id, story_id, copies, hits, now)
+        # last: the counters are the rows concurrent writers queue on (PostgreSQL)
+        trends.count_added(conn, article_id, story_id, tag_rows, merged)
         return StoredArticle(
             id=article_id,
             feed=article.feed,
@@ -148,15 +213,6 @@ class ArticleStore(StoreBase):
             tags=article.tags,
             copies=copies,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class _Inserts:
-    """The INSERT .. ON CONFLICT DO NOTHING statements (one text for both dialects)."""
-
-    article: Any
-    match: Any
-    outbox: Any
 
 
 _ARTICLE_COLUMNS = (
@@ -180,47 +236,51 @@ _ARTICLE_COLUMNS = (
     "story_shingles",
     "is_copy",
 )
-_INSERTS = _Inserts(
-    article=insert_text(_ARTICLES, _ARTICLE_COLUMNS, returning=("id",)),
-    match=insert_text(_MATCHES, ("watch", "article_id", "story_id", "matched_at")),
-    outbox=insert_text(
-        _OUTBOX,
-        (
-            "channel",
-            "watch",
-            "article_id",
-            "story_id",
-            "dedup_key",
-            "payload",
-            "state",
-            "attempts",
-            "next_attempt_at",
-            "created_at",
-        ),
-    ),
+_TAG_COLUMNS = (
+    "article_id",
+    "tag_id",
+    "kind",
+    "name",
+    "count",
+    "evidence",
+    "evidence_start",
+    "evidence_end",
+    "level",
+    "score",
+    "matched_at",
 )
-_FEED_ID = sa.select(_FEEDS.c.id).where(_FEEDS.c.name == sa.bindparam("name"))
-_SET_STORY = (
-    sa.update(_ARTICLES)
-    .where(_ARTICLES.c.id == sa.bindparam("article_id"))
-    .values(story_id=sa.bindparam("story"))
+_OUTBOX_COLUMNS = (
+    "channel",
+    "watch",
+    "article_id",
+    "story_id",
+    "dedup_key",
+    "payload",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
 )
-_INSERT_TAGS = sa.insert(_TAGS)
-_LOCK = sa.text(
+# The statements of a stored article, run on the driver's cursor (monitor.store.base.DriverSQL)
+_INSERT_ARTICLE = DriverSQL(insert_sql(_ARTICLES, _ARTICLE_COLUMNS, returning=("id",)))
+_INSERT_MATCH = DriverSQL(insert_sql(_MATCHES, ("watch", "article_id", "story_id", "matched_at")))
+_INSERT_OUTBOX = DriverSQL(insert_sql(_OUTBOX, _OUTBOX_COLUMNS))
+_INSERT_TAGS = DriverSQL(insert_sql(_TAGS, _TAG_COLUMNS, tail=""))
+_FEED_ID = DriverSQL("SELECT id FROM feeds WHERE name = :name")
+_SET_STORY = DriverSQL("UPDATE articles SET story_id = :story WHERE id = :article_id")
+_SET_COPY = DriverSQL("UPDATE articles SET is_copy = :copy WHERE id = :member")
+_SAVEPOINT = DriverSQL("SAVEPOINT article")
+_ROLLBACK_TO = DriverSQL("ROLLBACK TO SAVEPOINT article")
+_RELEASE = DriverSQL("RELEASE SAVEPOINT article")
+_LOCK = DriverSQL(
     "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k"
 )
-_BY_FINGERPRINT = (
-    sa.select(_ARTICLES.c.story_id)
-    .where(
-        _ARTICLES.c.fingerprint == sa.bindparam("fingerprint"),
-        _ARTICLES.c.id != sa.bindparam("article_id"),
-        _ARTICLES.c.story_id.is_not(None),
-    )
-    .order_by(_ARTICLES.c.id)
-    .limit(1)
+_BY_FINGERPRINT = DriverSQL(
+    "SELECT story_id FROM articles WHERE fingerprint = :fingerprint AND id <> :article_id "
+    "AND story_id IS NOT NULL ORDER BY id LIMIT 1"
 )
 # The band keys travel as one JSON array (both dialects read it in SQL): one statement text
-# for any number of keys, no per-call compilation of 72 expanded parameters.
+# for any number of keys.
 _KEYS = "SELECT CAST(value AS BIGINT) FROM json_each(:keys)"  # SQLite; PostgreSQL below
 _PG_KEYS = "SELECT CAST(k AS BIGINT) FROM json_array_elements_text(CAST(:keys AS json)) AS k"
 _BY_BANDS_SQL = (
@@ -235,54 +295,44 @@ _INSERT_BANDS_SQL = (
 )
 
 
-class _DialectSQL:
-    """A statement text per dialect, chosen by the connection it runs on."""
-
-    def __init__(self, template: str) -> None:
-        self.sqlite = sa.text(template.format(keys=_KEYS))
-        self.postgresql = sa.text(template.format(keys=_PG_KEYS))
-
-    def on(self, conn: sa.Connection) -> sa.TextClause:
-        return self.postgresql if conn.dialect.name == "postgresql" else self.sqlite
+def _by_dialect(template: str) -> DriverSQL:
+    return DriverSQL(template.format(keys=_KEYS), template.format(keys=_PG_KEYS))
 
 
-_BY_BANDS = _DialectSQL(_BY_BANDS_SQL)
-_INSERT_BANDS = _DialectSQL(_INSERT_BANDS_SQL)
+_BY_BANDS = _by_dialect(_BY_BANDS_SQL)
+_INSERT_BANDS = _by_dialect(_INSERT_BANDS_SQL)
 # PostgreSQL: the article's band keys inserted by the lookup's own statement (a data-modifying
 # WITH, whose rows the lookup does not see): one round trip fewer per article.
-_PG_BY_BANDS_INSERTING = sa.text(
+_PG_BY_BANDS_INSERTING = DriverSQL(
     "WITH ins AS ("
     + _INSERT_BANDS_SQL.format(keys=_PG_KEYS)
     + ") "
     + _BY_BANDS_SQL.format(keys=_PG_KEYS)
 )
 # A story's members, earliest first (published, else stored): the first is what lists show.
-_MEMBERS = (
-    sa.select(
-        _ARTICLES.c.id, _FEEDS.c.name, _ARTICLES.c.url, _ARTICLES.c.title, _ARTICLES.c.is_copy
-    )
-    .join(_FEEDS, _FEEDS.c.id == _ARTICLES.c.feed_id)
-    .where(_ARTICLES.c.story_id == sa.bindparam("story"))
-    .order_by(sa.func.coalesce(_ARTICLES.c.published, _ARTICLES.c.stored_at), _ARTICLES.c.id)
-    .limit(_COPIES + 1)
+_MEMBERS = DriverSQL(
+    "SELECT a.id, f.name, a.url, a.title, a.is_copy FROM articles a "
+    "JOIN feeds f ON f.id = a.feed_id WHERE a.story_id = :story "
+    "ORDER BY coalesce(a.published, a.stored_at), a.id LIMIT :n"
 )
 
 
-def _ids_text(sql: str, name: str = "ids") -> sa.TextClause:
-    return sa.text(sql).bindparams(sa.bindparam(name, expanding=True))
+def _in_ids(sql: str, name: str) -> DriverSQL:
+    """`sql` with `IN :name` read from one list parameter (JSON array / PostgreSQL array)."""
+    return DriverSQL(
+        sql.replace(f"IN :{name}", f"IN (SELECT value FROM json_each(:{name}))"),  # noqa: S608 (constant statements of this module)
+        sql.replace(f"IN :{name}", f"= ANY(:{name})"),
+    )
 
 
 # A story's first copy (its id is the story's) names the story it was merged into, if any.
-_FIRST_COPIES = _ids_text("SELECT DISTINCT coalesce(story_id, id) FROM articles WHERE id IN :ids")
-_MERGES = [
-    _ids_text("UPDATE articles SET story_id = :keep WHERE story_id IN :merged", "merged"),
-    _ids_text("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged", "merged"),
-]
-_SET_COPY = (
-    sa.update(_ARTICLES)
-    .where(_ARTICLES.c.id == sa.bindparam("member"))
-    .values(is_copy=sa.bindparam("copy"))
+_FIRST_COPIES = _in_ids(
+    "SELECT DISTINCT coalesce(story_id, id) FROM articles WHERE id IN :ids", "ids"
 )
+_MERGES = [
+    _in_ids("UPDATE articles SET story_id = :keep WHERE story_id IN :merged", "merged"),
+    _in_ids("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged", "merged"),
+]
 
 
 def _article_values(
@@ -313,7 +363,6 @@ def _article_values(
 
 def _insert_hits(
     conn: sa.Connection,
-    inserts: _Inserts,
     article_id: int,
     story_id: int,
     copies: Sequence[StoryCopy],
@@ -322,8 +371,8 @@ def _insert_hits(
 ) -> None:
     if not hits:
         return
-    conn.execute(
-        inserts.match,
+    _INSERT_MATCH.many(
+        conn,
         [
             dict(watch=hit.watch, article_id=article_id, story_id=story_id, matched_at=now)
             for hit in hits
@@ -352,7 +401,7 @@ def _insert_hits(
             for channel in hit.channels
         )
     if outbox:
-        conn.execute(inserts.outbox, outbox)
+        _INSERT_OUTBOX.many(conn, outbox)
 
 
 def _with_story(payload: Any, story_id: int, copies: Sequence[StoryCopy]) -> Any:
@@ -373,7 +422,7 @@ def _lock(conn: sa.Connection, keys: Sequence[int]) -> None:
     here for the first one's commit and then sees it. Keys are taken in order in one
     statement: no deadlock between writers.
     """
-    conn.execute(_LOCK, {"keys": list(keys)})
+    _LOCK.run(conn, {"keys": list(keys)}).fetchall()
 
 
 def _find_story(
@@ -387,16 +436,16 @@ def _find_story(
     """The stories an article is a copy of, oldest first: an identical copy's, else those of
     the candidate copies monitor.stories accepts; empty: a new story. Also whether the
     article's band keys were stored on the way (PostgreSQL)."""
-    story = conn.execute(
-        _BY_FINGERPRINT, {"fingerprint": fingerprint, "article_id": article_id}
-    ).scalar_one_or_none()
-    if story is not None:
-        return [int(story)], False
+    row = _BY_FINGERPRINT.run(
+        conn, {"fingerprint": fingerprint, "article_id": article_id}
+    ).fetchone()
+    if row is not None:
+        return [int(row[0])], False
     if sketch is None or keys is None:
         return [], False
     inserted = conn.dialect.name == "postgresql"
-    lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS.on(conn)
-    rows = conn.execute(lookup, {"keys": keys, "article_id": article_id, "n": _CANDIDATES}).all()
+    lookup = _PG_BY_BANDS_INSERTING if inserted else _BY_BANDS
+    rows = lookup.run(conn, {"keys": keys, "article_id": article_id, "n": _CANDIDATES}).fetchall()
     return stories.copies_of(
         sketch, ((int(sid), bytes(sig), int(size or 0)) for sid, sig, size in rows), rules
     ), inserted
@@ -417,7 +466,7 @@ def _join(
         if postgres:
             _lock(conn, [stories.story_key(s) for s in sorted(current - locked)])
             locked |= current
-        moved = {int(s) for (s,) in conn.execute(_FIRST_COPIES, {"ids": sorted(current)})}
+        moved = {int(s) for (s,) in _FIRST_COPIES.run(conn, {"ids": sorted(current)}).fetchall()}
         moved = moved or current
         if not postgres or moved <= locked:
             current = moved
@@ -429,8 +478,8 @@ def _join(
     if merged:
         prior = trends.marks(conn, [story_id, *merged])
         for statement in _MERGES:
-            conn.execute(statement, {"keep": story_id, "merged": merged})
-    conn.execute(_SET_STORY, {"article_id": article_id, "story": story_id})
+            statement.run(conn, {"keep": story_id, "merged": merged})
+    _SET_STORY.run(conn, {"article_id": article_id, "story": story_id})
     return story_id, prior
 
 
@@ -439,12 +488,12 @@ def _settle_story(conn: sa.Connection, article_id: int, story_id: int) -> tuple[
     (is_copy false), every other member is marked a copy."""
     if story_id == article_id:
         return ()
-    rows = conn.execute(_MEMBERS, {"story": story_id}).all()
+    rows = _MEMBERS.run(conn, {"story": story_id, "n": _COPIES + 1}).fetchall()
     for rank, (member, _feed, _url, _title, is_copy) in enumerate(rows):
         if bool(is_copy) != (rank > 0):
-            conn.execute(_SET_COPY, {"member": member, "copy": rank > 0})
+            _SET_COPY.run(conn, {"member": member, "copy": rank > 0})
     if all(row[0] != article_id for row in rows):  # past the members read: not the earliest
-        conn.execute(_SET_COPY, {"member": article_id, "copy": True})
+        _SET_COPY.run(conn, {"member": article_id, "copy": True})
     return tuple(
         StoryCopy(int(i), feed, url, title) for i, feed, url, title, _ in rows if i != article_id
     )[:_COPIES]
@@ -470,7 +519,7 @@ def _insert_tags(
         for t in {t.id: t for t in article.tags}.values()
     ]
     if rows:
-        conn.execute(_INSERT_TAGS, rows)
+        _INSERT_TAGS.many(conn, rows)
     return rows
 
 

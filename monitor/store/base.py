@@ -1,10 +1,14 @@
-"""What every store mixin can rely on: the Database handle."""
+"""What every store mixin can rely on: the Database handle, and statement helpers."""
 
-from collections.abc import Sequence
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from monitor.errors import StoreError
 from monitor.store.db import Database
 
 
@@ -16,30 +20,99 @@ def table_of(model: type[Any]) -> sa.Table:
     return table
 
 
-def insert_text(
+def insert_sql(
     table: sa.Table,
     columns: Sequence[str],
     tail: str = "ON CONFLICT DO NOTHING",
     returning: Sequence[str] = (),
-) -> sa.TextClause | sa.TextualSelect:
-    """`INSERT INTO table (columns) VALUES (:columns) tail [RETURNING ...]` as a text statement
-    whose parameters carry their columns' types: one SQL text for both dialects.
-
-    SQLAlchemy does not cache the compiled form of its dialect `insert(...).on_conflict_*()`
-    constructs (their class sets inherit_cache = False): each execution compiled the
-    statement again, ~0.1-0.3 ms a time, several times per stored article. A text statement
-    is compiled once and then found in the engine's cache. Every column named must be given
-    a value on each execution (None for NULL).
-    """
+) -> str:
+    """`INSERT INTO table (columns) VALUES (:columns) tail [RETURNING ...]`, the same text on
+    both dialects (for DriverSQL); KeyError for a column the table lacks."""
+    for name in (*columns, *returning):
+        table.c[name]  # a column of the schema's own, or KeyError
     names = ", ".join(f'"{c}"' for c in columns)
     values = ", ".join(f":{c}" for c in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) {tail}'  # noqa: S608 (names of the schema's own columns, checked below)
+    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({values}) {tail}'  # noqa: S608 (names of the schema's own columns, checked above)
     if returning:
         sql += " RETURNING " + ", ".join(f'"{c}"' for c in returning)
-    clause = sa.text(sql).bindparams(*(sa.bindparam(c, type_=table.c[c].type) for c in columns))
-    if returning:
-        return clause.columns(*(table.c[c] for c in returning))
-    return clause
+    return sql
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
+
+
+class DriverSQL:
+    """A hot statement run on the driver's own cursor of a Core connection, inside the
+    transaction that connection holds: one text per dialect (SQLite's `:name` parameters,
+    psycopg's `%(name)s`), parameters converted as the project's column types would.
+
+    A SQLAlchemy execution costs ~0.1 ms before the driver is reached (execution context,
+    bind processors, events, result set-up) against ~10-20 us for these statements in
+    SQLite itself: the ten or so statements of each stored article spent most of the
+    daemon's CPU there (bench/bench_reader.py). Parameters: aware datetimes (UTC; SQLite
+    stores them naive, in SQLAlchemy's text format), dates, and lists (SQLite: a JSON array
+    the statement reads with json_each; PostgreSQL: an array for `= ANY(...)`).
+    """
+
+    __slots__ = ("postgresql", "sqlite")
+
+    def __init__(self, sqlite: str, postgresql: str | None = None) -> None:
+        self.sqlite = sqlite
+        self.postgresql = _NAMED.sub(r"%(\1)s", (postgresql or sqlite).replace("%", "%%"))
+
+    def run(self, conn: sa.Connection, params: Mapping[str, Any]) -> Any:
+        """Execute once; the driver's cursor (fetchone/fetchall)."""
+        postgres = conn.dialect.name == "postgresql"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.postgresql if postgres else self.sqlite, _bound(params, postgres))
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _driver_error(exc) from exc
+        return cursor
+
+    def many(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Execute once per row (the driver's executemany)."""
+        postgres = conn.dialect.name == "postgresql"
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                self.postgresql if postgres else self.sqlite,
+                [_bound(row, postgres) for row in rows],
+            )
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _driver_error(exc) from exc
+        finally:
+            cursor.close()
+
+
+_CONVERTED = (date, list, tuple)  # (datetime is a date)
+
+
+def _bound(params: Mapping[str, Any], postgres: bool) -> dict[str, Any]:
+    out = dict(params)
+    for name, value in params.items():
+        if isinstance(value, _CONVERTED):
+            out[name] = _driver_value(value, postgres)
+    return out
+
+
+def _driver_value(value: Any, postgres: bool) -> Any:
+    """What monitor.store.models.UTCDateTime, sa.Date and the JSON-array lists bind."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC one")
+        value = value.astimezone(UTC)
+        return value if postgres else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    if isinstance(value, date):
+        return value if postgres else value.isoformat()
+    if isinstance(value, list | tuple):
+        return list(value) if postgres else json.dumps(list(value))
+    return value
+
+
+def _driver_error(exc: Exception) -> StoreError:
+    first = (str(exc).splitlines() or [""])[0]
+    return StoreError(f"database error: {exc.__class__.__name__}: {first}")
 
 
 class StoreBase:

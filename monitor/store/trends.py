@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from monitor.store.base import StoreBase, insert_text, table_of
+from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of
 from monitor.store.models import TrendPairDayRow, TrendPairSpreadRow, TrendTagDayRow
 
 TAG_DAYS = table_of(TrendTagDayRow)
@@ -47,28 +47,29 @@ def utc_day(when: datetime) -> date:
     return when.astimezone(UTC).date()
 
 
-def _rows_sql(dialect: str, of_tags: bool) -> sa.TextClause:
-    cols = (
-        f"t.tag_id, t.kind, t.name, {day_sql('t.matched_at', dialect)} "
-        "FROM article_tags t JOIN articles a ON a.id = t.article_id"
-    )
-    only = " AND t.tag_id IN :tags" if of_tags else ""
-    sql = (
-        f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id IN :stories{only} "
-        f"UNION ALL SELECT a.id, t.article_id, {cols} "
-        f"WHERE a.id IN :stories AND a.story_id IS NULL{only}"
-    )
-    params: list[sa.BindParameter[Any]] = [sa.bindparam("stories", expanding=True)]
-    if of_tags:
-        params.append(sa.bindparam("tags", expanding=True))
-    return sa.text(sql).bindparams(*params)
+def _rows_sql(of_tags: bool) -> DriverSQL:
+    def text(dialect: str) -> str:
+        cols = (
+            f"t.tag_id, t.kind, t.name, {day_sql('t.matched_at', dialect)} "
+            "FROM article_tags t JOIN articles a ON a.id = t.article_id"
+        )
+        if dialect == "postgresql":
+            stories, tags = "= ANY(:stories)", "= ANY(:tags)"
+        else:
+            stories = "IN (SELECT value FROM json_each(:stories))"
+            tags = "IN (SELECT value FROM json_each(:tags))"
+        only = f" AND t.tag_id {tags}" if of_tags else ""
+        return (
+            f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id {stories}{only} "
+            f"UNION ALL SELECT a.id, t.article_id, {cols} "
+            f"WHERE a.id {stories} AND a.story_id IS NULL{only}"
+        )
+
+    return DriverSQL(text("sqlite"), text("postgresql"))
 
 
-_ROWS = {
-    (d, of_tags): _rows_sql(d, of_tags)
-    for d in ("sqlite", "postgresql")
-    for of_tags in (False, True)
-}
+# The id lists travel as one array parameter (monitor.store.base.DriverSQL)
+_ROWS = {of_tags: _rows_sql(of_tags) for of_tags in (False, True)}
 
 
 @dataclass
@@ -124,11 +125,8 @@ def story_rows(
     params: dict[str, Any] = {"stories": ids}
     if tags is not None:
         params["tags"] = sorted(set(tags))
-    statement = _ROWS[(conn.dialect.name, tags is not None)]
-    return [
-        (int(s), int(a), t, k, n, date.fromisoformat(d))
-        for s, a, t, k, n, d in conn.execute(statement, params)
-    ]
+    rows = _ROWS[tags is not None].run(conn, params).fetchall()
+    return [(int(s), int(a), t, k, n, date.fromisoformat(d)) for s, a, t, k, n, d in rows]
 
 
 def marks(conn: sa.Connection, story_ids: Iterable[int]) -> Marks:
@@ -136,28 +134,29 @@ def marks(conn: sa.Connection, story_ids: Iterable[int]) -> Marks:
     return marks_of(story_rows(conn, story_ids))
 
 
-# Text statements (monitor.store.base.insert_text): compiled once, unlike the dialect
-# insert constructs; the same SQL on both dialects.
-_UPSERT_TAGS = insert_text(
-    TAG_DAYS,
-    ("tag_id", "day", "kind", "name", "articles", "stories"),
-    'ON CONFLICT ("tag_id", "day") DO UPDATE SET '
-    '"articles" = "trend_tag_days"."articles" + excluded."articles", '
-    '"stories" = "trend_tag_days"."stories" + excluded."stories", '
-    '"kind" = excluded."kind", "name" = excluded."name"',
+# Run on the driver's cursor (monitor.store.base.DriverSQL); the same SQL on both dialects.
+_UPSERT_TAGS = DriverSQL(
+    insert_sql(
+        TAG_DAYS,
+        ("tag_id", "day", "kind", "name", "articles", "stories"),
+        'ON CONFLICT ("tag_id", "day") DO UPDATE SET '
+        '"articles" = "trend_tag_days"."articles" + excluded."articles", '
+        '"stories" = "trend_tag_days"."stories" + excluded."stories", '
+        '"kind" = excluded."kind", "name" = excluded."name"',
+    )
 )
-_UPSERT_PAIRS = insert_text(
-    PAIR_DAYS,
-    ("actor_id", "issue_id", "day", "stories"),
-    'ON CONFLICT ("actor_id", "issue_id", "day") DO UPDATE SET '
-    '"stories" = "trend_pair_days"."stories" + excluded."stories"',
+_UPSERT_PAIRS = DriverSQL(
+    insert_sql(
+        PAIR_DAYS,
+        ("actor_id", "issue_id", "day", "stories"),
+        'ON CONFLICT ("actor_id", "issue_id", "day") DO UPDATE SET '
+        '"stories" = "trend_pair_days"."stories" + excluded."stories"',
+    )
 )
-_INSERT_SPREAD = insert_text(PAIR_SPREAD, ("actor_id", "issue_id", "story_id", "day"))
-_DELETE_SPREAD = sa.delete(PAIR_SPREAD).where(
-    PAIR_SPREAD.c.actor_id == sa.bindparam("b_actor"),
-    PAIR_SPREAD.c.issue_id == sa.bindparam("b_issue"),
-    PAIR_SPREAD.c.story_id == sa.bindparam("b_story"),
-    PAIR_SPREAD.c.day == sa.bindparam("b_day"),
+_INSERT_SPREAD = DriverSQL(insert_sql(PAIR_SPREAD, ("actor_id", "issue_id", "story_id", "day")))
+_DELETE_SPREAD = DriverSQL(
+    "DELETE FROM trend_pair_spread WHERE actor_id = :b_actor AND issue_id = :b_issue "
+    "AND story_id = :b_story AND day = :b_day"
 )
 
 
@@ -207,7 +206,7 @@ def apply(conn: sa.Connection, before: Marks, after: Marks) -> None:
         (_INSERT_SPREAD, new_spread),
     ):
         if rows:
-            conn.execute(statement, rows)
+            statement.many(conn, rows)
 
 
 def count_added(
