@@ -66,6 +66,18 @@ def _environ(config: Path, db_url: str) -> dict[str, str]:
     return out
 
 
+def _monitor(env: dict[str, str], *args: str) -> "subprocess.CompletedProcess[str]":
+    """`python -m monitor ARGS` in `env`, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        text=True,
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
 def _one_error_line(stderr: str) -> str:
     lines = stderr.strip().splitlines()
     assert "Traceback" not in stderr
@@ -445,14 +457,7 @@ def test_a_failed_source_is_the_commands_one_line(tmp_path: Path) -> None:
     env = _environ(config, f"sqlite:///{tmp_path / 'm.db'}")
 
     def extract(*args: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-m", "monitor", *args],
-            text=True,
-            capture_output=True,
-            env=env,
-            timeout=60,
-            check=False,
-        )
+        done = _monitor(env, *args)
         assert done.returncode == 1, done.stderr
         return done.stderr
 
@@ -491,15 +496,7 @@ def test_usage_mistakes_are_one_line(
 ) -> None:
     """A wrong option, command or value is one line naming the help to read (exit 2), as the
     command line's own errors are, not typer's framed box over several lines."""
-    env = _environ(tmp_path / "feeds.toml", f"sqlite:///{tmp_path / 'm.db'}")
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor", *args],
-        text=True,
-        capture_output=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    done = _monitor(_environ(tmp_path / "feeds.toml", f"sqlite:///{tmp_path / 'm.db'}"), *args)
     assert done.returncode == 2, done.stderr
     line = _one_error_line(done.stderr)
     assert says in line

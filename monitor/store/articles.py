@@ -13,6 +13,7 @@ from monitor.errors import StoreError
 from monitor.store import trends
 from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of
 from monitor.store.models import (
+    TAG_FIELDS,
     ArticleRow,
     ArticleTagRow,
     FeedRow,
@@ -236,19 +237,7 @@ _ARTICLE_COLUMNS = (
     "story_shingles",
     "is_copy",
 )
-_TAG_COLUMNS = (
-    "article_id",
-    "tag_id",
-    "kind",
-    "name",
-    "count",
-    "evidence",
-    "evidence_start",
-    "evidence_end",
-    "level",
-    "score",
-    "matched_at",
-)
+_TAG_COLUMNS = ("article_id", "tag_id", *TAG_FIELDS, "matched_at")
 _OUTBOX_COLUMNS = (
     "channel",
     "watch",

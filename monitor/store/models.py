@@ -113,6 +113,19 @@ class StoryBandRow(SQLModel, table=True):
     article_id: int = Field(foreign_key="articles.id", primary_key=True, index=True)
 
 
+# What a stored tag says of its article, in the order add_article writes and retag compares.
+TAG_FIELDS = (
+    "kind",
+    "name",
+    "count",
+    "evidence",
+    "evidence_start",
+    "evidence_end",
+    "level",
+    "score",
+)
+
+
 class ArticleTagRow(SQLModel, table=True):
     """One actor or issue of one article, with evidence; shaped for (tag, time) queries."""
 

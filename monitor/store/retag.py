@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from monitor.store import trends
 from monitor.store.articles import _lock
 from monitor.store.base import StoreBase, table_of
-from monitor.store.models import ArticleRow, ArticleTagRow, FeedRow, WatchMatchRow
+from monitor.store.models import TAG_FIELDS, ArticleRow, ArticleTagRow, FeedRow, WatchMatchRow
 from monitor.stories import story_key
 from monitor.types import Tag
 
@@ -19,17 +19,6 @@ _ARTICLES = table_of(ArticleRow)
 _TAGS = table_of(ArticleTagRow)
 _MATCHES = table_of(WatchMatchRow)
 _FEEDS = table_of(FeedRow)
-# The stored columns a retag compares, in the order of _tag_values (matched_at aside).
-_TAG_FIELDS = (
-    "kind",
-    "name",
-    "count",
-    "evidence",
-    "evidence_start",
-    "evidence_end",
-    "level",
-    "score",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +162,7 @@ class RetagStore(StoreBase):
             old_tags: dict[int, dict[str, tuple[Any, ...]]] = {}
             for row in conn.execute(
                 sa.select(
-                    _TAGS.c.article_id, _TAGS.c.tag_id, *(_TAGS.c[f] for f in _TAG_FIELDS)
+                    _TAGS.c.article_id, _TAGS.c.tag_id, *(_TAGS.c[f] for f in TAG_FIELDS)
                 ).where(_TAGS.c.article_id.in_(ids))
             ):
                 old_tags.setdefault(int(row[0]), {})[row[1]] = tuple(row[2:])
@@ -253,7 +242,7 @@ class _Plan:
         for tag_id in old.keys() - new.keys():
             self.delete_tags.append({"b_article": article_id, "b_tag": tag_id})
         for tag_id, values in new.items():
-            columns = dict(zip(_TAG_FIELDS, values, strict=True), matched_at=stored_at)
+            columns = dict(zip(TAG_FIELDS, values, strict=True), matched_at=stored_at)
             if tag_id not in old:
                 self.insert_tags.append(dict(columns, article_id=article_id, tag_id=tag_id))
             elif old[tag_id] != values:
@@ -296,7 +285,7 @@ class _Plan:
 
 
 def _tag_values(tag: Tag) -> tuple[Any, ...]:
-    """A tag as the stored columns of _TAG_FIELDS (the name cut as add_article cuts it)."""
+    """A tag as the stored columns of TAG_FIELDS (the name cut as add_article cuts it)."""
     return (
         tag.kind,
         tag.name[:300],
