@@ -55,6 +55,9 @@ class RolePattern:
     vetoes: tuple[Veto, ...]
 
 
+# The value's role of the automaton's credit words (automaton.CREDIT_WORDS), compared by
+# identity: no role, only a sign that the text may hold a web address or a photo credit.
+CREDIT_WORD = RolePattern((), ())
 # What a hit names, per kind (actor or issue) of one automaton key:
 #   None   no alias of this kind is written this way;
 #   int    the fast path: one full-form alias of one entry and no veto, so once its case is
