@@ -33,6 +33,9 @@ class Choices(tuple[Pattern, ...]):
     full_entries: frozenset[int]  # entries with a full form among these patterns
     standalone: bool  # some pattern is standalone
     vetoed_shorts: dict[int, tuple[Pattern, ...]]  # entry -> its short forms that have vetoes
+    # choose() picks nobody when no entry of these was named in full before: most hits of a
+    # shared surname in a text that has not named its owner (resolve() skips them at once)
+    unseen_none: bool
 
     def __new__(cls, patterns: Iterable[Pattern]) -> "Choices":
         made = super().__new__(cls, patterns)
@@ -44,6 +47,11 @@ class Choices(tuple[Pattern, ...]):
             if not pattern.full and pattern.vetoes:
                 shorts.setdefault(pattern.entry, []).append(pattern)
         made.vetoed_shorts = {entry: tuple(found) for entry, found in shorts.items()}
+        made.unseen_none = (
+            not made.full_entries and not made.standalone
+            if len(made.entries) == 1
+            else len(made.full_entries) != 1
+        )
         return made
 
 
@@ -164,6 +172,12 @@ def resolve(
                 continue
             found.append(only.entry)
         else:
+            if (
+                what.__class__ is Choices
+                and what.unseen_none
+                and what.entries.isdisjoint(last_full)
+            ):
+                continue  # choose() would pick nobody (see Choices.unseen_none)
             picked = choose_unvetoed(
                 what,  # type: ignore[arg-type]
                 start,
