@@ -65,26 +65,21 @@ _BOUNDARY = re.compile(
 )
 # _BOUNDARY split by the mark it follows, for texts with and without line breaks (the
 # abbreviation lookbehinds first: they pass for most candidates, and never fail after ! ? …;
-# without a line break the lookahead for one cannot pass). Without line breaks the match is
-# the mark alone, the rest a lookahead: its end is where the sentence ends, which is all
-# Sentences keeps (where the next one starts is found only for the sentences asked for).
+# without a line break the lookahead for one cannot pass).
 _AFTER = rf"[{_CLOSERS}]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00c0-\u024f])"
 _AFTER_MARK = (
     (
         ".",
-        re.compile(rf"\.{_NOT_ABBREVIATION}(?={_AFTER})"),
+        re.compile(rf"\.{_NOT_ABBREVIATION}{_AFTER}"),
         re.compile(rf"\.(?:{_NOT_ABBREVIATION}|(?=[{_CLOSERS}]*[^\S\n]*\n)){_AFTER}"),
     ),
     *(
-        (mark, re.compile(re.escape(mark) + f"(?={_AFTER})"), re.compile(re.escape(mark) + _AFTER))
+        (mark, re.compile(re.escape(mark) + _AFTER), re.compile(re.escape(mark) + _AFTER))
         for mark in "!?…"
     ),
 )
-# What a boundary takes after its mark: closing quotes or brackets, then white space (its
-# lookahead passed, so both runs end before a character that is neither).
-_CLOSER_SET = frozenset("\"'”’)]")
 _LINE_BREAK = re.compile(r"\n\s*")
-_END = re.Match.end
+_START, _END = re.Match.start, re.Match.end
 _SPAN = 600
 
 
@@ -120,40 +115,27 @@ class Sentences:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        # Where a sentence ends (after its mark, or at a line break), in order, and where the
-        # next one starts (after the boundary's closers and white space). Without line breaks
-        # only the ends are found (the expressions match the mark alone): where a sentence
-        # starts is worked out for the sentences asked for (_begin), most texts' evidence
-        # needing about half of them.
-        self._ends: list[int] = []
-        self._starts: list[int] | None = None
+        self._starts: list[int] = []  # where a sentence begins (after a boundary)
+        self._ends: list[int] = []  # where a sentence ends (the boundary's start)
         # _BOUNDARY split by the mark it follows: a regular expression that opens with a
         # literal is found by a fast search, one that opens with a class is tried everywhere.
         marks = 0
         self._lines = lines = "\n" in text
-        ends = self._ends
-        if not lines:
-            for mark, in_line, _ in _AFTER_MARK:
-                if mark in text:
-                    marks += 1
-                    ends += map(_END, in_line.finditer(text))
-            if marks > 1:
-                ends.sort()
-            return
-        self._starts = starts = []
-        for mark, _, across_lines in _AFTER_MARK:
+        ends, starts = self._ends, self._starts
+        for mark, in_line, across_lines in _AFTER_MARK:
             if mark in text:
                 marks += 1
-                for found in across_lines.finditer(text):
-                    ends.append(found.start() + 1)
-                    starts.append(found.end())
+                # the matches' offsets by C-level maps, not a Python loop with two calls each
+                found = list((across_lines if lines else in_line).finditer(text))
+                ends += [at + 1 for at in map(_START, found)]
+                starts += map(_END, found)
         if marks > 1:
-            self._sort(list(zip(ends, starts, strict=True)))
-        self._add_line_breaks(text)
+            self._sort(list(zip(self._ends, self._starts, strict=True)))
+        if lines:
+            self._add_line_breaks(text)
 
     def _add_line_breaks(self, text: str) -> None:
         ends, starts = self._ends, self._starts
-        assert starts is not None  # found with the ends when the text has line breaks
         for found in _LINE_BREAK.finditer(text):
             # a break inside a sentence end found above is part of it (one match of _BOUNDARY);
             # another is a boundary of its own, put in its place (a break's match takes the
@@ -169,35 +151,10 @@ class Sentences:
         self._ends = [span[0] for span in spans]
         self._starts = [span[1] for span in spans]
 
-    def _begin(self, i: int) -> int:
-        """Where the sentence after boundary i starts."""
-        if self._starts is not None:
-            return self._starts[i]
-        text, at = self.text, self._ends[i]
-        while text[at] in _CLOSER_SET:
-            at += 1
-        at += 1  # the boundary's lookahead passed: white space follows its closers
-        while text[at].isspace():
-            at += 1
-        return at
-
-    def _holding(self, position: int) -> int:
-        """The index of the sentence holding `position` (the number of boundaries before it)."""
-        if self._starts is not None:
-            return bisect_right(self._starts, position)
-        i = bisect_right(self._ends, position)
-        # a boundary whose mark ends by `position` is before it unless `position` is inside
-        # the boundary's closers and white space (then it is the one before)
-        return i - 1 if i and self._begin(i - 1) > position else i
-
-    def boundaries(self) -> tuple[list[int], list[int]]:
-        """Where each sentence after the first starts, and where each but the last ends."""
-        return [self._begin(i) for i in range(len(self._ends))], list(self._ends)
-
     def around(self, start: int, end: int) -> Evidence:
         """The sentence holding text[start:end] (see sentence_at)."""
-        i = self._holding(start)
-        begin = self._begin(i - 1) if i else 0
+        i = bisect_right(self._starts, start)
+        begin = self._starts[i - 1] if i else 0
         j = bisect_left(self._ends, end)
         finish = self._ends[j] if j < len(self._ends) else len(self.text)
         return _trim(self.text, begin, finish, start, end)
@@ -207,7 +164,7 @@ class Sentences:
     ) -> list[Evidence]:
         """around() for many spans at once (the same results, with less overhead per span);
         a span's first two items are its start and end (a matcher hit's third is ignored)."""
-        text, starts, ends, closers = self.text, self._starts, self._ends, _CLOSER_SET
+        text, starts, ends = self.text, self._starts, self._ends
         size, count = len(text), len(ends)
         # Only the first sentence may open with white space (a sentence opens after white
         # space and a non-space); one that ends at a boundary ends after its mark unless the
@@ -218,23 +175,8 @@ class Sentences:
         for span in spans:
             start, end = span[0], span[1]
             # Sentence i holds `start`; it ends at ends[i] unless the mention runs past it.
-            if starts is not None:
-                i = bisect_right(starts, start)
-                begin = starts[i - 1] if i else 0
-            else:  # _holding() and _begin() without their calls
-                i = bisect_right(ends, start)
-                if i:
-                    begin = ends[i - 1]
-                    while text[begin] in closers:
-                        begin += 1
-                    begin += 1
-                    while text[begin].isspace():
-                        begin += 1
-                    if begin > start:
-                        i -= 1
-                        begin = self._begin(i - 1) if i else 0
-                else:
-                    begin = 0
+            i = bisect_right(starts, start)
+            begin = starts[i - 1] if i else 0
             if i < count:
                 finish = ends[i]
                 if finish < end:
