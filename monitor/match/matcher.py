@@ -174,8 +174,9 @@ class Matcher:
                     del counts[index], firsts[position]
         if not counts:
             return ()
-        evidence = Sentences(text).evidence(firsts)
-        return new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE)
+        return Sentences(text).tags(
+            map(self._entries.__getitem__, counts), counts.values(), firsts, SIMPLE
+        )
 
     def explain(
         self,
