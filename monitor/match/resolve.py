@@ -154,23 +154,23 @@ def resolve(
     found: list[int] = []
     kept: list[Hit] = []
     for order, event in enumerate(events):
-        what = event[2]
+        start, stop, what = event
         if what.__class__ is int:
             last_full[what] = order
             found.append(what)
             kept.append(event)
             continue
-        start, stop = event[0], event[1]
         if len(what) == 1:  # type: ignore[arg-type]
-            # one pattern (most short forms): choose_unvetoed without the calls and sets
-            only: Pattern = what[0]  # type: ignore[index]
-            if only.full:
-                last_full[only.entry] = order
-            elif not (only.entry in last_full or only.standalone) or (
-                only.vetoes and vetoed(only.vetoes, text, folded, start, stop)
+            # one pattern (most short forms): choose_unvetoed without the calls and sets,
+            # its fields unpacked at once
+            entry, full, _, standalone, vetoes = what[0]  # type: ignore[index]
+            if full:
+                last_full[entry] = order
+            elif not (entry in last_full or standalone) or (
+                vetoes and vetoed(vetoes, text, folded, start, stop)
             ):
                 continue
-            found.append(only.entry)
+            found.append(entry)
         else:
             if (
                 what.__class__ is Choices
