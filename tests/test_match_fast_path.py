@@ -327,27 +327,6 @@ def test_batch_evidence_equals_the_reference_for_every_span(text: str, data: st.
     assert ours.evidence(spans) == [reference.around(start, end) for start, end in spans]
 
 
-@pytest.mark.slow
-@settings(max_examples=300, deadline=None)
-@given(st.lists(sentence_pieces, min_size=1, max_size=30).map("".join).filter(bool), st.data())
-def test_tags_with_their_evidence_in_one_loop_equal_new_tags(
-    text: str, data: st.DataObject
-) -> None:
-    """Sentences.tags() (the one-paragraph path) gives the tags new_tags() makes of the batch
-    evidence of the same spans: counts, grades, evidence and classes."""
-    sentences = Sentences(text)
-    spans: list[tuple[int, int, object]] = []
-    for _ in range(data.draw(st.integers(1, 6))):
-        start = data.draw(st.integers(0, len(text) - 1))
-        spans.append((start, data.draw(st.integers(start + 1, len(text))), None))
-    named = [Entry(f"e{n}", "actor", f"E {n}", (Alias(f"E {n}"),)) for n in range(len(spans))]
-    counts = [data.draw(st.integers(1, 9)) for _ in spans]
-    grades: list[tuple[TagLevel, float]] = [("mention", 0.1), ("mention", 0.3), ("about", 0.7)]
-    made = sentences.tags(named, counts, spans, grades)
-    assert made == new_tags(named, counts, sentences.evidence(spans), grades)
-    assert all(type(tag) is Tag and type(tag.evidence) is Evidence for tag in made)
-
-
 @given(st.text(alphabet=st.sampled_from("aZ9 .'-\t"), max_size=12))
 def test_aliases_compiled_as_plain_have_no_other_variant(text: str) -> None:
     """An alias the compiler takes as plain (ASCII words between single spaces, compiled

@@ -174,9 +174,8 @@ class Matcher:
                     del counts[index], firsts[position]
         if not counts:
             return ()
-        return Sentences(text).tags(
-            map(self._entries.__getitem__, counts), counts.values(), firsts, SIMPLE
-        )
+        evidence = Sentences(text).evidence(firsts)
+        return new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE)
 
     def explain(
         self,

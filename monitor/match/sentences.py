@@ -2,19 +2,10 @@
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 # new_evidence()'s parts, for its loop without a call per span
-from monitor.types import (
-    Evidence,
-    Named,
-    Tag,
-    TagLevel,
-    _EvidenceSlots,
-    _new,
-    _TagSlots,
-    new_evidence,
-)
+from monitor.types import Evidence, _EvidenceSlots, _new, new_evidence
 
 MAX_EVIDENCE = 400
 # A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
@@ -208,52 +199,3 @@ class Sentences:
                 made.__class__ = evidence
                 out.append(made)  # type: ignore[arg-type]  # it is an Evidence now
         return out
-
-    def tags(
-        self,
-        named: Iterable[Named],
-        counts: Iterable[int],
-        spans: Iterable[tuple[int, int, object]],
-        grades: Sequence[tuple[TagLevel, float]],
-    ) -> tuple[Tag, ...]:
-        """types.new_tags(named, counts, self.evidence(spans), grades) in one loop: each tag
-        with its evidence, without the list of evidence between them (the one-paragraph
-        path: ~18 tags per document)."""
-        text, starts, ends = self.text, self._starts, self._ends
-        size, count = len(text), len(ends)
-        lead, tail, lines = text[:1].isspace(), text[-1:].isspace(), self._lines
-        new, slots, evidence, tag, tag_slots = _new, _EvidenceSlots, Evidence, Tag, _TagSlots
-        top = len(grades) - 1
-        out = []
-        proof: _EvidenceSlots  # an Evidence once its class is set
-        for entry, mentions, span in zip(named, counts, spans):  # noqa: B905 (one each)
-            start, end = span[0], span[1]
-            i = bisect_right(starts, start)  # as in evidence()
-            begin = starts[i - 1] if i else 0
-            if i < count:
-                finish = ends[i]
-                if finish < end:
-                    j = bisect_left(ends, end, i)
-                    finish = ends[j] if j < count else size
-            else:
-                finish = size
-            if (
-                finish - begin > MAX_EVIDENCE
-                or (lead and not i)
-                or (
-                    finish > end
-                    and (tail if finish == size else lines and text[finish - 1].isspace())
-                )
-            ):
-                proof = _trim(text, begin, finish, start, end)
-            else:
-                proof = new(slots)
-                proof.text, proof.start, proof.end = text[begin:finish], begin, finish
-                proof.__class__ = evidence
-            made = new(tag_slots)
-            made.id, made.kind, made.name, made.count = entry.id, entry.kind, entry.name, mentions
-            made.evidence = proof  # type: ignore[assignment]  # it is an Evidence
-            made.level, made.score = grades[mentions if mentions < top else top]
-            made.__class__ = tag
-            out.append(made)
-        return tuple(out)  # type: ignore[arg-type]  # they are Tags now
