@@ -138,3 +138,39 @@ def test_web_addresses_name_nothing(bundled: Matcher) -> None:
     assert "china" in found
     linked = doc.replace("[an explainer]", "[Chinese Taipei]")
     assert "taiwan" in {t.id for t in bundled.tag_document("A false medal table", linked)}
+
+
+_LONG = " The delegations met again on Tuesday and agreed to keep talking." * 8
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        "(AP Photo/Matthew Miller, Pool)",
+        "(Photo by Matthew Miller/Getty Images)",
+        "(https://example.com/matthew-miller-in-beijing)",
+        "(http://example.com/Matthew-Miller)",
+        "See www.example.org/Matthew-Miller for more.",
+    ],
+)
+def test_credits_in_one_long_line_name_nobody(bundled: Matcher, credit: str) -> None:
+    """A one-paragraph text longer than a credit line is searched for web addresses and photo
+    credits only when the scan saw their words (http, www, photo): those in it still name no
+    one, while the name outside them counts."""
+    doc = f"Jake Sullivan said the talks ended.{_LONG} {credit}{_LONG}"
+    assert len(doc) > 400
+    assert "\n" not in doc
+    found = {t.id for t in bundled.tag(doc)}
+    assert "jake-sullivan" in found
+    assert "matthew-miller" not in found
+    assert "matthew-miller" in {t.id for t in bundled.tag(doc.replace(credit, "Matthew Miller"))}
+
+
+def test_a_long_byline_run_into_its_dateline_names_nobody(bundled: Matcher) -> None:
+    """A one-line summary that opens with its byline (after white space) drops the byline's
+    names however long it is."""
+    doc = f"  By Matthew Miller WASHINGTON (AP) — Jake Sullivan said the talks ended.{_LONG}"
+    assert len(doc) > 400
+    found = {t.id for t in bundled.tag(doc)}
+    assert "jake-sullivan" in found
+    assert "matthew-miller" not in found

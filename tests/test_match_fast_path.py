@@ -371,6 +371,26 @@ def test_choices_worked_out_at_compile_time_choose_as_the_plain_patterns(
     )
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(patterns, min_size=2, max_size=7, unique=True),
+    st.dictionaries(st.integers(5, 9), st.integers(0, 50)),
+    st.sampled_from(["Nick Wang met", "Mr Wang met", "Wang"]),
+)
+def test_choices_that_pick_nobody_unseen_are_known_at_compile_time(
+    found: list[Pattern], others: dict[int, int], text: str
+) -> None:
+    """resolve() skips a shared short form at once when Choices.unseen_none says choosing
+    picks nobody while none of its entries was named in full (other entries may have been):
+    exactly when choose_unvetoed() finds nobody then."""
+    choices = Choices(found)
+    start = text.index("Wang")
+    picked = choose_unvetoed(choices, start, start + 4, others, text, fold(text))
+    assert choices.unseen_none == (choose(choices, others) is None)
+    if choices.unseen_none:
+        assert picked is None
+
+
 def test_mentions_after_characters_of_several_utf8_bytes_keep_character_offsets() -> None:
     """The automaton searches UTF-8 bytes: in a text still non-ASCII after folding (ß, CJK),
     every mention's offsets are character offsets of the text, not byte offsets."""

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 
-from monitor.match.automaton import build, search
-from monitor.match.bylines import credit_spans, outside
+from monitor.match.automaton import CREDIT_WORDS, build, search
+from monitor.match.bylines import SHORT_LINE, credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
@@ -21,6 +21,7 @@ from monitor.match.relevance import (
     uncued,
 )
 from monitor.match.resolve import (
+    CREDIT_WORD,
     GENERAL,
     Hit,
     RolePattern,
@@ -74,7 +75,8 @@ class Matcher:
             for e in self._entries
         )
         self._automaton, self._values = build(self._entries, fast_path)
-        self.pattern_count = len(self._values)
+        # the vocabulary's keys (not the credit words after them)
+        self.pattern_count = len(self._values) - (len(CREDIT_WORDS) if self._automaton else 0)
         log.info("matcher.compiled entries=%d patterns=%d", self._real, self.pattern_count)
 
     def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
@@ -311,8 +313,12 @@ class Matcher:
             return [], [], folded
         if isinstance(published, datetime):
             published = published.date()
-        actors, issues, role_hits = self._scan(text, folded, published is not None)
-        if actors or issues or role_hits:
+        actors, issues, role_hits, words = self._scan(text, folded, published is not None)
+        if (actors or issues or role_hits) and (
+            # credit_spans() finds nothing in one line of more than SHORT_LINE characters that
+            # does not open with "By", unless it holds a web address or a photo credit
+            words or "\n" in text or len(text) <= SHORT_LINE or text.lstrip()[:2] == "By"
+        ):
             credits = credit_spans(text)
             if credits:  # a byline names who wrote the text, not whom it is about
                 actors = outside(actors, credits, folded)
@@ -328,15 +334,16 @@ class Matcher:
 
     def _scan(
         self, text: str, folded: Folded, with_roles: bool
-    ) -> tuple[list[Hit], list[Hit], list[tuple[int, int, RolePattern]]]:
+    ) -> tuple[list[Hit], list[Hit], list[tuple[int, int, RolePattern]], bool]:
         """One pass over the automaton: case checks, full-form vetoes and, within one kind,
         leftmost-longest (actors and issues overlap freely: "Russia's war" names Russia and
-        the war; "South China Sea" wins over "China")."""
+        the war; "South China Sea" wins over "China"); and whether a credit word was seen
+        (automaton.CREDIT_WORDS)."""
         cased = folded.cased
         actors: list[Hit] = []
         issues: list[Hit] = []
         role_hits: list[tuple[int, int, RolePattern]] = []
-        general = GENERAL
+        general, credit_word, credits = GENERAL, CREDIT_WORD, False
         a_stop = i_stop = -1  # where the last kept actor / issue hit stops
         # Matches come in order of their end, so a kept hit can only be displaced by a later
         # one that starts at or before it. The common case (one full form, no veto) is a case
@@ -374,9 +381,12 @@ class Matcher:
                 elif iforms is general:
                     push(issues, irule, iforms, text, folded, start, stop)
                     i_stop = issues[-1][1] if issues else -1
-            if role is not None and with_roles:
-                role_hits.append((start, stop, role))
-        return actors, issues, role_hits
+            if role is not None:
+                if role is credit_word:
+                    credits = True
+                elif with_roles:
+                    role_hits.append((start, stop, role))
+        return actors, issues, role_hits, credits
 
 
 def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | None]:

@@ -33,6 +33,9 @@ class Choices(tuple[Pattern, ...]):
     full_entries: frozenset[int]  # entries with a full form among these patterns
     standalone: bool  # some pattern is standalone
     vetoed_shorts: dict[int, tuple[Pattern, ...]]  # entry -> its short forms that have vetoes
+    # choose() picks nobody when no entry of these was named in full before: most hits of a
+    # shared surname in a text that has not named its owner (resolve() skips them at once)
+    unseen_none: bool
 
     def __new__(cls, patterns: Iterable[Pattern]) -> "Choices":
         made = super().__new__(cls, patterns)
@@ -44,6 +47,11 @@ class Choices(tuple[Pattern, ...]):
             if not pattern.full and pattern.vetoes:
                 shorts.setdefault(pattern.entry, []).append(pattern)
         made.vetoed_shorts = {entry: tuple(found) for entry, found in shorts.items()}
+        made.unseen_none = (
+            not made.full_entries and not made.standalone
+            if len(made.entries) == 1
+            else len(made.full_entries) != 1
+        )
         return made
 
 
@@ -55,6 +63,9 @@ class RolePattern:
     vetoes: tuple[Veto, ...]
 
 
+# The value's role of the automaton's credit words (automaton.CREDIT_WORDS), compared by
+# identity: no role, only a sign that the text may hold a web address or a photo credit.
+CREDIT_WORD = RolePattern((), ())
 # What a hit names, per kind (actor or issue) of one automaton key:
 #   None   no alias of this kind is written this way;
 #   int    the fast path: one full-form alias of one entry and no veto, so once its case is
@@ -143,24 +154,30 @@ def resolve(
     found: list[int] = []
     kept: list[Hit] = []
     for order, event in enumerate(events):
-        what = event[2]
+        start, stop, what = event
         if what.__class__ is int:
             last_full[what] = order
             found.append(what)
             kept.append(event)
             continue
-        start, stop = event[0], event[1]
         if len(what) == 1:  # type: ignore[arg-type]
-            # one pattern (most short forms): choose_unvetoed without the calls and sets
-            only: Pattern = what[0]  # type: ignore[index]
-            if only.full:
-                last_full[only.entry] = order
-            elif not (only.entry in last_full or only.standalone) or (
-                only.vetoes and vetoed(only.vetoes, text, folded, start, stop)
+            # one pattern (most short forms): choose_unvetoed without the calls and sets,
+            # its fields unpacked at once
+            entry, full, _, standalone, vetoes = what[0]  # type: ignore[index]
+            if full:
+                last_full[entry] = order
+            elif not (entry in last_full or standalone) or (
+                vetoes and vetoed(vetoes, text, folded, start, stop)
             ):
                 continue
-            found.append(only.entry)
+            found.append(entry)
         else:
+            if (
+                what.__class__ is Choices
+                and what.unseen_none
+                and what.entries.isdisjoint(last_full)
+            ):
+                continue  # choose() would pick nobody (see Choices.unseen_none)
             picked = choose_unvetoed(
                 what,  # type: ignore[arg-type]
                 start,

@@ -79,6 +79,7 @@ _AFTER_MARK = (
     ),
 )
 _LINE_BREAK = re.compile(r"\n\s*")
+_START, _END = re.Match.start, re.Match.end
 _SPAN = 600
 
 
@@ -124,9 +125,10 @@ class Sentences:
         for mark, in_line, across_lines in _AFTER_MARK:
             if mark in text:
                 marks += 1
-                for found in (across_lines if lines else in_line).finditer(text):
-                    ends.append(found.start() + 1)
-                    starts.append(found.end())
+                # the matches' offsets by C-level maps, not a Python loop with two calls each
+                found = list((across_lines if lines else in_line).finditer(text))
+                ends += [at + 1 for at in map(_START, found)]
+                starts += map(_END, found)
         if marks > 1:
             self._sort(list(zip(self._ends, self._starts, strict=True)))
         if lines:
