@@ -391,12 +391,8 @@ def copies_of(
         return []
     rows = list(candidates)
     whole = [row for row in rows if len(row[1]) == _WIDTH] if len(a.signature) == _WIDTH else []
-    found = {
-        story
-        for story, signature, size in rows
-        if len(signature) != _WIDTH or not whole
-        if score(a, signature, size, rules) > 0
-    }
+    rest = [row for row in rows if len(row[1]) != _WIDTH] if whole else rows
+    found = {story for story, signature, size in rest if score(a, signature, size, rules) > 0}
     if whole:
         mine = np.frombuffer(a.signature, dtype="<u4")
         stored = np.frombuffer(b"".join(row[1] for row in whole), dtype="<u4")

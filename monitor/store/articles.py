@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from monitor import stories
 from monitor.errors import StoreError
 from monitor.store import trends
-from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of
+from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of, with_lists
 from monitor.store.models import (
     TAG_FIELDS,
     ArticleRow,
@@ -306,21 +306,13 @@ _MEMBERS = DriverSQL(
 )
 
 
-def _in_ids(sql: str, name: str) -> DriverSQL:
-    """`sql` with `IN :name` read from one list parameter (JSON array / PostgreSQL array)."""
-    return DriverSQL(
-        sql.replace(f"IN :{name}", f"IN (SELECT value FROM json_each(:{name}))"),  # noqa: S608 (constant statements of this module)
-        sql.replace(f"IN :{name}", f"= ANY(:{name})"),
-    )
-
-
 # A story's first copy (its id is the story's) names the story it was merged into, if any.
-_FIRST_COPIES = _in_ids(
+_FIRST_COPIES = with_lists(
     "SELECT DISTINCT coalesce(story_id, id) FROM articles WHERE id IN :ids", "ids"
 )
 _MERGES = [
-    _in_ids("UPDATE articles SET story_id = :keep WHERE story_id IN :merged", "merged"),
-    _in_ids("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged", "merged"),
+    with_lists("UPDATE articles SET story_id = :keep WHERE story_id IN :merged", "merged"),
+    with_lists("UPDATE watch_matches SET story_id = :keep WHERE story_id IN :merged", "merged"),
 ]
 
 

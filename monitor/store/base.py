@@ -85,6 +85,16 @@ class DriverSQL:
             cursor.close()
 
 
+def with_lists(sql: str, *names: str, postgresql: str | None = None) -> DriverSQL:
+    """DriverSQL of `sql` (and of `postgresql`, its PostgreSQL text when it differs) in which
+    each `IN :name` reads one list parameter: SQLite's JSON array, PostgreSQL's array."""
+    lite, pg = sql, postgresql or sql
+    for name in names:
+        lite = lite.replace(f"IN :{name}", f"IN (SELECT value FROM json_each(:{name}))")  # noqa: S608 (parameter names of constant statements)
+        pg = pg.replace(f"IN :{name}", f"= ANY(:{name})")
+    return DriverSQL(lite, pg)
+
+
 _CONVERTED = (date, list, tuple)  # (datetime is a date)
 
 

@@ -226,24 +226,17 @@ class FeedStore(StoreBase):
     ) -> list[StoreError | None]:
         """`record_poll` for several feeds in ONE transaction (one BEGIN and COMMIT, one trip
         to the writer for the polls that ended meanwhile); each poll's outcome in order:
-        None when recorded, else its error. When the shared transaction fails, each poll is
-        recorded in a transaction of its own, so one bad record never loses the others."""
-        if len(polls) == 1:
-            return [self._record_alone(*polls[0])]
-        try:
-            if len({name for name, _, _ in polls}) == len(polls):
+        None when recorded, else its error. When the shared transaction fails (an unknown
+        feed among them, ...), each poll is recorded in a transaction of its own, so one bad
+        record never loses the others."""
+        if len(polls) > 1 and len({name for name, _, _ in polls}) == len(polls):
+            try:
                 with self.db.transaction() as conn:
                     _record_many(conn, polls)
                 return [None] * len(polls)
-        except _Unknown:
-            pass  # a feed among them is unknown: find it below
-        except StoreError:
-            return [self._record_alone(*poll) for poll in polls]
-        try:
-            with self.db.transaction() as conn:
-                return [_record_or_unknown(conn, *poll) for poll in polls]
-        except StoreError:
-            return [self._record_alone(*poll) for poll in polls]
+            except (_Unknown, StoreError):
+                pass
+        return [self._record_alone(*poll) for poll in polls]
 
     def _record_alone(self, name: str, poll: PollRecord, now: datetime) -> StoreError | None:
         try:
@@ -339,18 +332,6 @@ def _record_many(conn: sa.Connection, polls: Sequence[tuple[str, PollRecord, dat
         done = conn.execute(_RECORD_OK if ok else _RECORD_ERROR, rows)
         if done.rowcount != len(rows):
             raise _Unknown
-
-
-def _record_or_unknown(
-    conn: sa.Connection, name: str, poll: PollRecord, now: datetime
-) -> StoreError | None:
-    """`_record`, an unknown feed as a value (its UPDATE changed nothing: the transaction
-    goes on for the others)."""
-    try:
-        _record(conn, name, poll, now)
-    except StoreError as exc:
-        return exc
-    return None
 
 
 def _bound(spec: FeedSpec) -> int | None:

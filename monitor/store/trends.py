@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of
+from monitor.store.base import DriverSQL, StoreBase, insert_sql, table_of, with_lists
 from monitor.store.models import TrendPairDayRow, TrendPairSpreadRow, TrendTagDayRow
 
 TAG_DAYS = table_of(TrendTagDayRow)
@@ -53,22 +53,17 @@ def _rows_sql(of_tags: bool) -> DriverSQL:
             f"t.tag_id, t.kind, t.name, {day_sql('t.matched_at', dialect)} "
             "FROM article_tags t JOIN articles a ON a.id = t.article_id"
         )
-        if dialect == "postgresql":
-            stories, tags = "= ANY(:stories)", "= ANY(:tags)"
-        else:
-            stories = "IN (SELECT value FROM json_each(:stories))"
-            tags = "IN (SELECT value FROM json_each(:tags))"
-        only = f" AND t.tag_id {tags}" if of_tags else ""
+        only = " AND t.tag_id IN :tags" if of_tags else ""
         return (
-            f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id {stories}{only} "
+            f"SELECT a.story_id, t.article_id, {cols} WHERE a.story_id IN :stories{only} "
             f"UNION ALL SELECT a.id, t.article_id, {cols} "
-            f"WHERE a.id {stories} AND a.story_id IS NULL{only}"
+            f"WHERE a.id IN :stories AND a.story_id IS NULL{only}"
         )
 
-    return DriverSQL(text("sqlite"), text("postgresql"))
+    return with_lists(text("sqlite"), "stories", "tags", postgresql=text("postgresql"))
 
 
-# The id lists travel as one array parameter (monitor.store.base.DriverSQL)
+# The id lists travel as one list parameter each (monitor.store.base.with_lists)
 _ROWS = {of_tags: _rows_sql(of_tags) for of_tags in (False, True)}
 
 
