@@ -29,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import lee
 import lxml.html
 
 from monitor.match import Matcher, compile_matcher  # after the path tweak above
@@ -110,6 +111,8 @@ def read_document(doc: GoldDoc) -> tuple[str, str]:
     benchmark's article body and its headline the page's og:title (else its <title>)."""
     if doc.set == "aeb":
         return aeb_document(doc.file)
+    if doc.set == "lee":
+        return lee.document(doc.file)
     raw = (SETS[doc.set] / doc.file).read_text(encoding="utf-8")
     title, _, rest = raw.lstrip().partition("\n")
     title = title.removeprefix("# ").strip()
@@ -279,6 +282,12 @@ def main() -> None:
     _PEOPLE = frozenset(e.id for e in vocab if e.type == "person" and e.id in labelled)
     matcher = compile_matcher(vocab)
     docs = load_gold()
+    if any(d.set == "lee" for d in docs):
+        try:
+            lee.fetch()
+        except lee.Unavailable as exc:  # the part is scored without them, and says so
+            print(f"skipping the Lee corpus documents: {exc}", file=sys.stderr)
+            docs = [d for d in docs if d.set != "lee"]
     parts = ["tuning", "held-out", "fresh"] if args.part == "both" else [args.part]
     out = []
     for part in parts:
