@@ -1,0 +1,77 @@
+"""The relevance gold (tests/gold/*.jsonl) is well formed: what bench/bench_relevance.py scores
+must name real documents, the vocabulary's ids and the two levels, once each."""
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, need_shared
+
+from monitor.vocab import load_vocabulary
+
+GOLD = Path(__file__).parent / "gold"
+KEYS = {"set", "file", "date", "issues", "people", "source"}
+OPTIONAL = {"traps", "country", "date_estimated"}
+LEVELS = {"about", "mention"}
+LEE_LINES = {"lee_background.cor": 300, "lee.cor": 50}  # bench/lee.py's two files
+CORPUS_DIRS = {"cnn-2024": "cnn-2024/docs", "china-news": "china-news/docs", "aeb": "aeb"}
+
+
+def rows() -> list[tuple[str, dict[str, object]]]:
+    found = []
+    for path in sorted(GOLD.glob("*.jsonl")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                found.append((f"{path.name}:{number}", json.loads(line)))
+    return found
+
+
+def test_every_row_names_known_ids_levels_and_fields() -> None:
+    vocab = load_vocabulary()
+    issues = {e.id for e in vocab if e.kind == "issue"}
+    countries = {e.id for e in vocab if e.type == "country"}
+    labelled = set((GOLD / "people.txt").read_text(encoding="utf-8").split())
+    assert labelled <= {e.id for e in vocab if e.type == "person"}
+    problems = []
+    for where, row in rows():
+        if not row.keys() >= KEYS or not row.keys() <= KEYS | OPTIONAL:
+            problems.append(f"{where}: fields {sorted(row)}")
+            continue
+        date.fromisoformat(str(row["date"]))
+        levels = row["issues"]
+        assert isinstance(levels, dict)
+        problems += [f"{where}: issue {i}" for i in levels if i not in issues]
+        problems += [f"{where}: level {v}" for v in levels.values() if v not in LEVELS]
+        assert isinstance(row["people"], list)
+        problems += [f"{where}: person {p}" for p in row["people"] if p not in labelled]
+        if row["source"] not in {"news", "official"}:
+            problems.append(f"{where}: source {row['source']}")
+        if "country" in row and row["country"] not in countries:
+            problems.append(f"{where}: country {row['country']}")
+        if row["set"] not in {*CORPUS_DIRS, "lee"}:
+            problems.append(f"{where}: set {row['set']}")
+    assert problems == []
+
+
+def test_no_document_is_labelled_twice() -> None:
+    counts = Counter((row["set"], row["file"]) for _, row in rows())
+    assert [key for key, n in counts.items() if n > 1] == []
+
+
+def test_lee_rows_name_a_line_of_one_of_its_two_files() -> None:
+    refs = [str(row["file"]) for _, row in rows() if row["set"] == "lee"]
+    assert len(refs) == sum(LEE_LINES.values())  # every article of both files, labelled once
+    for ref in refs:
+        name, _, line = ref.rpartition(":")
+        assert 1 <= int(line) <= LEE_LINES[name], ref
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_DIRS))
+def test_every_labelled_file_of_the_shared_corpus_exists(name: str) -> None:
+    directory = need_shared(CORPUS / CORPUS_DIRS[name])
+    files = [str(row["file"]) for _, row in rows() if row["set"] == name]
+    assert files
+    suffix = ".html.gz" if name == "aeb" else ""
+    assert [f for f in files if not (directory / f"{f}{suffix}").is_file()] == []
