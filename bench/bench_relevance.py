@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import lee
 import lxml.html
+import wheeltext
 
 from monitor.match import Matcher, compile_matcher  # after the path tweak above
 from monitor.types import Tag
@@ -111,8 +111,8 @@ def read_document(doc: GoldDoc) -> tuple[str, str]:
     benchmark's article body and its headline the page's og:title (else its <title>)."""
     if doc.set == "aeb":
         return aeb_document(doc.file)
-    if doc.set == "lee":
-        return lee.document(doc.file)
+    if doc.set in wheeltext.SOURCES:
+        return wheeltext.document(doc.set, doc.file)
     raw = (SETS[doc.set] / doc.file).read_text(encoding="utf-8")
     title, _, rest = raw.lstrip().partition("\n")
     title = title.removeprefix("# ").strip()
@@ -282,12 +282,12 @@ def main() -> None:
     _PEOPLE = frozenset(e.id for e in vocab if e.type == "person" and e.id in labelled)
     matcher = compile_matcher(vocab)
     docs = load_gold()
-    if any(d.set == "lee" for d in docs):
+    for name in sorted({d.set for d in docs} & wheeltext.SOURCES.keys()):
         try:
-            lee.fetch()
-        except lee.Unavailable as exc:  # the part is scored without them, and says so
-            print(f"skipping the Lee corpus documents: {exc}", file=sys.stderr)
-            docs = [d for d in docs if d.set != "lee"]
+            wheeltext.fetch(name)
+        except wheeltext.Unavailable as exc:  # the part is scored without them, and says so
+            print(f"skipping the {name} documents: {exc}", file=sys.stderr)
+            docs = [d for d in docs if d.set != name]
     parts = ["tuning", "held-out", "fresh"] if args.part == "both" else [args.part]
     out = []
     for part in parts:

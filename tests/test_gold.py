@@ -50,7 +50,7 @@ def test_every_row_names_known_ids_levels_and_fields() -> None:
             problems.append(f"{where}: source {row['source']}")
         if "country" in row and row["country"] not in countries:
             problems.append(f"{where}: country {row['country']}")
-        if row["set"] not in {*CORPUS_DIRS, "lee"}:
+        if row["set"] not in {*CORPUS_DIRS, "lee", "guardian"}:
             problems.append(f"{where}: set {row['set']}")
     assert problems == []
 
@@ -75,3 +75,10 @@ def test_every_labelled_file_of_the_shared_corpus_exists(name: str) -> None:
     assert files
     suffix = ".html.gz" if name == "aeb" else ""
     assert [f for f in files if not (directory / f"{f}{suffix}").is_file()] == []
+
+
+def test_guardian_rows_name_a_headline_index() -> None:
+    refs = [str(row["file"]) for _, row in rows() if row["set"] == "guardian"]
+    for ref in refs:
+        file, _, index = ref.rpartition(":")
+        assert file == "guardian_headlines.csv" and 0 <= int(index) < 4080, ref

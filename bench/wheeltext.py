@@ -1,0 +1,145 @@
+"""Real text shipped inside wheels on PyPI, read for the relevance gold without copying it.
+
+Two sources, each read from a cache directory that `pip download` fills on first use from
+PyPI (a package registry) and checked against the digests below:
+
+- `lee`: the Lee corpus (Lee, Pincombe and Welsh, 2005) in the test data of `gensim==4.4.0`
+  (LGPL-2.1; `gensim/test/test_data/`): `lee_background.cor` (300 articles, UTF-8) and
+  `lee.cor` (50 articles, Latin-1), one article per line, Australian Broadcasting Corporation
+  news of December 2001 and mid-2002. A gold row names an article `"<file>:<line>"` (1-based);
+  the articles have no headline.
+- `guardian`: `guardian_headlines.csv.bz2` in the data of `scattertext==0.2.2` (Apache-2.0):
+  4,080 headlines of the Guardian, January to July 2020, with their dates. A gold row names a
+  headline `"guardian_headlines.csv:<index>"` (the CSV's own first column); the document is the
+  headline alone, with no text, as a feed item that carries only a title.
+
+    python bench/wheeltext.py [lee|guardian]   # fill the cache (or say why it cannot)
+"""
+
+import bz2
+import csv
+import hashlib
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+CACHE = Path(
+    os.environ.get("MONITOR_WHEELTEXT_DIR", Path.home() / ".cache" / "monitor-bench")
+).expanduser()
+
+
+@dataclass(frozen=True)
+class Source:
+    """Files inside one wheel: name -> (path inside the wheel, sha256 of the file's bytes)."""
+
+    package: str
+    version: str
+    files: dict[str, tuple[str, str]]
+
+
+SOURCES = {
+    "lee": Source(
+        "gensim",
+        "4.4.0",
+        {
+            "lee_background.cor": (
+                "gensim/test/test_data/lee_background.cor",
+                "5d78d6dafd953bbf65797bef09a9ffb9ec430583381be705f8fd460000f370fb",
+            ),
+            "lee.cor": (
+                "gensim/test/test_data/lee.cor",
+                "a878f9a58f6743c32985c56c2f2f75988386216b38a4023a01fd3bcf7884d93e",
+            ),
+        },
+    ),
+    "guardian": Source(
+        "scattertext",
+        "0.2.2",
+        {
+            "guardian_headlines.csv.bz2": (
+                "scattertext/data/guardian_headlines.csv.bz2",
+                "fb18fe30b77eb3d899c686821b3a6b3f03b4eef3a65e33a4888541221028d59f",
+            ),
+        },
+    ),
+}
+
+
+class Unavailable(Exception):
+    """A source could not be read or fetched; the message says why and what to do."""
+
+
+def _complete(directory: Path, source: Source) -> bool:
+    return all(
+        (directory / name).is_file()
+        and hashlib.sha256((directory / name).read_bytes()).hexdigest() == sha
+        for name, (_, sha) in source.files.items()
+    )
+
+
+def fetch(name: str) -> Path:
+    """The directory holding a source's files, downloading its wheel into it if needed."""
+    source = SOURCES[name]
+    directory = CACHE / name
+    if _complete(directory, source):
+        return directory
+    directory.mkdir(parents=True, exist_ok=True)
+    wanted = f"{source.package}=={source.version}"
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+            "--only-binary=:all:", wanted, "--dest", tmp,
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            last = (done.stderr.strip().splitlines() or ["no wheel"])[-1]
+            raise Unavailable(
+                f"cannot download {wanted} from PyPI ({last}); put {', '.join(source.files)} "
+                f"from its wheel in {directory} or set MONITOR_WHEELTEXT_DIR"
+            )
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            for file, (member, _) in source.files.items():
+                (directory / file).write_bytes(wheel.read(member))
+    if not _complete(directory, source):
+        raise Unavailable(f"the files in {directory} do not match {wanted}'s digests")
+    return directory
+
+
+@cache
+def _lee_lines(file: str) -> tuple[str, ...]:
+    encoding = "utf-8" if file == "lee_background.cor" else "latin-1"
+    return tuple((fetch("lee") / file).read_text(encoding=encoding).splitlines())
+
+
+@cache
+def guardian_headlines() -> dict[str, tuple[str, str]]:
+    """index -> (headline, date) of every headline."""
+    raw = bz2.decompress((fetch("guardian") / "guardian_headlines.csv.bz2").read_bytes())
+    reader = csv.reader(io.StringIO(raw.decode("utf-8")))
+    next(reader)  # the header
+    return {index: (" ".join(text.split()), day) for index, text, day in reader}
+
+
+def document(name: str, ref: str) -> tuple[str, str]:
+    """(headline, text) of one document of a source, by its gold reference "<file>:<key>"."""
+    file, _, key = ref.rpartition(":")
+    if name == "lee" and file in SOURCES["lee"].files:
+        return "", _lee_lines(file)[int(key) - 1].strip()
+    if name == "guardian" and file == "guardian_headlines.csv":
+        return guardian_headlines()[key][0], ""
+    raise Unavailable(f"no document {ref!r} in source {name!r}")
+
+
+if __name__ == "__main__":
+    try:
+        for name in sys.argv[1:] or sorted(SOURCES):
+            print(fetch(name))
+    except Unavailable as exc:
+        sys.exit(f"error: {exc}")
