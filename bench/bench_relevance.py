@@ -294,7 +294,7 @@ def main() -> None:
         scores = run(part, matcher, docs)
         n = sum(1 for d in docs if d.part == part)
         out.append(f"### {part} part ({n} documents)\n")
-        names = [s for s in ("all", "china-news", "cnn-2024") if s in scores]
+        names = ["all", *sorted(s for s in scores if s != "all")]
         rows = [(key, *(summary(scores[s])[key] for s in names)) for key in summary(scores["all"])]
         out.append(table(rows, ("figure", *names)) + "\n")
         out.append(

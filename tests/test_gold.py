@@ -15,7 +15,7 @@ GOLD = Path(__file__).parent / "gold"
 KEYS = {"set", "file", "date", "issues", "people", "source"}
 OPTIONAL = {"traps", "country", "date_estimated"}
 LEVELS = {"about", "mention"}
-LEE_LINES = {"lee_background.cor": 300, "lee.cor": 50}  # bench/lee.py's two files
+LEE_LINES = {"lee_background.cor": 300, "lee.cor": 50}  # the two files of bench/wheeltext.py
 CORPUS_DIRS = {"cnn-2024": "cnn-2024/docs", "china-news": "china-news/docs", "aeb": "aeb"}
 
 
