@@ -285,7 +285,7 @@ def main() -> None:
         scores = run(part, matcher, docs)
         n = sum(1 for d in docs if d.part == part)
         out.append(f"### {part} part ({n} documents)\n")
-        names = [s for s in ("all", "china-news", "cnn-2024") if s in scores]
+        names = [s for s in ("all", "china-news", "cnn-2024", "aeb") if s in scores]
         rows = [(key, *(summary(scores[s])[key] for s in names)) for key in summary(scores["all"])]
         out.append(table(rows, ("figure", *names)) + "\n")
         out.append(
