@@ -104,8 +104,11 @@ INSTITUTION_NOUNS = frozenset(
 _BEFORE_NAME = re.compile(
     r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
     r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
-    # an office's title: "Assistant Secretary for China, Taiwan, Hong Kong, and Mongolia"
-    r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
+    # an office's or a body's title: "Assistant Secretary for China, Taiwan, Hong Kong, and
+    # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change"
+    r"|(?:Secretary|Commissioner|Commission|Committee|Council|Rapporteur|Envoy|Minister|"
+    r"Ministry|Office|Department|Centre|Center|Institute|Foundation|Coordinator|Ambassador)"
+    r"\s+(?:for|on)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
 )
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -188,9 +191,38 @@ def inside_name(doc: str, start: int, end: int) -> bool:
                 return True
             position, words = found.end(), words + 1
     lo = max(0, start - 80)
-    if doc.find(" of ", lo, start) < 0 and doc.find("Secretary", lo, start) < 0:
+    if doc.find(" of ", lo, start) < 0 and (
+        not doc[start].isupper() or (doc.find(" for ", lo, start) < 0 and doc.find(" on ", lo, start) < 0)
+    ):
         return False  # the common case, decided without a regular expression
-    return _BEFORE_NAME.search(doc, lo, start) is not None
+    found = _BEFORE_NAME.search(doc, lo, start)
+    # an office "for" or "on" something names it only where it is written as a name
+    return found is not None and (doc[start].isupper() or " of" in found.group())
+
+
+# Words of a match or a tournament: a country named beside them is a team ("Ukraine (Group B)",
+# "Taiwan's national team", "scored against Hong Kong in the qualifier"), not the country's
+# issue. Read within SPORTS_WINDOW characters of a capitalised weak mention, in its paragraph.
+SPORTS = re.compile(
+    r"\((?:Group|Pool)\s+[A-Z0-9]\)|(?<![\w-])(?i:national\s+(?:team|side|squad)|squad|"
+    r"qualifiers?|qualifying|World\s+Cup|Euro\s+20\d\d|friendly|striker|strikers|midfielder|"
+    r"goalkeeper|FIFA|UEFA|kick-off|scored|goalless|penalty\s+shootout|semi-?finals?|"
+    r"quarter-?finals?|knockout\s+stage|group\s+stage|play-?offs?|fixtures?|Olympics?|"
+    r"Olympians?|Paralympics?|medals?|medallists?|medalists?|athletes?|football|soccer|"
+    r"rugby|cricket|basketball|volleyball|tennis|hockey|Davis\s+Cup|Grand\s+Prix)(?![\w-])"
+)
+SPORTS_WINDOW = 100
+
+
+def as_team(doc: str, start: int, end: int, layout: Layout) -> bool:
+    """Whether the capitalised mention doc[start:end] stands among the words of a match or a
+    tournament (SPORTS, within SPORTS_WINDOW characters in its paragraph): a team's or an
+    athlete's country."""
+    lo, hi = layout.bounds(layout.paragraph(start), len(doc))
+    return (
+        SPORTS.search(doc, max(lo, start - SPORTS_WINDOW), min(hi, end + SPORTS_WINDOW))
+        is not None
+    )
 
 
 @lru_cache(maxsize=1024)
