@@ -438,8 +438,11 @@ def test_arming_ukraine_names_the_war_before_2022(matcher: Matcher) -> None:
             "took the last place in the final.",
             "taiwan",
         ),
-        ("Hong Kong scored twice in the friendly against a Chinese club as police held back "
-            "protesters outside.", "hong-kong"),
+        (
+            "Hong Kong scored twice in the friendly against a Chinese club as police held back "
+            "protesters outside.",
+            "hong-kong",
+        ),
     ],
 )
 def test_a_country_named_as_a_team_is_not_its_issue(
@@ -516,6 +519,13 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
     assert "human-rights" not in tags(matcher, text)
 
 
+def test_immigration_detention_at_home_is_not_detained_citizens(matcher: Matcher) -> None:
+    """Asylum seekers held in a country's own detention centres are not foreigners wrongfully
+    held abroad."""
+    text = "Foreign asylum seekers were detained for months before their release."
+    assert "detained-citizens" not in tags(matcher, text)
+
+
 def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
     """inside_name() reads "Commissioner for", "Committee on" and the like before a
     capitalised alias; a lower-case "for human rights" is the matter itself."""
@@ -533,6 +543,13 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
     [
         ("Marchers blamed police brutality for the deaths of six students.", "human-rights"),
         ("The two leaders agreed to revisit their trade deals next year.", "trade"),
+        ("Many shops had data breaches this year, so reuse of passwords is risky.", "cyber"),
+        ("The hostage swap took place on the airport's tarmac on Friday.", "detained-citizens"),
+        ("Officers found a Suboxone strip and cash in the car.", "fentanyl"),
+        (
+            "China's police rejected claims of brutality against the students at the campus.",
+            "human-rights",
+        ),
     ],
 )
 def test_more_words_of_the_issues(matcher: Matcher, text: str, present: str) -> None:
