@@ -192,7 +192,8 @@ def inside_name(doc: str, start: int, end: int) -> bool:
             position, words = found.end(), words + 1
     lo = max(0, start - 80)
     if doc.find(" of ", lo, start) < 0 and (
-        not doc[start].isupper() or (doc.find(" for ", lo, start) < 0 and doc.find(" on ", lo, start) < 0)
+        not doc[start].isupper()
+        or (doc.find(" for ", lo, start) < 0 and doc.find(" on ", lo, start) < 0)
     ):
         return False  # the common case, decided without a regular expression
     found = _BEFORE_NAME.search(doc, lo, start)
@@ -220,8 +221,7 @@ def as_team(doc: str, start: int, end: int, layout: Layout) -> bool:
     athlete's country."""
     lo, hi = layout.bounds(layout.paragraph(start), len(doc))
     return (
-        SPORTS.search(doc, max(lo, start - SPORTS_WINDOW), min(hi, end + SPORTS_WINDOW))
-        is not None
+        SPORTS.search(doc, max(lo, start - SPORTS_WINDOW), min(hi, end + SPORTS_WINDOW)) is not None
     )
 
 
