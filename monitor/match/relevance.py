@@ -110,6 +110,27 @@ _BEFORE_NAME = re.compile(
     r"Ministry|Office|Department|Centre|Center|Institute|Foundation|Coordinator|Ambassador)"
     r"\s+(?:for|on)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
 )
+_OFFICES = frozenset(
+    {
+        "Secretary",
+        "Commissioner",
+        "Commission",
+        "Committee",
+        "Council",
+        "Rapporteur",
+        "Envoy",
+        "Minister",
+        "Ministry",
+        "Office",
+        "Department",
+        "Centre",
+        "Center",
+        "Institute",
+        "Foundation",
+        "Coordinator",
+        "Ambassador",
+    }
+)
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 _LINE = re.compile(r"\n\s*")
@@ -191,14 +212,21 @@ def inside_name(doc: str, start: int, end: int) -> bool:
                 return True
             position, words = found.end(), words + 1
     lo = max(0, start - 80)
-    if doc.find(" of ", lo, start) < 0 and (
-        not doc[start].isupper()
-        or (doc.find(" for ", lo, start) < 0 and doc.find(" on ", lo, start) < 0)
-    ):
+    if doc.find(" of ", lo, start) < 0 and not (doc[start].isupper() and _office(doc, lo, start)):
         return False  # the common case, decided without a regular expression
     found = _BEFORE_NAME.search(doc, lo, start)
     # an office "for" or "on" something names it only where it is written as a name
     return found is not None and (doc[start].isupper() or " of" in found.group())
+
+
+def _office(doc: str, lo: int, start: int) -> bool:
+    """Whether the last " for " or " on " in doc[lo:start] follows an office's or a body's
+    title ("Commissioner for", "Committee on"): _BEFORE_NAME then decides."""
+    for joint in (" for ", " on "):
+        at = doc.rfind(joint, lo, start)
+        if at > lo and doc[doc.rfind(" ", lo, at) + 1 : at] in _OFFICES:
+            return True
+    return False
 
 
 # Words of a match or a tournament: a country named beside them is a team ("Ukraine (Group B)",
