@@ -519,6 +519,61 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
     assert "human-rights" not in tags(matcher, text)
 
 
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Victoria's Legislative Council passed the planning bill on Tuesday.", "hong-kong"),
+        ("The two presidents signed a joint declaration on energy and ports.", "hong-kong"),
+        ("Article 23 of the treaty sets out how the fishing quotas are shared.", "hong-kong"),
+        ("Pro-democracy protests spread to a third city, where students camped out.", "hong-kong"),
+        (
+            "Police put a bounty on the escaped gunman after the robbery.",
+            "transnational-repression",
+        ),
+        (
+            "Diaspora communities marked the festival with music in the park.",
+            "transnational-repression",
+        ),
+        (
+            "Navies patrol the Strait of Hormuz to keep freedom of navigation for tankers.",
+            "south-china-sea",
+        ),
+        ("The start-up invests in advanced technologies for dairy farms.", "export-controls"),
+    ],
+)
+def test_names_and_words_other_places_share_need_the_issues_context(
+    matcher: Matcher, text: str, absent: str
+) -> None:
+    """Words an issue shares with other places and matters (another Legislative Council,
+    another sea's freedom of navigation, a criminal's bounty) are weak: alone they are no tag."""
+    assert absent not in tags(matcher, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        (
+            "The Legislative Council in Hong Kong voted after Beijing demanded that only "
+            "patriots sit there.",
+            "hong-kong",
+        ),
+        (
+            "Warships sailed near Chinese-held reefs to assert freedom of navigation.",
+            "south-china-sea",
+        ),
+        (
+            "Washington barred sales of advanced chips to Chinese firms under new export rules.",
+            "export-controls",
+        ),
+    ],
+)
+def test_the_same_words_in_the_issues_context_are_tags(
+    matcher: Matcher, text: str, present: str
+) -> None:
+    """The same words beside the issue's words are tags."""
+    assert present in tags(matcher, text)
+
+
 def test_immigration_detention_at_home_is_not_detained_citizens(matcher: Matcher) -> None:
     """Asylum seekers held in a country's own detention centres are not foreigners wrongfully
     held abroad."""
