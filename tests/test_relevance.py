@@ -539,6 +539,15 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
             "south-china-sea",
         ),
         ("The start-up invests in advanced technologies for dairy farms.", "export-controls"),
+        ("South Korea's National Security Law bans praise of the North.", "hong-kong"),
+        ("He took up his duties on the board in March.", "trade"),
+        (
+            "The judge said he was barred from leaving the state until the trial.",
+            "detained-citizens",
+        ),
+        ("Police seized illicit drugs, mostly cocaine, at the port.", "fentanyl"),
+        ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
+        ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
     ],
 )
 def test_names_and_words_other_places_share_need_the_issues_context(
@@ -564,6 +573,13 @@ def test_names_and_words_other_places_share_need_the_issues_context(
         (
             "Washington barred sales of advanced chips to Chinese firms under new export rules.",
             "export-controls",
+        ),
+        ("Beijing imposed the National Security Law on the city after mass protests.", "hong-kong"),
+        ("The ministry raised duties on Chinese steel.", "trade"),
+        (
+            "Beijing insists the island join talks only as Chinese Taipei, a name its government "
+            "rejects.",
+            "taiwan",
         ),
     ],
 )
