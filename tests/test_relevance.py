@@ -485,6 +485,7 @@ def test_weather_exhaust_and_other_worlds_are_not_climate(matcher: Matcher, text
         "Young voters ranked climate above housing, the poll found.",
         "Methane from cattle adds to warming, the agriculture ministry admitted.",
         "The party promised to scrap climate protections on its first day.",
+        "Delegates stayed up all night before the climate deal was signed at dawn.",
     ],
 )
 def test_climate_words_with_the_matter_are_climate(matcher: Matcher, text: str) -> None:
