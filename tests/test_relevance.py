@@ -439,7 +439,7 @@ def test_arming_ukraine_names_the_war_before_2022(matcher: Matcher) -> None:
             "taiwan",
         ),
         (
-            "Hong Kong scored twice in the friendly against a Chinese club as police held back "
+            "Hong Kong scored twice in a friendly match against a Chinese club as police held back "
             "protesters outside.",
             "hong-kong",
         ),
@@ -451,6 +451,19 @@ def test_a_country_named_as_a_team_is_not_its_issue(
     """A place named among the words of a match or a tournament is a team, even beside the
     issue's cues."""
     assert absent not in tags(matcher, text, day=dt.date(2024, 6, 21))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kyiv said friendly nations would send more air defence to fight Russia's missiles.",
+        "A death squad hunted men in Kyiv's suburbs as Russia's army attacked.",
+        "Ukraine scored a diplomatic win as NATO backed its fight against Russia.",
+    ],
+)
+def test_words_sport_shares_with_war_keep_the_war(matcher: Matcher, text: str) -> None:
+    """ "friendly", "squad" or "scored" alone are no match or tournament."""
+    assert "russia-ukraine-war" in tags(matcher, text, day=dt.date(2023, 6, 18))
 
 
 def test_the_team_rule_reads_only_near_the_place() -> None:

@@ -233,13 +233,17 @@ def _office(doc: str, lo: int, start: int) -> bool:
 # "Taiwan's national team", "scored against Hong Kong in the qualifier"), not the country's
 # issue. Read within SPORTS_WINDOW characters of a capitalised weak mention, in its paragraph.
 SPORTS = re.compile(
-    r"\((?:Group|Pool)\s+[A-Z0-9]\)|(?<![\w-])(?i:national\s+(?:team|side|squad)|squad|"
-    r"qualifiers?|qualifying|World\s+Cup|Euro\s+20\d\d|friendly|striker|strikers|midfielder|"
-    r"goalkeeper|FIFA|UEFA|kick-off|scored|goalless|penalty\s+shootout|semi-?finals?|"
-    r"quarter-?finals?|knockout\s+stage|group\s+stage|play-?offs?|fixtures?|Olympics?|"
-    r"Olympians?|Paralympics?|medals?|medallists?|medalists?|athletes?|football|soccer|"
-    r"rugby|cricket|basketball|volleyball|tennis|hockey|Davis\s+Cup|Grand\s+Prix)(?![\w-])"
+    r"\((?:Group|Pool)\s+[A-Z0-9]\)|(?<![\w-])(?i:national\s+(?:team|side|squad)|"
+    r"qualifiers?|qualifying\s+(?:round|match|group|campaign)|World\s+Cup|Euro\s+20\d\d|"
+    r"striker|strikers|midfielder|goalkeeper|FIFA|UEFA|kick-off|goalless|"
+    r"scored\s+(?:twice|(?:\w+\s+){0,2}(?:goals?|tries|runs|points))|"
+    r"friendly\s+(?:match|game|international)|penalty\s+shootout|semi-?finals?|"
+    r"quarter-?finals?|knockout\s+stage|group\s+stage|play-?offs?|Olympics?|Olympians?|"
+    r"Paralympics?|medallists?|medalists?|athletes?|football|soccer|rugby|cricket|basketball|"
+    r"volleyball|tennis|Davis\s+Cup|Grand\s+Prix)(?![\w-])"
 )
+# (not "friendly", "squad", "scored" or "medal" alone: friendly fire, a death squad, a
+# diplomatic score, a soldier's medal)
 SPORTS_WINDOW = 100
 
 
