@@ -14,6 +14,7 @@ from monitor.match.relevance import (
     SIMPLE_SCORES,
     Assessment,
     Layout,
+    _alias_key,
     as_team,
     assess,
     cue_balance,
@@ -412,13 +413,11 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
 
 def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:
     """Whether the alias at `hit` names `entry` only from a day after `published`."""
-    from monitor.vocab.loader import alias_key
-
     if published is None:
         return False
     if isinstance(published, datetime):
         published = published.date()
-    return not entry.named_on(alias_key(doc[hit[0] : hit[1]]), published)
+    return not entry.named_on(_alias_key()(doc[hit[0] : hit[1]]), published)
 
 
 def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:
