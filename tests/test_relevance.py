@@ -562,6 +562,7 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
         ("Police seized illicit drugs, mostly cocaine, at the port.", "fentanyl"),
         ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
         ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
+        ("Police blamed republican dissidents for the car bomb in Derry.", "human-rights"),
     ],
 )
 def test_names_and_words_other_places_share_need_the_issues_context(
