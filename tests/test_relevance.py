@@ -466,6 +466,24 @@ def test_words_sport_shares_with_war_keep_the_war(matcher: Matcher, text: str) -
     assert "russia-ukraine-war" in tags(matcher, text, day=dt.date(2023, 6, 18))
 
 
+def test_a_teams_name_adds_nothing_to_the_count(matcher: Matcher) -> None:
+    """A sports story that names the war once keeps it a mention: the team's name, with the
+    war's words beside it, is no further reference to the war."""
+    text = (
+        "Fans filled the square on Friday.\n\n"
+        "Ukraine's national team beat Slovakia in the qualifier, weeks after Russian missiles "
+        "hit the city.\n\n"
+        "Ukraine's goalkeeper, whose father serves at the front against Russia, kept a clean "
+        "sheet in the qualifier.\n\n"
+        "Ukraine's coach thanked soldiers in Russia's war for watching the qualifier.\n\n"
+        "The next match is in Prague."
+    )
+    war = tags(matcher, text, "Euro qualifiers: a night to remember", day=dt.date(2024, 3, 22))[
+        "russia-ukraine-war"
+    ]
+    assert war.level == "mention"
+
+
 def test_the_team_rule_reads_only_near_the_place() -> None:
     """as_team() looks a short way around the mention, within its paragraph."""
     from monitor.match.relevance import as_team

@@ -313,8 +313,9 @@ def uncued(
     entry: Entry, doc: str, spans: Sequence[tuple[int, int, object]], layout: Layout
 ) -> frozenset[int]:
     """The starts of the weak mentions of `entry` at `spans` with no cue of its sense near
-    them (fewer than UNCUED_BELOW beyond the anticues, as cue_balance() counts them): they do
-    not add to the count. Each paragraph's cues are found once."""
+    them (fewer than UNCUED_BELOW beyond the anticues, as cue_balance() counts them), or
+    naming a team (as_team()): they do not add to the count. Each paragraph's cues are found
+    once."""
     if not entry.weak:
         return frozenset()
     weak, key = entry.weak, _alias_key()
@@ -343,7 +344,12 @@ def uncued(
             ) - len(
                 {w for a, b, w in against if lo <= a and b <= hi and not (a < end and start < b)}
             )
-            if balance < UNCUED_BELOW:
+            if balance < UNCUED_BELOW or (
+                doc[start].isupper()
+                and SPORTS.search(
+                    doc, max(top, start - SPORTS_WINDOW), min(bottom, end + SPORTS_WINDOW)
+                )
+            ):  # no cue, or a team's name: as_team()
                 out.append(start)
     return frozenset(out)
 
