@@ -338,6 +338,329 @@ def test_inside_name_checks_following_capitalised_words_and_of_phrases() -> None
     assert not inside_name(plain, 12, 18)
 
 
+# --- dates, teams, offices -----------------------------------------------------------------
+
+FEVER_VOCAB = """
+[[issue]]
+id = "marsh-fever"
+name = "Marsh fever"
+aliases = ["marsh fever", { text = "the outbreak", since = 2031-05-01 }]
+weak = [{ text = "Lowmoor", since = 2031-05-01 }]
+cues = ["ward", "wards", "infections"]
+"""
+
+
+def test_an_alias_with_since_names_its_entry_only_from_that_day() -> None:
+    """`since` works for any vocabulary: before the day the alias (strong or weak) names
+    nothing, from it on it does; an undated document is not checked; the one-paragraph path
+    and the general one agree."""
+    from monitor.vocab import build_vocabulary, parse_text
+
+    fever = compile_matcher(build_vocabulary(parse_text(FEVER_VOCAB)))
+    text = "Doctors in Lowmoor opened two more wards as the outbreak spread to the coast."
+    for day, named in [
+        (dt.date(2031, 4, 30), False),
+        (dt.date(2031, 5, 1), True),
+        (dt.datetime(2031, 7, 2, 9, 30), True),
+        (None, True),
+    ]:
+        one = {t.id for t in fever.tag_document(None, text, published=day)}
+        general = {t.id for t in fever.tag_document("Coast hospitals fill", text, published=day)}
+        assert one == general == ({"marsh-fever"} if named else set())
+    # an undated alias of the same entry still names it before the day
+    early = "Marsh fever came back to Lowmoor, where the outbreak filled two wards."
+    found = {t.id: t for t in fever.tag_document(None, early, published=dt.date(2030, 1, 1))}
+    assert found["marsh-fever"].count == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "issue", "before", "after"),
+    [
+        # the country, its capital and president name the war only from the full invasion
+        (
+            "Ukraine's president called Washington about military aid as Russian officials "
+            "watched the talks in Kyiv.",
+            "russia-ukraine-war",
+            dt.date(2019, 9, 25),
+            dt.date(2023, 5, 2),
+        ),
+        # the war's own words count from the seizure of Crimea
+        (
+            "Russian troops stayed on the peninsula after the vote on Crimea.",
+            "russia-ukraine-war",
+            dt.date(2008, 8, 12),
+            dt.date(2016, 3, 18),
+        ),
+        (
+            "The pandemic shut every school in the province for a term.",
+            "covid-19",
+            dt.date(2009, 6, 1),
+            dt.date(2020, 4, 1),
+        ),
+        (
+            "A second lockdown closed the jail to visitors for a week.",
+            "covid-19",
+            dt.date(2017, 2, 9),
+            dt.date(2020, 4, 9),
+        ),
+    ],
+)
+def test_words_that_name_an_issue_only_from_a_date(
+    matcher: Matcher, text: str, issue: str, before: dt.date, after: dt.date
+) -> None:
+    """A document dated before the matter existed is not tagged by the words that name it
+    only since (the bundled vocabulary's `since`), the same text after that is."""
+    assert issue not in tags(matcher, text, day=before)
+    assert issue in tags(matcher, text, day=after)
+
+
+def test_arming_ukraine_names_the_war_before_2022(matcher: Matcher) -> None:
+    """Arming Ukraine against Russia is the war in 2019 too, when the country's name alone is
+    not."""
+    text = "The senator said the last administration refused to send arms to Ukraine."
+    assert "russia-ukraine-war" in tags(matcher, text, day=dt.date(2019, 11, 20))
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        (
+            "Ukraine beat Slovakia in Dusseldorf to keep their hopes of the knockout stage alive, "
+            "and Russia's fans were nowhere to be seen.",
+            "russia-ukraine-war",
+        ),
+        (
+            "Teams that made it: Scotland (Group A), Ukraine (Group B), Russia (Group I).",
+            "russia-ukraine-war",
+        ),
+        (
+            "Taiwan's national team lost to Beijing's side in the Asian qualifier, and China "
+            "took the last place in the final.",
+            "taiwan",
+        ),
+        (
+            "Hong Kong scored twice in a friendly match against a Chinese club as police held back "
+            "protesters outside.",
+            "hong-kong",
+        ),
+    ],
+)
+def test_a_country_named_as_a_team_is_not_its_issue(
+    matcher: Matcher, text: str, absent: str
+) -> None:
+    """A place named among the words of a match or a tournament is a team, even beside the
+    issue's cues."""
+    assert absent not in tags(matcher, text, day=dt.date(2024, 6, 21))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kyiv said friendly nations would send more air defence to fight Russia's missiles.",
+        "A death squad hunted men in Kyiv's suburbs as Russia's army attacked.",
+        "Ukraine scored a diplomatic win as NATO backed its fight against Russia.",
+    ],
+)
+def test_words_sport_shares_with_war_keep_the_war(matcher: Matcher, text: str) -> None:
+    """ "friendly", "squad" or "scored" alone are no match or tournament."""
+    assert "russia-ukraine-war" in tags(matcher, text, day=dt.date(2023, 6, 18))
+
+
+def test_a_teams_name_adds_nothing_to_the_count(matcher: Matcher) -> None:
+    """A sports story that names the war once keeps it a mention: the team's name, with the
+    war's words beside it, is no further reference to the war."""
+    text = (
+        "Fans filled the square on Friday.\n\n"
+        "Ukraine's national team beat Slovakia in the qualifier, weeks after Russian missiles "
+        "hit the city.\n\n"
+        "Ukraine's goalkeeper, whose father serves at the front against Russia, kept a clean "
+        "sheet in the qualifier.\n\n"
+        "Ukraine's coach thanked soldiers in Russia's war for watching the qualifier.\n\n"
+        "The next match is in Prague."
+    )
+    war = tags(matcher, text, "Euro qualifiers: a night to remember", day=dt.date(2024, 3, 22))[
+        "russia-ukraine-war"
+    ]
+    assert war.level == "mention"
+
+
+def test_the_team_rule_reads_only_near_the_place() -> None:
+    """as_team() looks a short way around the mention, within its paragraph."""
+    from monitor.match.relevance import as_team
+
+    doc = "Ukraine won the qualifier.\n\nLater, Ukraine asked Europe for air defence and shells."
+    layout = Layout.of(doc, None)
+    assert as_team(doc, 0, 7, layout)
+    later = doc.rindex("Ukraine")
+    assert not as_team(doc, later, later + 7, layout)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The moon's frigid climate keeps methane liquid in its lakes and seas.",
+        "Its climate control and seat heaters run from one touch screen.",
+        "The carmaker paid fines over diesel emissions cheating in its oil and gas engines.",
+        "Exhaust emissions and smog from coal stoves lay over the city all week.",
+    ],
+)
+def test_weather_exhaust_and_other_worlds_are_not_climate(matcher: Matcher, text: str) -> None:
+    """ "climate", "emissions" and "methane" name climate change only beside its words."""
+    assert "climate-change" not in tags(matcher, text, day=dt.date(2024, 3, 3))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The plan sets targets to cut emissions from coal plants by half.",
+        "Young voters ranked climate above housing, the poll found.",
+        "Methane from cattle adds to warming, the agriculture ministry admitted.",
+        "The party promised to scrap climate protections on its first day.",
+        "Delegates stayed up all night before the climate deal was signed at dawn.",
+    ],
+)
+def test_climate_words_with_the_matter_are_climate(matcher: Matcher, text: str) -> None:
+    """The same words beside the matter's words (or as a policy) are climate change."""
+    assert "climate-change" in tags(matcher, text, day=dt.date(2024, 3, 3))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Black Death pandemic emptied whole villages in the fourteenth century.",
+        "Planners fear the next pandemic will come from a bird flu.",
+        "Records of the 1918 pandemic sat in a box in the cellar.",
+    ],
+)
+def test_another_diseases_pandemic_is_not_covid(matcher: Matcher, text: str) -> None:
+    """Another disease's pandemic, or one still to come, is not Covid-19 (after 2020 too)."""
+    assert "covid-19" not in tags(matcher, text, day=dt.date(2024, 3, 3))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The UN High Commissioner for Human Rights said the new road split the farming villages.",
+        "A spokesperson for the UN human rights office said the flights were delayed by fog.",
+        "The Minister for Human Rights opened the new wing of the library.",
+    ],
+)
+def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, text: str) -> None:
+    """An office or body "for" an issue (or the UN's rights office) is a name: alone it is
+    not the matter."""
+    assert "human-rights" not in tags(matcher, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        ("Victoria's Legislative Council passed the planning bill on Tuesday.", "hong-kong"),
+        ("The two presidents signed a joint declaration on energy and ports.", "hong-kong"),
+        ("Article 23 of the treaty sets out how the fishing quotas are shared.", "hong-kong"),
+        ("Pro-democracy protests spread to a third city, where students camped out.", "hong-kong"),
+        (
+            "Police put a bounty on the escaped gunman after the robbery.",
+            "transnational-repression",
+        ),
+        (
+            "Diaspora communities marked the festival with music in the park.",
+            "transnational-repression",
+        ),
+        (
+            "Navies patrol the Strait of Hormuz to keep freedom of navigation for tankers.",
+            "south-china-sea",
+        ),
+        ("The start-up invests in advanced technologies for dairy farms.", "export-controls"),
+        ("South Korea's National Security Law bans praise of the North.", "hong-kong"),
+        ("He took up his duties on the board in March.", "trade"),
+        (
+            "The judge said he was barred from leaving the state until the trial.",
+            "detained-citizens",
+        ),
+        ("Police seized illicit drugs, mostly cocaine, at the port.", "fentanyl"),
+        ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
+        ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
+        ("Police blamed republican dissidents for the car bomb in Derry.", "human-rights"),
+    ],
+)
+def test_names_and_words_other_places_share_need_the_issues_context(
+    matcher: Matcher, text: str, absent: str
+) -> None:
+    """Words an issue shares with other places and matters (another Legislative Council,
+    another sea's freedom of navigation, a criminal's bounty) are weak: alone they are no tag."""
+    assert absent not in tags(matcher, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        (
+            "The Legislative Council in Hong Kong voted after Beijing demanded that only "
+            "patriots sit there.",
+            "hong-kong",
+        ),
+        (
+            "Warships sailed near Chinese-held reefs to assert freedom of navigation.",
+            "south-china-sea",
+        ),
+        (
+            "Washington barred sales of advanced chips to Chinese firms under new export rules.",
+            "export-controls",
+        ),
+        ("Beijing imposed the National Security Law on the city after mass protests.", "hong-kong"),
+        ("The ministry raised duties on Chinese steel.", "trade"),
+        (
+            "Beijing insists the island join talks only as Chinese Taipei, a name its government "
+            "rejects.",
+            "taiwan",
+        ),
+    ],
+)
+def test_the_same_words_in_the_issues_context_are_tags(
+    matcher: Matcher, text: str, present: str
+) -> None:
+    """The same words beside the issue's words are tags."""
+    assert present in tags(matcher, text)
+
+
+def test_immigration_detention_at_home_is_not_detained_citizens(matcher: Matcher) -> None:
+    """Asylum seekers held in a country's own detention centres are not foreigners wrongfully
+    held abroad."""
+    text = "Foreign asylum seekers were detained for months before their release."
+    assert "detained-citizens" not in tags(matcher, text)
+
+
+def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
+    """inside_name() reads "Commissioner for", "Committee on" and the like before a
+    capitalised alias; a lower-case "for human rights" is the matter itself."""
+    doc = "the High Commissioner for Human Rights and the Committee on Climate Change"
+    start = doc.index("Human Rights")
+    assert inside_name(doc, start, start + 12)
+    start = doc.index("Climate Change")
+    assert inside_name(doc, start, start + 14)
+    plain = "a campaign for human rights"
+    assert not inside_name(plain, 15, 27)
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        ("Marchers blamed police brutality for the deaths of six students.", "human-rights"),
+        ("The two leaders agreed to revisit their trade deals next year.", "trade"),
+        ("Many shops had data breaches this year, so reuse of passwords is risky.", "cyber"),
+        ("The hostage swap took place on the airport's tarmac on Friday.", "detained-citizens"),
+        ("Officers found a Suboxone strip and cash in the car.", "fentanyl"),
+        (
+            "China's police rejected claims of brutality against the students at the campus.",
+            "human-rights",
+        ),
+    ],
+)
+def test_more_words_of_the_issues(matcher: Matcher, text: str, present: str) -> None:
+    """Phrases news uses for the issues name them."""
+    assert present in tags(matcher, text)
+
+
 # --- levels -------------------------------------------------------------------------------
 
 LONG = (

@@ -1,5 +1,6 @@
 """The vocabulary loader: bundled data, user overrides, and errors with file, line and key."""
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,12 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
             "issue.aliases.case",
             "case",
         ),
+        (
+            '[[issue]]\nid = "a"\nname = "A"\naliases = [{ text = "x", since = "soon" }]\n',
+            4,
+            "issue.aliases.since",
+            "date",
+        ),
         ('[[party]]\nid = "a"\nname = "A"\n', 1, "party", "unknown section"),
         ('[[issue]\nid = "a"\n', 1, None, "not valid TOML"),
     ],
@@ -191,3 +198,21 @@ def test_the_bundled_files_are_parsed_once_per_process(
     assert read == ["mine.toml", "mine.toml"]
     assert first.get("rare-earths") != second.get("rare-earths")
     assert first.get("xi-jinping") is second.get("xi-jinping")  # one parse, shared
+
+
+def test_an_alias_since_a_day_is_read_as_a_date() -> None:
+    """`since` on an alias (a TOML date or an ISO string) is kept on the alias and on its
+    entry by alias key; the entry's other aliases name it on any day."""
+    (entry,) = parse_text(
+        '[[issue]]\nid = "outbreak"\nname = "Outbreak"\n'
+        'aliases = ["marsh fever", { text = "The Fever", since = 2031-05-01 }]\n'
+        'weak = [{ text = "fever", since = "2031-06-01" }]\ncues = ["ward"]\n'
+    )
+    by_text = {a.text: a.since for a in entry.aliases}
+    assert by_text["The Fever"] == date(2031, 5, 1)
+    assert by_text["fever"] == date(2031, 6, 1)
+    assert by_text["marsh fever"] is None
+    assert not entry.named_on("the fever", date(2031, 4, 30))
+    assert entry.named_on("the fever", date(2031, 5, 1))
+    assert not entry.named_on("fever", date(2031, 5, 31))
+    assert entry.named_on("marsh fever", date(1990, 1, 1))

@@ -14,6 +14,8 @@ from monitor.match.relevance import (
     SIMPLE_SCORES,
     Assessment,
     Layout,
+    _alias_key,
+    as_team,
     assess,
     cue_balance,
     inside_name,
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 # An entry a document names in its sense: the spans of its mentions and why a weak alias
 # was taken (None: a strong one).
 _Kept = tuple[Entry, list[Hit], str | None]
-_NAMES, _BLOCKER, _WEAK = 1, 2, 4
+_NAMES, _BLOCKER, _WEAK, _DATED = 1, 2, 4, 8
 # (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
 SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
     ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES
@@ -67,11 +69,13 @@ class Matcher:
         self._real = len(vocab.entries)
         self._is_person = tuple(e.type == "person" for e in self._entries)
         # per entry, what its hits need (0: nothing): _BLOCKER, never a tag; _NAMES, the
-        # institution-name check; _WEAK, context for its weak aliases
+        # institution-name check; _WEAK, context for its weak aliases; _DATED, the date of
+        # aliases valid only from a day (`since`)
         self._flags = tuple(
             (_BLOCKER if e.blocker_of is not None else 0)
             | (0 if e.in_names else _NAMES)
             | (_WEAK if e.weak else 0)
+            | (_DATED if e.dated else 0)
             for e in self._entries
         )
         self._automaton, self._values = build(self._entries, fast_path)
@@ -157,6 +161,8 @@ class Matcher:
             if flag:  # most entries have none: one look-up decides
                 if flag & _BLOCKER or (flag & _NAMES and inside_name(text, hit[0], hit[1])):
                     continue
+                if flag & _DATED and _too_early(self._entries[index], text, hit, published):
+                    continue
                 if flag & _WEAK:
                     spans = spans if spans is not None else {}
                     spans.setdefault(index, []).append(hit)
@@ -231,7 +237,11 @@ class Matcher:
         get = positions.get
         for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
             flag = flags[index]
-            if flag and (flag & _BLOCKER or (flag & _NAMES and inside_name(doc, hit[0], hit[1]))):
+            if flag and (
+                flag & _BLOCKER
+                or (flag & _NAMES and inside_name(doc, hit[0], hit[1]))
+                or (flag & _DATED and _too_early(entries[index], doc, hit, published))
+            ):
                 continue
             bucket = get(index)
             if bucket is None:
@@ -401,6 +411,15 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
     return f"{headline}\n\n{text}", len(headline) + 2, (0, len(headline))
 
 
+def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:
+    """Whether the alias at `hit` names `entry` only from a day after `published`."""
+    if published is None:
+        return False
+    if isinstance(published, datetime):
+        published = published.date()
+    return not entry.named_on(_alias_key()(doc[hit[0] : hit[1]]), published)
+
+
 def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:
     """Why a mention of an entry with weak aliases is in its sense (None: none is): a strong
     alias, or a weak one with more cues than anticues around it."""
@@ -411,8 +430,10 @@ def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | 
         if alias_key(doc[start:end]) not in weak:
             return f"named as {doc[start:end]!r}"
     for start, end, _ in spans:
-        if doc[start].isupper() and _NAME.applies(doc, start, end):
-            continue  # part of someone's or something's name: "Charlie Spies", "Trade Desk"
+        if doc[start].isupper() and (
+            _NAME.applies(doc, start, end) or as_team(doc, start, end, layout)
+        ):
+            continue  # someone's or something's name ("Charlie Spies", "Trade Desk"), a team
         balance, words = cue_balance(entry, doc, start, end, layout)
         if balance >= entry.min_cues:
             return f"context: {words}"

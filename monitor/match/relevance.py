@@ -104,8 +104,32 @@ INSTITUTION_NOUNS = frozenset(
 _BEFORE_NAME = re.compile(
     r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
     r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
-    # an office's title: "Assistant Secretary for China, Taiwan, Hong Kong, and Mongolia"
-    r"|Secretary\s+for\s+(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
+    # an office's or a body's title: "Assistant Secretary for China, Taiwan, Hong Kong, and
+    # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change"
+    r"|(?:Secretary|Commissioner|Commission|Committee|Council|Rapporteur|Envoy|Minister|"
+    r"Ministry|Office|Department|Centre|Center|Institute|Foundation|Coordinator|Ambassador)"
+    r"\s+(?:for|on)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
+)
+_OFFICES = frozenset(
+    {
+        "Secretary",
+        "Commissioner",
+        "Commission",
+        "Committee",
+        "Council",
+        "Rapporteur",
+        "Envoy",
+        "Minister",
+        "Ministry",
+        "Office",
+        "Department",
+        "Centre",
+        "Center",
+        "Institute",
+        "Foundation",
+        "Coordinator",
+        "Ambassador",
+    }
 )
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
@@ -188,9 +212,49 @@ def inside_name(doc: str, start: int, end: int) -> bool:
                 return True
             position, words = found.end(), words + 1
     lo = max(0, start - 80)
-    if doc.find(" of ", lo, start) < 0 and doc.find("Secretary", lo, start) < 0:
+    if doc.find(" of ", lo, start) < 0 and not (doc[start].isupper() and _office(doc, lo, start)):
         return False  # the common case, decided without a regular expression
-    return _BEFORE_NAME.search(doc, lo, start) is not None
+    found = _BEFORE_NAME.search(doc, lo, start)
+    # an office "for" or "on" something names it only where it is written as a name
+    return found is not None and (doc[start].isupper() or " of" in found.group())
+
+
+def _office(doc: str, lo: int, start: int) -> bool:
+    """Whether the last " for " or " on " in doc[lo:start] follows an office's or a body's
+    title ("Commissioner for", "Committee on"): _BEFORE_NAME then decides."""
+    for joint in (" for ", " on "):
+        at = doc.rfind(joint, lo, start)
+        if at > lo and doc[doc.rfind(" ", lo, at) + 1 : at] in _OFFICES:
+            return True
+    return False
+
+
+# Words of a match or a tournament: a country named beside them is a team ("Ukraine (Group B)",
+# "Taiwan's national team", "scored against Hong Kong in the qualifier"), not the country's
+# issue. Read within SPORTS_WINDOW characters of a capitalised weak mention, in its paragraph.
+SPORTS = re.compile(
+    r"\((?:Group|Pool)\s+[A-Z0-9]\)|(?<![\w-])(?i:national\s+(?:team|side|squad)|"
+    r"qualifiers?|qualifying\s+(?:round|match|group|campaign)|World\s+Cup|Euro\s+20\d\d|"
+    r"striker|strikers|midfielder|goalkeeper|FIFA|UEFA|kick-off|goalless|"
+    r"scored\s+(?:twice|(?:\w+\s+){0,2}(?:goals?|tries|runs|points))|"
+    r"friendly\s+(?:match|game|international)|penalty\s+shootout|semi-?finals?|"
+    r"quarter-?finals?|knockout\s+stage|group\s+stage|play-?offs?|Olympics?|Olympians?|"
+    r"Paralympics?|medallists?|medalists?|athletes?|football|soccer|rugby|cricket|basketball|"
+    r"volleyball|tennis|Davis\s+Cup|Grand\s+Prix)(?![\w-])"
+)
+# (not "friendly", "squad", "scored" or "medal" alone: friendly fire, a death squad, a
+# diplomatic score, a soldier's medal)
+SPORTS_WINDOW = 100
+
+
+def as_team(doc: str, start: int, end: int, layout: Layout) -> bool:
+    """Whether the capitalised mention doc[start:end] stands among the words of a match or a
+    tournament (SPORTS, within SPORTS_WINDOW characters in its paragraph): a team's or an
+    athlete's country."""
+    lo, hi = layout.bounds(layout.paragraph(start), len(doc))
+    return (
+        SPORTS.search(doc, max(lo, start - SPORTS_WINDOW), min(hi, end + SPORTS_WINDOW)) is not None
+    )
 
 
 @lru_cache(maxsize=1024)
@@ -249,8 +313,9 @@ def uncued(
     entry: Entry, doc: str, spans: Sequence[tuple[int, int, object]], layout: Layout
 ) -> frozenset[int]:
     """The starts of the weak mentions of `entry` at `spans` with no cue of its sense near
-    them (fewer than UNCUED_BELOW beyond the anticues, as cue_balance() counts them): they do
-    not add to the count. Each paragraph's cues are found once."""
+    them (fewer than UNCUED_BELOW beyond the anticues, as cue_balance() counts them), or
+    naming a team (as_team()): they do not add to the count. Each paragraph's cues are found
+    once."""
     if not entry.weak:
         return frozenset()
     weak, key = entry.weak, _alias_key()
@@ -279,7 +344,12 @@ def uncued(
             ) - len(
                 {w for a, b, w in against if lo <= a and b <= hi and not (a < end and start < b)}
             )
-            if balance < UNCUED_BELOW:
+            if balance < UNCUED_BELOW or (
+                doc[start].isupper()
+                and SPORTS.search(
+                    doc, max(top, start - SPORTS_WINDOW), min(bottom, end + SPORTS_WINDOW)
+                )
+            ):  # no cue, or a team's name: as_team()
                 out.append(start)
     return frozenset(out)
 

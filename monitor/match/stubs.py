@@ -144,7 +144,10 @@ def _table_of(entry: Entry) -> dict[str, Any]:
     """The entry rebuilt from its loaded form (each alias with every veto it carries)."""
 
     def alias(a: Any) -> dict[str, Any]:
-        return {"text": a.text, "case": a.case, "standalone": a.standalone, "veto": list(a.veto)}
+        table = {"text": a.text, "case": a.case, "standalone": a.standalone, "veto": list(a.veto)}
+        if a.since is not None:  # the day it names the entry from
+            table["since"] = a.since
+        return table
 
     from monitor.vocab.loader import alias_key
 

@@ -45,7 +45,7 @@ _ENTRY_KEYS = {
     "in_names",
     "min_cues",
 }
-_ALIAS_KEYS = {"text", "case", "standalone", "veto", "short"}
+_ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
 
 
@@ -233,6 +233,9 @@ class _Parser:
             weak=frozenset(_key(a.text) for a in weak),
             blockers=self._strings(item.get("not", []), "not"),
             in_names=in_names,
+            dated=tuple(
+                dict((_key(a.text), a.since) for a in aliases if a.since is not None).items()
+            ),
         )
 
     def _aliases(
@@ -260,6 +263,9 @@ class _Parser:
             veto = (*shared_veto, *self._strings(value.get("veto", []), f"{key}.veto"))
             for pattern in veto:
                 self._check_veto(pattern, f"{key}.veto")
+            since = value.get("since")
+            if since is not None:
+                since = self._date(since, "since", f"{key}.since")
             out.append(
                 Alias(
                     text,
@@ -267,6 +273,7 @@ class _Parser:
                     _case_for(text, case),
                     standalone,
                     veto,
+                    since,
                 )
             )
         return out
@@ -302,7 +309,7 @@ class _Parser:
             out.append(Role(title, org, start, end, phrases, veto, bare))
         return out
 
-    def _date(self, value: Any, key: str) -> date | None:
+    def _date(self, value: Any, key: str, where: str | None = None) -> date | None:
         if value is None or (isinstance(value, date) and not hasattr(value, "hour")):
             return value
         if isinstance(value, str):
@@ -310,7 +317,9 @@ class _Parser:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        raise self.fail(f"{key} must be a date like 2023-07-25, got {value!r}", f"role.{key}")
+        raise self.fail(
+            f"{key} must be a date like 2023-07-25, got {value!r}", where or f"role.{key}"
+        )
 
     def _case(self, value: Any, key: str) -> CaseRule:
         if value not in get_args(CaseRule):

@@ -20,6 +20,9 @@ class Alias:
     earlier in the document, or on its own when `standalone` and no other entry shares it.
     `case` "exact" accepts the text as written (and, for aliases of several words, in capitals);
     "any" ignores case. `veto` holds regular expressions with `@` standing for the mention.
+    `since`: the alias names the entry only in documents dated that day or later ("Ukraine"
+    for the war from 24 February 2022, "the pandemic" for Covid-19 from 2020); a document
+    without a date is not checked.
     """
 
     text: str
@@ -27,6 +30,7 @@ class Alias:
     case: CaseRule = "exact"
     standalone: bool = True
     veto: tuple[str, ...] = ()
+    since: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,12 @@ class Entry:
     blockers: tuple[str, ...] = ()
     in_names: bool = True
     blocker_of: str | None = None  # set on the hidden entries made of blockers
+    # (alias key, first day) of the aliases with `since`: before that day they name nothing
+    dated: tuple[tuple[str, date], ...] = ()
+
+    def named_on(self, key: str, day: date) -> bool:
+        """Whether the alias with this key (alias_key()) names the entry on `day`."""
+        return all(day >= since for alias, since in self.dated if alias == key)
 
 
 @dataclass(frozen=True, slots=True)
