@@ -79,6 +79,8 @@ def test_every_labelled_file_of_the_shared_corpus_exists(name: str) -> None:
 
 def test_guardian_rows_name_a_headline_index() -> None:
     refs = [str(row["file"]) for _, row in rows() if row["set"] == "guardian"]
+    assert len(refs) == len(set(refs)) == 743  # bench/select_fresh.py --set guardian
     for ref in refs:
         file, _, index = ref.rpartition(":")
-        assert file == "guardian_headlines.csv" and 0 <= int(index) < 4080, ref
+        assert file == "guardian_headlines.csv", ref
+        assert 0 <= int(index) < 4080, ref
