@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 
-from monitor.match.automaton import CREDIT_WORDS, build, search
+from monitor.match.automaton import CREDIT_VALUE, DFA_CREDIT_WORDS, build, search
 from monitor.match.bylines import SHORT_LINE, credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
@@ -79,7 +79,9 @@ class Matcher:
         )
         self._automaton, self._values = build(self._entries, fast_path)
         # the vocabulary's keys (not the credit words after them)
-        self.pattern_count = len(self._values) - (len(CREDIT_WORDS) if self._automaton else 0)
+        self.pattern_count = len(self._values) - sum(
+            value is CREDIT_VALUE for value in self._values[-len(DFA_CREDIT_WORDS) :]
+        )
         log.info("matcher.compiled entries=%d patterns=%d", self._real, self.pattern_count)
 
     def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
@@ -381,8 +383,13 @@ class Matcher:
         actors, issues, role_hits, words = self._scan(text, folded, published is not None)
         if (actors or issues or role_hits) and (
             # credit_spans() finds nothing in one line of more than SHORT_LINE characters that
-            # does not open with "By", unless it holds a web address or a photo credit
-            words or "\n" in text or len(text) <= SHORT_LINE or text.lstrip()[:2] == "By"
+            # does not open with "By", unless it holds a web address or a photo credit (see
+            # automaton.CREDIT_WORDS: "www", a photo credit's word, an address's "/")
+            words
+            or "\n" in text
+            or len(text) <= SHORT_LINE
+            or text.lstrip()[:2] == "By"
+            or "/" in text
         ):
             credits = credit_spans(text)
             if credits:  # a byline names who wrote the text, not whom it is about
