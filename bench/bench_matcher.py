@@ -309,13 +309,27 @@ def run(
         )
     total = dict.fromkeys(sides, 0.0)
     found = dict.fromkeys(sides, 0)
+    # The sides take turns on the same chunk, each after a side that ran other code (a side
+    # runs faster straight after one that warmed the caches with its own automaton: raw ~35%
+    # after raw+b, ours ~17% after its articles). The scan opens each turn, then
+    # the raw sides, then the two checkouts, which swap places every other turn: a checkout
+    # against itself came out 4-8% slower on the side that always ran first.
+    head = ["scan", "raw", "bounded", "raw_rs"]
+    order = [*head, "ours", "article"]
+    turns = [order, order]
+    if other is not None:
+        turns = [
+            [*order, "before", "before_article"],
+            [*head, "before", "before_article", "ours", "article"],
+        ]
+    assert all(sorted(names) == sorted(sides) for names in turns)
     for first in range(0, len(docs), CHUNK):
         chunk = docs[first : first + CHUNK]
         best = dict.fromkeys(sides, float("inf"))
-        for _ in range(RUNS):  # the sides take turns on the same chunk
-            for side, work in sides.items():
+        for run in range(RUNS):
+            for side in turns[run % 2]:
                 start = _clock()
-                found[side] += work(chunk)
+                found[side] += sides[side](chunk)
                 best[side] = min(best[side], _clock() - start)
         for side in sides:
             total[side] += best[side]
@@ -445,7 +459,8 @@ def main() -> None:
         "tagged one document at a time on one core, in one process with raw pyahocorasick on "
         "the same documents and the same aliases. Times are CPU time of the process "
         "(`time.process_time`, so MB/s is per core). The sides take turns on each chunk of "
-        f"{CHUNK} documents (~80 KB), {RUNS} times, and each side's best time per chunk is "
+        f"{CHUNK} documents (~80 KB), {RUNS} times (with `--against`, the two checkouts swap "
+        "places every other time), and each side's best time per chunk is "
         "summed over the chunks: load from other work on this shared machine comes and goes in "
         "bursts of seconds, and whole 10 MB passes (the previous method) let a burst land on "
         "one side only. Raw = `text.lower()` and iterating pyahocorasick's automaton of "
@@ -469,7 +484,56 @@ def main() -> None:
         f"({rs_low:.2f}x to {rs_high:.2f}x that of raw ahocorasick_rs); compile takes up to "
         f"{compile_high:.1f}x raw at 10k-100k aliases.**\n\n"
         f"{compared}"
-        "This round (2026-12-07, the matcher's speed, second round) changed how, not what. "
+        "This round (2026-12-07, the matcher's speed, third round) changed how, not what. A "
+        "vocabulary whose keys take up to 5,000 bytes (~350 aliases) is searched by a DFA "
+        "(`automaton.DFA_BYTES`), a larger one by ahocorasick_rs's default, a contiguous NFA: the "
+        "DFA reads one table entry per byte, with no failure transitions, but its table (~90 "
+        "bytes per key byte: ~130 KB at 100 aliases, ~1.2 MB at 1,000) stays in a core's L2 cache "
+        "(1 MB) with the rest of the work only for a small vocabulary; at 1,000 to 3,000 aliases "
+        "it gained nothing or lost. At 100 aliases tagging took 3-13% less time (bench_matcher "
+        "against the base, and a harness where only raw and the variants took turns); the bundled "
+        'vocabulary (2,044 keys) keeps the NFA. The credit words are now "www" and " photo" '
+        '(after the space that "(" and white space fold to: a photo credit\'s word follows one), '
+        'and a web address\'s `https?://` is looked for as a "/" in the text (one character, '
+        'found at memchr speed): keys that all open with a space or a "w" keep ahocorasick_rs\'s '
+        'start-byte prefilter for the NFA, which the unpadded "http" and "photo" turned off (four '
+        "start bytes; the bundled vocabulary's Chinese-script keys, which open with no space, "
+        "turn it off anyway): 4-7% less time at 1,000 to 10,000 aliases in the harness, 0-4% in "
+        "bench_matcher (within its noise); a DFA, which the prefilter slows (a memchr call per "
+        "word costs more than its look-ups), also gets the old unpadded keys. A one-line text "
+        "counts each entry while resolving its short forms (`Matcher._counted`: one loop instead "
+        "of `resolve()` and a counting pass; ~1% in a hot loop). The benchmark's turns changed: "
+        "the scan now opens each turn, then come the raw sides, then the two checkouts of "
+        "`--against`, which swap places every other turn, so that every side runs after one that "
+        "ran other code. A checkout against itself had come out 4-8% slower on the side that "
+        "always ran first (ours: the previous rounds' before/after figures were biased against "
+        "the new code), -2.5% to +0.6% now. A side runs faster straight after one that warmed the "
+        "caches with its own automaton, so two other orders were dropped as unequal: the whole "
+        "order reversed every other turn (raw then ran straight after raw+b and came out ~35% "
+        "faster, ours ~17% after its articles: ours / raw at 10k aliases 1.64x-1.73x), and the "
+        "checkouts swapped with the scan left between them (ours then ran after its own scan: "
+        "1.16x-1.35x at 100 to 100k aliases, against the base's 1.25x-1.56x). Each raw side still "
+        "runs after other code, as it did when it opened the turn; this code's own ratio to raw "
+        "moved little with the new turns (the old and the new order back to back, 3 MB: 1.46x and "
+        "1.47x at 100 aliases, 1.37x and 1.34x at 1,000, 1.36x and 1.30x at 10,000). Tests: the "
+        "DFA and the NFA hand the scan the same hits in the same order, and one-line counting "
+        'equals the general path, on random vocabularies and texts; photo credits without a "/" '
+        "and web addresses run into the word before them still name nobody, with a DFA and with "
+        "an NFA. Tried and dropped: evidence from only the sentence ends around first mentions "
+        "(`rfind` back to the last mark whose boundary expression matches there, one `search` "
+        "forward whose result serves the next mentions until their sentence ends): 18-25 us per "
+        "document against 18-21 us for the whole pass and batch evidence, the Python steps per "
+        "mention costing what the expression saves; no credit words at all (the three `in` "
+        "searches they spare cost ~8 us, of bytes or str). Where the time goes now at 100 aliases "
+        "(per ~4 KB document, each step timed alone on 50 documents, best of 25, load ~5.6): ours "
+        "~70 us: folding ~9, the automaton ~11, per-hit rules ~8, resolution with the counts ~10, "
+        "sentence boundaries ~13, evidence for ~16 first mentions ~8, the tags ~5, the calls "
+        "between them ~6. Other work kept the machine busy through this round (load 5-7): the "
+        "ratios of the same code moved by up to 0.15 between runs minutes apart, and the table is "
+        "one run; the next run (`--no-write`, load 5.8 at its end) gave 1.31x-1.59x before and "
+        "1.25x-1.48x after (100 aliases: 1.59x to 1.48x; 1,000: 1.39x to 1.34x; 10,000: 1.35x to "
+        "1.27x; 100,000: 1.31x to 1.25x), the same tags.\n\n"
+        "The round before (2026-12-07, the matcher's speed, second round) changed how, not what. "
         "A one-line text longer than a credit line (400 characters) that does not open with "
         '"By" is searched for web addresses and photo credits only when the scan saw '
         '"http", "www" or "photo": three unpadded automaton keys whose hits set a flag '
@@ -490,21 +554,21 @@ def main() -> None:
         "white space); building each tag with its evidence in one loop (~0.8 us slower than "
         "the two loops); offsets of the boundaries from `re.split` with the one-character "
         "match (slower); a lower-case-free search (ahocorasick_rs has no ASCII "
-        "case-insensitive option). Where the time goes now at 100 aliases (the worst ratio; "
+        "case-insensitive option). Where the time went then at 100 aliases (the worst ratio; "
         "per ~4 KB document, each step timed alone, best of 9, load ~2): ours ~181 us: "
         "folding ~15, the automaton ~33, per-hit rules ~16, resolution ~16, sentence "
         "boundaries ~31 (the regular expression alone ~25), evidence for ~16 first mentions "
         "~19, the tags ~11, the counting pass with its institution-name checks and the calls "
         "between the steps ~40. What is left is spread thin: no step but the automaton and "
         "the sentence pass is above 10% of the time, and most of both is C already. "
-        "Against the base in the same run (above): met at 10k (1.48x) and 100k (1.46x) "
+        "Against the base in the same run (that round's): met at 10k (1.48x) and 100k (1.46x) "
         "aliases, missed at 1k (1.51x, by a hair) and 100 (1.65x); at 100 aliases raw is "
         "fastest, so the costs per document that do not grow with the vocabulary (folding, "
         "sentences, evidence, tags) weigh most there. The general path (as articles) is where "
         "it was: its texts have line breaks, which credit lines need looked at. Mentions ours "
         "(44,418 at 1k) differ from the previous table's (44,416) by the relevance rules "
         "merged since; this run's base gave the same spans on every document.\n\n"
-        "The round before in this session (2026-12-07, the matcher's speed, first round) "
+        "The round before that (2026-12-07, the matcher's speed, first round) "
         "changed how, not what: the automaton "
         "is ahocorasick_rs's `BytesAhoCorasick` over the folded text's UTF-8 bytes (its str "
         "search builds a byte-to-character map of the whole text for every document, with the "
@@ -517,7 +581,7 @@ def main() -> None:
         "a line break that ends a sentence no full stop ended in its place among them, "
         "instead of sorting a list of pairs (the benchmark's articles end each paragraph "
         "without a full stop: the sentence pass of an article went from ~58 us to ~48 us). "
-        "The tags are the same on every benchmark document (checked in the same run, above) "
+        "The tags are the same on every benchmark document (checked in the same run) "
         "and the property tests pass. Compile is where it was (best of 5, the two checkouts "
         "in turns: 0.088 s and 0.095 s at 10k aliases, 1.10 s and 1.11 s at 100k; the keys "
         "are now also encoded): its ratio to raw rose with this run's load. Still missed: "

@@ -143,27 +143,54 @@ def test_web_addresses_name_nothing(bundled: Matcher) -> None:
 _LONG = " The delegations met again on Tuesday and agreed to keep talking." * 8
 
 
+@pytest.fixture(scope="module")
+def small() -> Matcher:
+    """Two people: an automaton small enough to be a DFA, with its own credit words."""
+    toml = """
+[[person]]
+id = "jake-sullivan"
+name = "Jake Sullivan"
+[[person]]
+id = "matthew-miller"
+name = "Matthew Miller"
+"""
+    return compile_matcher(build_vocabulary(parse_text(toml, "small.toml")))
+
+
+@pytest.mark.parametrize("vocabulary", ["bundled", "small"])
 @pytest.mark.parametrize(
     "credit",
     [
         "(AP Photo/Matthew Miller, Pool)",
         "(Photo by Matthew Miller/Getty Images)",
+        # without a "/": found by the word alone
+        "(Photo by Matthew Miller)",
+        "(AP Photo: Matthew Miller)",
         "(https://example.com/matthew-miller-in-beijing)",
         "(http://example.com/Matthew-Miller)",
         "See www.example.org/Matthew-Miller for more.",
+        # an address run into the word before it is still one from its "http" or "www"
+        "(seehttps://example.com/Matthew-Miller)",
+        "See at:www.example.org/Matthew-Miller today.",
+        "Seewww.example.org/Matthew-Miller today.",
     ],
 )
-def test_credits_in_one_long_line_name_nobody(bundled: Matcher, credit: str) -> None:
+def test_credits_in_one_long_line_name_nobody(
+    vocabulary: str, credit: str, request: pytest.FixtureRequest
+) -> None:
     """A one-paragraph text longer than a credit line is searched for web addresses and photo
-    credits only when the scan saw their words (http, www, photo): those in it still name no
-    one, while the name outside them counts."""
+    credits only when the scan saw their words ("www", "photo" after a space) or the text
+    holds a "/" (automaton.CREDIT_WORDS): those in it still name no one, while the name
+    outside them counts; with the bundled vocabulary's automaton (an NFA) and a small one's
+    (a DFA, whose credit words differ)."""
+    matcher: Matcher = request.getfixturevalue(vocabulary)
     doc = f"Jake Sullivan said the talks ended.{_LONG} {credit}{_LONG}"
     assert len(doc) > 400
     assert "\n" not in doc
-    found = {t.id for t in bundled.tag(doc)}
+    found = {t.id for t in matcher.tag(doc)}
     assert "jake-sullivan" in found
     assert "matthew-miller" not in found
-    assert "matthew-miller" in {t.id for t in bundled.tag(doc.replace(credit, "Matthew Miller"))}
+    assert "matthew-miller" in {t.id for t in matcher.tag(doc.replace(credit, "Matthew Miller"))}
 
 
 def test_a_long_byline_run_into_its_dateline_names_nobody(bundled: Matcher) -> None:

@@ -13,7 +13,14 @@ from match_reference import Sentences as ReferenceSentences
 from match_reference import fold as reference_fold
 
 from monitor.match import Matcher
-from monitor.match.automaton import _plain
+from monitor.match.automaton import (
+    CREDIT_VALUE,
+    CREDIT_WORDS,
+    DFA_CREDIT_WORDS,
+    _plain,
+    build,
+    search,
+)
 from monitor.match.normalize import (
     _COMMON,
     _NON_ASCII,
@@ -408,3 +415,42 @@ def test_mentions_after_characters_of_several_utf8_bytes_keep_character_offsets(
         ("wang-yi", "王毅"),
         ("wang-yi", "Wang Yi"),
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(vocabularies_and_texts())
+def test_the_dfa_and_the_nfa_find_the_same_keys_in_the_same_order(
+    case: tuple[list[Entry], str],
+) -> None:
+    """A small vocabulary's automaton is a DFA, a large one's an NFA (automaton.DFA_BYTES):
+    on the same keys both hand the scan the same hits in the same order (it keeps
+    leftmost-longest on the fly, relying on that order); only their credit words differ."""
+    entries, text = case
+    keys = build_vocabulary(entries).entries
+    dfa, dfa_values = build(keys, True, dfa_bytes=1 << 30)
+    nfa, nfa_values = build(keys, True, dfa_bytes=0)
+    assert dfa is not None
+    assert nfa is not None
+    size = len(nfa_values) - len(CREDIT_WORDS)
+    assert dfa_values[:size] == nfa_values[:size]
+    assert dfa_values[size:] == [CREDIT_VALUE] * len(DFA_CREDIT_WORDS)
+    lower = fold(text).lower
+    # and without the text's white space at its edges: keys at its very start and end
+    for searched in (lower, lower.strip()):
+        assert [hit for hit in search(dfa, searched) if hit[0] < size] == [
+            hit for hit in search(nfa, searched) if hit[0] < size
+        ]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(vocabularies_and_texts(), st.one_of(st.none(), days))
+def test_one_paragraph_counting_in_resolution_equals_the_general_path(
+    case: tuple[list[Entry], str], published: dt.date | None
+) -> None:
+    """A text of one line counts each entry while resolving its short forms (one loop): the
+    same tags, counts, evidence, levels and scores as resolving first and then reading the
+    layout (the general path)."""
+    entries, text = case
+    text = text.replace("\n", " ")
+    matcher = Matcher(build_vocabulary(entries))
+    assert matcher.tag(text, published=published) == matcher._general(None, text, published, None)

@@ -39,11 +39,31 @@ ROLE_VETOES = (
     r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
     r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@",
 )
-# Words without which a one-line text holds no web address or photo credit (credit_spans
-# looks for "https?://", "www." and "Photo" in the text): keys without padding, found by the
-# scan of the folded text (which keeps ASCII letters), so that most texts skip those searches
-# (three string searches, ~4% of tagging a 4 KB text).
-CREDIT_WORDS = ("http", "www", "photo")
+# Words without which a one-line text holds no web address or photo credit, found by the scan
+# of the folded text (which keeps ASCII letters), so that most texts skip credit_spans()'s
+# searches (three multi-character `in` of the whole text, ~4% of tagging a 4 KB text). Its
+# expressions need "https?://", "www." or a "Photo" after "(" or white space: "www" is a key
+# without padding ("awww.example.org" holds an address), " photo" one opening with the space
+# that "(" and white space fold to, and "https?://" needs a "/", which the matcher looks for
+# in the text itself (one character, found by memchr). Keys that all open with a space or a
+# "w" leave ahocorasick_rs its start-byte prefilter (memchr2 to the next place a key may
+# start): tagging 4-6% faster at 1,000 to 10,000 aliases (the NFA) where the matcher and raw
+# alone took turns (load 2-4), no difference seen in bench_matcher under load 5-7. The
+# unpadded "http" and "photo" of the previous keys gave four start bytes, which turns it off
+# (as the bundled vocabulary's Chinese-script keys, which open with no space, do anyway).
+CREDIT_WORDS = ("www", " photo")
+# An automaton of keys of up to this many bytes in all is a DFA, a larger one ahocorasick_rs's
+# default (a contiguous NFA). The DFA reads one table entry per byte, with no failure
+# transitions: at 100 aliases tagging took 3-13% less time. But its table takes ~90 bytes
+# per key byte (~130 KB at 100 aliases, ~1.2 MB at 1,000), against ~5-15 for the NFA: once
+# it outgrows a core's L2 cache (1 MB here) with the rest of the work, it gains nothing or
+# loses (measured at 1,000 and 3,000 aliases). 5,000 bytes: ~350 aliases.
+DFA_BYTES = 5_000
+# A DFA is slower with the prefilter (a memchr call per word costs more than its look-ups):
+# its credit words also hold "http" and "photo" unpadded, only for their start bytes.
+DFA_CREDIT_WORDS = (*CREDIT_WORDS, "http", "photo")
+# the value of every credit word: no rule, a role that only says the word was seen
+CREDIT_VALUE: Value = (0, 0, None, None, None, None, CREDIT_WORD)
 _GIVEN_NAME = GivenNameVeto()
 # Pattern((...)) without NamedTuple's Python-level __new__ (one per alias at compile time).
 _new_pattern = partial(tuple.__new__, Pattern)
@@ -79,12 +99,14 @@ def _key(variant: str) -> str:
 
 
 def build(
-    entries: Sequence[Entry], fast_path: bool
+    entries: Sequence[Entry], fast_path: bool, dfa_bytes: int = DFA_BYTES
 ) -> tuple[ahocorasick_rs.BytesAhoCorasick | None, list[Value]]:
     """The automaton of every alias variant and role phrase of `entries` (None when there is
     none), and the value of each of its keys, by the key's index. It searches UTF-8 bytes:
     most folded texts are ASCII, whose byte offsets are their character offsets, and the
-    bytes search skips the character offset conversion of the str search (see search())."""
+    bytes search skips the character offset conversion of the str search (see search()).
+    Keys of up to `dfa_bytes` bytes in all make a DFA (see DFA_BYTES). The credit words come
+    last, each with the value CREDIT_VALUE."""
     # Building makes a few objects per alias and frees none: the cyclic collector would
     # rescan the growing heap again and again (half the time at 100k aliases) for nothing.
     collecting = gc.isenabled()
@@ -127,13 +149,16 @@ def build(
                 role = RolePattern(tuple(holders), tuple(dict.fromkeys(role_vetoes[key])))
                 key_add(key)
                 value_add(_value(key, [], is_actor, fast_path, role))
+        encoded = [key.encode() for key in keys]
+        dfa = sum(map(len, encoded)) <= dfa_bytes
+        automaton = None
         if keys:
-            for word in CREDIT_WORDS:
-                key_add(word)
-                value_add((0, 0, None, None, None, None, CREDIT_WORD))
-        automaton = (
-            ahocorasick_rs.BytesAhoCorasick([key.encode() for key in keys]) if keys else None
-        )
+            for word in DFA_CREDIT_WORDS if dfa else CREDIT_WORDS:
+                encoded.append(word.encode())
+                value_add(CREDIT_VALUE)
+            automaton = ahocorasick_rs.BytesAhoCorasick(
+                encoded, implementation=ahocorasick_rs.Implementation.DFA if dfa else None
+            )
     finally:
         if collecting:
             gc.enable()

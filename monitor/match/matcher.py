@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 
-from monitor.match.automaton import CREDIT_WORDS, build, search
+from monitor.match.automaton import CREDIT_VALUE, DFA_CREDIT_WORDS, build, search
 from monitor.match.bylines import SHORT_LINE, credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
@@ -25,11 +25,14 @@ from monitor.match.relevance import (
 from monitor.match.resolve import (
     CREDIT_WORD,
     GENERAL,
+    Choices,
     Hit,
     RolePattern,
+    choose_unvetoed,
     push,
     resolve,
     resolve_roles,
+    vetoed,
 )
 from monitor.match.sentences import Sentences
 from monitor.types import Evidence, Span, Tag, TagLevel, new_evidence, new_tag, new_tags
@@ -80,7 +83,9 @@ class Matcher:
         )
         self._automaton, self._values = build(self._entries, fast_path)
         # the vocabulary's keys (not the credit words after them)
-        self.pattern_count = len(self._values) - (len(CREDIT_WORDS) if self._automaton else 0)
+        self.pattern_count = len(self._values) - sum(
+            value is CREDIT_VALUE for value in self._values[-len(DFA_CREDIT_WORDS) :]
+        )
         log.info("matcher.compiled entries=%d patterns=%d", self._real, self.pattern_count)
 
     def tag(self, text: str, *, published: date | None = None) -> tuple[Tag, ...]:
@@ -146,35 +151,19 @@ class Matcher:
         """tag_document() of one paragraph without a headline (feed summaries, the matcher
         benchmark's documents): the same tags, counted in one pass like a plain tagger, with
         the level and score of their count (tests check it against the general path)."""
-        found, hits, folded = self._run(text, published)
-        if not found:
+        folded, actors, issues, roles = self._hits(text, published)
+        if not (actors or issues or roles):
             return ()
-        if folded.positions is not None:
-            origin = folded.origin
-            hits = [(*origin(start, stop), what) for start, stop, what in hits]
-        flags = self._flags
-        counts: dict[int, int] = {}  # in order of first mention
-        firsts: list[Hit] = []
-        spans: dict[int, list[Hit]] | None = None  # of entries with weak aliases only
-        for index, hit in zip(found, hits):  # noqa: B905 (equal lengths, the scan's pairs)
-            flag = flags[index]
-            if flag:  # most entries have none: one look-up decides
-                if flag & _BLOCKER or (flag & _NAMES and inside_name(text, hit[0], hit[1])):
-                    continue
-                if flag & _DATED and _too_early(self._entries[index], text, hit, published):
-                    continue
-                if flag & _WEAK:
-                    spans = spans if spans is not None else {}
-                    spans.setdefault(index, []).append(hit)
-            if index in counts:
-                counts[index] += 1
-            else:
-                counts[index] = 1
-                firsts.append(hit)
-        if spans is not None:  # an entry named only by weak aliases needs their context
+        if issues or roles:
+            events = actors + issues + roles
+            events.sort(key=_START)  # stable: at one offset, actors, then issues, then roles
+        else:
+            events = actors
+        counts, firsts, weak = self._counted(events, text, folded, published)
+        if weak is not None:  # an entry named only by weak aliases needs their context
             layout = Layout(None, len(text), (0,), 0)
             entries = self._entries
-            for index, its in spans.items():
+            for index, its in weak.items():
                 if _confirm(entries[index], text, its, layout) is None:
                     position = list(counts).index(index)
                     del counts[index], firsts[position]
@@ -182,6 +171,73 @@ class Matcher:
             return ()
         evidence = Sentences(text).evidence(firsts)
         return new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE)
+
+    def _counted(
+        self, events: list[Hit], text: str, folded: Folded, published: date | None
+    ) -> tuple[dict[int, int], list[Hit], dict[int, list[Hit]] | None]:
+        """resolve() and the relevance stage's count in one pass: the mentions of each entry
+        named (in order of first mention), the hit of its first mention (offsets of `text`)
+        and, for entries with weak aliases, their hits. Blockers and institution names
+        ("Taiwan Semiconductor") count for no entry, but a full form among them still sets
+        which entry a later short form names, as in resolve()."""
+        flags = self._flags
+        origin = folded.origin if folded.positions is not None else None
+        last_full: dict[int, int] = {}
+        counts: dict[int, int] = {}  # in order of first mention
+        firsts: list[Hit] = []
+        weak: dict[int, list[Hit]] | None = None  # of entries with weak aliases only
+        for order, event in enumerate(events):
+            # resolve()'s loop (see there), with each entry it names counted at once
+            start, stop, what = event
+            if what.__class__ is int:
+                index = what
+                last_full[index] = order
+            elif len(what) == 1:  # type: ignore[arg-type]
+                index, full, _, standalone, vetoes = what[0]  # type: ignore[index]
+                if full:
+                    last_full[index] = order
+                elif not (index in last_full or standalone) or (
+                    vetoes and vetoed(vetoes, text, folded, start, stop)
+                ):
+                    continue
+            else:
+                if (
+                    what.__class__ is Choices
+                    and what.unseen_none
+                    and what.entries.isdisjoint(last_full)
+                ):
+                    continue
+                picked = choose_unvetoed(
+                    what,  # type: ignore[arg-type]
+                    start,
+                    stop,
+                    last_full,
+                    text,
+                    folded,
+                )
+                if picked is None:
+                    continue
+                index, full = picked
+                if full:
+                    last_full[index] = order
+            if origin is not None:
+                start, stop = origin(start, stop)
+                event = (start, stop, what)
+            flag = flags[index]
+            if flag:  # most entries have none: one look-up decides
+                if flag & _BLOCKER or (flag & _NAMES and inside_name(text, start, stop)):
+                    continue
+                if flag & _DATED and _too_early(self._entries[index], text, event, published):
+                    continue
+                if flag & _WEAK:
+                    weak = weak if weak is not None else {}
+                    weak.setdefault(index, []).append(event)
+            if index in counts:
+                counts[index] += 1
+            else:
+                counts[index] = 1
+                firsts.append(event)
+        return counts, firsts, weak
 
     def explain(
         self,
@@ -318,16 +374,32 @@ class Matcher:
     def _run(self, text: str, published: date | None) -> tuple[list[int], list[Hit], Folded]:
         """Entry indexes of the resolved mentions and the hits (folded offsets) naming them,
         in document order."""
+        folded, actors, issues, roles = self._hits(text, published)
+        if not (actors or issues or roles):
+            return [], [], folded
+        found, hits = resolve(actors, issues, roles, text, folded)
+        return found, hits, folded
+
+    def _hits(
+        self, text: str, published: date | None
+    ) -> tuple[Folded, list[Hit], list[Hit], list[Hit]]:
+        """The folded text and the hits (folded offsets) of actors, issues and dated roles
+        that resolution takes: the scan's, outside credit lines."""
         folded = fold(text)
         if self._automaton is None or not text:
-            return [], [], folded
+            return folded, [], [], []
         if isinstance(published, datetime):
             published = published.date()
         actors, issues, role_hits, words = self._scan(text, folded, published is not None)
         if (actors or issues or role_hits) and (
             # credit_spans() finds nothing in one line of more than SHORT_LINE characters that
-            # does not open with "By", unless it holds a web address or a photo credit
-            words or "\n" in text or len(text) <= SHORT_LINE or text.lstrip()[:2] == "By"
+            # does not open with "By", unless it holds a web address or a photo credit (see
+            # automaton.CREDIT_WORDS: "www", a photo credit's word, an address's "/")
+            words
+            or "\n" in text
+            or len(text) <= SHORT_LINE
+            or text.lstrip()[:2] == "By"
+            or "/" in text
         ):
             credits = credit_spans(text)
             if credits:  # a byline names who wrote the text, not whom it is about
@@ -339,8 +411,7 @@ class Matcher:
             if role_hits and published is not None
             else []
         )
-        found, hits = resolve(actors, issues, roles, text, folded)
-        return found, hits, folded
+        return folded, actors, issues, roles
 
     def _scan(
         self, text: str, folded: Folded, with_roles: bool
