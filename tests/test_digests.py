@@ -70,6 +70,8 @@ def test_every_counts_from_the_period_start() -> None:
         ('schedule = "dayly 08:00"', "is not a schedule"),
         ('schedule = "daily 25:00"', "not a time of day"),
         ('schedule = "daily 08:00"\ntimezone = "Mars/Olympus"', "unknown time zone"),
+        # longer than a file name may be: zoneinfo's lookup fails with OSError
+        (f'schedule = "daily 08:00"\ntimezone = "{"Olympus" * 40}"', "unknown time zone"),
         ('schedule = "daily 08:00"\nevery = "1h"', "not both"),
     ],
 )

@@ -68,7 +68,7 @@ def zone(name: str | None) -> tzinfo:
         return UTC
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: name too long
         raise ValueError(
             f"unknown time zone {name!r}; write an IANA name such as "
             "'Europe/London' or 'America/New_York'"
