@@ -116,4 +116,3 @@ async def test_dialing_a_closed_port_is_a_connect_error() -> None:
     probe.close()
     with pytest.raises(httpcore.ConnectError):
         await connect_tcp("127.0.0.1", port, timeout=5)
-
