@@ -6,6 +6,7 @@ where it is built, so `monitor --help` and the read commands stay fast.
 """
 
 import asyncio
+import gc
 import logging
 import os
 import uuid
@@ -246,7 +247,18 @@ async def running(
         owner = f"{process_owner()}/{uuid.uuid4().hex[:8]}"
         # However the run ends, feeds it still holds are free for the next one at once.
         stack.callback(_release, store, owner)
+        _freeze_start_up(stack)
         yield Runtime(prepared, store, pipeline, relay, tune, owner)
+
+
+def _freeze_start_up(stack: AsyncExitStack) -> None:
+    """Move what start-up built (modules, vocabulary, matcher, pools) out of the cyclic
+    collector's sight for the run: every full collection walked all of it again, ~25 ms
+    each, a few times a minute of polling (~5% of a 304 poll's CPU). Reference counting
+    still frees it; the run's end gives it back to the collector."""
+    gc.collect()
+    gc.freeze()
+    stack.callback(gc.unfreeze)
 
 
 def _warm_sketches() -> None:

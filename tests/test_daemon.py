@@ -120,3 +120,19 @@ async def test_late_tick_still_runs(tmp_path: Path, store: Store) -> None:
         assert daemon.ticks == 2
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+async def test_a_run_keeps_its_start_up_heap_out_of_the_collectors_walks(
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
+    """While a runtime runs, what start-up built (vocabulary, matcher, pools) is frozen out of
+    the cyclic collector's full walks; once the run ends the collector sees it again."""
+    import gc
+
+    path = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
+    prepared = prepare(settings(path, store.db.url), load_config(path))
+    assert gc.get_freeze_count() == 0
+    async with running(prepared, store, TUNING) as rt:
+        assert gc.get_freeze_count() > 10_000
+        assert not any(obj is rt.pipeline.matcher for obj in gc.get_objects())
+    assert gc.get_freeze_count() == 0

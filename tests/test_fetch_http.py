@@ -456,3 +456,34 @@ async def test_a_fetch_builds_no_httpx_models(
         result = await client.get(http_server.url("/feed"), headers={"if-none-match": '"v1"'})
     assert (result.status, result.headers["etag"]) == (304, '"v1"')
     assert built == []
+
+
+async def test_a_url_is_parsed_once_and_a_bad_one_refused_every_time(
+    http_server: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Polling the same feed again reuses its parsed URL; a URL httpx refuses is refused on
+    every call, never remembered as valid."""
+    import httpx
+
+    from monitor.fetch import http
+
+    parsed: list[str] = []
+
+    class Counting(httpx.URL):
+        def __init__(self, url: Any = "", **kwargs: Any) -> None:
+            parsed.append(str(url))
+            super().__init__(url, **kwargs)
+
+    monkeypatch.setattr(httpx, "URL", Counting)
+    http._parse.cache_clear()
+    http_server.route("/once", body=b"ok")
+    url = http_server.url("/once?feed=1")
+    async with GuardedClient(LOOPBACK) as client:
+        for _ in range(3):
+            assert (await client.get(url)).body == b"ok"
+        for _ in range(2):
+            with pytest.raises(FetchError, match="invalid URL"):
+                await client.get("http://example.org:port/")
+    assert parsed.count(url) == 1
+    assert parsed.count("http://example.org:port/") == 2
+    assert len(http_server.hits("/once")) == 3

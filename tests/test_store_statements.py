@@ -115,3 +115,30 @@ def test_an_article_is_written_on_the_drivers_cursor(
         assert stored is not None
     assert stored.copies, "the second article did not join the first one's story"
     assert not cache_hits, [s for _, s in cache_hits]
+
+
+def test_poll_records_are_written_on_the_drivers_cursor(
+    store: Store, cache_hits: list[tuple[Any, str]]
+) -> None:
+    """Recording polls (a 200, a 304, a failure; alone and together) runs no compiled
+    SQLAlchemy statement, and each record lands on its own feed."""
+    store.sync_feeds([FeedSpec(f"f{i}", f"https://wire.example/{i}.xml") for i in range(4)], NOW)
+    cache_hits.clear()
+    later = NOW + timedelta(hours=1)
+    store.record_poll("f0", PollRecord(ok=True, status=200, etag='"a"', next_poll=later), NOW)
+    errors = store.record_polls(
+        [
+            ("f1", PollRecord(ok=True, status=304, next_poll=later), NOW),
+            ("f2", PollRecord(ok=False, status=503, error="HTTP 503", next_poll=later), NOW),
+            ("f3", PollRecord(ok=True, status=200, last_modified="x", next_poll=later), NOW),
+        ]
+    )
+    assert errors == [None, None, None]
+    assert not cache_hits, [s for _, s in cache_hits]
+    health = {h.name: h for h in store.feed_health()}
+    assert [health[f"f{i}"].last_status for i in range(4)] == [200, 304, 503, 200]
+    assert health["f2"].consecutive_errors == 1
+    assert health["f2"].last_error == "HTTP 503"
+    assert health["f0"].etag == '"a"'
+    assert health["f3"].last_modified == "x"
+    assert all(health[f"f{i}"].next_poll == later for i in range(4))

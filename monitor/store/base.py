@@ -70,8 +70,8 @@ class DriverSQL:
             raise _driver_error(exc) from exc
         return cursor
 
-    def many(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
-        """Execute once per row (the driver's executemany)."""
+    def many(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Execute once per row (the driver's executemany); the rows changed, all told."""
         postgres = conn.dialect.name == "postgresql"
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -79,6 +79,7 @@ class DriverSQL:
                 self.postgresql if postgres else self.sqlite,
                 [_bound(row, postgres) for row in rows],
             )
+            return int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as exc:
             raise _driver_error(exc) from exc
         finally:
