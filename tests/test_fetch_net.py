@@ -116,31 +116,3 @@ async def test_dialing_a_closed_port_is_a_connect_error() -> None:
     probe.close()
     with pytest.raises(httpcore.ConnectError):
         await connect_tcp("127.0.0.1", port, timeout=5)
-
-
-def test_any_loops_transport_is_paused_and_resumed() -> None:
-    """The buffering works with an event loop's own transport type (uvloop's does not
-    subclass asyncio.Transport): reading pauses past the high-water mark and resumes once
-    the reader has taken most of it."""
-    from monitor.fetch.net import READ_HIGH_WATER, _Protocol
-
-    class LoopTransport:
-        def __init__(self) -> None:
-            self.calls: list[str] = []
-
-        def pause_reading(self) -> None:
-            self.calls.append("pause")
-
-        def resume_reading(self) -> None:
-            self.calls.append("resume")
-
-    transport = LoopTransport()
-    protocol = _Protocol()
-    protocol.connection_made(transport)  # type: ignore[arg-type]
-    chunk = b"x" * 65536
-    for _ in range(READ_HIGH_WATER // len(chunk) + 1):
-        protocol.data_received(chunk)
-    assert transport.calls == ["pause"]
-    while protocol.chunks:
-        assert protocol.take(len(chunk)) == chunk
-    assert transport.calls == ["pause", "resume"]

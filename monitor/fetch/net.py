@@ -3,7 +3,7 @@
 import asyncio
 import ssl
 from collections import deque
-from typing import Any, cast
+from typing import Any
 
 import httpcore
 from httpcore._utils import is_socket_readable
@@ -29,9 +29,9 @@ class _Protocol(asyncio.Protocol):
         self.read_paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Keep the transport (to pause and resume reading; an event loop's own kind, such
-        as uvloop's, need not subclass asyncio.Transport)."""
-        self.transport = cast(asyncio.Transport, transport)
+        """Keep the transport (to pause and resume reading)."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         """Buffer `data`; stop reading the socket past the high-water mark."""
