@@ -4,11 +4,13 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import ssl
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import httpcore
-
-from monitor.fetch.net import connect_tcp
+from httpcore._backends.anyio import AnyIOBackend
+from httpcore._utils import is_socket_readable
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +84,12 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the host itself, refuses the whole answer if any address is refused, dials an IP.
 
     httpcore then runs TLS over the returned stream with the original host name, so certificate
-    verification still checks the name and not the IP. The streams are asyncio's transports
-    (monitor.fetch.net), not anyio's.
+    verification still checks the name and not the IP.
     """
 
     def __init__(self, allowed: Sequence[IPNetwork] = ()) -> None:
         self._allowed = tuple(allowed)
+        self._inner = AnyIOBackend()
 
     async def resolve(self, host: str, port: int) -> list[str]:
         """Every address `host` resolves to, each vetted; AddressRefused on the first bad one."""
@@ -122,12 +124,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return await connect_tcp(
-                    address,
-                    port,
-                    timeout=timeout,
-                    local_address=local_address,
-                    socket_options=options,
+                return _Stream(
+                    await self._inner.connect_tcp(
+                        address,
+                        port,
+                        timeout=timeout,
+                        local_address=local_address,
+                        socket_options=options,
+                    )
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
@@ -144,8 +148,58 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         raise httpcore.ConnectError("unix sockets are refused by the fetch guard")
 
     async def sleep(self, seconds: float) -> None:
-        """Sleep on the event loop."""
-        await asyncio.sleep(seconds)
+        """Delegate to anyio."""
+        await self._inner.sleep(seconds)
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """anyio's stream with a cheap `is_readable`.
+
+    httpcore's pool asks every pooled connection `is_readable` on every request (has it been
+    closed by the server?); anyio answers by building its whole attribute table, a
+    getpeername() call included, each time: with a few dozen pooled connections that was
+    ~10% of the daemon's CPU. The raw socket is looked up once instead; the answer is the same
+    (a TLS stream's raw socket is its transport's).
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(
+        self,
+        max_bytes: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> bytes:
+        """Delegate."""
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(
+        self,
+        buffer: bytes,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> None:
+        """Delegate."""
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        """Delegate."""
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
+    ) -> httpcore.AsyncNetworkStream:
+        """TLS over this stream (verifying `server_hostname`), wrapped the same way."""
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> Any:
+        """`is_readable` from the cached socket; anything else from anyio."""
+        if info == "is_readable":
+            return is_socket_readable(self._socket)
+        return self._inner.get_extra_info(info)
 
 
 def _unique(values: Iterable[str]) -> list[str]:
