@@ -261,6 +261,16 @@ def _freeze_start_up(stack: AsyncExitStack) -> None:
     stack.callback(gc.unfreeze)
 
 
+def refreeze() -> None:
+    """After a reload: give the collector what the old configuration left in reference cycles
+    (frozen with the start-up heap, it would never be walked, so each reload would keep the
+    old matcher), then freeze what runs now. Nothing to do when the run froze nothing."""
+    if gc.get_freeze_count():
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+
 def _warm_sketches() -> None:
     """Pay the first sketch's imports and set-up once, at start."""
     from monitor import stories

@@ -12,7 +12,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.app import Relay, Runtime
+from monitor.app import Relay, Runtime, refreeze
 from monitor.clock import utcnow
 from monitor.owner import is_alive
 from monitor.pipeline import PollResult
@@ -264,6 +264,7 @@ class Daemon:
         try:
             while True:
                 answer = await apply_reload(self, source)
+                refreeze()
                 try:
                     await self.rt.store.submit(
                         "", self.rt.store.answer_control, "reload", answer, self.clock()

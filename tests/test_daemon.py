@@ -136,3 +136,30 @@ async def test_a_run_keeps_its_start_up_heap_out_of_the_collectors_walks(
         assert gc.get_freeze_count() > 10_000
         assert not any(obj is rt.pipeline.matcher for obj in gc.get_objects())
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_reload_lets_the_collector_free_what_the_old_configuration_held(
+    tmp_path: Path, store: Store, site: HTTPTestServer
+) -> None:
+    """Garbage in reference cycles that was frozen with the start-up heap (an old matcher,
+    say) is freed at a reload, and the heap that runs on is frozen again."""
+    import gc
+    import weakref
+
+    class Held:
+        other: object = None
+
+    path = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
+    prepared = prepare(settings(path, store.db.url), load_config(path))
+    async with running(prepared, store, TUNING) as rt:
+        old = Held()
+        old.other = old  # a cycle: only the collector frees it
+        gone = weakref.ref(old)
+        gc.freeze()  # as if start-up had built it
+        del old
+        gc.collect()
+        assert gone() is not None  # frozen: never walked
+        await Daemon(rt)._reload("test")
+        assert gone() is None
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
