@@ -45,7 +45,7 @@ _ENTRY_KEYS = {
     "in_names",
     "min_cues",
 }
-_ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since"}
+_ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since", "until"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
 
 
@@ -234,7 +234,12 @@ class _Parser:
             blockers=self._strings(item.get("not", []), "not"),
             in_names=in_names,
             dated=tuple(
-                dict((_key(a.text), a.since) for a in aliases if a.since is not None).items()
+                (key, since, until)
+                for key, (since, until) in dict(
+                    (_key(a.text), (a.since, a.until))
+                    for a in aliases
+                    if a.since is not None or a.until is not None
+                ).items()
             ),
         )
 
@@ -266,6 +271,11 @@ class _Parser:
             since = value.get("since")
             if since is not None:
                 since = self._date(since, "since", f"{key}.since")
+            until = value.get("until")
+            if until is not None:
+                until = self._date(until, "until", f"{key}.until")
+            if since is not None and until is not None and until < since:
+                raise self.fail("until must not be before since", f"{key}.until")
             out.append(
                 Alias(
                     text,
@@ -274,6 +284,7 @@ class _Parser:
                     standalone,
                     veto,
                     since,
+                    until,
                 )
             )
         return out
