@@ -2,7 +2,7 @@
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import itemgetter
 
@@ -11,6 +11,8 @@ from monitor.match.bylines import SHORT_LINE, credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
+    COUNT_FULL,
+    LEAD_SCORES,
     SIMPLE_SCORES,
     Assessment,
     Layout,
@@ -19,6 +21,7 @@ from monitor.match.relevance import (
     assess,
     cue_balance,
     inside_name,
+    lead_sentence,
     salience,
     uncued,
 )
@@ -45,7 +48,28 @@ _NAMES, _BLOCKER, _WEAK, _DATED = 1, 2, 4, 8
 SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
     ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES
 )
+# the same when the first mention is in the text's first sentence (relevance.lead_sentence())
+LEAD: tuple[tuple[TagLevel, float], ...] = tuple(
+    ("about" if score >= ABOUT else "mention", score) for score in LEAD_SCORES
+)
 _START = itemgetter(0)
+
+
+def _led(tags: tuple[Tag, ...], firsts: list[int], lead_end: int) -> tuple[Tag, ...]:
+    """Tags of a paragraph without a headline (graded SIMPLE by their count), regraded LEAD
+    where their first mention (`firsts`, one per tag) is in its first sentence."""
+    if not any(first < lead_end for first in firsts):
+        return tags
+    return tuple(
+        replace(
+            tag,
+            level=LEAD[min(tag.count, COUNT_FULL)][0],
+            score=LEAD[min(tag.count, COUNT_FULL)][1],
+        )
+        if first < lead_end
+        else tag
+        for tag, first in zip(tags, firsts, strict=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +144,15 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         if layout.headline is None and len(layout.paragraph_starts) == 1:
             # one paragraph, no headline (feed summaries): the score is the count's
-            return new_tags(
-                [entry for entry, _, _ in kept],
-                [len(spans) for _, spans, _ in kept],
-                evidence,
-                SIMPLE,
+            return _led(
+                new_tags(
+                    [entry for entry, _, _ in kept],
+                    [len(spans) for _, spans, _ in kept],
+                    evidence,
+                    SIMPLE,
+                ),
+                [spans[0][0] for _, spans, _ in kept],
+                layout.lead_end,
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
@@ -181,7 +209,11 @@ class Matcher:
         if not counts:
             return ()
         evidence = Sentences(text).evidence(firsts)
-        return new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE)
+        return _led(
+            new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE),
+            [hit[0] for hit in firsts],
+            lead_sentence(text),
+        )
 
     def explain(
         self,
@@ -412,7 +444,8 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
 
 
 def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:
-    """Whether the alias at `hit` names `entry` only from a day after `published`."""
+    """Whether the alias at `hit` does not name `entry` on `published` (its `since` is later,
+    or its `until` earlier)."""
     if published is None:
         return False
     if isinstance(published, datetime):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from monitor.match.sentences import _BOUNDARY
 from monitor.types import TagLevel
 from monitor.vocab.model import Entry
 
@@ -154,13 +155,17 @@ class Layout:
     lede_end: int
     paragraph_starts: tuple[int, ...]
     body_start: int
+    # A text without a headline: where its first sentence ends (lead_sentence()), which
+    # stands for the headline; 0 when there is a headline.
+    lead_end: int = 0
 
     @staticmethod
     def of(doc: str, headline: tuple[int, int] | None) -> "Layout":
         """The layout of `doc`, whose headline (if any) is doc[headline[0]:headline[1]]."""
         body = headline[1] if headline is not None else 0
+        lead = lead_sentence(doc) if headline is None else 0
         if "\n" not in doc:  # one paragraph (most feed summaries): nothing to split
-            return Layout(headline, len(doc), (body,), body)
+            return Layout(headline, len(doc), (body,), body, lead)
         starts = [body]
         # Blocks between blank lines; a text without any (extraction puts one paragraph on
         # each line) breaks at every line.
@@ -175,7 +180,7 @@ class Layout:
             if start - body >= LEDE_CHARS:
                 lede_end = start
                 break
-        return Layout(headline, lede_end, tuple(starts), body)
+        return Layout(headline, lede_end, tuple(starts), body, lead)
 
     def paragraph(self, position: int) -> int:
         """The index of the paragraph holding `position` (-1: the headline)."""
@@ -190,6 +195,14 @@ class Layout:
         start = self.paragraph_starts[index]
         end = self.paragraph_starts[index + 1] if index + 1 < len(self.paragraph_starts) else size
         return start, end
+
+
+def lead_sentence(text: str) -> int:
+    """Where the first sentence of `text` ends (its length when it is one sentence). A text
+    without a headline (a short news item, a feed summary) states its subject there, as a
+    headline would: salience() gives a mention in it the headline's weight."""
+    found = _BOUNDARY.search(text)
+    return found.start() if found is not None else len(text)
 
 
 def inside_name(doc: str, start: int, end: int) -> bool:
@@ -383,10 +396,12 @@ def salience(
     if layout.headline is None and len(layout.paragraph_starts) == 1:
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
-        return SIMPLE_SCORES[count if count < COUNT_FULL else COUNT_FULL]
+        grades = LEAD_SCORES if spans and spans[0][0] < layout.lead_end else SIMPLE_SCORES
+        return grades[count if count < COUNT_FULL else COUNT_FULL]
     headline, starts = layout.headline, layout.paragraph_starts
     body, lede_end = layout.body_start, layout.lede_end
     head_from = headline[0] if headline is not None else body
+    lead_end = layout.lead_end
     in_headline = in_lede = False
     paragraphs: set[int] = set()
     add = paragraphs.add
@@ -403,6 +418,8 @@ def salience(
             continue
         if position < lede_end:
             in_lede = True
+            if position < lead_end:  # the first sentence of a text without a headline
+                in_headline = True
         add(bisect_right(starts, position))
     score = (W_HEADLINE if in_headline else 0.0) + (W_LEDE if in_lede else 0.0)
     if count > 1:
@@ -418,6 +435,10 @@ SIMPLE_SCORES = tuple(
     round(min(1.0, W_LEDE + W_COUNT * min(1.0, max(n - 1, 0) / (COUNT_FULL - 1))), 3)
     for n in range(COUNT_FULL + 1)
 )
+
+
+# the same when the first mention is in the first sentence of a text without a headline
+LEAD_SCORES = tuple(round(min(1.0, W_HEADLINE + score), 3) for score in SIMPLE_SCORES)
 
 
 def level_of(score: float) -> TagLevel:
@@ -461,6 +482,8 @@ def assess(
     reasons = []
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
+    elif any(p < layout.lead_end for p in starts):
+        reasons.append(f"in the first sentence (no headline) {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
         reasons.append(f"in the lede {W_LEDE:+.2f}")
     repeated = 0.0 if counted < 2 else W_COUNT * min(1.0, (counted - 1) / (COUNT_FULL - 1))
