@@ -1101,6 +1101,16 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
         ("Britain to export more lamb to Japan under new deal", DAY, "trade", ""),
         ("Editors ran an export test on the new laptops", DAY, "", "trade"),
         ("Police seize a lab behind the export of fentanyl precursors", DAY, "", "trade"),
+        ("Lorry drivers face new customs checks on trade after Brexit", DAY, "trade", ""),
+        # a weak word of cyber beside the words of what was hacked
+        ("Ferry operator's websites still down a week after hack", DAY, "cyber", ""),
+        ("Museums plan their reopening as cases fall", dt.date(2020, 5, 20), "covid-19", ""),
+        (
+            "Museums plan their reopening after the roof repairs",
+            dt.date(2024, 5, 20),
+            "",
+            "covid-19",
+        ),
     ],
 )
 def test_headlines_alone_name_their_issue(
@@ -1114,3 +1124,18 @@ def test_headlines_alone_name_their_issue(
         assert found[present].level == "about"
     if absent:
         assert absent not in found, found[absent]
+
+
+def test_a_time_marker_drops_a_mention_in_the_text_but_not_in_the_headline(
+    matcher: Matcher,
+) -> None:
+    """`marker` patterns ("amid the pandemic") are background in an article's text but the
+    setting or cause of a headline's event: the headline's mention counts, the text's not."""
+    day = dt.date(2021, 2, 1)
+    title = "Ferry crossings cancelled amid the coronavirus outbreak"
+    assert tags(matcher, "", title=title, day=day)["covid-19"].level == "about"
+    text = "The bakery opened a second shop amid the pandemic and hired four bakers."
+    assert "covid-19" not in tags(matcher, text, day=day)
+    assert "covid-19" not in tags(matcher, text, title="A bakery grows", day=day)
+    # a time marker proper ("since", "before") is no headline's subject either
+    assert "covid-19" not in tags(matcher, "", title="Bakery sales back to pre-pandemic levels")

@@ -134,6 +134,7 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
             "issue.aliases.until",
             "before since",
         ),
+        ('[[issue]]\nid = "a"\nname = "A"\nmarker = ["(@"]\n', 4, "issue.marker", "bad veto"),
         ('[[party]]\nid = "a"\nname = "A"\n', 1, "party", "unknown section"),
         ('[[issue]\nid = "a"\n', 1, None, "not valid TOML"),
     ],

@@ -308,9 +308,11 @@ def test_a_rebuilt_entry_keeps_the_day_its_aliases_name_it_from() -> None:
         'aliases = ["tide mills", { text = "the mill levy", since = 2032-03-01 },'
         ' { text = "mill rates", until = 2033-06-30 }]\n'
         'weak = [{ text = "mills", since = 2032-04-01 }]\ncues = ["estuary"]\n'
+        'marker = ["(?i:amid)\\\\s+(?:the\\\\s+)?@"]\n'
     )
     table = _table_of(entry)
     text = "[[issue]]\n" + "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
     (again,) = parse_text(text)
     assert again.aliases == entry.aliases
     assert again.dated == entry.dated
+    assert again.markers == entry.markers == (r"(?i:amid)\s+(?:the\s+)?@",)

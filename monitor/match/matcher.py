@@ -22,6 +22,7 @@ from monitor.match.relevance import (
     cue_balance,
     inside_name,
     lead_sentence,
+    marked,
     salience,
     uncued,
 )
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 # An entry a document names in its sense: the spans of its mentions and why a weak alias
 # was taken (None: a strong one).
 _Kept = tuple[Entry, list[Hit], str | None]
-_NAMES, _BLOCKER, _WEAK, _DATED = 1, 2, 4, 8
+_NAMES, _BLOCKER, _WEAK, _DATED, _MARKED = 1, 2, 4, 8, 16
 # (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
 SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
     ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES
@@ -94,12 +95,14 @@ class Matcher:
         self._is_person = tuple(e.type == "person" for e in self._entries)
         # per entry, what its hits need (0: nothing): _BLOCKER, never a tag; _NAMES, the
         # institution-name check; _WEAK, context for its weak aliases; _DATED, the date of
-        # aliases valid only from a day (`since`)
+        # aliases valid only from or until a day (`since`, `until`); _MARKED, time markers
+        # (`marker`) that drop a mention outside the headline
         self._flags = tuple(
             (_BLOCKER if e.blocker_of is not None else 0)
             | (0 if e.in_names else _NAMES)
             | (_WEAK if e.weak else 0)
             | (_DATED if e.dated else 0)
+            | (_MARKED if e.markers else 0)
             for e in self._entries
         )
         self._automaton, self._values = build(self._entries, fast_path)
@@ -191,6 +194,8 @@ class Matcher:
                     continue
                 if flag & _DATED and _too_early(self._entries[index], text, hit, published):
                     continue
+                if flag & _MARKED and marked(self._entries[index], text, hit[0], hit[1]):
+                    continue
                 if flag & _WEAK:
                     spans = spans if spans is not None else {}
                     spans.setdefault(index, []).append(hit)
@@ -273,6 +278,7 @@ class Matcher:
                 flag & _BLOCKER
                 or (flag & _NAMES and inside_name(doc, hit[0], hit[1]))
                 or (flag & _DATED and _too_early(entries[index], doc, hit, published))
+                or (flag & _MARKED and _marked_outside(entries[index], doc, hit, headline))
             ):
                 continue
             bucket = get(index)
@@ -451,6 +457,15 @@ def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool
     if isinstance(published, datetime):
         published = published.date()
     return not entry.named_on(_alias_key()(doc[hit[0] : hit[1]]), published)
+
+
+def _marked_outside(
+    entry: Entry, doc: str, hit: Hit, headline: tuple[int, int] | None
+) -> bool:
+    """Whether a time marker of `entry` drops the mention at `hit`: anywhere but the headline."""
+    if headline is not None and headline[0] <= hit[0] < headline[1]:
+        return False
+    return marked(entry, doc, hit[0], hit[1])
 
 
 def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:

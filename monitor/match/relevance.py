@@ -18,6 +18,7 @@ from functools import lru_cache
 from monitor.match.sentences import _BOUNDARY
 from monitor.types import TagLevel
 from monitor.vocab.model import Entry
+from monitor.vocab.veto import compile_veto
 
 ABOUT = 0.45  # a score at or above this is `about`
 CUE_WINDOW = 350  # characters each side of a weak mention searched for cues (within its paragraph)
@@ -203,6 +204,12 @@ def lead_sentence(text: str) -> int:
     headline would: salience() gives a mention in it the headline's weight."""
     found = _BOUNDARY.search(text)
     return found.start() if found is not None else len(text)
+
+
+def marked(entry: Entry, doc: str, start: int, end: int) -> bool:
+    """Whether one of the entry's time markers (`marker` in the vocabulary: "amid the
+    pandemic") surrounds doc[start:end]; the caller drops such a mention outside the headline."""
+    return any(compile_veto(pattern).applies(doc, start, end) for pattern in entry.markers)
 
 
 def inside_name(doc: str, start: int, end: int) -> bool:

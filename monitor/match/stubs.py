@@ -167,6 +167,7 @@ def _table_of(entry: Entry) -> dict[str, Any]:
         ("cues", list(entry.cues)),
         ("anticues", list(entry.anticues)),
         ("not", list(entry.blockers)),
+        ("marker", list(entry.markers)),
     ):
         if value:
             table[key] = value

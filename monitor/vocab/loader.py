@@ -44,6 +44,7 @@ _ENTRY_KEYS = {
     "not",
     "in_names",
     "min_cues",
+    "marker",
 }
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since", "until"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
@@ -214,6 +215,9 @@ class _Parser:
         min_cues = item.get("min_cues", 1)
         if not isinstance(min_cues, int) or isinstance(min_cues, bool) or min_cues < 1:
             raise self.fail("min_cues must be a whole number of at least 1", "min_cues")
+        markers = self._strings(item.get("marker", []), "marker")
+        for pattern in markers:
+            self._check_veto(pattern, "marker")
         in_names = item.get("in_names", kind == "actor" and actor_type != "country")
         if not isinstance(in_names, bool):
             raise self.fail("in_names must be true or false", "in_names")
@@ -233,6 +237,7 @@ class _Parser:
             weak=frozenset(_key(a.text) for a in weak),
             blockers=self._strings(item.get("not", []), "not"),
             in_names=in_names,
+            markers=markers,
             dated=tuple(
                 (key, since, until)
                 for key, (since, until) in dict(

@@ -78,6 +78,9 @@ class Entry:
     min_cues: int = 1  # cues beyond the anticues a weak mention needs
     weak: frozenset[str] = frozenset()
     blockers: tuple[str, ...] = ()
+    # `marker` patterns (veto syntax): a time marker ("amid the pandemic") that drops a
+    # mention in the text but not in the headline, where it states the event's setting or cause
+    markers: tuple[str, ...] = ()
     in_names: bool = True
     blocker_of: str | None = None  # set on the hidden entries made of blockers
     # (alias key, first day, last day) of the aliases with `since` or `until`: outside those
