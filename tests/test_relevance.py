@@ -1139,3 +1139,31 @@ def test_a_time_marker_drops_a_mention_in_the_text_but_not_in_the_headline(
     assert "covid-19" not in tags(matcher, text, title="A bakery grows", day=day)
     # a time marker proper ("since", "before") is no headline's subject either
     assert "covid-19" not in tags(matcher, "", title="Bakery sales back to pre-pandemic levels")
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        (
+            "A court in the north sentenced a farmer to death by stoning for adultery.",
+            "human-rights",
+        ),
+        (
+            "A coroner found the teenager who died in custody had been denied his medicine.",
+            "human-rights",
+        ),
+        ("The club banned two fans after homophobic chants at the derby.", "human-rights"),
+        ("Both governments pledged closer economic ties at the summit in the capital.", "trade"),
+        (
+            "Prosecutors charged three engineers over the theft of technology for a rival state.",
+            "espionage-surveillance",
+        ),
+    ],
+)
+def test_issues_named_by_description(matcher: Matcher, text: str, present: str) -> None:
+    """A short item without a headline that names an issue by what was done, not by its
+    words: its first sentence makes it the subject."""
+    found = tags(matcher, text)
+    assert present in found, sorted(found)
+    assert found[present].level == "about"
+
