@@ -2,7 +2,7 @@
 
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from operator import itemgetter
 
@@ -56,21 +56,22 @@ LEAD: tuple[tuple[TagLevel, float], ...] = tuple(
 _START = itemgetter(0)
 
 
-def _led(tags: tuple[Tag, ...], firsts: list[int], lead_end: int) -> tuple[Tag, ...]:
+def _led(tags: tuple[Tag, ...], firsts: list[Hit], lead_end: int) -> tuple[Tag, ...]:
     """Tags of a paragraph without a headline (graded SIMPLE by their count), regraded LEAD
-    where their first mention (`firsts`, one per tag) is in its first sentence."""
-    if not any(first < lead_end for first in firsts):
+    where their first mention (`firsts`, one per tag, ascending) is in its first sentence: a
+    prefix of them."""
+    n = 0
+    for first in firsts:
+        if first[0] >= lead_end:
+            break
+        n += 1
+    if not n:
         return tags
-    return tuple(
-        replace(
-            tag,
-            level=LEAD[min(tag.count, COUNT_FULL)][0],
-            score=LEAD[min(tag.count, COUNT_FULL)][1],
-        )
-        if first < lead_end
-        else tag
-        for tag, first in zip(tags, firsts, strict=True)
-    )
+    lead = [
+        new_tag(t.id, t.kind, t.name, t.count, t.evidence, *LEAD[min(t.count, COUNT_FULL)])
+        for t in tags[:n]
+    ]
+    return (*lead, *tags[n:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +155,7 @@ class Matcher:
                     evidence,
                     SIMPLE,
                 ),
-                [spans[0][0] for _, spans, _ in kept],
+                [spans[0] for _, spans, _ in kept],
                 layout.lead_end,
             )
         out = []
@@ -216,7 +217,7 @@ class Matcher:
         evidence = Sentences(text).evidence(firsts)
         return _led(
             new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE),
-            [hit[0] for hit in firsts],
+            firsts,
             lead_sentence(text),
         )
 
@@ -459,9 +460,7 @@ def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool
     return not entry.named_on(_alias_key()(doc[hit[0] : hit[1]]), published)
 
 
-def _marked_outside(
-    entry: Entry, doc: str, hit: Hit, headline: tuple[int, int] | None
-) -> bool:
+def _marked_outside(entry: Entry, doc: str, hit: Hit, headline: tuple[int, int] | None) -> bool:
     """Whether a time marker of `entry` drops the mention at `hit`: anywhere but the headline."""
     if headline is not None and headline[0] <= hit[0] < headline[1]:
         return False

@@ -202,8 +202,17 @@ def lead_sentence(text: str) -> int:
     """Where the first sentence of `text` ends (its length when it is one sentence). A text
     without a headline (a short news item, a feed summary) states its subject there, as a
     headline would: salience() gives a mention in it the headline's weight."""
-    found = _BOUNDARY.search(text)
-    return found.start() if found is not None else len(text)
+    position, match, search = 0, _BOUNDARY.match, _MARK.search
+    while (found := search(text, position)) is not None:  # each mark, then the full rule
+        at = found.start()
+        if match(text, at if text[at] == "\n" else at + 1) is not None:
+            return at if text[at] == "\n" else at + 1
+        position = at + 1
+    return len(text)
+
+
+# what can end a sentence (sentences._BOUNDARY decides whether it does)
+_MARK = re.compile("[.!?…\n]")
 
 
 def marked(entry: Entry, doc: str, start: int, end: int) -> bool:
