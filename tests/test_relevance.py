@@ -1106,6 +1106,12 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
         ("Ferry operator's websites still down a week after hack", DAY, "cyber", ""),
         ("Museums plan their reopening as cases fall", dt.date(2020, 5, 20), "covid-19", ""),
         (
+            "Banks warned of a computer virus that wipes hard drives",
+            dt.date(2021, 3, 2),
+            "cyber",
+            "covid-19",
+        ),
+        (
             "Museums plan their reopening after the roof repairs",
             dt.date(2024, 5, 20),
             "",
@@ -1166,4 +1172,3 @@ def test_issues_named_by_description(matcher: Matcher, text: str, present: str) 
     found = tags(matcher, text)
     assert present in found, sorted(found)
     assert found[present].level == "about"
-
