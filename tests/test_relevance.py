@@ -1106,6 +1106,14 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
         ("Ferry operator's websites still down a week after hack", DAY, "cyber", ""),
         ("Museums plan their reopening as cases fall", dt.date(2020, 5, 20), "covid-19", ""),
         (
+            "Airlines cancel routes after a travel ban on arrivals",
+            dt.date(2020, 3, 14),
+            "covid-19",
+            "",
+        ),
+        ("Court hears challenge to the travel ban", dt.date(2017, 3, 14), "", "covid-19"),
+        ("Mayors urged to reopen schools by September", dt.date(2020, 6, 1), "covid-19", ""),
+        (
             "Banks warned of a computer virus that wipes hard drives",
             dt.date(2021, 3, 2),
             "cyber",
