@@ -1028,3 +1028,155 @@ def test_the_one_paragraph_path_equals_the_general_one(matcher: Matcher) -> None
     assert found == [matcher._general(None, text, DAY, None) for text in texts]
     assert found[2] == ()  # a video on TikTok, the Federal Trade Commission: no tag
     assert all(found[:2] + found[3:])
+
+
+# --- short texts: a text without a headline, a headline without a text -----------------------
+
+
+def test_the_first_sentence_of_a_text_without_a_headline_stands_for_its_headline(
+    matcher: Matcher,
+) -> None:
+    """A short item without a headline states its subject in its first sentence: a tag named
+    there weighs as if in a headline (`about`); one named only later stays a `mention`. Both
+    paths (one paragraph, several) agree, and --explain says so."""
+    first = (
+        "Inspectors say the ministry ran an espionage ring against visiting diplomats. "
+        "The report adds that the trade minister was not told."
+    )
+    later = (
+        "The harbour board met on Tuesday to approve a new ferry timetable. Members said an "
+        "earlier plan had been shelved after espionage claims against a contractor."
+    )
+    found = tags(matcher, first)
+    assert found["espionage-surveillance"].level == "about"
+    assert tags(matcher, later)["espionage-surveillance"].level == "mention"
+    assert matcher._general(None, first, DAY, None) == matcher.tag_document(
+        None, first, published=DAY
+    )
+    two = first.replace(". ", ".\n\n", 1)
+    assert tags(matcher, two)["espionage-surveillance"].level == "about"
+    # with a headline the first sentence is only the lede
+    assert (
+        tags(matcher, first, title="Harbour board news")["espionage-surveillance"].level
+        == "mention"
+    )
+    ((_, judged),) = [
+        (t, a) for t, a in matcher.explain(None, first, published=DAY) if t.id.startswith("esp")
+    ]
+    assert "in the first sentence (no headline) +0.60" in judged.reasons
+
+
+def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
+    doc = "Dr. Reyes spoke first. Then the mayor spoke.\n\nA second paragraph."
+    assert Layout.of(doc, None).lead_end == doc.index(" Then")
+    assert Layout.of("One line and no full stop", None).lead_end == len("One line and no full stop")
+    assert Layout.of("Title\n\n" + doc, (0, 5)).lead_end == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "day", "present", "absent"),
+    [
+        # the climate matter named by what is done about it, in headlines with no other cue
+        ("Pension funds accused of climate hypocrisy over coal loans", DAY, "climate-change", ""),
+        ("Shipping firms promise to decarbonise their fleets by 2040", DAY, "climate-change", ""),
+        ("City council sets zero-carbon goal for its buses", DAY, "climate-change", ""),
+        ("Doctors say oxygen and carbon dioxide levels were normal", DAY, "", "climate-change"),
+        # the pandemic's measures named without the virus, in their years
+        (
+            "Hotels ask for the furlough scheme to run past autumn",
+            dt.date(2020, 8, 3),
+            "covid-19",
+            "",
+        ),
+        ("Park rangers furloughed as the budget lapses", dt.date(2025, 10, 2), "", "covid-19"),
+        ("Schools brace as the virus spreads to the north", dt.date(2021, 1, 9), "covid-19", ""),
+        ("Schools brace as the virus spreads to the north", dt.date(2024, 7, 9), "", "covid-19"),
+        ("Farmers fear the Nipah virus spreads to pigs", dt.date(2021, 1, 9), "", "covid-19"),
+        ("Shoppers told to wear face masks on buses", dt.date(2020, 7, 14), "covid-19", ""),
+        # trade: imports of oil are trade, an energy tariff and a trade body are not
+        ("Ministers weigh a ban on crude oil imports from the north", DAY, "trade", ""),
+        ("Regulator caps rip-off energy tariffs for pensioners", DAY, "", "trade"),
+        ("Pubs may open beer gardens next month, says trade body", DAY, "", "trade"),
+        ("Treasury names its rival a currency manipulator", DAY, "trade", ""),
+        ("Britain to export more lamb to Japan under new deal", DAY, "trade", ""),
+        ("Editors ran an export test on the new laptops", DAY, "", "trade"),
+        ("Police seize a lab behind the export of fentanyl precursors", DAY, "", "trade"),
+        ("Lorry drivers face new customs checks on trade after Brexit", DAY, "trade", ""),
+        # a weak word of cyber beside the words of what was hacked
+        ("Ferry operator's websites still down a week after hack", DAY, "cyber", ""),
+        ("Museums plan their reopening as cases fall", dt.date(2020, 5, 20), "covid-19", ""),
+        (
+            "Airlines cancel routes after a travel ban on arrivals",
+            dt.date(2020, 3, 14),
+            "covid-19",
+            "",
+        ),
+        ("Court hears challenge to the travel ban", dt.date(2017, 3, 14), "", "covid-19"),
+        ("Mayors urged to reopen schools by September", dt.date(2020, 6, 1), "covid-19", ""),
+        (
+            "Banks warned of a computer virus that wipes hard drives",
+            dt.date(2021, 3, 2),
+            "cyber",
+            "covid-19",
+        ),
+        (
+            "Museums plan their reopening after the roof repairs",
+            dt.date(2024, 5, 20),
+            "",
+            "covid-19",
+        ),
+    ],
+)
+def test_headlines_alone_name_their_issue(
+    matcher: Matcher, title: str, day: dt.date, present: str, absent: str
+) -> None:
+    """A feed item that is only a headline: aliases from the ways headlines name an issue,
+    and the senses they must not take."""
+    found = tags(matcher, "", title=title, day=day)
+    if present:
+        assert present in found, sorted(found)
+        assert found[present].level == "about"
+    if absent:
+        assert absent not in found, found[absent]
+
+
+def test_a_time_marker_drops_a_mention_in_the_text_but_not_in_the_headline(
+    matcher: Matcher,
+) -> None:
+    """`marker` patterns ("amid the pandemic") are background in an article's text but the
+    setting or cause of a headline's event: the headline's mention counts, the text's not."""
+    day = dt.date(2021, 2, 1)
+    title = "Ferry crossings cancelled amid the coronavirus outbreak"
+    assert tags(matcher, "", title=title, day=day)["covid-19"].level == "about"
+    text = "The bakery opened a second shop amid the pandemic and hired four bakers."
+    assert "covid-19" not in tags(matcher, text, day=day)
+    assert "covid-19" not in tags(matcher, text, title="A bakery grows", day=day)
+    # a time marker proper ("since", "before") is no headline's subject either
+    assert "covid-19" not in tags(matcher, "", title="Bakery sales back to pre-pandemic levels")
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        (
+            "A court in the north sentenced a farmer to death by stoning for adultery.",
+            "human-rights",
+        ),
+        (
+            "A coroner found the teenager who died in custody had been denied his medicine.",
+            "human-rights",
+        ),
+        ("The club banned two fans after homophobic chants at the derby.", "human-rights"),
+        ("Both governments pledged closer economic ties at the summit in the capital.", "trade"),
+        (
+            "Prosecutors charged three engineers over the theft of technology for a rival state.",
+            "espionage-surveillance",
+        ),
+    ],
+)
+def test_issues_named_by_description(matcher: Matcher, text: str, present: str) -> None:
+    """A short item without a headline that names an issue by what was done, not by its
+    words: its first sentence makes it the subject."""
+    found = tags(matcher, text)
+    assert present in found, sorted(found)
+    assert found[present].level == "about"

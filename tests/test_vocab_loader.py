@@ -127,6 +127,14 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
             "issue.aliases.since",
             "date",
         ),
+        (
+            '[[issue]]\nid = "a"\nname = "A"\n'
+            'aliases = [{ text = "x", since = 2031-05-01, until = 2031-04-01 }]\n',
+            4,
+            "issue.aliases.until",
+            "before since",
+        ),
+        ('[[issue]]\nid = "a"\nname = "A"\nmarker = ["(@"]\n', 4, "issue.marker", "bad veto"),
         ('[[party]]\nid = "a"\nname = "A"\n', 1, "party", "unknown section"),
         ('[[issue]\nid = "a"\n', 1, None, "not valid TOML"),
     ],
@@ -198,6 +206,25 @@ def test_the_bundled_files_are_parsed_once_per_process(
     assert read == ["mine.toml", "mine.toml"]
     assert first.get("rare-earths") != second.get("rare-earths")
     assert first.get("xi-jinping") is second.get("xi-jinping")  # one parse, shared
+
+
+def test_an_alias_until_a_day_names_nothing_after_it() -> None:
+    """`until` on an alias: it names the entry up to that day (with `since`, only between
+    both days); the entry's other aliases name it on any day."""
+    (entry,) = parse_text(
+        '[[issue]]\nid = "outbreak"\nname = "Outbreak"\n'
+        'aliases = ["marsh fever", { text = "the fever", since = 2031-05-01, until = 2033-01-31 },'
+        ' { text = "sick days", until = "2032-12-31" }]\n'
+    )
+    by_text = {a.text: (a.since, a.until) for a in entry.aliases}
+    assert by_text["the fever"] == (date(2031, 5, 1), date(2033, 1, 31))
+    assert by_text["sick days"] == (None, date(2032, 12, 31))
+    assert not entry.named_on("the fever", date(2031, 4, 30))
+    assert entry.named_on("the fever", date(2033, 1, 31))
+    assert not entry.named_on("the fever", date(2033, 2, 1))
+    assert entry.named_on("sick days", date(1990, 1, 1))
+    assert not entry.named_on("sick days", date(2033, 1, 1))
+    assert entry.named_on("marsh fever", date(2040, 1, 1))
 
 
 def test_an_alias_since_a_day_is_read_as_a_date() -> None:

@@ -300,16 +300,19 @@ def test_phrases_split_clauses_and_stem_words() -> None:
 
 def test_a_rebuilt_entry_keeps_the_day_its_aliases_name_it_from() -> None:
     """An entry whose file cannot be read back is rebuilt from its loaded form with `since`
-    on its dated aliases, so the stub loads back to the same aliases."""
+    and `until` on its dated aliases, so the stub loads back to the same aliases."""
     from monitor.match.stubs import _table_of, toml_value
 
     (entry,) = parse_text(
         '[[issue]]\nid = "tide-mills"\nname = "Tide mills"\n'
-        'aliases = ["tide mills", { text = "the mill levy", since = 2032-03-01 }]\n'
+        'aliases = ["tide mills", { text = "the mill levy", since = 2032-03-01 },'
+        ' { text = "mill rates", until = 2033-06-30 }]\n'
         'weak = [{ text = "mills", since = 2032-04-01 }]\ncues = ["estuary"]\n'
+        'marker = ["(?i:amid)\\\\s+(?:the\\\\s+)?@"]\n'
     )
     table = _table_of(entry)
     text = "[[issue]]\n" + "".join(f"{key} = {toml_value(value)}\n" for key, value in table.items())
     (again,) = parse_text(text)
     assert again.aliases == entry.aliases
     assert again.dated == entry.dated
+    assert again.markers == entry.markers == (r"(?i:amid)\s+(?:the\s+)?@",)

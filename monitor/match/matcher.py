@@ -11,6 +11,8 @@ from monitor.match.bylines import SHORT_LINE, credit_spans, outside
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
+    COUNT_FULL,
+    LEAD_SCORES,
     SIMPLE_SCORES,
     Assessment,
     Layout,
@@ -19,6 +21,8 @@ from monitor.match.relevance import (
     assess,
     cue_balance,
     inside_name,
+    lead_sentence,
+    marked,
     salience,
     uncued,
 )
@@ -43,12 +47,34 @@ log = logging.getLogger(__name__)
 # An entry a document names in its sense: the spans of its mentions and why a weak alias
 # was taken (None: a strong one).
 _Kept = tuple[Entry, list[Hit], str | None]
-_NAMES, _BLOCKER, _WEAK, _DATED = 1, 2, 4, 8
+_NAMES, _BLOCKER, _WEAK, _DATED, _MARKED = 1, 2, 4, 8, 16
 # (level, score) of n mentions in a lone paragraph without a headline, by n (up to COUNT_FULL)
 SIMPLE: tuple[tuple[TagLevel, float], ...] = tuple(
     ("about" if score >= ABOUT else "mention", score) for score in SIMPLE_SCORES
 )
+# the same when the first mention is in the text's first sentence (relevance.lead_sentence())
+LEAD: tuple[tuple[TagLevel, float], ...] = tuple(
+    ("about" if score >= ABOUT else "mention", score) for score in LEAD_SCORES
+)
 _START = itemgetter(0)
+
+
+def _led(tags: tuple[Tag, ...], firsts: list[Hit], lead_end: int) -> tuple[Tag, ...]:
+    """Tags of a paragraph without a headline (graded SIMPLE by their count), regraded LEAD
+    where their first mention (`firsts`, one per tag, ascending) is in its first sentence: a
+    prefix of them."""
+    n = 0
+    for first in firsts:
+        if first[0] >= lead_end:
+            break
+        n += 1
+    if not n:
+        return tags
+    lead = [
+        new_tag(t.id, t.kind, t.name, t.count, t.evidence, *LEAD[min(t.count, COUNT_FULL)])
+        for t in tags[:n]
+    ]
+    return (*lead, *tags[n:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +99,14 @@ class Matcher:
         self._is_person = tuple(e.type == "person" for e in self._entries)
         # per entry, what its hits need (0: nothing): _BLOCKER, never a tag; _NAMES, the
         # institution-name check; _WEAK, context for its weak aliases; _DATED, the date of
-        # aliases valid only from a day (`since`)
+        # aliases valid only from or until a day (`since`, `until`); _MARKED, time markers
+        # (`marker`) that drop a mention outside the headline
         self._flags = tuple(
             (_BLOCKER if e.blocker_of is not None else 0)
             | (0 if e.in_names else _NAMES)
             | (_WEAK if e.weak else 0)
             | (_DATED if e.dated else 0)
+            | (_MARKED if e.markers else 0)
             for e in self._entries
         )
         self._automaton, self._values = build(self._entries, fast_path)
@@ -125,11 +153,15 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         if layout.headline is None and len(layout.paragraph_starts) == 1:
             # one paragraph, no headline (feed summaries): the score is the count's
-            return new_tags(
-                [entry for entry, _, _ in kept],
-                [len(spans) for _, spans, _ in kept],
-                evidence,
-                SIMPLE,
+            return _led(
+                new_tags(
+                    [entry for entry, _, _ in kept],
+                    [len(spans) for _, spans, _ in kept],
+                    evidence,
+                    SIMPLE,
+                ),
+                [spans[0] for _, spans, _ in kept],
+                layout.lead_end,
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
@@ -170,7 +202,11 @@ class Matcher:
         if not counts:
             return ()
         evidence = Sentences(text).evidence(firsts)
-        return new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE)
+        return _led(
+            new_tags(map(self._entries.__getitem__, counts), counts.values(), evidence, SIMPLE),
+            firsts,
+            lead_sentence(text),
+        )
 
     def _counted(
         self, events: list[Hit], text: str, folded: Folded, published: date | None
@@ -228,6 +264,8 @@ class Matcher:
                 if flag & _BLOCKER or (flag & _NAMES and inside_name(text, start, stop)):
                     continue
                 if flag & _DATED and _too_early(self._entries[index], text, event, published):
+                    continue
+                if flag & _MARKED and marked(self._entries[index], text, start, stop):
                     continue
                 if flag & _WEAK:
                     weak = weak if weak is not None else {}
@@ -297,6 +335,7 @@ class Matcher:
                 flag & _BLOCKER
                 or (flag & _NAMES and inside_name(doc, hit[0], hit[1]))
                 or (flag & _DATED and _too_early(entries[index], doc, hit, published))
+                or (flag & _MARKED and _marked_outside(entries[index], doc, hit, headline))
             ):
                 continue
             bucket = get(index)
@@ -483,12 +522,20 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
 
 
 def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:
-    """Whether the alias at `hit` names `entry` only from a day after `published`."""
+    """Whether the alias at `hit` does not name `entry` on `published` (its `since` is later,
+    or its `until` earlier)."""
     if published is None:
         return False
     if isinstance(published, datetime):
         published = published.date()
     return not entry.named_on(_alias_key()(doc[hit[0] : hit[1]]), published)
+
+
+def _marked_outside(entry: Entry, doc: str, hit: Hit, headline: tuple[int, int] | None) -> bool:
+    """Whether a time marker of `entry` drops the mention at `hit`: anywhere but the headline."""
+    if headline is not None and headline[0] <= hit[0] < headline[1]:
+        return False
+    return marked(entry, doc, hit[0], hit[1])
 
 
 def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:

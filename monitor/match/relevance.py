@@ -15,8 +15,10 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from monitor.match.sentences import _BOUNDARY
 from monitor.types import TagLevel
 from monitor.vocab.model import Entry
+from monitor.vocab.veto import compile_veto
 
 ABOUT = 0.45  # a score at or above this is `about`
 CUE_WINDOW = 350  # characters each side of a weak mention searched for cues (within its paragraph)
@@ -154,13 +156,17 @@ class Layout:
     lede_end: int
     paragraph_starts: tuple[int, ...]
     body_start: int
+    # A text without a headline: where its first sentence ends (lead_sentence()), which
+    # stands for the headline; 0 when there is a headline.
+    lead_end: int = 0
 
     @staticmethod
     def of(doc: str, headline: tuple[int, int] | None) -> "Layout":
         """The layout of `doc`, whose headline (if any) is doc[headline[0]:headline[1]]."""
         body = headline[1] if headline is not None else 0
+        lead = lead_sentence(doc) if headline is None else 0
         if "\n" not in doc:  # one paragraph (most feed summaries): nothing to split
-            return Layout(headline, len(doc), (body,), body)
+            return Layout(headline, len(doc), (body,), body, lead)
         starts = [body]
         # Blocks between blank lines; a text without any (extraction puts one paragraph on
         # each line) breaks at every line.
@@ -175,7 +181,7 @@ class Layout:
             if start - body >= LEDE_CHARS:
                 lede_end = start
                 break
-        return Layout(headline, lede_end, tuple(starts), body)
+        return Layout(headline, lede_end, tuple(starts), body, lead)
 
     def paragraph(self, position: int) -> int:
         """The index of the paragraph holding `position` (-1: the headline)."""
@@ -190,6 +196,29 @@ class Layout:
         start = self.paragraph_starts[index]
         end = self.paragraph_starts[index + 1] if index + 1 < len(self.paragraph_starts) else size
         return start, end
+
+
+def lead_sentence(text: str) -> int:
+    """Where the first sentence of `text` ends (its length when it is one sentence). A text
+    without a headline (a short news item, a feed summary) states its subject there, as a
+    headline would: salience() gives a mention in it the headline's weight."""
+    position, match, search = 0, _BOUNDARY.match, _MARK.search
+    while (found := search(text, position)) is not None:  # each mark, then the full rule
+        at = found.start()
+        if match(text, at if text[at] == "\n" else at + 1) is not None:
+            return at if text[at] == "\n" else at + 1
+        position = at + 1
+    return len(text)
+
+
+# what can end a sentence (sentences._BOUNDARY decides whether it does)
+_MARK = re.compile("[.!?…\n]")
+
+
+def marked(entry: Entry, doc: str, start: int, end: int) -> bool:
+    """Whether one of the entry's time markers (`marker` in the vocabulary: "amid the
+    pandemic") surrounds doc[start:end]; the caller drops such a mention outside the headline."""
+    return any(compile_veto(pattern).applies(doc, start, end) for pattern in entry.markers)
 
 
 def inside_name(doc: str, start: int, end: int) -> bool:
@@ -383,10 +412,12 @@ def salience(
     if layout.headline is None and len(layout.paragraph_starts) == 1:
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
-        return SIMPLE_SCORES[count if count < COUNT_FULL else COUNT_FULL]
+        grades = LEAD_SCORES if spans and spans[0][0] < layout.lead_end else SIMPLE_SCORES
+        return grades[count if count < COUNT_FULL else COUNT_FULL]
     headline, starts = layout.headline, layout.paragraph_starts
     body, lede_end = layout.body_start, layout.lede_end
     head_from = headline[0] if headline is not None else body
+    lead_end = layout.lead_end
     in_headline = in_lede = False
     paragraphs: set[int] = set()
     add = paragraphs.add
@@ -403,6 +434,8 @@ def salience(
             continue
         if position < lede_end:
             in_lede = True
+            if position < lead_end:  # the first sentence of a text without a headline
+                in_headline = True
         add(bisect_right(starts, position))
     score = (W_HEADLINE if in_headline else 0.0) + (W_LEDE if in_lede else 0.0)
     if count > 1:
@@ -418,6 +451,10 @@ SIMPLE_SCORES = tuple(
     round(min(1.0, W_LEDE + W_COUNT * min(1.0, max(n - 1, 0) / (COUNT_FULL - 1))), 3)
     for n in range(COUNT_FULL + 1)
 )
+
+
+# the same when the first mention is in the first sentence of a text without a headline
+LEAD_SCORES = tuple(round(min(1.0, W_HEADLINE + score), 3) for score in SIMPLE_SCORES)
 
 
 def level_of(score: float) -> TagLevel:
@@ -461,6 +498,8 @@ def assess(
     reasons = []
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
+    elif any(p < layout.lead_end for p in starts):
+        reasons.append(f"in the first sentence (no headline) {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
         reasons.append(f"in the lede {W_LEDE:+.2f}")
     repeated = 0.0 if counted < 2 else W_COUNT * min(1.0, (counted - 1) / (COUNT_FULL - 1))

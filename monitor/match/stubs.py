@@ -147,6 +147,8 @@ def _table_of(entry: Entry) -> dict[str, Any]:
         table = {"text": a.text, "case": a.case, "standalone": a.standalone, "veto": list(a.veto)}
         if a.since is not None:  # the day it names the entry from
             table["since"] = a.since
+        if a.until is not None:  # the last day it names the entry on
+            table["until"] = a.until
         return table
 
     from monitor.vocab.loader import alias_key
@@ -165,6 +167,7 @@ def _table_of(entry: Entry) -> dict[str, Any]:
         ("cues", list(entry.cues)),
         ("anticues", list(entry.anticues)),
         ("not", list(entry.blockers)),
+        ("marker", list(entry.markers)),
     ):
         if value:
             table[key] = value

@@ -44,8 +44,9 @@ _ENTRY_KEYS = {
     "not",
     "in_names",
     "min_cues",
+    "marker",
 }
-_ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since"}
+_ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since", "until"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
 
 
@@ -214,6 +215,9 @@ class _Parser:
         min_cues = item.get("min_cues", 1)
         if not isinstance(min_cues, int) or isinstance(min_cues, bool) or min_cues < 1:
             raise self.fail("min_cues must be a whole number of at least 1", "min_cues")
+        markers = self._strings(item.get("marker", []), "marker")
+        for pattern in markers:
+            self._check_veto(pattern, "marker")
         in_names = item.get("in_names", kind == "actor" and actor_type != "country")
         if not isinstance(in_names, bool):
             raise self.fail("in_names must be true or false", "in_names")
@@ -233,8 +237,14 @@ class _Parser:
             weak=frozenset(_key(a.text) for a in weak),
             blockers=self._strings(item.get("not", []), "not"),
             in_names=in_names,
+            markers=markers,
             dated=tuple(
-                dict((_key(a.text), a.since) for a in aliases if a.since is not None).items()
+                (key, since, until)
+                for key, (since, until) in dict(
+                    (_key(a.text), (a.since, a.until))
+                    for a in aliases
+                    if a.since is not None or a.until is not None
+                ).items()
             ),
         )
 
@@ -266,6 +276,11 @@ class _Parser:
             since = value.get("since")
             if since is not None:
                 since = self._date(since, "since", f"{key}.since")
+            until = value.get("until")
+            if until is not None:
+                until = self._date(until, "until", f"{key}.until")
+            if since is not None and until is not None and until < since:
+                raise self.fail("until must not be before since", f"{key}.until")
             out.append(
                 Alias(
                     text,
@@ -274,6 +289,7 @@ class _Parser:
                     standalone,
                     veto,
                     since,
+                    until,
                 )
             )
         return out

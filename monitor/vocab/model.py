@@ -21,8 +21,9 @@ class Alias:
     `case` "exact" accepts the text as written (and, for aliases of several words, in capitals);
     "any" ignores case. `veto` holds regular expressions with `@` standing for the mention.
     `since`: the alias names the entry only in documents dated that day or later ("Ukraine"
-    for the war from 24 February 2022, "the pandemic" for Covid-19 from 2020); a document
-    without a date is not checked.
+    for the war from 24 February 2022, "the pandemic" for Covid-19 from 2020); `until`: only
+    in documents dated that day or earlier ("the virus" for Covid-19 until the end of its
+    global emergency in May 2023). A document without a date is not checked.
     """
 
     text: str
@@ -31,6 +32,7 @@ class Alias:
     standalone: bool = True
     veto: tuple[str, ...] = ()
     since: date | None = None
+    until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +78,22 @@ class Entry:
     min_cues: int = 1  # cues beyond the anticues a weak mention needs
     weak: frozenset[str] = frozenset()
     blockers: tuple[str, ...] = ()
+    # `marker` patterns (veto syntax): a time marker ("amid the pandemic") that drops a
+    # mention in the text but not in the headline, where it states the event's setting or cause
+    markers: tuple[str, ...] = ()
     in_names: bool = True
     blocker_of: str | None = None  # set on the hidden entries made of blockers
-    # (alias key, first day) of the aliases with `since`: before that day they name nothing
-    dated: tuple[tuple[str, date], ...] = ()
+    # (alias key, first day, last day) of the aliases with `since` or `until`: outside those
+    # days they name nothing
+    dated: tuple[tuple[str, date | None, date | None], ...] = ()
 
     def named_on(self, key: str, day: date) -> bool:
         """Whether the alias with this key (alias_key()) names the entry on `day`."""
-        return all(day >= since for alias, since in self.dated if alias == key)
+        return all(
+            (since is None or day >= since) and (until is None or day <= until)
+            for alias, since, until in self.dated
+            if alias == key
+        )
 
 
 @dataclass(frozen=True, slots=True)
