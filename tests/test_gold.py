@@ -50,7 +50,7 @@ def test_every_row_names_known_ids_levels_and_fields() -> None:
             problems.append(f"{where}: source {row['source']}")
         if "country" in row and row["country"] not in countries:
             problems.append(f"{where}: country {row['country']}")
-        if row["set"] not in {*CORPUS_DIRS, "lee", "guardian"}:
+        if row["set"] not in {*CORPUS_DIRS, "lee", "guardian", "debates"}:
             problems.append(f"{where}: set {row['set']}")
     assert problems == []
 
@@ -79,8 +79,18 @@ def test_every_labelled_file_of_the_shared_corpus_exists(name: str) -> None:
 
 def test_guardian_rows_name_a_headline_index() -> None:
     refs = [str(row["file"]) for _, row in rows() if row["set"] == "guardian"]
-    assert len(refs) == len(set(refs)) == 743  # bench/select_fresh.py --set guardian
+    # bench/select_fresh.py --set guardian (743), then --set guardian2 (300)
+    assert len(refs) == len(set(refs)) == 743 + 300
     for ref in refs:
         file, _, index = ref.rpartition(":")
         assert file == "guardian_headlines.csv", ref
         assert 0 <= int(index) < 4080, ref
+
+
+def test_debate_rows_name_a_turn() -> None:
+    refs = [str(row["file"]) for _, row in rows() if row["set"] == "debates"]
+    assert len(refs) == len(set(refs)) == 305  # bench/select_fresh.py --set debates
+    for ref in refs:
+        file, _, turn = ref.rpartition(":")
+        assert file == "presidential_debates_2016.csv", ref
+        assert 1 <= int(turn) <= 1122, ref
