@@ -138,6 +138,20 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db.dispose()
 
 
+def test_sqlite_writes_keep_temporary_journals_in_memory_and_reads_on_disk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A write transaction's savepoint and statement journals stay in memory (temp_store 2);
+    a read on the same pooled connection is back on the build's default (0: files)."""
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    for _ in range(2):  # the setting follows each transaction, on a reused connection too
+        with db.transaction() as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
+        with db.read() as s:
+            assert s.connection().exec_driver_sql("PRAGMA temp_store").scalar() == 0
+    with db.write() as s:
+        assert s.connection().exec_driver_sql("PRAGMA temp_store").scalar() == 2
+    db.dispose()
+
+
 def test_alembic_check_is_clean(db: Database) -> None:
     """`alembic check`: the migrated schema matches the models exactly, on both dialects."""
     from alembic import command

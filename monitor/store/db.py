@@ -115,8 +115,25 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
 def _sqlite_begin(conn: sa.Connection) -> None:
     # A write transaction that starts DEFERRED fails at once with "database is locked" when
     # another writer commits between its read and its write; IMMEDIATE waits its turn instead.
-    mode = "IMMEDIATE" if conn.get_execution_options().get("monitor_write") else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    write = bool(conn.get_execution_options().get("monitor_write"))
+    _temp_in_memory(conn, write)
+    conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if write else 'DEFERRED'}")
+
+
+def _temp_in_memory(conn: sa.Connection, write: bool) -> None:
+    """Write transactions keep SQLite's temporary files in memory, reads in files (the
+    build's default). A savepoint (one per article of a batch, ArticleStore.add_articles)
+    and a statement that may write several rows keep a journal of the pages they change
+    that the transaction had changed before; past 64 KiB SQLite moves it to a temporary
+    file, and every page then costs two write calls: ~80% of the writes a first ingestion
+    made, ~0.2 ms of system CPU an article (bench/bench_reader.py). Such a journal is
+    bounded by the pages one write transaction changes; a read's temporary files (sorts of
+    large results) stay on disk. Set only when it changes, on the pooled connection."""
+    info = conn.connection.info
+    if info.get("temp_in_memory") is not write:
+        driver = conn.connection.driver_connection
+        driver.execute(f"PRAGMA temp_store={'MEMORY' if write else 'DEFAULT'}")  # type: ignore[union-attr]
+        info["temp_in_memory"] = write
 
 
 def make_engine(url: str) -> Engine:
