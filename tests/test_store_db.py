@@ -135,6 +135,9 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # a batch's changed pages fit the cache; the WAL is not copied back on every commit
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
     db.dispose()
 
 
