@@ -16,9 +16,16 @@ from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
 from monitor.limits import bounded_article
 from monitor.match.watches import CompiledWatch, Tagger, watch_hits
-from monitor.parse import parse_feed
+from monitor.parse import ParsedFeed, parse_feed
 from monitor.store import Store
-from monitor.types import Article, ClaimedFeed, Item, NewArticle, PollRecord, WatchHit
+from monitor.types import (
+    Article,
+    ClaimedFeed,
+    Item,
+    NewArticle,
+    PollRecord,
+    WatchHit,
+)
 from monitor.urls import normalise_url
 
 if TYPE_CHECKING:
@@ -167,16 +174,17 @@ class Pipeline:
 
     async def _modified(self, feed: ClaimedFeed, fetched: FeedFetch, body: bytes) -> PollResult:
         try:
-            parsed = await asyncio.to_thread(parse_feed, body, feed=feed.name, base_url=fetched.url)
+            read = await asyncio.to_thread(self._read_feed, feed, fetched.url, body)
         except ParseError as exc:
             log.warning("feed.unparsable feed=%s error=%s", feed.name, exc)
             await self._record_failure(feed, decide.Failure(fetched.status, f"parse error: {exc}"))
             return PollResult(feed.name, fetched.status, f"parse error: {exc}")
-        items = [_normalised(item) for item in parsed.items]
-        unseen = await asyncio.to_thread(self.store.unseen_items, feed.name, items) if items else []
-        new, deferred = newest_first(unseen, self.options.max_items_per_poll)
+        parsed, items, new, deferred, ready = read
         batch = _Batch(self, feed.name, self.options.write_batch)
-        await asyncio.gather(*(self._item(feed, item, batch) for item in new))
+        if ready is not None:  # no pages to fetch: prepared on the same trip
+            await batch.add_all(ready)
+        else:
+            await asyncio.gather(*(self._item(feed, item, batch) for item in new))
         outcomes = batch.outcomes
         if fetched.permanent_redirect:
             log.info("feed.moved feed=%s origin=%s", feed.name, origin(fetched.permanent_redirect))
@@ -268,6 +276,25 @@ class Pipeline:
             deferred=record.deferred,
         )
         return feed.name, poll, now
+
+    def _read_feed(self, feed: ClaimedFeed, base_url: str, body: bytes) -> "_Read":
+        """(A worker thread.) The feed parsed, its items normalised, the new ones picked and,
+        when the feed fetches no pages, prepared too: one thread trip a poll, not one an
+        item. ParseError when the body is not a feed."""
+        parsed = parse_feed(body, feed=feed.name, base_url=base_url)
+        items = [_normalised(item) for item in parsed.items]
+        unseen = self.store.unseen_items(feed.name, items) if items else []
+        new, deferred = newest_first(unseen, self.options.max_items_per_poll)
+        ready = None if feed.full_text else [self._prepare_logged(feed, item) for item in new]
+        return parsed, items, new, deferred, ready
+
+    def _prepare_logged(self, feed: ClaimedFeed, item: Item) -> "_Prepared | None":
+        """`_prepare` of an item without a page; None (logged) when it fails."""
+        try:
+            return self._prepare(item, None, None)
+        except Exception:  # one bad item never sinks its feed
+            log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
+            return None
 
     async def _item(self, feed: ClaimedFeed, item: Item, batch: "_Batch") -> None:
         """Page, extraction and tags of one item (CPU work off the writer), then its batch."""
@@ -475,6 +502,11 @@ class _Recorder:
                 done.set_exception(error)
 
 
+# What `_read_feed` hands back: the parsed feed, its items (normalised), the new ones to take
+# now, how many wait for the next poll, and the new ones prepared (None: they fetch pages).
+_Read = tuple[ParsedFeed, list[Item], list[Item], int, "list[_Prepared | None] | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class _ItemOutcome:
     stored: int = 0
@@ -509,8 +541,11 @@ class _Batch:
     async def add(self, prepared: _Prepared | None) -> None:
         """Queue one prepared item (None: it failed) and, unless a write of this feed is
         under way (it takes the item along), store what is pending."""
-        if prepared is not None:
-            self._pending.append(prepared)
+        await self.add_all([prepared])
+
+    async def add_all(self, prepared: Sequence[_Prepared | None]) -> None:
+        """`add` for several items at once (they go on the same trips)."""
+        self._pending.extend(p for p in prepared if p is not None)
         if self._writing:
             return
         self._writing = True

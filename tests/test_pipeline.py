@@ -1,5 +1,6 @@
 """The ingestion pipeline against real HTTP servers on 127.0.0.1 and both databases."""
 
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager
@@ -345,6 +346,48 @@ async def test_full_text_off_uses_feed_content_without_fetching_pages(
         report = await Daemon(rt).run_once()
     assert report.stored == 2
     assert site.hits("/2026/taiwan-warning") == []
+
+
+async def test_items_without_pages_go_to_the_writer_together_and_fail_alone(
+    tmp_path: Path, store: Store, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed that fetches no pages has its new items prepared on one thread trip and stored
+    in one write; an item whose preparation fails is logged and left out, the others kept."""
+    entries = [
+        Entry(f"k-{i}", site.url(f"/brief/{i}"), f"Port brief number {i}", f"Brief {i} text.")
+        for i in range(5)
+    ]
+    site.route("/briefs.xml", body=rss("Briefs", entries), headers=RSS, etag='"b1"')
+    path = write_config(
+        tmp_path / "feeds.toml", [("briefs", site.url("/briefs.xml"))], full_text=False
+    )
+    writes: list[int] = []
+    threads: set[int] = set()
+    async with running(
+        prepare(settings(path, store.db.url), load_config(path)), store, TUNING
+    ) as rt:
+        pipeline = rt.pipeline
+        prepare_one, store_batch = pipeline._prepare, pipeline._store_batch
+
+        def prepare_item(item: Any, article: Any, page_url: Any) -> Any:
+            threads.add(threading.get_ident())
+            if item.guid == "k-2":
+                raise ValueError("a tagging bug")
+            return prepare_one(item, article, page_url)
+
+        def store_items(batch: Any) -> Any:
+            writes.append(len(batch))
+            return store_batch(batch)
+
+        monkeypatch.setattr(pipeline, "_prepare", prepare_item)
+        monkeypatch.setattr(pipeline, "_store_batch", store_items)
+        report = await Daemon(rt).run_once()
+    assert report.stored == 4
+    assert writes == [4]
+    assert len(threads) == 1
+    assert threading.get_ident() not in threads
+    assert sorted(row.guid for row in articles(store)) == ["k-0", "k-1", "k-3", "k-4"]
+    assert site.hits("/brief/0") == []
 
 
 async def test_retry_after_is_honoured_on_errors(

@@ -1,7 +1,7 @@
 """The storage foundation: URLs, migrations, SQLite concurrency, error wrapping."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -135,7 +135,42 @@ def test_sqlite_uses_wal(tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = Database(f"sqlite:///{tmp_path / 'w.db'}")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # a batch's changed pages fit the cache; the WAL is not copied back on every commit
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -32 * 1024
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10_000
     db.dispose()
+
+
+def test_sqlite_writes_keep_temporary_journals_in_memory_and_reads_on_disk(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A write transaction's savepoint and statement journals stay in memory (temp_store 2);
+    a read on the same pooled connection is back on the build's default (0: files)."""
+    db = Database(f"sqlite:///{tmp_path / 't.db'}")
+    for _ in range(2):  # the setting follows each transaction, on a reused connection too
+        with db.transaction() as conn:
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2
+        with db.read() as s:
+            assert s.connection().exec_driver_sql("PRAGMA temp_store").scalar() == 0
+    with db.write() as s:
+        assert s.connection().exec_driver_sql("PRAGMA temp_store").scalar() == 2
+    db.dispose()
+
+
+def test_driver_times_are_utc_text_whatever_the_zone_and_repeats() -> None:
+    """SQLite binds an aware time as its UTC text, the same for one instant in any zone and
+    on a repeated (cached) binding; PostgreSQL gets the UTC datetime; a naive one is refused."""
+    from monitor.store.base import _driver_value
+
+    utc = datetime(2026, 12, 7, 6, 30, 0, 250, tzinfo=UTC)
+    east = utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    for _ in range(2):
+        assert _driver_value(utc, False) == "2026-12-07 06:30:00.000250"
+        assert _driver_value(east, False) == "2026-12-07 06:30:00.000250"
+    later = utc + timedelta(microseconds=1)
+    assert _driver_value(later, False) == "2026-12-07 06:30:00.000251"
+    assert _driver_value(east, True) == utc
+    assert _driver_value(east, True).tzinfo == UTC
+    with pytest.raises(ValueError, match="naive"):
+        _driver_value(utc.replace(tzinfo=None), False)
 
 
 def test_alembic_check_is_clean(db: Database) -> None:

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
 
 from monitor import stories
 from monitor.errors import StoreError
@@ -51,27 +50,20 @@ class ArticleStore(StoreBase):
             return []
         guids = [i.guid for i in fresh]
         urls = [i.url for i in fresh if i.url]
-        seen_guids: set[str] = set()
-        seen_urls: set[str] = set()
-        with self.db.read() as s:
-            feed_id = s.exec(select(FeedRow.id).where(FeedRow.name == feed)).one_or_none()
-            if feed_id is not None:
-                for part in _chunks(guids):
-                    seen_guids.update(
-                        s.exec(
-                            select(ArticleRow.guid).where(
-                                ArticleRow.feed_id == feed_id, col(ArticleRow.guid).in_(part)
-                            )
-                        ).all()
-                    )
-            for part in _chunks(urls):
-                seen_urls.update(
-                    s.exec(
-                        select(ArticleRow.canonical_url).where(
-                            col(ArticleRow.canonical_url).in_(part)
-                        )
-                    ).all()
-                )
+
+        def seen(conn: sa.Connection) -> tuple[set[str], set[str]]:
+            feed_id = _FEED_ID.run(conn, {"name": feed}).fetchone()
+            seen_guids = {
+                guid
+                for part in (_chunks(guids) if feed_id is not None else ())
+                for (guid,) in _SEEN_GUIDS.run(conn, {"feed": feed_id[0], "guids": part})
+            }
+            seen_urls = {
+                url for part in _chunks(urls) for (url,) in _SEEN_URLS.run(conn, {"urls": part})
+            }
+            return seen_guids, seen_urls
+
+        seen_guids, seen_urls = self.db.fetch(seen)
         return [
             i
             for i in fresh
@@ -256,6 +248,11 @@ _INSERT_MATCH = DriverSQL(insert_sql(_MATCHES, ("watch", "article_id", "story_id
 _INSERT_OUTBOX = DriverSQL(insert_sql(_OUTBOX, _OUTBOX_COLUMNS))
 _INSERT_TAGS = DriverSQL(insert_sql(_TAGS, _TAG_COLUMNS, tail=""))
 _FEED_ID = DriverSQL("SELECT id FROM feeds WHERE name = :name")
+# Which of a poll's items are stored already (unseen_items): by (feed, guid), by URL
+_SEEN_GUIDS = with_lists(
+    "SELECT guid FROM articles WHERE feed_id = :feed AND guid IN :guids", "guids"
+)
+_SEEN_URLS = with_lists("SELECT canonical_url FROM articles WHERE canonical_url IN :urls", "urls")
 _SET_STORY = DriverSQL("UPDATE articles SET story_id = :story WHERE id = :article_id")
 _SET_COPY = DriverSQL("UPDATE articles SET is_copy = :copy WHERE id = :member")
 _SAVEPOINT = DriverSQL("SAVEPOINT article")

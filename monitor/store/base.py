@@ -1,5 +1,6 @@
 """What every store mixin can rely on: the Database handle, and statement helpers."""
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -112,13 +113,20 @@ def _driver_value(value: Any, postgres: bool) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; pass an aware UTC one")
-        value = value.astimezone(UTC)
-        return value if postgres else value.replace(tzinfo=None).isoformat(" ", "microseconds")
+        return value.astimezone(UTC) if postgres else _sqlite_time(value)
     if isinstance(value, date):
         return value if postgres else value.isoformat()
     if isinstance(value, list | tuple):
         return list(value) if postgres else json.dumps(list(value))
     return value
+
+
+@functools.lru_cache(maxsize=1024)
+def _sqlite_time(value: datetime) -> str:
+    """SQLite's text of an aware datetime (UTC, naive, microseconds). Cached: the rows of
+    one stored article (its tags, matches, alerts, counts) bind the same time several times
+    over; equal instants in other zones give the same text."""
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _driver_error(exc: Exception) -> StoreError:

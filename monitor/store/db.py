@@ -20,6 +20,14 @@ SQLITE_BUSY_MS = 10_000
 # SQLite reads the database file through a memory map of up to this size: pages come from
 # the OS cache without a read() call and a copy each (a third off a full-text search page).
 SQLITE_MMAP_BYTES = 1 << 30
+# A connection's page cache, at most (KiB; filled only as pages are read): the default 2 MiB
+# is smaller than the pages one batch of articles changes (band keys and index entries land
+# on random pages), so the writer re-read pages of the WAL file with a read() call each.
+SQLITE_CACHE_KIB = 32 * 1024
+# Pages in the WAL before a commit copies them back into the database file (default 1,000,
+# about one batch of articles: nearly every commit checkpointed, a page changed by several
+# batches copied back once per batch). The WAL file grows to ~40 MiB and is reused.
+SQLITE_WAL_CHECKPOINT_PAGES = 10_000
 # Pooled PostgreSQL connections are replaced after this long, before server or network idle
 # limits cut them.
 PG_RECYCLE_S = 1800
@@ -109,14 +117,33 @@ def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cur.execute(f"PRAGMA wal_autocheckpoint={SQLITE_WAL_CHECKPOINT_PAGES}")
     cur.close()
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
     # A write transaction that starts DEFERRED fails at once with "database is locked" when
     # another writer commits between its read and its write; IMMEDIATE waits its turn instead.
-    mode = "IMMEDIATE" if conn.get_execution_options().get("monitor_write") else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    write = bool(conn.get_execution_options().get("monitor_write"))
+    _temp_in_memory(conn, write)
+    conn.exec_driver_sql(f"BEGIN {'IMMEDIATE' if write else 'DEFERRED'}")
+
+
+def _temp_in_memory(conn: sa.Connection, write: bool) -> None:
+    """Write transactions keep SQLite's temporary files in memory, reads in files (the
+    build's default). A savepoint (one per article of a batch, ArticleStore.add_articles)
+    and a statement that may write several rows keep a journal of the pages they change
+    that the transaction had changed before; past 64 KiB SQLite moves it to a temporary
+    file, and every page then costs two write calls: ~80% of the writes a first ingestion
+    made, ~0.2 ms of system CPU an article (bench/bench_reader.py). Such a journal is
+    bounded by the pages one write transaction changes; a read's temporary files (sorts of
+    large results) stay on disk. Set only when it changes, on the pooled connection."""
+    info = conn.connection.info
+    if info.get("temp_in_memory") is not write:
+        driver = conn.connection.driver_connection
+        driver.execute(f"PRAGMA temp_store={'MEMORY' if write else 'DEFAULT'}")  # type: ignore[union-attr]
+        info["temp_in_memory"] = write
 
 
 def make_engine(url: str) -> Engine:
