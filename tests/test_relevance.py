@@ -1219,3 +1219,28 @@ def test_issues_named_by_description(matcher: Matcher, text: str, present: str) 
     found = tags(matcher, text)
     assert present in found, sorted(found)
     assert found[present].level == "about"
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # trade agreements named by their names
+        ("Our mills closed after NAFTA came in, and I will tear it up.", "trade", ""),
+        ("She backed the Trans-Pacific Partnership before she opposed it.", "trade", ""),
+        ("The governor wants open trade with the neighbouring provinces.", "trade", ""),
+        # "hacks" of a state's agents, not a kitchen's
+        ("Officials say Moscow was behind the hacks of the party's email servers.", "cyber", ""),
+        ("The column shares ten kitchen hacks for busy weeknights.", "", "cyber"),
+    ],
+)
+def test_spoken_turns_name_their_issue(
+    matcher: Matcher, text: str, present: str, absent: str
+) -> None:
+    """Phrasing of speech and of short items: agreements named by their names, a state's
+    "hacks" beside the words of what was attacked; not a tip column's "hacks"."""
+    found = tags(matcher, text)
+    if present:
+        assert present in found, sorted(found)
+        assert found[present].level == "about"
+    if absent:
+        assert absent not in found, found[absent]
