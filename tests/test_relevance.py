@@ -1141,6 +1141,9 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
         ("Editors ran an export test on the new laptops", DAY, "", "trade"),
         ("Police seize a lab behind the export of fentanyl precursors", DAY, "", "trade"),
         ("Lorry drivers face new customs checks on trade after Brexit", DAY, "trade", ""),
+        # Beijing's grip on Hong Kong as headlines put it; not a hotel group's control
+        ("Beijing moves to suppress dissent in Hong Kong", DAY, "hong-kong", ""),
+        ("Hotel group wins control over Hong Kong harbour tower", DAY, "", "hong-kong"),
         # a weak word of cyber beside the words of what was hacked
         ("Ferry operator's websites still down a week after hack", DAY, "cyber", ""),
         ("Museums plan their reopening as cases fall", dt.date(2020, 5, 20), "covid-19", ""),
