@@ -1234,13 +1234,22 @@ def test_issues_named_by_description(matcher: Matcher, text: str, present: str) 
         # "hacks" of a state's agents, not a kitchen's
         ("Officials say Moscow was behind the hacks of the party's email servers.", "cyber", ""),
         ("The column shares ten kitchen hacks for busy weeknights.", "", "cyber"),
+        # intelligence gathering as a speaker names it; not a software firm's product
+        (
+            "We will gather intelligence with our allies before the next attack comes.",
+            "espionage-surveillance",
+            "",
+        ),
+        ("Our secrets are being stolen by a rival state every day.", "espionage-surveillance", ""),
+        ("The startup sells business intelligence sharing tools.", "", "espionage-surveillance"),
     ],
 )
 def test_spoken_turns_name_their_issue(
     matcher: Matcher, text: str, present: str, absent: str
 ) -> None:
     """Phrasing of speech and of short items: agreements named by their names, a state's
-    "hacks" beside the words of what was attacked; not a tip column's "hacks"."""
+    "hacks" beside the words of what was attacked, intelligence gathering in plain words;
+    not a tip column's "hacks" or a software firm's "business intelligence"."""
     found = tags(matcher, text)
     if present:
         assert present in found, sorted(found)
