@@ -339,3 +339,27 @@ def test_real_pages_yield_no_false_actors(matcher: Matcher, name: str) -> None:
     for text in (_page_text(path), doc.text_content()):
         actors = {t.id for t in matcher.tag(text) if t.kind == "actor"}
         assert actors <= REAL_ALLOWED[name], sorted(actors - REAL_ALLOWED[name])
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "named"),
+    [
+        # an opponent speaking of him by his first name, from his first campaign on
+        (
+            "Donald has never released his tax returns, and he never will.",
+            dt.date(2016, 10, 9),
+            True,
+        ),
+        ("I was shocked when Donald praised the strongman again.", dt.date(2016, 10, 9), True),
+        # other people called Donald: a name beside it, or a time before his campaign
+        ("Donald Glover hosts the show tonight.", dt.date(2018, 5, 5), False),
+        ("The paceman Allan Donald took four wickets before lunch.", dt.date(2016, 1, 4), False),
+        ("Donald says the harvest came in late this year.", dt.date(2009, 9, 1), False),
+    ],
+)
+def test_donald_alone_is_trump_only_from_his_campaign_and_not_beside_a_name(
+    matcher: Matcher, text: str, day: dt.date, named: bool
+) -> None:
+    """'Donald' alone names Donald Trump in documents from June 2015, as debate turns and
+    interviews use it; never next to another capitalised name, nor before his campaign."""
+    assert ("donald-trump" in ids(matcher, text, day)) is named

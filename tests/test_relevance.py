@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.match import Matcher, compile_matcher
 from monitor.match.query import QueryDoc, parse_query
-from monitor.match.relevance import Layout, inside_name
+from monitor.match.relevance import SHORT_TEXT, Layout, inside_name, lead_sentence
 from monitor.store import Store
 from monitor.types import Tag
 from monitor.vocab import load_vocabulary
@@ -1044,9 +1044,17 @@ def test_the_first_sentence_of_a_text_without_a_headline_stands_for_its_headline
         "The report adds that the trade minister was not told."
     )
     later = (
-        "The harbour board met on Tuesday to approve a new ferry timetable. Members said an "
-        "earlier plan had been shelved after espionage claims against a contractor."
+        "The harbour board met on Tuesday to approve a new ferry timetable for the winter "
+        "months, with earlier sailings on weekdays and a later last boat on Fridays. The "
+        "chair said the changes followed a survey of commuters, shift workers and school "
+        "families, most of whom asked for more frequent crossings in the morning. Fares "
+        "will stay the same until the spring, when the board reviews its budget and the "
+        "cost of fuel, which rose sharply over the summer and is expected to rise again. "
+        "Members "
+        "said an earlier plan had been shelved after espionage claims against a contractor. "
+        "The new timetable takes effect at the start of next month."
     )
+    assert len(later) > SHORT_TEXT  # long enough for a passing mention
     found = tags(matcher, first)
     assert found["espionage-surveillance"].level == "about"
     assert tags(matcher, later)["espionage-surveillance"].level == "mention"
@@ -1063,11 +1071,42 @@ def test_the_first_sentence_of_a_text_without_a_headline_stands_for_its_headline
     ((_, judged),) = [
         (t, a) for t, a in matcher.explain(None, first, published=DAY) if t.id.startswith("esp")
     ]
-    assert "in the first sentence (no headline) +0.60" in judged.reasons
+    assert "in the first sentence or a short text (no headline) +0.60" in judged.reasons
+
+
+def test_a_short_text_without_a_headline_is_about_what_it_names_anywhere(
+    matcher: Matcher,
+) -> None:
+    """A spoken turn or a brief item of a few sentences has no room for a passing mention:
+    what it names anywhere weighs as its headline (`about`), on both paths; the same words at
+    the end of a long text stay a `mention`."""
+    turn = (
+        "Let me answer that directly. We have met the other side twice this year. "
+        "Our factories keep closing. We will rewrite these trade deals on day one."
+    )
+    assert len(turn) <= SHORT_TEXT
+    assert lead_sentence(turn) == len(turn)
+    assert tags(matcher, turn)["trade"].level == "about"
+    assert matcher._general(None, turn, DAY, None) == matcher.tag_document(
+        None, turn, published=DAY
+    )
+    ((_, judged),) = [
+        (t, a) for t, a in matcher.explain(None, turn, published=DAY) if t.id == "trade"
+    ]
+    assert "in the first sentence or a short text (no headline) +0.60" in judged.reasons
+    filler = " We talked about schools, roads, hospitals and the price of bread for an hour."
+    long_turn = turn.replace(" Our factories", filler * 8 + " Our factories")
+    assert len(long_turn) > SHORT_TEXT
+    assert tags(matcher, long_turn)["trade"].level == "mention"
+    # with a headline, a short text is the headline's lede as before
+    assert tags(matcher, turn, title="Evening debate notes")["trade"].level == "mention"
 
 
 def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
     doc = "Dr. Reyes spoke first. Then the mayor spoke.\n\nA second paragraph."
+    assert Layout.of(doc, None).lead_end == len(doc)  # a short text is all lead
+    doc += " It ran on about the weather, the roads and the school fete." * 12
+    assert len(doc) > SHORT_TEXT
     assert Layout.of(doc, None).lead_end == doc.index(" Then")
     assert Layout.of("One line and no full stop", None).lead_end == len("One line and no full stop")
     assert Layout.of("Title\n\n" + doc, (0, 5)).lead_end == 0
@@ -1102,6 +1141,9 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
         ("Editors ran an export test on the new laptops", DAY, "", "trade"),
         ("Police seize a lab behind the export of fentanyl precursors", DAY, "", "trade"),
         ("Lorry drivers face new customs checks on trade after Brexit", DAY, "trade", ""),
+        # Beijing's grip on Hong Kong as headlines put it; not a hotel group's control
+        ("Beijing moves to suppress dissent in Hong Kong", DAY, "hong-kong", ""),
+        ("Hotel group wins control over Hong Kong harbour tower", DAY, "", "hong-kong"),
         # a weak word of cyber beside the words of what was hacked
         ("Ferry operator's websites still down a week after hack", DAY, "cyber", ""),
         ("Museums plan their reopening as cases fall", dt.date(2020, 5, 20), "covid-19", ""),
@@ -1180,3 +1222,37 @@ def test_issues_named_by_description(matcher: Matcher, text: str, present: str) 
     found = tags(matcher, text)
     assert present in found, sorted(found)
     assert found[present].level == "about"
+
+
+@pytest.mark.parametrize(
+    ("text", "present", "absent"),
+    [
+        # trade agreements named by their names
+        ("Our mills closed after NAFTA came in, and I will tear it up.", "trade", ""),
+        ("She backed the Trans-Pacific Partnership before she opposed it.", "trade", ""),
+        ("The governor wants open trade with the neighbouring provinces.", "trade", ""),
+        # "hacks" of a state's agents, not a kitchen's
+        ("Officials say Moscow was behind the hacks of the party's email servers.", "cyber", ""),
+        ("The column shares ten kitchen hacks for busy weeknights.", "", "cyber"),
+        # intelligence gathering as a speaker names it; not a software firm's product
+        (
+            "We will gather intelligence with our allies before the next attack comes.",
+            "espionage-surveillance",
+            "",
+        ),
+        ("Our secrets are being stolen by a rival state every day.", "espionage-surveillance", ""),
+        ("The startup sells business intelligence sharing tools.", "", "espionage-surveillance"),
+    ],
+)
+def test_spoken_turns_name_their_issue(
+    matcher: Matcher, text: str, present: str, absent: str
+) -> None:
+    """Phrasing of speech and of short items: agreements named by their names, a state's
+    "hacks" beside the words of what was attacked, intelligence gathering in plain words;
+    not a tip column's "hacks" or a software firm's "business intelligence"."""
+    found = tags(matcher, text)
+    if present:
+        assert present in found, sorted(found)
+        assert found[present].level == "about"
+    if absent:
+        assert absent not in found, found[absent]

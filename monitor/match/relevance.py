@@ -22,6 +22,9 @@ from monitor.vocab.veto import compile_veto
 
 ABOUT = 0.45  # a score at or above this is `about`
 CUE_WINDOW = 350  # characters each side of a weak mention searched for cues (within its paragraph)
+# A text without a headline of at most this many characters (three or four sentences) reads
+# as its own headline: lead_sentence().
+SHORT_TEXT = 600
 LEDE_CHARS = 320  # the lede: the text's first paragraphs up to at least this many characters
 # Salience weights (fitted on the tuning part of tests/gold with cross-validation by
 # document: bench/fit_levels.py; see BENCHMARKS.md).
@@ -199,9 +202,13 @@ class Layout:
 
 
 def lead_sentence(text: str) -> int:
-    """Where the first sentence of `text` ends (its length when it is one sentence). A text
-    without a headline (a short news item, a feed summary) states its subject there, as a
-    headline would: salience() gives a mention in it the headline's weight."""
+    """Where the first sentence of `text` ends (its length when it is one sentence, or when
+    the whole text is SHORT_TEXT characters or less). A text without a headline (a short news
+    item, a feed summary) states its subject there, as a headline would: salience() gives a
+    mention in it the headline's weight. A text of a few sentences (a spoken turn, a brief
+    item) has no room for a passing mention: what it names anywhere is its subject."""
+    if len(text) <= SHORT_TEXT:
+        return len(text)
     position, match, search = 0, _BOUNDARY.match, _MARK.search
     while (found := search(text, position)) is not None:  # each mark, then the full rule
         at = found.start()
@@ -499,7 +506,7 @@ def assess(
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
     elif any(p < layout.lead_end for p in starts):
-        reasons.append(f"in the first sentence (no headline) {W_HEADLINE:+.2f}")
+        reasons.append(f"in the first sentence or a short text (no headline) {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
         reasons.append(f"in the lede {W_LEDE:+.2f}")
     repeated = 0.0 if counted < 2 else W_COUNT * min(1.0, (counted - 1) / (COUNT_FULL - 1))
