@@ -29,14 +29,11 @@ from monitor.match.relevance import (
 from monitor.match.resolve import (
     CREDIT_WORD,
     GENERAL,
-    Choices,
     Hit,
     RolePattern,
-    choose_unvetoed,
     push,
     resolve,
     resolve_roles,
-    vetoed,
 )
 from monitor.match.sentences import Sentences
 from monitor.types import Evidence, Span, Tag, TagLevel, new_evidence, new_tag, new_tags
@@ -186,12 +183,8 @@ class Matcher:
         folded, actors, issues, roles = self._hits(text, published)
         if not (actors or issues or roles):
             return ()
-        if issues or roles:
-            events = actors + issues + roles
-            events.sort(key=_START)  # stable: at one offset, actors, then issues, then roles
-        else:
-            events = actors
-        counts, firsts, weak = self._counted(events, text, folded, published)
+        found, hits = resolve(actors, issues, roles, text, folded)
+        counts, firsts, weak = self._counted(found, hits, text, folded, published)
         if weak is not None:  # an entry named only by weak aliases needs their context
             layout = Layout(None, len(text), (0,), 0)
             entries = self._entries
@@ -209,53 +202,20 @@ class Matcher:
         )
 
     def _counted(
-        self, events: list[Hit], text: str, folded: Folded, published: date | None
+        self, found: list[int], hits: list[Hit], text: str, folded: Folded, published: date | None
     ) -> tuple[dict[int, int], list[Hit], dict[int, list[Hit]] | None]:
-        """resolve() and the relevance stage's count in one pass: the mentions of each entry
-        named (in order of first mention), the hit of its first mention (offsets of `text`)
-        and, for entries with weak aliases, their hits. Blockers and institution names
-        ("Taiwan Semiconductor") count for no entry, but a full form among them still sets
-        which entry a later short form names, as in resolve()."""
+        """The relevance stage's count of resolve()'s hits: the mentions of each entry named (in
+        order of first mention), the hit of its first mention (offsets of `text`) and, for
+        entries with weak aliases, their hits. Blockers and institution names ("Taiwan
+        Semiconductor") count for no entry (resolve() has already let a full form among them
+        set which entry a later short form names)."""
         flags = self._flags
         origin = folded.origin if folded.positions is not None else None
-        last_full: dict[int, int] = {}
         counts: dict[int, int] = {}  # in order of first mention
         firsts: list[Hit] = []
         weak: dict[int, list[Hit]] | None = None  # of entries with weak aliases only
-        for order, event in enumerate(events):
-            # resolve()'s loop (see there), with each entry it names counted at once
+        for index, event in zip(found, hits):  # noqa: B905 (equal lengths, resolve()'s pairs)
             start, stop, what = event
-            if what.__class__ is int:
-                index = what
-                last_full[index] = order
-            elif len(what) == 1:  # type: ignore[arg-type]
-                index, full, _, standalone, vetoes = what[0]  # type: ignore[index]
-                if full:
-                    last_full[index] = order
-                elif not (index in last_full or standalone) or (
-                    vetoes and vetoed(vetoes, text, folded, start, stop)
-                ):
-                    continue
-            else:
-                if (
-                    what.__class__ is Choices
-                    and what.unseen_none
-                    and what.entries.isdisjoint(last_full)
-                ):
-                    continue
-                picked = choose_unvetoed(
-                    what,  # type: ignore[arg-type]
-                    start,
-                    stop,
-                    last_full,
-                    text,
-                    folded,
-                )
-                if picked is None:
-                    continue
-                index, full = picked
-                if full:
-                    last_full[index] = order
             if origin is not None:
                 start, stop = origin(start, stop)
                 event = (start, stop, what)

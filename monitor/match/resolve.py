@@ -153,8 +153,6 @@ def resolve(
     last_full: dict[int, int] = {}
     found: list[int] = []
     kept: list[Hit] = []
-    # Matcher._counted repeats this loop for one-line texts, counting as it goes: keep the two
-    # alike (a property test compares that path with the general one).
     for order, event in enumerate(events):
         start, stop, what = event
         if what.__class__ is int:
