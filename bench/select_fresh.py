@@ -155,13 +155,16 @@ def main() -> None:
     parser.add_argument("--hits", type=int, default=60)
     parser.add_argument("--misses", type=int, default=15)
     parser.add_argument(
-        "--set", choices=["cnn-2024", "guardian", "guardian2", "debates"], default="cnn-2024"
+        "--set",
+        choices=["cnn-2024", "guardian", "guardian2", "guardian3", "debates"],
+        default="cnn-2024",
     )
     args = parser.parse_args()
-    if args.set in {"guardian", "guardian2", "debates"}:
+    if args.set in {"guardian", "guardian2", "guardian3", "debates"}:
         chosen = {
             "guardian": select_guardian,
             "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
+            "guardian3": lambda: select_guardian(150, 150, skip=(300, 250)),
             "debates": select_debates,
         }[args.set]()
         print("\n".join(chosen))
