@@ -264,7 +264,8 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
 
             while time.monotonic() < deadline and not settled():
                 time.sleep(1.0)
-            while time.monotonic() < restarted + ALLOWED:  # the polls after the restart
+            # the polls after every kill and the restart (a kill may fall after the restart)
+            while time.monotonic() < max(events, default=restarted) + ALLOWED:
                 time.sleep(0.5)
             watched_until = time.monotonic()
         finally:
@@ -292,7 +293,7 @@ def test_three_daemons_survive_kills_a_server_restart_and_a_flaky_receiver(
         # every feed polled again within one interval of each kill or the restart
         checked = [e for e in events if e + ALLOWED <= watched_until]
         assert restarted in checked
-        assert len(checked) >= 4
+        assert checked == events  # every kill is checked, not only those before the restart
         for event in checked:
             for path, times in site.polls.items():
                 assert any(event < t <= event + ALLOWED for t in times), (
