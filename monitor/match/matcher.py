@@ -16,9 +16,9 @@ from monitor.match.relevance import (
     SIMPLE_SCORES,
     Assessment,
     Layout,
-    _alias_key,
     as_team,
     assess,
+    cached_alias_key,
     cue_balance,
     inside_name,
     lead_sentence,
@@ -488,7 +488,7 @@ def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool
         return False
     if isinstance(published, datetime):
         published = published.date()
-    return not entry.named_on(_alias_key()(doc[hit[0] : hit[1]]), published)
+    return not entry.named_on(cached_alias_key(doc[hit[0] : hit[1]]), published)
 
 
 def _marked_outside(entry: Entry, doc: str, hit: Hit, headline: tuple[int, int] | None) -> bool:

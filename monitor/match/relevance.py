@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from monitor.match.sentences import _BOUNDARY
 from monitor.types import TagLevel
+from monitor.vocab.loader import alias_key
 from monitor.vocab.model import Entry
 from monitor.vocab.veto import compile_veto
 
@@ -354,7 +355,7 @@ def uncued(
     once."""
     if not entry.weak:
         return frozenset()
-    weak, key = entry.weak, _alias_key()
+    weak, key = entry.weak, cached_alias_key
     marked = [(start, end, key(doc[start:end]) in weak) for start, end, _ in spans]
     if not any(w for _, _, w in marked):
         return frozenset()
@@ -390,12 +391,8 @@ def uncued(
     return frozenset(out)
 
 
-@lru_cache(maxsize=1)
-def _alias_key() -> "Callable[[str], str]":
-    """alias_key(), remembering the few surface forms a document repeats ("Taiwan")."""
-    from monitor.vocab.loader import alias_key
-
-    return lru_cache(maxsize=4096)(alias_key)
+# alias_key(), remembering the surface forms documents repeat ("Taiwan"); one cache for all
+cached_alias_key: "Callable[[str], str]" = lru_cache(maxsize=4096)(alias_key)
 
 
 def _words(
