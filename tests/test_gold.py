@@ -50,7 +50,7 @@ def test_every_row_names_known_ids_levels_and_fields() -> None:
             problems.append(f"{where}: source {row['source']}")
         if "country" in row and row["country"] not in countries:
             problems.append(f"{where}: country {row['country']}")
-        if row["set"] not in {*CORPUS_DIRS, "lee", "guardian", "debates"}:
+        if row["set"] not in {*CORPUS_DIRS, "lee", "guardian", "debates", "news"}:
             problems.append(f"{where}: set {row['set']}")
     assert problems == []
 
@@ -94,3 +94,12 @@ def test_debate_rows_name_a_turn() -> None:
         file, _, turn = ref.rpartition(":")
         assert file == "presidential_debates_2016.csv", ref
         assert 1 <= int(turn) <= 1122, ref
+
+
+def test_news_rows_name_an_article_id() -> None:
+    refs = [str(row["file"]) for _, row in rows() if row["set"] == "news"]
+    assert len(refs) == len(set(refs)) == 240  # bench/select_fresh.py --set news
+    for ref in refs:
+        file, _, article = ref.rpartition(":")
+        assert file == "NewsArticles.csv", ref
+        assert 1 <= int(article) <= 3824, ref
