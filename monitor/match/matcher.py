@@ -183,7 +183,7 @@ class Matcher:
         folded, actors, issues, roles = self._hits(text, published)
         if not (actors or issues or roles):
             return ()
-        found, hits = resolve(actors, issues, roles, text, folded)
+        found, hits = resolve(actors, issues, roles, text, folded, published)
         counts, firsts, weak = self._counted(found, hits, text, folded, published)
         if weak is not None:  # an entry named only by weak aliases needs their context
             layout = Layout(None, len(text), (0,), 0)
@@ -376,7 +376,7 @@ class Matcher:
         folded, actors, issues, roles = self._hits(text, published)
         if not (actors or issues or roles):
             return [], [], folded
-        found, hits = resolve(actors, issues, roles, text, folded)
+        found, hits = resolve(actors, issues, roles, text, folded, published)
         return found, hits, folded
 
     def _hits(

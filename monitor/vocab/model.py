@@ -24,6 +24,10 @@ class Alias:
     for the war from 24 February 2022, "the pandemic" for Covid-19 from 2020); `until`: only
     in documents dated that day or earlier ("the virus" for Covid-19 until the end of its
     global emergency in May 2023). A document without a date is not checked.
+    `alone`: for a standalone short form, the (first, last) days (either may be None) of the
+    documents in which it names the entry on its own, with no full form before it ("Johnson"
+    for Boris Johnson during his premiership); outside them, or in an undated document, it
+    counts only after a full form. None: on any day.
     """
 
     text: str
@@ -33,6 +37,7 @@ class Alias:
     veto: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
+    alone: tuple[date | None, date | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
