@@ -1256,3 +1256,47 @@ def test_spoken_turns_name_their_issue(
         assert found[present].level == "about"
     if absent:
         assert absent not in found, found[absent]
+
+
+@pytest.mark.parametrize(
+    ("title", "day", "present", "absent"),
+    [
+        # Hong Kong's politics named as a matter, not the city as a place
+        ("Stocks slip as Hong Kong tensions weigh on traders", DAY, "hong-kong", ""),
+        ("Beijing moves to tighten its grip on Hong Kong", DAY, "hong-kong", ""),
+        ("Opposition presses lenders over their silence on Hong Kong policy", DAY, "hong-kong", ""),
+        ("Tourists flock to Hong Kong for the lantern festival", DAY, "", "hong-kong"),
+        # export controls named by their verb
+        (
+            "Ministers move towards restricting the export of drone parts to the region",
+            DAY,
+            "export-controls",
+            "",
+        ),
+        ("Exporters ship record volumes of wheat", DAY, "", "export-controls"),
+        # "masks" in the pandemic's years, not a disguise or a costume
+        ("Shops run short of masks as demand soars", dt.date(2020, 4, 6), "covid-19", ""),
+        ("Shops run short of masks as demand soars", dt.date(2018, 4, 6), "", "covid-19"),
+        ("Shops sell out of Halloween masks", dt.date(2021, 10, 30), "", "covid-19"),
+        ("Robbers in masks and sunglasses raid a jeweller", dt.date(2021, 3, 2), "", "covid-19"),
+    ],
+)
+def test_matters_named_as_matters_in_headlines(
+    matcher: Matcher, title: str, day: dt.date, present: str, absent: str
+) -> None:
+    """Headline phrasings that name a matter rather than a place or an object: Hong Kong's
+    tensions, policy and Beijing's grip; the export of goods restricted; masks in 2020-2023."""
+    found = tags(matcher, "", title=title, day=day)
+    if present:
+        assert present in found, sorted(found)
+        assert found[present].level == "about"
+    if absent:
+        assert absent not in found, found[absent]
+
+
+def test_oppression_is_a_weak_word_of_human_rights(matcher: Matcher) -> None:
+    """"Oppression" and "persecution", like "repression", name human rights beside its cues,
+    not alone ("the oppressive heat")."""
+    text = "Exiles describe years of persecution of critics by the regime."
+    assert "human-rights" in tags(matcher, text)
+    assert "human-rights" not in tags(matcher, "Crowds wilted in the oppressive heat of the fair.")
