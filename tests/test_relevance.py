@@ -1279,13 +1279,17 @@ def test_spoken_turns_name_their_issue(
         ("Shops run short of masks as demand soars", dt.date(2018, 4, 6), "", "covid-19"),
         ("Shops sell out of Halloween masks", dt.date(2021, 10, 30), "", "covid-19"),
         ("Robbers in masks and sunglasses raid a jeweller", dt.date(2021, 3, 2), "", "covid-19"),
+        # "climate" alone as the object of a stand, not a weather system's "climate control"
+        ("Fund urges investors to sack the board over climate", DAY, "climate-change", ""),
+        ("Carmaker recalls vans over climate control faults", DAY, "", "climate-change"),
     ],
 )
 def test_matters_named_as_matters_in_headlines(
     matcher: Matcher, title: str, day: dt.date, present: str, absent: str
 ) -> None:
     """Headline phrasings that name a matter rather than a place or an object: Hong Kong's
-    tensions, policy and Beijing's grip; the export of goods restricted; masks in 2020-2023."""
+    tensions, policy and Beijing's grip; the export of goods restricted; masks in 2020-2023;
+    a stand "over climate"."""
     found = tags(matcher, "", title=title, day=day)
     if present:
         assert present in found, sorted(found)
