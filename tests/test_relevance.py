@@ -967,6 +967,27 @@ def test_bare_titles_across_line_breaks_and_offices(matcher: Matcher) -> None:
     assert "antony-blinken" not in office
 
 
+def test_a_bare_title_in_a_sentence_stating_an_earlier_day_names_that_days_holder(
+    matcher: Matcher,
+) -> None:
+    """An official notice citing an earlier order ("On March 3, 2020, ... the President
+    declared") names that day's holder there; its other bare titles, and a later sentence,
+    name the holder of the document's day; a day after the document's is no past act."""
+    text = (
+        "On March 3, 2020, by an executive order, the President declared a national emergency."
+        " The President today continues it for one year."
+    )
+    found = tags(matcher, text, day=dt.date(2022, 7, 11), official="united-states")
+    assert {"donald-trump", "joe-biden"} <= found.keys()
+    assert found["donald-trump"].count == 1 and found["joe-biden"].count == 1
+    later = "On 9 May 2031 the President will travel abroad."
+    found = tags(matcher, later, day=dt.date(2022, 7, 11), official="united-states")
+    assert "joe-biden" in found
+    unstated = "The President signed the order on the day the emergency began."
+    found = tags(matcher, unstated, day=dt.date(2022, 7, 11), official="united-states")
+    assert "donald-trump" not in found
+
+
 def test_the_inauguration_day_belongs_to_the_incoming_president(matcher: Matcher) -> None:
     """On 20 January 2025 the President is Donald Trump (terms do not overlap)."""
     found = tags(

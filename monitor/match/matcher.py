@@ -341,15 +341,20 @@ class Matcher:
     ) -> tuple[list[int], list[Hit]]:
         """Mentions of holders by bare title ("the President") in a government's own text,
         added to the scan's hits (in `doc`'s offsets): bare titles of the posts of `official`
-        held on `published`."""
+        held on `published`, or, in a sentence that states an earlier day before the title
+        ("On July 14, 2020, by Executive Order 13936, the President declared"), on that day."""
         found, hits = list(found), list(hits)
         taken = [(start, stop) for start, stop, _ in hits]
-        for index, pattern in _bare_patterns(self._entries, official, published):
-            for match in pattern.finditer(doc):
-                start, stop = match.span()
-                if not any(s < stop and start < e for s, e in taken):
-                    found.append(index)
-                    hits.append((start, stop, index))
+        stated = stated_days(doc, published)
+        for day in {published, *(day for _, day in stated)}:
+            for index, pattern in _bare_patterns(self._entries, official, day):
+                for match in pattern.finditer(doc):
+                    start, stop = match.span()
+                    if _day_of(stated, doc, start, published) != day:
+                        continue
+                    if not any(s < stop and start < e for s, e in taken):
+                        found.append(index)
+                        hits.append((start, stop, index))
         return found, hits
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
@@ -548,6 +553,49 @@ def _bare_patterns(
         for phrase, owners in holders.items()
         if len(owners) == 1
     ]
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_STATED = re.compile(
+    r"\b(?:(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
+    r"|(?P<day2>\d{1,2})\s+(?P<month2>" + "|".join(_MONTHS) + r"),?\s+(?P<year2>\d{4}))\b"
+)
+# what ends a sentence between a stated day and a title: a full stop before a capital, a
+# blank line
+_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s+(?=[\"“‘(]?[A-Z])|\n[ \t]*\n")
+STATED_REACH = 300  # characters from a stated day to the title it dates, at most
+
+
+def stated_days(doc: str, published: date) -> list[tuple[int, date]]:
+    """Where `doc` states a full day earlier than `published` ("July 14, 2020", "14 July
+    2020"): (the end of the statement, the day), in document order."""
+    out = []
+    for match in _STATED.finditer(doc):
+        month = match.group("month") or match.group("month2")
+        day = match.group("day") or match.group("day2")
+        year = match.group("year") or match.group("year2")
+        try:
+            stated = date(int(year), _MONTHS.index(month) + 1, int(day))
+        except ValueError:
+            continue
+        if stated < published:
+            out.append((match.end(), stated))
+    return out
+
+
+def _day_of(stated: list[tuple[int, date]], doc: str, start: int, published: date) -> date:
+    """The day a bare title at `start` is read on: the last day stated before it in its
+    sentence (within STATED_REACH characters), else the document's."""
+    for end, day in reversed(stated):
+        if end > start:
+            continue
+        # (the break's lookahead reads the title's first letters)
+        if start - end > STATED_REACH or _SENTENCE_END.search(doc, end, start + 2):
+            break
+        return day
+    return published
 
 
 def _first_either_case(phrase: str) -> str:
