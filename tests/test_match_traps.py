@@ -371,7 +371,8 @@ def _dated_surname() -> Matcher:
 [[person]]
 id = "ada-stone"
 name = "Ada Stone"
-short = [{ text = "Stone", standalone = { since = 2031-05-01, until = 2033-01-31 }, veto = ['@\\s+&'] }]
+short = [{ text = "Stone", standalone = { since = 2031-05-01, until = 2033-01-31 }, \
+veto = ['@\\s+&'] }]
 """
     return compile_matcher(build_vocabulary(parse_text(text, "synthetic.toml")))
 
@@ -390,7 +391,7 @@ short = [{ text = "Stone", standalone = { since = 2031-05-01, until = 2033-01-31
         # after her full form, on any day
         ("Ada Stone spoke first. Later Stone bowed to pressure.", dt.date(2040, 6, 1), True),
         # someone else with her surname, and a veto
-        ("Gus Stone, a farmer, spoke first. Later Stone left the hall.", dt.date(2032, 3, 1), False),
+        ("Gus Stone, a farmer, spoke. Later Stone left the hall.", dt.date(2032, 3, 1), False),
         ("Shares of Stone & Sons rose", dt.date(2032, 3, 1), False),
     ],
 )

@@ -979,7 +979,8 @@ def test_a_bare_title_in_a_sentence_stating_an_earlier_day_names_that_days_holde
     )
     found = tags(matcher, text, day=dt.date(2022, 7, 11), official="united-states")
     assert {"donald-trump", "joe-biden"} <= found.keys()
-    assert found["donald-trump"].count == 1 and found["joe-biden"].count == 1
+    assert found["donald-trump"].count == 1
+    assert found["joe-biden"].count == 1
     later = "On 9 May 2031 the President will travel abroad."
     found = tags(matcher, later, day=dt.date(2022, 7, 11), official="united-states")
     assert "joe-biden" in found
@@ -1320,7 +1321,7 @@ def test_matters_named_as_matters_in_headlines(
 
 
 def test_oppression_is_a_weak_word_of_human_rights(matcher: Matcher) -> None:
-    """"Oppression" and "persecution", like "repression", name human rights beside its cues,
+    """ "Oppression" and "persecution", like "repression", name human rights beside its cues,
     not alone ("the oppressive heat")."""
     text = "Exiles describe years of persecution of critics by the regime."
     assert "human-rights" in tags(matcher, text)

@@ -555,9 +555,20 @@ def _bare_patterns(
     ]
 
 
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _STATED = re.compile(
     r"\b(?:(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
     r"|(?P<day2>\d{1,2})\s+(?P<month2>" + "|".join(_MONTHS) + r"),?\s+(?P<year2>\d{4}))\b"

@@ -183,10 +183,7 @@ def resolve(
                     others = others if others is not None else set()
                     others.add(entry)
                     continue
-                if (others is not None and entry in others) or not alone_on(
-                    standalone,  # type: ignore[arg-type]
-                    published,
-                ):
+                if (others is not None and entry in others) or not alone_on(standalone, published):
                     continue
             elif not (entry in last_full or standalone) or (
                 vetoes and vetoed(vetoes, text, folded, start, stop)
