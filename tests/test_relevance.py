@@ -1326,3 +1326,31 @@ def test_oppression_is_a_weak_word_of_human_rights(matcher: Matcher) -> None:
     text = "Exiles describe years of persecution of critics by the regime."
     assert "human-rights" in tags(matcher, text)
     assert "human-rights" not in tags(matcher, "Crowds wilted in the oppressive heat of the fair.")
+
+
+def test_a_series_label_before_the_headline_is_a_mention(matcher: Matcher) -> None:
+    """A series label at a headline's start (the human-rights entry's `label`) names the
+    issue but is not the headline's subject; the same words inside the headline are, and
+    --explain says where the mention was."""
+    day = dt.date(2020, 5, 1)
+    labelled = tags(
+        matcher, "", title="Human rights in focus Retailers cancel garment orders", day=day
+    )
+    assert labelled["human-rights"].level == "mention"
+    subject = tags(matcher, "", title="Retailers accused of human rights failings in Asia", day=day)
+    assert subject["human-rights"].level == "about"
+    both = tags(
+        matcher,
+        "",
+        title="Human rights in focus Forced labour found in the supply chain of a glove maker",
+        day=day,
+    )
+    assert both["human-rights"].level == "about"
+    (explained,) = [
+        judged
+        for tag, judged in matcher.explain(
+            "Human rights in focus Retailers cancel garment orders", "", published=day
+        )
+        if tag.id == "human-rights"
+    ]
+    assert any("before the headline" in reason for reason in explained.reasons)

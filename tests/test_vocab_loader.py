@@ -135,6 +135,8 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
             "before since",
         ),
         ('[[issue]]\nid = "a"\nname = "A"\nmarker = ["(@"]\n', 4, "issue.marker", "bad veto"),
+        ('[[issue]]\nid = "a"\nname = "A"\nlabel = ["--"]\n', 4, "issue.label", "letter or digit"),
+        ('[[issue]]\nid = "a"\nname = "A"\nlabel = "Watch"\n', 4, "issue.label", "list of strings"),
         (
             '[[person]]\nid = "a"\nname = "A"\nshort = [{ text = "A", standalone = "2020" }]\n',
             4,

@@ -2,7 +2,7 @@
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import itemgetter
 
@@ -106,6 +106,16 @@ class Matcher:
             | (_MARKED if e.markers else 0)
             for e in self._entries
         )
+        # series labels at a headline's start (`label`), per entry id
+        self._labels = {
+            e.id: re.compile(
+                r"\s*(?i:"
+                + "|".join(r"\s+".join(map(re.escape, label.split())) for label in e.labels)
+                + r")(?=\s)"
+            )
+            for e in vocab.entries
+            if e.labels
+        }
         self._automaton, self._values = build(self._entries, fast_path)
         # the vocabulary's keys (not the credit words after them)
         self.pattern_count = len(self._values) - sum(
@@ -161,8 +171,12 @@ class Matcher:
                 layout.lead_end,
             )
         out = []
+        labels = self._labels
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            score = salience(spans, layout, uncued(entry, doc, spans, layout))
+            weighed = layout
+            if labels and entry.id in labels:
+                weighed = _past_label(labels[entry.id], doc, layout)
+            score = salience(spans, weighed, uncued(entry, doc, spans, layout))
             out.append(
                 new_tag(
                     entry.id,
@@ -253,7 +267,11 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            judged = assess(entry, spans, layout, confirmed, uncued(entry, doc, spans, layout))
+            weighed = layout
+            if entry.id in self._labels:
+                weighed = _past_label(self._labels[entry.id], doc, layout)
+            skip = uncued(entry, doc, spans, layout)
+            judged = assess(entry, spans, weighed, confirmed, skip)
             out.append(
                 (
                     new_tag(
@@ -484,6 +502,19 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
     if at >= 0:
         return text, 0, (at, at + len(headline))
     return f"{headline}\n\n{text}", len(headline) + 2, (0, len(headline))
+
+
+def _past_label(label: re.Pattern[str], doc: str, layout: Layout) -> Layout:
+    """`layout` with its headline starting after a series label of the entry at its start
+    ("Human rights in focus" before the headline proper): a mention in the label is no
+    headline topic (salience() gives it no headline weight)."""
+    if layout.headline is None:
+        return layout
+    start, end = layout.headline
+    found = label.match(doc, start, end)
+    if found is None:
+        return layout
+    return replace(layout, headline=(found.end(), end))
 
 
 def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:

@@ -173,6 +173,7 @@ def _table_of(entry: Entry) -> dict[str, Any]:
         ("anticues", list(entry.anticues)),
         ("not", list(entry.blockers)),
         ("marker", list(entry.markers)),
+        ("label", list(entry.labels)),
     ):
         if value:
             table[key] = value

@@ -45,6 +45,7 @@ _ENTRY_KEYS = {
     "in_names",
     "min_cues",
     "marker",
+    "label",
 }
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since", "until"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
@@ -218,6 +219,10 @@ class _Parser:
         markers = self._strings(item.get("marker", []), "marker")
         for pattern in markers:
             self._check_veto(pattern, "marker")
+        labels = self._strings(item.get("label", []), "label")
+        for label in labels:
+            if not _key(label):
+                raise self.fail(f"a label must contain a letter or digit, got {label!r}", "label")
         in_names = item.get("in_names", kind == "actor" and actor_type != "country")
         if not isinstance(in_names, bool):
             raise self.fail("in_names must be true or false", "in_names")
@@ -238,6 +243,7 @@ class _Parser:
             blockers=self._strings(item.get("not", []), "not"),
             in_names=in_names,
             markers=markers,
+            labels=labels,
             dated=tuple(
                 (key, since, until)
                 for key, (since, until) in dict(

@@ -86,6 +86,9 @@ class Entry:
     # `marker` patterns (veto syntax): a time marker ("amid the pandemic") that drops a
     # mention in the text but not in the headline, where it states the event's setting or cause
     markers: tuple[str, ...] = ()
+    # `label` phrases: a series label an outlet puts before its headlines ("Human rights in
+    # focus"); one at a headline's start is a mention of the entry, not its subject
+    labels: tuple[str, ...] = ()
     in_names: bool = True
     blocker_of: str | None = None  # set on the hidden entries made of blockers
     # (alias key, first day, last day) of the aliases with `since` or `until`: outside those
