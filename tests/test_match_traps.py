@@ -422,3 +422,14 @@ def test_johnson_alone_is_boris_johnson_in_his_premiership(
     """The bundled entry: "Johnson" alone is Boris Johnson from July 2019 to September 2022,
     never in "Johnson & Johnson" nor in a text that names another Johnson by given name."""
     assert ("boris-johnson" in ids(matcher, text, day)) is named
+
+
+def test_explain_says_a_person_was_named_by_a_dated_short_form_alone() -> None:
+    """--explain names the dated standalone short form and its days; after the full form it
+    does not (the full form names the person)."""
+    matcher = _dated_surname()
+    day = dt.date(2032, 3, 1)
+    ((_, alone),) = matcher.explain("Stone bows to pressure", "", published=day)
+    assert any("'Stone' alone" in reason and "2031-05-01" in reason for reason in alone.reasons)
+    ((_, full),) = matcher.explain("Ada Stone bows to pressure", "Stone left.", published=day)
+    assert not any("alone" in reason for reason in full.reasons)

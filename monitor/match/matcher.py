@@ -272,6 +272,9 @@ class Matcher:
                 weighed = _past_label(self._labels[entry.id], doc, layout)
             skip = uncued(entry, doc, spans, layout)
             judged = assess(entry, spans, weighed, confirmed, skip)
+            alone = _named_alone(entry, doc, spans)
+            if alone is not None:  # before the closing "score ..." reason
+                judged = replace(judged, reasons=(*judged.reasons[:-1], alone, judged.reasons[-1]))
             out.append(
                 (
                     new_tag(
@@ -502,6 +505,27 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
     if at >= 0:
         return text, 0, (at, at + len(headline))
     return f"{headline}\n\n{text}", len(headline) + 2, (0, len(headline))
+
+
+def _named_alone(entry: Entry, doc: str, spans: list[Hit]) -> str | None:
+    """Why a person named only by a dated standalone short form ("Johnson") is tagged: the
+    days in which that form names the entry on its own (None: some other form names it)."""
+    from monitor.vocab.loader import alias_key
+
+    dated = {
+        alias_key(a.text): a
+        for a in entry.aliases
+        if a.form == "short" and a.standalone and a.alone is not None
+    }
+    if not dated:
+        return None
+    named = {alias_key(doc[start:stop]) for start, stop, _ in spans}
+    if not named <= dated.keys():
+        return None
+    alias = dated[min(named)]
+    since, until = alias.alone  # type: ignore[misc]  # checked not None above
+    days = f"{since or 'any day'} to {until or 'today'}"
+    return f"named as {alias.text!r} alone, which names it in documents of {days}"
 
 
 def _past_label(label: re.Pattern[str], doc: str, layout: Layout) -> Layout:
