@@ -102,6 +102,7 @@ class _Pattern:
     forms: frozenset[str] | None  # accepted case-preserving forms; None: any case
     standalone: bool
     vetoes: tuple[Veto | GivenNameVeto, ...]
+    alone: tuple[date | None, date | None] | None = None  # Alias.alone of a standalone
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,14 @@ class ReferenceMatcher:
                 if alias.form == "short" and entry.type == "person":
                     # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan
                     vetoes = (GivenNameVeto(), *vetoes)
-                pattern = _Pattern(index, alias.form == "full", forms, alias.standalone, vetoes)
+                pattern = _Pattern(
+                    index,
+                    alias.form == "full",
+                    forms,
+                    alias.standalone,
+                    vetoes,
+                    alias.alone if alias.standalone else None,
+                )
                 for variant in variants:
                     key, lpad, rpad = _key(variant)
                     pads[key] = (lpad, rpad)
@@ -262,7 +270,7 @@ class ReferenceMatcher:
                 role_hits.append((start, stop, role))
         names = _leftmost_longest(actor_hits) + _leftmost_longest(issue_hits)
         roles = self._roles(role_hits, names, text, folded, published) if role_hits else []
-        return self._resolve(names, roles, text, folded)
+        return self._resolve(names, roles, text, folded, published)
 
     def _accept(
         self,
@@ -317,16 +325,37 @@ class ReferenceMatcher:
         return out
 
     def _resolve(
-        self, names: list[_Hit], roles: list[tuple[int, int, int]], text: str, folded: Folded
+        self,
+        names: list[_Hit],
+        roles: list[tuple[int, int, int]],
+        text: str,
+        folded: Folded,
+        published: date | None,
     ) -> list[Mention]:
         events: list[tuple[int, int, _Hit | int]] = [(h.start, h.end, h) for h in names]
         events.extend(roles)
         events.sort(key=lambda ev: ev[0])
         last_full: dict[int, int] = {}
+        others: set[int] = set()  # entries whose dated short form was vetoed as another's name
         out: list[Mention] = []
         for order, (start, stop, what) in enumerate(events):
             if isinstance(what, int):
                 chosen, full = what, True
+            elif (
+                len(what.patterns) == 1
+                and what.patterns[0].alone is not None
+                and not what.patterns[0].full
+                and what.patterns[0].entry not in last_full
+            ):
+                # a dated standalone short form with no full form before it: alone only in
+                # its days, and not once a veto showed the name as someone else's
+                only = what.patterns[0]
+                if only.vetoes and _vetoed(only.vetoes, text, folded, start, stop):
+                    others.add(only.entry)
+                    continue
+                if only.entry in others or not _alone_on(only.alone, published):
+                    continue
+                chosen, full = only.entry, False
             else:
                 picked = _choose_unvetoed(what, last_full, text, folded)
                 if picked is None:
@@ -337,6 +366,13 @@ class ReferenceMatcher:
             lo, hi = folded.origin(start, stop)
             out.append(Mention(self._entries[chosen], lo, hi))
         return out
+
+
+def _alone_on(days: tuple[date | None, date | None], published: date | None) -> bool:
+    if published is None:
+        return False
+    since, until = days
+    return (since is None or published >= since) and (until is None or published <= until)
 
 
 def _choose_unvetoed(
@@ -370,7 +406,7 @@ def _choose(patterns: tuple[_Pattern, ...], last_full: dict[int, int]) -> tuple[
     if len(entries) == 1:
         entry = patterns[0].entry
         full = any(p.full for p in patterns)
-        if full or entry in last_full or any(p.standalone for p in patterns):
+        if full or entry in last_full or any(p.standalone and p.alone is None for p in patterns):
             return entry, full
         return None
     seen = [e for e in entries if e in last_full]

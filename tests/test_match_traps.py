@@ -363,3 +363,73 @@ def test_donald_alone_is_trump_only_from_his_campaign_and_not_beside_a_name(
     """'Donald' alone names Donald Trump in documents from June 2015, as debate turns and
     interviews use it; never next to another capitalised name, nor before his campaign."""
     assert ("donald-trump" in ids(matcher, text, day)) is named
+
+
+def _dated_surname() -> Matcher:
+    """A made-up office holder whose surname alone names her only while in office."""
+    text = """
+[[person]]
+id = "ada-stone"
+name = "Ada Stone"
+short = [{ text = "Stone", standalone = { since = 2031-05-01, until = 2033-01-31 }, \
+veto = ['@\\s+&'] }]
+"""
+    return compile_matcher(build_vocabulary(parse_text(text, "synthetic.toml")))
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "named"),
+    [
+        # in office: the surname alone names her
+        ("Stone bows to pressure over the harbour plan", dt.date(2032, 3, 1), True),
+        ("Stone bows to pressure over the harbour plan", dt.date(2031, 5, 1), True),
+        ("Stone bows to pressure over the harbour plan", dt.date(2033, 1, 31), True),
+        # out of office, or no date: not alone
+        ("Stone bows to pressure over the harbour plan", dt.date(2031, 4, 30), False),
+        ("Stone bows to pressure over the harbour plan", dt.date(2034, 6, 1), False),
+        ("Stone bows to pressure over the harbour plan", None, False),
+        # after her full form, on any day
+        ("Ada Stone spoke first. Later Stone bowed to pressure.", dt.date(2040, 6, 1), True),
+        # someone else with her surname, and a veto
+        ("Gus Stone, a farmer, spoke. Later Stone left the hall.", dt.date(2032, 3, 1), False),
+        ("Shares of Stone & Sons rose", dt.date(2032, 3, 1), False),
+    ],
+)
+def test_a_dated_standalone_short_form_names_alone_only_in_its_days(
+    text: str, day: dt.date | None, named: bool
+) -> None:
+    """A short form with `standalone = { since, until }` names its entry on its own only in
+    documents dated within those days (never undated ones) and not after a veto has shown the
+    name as someone else's in the document; after the full form it names it on any day."""
+    matcher = _dated_surname()
+    for title, body in ((text, ""), (None, text)):  # a headline alone, a paragraph alone
+        tags = matcher.tag_document(title, body, published=day)
+        assert ("ada-stone" in {t.id for t in tags}) is named, (title, body)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "named"),
+    [
+        ("Johnson promises a plan for the high street", dt.date(2020, 5, 1), True),
+        ("Johnson promises a plan for the high street", dt.date(2023, 5, 1), False),
+        ("Johnson & Johnson shares rise on the new drug", dt.date(2021, 3, 1), False),
+        ("Jo Johnson quits the cabinet; Johnson thanks his brother", dt.date(2019, 9, 5), False),
+    ],
+)
+def test_johnson_alone_is_boris_johnson_in_his_premiership(
+    matcher: Matcher, text: str, day: dt.date, named: bool
+) -> None:
+    """The bundled entry: "Johnson" alone is Boris Johnson from July 2019 to September 2022,
+    never in "Johnson & Johnson" nor in a text that names another Johnson by given name."""
+    assert ("boris-johnson" in ids(matcher, text, day)) is named
+
+
+def test_explain_says_a_person_was_named_by_a_dated_short_form_alone() -> None:
+    """--explain names the dated standalone short form and its days; after the full form it
+    does not (the full form names the person)."""
+    matcher = _dated_surname()
+    day = dt.date(2032, 3, 1)
+    ((_, alone),) = matcher.explain("Stone bows to pressure", "", published=day)
+    assert any("'Stone' alone" in reason and "2031-05-01" in reason for reason in alone.reasons)
+    ((_, full),) = matcher.explain("Ada Stone bows to pressure", "Stone left.", published=day)
+    assert not any("alone" in reason for reason in full.reasons)

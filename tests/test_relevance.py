@@ -967,6 +967,28 @@ def test_bare_titles_across_line_breaks_and_offices(matcher: Matcher) -> None:
     assert "antony-blinken" not in office
 
 
+def test_a_bare_title_in_a_sentence_stating_an_earlier_day_names_that_days_holder(
+    matcher: Matcher,
+) -> None:
+    """An official notice citing an earlier order ("On March 3, 2020, ... the President
+    declared") names that day's holder there; its other bare titles, and a later sentence,
+    name the holder of the document's day; a day after the document's is no past act."""
+    text = (
+        "On March 3, 2020, by an executive order, the President declared a national emergency."
+        " The President today continues it for one year."
+    )
+    found = tags(matcher, text, day=dt.date(2022, 7, 11), official="united-states")
+    assert {"donald-trump", "joe-biden"} <= found.keys()
+    assert found["donald-trump"].count == 1
+    assert found["joe-biden"].count == 1
+    later = "On 9 May 2031 the President will travel abroad."
+    found = tags(matcher, later, day=dt.date(2022, 7, 11), official="united-states")
+    assert "joe-biden" in found
+    unstated = "The President signed the order on the day the emergency began."
+    found = tags(matcher, unstated, day=dt.date(2022, 7, 11), official="united-states")
+    assert "donald-trump" not in found
+
+
 def test_the_inauguration_day_belongs_to_the_incoming_president(matcher: Matcher) -> None:
     """On 20 January 2025 the President is Donald Trump (terms do not overlap)."""
     found = tags(
@@ -1256,3 +1278,79 @@ def test_spoken_turns_name_their_issue(
         assert found[present].level == "about"
     if absent:
         assert absent not in found, found[absent]
+
+
+@pytest.mark.parametrize(
+    ("title", "day", "present", "absent"),
+    [
+        # Hong Kong's politics named as a matter, not the city as a place
+        ("Stocks slip as Hong Kong tensions weigh on traders", DAY, "hong-kong", ""),
+        ("Beijing moves to tighten its grip on Hong Kong", DAY, "hong-kong", ""),
+        ("Opposition presses lenders over their silence on Hong Kong policy", DAY, "hong-kong", ""),
+        ("Tourists flock to Hong Kong for the lantern festival", DAY, "", "hong-kong"),
+        # export controls named by their verb
+        (
+            "Ministers move towards restricting the export of drone parts to the region",
+            DAY,
+            "export-controls",
+            "",
+        ),
+        ("Exporters ship record volumes of wheat", DAY, "", "export-controls"),
+        # "masks" in the pandemic's years, not a disguise or a costume
+        ("Shops run short of masks as demand soars", dt.date(2020, 4, 6), "covid-19", ""),
+        ("Shops run short of masks as demand soars", dt.date(2018, 4, 6), "", "covid-19"),
+        ("Shops sell out of Halloween masks", dt.date(2021, 10, 30), "", "covid-19"),
+        ("Robbers in masks and sunglasses raid a jeweller", dt.date(2021, 3, 2), "", "covid-19"),
+        # "climate" alone as the object of a stand, not a weather system's "climate control"
+        ("Fund urges investors to sack the board over climate", DAY, "climate-change", ""),
+        ("Carmaker recalls vans over climate control faults", DAY, "", "climate-change"),
+    ],
+)
+def test_matters_named_as_matters_in_headlines(
+    matcher: Matcher, title: str, day: dt.date, present: str, absent: str
+) -> None:
+    """Headline phrasings that name a matter rather than a place or an object: Hong Kong's
+    tensions, policy and Beijing's grip; the export of goods restricted; masks in 2020-2023;
+    a stand "over climate"."""
+    found = tags(matcher, "", title=title, day=day)
+    if present:
+        assert present in found, sorted(found)
+        assert found[present].level == "about"
+    if absent:
+        assert absent not in found, found[absent]
+
+
+def test_oppression_is_a_weak_word_of_human_rights(matcher: Matcher) -> None:
+    """ "Oppression" and "persecution", like "repression", name human rights beside its cues,
+    not alone ("the oppressive heat")."""
+    text = "Exiles describe years of persecution of critics by the regime."
+    assert "human-rights" in tags(matcher, text)
+    assert "human-rights" not in tags(matcher, "Crowds wilted in the oppressive heat of the fair.")
+
+
+def test_a_series_label_before_the_headline_is_a_mention(matcher: Matcher) -> None:
+    """A series label at a headline's start (the human-rights entry's `label`) names the
+    issue but is not the headline's subject; the same words inside the headline are, and
+    --explain says where the mention was."""
+    day = dt.date(2020, 5, 1)
+    labelled = tags(
+        matcher, "", title="Human rights in focus Retailers cancel garment orders", day=day
+    )
+    assert labelled["human-rights"].level == "mention"
+    subject = tags(matcher, "", title="Retailers accused of human rights failings in Asia", day=day)
+    assert subject["human-rights"].level == "about"
+    both = tags(
+        matcher,
+        "",
+        title="Human rights in focus Forced labour found in the supply chain of a glove maker",
+        day=day,
+    )
+    assert both["human-rights"].level == "about"
+    (explained,) = [
+        judged
+        for tag, judged in matcher.explain(
+            "Human rights in focus Retailers cancel garment orders", "", published=day
+        )
+        if tag.id == "human-rights"
+    ]
+    assert any("before the headline" in reason for reason in explained.reasons)

@@ -135,6 +135,35 @@ def test_user_file_adds_and_overrides(tmp_path: Path) -> None:
             "before since",
         ),
         ('[[issue]]\nid = "a"\nname = "A"\nmarker = ["(@"]\n', 4, "issue.marker", "bad veto"),
+        ('[[issue]]\nid = "a"\nname = "A"\nlabel = ["--"]\n', 4, "issue.label", "letter or digit"),
+        ('[[issue]]\nid = "a"\nname = "A"\nlabel = "Watch"\n', 4, "issue.label", "list of strings"),
+        (
+            '[[person]]\nid = "a"\nname = "A"\nshort = [{ text = "A", standalone = "2020" }]\n',
+            4,
+            "person.short.standalone",
+            "standalone must be true, false or",
+        ),
+        (
+            '[[person]]\nid = "a"\nname = "A"\n'
+            'short = [{ text = "A", standalone = { from = 2020-01-01 } }]\n',
+            4,
+            "person.short.standalone.from",
+            "unknown standalone key 'from'",
+        ),
+        (
+            '[[person]]\nid = "a"\nname = "A"\n'
+            'short = [{ text = "A", standalone = { since = 2021-01-01, until = 2020-01-01 } }]\n',
+            4,
+            "person.short.standalone.until",
+            "before since",
+        ),
+        (
+            '[[person]]\nid = "a"\nname = "A"\n'
+            'aliases = [{ text = "A B", standalone = { since = 2021-01-01 } }]\n',
+            4,
+            "person.aliases.standalone",
+            "short forms only",
+        ),
         ('[[party]]\nid = "a"\nname = "A"\n', 1, "party", "unknown section"),
         ('[[issue]\nid = "a"\n', 1, None, "not valid TOML"),
     ],
@@ -243,3 +272,17 @@ def test_an_alias_since_a_day_is_read_as_a_date() -> None:
     assert entry.named_on("the fever", date(2031, 5, 1))
     assert not entry.named_on("fever", date(2031, 5, 31))
     assert entry.named_on("marsh fever", date(1990, 1, 1))
+
+
+def test_a_short_form_standalone_between_two_days() -> None:
+    """`standalone = { since, until }` keeps the days on the short form (alone); a plain
+    `standalone` keeps none."""
+    (entry,) = parse_text(
+        '[[person]]\nid = "ada-stone"\nname = "Ada Stone"\n'
+        'short = [{ text = "Stone", standalone = { since = 2031-05-01, until = 2033-01-31 } },'
+        ' { text = "Ada", standalone = { until = 2032-01-01 } }, "Stoney"]\n'
+    )
+    by_text = {a.text: (a.standalone, a.alone) for a in entry.aliases}
+    assert by_text["Stone"] == (True, (date(2031, 5, 1), date(2033, 1, 31)))
+    assert by_text["Ada"] == (True, (None, date(2032, 1, 1)))
+    assert by_text["Stoney"] == (True, None)

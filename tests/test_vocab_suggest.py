@@ -2,6 +2,7 @@
 existing issues, and TOML that loads back alone and beside the bundled vocabulary."""
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -316,3 +317,25 @@ def test_a_rebuilt_entry_keeps_the_day_its_aliases_name_it_from() -> None:
     assert again.aliases == entry.aliases
     assert again.dated == entry.dated
     assert again.markers == entry.markers == (r"(?i:amid)\s+(?:the\s+)?@",)
+
+
+def test_a_rebuilt_entry_keeps_the_days_a_short_form_is_standalone() -> None:
+    """A short form with `standalone = { since, until }` is rebuilt with its days, so the
+    stub loads back to the same aliases."""
+    from monitor.match.stubs import _table_of, toml_value
+
+    (entry,) = parse_text(
+        '[[person]]\nid = "ada-stone"\nname = "Ada Stone"\n'
+        'short = [{ text = "Stone", standalone = { since = 2031-05-01, until = 2033-01-31 } },'
+        ' { text = "Ada", standalone = false }]\n'
+    )
+    table = _table_of(entry)
+    assert table["short"][0]["standalone"] == {
+        "since": date(2031, 5, 1),
+        "until": date(2033, 1, 31),
+    }
+    text = "[[person]]\n" + "".join(
+        f"{key} = {toml_value(value)}\n" for key, value in table.items()
+    )
+    (again,) = parse_text(text)
+    assert again.aliases == entry.aliases

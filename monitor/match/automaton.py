@@ -215,7 +215,10 @@ def _names(entries: Sequence[Entry]) -> dict[str, list[Pattern]]:
                 # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan, the
                 # swimmer "Qin Haiyang" is not Qin Gang
                 vetoes = (_GIVEN_NAME, *vetoes)
-            pattern = _new_pattern((index, full, forms, alias.standalone, vetoes))
+            # a dated standalone short form carries its days (resolve() checks them)
+            alone = alias.alone if alias.standalone and alias.alone is not None else None
+            standalone = alias.standalone if alone is None else alone
+            pattern = _new_pattern((index, full, forms, standalone, vetoes))
             for variant in variants:
                 key = f" {variant.lower()} " if variant.isascii() else _key(variant)
                 bucket = get(key)

@@ -2,7 +2,7 @@
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import itemgetter
 
@@ -106,6 +106,16 @@ class Matcher:
             | (_MARKED if e.markers else 0)
             for e in self._entries
         )
+        # series labels at a headline's start (`label`), per entry id
+        self._labels = {
+            e.id: re.compile(
+                r"\s*(?i:"
+                + "|".join(r"\s+".join(map(re.escape, label.split())) for label in e.labels)
+                + r")(?=\s)"
+            )
+            for e in vocab.entries
+            if e.labels
+        }
         self._automaton, self._values = build(self._entries, fast_path)
         # the vocabulary's keys (not the credit words after them)
         self.pattern_count = len(self._values) - sum(
@@ -161,8 +171,12 @@ class Matcher:
                 layout.lead_end,
             )
         out = []
+        labels = self._labels
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            score = salience(spans, layout, uncued(entry, doc, spans, layout))
+            weighed = layout
+            if labels and entry.id in labels:
+                weighed = _past_label(labels[entry.id], doc, layout)
+            score = salience(spans, weighed, uncued(entry, doc, spans, layout))
             out.append(
                 new_tag(
                     entry.id,
@@ -183,7 +197,7 @@ class Matcher:
         folded, actors, issues, roles = self._hits(text, published)
         if not (actors or issues or roles):
             return ()
-        found, hits = resolve(actors, issues, roles, text, folded)
+        found, hits = resolve(actors, issues, roles, text, folded, published)
         counts, firsts, weak = self._counted(found, hits, text, folded, published)
         if weak is not None:  # an entry named only by weak aliases needs their context
             layout = Layout(None, len(text), (0,), 0)
@@ -253,7 +267,14 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            judged = assess(entry, spans, layout, confirmed, uncued(entry, doc, spans, layout))
+            weighed = layout
+            if entry.id in self._labels:
+                weighed = _past_label(self._labels[entry.id], doc, layout)
+            skip = uncued(entry, doc, spans, layout)
+            judged = assess(entry, spans, weighed, confirmed, skip)
+            alone = _named_alone(entry, doc, spans)
+            if alone is not None:  # before the closing "score ..." reason
+                judged = replace(judged, reasons=(*judged.reasons[:-1], alone, judged.reasons[-1]))
             out.append(
                 (
                     new_tag(
@@ -341,15 +362,20 @@ class Matcher:
     ) -> tuple[list[int], list[Hit]]:
         """Mentions of holders by bare title ("the President") in a government's own text,
         added to the scan's hits (in `doc`'s offsets): bare titles of the posts of `official`
-        held on `published`."""
+        held on `published`, or, in a sentence that states an earlier day before the title
+        ("On July 14, 2020, by Executive Order 13936, the President declared"), on that day."""
         found, hits = list(found), list(hits)
         taken = [(start, stop) for start, stop, _ in hits]
-        for index, pattern in _bare_patterns(self._entries, official, published):
-            for match in pattern.finditer(doc):
-                start, stop = match.span()
-                if not any(s < stop and start < e for s, e in taken):
-                    found.append(index)
-                    hits.append((start, stop, index))
+        stated = stated_days(doc, published)
+        for day in {published, *(day for _, day in stated)}:
+            for index, pattern in _bare_patterns(self._entries, official, day):
+                for match in pattern.finditer(doc):
+                    start, stop = match.span()
+                    if _day_of(stated, doc, start, published) != day:
+                        continue
+                    if not any(s < stop and start < e for s, e in taken):
+                        found.append(index)
+                        hits.append((start, stop, index))
         return found, hits
 
     def spans(self, text: str, *, published: date | None = None) -> tuple[Span, ...]:
@@ -376,7 +402,7 @@ class Matcher:
         folded, actors, issues, roles = self._hits(text, published)
         if not (actors or issues or roles):
             return [], [], folded
-        found, hits = resolve(actors, issues, roles, text, folded)
+        found, hits = resolve(actors, issues, roles, text, folded, published)
         return found, hits, folded
 
     def _hits(
@@ -481,6 +507,40 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
     return f"{headline}\n\n{text}", len(headline) + 2, (0, len(headline))
 
 
+def _named_alone(entry: Entry, doc: str, spans: list[Hit]) -> str | None:
+    """Why a person named only by a dated standalone short form ("Johnson") is tagged: the
+    days in which that form names the entry on its own (None: some other form names it)."""
+    from monitor.vocab.loader import alias_key
+
+    dated = {
+        alias_key(a.text): a
+        for a in entry.aliases
+        if a.form == "short" and a.standalone and a.alone is not None
+    }
+    if not dated:
+        return None
+    named = {alias_key(doc[start:stop]) for start, stop, _ in spans}
+    if not named <= dated.keys():
+        return None
+    alias = dated[min(named)]
+    since, until = alias.alone  # type: ignore[misc]  # checked not None above
+    days = f"{since or 'any day'} to {until or 'today'}"
+    return f"named as {alias.text!r} alone, which names it in documents of {days}"
+
+
+def _past_label(label: re.Pattern[str], doc: str, layout: Layout) -> Layout:
+    """`layout` with its headline starting after a series label of the entry at its start
+    ("Human rights in focus" before the headline proper): a mention in the label is no
+    headline topic (salience() gives it no headline weight)."""
+    if layout.headline is None:
+        return layout
+    start, end = layout.headline
+    found = label.match(doc, start, end)
+    if found is None:
+        return layout
+    return replace(layout, headline=(found.end(), end))
+
+
 def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:
     """Whether the alias at `hit` does not name `entry` on `published` (its `since` is later,
     or its `until` earlier)."""
@@ -548,6 +608,60 @@ def _bare_patterns(
         for phrase, owners in holders.items()
         if len(owners) == 1
     ]
+
+
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
+_STATED = re.compile(
+    r"\b(?:(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
+    r"|(?P<day2>\d{1,2})\s+(?P<month2>" + "|".join(_MONTHS) + r"),?\s+(?P<year2>\d{4}))\b"
+)
+# what ends a sentence between a stated day and a title: a full stop before a capital, a
+# blank line
+_SENTENCE_END = re.compile(r"[.!?][\"”’)\]]*\s+(?=[\"“‘(]?[A-Z])|\n[ \t]*\n")
+STATED_REACH = 300  # characters from a stated day to the title it dates, at most
+
+
+def stated_days(doc: str, published: date) -> list[tuple[int, date]]:
+    """Where `doc` states a full day earlier than `published` ("July 14, 2020", "14 July
+    2020"): (the end of the statement, the day), in document order."""
+    out = []
+    for match in _STATED.finditer(doc):
+        month = match.group("month") or match.group("month2")
+        day = match.group("day") or match.group("day2")
+        year = match.group("year") or match.group("year2")
+        try:
+            stated = date(int(year), _MONTHS.index(month) + 1, int(day))
+        except ValueError:
+            continue
+        if stated < published:
+            out.append((match.end(), stated))
+    return out
+
+
+def _day_of(stated: list[tuple[int, date]], doc: str, start: int, published: date) -> date:
+    """The day a bare title at `start` is read on: the last day stated before it in its
+    sentence (within STATED_REACH characters), else the document's."""
+    for end, day in reversed(stated):
+        if end > start:
+            continue
+        # (the break's lookahead reads the title's first letters)
+        if start - end > STATED_REACH or _SENTENCE_END.search(doc, end, start + 2):
+            break
+        return day
+    return published
 
 
 def _first_either_case(phrase: str) -> str:

@@ -188,9 +188,13 @@ class Layout:
         return Layout(headline, lede_end, tuple(starts), body, lead)
 
     def paragraph(self, position: int) -> int:
-        """The index of the paragraph holding `position` (-1: the headline)."""
-        if self.headline is not None and self.headline[0] <= position < self.headline[1]:
-            return -1
+        """The index of the paragraph holding `position` (-1: the headline; -2: before the
+        headline, a kicker or a series label, which salience() does not weigh)."""
+        if self.headline is not None:
+            if self.headline[0] <= position < self.headline[1]:
+                return -1
+            if position < self.headline[0]:
+                return -2
         return bisect_right(self.paragraph_starts, position) - 1
 
     def bounds(self, index: int, size: int) -> tuple[int, int]:
@@ -500,6 +504,8 @@ def assess(
     simple = layout.headline is None and total == 1
     counted = count if simple else references(spans, skip)
     reasons = []
+    if -2 in paragraphs:
+        reasons.append("before the headline (a series label or kicker) +0.00")
     if -1 in paragraphs:
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
     elif any(p < layout.lead_end for p in starts):

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -20,7 +20,9 @@ class Pattern(NamedTuple):
     entry: int
     full: bool
     forms: tuple[str, ...] | None  # accepted case-preserving forms, as written first; None: any
-    standalone: bool
+    # True, False, or the (first, last) days of the documents in which a short form names
+    # its entry on its own (Alias.alone)
+    standalone: bool | tuple[date | None, date | None]
     vetoes: tuple[Veto | GivenNameVeto, ...]
 
 
@@ -41,7 +43,8 @@ class Choices(tuple[Pattern, ...]):
         made = super().__new__(cls, patterns)
         made.entries = frozenset(p.entry for p in made)
         made.full_entries = frozenset(p.entry for p in made if p.full)
-        made.standalone = any(p.standalone for p in made)
+        # a dated standalone (Alias.alone) is not standalone where several entries own a key
+        made.standalone = any(p.standalone is True for p in made)
         shorts: dict[int, list[Pattern]] = {}
         for pattern in made:
             if not pattern.full and pattern.vetoes:
@@ -141,10 +144,18 @@ def push(
 
 
 def resolve(
-    actors: list[Hit], issues: list[Hit], roles: list[Hit], text: str, folded: Folded
+    actors: list[Hit],
+    issues: list[Hit],
+    roles: list[Hit],
+    text: str,
+    folded: Folded,
+    published: date | None = None,
 ) -> tuple[list[int], list[Hit]]:
     """Short forms to the entry named in full last before them: the entries named and the
-    hits naming them, in document order (at one offset: actors, then issues, then roles)."""
+    hits naming them, in document order (at one offset: actors, then issues, then roles).
+    A dated standalone short form (Alias.alone) names its entry on its own only in a
+    document of `published` within its days, and not once a veto has shown the same name
+    as someone else's in the document ("Ron Johnson" before a bare "Johnson")."""
     if issues or roles:
         events = actors + issues + roles
         events.sort(key=_START)
@@ -153,6 +164,7 @@ def resolve(
     last_full: dict[int, int] = {}
     found: list[int] = []
     kept: list[Hit] = []
+    others: set[int] | None = None  # entries whose dated short form was someone else's
     for order, event in enumerate(events):
         start, stop, what = event
         if what.__class__ is int:
@@ -166,6 +178,13 @@ def resolve(
             entry, full, _, standalone, vetoes = what[0]  # type: ignore[index]
             if full:
                 last_full[entry] = order
+            elif standalone.__class__ is tuple and entry not in last_full:
+                if vetoes and vetoed(vetoes, text, folded, start, stop):
+                    others = others if others is not None else set()
+                    others.add(entry)
+                    continue
+                if (others is not None and entry in others) or not alone_on(standalone, published):
+                    continue
             elif not (entry in last_full or standalone) or (
                 vetoes and vetoed(vetoes, text, folded, start, stop)
             ):
@@ -194,6 +213,17 @@ def resolve(
             found.append(chosen)
         kept.append(event)
     return found, kept
+
+
+def alone_on(days: tuple[date | None, date | None], published: date | None) -> bool:
+    """Whether a dated standalone short form names its entry on its own in a document of
+    `published` (never in an undated one)."""
+    if published is None:
+        return False
+    if isinstance(published, datetime):
+        published = published.date()
+    since, until = days
+    return (since is None or published >= since) and (until is None or published <= until)
 
 
 def resolve_roles(
@@ -264,7 +294,7 @@ def choose(patterns: tuple[Pattern, ...], last_full: dict[int, int]) -> tuple[in
     form came last before it, else its only owner when standalone; otherwise nobody."""
     if len(patterns) == 1:
         only = patterns[0]
-        if only.full or only.entry in last_full or only.standalone:
+        if only.full or only.entry in last_full or only.standalone is True:
             return only.entry, only.full
         return None
     if patterns.__class__ is Choices:
@@ -273,7 +303,7 @@ def choose(patterns: tuple[Pattern, ...], last_full: dict[int, int]) -> tuple[in
     if len(entries) == 1:
         entry = patterns[0].entry
         full = any(p.full for p in patterns)
-        if full or entry in last_full or any(p.standalone for p in patterns):
+        if full or entry in last_full or any(p.standalone is True for p in patterns):
             return entry, full
         return None
     seen = [e for e in entries if e in last_full]

@@ -149,6 +149,11 @@ def _table_of(entry: Entry) -> dict[str, Any]:
             table["since"] = a.since
         if a.until is not None:  # the last day it names the entry on
             table["until"] = a.until
+        if a.standalone and a.alone is not None:  # the days it names the entry on its own
+            since, until = a.alone
+            table["standalone"] = {
+                k: v for k, v in (("since", since), ("until", until)) if v is not None
+            }
         return table
 
     from monitor.vocab.loader import alias_key
@@ -168,6 +173,7 @@ def _table_of(entry: Entry) -> dict[str, Any]:
         ("anticues", list(entry.anticues)),
         ("not", list(entry.blockers)),
         ("marker", list(entry.markers)),
+        ("label", list(entry.labels)),
     ):
         if value:
             table[key] = value

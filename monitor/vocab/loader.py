@@ -45,6 +45,7 @@ _ENTRY_KEYS = {
     "in_names",
     "min_cues",
     "marker",
+    "label",
 }
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since", "until"}
 _ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
@@ -218,6 +219,10 @@ class _Parser:
         markers = self._strings(item.get("marker", []), "marker")
         for pattern in markers:
             self._check_veto(pattern, "marker")
+        labels = self._strings(item.get("label", []), "label")
+        for label in labels:
+            if not _key(label):
+                raise self.fail(f"a label must contain a letter or digit, got {label!r}", "label")
         in_names = item.get("in_names", kind == "actor" and actor_type != "country")
         if not isinstance(in_names, bool):
             raise self.fail("in_names must be true or false", "in_names")
@@ -238,6 +243,7 @@ class _Parser:
             blockers=self._strings(item.get("not", []), "not"),
             in_names=in_names,
             markers=markers,
+            labels=labels,
             dated=tuple(
                 (key, since, until)
                 for key, (since, until) in dict(
@@ -268,8 +274,17 @@ class _Parser:
             case = self._case(value.get("case", default_case), f"{key}.case")
             alias_form = "short" if value.get("short", form == "short") else "full"
             standalone = value.get("standalone", True)
-            if not isinstance(standalone, bool):
-                raise self.fail("standalone must be true or false", f"{key}.standalone")
+            alone = None
+            if isinstance(standalone, dict):
+                alone = self._alone(standalone, f"{key}.standalone")
+                standalone = True
+            elif not isinstance(standalone, bool):
+                raise self.fail(
+                    "standalone must be true, false or { since = DATE, until = DATE }",
+                    f"{key}.standalone",
+                )
+            if alone is not None and alias_form != "short":
+                raise self.fail("dated standalone is for short forms only", f"{key}.standalone")
             veto = (*shared_veto, *self._strings(value.get("veto", []), f"{key}.veto"))
             for pattern in veto:
                 self._check_veto(pattern, f"{key}.veto")
@@ -290,9 +305,27 @@ class _Parser:
                     veto,
                     since,
                     until,
+                    alone,
                 )
             )
         return out
+
+    def _alone(self, table: dict[str, Any], key: str) -> tuple[date | None, date | None]:
+        """The days of `standalone = { since = ..., until = ... }`."""
+        unknown = sorted(set(table) - {"since", "until"})
+        if unknown:
+            raise self.fail(f"unknown standalone key {unknown[0]!r}", f"{key}.{unknown[0]}")
+        if not table:
+            raise self.fail("a dated standalone needs since or until", key)
+        since = table.get("since")
+        until = table.get("until")
+        if since is not None:
+            since = self._date(since, "since", f"{key}.since")
+        if until is not None:
+            until = self._date(until, "until", f"{key}.until")
+        if since is not None and until is not None and until < since:
+            raise self.fail("until must not be before since", f"{key}.until")
+        return since, until
 
     def _roles(self, raw: Any) -> list[Role]:
         if not isinstance(raw, list):

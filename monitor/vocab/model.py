@@ -24,6 +24,10 @@ class Alias:
     for the war from 24 February 2022, "the pandemic" for Covid-19 from 2020); `until`: only
     in documents dated that day or earlier ("the virus" for Covid-19 until the end of its
     global emergency in May 2023). A document without a date is not checked.
+    `alone`: for a standalone short form, the (first, last) days (either may be None) of the
+    documents in which it names the entry on its own, with no full form before it ("Johnson"
+    for Boris Johnson during his premiership); outside them, or in an undated document, it
+    counts only after a full form. None: on any day.
     """
 
     text: str
@@ -33,6 +37,7 @@ class Alias:
     veto: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
+    alone: tuple[date | None, date | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,9 @@ class Entry:
     # `marker` patterns (veto syntax): a time marker ("amid the pandemic") that drops a
     # mention in the text but not in the headline, where it states the event's setting or cause
     markers: tuple[str, ...] = ()
+    # `label` phrases: a series label an outlet puts before its headlines ("Human rights in
+    # focus"); one at a headline's start is a mention of the entry, not its subject
+    labels: tuple[str, ...] = ()
     in_names: bool = True
     blocker_of: str | None = None  # set on the hidden entries made of blockers
     # (alias key, first day, last day) of the aliases with `since` or `until`: outside those
