@@ -1256,3 +1256,76 @@ def test_spoken_turns_name_their_issue(
         assert found[present].level == "about"
     if absent:
         assert absent not in found, found[absent]
+
+
+# --- places among places -------------------------------------------------------------------
+
+ISLAND_VOCAB = """
+[[issue]]
+id = "isle-status"
+name = "Isle status"
+aliases = ["Isle independence"]
+weak = [{ text = "Farrow Isle", case = "exact" }]
+cues = ["referendum", "sovereignty", "governor"]
+place_cues = ["Norland", "Norlandic", "mainland"]
+min_cues = 2
+"""
+
+
+def test_place_cues_alone_do_not_confirm_a_place() -> None:
+    """A weak place named beside other places only (`place_cues`: the mainland, the country's
+    name) is a place among places, not the issue; the same place cues beside one cue of the
+    issue's sense count (two cues confirm it), and --explain says which were places."""
+    from monitor.vocab import build_vocabulary, parse_text
+
+    isle = compile_matcher(build_vocabulary(parse_text(ISLAND_VOCAB)))
+    places = (
+        "The brewer sells in Norland, on the mainland and on Farrow Isle, and its Norlandic "
+        "rivals do too."
+    )
+    assert isle.tag_document("Brewer grows", places) == ()
+    cued = (
+        "The governor of Farrow Isle told Norland that a vote on the mainland would change nothing."
+    )
+    assert [t.id for t in isle.tag_document("Isle warns", cued)] == ["isle-status"]
+    # one cue of the sense without the places is not the two it needs
+    assert isle.tag_document("Isle warns", "The governor of Farrow Isle spoke.") == ()
+    [(_, judged)] = isle.explain("Isle warns", cued)
+    assert any("places: Norland, mainland" in reason for reason in judged.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        (
+            "The trading house has its headquarters in Hong Kong and sells its wines across "
+            "the Chinese mainland, where China's drinkers buy more each year.",
+            "hong-kong",
+        ),
+        (
+            "Factories moved from the Chinese mainland to Taiwan, Macao and Singapore as wages "
+            "in China rose.",
+            "taiwan",
+        ),
+    ],
+)
+def test_hong_kong_and_taiwan_among_chinas_places_are_places(
+    matcher: Matcher, text: str, issue: str
+) -> None:
+    """The bundled Hong Kong and Taiwan entries: China's names (China, Chinese, Beijing, the
+    mainland) beside them are places, not the status question."""
+    assert issue not in tags(matcher, text, title="Business notes")
+
+
+def test_place_cues_must_be_apart_from_cues_and_need_weak_aliases() -> None:
+    """A word both in `cues` and `place_cues`, or place cues on an entry without weak
+    aliases, is refused at load with a one-line error."""
+    from monitor.errors import VocabularyError
+    from monitor.vocab import parse_text
+
+    both = ISLAND_VOCAB.replace('"governor"]', '"governor", "mainland"]')
+    with pytest.raises(VocabularyError, match="'mainland' is in both cues and place_cues"):
+        parse_text(both)
+    no_weak = ISLAND_VOCAB.replace('weak = [{ text = "Farrow Isle", case = "exact" }]\n', "")
+    with pytest.raises(VocabularyError, match="place_cues needs weak aliases"):
+        parse_text(no_weak)

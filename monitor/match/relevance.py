@@ -340,10 +340,29 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
             if not (m.start() < end and start < m.end())
         ]
     )
+    places = _near(cue_pattern(entry.place_cues), doc, lo, hi, start, end)
     words = ", ".join(dict.fromkeys(found)) or "no cue"
+    if places:  # places count only beside another cue: a place among places is no context
+        words += ("; places: " if found else "; places alone: ") + ", ".join(dict.fromkeys(places))
     if against:
         words += "; against: " + ", ".join(dict.fromkeys(against))
-    return len(set(map(str.lower, found))) - len(set(map(str.lower, against))), words
+    count = len(set(map(str.lower, found)))
+    if count:
+        count += len(set(map(str.lower, places)))
+    return count - len(set(map(str.lower, against))), words
+
+
+def _near(
+    pattern: re.Pattern[str] | None, doc: str, lo: int, hi: int, start: int, end: int
+) -> list[str]:
+    """The matches of `pattern` in doc[lo:hi] that do not overlap doc[start:end]."""
+    if pattern is None:
+        return []
+    return [
+        m.group()
+        for m in pattern.finditer(doc, lo, hi)
+        if not (m.start() < end and start < m.end())
+    ]
 
 
 def uncued(
@@ -361,7 +380,9 @@ def uncued(
         return frozenset()
     if references([(a, b, None) for a, b, w in marked if not w]) >= COUNT_FULL:
         return frozenset()  # the count is full without them
-    cues, anti = cue_pattern(entry.cues), cue_pattern(entry.anticues)
+    # (a place cue counts here as any cue: the count of an entry its sense already confirmed)
+    cues = cue_pattern((*entry.cues, *entry.place_cues))
+    anti = cue_pattern(entry.anticues)
     size = len(doc)
     by_paragraph: dict[int, list[tuple[int, int]]] = {}
     for start, end, is_weak in marked:
