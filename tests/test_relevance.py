@@ -1329,3 +1329,63 @@ def test_place_cues_must_be_apart_from_cues_and_need_weak_aliases() -> None:
     no_weak = ISLAND_VOCAB.replace('weak = [{ text = "Farrow Isle", case = "exact" }]\n', "")
     with pytest.raises(VocabularyError, match="place_cues needs weak aliases"):
         parse_text(no_weak)
+
+
+# --- a long text without line breaks -------------------------------------------------------
+
+FEVER_ONLY = """
+[[issue]]
+id = "marsh-fever"
+name = "Marsh fever"
+aliases = ["marsh fever"]
+[[issue]]
+id = "ferry-fares"
+name = "Ferry fares"
+aliases = ["ferry fares"]
+"""
+
+
+def _flat_story() -> str:
+    """A made-up article of fourteen sentences in one line (no paragraph breaks): marsh fever in
+    the first, fifth and ninth sentences, ferry fares once, in the last."""
+    filler = (
+        "The harbour town held its spring market on the quay for the third weekend running, "
+        "with stalls of cheese, rope and painted floats."
+    )
+    sentences = [filler] * 14
+    sentences[0] = "Marsh fever kept half the stallholders at home this spring, the council said."
+    sentences[4] = "Nurses at the clinic said marsh fever cases had doubled since the thaw began."
+    sentences[8] = "The council will spray the reed beds, where marsh fever is thought to breed."
+    sentences[13] = "Visitors also complained about ferry fares on the crossing from the island."
+    return " ".join(sentences)
+
+
+def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> None:
+    """A long article whose paragraphs were lost (one line of over FLAT_TEXT characters) is
+    read in blocks of whole sentences: a topic named through it is `about` (its spread over
+    the blocks counts), and one named once at the end is not in the lede."""
+    from monitor.match.relevance import BLOCK_CHARS, FLAT_TEXT, Layout
+    from monitor.vocab import build_vocabulary, parse_text
+
+    text = _flat_story()
+    assert len(text) > FLAT_TEXT
+    assert "\n" not in text
+    fever = compile_matcher(build_vocabulary(parse_text(FEVER_ONLY)))
+    judged = {tag.id: (tag, a) for tag, a in fever.explain("Spring market on the quay", text)}
+    tag, assessment = judged["marsh-fever"]
+    assert tag.level == "about"
+    assert any(r.startswith("in 3 of ") for r in assessment.reasons)
+    fares, assessment = judged["ferry-fares"]
+    assert fares.level == "mention"
+    assert not any("lede" in r for r in assessment.reasons)
+    # the blocks are whole sentences of at least BLOCK_CHARS characters
+    doc = "Spring market on the quay\n\n" + text
+    layout = Layout.of(doc, (0, 25))
+    starts = layout.paragraph_starts
+    assert len(starts) > 2
+    for start, end in zip(starts, (*starts[1:], len(doc)), strict=True):
+        assert doc[start].isupper()
+        assert end - start >= BLOCK_CHARS or end == len(doc)
+    # a short text in one line is still one paragraph
+    short = Layout.of("Quay\n\n" + text[:800], (0, 4))
+    assert len(short.paragraph_starts) == 1
