@@ -581,6 +581,12 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
         ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
         ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
         ("Police blamed republican dissidents for the car bomb in Derry.", "human-rights"),
+        # a country's investment abroad as a figure, with only its own name beside it
+        (
+            "China's outbound investment rose by a third last year as its firms bought "
+            "hotels and farms in Chinese-speaking cities abroad.",
+            "export-controls",
+        ),
     ],
 )
 def test_names_and_words_other_places_share_need_the_issues_context(
@@ -609,6 +615,11 @@ def test_names_and_words_other_places_share_need_the_issues_context(
         ),
         ("Beijing imposed the National Security Law on the city after mass protests.", "hong-kong"),
         ("The ministry raised duties on Chinese steel.", "trade"),
+        (
+            "The Treasury drafted rules screening outbound investment in Chinese chip firms.",
+            "export-controls",
+        ),
+        ("The buyer won clearance from CFIUS for the port deal.", "export-controls"),
         (
             "Beijing insists the island join talks only as Chinese Taipei, a name its government "
             "rejects.",
