@@ -581,6 +581,12 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
         ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
         ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
         ("Police blamed republican dissidents for the car bomb in Derry.", "human-rights"),
+        # a people named with their country's names only: climbers of a national team
+        (
+            "Two Tibetan climbers from a Chinese club reached the summit, Beijing's sports "
+            "office said.",
+            "human-rights",
+        ),
         # a country's investment abroad as a figure, with only its own name beside it
         (
             "China's outbound investment rose by a third last year as its firms bought "
@@ -620,6 +626,11 @@ def test_names_and_words_other_places_share_need_the_issues_context(
             "export-controls",
         ),
         ("The buyer won clearance from CFIUS for the port deal.", "export-controls"),
+        (
+            "Chinese police denied accusations of brutality after the march in the old town.",
+            "human-rights",
+        ),
+        ("Tibetans abroad held protests against Beijing's rule in Lhasa.", "human-rights"),
         (
             "Beijing insists the island join talks only as Chinese Taipei, a name its government "
             "rejects.",
