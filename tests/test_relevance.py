@@ -336,6 +336,11 @@ def test_inside_name_checks_following_capitalised_words_and_of_phrases() -> None
     assert inside_name(doc, start, start + 9)
     plain = "troops near Taiwan said nothing"
     assert not inside_name(plain, 12, 18)
+    # the next part of a hyphenated name counts as its next word
+    bank = "loans from the Export-Import Bank of Ruritania"
+    at = bank.index("Export")
+    assert inside_name(bank, at, at + 6)
+    assert not inside_name("rising Export-Import figures", 7, 13)
 
 
 # --- dates, teams, offices -----------------------------------------------------------------
@@ -581,6 +586,20 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
         ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
         ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
         ("Police blamed republican dissidents for the car bomb in Derry.", "human-rights"),
+        (
+            "The dollar slipped in US trade after upbeat data on the economy and global markets.",
+            "trade",
+        ),
+        (
+            "The new port was built with loans from the Export-Import Bank of Ruritania, "
+            "the economy minister said.",
+            "trade",
+        ),
+        (
+            "Critics said the army's crackdown on militants in the hills left the causes of "
+            "the bombings untouched.",
+            "human-rights",
+        ),
         # a people named with their country's names only: climbers of a national team
         (
             "Two Tibetan climbers from a Chinese club reached the summit, Beijing's sports "

@@ -264,8 +264,11 @@ def inside_name(doc: str, start: int, end: int) -> bool:
     after = end
     while after < len(doc) and doc[after] in " \t":
         after += 1
+    position = end
+    if doc[after : after + 1] == "-" and doc[after + 1 : after + 2].isupper():
+        after = position = after + 1  # a compound's next part: "Export-Import Bank"
     if after < len(doc) and doc[after].isupper():  # a capitalised word follows
-        position, words = end, 0
+        words = 0
         while words < 4:
             found = _WORD.match(doc, position)
             if found is None:
