@@ -600,6 +600,10 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
             "the bombings untouched.",
             "human-rights",
         ),
+        (
+            "She asked whether the city's Hate Crimes Task Force would join the case.",
+            "human-rights",
+        ),
         # a people named with their country's names only: climbers of a national team
         (
             "Two Tibetan climbers from a Chinese club reached the summit, Beijing's sports "
@@ -695,6 +699,9 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
             "China's police rejected claims of brutality against the students at the campus.",
             "human-rights",
         ),
+        ("Hate crimes against migrants doubled in the northern towns last year.", "human-rights"),
+        ("The report said guards used torture on prisoners at the island camp.", "human-rights"),
+        ("Modern slavery on fishing boats went unchecked for a decade.", "human-rights"),
     ],
 )
 def test_more_words_of_the_issues(matcher: Matcher, text: str, present: str) -> None:
@@ -1306,7 +1313,7 @@ ISLAND_VOCAB = """
 id = "isle-status"
 name = "Isle status"
 aliases = ["Isle independence"]
-weak = [{ text = "Farrow Isle", case = "exact" }]
+weak = [{ text = "Farrow Isle", case = "exact" }, "status talks"]
 cues = ["referendum", "sovereignty", "governor"]
 place_cues = ["Norland", "Norlandic", "mainland"]
 min_cues = 2
@@ -1316,7 +1323,8 @@ min_cues = 2
 def test_place_cues_alone_do_not_confirm_a_place() -> None:
     """A weak place named beside other places only (`place_cues`: the mainland, the country's
     name) is a place among places, not the issue; the same place cues beside one cue of the
-    issue's sense count (two cues confirm it), and --explain says which were places."""
+    issue's sense count (two cues confirm it), and --explain says which were places. A weak
+    common word takes them as any cue."""
     from monitor.vocab import build_vocabulary, parse_text
 
     isle = compile_matcher(build_vocabulary(parse_text(ISLAND_VOCAB)))
@@ -1333,6 +1341,9 @@ def test_place_cues_alone_do_not_confirm_a_place() -> None:
     assert isle.tag_document("Isle warns", "The governor of Farrow Isle spoke.") == ()
     [(_, judged)] = isle.explain("Isle warns", cued)
     assert any("places: Norland, mainland" in reason for reason in judged.reasons)
+    # beside a common word (not a name) the places are its context as any cue is
+    talks = "Norland and the mainland resumed status talks in the spring."
+    assert [t.id for t in isle.tag_document("Talks resume", talks)] == ["isle-status"]
 
 
 @pytest.mark.parametrize(
@@ -1367,7 +1378,9 @@ def test_place_cues_must_be_apart_from_cues_and_need_weak_aliases() -> None:
     both = ISLAND_VOCAB.replace('"governor"]', '"governor", "mainland"]')
     with pytest.raises(VocabularyError, match="'mainland' is in both cues and place_cues"):
         parse_text(both)
-    no_weak = ISLAND_VOCAB.replace('weak = [{ text = "Farrow Isle", case = "exact" }]\n', "")
+    no_weak = ISLAND_VOCAB.replace(
+        'weak = [{ text = "Farrow Isle", case = "exact" }, "status talks"]\n', ""
+    )
     with pytest.raises(VocabularyError, match="place_cues needs weak aliases"):
         parse_text(no_weak)
 

@@ -372,8 +372,11 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
         ]
     )
     places = _near(cue_pattern(entry.place_cues), doc, lo, hi, start, end)
+    if places and not doc[start].isupper():  # a common word ("crackdown"): any cue
+        found += places
+        places = []
     words = ", ".join(dict.fromkeys(found)) or "no cue"
-    if places:  # places count only beside another cue: a place among places is no context
+    if places:  # beside a name, places count only with another cue: a place among places
         words += ("; places: " if found else "; places alone: ") + ", ".join(dict.fromkeys(places))
     if against:
         words += "; against: " + ", ".join(dict.fromkeys(against))
