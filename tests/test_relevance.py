@@ -604,6 +604,7 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
             "She asked whether the city's Hate Crimes Task Force would join the case.",
             "human-rights",
         ),
+        ("Officials counted three imported cases of the virus in the Chinese port.", "trade"),
         # a people named with their country's names only: climbers of a national team
         (
             "Two Tibetan climbers from a Chinese club reached the summit, Beijing's sports "
@@ -702,6 +703,12 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
         ("Hate crimes against migrants doubled in the northern towns last year.", "human-rights"),
         ("The report said guards used torture on prisoners at the island camp.", "human-rights"),
         ("Modern slavery on fishing boats went unchecked for a decade.", "human-rights"),
+        (
+            "Most board games sold there are imported, as Chinese buyers trust foreign makers.",
+            "trade",
+        ),
+        ("Grain exporters want a weaker currency to help the economy, the bank said.", "trade"),
+        ("Ministers floated import taxes on steel from the south.", "trade"),
     ],
 )
 def test_more_words_of_the_issues(matcher: Matcher, text: str, present: str) -> None:
