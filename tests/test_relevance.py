@@ -709,6 +709,14 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
         ),
         ("Grain exporters want a weaker currency to help the economy, the bank said.", "trade"),
         ("Ministers floated import taxes on steel from the south.", "trade"),
+        (
+            "The senator asked for proof that the agency had wiretapped the campaign.",
+            "espionage-surveillance",
+        ),
+        (
+            "Foreign intelligence services tried to recruit two clerks, the minister said.",
+            "espionage-surveillance",
+        ),
     ],
 )
 def test_more_words_of_the_issues(matcher: Matcher, text: str, present: str) -> None:
