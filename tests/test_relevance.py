@@ -710,6 +710,10 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
         ("Grain exporters want a weaker currency to help the economy, the bank said.", "trade"),
         ("Ministers floated import taxes on steel from the south.", "trade"),
         (
+            "Shelling on the line in Donbass broke the Minsk accords again.",
+            "russia-ukraine-war",
+        ),
+        (
             "The senator asked for proof that the agency had wiretapped the campaign.",
             "espionage-surveillance",
         ),
