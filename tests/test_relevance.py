@@ -974,6 +974,13 @@ def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) ->
             "donald-trump",
         ),
         ("Jill Biden visited a school in Ohio.", dt.date(2024, 7, 17), "joe-biden"),
+        # an outlet's promotional lines under its articles of early 2017 (page furniture)
+        (
+            "The choir sang until dawn. How will Donald Trump's first 100 days impact YOU? "
+            "Sign up and we'll write once a week throughout Trump's first 100 days in office.",
+            dt.date(2017, 2, 20),
+            "donald-trump",
+        ),
         # the office in general, set against an institution
         (
             "The central bank answers to Congress, not the US president, under its law.",
