@@ -1053,6 +1053,16 @@ def test_the_inauguration_day_belongs_to_the_incoming_president(matcher: Matcher
     assert "joe-biden" not in found
 
 
+def test_the_current_us_administration_is_the_sitting_president(matcher: Matcher) -> None:
+    """ "The current U.S. administration" names the president of the day (a role phrase of
+    the office), as "the Trump administration" names him."""
+    text = "Painters fear the current U.S. administration will cut the arts budget."
+    assert "donald-trump" in tags(matcher, text, day=dt.date(2017, 3, 19))
+    later = tags(matcher, text, day=dt.date(2022, 3, 19))
+    assert "joe-biden" in later
+    assert "donald-trump" not in later
+
+
 # --- one tagging path ---------------------------------------------------------------------
 
 
