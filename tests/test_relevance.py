@@ -605,6 +605,14 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
             "human-rights",
         ),
         ("Officials counted three imported cases of the virus in the Chinese port.", "trade"),
+        (
+            "Its chief, who runs the Climate Bonds Initiative, said the renewable energy fund grew.",
+            "climate-change",
+        ),
+        (
+            "The reforms create a favorable macro climate for the power industry and its energy.",
+            "climate-change",
+        ),
         # a people named with their country's names only: climbers of a national team
         (
             "Two Tibetan climbers from a Chinese club reached the summit, Beijing's sports "

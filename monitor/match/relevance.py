@@ -92,6 +92,7 @@ INSTITUTION_NOUNS = frozenset(
         "Hospital",
         "Hotel",
         "Inc",
+        "Initiative",
         "Institute",
         "Limited",
         "Ltd",
