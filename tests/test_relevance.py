@@ -605,8 +605,14 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
             "human-rights",
         ),
         ("Officials counted three imported cases of the virus in the Chinese port.", "trade"),
+        ("Two civil rights leaders spoke at the county fair about farm prices.", "human-rights"),
         (
-            "Its chief, who runs the Climate Bonds Initiative, said the renewable energy fund grew.",
+            "The hangar's fire suppression system failed, critics of the regime said.",
+            "human-rights",
+        ),
+        (
+            "Its chief, who runs the Climate Bonds Initiative, said the renewable energy fund "
+            "grew.",
             "climate-change",
         ),
         (
@@ -717,6 +723,14 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
         ),
         ("Grain exporters want a weaker currency to help the economy, the bank said.", "trade"),
         ("Ministers floated import taxes on steel from the south.", "trade"),
+        (
+            "The court said the state civil rights law did not cover the city's ordinance.",
+            "human-rights",
+        ),
+        (
+            "Critics describe an autocrat's suppression of the minorities in the east.",
+            "human-rights",
+        ),
         (
             "Shelling on the line in Donbass broke the Minsk accords again.",
             "russia-ukraine-war",
