@@ -723,6 +723,8 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
         ),
         ("Grain exporters want a weaker currency to help the economy, the bank said.", "trade"),
         ("Ministers floated import taxes on steel from the south.", "trade"),
+        ("The first minister wants the region to stay in the customs union.", "trade"),
+        ("Both sides traded allegations of cyberhacking at the summit.", "cyber"),
         (
             "The court said the state civil rights law did not cover the city's ordinance.",
             "human-rights",
