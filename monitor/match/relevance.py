@@ -172,6 +172,9 @@ class Layout:
     # A text without a headline: where its first sentence ends (lead_sentence()), which
     # stands for the headline; 0 when there is a headline.
     lead_end: int = 0
+    # A long text without line breaks read in blocks of sentences (sentence_blocks()), which
+    # stand for its paragraphs.
+    blocks: bool = False
 
     @staticmethod
     def of(doc: str, headline: tuple[int, int] | None) -> "Layout":
@@ -189,14 +192,17 @@ class Layout:
                 starts.append(found.end())
             else:  # nothing since the last start (the break after the headline)
                 starts[-1] = found.end()
-        if len(starts) == 1 and len(doc) - starts[0] > FLAT_TEXT and "\n" not in doc[starts[0] :]:
+        blocks = len(starts) == 1 and len(doc) - starts[0] > FLAT_TEXT
+        if blocks and "\n" not in doc[starts[0] :]:
             starts = sentence_blocks(doc, starts[0])
+        else:
+            blocks = False
         lede_end = len(doc)
         for start in starts[1:]:
             if start - body >= LEDE_CHARS:
                 lede_end = start
                 break
-        return Layout(headline, lede_end, tuple(starts), body, lead)
+        return Layout(headline, lede_end, tuple(starts), body, lead, blocks)
 
     def paragraph(self, position: int) -> int:
         """The index of the paragraph holding `position` (-1: the headline)."""
@@ -571,7 +577,8 @@ def assess(
     )
     if total > 1:
         spread = W_SPREAD * min(1.0, len(body) / total / SPREAD_FULL)
-        reasons.append(f"in {len(body)} of {total} paragraphs {spread:+.2f}")
+        parts = "blocks of sentences (no paragraph breaks)" if layout.blocks else "paragraphs"
+        reasons.append(f"in {len(body)} of {total} {parts} {spread:+.2f}")
     if confirmed is not None:
         reasons.append(confirmed)
     reasons.append(f"score {score:.2f} {'>=' if score >= ABOUT else '<'} {ABOUT} for about")
