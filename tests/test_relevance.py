@@ -336,6 +336,11 @@ def test_inside_name_checks_following_capitalised_words_and_of_phrases() -> None
     assert inside_name(doc, start, start + 9)
     plain = "troops near Taiwan said nothing"
     assert not inside_name(plain, 12, 18)
+    # the next part of a hyphenated name counts as its next word
+    bank = "loans from the Export-Import Bank of Ruritania"
+    at = bank.index("Export")
+    assert inside_name(bank, at, at + 6)
+    assert not inside_name("rising Export-Import figures", 7, 13)
 
 
 # --- dates, teams, offices -----------------------------------------------------------------
@@ -581,6 +586,51 @@ def test_a_rights_office_named_on_another_matter_is_no_tag(matcher: Matcher, tex
         ("Iran bought dual-use goods through front companies in Dubai.", "russia-ukraine-war"),
         ("Chinese Taipei won two medals in the Olympic weightlifting.", "taiwan"),
         ("Police blamed republican dissidents for the car bomb in Derry.", "human-rights"),
+        (
+            "The dollar slipped in US trade after upbeat data on the economy and global markets.",
+            "trade",
+        ),
+        (
+            "The new port was built with loans from the Export-Import Bank of Ruritania, "
+            "the economy minister said.",
+            "trade",
+        ),
+        (
+            "Critics said the army's crackdown on militants in the hills left the causes of "
+            "the bombings untouched.",
+            "human-rights",
+        ),
+        (
+            "She asked whether the city's Hate Crimes Task Force would join the case.",
+            "human-rights",
+        ),
+        ("Officials counted three imported cases of the virus in the Chinese port.", "trade"),
+        ("Two civil rights leaders spoke at the county fair about farm prices.", "human-rights"),
+        (
+            "The hangar's fire suppression system failed, critics of the regime said.",
+            "human-rights",
+        ),
+        (
+            "Its chief, who runs the Climate Bonds Initiative, said the renewable energy fund "
+            "grew.",
+            "climate-change",
+        ),
+        (
+            "The reforms create a favorable macro climate for the power industry and its energy.",
+            "climate-change",
+        ),
+        # a people named with their country's names only: climbers of a national team
+        (
+            "Two Tibetan climbers from a Chinese club reached the summit, Beijing's sports "
+            "office said.",
+            "human-rights",
+        ),
+        # a country's investment abroad as a figure, with only its own name beside it
+        (
+            "China's outbound investment rose by a third last year as its firms bought "
+            "hotels and farms in Chinese-speaking cities abroad.",
+            "export-controls",
+        ),
     ],
 )
 def test_names_and_words_other_places_share_need_the_issues_context(
@@ -609,6 +659,16 @@ def test_names_and_words_other_places_share_need_the_issues_context(
         ),
         ("Beijing imposed the National Security Law on the city after mass protests.", "hong-kong"),
         ("The ministry raised duties on Chinese steel.", "trade"),
+        (
+            "The Treasury drafted rules screening outbound investment in Chinese chip firms.",
+            "export-controls",
+        ),
+        ("The buyer won clearance from CFIUS for the port deal.", "export-controls"),
+        (
+            "Chinese police denied accusations of brutality after the march in the old town.",
+            "human-rights",
+        ),
+        ("Tibetans abroad held protests against Beijing's rule in Lhasa.", "human-rights"),
         (
             "Beijing insists the island join talks only as Chinese Taipei, a name its government "
             "rejects.",
@@ -653,6 +713,37 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
         (
             "China's police rejected claims of brutality against the students at the campus.",
             "human-rights",
+        ),
+        ("Hate crimes against migrants doubled in the northern towns last year.", "human-rights"),
+        ("The report said guards used torture on prisoners at the island camp.", "human-rights"),
+        ("Modern slavery on fishing boats went unchecked for a decade.", "human-rights"),
+        (
+            "Most board games sold there are imported, as Chinese buyers trust foreign makers.",
+            "trade",
+        ),
+        ("Grain exporters want a weaker currency to help the economy, the bank said.", "trade"),
+        ("Ministers floated import taxes on steel from the south.", "trade"),
+        ("The first minister wants the region to stay in the customs union.", "trade"),
+        ("Both sides traded allegations of cyberhacking at the summit.", "cyber"),
+        (
+            "The court said the state civil rights law did not cover the city's ordinance.",
+            "human-rights",
+        ),
+        (
+            "Critics describe an autocrat's suppression of the minorities in the east.",
+            "human-rights",
+        ),
+        (
+            "Shelling on the line in Donbass broke the Minsk accords again.",
+            "russia-ukraine-war",
+        ),
+        (
+            "The senator asked for proof that the agency had wiretapped the campaign.",
+            "espionage-surveillance",
+        ),
+        (
+            "Foreign intelligence services tried to recruit two clerks, the minister said.",
+            "espionage-surveillance",
         ),
     ],
 )
@@ -999,6 +1090,16 @@ def test_the_inauguration_day_belongs_to_the_incoming_president(matcher: Matcher
     )
     assert "donald-trump" in found
     assert "joe-biden" not in found
+
+
+def test_the_current_us_administration_is_the_sitting_president(matcher: Matcher) -> None:
+    """ "The current U.S. administration" names the president of the day (a role phrase of
+    the office), as "the Trump administration" names him."""
+    text = "Painters fear the current U.S. administration will cut the arts budget."
+    assert "donald-trump" in tags(matcher, text, day=dt.date(2017, 3, 19))
+    later = tags(matcher, text, day=dt.date(2022, 3, 19))
+    assert "joe-biden" in later
+    assert "donald-trump" not in later
 
 
 # --- one tagging path ---------------------------------------------------------------------
@@ -1354,3 +1455,142 @@ def test_a_series_label_before_the_headline_is_a_mention(matcher: Matcher) -> No
         if tag.id == "human-rights"
     ]
     assert any("before the headline" in reason for reason in explained.reasons)
+
+
+# --- places among places -------------------------------------------------------------------
+
+ISLAND_VOCAB = """
+[[issue]]
+id = "isle-status"
+name = "Isle status"
+aliases = ["Isle independence"]
+weak = [{ text = "Farrow Isle", case = "exact" }, "status talks"]
+cues = ["referendum", "sovereignty", "governor"]
+place_cues = ["Norland", "Norlandic", "mainland"]
+min_cues = 2
+"""
+
+
+def test_place_cues_alone_do_not_confirm_a_place() -> None:
+    """A weak place named beside other places only (`place_cues`: the mainland, the country's
+    name) is a place among places, not the issue; the same place cues beside one cue of the
+    issue's sense count (two cues confirm it), and --explain says which were places. A weak
+    common word takes them as any cue."""
+    from monitor.vocab import build_vocabulary, parse_text
+
+    isle = compile_matcher(build_vocabulary(parse_text(ISLAND_VOCAB)))
+    places = (
+        "The brewer sells in Norland, on the mainland and on Farrow Isle, and its Norlandic "
+        "rivals do too."
+    )
+    assert isle.tag_document("Brewer grows", places) == ()
+    cued = (
+        "The governor of Farrow Isle told Norland that a vote on the mainland would change nothing."
+    )
+    assert [t.id for t in isle.tag_document("Isle warns", cued)] == ["isle-status"]
+    # one cue of the sense without the places is not the two it needs
+    assert isle.tag_document("Isle warns", "The governor of Farrow Isle spoke.") == ()
+    [(_, judged)] = isle.explain("Isle warns", cued)
+    assert any("places: Norland, mainland" in reason for reason in judged.reasons)
+    # beside a common word (not a name) the places are its context as any cue is
+    talks = "Norland and the mainland resumed status talks in the spring."
+    assert [t.id for t in isle.tag_document("Talks resume", talks)] == ["isle-status"]
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        (
+            "The trading house has its headquarters in Hong Kong and sells its wines across "
+            "the Chinese mainland, where China's drinkers buy more each year.",
+            "hong-kong",
+        ),
+        (
+            "Factories moved from the Chinese mainland to Taiwan, Macao and Singapore as wages "
+            "in China rose.",
+            "taiwan",
+        ),
+    ],
+)
+def test_hong_kong_and_taiwan_among_chinas_places_are_places(
+    matcher: Matcher, text: str, issue: str
+) -> None:
+    """The bundled Hong Kong and Taiwan entries: China's names (China, Chinese, Beijing, the
+    mainland) beside them are places, not the status question."""
+    assert issue not in tags(matcher, text, title="Business notes")
+
+
+def test_place_cues_must_be_apart_from_cues_and_need_weak_aliases() -> None:
+    """A word both in `cues` and `place_cues`, or place cues on an entry without weak
+    aliases, is refused at load with a one-line error."""
+    from monitor.errors import VocabularyError
+    from monitor.vocab import parse_text
+
+    both = ISLAND_VOCAB.replace('"governor"]', '"governor", "mainland"]')
+    with pytest.raises(VocabularyError, match="'mainland' is in both cues and place_cues"):
+        parse_text(both)
+    no_weak = ISLAND_VOCAB.replace(
+        'weak = [{ text = "Farrow Isle", case = "exact" }, "status talks"]\n', ""
+    )
+    with pytest.raises(VocabularyError, match="place_cues needs weak aliases"):
+        parse_text(no_weak)
+
+
+# --- a long text without line breaks -------------------------------------------------------
+
+FEVER_ONLY = """
+[[issue]]
+id = "marsh-fever"
+name = "Marsh fever"
+aliases = ["marsh fever"]
+[[issue]]
+id = "ferry-fares"
+name = "Ferry fares"
+aliases = ["ferry fares"]
+"""
+
+
+def _flat_story() -> str:
+    """A made-up article of fourteen sentences in one line (no paragraph breaks): marsh fever in
+    the first, fifth and ninth sentences, ferry fares once, in the last."""
+    filler = (
+        "The harbour town held its spring market on the quay for the third weekend running, "
+        "with stalls of cheese, rope and painted floats."
+    )
+    sentences = [filler] * 14
+    sentences[0] = "Marsh fever kept half the stallholders at home this spring, the council said."
+    sentences[4] = "Nurses at the clinic said marsh fever cases had doubled since the thaw began."
+    sentences[8] = "The council will spray the reed beds, where marsh fever is thought to breed."
+    sentences[13] = "Visitors also complained about ferry fares on the crossing from the island."
+    return " ".join(sentences)
+
+
+def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> None:
+    """A long article whose paragraphs were lost (one line of over FLAT_TEXT characters) is
+    read in blocks of whole sentences: a topic named through it is `about` (its spread over
+    the blocks counts), and one named once at the end is not in the lede."""
+    from monitor.match.relevance import BLOCK_CHARS, FLAT_TEXT, Layout
+    from monitor.vocab import build_vocabulary, parse_text
+
+    text = _flat_story()
+    assert len(text) > FLAT_TEXT
+    assert "\n" not in text
+    fever = compile_matcher(build_vocabulary(parse_text(FEVER_ONLY)))
+    judged = {tag.id: (tag, a) for tag, a in fever.explain("Spring market on the quay", text)}
+    tag, assessment = judged["marsh-fever"]
+    assert tag.level == "about"
+    assert any(r.startswith("in 3 of ") and "blocks of sentences" in r for r in assessment.reasons)
+    fares, assessment = judged["ferry-fares"]
+    assert fares.level == "mention"
+    assert not any("lede" in r for r in assessment.reasons)
+    # the blocks are whole sentences of at least BLOCK_CHARS characters
+    doc = "Spring market on the quay\n\n" + text
+    layout = Layout.of(doc, (0, 25))
+    starts = layout.paragraph_starts
+    assert len(starts) > 2
+    for start, end in zip(starts, (*starts[1:], len(doc)), strict=True):
+        assert doc[start].isupper()
+        assert end - start >= BLOCK_CHARS or end == len(doc)
+    # a short text in one line is still one paragraph
+    short = Layout.of("Quay\n\n" + text[:800], (0, 4))
+    assert len(short.paragraph_starts) == 1

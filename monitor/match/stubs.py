@@ -171,6 +171,7 @@ def _table_of(entry: Entry) -> dict[str, Any]:
         ("short", short),
         ("cues", list(entry.cues)),
         ("anticues", list(entry.anticues)),
+        ("place_cues", list(entry.place_cues)),
         ("not", list(entry.blockers)),
         ("marker", list(entry.markers)),
         ("label", list(entry.labels)),

@@ -41,6 +41,7 @@ _ENTRY_KEYS = {
     "weak",
     "cues",
     "anticues",
+    "place_cues",
     "not",
     "in_names",
     "min_cues",
@@ -238,6 +239,7 @@ class _Parser:
             line,
             cues=self._strings(item.get("cues", []), "cues"),
             anticues=self._strings(item.get("anticues", []), "anticues"),
+            place_cues=self._place_cues(item),
             min_cues=min_cues,
             weak=frozenset(_key(a.text) for a in weak),
             blockers=self._strings(item.get("not", []), "not"),
@@ -374,6 +376,16 @@ class _Parser:
         if value not in get_args(CaseRule):
             raise self.fail(f"case must be 'exact' or 'any', got {value!r}", key)
         return value  # type: ignore[no-any-return]  # checked against the Literal just above
+
+    def _place_cues(self, item: dict[str, Any]) -> tuple[str, ...]:
+        places = self._strings(item.get("place_cues", []), "place_cues")
+        if places and not item.get("weak"):
+            raise self.fail("place_cues needs weak aliases (they confirm only those)", "place_cues")
+        cues = {c.lower() for c in self._strings(item.get("cues", []), "cues")}
+        for place in places:
+            if place.lower() in cues:
+                raise self.fail(f"{place!r} is in both cues and place_cues", "place_cues")
+        return places
 
     def _strings(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

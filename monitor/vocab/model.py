@@ -81,6 +81,9 @@ class Entry:
     cues: tuple[str, ...] = ()
     anticues: tuple[str, ...] = ()
     min_cues: int = 1  # cues beyond the anticues a weak mention needs
+    # cues that are only other places ("China", "the mainland"): they count only beside a
+    # cue of `cues`, so a place named among places is not confirmed by its neighbours
+    place_cues: tuple[str, ...] = ()
     weak: frozenset[str] = frozenset()
     blockers: tuple[str, ...] = ()
     # `marker` patterns (veto syntax): a time marker ("amid the pandemic") that drops a
