@@ -7,7 +7,7 @@
 sorted by the sha1 of their gold reference ("NewsArticles.csv:<article_id>"): the first 120
 whose headline or text contains (case-insensitive substring) a word of CHINA_WORDS, the first
 80 of the others that contain a word of WORDS or EXTRA_WORDS, and the first 40 that contain
-none.
+none. `--set news2`: the next 120, 80 and 40 of the same three groups in the same order.
 
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
@@ -125,8 +125,9 @@ CHINA_WORDS = (
 )  # fmt: skip
 
 
-def select_news(china: int = 120, other: int = 80, misses: int = 40) -> list[str]:
-    """The gold references of the news articles chosen by the rule above."""
+def select_news(china: int = 120, other: int = 80, misses: int = 40, skip: int = 0) -> list[str]:
+    """The gold references of the news articles chosen by the rule above (`skip`: how many
+    rounds of the same sizes an earlier selection took)."""
     import wheeltext  # bench/ is on the path when this script runs
 
     refs = sorted(
@@ -143,7 +144,11 @@ def select_news(china: int = 120, other: int = 80, misses: int = 40) -> list[str
             words.append(ref)
         else:
             without.append(ref)
-    return chinese[:china] + words[:other] + without[:misses]
+    return (
+        chinese[skip * china : (skip + 1) * china]
+        + words[skip * other : (skip + 1) * other]
+        + without[skip * misses : (skip + 1) * misses]
+    )
 
 
 def labelled(gold: Path = GOLD) -> set[str]:
@@ -189,17 +194,18 @@ def main() -> None:
     parser.add_argument("--misses", type=int, default=15)
     parser.add_argument(
         "--set",
-        choices=["cnn-2024", "guardian", "guardian2", "guardian3", "debates", "news"],
+        choices=["cnn-2024", "guardian", "guardian2", "guardian3", "debates", "news", "news2"],
         default="cnn-2024",
     )
     args = parser.parse_args()
-    if args.set in {"guardian", "guardian2", "guardian3", "debates", "news"}:
+    if args.set in {"guardian", "guardian2", "guardian3", "debates", "news", "news2"}:
         chosen = {
             "guardian": select_guardian,
             "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
             "guardian3": lambda: select_guardian(150, 150, skip=(300, 250)),
             "debates": select_debates,
             "news": select_news,
+            "news2": lambda: select_news(skip=1),
         }[args.set]()
         print("\n".join(chosen))
         return
