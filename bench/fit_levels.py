@@ -66,12 +66,15 @@ def features(
     confirmed: str | None,
     issues: Sequence[Sequence[int]],
     skip: Collection[int] = (),
+    references: Sequence[int] = (),
 ) -> dict[str, float]:
     """The rule's features of an entry mentioned at `spans`, exactly as relevance.salience()
     computes them (headline or a headline-less text's first sentence, lede, references not
     counting `skip`, spread over paragraphs or blocks of sentences; a one-paragraph text
     without a headline counts every mention and is all lede), and the others that were tried
-    (`issues`: the mention offsets of every issue of the document)."""
+    (`issues`: the mention offsets of every issue of the document; `references`: the
+    references, relevance.references(), of every entry tagged, actors too, this one first and
+    the document's other issues next)."""
     starts = [span[0] for span in spans]
     total = len(layout.paragraph_starts)
     simple = layout.headline is None and total == 1
@@ -128,7 +131,24 @@ def features(
         "paragraphs": min(1.0, len(body) / 4),  # paragraphs naming it, full at 4
         "density": min(1.0, counted / max(1.0, size / 1000) / 2),  # full at 2 per 1,000 chars
         "short": float(size < 2000),
+        "quoted": sum(_quoted(doc, layout, p) for p in in_body) / len(in_body) if in_body else 0.0,
+        # its share of the references of every entry tagged; the most referred-to issue
+        "refshare": references[0] / sum(references) if references else 0.0,
+        "top": float(
+            len(issues) > 1 and references[0] >= max(references[1 : len(issues)], default=0)
+        ),
     }
+
+
+def _quoted(doc: str, layout: Layout, position: int) -> bool:
+    """Whether `position` stands inside a quotation in its paragraph (more opening than
+    closing curly quotes before it, or an odd number of straight ones)."""
+    start, _ = layout.bounds(layout.paragraph(position), len(doc))
+    before = doc[start:position]
+    opening, closing = before.count("\u201c"), before.count("\u201d")
+    if opening or closing:
+        return opening > closing
+    return before.count('"') % 2 == 1
 
 
 def document_rows(
@@ -142,6 +162,8 @@ def document_rows(
         return []
     whole, _, layout, kept = found
     issue_spans = [[s[0] for s in spans] for entry, spans, _ in kept if entry.kind == "issue"]
+    refs = {entry.id: relevance.references(spans) for entry, spans, _ in kept}
+    issue_ids = [entry.id for entry, _, _ in kept if entry.kind == "issue"]
     out = []
     for entry, spans, confirmed in kept:
         if entry.kind != "issue":
@@ -153,7 +175,19 @@ def document_rows(
         out.append(
             (
                 entry.id,
-                features(whole, spans, weighed, confirmed, issue_spans, skip),
+                features(
+                    whole,
+                    spans,
+                    weighed,
+                    confirmed,
+                    issue_spans,
+                    skip,
+                    [
+                        refs[entry.id],
+                        *(refs[i] for i in issue_ids if i != entry.id),
+                        *(n for i, n in refs.items() if i not in issue_ids),
+                    ],
+                ),
                 relevance.salience(spans, weighed, skip),
             )
         )
