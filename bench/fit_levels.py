@@ -2,17 +2,23 @@
 cross-validation by document (the held-out part is never read).
 
     python bench/fit_levels.py [--model grid|logistic] [--grid SPEC] [--features a,b]
-                               [--folds 5] [--repeats 20] [--dump]
+                               [--floor P] [--folds 5] [--repeats 20] [--dump]
 
 Every issue tag the tagger fires on a tuning document is one row: features of where and how
 often the document names the issue, and the label `about` (the gold says about) or not (a
-gold mention, or a tag the gold does not hold: both count against about precision).
+gold mention, or a tag the gold does not hold: both count against about precision). The rule's
+four features are computed as salience() computes them (a headline-less text's first sentence
+weighs as a headline, spread over blocks of sentences is full at BLOCK_SPREAD_FULL, a
+one-paragraph text without a headline counts every mention and is all lede, a series label is
+no headline), so the weights in force on them give the tagger's scores; the script warns when
+they do not.
 
 - `grid` (the method behind the weights in monitor/match/relevance.py): the level is
   `sum(weight * feature) >= ABOUT`, the rule's own form; on the training folds, every weight
   combination of the grid is scored and the one with the best about precision among those
   that find at least as many about rows as the rule in force is kept; it then labels the
-  test fold.
+  test fold. With `--floor P`, the kept combination is the one finding the most about rows
+  among those at least P precise on the training folds (recall at a precision goal).
 - `logistic`: an L2 logistic regression (numpy) on the features, its threshold chosen on the
   training folds to find as many about rows as the rule in force (for comparison).
 
@@ -27,7 +33,8 @@ import math
 import random
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -37,14 +44,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_relevance import load_gold, read_document
 
-from monitor.match import compile_matcher, relevance
+from monitor.match import Matcher, compile_matcher, relevance
+from monitor.match.matcher import _past_label
 from monitor.match.relevance import Layout
 from monitor.vocab import load_vocabulary
 
 # The rule's features, as relevance.salience() computes them, and the weights searched.
 GRID = (
-    "headline=0.45:0.5:0.6:0.7,lede_short=0.1,lede_long=-0.3:-0.25:-0.2:-0.15:-0.1:-0.05:0:"
-    "0.05:0.1,count=0.2:0.3:0.4:0.5:0.6,spread=0.1:0.2:0.3:0.4:0.5"
+    "headline=0.45:0.5:0.6:0.7,lede=0:0.05:0.1:0.15:0.2:0.25,count=0.2:0.3:0.4:0.5:0.6,"
+    "spread=0.1:0.2:0.3:0.4:0.5"
 )
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n")
 
@@ -53,25 +61,40 @@ LONG_ARTICLE = 10  # paragraphs: the long-article lede weight tried (not kept; B
 
 def features(
     doc: str,
-    starts: Sequence[int],
+    spans: Sequence[tuple[int, int, object]],
     layout: Layout,
     confirmed: str | None,
     issues: Sequence[Sequence[int]],
-    counted: int | None = None,
+    skip: Collection[int] = (),
+    references: Sequence[int] = (),
 ) -> dict[str, float]:
-    """The rule's features of an entry mentioned at `starts`, and the others that were tried
-    (`issues`: the mention offsets of every issue of the document; `counted`: the references
-    the rule counts, relevance.references(), when known)."""
+    """The rule's features of an entry mentioned at `spans`, exactly as relevance.salience()
+    computes them (headline or a headline-less text's first sentence, lede, references not
+    counting `skip`, spread over paragraphs or blocks of sentences; a one-paragraph text
+    without a headline counts every mention and is all lede), and the others that were tried
+    (`issues`: the mention offsets of every issue of the document; `references`: the
+    references, relevance.references(), of every entry tagged, actors too, this one first and
+    the document's other issues next)."""
+    starts = [span[0] for span in spans]
     total = len(layout.paragraph_starts)
+    simple = layout.headline is None and total == 1
     paras = [layout.paragraph(p) for p in starts]
     body = {p for p in paras if p >= 0}
     count = len(starts)
+    counted = count if simple else relevance.references(spans, skip)
+    in_lede = simple or any(layout.body_start <= p < layout.lede_end for p in starts)
+    lead = bool(starts) and (
+        starts[0] < layout.lead_end
+        if simple
+        else any(layout.body_start <= p < min(layout.lede_end, layout.lead_end) for p in starts)
+    )
+    full = relevance.BLOCK_SPREAD_FULL if layout.blocks else relevance.SPREAD_FULL
     in_body = [p for p in starts if p >= layout.body_start]
     size = max(1, len(doc) - layout.body_start)
     first = (in_body[0] - layout.body_start) / size if in_body else 1.0
     per_paragraph: dict[int, set[int]] = {}
-    for k, spans in enumerate(issues):
-        for p in spans:
+    for k, offsets in enumerate(issues):
+        for p in offsets:
             per_paragraph.setdefault(layout.paragraph(p), set()).add(k)
     crowd = [len(per_paragraph.get(p, ())) - 1 for p in body]  # other issues beside it
     lede_paragraphs = {i for i, at in enumerate(layout.paragraph_starts) if at < layout.lede_end}
@@ -80,16 +103,18 @@ def features(
         text_start += 1
     end = _SENTENCE_END.search(doc, text_start)
     first_end = end.start() if end is not None else len(doc)
-    in_lede = any(layout.body_start <= p < layout.lede_end for p in starts)
     long = total > LONG_ARTICLE
+    headline = layout.headline
     return {
         # the rule's
-        "headline": float(-1 in paras),
+        "headline": float(
+            lead or (headline is not None and any(headline[0] <= p < headline[1] for p in starts))
+        ),
         "lede": float(in_lede),
         "lede_short": float(in_lede and not long),
         "lede_long": float(in_lede and long),
-        "count": min(1.0, max(0, (counted or count) - 1) / (relevance.COUNT_FULL - 1)),
-        "spread": min(1.0, len(body) / total / relevance.SPREAD_FULL) if total > 1 else 0.0,
+        "count": min(1.0, max(0, counted - 1) / (relevance.COUNT_FULL - 1)),
+        "spread": min(1.0, len(body) / total / full) if total > 1 else 0.0,
         # tried, not adopted (no cross-validated gain)
         "logcount": math.log(count),
         "share": len(body) / total,
@@ -103,7 +128,70 @@ def features(
         "issues": len(issues) / 10,
         "last_only": float(body == {total - 1} and total > 2 and -1 not in paras),
         "lede_only": float(bool(body) and body <= lede_paragraphs and -1 not in paras),
+        "paragraphs": min(1.0, len(body) / 4),  # paragraphs naming it, full at 4
+        "density": min(1.0, counted / max(1.0, size / 1000) / 2),  # full at 2 per 1,000 chars
+        "short": float(size < 2000),
+        "quoted": sum(_quoted(doc, layout, p) for p in in_body) / len(in_body) if in_body else 0.0,
+        # its share of the references of every entry tagged; the most referred-to issue
+        "refshare": references[0] / sum(references) if references else 0.0,
+        "top": float(
+            len(issues) > 1 and references[0] >= max(references[1 : len(issues)], default=0)
+        ),
     }
+
+
+def _quoted(doc: str, layout: Layout, position: int) -> bool:
+    """Whether `position` stands inside a quotation in its paragraph (more opening than
+    closing curly quotes before it, or an odd number of straight ones)."""
+    start, _ = layout.bounds(layout.paragraph(position), len(doc))
+    before = doc[start:position]
+    opening, closing = before.count("\u201c"), before.count("\u201d")
+    if opening or closing:
+        return opening > closing
+    return before.count('"') % 2 == 1
+
+
+def document_rows(
+    matcher: Matcher, title: str | None, text: str, day: date | None, official: str | None
+) -> list[tuple[str, dict[str, float], float]]:
+    """Per issue the tagger tags in one document: its id, its features() and the score the
+    tagger gives it (salience() on the layout it weighs, weak mentions without context not
+    counted)."""
+    found = matcher._judged(title, text, day, official)
+    if found is None:
+        return []
+    whole, _, layout, kept = found
+    issue_spans = [[s[0] for s in spans] for entry, spans, _ in kept if entry.kind == "issue"]
+    refs = {entry.id: relevance.references(spans) for entry, spans, _ in kept}
+    issue_ids = [entry.id for entry, _, _ in kept if entry.kind == "issue"]
+    out = []
+    for entry, spans, confirmed in kept:
+        if entry.kind != "issue":
+            continue
+        weighed = layout  # as the tagger weighs it: a series label is no headline
+        if entry.id in matcher._labels:
+            weighed = _past_label(matcher._labels[entry.id], whole, layout)
+        skip = relevance.uncued(entry, whole, spans, layout)
+        out.append(
+            (
+                entry.id,
+                features(
+                    whole,
+                    spans,
+                    weighed,
+                    confirmed,
+                    issue_spans,
+                    skip,
+                    [
+                        refs[entry.id],
+                        *(refs[i] for i in issue_ids if i != entry.id),
+                        *(n for i, n in refs.items() if i not in issue_ids),
+                    ],
+                ),
+                relevance.salience(spans, weighed, skip),
+            )
+        )
+    return out
 
 
 def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], list[float], int]:
@@ -117,24 +205,24 @@ def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], lis
             continue
         gold_about += sum(1 for level in doc.issues.values() if level == "about")
         title, text = read_document(doc)
-        found = matcher._judged(title, text, doc.day, doc.official)
-        if found is None:
-            continue
-        whole, _, layout, kept = found
-        issue_spans = [[s[0] for s in spans] for entry, spans, _ in kept if entry.kind == "issue"]
-        for entry, spans, confirmed in kept:
-            if entry.kind != "issue":
-                continue
-            starts = [s[0] for s in spans]
-            skip = relevance.uncued(entry, whole, spans, layout)
-            simple = layout.headline is None and len(layout.paragraph_starts) == 1
-            counted = len(spans) if simple else relevance.references(spans, skip)
-            feats.append(features(whole, starts, layout, confirmed, issue_spans, counted))
-            labels.append(1 if doc.issues.get(entry.id) == "about" else 0)
+        for issue, row, score in document_rows(matcher, title, text, doc.day, doc.official):
+            feats.append(row)
+            labels.append(1 if doc.issues.get(issue) == "about" else 0)
             docs.append(doc.file)
-            ids.append(entry.id)
-            scores.append(relevance.salience(spans, layout, skip))
+            ids.append(issue)
+            scores.append(score)
     return docs, feats, labels, ids, scores, gold_about
+
+
+def rule_score(row: dict[str, float]) -> float:
+    """The weights in force (relevance.W_*) on a row's features: salience() again."""
+    score = (
+        relevance.W_HEADLINE * row["headline"]
+        + relevance.W_LEDE * row["lede"]
+        + relevance.W_COUNT * row["count"]
+        + relevance.W_SPREAD * row["spread"]
+    )
+    return min(1.0, round(score, 3))
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float) -> np.ndarray:
@@ -163,11 +251,15 @@ def logistic_labels(
     return p >= threshold
 
 
-def grid_pick(chosen: np.ndarray, y: np.ndarray, need: int) -> int:
+def grid_pick(chosen: np.ndarray, y: np.ndarray, need: int, floor: float | None = None) -> int:
     """The column of `chosen` (rows x weight combinations) with the best precision among
-    those finding at least `need` about rows (ties: the most found, then the first)."""
+    those finding at least `need` about rows (ties: the most found, then the first); with
+    `floor`, the one finding the most about rows among those at least that precise (ties:
+    the best precision, then the first)."""
     found = (chosen & (y == 1)[:, None]).sum(0)
     precision = found / np.maximum(1, chosen.sum(0))
+    if floor is not None:
+        return int(np.argmax(np.where(precision >= floor, found + precision * 1e-3, -1.0)))
     return int(np.argmax(np.where(found >= need, precision + found * 1e-4, -1.0)))
 
 
@@ -182,10 +274,22 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--dump", action="store_true", help="print every row")
+    parser.add_argument(
+        "--floor",
+        type=float,
+        default=None,
+        help="grid: keep the weights finding the most about rows at this about precision or "
+        "more on the training folds (default: the best precision at the rule's recall)",
+    )
     args = parser.parse_args()
     docs, feats, labels, ids, scores, gold_about = rows()
     y = np.array(labels)
     current = np.array(scores) >= relevance.ABOUT
+    differ = sum(abs(rule_score(f) - s) > 0.002 for f, s in zip(feats, scores, strict=True))
+    if differ:  # the features must be the rule's: fit on what the tagger scores
+        print(
+            f"warning: the rule's weights on the features differ from salience() in {differ} rows"
+        )
 
     def figures(chosen: np.ndarray) -> str:
         found = int((chosen & (y == 1)).sum())
@@ -212,6 +316,7 @@ def main() -> None:
     x = np.array([[f[n] for n in names] for f in feats])
     outcomes = []
     unique = sorted(set(docs))
+    labelled = x @ combos.T >= relevance.ABOUT - 1e-9 if args.model == "grid" else None
     for repeat in range(args.repeats):
         order = unique[:]
         random.Random(repeat).shuffle(order)
@@ -220,9 +325,10 @@ def main() -> None:
         for k in range(args.folds):
             test = np.array([fold_of[d] == k for d in docs])
             need = int((current[~test] & (y[~test] == 1)).sum())
-            if args.model == "grid":
-                labelled = x @ combos.T >= relevance.ABOUT - 1e-9
-                chosen[test] = labelled[test, grid_pick(labelled[~test], y[~test], need)]
+            if labelled is not None:
+                chosen[test] = labelled[
+                    test, grid_pick(labelled[~test], y[~test], need, args.floor)
+                ]
             else:
                 chosen[test] = logistic_labels(x, y, need, ~test, args.l2)[test]
         found = int((chosen & (y == 1)).sum())
@@ -234,9 +340,8 @@ def main() -> None:
     )
     everything = np.ones(len(y), dtype=bool)
     need = int((current & (y == 1)).sum())
-    if args.model == "grid":
-        labelled = x @ combos.T >= relevance.ABOUT - 1e-9
-        best = grid_pick(labelled, y, need)
+    if labelled is not None:
+        best = grid_pick(labelled, y, need, args.floor)
         print(
             "weights on the whole tuning part:",
             {n: float(v) for n, v in zip(names, combos[best], strict=True)},
