@@ -262,7 +262,8 @@ _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
 
 
-_PERMUTATIONS: "dict[tuple[int, int], tuple[_U64, _U64]]" = {}
+SketchTables = dict[tuple[int, int], tuple[_U64, _U64]]
+_PERMUTATIONS: SketchTables = {}
 
 
 def _permutations(num_perm: int, seed: int) -> "tuple[_U64, _U64]":
@@ -277,9 +278,6 @@ def _permutations(num_perm: int, seed: int) -> "tuple[_U64, _U64]":
         found = np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64)
         _PERMUTATIONS[num_perm, seed] = found
     return found
-
-
-SketchTables = dict[tuple[int, int], tuple[_U64, _U64]]
 
 
 def sketch_tables() -> SketchTables:
