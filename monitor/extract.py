@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import unescape
 from types import TracebackType
@@ -28,6 +29,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, Extractor, set_date_params
 from trafilatura.utils import line_processing, load_html
 
+from monitor import stories
 from monitor.errors import ExtractError
 from monitor.owner import process_start
 from monitor.types import Article
@@ -189,17 +191,47 @@ def _safe_extract(html: bytes, url: str | None) -> Article | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """A page's article and, when it has text, the story identity of that text (with the
+    feed item's title and the page's as the headlines `stories.story_text` drops)."""
+
+    article: Article | None
+    story: stories.Identity | None
+
+
+def _extract_story(
+    target: Callable[[bytes, str | None], Article | None],
+    html: bytes,
+    url: str | None,
+    title: str | None,
+) -> Extracted:
+    """Worker entry point of `ExtractorPool.extract_story`: the story's fingerprint and sketch
+    are made here, beside the extraction, not in the daemon. A failure there leaves them to
+    the daemon (story None), which then fails or succeeds as it would have."""
+    article = target(html, url)
+    if article is None or not article.text.strip():
+        return Extracted(article, None)
+    try:
+        story = stories.identify(article.text, title, article.title)
+    except Exception:  # the daemon identifies it again (and logs what fails there)
+        story = None
+    return Extracted(article, story)
+
+
 def _host(url: str | None) -> str:
     return re.sub(r"^[a-z]+://([^/?#]*).*$", r"\1", url or "", flags=re.IGNORECASE) or "-"
 
 
 def _warm() -> None:
-    """Pay trafilatura's first-call costs once per process."""
+    """Pay trafilatura's and the story sketches' first-call costs once per process."""
     extract_article(b"<html><body><article><p>warm up</p></article></body></html>")
+    stories.identify("the extraction worker warms up its story sketches")
 
 
-def _start_worker(daemon_pid: int) -> None:
-    """Worker initializer: end with the daemon, however it ends, then warm up.
+def _start_worker(daemon_pid: int, tables: stories.SketchTables | None = None) -> None:
+    """Worker initializer: end with the daemon, however it ends, then warm up (`tables`:
+    the daemon's story sketch tables, so the worker does not load datasketch for them).
 
     Workers are children of the forkserver, not of the daemon, so a daemon killed with
     SIGKILL would leave them to PID 1; a thread checks every second that it still lives.
@@ -207,6 +239,8 @@ def _start_worker(daemon_pid: int) -> None:
     threading.Thread(
         target=_watch_parent, args=(daemon_pid,), name="monitor-parent-watch", daemon=True
     ).start()
+    if tables is not None:
+        stories.use_sketch_tables(tables)
     _warm()
 
 
@@ -244,13 +278,17 @@ class ExtractorPool:
         self._slots: list[concurrent.futures.ProcessPoolExecutor] = []
         self._free: asyncio.Queue[int] | None = None
         self._starting: dict[int, concurrent.futures.Future[Any]] = {}  # replaced workers
+        self._tables: stories.SketchTables | None = None  # handed to each worker at start
         self.recycled = 0
 
     def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
         # forkserver: forking a process that runs an event loop and threads is unsafe.
         context = multiprocessing.get_context("forkserver")
         return concurrent.futures.ProcessPoolExecutor(
-            max_workers=1, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+            max_workers=1,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(os.getpid(), self._tables),
         )
 
     def _start(
@@ -265,6 +303,7 @@ class ExtractorPool:
         return [pid for pool in self._slots for pid in (getattr(pool, "_processes", None) or {})]
 
     async def __aenter__(self) -> Self:
+        self._tables = await asyncio.to_thread(stories.sketch_tables)
         self._slots = [self._new_pool() for _ in range(self.max_workers)]
         self._free = asyncio.Queue()
         # start and warm every worker now, so no page's timeout pays for a worker's start
@@ -300,12 +339,37 @@ class ExtractorPool:
         Raises ExtractError when the page takes over `timeout` s of a worker's time, or
         crashes its worker twice; either way only this page fails.
         """
+        article: Article | None = await self._submit(url, timeout, self._target, html, url)
+        return article
+
+    async def extract_story(
+        self,
+        html: bytes,
+        url: str | None,
+        *,
+        title: str | None,
+        timeout: float = 20.0,  # noqa: ASYNC109 - per-page budget, the public API
+    ) -> Extracted:
+        """`extract`, and the story identity of the article's text made in the worker too
+        (`title`: the feed item's, which `stories.story_text` drops when it heads the text)."""
+        extracted: Extracted = await self._submit(
+            url, timeout, _extract_story, self._target, html, url, title
+        )
+        return extracted
+
+    async def _submit(
+        self,
+        url: str | None,
+        timeout: float,  # noqa: ASYNC109
+        fn: Callable[..., Any],
+        *args: Any,
+    ) -> Any:
         free = self._free
         if free is None:
             raise RuntimeError("ExtractorPool used outside `async with`")
         index = await free.get()
         try:
-            return await self._run(index, html, url, timeout)
+            return await self._run(index, url, timeout, fn, *args)
         finally:
             self._release(free, index)
 
@@ -322,16 +386,17 @@ class ExtractorPool:
     async def _run(
         self,
         index: int,
-        html: bytes,
         url: str | None,
         timeout: float,  # noqa: ASYNC109
-    ) -> Article | None:  # (timeout: see extract)
+        fn: Callable[..., Any],
+        *args: Any,
+    ) -> Any:  # (timeout: see extract)
         for attempt in (1, 2):
             if attempt == 2:
                 await self._started(index)
-            future: concurrent.futures.Future[Article | None] | None = None
+            future: concurrent.futures.Future[Any] | None = None
             try:
-                future = self._slots[index].submit(self._target, html, url)
+                future = self._slots[index].submit(fn, *args)
                 return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
             except TimeoutError:
                 log.warning("extract.timeout url_host=%s timeout=%s", _host(url), timeout)

@@ -300,18 +300,24 @@ class Pipeline:
         """Page, extraction and tags of one item (CPU work off the writer), then its batch."""
         prepared: _Prepared | None = None
         try:
-            article, page_url = await self._page(feed, item)
-            prepared = await asyncio.to_thread(self._prepare, item, article, page_url)
+            article, page_url, story = await self._page(feed, item)
+            prepared = await asyncio.to_thread(self._prepare, item, article, page_url, story)
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad item never sinks its feed
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
         await batch.add(prepared)
 
-    def _prepare(self, item: Item, article: Article | None, page_url: str | None) -> "_Prepared":
+    def _prepare(
+        self,
+        item: Item,
+        article: Article | None,
+        page_url: str | None,
+        story: stories.Identity | None = None,
+    ) -> "_Prepared":
         """Tag the item and evaluate the watches (a worker thread, not the writer)."""
         rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
-        new = bounded_article(self._new_article(item, article, page_url, rules))
+        new = bounded_article(self._new_article(item, article, page_url, rules, story))
         return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
 
     def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:
@@ -343,14 +349,18 @@ class Pipeline:
             )
         return outcomes
 
-    async def _page(self, feed: ClaimedFeed, item: Item) -> tuple[Article | None, str | None]:
-        """Fetch and extract the item's page; (None, url) when that fails or is off.
+    async def _page(
+        self, feed: ClaimedFeed, item: Item
+    ) -> tuple[Article | None, str | None, stories.Identity | None]:
+        """Fetch and extract the item's page: (article, page url, the story identity of the
+        article's text, made in the extraction worker); (None, url, None) when that fails or
+        is off.
 
         A page holds its slot until it is extracted, so fetched pages waiting for a worker
         stay bounded (page_concurrency pages of at most page_max_bytes).
         """
         if not feed.full_text or not item.url:
-            return None, None
+            return None, None, None
         async with self._pages:
             try:
                 page = await self.client.get(
@@ -363,7 +373,7 @@ class Pipeline:
                     origin(item.url),
                     exc.reason,
                 )
-                return None, None
+                return None, None, None
             ctype = page.headers.get("content-type", "text/html").split(";")[0].strip().lower()
             if page.status != 200 or (ctype and ctype not in HTML_TYPES):
                 log.info(
@@ -373,21 +383,28 @@ class Pipeline:
                     page.status,
                     ctype,
                 )
-                return None, page.url if page.status == 200 else None
+                return None, page.url if page.status == 200 else None, None
             try:
-                article = await self.extractor.extract(
-                    page.body, page.url, timeout=self.options.page_timeout
+                extracted = await self.extractor.extract_story(
+                    page.body, page.url, title=item.title, timeout=self.options.page_timeout
                 )
             except (ExtractError, TimeoutError) as exc:
                 log.info(
                     "page.unextracted feed=%s origin=%s error=%s", feed.name, origin(page.url), exc
                 )
-                article = None
-            return article, page.url
+                return None, page.url, None
+            return extracted.article, page.url, extracted.story
 
     def _new_article(
-        self, item: Item, article: Article | None, page_url: str | None, rules: Rules | None = None
+        self,
+        item: Item,
+        article: Article | None,
+        page_url: str | None,
+        rules: Rules | None = None,
+        story: stories.Identity | None = None,
     ) -> NewArticle:
+        """The article to store; `story`: the identity of `article`'s text with the item's
+        title (ExtractorPool.extract_story), else it is made here."""
         rules = rules or self.rules
         usable = article if article is not None and article.text.strip() else None
         text = usable.text if usable else _fallback_text(item)
@@ -403,7 +420,8 @@ class Pipeline:
             published=published.date() if published else None,
             official=rules.officials.get(item.feed),
         )
-        body = stories.story_text(text, item.title, usable.title if usable else None)
+        if story is None or usable is None:
+            story = stories.identify(text, item.title, usable.title if usable else None)
         return NewArticle(
             feed=item.feed,
             guid=item.guid,
@@ -414,9 +432,9 @@ class Pipeline:
             published=published,
             language=usable.language if usable else None,
             text=text,
-            fingerprint=stories.fingerprint(body),
+            fingerprint=story.fingerprint,
             tags=tags,
-            sketch=stories.sketch(body),
+            sketch=story.sketch,
         )
 
     def _hits(self, article: NewArticle, rules: Rules | None = None) -> list[WatchHit]:

@@ -193,7 +193,25 @@ def normalise_text(text: str) -> str:
 def fingerprint(text: str) -> str:
     """sha256 (hex) of the normalised text: equal for copies that differ only in spacing/case
     (an identical copy joins its story whatever its length)."""
-    return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return _digest(normalise_text(text))
+
+
+def _digest(normalised: str) -> str:
+    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What the store is given to find a text's story: its fingerprint and its sketch."""
+
+    fingerprint: str
+    sketch: Sketch
+
+
+def identify(text: str, *titles: str | None) -> Identity:
+    """`fingerprint` and `sketch` of `story_text(text, *titles)`, normalising it once."""
+    normalised = normalise_text(story_text(text, *titles))
+    return Identity(_digest(normalised), _sketch_of(_content(normalised)))
 
 
 # The signature's shape is fixed (stored signatures must stay comparable): 128 minima, the
@@ -216,7 +234,11 @@ _MASK32 = np.uint64(0xFFFFFFFF)
 
 def content_words(text: str) -> list[str]:
     """Normalised words without function words: what copies of one report share."""
-    return [w for w in normalise_text(text).split() if w not in STOPWORDS]
+    return _content(normalise_text(text))
+
+
+def _content(normalised: str) -> list[str]:
+    return [w for w in normalised.split() if w not in STOPWORDS]
 
 
 def shingle_hashes(words: Sequence[str]) -> "np.ndarray[tuple[int], np.dtype[np.uint64]]":
@@ -240,15 +262,33 @@ _MERSENNE_PRIME = np.uint64((1 << 61) - 1)
 _MAX_HASH = np.uint64((1 << 32) - 1)
 
 
-@functools.cache
+SketchTables = dict[tuple[int, int], tuple[_U64, _U64]]
+_PERMUTATIONS: SketchTables = {}
+
+
 def _permutations(num_perm: int, seed: int) -> "tuple[_U64, _U64]":
     """datasketch's permutations (a, b) for (num_perm, seed), made once. datasketch (and the
-    scipy it imports, ~0.5 s) loads on the first sketch, not with the store: read commands
-    never sketch."""
-    from datasketch import MinHash
+    scipy it imports, ~0.5 s and ~50 MiB) loads on the first sketch, not with the store: read
+    commands never sketch; a process given `sketch_tables` never loads it."""
+    found = _PERMUTATIONS.get((num_perm, seed))
+    if found is None:
+        from datasketch import MinHash
 
-    a, b = MinHash(num_perm=num_perm, seed=seed).permutations
-    return np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64)
+        a, b = MinHash(num_perm=num_perm, seed=seed).permutations
+        found = np.asarray(a, dtype=np.uint64), np.asarray(b, dtype=np.uint64)
+        _PERMUTATIONS[num_perm, seed] = found
+    return found
+
+
+def sketch_tables() -> SketchTables:
+    """The permutations every sketch uses, for another process (`use_sketch_tables`)."""
+    return {key: _permutations(*key) for key in ((NUM_PERM, _SEED), (LEAD_PERM, _SEED + 1))}
+
+
+def use_sketch_tables(tables: SketchTables) -> None:
+    """Sketch with `tables` (from `sketch_tables` in another process) instead of loading
+    datasketch to make them: the extraction workers."""
+    _PERMUTATIONS.update(tables)
 
 
 def _minima(
@@ -267,7 +307,10 @@ def _minima(
 
 def sketch(text: str) -> Sketch:
     """The sketch of a story's body text."""
-    words = content_words(text)
+    return _sketch_of(content_words(text))
+
+
+def _sketch_of(words: list[str]) -> Sketch:
     hashes = shingle_hashes(words)
     whole = _minima(hashes, NUM_PERM, _SEED)
     lead = _minima(shingle_hashes(words[:LEAD_WORDS]), LEAD_PERM, _SEED + 1)

@@ -2,6 +2,7 @@
 
 import asyncio
 import gzip
+import sys
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from conftest import CORPUS as SHARED_CORPUS
 from conftest import need_shared
 
+from monitor import stories
 from monitor.errors import ExtractError
 from monitor.extract import ExtractorPool, extract_article, page_language
 from monitor.types import Article
@@ -93,6 +95,51 @@ async def test_pool_extracts_in_workers() -> None:
     async with ExtractorPool(1) as pool:
         article = await pool.extract(page(), "https://daily.example/x")
     assert article == extract_article(page(), "https://daily.example/x")
+
+
+def headed(html: bytes, url: str | None) -> Article | None:
+    """A stand-in extractor whose text starts with a headline line (runs in the worker)."""
+    if not html:
+        return None
+    body = " ".join(["officials said the talks on export controls resumed"] * 6)
+    return Article(url, "Page headline", None, None, None, f"{html.decode()}\n{body}")
+
+
+async def test_pool_makes_the_story_identity_in_the_worker() -> None:
+    """extract_story gives the article and its text's fingerprint and sketch, the feed
+    item's title dropped when it heads the text; no identity without article text."""
+    async with ExtractorPool(1, target=headed) as pool:
+        titled = await pool.extract_story(b"Item title", None, title="Item title")
+        untitled = await pool.extract_story(b"Item title", None, title=None)
+        empty = await pool.extract_story(b"", None, title="Item title")
+    assert titled.article is not None
+    text = titled.article.text
+    assert titled.story == stories.identify(text, "Item title", "Page headline")
+    assert titled.story is not None
+    assert titled.story.fingerprint == stories.fingerprint(text.partition("\n")[2])
+    assert titled.story.sketch == stories.sketch(text.partition("\n")[2])
+    assert untitled.story == stories.identify(text)  # the headline stays in the text
+    assert untitled.story is not None
+    assert untitled.story.fingerprint == stories.fingerprint(text)
+    assert (empty.article, empty.story) == (None, None)
+
+
+def loaded(html: bytes, url: str | None) -> Article | None:
+    """A stand-in extractor whose text names the sketch libraries its worker has loaded."""
+    names = [name for name in ("datasketch", "scipy") if name in sys.modules]
+    return Article(url, None, None, None, None, " ".join(names) or f"none {html.decode()}")
+
+
+async def test_workers_sketch_with_the_daemons_tables_not_datasketch() -> None:
+    """A worker is given the sketch permutations at start: it never loads datasketch (and
+    the scipy it imports, ~50 MiB a worker), and its sketches equal the daemon's."""
+    async with ExtractorPool(1, target=loaded) as pool:
+        first = await pool.extract_story(b"page", None, title=None)
+        second = await pool.extract(b"page", None)
+    assert first.article is not None
+    assert first.story == stories.identify(first.article.text)
+    assert second is not None
+    assert second.text == "none page"
 
 
 @pytest.mark.slow

@@ -24,6 +24,7 @@ from ingest_site import (
     write_config,
 )
 
+from monitor import stories
 from monitor.app import Runtime, Tuning, prepare, running
 from monitor.clock import utcnow
 from monitor.config import load_config
@@ -135,6 +136,30 @@ async def test_tags_come_from_extracted_text_not_furniture(
     assert {"wang-yi", "taiwan"} <= tags_of(store, story_url)
     assert not {"nick-burns", "he-lifeng"} & tags_of(store, story_url)
     assert "fentanyl" in tags_of(store, site.url("/2026/chemicals"))
+
+
+async def test_pages_are_identified_in_the_extraction_workers(
+    tmp_path: Path, store: Store, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page's story fingerprint and sketch are made beside its extraction, in a worker
+    process: the daemon makes neither (here it cannot), and they are those of the stored
+    text without its headline line."""
+    serve_story(site)
+    fingerprint = stories.fingerprint
+
+    def not_here(*args: Any) -> Any:
+        raise AssertionError("the daemon identified a page's story")
+
+    monkeypatch.setattr(stories, "identify", not_here)
+    monkeypatch.setattr(stories, "fingerprint", not_here)
+    report = await once(tmp_path, store, [("news", site.url("/news.xml"))])
+    assert (report.failed, report.stored) == (0, 2)
+    art = ArticleRow.__table__.c  # type: ignore[attr-defined]
+    with store.db.read() as s:
+        rows = s.connection().execute(sa.select(art.title, art.text, art.fingerprint)).all()
+    assert len(rows) == 2
+    for title, text, stored in rows:
+        assert stored == fingerprint(stories.story_text(text, title))
 
 
 async def test_second_poll_is_conditional_and_stores_nothing_new(
