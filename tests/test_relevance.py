@@ -319,6 +319,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ),
         # warming named by its effects, defence talks by their format, a state's intelligence
         ("Divers found the worst coral bleaching the reef had seen.", "climate-change"),
+        ("Hackers broke into the ministry's servers overnight.", "cyber"),
         ("The two governments held a 2+2 meeting in Tokyo on Monday.", "military-communication"),
         (
             "U.S. intelligence says the network reported to its handlers abroad.",
