@@ -222,6 +222,8 @@ def tags(
             "Its alumni include poets, surgeons and civil rights activists.",
             "human-rights",
         ),
+        # a forum's name, not two states' economic dealings
+        ("Leaders posed for photos at the Asia-Pacific Economic Cooperation forum.", "trade"),
         # tear gas at a stadium is no rights matter without protest words near it
         (
             "Stewards fired tear gas at the stadium after the derby ended in a brawl.",
@@ -320,6 +322,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         # warming named by its effects, defence talks by their format, a state's intelligence
         ("Divers found the worst coral bleaching the reef had seen.", "climate-change"),
         ("Hackers broke into the ministry's servers overnight.", "cyber"),
+        ("Both states agreed a five-year economic cooperation programme.", "trade"),
         ("The two governments held a 2+2 meeting in Tokyo on Monday.", "military-communication"),
         (
             "U.S. intelligence says the network reported to its handlers abroad.",
