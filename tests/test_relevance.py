@@ -315,6 +315,8 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ("The inquiry looks at the abuse of prisoners at the northern camp.", "human-rights"),
         ("The province passed an anti-LGBTQ law in the spring.", "human-rights"),
         ("Aid workers reported new attacks on Rohingya villages.", "human-rights"),
+        ("State censors deleted her post within an hour.", "human-rights"),
+        ("Each journalist detained in the raid was denied a lawyer.", "human-rights"),
         (
             "Riot police fired tear gas to disperse the protesters outside parliament.",
             "human-rights",
