@@ -316,6 +316,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ("The province passed an anti-LGBTQ law in the spring.", "human-rights"),
         ("Aid workers reported new attacks on Rohingya villages.", "human-rights"),
         ("State censors deleted her post within an hour.", "human-rights"),
+        ("The council repealed the town's nondiscrimination ordinance.", "human-rights"),
         ("Each journalist detained in the raid was denied a lawyer.", "human-rights"),
         (
             "Riot police fired tear gas to disperse the protesters outside parliament.",
