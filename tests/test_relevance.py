@@ -222,6 +222,18 @@ def tags(
             "Its alumni include poets, surgeons and civil rights activists.",
             "human-rights",
         ),
+        # a forum's name, not two states' economic dealings
+        ("Leaders posed for photos at the Asia-Pacific Economic Cooperation forum.", "trade"),
+        # tear gas at a stadium is no rights matter without protest words near it
+        (
+            "Stewards fired tear gas at the stadium after the derby ended in a brawl.",
+            "human-rights",
+        ),
+        # "us intelligence" in lower case is no state's intelligence service
+        (
+            "Give us intelligence on the bond market, the fund manager told her staff.",
+            "espionage-surveillance",
+        ),
     ],
 )
 def test_another_sense_a_name_or_a_place_is_not_a_tag(
@@ -298,6 +310,37 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ),
         ("Her portfolio has included voting rights and migration.", "human-rights"),
         ("The camping ban was challenged as cruel and unusual punishment.", "human-rights"),
+        # abuses named by what was done, and force against protesters beside protest words
+        ("Six protesters killed in the capital, the opposition said.", "human-rights"),
+        ("The inquiry looks at the abuse of prisoners at the northern camp.", "human-rights"),
+        ("The province passed an anti-LGBTQ law in the spring.", "human-rights"),
+        ("Aid workers reported new attacks on Rohingya villages.", "human-rights"),
+        ("State censors deleted her post within an hour.", "human-rights"),
+        ("The council repealed the town's nondiscrimination ordinance.", "human-rights"),
+        ("Each journalist detained in the raid was denied a lawyer.", "human-rights"),
+        (
+            "Riot police fired tear gas to disperse the protesters outside parliament.",
+            "human-rights",
+        ),
+        # warming named by its effects, defence talks by their format, a state's intelligence
+        ("Divers found the worst coral bleaching the reef had seen.", "climate-change"),
+        ("Hackers broke into the ministry's servers overnight.", "cyber"),
+        ("Both states agreed a five-year economic cooperation programme.", "trade"),
+        ("The two governments held a 2+2 meeting in Tokyo on Monday.", "military-communication"),
+        (
+            "U.S. intelligence says the network reported to its handlers abroad.",
+            "espionage-surveillance",
+        ),
+        (
+            "The agency denied monitoring communications of the opposition's leaders.",
+            "espionage-surveillance",
+        ),
+        # investment screening and licensing named by what they do
+        (
+            "Ministers will tighten the rules on foreign takeovers of defence firms.",
+            "export-controls",
+        ),
+        ("The supplier faces new Commerce Department restrictions next month.", "export-controls"),
         ("Soldiers in riot gear were repressing the peaceful protests.", "human-rights"),
         ("The trial of Evan Gershkovich resumed behind closed doors.", "detained-citizens"),
         ("China's policies could flood our market with its vehicles.", "trade"),
@@ -1010,6 +1053,21 @@ def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) ->
     """Roles in hypotheticals, other countries' posts, titles followed by another person's
     name, a namesake's given name and relatives do not name the person."""
     assert absent not in tags(matcher, text, day=day)
+
+
+def test_an_outlets_promotional_line_names_nobody(matcher: Matcher) -> None:
+    """An outlet's promotional line after its articles ("How will Donald Trump's first 100
+    days ...", "... once a week throughout Trump's first 100 days") is page furniture; the same
+    words in the story are the person."""
+    day = dt.date(2017, 2, 23)
+    story = "The city council voted to keep the library open on Sundays."
+    promo = (
+        "How will Donald Trump's first 100 days change your street? Sign up and we will write "
+        "to you once a week throughout Trump's first 100 days."
+    )
+    assert "donald-trump" not in tags(matcher, f"{story}\n\n{promo}", day=day)
+    told = "Donald Trump's first 100 days brought a flurry of executive orders."
+    assert "donald-trump" in tags(matcher, f"{told}\n\n{promo}", day=day)
 
 
 @pytest.mark.parametrize(
