@@ -1055,21 +1055,6 @@ def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) ->
     assert absent not in tags(matcher, text, day=day)
 
 
-def test_an_outlets_promotional_line_names_nobody(matcher: Matcher) -> None:
-    """An outlet's promotional line after its articles ("How will Donald Trump's first 100
-    days ...", "... once a week throughout Trump's first 100 days") is page furniture; the same
-    words in the story are the person."""
-    day = dt.date(2017, 2, 23)
-    story = "The city council voted to keep the library open on Sundays."
-    promo = (
-        "How will Donald Trump's first 100 days change your street? Sign up and we will write "
-        "to you once a week throughout Trump's first 100 days."
-    )
-    assert "donald-trump" not in tags(matcher, f"{story}\n\n{promo}", day=day)
-    told = "Donald Trump's first 100 days brought a flurry of executive orders."
-    assert "donald-trump" in tags(matcher, f"{told}\n\n{promo}", day=day)
-
-
 @pytest.mark.parametrize(
     "text",
     [
