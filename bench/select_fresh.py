@@ -7,7 +7,8 @@
 sorted by the sha1 of their gold reference ("NewsArticles.csv:<article_id>"): the first 120
 whose headline or text contains (case-insensitive substring) a word of CHINA_WORDS, the first
 80 of the others that contain a word of WORDS or EXTRA_WORDS, and the first 40 that contain
-none. `--set news2`: the next 120, 80 and 40 of the same three groups in the same order.
+none. `--set news2`, `--set news3`: the next 120, 80 and 40 of the same three groups in the same
+order, and the next after those.
 
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
@@ -194,11 +195,20 @@ def main() -> None:
     parser.add_argument("--misses", type=int, default=15)
     parser.add_argument(
         "--set",
-        choices=["cnn-2024", "guardian", "guardian2", "guardian3", "debates", "news", "news2"],
+        choices=[
+            "cnn-2024",
+            "guardian",
+            "guardian2",
+            "guardian3",
+            "debates",
+            "news",
+            "news2",
+            "news3",
+        ],
         default="cnn-2024",
     )
     args = parser.parse_args()
-    if args.set in {"guardian", "guardian2", "guardian3", "debates", "news", "news2"}:
+    if args.set in {"guardian", "guardian2", "guardian3", "debates", "news", "news2", "news3"}:
         chosen = {
             "guardian": select_guardian,
             "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
@@ -206,6 +216,7 @@ def main() -> None:
             "debates": select_debates,
             "news": select_news,
             "news2": lambda: select_news(skip=1),
+            "news3": lambda: select_news(skip=2),
         }[args.set]()
         print("\n".join(chosen))
         return
