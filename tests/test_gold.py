@@ -98,7 +98,7 @@ def test_debate_rows_name_a_turn() -> None:
 
 def test_news_rows_name_an_article_id() -> None:
     refs = [str(row["file"]) for _, row in rows() if row["set"] == "news"]
-    assert len(refs) == len(set(refs)) == 240 + 240  # select_fresh.py --set news, news2
+    assert len(refs) == len(set(refs)) == 240 * 3  # select_fresh.py --set news, news2, news3
     for ref in refs:
         file, _, article = ref.rpartition(":")
         assert file == "NewsArticles.csv", ref
