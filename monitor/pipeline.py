@@ -24,6 +24,7 @@ from monitor.types import (
     Item,
     NewArticle,
     PollRecord,
+    StorySketch,
     WatchHit,
 )
 from monitor.urls import normalise_url
@@ -285,13 +286,19 @@ class Pipeline:
         items = [_normalised(item) for item in parsed.items]
         unseen = self.store.unseen_items(feed.name, items) if items else []
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
-        ready = None if feed.full_text else [self._prepare_logged(feed, item) for item in new]
+        if feed.full_text:
+            return parsed, items, new, deferred, None
+        sketches = _sketches([_story_body(item, None) for item in new])
+        ready = [self._prepare_logged(feed, item, s) for item, s in zip(new, sketches, strict=True)]
         return parsed, items, new, deferred, ready
 
-    def _prepare_logged(self, feed: ClaimedFeed, item: Item) -> "_Prepared | None":
-        """`_prepare` of an item without a page; None (logged) when it fails."""
+    def _prepare_logged(
+        self, feed: ClaimedFeed, item: Item, sketch: StorySketch | None
+    ) -> "_Prepared | None":
+        """`_prepare` of an item without a page (`sketch`: its story sketch, made already);
+        None (logged) when it fails."""
         try:
-            return self._prepare(item, None, None)
+            return self._prepare(item, None, None, sketch)
         except Exception:  # one bad item never sinks its feed
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
             return None
@@ -308,10 +315,16 @@ class Pipeline:
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
         await batch.add(prepared)
 
-    def _prepare(self, item: Item, article: Article | None, page_url: str | None) -> "_Prepared":
+    def _prepare(
+        self,
+        item: Item,
+        article: Article | None,
+        page_url: str | None,
+        sketch: StorySketch | None = None,
+    ) -> "_Prepared":
         """Tag the item and evaluate the watches (a worker thread, not the writer)."""
         rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
-        new = bounded_article(self._new_article(item, article, page_url, rules))
+        new = bounded_article(self._new_article(item, article, page_url, rules, sketch))
         return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
 
     def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:
@@ -386,10 +399,15 @@ class Pipeline:
             return article, page.url
 
     def _new_article(
-        self, item: Item, article: Article | None, page_url: str | None, rules: Rules | None = None
+        self,
+        item: Item,
+        article: Article | None,
+        page_url: str | None,
+        rules: Rules | None = None,
+        sketch: StorySketch | None = None,
     ) -> NewArticle:
         rules = rules or self.rules
-        usable = article if article is not None and article.text.strip() else None
+        usable = _usable(article)
         text = usable.text if usable else _fallback_text(item)
         published = item.published or (usable.published if usable else None)
         url = item.url or ""
@@ -403,7 +421,7 @@ class Pipeline:
             published=published.date() if published else None,
             official=rules.officials.get(item.feed),
         )
-        body = stories.story_text(text, item.title, usable.title if usable else None)
+        body = _story_body(item, usable)
         return NewArticle(
             feed=item.feed,
             guid=item.guid,
@@ -416,7 +434,7 @@ class Pipeline:
             text=text,
             fingerprint=stories.fingerprint(body),
             tags=tags,
-            sketch=stories.sketch(body),
+            sketch=sketch if sketch is not None else stories.sketch(body),
         )
 
     def _hits(self, article: NewArticle, rules: Rules | None = None) -> list[WatchHit]:
@@ -574,6 +592,28 @@ def newest_first(items: Sequence[Item], limit: int) -> tuple[list[Item], int]:
 def _normalised(item: Item) -> Item:
     """The item with its URL's one canonical spelling (parse_feed resolved it already)."""
     return replace(item, url=normalise_url(item.url) if item.url else None)
+
+
+def _usable(article: Article | None) -> Article | None:
+    """The extracted article when it has text (else the item's own text stands)."""
+    return article if article is not None and article.text.strip() else None
+
+
+def _story_body(item: Item, usable: Article | None) -> str:
+    """The text that identifies the item's story (`usable`: its page's article, if any)."""
+    text = usable.text if usable else _fallback_text(item)
+    return stories.story_text(text, item.title, usable.title if usable else None)
+
+
+def _sketches(bodies: Sequence[str]) -> list[StorySketch | None]:
+    """The sketches of a poll's story bodies made together (stories.sketches: a feed's
+    items share numpy's fixed costs); when that fails, None each: every item then makes
+    its own, and one bad item fails alone."""
+    try:
+        return list(stories.sketches(bodies))
+    except Exception:  # (never seen) each item's own sketch says which one
+        log.exception("sketch.batch_failed items=%d", len(bodies))
+        return [None] * len(bodies)
 
 
 def _fallback_text(item: Item) -> str:

@@ -24,6 +24,7 @@ from ingest_site import (
     write_config,
 )
 
+from monitor import stories
 from monitor.app import Runtime, Tuning, prepare, running
 from monitor.clock import utcnow
 from monitor.config import load_config
@@ -369,11 +370,11 @@ async def test_items_without_pages_go_to_the_writer_together_and_fail_alone(
         pipeline = rt.pipeline
         prepare_one, store_batch = pipeline._prepare, pipeline._store_batch
 
-        def prepare_item(item: Any, article: Any, page_url: Any) -> Any:
+        def prepare_item(item: Any, article: Any, page_url: Any, sketch: Any = None) -> Any:
             threads.add(threading.get_ident())
             if item.guid == "k-2":
                 raise ValueError("a tagging bug")
-            return prepare_one(item, article, page_url)
+            return prepare_one(item, article, page_url, sketch)
 
         def store_items(batch: Any) -> Any:
             writes.append(len(batch))
@@ -388,6 +389,46 @@ async def test_items_without_pages_go_to_the_writer_together_and_fail_alone(
     assert threading.get_ident() not in threads
     assert sorted(row.guid for row in articles(store)) == ["k-0", "k-1", "k-3", "k-4"]
     assert site.hits("/brief/0") == []
+
+
+@pytest.mark.parametrize("shared_fails", [False, True])
+async def test_items_without_pages_are_sketched_together_as_each_alone(
+    tmp_path: Path,
+    store: Store,
+    site: HTTPTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+    shared_fails: bool,
+) -> None:
+    """A poll's items without pages are sketched in one stories.sketches call; each stored
+    signature is the item's own stories.sketch of its text. When the shared call fails,
+    every item makes its own sketch and is stored all the same."""
+    entries = [
+        Entry(f"s-{i}", site.url(f"/s/{i}"), f"Port brief {i}", f"Brief {i} " + " ".join(STORY[:i]))
+        for i in range(4)
+    ]
+    site.route("/s.xml", body=rss("S", entries), headers=RSS, etag='"s1"')
+    path = write_config(tmp_path / "feeds.toml", [("s", site.url("/s.xml"))], full_text=False)
+    calls: list[int] = []
+    shared = stories.sketches
+
+    def sketches(texts: Any) -> Any:
+        calls.append(len(texts))
+        if shared_fails:
+            raise ValueError("a sketch bug")
+        return shared(texts)
+
+    monkeypatch.setattr(stories, "sketches", sketches)
+    conf = settings(path, store.db.url)
+    async with running(prepare(conf, load_config(path)), store, TUNING) as rt:
+        report = await Daemon(rt).run_once()
+    assert report.stored == 4
+    assert calls == [4]
+    art = ArticleRow.__table__.c  # type: ignore[attr-defined]
+    with store.db.read() as s:
+        rows = s.connection().execute(sa.select(art.text, art.story_signature)).all()
+    assert len(rows) == 4
+    for text, signature in rows:
+        assert bytes(signature) == stories.sketch(text).signature
 
 
 async def test_retry_after_is_honoured_on_errors(
