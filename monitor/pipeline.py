@@ -75,7 +75,10 @@ class PipelineOptions:
     # New items taken from one poll, newest first; the rest wait for the next poll (a feed
     # listing 100,000 items must not hold the writer and the memory for minutes).
     max_items_per_poll: int = 200
-    write_batch: int = 20  # at most this many articles stored per trip to the writer
+    write_batch: int = 20  # at most this many articles of one poll handed over at once
+    # SQLite: at most this many articles (of all polls) stored per trip to the writer, in one
+    # transaction (measured: bench/bench_reader.py, "Side by side with reader").
+    trip_articles: int = 100
 
 
 class Pipeline:
@@ -103,6 +106,9 @@ class Pipeline:
         self._payload = payload or build_payload
         self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
         self._recorder = _Recorder(self)
+        # Writes that run one at a time (SQLite's writer thread): the articles of every
+        # poll share trips and transactions (see _Trips); others: a feed's own trips.
+        self._trips = _Trips(self, self.options.trip_articles) if store.writes_in_turn else None
 
     @property
     def matcher(self) -> Tagger:
@@ -123,6 +129,15 @@ class Pipeline:
         """A write on behalf of `feed`, through the store (on SQLite it waits for one write
         per other busy feed at most, never for all that another feed has queued)."""
         return await self.store.submit(feed, fn, *args, **kwargs)
+
+    async def _write_articles(
+        self, feed: str, batch: Sequence["_Prepared"]
+    ) -> list["_ItemOutcome"]:
+        """Store one poll's prepared items: with the other polls' items that are waiting
+        when the writes run one at a time, else on a trip of this feed's own."""
+        if self._trips is not None:
+            return await self._trips.store(batch)
+        return await self.write_for(feed, self._store_batch, batch)
 
     async def poll(self, feed: ClaimedFeed) -> PollResult:
         """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""
@@ -542,6 +557,81 @@ class _Prepared:
     extracted: bool
 
 
+class _Trips:
+    """Prepared items of every poll on their way to a writer that runs one write at a time
+    (Store.writes_in_turn: SQLite's writer thread), all that are waiting on each trip.
+
+    As _Recorder does for poll records: items handed over while no trip is under way go at
+    once; those handed over meanwhile, whatever their feed, go together on the next trip (up
+    to `size` items, whole hand-overs: at least one), stored in one transaction with a
+    savepoint per article (Store.add_articles: one bad article fails alone). A commit writes
+    every page its transaction changed, and the articles of a trip share most of theirs (the
+    story band index above all): fewer, larger transactions write each page fewer times.
+    Each poll waits for its own items' outcomes; items whose poll was cancelled before their
+    trip starts are not stored.
+    """
+
+    def __init__(self, pipeline: Pipeline, size: int) -> None:
+        self._pipeline, self._size = pipeline, max(1, size)
+        self._pending: list[tuple[Sequence[_Prepared], asyncio.Future[list[_ItemOutcome]]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, batch: Sequence[_Prepared]) -> list[_ItemOutcome]:
+        """Queue `batch` and wait for its items' outcomes (in order)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[_ItemOutcome]] = loop.create_future()
+        self._pending.append((batch, done))
+        if self._task is None:
+            self._task = loop.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                trip: list[tuple[Sequence[_Prepared], asyncio.Future[list[_ItemOutcome]]]] = []
+                count = 0
+                while self._pending and (
+                    not trip or count + len(self._pending[0][0]) <= self._size
+                ):
+                    batch, done = self._pending.pop(0)
+                    if not done.done():
+                        trip.append((batch, done))
+                        count += len(batch)
+                if trip:
+                    await self._trip(trip)
+        finally:
+            self._task = None
+            for _, done in self._pending:  # (only when this task itself is cancelled)
+                done.cancel()
+
+    async def _trip(
+        self, trip: list[tuple[Sequence[_Prepared], "asyncio.Future[list[_ItemOutcome]]"]]
+    ) -> None:
+        pipeline = self._pipeline
+        items = [prepared for batch, _ in trip for prepared in batch]
+        try:
+            outcomes = await pipeline.write_for(_TRIPS_KEY, pipeline._store_batch, items)
+        except asyncio.CancelledError:
+            for _, done in trip:
+                done.cancel()
+            raise
+        except Exception as exc:  # (the store is closed, ...) each poll gets the error
+            for _, done in trip:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        start = 0
+        for batch, done in trip:
+            if not done.done():
+                done.set_result(outcomes[start : start + len(batch)])
+            start += len(batch)
+
+
+# The writer's queue of the shared trips (its turns alternate with the daemon's own writes,
+# "", and the relay's, "relay:<channel>").
+_TRIPS_KEY = "pipeline:articles"
+
+
 class _Batch:
     """One poll's prepared items on their way to the writer, at most `size` a trip.
 
@@ -571,9 +661,7 @@ class _Batch:
             while self._pending:
                 chunk = self._pending[: self._size]
                 del self._pending[: self._size]
-                outcomes = await self._pipeline.write_for(
-                    self._feed, self._pipeline._store_batch, chunk
-                )
+                outcomes = await self._pipeline._write_articles(self._feed, chunk)
                 self.outcomes.extend(outcomes)
                 if any(o.matches for o in outcomes) and self._pipeline.on_alerts is not None:
                     self._pipeline.on_alerts()  # the relay delivers at once, not on a tick

@@ -184,6 +184,52 @@ async def test_polls_that_end_while_the_writer_is_busy_are_recorded_together(
     assert {h.name: h.last_status for h in store.feed_health()} == {n: 200 for n, _ in feeds}
 
 
+async def test_articles_of_polls_that_wait_for_a_one_at_a_time_writer_share_trips(
+    tmp_path: Path, store: Store, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite (one writer): while one trip of articles is being written, the items of the
+    polls that become ready meanwhile go together on the next trips (one transaction each),
+    several feeds' items a trip and at most `trip_articles` items, each poll's own items
+    whole; every item is stored and counted for its own poll. PostgreSQL (concurrent
+    writers): each trip holds one feed's items."""
+    feeds = [(f"t{i}", site.url(f"/t{i}.xml")) for i in range(8)]
+    for name, _ in feeds:
+        entries = [
+            Entry(f"{name}-{j}", site.url(f"/{name}/{j}"), f"{name} brief {j}", f"{name} {j}.")
+            for j in range(3)
+        ]
+        site.route(f"/{name}.xml", body=rss(name, entries), headers=RSS, etag=f'"{name}"')
+    path = write_config(tmp_path / "feeds.toml", feeds, full_text=False)
+    tuning = Tuning(
+        extract_workers=1, fetch_deadline=2.0, pipeline=PipelineOptions(trip_articles=7)
+    )
+    trips: list[list[str]] = []
+    async with running(
+        prepare(settings(path, store.db.url), load_config(path)), store, tuning
+    ) as rt:
+        pipeline = rt.pipeline
+        store_batch = pipeline._store_batch
+
+        def slow_store_batch(batch: Any) -> Any:
+            trips.append([p.article.feed for p in batch])
+            if len(trips) == 1:
+                time.sleep(0.5)  # the writer is busy: the other polls' items wait
+            return store_batch(batch)
+
+        monkeypatch.setattr(pipeline, "_store_batch", slow_store_batch)
+        report = await Daemon(rt).run_once()
+    assert (report.feeds, report.failed, report.stored) == (8, 0, 24)
+    assert sorted(f for trip in trips for f in trip) == sorted(n for n, _ in feeds for _ in "abc")
+    assert len(articles(store)) == 24
+    if store.writes_in_turn:
+        assert max(len(set(trip)) for trip in trips) > 1
+        assert len(trips) < 8
+        assert all(len(trip) <= 7 for trip in trips)  # 3-item hand-overs, at most 7 a trip
+    else:
+        assert len(trips) == 8
+        assert all(len(set(trip)) == 1 for trip in trips)
+
+
 async def test_faults_are_recorded_and_the_cycle_goes_on(
     tmp_path: Path, store: Store, site: HTTPTestServer
 ) -> None:
