@@ -24,6 +24,7 @@ from monitor.types import (
     Item,
     NewArticle,
     PollRecord,
+    StorySketch,
     WatchHit,
 )
 from monitor.urls import normalise_url
@@ -74,7 +75,12 @@ class PipelineOptions:
     # New items taken from one poll, newest first; the rest wait for the next poll (a feed
     # listing 100,000 items must not hold the writer and the memory for minutes).
     max_items_per_poll: int = 200
-    write_batch: int = 20  # at most this many articles stored per trip to the writer
+    write_batch: int = 20  # at most this many articles of one poll handed over at once
+    # SQLite: at most this many articles (of all polls) stored per trip to the writer, in one
+    # transaction: each commit writes every index page its articles changed (the random
+    # story-band keys touch a page each), so larger trips write fewer pages an article;
+    # a trip of 300 holds the writer ~0.15 s (bench/bench_reader.py, "Side by side").
+    trip_articles: int = 300
 
 
 class Pipeline:
@@ -102,6 +108,9 @@ class Pipeline:
         self._payload = payload or build_payload
         self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
         self._recorder = _Recorder(self)
+        # Writes that run one at a time (SQLite's writer thread): the articles of every
+        # poll share trips and transactions (see _Trips); others: a feed's own trips.
+        self._trips = _Trips(self, self.options.trip_articles) if store.writes_in_turn else None
 
     @property
     def matcher(self) -> Tagger:
@@ -122,6 +131,15 @@ class Pipeline:
         """A write on behalf of `feed`, through the store (on SQLite it waits for one write
         per other busy feed at most, never for all that another feed has queued)."""
         return await self.store.submit(feed, fn, *args, **kwargs)
+
+    async def _write_articles(
+        self, feed: str, batch: Sequence["_Prepared"]
+    ) -> list["_ItemOutcome"]:
+        """Store one poll's prepared items: with the other polls' items that are waiting
+        when the writes run one at a time, else on a trip of this feed's own."""
+        if self._trips is not None:
+            return await self._trips.store(batch)
+        return await self.write_for(feed, self._store_batch, batch)
 
     async def poll(self, feed: ClaimedFeed) -> PollResult:
         """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""
@@ -285,13 +303,19 @@ class Pipeline:
         items = [_normalised(item) for item in parsed.items]
         unseen = self.store.unseen_items(feed.name, items) if items else []
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
-        ready = None if feed.full_text else [self._prepare_logged(feed, item) for item in new]
+        if feed.full_text:
+            return parsed, items, new, deferred, None
+        sketches = _sketches([_story_body(item, None) for item in new])
+        ready = [self._prepare_logged(feed, item, s) for item, s in zip(new, sketches, strict=True)]
         return parsed, items, new, deferred, ready
 
-    def _prepare_logged(self, feed: ClaimedFeed, item: Item) -> "_Prepared | None":
-        """`_prepare` of an item without a page; None (logged) when it fails."""
+    def _prepare_logged(
+        self, feed: ClaimedFeed, item: Item, sketch: StorySketch | None
+    ) -> "_Prepared | None":
+        """`_prepare` of an item without a page (`sketch`: its story sketch, made already);
+        None (logged) when it fails."""
         try:
-            return self._prepare(item, None, None)
+            return self._prepare(item, None, None, sketch=sketch)
         except Exception:  # one bad item never sinks its feed
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
             return None
@@ -301,7 +325,7 @@ class Pipeline:
         prepared: _Prepared | None = None
         try:
             article, page_url, story = await self._page(feed, item)
-            prepared = await asyncio.to_thread(self._prepare, item, article, page_url, story)
+            prepared = await asyncio.to_thread(self._prepare, item, article, page_url, story=story)
         except asyncio.CancelledError:
             raise
         except Exception:  # one bad item never sinks its feed
@@ -314,10 +338,11 @@ class Pipeline:
         article: Article | None,
         page_url: str | None,
         story: stories.Identity | None = None,
+        sketch: StorySketch | None = None,
     ) -> "_Prepared":
         """Tag the item and evaluate the watches (a worker thread, not the writer)."""
         rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
-        new = bounded_article(self._new_article(item, article, page_url, rules, story))
+        new = bounded_article(self._new_article(item, article, page_url, rules, story, sketch))
         return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
 
     def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:
@@ -402,11 +427,13 @@ class Pipeline:
         page_url: str | None,
         rules: Rules | None = None,
         story: stories.Identity | None = None,
+        sketch: StorySketch | None = None,
     ) -> NewArticle:
         """The article to store; `story`: the identity of `article`'s text with the item's
-        title (ExtractorPool.extract_story), else it is made here."""
+        title (ExtractorPool.extract_story), else it is made here; `sketch`: the sketch of an
+        item without a page, made with its poll's other items (stories.sketches)."""
         rules = rules or self.rules
-        usable = article if article is not None and article.text.strip() else None
+        usable = _usable(article)
         text = usable.text if usable else _fallback_text(item)
         published = item.published or (usable.published if usable else None)
         url = item.url or ""
@@ -421,7 +448,10 @@ class Pipeline:
             official=rules.officials.get(item.feed),
         )
         if story is None or usable is None:
-            story = stories.identify(text, item.title, usable.title if usable else None)
+            if sketch is None:
+                story = stories.identify(text, item.title, usable.title if usable else None)
+            else:  # made with the poll's other items (stories.sketches)
+                story = stories.Identity(stories.fingerprint(_story_body(item, usable)), sketch)
         return NewArticle(
             feed=item.feed,
             guid=item.guid,
@@ -542,6 +572,81 @@ class _Prepared:
     extracted: bool
 
 
+class _Trips:
+    """Prepared items of every poll on their way to a writer that runs one write at a time
+    (Store.writes_in_turn: SQLite's writer thread), all that are waiting on each trip.
+
+    As _Recorder does for poll records: items handed over while no trip is under way go at
+    once; those handed over meanwhile, whatever their feed, go together on the next trip (up
+    to `size` items, whole hand-overs: at least one), stored in one transaction with a
+    savepoint per article (Store.add_articles: one bad article fails alone). A commit writes
+    every page its transaction changed, and the articles of a trip share most of theirs (the
+    story band index above all): fewer, larger transactions write each page fewer times.
+    Each poll waits for its own items' outcomes; items whose poll was cancelled before their
+    trip starts are not stored.
+    """
+
+    def __init__(self, pipeline: Pipeline, size: int) -> None:
+        self._pipeline, self._size = pipeline, max(1, size)
+        self._pending: list[tuple[Sequence[_Prepared], asyncio.Future[list[_ItemOutcome]]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def store(self, batch: Sequence[_Prepared]) -> list[_ItemOutcome]:
+        """Queue `batch` and wait for its items' outcomes (in order)."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[_ItemOutcome]] = loop.create_future()
+        self._pending.append((batch, done))
+        if self._task is None:
+            self._task = loop.create_task(self._run())
+        return await done
+
+    async def _run(self) -> None:
+        try:
+            while self._pending:
+                trip: list[tuple[Sequence[_Prepared], asyncio.Future[list[_ItemOutcome]]]] = []
+                count = 0
+                while self._pending and (
+                    not trip or count + len(self._pending[0][0]) <= self._size
+                ):
+                    batch, done = self._pending.pop(0)
+                    if not done.done():
+                        trip.append((batch, done))
+                        count += len(batch)
+                if trip:
+                    await self._trip(trip)
+        finally:
+            self._task = None
+            for _, done in self._pending:  # (only when this task itself is cancelled)
+                done.cancel()
+
+    async def _trip(
+        self, trip: list[tuple[Sequence[_Prepared], "asyncio.Future[list[_ItemOutcome]]"]]
+    ) -> None:
+        pipeline = self._pipeline
+        items = [prepared for batch, _ in trip for prepared in batch]
+        try:
+            outcomes = await pipeline.write_for(_TRIPS_KEY, pipeline._store_batch, items)
+        except asyncio.CancelledError:
+            for _, done in trip:
+                done.cancel()
+            raise
+        except Exception as exc:  # (the store is closed, ...) each poll gets the error
+            for _, done in trip:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        start = 0
+        for batch, done in trip:
+            if not done.done():
+                done.set_result(outcomes[start : start + len(batch)])
+            start += len(batch)
+
+
+# The writer's queue of the shared trips (its turns alternate with the daemon's own writes,
+# "", and the relay's, "relay:<channel>").
+_TRIPS_KEY = "pipeline:articles"
+
+
 class _Batch:
     """One poll's prepared items on their way to the writer, at most `size` a trip.
 
@@ -571,9 +676,7 @@ class _Batch:
             while self._pending:
                 chunk = self._pending[: self._size]
                 del self._pending[: self._size]
-                outcomes = await self._pipeline.write_for(
-                    self._feed, self._pipeline._store_batch, chunk
-                )
+                outcomes = await self._pipeline._write_articles(self._feed, chunk)
                 self.outcomes.extend(outcomes)
                 if any(o.matches for o in outcomes) and self._pipeline.on_alerts is not None:
                     self._pipeline.on_alerts()  # the relay delivers at once, not on a tick
@@ -592,6 +695,28 @@ def newest_first(items: Sequence[Item], limit: int) -> tuple[list[Item], int]:
 def _normalised(item: Item) -> Item:
     """The item with its URL's one canonical spelling (parse_feed resolved it already)."""
     return replace(item, url=normalise_url(item.url) if item.url else None)
+
+
+def _usable(article: Article | None) -> Article | None:
+    """The extracted article when it has text (else the item's own text stands)."""
+    return article if article is not None and article.text.strip() else None
+
+
+def _story_body(item: Item, usable: Article | None) -> str:
+    """The text that identifies the item's story (`usable`: its page's article, if any)."""
+    text = usable.text if usable else _fallback_text(item)
+    return stories.story_text(text, item.title, usable.title if usable else None)
+
+
+def _sketches(bodies: Sequence[str]) -> list[StorySketch | None]:
+    """The sketches of a poll's story bodies made together (stories.sketches: a feed's
+    items share numpy's fixed costs); when that fails, None each: every item then makes
+    its own, and one bad item fails alone."""
+    try:
+        return list(stories.sketches(bodies))
+    except Exception:  # (never seen) each item's own sketch says which one
+        log.exception("sketch.batch_failed items=%d", len(bodies))
+        return [None] * len(bodies)
 
 
 def _fallback_text(item: Item) -> str:

@@ -208,6 +208,52 @@ async def test_polls_that_end_while_the_writer_is_busy_are_recorded_together(
     assert {h.name: h.last_status for h in store.feed_health()} == {n: 200 for n, _ in feeds}
 
 
+async def test_articles_of_polls_that_wait_for_a_one_at_a_time_writer_share_trips(
+    tmp_path: Path, store: Store, site: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite (one writer): while one trip of articles is being written, the items of the
+    polls that become ready meanwhile go together on the next trips (one transaction each),
+    several feeds' items a trip and at most `trip_articles` items, each poll's own items
+    whole; every item is stored and counted for its own poll. PostgreSQL (concurrent
+    writers): each trip holds one feed's items."""
+    feeds = [(f"t{i}", site.url(f"/t{i}.xml")) for i in range(8)]
+    for name, _ in feeds:
+        entries = [
+            Entry(f"{name}-{j}", site.url(f"/{name}/{j}"), f"{name} brief {j}", f"{name} {j}.")
+            for j in range(3)
+        ]
+        site.route(f"/{name}.xml", body=rss(name, entries), headers=RSS, etag=f'"{name}"')
+    path = write_config(tmp_path / "feeds.toml", feeds, full_text=False)
+    tuning = Tuning(
+        extract_workers=1, fetch_deadline=2.0, pipeline=PipelineOptions(trip_articles=7)
+    )
+    trips: list[list[str]] = []
+    async with running(
+        prepare(settings(path, store.db.url), load_config(path)), store, tuning
+    ) as rt:
+        pipeline = rt.pipeline
+        store_batch = pipeline._store_batch
+
+        def slow_store_batch(batch: Any) -> Any:
+            trips.append([p.article.feed for p in batch])
+            if len(trips) == 1:
+                time.sleep(0.5)  # the writer is busy: the other polls' items wait
+            return store_batch(batch)
+
+        monkeypatch.setattr(pipeline, "_store_batch", slow_store_batch)
+        report = await Daemon(rt).run_once()
+    assert (report.feeds, report.failed, report.stored) == (8, 0, 24)
+    assert sorted(f for trip in trips for f in trip) == sorted(n for n, _ in feeds for _ in "abc")
+    assert len(articles(store)) == 24
+    if store.writes_in_turn:
+        assert max(len(set(trip)) for trip in trips) > 1
+        assert len(trips) < 8
+        assert all(len(trip) <= 7 for trip in trips)  # 3-item hand-overs, at most 7 a trip
+    else:
+        assert len(trips) == 8
+        assert all(len(set(trip)) == 1 for trip in trips)
+
+
 async def test_faults_are_recorded_and_the_cycle_goes_on(
     tmp_path: Path, store: Store, site: HTTPTestServer
 ) -> None:
@@ -394,11 +440,11 @@ async def test_items_without_pages_go_to_the_writer_together_and_fail_alone(
         pipeline = rt.pipeline
         prepare_one, store_batch = pipeline._prepare, pipeline._store_batch
 
-        def prepare_item(item: Any, article: Any, page_url: Any) -> Any:
+        def prepare_item(item: Any, article: Any, page_url: Any, sketch: Any = None) -> Any:
             threads.add(threading.get_ident())
             if item.guid == "k-2":
                 raise ValueError("a tagging bug")
-            return prepare_one(item, article, page_url)
+            return prepare_one(item, article, page_url, sketch)
 
         def store_items(batch: Any) -> Any:
             writes.append(len(batch))
@@ -413,6 +459,46 @@ async def test_items_without_pages_go_to_the_writer_together_and_fail_alone(
     assert threading.get_ident() not in threads
     assert sorted(row.guid for row in articles(store)) == ["k-0", "k-1", "k-3", "k-4"]
     assert site.hits("/brief/0") == []
+
+
+@pytest.mark.parametrize("shared_fails", [False, True])
+async def test_items_without_pages_are_sketched_together_as_each_alone(
+    tmp_path: Path,
+    store: Store,
+    site: HTTPTestServer,
+    monkeypatch: pytest.MonkeyPatch,
+    shared_fails: bool,
+) -> None:
+    """A poll's items without pages are sketched in one stories.sketches call; each stored
+    signature is the item's own stories.sketch of its text. When the shared call fails,
+    every item makes its own sketch and is stored all the same."""
+    entries = [
+        Entry(f"s-{i}", site.url(f"/s/{i}"), f"Port brief {i}", f"Brief {i} " + " ".join(STORY[:i]))
+        for i in range(4)
+    ]
+    site.route("/s.xml", body=rss("S", entries), headers=RSS, etag='"s1"')
+    path = write_config(tmp_path / "feeds.toml", [("s", site.url("/s.xml"))], full_text=False)
+    calls: list[int] = []
+    shared = stories.sketches
+
+    def sketches(texts: Any) -> Any:
+        calls.append(len(texts))
+        if shared_fails:
+            raise ValueError("a sketch bug")
+        return shared(texts)
+
+    monkeypatch.setattr(stories, "sketches", sketches)
+    conf = settings(path, store.db.url)
+    async with running(prepare(conf, load_config(path)), store, TUNING) as rt:
+        report = await Daemon(rt).run_once()
+    assert report.stored == 4
+    assert calls == [4]
+    art = ArticleRow.__table__.c  # type: ignore[attr-defined]
+    with store.db.read() as s:
+        rows = s.connection().execute(sa.select(art.text, art.story_signature)).all()
+    assert len(rows) == 4
+    for text, signature in rows:
+        assert bytes(signature) == stories.sketch(text).signature
 
 
 async def test_retry_after_is_honoured_on_errors(

@@ -566,6 +566,25 @@ def test_sketches_are_datasketch_minhashes_and_keys_stay_stable(
         assert list(sketch.bands[: stories.BANDS]) == first
 
 
+def test_sketches_of_many_texts_equal_each_ones_sketch(
+    bodies: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stories.sketches (a feed's texts in shared array operations) gives each text exactly
+    its own sketch: signature, size, band keys, words; texts of 0, 1, 2 and 3 words, texts
+    shorter and longer than the lead, repeated words and texts, and texts spread over
+    several groups among them."""
+    texts = ["\n\n".join(paragraphs) for paragraphs in bodies[:40]]
+    texts += [paragraphs[0] for paragraphs in bodies[:20]]
+    texts += ["", "one", "one two", "one two three", "the of and", "Word word word word"]
+    texts += [" ".join(["alpha", "beta"] * n) for n in (9, 10, 11, 30)] + [texts[0], ""]
+    expected = [stories.sketch(text) for text in texts]
+    assert stories.sketches(texts) == expected
+    assert stories.sketches(texts[::-1]) == expected[::-1]
+    assert stories.sketches([]) == []
+    monkeypatch.setattr(stories, "_GROUP_WORDS", 50)  # many groups, long texts alone
+    assert stories.sketches(texts) == expected
+
+
 def test_copies_of_decides_each_candidate_as_score_does(bodies: list[list[str]]) -> None:
     """copies_of (one array comparison over all candidates) names exactly the candidates
     `score` accepts one by one, whatever the rules, with odd-sized signatures among them."""

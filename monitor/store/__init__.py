@@ -127,6 +127,13 @@ class Store(
 
         await listen_outbox(self.db, wake)
 
+    @property
+    def writes_in_turn(self) -> bool:
+        """True when the writes handed to `submit` run one at a time (SQLite's writer
+        thread): writes handed over together then lose no concurrency, and one transaction
+        for several of them saves commits."""
+        return self.db.dialect == "sqlite"
+
     async def submit(self, key: str, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
         """Run the write `fn(*args, **kwargs)` off the event loop and return its result.
 

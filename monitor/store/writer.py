@@ -4,9 +4,10 @@ SQLite has one writer at a time, so the Store runs the writes handed to `Store.s
 one thread (created on the first one). In arrival order, a feed that queues hundreds of
 article writes at once makes every other feed's write (its poll's outcome, the daemon's lease
 renewals and claims, the relay's claims and outcomes) wait behind all of them. Here each key
-(a feed name; "" for the daemon's own writes; "relay:<channel>" for the relay's) has its own
-queue and the thread runs one job of each waiting key in turn: a write waits for at most one
-job per other busy key.
+(a feed name; "pipeline:articles" for the articles of all feeds, which the pipeline hands
+over together; "" for the daemon's own writes; "relay:<channel>" for the relay's) has its
+own queue and the thread runs one job of each waiting key in turn: a write waits for at most
+one job per other busy key.
 """
 
 import concurrent.futures
