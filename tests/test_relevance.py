@@ -1637,3 +1637,34 @@ def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> Non
     # a short text in one line is still one paragraph
     short = Layout.of("Quay\n\n" + text[:800], (0, 4))
     assert len(short.paragraph_starts) == 1
+
+
+# --- a place in a list of places ---------------------------------------------------------
+
+
+def test_a_place_in_a_list_of_places_is_not_the_issue_but_a_list_of_matters_is() -> None:
+    """A capitalised weak alias that is an item of a list of names ("the Philippines, Brunei,
+    Malaysia, Taiwan and Vietnam") is a place among places, whatever cues surround the list;
+    in a list whose neighbouring items are other issues ("human rights, Xinjiang, Hong Kong,
+    the South China Sea, and Taiwan") it is one matter among matters."""
+    from monitor.match.relevance import in_list
+
+    matcher = compile_matcher(load_vocabulary())
+    places = (
+        "Beijing claims the sea almost entirely, despite the Philippines, Brunei, Malaysia, "
+        "Taiwan and Vietnam also having claims, and its navy patrols the reefs."
+    )
+    assert "taiwan" not in tags(matcher, places)
+    assert "taiwan" not in tags(matcher, places, title="Reef dispute")
+    start = places.index("Taiwan")
+    assert in_list(places, start, start + 6)
+    alone = "Beijing claims Taiwan, and its navy patrols the strait near the island."
+    assert "taiwan" in tags(matcher, alone)
+    matters = (
+        "Sullivan raised concerns about human rights, Xinjiang, Hong Kong, the South China "
+        "Sea, and Taiwan, and both sides discussed sanctions and the rule of law."
+    )
+    found = tags(matcher, matters, title="Readout of the meeting")
+    assert "hong-kong" in found
+    assert "taiwan" in found
+    assert tags(matcher, matters).keys() == found.keys()
