@@ -1639,7 +1639,106 @@ def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> Non
     assert len(short.paragraph_starts) == 1
 
 
-# --- a place in a list of places ---------------------------------------------------------
+# --- classes of other senses that real news showed (a description, a place, another domain) -
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        # a rights group named as a source on another matter: a description, not the matter
+        (
+            "Concern came from bankers and rights groups, who say the mayor's family business "
+            "could profit from the new port.",
+            "human-rights",
+        ),
+        (
+            "The clinic's embryo research drew fire from human rights groups and bishops.",
+            "human-rights",
+        ),
+        # the region as a place: a birthplace, a road's ends
+        (
+            "The painter grew up in the Xinjiang Uyghur Autonomous Region and now teaches "
+            "in Hangzhou.",
+            "xinjiang",
+        ),
+        (
+            "A new highway links Xinjiang to Tibet across the plateau, the ministry said.",
+            "xinjiang",
+        ),
+        (
+            "A new highway links Xinjiang to Tibet across the plateau, the ministry said.",
+            "human-rights",
+        ),
+        # a religious leader's name, and a figure of speech
+        (
+            "The Dalai Lama joked with monks and scientists at a symposium on the brain.",
+            "human-rights",
+        ),
+        ("The abbot called his long fast a self-torture he had chosen freely.", "human-rights"),
+        # the city as someone's base
+        (
+            "An economist based in Hong Kong said China's government would cut its growth "
+            "target after the party congress.",
+            "hong-kong",
+        ),
+        # industrial policy at home and a competition law are not trade between countries
+        ("The province will cut overcapacity in coal and steel by closing old mines.", "trade"),
+        (
+            "The airline asked the government for a review of trade practices in the domestic "
+            "aviation market.",
+            "trade",
+        ),
+        # an alliance's own ministers meeting among themselves
+        (
+            "After a meeting of NATO's defense ministers, he said Europe spends more on its "
+            "military than Russia does.",
+            "military-communication",
+        ),
+        # energy demand is no cue of the climate matter
+        ("The province wants clean energy to meet the growth in energy demand.", "climate-change"),
+        (
+            "Workers raised coal-bed methane output at the new wells as the coal industry grew.",
+            "climate-change",
+        ),
+    ],
+)
+def test_classes_of_other_senses_do_not_tag_the_issue(
+    matcher: Matcher, text: str, absent: str
+) -> None:
+    """Issue words describing an organisation, naming a region or a city only as a place, a
+    religious leader, or belonging to another domain (industrial policy, competition law, an
+    alliance's internal meeting, the energy business) are no tag of the issue."""
+    assert absent not in tags(matcher, text)
+    assert absent not in tags(matcher, text, title="News in brief")
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        (
+            "Critics and rights groups said the detention of the activists was arbitrary.",
+            "human-rights",
+        ),
+        (
+            "According to a human rights organisation, permits are denied in an arbitrary way.",
+            "human-rights",
+        ),
+        ("The crackdown in Xinjiang has sent Muslims to camps, researchers say.", "xinjiang"),
+        ("The Dalai Lama accused Beijing of repression in his homeland.", "human-rights"),
+        ("Washington says Chinese overcapacity floods world markets with cheap steel.", "trade"),
+        (
+            "The defense ministers of China and the United States met in Singapore on Friday.",
+            "military-communication",
+        ),
+        ("Unfair trade practices by Beijing hurt American farmers, the senator said.", "trade"),
+    ],
+)
+def test_the_same_words_in_the_issues_sense_still_tag_it(
+    matcher: Matcher, text: str, present: str
+) -> None:
+    """The words made weak or vetoed above still tag the issue where its matter is near."""
+    assert present in tags(matcher, text)
+    assert present in tags(matcher, text, title="News in brief")
 
 
 def test_a_place_in_a_list_of_places_is_not_the_issue_but_a_list_of_matters_is() -> None:
