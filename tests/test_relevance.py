@@ -1047,6 +1047,23 @@ def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) ->
             dt.date(2024, 7, 17),
             "joe-biden",
         ),
+        # a deputy's title, and the post of a country's company
+        (
+            "The delegation was led by the Vice President of China's Poly Group.",
+            dt.date(2017, 3, 7),
+            "xi-jinping",
+        ),
+        (
+            "He met the President of China's Sinopec Group in Shanghai.",
+            dt.date(2017, 3, 7),
+            "xi-jinping",
+        ),
+        # a bare surname that is also a dynasty's and a state's name, with no full form
+        (
+            "The altar stood near the old capital of the kingdom of Qin (770-221 BC).",
+            dt.date(2023, 3, 1),
+            "qin-gang",
+        ),
     ],
 )
 def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) -> None:
@@ -1767,3 +1784,11 @@ def test_a_place_in_a_list_of_places_is_not_the_issue_but_a_list_of_matters_is()
     assert "hong-kong" in found
     assert "taiwan" in found
     assert tags(matcher, matters).keys() == found.keys()
+
+
+def test_a_post_of_a_country_before_a_possessive_noun_is_still_the_holders() -> None:
+    """The veto of "the President of China's Poly Group" needs a name after the possessive:
+    "the President of China's visit" is the holder's."""
+    matcher = compile_matcher(load_vocabulary())
+    text = "The President of China's visit to Moscow ended on Friday."
+    assert "xi-jinping" in tags(matcher, text, day=dt.date(2017, 3, 7))

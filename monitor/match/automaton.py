@@ -28,6 +28,10 @@ ROLE_VETOES = (
     r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
     r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
     r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+    # a deputy's title ("Vice President of China's Poly Group"), not the office's holder
+    r"(?i:\b(?:vice|deputy|assistant|associate|honorary)[\s-]+)@",
+    # the post of a country's company or body ("the President of China's Poly Group")
+    r"@(?:'s|’s)[ \t]+[A-Z]",
     # an office set against an institution: "it answers to Congress, not the US president"
     r"(?i:\b(?:not|nor)\s+(?:to\s+|by\s+)?the\s+)@",
     # "national security adviser John Kirby": the title of someone else, named next
