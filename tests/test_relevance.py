@@ -1713,6 +1713,12 @@ def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> Non
         ),
         # energy demand is no cue of the climate matter
         ("The province wants clean energy to meet the growth in energy demand.", "climate-change"),
+        # a state's curbs on its own money leaving are capital controls
+        (
+            "Regulators moved to curb outbound investment as a weaker yuan drove capital "
+            "outflows, a screening of deals showed.",
+            "export-controls",
+        ),
         (
             "Workers raised coal-bed methane output at the new wells as the coal industry grew.",
             "climate-change",
@@ -1748,6 +1754,10 @@ def test_classes_of_other_senses_do_not_tag_the_issue(
             "military-communication",
         ),
         ("Unfair trade practices by Beijing hurt American farmers, the senator said.", "trade"),
+        (
+            "Washington will curb outbound investment in Chinese chip firms on security grounds.",
+            "export-controls",
+        ),
     ],
 )
 def test_the_same_words_in_the_issues_sense_still_tag_it(
