@@ -1058,6 +1058,12 @@ def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) ->
             dt.date(2017, 3, 7),
             "xi-jinping",
         ),
+        # a short form quoted on its own: the word, not the person
+        (
+            'The syllable "Xi", however, comes from the old name of the western regions.',
+            dt.date(2017, 1, 5),
+            "xi-jinping",
+        ),
         # a bare surname that is also a dynasty's and a state's name, with no full form
         (
             "The altar stood near the old capital of the kingdom of Qin (770-221 BC).",
