@@ -1755,6 +1755,14 @@ def test_classes_of_other_senses_do_not_tag_the_issue(
         ("The crackdown in Xinjiang has sent Muslims to camps, researchers say.", "xinjiang"),
         ("The Dalai Lama accused Beijing of repression in his homeland.", "human-rights"),
         ("Critics say the regime represses anyone who dares to protest.", "human-rights"),
+        (
+            "The heads of the General Staff agreed to exchange information on their forces.",
+            "military-communication",
+        ),
+        (
+            "Envoys met at the NATO-Russia Council for the first time in a year.",
+            "military-communication",
+        ),
         ("Washington says Chinese overcapacity floods world markets with cheap steel.", "trade"),
         (
             "The defense ministers of China and the United States met in Singapore on Friday.",
