@@ -1719,6 +1719,8 @@ def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> Non
         ),
         # energy demand is no cue of the climate matter
         ("The province wants clean energy to meet the growth in energy demand.", "climate-change"),
+        # goods kept from being exported by a strike are no export control
+        ("A dock strike kept the grain from being exported for a month.", "export-controls"),
         # a state's curbs on its own money leaving are capital controls
         (
             "Regulators moved to curb outbound investment as a weaker yuan drove capital "
@@ -1762,6 +1764,12 @@ def test_classes_of_other_senses_do_not_tag_the_issue(
         (
             "Envoys met at the NATO-Russia Council for the first time in a year.",
             "military-communication",
+        ),
+        ("The island nation broke off ties with Taipei to recognise Beijing.", "taiwan"),
+        (
+            "Beijing banned more items from being exported to the North, including dual-use "
+            "technologies.",
+            "export-controls",
         ),
         ("Washington says Chinese overcapacity floods world markets with cheap steel.", "trade"),
         (
