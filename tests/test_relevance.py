@@ -1680,6 +1680,10 @@ def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> Non
         ),
         # the region as a place: a birthplace, a road's ends
         (
+            "Japanese Americans were detained in internment camps in 1942, the museum shows.",
+            "xinjiang",
+        ),
+        (
             "The painter grew up in the Xinjiang Uyghur Autonomous Region and now teaches "
             "in Hangzhou.",
             "xinjiang",
@@ -1755,6 +1759,8 @@ def test_classes_of_other_senses_do_not_tag_the_issue(
             "human-rights",
         ),
         ("The crackdown in Xinjiang has sent Muslims to camps, researchers say.", "xinjiang"),
+        ("China defends its Xinjiang policy at the UN", "xinjiang"),
+        ("Leaked files reveal the inside story of Xinjiang detention", "xinjiang"),
         ("The Dalai Lama accused Beijing of repression in his homeland.", "human-rights"),
         ("Critics say the regime represses anyone who dares to protest.", "human-rights"),
         (
