@@ -1762,6 +1762,7 @@ def test_classes_of_other_senses_do_not_tag_the_issue(
         ("China defends its Xinjiang policy at the UN", "xinjiang"),
         ("Leaked files reveal the inside story of Xinjiang detention", "xinjiang"),
         ("The Dalai Lama accused Beijing of repression in his homeland.", "human-rights"),
+        ("China warns the Dalai Lama over his succession", "human-rights"),
         ("Critics say the regime represses anyone who dares to protest.", "human-rights"),
         (
             "The heads of the General Staff agreed to exchange information on their forces.",
