@@ -1047,6 +1047,29 @@ def test_mention_terms_accept_either_kind_and_are_validated(matcher: Matcher) ->
             dt.date(2024, 7, 17),
             "joe-biden",
         ),
+        # a deputy's title, and the post of a country's company
+        (
+            "The delegation was led by the Vice President of China's Poly Group.",
+            dt.date(2017, 3, 7),
+            "xi-jinping",
+        ),
+        (
+            "He met the President of China's Sinopec Group in Shanghai.",
+            dt.date(2017, 3, 7),
+            "xi-jinping",
+        ),
+        # a short form quoted on its own: the word, not the person
+        (
+            'The syllable "Xi", however, comes from the old name of the western regions.',
+            dt.date(2017, 1, 5),
+            "xi-jinping",
+        ),
+        # a bare surname that is also a dynasty's and a state's name, with no full form
+        (
+            "The altar stood near the old capital of the kingdom of Qin (770-221 BC).",
+            dt.date(2023, 3, 1),
+            "qin-gang",
+        ),
     ],
 )
 def test_person_rules(matcher: Matcher, text: str, day: dt.date, absent: str) -> None:
@@ -1637,3 +1660,175 @@ def test_a_long_text_without_line_breaks_is_read_in_blocks_of_sentences() -> Non
     # a short text in one line is still one paragraph
     short = Layout.of("Quay\n\n" + text[:800], (0, 4))
     assert len(short.paragraph_starts) == 1
+
+
+# --- classes of other senses that real news showed (a description, a place, another domain) -
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        # a rights group named as a source on another matter: a description, not the matter
+        (
+            "Concern came from bankers and rights groups, who say the mayor's family business "
+            "could profit from the new port.",
+            "human-rights",
+        ),
+        (
+            "The clinic's embryo research drew fire from human rights groups and bishops.",
+            "human-rights",
+        ),
+        # the region as a place: a birthplace, a road's ends
+        (
+            "Japanese Americans were detained in internment camps in 1942, the museum shows.",
+            "xinjiang",
+        ),
+        (
+            "The painter grew up in the Xinjiang Uyghur Autonomous Region and now teaches "
+            "in Hangzhou.",
+            "xinjiang",
+        ),
+        (
+            "A new highway links Xinjiang to Tibet across the plateau, the ministry said.",
+            "xinjiang",
+        ),
+        (
+            "A new highway links Xinjiang to Tibet across the plateau, the ministry said.",
+            "human-rights",
+        ),
+        # a religious leader's name, and a figure of speech
+        (
+            "The Dalai Lama joked with monks and scientists at a symposium on the brain.",
+            "human-rights",
+        ),
+        ("The abbot called his long fast a self-torture he had chosen freely.", "human-rights"),
+        # the city as someone's base
+        (
+            "An economist based in Hong Kong said China's government would cut its growth "
+            "target after the party congress.",
+            "hong-kong",
+        ),
+        # industrial policy at home and a competition law are not trade between countries
+        ("The province will cut overcapacity in coal and steel by closing old mines.", "trade"),
+        (
+            "The airline asked the government for a review of trade practices in the domestic "
+            "aviation market.",
+            "trade",
+        ),
+        # an alliance's own ministers meeting among themselves
+        (
+            "After a meeting of NATO's defense ministers, he said Europe spends more on its "
+            "military than Russia does.",
+            "military-communication",
+        ),
+        # energy demand is no cue of the climate matter
+        ("The province wants clean energy to meet the growth in energy demand.", "climate-change"),
+        # goods kept from being exported by a strike are no export control
+        ("A dock strike kept the grain from being exported for a month.", "export-controls"),
+        # a state's curbs on its own money leaving are capital controls
+        (
+            "Regulators moved to curb outbound investment as a weaker yuan drove capital "
+            "outflows, a screening of deals showed.",
+            "export-controls",
+        ),
+        (
+            "Workers raised coal-bed methane output at the new wells as the coal industry grew.",
+            "climate-change",
+        ),
+    ],
+)
+def test_classes_of_other_senses_do_not_tag_the_issue(
+    matcher: Matcher, text: str, absent: str
+) -> None:
+    """Issue words describing an organisation, naming a region or a city only as a place, a
+    religious leader, or belonging to another domain (industrial policy, competition law, an
+    alliance's internal meeting, the energy business) are no tag of the issue."""
+    assert absent not in tags(matcher, text)
+    assert absent not in tags(matcher, text, title="News in brief")
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        (
+            "Critics and rights groups said the detention of the activists was arbitrary.",
+            "human-rights",
+        ),
+        (
+            "According to a human rights organisation, permits are denied in an arbitrary way.",
+            "human-rights",
+        ),
+        ("The crackdown in Xinjiang has sent Muslims to camps, researchers say.", "xinjiang"),
+        ("China defends its Xinjiang policy at the UN", "xinjiang"),
+        ("Leaked files reveal the inside story of Xinjiang detention", "xinjiang"),
+        ("The Dalai Lama accused Beijing of repression in his homeland.", "human-rights"),
+        ("China warns the Dalai Lama over his succession", "human-rights"),
+        ("Critics say the regime represses anyone who dares to protest.", "human-rights"),
+        (
+            "The heads of the General Staff agreed to exchange information on their forces.",
+            "military-communication",
+        ),
+        (
+            "Envoys met at the NATO-Russia Council for the first time in a year.",
+            "military-communication",
+        ),
+        ("The island nation broke off ties with Taipei to recognise Beijing.", "taiwan"),
+        (
+            "Beijing banned more items from being exported to the North, including dual-use "
+            "technologies.",
+            "export-controls",
+        ),
+        ("Washington says Chinese overcapacity floods world markets with cheap steel.", "trade"),
+        (
+            "The defense ministers of China and the United States met in Singapore on Friday.",
+            "military-communication",
+        ),
+        ("Unfair trade practices by Beijing hurt American farmers, the senator said.", "trade"),
+        (
+            "Washington will curb outbound investment in Chinese chip firms on security grounds.",
+            "export-controls",
+        ),
+    ],
+)
+def test_the_same_words_in_the_issues_sense_still_tag_it(
+    matcher: Matcher, text: str, present: str
+) -> None:
+    """The words made weak or vetoed above still tag the issue where its matter is near."""
+    assert present in tags(matcher, text)
+    assert present in tags(matcher, text, title="News in brief")
+
+
+def test_a_place_in_a_list_of_places_is_not_the_issue_but_a_list_of_matters_is() -> None:
+    """A capitalised weak alias that is an item of a list of names ("the Philippines, Brunei,
+    Malaysia, Taiwan and Vietnam") is a place among places, whatever cues surround the list;
+    in a list whose neighbouring items are other issues ("human rights, Xinjiang, Hong Kong,
+    the South China Sea, and Taiwan") it is one matter among matters."""
+    from monitor.match.relevance import in_list
+
+    matcher = compile_matcher(load_vocabulary())
+    places = (
+        "Beijing claims the sea almost entirely, despite the Philippines, Brunei, Malaysia, "
+        "Taiwan and Vietnam also having claims, and its navy patrols the reefs."
+    )
+    assert "taiwan" not in tags(matcher, places)
+    assert "taiwan" not in tags(matcher, places, title="Reef dispute")
+    start = places.index("Taiwan")
+    assert in_list(places, start, start + 6)
+    alone = "Beijing claims Taiwan, and its navy patrols the strait near the island."
+    assert "taiwan" in tags(matcher, alone)
+    matters = (
+        "Sullivan raised concerns about human rights, Xinjiang, Hong Kong, the South China "
+        "Sea, and Taiwan, and both sides discussed sanctions and the rule of law."
+    )
+    found = tags(matcher, matters, title="Readout of the meeting")
+    assert "hong-kong" in found
+    assert "taiwan" in found
+    assert tags(matcher, matters).keys() == found.keys()
+
+
+def test_a_post_of_a_country_before_a_possessive_noun_is_still_the_holders() -> None:
+    """The veto of "the President of China's Poly Group" needs a name after the possessive:
+    "the President of China's visit" is the holder's."""
+    matcher = compile_matcher(load_vocabulary())
+    text = "The President of China's visit to Moscow ended on Friday."
+    assert "xi-jinping" in tags(matcher, text, day=dt.date(2017, 3, 7))

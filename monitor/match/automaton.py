@@ -28,6 +28,10 @@ ROLE_VETOES = (
     r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
     r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
     r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
+    # a deputy's title ("Vice President of China's Poly Group"), not the office's holder
+    r"(?i:\b(?:vice|deputy|assistant|associate|honorary)[\s-]+)@",
+    # the post of a country's company or body ("the President of China's Poly Group")
+    r"@(?:'s|’s)[ \t]+[A-Z]",
     # an office set against an institution: "it answers to Congress, not the US president"
     r"(?i:\b(?:not|nor)\s+(?:to\s+|by\s+)?the\s+)@",
     # "national security adviser John Kirby": the title of someone else, named next
@@ -65,6 +69,9 @@ DFA_CREDIT_WORDS = (*CREDIT_WORDS, "http", "photo")
 # the value of every credit word: no rule, a role that only says the word was seen
 CREDIT_VALUE: Value = (0, 0, None, None, None, None, CREDIT_WORD)
 _GIVEN_NAME = GivenNameVeto()
+# A person's short form in quotation marks on its own is the word, not the person ('"Xi",
+# however, comes from ...' of a word's origin).
+_QUOTED_WORD = compile_veto('["“]@["”]')
 # Pattern((...)) without NamedTuple's Python-level __new__ (one per alias at compile time).
 _new_pattern = partial(tuple.__new__, Pattern)
 # ASCII words separated by single spaces: folding leaves them as they are, with no variant.
@@ -213,8 +220,8 @@ def _names(entries: Sequence[Entry]) -> dict[str, list[Pattern]]:
             full = alias.form == "full"
             if not full and person:
                 # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan, the
-                # swimmer "Qin Haiyang" is not Qin Gang
-                vetoes = (_GIVEN_NAME, *vetoes)
+                # swimmer "Qin Haiyang" is not Qin Gang; a quoted "Xi" is a word
+                vetoes = (_GIVEN_NAME, _QUOTED_WORD, *vetoes)
             # a dated standalone short form carries its days (resolve() checks them)
             alone = alias.alone if alias.standalone and alias.alone is not None else None
             standalone = alias.standalone if alone is None else alone

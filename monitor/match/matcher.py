@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import itemgetter
@@ -20,6 +21,7 @@ from monitor.match.relevance import (
     assess,
     cached_alias_key,
     cue_balance,
+    in_list,
     inside_name,
     lead_sentence,
     marked,
@@ -202,8 +204,9 @@ class Matcher:
         if weak is not None:  # an entry named only by weak aliases needs their context
             layout = Layout(None, len(text), (0,), 0)
             entries = self._entries
+            topics = _issue_spans(entries, found, hits, folded)
             for index, its in weak.items():
-                if _confirm(entries[index], text, its, layout) is None:
+                if _confirm(entries[index], text, its, layout, topics) is None:
                     position = list(counts).index(index)
                     del counts[index], firsts[position]
         if not counts:
@@ -325,11 +328,21 @@ class Matcher:
             else:
                 bucket.append(hit)
         kept: list[_Kept] = []
+        topics: list[tuple[int, int]] | None = (
+            None  # the issues' spans, when a weak alias needs them
+        )
         for index, spans in positions.items():
             entry = entries[index]
             confirmed = None
             if entry.weak:
-                confirmed = _confirm(entry, doc, spans, layout)
+                if topics is None:
+                    topics = [
+                        (hit[0], hit[1])
+                        for i, its in positions.items()
+                        if entries[i].kind == "issue"
+                        for hit in its
+                    ]
+                confirmed = _confirm(entry, doc, spans, layout, topics)
                 if confirmed is None:
                     continue
             if official is not None:  # bare titles were added after the scan's hits
@@ -495,6 +508,18 @@ class Matcher:
         return actors, issues, role_hits, credits
 
 
+def _issue_spans(
+    entries: tuple[Entry, ...], found: list[int], hits: list[Hit], folded: Folded
+) -> list[tuple[int, int]]:
+    """The spans (offsets of the text) of resolve()'s hits of issues."""
+    origin = folded.origin if folded.positions is not None else None
+    out = []
+    for index, (start, stop, _) in zip(found, hits):  # noqa: B905 (resolve()'s pairs)
+        if entries[index].kind == "issue":
+            out.append(origin(start, stop) if origin is not None else (start, stop))
+    return out
+
+
 def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | None]:
     """The document to scan, how far `text` is shifted in it, and where the headline is:
     the headline is put before the text unless the text's start already holds it."""
@@ -558,20 +583,31 @@ def _marked_outside(entry: Entry, doc: str, hit: Hit, headline: tuple[int, int] 
     return marked(entry, doc, hit[0], hit[1])
 
 
-def _confirm(entry: Entry, doc: str, spans: list[Hit], layout: Layout) -> str | None:
+def _confirm(
+    entry: Entry,
+    doc: str,
+    spans: list[Hit],
+    layout: Layout,
+    topics: Sequence[tuple[int, int]] = (),
+) -> str | None:
     """Why a mention of an entry with weak aliases is in its sense (None: none is): a strong
-    alias, or a weak one with more cues than anticues around it."""
+    alias, or a weak one with more cues than anticues around it. `topics`: the spans of the
+    document's issue mentions (in_list() tells a list of matters from a list of places)."""
     from monitor.vocab.loader import alias_key
 
     weak = entry.weak
     for start, end, _ in spans:
         if alias_key(doc[start:end]) not in weak:
             return f"named as {doc[start:end]!r}"
+    own = {(start, end) for start, end, _ in spans}
     for start, end, _ in spans:
         if doc[start].isupper() and (
-            _NAME.applies(doc, start, end) or as_team(doc, start, end, layout)
+            _NAME.applies(doc, start, end)
+            or as_team(doc, start, end, layout)
+            or in_list(doc, start, end, [t for t in topics if t not in own])
         ):
-            continue  # someone's or something's name ("Charlie Spies", "Trade Desk"), a team
+            continue  # someone's or something's name ("Charlie Spies", "Trade Desk"), a team,
+            # a place among places
         balance, words = cue_balance(entry, doc, start, end, layout)
         if balance >= entry.min_cues:
             return f"context: {words}"

@@ -340,6 +340,28 @@ def as_team(doc: str, start: int, end: int, layout: Layout) -> bool:
     )
 
 
+# A capitalised name ending just before a mention, with the comma of a list after it
+# ("Malaysia, "), and a list's next item right after the mention (", Vietnam", " and Vietnam").
+_ITEM_BEFORE = re.compile(r"(?<![\w-])[A-Z][\w'’.-]*,\s+(?:the\s+)?\Z")
+_ITEM_AFTER = re.compile(r"(?:,\s+|\s+(?:and|or)\s+)(?:the\s+)?[A-Z]")
+
+
+def in_list(doc: str, start: int, end: int, topics: Sequence[tuple[int, int]] = ()) -> bool:
+    """Whether the capitalised mention doc[start:end] is an inner or last-but-one item of a
+    list of names ("the Philippines, Brunei, Malaysia, Taiwan and Vietnam also have claims"):
+    a place among places, whatever words of the entry's sense are near the list. A list whose
+    neighbouring item is itself the mention of an issue (`topics`: other issues' spans) is a
+    list of matters ("human rights, Xinjiang, Hong Kong, the South China Sea"), not of places."""
+    before = _ITEM_BEFORE.search(doc, max(0, start - 40), start)
+    if before is None:
+        return False
+    after = _ITEM_AFTER.match(doc, end)
+    if after is None:
+        return False
+    item_start, item_end, next_start = before.start(), doc.rfind(",", 0, start), after.end() - 1
+    return not any((a < item_end and item_start < b) or a <= next_start < b for a, b in topics)
+
+
 @lru_cache(maxsize=1024)
 def cue_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     """One expression finding any of `terms` on word boundaries; a term written with a
