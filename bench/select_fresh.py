@@ -8,7 +8,7 @@ sorted by the sha1 of their gold reference ("NewsArticles.csv:<article_id>"): th
 whose headline or text contains (case-insensitive substring) a word of CHINA_WORDS, the first
 80 of the others that contain a word of WORDS or EXTRA_WORDS, and the first 40 that contain
 none. `--set news2`, `--set news3`: the next 120, 80 and 40 of the same three groups in the same
-order, and the next after those.
+order, and so on (`news4`).
 
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
@@ -208,7 +208,16 @@ def main() -> None:
         default="cnn-2024",
     )
     args = parser.parse_args()
-    if args.set in {"guardian", "guardian2", "guardian3", "debates", "news", "news2", "news3"}:
+    if args.set in {
+        "guardian",
+        "guardian2",
+        "guardian3",
+        "debates",
+        "news",
+        "news2",
+        "news3",
+        "news4",
+    }:
         chosen = {
             "guardian": select_guardian,
             "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
@@ -217,6 +226,7 @@ def main() -> None:
             "news": select_news,
             "news2": lambda: select_news(skip=1),
             "news3": lambda: select_news(skip=2),
+            "news4": lambda: select_news(skip=3),
         }[args.set]()
         print("\n".join(chosen))
         return
