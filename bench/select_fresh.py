@@ -189,46 +189,26 @@ def select(docs: Path = DOCS, hits: int = 60, misses: int = 15) -> tuple[list[st
     return with_word, without
 
 
+WHEEL_SETS = {
+    "guardian": select_guardian,
+    "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
+    "guardian3": lambda: select_guardian(150, 150, skip=(300, 250)),
+    "debates": select_debates,
+    "news": select_news,
+    "news2": lambda: select_news(skip=1),
+    "news3": lambda: select_news(skip=2),
+    "news4": lambda: select_news(skip=3),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hits", type=int, default=60)
     parser.add_argument("--misses", type=int, default=15)
-    parser.add_argument(
-        "--set",
-        choices=[
-            "cnn-2024",
-            "guardian",
-            "guardian2",
-            "guardian3",
-            "debates",
-            "news",
-            "news2",
-            "news3",
-        ],
-        default="cnn-2024",
-    )
+    parser.add_argument("--set", choices=["cnn-2024", *WHEEL_SETS], default="cnn-2024")
     args = parser.parse_args()
-    if args.set in {
-        "guardian",
-        "guardian2",
-        "guardian3",
-        "debates",
-        "news",
-        "news2",
-        "news3",
-        "news4",
-    }:
-        chosen = {
-            "guardian": select_guardian,
-            "guardian2": lambda: select_guardian(150, 150, skip=(150, 100)),
-            "guardian3": lambda: select_guardian(150, 150, skip=(300, 250)),
-            "debates": select_debates,
-            "news": select_news,
-            "news2": lambda: select_news(skip=1),
-            "news3": lambda: select_news(skip=2),
-            "news4": lambda: select_news(skip=3),
-        }[args.set]()
-        print("\n".join(chosen))
+    if args.set in WHEEL_SETS:
+        print("\n".join(WHEEL_SETS[args.set]()))
         return
     with_word, without = select(hits=args.hits, misses=args.misses)
     for name in with_word + without:
