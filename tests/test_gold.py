@@ -19,23 +19,26 @@ LEE_LINES = {"lee_background.cor": 300, "lee.cor": 50}  # the two files of bench
 CORPUS_DIRS = {"cnn-2024": "cnn-2024/docs", "china-news": "china-news/docs", "aeb": "aeb"}
 
 
-def rows() -> list[tuple[str, dict[str, object]]]:
+def rows(directory: Path = GOLD) -> list[tuple[str, dict[str, object]]]:
     found = []
-    for path in sorted(GOLD.glob("*.jsonl")):
+    for path in sorted(directory.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip():
                 found.append((f"{path.name}:{number}", json.loads(line)))
     return found
 
 
-def test_every_row_names_known_ids_levels_and_fields() -> None:
+@pytest.mark.parametrize("directory", [GOLD, GOLD / "second"], ids=["gold", "second"])
+def test_every_row_names_known_ids_levels_and_fields(directory: Path) -> None:
     vocab = load_vocabulary()
     issues = {e.id for e in vocab if e.kind == "issue"}
     countries = {e.id for e in vocab if e.type == "country"}
     labelled = set((GOLD / "people.txt").read_text(encoding="utf-8").split())
     assert labelled <= {e.id for e in vocab if e.type == "person"}
     problems = []
-    for where, row in rows():
+    found = rows(directory)
+    assert found
+    for where, row in found:
         if not row.keys() >= KEYS or not row.keys() <= KEYS | OPTIONAL:
             problems.append(f"{where}: fields {sorted(row)}")
             continue
@@ -98,8 +101,17 @@ def test_debate_rows_name_a_turn() -> None:
 
 def test_news_rows_name_an_article_id() -> None:
     refs = [str(row["file"]) for _, row in rows() if row["set"] == "news"]
-    assert len(refs) == len(set(refs)) == 240 * 3  # select_fresh.py --set news, news2, news3
+    assert len(refs) == len(set(refs)) == 240 * 4  # select_fresh.py --set news, news2, news3, news4
     for ref in refs:
         file, _, article = ref.rpartition(":")
         assert file == "NewsArticles.csv", ref
         assert 1 <= int(article) <= 3824, ref
+
+
+def test_second_labels_name_documents_of_the_gold_once() -> None:
+    """tests/gold/second/ holds an independent second labelling (bench/agreement.py) of
+    documents the gold holds: each once."""
+    gold = {(row["set"], row["file"]) for _, row in rows()}
+    second = [(row["set"], row["file"]) for _, row in rows(GOLD / "second")]
+    assert len(second) == len(set(second)) == 120
+    assert set(second) <= gold
