@@ -1,12 +1,13 @@
 """Orders one feed's poll: fetch, parse, new items, page, extract, tag, store, alert rows."""
 
 import asyncio
+import itertools
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from monitor import decide, stories
 from monitor.alerts.payload import build_payload
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+_J = TypeVar("_J")  # a job of a _Carpool
+_R = TypeVar("_R")  # its result
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 PAGE_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
@@ -107,10 +110,19 @@ class Pipeline:
         self._pages = asyncio.Semaphore(self.options.page_concurrency)
         self._payload = payload or build_payload
         self.on_alerts: Callable[[], None] | None = None  # called once alert rows are stored
-        self._recorder = _Recorder(self)
-        # Writes that run one at a time (SQLite's writer thread): the articles of every
-        # poll share trips and transactions (see _Trips); others: a feed's own trips.
-        self._trips = _Trips(self, self.options.trip_articles) if store.writes_in_turn else None
+        # Poll records share the writer's trips and transactions (_Carpool, store.record_polls).
+        self._records: _Carpool[_Record, BaseException | None] = _Carpool(self._write_records)
+        # Writes that run one at a time (SQLite's writer thread): the articles of every poll
+        # share trips and transactions too, up to `trip_articles` a trip (whole polls), in one
+        # transaction with a savepoint per article (Store.add_articles: one bad article fails
+        # alone). A commit writes every page its transaction changed, and the articles of a
+        # trip share most of theirs (the story band index above all): fewer, larger
+        # transactions write each page fewer times. Elsewhere: a feed's own trips.
+        self._trips: _Carpool[Sequence[_Prepared], list[_ItemOutcome]] | None = (
+            _Carpool(self._write_trip, len, max(1, self.options.trip_articles))
+            if store.writes_in_turn
+            else None
+        )
 
     @property
     def matcher(self) -> Tagger:
@@ -138,8 +150,19 @@ class Pipeline:
         """Store one poll's prepared items: with the other polls' items that are waiting
         when the writes run one at a time, else on a trip of this feed's own."""
         if self._trips is not None:
-            return await self._trips.store(batch)
+            return await self._trips.send(batch)
         return await self.write_for(feed, self._store_batch, batch)
+
+    async def _write_trip(self, batches: list[Sequence["_Prepared"]]) -> list[list["_ItemOutcome"]]:
+        """One trip of several polls' items: stored together, each poll's outcomes apart."""
+        outcomes = await self.write_for(
+            _TRIPS_KEY, self._store_batch, [item for batch in batches for item in batch]
+        )
+        ends = itertools.accumulate(len(batch) for batch in batches)
+        return [outcomes[end - len(batch) : end] for end, batch in zip(ends, batches, strict=True)]
+
+    async def _write_records(self, records: list["_Record"]) -> list[BaseException | None]:
+        return await self.write_for("", self._record_all, records)
 
     async def poll(self, feed: ClaimedFeed) -> PollResult:
         """Poll `feed` once; every outcome (including a crash of a stage) ends in its health."""
@@ -257,7 +280,9 @@ class Pipeline:
     ) -> None:
         """Store the poll record decide makes of `outcome`: on the next trip to the writer,
         together with the other polls that ended meanwhile (one transaction)."""
-        await self._recorder.record(_Record(feed, outcome, now, entry_times, ttl, deferred))
+        error = await self._records.send(_Record(feed, outcome, now, entry_times, ttl, deferred))
+        if error is not None:
+            raise error
 
     def _record_all(self, records: Sequence["_Record"]) -> list[BaseException | None]:
         """(On the writer.) Every poll record of `records` in one transaction; each one's
@@ -489,65 +514,73 @@ class _Record:
     deferred: bool
 
 
-class _Recorder:
-    """Poll records on their way to the writer, all that are waiting on each trip.
+class _Carpool(Generic[_J, _R]):
+    """Jobs on their way to the writer, all that are waiting on each trip.
 
-    A record that ends while no trip is under way goes at once (alone: no waiting for
-    others); records that end meanwhile go together on the next trip, in one transaction
-    (store.record_polls). So the writer is handed one job per batch of polls, not one per
-    poll, and batches grow only while it is busy. Each poll still waits for its own record
-    (and gets its own error); a poll cancelled before its trip starts is not recorded, as a
-    write cancelled in the writer's queue is not run.
+    A job handed over while no trip is under way goes at once (alone: no waiting for
+    others); jobs handed over meanwhile go together on the next trip, one call of `write`
+    (one transaction), up to `limit` units of work (`units` of a job; whole jobs, at least
+    one). So the writer is handed one call per batch of jobs, not one per job, and batches
+    grow only while it is busy. Each caller waits for its own job's result (or gets the
+    trip's error); a job whose caller was cancelled before its trip starts is not written,
+    as a write cancelled in the writer's queue is not run.
     """
 
-    def __init__(self, pipeline: Pipeline) -> None:
-        self._pipeline = pipeline
-        self._pending: list[tuple[_Record, asyncio.Future[None]]] = []
-        self._trips: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        write: Callable[[list[_J]], Awaitable[list[_R]]],
+        units: Callable[[_J], int] = lambda _: 1,
+        limit: int | None = None,
+    ) -> None:
+        self._write, self._units, self._limit = write, units, limit
+        self._pending: list[tuple[_J, asyncio.Future[_R]]] = []
+        self._task: asyncio.Task[None] | None = None
 
-    async def record(self, record: _Record) -> None:
-        """Queue `record` and wait until it is stored (its error raised here)."""
+    async def send(self, job: _J) -> _R:
+        """Queue `job` and wait for its result (the trip's error raised here)."""
         loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._pending.append((record, done))
-        if self._trips is None:
-            self._trips = loop.create_task(self._run())
-        await done
+        done: asyncio.Future[_R] = loop.create_future()
+        self._pending.append((job, done))
+        if self._task is None:
+            self._task = loop.create_task(self._run())
+        return await done
 
     async def _run(self) -> None:
         try:
             while self._pending:
-                batch = [(r, done) for r, done in self._pending if not done.done()]
-                self._pending = []
-                if batch:
-                    await self._trip(batch)
+                trip: list[tuple[_J, asyncio.Future[_R]]] = []
+                count = 0
+                while self._pending and (
+                    not trip
+                    or self._limit is None
+                    or count + self._units(self._pending[0][0]) <= self._limit
+                ):
+                    job, done = self._pending.pop(0)
+                    if not done.done():
+                        trip.append((job, done))
+                        count += self._units(job)
+                if trip:
+                    await self._trip(trip)
         finally:
-            self._trips = None
+            self._task = None
             for _, done in self._pending:  # (only when this task itself is cancelled)
                 done.cancel()
 
-    async def _trip(self, batch: list[tuple[_Record, "asyncio.Future[None]"]]) -> None:
-        pipeline = self._pipeline
+    async def _trip(self, trip: list[tuple[_J, "asyncio.Future[_R]"]]) -> None:
         try:
-            outcomes = await pipeline.write_for(
-                "", pipeline._record_all, [record for record, _ in batch]
-            )
+            results = await self._write([job for job, _ in trip])
         except asyncio.CancelledError:
-            for _, done in batch:
+            for _, done in trip:
                 done.cancel()
             raise
-        except Exception as exc:  # (the store is closed, ...) each poll gets the error
-            for _, done in batch:
+        except Exception as exc:  # (the store is closed, ...) each caller gets the error
+            for _, done in trip:
                 if not done.done():
                     done.set_exception(exc)
             return
-        for (_, done), error in zip(batch, outcomes, strict=True):
-            if done.done():
-                continue
-            if error is None:
-                done.set_result(None)
-            else:
-                done.set_exception(error)
+        for (_, done), result in zip(trip, results, strict=True):
+            if not done.done():
+                done.set_result(result)
 
 
 # What `_read_feed` hands back: the parsed feed, its items (normalised), the new ones to take
@@ -570,76 +603,6 @@ class _Prepared:
     article: NewArticle
     hits: tuple[WatchHit, ...]
     extracted: bool
-
-
-class _Trips:
-    """Prepared items of every poll on their way to a writer that runs one write at a time
-    (Store.writes_in_turn: SQLite's writer thread), all that are waiting on each trip.
-
-    As _Recorder does for poll records: items handed over while no trip is under way go at
-    once; those handed over meanwhile, whatever their feed, go together on the next trip (up
-    to `size` items, whole hand-overs: at least one), stored in one transaction with a
-    savepoint per article (Store.add_articles: one bad article fails alone). A commit writes
-    every page its transaction changed, and the articles of a trip share most of theirs (the
-    story band index above all): fewer, larger transactions write each page fewer times.
-    Each poll waits for its own items' outcomes; items whose poll was cancelled before their
-    trip starts are not stored.
-    """
-
-    def __init__(self, pipeline: Pipeline, size: int) -> None:
-        self._pipeline, self._size = pipeline, max(1, size)
-        self._pending: list[tuple[Sequence[_Prepared], asyncio.Future[list[_ItemOutcome]]]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def store(self, batch: Sequence[_Prepared]) -> list[_ItemOutcome]:
-        """Queue `batch` and wait for its items' outcomes (in order)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[list[_ItemOutcome]] = loop.create_future()
-        self._pending.append((batch, done))
-        if self._task is None:
-            self._task = loop.create_task(self._run())
-        return await done
-
-    async def _run(self) -> None:
-        try:
-            while self._pending:
-                trip: list[tuple[Sequence[_Prepared], asyncio.Future[list[_ItemOutcome]]]] = []
-                count = 0
-                while self._pending and (
-                    not trip or count + len(self._pending[0][0]) <= self._size
-                ):
-                    batch, done = self._pending.pop(0)
-                    if not done.done():
-                        trip.append((batch, done))
-                        count += len(batch)
-                if trip:
-                    await self._trip(trip)
-        finally:
-            self._task = None
-            for _, done in self._pending:  # (only when this task itself is cancelled)
-                done.cancel()
-
-    async def _trip(
-        self, trip: list[tuple[Sequence[_Prepared], "asyncio.Future[list[_ItemOutcome]]"]]
-    ) -> None:
-        pipeline = self._pipeline
-        items = [prepared for batch, _ in trip for prepared in batch]
-        try:
-            outcomes = await pipeline.write_for(_TRIPS_KEY, pipeline._store_batch, items)
-        except asyncio.CancelledError:
-            for _, done in trip:
-                done.cancel()
-            raise
-        except Exception as exc:  # (the store is closed, ...) each poll gets the error
-            for _, done in trip:
-                if not done.done():
-                    done.set_exception(exc)
-            return
-        start = 0
-        for batch, done in trip:
-            if not done.done():
-                done.set_result(outcomes[start : start + len(batch)])
-            start += len(batch)
 
 
 # The writer's queue of the shared trips (its turns alternate with the daemon's own writes,
