@@ -167,8 +167,9 @@ class ReferenceMatcher:
                     compile_veto(v) for v in alias.veto
                 )
                 if alias.form == "short" and entry.type == "person":
-                    # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan
-                    vetoes = (GivenNameVeto(), *vetoes)
+                    # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan; a
+                    # short form in quotation marks on its own is a word ('"Xi" comes from')
+                    vetoes = (GivenNameVeto(), compile_veto('["“]@["”]'), *vetoes)
                 pattern = _Pattern(
                     index,
                     alias.form == "full",
