@@ -169,7 +169,7 @@ class ReferenceMatcher:
                 if alias.form == "short" and entry.type == "person":
                     # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan; a
                     # short form in quotation marks on its own is a word ('"Xi" comes from')
-                    vetoes = (GivenNameVeto(), compile_veto('["“]@["”]'), *vetoes)
+                    vetoes = (GivenNameVeto(), *vetoes)
                 pattern = _Pattern(
                     index,
                     alias.form == "full",

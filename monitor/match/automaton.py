@@ -69,9 +69,6 @@ DFA_CREDIT_WORDS = (*CREDIT_WORDS, "http", "photo")
 # the value of every credit word: no rule, a role that only says the word was seen
 CREDIT_VALUE: Value = (0, 0, None, None, None, None, CREDIT_WORD)
 _GIVEN_NAME = GivenNameVeto()
-# A person's short form in quotation marks on its own is the word, not the person ('"Xi",
-# however, comes from ...' of a word's origin).
-_QUOTED_WORD = compile_veto('["“]@["”]')
 # Pattern((...)) without NamedTuple's Python-level __new__ (one per alias at compile time).
 _new_pattern = partial(tuple.__new__, Pattern)
 # ASCII words separated by single spaces: folding leaves them as they are, with no variant.
@@ -221,7 +218,7 @@ def _names(entries: Sequence[Entry]) -> dict[str, list[Pattern]]:
             if not full and person:
                 # "Gareth Johnson" is not Boris Johnson, "Logan Ryan" is not Mark Logan, the
                 # swimmer "Qin Haiyang" is not Qin Gang; a quoted "Xi" is a word
-                vetoes = (_GIVEN_NAME, _QUOTED_WORD, *vetoes)
+                vetoes = (_GIVEN_NAME, *vetoes)
             # a dated standalone short form carries its days (resolve() checks them)
             alone = alias.alone if alias.standalone and alias.alone is not None else None
             standalone = alias.standalone if alone is None else alone

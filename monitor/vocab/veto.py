@@ -105,14 +105,18 @@ def _is_name_word(word: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class GivenNameVeto:
-    """`<GIVEN>@` and `@<SURNAME>` done without regular expressions (it runs on every short
-    form of a person): a capitalised word that is neither a title nor a function word next to
-    the surname makes it someone else's name."""
+    """`<GIVEN>@`, `@<SURNAME>` and `"@"` done without regular expressions (it runs on every
+    short form of a person): a capitalised word that is neither a title nor a function word
+    next to the surname makes it someone else's name, and a short form in quotation marks on
+    its own is the word ('"Xi", however, comes from ...'), not the person."""
 
-    pattern: str = "<GIVEN>@ | @<SURNAME>"
+    pattern: str = '<GIVEN>@ | @<SURNAME> | "@"'
 
     def applies(self, text: str, start: int, end: int) -> bool:
-        """Whether a given name precedes, or another name follows, text[start:end]."""
+        """Whether a given name precedes, or another name follows, text[start:end], or it
+        stands alone in quotation marks."""
+        if start > 0 and end < len(text) and text[start - 1] in '"“' and text[end] in '"”':
+            return True
         j = start - 1
         while j >= 0 and text[j] in " \t":
             j -= 1
