@@ -56,6 +56,11 @@ class StoreError(MonitorError):
     """A database failure, wrapping the driver's exception."""
 
 
+class StoreDisconnectedError(StoreError):
+    """The connection died under a statement (a server restart, a killed backend): a read may
+    run again on a fresh connection."""
+
+
 class NotMigratedError(StoreError):
     """The database is not at the newest migration (`monitor db upgrade` brings it there)."""
 

@@ -252,6 +252,31 @@ def test_fetch_recovers_when_the_server_drops_its_connections(
     assert "db_reconnect" in caplog.text  # the dead connection was met, and replaced
 
 
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_fetch_recovers_when_a_driver_statement_meets_a_dropped_connection(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store's own statements run on the driver's cursor (DriverSQL), out of SQLAlchemy's
+    sight: a killed backend under one of them still makes `fetch` drop the dead pool and read
+    again, instead of failing the read (a poll that reads its feed's seen items right after a
+    server restart once crashed, and its feed backed off)."""
+    import logging
+
+    import psycopg
+
+    from monitor.store.base import DriverSQL
+
+    pid_sql, one = DriverSQL("SELECT pg_backend_pid()"), DriverSQL("SELECT 1")
+    caplog.set_level(logging.INFO, logger="monitor.store.db")
+    pids = {db.fetch(lambda conn: pid_sql.run(conn, {}).fetchone()[0]) for _ in range(3)}
+    with psycopg.connect(db.url.replace("+psycopg", ""), autocommit=True) as admin:
+        for pid in pids:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    for _ in range(3):
+        assert db.fetch(lambda conn: one.run(conn, {}).fetchone()[0]) == 1
+    assert "db_reconnect error=StoreDisconnectedError" in caplog.text
+
+
 @pytest.mark.slow
 def test_upgrade_of_a_stored_database_backfills_revision_0005(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Articles stored before revision 0005 are found by searches after the upgrade (their

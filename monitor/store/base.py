@@ -5,11 +5,11 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
-from monitor.errors import StoreError
+from monitor.errors import StoreDisconnectedError, StoreError
 from monitor.store.db import Database
 
 
@@ -68,7 +68,7 @@ class DriverSQL:
         try:
             cursor.execute(self.postgresql if postgres else self.sqlite, _bound(params, postgres))
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _driver_error(exc) from exc
+            raise _driver_error(exc, conn) from exc
         return cursor
 
     def many(self, conn: sa.Connection, rows: Iterable[Mapping[str, Any]]) -> int:
@@ -82,7 +82,7 @@ class DriverSQL:
             )
             return int(cursor.rowcount)
         except conn.dialect.loaded_dbapi.Error as exc:
-            raise _driver_error(exc) from exc
+            raise _driver_error(exc, conn) from exc
         finally:
             cursor.close()
 
@@ -129,9 +129,16 @@ def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _driver_error(exc: Exception) -> StoreError:
+def _driver_error(exc: Exception, conn: sa.Connection) -> StoreError:
+    """The StoreError of a driver's exception; StoreDisconnectedError when the connection died
+    (as SQLAlchemy tells its own statements' disconnects apart, which these bypass)."""
     first = (str(exc).splitlines() or [""])[0]
-    return StoreError(f"database error: {exc.__class__.__name__}: {first}")
+    message = f"database error: {exc.__class__.__name__}: {first}"
+    try:
+        dead = conn.dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None)
+    except Exception:  # (a dialect that cannot tell) an ordinary error
+        dead = False
+    return StoreDisconnectedError(message) if dead else StoreError(message)
 
 
 class StoreBase:

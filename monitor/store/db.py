@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
-from monitor.errors import StoreError
+from monitor.errors import StoreDisconnectedError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +248,13 @@ class Database:
                     log.info("db_reconnect error=%s", exc.__class__.__name__)
                     continue
                 raise _store_error(exc) from exc
+            except StoreDisconnectedError:  # (a driver statement: SQLAlchemy did not see it)
+                if attempt == 2:
+                    raise
+                log.info("db_reconnect error=StoreDisconnectedError")
+                # the pool's other connections died with this one (a restart): a new pool, as
+                # SQLAlchemy invalidates its pool on a disconnect it sees itself
+                self._reader.dispose(close=False)
             except SQLAlchemyError as exc:
                 raise _store_error(exc) from exc
         raise AssertionError("unreachable")
