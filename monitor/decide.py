@@ -46,12 +46,14 @@ class Answer(Protocol):
 
 
 class Failure(NamedTuple):
-    """A poll that read no feed: the answer's status (None: no answer), why, and how long
-    the server asked us to wait."""
+    """A poll that read no feed: the answer's status (None: no answer), why, how long the
+    server asked us to wait, and whether the failure was our own database's, not the feed's
+    (it is retried after one interval: the backoff does not double for it)."""
 
     status: int | None
     reason: str
     retry_after: timedelta | None = None
+    ours: bool = False
 
 
 def failure_of(answer: Answer) -> Failure | None:
@@ -82,7 +84,7 @@ def poll_record(
         retry = backoff(
             now=now,
             configured=feed.interval,
-            consecutive_errors=feed.consecutive_errors + 1,
+            consecutive_errors=1 if outcome.ours else feed.consecutive_errors + 1,
             retry_after=outcome.retry_after,
             rng=rng,
             max_interval=max_interval,

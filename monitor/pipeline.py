@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from monitor import decide, stories
 from monitor.alerts.payload import build_payload
 from monitor.clock import utcnow
-from monitor.errors import ExtractError, FetchError, MonitorError, ParseError
+from monitor.errors import ExtractError, FetchError, MonitorError, ParseError, StoreError
 from monitor.fetch.feeds import FeedFetch, fetch_feed
 from monitor.fetch.http import GuardedClient, origin
 from monitor.limits import bounded_article
@@ -173,7 +173,9 @@ class Pipeline:
         except Exception as exc:  # a failing feed is a value and a log line
             log.exception("feed.crashed feed=%s", feed.name)
             reason = f"{type(exc).__name__}: {exc}"[:500]
-            await self._record_failure(feed, decide.Failure(None, reason))
+            # our own database failing (a restart) is not the feed's fault: no doubled backoff
+            failure = decide.Failure(None, reason, ours=isinstance(exc, StoreError))
+            await self._record_failure(feed, failure)
             return PollResult(feed.name, None, reason)
 
     async def _poll(self, feed: ClaimedFeed) -> PollResult:

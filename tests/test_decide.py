@@ -326,3 +326,16 @@ def test_an_answer_without_a_feed_is_a_failure_carrying_retry_after() -> None:
     assert failure_of(_answer(429, retry_after=M1)) == Failure(429, "HTTP 429", M1)
     assert failure_of(_answer(500)) == Failure(500, "HTTP 500", None)
     assert [failure_of(_answer(s)) for s in (200, 204, 304, 410)] == [None] * 4
+
+
+def test_our_own_database_failing_is_retried_after_one_interval() -> None:
+    """A poll that failed on our own database (a server restart) is no fault of the feed's:
+    it comes back after one interval (plus jitter) however many errors the feed has had,
+    where a failure of the feed's doubles the wait for each one in a row."""
+    assert FEED.consecutive_errors == 2
+    ours = _record(Failure(None, "StoreError: database error", ours=True))
+    theirs = _record(Failure(None, "ConnectError: refused"))
+    assert not ours.ok
+    assert ours.reason == "backoff"
+    assert NOW + M15 <= ours.next_poll <= NOW + M15 * 1.2
+    assert theirs.next_poll >= NOW + M15 * 4
