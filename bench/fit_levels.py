@@ -45,7 +45,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_relevance import load_gold, read_document
 
 from monitor.match import Matcher, compile_matcher, relevance
-from monitor.match.matcher import _past_label
 from monitor.match.relevance import Layout
 from monitor.vocab import load_vocabulary
 
@@ -88,7 +87,7 @@ def features(
         if simple
         else any(layout.body_start <= p < min(layout.lede_end, layout.lead_end) for p in starts)
     )
-    full = relevance.BLOCK_SPREAD_FULL if layout.blocks else relevance.SPREAD_FULL
+    full = layout.spread_full
     in_body = [p for p in starts if p >= layout.body_start]
     size = max(1, len(doc) - layout.body_start)
     first = (in_body[0] - layout.body_start) / size if in_body else 1.0
@@ -168,9 +167,7 @@ def document_rows(
     for entry, spans, confirmed in kept:
         if entry.kind != "issue":
             continue
-        weighed = layout  # as the tagger weighs it: a series label is no headline
-        if entry.id in matcher._labels:
-            weighed = _past_label(matcher._labels[entry.id], whole, layout)
+        weighed = matcher._past_label(entry, whole, layout)  # a series label is no headline
         skip = relevance.uncued(entry, whole, spans, layout)
         out.append(
             (

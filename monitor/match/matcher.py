@@ -173,11 +173,8 @@ class Matcher:
                 layout.lead_end,
             )
         out = []
-        labels = self._labels
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            weighed = layout
-            if labels and entry.id in labels:
-                weighed = _past_label(labels[entry.id], doc, layout)
+            weighed = self._past_label(entry, doc, layout)
             score = salience(spans, weighed, uncued(entry, doc, spans, layout))
             out.append(
                 new_tag(
@@ -217,6 +214,17 @@ class Matcher:
             firsts,
             lead_sentence(text),
         )
+
+    def _past_label(self, entry: Entry, doc: str, layout: Layout) -> Layout:
+        """`layout` with its headline starting after a series label of `entry` at its start
+        ("Human rights in focus" before the headline proper): a mention in the label is no
+        headline topic (salience() gives it no headline weight)."""
+        label = self._labels.get(entry.id)
+        if label is None or layout.headline is None:
+            return layout
+        start, end = layout.headline
+        found = label.match(doc, start, end)
+        return layout if found is None else replace(layout, headline=(found.end(), end))
 
     def _counted(
         self, found: list[int], hits: list[Hit], text: str, folded: Folded, published: date | None
@@ -270,9 +278,7 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            weighed = layout
-            if entry.id in self._labels:
-                weighed = _past_label(self._labels[entry.id], doc, layout)
+            weighed = self._past_label(entry, doc, layout)
             skip = uncued(entry, doc, spans, layout)
             judged = assess(entry, spans, weighed, confirmed, skip)
             alone = _named_alone(entry, doc, spans)
@@ -535,35 +541,20 @@ def _compose(title: str | None, text: str) -> tuple[str, int, tuple[int, int] | 
 def _named_alone(entry: Entry, doc: str, spans: list[Hit]) -> str | None:
     """Why a person named only by a dated standalone short form ("Johnson") is tagged: the
     days in which that form names the entry on its own (None: some other form names it)."""
-    from monitor.vocab.loader import alias_key
-
     dated = {
-        alias_key(a.text): a
+        cached_alias_key(a.text): a
         for a in entry.aliases
         if a.form == "short" and a.standalone and a.alone is not None
     }
     if not dated:
         return None
-    named = {alias_key(doc[start:stop]) for start, stop, _ in spans}
+    named = {cached_alias_key(doc[start:stop]) for start, stop, _ in spans}
     if not named <= dated.keys():
         return None
     alias = dated[min(named)]
     since, until = alias.alone  # type: ignore[misc]  # checked not None above
     days = f"{since or 'any day'} to {until or 'today'}"
     return f"named as {alias.text!r} alone, which names it in documents of {days}"
-
-
-def _past_label(label: re.Pattern[str], doc: str, layout: Layout) -> Layout:
-    """`layout` with its headline starting after a series label of the entry at its start
-    ("Human rights in focus" before the headline proper): a mention in the label is no
-    headline topic (salience() gives it no headline weight)."""
-    if layout.headline is None:
-        return layout
-    start, end = layout.headline
-    found = label.match(doc, start, end)
-    if found is None:
-        return layout
-    return replace(layout, headline=(found.end(), end))
 
 
 def _too_early(entry: Entry, doc: str, hit: Hit, published: date | None) -> bool:
@@ -659,7 +650,7 @@ _MONTHS = [
     "October",
     "November",
     "December",
-]
+]  # English, whatever the locale
 _STATED = re.compile(
     r"\b(?:(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
     r"|(?P<day2>\d{1,2})\s+(?P<month2>" + "|".join(_MONTHS) + r"),?\s+(?P<year2>\d{4}))\b"

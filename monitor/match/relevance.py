@@ -180,6 +180,11 @@ class Layout:
     # stand for its paragraphs.
     blocks: bool = False
 
+    @property
+    def spread_full(self) -> float:
+        """The share of its parts at which a tag's spread counts in full."""
+        return BLOCK_SPREAD_FULL if self.blocks else SPREAD_FULL
+
     @staticmethod
     def of(doc: str, headline: tuple[int, int] | None) -> "Layout":
         """The layout of `doc`, whose headline (if any) is doc[headline[0]:headline[1]]."""
@@ -388,26 +393,8 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     few words saying which were found."""
     lo, hi = layout.bounds(layout.paragraph(start), len(doc))
     lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
-    cues = cue_pattern(entry.cues)
-    anti = cue_pattern(entry.anticues)
-    found = (
-        []
-        if cues is None
-        else [
-            m.group()
-            for m in cues.finditer(doc, lo, hi)
-            if not (m.start() < end and start < m.end())
-        ]
-    )
-    against = (
-        []
-        if anti is None
-        else [
-            m.group()
-            for m in anti.finditer(doc, lo, hi)
-            if not (m.start() < end and start < m.end())
-        ]
-    )
+    found = _near(cue_pattern(entry.cues), doc, lo, hi, start, end)
+    against = _near(cue_pattern(entry.anticues), doc, lo, hi, start, end)
     places = _near(cue_pattern(entry.place_cues), doc, lo, hi, start, end)
     if places and not doc[start].isupper():  # a common word ("crackdown"): any cue
         found += places
@@ -538,7 +525,7 @@ def salience(
         score += W_COUNT * (1.0 if count >= COUNT_FULL else (count - 1) / (COUNT_FULL - 1))
     if len(starts) > 1:
         share = len(paragraphs) / len(starts)
-        full = BLOCK_SPREAD_FULL if layout.blocks else SPREAD_FULL
+        full = layout.spread_full
         score += W_SPREAD * (1.0 if share >= full else share / full)
     return round(score, 3) if score < 1.0 else 1.0  # three places: what JSON and tables show
 
@@ -609,8 +596,7 @@ def assess(
         + (f" {repeated:+.2f}" if repeated else "")
     )
     if total > 1:
-        full = BLOCK_SPREAD_FULL if layout.blocks else SPREAD_FULL
-        spread = W_SPREAD * min(1.0, len(body) / total / full)
+        spread = W_SPREAD * min(1.0, len(body) / total / layout.spread_full)
         parts = "blocks of sentences (no paragraph breaks)" if layout.blocks else "paragraphs"
         reasons.append(f"in {len(body)} of {total} {parts} {spread:+.2f}")
     if confirmed is not None:
