@@ -7,7 +7,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from monitor.match.normalize import Folded
-from monitor.vocab.model import Role
+from monitor.vocab.model import Role, within
 from monitor.vocab.veto import GivenNameVeto, Veto
 
 TITLE_GAP = 3  # "Secretary of State Antony Blinken", "his envoy, Wang Yi": the role is a title
@@ -222,8 +222,7 @@ def alone_on(days: tuple[date | None, date | None], published: date | None) -> b
         return False
     if isinstance(published, datetime):
         published = published.date()
-    since, until = days
-    return (since is None or published >= since) and (until is None or published <= until)
+    return within(published, *days)
 
 
 def resolve_roles(

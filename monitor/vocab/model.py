@@ -100,11 +100,12 @@ class Entry:
 
     def named_on(self, key: str, day: date) -> bool:
         """Whether the alias with this key (alias_key()) names the entry on `day`."""
-        return all(
-            (since is None or day >= since) and (until is None or day <= until)
-            for alias, since, until in self.dated
-            if alias == key
-        )
+        return all(within(day, since, until) for alias, since, until in self.dated if alias == key)
+
+
+def within(day: date, since: date | None, until: date | None) -> bool:
+    """Whether `day` falls in the days from `since` to `until` (either open)."""
+    return (since is None or day >= since) and (until is None or day <= until)
 
 
 @dataclass(frozen=True, slots=True)
