@@ -332,17 +332,24 @@ class Pipeline:
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
         if feed.full_text:
             return parsed, items, new, deferred, None
-        sketches = _sketches([_story_body(item, None) for item in new])
-        ready = [self._prepare_logged(feed, item, s) for item, s in zip(new, sketches, strict=True)]
+        bodies = [_story_body(item, None) for item in new]
+        ready = [
+            self._prepare_logged(
+                feed,
+                item,
+                None if sketch is None else stories.Identity(stories.fingerprint(body), sketch),
+            )
+            for item, body, sketch in zip(new, bodies, _sketches(bodies), strict=True)
+        ]
         return parsed, items, new, deferred, ready
 
     def _prepare_logged(
-        self, feed: ClaimedFeed, item: Item, sketch: StorySketch | None
+        self, feed: ClaimedFeed, item: Item, story: stories.Identity | None
     ) -> "_Prepared | None":
-        """`_prepare` of an item without a page (`sketch`: its story sketch, made already);
-        None (logged) when it fails."""
+        """`_prepare` of an item without a page (`story`: its story identity, made with the
+        poll's other items); None (logged) when it fails."""
         try:
-            return self._prepare(item, None, None, sketch=sketch)
+            return self._prepare(item, None, None, story=story)
         except Exception:  # one bad item never sinks its feed
             log.exception("item.failed feed=%s guid=%s", feed.name, item.guid[:200])
             return None
@@ -365,11 +372,10 @@ class Pipeline:
         article: Article | None,
         page_url: str | None,
         story: stories.Identity | None = None,
-        sketch: StorySketch | None = None,
     ) -> "_Prepared":
         """Tag the item and evaluate the watches (a worker thread, not the writer)."""
         rules = self.rules  # one set for the item's tags and watches (a reload swaps it)
-        new = bounded_article(self._new_article(item, article, page_url, rules, story, sketch))
+        new = bounded_article(self._new_article(item, article, page_url, rules, story))
         return _Prepared(new, tuple(self._hits(new, rules)), article is not None)
 
     def _store_batch(self, batch: Sequence["_Prepared"]) -> list["_ItemOutcome"]:
@@ -454,11 +460,10 @@ class Pipeline:
         page_url: str | None,
         rules: Rules | None = None,
         story: stories.Identity | None = None,
-        sketch: StorySketch | None = None,
     ) -> NewArticle:
-        """The article to store; `story`: the identity of `article`'s text with the item's
-        title (ExtractorPool.extract_story), else it is made here; `sketch`: the sketch of an
-        item without a page, made with its poll's other items (stories.sketches)."""
+        """The article to store; `story`: the identity of its story text, made already (in
+        the extraction worker, ExtractorPool.extract_story, or with the poll's other items
+        without pages, stories.sketches), else it is made here."""
         rules = rules or self.rules
         usable = _usable(article)
         text = usable.text if usable else _fallback_text(item)
@@ -474,11 +479,8 @@ class Pipeline:
             published=published.date() if published else None,
             official=rules.officials.get(item.feed),
         )
-        if story is None or usable is None:
-            if sketch is None:
-                story = stories.identify(text, item.title, usable.title if usable else None)
-            else:  # made with the poll's other items (stories.sketches)
-                story = stories.Identity(stories.fingerprint(_story_body(item, usable)), sketch)
+        if story is None:
+            story = stories.identify(text, item.title, usable.title if usable else None)
         return NewArticle(
             feed=item.feed,
             guid=item.guid,

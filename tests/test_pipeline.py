@@ -440,11 +440,11 @@ async def test_items_without_pages_go_to_the_writer_together_and_fail_alone(
         pipeline = rt.pipeline
         prepare_one, store_batch = pipeline._prepare, pipeline._store_batch
 
-        def prepare_item(item: Any, article: Any, page_url: Any, sketch: Any = None) -> Any:
+        def prepare_item(item: Any, article: Any, page_url: Any, story: Any = None) -> Any:
             threads.add(threading.get_ident())
             if item.guid == "k-2":
                 raise ValueError("a tagging bug")
-            return prepare_one(item, article, page_url, sketch)
+            return prepare_one(item, article, page_url, story=story)
 
         def store_items(batch: Any) -> Any:
             writes.append(len(batch))
