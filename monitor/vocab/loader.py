@@ -290,14 +290,7 @@ class _Parser:
             veto = (*shared_veto, *self._strings(value.get("veto", []), f"{key}.veto"))
             for pattern in veto:
                 self._check_veto(pattern, f"{key}.veto")
-            since = value.get("since")
-            if since is not None:
-                since = self._date(since, "since", f"{key}.since")
-            until = value.get("until")
-            if until is not None:
-                until = self._date(until, "until", f"{key}.until")
-            if since is not None and until is not None and until < since:
-                raise self.fail("until must not be before since", f"{key}.until")
+            since, until = self._days(value, key)
             out.append(
                 Alias(
                     text,
@@ -319,8 +312,11 @@ class _Parser:
             raise self.fail(f"unknown standalone key {unknown[0]!r}", f"{key}.{unknown[0]}")
         if not table:
             raise self.fail("a dated standalone needs since or until", key)
-        since = table.get("since")
-        until = table.get("until")
+        return self._days(table, key)
+
+    def _days(self, table: dict[str, Any], key: str) -> tuple[date | None, date | None]:
+        """The `since` and `until` days of `table` (either may be absent), in order."""
+        since, until = table.get("since"), table.get("until")
         if since is not None:
             since = self._date(since, "since", f"{key}.since")
         if until is not None:
