@@ -8,7 +8,7 @@ sorted by the sha1 of their gold reference ("NewsArticles.csv:<article_id>"): th
 whose headline or text contains (case-insensitive substring) a word of CHINA_WORDS, the first
 80 of the others that contain a word of WORDS or EXTRA_WORDS, and the first 40 that contain
 none. `--set news2`, `--set news3`: the next 120, 80 and 40 of the same three groups in the same
-order, and so on (`news4`).
+order, and so on (`news4`, `news5`).
 
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
@@ -198,6 +198,7 @@ WHEEL_SETS = {
     "news2": lambda: select_news(skip=1),
     "news3": lambda: select_news(skip=2),
     "news4": lambda: select_news(skip=3),
+    "news5": lambda: select_news(skip=4),
 }
 
 
