@@ -55,7 +55,23 @@ ROLE_VETOES = (
 # alone took turns (load 2-4), no difference seen in bench_matcher under load 5-7. The
 # unpadded "http" and "photo" of the previous keys gave four start bytes, which turns it off
 # (as the bundled vocabulary's Chinese-script keys, which open with no space, do anyway).
-CREDIT_WORDS = ("www", " photo")
+CREDIT_WORDS = (
+    "www",
+    " photo",
+    # page furniture's fixed words (furniture.py), each after the space white space folds to
+    " read more",
+    " related",
+    " see also",
+    " subscribe",
+    " sign up",
+    " learn more",
+    " click here",
+    " tap here",
+    " share this",
+    " here s how",
+    " follow us",
+    " download ",
+)
 # An automaton of keys of up to this many bytes in all is a DFA, a larger one ahocorasick_rs's
 # default (a contiguous NFA). The DFA reads one table entry per byte, with no failure
 # transitions: at 100 aliases tagging took 3-13% less time. But its table takes ~90 bytes

@@ -9,6 +9,7 @@ from operator import itemgetter
 
 from monitor.match.automaton import CREDIT_VALUE, DFA_CREDIT_WORDS, build, search
 from monitor.match.bylines import SHORT_LINE, credit_spans, outside
+from monitor.match.furniture import furniture_spans
 from monitor.match.normalize import Folded, fold
 from monitor.match.relevance import (
     ABOUT,
@@ -428,28 +429,37 @@ class Matcher:
         self, text: str, published: date | None
     ) -> tuple[Folded, list[Hit], list[Hit], list[Hit]]:
         """The folded text and the hits (folded offsets) of actors, issues and dated roles
-        that resolution takes: the scan's, outside credit lines."""
+        that resolution takes: the scan's, outside credit lines and page furniture."""
         folded = fold(text)
         if self._automaton is None or not text:
             return folded, [], [], []
         if isinstance(published, datetime):
             published = published.date()
         actors, issues, role_hits, words = self._scan(text, folded, published is not None)
-        if (actors or issues or role_hits) and (
-            # credit_spans() finds nothing in one line of more than SHORT_LINE characters that
-            # does not open with "By", unless it holds a web address or a photo credit (see
-            # automaton.CREDIT_WORDS: "www", a photo credit's word, an address's "/")
-            words
+        if not (actors or issues or role_hits):
+            return folded, actors, issues, []
+        # credit_spans() finds nothing in one line of more than SHORT_LINE characters that
+        # does not open with "By", unless it holds a web address or a photo credit (see
+        # automaton.CREDIT_WORDS: "www", a photo credit's word, an address's "/")
+        spans = (
+            credit_spans(text)
+            if words
             or "\n" in text
             or len(text) <= SHORT_LINE
             or text.lstrip()[:2] == "By"
             or "/" in text
-        ):
-            credits = credit_spans(text)
-            if credits:  # a byline names who wrote the text, not whom it is about
-                actors = outside(actors, credits, folded)
-                issues = outside(issues, credits, folded)
-                role_hits = outside(role_hits, credits, folded)
+            else []
+        )
+        # page furniture: blurbs closed by dates always, teasers and calls to the reader when
+        # the scan saw their fixed words (automaton.CREDIT_WORDS)
+        furniture = furniture_spans(text, words)
+        if furniture:
+            spans = sorted((*spans, *furniture))
+        if spans:  # a byline names who wrote the text, not whom it is about; page furniture
+            # names other stories and the outlet
+            actors = outside(actors, spans, folded)
+            issues = outside(issues, spans, folded)
+            role_hits = outside(role_hits, spans, folded)
         roles = (
             resolve_roles(role_hits, actors, self._is_person, text, folded, published)
             if role_hits and published is not None

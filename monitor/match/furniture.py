@@ -1,0 +1,193 @@
+"""Page furniture that feeds and extractors leave in an article's text: teasers of other stories
+("READ MORE: ...", "RELATED: ..."), the outlet's calls to the reader ("Sign up for our
+newsletter", "Learn more", the question before them) and blocks of related stories each closed
+by its date ("... (16.02.2017)"). They name other stories and the outlet, not what the article
+is about: nothing in them is a mention, as in credit lines (bylines.py).
+
+Three shapes, each recognised by fixed words, found in any outlet's text:
+
+- a teaser: a marker and a colon, then another story's headline, which runs to the end of the
+  line or sentence, at most TEASER_WORDS words (a flat text runs the headline into the next
+  sentence without a stop);
+- a call to the reader: a sentence that opens with an imperative of the outlet's
+  ("Subscribe", "Sign up", "Learn more", "Click here", "Share this", "Here's how"), with the
+  questions right before it ("How will ... impact you?", "Want more updates from ...?");
+- a block of dated related stories: the text between two dates in parentheses
+  ("(16.02.2017)", "(2017-02-16)") at most BLURB_CHARS apart, and the first blurb's whole
+  sentences before the first date, as long as the block's longest blurb.
+"""
+
+import re
+from itertools import pairwise
+
+# A teaser's marker: capitals, or "Read more" / "Related" with a colon.
+_TEASER = re.compile(
+    r"\b(?:READ\s+MORE|RELATED(?:\s+STOR(?:Y|IES))?|SEE\s+ALSO|MORE|WATCH|Read\s+more|"
+    r"Related(?:\s+stor(?:y|ies))?|See\s+also)[ \t]*[:>»|][ \t:–—-]*"
+)
+# "Read more on Brexit", "Read more here": a link's text, without a colon.
+_READ_MORE = re.compile(r"\bRead\s+more\s+(?:here|on|about|of|at)\b")
+TEASER_WORDS = 12  # a headline's words at most
+LINK_WORDS = 4  # "Read more on Brexit", "Read more of Anthony's takeaway"
+# Capitalised words that open a sentence far more often than they stand inside a headline.
+OPENERS = frozenset(
+    {
+        "The",
+        "A",
+        "An",
+        "In",
+        "On",
+        "At",
+        "But",
+        "And",
+        "Even",
+        "Indeed",
+        "Meanwhile",
+        "However",
+        "After",
+        "Before",
+        "Under",
+        "It",
+        "He",
+        "She",
+        "They",
+        "We",
+        "I",
+        "You",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "According",
+        "While",
+        "When",
+        "As",
+        "For",
+        "With",
+        "Since",
+        "Although",
+        "Despite",
+        "If",
+        "Some",
+        "Many",
+        "Last",
+        "Earlier",
+        "Later",
+        "So",
+        "Now",
+        "Still",
+        "Yet",
+        "Here",
+        "There",
+    }
+)
+_TEASER_END = re.compile(r"\n|[.?!](?=\s)|$")
+_WORD_RUN = re.compile(r"\S+")
+# A sentence that opens with an outlet's call to its reader.
+_CALL = re.compile(
+    r"(?:(?<=[.?!:)\"”])|^)[ \t-]*(?:Subscribe|Sign\s+up|Learn\s+more|Click\s+here|Tap\s+here|"
+    r"Share\s+this|Here['’]s\s+how|Follow\s+us|Download\s+(?:the|our)\s+app)\b",
+    re.MULTILINE,
+)
+# A sentence's start: after a stop, closing quotes and white space or a capital; or a line break.
+_STOPS = re.compile(r"[.?!][\"”'’)?]*(?:[ \t]+|(?=[A-Z]))|\n\s*")
+SENTENCE_CHARS = 2000  # a sentence's start is looked for this far back at most
+_SENTENCE_END = re.compile(r"[.?!](?=[\s\"”'’]|$)|\n")
+# A related story's date: "(16.02.2017)", "(2017-02-16)", "(16/02/2017)".
+_STAMP = re.compile(r"\((?:\d\d?[./]\d\d?[./]\d{4}|\d{4}-\d\d-\d\d)\)")
+BLURB_CHARS = 600  # two dates further apart than this close no blurb between them
+FIRST_BLURB_CHARS = 300  # the first blurb's length when the block has one date
+
+
+def furniture_spans(text: str, words: bool = True) -> list[tuple[int, int]]:
+    """The [start, end) spans of `text` that are blocks of dated related stories and, when
+    `words` (the matcher's scan saw a teaser's or a call's fixed words), teasers and calls to
+    the reader, in order (overlaps kept). A date's search costs ~2 us per 4 KB (its
+    expression opens with a literal "(")."""
+    spans = _blurbs(text) if _STAMP.search(text) is not None else []
+    if words:
+        spans.extend(_teasers(text))
+        spans.extend(_calls(text))
+        spans.sort()
+    return spans
+
+
+def _teasers(text: str) -> list[tuple[int, int]]:
+    """Each teaser marker with the headline after it: to the end of its line or sentence, at
+    most TEASER_WORDS words (LINK_WORDS after "Read more on"), and before a capitalised word
+    that opens sentences ("READ MORE: Surviving the trail Even for those ...": the text goes
+    on without a stop after a headline)."""
+    out = []
+    for pattern, most in ((_TEASER, TEASER_WORDS), (_READ_MORE, LINK_WORDS)):
+        for marker in pattern.finditer(text):
+            start, at = marker.start(), marker.end()
+            stop = _TEASER_END.search(text, at)
+            end = stop.start() if stop is not None else len(text)
+            for words, word in enumerate(_WORD_RUN.finditer(text, at, end), 1):
+                if words > 2 and word.group().rstrip(",") in OPENERS:
+                    end = word.start()
+                    break
+                if words == most or word.group().endswith(","):
+                    end = word.end()
+                    break
+            out.append((start, end))
+    return out
+
+
+def _calls(text: str) -> list[tuple[int, int]]:
+    """Each sentence that opens with a call to the reader, with the questions before it."""
+    out = []
+    for call in _CALL.finditer(text):
+        start = call.start()
+        stop = _SENTENCE_END.search(text, call.end())
+        end = stop.end() if stop is not None else len(text)
+        # the questions right before it ("How will ... impact YOU?"): whole sentences
+        while True:
+            before = text[:start].rstrip(" \t-")
+            if not before.endswith("?"):
+                break
+            opening = _last_sentence_start(text, len(before) - 1)
+            if opening >= start:
+                break
+            start = opening
+        out.append((start, end))
+    return out
+
+
+def _last_sentence_start(text: str, end: int) -> int:
+    """Where the sentence ending at text[end] starts: after the last stop before it that closing
+    quotes and white space or a capital follow ('... eighties."?Do you ...'), or a line break."""
+    start = 0
+    for found in _STOPS.finditer(text, max(0, end - SENTENCE_CHARS), end):
+        start = found.end()
+    return start
+
+
+def _blurbs(text: str) -> list[tuple[int, int]]:
+    """Blocks of related stories closed by their dates: between consecutive dates at most
+    BLURB_CHARS apart, and the first blurb's sentences before a block's first date."""
+    stamps = [m.span() for m in _STAMP.finditer(text)]
+    out = []
+    block: list[tuple[int, int]] = []
+    for span in stamps:
+        if block and span[0] - block[-1][1] > BLURB_CHARS:
+            out.extend(_block(text, block))
+            block = []
+        block.append(span)
+    out.extend(_block(text, block))
+    return out
+
+
+def _block(text: str, stamps: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of one block of dates: its blurbs and the dates themselves."""
+    lengths = [b[0] - a[1] for a, b in pairwise(stamps)]
+    longest = max(lengths) if lengths else FIRST_BLURB_CHARS
+    first = stamps[0][0]
+    start = first
+    # whole sentences before the first date, while they fit in the longest blurb
+    while start > 0:
+        opening = _last_sentence_start(text, len(text[:start].rstrip()) - 1)
+        if opening >= start or first - opening > longest:
+            break
+        start = opening
+    return [(start, stamps[-1][1])]
