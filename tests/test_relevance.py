@@ -222,6 +222,11 @@ def tags(
             "Its alumni include poets, surgeons and civil rights activists.",
             "human-rights",
         ),
+        # nor a group's rights as a description of a person
+        (
+            "The senator, an outspoken gay rights activist, backed the budget deal.",
+            "human-rights",
+        ),
         # a forum's name, not two states' economic dealings
         ("Leaders posed for photos at the Asia-Pacific Economic Cooperation forum.", "trade"),
         # tear gas at a stadium is no rights matter without protest words near it
@@ -788,6 +793,12 @@ def test_an_office_for_an_issue_is_a_name_only_when_written_as_one() -> None:
             "Foreign intelligence services tried to recruit two clerks, the minister said.",
             "espionage-surveillance",
         ),
+        # a group's rights named by the group, freedoms by what they protect
+        ("The bill rolls back transgender rights in the state's schools.", "human-rights"),
+        ("Advocates said the raids trampled on immigrants' rights.", "human-rights"),
+        ("The plaintiff said the order violated his freedom of religion.", "human-rights"),
+        ("Reporters were made to sign forced confessions before their release.", "human-rights"),
+        ("Lawyers looked into the detention of journalists at the rally.", "human-rights"),
     ],
 )
 def test_more_words_of_the_issues(matcher: Matcher, text: str, present: str) -> None:
