@@ -8,7 +8,8 @@ sorted by the sha1 of their gold reference ("NewsArticles.csv:<article_id>"): th
 whose headline or text contains (case-insensitive substring) a word of CHINA_WORDS, the first
 80 of the others that contain a word of WORDS or EXTRA_WORDS, and the first 40 that contain
 none. `--set news2`, `--set news3`: the next 120, 80 and 40 of the same three groups in the same
-order, and so on (`news4`, `news5`).
+order, and so on (`news4`, `news5`); `--set news6` takes the last 3 China-word articles
+(that group has 603) with the next 197 and 40 of the other two groups.
 
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
@@ -126,9 +127,9 @@ CHINA_WORDS = (
 )  # fmt: skip
 
 
-def select_news(china: int = 120, other: int = 80, misses: int = 40, skip: int = 0) -> list[str]:
-    """The gold references of the news articles chosen by the rule above (`skip`: how many
-    rounds of the same sizes an earlier selection took)."""
+def news_groups() -> tuple[list[str], list[str], list[str]]:
+    """The gold references of the news articles in sha1 order, in three groups: with a China
+    word, with another word of the rule, with none."""
     import wheeltext  # bench/ is on the path when this script runs
 
     refs = sorted(
@@ -145,11 +146,26 @@ def select_news(china: int = 120, other: int = 80, misses: int = 40, skip: int =
             words.append(ref)
         else:
             without.append(ref)
+    return chinese, words, without
+
+
+def select_news(china: int = 120, other: int = 80, misses: int = 40, skip: int = 0) -> list[str]:
+    """The gold references of the news articles chosen by the rule above (`skip`: how many
+    rounds of the same sizes an earlier selection took)."""
+    chinese, words, without = news_groups()
     return (
         chinese[skip * china : (skip + 1) * china]
         + words[skip * other : (skip + 1) * other]
         + without[skip * misses : (skip + 1) * misses]
     )
+
+
+def select_news6() -> list[str]:
+    """The sixth selection: the China-word group has 603 articles, of which news to news5 took
+    600; the last 3 of them, then the next 197 of the other-word group and the next 40 of the
+    word-free group (240 in all)."""
+    chinese, words, without = news_groups()
+    return chinese[600:] + words[400:597] + without[200:240]
 
 
 def labelled(gold: Path = GOLD) -> set[str]:
@@ -199,6 +215,7 @@ WHEEL_SETS = {
     "news3": lambda: select_news(skip=2),
     "news4": lambda: select_news(skip=3),
     "news5": lambda: select_news(skip=4),
+    "news6": select_news6,
 }
 
 
