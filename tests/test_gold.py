@@ -101,8 +101,8 @@ def test_debate_rows_name_a_turn() -> None:
 
 def test_news_rows_name_an_article_id() -> None:
     refs = [str(row["file"]) for _, row in rows() if row["set"] == "news"]
-    # select_fresh.py --set news, news2, news3, news4, news5
-    assert len(refs) == len(set(refs)) == 240 * 5
+    # select_fresh.py --set news, news2, news3, news4, news5, news6
+    assert len(refs) == len(set(refs)) == 240 * 6
     for ref in refs:
         file, _, article = ref.rpartition(":")
         assert file == "NewsArticles.csv", ref
