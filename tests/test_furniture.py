@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from monitor.match import Matcher, compile_matcher
-from monitor.match.furniture import furniture_spans
+from monitor.match.furniture import SENTENCE_CHARS, furniture_spans
 from monitor.vocab import load_vocabulary, parse_text
 from monitor.vocab.loader import build_vocabulary
 
@@ -124,9 +124,18 @@ def test_words_of_furniture_in_prose_are_not_furniture() -> None:
     and a date not in parentheses mark nothing."""
     prose = (
         "The talks were related to trade. Analysts subscribe to the view that exports will "
-        "grow. Students should read more books, he said. On 12.02.2017 the court ruled."
+        "grow. Students should read more books, he said. On 12.02.2017 the court ruled. "
+        "Here's how the tariff on steel would work."
     )
     assert furniture_spans(prose) == []
+
+
+def test_a_call_takes_no_sentence_longer_than_a_sentence_can_be() -> None:
+    """A question before a call is taken back to its sentence's start only where one is found
+    within SENTENCE_CHARS: a text without stops is not swallowed whole."""
+    flat = "word " * (SENTENCE_CHARS // 5 + 100) + "is this the end? Subscribe now."
+    spans = furniture_spans(flat)
+    assert spans == [(flat.index("Subscribe"), len(flat))]
 
 
 def test_spans_cover_the_teaser_headline_and_stop_at_the_next_sentence() -> None:

@@ -10,7 +10,7 @@ Three shapes, each recognised by fixed words, found in any outlet's text:
   line or sentence, at most TEASER_WORDS words (a flat text runs the headline into the next
   sentence without a stop);
 - a call to the reader: a sentence that opens with an imperative of the outlet's
-  ("Subscribe", "Sign up", "Learn more", "Click here", "Share this", "Here's how"), with the
+  ("Subscribe", "Sign up", "Learn more", "Click here", "Share this", "Here's how."), with the
   questions right before it ("How will ... impact you?", "Want more updates from ...?");
 - a block of dated related stories: the text between two dates in parentheses
   ("(16.02.2017)", "(2017-02-16)") at most BLURB_CHARS apart, and the first blurb's whole
@@ -85,8 +85,8 @@ _TEASER_END = re.compile(r"\n|[.?!](?=\s)|$")
 _WORD_RUN = re.compile(r"\S+")
 # A sentence that opens with an outlet's call to its reader.
 _CALL = re.compile(
-    r"(?:(?<=[.?!:)\"”])|^)[ \t-]*(?:Subscribe|Sign\s+up|Learn\s+more|Click\s+here|Tap\s+here|"
-    r"Share\s+this|Here['’]s\s+how|Follow\s+us|Download\s+(?:the|our)\s+app)\b",
+    r"(?:(?<=[.?!:)\"”])|^)[ \t-]*(?P<call>Subscribe|Sign\s+up|Learn\s+more|Click\s+here|"
+    r"Tap\s+here|Share\s+this|Here['’]s\s+how(?=\.)|Follow\s+us|Download\s+(?:the|our)\s+app)\b",
     re.MULTILINE,
 )
 # A sentence's start: after a stop, closing quotes and white space or a capital; or a line break.
@@ -138,7 +138,7 @@ def _calls(text: str) -> list[tuple[int, int]]:
     """Each sentence that opens with a call to the reader, with the questions before it."""
     out = []
     for call in _CALL.finditer(text):
-        start = call.start()
+        start = call.start("call")
         stop = _SENTENCE_END.search(text, call.end())
         end = stop.end() if stop is not None else len(text)
         # the questions right before it ("How will ... impact YOU?"): whole sentences
@@ -147,18 +147,21 @@ def _calls(text: str) -> list[tuple[int, int]]:
             if not before.endswith("?"):
                 break
             opening = _last_sentence_start(text, len(before) - 1)
-            if opening >= start:
+            if opening is None or opening >= start:
                 break
             start = opening
         out.append((start, end))
     return out
 
 
-def _last_sentence_start(text: str, end: int) -> int:
+def _last_sentence_start(text: str, end: int) -> int | None:
     """Where the sentence ending at text[end] starts: after the last stop before it that closing
-    quotes and white space or a capital follow ('... eighties."?Do you ...'), or a line break."""
-    start = 0
-    for found in _STOPS.finditer(text, max(0, end - SENTENCE_CHARS), end):
+    quotes and white space or a capital follow ('... eighties."?Do you ...'), or a line break;
+    the text's start. None when no start is found within SENTENCE_CHARS: no sentence that
+    long is taken for furniture."""
+    lo = max(0, end - SENTENCE_CHARS)
+    start = 0 if lo == 0 else None
+    for found in _STOPS.finditer(text, lo, end):
         start = found.end()
     return start
 
@@ -187,7 +190,7 @@ def _block(text: str, stamps: list[tuple[int, int]]) -> list[tuple[int, int]]:
     # whole sentences before the first date, while they fit in the longest blurb
     while start > 0:
         opening = _last_sentence_start(text, len(text[:start].rstrip()) - 1)
-        if opening >= start or first - opening > longest:
+        if opening is None or opening >= start or first - opening > longest:
             break
         start = opening
     return [(start, stamps[-1][1])]
