@@ -390,15 +390,23 @@ _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
 
 def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) -> tuple[int, str]:
     """Cues minus anticues around doc[start:end] (within its paragraph and CUE_WINDOW), and a
-    few words saying which were found."""
+    few words saying which were found; (0, "no cue") without looking for anticues when no cue
+    stands there (the balance is then short of any positive `min_cues`)."""
     lo, hi = layout.bounds(layout.paragraph(start), len(doc))
     lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
     found = _near(cue_pattern(entry.cues), doc, lo, hi, start, end)
-    against = _near(cue_pattern(entry.anticues), doc, lo, hi, start, end)
+    name = doc[start].isupper()
+    if not found and name and entry.min_cues > 0:
+        # beside a name places count only with another cue, and anticues only take away:
+        # the balance is short of min_cues whatever they are (the words are not shown then)
+        return 0, "no cue"
     places = _near(cue_pattern(entry.place_cues), doc, lo, hi, start, end)
-    if places and not doc[start].isupper():  # a common word ("crackdown"): any cue
+    if not name:  # a common word ("crackdown"): any cue
         found += places
         places = []
+        if not found and entry.min_cues > 0:
+            return 0, "no cue"
+    against = _near(cue_pattern(entry.anticues), doc, lo, hi, start, end)
     words = ", ".join(dict.fromkeys(found)) or "no cue"
     if places:  # beside a name, places count only with another cue: a place among places
         words += ("; places: " if found else "; places alone: ") + ", ".join(dict.fromkeys(places))
