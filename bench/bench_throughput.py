@@ -217,8 +217,10 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def worker_pids(extractor: Any) -> list[int]:
-    """The extraction workers' pids (private attributes: measurement only). ExtractorPool
-    keeps one process pool per slot (`_slots`); older versions had one `_pool`."""
+    """The extraction workers' pids: ExtractorPool.worker_pids(); older versions kept one
+    process pool per slot (`_slots`) or one `_pool` (private attributes: measurement only)."""
+    if callable(getattr(extractor, "worker_pids", None)):
+        return list(extractor.worker_pids())
     pools = [getattr(extractor, "_pool", None), *(getattr(extractor, "_slots", None) or [])]
     return [
         pid

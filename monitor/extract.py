@@ -1,16 +1,16 @@
 """Pure article extraction (trafilatura on bytes), and a process pool with a per-page timeout."""
 
 import asyncio
-import concurrent.futures
-import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import unescape
@@ -252,19 +252,196 @@ def _watch_parent(daemon_pid: int, every: float = 1.0) -> None:
             os._exit(0)  # the daemon is gone (or a zombie): nothing will read our results
 
 
-def _loaded(target: Callable[..., Any]) -> None:
-    """Run in a new worker: unpickling `target` has imported its module; nothing else."""
+# A frame between the daemon and a worker: its length, then a pickle.
+_HEAD = struct.Struct("!Q")
+
+
+class _WorkerGone(Exception):
+    """The worker process ended (or closed its socket) before it answered."""
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytearray:
+    buffer = bytearray(size)
+    view, got = memoryview(buffer), 0
+    while got < size:
+        count = sock.recv_into(view[got:])
+        if not count:
+            raise EOFError
+        got += count
+    return buffer
+
+
+def _send_frame(sock: socket.socket, value: Any) -> None:
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    sock.sendall(_HEAD.pack(len(data)) + data)
+
+
+def _serve(
+    sock: socket.socket,
+    daemon_pid: int,
+    tables: stories.SketchTables | None,
+    target: Callable[..., Any],
+) -> None:
+    """A worker process: start (`_start_worker`), say so, then run the calls that come over
+    `sock` one at a time, each answered with (True, result) or (False, its exception), until
+    the daemon closes the socket (or goes). `target` is not called here: unpickling it has
+    imported its module, before any page's timeout runs."""
     del target
+    try:
+        _start_worker(daemon_pid, tables)
+        _send_frame(sock, (True, None))
+        while True:
+            (size,) = _HEAD.unpack(_recv_exact(sock, _HEAD.size))
+            # (the daemon's frames, on a socket pair only it and this worker hold)
+            fn, args = pickle.loads(_recv_exact(sock, size))  # noqa: S301
+            try:
+                answer: tuple[bool, Any] = (True, fn(*args))
+            except Exception as exc:  # the caller's, as an executor hands it over
+                answer = (False, exc)
+            try:
+                _send_frame(sock, answer)
+            except (pickle.PicklingError, TypeError, AttributeError) as exc:
+                _send_frame(sock, (False, ExtractError(f"unpicklable answer: {exc!r}")))
+    except (EOFError, OSError, KeyboardInterrupt):
+        return  # the daemon closed the socket, or is gone: nothing will read an answer
+
+
+class _Channel(asyncio.Protocol):
+    """The daemon's end of a worker's socket: frames in, one answer awaited at a time."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.up: asyncio.Future[None] = loop.create_future()  # the worker's first frame
+        self.answer: asyncio.Future[Any] | None = None
+        self._buffer = bytearray()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= _HEAD.size:
+            (size,) = _HEAD.unpack_from(self._buffer)
+            end = _HEAD.size + size
+            if len(self._buffer) < end:
+                return
+            frame = bytes(self._buffer[_HEAD.size : end])
+            del self._buffer[:end]
+            self._deliver(frame)
+
+    def _deliver(self, frame: bytes) -> None:
+        try:
+            ok, value = pickle.loads(frame)  # noqa: S301 - our worker's, as above
+        except Exception as exc:  # (an answer that cannot be read) its caller's error
+            ok, value = False, ExtractError(f"unreadable answer: {type(exc).__name__}")
+        if not self.up.done():
+            waiter: asyncio.Future[Any] | None = self.up
+        else:
+            waiter, self.answer = self.answer, None
+        if waiter is None or waiter.done():
+            return
+        if ok:
+            waiter.set_result(value)
+        else:
+            waiter.set_exception(value)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for waiter in (self.up, self.answer):
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(_WorkerGone())
+
+
+def _seen(future: "asyncio.Future[Any]") -> None:
+    """Mark `future`'s outcome as read (asyncio logs an exception nobody read)."""
+    if not future.cancelled():
+        future.exception()
+
+
+class _Worker:
+    """One extraction process (a slot of the pool) and a socket pair to it.
+
+    The daemon writes a call and reads its answer on the event loop itself: no executor
+    manager and queue feeder threads, no wake-up pipes between them (concurrent.futures'
+    process pool cost ~0.3-0.4 ms of the daemon's CPU a page in threads and hand-overs).
+    """
+
+    def __init__(self, tables: stories.SketchTables | None, target: Callable[..., Any]) -> None:
+        # forkserver: forking a process that runs an event loop and threads is unsafe.
+        context = multiprocessing.get_context("forkserver")
+        ours, theirs = socket.socketpair()
+        try:
+            self.process = context.Process(
+                target=_serve, args=(theirs, os.getpid(), tables, target), name="monitor-extract"
+            )
+            self.process.daemon = True
+            self.process.start()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.channel = _Channel()
+        self.started: asyncio.Future[None] = asyncio.ensure_future(self._connect(ours))
+        self.started.add_done_callback(_seen)  # a failed start shows in the calls
+
+    async def _connect(self, sock: socket.socket) -> None:
+        """Attach the socket to the loop, then wait for the worker's first frame."""
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.connect_accepted_socket(lambda: self.channel, sock)
+        except BaseException:
+            sock.close()
+            raise
+        await self.channel.up
+
+    async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` in the worker; _WorkerGone when it ends (or never started) first."""
+        if not self.started.done():
+            await asyncio.wait([self.started])
+        if self.started.cancelled() or self.started.exception() is not None:
+            raise _WorkerGone()
+        channel = self.channel
+        transport = channel.transport
+        if transport is None or transport.is_closing():
+            raise _WorkerGone()
+        data = pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)
+        channel.answer = asyncio.get_running_loop().create_future()
+        transport.write(_HEAD.pack(len(data)))
+        transport.write(data)
+        return await channel.answer
+
+    def kill(self) -> None:
+        """End the process now (a page over its time, or abandoned) and the socket."""
+        self.started.cancel()
+        if self.process.is_alive():
+            self.process.terminate()
+        if self.channel.transport is not None:
+            self.channel.transport.abort()
+
+    async def close(self) -> None:
+        """Close the socket (the worker ends once its page, if any, is done) and reap it."""
+        self.started.cancel()
+        if self.channel.transport is not None:
+            self.channel.transport.close()
+        await asyncio.get_running_loop().run_in_executor(None, self._reap)
+
+    def _reap(self) -> None:
+        self.process.join(30)
+        if self.process.exitcode is None:  # (stuck in a page) as a timeout would
+            self.process.kill()
+            self.process.join()
 
 
 class ExtractorPool:
     """Runs extract_article in worker processes; a page over its timeout fails alone.
 
-    Each worker is a slot of its own (a one-process executor) and a page is handed to a free
-    slot only, so nothing ever waits inside an executor: a page's timeout counts its own
-    extraction, never time spent queued behind other pages. A worker stuck on a page cannot
-    be interrupted, so on a timeout that slot's process is terminated and replaced; the other
-    slots, and the pages on or waiting for them, are not touched.
+    Each worker is a slot of its own (a process and a socket pair to it) and a page is
+    handed to a free slot only, so nothing ever waits inside a worker: a page's timeout
+    counts its own extraction, never time spent queued behind other pages. A worker stuck on
+    a page cannot be interrupted, so on a timeout that slot's process is terminated and
+    replaced; the other slots, and the pages on or waiting for them, are not touched.
     """
 
     def __init__(
@@ -275,39 +452,28 @@ class ExtractorPool:
     ) -> None:
         self.max_workers = max_workers or os.cpu_count() or 1
         self._target = target or _safe_extract  # a picklable module-level function
-        self._slots: list[concurrent.futures.ProcessPoolExecutor] = []
+        self._slots: list[_Worker] = []
         self._free: asyncio.Queue[int] | None = None
-        self._starting: dict[int, concurrent.futures.Future[Any]] = {}  # replaced workers
         self._tables: stories.SketchTables | None = None  # handed to each worker at start
+        self._killed: list[_Worker] = []  # replaced workers, reaped at close
         self.recycled = 0
-
-    def _new_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        # forkserver: forking a process that runs an event loop and threads is unsafe.
-        context = multiprocessing.get_context("forkserver")
-        return concurrent.futures.ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(os.getpid(), self._tables),
-        )
-
-    def _start(
-        self,
-        pool: concurrent.futures.ProcessPoolExecutor,
-    ) -> "concurrent.futures.Future[Any]":
-        """Start `pool`'s worker and load the target's module there (no page is run)."""
-        return pool.submit(_loaded, self._target)
 
     def worker_pids(self) -> list[int]:
         """The process ids of the current workers."""
-        return [pid for pool in self._slots for pid in (getattr(pool, "_processes", None) or {})]
+        return [pid for worker in self._slots if (pid := worker.process.pid) is not None]
 
     async def __aenter__(self) -> Self:
         self._tables = await asyncio.to_thread(stories.sketch_tables)
-        self._slots = [self._new_pool() for _ in range(self.max_workers)]
+        self._slots = [_Worker(self._tables, self._target) for _ in range(self.max_workers)]
         self._free = asyncio.Queue()
         # start and warm every worker now, so no page's timeout pays for a worker's start
-        await asyncio.gather(*(asyncio.wrap_future(self._start(p)) for p in self._slots))
+        try:
+            await asyncio.gather(*(worker.started for worker in self._slots))
+        except BaseException as exc:
+            await self.aclose()
+            if isinstance(exc, _WorkerGone):
+                raise ExtractError("an extraction worker ended while it started") from None
+            raise
         for index in range(self.max_workers):
             self._free.put_nowait(index)
         return self
@@ -322,10 +488,9 @@ class ExtractorPool:
 
     async def aclose(self) -> None:
         """Stop the workers (waiting for them off the event loop)."""
-        slots, self._slots, self._free = self._slots, [], None
-        loop = asyncio.get_running_loop()
-        for pool in slots:
-            await loop.run_in_executor(None, pool.shutdown)
+        workers, self._slots, self._free = self._slots + self._killed, [], None
+        self._killed = []
+        await asyncio.gather(*(worker.close() for worker in workers))
 
     async def extract(
         self,
@@ -375,13 +540,10 @@ class ExtractorPool:
 
     def _release(self, free: "asyncio.Queue[int]", index: int) -> None:
         """Hand slot `index` back, once its worker is ready if it was just replaced."""
-        starting = self._starting.pop(index, None)
-        if starting is None:
+        if index >= len(self._slots) or self._slots[index].started.done():
             free.put_nowait(index)
             return
-        asyncio.wrap_future(starting).add_done_callback(
-            lambda done: free.put_nowait(index) if not done.cancelled() else None
-        )
+        self._slots[index].started.add_done_callback(lambda _: free.put_nowait(index))
 
     async def _run(
         self,
@@ -392,46 +554,35 @@ class ExtractorPool:
         *args: Any,
     ) -> Any:  # (timeout: see extract)
         for attempt in (1, 2):
-            if attempt == 2:
-                await self._started(index)
-            future: concurrent.futures.Future[Any] | None = None
+            worker = self._slots[index]
+            if not worker.started.done():  # a replaced worker's start (not the page's time)
+                await asyncio.wait([worker.started])
             try:
-                future = self._slots[index].submit(fn, *args)
-                return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+                return await asyncio.wait_for(worker.call(fn, *args), timeout)
             except TimeoutError:
                 log.warning("extract.timeout url_host=%s timeout=%s", _host(url), timeout)
                 self._recycle(index)
                 raise ExtractError(
                     f"extraction took over {timeout:g} s; its worker was replaced"
                 ) from None
-            except BrokenProcessPool:  # the worker died under this page (or was killed)
+            except (_WorkerGone, asyncio.CancelledError) as exc:
+                # gone: the worker died under this page (or was killed); cancelled: the slot
+                # must not stay busy with an abandoned page
                 self._recycle(index)
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
                 if attempt == 2:
                     log.warning("extract.broken_pool url_host=%s", _host(url))
                     raise ExtractError("the extraction worker died twice on this page") from None
-            except asyncio.CancelledError:
-                if future is not None and not future.done():
-                    self._recycle(index)  # the slot must not stay busy with an abandoned page
-                raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _started(self, index: int) -> None:
-        """Wait until slot `index`'s replacement worker is up (a failed start shows later)."""
-        starting = self._starting.pop(index, None)
-        if starting is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wrap_future(starting)
 
     def _recycle(self, index: int) -> None:
         """Replace slot `index` by a fresh worker (started at once) and kill the old one."""
         if index >= len(self._slots):  # the pool is closing
             return
-        pool = self._slots[index]
+        old = self._slots[index]
         self.recycled += 1
-        fresh = self._new_pool()
-        self._slots[index] = fresh
-        self._starting[index] = self._start(fresh)
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        for process in processes:
-            process.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        self._slots[index] = _Worker(self._tables, self._target)
+        old.kill()
+        # (is_alive reaps the ones that have ended; the others are reaped at close)
+        self._killed = [w for w in self._killed if w.process.is_alive()] + [old]

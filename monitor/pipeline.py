@@ -1,6 +1,7 @@
 """Orders one feed's poll: fetch, parse, new items, page, extract, tag, store, alert rows."""
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import random
@@ -84,6 +85,12 @@ class PipelineOptions:
     # story-band keys touch a page each), so larger trips write fewer pages an article;
     # a trip of 300 holds the writer ~0.15 s (bench/bench_reader.py, "Side by side").
     trip_articles: int = 300
+    # SQLite: a trip that follows the last one within this many seconds waits as long for
+    # more articles (_Carpool's linger): pages end their extraction one by one, and alone
+    # each article was a transaction of its own (a commit, its index pages and an FTS5
+    # segment written for one article). Adds at most this much to an article's way to its
+    # alerts, and nothing to one after a quiet spell.
+    trip_linger: float = 0.2
 
 
 class Pipeline:
@@ -119,7 +126,12 @@ class Pipeline:
         # trip share most of theirs (the story band index above all): fewer, larger
         # transactions write each page fewer times. Elsewhere: a feed's own trips.
         self._trips: _Carpool[Sequence[_Prepared], list[_ItemOutcome]] | None = (
-            _Carpool(self._write_trip, len, max(1, self.options.trip_articles))
+            _Carpool(
+                self._write_trip,
+                len,
+                max(1, self.options.trip_articles),
+                linger=self.options.trip_linger,
+            )
             if store.writes_in_turn
             else None
         )
@@ -528,6 +540,12 @@ class _Carpool(Generic[_J, _R]):
     grow only while it is busy. Each caller waits for its own job's result (or gets the
     trip's error); a job whose caller was cancelled before its trip starts is not written,
     as a write cancelled in the writer's queue is not run.
+
+    With `linger` (seconds), jobs that come as a stream share trips even while the writer
+    is idle: a trip that would start within `linger` of the end of the one before waits up
+    to `linger` for company (less once `limit` units are waiting). A job after a quiet spell
+    still goes at once. (Articles of pages come one by one, as their extraction ends: alone,
+    each was a transaction and a commit of its own.)
     """
 
     def __init__(
@@ -535,10 +553,14 @@ class _Carpool(Generic[_J, _R]):
         write: Callable[[list[_J]], Awaitable[list[_R]]],
         units: Callable[[_J], int] = lambda _: 1,
         limit: int | None = None,
+        linger: float = 0.0,
     ) -> None:
         self._write, self._units, self._limit = write, units, limit
+        self._linger = linger
         self._pending: list[tuple[_J, asyncio.Future[_R]]] = []
         self._task: asyncio.Task[None] | None = None
+        self._last_trip = float("-inf")  # (the loop's clock) when the last trip ended
+        self._full: asyncio.Event | None = None  # set while lingering, once `limit` waits
 
     async def send(self, job: _J) -> _R:
         """Queue `job` and wait for its result (the trip's error raised here)."""
@@ -547,11 +569,32 @@ class _Carpool(Generic[_J, _R]):
         self._pending.append((job, done))
         if self._task is None:
             self._task = loop.create_task(self._run())
+        elif self._full is not None and self._is_full():
+            self._full.set()
         return await done
+
+    def _is_full(self) -> bool:
+        """`limit` units of work are waiting (a trip's worth)."""
+        limit = self._limit
+        return limit is not None and sum(self._units(job) for job, _ in self._pending) >= limit
+
+    async def _company(self) -> None:
+        """Wait up to `linger` for more jobs when this trip follows the last one closely."""
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._last_trip >= self._linger or self._is_full():
+            return
+        self._full = asyncio.Event()
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self._linger)
+        finally:
+            self._full = None
 
     async def _run(self) -> None:
         try:
             while self._pending:
+                if self._linger > 0:
+                    await self._company()
                 trip: list[tuple[_J, asyncio.Future[_R]]] = []
                 count = 0
                 while self._pending and (
@@ -565,6 +608,7 @@ class _Carpool(Generic[_J, _R]):
                         count += self._units(job)
                 if trip:
                     await self._trip(trip)
+                    self._last_trip = asyncio.get_running_loop().time()
         finally:
             self._task = None
             for _, done in self._pending:  # (only when this task itself is cancelled)

@@ -2,6 +2,7 @@
 
 import asyncio
 import gzip
+import os
 import sys
 import time
 from typing import Any
@@ -176,6 +177,33 @@ async def test_a_timeout_never_touches_other_pages() -> None:
         else:
             assert isinstance(result, Article), result
             assert result.text == html.decode()
+
+
+def fragile(html: bytes, url: str | None) -> Article | None:
+    """A stand-in extractor whose worker dies on pages marked 'die' and fails on 'fail'."""
+    if b"die" in html:
+        os._exit(3)
+    if b"fail" in html:
+        raise ValueError("odd markup")
+    return Article(url, "t", None, None, None, html.decode())
+
+
+async def test_a_page_that_kills_its_worker_fails_alone() -> None:
+    """A worker that dies under a page is replaced and the page tried once more on the new
+    one; dying twice fails that page with ExtractError. A target's own exception reaches the
+    caller. Other pages, before and after, are extracted."""
+    async with ExtractorPool(1, target=fragile) as pool:
+        before = await pool.extract(b"fine-1", None)
+        with pytest.raises(ExtractError, match="died twice"):
+            await pool.extract(b"die", None)
+        assert pool.recycled == 2
+        with pytest.raises(ValueError, match="odd markup"):
+            await pool.extract(b"fail", None)
+        after = await asyncio.gather(*(pool.extract(b"fine-%d" % i, None) for i in (2, 3)))
+        assert pool.recycled == 2
+    assert before is not None
+    assert before.text == "fine-1"
+    assert [a.text if a else None for a in after] == ["fine-2", "fine-3"]
 
 
 CORPUS = SHARED_CORPUS / "aeb"

@@ -588,3 +588,37 @@ async def test_headline_repeated_in_the_text_is_not_counted_twice(
     }
     taiwan = {t.id: t for t in stored.tags}["taiwan"]
     assert text[taiwan.evidence.start : taiwan.evidence.end].startswith(headline)
+
+
+async def test_a_stream_of_jobs_shares_trips_while_a_lone_job_goes_at_once() -> None:
+    """_Carpool's linger: a job after a quiet spell goes at once; jobs that follow a trip
+    closely (articles whose extractions end one by one) wait for company and share the next
+    trip, which leaves early once `limit` units wait."""
+    import asyncio
+
+    from monitor.pipeline import _Carpool
+
+    trips: list[list[int]] = []
+
+    async def write(jobs: list[int]) -> list[int]:
+        trips.append(jobs)
+        return [job * 10 for job in jobs]
+
+    pool: _Carpool[int, int] = _Carpool(write, limit=3, linger=0.3)
+    started = time.monotonic()
+    assert await pool.send(1) == 10  # alone, at once: nothing went before it
+    assert time.monotonic() - started < 0.2
+    second = asyncio.ensure_future(pool.send(2))  # follows the trip closely: lingers
+    await asyncio.sleep(0.05)
+    assert trips == [[1]]
+    assert await asyncio.gather(second, pool.send(3)) == [20, 30]
+    assert trips == [[1], [2, 3]]
+    started = time.monotonic()  # three follow closely: the trip leaves once `limit` waits
+    assert await asyncio.gather(pool.send(4), pool.send(5), pool.send(6)) == [40, 50, 60]
+    assert time.monotonic() - started < 0.2
+    assert trips[-1] == [4, 5, 6]
+    await asyncio.sleep(0.4)  # a quiet spell: the next job goes at once again
+    started = time.monotonic()
+    assert await pool.send(7) == 70
+    assert time.monotonic() - started < 0.2
+    assert trips[-1] == [7]
