@@ -147,3 +147,20 @@ def test_spans_cover_the_teaser_headline_and_stop_at_the_next_sentence() -> None
     line = "RELATED: One two three four five six seven eight nine ten eleven twelve thirteen"
     (span,) = furniture_spans(line)
     assert line[span[0] : span[1]].endswith("twelve")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # line breaks flattened into dashes: the question starts after the colon, not at the
+        # last full stop followed by a space, far back in the article
+        "Officials said Wang Yi met the envoy.- - (h/t Wire) Share this slide: How will the "
+        "plan affect YOU? Subscribe to the letter. Learn more",
+        # one question only: a quotation closed by '"?' (a lost character) is not another
+        'Wang Yi said "we have seen worse."?Do you have a tip for us? Here\'s how.',
+    ],
+)
+def test_a_call_takes_one_short_question_and_no_article_text(bundled: Matcher, text: str) -> None:
+    """The question before a call is one sentence of at most QUESTION_CHARS, starting after
+    a stop, a colon or a flattened line break: the article's own sentence before it counts."""
+    assert "wang-yi" in _ids(bundled, _BODY + text)

@@ -11,7 +11,7 @@ Three shapes, each recognised by fixed words, found in any outlet's text:
   sentence without a stop);
 - a call to the reader: a sentence that opens with an imperative of the outlet's
   ("Subscribe", "Sign up", "Learn more", "Click here", "Share this", "Here's how."), with the
-  questions right before it ("How will ... impact you?", "Want more updates from ...?");
+  question right before it ("How will ... impact you?", "Want more updates from ...?");
 - a block of dated related stories: the text between two dates in parentheses
   ("(16.02.2017)", "(2017-02-16)") at most BLURB_CHARS apart, and the first blurb's whole
   sentences before the first date, as long as the block's longest blurb.
@@ -89,9 +89,14 @@ _CALL = re.compile(
     r"Tap\s+here|Share\s+this|Here['’]s\s+how(?=\.)|Follow\s+us|Download\s+(?:the|our)\s+app)\b",
     re.MULTILINE,
 )
-# A sentence's start: after a stop, closing quotes and white space or a capital; or a line break.
-_STOPS = re.compile(r"[.?!][\"”'’)?]*(?:[ \t]+|(?=[A-Z]))|\n\s*")
+# A sentence's start: after a stop, closing quotes and white space, dashes (a flattened line
+# break: "... Clinton.- - (h/t ...)") or a capital; after a colon and white space before a
+# capital ("Share this slide: How will ..."); or a line break.
+_STOPS = re.compile(r"[.?!][\"”'’)?]*(?:[ \t]+|-[ \t-]*|(?=[A-Z]))|:[ \t]+(?=[A-Z])|\n\s*")
 SENTENCE_CHARS = 2000  # a sentence's start is looked for this far back at most
+# A question to the reader before a call is short ("How will ... impact YOU?"): a longer
+# "question" is the article's own text run into it without a stop.
+QUESTION_CHARS = 300
 _SENTENCE_END = re.compile(r"[.?!](?=[\s\"”'’]|$)|\n")
 # A related story's date: "(16.02.2017)", "(2017-02-16)", "(16/02/2017)".
 _STAMP = re.compile(r"\((?:\d\d?[./]\d\d?[./]\d{4}|\d{4}-\d\d-\d\d)\)")
@@ -135,21 +140,18 @@ def _teasers(text: str) -> list[tuple[int, int]]:
 
 
 def _calls(text: str) -> list[tuple[int, int]]:
-    """Each sentence that opens with a call to the reader, with the questions before it."""
+    """Each sentence that opens with a call to the reader, with the question right before it
+    (one: "How will ... impact YOU? Subscribe ...", "Want more updates? Sign up ...")."""
     out = []
     for call in _CALL.finditer(text):
         start = call.start("call")
         stop = _SENTENCE_END.search(text, call.end())
         end = stop.end() if stop is not None else len(text)
-        # the questions right before it ("How will ... impact YOU?"): whole sentences
-        while True:
-            before = text[:start].rstrip(" \t-")
-            if not before.endswith("?"):
-                break
+        before = text[:start].rstrip(" \t-")
+        if before.endswith("?"):  # a whole sentence, and a short one
             opening = _last_sentence_start(text, len(before) - 1)
-            if opening is None or opening >= start:
-                break
-            start = opening
+            if opening is not None and len(before) - opening <= QUESTION_CHARS:
+                start = min(start, opening)
         out.append((start, end))
     return out
 
