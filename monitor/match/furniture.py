@@ -107,9 +107,9 @@ FIRST_BLURB_CHARS = 300  # the first blurb's length when the block has one date
 def furniture_spans(text: str, words: bool = True) -> list[tuple[int, int]]:
     """The [start, end) spans of `text` that are blocks of dated related stories and, when
     `words` (the matcher's scan saw a teaser's or a call's fixed words), teasers and calls to
-    the reader, in order (overlaps kept). A date's search costs ~2 us per 4 KB (its
-    expression opens with a literal "(")."""
-    spans = _blurbs(text) if _STAMP.search(text) is not None else []
+    the reader, in order (overlaps kept)."""
+    # ("(" in text: memchr, ~0.1 us for 4 KB; the expression's scan for its "(" ~2 us)
+    spans = _blurbs(text) if "(" in text and _STAMP.search(text) is not None else []
     if words:
         spans.extend(_teasers(text))
         spans.extend(_calls(text))
