@@ -20,9 +20,10 @@ Three shapes, each recognised by fixed words, found in any outlet's text:
 import re
 from itertools import pairwise
 
-# A teaser's marker: capitals, or "Read more" / "Related" with a colon.
+# A teaser's marker, whose words the matcher's scan flags (automaton.CREDIT_WORDS): "READ
+# MORE", "RELATED", "SEE ALSO" (or in lower case after a capital) and a colon.
 _TEASER = re.compile(
-    r"\b(?:READ\s+MORE|RELATED(?:\s+STOR(?:Y|IES))?|SEE\s+ALSO|MORE|WATCH|Read\s+more|"
+    r"\b(?:READ\s+MORE|RELATED(?:\s+STOR(?:Y|IES))?|SEE\s+ALSO|Read\s+more|"
     r"Related(?:\s+stor(?:y|ies))?|See\s+also)[ \t]*[:>»|][ \t:–—-]*"
 )
 # "Read more on Brexit", "Read more here": a link's text, without a colon.
