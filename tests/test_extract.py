@@ -188,6 +188,7 @@ def fragile(html: bytes, url: str | None) -> Article | None:
     return Article(url, "t", None, None, None, html.decode())
 
 
+@pytest.mark.slow
 async def test_a_page_that_kills_its_worker_fails_alone() -> None:
     """A worker that dies under a page is replaced and the page tried once more on the new
     one; dying twice fails that page with ExtractError. A target's own exception reaches the
