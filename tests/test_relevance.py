@@ -222,6 +222,11 @@ def tags(
             "Its alumni include poets, surgeons and civil rights activists.",
             "human-rights",
         ),
+        # a war monitor's name, cited for casualty figures
+        (
+            "Twelve fighters died in the strikes, the Syrian Observatory for Human Rights said.",
+            "human-rights",
+        ),
         # nor a group's rights as a description of a person
         (
             "The senator, an outspoken gay rights activist, backed the budget deal.",

@@ -124,9 +124,11 @@ _BEFORE_NAME = re.compile(
     r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
     r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
     # an office's or a body's title: "Assistant Secretary for China, Taiwan, Hong Kong, and
-    # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change"
+    # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change", a war
+    # monitor cited for casualty figures ("the Syrian Observatory for Human Rights said")
     r"|(?:Secretary|Commissioner|Commission|Committee|Council|Rapporteur|Envoy|Minister|"
-    r"Ministry|Office|Department|Centre|Center|Institute|Foundation|Coordinator|Ambassador)"
+    r"Ministry|Office|Department|Centre|Center|Institute|Foundation|Coordinator|Ambassador|"
+    r"Observatory)"
     r"\s+(?:for|on)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
 )
 _OFFICES = frozenset(
@@ -148,6 +150,7 @@ _OFFICES = frozenset(
         "Foundation",
         "Coordinator",
         "Ambassador",
+        "Observatory",
     }
 )
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
