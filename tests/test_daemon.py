@@ -77,7 +77,10 @@ async def test_daemon_polls_due_feeds_and_survives_failures(
     assert health["bad"].consecutive_errors == 1
     assert health["bad"].next_poll is not None
     assert health["bad"].last_success is None
-    assert len(site.hits("/news.xml")) == 1  # not due again for its interval
+    # not due again for its interval (on failure: were the requests conditional, and what
+    # did the feed's record say; seen once in CI on PostgreSQL, not reproduced)
+    news = site.hits("/news.xml")
+    assert len(news) == 1, ([dict(r.headers) for r in news], health["news"])
     assert len(site.hits("/bad.xml")) == 1  # backed off, not hammered every tick
 
 
