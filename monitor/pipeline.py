@@ -344,7 +344,7 @@ class Pipeline:
         new, deferred = newest_first(unseen, self.options.max_items_per_poll)
         if feed.full_text:
             return parsed, items, new, deferred, None
-        bodies = [_story_body(item, None) for item in new]
+        bodies = [_story_body(item) for item in new]
         ready = [
             self._prepare_logged(
                 feed,
@@ -713,10 +713,9 @@ def _usable(article: Article | None) -> Article | None:
     return article if article is not None and article.text.strip() else None
 
 
-def _story_body(item: Item, usable: Article | None) -> str:
-    """The text that identifies the item's story (`usable`: its page's article, if any)."""
-    text = usable.text if usable else _fallback_text(item)
-    return stories.story_text(text, item.title, usable.title if usable else None)
+def _story_body(item: Item) -> str:
+    """The text that identifies the story of an item without a page (its feed text)."""
+    return stories.story_text(_fallback_text(item), item.title)
 
 
 def _sketches(bodies: Sequence[str]) -> list[StorySketch | None]:

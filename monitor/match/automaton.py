@@ -55,10 +55,12 @@ ROLE_VETOES = (
 # alone took turns (load 2-4), no difference seen in bench_matcher under load 5-7. The
 # unpadded "http" and "photo" of the previous keys gave four start bytes, which turns it off
 # (as the bundled vocabulary's Chinese-script keys, which open with no space, do anyway).
+# The same flag lets furniture.py look for teasers and calls to the reader: their fixed words
+# are keys too, each after the space that white space folds to.
 CREDIT_WORDS = (
     "www",
     " photo",
-    # page furniture's fixed words (furniture.py), each after the space white space folds to
+    # page furniture's fixed words (furniture.py)
     " read more",
     " related",
     " see also",

@@ -120,17 +120,7 @@ INSTITUTION_NOUNS = frozenset(
         "Zoo",
     }
 )
-_BEFORE_NAME = re.compile(
-    r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
-    r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
-    # an office's or a body's title: "Assistant Secretary for China, Taiwan, Hong Kong, and
-    # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change", a war
-    # monitor cited for casualty figures ("the Syrian Observatory for Human Rights said")
-    r"|(?:Secretary|Commissioner|Commission|Committee|Council|Rapporteur|Envoy|Minister|"
-    r"Ministry|Office|Department|Centre|Center|Institute|Foundation|Coordinator|Ambassador|"
-    r"Observatory)"
-    r"\s+(?:for|on)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
-)
+# The titles of offices and bodies that are named "... for X" or "... on X" (_BEFORE_NAME).
 _OFFICES = frozenset(
     {
         "Secretary",
@@ -152,6 +142,15 @@ _OFFICES = frozenset(
         "Ambassador",
         "Observatory",
     }
+)
+_BEFORE_NAME = re.compile(
+    r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
+    r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
+    # an office's or a body's title: "Assistant Secretary for China, Taiwan, Hong Kong, and
+    # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change", a war
+    # monitor cited for casualty figures ("the Syrian Observatory for Human Rights said")
+    rf"|(?:{'|'.join(sorted(_OFFICES, key=lambda w: (-len(w), w)))})"
+    r"\s+(?:for|on)\s+(?:the\s+)?(?:[A-Z][\w'’.-]*,?\s+(?:and\s+)?){0,4})\Z"
 )
 _WORD = re.compile(r"[ \t]*([A-Za-z][\w&'’.-]*)")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
