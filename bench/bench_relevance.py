@@ -45,7 +45,8 @@ SETS = {
     "china-news": CORPUS / "china-news" / "docs",
     "aeb": CORPUS / "aeb",
 }
-LAST_DIGIT_SETS = frozenset({"news"})  # selected in sha1 order: split on the digest's last digit
+# selected in sha1 order: split on the digest's last digit
+LAST_DIGIT_SETS = frozenset({"news", "commons"})
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ none. `--set news2`, `--set news3`: the next 120, 80 and 40 of the same three gr
 order, and so on (`news4`, `news5`); `--set news6` takes the last 3 China-word articles
 (that group has 603) with the next 197 and 40 of the other two groups.
 
+`--set commons`: of the 1,000 House of Commons speeches of 1989-2019 (`bench/wheeltext.py`),
+sorted by the sha1 of their gold reference ("houseofcommons.csv:<parlspeech_row>"): every
+speech whose agenda item or text contains a word of WORDS or EXTRA_WORDS (149), then the first
+77 of the others (226 in all).
+
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
 (case-insensitive substring) a word of WORDS or EXTRA_WORDS other than COVID_WORDS, the first
@@ -168,6 +173,23 @@ def select_news6() -> list[str]:
     return chinese[600:] + words[400:597] + without[200:240]
 
 
+def select_commons(misses: int = 77) -> list[str]:
+    """The gold references of the House of Commons speeches chosen by the rule above: every
+    speech whose agenda or text has a word of the rule, then the first `misses` of the others."""
+    import wheeltext  # bench/ is on the path when this script runs
+
+    refs = sorted(
+        (f"houseofcommons.csv:{key}" for key in wheeltext.commons_speeches()),
+        key=lambda r: hashlib.sha1(r.encode("utf-8")).hexdigest(),  # noqa: S324
+    )
+    words, without = [], []
+    for ref in refs:
+        agenda, text = wheeltext.document("commons", ref)
+        lowered = f"{agenda}\n{text}".lower()
+        (words if any(w in lowered for w in WORDS + EXTRA_WORDS) else without).append(ref)
+    return words + without[:misses]
+
+
 def labelled(gold: Path = GOLD) -> set[str]:
     """File names already in a gold file other than the fresh one."""
     names: set[str] = set()
@@ -216,6 +238,7 @@ WHEEL_SETS = {
     "news4": lambda: select_news(skip=3),
     "news5": lambda: select_news(skip=4),
     "news6": select_news6,
+    "commons": select_commons,
 }
 
 

