@@ -109,6 +109,15 @@ def test_news_rows_name_an_article_id() -> None:
         assert 1 <= int(article) <= 3824, ref
 
 
+def test_commons_rows_name_a_speech() -> None:
+    refs = [str(row["file"]) for _, row in rows() if row["set"] == "commons"]
+    assert len(refs) == len(set(refs)) == 226  # bench/select_fresh.py --set commons
+    for ref in refs:
+        file, _, speech = ref.rpartition(":")
+        assert file == "houseofcommons.csv", ref
+        assert int(speech) > 0, ref
+
+
 def test_second_labels_name_documents_of_the_gold_once() -> None:
     """tests/gold/second/ holds an independent second labelling (bench/agreement.py) of
     documents the gold holds: each once."""
