@@ -247,7 +247,7 @@ def resolve_roles(
         holders = {index for index, held in role.holders if held.held_on(published)}
         if len(holders) != 1 or vetoed(role.vetoes, text, folded, start, stop):
             continue
-        if _next_to_person(folded.cased, start, stop, people):
+        if _next_to_person(folded.cased, start, stop, people) or before_a_name(folded.cased, stop):
             continue
         out.append((start, stop, holders.pop()))
         last_end = stop
@@ -345,6 +345,34 @@ def vetoed(
         if veto.applies(text, start, stop):
             return True
     return False
+
+
+_DAYS = frozenset(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+
+
+def before_a_name(cased: str, stop: int) -> bool:
+    """Whether a capitalised word follows a role phrase ending at `stop`, with only spaces
+    between: the phrase then begins a longer name ("the president of China Mobile", "the
+    President of Russia Today") or is a title before a name that is not the vocabulary's
+    ("Chinese President Hu Jintao" in a retrospective), so it does not name the holder. Not
+    a day ("the president of China Tuesday said"), and not in a line written in Title Case
+    ("Chinese President Visits Moscow"), where every word is capitalised."""
+    at, size = stop, len(cased)
+    while at < size and cased[at] in " \t":
+        at += 1
+    if at in (stop, size) or not cased[at].isupper():
+        return False
+    word = cased[at : at + 10].split(None, 1)[0].rstrip(",.;:")
+    if word in _DAYS:
+        return False
+    line_start = cased.rfind("\n", 0, stop) + 1
+    line_end = cased.find("\n", stop)
+    words = [
+        w
+        for w in cased[line_start : size if line_end < 0 else line_end].split()
+        if len(w) > 3 and w[0].isalpha()
+    ]
+    return not (len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words))
 
 
 def _next_to_person(cased: str, start: int, stop: int, people: list[tuple[int, int]]) -> bool:
