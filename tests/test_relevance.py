@@ -244,6 +244,17 @@ def tags(
             "Give us intelligence on the bond market, the fund manager told her staff.",
             "espionage-surveillance",
         ),
+        # the internet's social life, and cutting with a blade, are not cyber security
+        ("Pupils faced cyber bullying online and threats on social media, police said.", "cyber"),
+        ("He was charged with cyber stalking after sending threats online.", "cyber"),
+        (
+            "Villagers hack a hole in the frozen river, and the government warns of thin ice.",
+            "cyber",
+        ),
+        (
+            "Two men were hacked to death with machetes, and the attack shocked the town.",
+            "cyber",
+        ),
     ],
 )
 def test_another_sense_a_name_or_a_place_is_not_a_tag(
@@ -356,6 +367,7 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ("China's policies could flood our market with its vehicles.", "trade"),
         ("She proposed an air defense system and cyber protection measures.", "cyber"),
         ("He said a cyber war goes on every second of every day.", "cyber"),
+        ("Russian hackers hacked the election systems, intelligence officials said.", "cyber"),
         (
             "The government keeps crime figures secret with its ubiquitous surveillance system "
             "in China.",
