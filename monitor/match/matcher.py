@@ -594,11 +594,9 @@ def _confirm(
     """Why a mention of an entry with weak aliases is in its sense (None: none is): a strong
     alias, or a weak one with more cues than anticues around it. `topics`: the spans of the
     document's issue mentions (in_list() tells a list of matters from a list of places)."""
-    from monitor.vocab.loader import alias_key
-
     weak = entry.weak
     for start, end, _ in spans:
-        if alias_key(doc[start:end]) not in weak:
+        if cached_alias_key(doc[start:end]) not in weak:
             return f"named as {doc[start:end]!r}"
     own = {(start, end) for start, end, _ in spans}
     for start, end, _ in spans:
