@@ -368,6 +368,8 @@ def test_another_sense_a_name_or_a_place_is_not_a_tag(
         ("She proposed an air defense system and cyber protection measures.", "cyber"),
         ("He said a cyber war goes on every second of every day.", "cyber"),
         ("Russian hackers hacked the election systems, intelligence officials said.", "cyber"),
+        ("The ministry's servers were hacked at the weekend, officials said.", "cyber"),
+        ("A cyberattack at the hospital shut its systems for a week.", "cyber"),
         (
             "The government keeps crime figures secret with its ubiquitous surveillance system "
             "in China.",
