@@ -329,6 +329,39 @@ def test_random_ingests_copies_merges_and_retags_agree_with_the_old_queries(stor
     assert_as_before(store)
 
 
+def test_trips_of_reports_copies_and_merges_agree_with_the_old_queries(store: Store) -> None:
+    """The articles of one trip (add_articles: on SQLite one transaction, whose new stories'
+    counts are applied once before its commit) count as if stored one at a time: copies
+    and bridging copies of reports of the same trip, and an article that fails among them
+    (its counts are not added)."""
+    _setup(store)
+    rng = random.Random(26)
+    tags = ["a-wang", "a-blinken", "i-taiwan", "i-trade", "i-fentanyl"]
+    bodies: list[str] = []
+    for trip in range(8):
+        now = NOW + rng.randrange(3) * DAY + timedelta(hours=rng.randrange(12))
+        batch = []
+        for _ in range(rng.randint(2, 9)):
+            roll = rng.random()
+            if roll < 0.4 or len(bodies) < 2:
+                body = _text(1000 * len(bodies))
+            elif roll < 0.7:
+                body = rng.choice(bodies)  # a copy, maybe of a report of this very trip
+            else:
+                x, y = rng.sample(bodies[-8:], 2)  # bridges two stories: merges them
+                body = x + " " + y
+            bodies.append(body)
+            chosen = rng.sample(tags, rng.randint(0, 4))
+            batch.append((_article(body, chosen, rng.choice(FEEDS)), []))
+        failing = trip % 2 == 1
+        if failing:
+            stray = _article(_text(10**6 + trip), ["a-wang", "i-trade"], "no-such-feed")
+            batch.insert(rng.randrange(len(batch) + 1), (stray, []))
+        outcomes = store.add_articles(batch, clock=lambda now=now: now)
+        assert sum(isinstance(o, Exception) for o in outcomes) == int(failing)
+        assert_as_before(store)
+
+
 def test_concurrent_writers_keep_exact_counts(store: Store) -> None:
     """Writers storing tagged reports, copies and bridging copies at once (threads, each its
     own transaction): the counts equal a recount whatever order they commit in."""

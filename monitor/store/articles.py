@@ -138,17 +138,32 @@ class ArticleStore(StoreBase):
     ) -> list[StoredArticle | Exception | None]:
         out: list[StoredArticle | Exception | None] = []
         feed_ids: dict[str, int] = {}
+        # new stories' Trends counts, applied once before the commit (trends.Pending); an
+        # article's own are added only once its savepoint is kept
+        trip = trends.Pending()
         with self.db.transaction() as conn:
             for article, hits in batch:
                 _SAVEPOINT.run(conn, {})
+                counts = trends.Pending()
                 try:
                     out.append(
-                        self._add(conn, article, hits, clock(), postgres=False, feed_ids=feed_ids)
+                        self._add(
+                            conn,
+                            article,
+                            hits,
+                            clock(),
+                            postgres=False,
+                            feed_ids=feed_ids,
+                            pending=counts,
+                        )
                     )
                 except Exception as exc:  # the item's outcome, logged by the caller
                     _ROLLBACK_TO.run(conn, {})
                     out.append(exc)
+                else:
+                    trip.update(counts)
                 _RELEASE.run(conn, {})
+            trends.apply_pending(conn, trip)
         return out
 
     def _add(
@@ -160,9 +175,11 @@ class ArticleStore(StoreBase):
         *,
         postgres: bool,
         feed_ids: dict[str, int],
+        pending: trends.Pending | None = None,
     ) -> StoredArticle | None:
         """One article's statements, inside the caller's transaction (`feed_ids`: the feeds'
-        ids read so far in that transaction)."""
+        ids read so far in that transaction; `pending`: where a new story's Trends counts
+        go when the caller applies them itself before the transaction ends)."""
         rules = self.story_rules
         sketch = article.sketch or stories.sketch(article.text)
         indexed = stories.indexed(sketch, rules)
@@ -189,7 +206,7 @@ class ArticleStore(StoreBase):
         tag_rows = _insert_tags(conn, article_id, article, now)
         _insert_hits(conn, article_id, story_id, copies, hits, now)
         # last: the counters are the rows concurrent writers queue on (PostgreSQL)
-        trends.count_added(conn, article_id, story_id, tag_rows, merged)
+        trends.count_added(conn, article_id, story_id, tag_rows, merged, pending)
         return StoredArticle(
             id=article_id,
             feed=article.feed,
