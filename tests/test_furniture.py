@@ -130,6 +130,49 @@ def test_words_of_furniture_in_prose_are_not_furniture() -> None:
     assert furniture_spans(prose) == []
 
 
+@pytest.mark.parametrize(
+    ("title", "absent"),
+    [
+        # a parliamentary record's heading: the subject, then the department's question time
+        ("Solar Panels [Oral Answers to Questions > Energy and Climate Change]", set()),
+        ("News › Business › Free trade", {"trade"}),
+    ],
+)
+def test_a_breadcrumb_in_a_headline_is_a_section_not_the_matter(
+    small: Matcher, bundled: Matcher, title: str, absent: set[str]
+) -> None:
+    """Names joined by ">", "›" or "»" that fill a bracket or a line are the sections and
+    departments a page sits in: the issue they name is not tagged from them, while the
+    headline's subject before the bracket still counts."""
+    body = "The minister answered questions on Tuesday about the budget for the year."
+    assert not {"trade", "climate-change"} & _ids(bundled, body, title)
+    assert absent.isdisjoint(_ids(small, body, title))
+    assert "trade" in _ids(bundled, body, "Free Trade [Oral Answers to Questions > Treasury]")
+
+
+@pytest.mark.parametrize("vocabulary", ["bundled", "small"])
+def test_a_breadcrumb_line_in_a_text_names_nobody(
+    vocabulary: str, request: pytest.FixtureRequest
+) -> None:
+    """A line of sections in an article's text ("Home > Politics > ...") names nobody and no
+    issue; the same names in a sentence of the article are tagged."""
+    matcher: Matcher = request.getfixturevalue(vocabulary)
+    crumbs = "Home > Politics > Donald Trump > Free Trade"
+    doc = "\n\n".join([crumbs, _BODY * 3])
+    assert not {"donald-trump", "trade"} & _ids(matcher, doc)
+    said = "\n\n".join(["Donald Trump backs free trade, his aides said.", _BODY * 3])
+    assert {"donald-trump", "trade"} <= _ids(matcher, said)
+
+
+def test_separators_in_prose_are_no_breadcrumb() -> None:
+    """A ">" between a word and a figure, or inside a sentence that goes on, marks nothing."""
+    prose = (
+        "Growth > 5% is likely, the Bank said.\nPrices of Trade goods > Import prices, said "
+        "the minister.\nIt was Hong Kong > Taiwan in the final, which ended late."
+    )
+    assert furniture_spans(prose) == []
+
+
 def test_a_call_takes_no_sentence_longer_than_a_sentence_can_be() -> None:
     """A question before a call is taken back to its sentence's start only where one is found
     within SENTENCE_CHARS: a text without stops is not swallowed whole."""

@@ -244,6 +244,11 @@ def tags(
             "Give us intelligence on the bond market, the fund manager told her staff.",
             "espionage-surveillance",
         ),
+        # a department's or a board's name ("Department of", "Ministry of", "Board of")
+        (
+            "The city thanked the Department of Trade and Industry for bringing investment.",
+            "trade",
+        ),
         # the internet's social life, and cutting with a blade, are not cyber security
         ("Pupils faced cyber bullying online and threats on social media, police said.", "cyber"),
         ("He was charged with cyber stalking after sending threats online.", "cyber"),

@@ -4,7 +4,7 @@ newsletter", "Learn more", the question before them) and blocks of related stori
 by its date ("... (16.02.2017)"). They name other stories and the outlet, not what the article
 is about: nothing in them is a mention, as in credit lines (bylines.py).
 
-Three shapes, each recognised by fixed words, found in any outlet's text:
+Four shapes, each recognised by fixed words or marks, found in any outlet's text:
 
 - a teaser: a marker and a colon, then another story's headline, which runs to the end of the
   line or sentence, at most TEASER_WORDS words (a flat text runs the headline into the next
@@ -14,7 +14,11 @@ Three shapes, each recognised by fixed words, found in any outlet's text:
   question right before it ("How will ... impact you?", "Want more updates from ...?");
 - a block of dated related stories: the text between two dates in parentheses
   ("(16.02.2017)", "(2017-02-16)") at most BLURB_CHARS apart, and the first blurb's whole
-  sentences before the first date, as long as the block's longest blurb.
+  sentences before the first date, as long as the block's longest blurb;
+- a breadcrumb: the sections a page sits in, capitalised names joined by ">", "›" or "»"
+  that fill a line or a pair of brackets ("Home > World > Asia", a parliamentary record's
+  "[Oral Answers to Questions > Trade and Industry]"): a department's or a section's name,
+  not the matter of the text.
 """
 
 import re
@@ -105,12 +109,24 @@ BLURB_CHARS = 600  # two dates further apart than this close no blurb between th
 FIRST_BLURB_CHARS = 300  # the first blurb's length when the block has one date
 
 
+# A breadcrumb: two or more capitalised names (no sentence's stop, no bracket) joined by a
+# separator with white space around it, from a line's or a bracket's start to its end.
+_SECTION = r"[A-Z][^\n>›»\[\]().!?]{0,80}?"
+_BREADCRUMB = re.compile(
+    rf"(?:(?<=\[)|^)[ \t]*{_SECTION}(?:[ \t]+[>›»][ \t]+{_SECTION})+(?=[ \t]*(?:\]|$))",
+    re.MULTILINE,
+)
+
+
 def furniture_spans(text: str, words: bool = True) -> list[tuple[int, int]]:
-    """The [start, end) spans of `text` that are blocks of dated related stories and, when
-    `words` (the matcher's scan saw a teaser's or a call's fixed words), teasers and calls to
-    the reader, in order (overlaps kept)."""
+    """The [start, end) spans of `text` that are blocks of dated related stories and
+    breadcrumbs and, when `words` (the matcher's scan saw a teaser's or a call's fixed
+    words), teasers and calls to the reader, in order (overlaps kept)."""
     # ("(" in text: memchr, ~0.1 us for 4 KB; the expression's scan for its "(" ~2 us)
     spans = _blurbs(text) if "(" in text and _STAMP.search(text) is not None else []
+    if "> " in text or "› " in text or "» " in text:
+        spans.extend(m.span() for m in _BREADCRUMB.finditer(text))
+        spans.sort()
     if words:
         spans.extend(_teasers(text))
         spans.extend(_calls(text))

@@ -145,7 +145,7 @@ _OFFICES = frozenset(
 )
 _BEFORE_NAME = re.compile(
     r"(?:(?:University|College|Bank|Museum|Port|Zoo|Polytechnic|Academy|Institute|Republic|"
-    r"Council|Court)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
+    r"Council|Court|Department|Ministry|Board)\s+of\s+(?:the\s+)?(?:[A-Z][\w'’.-]*\s+){0,2}"
     # an office's or a body's title: "Assistant Secretary for China, Taiwan, Hong Kong, and
     # Mongolia", "High Commissioner for Human Rights", "Committee on Climate Change", a war
     # monitor cited for casualty figures ("the Syrian Observatory for Human Rights said")
