@@ -75,6 +75,29 @@ def test_atom_with_xml_base_and_content() -> None:
     assert item.published == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
+def test_relative_ids_and_bases_join_the_feeds_address() -> None:
+    """What feedparser joins with the document's address is joined with the feed's URL: an
+    Atom entry's id, an RSS guid that is the item's link (not one with isPermaLink="false"),
+    links under a relative xml:base; an id with a scheme of its own stays as it is."""
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"
+      xml:base="sub/"><title>A</title>
+      <entry><id>entries/1</id><title>one</title><link href="post/1"/></entry>
+      <entry><id>HTTP://Elsewhere.example/2</id><title>two</title></entry>
+      <entry><id>tag:x,2026:3</id><title>three</title></entry></feed>"""
+    one, two, three = _parse(atom).items
+    assert one.guid == "https://news.example.org/feeds/sub/entries/1"
+    assert one.url == "https://news.example.org/feeds/sub/post/1"
+    assert two.guid == "HTTP://Elsewhere.example/2"
+    assert three.guid == "tag:x,2026:3"
+    rss = b"""<rss version="2.0"><channel><title>R</title>
+      <item><title>a</title><guid>a/1</guid></item>
+      <item><title>b</title><guid isPermaLink="false">b/2</guid><link>/b</link></item>
+      </channel></rss>"""
+    a, b = _parse(rss).items
+    assert (a.guid, a.url) == ("https://news.example.org/feeds/a/1",) * 2
+    assert (b.guid, b.url) == ("b/2", "https://news.example.org/b")
+
+
 def test_sy_update_period() -> None:
     """sy:updatePeriod / updateFrequency become the feed's TTL."""
     rdf = b"""<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
