@@ -300,7 +300,9 @@ class GuardedClient:
         self.max_bytes, self.deadline, self.per_host = max_bytes, deadline, per_host
         self.user_agent, self.max_connections = user_agent, max_connections
         self._pools: _Pools | None = None
-        self._timeouts = dict.fromkeys(("connect", "read", "write", "pool"), deadline)
+        # no read or write timeout: the total deadline bounds them (and a timeout of their
+        # own costs a cancel scope per call, see guard._Stream)
+        self._timeouts = {"connect": deadline, "pool": deadline, "read": None, "write": None}
         # what every request carries (as httpx sent it), then the call's own headers
         self._base = {
             "accept": "*/*",
