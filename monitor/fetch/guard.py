@@ -154,6 +154,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+# httpcore reads 64 KiB at a time; asyncio's transport receives up to 256 KiB at once, and
+# anyio hands such a chunk back in 64 KiB slices, each a trip through anyio, httpcore, h11 and
+# the caller's loop (a 170 KB page took ~4 reads). Reading what arrived in one go costs no
+# memory that was not already received; the body caps still apply to every chunk.
+READ_SIZE = 256 * 1024
+
+
 class _Stream(httpcore.AsyncNetworkStream):
     """anyio's stream with a cheap `is_readable`, and reads and writes without a timeout of
     their own that skip httpcore's per-call wrapper.
@@ -186,11 +193,12 @@ class _Stream(httpcore.AsyncNetworkStream):
         max_bytes: int,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
     ) -> bytes:
-        """Receive up to `max_bytes`; b"" at the end of the stream."""
+        """Receive what has arrived, up to `max_bytes` or READ_SIZE; b"" at the end of the stream."""
+        size = max(max_bytes, READ_SIZE)
         if timeout is not None or self._raw is None:
-            return await self._inner.read(max_bytes, timeout)
+            return await self._inner.read(size, timeout)
         try:
-            return await self._raw.receive(max_bytes)
+            return await self._raw.receive(size)
         except anyio.EndOfStream:
             return b""
         except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
