@@ -121,21 +121,28 @@ async def _read_capped(
         raise FetchError(
             f"unsupported content-encoding {encoding!r}", url=url, status=response.status
         )
-    body = bytearray()
+    # the chunks are joined once at the end (one copy; none for a body read in one chunk),
+    # not grown in a bytearray and copied out again
+    parts: list[bytes] = []
+    size = 0
     try:
         async for raw in response.aiter_stream():
-            body += inflater.feed(raw, cap - len(body) + 1) if inflater else raw
-            if len(body) > cap:
+            chunk = inflater.feed(raw, cap - size + 1) if inflater else raw
+            parts.append(chunk)
+            size += len(chunk)
+            if size > cap:
                 raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
         if inflater is not None:
-            body += inflater.flush()
+            tail = inflater.flush()
+            parts.append(tail)
+            size += len(tail)
     except zlib.error as exc:
         raise FetchError(
             f"corrupt {encoding} body: {exc}", url=url, status=response.status
         ) from exc
-    if len(body) > cap:
+    if size > cap:
         raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
-    return bytes(body)
+    return b"".join(parts)
 
 
 def _text_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
