@@ -193,7 +193,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         max_bytes: int,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
     ) -> bytes:
-        """Receive what has arrived, up to `max_bytes` or READ_SIZE; b"" at the end of the stream."""
+        """What has arrived, up to `max_bytes` or READ_SIZE; b"" at the end of the stream."""
         size = max(max_bytes, READ_SIZE)
         if timeout is not None or self._raw is None:
             return await self._inner.read(size, timeout)
