@@ -487,3 +487,142 @@ async def test_a_url_is_parsed_once_and_a_bad_one_refused_every_time(
     assert parsed.count(url) == 1
     assert parsed.count("http://example.org:port/") == 2
     assert len(http_server.hits("/once")) == 3
+
+
+async def test_reads_and_writes_take_no_cancel_scope_of_their_own(
+    http_server: HTTPTestServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over an open connection a GET's reads and writes open no anyio timeout scope (~12% of
+    a request's CPU; the total deadline bounds them): only dialing a connection does."""
+    import anyio
+
+    scopes: list[float | None] = []
+    fail_after = anyio.fail_after
+
+    def counting(delay: float | None, *args: Any, **kwargs: Any) -> Any:
+        scopes.append(delay)
+        return fail_after(delay, *args, **kwargs)
+
+    monkeypatch.setattr(anyio, "fail_after", counting)
+    http_server.route("/big", body=b"x" * (600 * 1024))
+    async with GuardedClient(LOOPBACK, deadline=30) as client:
+        first = await client.get(http_server.url("/big"))
+        dialing = len(scopes)
+        second = await client.get(http_server.url("/big"))
+    assert len(first.body) == len(second.body) == 600 * 1024
+    assert dialing == 1  # connect
+    assert len(scopes) == dialing
+
+
+async def test_a_body_cut_short_is_a_fetch_error() -> None:
+    """A server that closes the connection before the declared length, or resets it
+    mid-body, makes a FetchError (not an anyio error, not a short body)."""
+    import socket as socketlib
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 100000\r\n\r\n" + b"x" * 70000)
+        await writer.drain()
+        if b"/reset" in request:  # RST instead of FIN
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socketlib.SOL_SOCKET, socketlib.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, GuardedClient(LOOPBACK, deadline=5) as client:
+        for path in ("/short", "/reset"):
+            with pytest.raises(FetchError, match="connection failed") as caught:
+                await client.get(f"http://127.0.0.1:{port}{path}")
+            assert not isinstance(caught.value, FetchTimeoutError)
+
+
+def _fake_anyio_stream(failure: BaseException | None = None, silent: bool = False) -> Any:
+    """An anyio byte stream that records its receive sizes, fails on demand or never answers."""
+    import anyio.abc
+
+    class Fake(anyio.abc.ByteStream):
+        def __init__(self) -> None:
+            self.sizes: list[int] = []
+
+        async def receive(self, max_bytes: int = 65536) -> bytes:
+            self.sizes.append(max_bytes)
+            if silent:
+                await asyncio.sleep(10)
+            if failure is not None:
+                raise failure
+            return b"data"
+
+        async def send(self, item: bytes) -> None:
+            if failure is not None:
+                raise failure
+
+        async def send_eof(self) -> None:
+            """Nothing to do."""
+
+        async def aclose(self) -> None:
+            """Nothing to do."""
+
+    return Fake()
+
+
+def _guarded_stream(raw: Any) -> Any:
+    from httpcore._backends.anyio import AnyIOStream
+
+    from monitor.fetch.guard import _Stream
+
+    return _Stream(AnyIOStream(raw))
+
+
+async def test_a_read_takes_up_to_asyncios_read_size_and_errors_keep_httpcores_types() -> None:
+    """httpcore's 64 KiB reads ask for 256 KiB (what asyncio's transport receives at once);
+    anyio's errors come out as httpcore's ReadError/WriteError, its end of stream as b""."""
+    import anyio
+    import httpcore
+
+    from monitor.fetch.guard import READ_SIZE
+
+    raw = _fake_anyio_stream()
+    stream = _guarded_stream(raw)
+    assert await stream.read(65536) == b"data"
+    assert await stream.read(65536, timeout=1.0) == b"data"  # through httpcore, same size
+    assert raw.sizes == [READ_SIZE, READ_SIZE]
+    assert READ_SIZE == 256 * 1024
+    assert await _guarded_stream(_fake_anyio_stream(anyio.EndOfStream())).read(10) == b""
+    for failure in (anyio.BrokenResourceError(), anyio.ClosedResourceError()):
+        with pytest.raises(httpcore.ReadError):
+            await _guarded_stream(_fake_anyio_stream(failure)).read(10)
+        with pytest.raises(httpcore.WriteError):
+            await _guarded_stream(_fake_anyio_stream(failure)).write(b"GET")
+
+
+async def test_a_read_with_a_timeout_still_times_out() -> None:
+    """A read or write given a timeout of its own keeps it (httpcore's path)."""
+    import httpcore
+
+    stream = _guarded_stream(_fake_anyio_stream(silent=True))
+    started = time.monotonic()
+    with pytest.raises(httpcore.ReadTimeout):
+        await stream.read(10, timeout=0.2)
+    assert time.monotonic() - started < 5
+
+
+async def test_a_body_read_in_one_chunk_is_not_copied() -> None:
+    """The body is joined from its chunks once: one chunk comes back as itself, several in
+    order, and the cap still counts every byte."""
+    import httpcore
+
+    from monitor.fetch.http import _read_capped
+
+    def response(*chunks: bytes) -> httpcore.Response:
+        async def stream() -> Any:
+            for chunk in chunks:
+                yield chunk
+
+        return httpcore.Response(200, content=stream())
+
+    one = b"a" * 70000
+    assert await _read_capped(response(one), {}, 10 * MiB, "u") is one
+    assert await _read_capped(response(b"ab", b"", b"cd"), {}, 10, "u") == b"abcd"
+    with pytest.raises(ResponseTooLargeError):
+        await _read_capped(response(b"ab", b"cd", b"e"), {}, 4, "u")

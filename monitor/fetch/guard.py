@@ -8,6 +8,8 @@ import ssl
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import anyio
+import anyio.abc
 import httpcore
 from httpcore._backends.anyio import AnyIOBackend
 from httpcore._utils import is_socket_readable
@@ -152,35 +154,71 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+# httpcore reads 64 KiB at a time; asyncio's transport receives up to 256 KiB at once, and
+# anyio hands such a chunk back in 64 KiB slices, each a trip through anyio, httpcore, h11 and
+# the caller's loop (a 170 KB page took ~4 reads). Reading what arrived in one go costs no
+# memory that was not already received; the body caps still apply to every chunk.
+READ_SIZE = 256 * 1024
+
+
 class _Stream(httpcore.AsyncNetworkStream):
-    """anyio's stream with a cheap `is_readable`.
+    """anyio's stream with a cheap `is_readable`, and reads and writes without a timeout of
+    their own that skip httpcore's per-call wrapper.
 
     httpcore's pool asks every pooled connection `is_readable` on every request (has it been
     closed by the server?); anyio answers by building its whole attribute table, a
     getpeername() call included, each time: with a few dozen pooled connections that was
     ~10% of the daemon's CPU. The raw socket is looked up once instead; the answer is the same
     (a TLS stream's raw socket is its transport's).
+
+    httpcore wraps every read and write in `anyio.fail_after(timeout)`, a cancel scope even
+    when the timeout is None (~12% of a request's CPU on loopback). The client sends no read
+    or write timeout (its total deadline, `asyncio.timeout` around the whole request, bounds
+    every read and write already), so those calls go to anyio's stream directly, with
+    httpcore's mapping of anyio's errors; a call with a timeout still goes through httpcore.
     """
 
     def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
         self._inner = inner
         self._socket: socket.socket | None = inner.get_extra_info("socket")
+        # the anyio stream under httpcore's AnyIOStream (None if httpcore ever stops keeping
+        # it there: every call then takes httpcore's own path)
+        raw = getattr(inner, "_stream", None)
+        self._raw: anyio.abc.ByteStream | None = (
+            raw if isinstance(raw, anyio.abc.ByteStream) else None
+        )
 
     async def read(
         self,
         max_bytes: int,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
     ) -> bytes:
-        """Delegate."""
-        return await self._inner.read(max_bytes, timeout)
+        """What has arrived, up to `max_bytes` or READ_SIZE; b"" at the end of the stream."""
+        size = max(max_bytes, READ_SIZE)
+        if timeout is not None or self._raw is None:
+            return await self._inner.read(size, timeout)
+        try:
+            return await self._raw.receive(size)
+        except anyio.EndOfStream:
+            return b""
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise httpcore.ReadError(exc) from exc
 
     async def write(
         self,
         buffer: bytes,
         timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
     ) -> None:
-        """Delegate."""
-        await self._inner.write(buffer, timeout)
+        """Send all of `buffer` (h11 hands over b"" twice a GET: nothing to do)."""
+        if not buffer:
+            return
+        if timeout is not None or self._raw is None:
+            await self._inner.write(buffer, timeout)
+            return
+        try:
+            await self._raw.send(buffer)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+            raise httpcore.WriteError(exc) from exc
 
     async def aclose(self) -> None:
         """Delegate."""

@@ -121,21 +121,28 @@ async def _read_capped(
         raise FetchError(
             f"unsupported content-encoding {encoding!r}", url=url, status=response.status
         )
-    body = bytearray()
+    # the chunks are joined once at the end (one copy; none for a body read in one chunk),
+    # not grown in a bytearray and copied out again
+    parts: list[bytes] = []
+    size = 0
     try:
         async for raw in response.aiter_stream():
-            body += inflater.feed(raw, cap - len(body) + 1) if inflater else raw
-            if len(body) > cap:
+            chunk = inflater.feed(raw, cap - size + 1) if inflater else raw
+            parts.append(chunk)
+            size += len(chunk)
+            if size > cap:
                 raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
         if inflater is not None:
-            body += inflater.flush()
+            tail = inflater.flush()
+            parts.append(tail)
+            size += len(tail)
     except zlib.error as exc:
         raise FetchError(
             f"corrupt {encoding} body: {exc}", url=url, status=response.status
         ) from exc
-    if len(body) > cap:
+    if size > cap:
         raise ResponseTooLargeError(f"body exceeds {cap} bytes", url=url)
-    return bytes(body)
+    return b"".join(parts)
 
 
 def _text_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -300,7 +307,9 @@ class GuardedClient:
         self.max_bytes, self.deadline, self.per_host = max_bytes, deadline, per_host
         self.user_agent, self.max_connections = user_agent, max_connections
         self._pools: _Pools | None = None
-        self._timeouts = dict.fromkeys(("connect", "read", "write", "pool"), deadline)
+        # no read or write timeout: the total deadline bounds them (and a timeout of their
+        # own costs a cancel scope per call, see guard._Stream)
+        self._timeouts = {"connect": deadline, "pool": deadline, "read": None, "write": None}
         # what every request carries (as httpx sent it), then the call's own headers
         self._base = {
             "accept": "*/*",
