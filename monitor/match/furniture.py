@@ -124,7 +124,9 @@ def furniture_spans(text: str, words: bool = True) -> list[tuple[int, int]]:
     words), teasers and calls to the reader, in order (overlaps kept)."""
     # ("(" in text: memchr, ~0.1 us for 4 KB; the expression's scan for its "(" ~2 us)
     spans = _blurbs(text) if "(" in text and _STAMP.search(text) is not None else []
-    if "> " in text or "› " in text or "» " in text:
+    # (one character each: "> " in a text with curly quotes is a 2-byte search, ~3.5 us a
+    # 4 KB text, where ">" is found at memchr speed, ~0.04 us)
+    if ">" in text or "›" in text or "»" in text:
         spans.extend(m.span() for m in _BREADCRUMB.finditer(text))
         spans.sort()
     if words:
