@@ -319,7 +319,9 @@ class ReferenceMatcher:
             holders = {index for index, held in role.holders if held.held_on(published)}
             if len(holders) != 1 or _vetoed(role.vetoes, text, folded, start, stop):
                 continue
-            if _next_to_person(folded.cased, start, stop, people):
+            if _next_to_person(folded.cased, start, stop, people) or _before_name(
+                folded.cased, stop
+            ):
                 continue
             out.append((start, stop, holders.pop()))
             last_end = stop
@@ -436,6 +438,25 @@ def _vetoed(
 ) -> bool:
     lo, hi = folded.origin(start, stop)
     return any(v.applies(text, lo, hi) for v in vetoes)
+
+
+_NEXT_WORD = re.compile(r"[ \t]+(\S+)")
+_DAY_NAMES = {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+
+
+def _before_name(cased: str, stop: int) -> bool:
+    """A role phrase followed, after blanks on its line, by a capitalised word that is no
+    day's name, in a line not written in Title Case (at least three words over three
+    letters, seven in ten of them capitalised): the start of a longer name, not the holder."""
+    found = _NEXT_WORD.match(cased, stop)
+    if found is None or not found.group(1)[0].isupper():
+        return False
+    if found.group(1).rstrip(",.;:") in _DAY_NAMES:
+        return False
+    line = cased[cased.rfind("\n", 0, stop) + 1 :].split("\n", 1)[0]
+    long_words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
+    capitals = sum(1 for w in long_words if w[0].isupper())
+    return not (len(long_words) >= 3 and capitals >= 0.7 * len(long_words))
 
 
 def _next_to_person(cased: str, start: int, stop: int, people: list[tuple[int, int]]) -> bool:
