@@ -64,8 +64,8 @@ def _fold_non_ascii(text: str) -> str:
     replaced again later: a fold that is itself a character of the text folding to
     something else, or the hole marker written in the text. A fold to a non-ASCII letter
     that folds to itself ("й" to "и", "が" to "か", Arabic presentation forms) does not
-    chain: such texts (Cyrillic, Japanese, Arabic) keep the fast path, whose callback per
-    character cost ~0.5 ms a page."""
+    chain: such texts (Cyrillic, Japanese, Arabic) keep the fast path (measured: fold() of
+    a page of ~9,500 characters 2.6 ms with a callback per character, 1.0 ms without)."""
     chars = {char: fold_char(char) for char in set(_NON_ASCII.findall(text))}
     if _HOLE in chars or any(
         new != old and chars.get(new, new) != new for old, new in chars.items()
