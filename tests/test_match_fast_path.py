@@ -222,7 +222,8 @@ def test_sentence_boundaries_match_the_reference(text: str, data: st.DataObject)
 
 @given(
     st.text(
-        alphabet=st.sampled_from("aB .'’-“”—…\u00adéÉẛſ\uffff\u0301İß王\u200bŁ\n1"), max_size=12
+        alphabet=st.sampled_from("aB .'’-“”—…\u00adéÉẛſ\uffff\u0301İß王\u200bŁ\n1йиがかǾØøﻋع"),
+        max_size=12,
     )
 )
 def test_fold_and_alias_shortcuts_match_the_general_code(text: str) -> None:
@@ -258,6 +259,29 @@ def test_fold_fast_paths_equal_the_per_character_fold(text: str) -> None:
     """The advance replacement of common punctuation, the ASCII table fold and the general
     path give what folding each character on its own gives: same text, lower case, offsets."""
     assert fold(text) == reference_fold(text)
+
+
+def test_letters_folding_to_letters_fold_without_a_callback_per_character(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cyrillic, Japanese and Arabic letters whose fold is another letter that folds to itself
+    ("й" to "и", "が" to "か", "ﻋ" to "ع") are folded by one replace per distinct character;
+    a fold that would fold again ("Ǿ" to "Ø", and "Ø" in the text) still goes one by one."""
+    texts = {"Байден и Си": "Баиден и Си", "ベルリンが東京で": "ヘルリンか東京て", "ﻋع": "عع"}
+    expected = {text: _NON_ASCII.sub(_fold_match, text) for text in texts}
+    assert expected == texts
+    calls: list[str] = []
+
+    def counted(match: re.Match[str]) -> str:
+        calls.append(match.group())
+        return _fold_match(match)
+
+    monkeypatch.setattr("monitor.match.normalize._fold_match", counted)
+    for text, folded in texts.items():
+        assert _fold_non_ascii(text) == folded
+    assert calls == []
+    assert _fold_non_ascii("ǾØ") == "ØO"  # one pass, as the callback folds
+    assert calls == ["Ǿ", "Ø"]
 
 
 def test_common_punctuation_folds_one_to_one() -> None:

@@ -58,10 +58,17 @@ def _fold_match(match: re.Match[str]) -> str:
 
 def _fold_non_ascii(text: str) -> str:
     """Every non-ASCII character folded: one replace per distinct character (news uses a
-    handful: curly quotes, dashes), or one callback per character when folds could chain."""
+    handful: curly quotes, dashes), or one callback per character when folds could chain.
+
+    Replacing one character at a time folds as one pass would unless a replacement is
+    replaced again later: a fold that is itself a character of the text folding to
+    something else, or the hole marker written in the text. A fold to a non-ASCII letter
+    that folds to itself ("й" to "и", "が" to "か", Arabic presentation forms) does not
+    chain: such texts (Cyrillic, Japanese, Arabic) keep the fast path (measured: fold() of
+    a page of ~9,500 characters 2.6 ms with a callback per character, 1.0 ms without)."""
     chars = {char: fold_char(char) for char in set(_NON_ASCII.findall(text))}
-    if _HOLE in chars or not all(
-        new.isascii() or new in (old, _HOLE) for old, new in chars.items()
+    if _HOLE in chars or any(
+        new != old and chars.get(new, new) != new for old, new in chars.items()
     ):
         return _NON_ASCII.sub(_fold_match, text)
     for old, new in chars.items():
