@@ -7,6 +7,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from monitor.match.normalize import Folded
+from monitor.match.sentences import title_case
 from monitor.vocab.model import Role, within
 from monitor.vocab.veto import GivenNameVeto, Veto
 
@@ -367,12 +368,7 @@ def before_a_name(cased: str, stop: int) -> bool:
         return False
     line_start = cased.rfind("\n", 0, stop) + 1
     line_end = cased.find("\n", stop)
-    words = [
-        w
-        for w in cased[line_start : size if line_end < 0 else line_end].split()
-        if len(w) > 3 and w[0].isalpha()
-    ]
-    return not (len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words))
+    return not title_case(cased[line_start : size if line_end < 0 else line_end])
 
 
 def _next_to_person(cased: str, start: int, stop: int, people: list[tuple[int, int]]) -> bool:

@@ -8,6 +8,15 @@ from collections.abc import Iterable
 from monitor.types import Evidence, _EvidenceSlots, _new, new_evidence
 
 MAX_EVIDENCE = 400
+
+
+def title_case(line: str) -> bool:
+    """Whether a line is written in Title Case (a headline, a caption): at least three words
+    of more than three letters, seven in ten of them capitalised."""
+    words = [w for w in line.split() if len(w) > 3 and w[0].isalpha()]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words)
+
+
 # A full stop after these (or after a single capital, "J. Biden", "U.S.") ends no sentence.
 ABBREVIATIONS = (
     "Mr",

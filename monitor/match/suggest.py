@@ -12,6 +12,7 @@ from monitor.errors import MonitorError
 from monitor.match.gaps import AliasGap, GapCounter, TopicWords
 from monitor.match.matcher import Matcher
 from monitor.match.phrases import FUNCTION, Spans, Word, clauses, key, stem, word_set
+from monitor.match.sentences import title_case
 
 # A name word: a capital, then lower-case letters, apostrophes or hyphenated parts
 # ("Jean-Pierre", "O'Brien").
@@ -225,8 +226,7 @@ def _title_case_lines(text: str) -> list[tuple[int, int]]:
     """Lines written in Title Case (headlines, captions): their capitals name nobody."""
     out = []
     for found in re.finditer(r"[^\n]+", text):
-        words = [w for w in found.group().split() if len(w) > 3 and w[0].isalpha()]
-        if len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.7 * len(words):
+        if title_case(found.group()):
             out.append((found.start(), found.end()))
     return out
 
