@@ -257,12 +257,12 @@ def _link(entry: Any, base_url: str) -> str | None:
     ]
     for candidate in candidates:
         if isinstance(candidate, str):
-            url = resolve(_joined(base_url, candidate), base_url)
+            url = _absolute(base_url, candidate)
             if url is not None:
                 return url
     guid = entry.get("id")
     if isinstance(guid, str) and entry.get("guidislink"):
-        return resolve(_joined(base_url, guid), base_url)
+        return _absolute(base_url, guid)
     return None
 
 
@@ -298,6 +298,12 @@ def _joined(base: str, uri: str) -> str:
         return urljoin(base, uri)
     except ValueError:
         return ""
+
+
+def _absolute(base: str, uri: str) -> str | None:
+    """A link joined with the feed's address as feedparser joined it, then resolve()'s
+    http(s) URL (None for anything else)."""
+    return resolve(_joined(base, uri), base)
 
 
 def _ttl(channel: Any) -> timedelta | None:
@@ -347,7 +353,7 @@ def parse_feed(body: bytes, *, feed: str, base_url: str) -> ParsedFeed:
         title=title,
         items=items,
         ttl=_ttl(channel),
-        link=resolve(_joined(base_url, link), base_url) if isinstance(link, str) else None,
+        link=_absolute(base_url, link) if isinstance(link, str) else None,
     )
 
 
