@@ -138,13 +138,13 @@ class ArticleStore(StoreBase):
     ) -> list[StoredArticle | Exception | None]:
         out: list[StoredArticle | Exception | None] = []
         feed_ids: dict[str, int] = {}
-        # new stories' Trends counts, applied once before the commit (trends.Pending); an
+        # new stories' Trends counts, applied once before the commit (trends.add_up); an
         # article's own are added only once its savepoint is kept
-        trip = trends.Pending()
+        trip = trends.Marks()
         with self.db.transaction() as conn:
             for article, hits in batch:
                 _SAVEPOINT.run(conn, {})
-                counts = trends.Pending()
+                counts = trends.Marks()
                 try:
                     out.append(
                         self._add(
@@ -161,9 +161,10 @@ class ArticleStore(StoreBase):
                     _ROLLBACK_TO.run(conn, {})
                     out.append(exc)
                 else:
-                    trip.update(counts)
+                    trends.add_up(trip, counts)
                 _RELEASE.run(conn, {})
-            trends.apply_pending(conn, trip)
+            if trip.tags or trip.pairs:
+                trends.apply(conn, trends.Marks(), trip)
         return out
 
     def _add(
@@ -175,7 +176,7 @@ class ArticleStore(StoreBase):
         *,
         postgres: bool,
         feed_ids: dict[str, int],
-        pending: trends.Pending | None = None,
+        pending: trends.Marks | None = None,
     ) -> StoredArticle | None:
         """One article's statements, inside the caller's transaction (`feed_ids`: the feeds'
         ids read so far in that transaction; `pending`: where a new story's Trends counts

@@ -204,37 +204,18 @@ def apply(conn: sa.Connection, before: Marks, after: Marks) -> None:
             statement.many(conn, rows)
 
 
-@dataclass
-class Pending:
-    """The counts of new stories stored in one transaction, added up to be applied once at
-    its end (`apply_pending`): the counters only ever take increments, so their order within
-    a transaction does not change what it commits, and a trip of hundreds of articles then
-    increments each (tag, day) and (actor, issue, day) row once instead of once an article."""
-
-    tags: dict[tuple[str, date], tuple[int, int, str, str]] = field(default_factory=dict)
-    pairs: Counter[tuple[str, str, date]] = field(default_factory=Counter)
-
-    def add(self, marks: Marks) -> None:
-        """Add a new story's Marks (no spread: a story of one article has one day)."""
-        tags = self.tags
-        for key, (articles, stories, kind, name) in marks.tags.items():
-            old = tags.get(key)
-            tags[key] = (
-                (old[0] + articles, old[1] + stories, kind, name)
-                if old
-                else (articles, stories, kind, name)
-            )
-        self.pairs.update(marks.pairs)
-
-    def update(self, other: "Pending") -> None:
-        """Add another Pending's counts to these."""
-        self.add(Marks(other.tags, dict(other.pairs)))
-
-
-def apply_pending(conn: sa.Connection, pending: Pending) -> None:
-    """Apply what `pending` added up (the last kind and name written win, as in apply)."""
-    if pending.tags or pending.pairs:
-        apply(conn, Marks(), Marks(dict(pending.tags), dict(pending.pairs)))
+def add_up(total: Marks, more: Marks) -> None:
+    """Add the Marks of new stories to `total`, which `apply(conn, Marks(), total)` then
+    applies once before the transaction ends: the counters only ever take increments, so
+    their order within a transaction does not change what it commits, and a trip of hundreds
+    of articles increments each (tag, day) and (actor, issue, day) row once instead of once
+    an article. (New stories have no spread: a story of one article has one day.)"""
+    tags, pairs = total.tags, total.pairs
+    for key, (articles, stories, kind, name) in more.tags.items():
+        old = tags.get(key)
+        tags[key] = (old[0] + articles, old[1] + stories, kind, name) if old else more.tags[key]
+    for pair, stories in more.pairs.items():
+        pairs[pair] = pairs.get(pair, 0) + stories
 
 
 def count_added(
@@ -243,15 +224,16 @@ def count_added(
     story_id: int,
     tag_rows: Sequence[dict[str, Any]],
     prior: Marks | None,
-    pending: Pending | None = None,
+    pending: Marks | None = None,
 ) -> None:
     """Count an article just stored with `tag_rows` (as inserted) into `story_id`.
 
     `prior`: the Marks of the stories the article merged, read before the merge; None when
-    it merged none. A new story is counted from the rows alone (no read), into `pending`
-    when given (its caller applies it before the transaction ends); a copy joining a
-    story by one read of the story's rows of the article's tags (the story without the
-    article is the before): only counts of those tags, and of pairs of them, can change.
+    it merged none. A new story is counted from the rows alone (no read), added up into
+    `pending` when given (`add_up`: its caller applies it before the transaction ends); a
+    copy joining a story by one read of the story's rows of the article's tags (the story
+    without the article is the before): only counts of those tags, and of pairs of them,
+    can change.
     """
     if prior is None and not tag_rows:
         return
@@ -268,7 +250,7 @@ def count_added(
             for r in tag_rows
         )
         if pending is not None:
-            pending.add(marks)
+            add_up(pending, marks)
         else:
             apply(conn, Marks(), marks)
         return
