@@ -349,6 +349,7 @@ def vetoed(
 
 
 _DAYS = frozenset(("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+_DAY_CHARS = max(map(len, _DAYS)) + 1  # a day's name and a comma or a stop after it
 
 
 def before_a_name(cased: str, stop: int) -> bool:
@@ -363,7 +364,7 @@ def before_a_name(cased: str, stop: int) -> bool:
         at += 1
     if at in (stop, size) or not cased[at].isupper():
         return False
-    word = cased[at : at + 10].split(None, 1)[0].rstrip(",.;:")
+    word = cased[at : at + _DAY_CHARS].split(None, 1)[0].rstrip(",.;:")
     if word in _DAYS:
         return False
     line_start = cased.rfind("\n", 0, stop) + 1
