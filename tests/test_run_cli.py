@@ -1,16 +1,21 @@
 """`monitor run` and `monitor feeds` as real processes against a real local HTTP server."""
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from conftest import _truncate_all
 from httpserver import HTTPTestServer
 from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss, write_config
 
@@ -196,3 +201,194 @@ def test_sigterm_drains_in_flight_work(tmp_path: Path, site: HTTPTestServer) -> 
             proc.communicate()
     [article] = stored(db_url, ArticleRow)
     assert "red line" in article.text
+
+
+class LateDoor:
+    """A TCP forwarder on a loopback port to the PostgreSQL server the tests use, opened only
+    when asked: before `open()` the port refuses connections, as a server still starting
+    does."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
+
+    def open(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        self._spawn(self._accept)
+
+    def _spawn(self, target: Any, *args: Any) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(self.target)
+            self._sockets += [client, server]
+            self._spawn(self._pump, client, server)
+            self._spawn(self._pump, server, client)
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
+            self._listener.close()
+        for end in self._sockets:
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+        for thread in self._threads:
+            thread.join(5)
+        for end in self._sockets:
+            end.close()
+
+
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """The session's PostgreSQL database, emptied."""
+    db = Database(pg_database)
+    _truncate_all(db)
+    db.dispose()
+    return pg_database
+
+
+def _wait_for(text: str, log: Path, proc: subprocess.Popen[str], seconds: float = 60) -> str:
+    """The daemon's output once `text` is in it (failing if it exits or takes too long)."""
+    deadline = time.monotonic() + seconds
+    while text not in (said := log.read_text()):
+        assert proc.poll() is None, said
+        assert time.monotonic() < deadline, said
+        time.sleep(0.05)
+    return said
+
+
+@pytest.mark.slow
+def test_run_waits_for_a_database_that_does_not_answer_yet(
+    tmp_path: Path, pg_url: str, site: HTTPTestServer
+) -> None:
+    """A daemon started before its PostgreSQL server answers says so, tries again, and once
+    the server answers polls as usual; SIGTERM then exits 0."""
+    site.route("/news.xml", body=rss("News", [Entry("n-1", site.url("/a"), "A")]), headers=RSS)
+    site.route("/a", body=page("Minister warns", STORY), headers=HTML)
+    config = write_config(tmp_path / "feeds.toml", [("news", site.url("/news.xml"))])
+    real = sa.make_url(pg_url)
+    door = LateDoor((real.host or "127.0.0.1", real.port or 5432))
+    late = real.set(port=door.port).render_as_string(hide_password=False)
+    log = tmp_path / "daemon.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run"],
+            env=env(config, late, MONITOR_DATABASE_WAIT="120"),
+            text=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        said = _wait_for("trying again in 2s", log, proc)
+        assert "the database does not answer yet" in said
+        assert "Connection refused" in said
+        assert not site.hits("/news.xml")
+        door.open()
+        _wait_for("monitor: 1 feed", log, proc)
+        deadline = time.monotonic() + 60
+        while not stored(pg_url, ArticleRow):
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        door.close()
+    [article] = stored(pg_url, ArticleRow)
+    assert article.url == site.url("/a")
+
+
+@pytest.mark.slow
+def test_run_stops_on_sigterm_while_waiting_for_the_database(tmp_path: Path) -> None:
+    """SIGTERM while the daemon waits for its database ends it at once with 0."""
+    door = LateDoor(("127.0.0.1", 9))  # never opened: the port refuses
+    config = write_config(tmp_path / "feeds.toml", [("f", "http://127.0.0.1:9/feed.xml")])
+    log = tmp_path / "daemon.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run"],
+            env=env(config, f"postgresql://postgres@127.0.0.1:{door.port}/test"),
+            text=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for("the database does not answer yet", log, proc)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0, log.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "stopping (SIGTERM) while waiting for the database" in log.read_text()
+
+
+@pytest.mark.parametrize(
+    ("database", "wait", "waits"),
+    [
+        ("refused", "2", True),  # nothing listens: wait, then give up naming the wait
+        ("refused", "0", False),  # MONITOR_DATABASE_WAIT=0: no wait at all
+        ("missing", "120", False),  # a database that does not exist is not worth a wait
+    ],
+)
+def test_run_gives_up_on_a_database_it_cannot_open(
+    tmp_path: Path, pg_database: str, database: str, wait: str, waits: bool
+) -> None:
+    """A wrong database fails at once; a refusing server fails after MONITOR_DATABASE_WAIT;
+    either way one line saying what to check, and exit 1."""
+    base = sa.make_url(pg_database)
+    if database == "refused":
+        url = base.set(port=LateDoor(("127.0.0.1", 9)).port)
+    else:
+        url = base.set(database=f"{base.database}_missing")
+    config = write_config(tmp_path / "feeds.toml", [("f", "http://127.0.0.1:9/feed.xml")])
+    began = time.monotonic()
+    done = monitor(
+        ["run", "--once"],
+        env(config, url.render_as_string(hide_password=False), MONITOR_DATABASE_WAIT=wait),
+    )
+    took = time.monotonic() - began
+    assert done.returncode == 1
+    *notes, last = done.stderr.strip().splitlines()
+    assert last.startswith("error: cannot open the database"), done.stderr
+    assert "check MONITOR_DATABASE_URL" in last
+    assert bool(notes) is waits, done.stderr
+    assert ("waited 2s for it (MONITOR_DATABASE_WAIT)" in last) is waits
+    if waits:
+        assert all("does not answer yet" in note for note in notes)
+        assert took >= 2
+    assert "Traceback" not in done.stderr

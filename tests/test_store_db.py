@@ -1,5 +1,6 @@
 """The storage foundation: URLs, migrations, SQLite concurrency, error wrapping."""
 
+import socket
 import threading
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -7,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
-from monitor.errors import StoreError
-from monitor.store import Database
-from monitor.store.db import normalise_url
+from monitor.errors import StoreDisconnectedError, StoreError
+from monitor.store import Database, Store
+from monitor.store.db import normalise_url, unreachable
 from monitor.store.migrate import current_revision, head_revision, upgrade
 from monitor.store.models import FeedRow
 
@@ -385,3 +386,35 @@ def _add_at_0004(db: Database, title: str, text: str, at: datetime) -> int:
             {"id": article, "at": when},
         )
         return int(article)
+
+
+def _opening_error(url: str) -> StoreError:
+    """The StoreError opening a Store on `url` gives (over the real driver's error)."""
+    with pytest.raises(StoreError) as caught:
+        Store.open(url)
+    return caught.value
+
+
+def test_unreachable_tells_a_server_not_up_yet_from_a_wrong_database(pg_database: str) -> None:
+    """`monitor run` waits for a refusing server or a dropped connection, never for a database
+    or role that does not exist (MONITOR_DATABASE_WAIT)."""
+    base = sa.make_url(pg_database)
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    free = probe.getsockname()[1]
+    probe.close()
+    refused = _opening_error(base.set(port=free).render_as_string(hide_password=False))
+    missing = _opening_error(base.set(database="monitor_no_such_db").render_as_string(False))
+    no_role = _opening_error(base.set(username="monitor_no_such_role").render_as_string(False))
+    assert unreachable(refused)
+    assert not unreachable(missing)
+    assert not unreachable(no_role)
+    assert unreachable(StoreDisconnectedError("database error: the connection went"))
+    shutting = OperationalError(
+        "SELECT 1", {}, Exception("FATAL: the database system is shutting down")
+    )
+    assert not unreachable(StoreError("database error: OperationalError"))
+    wrapped = StoreError("database error: OperationalError")
+    wrapped.__cause__ = shutting
+    assert unreachable(wrapped)
+    assert not unreachable(ValueError("Connection to a mailbox"))

@@ -179,17 +179,28 @@ def store_or_fail(settings: Settings, *, schema: "Schema" = "current") -> "Store
     """The Store on MONITOR_DATABASE_URL (`monitor.app.open_store`: one way to open it, one
     migration rule), or one line saying why not, and exit 1: a database that is not at the
     newest migration names `monitor db upgrade`. Use it as a context manager."""
-    from monitor.app import open_store
     from monitor.errors import NotMigratedError
 
     try:
-        return open_store(settings, schema=schema)
+        return open_or_raise(settings, schema=schema)
     except NotMigratedError as exc:
         fail(str(exc), "run `monitor db upgrade` (or start `monitor run`, which migrates)")
     except MonitorError as exc:
         fail(str(exc), DB_HINT)
-    except Exception as exc:  # a driver or migration error the store did not wrap
-        fail(database_error(exc), DB_HINT)
+
+
+def open_or_raise(settings: Settings, *, schema: "Schema" = "current") -> "Store":
+    """`monitor.app.open_store`, with a driver or migration error the store did not wrap
+    raised as a StoreError of one line (its cause kept)."""
+    from monitor.app import open_store
+    from monitor.errors import StoreError
+
+    try:
+        return open_store(settings, schema=schema)
+    except MonitorError:
+        raise
+    except Exception as exc:
+        raise StoreError(database_error(exc)) from exc
 
 
 def database_error(exc: Exception) -> str:

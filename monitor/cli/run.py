@@ -2,17 +2,20 @@
 
 import asyncio
 import logging
+import signal
+import time
 from typing import Annotated, Any
 
 import typer
 
 from monitor.cli.common import (
+    DB_HINT,
     fail,
+    open_or_raise,
     prepared_or_fail,
     stderr_console,
-    store_or_fail,
 )
-from monitor.errors import MonitorError
+from monitor.errors import MonitorError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -43,20 +46,89 @@ def register(app: typer.Typer) -> None:
         if force and not once:
             fail("--force goes with --once", "run `monitor run --once --force`")
         prepared = prepared_or_fail()
-        # `run` migrates on start (README: Database and migrations)
-        with store_or_fail(prepared.settings, schema="upgrade") as store:
+        waiting = _DatabaseWait(prepared.settings.database_wait)
+        while True:
+            started = _Started()
             try:
-                asyncio.run(_run(prepared, store, once, force))
+                # `run` migrates on start (README: Database and migrations)
+                with open_or_raise(prepared.settings, schema="upgrade") as store:
+                    asyncio.run(_run(prepared, store, once, force, started))
+                return
             except KeyboardInterrupt:  # Ctrl-C during --once (the daemon handles SIGINT)
                 stderr_console().print(
                     "monitor: interrupted; the feeds it was polling are due again", highlight=False
                 )
                 raise typer.Exit(130) from None
             except MonitorError as exc:
-                fail(str(exc))
+                # a database still starting or restarting when we start: wait for it
+                if not started.done and waiting.again(exc):
+                    continue
+                hint = DB_HINT if isinstance(exc, StoreError) and not started.done else None
+                if hint and waiting.deadline is not None:
+                    hint += f"; waited {waiting.limit:g}s for it (MONITOR_DATABASE_WAIT)"
+                fail(str(exc), hint)
 
 
-async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
+class _Started:
+    """Set once the run is up (its start line printed): errors after it are not start-up's."""
+
+    done = False
+
+
+class _DatabaseWait:
+    """MONITOR_DATABASE_WAIT: while the database does not answer yet at start, say so and try
+    again with growing pauses (1 s doubling to 10 s), until `limit` seconds have gone. A
+    SIGTERM or SIGINT while waiting stops the run (exit 0 and 130, like the daemon's)."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.deadline: float | None = None
+        self.pause = 1.0
+
+    def again(self, exc: BaseException) -> bool:
+        from monitor.store.db import unreachable
+
+        if not unreachable(exc):
+            return False
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.limit
+        pause = min(self.pause, self.deadline - now)
+        if pause <= 0:
+            return False
+        reason = str(exc)
+        for said in ("cannot open the database: ", "database error: "):
+            reason = reason.removeprefix(said)
+        stderr_console().print(
+            f"monitor: the database does not answer yet ({reason}); trying again in "
+            f"{pause:.0f}s (MONITOR_DATABASE_WAIT={self.limit:g})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        _pause(pause)
+        self.pause = min(self.pause * 2, 10.0)
+        return True
+
+
+def _pause(seconds: float) -> None:
+    """Sleep, or end the process as the daemon would on SIGTERM (0) or SIGINT (130)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        stderr_console().print(
+            f"monitor: stopping ({name}) while waiting for the database", highlight=False
+        )
+        raise typer.Exit(0 if signum == signal.SIGTERM else 130)
+
+    saved = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        time.sleep(seconds)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+async def _run(prepared: Any, store: Any, once: bool, force: bool, started: _Started) -> None:
     from monitor.app import running
     from monitor.daemon import Daemon
 
@@ -66,6 +138,7 @@ async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
     async with running(prepared, store) as runtime:
         daemon = Daemon(runtime, say=say)
         if once:
+            started.done = True
             report = await daemon.run_once(force=force)
             held = "" if force else _held_back(store)
             say(
@@ -76,6 +149,7 @@ async def _run(prepared: Any, store: Any, once: bool, force: bool) -> None:
             )
         else:
             say(daemon.start_line())
+            started.done = True
             await daemon.run()
 
 

@@ -286,6 +286,38 @@ class Database:
             self._reader.dispose()
 
 
+# What a server that is down, starting, stopping or full says (libpq's words, lower case);
+# a wrong name, role or password says something else and is not worth waiting for.
+_NOT_YET = (
+    "connection refused",
+    "the database system is",  # starting up, shutting down, in recovery mode
+    "too many clients",
+    "timeout expired",
+    "server closed the connection",
+    "terminating connection due to administrator command",
+    "connection reset",
+    "could not receive data",
+    "no connection to the server",
+)
+
+
+def unreachable(exc: BaseException) -> bool:
+    """True when `exc` (a StoreError, SQLAlchemy's or the driver's, through their causes)
+    says the server is not answering yet, as while it starts or restarts: worth waiting
+    for. A wrong database, role or password, or any other error, is not."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StoreDisconnectedError):
+            return True
+        text = str(current).lower()
+        if any(words in text for words in _NOT_YET):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
+
+
 def cannot_open(exc: BaseException) -> str:
     """One line for a driver error met while opening the database (server down or starting,
     wrong credentials): its first line, without SQLAlchemy's background link."""
