@@ -1,12 +1,17 @@
 """`monitor serve` as a real server process on loopback, and its refusal to bind openly."""
 
 import os
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import httpx
 import pytest
+import sqlalchemy as sa
+from late_door import LateDoor
 from matches_seed import T0, Seed, add
 from serve_support import serving
 from typer.testing import CliRunner
@@ -89,3 +94,62 @@ def test_loopback_names_are_allowed_without_token(monkeypatch: pytest.MonkeyPatc
     from pydantic import SecretStr
 
     _check_bind("0.0.0.0", Settings(api_token=SecretStr("t")))
+
+
+@pytest.mark.slow
+def test_serve_waits_for_a_database_that_does_not_answer_yet(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """`monitor serve` started before its PostgreSQL server answers says so, waits, and
+    serves once the server answers (compose starts it beside a restarting database)."""
+    real = sa.make_url(pg_database)
+    door = LateDoor((real.host or "127.0.0.1", real.port or 5432))
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEEDS_TOML, encoding="utf-8")
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": real.set(port=door.port).render_as_string(hide_password=False),
+        "MONITOR_CONFIG": str(config),
+        "MONITOR_API_TOKEN": TOKEN,
+        "MONITOR_DATABASE_WAIT": "60",
+    }
+    opener = threading.Timer(2.5, door.open)
+    opener.start()
+    try:
+        with serving(tmp_path, env) as base:
+            auth = {"Authorization": f"Bearer {TOKEN}"}
+            assert httpx.get(f"{base}/matches", headers=auth).status_code == 200
+    finally:
+        opener.cancel()
+        door.close()
+    said = (tmp_path / "serve.log").read_text()
+    assert "the database does not answer yet" in said
+    assert "Connection refused" in said
+
+
+def test_serve_gives_up_naming_the_wait(tmp_path: Path) -> None:
+    """A server that never answers: `monitor serve` gives up after MONITOR_DATABASE_WAIT with
+    one line naming what to check and how long it waited."""
+    config = tmp_path / "feeds.toml"
+    config.write_text(FEEDS_TOML, encoding="utf-8")
+    door = LateDoor(("127.0.0.1", 9))  # never opened
+    env = {
+        **os.environ,
+        "MONITOR_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{door.port}/test",
+        "MONITOR_CONFIG": str(config),
+        "MONITOR_DATABASE_WAIT": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "serve", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    *notes, last = done.stderr.strip().splitlines()
+    assert notes
+    assert all("does not answer yet" in note for note in notes)
+    assert last.startswith("error: cannot open the database")
+    assert "waited 1s for it (MONITOR_DATABASE_WAIT)" in last

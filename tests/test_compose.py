@@ -23,6 +23,19 @@ def test_compose_services() -> None:
     assert (ROOT / mon["build"]).resolve() == ROOT
 
 
+def test_compose_api_migrates_before_it_serves() -> None:
+    """On a first start the database is empty and `serve` reads only a migrated one: the api
+    service runs `monitor db upgrade` before `monitor serve`, waits for PostgreSQL's health
+    check, and is restarted if it stops."""
+    api = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["api"]
+    script = api["command"][-1]
+    assert api["command"][:2] == ["sh", "-c"]
+    assert "monitor db upgrade && exec monitor serve" in script
+    assert "--host 0.0.0.0" in script
+    assert api["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert api["restart"] == "unless-stopped"
+
+
 def test_dockerfile_installs_the_package() -> None:
     """The Dockerfile installs the project and runs the daemon."""
     text = (ROOT / "Dockerfile").read_text()

@@ -1,23 +1,20 @@
 """`monitor run` and `monitor feeds` as real processes against a real local HTTP server."""
 
-import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from conftest import _truncate_all
 from httpserver import HTTPTestServer
 from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss, write_config
+from late_door import LateDoor
 
 from monitor.store import Database
 from monitor.store.models import ArticleRow, OutboxRow
@@ -201,72 +198,6 @@ def test_sigterm_drains_in_flight_work(tmp_path: Path, site: HTTPTestServer) -> 
             proc.communicate()
     [article] = stored(db_url, ArticleRow)
     assert "red line" in article.text
-
-
-class LateDoor:
-    """A TCP forwarder on a loopback port to the PostgreSQL server the tests use, opened only
-    when asked: before `open()` the port refuses connections, as a server still starting
-    does."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self._listener: socket.socket | None = None
-        self._threads: list[threading.Thread] = []
-        self._sockets: list[socket.socket] = []
-
-    def open(self) -> None:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(16)
-        self._listener = listener
-        self._spawn(self._accept)
-
-    def _spawn(self, target: Any, *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _accept(self) -> None:
-        assert self._listener is not None
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:  # closed
-                return
-            server = socket.create_connection(self.target)
-            self._sockets += [client, server]
-            self._spawn(self._pump, client, server)
-            self._spawn(self._pump, server, client)
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        if self._listener is not None:
-            with contextlib.suppress(OSError):
-                self._listener.shutdown(socket.SHUT_RDWR)  # wakes accept()
-            self._listener.close()
-        for end in self._sockets:
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-        for thread in self._threads:
-            thread.join(5)
-        for end in self._sockets:
-            end.close()
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ import contextlib
 import csv
 import json
 import logging
+import signal
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -175,18 +177,26 @@ def prepared_or_fail() -> "Prepared":
         fail(str(exc), fix_hint(f"{config.path} at the place"))
 
 
-def store_or_fail(settings: Settings, *, schema: "Schema" = "current") -> "Store":
+def store_or_fail(
+    settings: Settings, *, schema: "Schema" = "current", wait: bool = False
+) -> "Store":
     """The Store on MONITOR_DATABASE_URL (`monitor.app.open_store`: one way to open it, one
     migration rule), or one line saying why not, and exit 1: a database that is not at the
-    newest migration names `monitor db upgrade`. Use it as a context manager."""
+    newest migration names `monitor db upgrade`. With `wait` (`monitor serve`), a server that
+    does not answer yet is waited for (DatabaseWait). Use it as a context manager."""
     from monitor.errors import NotMigratedError
 
-    try:
-        return open_or_raise(settings, schema=schema)
-    except NotMigratedError as exc:
-        fail(str(exc), "run `monitor db upgrade` (or start `monitor run`, which migrates)")
-    except MonitorError as exc:
-        fail(str(exc), DB_HINT)
+    waiting = DatabaseWait(settings.database_wait) if wait else None
+    while True:
+        try:
+            return open_or_raise(settings, schema=schema)
+        except NotMigratedError as exc:
+            fail(str(exc), "run `monitor db upgrade` (or start `monitor run`, which migrates)")
+        except MonitorError as exc:
+            if waiting is None:
+                fail(str(exc), DB_HINT)
+            if not waiting.again(exc):
+                fail(str(exc), waiting.hint())
 
 
 def open_or_raise(settings: Settings, *, schema: "Schema" = "current") -> "Store":
@@ -201,6 +211,66 @@ def open_or_raise(settings: Settings, *, schema: "Schema" = "current") -> "Store
         raise
     except Exception as exc:
         raise StoreError(database_error(exc)) from exc
+
+
+class DatabaseWait:
+    """MONITOR_DATABASE_WAIT: while the database does not answer yet at start, say so and try
+    again with growing pauses (1 s doubling to 10 s), until `limit` seconds have gone. A
+    SIGTERM or SIGINT while waiting stops the command (exit 0 and 130, like the daemon's).
+    `monitor run` and `monitor serve` wait; the other commands answer at once."""
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.deadline: float | None = None
+        self.pause = 1.0
+
+    def again(self, exc: BaseException) -> bool:
+        from monitor.store.db import unreachable
+
+        if not unreachable(exc):
+            return False
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.limit
+        pause = min(self.pause, self.deadline - now)
+        if pause <= 0:
+            return False
+        reason = str(exc)
+        for said in ("cannot open the database: ", "database error: "):
+            reason = reason.removeprefix(said)
+        stderr_console().print(
+            f"monitor: the database does not answer yet ({reason}); trying again in "
+            f"{pause:.0f}s (MONITOR_DATABASE_WAIT={self.limit:g})",
+            highlight=False,
+            soft_wrap=True,
+        )
+        _pause(pause)
+        self.pause = min(self.pause * 2, 10.0)
+        return True
+
+    def hint(self) -> str:
+        """DB_HINT, and how long it waited when it did."""
+        if self.deadline is None:
+            return DB_HINT
+        return f"{DB_HINT}; waited {self.limit:g}s for it (MONITOR_DATABASE_WAIT)"
+
+
+def _pause(seconds: float) -> None:
+    """Sleep, or end the process as the daemon would on SIGTERM (0) or SIGINT (130)."""
+
+    def stop(signum: int, _frame: object) -> None:
+        name = signal.Signals(signum).name
+        stderr_console().print(
+            f"monitor: stopping ({name}) while waiting for the database", highlight=False
+        )
+        raise typer.Exit(0 if signum == signal.SIGTERM else 130)
+
+    saved = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        time.sleep(seconds)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def database_error(exc: Exception) -> str:

@@ -341,7 +341,7 @@ def register(app: typer.Typer) -> None:
         _check_bind(host, settings)
         config = config_or_fail(settings)
         # uvicorn re-raises the SIGINT it handled; as uvicorn.run does, that is a clean stop
-        with store_or_fail(settings) as store, contextlib.suppress(KeyboardInterrupt):
+        with store_or_fail(settings, wait=True) as store, contextlib.suppress(KeyboardInterrupt):
             _announcing_server()(
                 uvicorn.Config(
                     create_app(store, config, settings),

@@ -2,14 +2,12 @@
 
 import asyncio
 import logging
-import signal
-import time
 from typing import Annotated, Any
 
 import typer
 
 from monitor.cli.common import (
-    DB_HINT,
+    DatabaseWait,
     fail,
     open_or_raise,
     prepared_or_fail,
@@ -46,7 +44,7 @@ def register(app: typer.Typer) -> None:
         if force and not once:
             fail("--force goes with --once", "run `monitor run --once --force`")
         prepared = prepared_or_fail()
-        waiting = _DatabaseWait(prepared.settings.database_wait)
+        waiting = DatabaseWait(prepared.settings.database_wait)
         while True:
             started = _Started()
             try:
@@ -63,69 +61,14 @@ def register(app: typer.Typer) -> None:
                 # a database still starting or restarting when we start: wait for it
                 if not started.done and waiting.again(exc):
                     continue
-                hint = DB_HINT if isinstance(exc, StoreError) and not started.done else None
-                if hint and waiting.deadline is not None:
-                    hint += f"; waited {waiting.limit:g}s for it (MONITOR_DATABASE_WAIT)"
-                fail(str(exc), hint)
+                start_up = isinstance(exc, StoreError) and not started.done
+                fail(str(exc), waiting.hint() if start_up else None)
 
 
 class _Started:
     """Set once the run is up (its start line printed): errors after it are not start-up's."""
 
     done = False
-
-
-class _DatabaseWait:
-    """MONITOR_DATABASE_WAIT: while the database does not answer yet at start, say so and try
-    again with growing pauses (1 s doubling to 10 s), until `limit` seconds have gone. A
-    SIGTERM or SIGINT while waiting stops the run (exit 0 and 130, like the daemon's)."""
-
-    def __init__(self, limit: float) -> None:
-        self.limit = limit
-        self.deadline: float | None = None
-        self.pause = 1.0
-
-    def again(self, exc: BaseException) -> bool:
-        from monitor.store.db import unreachable
-
-        if not unreachable(exc):
-            return False
-        now = time.monotonic()
-        if self.deadline is None:
-            self.deadline = now + self.limit
-        pause = min(self.pause, self.deadline - now)
-        if pause <= 0:
-            return False
-        reason = str(exc)
-        for said in ("cannot open the database: ", "database error: "):
-            reason = reason.removeprefix(said)
-        stderr_console().print(
-            f"monitor: the database does not answer yet ({reason}); trying again in "
-            f"{pause:.0f}s (MONITOR_DATABASE_WAIT={self.limit:g})",
-            highlight=False,
-            soft_wrap=True,
-        )
-        _pause(pause)
-        self.pause = min(self.pause * 2, 10.0)
-        return True
-
-
-def _pause(seconds: float) -> None:
-    """Sleep, or end the process as the daemon would on SIGTERM (0) or SIGINT (130)."""
-
-    def stop(signum: int, _frame: object) -> None:
-        name = signal.Signals(signum).name
-        stderr_console().print(
-            f"monitor: stopping ({name}) while waiting for the database", highlight=False
-        )
-        raise typer.Exit(0 if signum == signal.SIGTERM else 130)
-
-    saved = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        time.sleep(seconds)
-    finally:
-        for sig, handler in saved.items():
-            signal.signal(sig, handler)
 
 
 async def _run(prepared: Any, store: Any, once: bool, force: bool, started: _Started) -> None:
