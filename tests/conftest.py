@@ -81,6 +81,15 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def pg_url(pg_database: str) -> str:
+    """The session's PostgreSQL database, emptied (for tests that run on PostgreSQL only)."""
+    db = Database(pg_database)
+    _truncate_all(db)
+    db.dispose()
+    return pg_database
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of an empty, migrated database: a new SQLite file, or the session's PostgreSQL."""

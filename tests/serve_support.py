@@ -23,9 +23,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
-    """Start `monitor serve` with `env` and yield its base URL once /healthz answers; on exit
-    stop it with SIGINT and assert it exited 0 (its log is in the failure message)."""
+def serving(tmp_path: Path, env: dict[str, str], wait: float = 20) -> Iterator[str]:
+    """Start `monitor serve` with `env` and yield its base URL once /healthz answers (within
+    `wait` seconds); on exit stop it with SIGINT and assert it exited 0 (its log is in the
+    failure message)."""
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as sink:
@@ -37,7 +38,7 @@ def serving(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + wait
     while True:
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:

@@ -113,14 +113,25 @@ def test_serve_waits_for_a_database_that_does_not_answer_yet(
         "MONITOR_API_TOKEN": TOKEN,
         "MONITOR_DATABASE_WAIT": "60",
     }
-    opener = threading.Timer(2.5, door.open)
+    log = tmp_path / "serve.log"  # serving()'s
+    stop = threading.Event()
+
+    def open_once_refused() -> None:
+        """Open the door once the server has said it waits (however slow its start)."""
+        while not stop.wait(0.05):
+            if log.exists() and "does not answer yet" in log.read_text():
+                door.open()
+                return
+
+    opener = threading.Thread(target=open_once_refused, daemon=True)
     opener.start()
     try:
-        with serving(tmp_path, env) as base:
+        with serving(tmp_path, env, wait=60) as base:
             auth = {"Authorization": f"Bearer {TOKEN}"}
             assert httpx.get(f"{base}/matches", headers=auth).status_code == 200
     finally:
-        opener.cancel()
+        stop.set()
+        opener.join(5)
         door.close()
     said = (tmp_path / "serve.log").read_text()
     assert "the database does not answer yet" in said

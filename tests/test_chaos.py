@@ -21,12 +21,11 @@ from pathlib import Path
 import psycopg
 import pytest
 from alerts_support import SECRET, Answer, WebhookReceiver
-from conftest import PG_ADMIN_URL, _truncate_all
+from conftest import PG_ADMIN_URL
 from httpserver import HTTPTestServer, Recorded, Reply
 from ingest_site import RSS, Entry, rss, write_config
 from test_run_cli import stored as stored_rows
 
-from monitor.store import Database
 from monitor.store.models import ArticleRow, OutboxRow
 
 FEEDS = 4
@@ -178,15 +177,6 @@ def restart_server(database: str) -> int:
             assert time.monotonic() < deadline, "PostgreSQL did not come back after restart"
             time.sleep(0.2)
     return int(row[0]) if row else 0
-
-
-@pytest.fixture
-def pg_url(pg_database: str) -> str:
-    """The session's PostgreSQL database, emptied."""
-    db = Database(pg_database)
-    _truncate_all(db)
-    db.dispose()
-    return pg_database
 
 
 @pytest.mark.serial

@@ -1,5 +1,6 @@
 """`monitor run` and `monitor feeds` as real processes against a real local HTTP server."""
 
+import contextlib
 import json
 import os
 import signal
@@ -11,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import _truncate_all
 from httpserver import HTTPTestServer
 from ingest_site import HTML, RSS, STORY, STORY2, Entry, page, rss, write_config
 from late_door import LateDoor
@@ -200,13 +200,24 @@ def test_sigterm_drains_in_flight_work(tmp_path: Path, site: HTTPTestServer) -> 
     assert "red line" in article.text
 
 
-@pytest.fixture
-def pg_url(pg_database: str) -> str:
-    """The session's PostgreSQL database, emptied."""
-    db = Database(pg_database)
-    _truncate_all(db)
-    db.dispose()
-    return pg_database
+@contextlib.contextmanager
+def daemon(environ: dict[str, str], log: Path) -> Iterator[subprocess.Popen[str]]:
+    """`monitor run` as a process writing its output to `log`; killed if it outlives the
+    block."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run"],
+            env=environ,
+            text=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def _wait_for(text: str, log: Path, proc: subprocess.Popen[str], seconds: float = 60) -> str:
@@ -232,32 +243,22 @@ def test_run_waits_for_a_database_that_does_not_answer_yet(
     door = LateDoor((real.host or "127.0.0.1", real.port or 5432))
     late = real.set(port=door.port).render_as_string(hide_password=False)
     log = tmp_path / "daemon.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run"],
-            env=env(config, late, MONITOR_DATABASE_WAIT="120"),
-            text=True,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
     try:
-        said = _wait_for("trying again in 2s", log, proc)
-        assert "the database does not answer yet" in said
-        assert "Connection refused" in said
-        assert not site.hits("/news.xml")
-        door.open()
-        _wait_for("monitor: 1 feed", log, proc)
-        deadline = time.monotonic() + 60
-        while not stored(pg_url, ArticleRow):
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0, log.read_text()
+        with daemon(env(config, late, MONITOR_DATABASE_WAIT="120"), log) as proc:
+            said = _wait_for("trying again in 2s", log, proc)
+            assert "the database does not answer yet" in said
+            assert "Connection refused" in said
+            assert not site.hits("/news.xml")
+            door.open()
+            _wait_for("monitor: 1 feed", log, proc)
+            deadline = time.monotonic() + 60
+            while not stored(pg_url, ArticleRow):
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(30) == 0, log.read_text()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
         door.close()
     [article] = stored(pg_url, ArticleRow)
     assert article.url == site.url("/a")
@@ -269,22 +270,10 @@ def test_run_stops_on_sigterm_while_waiting_for_the_database(tmp_path: Path) -> 
     door = LateDoor(("127.0.0.1", 9))  # never opened: the port refuses
     config = write_config(tmp_path / "feeds.toml", [("f", "http://127.0.0.1:9/feed.xml")])
     log = tmp_path / "daemon.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run"],
-            env=env(config, f"postgresql://postgres@127.0.0.1:{door.port}/test"),
-            text=True,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    with daemon(env(config, f"postgresql://postgres@127.0.0.1:{door.port}/test"), log) as proc:
         _wait_for("the database does not answer yet", log, proc)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0, log.read_text()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert "stopping (SIGTERM) while waiting for the database" in log.read_text()
 
 
