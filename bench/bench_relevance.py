@@ -46,7 +46,7 @@ SETS = {
     "aeb": CORPUS / "aeb",
 }
 # selected in sha1 order: split on the digest's last digit
-LAST_DIGIT_SETS = frozenset({"news", "commons"})
+LAST_DIGIT_SETS = frozenset({"news", "commons", "sotu"})
 
 
 @dataclass(frozen=True)
