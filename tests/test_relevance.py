@@ -1172,6 +1172,35 @@ def test_bare_titles_resolve_by_date_only_in_official_texts(matcher: Matcher) ->
     assert "donald-trump" in tags(matcher, text, day=dt.date(2025, 3, 1), official="united-states")
 
 
+def test_the_previous_administration_in_the_white_houses_own_text_is_the_former_president(
+    matcher: Matcher,
+) -> None:
+    """In the White House's own text, "my predecessor" and "the previous (last, prior)
+    administration" name the president before the one in office on the document's day; in
+    news they name nobody, and "the previous administration of the agency" is no president."""
+    text = "My predecessor cut taxes for the wealthy. The previous administration left a deficit."
+    in_2023 = tags(matcher, text, day=dt.date(2023, 2, 7), official="united-states")
+    assert "donald-trump" in in_2023
+    assert in_2023["donald-trump"].count == 2
+    assert "joe-biden" not in in_2023
+    in_2026 = tags(
+        matcher,
+        "The last administration failed.",
+        day=dt.date(2026, 2, 24),
+        official="united-states",
+    )
+    assert "joe-biden" in in_2026
+    assert "donald-trump" not in tags(matcher, text, day=dt.date(2023, 2, 7))
+    agency = "The previous administration of the agency was slow."
+    assert "donald-trump" not in tags(
+        matcher, agency, day=dt.date(2023, 2, 7), official="united-states"
+    )
+    # in Trump's first term the predecessor is Obama, who is not an entry: nobody
+    assert "donald-trump" not in tags(
+        matcher, text, day=dt.date(2018, 1, 30), official="united-states"
+    )
+
+
 def test_bare_titles_across_line_breaks_and_offices(matcher: Matcher) -> None:
     """A bare title broken over lines still names the holder; "the Secretary of State's
     Office" is an office, "the President's first trip" the president's."""
