@@ -71,8 +71,8 @@ class Settings(BaseSettings):
     input_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     extract_timeout: float = Field(default=20.0, gt=0)
     suggest_timeout: float = Field(default=120.0, gt=0)
-    # Seconds `monitor run` waits at start for a database that does not answer yet (a server
-    # starting or restarting); 0 fails at once.
+    # Seconds `monitor run` and `monitor serve` wait at start for a database that does not
+    # answer yet (a server starting or restarting); 0 fails at once.
     database_wait: float = Field(default=60.0, ge=0)
 
     @field_validator("allowed_networks", mode="before")
