@@ -58,6 +58,10 @@ MACROS = {
     ),
 }
 WINDOW = 80
+# The only characters outside ASCII that a case-insensitive ASCII character matches, or whose
+# lower case holds ASCII or more than one character (tests/test_cue_find.py checks all of
+# Unicode): keyed searches (relevance.Cues) read a window holding one without keys.
+CASE_SPECIALS = "\u0130\u0131\u017f\u212a"
 
 
 @dataclass(frozen=True, slots=True)
