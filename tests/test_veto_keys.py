@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from monitor.match.automaton import ROLE_VETOES
+from monitor.match.relevance import SPORTS, sporting
 from monitor.vocab import load_vocabulary
 from monitor.vocab.veto import MACROS, Veto, compile_veto, required
 
@@ -115,4 +116,21 @@ def test_keys_decide_as_the_expression_does(seed: int) -> None:
                 keyless.before is not None
                 and keyless.before.search(text[max(0, start - 80) : start]) is not None
             )
+    assert matched > tried // 3
+
+
+def test_sporting_is_the_search_of_sports() -> None:
+    """relevance.sporting() answers as SPORTS.search() on texts drawn from SPORTS, cut into
+    windows anywhere."""
+    rng = random.Random(5)
+    parsed = _parser.parse(SPORTS.pattern).data
+    tried = matched = 0
+    for _ in range(400):
+        text = rng.choice(("", "Taiwan ", "x" * 30, "(")) + _sample(parsed, rng, False)
+        text += rng.choice(("", " Taiwan", "s", "-", ")"))
+        for lo, hi in ((0, len(text)), (rng.randrange(len(text)), len(text)), (1, len(text) - 1)):
+            want = SPORTS.search(text, lo, hi) is not None
+            assert sporting(text, lo, hi) == want, (text, lo, hi)
+            tried += 1
+            matched += want
     assert matched > tried // 3
