@@ -106,7 +106,9 @@ def test_keys_decide_as_the_expression_does(seed: int) -> None:
             left = left.replace(name, expansion)
         parsed = _parser.parse(left).data
         for _ in range(12):
-            before = rng.choice(("", "Yes. ", "x" * 75, "Then, ")) + _sample(parsed, rng, False)
+            before = rng.choice(("", "Yes. ", "x" * 75, "Then, ", "\ud800 ", "İ ")) + _sample(
+                parsed, rng, False
+            )
             text = before + rng.choice(("Mention", "mention")) + rng.choice(("", " of the", "s"))
             start, end = len(before), len(before) + 7
             want = keyless.applies(text, start, end)

@@ -359,9 +359,9 @@ def sporting(doc: str, lo: int, hi: int) -> bool:
     word start, ~7 us for 200 characters; most windows hold none of them)."""
     if _SPORTS_AUTOMATON is not None:
         window = doc[lo:hi]
-        if _UNKEYED.search(window) is None and not _SPORTS_AUTOMATON.find_matches_as_indexes(
-            window.lower()
-        ):
+        if (
+            window.isascii() or _UNKEYED.search(window) is None
+        ) and not _SPORTS_AUTOMATON.find_matches_as_indexes(window.lower()):
             return False
     return SPORTS.search(doc, lo, hi) is not None
 
@@ -425,7 +425,7 @@ class Cues(NamedTuple):
         a match starts at a key, so trying those places in order, from the end of the last
         match on, finds the same non-overlapping matches."""
         window = doc[lo:hi]
-        if self.keys is None or _UNKEYED.search(window) is not None:
+        if self.keys is None or (not window.isascii() and _UNKEYED.search(window) is not None):
             return list(self.pattern.finditer(doc, lo, hi))
         found = self.keys.find_matches_as_indexes(window.lower(), overlapping=True)
         if not found:
