@@ -1,7 +1,7 @@
 """Veto contexts: regular expressions around a mention, with `@` standing for the mention."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 # re's own parser (private, without stubs: sre_parse, its public name, warns that it is
@@ -81,9 +81,10 @@ class Veto:
     before: re.Pattern[str] | None
     after: re.Pattern[str] | None
     # Lower-case ASCII strings one of which every match of `before` holds (required()); None:
-    # no such strings are known. Many are looked for at once by an automaton.
-    before_keys: tuple[str, ...] | None = None
-    before_automaton: ahocorasick_rs.AhoCorasick | None = None
+    # no such strings are known. Many are looked for at once by an automaton. (Both follow
+    # from `before`: a veto equals and hashes as its expressions do.)
+    before_keys: tuple[str, ...] | None = field(default=None, compare=False)
+    before_automaton: ahocorasick_rs.AhoCorasick | None = field(default=None, compare=False)
 
     def applies(self, text: str, start: int, end: int) -> bool:
         """Whether this context surrounds text[start:end]."""
