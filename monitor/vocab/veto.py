@@ -3,14 +3,18 @@
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-
-# re's own parser (private, without stubs: sre_parse, its public name, warns that it is
-# deprecated) reads a veto's expression for required()
-from re import _constants as _c  # type: ignore[attr-defined]
-from re import _parser  # type: ignore[attr-defined]
 from typing import Any
 
 import ahocorasick_rs
+
+# re's own parser (private, without stubs: sre_parse, its public name, warns that it is
+# deprecated) reads a veto's expression for required(); a Python without it gives no keys
+# (every window is then searched: slower, the same answers)
+try:
+    from re import _constants as _c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - CPython 3.11-3.13 have both
+    _c = _parser = None
 
 # Shorthands usable inside veto patterns.
 MACROS = {
@@ -138,7 +142,12 @@ def required(expression: str) -> frozenset[str] | None:
     it is there at least once; of the parts in a row, the one whose shortest string is
     longest. In a text without CASE_SPECIALS, a character that matches an ASCII literal in
     any case lowers to the literal's lower case, and lowering keeps every offset."""
-    return _required(_parser.parse(expression, re.MULTILINE).data)
+    if _parser is None:  # pragma: no cover - see the import
+        return None
+    try:
+        return _required(_parser.parse(expression, re.MULTILINE).data)
+    except Exception:  # pragma: no cover - a parse tree of another shape: no keys, no error
+        return None
 
 
 def _required(items: Any) -> frozenset[str] | None:
