@@ -569,3 +569,20 @@ def test_new_story_marks_equal_marks_of_the_same_rows() -> None:
         assert got == expected
         assert list(got.tags) == list(expected.tags)
         assert list(got.pairs) == list(expected.pairs)
+
+
+def test_add_up_into_empty_marks_copies_them_and_then_adds() -> None:
+    """add_up's shortcut for an empty total gives what its increments give."""
+    from monitor.store.trends import Marks, add_up
+
+    day = date(2026, 12, 7)
+    one = Marks(tags={("a", day): (1, 1, "actor", "A")}, pairs={("a", "i", day): 1})
+    two = Marks(tags={("a", day): (2, 1, "actor", "B"), ("i", day): (1, 1, "issue", "I")})
+    total = Marks()
+    add_up(total, one)
+    assert total == one
+    assert total.tags is not one.tags
+    add_up(total, two)
+    assert total.tags == {("a", day): (3, 2, "actor", "B"), ("i", day): (1, 1, "issue", "I")}
+    assert total.pairs == {("a", "i", day): 1}
+    assert one == Marks(tags={("a", day): (1, 1, "actor", "A")}, pairs={("a", "i", day): 1})

@@ -211,6 +211,10 @@ def add_up(total: Marks, more: Marks) -> None:
     of articles increments each (tag, day) and (actor, issue, day) row once instead of once
     an article. (New stories have no spread: a story of one article has one day.)"""
     tags, pairs = total.tags, total.pairs
+    if not tags and not pairs:  # (an article's own Marks: what the loops below would copy)
+        tags.update(more.tags)
+        pairs.update(more.pairs)
+        return
     for key, (articles, stories, kind, name) in more.tags.items():
         old = tags.get(key)
         tags[key] = (old[0] + articles, old[1] + stories, kind, name) if old else more.tags[key]
