@@ -536,3 +536,53 @@ def test_a_prune_takes_its_articles_out_of_the_counts(store: Store) -> None:
     store.prune_batch(NOW + 3 * DAY)
     assert store.top_tags() == []
     assert_as_before(store)
+
+
+def test_new_story_marks_equal_marks_of_the_same_rows() -> None:
+    """The one-article shortcut of count_added gives what marks_of gives, for the rows
+    add_article inserts (tags once, one time) and for any other rows (its fallback)."""
+    from monitor.store import trends
+
+    rng = random.Random(7)
+    kinds = ["actor", "issue", "place", "org"]
+    for case in range(2000):
+        when = T0 + timedelta(hours=rng.randrange(48))
+        count = rng.randrange(0, 12)
+        ids = rng.sample([f"t{i}" for i in range(15)], count)
+        if case % 5 == 0 and ids:  # a tag twice, or rows of other times: marks_of's cases
+            ids.append(rng.choice(ids))
+        rows = [
+            {
+                "tag_id": tag,
+                "kind": kinds[hash(tag) % 4] if case % 3 else rng.choice(kinds),
+                "name": rng.choice(["a", "b"]) + tag,
+                "matched_at": when + timedelta(hours=rng.choice([0, 0, 0, 30]))
+                if case % 7 == 0
+                else when,
+            }
+            for tag in ids
+        ]
+        expected = trends.marks_of(
+            (9, 9, r["tag_id"], r["kind"], r["name"], trends.utc_day(r["matched_at"])) for r in rows
+        )
+        got = trends.new_story_marks(9, rows)
+        assert got == expected
+        assert list(got.tags) == list(expected.tags)
+        assert list(got.pairs) == list(expected.pairs)
+
+
+def test_add_up_into_empty_marks_copies_them_and_then_adds() -> None:
+    """add_up's shortcut for an empty total gives what its increments give."""
+    from monitor.store.trends import Marks, add_up
+
+    day = date(2026, 12, 7)
+    one = Marks(tags={("a", day): (1, 1, "actor", "A")}, pairs={("a", "i", day): 1})
+    two = Marks(tags={("a", day): (2, 1, "actor", "B"), ("i", day): (1, 1, "issue", "I")})
+    total = Marks()
+    add_up(total, one)
+    assert total == one
+    assert total.tags is not one.tags
+    add_up(total, two)
+    assert total.tags == {("a", day): (3, 2, "actor", "B"), ("i", day): (1, 1, "issue", "I")}
+    assert total.pairs == {("a", "i", day): 1}
+    assert one == Marks(tags={("a", day): (1, 1, "actor", "A")}, pairs={("a", "i", day): 1})
