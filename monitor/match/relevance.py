@@ -14,15 +14,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
-
-import ahocorasick_rs
 
 from monitor.match.sentences import _BOUNDARY
 from monitor.types import TagLevel
 from monitor.vocab.loader import alias_key
 from monitor.vocab.model import Entry
-from monitor.vocab.veto import CASE_SPECIALS, compile_veto, required
+from monitor.vocab.veto import compile_veto
 
 ABOUT = 0.45  # a score at or above this is `about`
 CUE_WINDOW = 350  # characters each side of a weak mention searched for cues (within its paragraph)
@@ -345,25 +342,9 @@ def as_team(doc: str, start: int, end: int, layout: Layout) -> bool:
     tournament (SPORTS, within SPORTS_WINDOW characters in its paragraph): a team's or an
     athlete's country."""
     lo, hi = layout.bounds(layout.paragraph(start), len(doc))
-    return sporting(doc, max(lo, start - SPORTS_WINDOW), min(hi, end + SPORTS_WINDOW))
-
-
-# Strings one of which every match of SPORTS holds (veto.required()), as an automaton.
-_SPORTS_KEYS = required(SPORTS.pattern)
-_SPORTS_AUTOMATON = ahocorasick_rs.AhoCorasick(sorted(_SPORTS_KEYS)) if _SPORTS_KEYS else None
-
-
-def sporting(doc: str, lo: int, hi: int) -> bool:
-    """Whether SPORTS matches in doc[lo:hi]: searched only when the lower-case window holds
-    one of the strings every match holds (a search tries some 40 words in any case at each
-    word start, ~7 us for 200 characters; most windows hold none of them)."""
-    if _SPORTS_AUTOMATON is not None:
-        window = doc[lo:hi]
-        if (
-            window.isascii() or _UNKEYED.search(window) is None
-        ) and not _SPORTS_AUTOMATON.find_matches_as_indexes(window.lower()):
-            return False
-    return SPORTS.search(doc, lo, hi) is not None
+    return (
+        SPORTS.search(doc, max(lo, start - SPORTS_WINDOW), min(hi, end + SPORTS_WINDOW)) is not None
+    )
 
 
 # A capitalised name ending just before a mention, with the comma of a list after it
@@ -405,73 +386,6 @@ def cue_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(filter(None, (words, *unspaced))))
 
 
-# What a window is searched without keys for: veto.CASE_SPECIALS (the only characters outside
-# ASCII that a case-insensitive ASCII letter matches, or whose lower case holds ASCII or more
-# than one character) and lone surrogates (the automaton reads UTF-8).
-_UNKEYED = re.compile(f"[{CASE_SPECIALS}\ud800-\udfff]")
-
-
-class Cues(NamedTuple):
-    """cue_pattern() of some terms, and where each term may start (Cues.find)."""
-
-    pattern: re.Pattern[str]
-    # the lower case of the start of each term's first word (_keys); None: some has none
-    keys: ahocorasick_rs.AhoCorasick | None
-
-    def find(self, doc: str, lo: int, hi: int) -> list[re.Match[str]]:
-        """list(pattern.finditer(doc, lo, hi)), the pattern tried only where a key is found in
-        the lower-case window. Python's re tries each of the terms at each word start (some
-        150 for "Taiwan": ~40 us for a window of 200 characters), and most windows hold none;
-        a match starts at a key, so trying those places in order, from the end of the last
-        match on, finds the same non-overlapping matches."""
-        window = doc[lo:hi]
-        if self.keys is None or (not window.isascii() and _UNKEYED.search(window) is not None):
-            return list(self.pattern.finditer(doc, lo, hi))
-        found = self.keys.find_matches_as_indexes(window.lower(), overlapping=True)
-        if not found:
-            return []
-        out = []
-        after, match = lo, self.pattern.match
-        for at in sorted({lo + start for _, start, _ in found}):
-            if at < after:
-                continue
-            hit = match(doc, at, hi)
-            if hit is not None:
-                out.append(hit)
-                after = hit.end()
-        return out
-
-
-@lru_cache(maxsize=1024)
-def cues_of(terms: tuple[str, ...]) -> Cues | None:
-    """cue_pattern(terms) with the automaton of its keys (None: no terms)."""
-    pattern = cue_pattern(terms)
-    return None if pattern is None else Cues(pattern, _keys(terms))
-
-
-def _keys(terms: tuple[str, ...]) -> ahocorasick_rs.AhoCorasick | None:
-    """An automaton of where each of `terms` (cue_pattern()'s) may start in a lower-case window:
-    the lower case of its first word's longest start that is ASCII or, for a term matched as
-    written, has no case (None: some term has no such start). A character that matches a
-    key's character lowers to it, unless it is one of CASE_SPECIALS: an ASCII one lowers to
-    the same whatever its neighbours, one without case is itself."""
-    keys = []
-    for term in terms:
-        exact = term != term.lower() or _UNSPACED.match(term) is not None
-        words = term.split()
-        if not words:
-            return None
-        key = ""
-        for char in words[0]:
-            if not (char.isascii() or (exact and char.lower() == char)):
-                break
-            key += char.lower()
-        if not key:
-            return None
-        keys.append(key)
-    return ahocorasick_rs.AhoCorasick(keys)
-
-
 # Chinese and Japanese script, written without spaces between words.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -482,19 +396,19 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     stands there (the balance is then short of any positive `min_cues`)."""
     lo, hi = layout.bounds(layout.paragraph(start), len(doc))
     lo, hi = max(lo, start - CUE_WINDOW), min(hi, end + CUE_WINDOW)
-    found = _near(cues_of(entry.cues), doc, lo, hi, start, end)
+    found = _near(cue_pattern(entry.cues), doc, lo, hi, start, end)
     name = doc[start].isupper()
     if not found and name and entry.min_cues > 0:
         # beside a name places count only with another cue, and anticues only take away:
         # the balance is short of min_cues whatever they are (the words are not shown then)
         return 0, "no cue"
-    places = _near(cues_of(entry.place_cues), doc, lo, hi, start, end)
+    places = _near(cue_pattern(entry.place_cues), doc, lo, hi, start, end)
     if not name:  # a common word ("crackdown"): any cue
         found += places
         places = []
         if not found and entry.min_cues > 0:
             return 0, "no cue"
-    against = _near(cues_of(entry.anticues), doc, lo, hi, start, end)
+    against = _near(cue_pattern(entry.anticues), doc, lo, hi, start, end)
     words = ", ".join(dict.fromkeys(found)) or "no cue"
     if places:  # beside a name, places count only with another cue: a place among places
         words += ("; places: " if found else "; places alone: ") + ", ".join(dict.fromkeys(places))
@@ -506,11 +420,17 @@ def cue_balance(entry: Entry, doc: str, start: int, end: int, layout: Layout) ->
     return count - len(set(map(str.lower, against))), words
 
 
-def _near(cues: "Cues | None", doc: str, lo: int, hi: int, start: int, end: int) -> list[str]:
-    """The matches of `cues` in doc[lo:hi] that do not overlap doc[start:end]."""
-    if cues is None:
+def _near(
+    pattern: re.Pattern[str] | None, doc: str, lo: int, hi: int, start: int, end: int
+) -> list[str]:
+    """The matches of `pattern` in doc[lo:hi] that do not overlap doc[start:end]."""
+    if pattern is None:
         return []
-    return [m.group() for m in cues.find(doc, lo, hi) if not (m.start() < end and start < m.end())]
+    return [
+        m.group()
+        for m in pattern.finditer(doc, lo, hi)
+        if not (m.start() < end and start < m.end())
+    ]
 
 
 def uncued(
@@ -529,8 +449,8 @@ def uncued(
     if references([(a, b, None) for a, b, w in marked if not w]) >= COUNT_FULL:
         return frozenset()  # the count is full without them
     # (a place cue counts here as any cue: the count of an entry its sense already confirmed)
-    cues = cues_of((*entry.cues, *entry.place_cues))
-    anti = cues_of(entry.anticues)
+    cues = cue_pattern((*entry.cues, *entry.place_cues))
+    anti = cue_pattern(entry.anticues)
     size = len(doc)
     by_paragraph: dict[int, list[tuple[int, int]]] = {}
     for start, end, is_weak in marked:
@@ -552,7 +472,9 @@ def uncued(
             )
             if balance < UNCUED_BELOW or (
                 doc[start].isupper()
-                and sporting(doc, max(top, start - SPORTS_WINDOW), min(bottom, end + SPORTS_WINDOW))
+                and SPORTS.search(
+                    doc, max(top, start - SPORTS_WINDOW), min(bottom, end + SPORTS_WINDOW)
+                )
             ):  # no cue, or a team's name: as_team()
                 out.append(start)
     return frozenset(out)
@@ -562,11 +484,13 @@ def uncued(
 cached_alias_key: "Callable[[str], str]" = lru_cache(maxsize=4096)(alias_key)
 
 
-def _words(cues: "Cues | None", doc: str, lo: int, hi: int) -> list[tuple[int, int, str]]:
-    """Where `cues` match in doc[lo:hi], with the match in lower case."""
-    if cues is None:
+def _words(
+    pattern: re.Pattern[str] | None, doc: str, lo: int, hi: int
+) -> list[tuple[int, int, str]]:
+    """Where `pattern` matches in doc[lo:hi], with the match in lower case."""
+    if pattern is None:
         return []
-    return [(m.start(), m.end(), m.group().lower()) for m in cues.find(doc, lo, hi)]
+    return [(m.start(), m.end(), m.group().lower()) for m in pattern.finditer(doc, lo, hi)]
 
 
 def salience(

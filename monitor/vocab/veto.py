@@ -1,20 +1,8 @@
 """Veto contexts: regular expressions around a mention, with `@` standing for the mention."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
-
-import ahocorasick_rs
-
-# re's own parser (private, without stubs: sre_parse, its public name, warns that it is
-# deprecated) reads a veto's expression for required(); a Python without it gives no keys
-# (every window is then searched: slower, the same answers)
-try:
-    from re import _constants as _c  # type: ignore[attr-defined]
-    from re import _parser  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - CPython 3.11-3.13 have both
-    _c = _parser = None
 
 # Shorthands usable inside veto patterns.
 MACROS = {
@@ -70,11 +58,6 @@ MACROS = {
     ),
 }
 WINDOW = 80
-# The only characters outside ASCII that a case-insensitive ASCII character matches, or whose
-# lower case holds ASCII or more than one character (tests/test_cue_find.py checks all of
-# Unicode): keyed searches (relevance.Cues, Veto.before_keys) read a window holding one
-# without keys.
-CASE_SPECIALS = "\u0130\u0131\u017f\u212a"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,31 +67,12 @@ class Veto:
     pattern: str
     before: re.Pattern[str] | None
     after: re.Pattern[str] | None
-    # Lower-case ASCII strings one of which every match of `before` holds (required()); None:
-    # no such strings are known. Many are looked for at once by an automaton. (Both follow
-    # from `before`: a veto equals and hashes as its expressions do.)
-    before_keys: tuple[str, ...] | None = field(default=None, compare=False)
-    before_automaton: ahocorasick_rs.AhoCorasick | None = field(default=None, compare=False)
 
     def applies(self, text: str, start: int, end: int) -> bool:
         """Whether this context surrounds text[start:end]."""
         if self.before is not None:
             lo = max(0, start - WINDOW)
             window = text[lo:start] if lo == 0 else "\x01" + text[lo:start]
-            keys = self.before_keys
-            if keys is not None and (window.isascii() or _UNKEYED.search(window) is None):
-                # (a search tries the expression at each of the window's 80 places, ~3-10 us
-                # for an alternation of words in any case; most windows hold none of them)
-                lower = window.lower()
-                if self.before_automaton is not None:
-                    if not self.before_automaton.find_matches_as_indexes(lower):
-                        return False
-                else:
-                    for key in keys:
-                        if key in lower:
-                            break
-                    else:
-                        return False
             if self.before.search(window) is None:
                 return False
         return not (self.after is not None and self.after.match(text, end, end + WINDOW) is None)
@@ -122,64 +86,7 @@ def compile_veto(pattern: str) -> Veto:
         left, right = left.replace(name, expansion), right.replace(name, expansion)
     before = re.compile(f"(?:{left})\\Z", re.MULTILINE) if left else None
     after = re.compile(right, re.MULTILINE) if right else None
-    keys = tuple(sorted(required(left) or ())) if left else ()
-    automaton = ahocorasick_rs.AhoCorasick(keys) if len(keys) > AUTOMATON_KEYS else None
-    return Veto(pattern, before, after, keys or None, automaton)
-
-
-# More keys than this are looked for by an automaton (~0.3 us), fewer one by one (~0.03 us each).
-AUTOMATON_KEYS = 8
-
-
-# (and lone surrogates, which the automaton cannot read: UTF-8)
-_UNKEYED = re.compile(f"[{CASE_SPECIALS}\ud800-\udfff]")
-
-
-def required(expression: str) -> frozenset[str] | None:
-    """Lower-case ASCII strings one of which the lower case of every match of `expression`
-    holds, whatever its flags (None: none are known). Read from the parsed expression: a run
-    of ASCII literals, any alternative's strings for an alternation, a repeated part's when
-    it is there at least once; of the parts in a row, the one whose shortest string is
-    longest. In a text without CASE_SPECIALS, a character that matches an ASCII literal in
-    any case lowers to the literal's lower case, and lowering keeps every offset."""
-    if _parser is None:  # pragma: no cover - see the import
-        return None
-    try:
-        return _required(_parser.parse(expression, re.MULTILINE).data)
-    except Exception:  # pragma: no cover - a parse tree of another shape: no keys, no error
-        return None
-
-
-def _required(items: Any) -> frozenset[str] | None:
-    """required() of a sequence of parsed items."""
-    found: list[frozenset[str]] = []
-    run = ""
-    for op, arg in items:
-        if op is _c.LITERAL and arg < 128:
-            run += chr(arg).lower()
-            continue
-        if run:
-            found.append(frozenset((run,)))
-            run = ""
-        part: frozenset[str] | None = None
-        if op is _c.SUBPATTERN:
-            part = _required(arg[3].data)
-        elif op is _c.ATOMIC_GROUP:
-            part = _required(arg.data)
-        elif op is _c.BRANCH:
-            each = [_required(branch.data) for branch in arg[1]]
-            if all(each):
-                part = frozenset().union(*each)  # type: ignore[arg-type]
-        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT) and arg[0] >= 1:
-            part = _required(arg[2].data)
-        # anything else (a class, an anchor, a lookaround, a group reference) holds no key
-        if part:
-            found.append(part)
-    if run:
-        found.append(frozenset((run,)))
-    if not found:
-        return None
-    return max(found, key=lambda keys: (min(map(len, keys)), -len(keys)))
+    return Veto(pattern, before, after)
 
 
 def _allowed(macro: str) -> frozenset[str]:
