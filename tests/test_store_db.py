@@ -2,8 +2,7 @@
 
 import socket
 import threading
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -419,30 +418,3 @@ def test_unreachable_tells_a_server_not_up_yet_from_a_wrong_database(pg_database
     wrapped.__cause__ = shutting
     assert unreachable(wrapped)
     assert not unreachable(ValueError("Connection to a mailbox"))
-
-
-def test_bound_converts_as_before_and_never_changes_the_callers_mapping() -> None:
-    """_bound (no copy when nothing converts) binds what a converted copy of every value bound."""
-    from monitor.store.base import _bound, _driver_value
-
-    class Text(str):
-        pass
-
-    when = datetime(2026, 12, 7, 6, 30, tzinfo=UTC)
-    cases: list[dict[str, Any]] = [
-        {},
-        {"a": 1, "b": "x", "c": None, "d": 1.5, "e": b"y", "f": True, "g": Text("t")},
-        {"a": 1, "when": when, "day": when.date(), "ids": [1, 2], "keys": (3,)},
-        {"only": when},
-    ]
-    for params in cases:
-        for postgres in (False, True):
-            before = dict(params)
-            expected = {
-                k: _driver_value(v, postgres) if isinstance(v, date | list | tuple) else v
-                for k, v in params.items()
-            }
-            got = _bound(params, postgres)
-            assert dict(got) == expected
-            assert {k: type(v) for k, v in got.items()} == {k: type(v) for k, v in expected.items()}
-            assert params == before

@@ -98,24 +98,14 @@ def with_lists(sql: str, *names: str, postgresql: str | None = None) -> DriverSQ
 
 
 _CONVERTED = (date, list, tuple)  # (datetime is a date)
-# What the drivers bind as given, told by exact type (one set lookup a value): most values of
-# the ~10 rows bound per stored article; any other type is checked against _CONVERTED.
-_AS_IS = frozenset({str, int, float, bytes, bool, type(None)})
 
 
-def _bound(params: Mapping[str, Any], postgres: bool) -> Mapping[str, Any]:
-    """`params` with the values _driver_value converts converted: a copy when any is (the
-    caller's mapping is never changed), else the caller's own dict (no copy)."""
-    out: dict[str, Any] | None = None
+def _bound(params: Mapping[str, Any], postgres: bool) -> dict[str, Any]:
+    out = dict(params)
     for name, value in params.items():
-        if type(value) in _AS_IS or not isinstance(value, _CONVERTED):
-            continue
-        if out is None:
-            out = dict(params)
-        out[name] = _driver_value(value, postgres)
-    if out is not None:
-        return out
-    return params if type(params) is dict else dict(params)
+        if isinstance(value, _CONVERTED):
+            out[name] = _driver_value(value, postgres)
+    return out
 
 
 def _driver_value(value: Any, postgres: bool) -> Any:

@@ -211,50 +211,11 @@ def add_up(total: Marks, more: Marks) -> None:
     of articles increments each (tag, day) and (actor, issue, day) row once instead of once
     an article. (New stories have no spread: a story of one article has one day.)"""
     tags, pairs = total.tags, total.pairs
-    if not tags and not pairs:  # (an article's own Marks: what the loops below would copy)
-        tags.update(more.tags)
-        pairs.update(more.pairs)
-        return
     for key, (articles, stories, kind, name) in more.tags.items():
         old = tags.get(key)
         tags[key] = (old[0] + articles, old[1] + stories, kind, name) if old else more.tags[key]
     for pair, stories in more.pairs.items():
         pairs[pair] = pairs.get(pair, 0) + stories
-
-
-def new_story_marks(article_id: int, tag_rows: Sequence[dict[str, Any]]) -> Marks:
-    """`marks_of` the rows of a story of one article (`tag_rows`, as inserted), without
-    marks_of's grouping when the rows are what add_article inserts (each tag once, one
-    time for all): each (tag, day) one article and one story, each (actor, issue) pair one
-    story on the day, no spread. Other rows: marks_of itself."""
-    if not tag_rows:
-        return Marks()
-    when = tag_rows[0]["matched_at"]
-    day = utc_day(when)
-    tags: dict[tuple[str, date], tuple[int, int, str, str]] = {}
-    for r in tag_rows:
-        key = (r["tag_id"], day)
-        if key in tags or (r["matched_at"] is not when and utc_day(r["matched_at"]) != day):
-            return marks_of(
-                (
-                    article_id,
-                    article_id,
-                    x["tag_id"],
-                    x["kind"],
-                    x["name"],
-                    utc_day(x["matched_at"]),
-                )
-                for x in tag_rows
-            )
-        tags[key] = (1, 1, r["kind"], r["name"])
-    issues = [tag for (tag, _), (_, _, kind, _) in tags.items() if kind == "issue"]
-    pairs = {
-        (actor, issue, day): 1
-        for (actor, _), (_, _, kind, _) in tags.items()
-        if kind == "actor"
-        for issue in issues
-    }
-    return Marks(tags=tags, pairs=pairs)
 
 
 def count_added(
@@ -277,7 +238,17 @@ def count_added(
     if prior is None and not tag_rows:
         return
     if story_id == article_id and prior is None:
-        marks = new_story_marks(article_id, tag_rows)
+        marks = marks_of(
+            (
+                article_id,
+                article_id,
+                r["tag_id"],
+                r["kind"],
+                r["name"],
+                utc_day(r["matched_at"]),
+            )
+            for r in tag_rows
+        )
         if pending is not None:
             add_up(pending, marks)
         else:
