@@ -151,9 +151,17 @@ def news_groups() -> tuple[list[str], list[str], list[str]]:
         (f"NewsArticles.csv:{key}" for key in wheeltext.news_articles()),
         key=_sha1,
     )
+    return _by_words("news", refs)
+
+
+def _by_words(source: str, refs: list[str]) -> tuple[list[str], list[str], list[str]]:
+    """`refs` of a wheel source in their order, in three groups: those whose headline or text
+    holds a word of CHINA_WORDS, those with another word of the rule, those with none."""
+    import wheeltext  # bench/ is on the path when this script runs
+
     chinese, words, without = [], [], []
     for ref in refs:
-        headline, text = wheeltext.document("news", ref)
+        headline, text = wheeltext.document(source, ref)
         lowered = f"{headline}\n{text}".lower()
         if any(w in lowered for w in CHINA_WORDS):
             chinese.append(ref)
@@ -213,16 +221,7 @@ def sotu_groups() -> tuple[list[str], list[str], list[str]]:
         ),
         key=_sha1,
     )
-    chinese, words, without = [], [], []
-    for ref in refs:
-        lowered = wheeltext.document("sotu", ref)[1].lower()
-        if any(w in lowered for w in CHINA_WORDS):
-            chinese.append(ref)
-        elif any(w in lowered for w in WORDS + EXTRA_WORDS):
-            words.append(ref)
-        else:
-            without.append(ref)
-    return chinese, words, without
+    return _by_words("sotu", refs)
 
 
 def select_sotu(other: int = 100, misses: int = 40) -> list[str]:
