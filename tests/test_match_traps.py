@@ -184,6 +184,17 @@ def test_dated_role_needs_a_date_and_skips_titles(matcher: Matcher) -> None:
     assert ids(matcher, "The U.S. President spoke.", dt.date(2019, 5, 1))["donald-trump"] == 1
 
 
+def test_premier_li_is_the_premier_of_the_day_counted_once(matcher: Matcher) -> None:
+    """'Premier Li' names the premier of the article's date (both since 2013 are a Li); its
+    'Li' is not counted again as a short form; with a given name after it, the name decides."""
+    text = "Premier Li opened the session. Li said growth would hold."
+    assert ids(matcher, text, dt.date(2017, 3, 15))["li-keqiang"] == 2
+    assert ids(matcher, text, dt.date(2024, 3, 5))["li-qiang"] == 2
+    assert not {"li-keqiang", "li-qiang"} & ids(matcher, text, dt.date(2010, 3, 5)).keys()
+    older = "Premier Li Peng was recalled by the paper."
+    assert not {"li-keqiang", "li-qiang"} & ids(matcher, older, dt.date(2017, 3, 15)).keys()
+
+
 def test_role_establishes_the_person_for_short_forms(matcher: Matcher) -> None:
     """A resolved role counts as a full form: a later 'Wang' goes to that person."""
     text = "China's top diplomat arrived in Vienna. Wang then met Sullivan."

@@ -201,6 +201,8 @@ def _entry(vocab: Vocabulary, entry_id: str) -> Entry:
         ("The Chinese Defense Minister spoke.", date(2024, 5, 1), "dong-jun"),
         ("The Chinese Finance Minister spoke.", date(2025, 5, 1), "lan-foan"),
         ("The Chinese Premier spoke.", date(2022, 5, 1), "li-keqiang"),
+        ("Premier Li spoke on trade.", date(2017, 3, 15), "li-keqiang"),
+        ("Premier Li spoke on trade.", date(2024, 3, 5), "li-qiang"),
         ("China's ambassador to the U.S. spoke.", date(2024, 5, 1), "xie-feng"),
         ("The British Prime Minister spoke.", date(2026, 2, 1), "keir-starmer"),
         ("The British Foreign Secretary spoke.", date(2025, 10, 1), "yvette-cooper"),
