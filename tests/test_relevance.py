@@ -1484,6 +1484,41 @@ def test_a_time_marker_drops_a_mention_in_the_text_but_not_in_the_headline(
 
 
 @pytest.mark.parametrize(
+    "title",
+    [
+        "Carmaker loses £2bn after Covid-19",
+        "Bakeries struggle in coronavirus crisis",
+        "How theatres reinvent themselves in the wake of coronavirus",
+        "Planning the post-coronavirus economy",
+        "Retailer loses £500m in Covid-19 lockdowns",
+    ],
+)
+def test_after_in_and_wake_of_the_virus_are_a_headlines_cause(matcher: Matcher, title: str) -> None:
+    """'after Covid-19', 'in the coronavirus crisis', 'in the wake of coronavirus': in an
+    article's text a time, dropped; in a headline the cause of its event, kept as `about`."""
+    day = dt.date(2020, 6, 1)
+    assert tags(matcher, "", title=title, day=day)["covid-19"].level == "about"
+    text = f"{title}. The owner said staff numbers were stable and new shops were planned."
+    assert "covid-19" not in tags(matcher, text, title="A business report", day=day)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Bakery sales top £3m since Covid-19 crisis",
+        "How to enjoy birthday dinners in lockdown",
+        "Shoppers return to post-lockdown high streets",
+        "Shop closes its website hours after reopening",
+        "Jobs hit a record high before coronavirus struck",
+    ],
+)
+def test_since_before_and_bare_lockdown_date_a_headline(matcher: Matcher, title: str) -> None:
+    """'since the Covid-19 crisis', 'before coronavirus struck', 'in lockdown' alone,
+    'post-lockdown', 'after reopening' date or set a headline's event: no Covid-19 tag."""
+    assert "covid-19" not in tags(matcher, "", title=title, day=dt.date(2020, 6, 1))
+
+
+@pytest.mark.parametrize(
     ("text", "present"),
     [
         (
