@@ -1964,3 +1964,82 @@ def test_a_post_of_a_country_before_a_possessive_noun_is_still_the_holders() -> 
     matcher = compile_matcher(load_vocabulary())
     text = "The President of China's visit to Moscow ended on Friday."
     assert "xi-jinping" in tags(matcher, text, day=dt.date(2017, 3, 7))
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        # climate change named by its pollution, its rules, its campaigners and its effects
+        ("The plan would halve carbon pollution from power plants by 2035.", "climate-change"),
+        ("The county will miss its emission targets for a third year.", "climate-change"),
+        ("The utility tested carbon capture at its coal plant.", "climate-change"),
+        ("Senators unveiled a Green New Deal for public housing.", "climate-change"),
+        ("Carmakers lobbied to soften fuel economy standards for pickups.", "climate-change"),
+        ("Greta Thunberg spoke to the crowd outside parliament.", "climate-change"),
+        ("The minister called his rival a climate denier on live radio.", "climate-change"),
+        ("Farmers blamed changing weather patterns for the failed harvest.", "climate-change"),
+        # trade named by its pacts, its disputes and its policies
+        ("The new GATT round opened in Geneva.", "trade"),
+        ("Both presidents pledged to widen trade and economic ties.", "trade"),
+        ("Pirates threaten a busy trade route through the strait.", "trade"),
+        ("Mills blamed steel dumping for the loss of 400 jobs.", "trade"),
+        ("The bloc debated granting the country market economy status.", "trade"),
+        ("The ministry denied any economic retaliation against the neighbour's firms.", "trade"),
+        ("Protectionists want to wall the country off from its rivals.", "trade"),
+        ("Agencies must follow Buy American rules for bridge steel.", "trade"),
+        ("The senator blamed offshoring for the closed factories.", "trade"),
+        ("The aim is to end the nation's reliance on foreign oil.", "trade"),
+        # export controls named by a ban's verb, the licensing of sensitive technology, a waiver
+        ("Voters asked their member to ban such exports of live calves.", "export-controls"),
+        (
+            "The department regulates the export of sensitive technologies abroad.",
+            "export-controls",
+        ),
+        (
+            "The temporary general license lets suppliers keep servicing the handsets.",
+            "export-controls",
+        ),
+        # talks between militaries named by their coordination, their ties, a navy's visit
+        (
+            "The two armies agreed on closer military coordination after the accidental strike.",
+            "military-communication",
+        ),
+        ("Defence ties between the two states were restored in May.", "military-communication"),
+        (
+            "Two navy destroyers made a port call in the neighbour's harbour.",
+            "military-communication",
+        ),
+    ],
+)
+def test_more_names_of_trade_climate_export_controls_and_military_talks(
+    matcher: Matcher, text: str, issue: str
+) -> None:
+    """Phrases that name the matter in its sense tag it."""
+    assert issue in tags(matcher, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "issue"),
+    [
+        # an arms sale
+        ("The state looks to export its stealth fighter to markets in Asia.", "trade"),
+        # an oil company's nationality
+        ("Foreign oil companies bid for the blocks in the delta.", "trade"),
+        # takeovers as deals, with no word of their screening
+        (
+            "The report counted a record number of foreign takeovers by the group.",
+            "export-controls",
+        ),
+        # a cruise liner's call
+        (
+            "The cruise liner's port call brought 3,000 tourists to the old town.",
+            "military-communication",
+        ),
+    ],
+)
+def test_the_new_names_in_another_sense_do_not_tag_the_issue(
+    matcher: Matcher, text: str, issue: str
+) -> None:
+    """The same words for another matter (arms, a company, a deal, a cruise) do not tag the
+    issue."""
+    assert issue not in tags(matcher, text)
