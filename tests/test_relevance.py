@@ -1950,6 +1950,8 @@ def test_a_post_of_a_country_before_a_possessive_noun_is_still_the_holders() -> 
         ("Police reported an increase in hate crime after the vote.", "human-rights"),
         ("Witnesses said the prisoner was tortured to death in the barracks.", "human-rights"),
         ("Senators asked him about enhanced interrogation after the attacks.", "human-rights"),
+        ("Aid groups said the siege broke international humanitarian law.", "human-rights"),
+        ("Inspectors found filthy conditions of detention at the border site.", "human-rights"),
         # spying and a state's surveillance named by their programmes and their police
         (
             "The agency will refocus on intelligence collection and analysis.",
