@@ -1952,6 +1952,7 @@ def test_a_post_of_a_country_before_a_possessive_noun_is_still_the_holders() -> 
         ("Senators asked him about enhanced interrogation after the attacks.", "human-rights"),
         ("Aid groups said the siege broke international humanitarian law.", "human-rights"),
         ("Inspectors found filthy conditions of detention at the border site.", "human-rights"),
+        ("The regime kept persecuting opposition activists after the vote.", "human-rights"),
         # spying and a state's surveillance named by their programmes and their police
         (
             "The agency will refocus on intelligence collection and analysis.",
@@ -1991,6 +1992,8 @@ def test_matters_named_by_their_own_phrases(matcher: Matcher, text: str, present
         # a consumer law's "bill of rights"
         ("The state passed a patients' bill of rights for clinics.", "human-rights"),
         ("Airlines fought the passenger bill of rights in the Senate.", "human-rights"),
+        # a verb of persecution with no word of the rights matter near it
+        ("Fans said the referee seemed to persecute their striker all season.", "human-rights"),
         # a killing named without the state or its agents
         (
             "The body of Kim Jong-nam is still at the morgue, police said.",
