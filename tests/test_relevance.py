@@ -1655,6 +1655,84 @@ def test_a_series_label_before_the_headline_is_a_mention(matcher: Matcher) -> No
     assert any("before the headline" in reason for reason in explained.reasons)
 
 
+# --- round 12: rights, repression abroad, detentions and spying named by their own phrases ---
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        # rights named by trafficking in people, and by what they cover or who holds them
+        ("The charity opened a shelter for victims of human trafficking.", "human-rights"),
+        ("Ministers vowed to end people trafficking across the channel.", "human-rights"),
+        ("The decree suspended fundamental rights for thirty days.", "human-rights"),
+        ("The nominee's record on religious liberty will face questions.", "human-rights"),
+        ("The envoy spoke of the rights and dignity of every citizen.", "human-rights"),
+        ("A group defends the rights of indigenous people in the forest.", "human-rights"),
+        ("She pledged to protect the rights of the LGBT community.", "human-rights"),
+        ("Lawmakers debated a Bill of Rights for the province.", "human-rights"),
+        ("The American Civil Liberties Union sued to stop the new order.", "human-rights"),
+        ("Police reported an increase in hate crime after the vote.", "human-rights"),
+        ("Witnesses said the prisoner was tortured to death in the barracks.", "human-rights"),
+        ("Senators asked him about enhanced interrogation after the attacks.", "human-rights"),
+        ("Aid groups said the siege broke international humanitarian law.", "human-rights"),
+        ("Inspectors found filthy conditions of detention at the border site.", "human-rights"),
+        ("The regime kept persecuting opposition activists after the vote.", "human-rights"),
+        # spying and a state's surveillance named by their programmes and their police
+        (
+            "The agency will refocus on intelligence collection and analysis.",
+            "espionage-surveillance",
+        ),
+        ("Congress will review the surveillance programs next spring.", "espionage-surveillance"),
+        ("The law lets the agency monitor terrorist communications.", "espionage-surveillance"),
+        ("Her studio was watched by the Stasi for a decade.", "espionage-surveillance"),
+        ("The poet was followed by the secret police for years.", "espionage-surveillance"),
+        # crews seized abroad, a journalist held in Turkey
+        ("Somali pirates freed the tanker's crew after a payment.", "detained-citizens"),
+        ("The sailors were held by pirates for three years.", "detained-citizens"),
+        ("Berlin again demanded the release of Deniz Yücel.", "detained-citizens"),
+        # a state's killing of an exile abroad, named as an assassination or by its agents
+        (
+            "Malaysia charged two women over the assassination of Kim Jong-nam at the airport.",
+            "transnational-repression",
+        ),
+        (
+            "Officials believe North Korean agents carried out the attack.",
+            "transnational-repression",
+        ),
+    ],
+)
+def test_matters_named_by_their_own_phrases(matcher: Matcher, text: str, present: str) -> None:
+    """Phrases that name a rights matter, a state's spying, a detention abroad or a killing
+    of an exile by the state tag that issue on their own, with no other word of it."""
+    assert present in tags(matcher, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "absent"),
+    [
+        # a trafficking charge in a court story, a squad's name
+        ("The lawsuit accuses him of fraud, human trafficking and assault.", "human-rights"),
+        ("Agents of the human trafficking unit searched the house.", "human-rights"),
+        # a consumer law's "bill of rights"
+        ("The state passed a patients' bill of rights for clinics.", "human-rights"),
+        ("Airlines fought the passenger bill of rights in the Senate.", "human-rights"),
+        # a verb of persecution with no word of the rights matter near it
+        ("Fans said the referee seemed to persecute their striker all season.", "human-rights"),
+        # a killing named without the state or its agents
+        (
+            "The body of Kim Jong-nam is still at the morgue, police said.",
+            "transnational-repression",
+        ),
+    ],
+)
+def test_round_12_phrases_keep_their_other_senses_out(
+    matcher: Matcher, text: str, absent: str
+) -> None:
+    """The same words as a charge, a unit's or a consumer law's name, or a death named with
+    no state behind it, are no tag of the issue."""
+    assert absent not in tags(matcher, text)
+
+
 # --- places among places -------------------------------------------------------------------
 
 ISLAND_VOCAB = """
