@@ -108,8 +108,9 @@ def test_sigkill_mid_poll_then_restart_polls_at_once_and_leaves_no_worker(
     restarted = time.monotonic()
     second = start(config, db_url, log2, uuid.uuid4().hex)
     try:
-        assert wait(lambda: articles(db_url) == 1, 30), log2.read_text(errors="replace")[-3000:]
-        assert time.monotonic() - restarted < 30
+        # well inside the 15-minute lease, with room for a slow start on a loaded machine
+        assert wait(lambda: articles(db_url) == 1, 120), log2.read_text(errors="replace")[-3000:]
+        assert time.monotonic() - restarted < 120
         assert len(site.hits("/news.xml")) == 2
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0
