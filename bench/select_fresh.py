@@ -191,6 +191,13 @@ def select_news6() -> list[str]:
     return chinese[600:] + words[400:597] + without[200:240]
 
 
+def select_news7() -> list[str]:
+    """The seventh selection (session 28, general news only: the China-word group is used
+    up): the next 160 of the other-word group and the next 40 of the word-free group."""
+    _, words, without = news_groups()
+    return words[597:757] + without[240:280]
+
+
 def select_commons(misses: int = 77) -> list[str]:
     """The gold references of the House of Commons speeches chosen by the rule above: every
     speech whose agenda or text has a word of the rule, then the first `misses` of the others."""
@@ -232,11 +239,11 @@ def select_sotu(other: int = 100, misses: int = 40) -> list[str]:
     return chinese + words[:other] + without[:misses]
 
 
-def labelled(gold: Path = GOLD) -> set[str]:
-    """File names already in a gold file other than the fresh one."""
+def labelled(gold: Path = GOLD, skip: str | None = FRESH) -> set[str]:
+    """File names already in a gold file other than `skip` (the fresh one)."""
     names: set[str] = set()
     for path in sorted(gold.glob("*.jsonl")):
-        if path.name == FRESH:
+        if path.name == skip or (skip is None and "cnn-2024-fresh2" in path.name):
             continue
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
@@ -244,10 +251,12 @@ def labelled(gold: Path = GOLD) -> set[str]:
     return names
 
 
-def select(docs: Path = DOCS, hits: int = 60, misses: int = 15) -> tuple[list[str], list[str]]:
+def select(
+    docs: Path = DOCS, hits: int = 60, misses: int = 15, skip: str | None = FRESH
+) -> tuple[list[str], list[str]]:
     provenance = json.loads((docs.parent / "provenance.json").read_text(encoding="utf-8"))
     story = {name: entry["story"] for name, entry in provenance.items()}
-    seen = {story[name] for name in labelled() if name in story}
+    seen = {story[name] for name in labelled(skip=skip) if name in story}
     names = sorted(
         (p.name for p in docs.glob("*.txt") if story[p.name] not in seen),
         key=_sha1,
@@ -280,6 +289,7 @@ WHEEL_SETS = {
     "news4": lambda: select_news(skip=3),
     "news5": lambda: select_news(skip=4),
     "news6": select_news6,
+    "news7": select_news7,
     "commons": select_commons,
     "sotu": select_sotu,
 }
@@ -289,12 +299,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hits", type=int, default=60)
     parser.add_argument("--misses", type=int, default=15)
-    parser.add_argument("--set", choices=["cnn-2024", *WHEEL_SETS], default="cnn-2024")
+    parser.add_argument(
+        "--set", choices=["cnn-2024", "cnn-2024-2", *WHEEL_SETS], default="cnn-2024"
+    )
     args = parser.parse_args()
     if args.set in WHEEL_SETS:
         print("\n".join(WHEEL_SETS[args.set]()))
         return
-    with_word, without = select(hits=args.hits, misses=args.misses)
+    if args.set == "cnn-2024-2":  # session 28: past every labelled story, the seen set's too
+        with_word, without = select(hits=120, misses=30, skip=None)
+    else:
+        with_word, without = select(hits=args.hits, misses=args.misses)
     for name in with_word + without:
         print(name)
 
