@@ -2121,3 +2121,60 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
     """The same words for another matter (arms, a company, a deal, a cruise) do not tag the
     issue."""
     assert issue not in tags(matcher, text)
+
+
+# --- round 13: wrong senses (a time marker, a company's or a city's name, other countries) ---
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "issue"),
+    [
+        # the lockdown as the time something happened, not the pandemic as a matter
+        ("Have you been made redundant during lockdown? Tell us your story", "", "covid-19"),
+        ("Pet adoptions soared during UK lockdown, shelters say", "", "covid-19"),
+        # a firm's local arm, a city among world cities, another country's activists
+        (
+            None,
+            "Li Wei, an economist at Example Securities (Hong Kong) Limited, said Beijing's "
+            "government would pass the new law after the election despite protests.",
+            "hong-kong",
+        ),
+        (
+            None,
+            "The provincial government of the Chinese city will hold investor roadshows in "
+            "Hong Kong, Tokyo, Paris and Chicago this spring.",
+            "hong-kong",
+        ),
+        (
+            None,
+            "The crackdown on protesters in Cairo gave hope to Syrian pro-democracy activists, "
+            "and the government responded with arrests.",
+            "hong-kong",
+        ),
+    ],
+)
+def test_round13_another_sense_is_not_the_issue(
+    matcher: Matcher, title: str | None, text: str, issue: str
+) -> None:
+    """A time marker, a company's name, a city in a list and other countries' activists do
+    not tag the issue."""
+    assert issue not in tags(matcher, text, title=title, day=dt.date(2020, 6, 1))
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "issue"),
+    [
+        # the same words in the issue's sense still tag it
+        ("Lockdown shuts half the country's factories", "", "covid-19"),
+        (
+            None,
+            "Police arrested pro-democracy activists in Hong Kong under the national security law.",
+            "hong-kong",
+        ),
+    ],
+)
+def test_round13_the_issue_sense_is_still_a_tag(
+    matcher: Matcher, title: str | None, text: str, issue: str
+) -> None:
+    """The vetoes of round 13 leave the issue's own sense tagged."""
+    assert issue in tags(matcher, text, title=title, day=dt.date(2020, 6, 1))
