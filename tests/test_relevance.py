@@ -2123,58 +2123,173 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
     assert issue not in tags(matcher, text)
 
 
-# --- round 13: wrong senses (a time marker, a company's or a city's name, other countries) ---
+# --- round 13: wrong senses (a time marker, a company's or a city's name, another country's
+# matter, a line of work, the wildlife trade, an intelligence assessment, a crime, ...) ---------
 
 
 @pytest.mark.parametrize(
-    ("title", "text", "issue"),
+    ("day", "title", "text", "issue"),
     [
         # the lockdown as the time something happened, not the pandemic as a matter
-        ("Have you been made redundant during lockdown? Tell us your story", "", "covid-19"),
-        ("Pet adoptions soared during UK lockdown, shelters say", "", "covid-19"),
+        (
+            dt.date(2020, 6, 1),
+            "Have you been made redundant during lockdown? Tell us your story",
+            "",
+            "covid-19",
+        ),
+        (
+            dt.date(2020, 6, 1),
+            "Pet adoptions soared during UK lockdown, shelters say",
+            "",
+            "covid-19",
+        ),
         # a firm's local arm, a city among world cities, another country's activists
         (
+            dt.date(2023, 6, 18),
             None,
-            "Li Wei, an economist at Example Securities (Hong Kong) Limited, said Beijing's "
-            "government would pass the new law after the election despite protests.",
+            (
+                "Li Wei, an economist at Example Securities (Hong Kong) Limited, said "
+                "Beijing's government would pass the new law after the election "
+                "despite protests."
+            ),
             "hong-kong",
         ),
         (
+            dt.date(2023, 6, 18),
             None,
-            "The provincial government of the Chinese city will hold investor roadshows in "
-            "Hong Kong, Tokyo, Paris and Chicago this spring.",
+            (
+                "The provincial government of the Chinese city will hold investor "
+                "roadshows in Hong Kong, Tokyo, Paris and Chicago this spring."
+            ),
             "hong-kong",
         ),
         (
+            dt.date(2023, 6, 18),
             None,
-            "The crackdown on protesters in Cairo gave hope to Syrian pro-democracy activists, "
-            "and the government responded with arrests.",
+            (
+                "The crackdown on protesters in Cairo gave hope to Syrian "
+                "pro-democracy activists, and the government responded with arrests."
+            ),
             "hong-kong",
+        ),
+        # a line of work, a home sector, a consumer law, the wildlife trade
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "They work in every trade, and they build the nation's economy, the "
+                "president told the country's voters."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Foreign investment in the country rose last year; the largest sums "
+                "went to banks, to wholesale and retail trade and to industry, the "
+                "statistics service said of its economic figures."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(1995, 6, 18),
+            None,
+            (
+                "The bill brings the sale of houses into line with the sale of goods "
+                "under the Trade Descriptions Act, the minister said."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(2017, 1, 6),
+            None,
+            (
+                "China moved to ban imports of ivory last year, and Beijing says the "
+                "legal trade will end soon; the illicit animal products trade across "
+                "borders goes on, officials in China said."
+            ),
+            "trade",
+        ),
+        # an intelligence service as the source of an assessment, a criminal known to the service
+        (
+            dt.date(2017, 3, 2),
+            None,
+            (
+                "The administration faced turmoil over ties to Russia, which US "
+                "intelligence says interfered in the election."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 17),
+            None,
+            (
+                "The US intelligence community expects North Korea to test another "
+                "missile, officials said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 24),
+            None,
+            ("The attacker was known to police and MI5 and had convictions for assault."),
+            "espionage-surveillance",
         ),
     ],
 )
 def test_round13_another_sense_is_not_the_issue(
-    matcher: Matcher, title: str | None, text: str, issue: str
+    matcher: Matcher, day: dt.date, title: str | None, text: str, issue: str
 ) -> None:
-    """A time marker, a company's name, a city in a list and other countries' activists do
-    not tag the issue."""
-    assert issue not in tags(matcher, text, title=title, day=dt.date(2020, 6, 1))
+    """Words of an issue in another sense (see each veto's comment in issues.toml) do not tag
+    it."""
+    assert issue not in tags(matcher, text, title=title, day=day)
 
 
 @pytest.mark.parametrize(
-    ("title", "text", "issue"),
+    ("day", "title", "text", "issue"),
     [
-        # the same words in the issue's sense still tag it
-        ("Lockdown shuts half the country's factories", "", "covid-19"),
+        (dt.date(2020, 6, 1), "Lockdown shuts half the country's factories", "", "covid-19"),
         (
+            dt.date(2023, 6, 18),
             None,
-            "Police arrested pro-democracy activists in Hong Kong under the national security law.",
+            (
+                "Police arrested pro-democracy activists in Hong Kong under the "
+                "national security law."
+            ),
             "hong-kong",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            "Tariffs on steel imports from China hit the economy.",
+            "trade",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "The country's trade with China grew as exports rose, and the trade "
+                "policy of Beijing was praised."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(2017, 3, 24),
+            None,
+            "MI5 said Russian agents had tried to recruit officials in London.",
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 24),
+            None,
+            ("US intelligence intercepted the calls of Russian diplomats, officials said."),
+            "espionage-surveillance",
         ),
     ],
 )
 def test_round13_the_issue_sense_is_still_a_tag(
-    matcher: Matcher, title: str | None, text: str, issue: str
+    matcher: Matcher, day: dt.date, title: str | None, text: str, issue: str
 ) -> None:
     """The vetoes of round 13 leave the issue's own sense tagged."""
-    assert issue in tags(matcher, text, title=title, day=dt.date(2020, 6, 1))
+    assert issue in tags(matcher, text, title=title, day=day)
