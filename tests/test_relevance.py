@@ -2236,6 +2236,86 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
             ("The attacker was known to police and MI5 and had convictions for assault."),
             "espionage-surveillance",
         ),
+        # campaigners of a home policy dispute, a crackdown on graft
+        (
+            dt.date(2017, 3, 3),
+            None,
+            (
+                "The bill drew protests from reproductive rights activists and "
+                "doctors, who accused lawmakers of attacking political freedom."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2017, 1, 6),
+            None,
+            (
+                "The authorities took action against graft, part of the president's "
+                "crackdown on corrupt officials, and critics say the political "
+                "opposition was spared."
+            ),
+            "human-rights",
+        ),
+        # a child-safety hotline
+        (
+            dt.date(2016, 4, 22),
+            None,
+            (
+                "Anyone can report child abuse images to the cyber tip line, the "
+                "agency said; the reports go to investigators who track criminals "
+                "online."
+            ),
+            "cyber",
+        ),
+        # a state's curbs on its firms' "irrational" deals abroad are capital controls
+        (
+            dt.date(2016, 12, 30),
+            None,
+            (
+                "China's outbound investment will keep growing, the ministry said, "
+                "though it will curb irrational deals in property and hotels that "
+                "carry risks."
+            ),
+            "export-controls",
+        ),
+        # a city's cameras, rangers watching for poachers
+        (
+            dt.date(2017, 2, 17),
+            None,
+            (
+                "The French city signed a deal with the Chinese firm to renew its "
+                "video surveillance network, the government said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 2),
+            None,
+            (
+                "Rangers in Kenya received Chinese night-vision gear to boost "
+                "surveillance of poachers hunting wildlife for ivory."
+            ),
+            "espionage-surveillance",
+        ),
+        # Russia's forces in another country's war
+        (
+            dt.date(2017, 3, 14),
+            None,
+            (
+                "The Kremlin has no information on a deployment of Russian forces and "
+                "drones in Egypt near the Libyan border."
+            ),
+            "russia-ukraine-war",
+        ),
+        (
+            dt.date(2017, 2, 23),
+            None,
+            (
+                "Air strikes by the regime and Russian forces have pounded opposition "
+                "areas near Damascus despite the ceasefire."
+            ),
+            "russia-ukraine-war",
+        ),
     ],
 )
 def test_round13_another_sense_is_not_the_issue(
@@ -2285,6 +2365,57 @@ def test_round13_another_sense_is_not_the_issue(
             None,
             ("US intelligence intercepted the calls of Russian diplomats, officials said."),
             "espionage-surveillance",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Police detained human rights activists and launched a crackdown on "
+                "dissent after the protests."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Hackers linked to China's state security breached government networks "
+                "in a cyberattack, officials said."
+            ),
+            "cyber",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            ("The Commerce Department imposed export controls on advanced chips bound for China."),
+            "export-controls",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Chinese state surveillance of Uyghurs relies on cameras in every "
+                "street, a report said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Russian forces shelled Kharkiv overnight as the war in Ukraine "
+                "entered its second year."
+            ),
+            "russia-ukraine-war",
+        ),
+        (
+            dt.date(2015, 6, 18),
+            None,
+            (
+                "Russian troops massed near the border of eastern Ukraine as fighting "
+                "with separatists continued."
+            ),
+            "russia-ukraine-war",
         ),
     ],
 )
