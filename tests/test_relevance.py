@@ -2213,11 +2213,11 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
         ),
         # an intelligence service as the source of an assessment, a criminal known to the service
         (
-            dt.date(2017, 3, 2),
+            dt.date(2017, 2, 7),
             None,
             (
-                "The administration faced turmoil over ties to Russia, which US "
-                "intelligence says interfered in the election."
+                "Even setting aside the US intelligence report on the vote, the "
+                "president's own words worried the allies."
             ),
             "espionage-surveillance",
         ),
