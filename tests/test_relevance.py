@@ -2316,6 +2316,56 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
             ),
             "russia-ukraine-war",
         ),
+        # pollution over a legal limit, a visit to history's sites, a way to pay, an NGO's name
+        (
+            dt.date(2017, 1, 6),
+            None,
+            (
+                "Firms that falsify monitoring data to hide excessive emissions will "
+                "face fines, the environmental bureau said, as part of its pollution "
+                "policy."
+            ),
+            "climate-change",
+        ),
+        (
+            dt.date(2017, 3, 18),
+            None,
+            (
+                "Burning cable casings in the open leaves emissions violating "
+                "standards many times over, environmental groups said of the recycling "
+                "policy."
+            ),
+            "climate-change",
+        ),
+        (
+            dt.date(2017, 2, 24),
+            None,
+            (
+                "Years later she went back to Alabama for Civil Rights tours, and the "
+                "two friends visited the sites together; the political history moved "
+                "her."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2017, 3, 17),
+            None,
+            (
+                "The retailer uses facial recognition technology for digital payments, "
+                "and its data unit works with the government on traffic."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 2, 7),
+            None,
+            (
+                "Three Israeli NGOs, including the Association for Civil Rights in "
+                "Israel, said they would petition the court against the settlement "
+                "law."
+            ),
+            "human-rights",
+        ),
     ],
 )
 def test_round13_another_sense_is_not_the_issue(
@@ -2416,6 +2466,33 @@ def test_round13_another_sense_is_not_the_issue(
                 "with separatists continued."
             ),
             "russia-ukraine-war",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Greenhouse gas emissions must fall by half to meet the climate goals, "
+                "scientists said."
+            ),
+            "climate-change",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "The court ruled that the state's civil rights law protects the "
+                "protesters' right to assemble."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Police used facial recognition to track protesters and dissidents in "
+                "the capital, rights groups said."
+            ),
+            "espionage-surveillance",
         ),
     ],
 )
