@@ -2494,6 +2494,15 @@ def test_round13_another_sense_is_not_the_issue(
             ),
             "espionage-surveillance",
         ),
+        (
+            dt.date(2015, 2, 10),
+            None,
+            (
+                "Shelling between the Ukrainian government and Russian forces went on "
+                "near Donetsk despite the truce."
+            ),
+            "russia-ukraine-war",
+        ),
     ],
 )
 def test_round13_the_issue_sense_is_still_a_tag(
