@@ -2121,3 +2121,392 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
     """The same words for another matter (arms, a company, a deal, a cruise) do not tag the
     issue."""
     assert issue not in tags(matcher, text)
+
+
+# --- round 13: wrong senses (a time marker, a company's or a city's name, another country's
+# matter, a line of work, the wildlife trade, an intelligence assessment, a crime, ...) ---------
+
+
+@pytest.mark.parametrize(
+    ("day", "title", "text", "issue"),
+    [
+        # the lockdown as the time something happened, not the pandemic as a matter
+        (
+            dt.date(2020, 6, 1),
+            "Have you been made redundant during lockdown? Tell us your story",
+            "",
+            "covid-19",
+        ),
+        (
+            dt.date(2020, 6, 1),
+            "Pet adoptions soared during UK lockdown, shelters say",
+            "",
+            "covid-19",
+        ),
+        # a firm's local arm, a city among world cities, another country's activists
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Li Wei, an economist at Example Securities (Hong Kong) Limited, said "
+                "Beijing's government would pass the new law after the election "
+                "despite protests."
+            ),
+            "hong-kong",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "The provincial government of the Chinese city will hold investor "
+                "roadshows in Hong Kong, Tokyo, Paris and Chicago this spring."
+            ),
+            "hong-kong",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "The crackdown on protesters in Cairo gave hope to Syrian "
+                "pro-democracy activists, and the government responded with arrests."
+            ),
+            "hong-kong",
+        ),
+        # a line of work, a home sector, a consumer law, the wildlife trade
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "They work in every trade, and they build the nation's economy, the "
+                "president told the country's voters."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Foreign investment in the country rose last year; the largest sums "
+                "went to banks, to wholesale and retail trade and to industry, the "
+                "statistics service said of its economic figures."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(1995, 6, 18),
+            None,
+            (
+                "The bill brings the sale of houses into line with the sale of goods "
+                "under the Trade Descriptions Act, the minister said."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(2017, 1, 6),
+            None,
+            (
+                "China moved to ban imports of ivory last year, and Beijing says the "
+                "legal trade will end soon; the illicit animal products trade across "
+                "borders goes on, officials in China said."
+            ),
+            "trade",
+        ),
+        # an intelligence service as the source of an assessment, a criminal known to the service
+        (
+            dt.date(2017, 2, 7),
+            None,
+            (
+                "Even setting aside the US intelligence report on the vote, the "
+                "president's own words worried the allies."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 17),
+            None,
+            (
+                "The US intelligence community expects North Korea to test another "
+                "missile, officials said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 24),
+            None,
+            ("The attacker was known to police and MI5 and had convictions for assault."),
+            "espionage-surveillance",
+        ),
+        # campaigners of a home policy dispute, a crackdown on graft
+        (
+            dt.date(2017, 3, 3),
+            None,
+            (
+                "The bill drew protests from reproductive rights activists and "
+                "doctors, who accused lawmakers of attacking political freedom."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2017, 1, 6),
+            None,
+            (
+                "The authorities took action against graft, part of the president's "
+                "crackdown on corrupt officials, and critics say the political "
+                "opposition was spared."
+            ),
+            "human-rights",
+        ),
+        # a child-safety hotline
+        (
+            dt.date(2016, 4, 22),
+            None,
+            (
+                "Anyone can report child abuse images to the cyber tip line, the "
+                "agency said; the reports go to investigators who track criminals "
+                "online."
+            ),
+            "cyber",
+        ),
+        # a state's curbs on its firms' "irrational" deals abroad are capital controls
+        (
+            dt.date(2016, 12, 30),
+            None,
+            (
+                "China's outbound investment will keep growing, the ministry said, "
+                "though it will curb irrational deals in property and hotels that "
+                "carry risks."
+            ),
+            "export-controls",
+        ),
+        # a city's cameras, rangers watching for poachers
+        (
+            dt.date(2017, 2, 17),
+            None,
+            (
+                "The French city signed a deal with the Chinese firm to renew its "
+                "video surveillance network, the government said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 2),
+            None,
+            (
+                "Rangers in Kenya received Chinese night-vision gear to boost "
+                "surveillance of poachers hunting wildlife for ivory."
+            ),
+            "espionage-surveillance",
+        ),
+        # Russia's forces in another country's war
+        (
+            dt.date(2017, 3, 14),
+            None,
+            (
+                "The Kremlin has no information on a deployment of Russian forces and "
+                "drones in Egypt near the Libyan border."
+            ),
+            "russia-ukraine-war",
+        ),
+        (
+            dt.date(2017, 2, 23),
+            None,
+            (
+                "Air strikes by the regime and Russian forces have pounded opposition "
+                "areas near Damascus despite the ceasefire."
+            ),
+            "russia-ukraine-war",
+        ),
+        # pollution over a legal limit, a visit to history's sites, a way to pay, an NGO's name
+        (
+            dt.date(2017, 1, 6),
+            None,
+            (
+                "Firms that falsify monitoring data to hide excessive emissions will "
+                "face fines, the environmental bureau said, as part of its pollution "
+                "policy."
+            ),
+            "climate-change",
+        ),
+        (
+            dt.date(2017, 3, 18),
+            None,
+            (
+                "Burning cable casings in the open leaves emissions violating "
+                "standards many times over, environmental groups said of the recycling "
+                "policy."
+            ),
+            "climate-change",
+        ),
+        (
+            dt.date(2017, 2, 24),
+            None,
+            (
+                "Years later she went back to Alabama for Civil Rights tours, and the "
+                "two friends visited the sites together; the political history moved "
+                "her."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2017, 3, 17),
+            None,
+            (
+                "The retailer uses facial recognition technology for digital payments, "
+                "and its data unit works with the government on traffic."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 2, 7),
+            None,
+            (
+                "Three Israeli NGOs, including the Association for Civil Rights in "
+                "Israel, said they would petition the court against the settlement "
+                "law."
+            ),
+            "human-rights",
+        ),
+    ],
+)
+def test_round13_another_sense_is_not_the_issue(
+    matcher: Matcher, day: dt.date, title: str | None, text: str, issue: str
+) -> None:
+    """Words of an issue in another sense (see each veto's comment in issues.toml) do not tag
+    it."""
+    assert issue not in tags(matcher, text, title=title, day=day)
+
+
+@pytest.mark.parametrize(
+    ("day", "title", "text", "issue"),
+    [
+        (dt.date(2020, 6, 1), "Lockdown shuts half the country's factories", "", "covid-19"),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Police arrested pro-democracy activists in Hong Kong under the "
+                "national security law."
+            ),
+            "hong-kong",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            "Tariffs on steel imports from China hit the economy.",
+            "trade",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "The country's trade with China grew as exports rose, and the trade "
+                "policy of Beijing was praised."
+            ),
+            "trade",
+        ),
+        (
+            dt.date(2017, 3, 24),
+            None,
+            "MI5 said Russian agents had tried to recruit officials in London.",
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2017, 3, 24),
+            None,
+            ("US intelligence intercepted the calls of Russian diplomats, officials said."),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Police detained human rights activists and launched a crackdown on "
+                "dissent after the protests."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Hackers linked to China's state security breached government networks "
+                "in a cyberattack, officials said."
+            ),
+            "cyber",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            ("The Commerce Department imposed export controls on advanced chips bound for China."),
+            "export-controls",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Chinese state surveillance of Uyghurs relies on cameras in every "
+                "street, a report said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Russian forces shelled Kharkiv overnight as the war in Ukraine "
+                "entered its second year."
+            ),
+            "russia-ukraine-war",
+        ),
+        (
+            dt.date(2015, 6, 18),
+            None,
+            (
+                "Russian troops massed near the border of eastern Ukraine as fighting "
+                "with separatists continued."
+            ),
+            "russia-ukraine-war",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Greenhouse gas emissions must fall by half to meet the climate goals, "
+                "scientists said."
+            ),
+            "climate-change",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "The court ruled that the state's civil rights law protects the "
+                "protesters' right to assemble."
+            ),
+            "human-rights",
+        ),
+        (
+            dt.date(2023, 6, 18),
+            None,
+            (
+                "Police used facial recognition to track protesters and dissidents in "
+                "the capital, rights groups said."
+            ),
+            "espionage-surveillance",
+        ),
+        (
+            dt.date(2015, 2, 10),
+            None,
+            (
+                "Shelling between the Ukrainian government and Russian forces went on "
+                "near Donetsk despite the truce."
+            ),
+            "russia-ukraine-war",
+        ),
+    ],
+)
+def test_round13_the_issue_sense_is_still_a_tag(
+    matcher: Matcher, day: dt.date, title: str | None, text: str, issue: str
+) -> None:
+    """The vetoes of round 13 leave the issue's own sense tagged."""
+    assert issue in tags(matcher, text, title=title, day=day)
