@@ -169,25 +169,24 @@ def document_rows(
             continue
         weighed = matcher._past_label(entry, whole, layout)  # a series label is no headline
         skip = relevance.uncued(entry, whole, spans, layout)
-        out.append(
-            (
-                entry.id,
-                features(
-                    whole,
-                    spans,
-                    weighed,
-                    confirmed,
-                    issue_spans,
-                    skip,
-                    [
-                        refs[entry.id],
-                        *(refs[i] for i in issue_ids if i != entry.id),
-                        *(n for i, n in refs.items() if i not in issue_ids),
-                    ],
-                ),
-                relevance.salience(spans, weighed, skip),
-            )
+        plain = relevance.salience(spans, weighed, skip)
+        score = relevance.with_discussion(plain, entry, whole, spans, weighed, skip)
+        row = features(
+            whole,
+            spans,
+            weighed,
+            confirmed,
+            issue_spans,
+            skip,
+            [
+                refs[entry.id],
+                *(refs[i] for i in issue_ids if i != entry.id),
+                *(n for i, n in refs.items() if i not in issue_ids),
+            ],
         )
+        # the discussion bonus (relevance.with_discussion()), outside the fitted weights
+        row["discussed"] = float(score > plain)
+        out.append((entry.id, row, score))
     return out
 
 
@@ -212,13 +211,16 @@ def rows() -> tuple[list[str], list[dict[str, float]], list[int], list[str], lis
 
 
 def rule_score(row: dict[str, float]) -> float:
-    """The weights in force (relevance.W_*) on a row's features: salience() again."""
+    """The weights in force (relevance.W_*) on a row's features: salience() again, with the
+    discussion bonus (with_discussion(), not fitted) where the row has it."""
     score = (
         relevance.W_HEADLINE * row["headline"]
         + relevance.W_LEDE * row["lede"]
         + relevance.W_COUNT * row["count"]
         + relevance.W_SPREAD * row["spread"]
     )
+    if score < relevance.ABOUT and row.get("discussed"):
+        score += relevance.W_DISCUSSED
     return min(1.0, round(score, 3))
 
 

@@ -2510,3 +2510,61 @@ def test_round13_the_issue_sense_is_still_a_tag(
 ) -> None:
     """The vetoes of round 13 leave the issue's own sense tagged."""
     assert issue in tags(matcher, text, title=title, day=day)
+
+
+# A port town's story that names trade twice, in paragraphs that go on about its matter.
+HARBOUR_TITLE = "A harbour town waits for the ferries to fill again"
+HARBOUR_FILLER = [
+    "The quay was quiet on Monday morning, with two cranes idle and a fishing boat tied up.",
+    "Local cafes opened late, and the town's bakery said business had been slow all month.",
+    "A school choir rehearsed in the old customs-free warehouse that now serves as a hall.",
+    "Tourists were few; the season usually starts when the weather turns in late spring.",
+    "The council has promised new benches along the promenade before the summer festival.",
+    "Residents said the ferry timetable had changed twice since the winter storms.",
+    "A retired captain said the harbour had seen quieter years and would recover.",
+]
+HARBOUR_TALK = (
+    "Officials said the trade talks between the two governments stalled over customs checks, "
+    "the deficit, barriers on farm goods and the rules for local manufacturing."
+)
+HARBOUR_TALK_AGAIN = (
+    "Negotiations resume next month, and the trade talks may yet settle the quarrel over "
+    "which goods cross the border first."
+)
+HARBOUR_PLAIN = "Officials said the trade talks between the two governments stalled last week."
+HARBOUR_PLAIN_AGAIN = "The trade talks resume next month, the officials said."
+
+
+def harbour(first: str, second: str) -> str:
+    """The port story with two trade paragraphs among its filler, past its lede."""
+    f = HARBOUR_FILLER
+    return "\n\n".join([*f[:5], first, f[5], second, f[6]])
+
+
+def test_an_issue_discussed_in_its_own_words_is_about(matcher: Matcher) -> None:
+    """A tag named twice in a long article, in paragraphs that hold six or more different
+    common words of its matter (trade's "customs", "deficit", "barriers", "goods",
+    "manufacturing", "negotiations"), is discussed, not passed by: `about`, and --explain
+    says why. The same two names without those words stay a mention."""
+    discussed = tags(matcher, harbour(HARBOUR_TALK, HARBOUR_TALK_AGAIN), title=HARBOUR_TITLE)
+    plain = tags(matcher, harbour(HARBOUR_PLAIN, HARBOUR_PLAIN_AGAIN), title=HARBOUR_TITLE)
+    assert plain["trade"].level == "mention"
+    assert discussed["trade"].level == "about"
+    assert discussed["trade"].score == pytest.approx(plain["trade"].score + 0.3, abs=0.01)
+    explained = {
+        t.id: a
+        for t, a in matcher.explain(
+            HARBOUR_TITLE, harbour(HARBOUR_TALK, HARBOUR_TALK_AGAIN), published=DAY
+        )
+    }
+    reason = next(r for r in explained["trade"].reasons if r.startswith("discussed in"))
+    assert "customs" in reason
+    assert reason.endswith("+0.30")
+    assert explained["trade"].score == discussed["trade"].score
+
+
+def test_a_discussion_needs_two_references(matcher: Matcher) -> None:
+    """Named once, even among the words of its matter, a tag stays a mention: one paragraph on
+    a side issue of a long story is a passing reference."""
+    text = harbour(HARBOUR_TALK, HARBOUR_FILLER[0])
+    assert tags(matcher, text, title=HARBOUR_TITLE)["trade"].level == "mention"

@@ -28,6 +28,7 @@ from monitor.match.relevance import (
     marked,
     salience,
     uncued,
+    with_discussion,
 )
 from monitor.match.resolve import (
     CREDIT_WORD,
@@ -176,7 +177,10 @@ class Matcher:
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
             weighed = self._past_label(entry, doc, layout)
-            score = salience(spans, weighed, uncued(entry, doc, spans, layout))
+            skip = uncued(entry, doc, spans, layout)
+            score = with_discussion(
+                salience(spans, weighed, skip), entry, doc, spans, weighed, skip
+            )
             out.append(
                 new_tag(
                     entry.id,
@@ -281,7 +285,7 @@ class Matcher:
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
             weighed = self._past_label(entry, doc, layout)
             skip = uncued(entry, doc, spans, layout)
-            judged = assess(entry, spans, weighed, confirmed, skip)
+            judged = assess(entry, spans, weighed, confirmed, skip, doc)
             alone = _named_alone(entry, doc, spans)
             if alone is not None:  # before the closing "score ..." reason
                 judged = replace(judged, reasons=(*judged.reasons[:-1], alone, judged.reasons[-1]))
