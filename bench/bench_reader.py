@@ -244,8 +244,11 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     )
     profile = args.profile
 
+    threads: dict[str, dict[str, float]] = {}
+
     async def one_pass() -> tuple[float, float, Any]:
         async with running(prepared, store, tuning) as rt:
+            start = thread_cpu()
             cpu, wall = time.process_time(), time.perf_counter()
             if profile:
                 import cProfile
@@ -256,12 +259,19 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             if profile:
                 prof.disable()
                 prof.dump_stats(f"{profile}.{passes}")
-            return time.process_time() - cpu, time.perf_counter() - wall, report
+            spent = time.process_time() - cpu, time.perf_counter() - wall, report
+            threads[passes] = {k: v - start.get(k, 0.0) for k, v in thread_cpu().items()}
+            return spent
 
     out: dict[str, Any] = {"module": monitor.__file__}
     for passes in ("first", "304"):
         cpu, wall, report = asyncio.run(one_pass())
-        out[passes] = {"cpu": cpu, "wall": wall, "failed": report.failed}
+        out[passes] = {
+            "cpu": cpu,
+            "wall": wall,
+            "failed": report.failed,
+            "threads": threads[passes],
+        }
         if passes == "first":
             out["stored"] = report.stored
             with store.db.read() as s:
@@ -269,6 +279,31 @@ def side_monitor(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
                 out["matched"] = s.execute(text("select count(*) from watch_matches")).scalar()
     getattr(store, "close", store.db.dispose)()
+    return out
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of this process's live threads, summed by kind (the event loop, the SQLite
+    writer, the default executor's workers, other), from /proc/self/task (Linux)."""
+    import threading
+
+    tick = os.sysconf("SC_CLK_TCK")
+    kinds = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat", encoding="ascii") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended
+            continue
+        name = kinds.get(int(tid), "")
+        kind = (
+            "loop" if name == "MainThread"
+            else "writer" if "writ" in name.lower()
+            else "workers" if name.startswith(("asyncio", "ThreadPoolExecutor"))
+            else "other"
+        )  # fmt: skip
+        out[kind] = out.get(kind, 0.0) + (int(fields[11]) + int(fields[12])) / tick
     return out
 
 
@@ -365,10 +400,18 @@ def main() -> None:
             res = run_side(side, args)
             results[side].append(res)
             where = f" ({res['module']})" if "module" in res else ""
+            split = res["first"].get("threads")
+            by_thread = (
+                " [first, by thread: "
+                + ", ".join(f"{k} {v:.2f}" for k, v in sorted(split.items()))
+                + "]"
+                if split
+                else ""
+            )
             print(
                 f"round {r + 1} {side}{where}: first {res['first']['cpu']:.2f} CPU-s "
                 f"({res['first']['wall']:.1f} s wall, {res['stored']} stored), 304 pass "
-                f"{res['304']['cpu']:.2f} CPU-s ({res['304']['wall']:.1f} s wall)",
+                f"{res['304']['cpu']:.2f} CPU-s ({res['304']['wall']:.1f} s wall){by_thread}",
                 flush=True,
             )
     server.kill()
