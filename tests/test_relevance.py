@@ -1733,6 +1733,49 @@ def test_round_12_phrases_keep_their_other_senses_out(
     assert absent not in tags(matcher, text)
 
 
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        # the war named by what Russia did to Ukraine, and the sanctions named by it
+        ("The bank is under sanctions over Moscow's incursion into Ukraine.", "russia-ukraine-war"),
+        ("Allies condemned the aggression of Russia on its neighbour.", "russia-ukraine-war"),
+        ("Prices rose after Russia invaded Ukraine.", "russia-ukraine-war"),
+        ("Investors weighed new sanctions over Ukraine.", "russia-ukraine-war"),
+        ("The summit condemned the aggression against Ukraine.", "russia-ukraine-war"),
+        # a journalist held in Turkey, as English text writes his name; a reporter held in Syria
+        ("Berlin again demanded the release of Deniz Yucel.", "detained-citizens"),
+        ("The exhibition honours the late journalist James Foley.", "detained-citizens"),
+        # the constitution's guarantee and equality law's term
+        ("The mayor spoke of equal protection under the law for every resident.", "human-rights"),
+        ("The tribunal found no direct discrimination against the nurse.", "human-rights"),
+        # two states' forces named as a pair
+        (
+            "Contacts between the two militaries resumed after a long pause.",
+            "military-communication",
+        ),
+    ],
+)
+def test_round_14_phrases_name_their_issue(matcher: Matcher, text: str, present: str) -> None:
+    """Round 14's phrases tag their issue on their own, with no other word of it."""
+    assert present in tags(matcher, text, day=dt.date(2017, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "absent", "day"),
+    [
+        # the forms of the war before Crimea's seizure: another time
+        ("Analysts feared Russia might invade Ukraine one day.", "russia-ukraine-war", 2010),
+        # a film director who shares the reporter's name
+        ("The thriller was directed by James Foley.", "detained-citizens", 2017),
+    ],
+)
+def test_round_14_phrases_keep_other_times_and_people_out(
+    matcher: Matcher, text: str, absent: str, day: int
+) -> None:
+    """A war phrase before the war began, or a namesake without his trade, is no tag."""
+    assert absent not in tags(matcher, text, day=dt.date(day, 6, 1))
+
+
 # --- places among places -------------------------------------------------------------------
 
 ISLAND_VOCAB = """
