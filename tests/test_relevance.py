@@ -1748,6 +1748,9 @@ def test_round_12_phrases_keep_their_other_senses_out(
         # the constitution's guarantee and equality law's term
         ("The mayor spoke of equal protection under the law for every resident.", "human-rights"),
         ("The tribunal found no direct discrimination against the nurse.", "human-rights"),
+        # a crackdown named by its violence
+        ("Critics condemned the brutal crackdown on street vendors.", "human-rights"),
+        ("The junta's bloody crackdown left dozens of students dead.", "human-rights"),
         # two states' forces named as a pair
         (
             "Contacts between the two militaries resumed after a long pause.",
@@ -1765,6 +1768,9 @@ def test_round_14_phrases_name_their_issue(matcher: Matcher, text: str, present:
     [
         # the forms of the war before Crimea's seizure: another time
         ("Analysts feared Russia might invade Ukraine one day.", "russia-ukraine-war", 2010),
+        # a crackdown on fraud or graft, however harsh, is policing
+        ("Ministers promised a harsh crackdown on tax evasion.", "human-rights", 2017),
+        ("The mayor vowed a brutal crackdown on corruption in the port.", "human-rights", 2017),
         # a film director who shares the reporter's name
         ("The thriller was directed by James Foley.", "detained-citizens", 2017),
     ],
