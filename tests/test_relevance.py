@@ -1750,6 +1750,7 @@ def test_round_12_phrases_keep_their_other_senses_out(
         ("The tribunal found no direct discrimination against the nurse.", "human-rights"),
         # the value rights protect, as a speech names it
         ("We will always stand with those who defend human dignity.", "human-rights"),
+        ("The senator urged a vote on the Equality Act this spring.", "human-rights"),
         # a crackdown named by its violence
         ("Critics condemned the brutal crackdown on street vendors.", "human-rights"),
         ("The junta's bloody crackdown left dozens of students dead.", "human-rights"),
