@@ -2545,6 +2545,24 @@ def test_round13_the_issue_sense_is_still_a_tag(
         ),
         # talks with the EU after Britain left were the future trade relationship's
         (dt.date(2020, 5, 2), "Brexit talks stall over fishing rights", "", "trade"),
+        # the president's authority to negotiate pacts, acts that opened markets to Africa
+        (dt.date(1997, 2, 4), None, "He asked for fast-track trade authority again.", "trade"),
+        (dt.date(2015, 6, 1), None, "The House passed trade promotion authority.", "trade"),
+        (
+            dt.date(1999, 1, 19),
+            None,
+            'Congress should pass the "African Trade and Development Act."',
+            "trade",
+        ),
+        # opioids as a class, the antidote, the poppy's drug beside drug words
+        (dt.date(2019, 5, 1), None, "Deaths from opiates doubled in the county.", "fentanyl"),
+        (dt.date(2019, 5, 1), None, "Paramedics carry Narcan on every call.", "fentanyl"),
+        (
+            dt.date(2017, 1, 19),
+            None,
+            "Police seized opium bound for drug dealers, a sign of rising addiction.",
+            "fentanyl",
+        ),
         # the one-China policy with its words in quotes, and the 1992 formula
         (
             dt.date(2017, 2, 13),
@@ -2608,6 +2626,19 @@ def test_round14_names_of_the_issue_tag_it(
             None,
             "The trade in carvings is still legal in China, though elephants die to poaching.",
             "trade",
+        ),
+        # the wars of the 1840s and a figure of speech are no drug matter
+        (
+            dt.date(2017, 1, 19),
+            None,
+            "Since the Opium War, the port's addiction to foreign drugs shaped its history.",
+            "fentanyl",
+        ),
+        (
+            dt.date(2017, 1, 19),
+            None,
+            "He called television the opium of the people, a drug for tired addiction.",
+            "fentanyl",
         ),
         # the same words out of their years: Brexit talks of 2017, shops of 2017
         (dt.date(2017, 5, 2), "Brexit talks to open in June", "", "trade"),
