@@ -2545,6 +2545,8 @@ def test_round13_the_issue_sense_is_still_a_tag(
         ),
         # talks with the EU after Britain left were the future trade relationship's
         (dt.date(2020, 5, 2), "Brexit talks stall over fishing rights", "", "trade"),
+        # a believer in free trade
+        (dt.date(2017, 1, 30), None, "The premier is a feminist and a free-trader.", "trade"),
         # the president's authority to negotiate pacts, acts that opened markets to Africa
         (dt.date(1997, 2, 4), None, "He asked for fast-track trade authority again.", "trade"),
         (dt.date(2015, 6, 1), None, "The House passed trade promotion authority.", "trade"),
