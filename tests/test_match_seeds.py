@@ -119,8 +119,11 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
             "chinese-foreign-ministry",
             "national-security-council",
         },
-        # no trade: its one candidate is the "export of fentanyl precursors"
+        # trade: "disagreements ranging from trade in Taiwan, human rights ..." lists trade
+        # among the two states' disputes (hidden until round 14, when "trade in" stopped
+        # reading as the part-exchange "trade-in"); not the "export of fentanyl precursors"
         {
+            "trade",
             "espionage-surveillance",
             "taiwan",
             "human-rights",

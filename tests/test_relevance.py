@@ -2564,6 +2564,148 @@ def test_round13_the_issue_sense_is_still_a_tag(
     assert issue in tags(matcher, text, title=title, day=day)
 
 
+# --- round 14 (reltune14b): names of trade, Taiwan, Covid-19, climate and Hong Kong ---------
+
+
+@pytest.mark.parametrize(
+    ("day", "title", "text", "issue"),
+    [
+        # trade in goods is trade (only the hyphenated part-exchange is not)
+        (
+            dt.date(2018, 6, 14),
+            None,
+            "After the vote, trade in goods will face new checks.",
+            "trade",
+        ),
+        (dt.date(2018, 6, 14), "Brexit: Trade in Fish", "The minister answered briefly.", "trade"),
+        # trade grown as an aim, measured as a figure, firms that sell abroad
+        (dt.date(2017, 3, 1), None, "The envoys vowed to boost trade with the region.", "trade"),
+        (dt.date(2017, 3, 1), None, "Both sides hope to expand trade after the visit.", "trade"),
+        (dt.date(2017, 3, 1), None, "The balance of trade worsened in the autumn.", "trade"),
+        (dt.date(2017, 3, 1), None, "Trade flows across the strait fell by a tenth.", "trade"),
+        (
+            dt.date(1999, 1, 21),
+            None,
+            "The agency helped 30 exporting firms in the valley.",
+            "trade",
+        ),
+        (
+            dt.date(2008, 1, 28),
+            None,
+            "Congress should renew trade adjustment assistance for laid-off workers.",
+            "trade",
+        ),
+        # talks with the EU after Britain left were the future trade relationship's
+        (dt.date(2020, 5, 2), "Brexit talks stall over fishing rights", "", "trade"),
+        # a believer in free trade
+        (dt.date(2017, 1, 30), None, "The premier is a feminist and a free-trader.", "trade"),
+        # the president's authority to negotiate pacts, acts that opened markets to Africa
+        (dt.date(1997, 2, 4), None, "He asked for fast-track trade authority again.", "trade"),
+        (dt.date(2015, 6, 1), None, "The House passed trade promotion authority.", "trade"),
+        (
+            dt.date(1999, 1, 19),
+            None,
+            'Congress should pass the "African Trade and Development Act."',
+            "trade",
+        ),
+        # opioids as a class, the antidote, the poppy's drug beside drug words
+        (dt.date(2019, 5, 1), None, "Deaths from opiates doubled in the county.", "fentanyl"),
+        (dt.date(2019, 5, 1), None, "Paramedics carry Narcan on every call.", "fentanyl"),
+        (
+            dt.date(2017, 1, 19),
+            None,
+            "Police seized opium bound for drug dealers, a sign of rising addiction.",
+            "fentanyl",
+        ),
+        # the one-China policy with its words in quotes, and the 1992 formula
+        (
+            dt.date(2017, 2, 13),
+            None,
+            'The president reaffirmed the "One China" policy in the call.',
+            "taiwan",
+        ),
+        (
+            dt.date(2017, 2, 13),
+            None,
+            "Beijing asked the new leader to accept the 1992 Consensus.",
+            "taiwan",
+        ),
+        # pandemic measures and vaccines named without the virus, in their years
+        (dt.date(2020, 6, 15), "Non-essential shops reopen to long queues", "", "covid-19"),
+        (dt.date(2020, 4, 2), "Can carmakers end the ventilator shortage?", "", "covid-19"),
+        (dt.date(2020, 7, 20), "Hopes rise for the Oxford vaccine", "", "covid-19"),
+        # the Green New Deal in its opponents' words, money kept out of fossil fuels
+        (
+            dt.date(2026, 2, 24),
+            None,
+            "They wasted billions on the green new scam.",
+            "climate-change",
+        ),
+        (
+            dt.date(2020, 6, 1),
+            None,
+            "Students demanded divestment from fossil fuels by the college.",
+            "climate-change",
+        ),
+        # Britain's acts on Hong Kong people's citizenship
+        (
+            dt.date(1990, 4, 19),
+            "British Nationality (Hong Kong) Bill",
+            "The member rose on a point of order.",
+            "hong-kong",
+        ),
+    ],
+)
+def test_round14_names_of_the_issue_tag_it(
+    matcher: Matcher, day: dt.date, title: str | None, text: str, issue: str
+) -> None:
+    """Phrases that name the matter in its sense (see their comments in issues.toml) tag it."""
+    assert issue in tags(matcher, text, title=title, day=day)
+
+
+@pytest.mark.parametrize(
+    ("day", "title", "text", "issue"),
+    [
+        # a part-exchange, hyphenated or with the owner's goods
+        (
+            dt.date(2018, 6, 14),
+            None,
+            "Shoppers can trade in their old handsets at the store.",
+            "trade",
+        ),
+        (dt.date(2018, 6, 14), None, "The dealer offered a generous trade-in on the van.", "trade"),
+        # the wildlife trade named by its animals
+        (
+            dt.date(2017, 1, 5),
+            None,
+            "The trade in carvings is still legal in China, though elephants die to poaching.",
+            "trade",
+        ),
+        # the wars of the 1840s and a figure of speech are no drug matter
+        (
+            dt.date(2017, 1, 19),
+            None,
+            "Since the Opium War, the port's addiction to foreign drugs shaped its history.",
+            "fentanyl",
+        ),
+        (
+            dt.date(2017, 1, 19),
+            None,
+            "He called television the opium of the people, a drug for tired addiction.",
+            "fentanyl",
+        ),
+        # the same words out of their years: Brexit talks of 2017, shops of 2017
+        (dt.date(2017, 5, 2), "Brexit talks to open in June", "", "trade"),
+        (dt.date(2017, 3, 1), "A freeze on non-essential stores staff", "", "covid-19"),
+    ],
+)
+def test_round14_other_senses_are_not_the_issue(
+    matcher: Matcher, day: dt.date, title: str | None, text: str, issue: str
+) -> None:
+    """The round's phrases keep their other senses out."""
+    assert issue not in tags(matcher, text, title=title, day=day)
+
+
 # A port town's story that names trade twice, in paragraphs that go on about its matter.
 HARBOUR_TITLE = "A harbour town waits for the ferries to fill again"
 HARBOUR_FILLER = [
