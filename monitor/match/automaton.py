@@ -34,7 +34,10 @@ ROLE_VETOES = (
     r"@(?:'s|’s)[ \t]+[A-Z]",
     # an office set against an institution: "it answers to Congress, not the US president"
     r"(?i:\b(?:not|nor)\s+(?:to\s+|by\s+)?the\s+)@",
-    # "national security adviser John Kirby": the title of someone else, named next
+    # "national security adviser John Kirby": the title of someone else, named next; not
+    # where the office is the object of another title ("an envoy to the Russian President,
+    # Ivan Petrov"): the name is that title's, and the office still names its holder
+    r"(?<!\bto the )(?<!\bfor the )(?<!\bof the )"
     r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
     r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
     # "Vietnam's Communist Party chief": another country's post

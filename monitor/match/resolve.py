@@ -248,7 +248,9 @@ def resolve_roles(
         holders = {index for index, held in role.holders if held.held_on(published)}
         if len(holders) != 1 or vetoed(role.vetoes, text, folded, start, stop):
             continue
-        if _next_to_person(folded.cased, start, stop, people) or before_a_name(folded.cased, stop):
+        if _next_to_person(folded.cased, start, stop, people) or (
+            before_a_name(folded.cased, stop) and not _object_of_a_title(text, folded, start, stop)
+        ):
             continue
         out.append((start, stop, holders.pop()))
         last_end = stop
@@ -370,6 +372,18 @@ def before_a_name(cased: str, stop: int) -> bool:
     line_start = cased.rfind("\n", 0, stop) + 1
     line_end = cased.find("\n", stop)
     return not title_case(cased[line_start : size if line_end < 0 else line_end])
+
+
+_TITLE_OBJECT = ("to the ", "for the ", "of the ")
+
+
+def _object_of_a_title(text: str, folded: Folded, start: int, stop: int) -> bool:
+    """Whether a role phrase is the object of another title and the name after its comma is
+    that title's ("an envoy to the Russian President, Ivan Petrov", "a spokesman for the
+    Chinese Premier, ..."): the phrase still names the office's holder."""
+    if folded.positions is not None:
+        start, stop = folded.origin(start, stop)
+    return text.startswith(",", stop) and text[max(0, start - 8) : start].endswith(_TITLE_OBJECT)
 
 
 def _next_to_person(cased: str, start: int, stop: int, people: list[tuple[int, int]]) -> bool:
