@@ -1147,6 +1147,65 @@ def test_a_role_before_a_day_or_in_title_case_still_names_the_holder(
 
 
 @pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        ("An adviser to the Russian President, Oleg Smirnov, met the delegates.", "vladimir-putin"),
+        (
+            "Questions went to a spokeswoman for the Chinese President, Mei Lan, on Friday.",
+            "xi-jinping",
+        ),
+    ],
+)
+def test_an_office_that_is_the_object_of_another_title_names_its_holder(
+    matcher: Matcher, text: str, person: str
+) -> None:
+    """ "an adviser to the Russian President, Oleg Smirnov": the name after the comma is the
+    adviser's, so the office still names its holder of the day; said of the office itself
+    ("the Russian President, Oleg Smirnov") the name is someone else's and names nobody."""
+    day = dt.date(2017, 3, 10)
+    assert person in tags(matcher, text, day=day)
+    assert "vladimir-putin" not in tags(
+        matcher, "The Russian President, Oleg Smirnov, left.", day=day
+    )
+
+
+def test_a_quoted_slip_of_the_tongue_is_not_the_leader(matcher: Matcher) -> None:
+    """A leader's title and name in quotation marks given to someone else by a slip ("called
+    the guest \u201cPresident Putin\u201d") do not name him; his name in the text still does."""
+    day = dt.date(2024, 7, 12)
+    slip = "He greeted the Finnish leader as \u201cPresident Putin,\u201d then corrected it."
+    assert "vladimir-putin" not in tags(matcher, slip, day=day)
+    assert "vladimir-putin" in tags(matcher, "Putin answered questions for an hour.", day=day)
+
+
+def test_chinas_top_envoy_is_the_top_diplomat_of_the_day(matcher: Matcher) -> None:
+    """ "China's top envoy" on its own is the top diplomat of the day; one sent to a place or
+    for one matter ("to the UN", "for Korean affairs") is someone else."""
+    assert "yang-jiechi" in tags(
+        matcher, "China's top envoy flew home after the talks.", day=dt.date(2018, 6, 1)
+    )
+    assert "wang-yi" in tags(
+        matcher, "China's top envoy flew home after the talks.", day=dt.date(2024, 6, 1)
+    )
+    for text in (
+        "China's top envoy to the UN spoke.",
+        "China's top envoy for Korean affairs spoke.",
+    ):
+        assert "yang-jiechi" not in tags(matcher, text, day=dt.date(2018, 6, 1))
+
+
+def test_your_president_in_the_white_houses_own_text_is_the_sitting_president(
+    matcher: Matcher,
+) -> None:
+    """ "your President" in the White House's own text is the president of the day; in news it
+    names nobody (bare titles resolve only in official texts)."""
+    text = "It is an honour to serve as your President, and I thank you."
+    day = dt.date(2023, 2, 7)
+    assert "joe-biden" in tags(matcher, text, day=day, official="united-states")
+    assert "joe-biden" not in tags(matcher, text, day=day)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Two Senior Biden administration officials briefed reporters on Monday.",
