@@ -185,6 +185,20 @@ def test_errors_name_file_line_and_key(
     assert words in str(err)
 
 
+def test_home_titles_load_and_an_unknown_home_country_is_refused(tmp_path: Path) -> None:
+    """A role's home titles, home country and signs are read; a home country id the
+    vocabulary lacks is an error."""
+    role = '[[person]]\nid = "a"\nname = "A"\n[[person.role]]\ntitle = "X"\norg = "a"\n'
+    good = tmp_path / "good.toml"
+    good.write_text(role + 'home = ["PM"]\nhome_in = "a"\nhome_signs = ["£"]\n', encoding="utf-8")
+    (loaded,) = load_vocabulary([good]).entries[-1].roles
+    assert (loaded.home, loaded.home_in, loaded.home_signs) == (("PM",), "a", ("£",))
+    bad = tmp_path / "bad.toml"
+    bad.write_text(role + 'home = ["PM"]\nhome_in = "nowhere"\n', encoding="utf-8")
+    with pytest.raises(VocabularyError, match="unknown home country id 'nowhere'"):
+        load_vocabulary([bad])
+
+
 def test_unknown_role_organisation_is_refused(tmp_path: Path) -> None:
     """A role naming an organisation id the vocabulary lacks is an error."""
     path = tmp_path / "bad.toml"

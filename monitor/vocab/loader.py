@@ -49,7 +49,19 @@ _ENTRY_KEYS = {
     "label",
 }
 _ALIAS_KEYS = {"text", "case", "standalone", "veto", "short", "since", "until"}
-_ROLE_KEYS = {"title", "org", "from", "to", "phrases", "veto", "bare", "source"}
+_ROLE_KEYS = {
+    "title",
+    "org",
+    "from",
+    "to",
+    "phrases",
+    "veto",
+    "bare",
+    "home",
+    "home_in",
+    "home_signs",
+    "source",
+}
 
 
 def bundled_files() -> list[Path]:
@@ -101,6 +113,13 @@ def build_vocabulary(entries: Iterable[Entry], files: tuple[str, ...] = ()) -> V
                     file=entry.file,
                     line=entry.line,
                     key=f"{entry.id}.role.org",
+                )
+            if role.home_in is not None and role.home_in not in by_id:
+                raise VocabularyError(
+                    f"role {role.title!r} names unknown home country id {role.home_in!r}",
+                    file=entry.file,
+                    line=entry.line,
+                    key=f"{entry.id}.role.home_in",
                 )
     return Vocabulary(tuple(by_id.values()), _conflicts(by_id.values()), files)
 
@@ -349,11 +368,16 @@ class _Parser:
             for pattern in veto:
                 self._check_veto(pattern, "role.veto")
             bare = self._strings(value.get("bare", []), "role.bare")
+            home = self._strings(value.get("home", []), "role.home")
+            home_in = value.get("home_in")
+            if home_in is not None and not isinstance(home_in, str):
+                raise self.fail("home_in must be an entry id", "role.home_in")
+            home_signs = self._strings(value.get("home_signs", []), "role.home_signs")
             if not isinstance(value.get("source", ""), str):  # a note for readers, not kept
                 raise self.fail(
                     "source must be a string (where the dates come from)", "role.source"
                 )
-            out.append(Role(title, org, start, end, phrases, veto, bare))
+            out.append(Role(title, org, start, end, phrases, veto, bare, home, home_in, home_signs))
         return out
 
     def _date(self, value: Any, key: str, where: str | None = None) -> date | None:

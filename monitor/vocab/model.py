@@ -53,6 +53,12 @@ class Role:
     # Bare titles ("the President") that name the holder only in the text of the government
     # of `org` itself (tag_document's `official`), by date.
     bare: tuple[str, ...] = ()
+    # Home titles ("PM", "chancellor") that name the holder in a text about one country: it
+    # names that country (`home_in`, else `org`) or shows one of `home_signs` ("£"), and no
+    # country but that one and `org` (an ambassador's host and his own), by date.
+    home: tuple[str, ...] = ()
+    home_in: str | None = None
+    home_signs: tuple[str, ...] = ()
 
     def held_on(self, day: date) -> bool:
         """Whether the post was held on `day`; a role without a start date never resolves."""
