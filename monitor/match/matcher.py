@@ -35,6 +35,8 @@ from monitor.match.resolve import (
     GENERAL,
     Hit,
     RolePattern,
+    home_hits,
+    home_roles,
     push,
     resolve,
     resolve_roles,
@@ -121,6 +123,9 @@ class Matcher:
             if e.labels
         }
         self._automaton, self._values = build(self._entries, fast_path)
+        # roles whose home titles ("PM") name the holder in a text about one country
+        self._home = home_roles(self._entries)
+        self._countries = frozenset(i for i, e in enumerate(self._entries) if e.type == "country")
         # the vocabulary's keys (not the credit words after them)
         self.pattern_count = len(self._values) - sum(
             value is CREDIT_VALUE for value in self._values[-len(DFA_CREDIT_WORDS) :]
@@ -315,8 +320,17 @@ class Matcher:
         if folded.positions is not None:
             origin = folded.origin
             hits = [(*origin(start, stop), what) for start, stop, what in hits]
+        added = False
         if official is not None and published is not None:
             found, hits = self._with_bare_titles(doc, found, hits, official, published)
+            added = True
+        elif self._home and published is not None:
+            day = published.date() if isinstance(published, datetime) else published
+            home = home_hits(self._home, self._countries, self._is_person, doc, found, hits, day)
+            if home:
+                found = [*found, *(index for _, _, index in home)]
+                hits = [*hits, *home]
+                added = True
         if not found:
             return None
         layout = Layout.of(doc, headline)
@@ -356,7 +370,7 @@ class Matcher:
                 confirmed = _confirm(entry, doc, spans, layout, topics)
                 if confirmed is None:
                     continue
-            if official is not None:  # bare titles were added after the scan's hits
+            if added:  # bare or home titles were added after the scan's hits
                 spans.sort(key=_START)
             kept.append((entry, spans, confirmed))
         return (doc, shift, layout, kept) if kept else None

@@ -1,5 +1,6 @@
 """The rules applied to automaton hits: case, vetoes, leftmost-longest, short forms, roles."""
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -8,8 +9,8 @@ from typing import NamedTuple
 
 from monitor.match.normalize import Folded
 from monitor.match.sentences import title_case
-from monitor.vocab.model import Role, within
-from monitor.vocab.veto import GivenNameVeto, Veto
+from monitor.vocab.model import Entry, Role, within
+from monitor.vocab.veto import GivenNameVeto, Veto, compile_veto
 
 TITLE_GAP = 3  # "Secretary of State Antony Blinken", "his envoy, Wang Yi": the role is a title
 _START = itemgetter(0)
@@ -393,3 +394,90 @@ def _next_to_person(cased: str, start: int, stop: int, people: list[tuple[int, i
         if 0 <= start - p_end <= TITLE_GAP and not cased[p_end:start].strip():
             return True
     return False
+
+
+# Words before a home title that make it another post or no post ("shadow chancellor", "Lord
+# Chancellor", "a university's chancellor", "6 PM"), and words after it that make it a race
+# for the post ("PM hopeful", "the chancellor contest"), beside the role phrases' vetoes.
+HOME_VETOES = (
+    r"(?i:\b(?:shadow|lord|university|college|school|club|party|junior|vice|sub)[\s-]+)@",
+    r"\d[\s.:]*@",
+    r"@[ \t]+(?i:hopefuls?|candidates?|contenders?|race|contest|job|post|hopeful)\b",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeRole:
+    """A role's home titles, compiled: its holder, when it held the post, the country whose
+    texts it speaks of, and the other country such a text may name (the role's own)."""
+
+    entry: int
+    role: Role
+    home: int
+    org: int
+    signs: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    vetoes: tuple[Veto, ...]
+
+
+def home_roles(entries: tuple[Entry, ...]) -> tuple[HomeRole, ...]:
+    """The roles with home titles (Role.home), with what home_hits() needs of them."""
+    from monitor.match.automaton import ROLE_VETOES  # automaton imports this module
+
+    index = {entry.id: i for i, entry in enumerate(entries)}
+    out = []
+    for at, entry in enumerate(entries):
+        for role in entry.roles:
+            if not role.home or role.org is None:
+                continue
+            home = index[role.home_in or role.org]
+            patterns = tuple(
+                re.compile(
+                    r"(?<![\w-])"
+                    + r"\s+".join(map(re.escape, title.split()))
+                    + r"(?![\w-])(?![ \t]+(?:of\b|[A-Z]))(?![’']s\s+[A-Z])"
+                )
+                for title in role.home
+            )
+            vetoes = tuple(compile_veto(v) for v in (*ROLE_VETOES, *HOME_VETOES, *role.veto))
+            out.append(HomeRole(at, role, home, index[role.org], role.home_signs, patterns, vetoes))
+    return tuple(out)
+
+
+def home_hits(
+    roles: tuple[HomeRole, ...],
+    countries: frozenset[int],
+    is_person: tuple[bool, ...],
+    doc: str,
+    found: list[int],
+    hits: list[Hit],
+    published: date,
+) -> list[tuple[int, int, int]]:
+    """Home titles that name their holder on `published` in `doc` (document offsets): the
+    document names the role's home country, or shows one of its signs, and names no country
+    but that one and the role's own; a title two holders share that day names nobody, and a
+    title inside a person's hit ("UK PM") is that hit's; inside another's ("Chinese" of
+    "Chinese ambassador") it is still a title."""
+    named = countries.intersection(found)
+    by_title: dict[str, set[int]] = {}
+    spans: list[tuple[int, int, int, str]] = []
+    taken: list[tuple[int, int]] | None = None
+    for home in roles:
+        if not home.role.held_on(published) or not named <= {home.home, home.org}:
+            continue
+        if home.home not in named and not any(sign in doc for sign in home.signs):
+            continue
+        if taken is None:
+            taken = [(h[0], h[1]) for i, h in zip(found, hits, strict=True) if is_person[i]]
+        for pattern in home.patterns:
+            for match in pattern.finditer(doc):
+                start, stop = match.span()
+                if any(s < stop and start < e for s, e in taken):
+                    continue
+                if any(veto.applies(doc, start, stop) for veto in home.vetoes):
+                    continue
+                by_title.setdefault(match.group(), set()).add(home.entry)
+                spans.append((start, stop, home.entry, match.group()))
+    return [
+        (start, stop, entry) for start, stop, entry, title in spans if len(by_title[title]) == 1
+    ]
