@@ -1194,6 +1194,50 @@ def test_chinas_top_envoy_is_the_top_diplomat_of_the_day(matcher: Matcher) -> No
         assert "yang-jiechi" not in tags(matcher, text, day=dt.date(2018, 6, 1))
 
 
+@pytest.mark.parametrize(
+    ("title", "day", "person"),
+    [
+        (
+            "UK retailers press PM to delay new packaging rules",
+            dt.date(2020, 9, 1),
+            "boris-johnson",
+        ),
+        ("Pensions: chancellor urged to find £3bn for carers", dt.date(2021, 2, 1), "rishi-sunak"),
+        ("No 10 says PM will chair the climate summit", dt.date(2023, 5, 1), "rishi-sunak"),
+        ("Chinese ambassador calls UK visa curbs unfair", dt.date(2020, 8, 1), "liu-xiaoming"),
+    ],
+)
+def test_home_titles_name_the_holder_in_a_text_about_that_country(
+    matcher: Matcher, title: str, day: dt.date, person: str
+) -> None:
+    """A British headline's "PM" or "chancellor" (or "Chinese ambassador") names the holder of
+    the day when the text names Britain or shows a pound sign or No 10, and no other country."""
+    assert person in {t.id for t in matcher.tag_document(title, "", published=day)}
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "PM and chancellor meet at the summit",  # nothing says which country
+        "Australia: PM warns of a long fire season",  # another country named
+        "Canberra and UK agree deal as Australian PM visits",
+        "UK shops to close at 6 PM on Sunday",  # a time
+        "Shadow chancellor attacks £30bn plan",  # another post
+        "Vice-chancellor of a UK university quits over £1m pay",
+        "UK voters ask who the next PM will be",  # no holder
+        "Tory race: PM hopeful warns UK of £40bn gap",  # a race for the post
+        "German chancellor warns UK on trade",  # another country's post
+        "Chinese ambassador to the US criticises UK",  # another country named
+        "UK PM2.5 levels rise again",  # no title
+    ],
+)
+def test_home_titles_in_other_senses_name_nobody(matcher: Matcher, title: str) -> None:
+    """A home title names nobody where the text does not speak of its country alone, or where
+    it is a time, another post, a race or part of a word."""
+    tagged = {t.id for t in matcher.tag_document(title, "", published=dt.date(2020, 7, 20))}
+    assert not tagged & {"boris-johnson", "rishi-sunak", "liu-xiaoming"}
+
+
 def test_your_president_in_the_white_houses_own_text_is_the_sitting_president(
     matcher: Matcher,
 ) -> None:
