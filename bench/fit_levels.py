@@ -107,7 +107,11 @@ def features(
     return {
         # the rule's
         "headline": float(
-            lead or (headline is not None and any(headline[0] <= p < headline[1] for p in starts))
+            lead
+            or (
+                headline is not None
+                and any(headline[0] <= p < headline[1] and p not in skip for p in starts)
+            )
         ),
         "lede": float(in_lede),
         "lede_short": float(in_lede and not long),

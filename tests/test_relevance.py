@@ -1398,6 +1398,32 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
     assert Layout.of("Title\n\n" + doc, (0, 5)).lead_end == 0
 
 
+def test_a_weak_name_without_context_in_the_headline_is_no_headline_topic(
+    matcher: Matcher,
+) -> None:
+    """A weak name in the headline with no cue of its sense there ("a share listing in Hong
+    Kong") names a place, not the story's topic: it gives no headline weight, even where a
+    line of the text confirms the issue (protests against Beijing's grip). A headline that
+    names the issue with its words keeps it."""
+    text = (
+        "A technology group plans to raise billions in a share sale in Hong Kong next week, "
+        "its second listing after New York, bankers said on Monday.\n\n"
+        "The shares will be priced at a small discount to the group's last close in New York."
+        "\n\nBankers said demand from funds in Asia was strong.\n\n"
+        "The sale comes months after protests in Hong Kong against Beijing's tightening grip "
+        "on the city.\n\nTrading is due to begin on Tuesday."
+    )
+    listing = "Tech group plans record share listing in Hong Kong"
+    found = tags(matcher, text, title=listing)["hong-kong"]
+    assert found.level == "mention"
+    ((_, judged),) = [
+        (t, a) for t, a in matcher.explain(listing, text, published=DAY) if t.id == "hong-kong"
+    ]
+    assert "in the headline as a word without context there +0.00" in judged.reasons
+    protest = "Protesters defy Beijing in Hong Kong"
+    assert tags(matcher, text, title=protest)["hong-kong"].level == "about"
+
+
 @pytest.mark.parametrize(
     ("title", "day", "present", "absent"),
     [

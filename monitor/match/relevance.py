@@ -509,7 +509,7 @@ def salience(
     """The score of an entry mentioned at `spans` (document offsets, ascending): headline,
     lede, count and spread over paragraphs, weighted (the hot path: no reasons kept). Spans
     with their ends ((start, stop, ...)) JOIN_GAP apart or less count as one reference;
-    mentions starting at `skip` (uncued()) are not counted."""
+    mentions starting at `skip` (uncued()) are not counted, and give no headline weight."""
     if layout.headline is None and len(layout.paragraph_starts) == 1:
         # one paragraph and no headline (most feed summaries): the lede and the count
         count = len(spans)  # (its lede runs to its end)
@@ -530,7 +530,10 @@ def salience(
         if len(span) > 1:
             reach = span[1]
         if position < body:
-            if position >= head_from:
+            # a weak name without a cue of its sense in the headline ("a listing in Hong
+            # Kong") is no headline topic, whatever the text confirms (uncued(): on the tuning
+            # part 2 `about` tags fewer, both wrong, none right lost)
+            if position >= head_from and not (skip and position in skip):
                 in_headline = True
             continue
         if position < lede_end:
@@ -659,8 +662,10 @@ def assess(
     reasons = []
     if -2 in paragraphs:
         reasons.append("before the headline (a series label or kicker) +0.00")
-    if -1 in paragraphs:
+    if any(layout.paragraph(p) == -1 and p not in skip for p in starts):
         reasons.append(f"in the headline {W_HEADLINE:+.2f}")
+    elif -1 in paragraphs:
+        reasons.append("in the headline as a word without context there +0.00")
     elif any(p < layout.lead_end for p in starts):
         reasons.append(f"in the first sentence or a short text (no headline) {W_HEADLINE:+.2f}")
     if any(layout.body_start <= p < layout.lede_end for p in starts):
