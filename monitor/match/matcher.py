@@ -20,6 +20,7 @@ from monitor.match.relevance import (
     Layout,
     as_team,
     assess,
+    by_name,
     cached_alias_key,
     cue_balance,
     in_list,
@@ -176,7 +177,7 @@ class Matcher:
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            weighed = self._past_label(entry, doc, layout)
+            weighed = by_name(entry, doc, spans, self._past_label(entry, doc, layout))
             skip = uncued(entry, doc, spans, layout)
             score = with_discussion(
                 salience(spans, weighed, skip), entry, doc, spans, weighed, skip
@@ -283,7 +284,7 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            weighed = self._past_label(entry, doc, layout)
+            weighed = by_name(entry, doc, spans, self._past_label(entry, doc, layout))
             skip = uncued(entry, doc, spans, layout)
             judged = assess(entry, spans, weighed, confirmed, skip, doc)
             alone = _named_alone(entry, doc, spans)
