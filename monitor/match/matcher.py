@@ -177,7 +177,9 @@ class Matcher:
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            weighed = by_name(entry, doc, spans, self._past_label(entry, doc, layout))
+            weighed = self._past_label(entry, doc, layout)
+            if weighed.lead_end and weighed.headline is not None:  # a short text: by_name()
+                weighed = by_name(entry, doc, spans, weighed)
             skip = uncued(entry, doc, spans, layout)
             score = with_discussion(
                 salience(spans, weighed, skip), entry, doc, spans, weighed, skip
@@ -284,7 +286,9 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            weighed = by_name(entry, doc, spans, self._past_label(entry, doc, layout))
+            weighed = self._past_label(entry, doc, layout)
+            if weighed.lead_end and weighed.headline is not None:  # a short text: by_name()
+                weighed = by_name(entry, doc, spans, weighed)
             skip = uncued(entry, doc, spans, layout)
             judged = assess(entry, spans, weighed, confirmed, skip, doc)
             alone = _named_alone(entry, doc, spans)
