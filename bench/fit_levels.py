@@ -107,7 +107,11 @@ def features(
     return {
         # the rule's
         "headline": float(
-            lead or (headline is not None and any(headline[0] <= p < headline[1] for p in starts))
+            lead
+            or (
+                headline is not None
+                and any(headline[0] <= p < headline[1] and p not in skip for p in starts)
+            )
         ),
         "lede": float(in_lede),
         "lede_short": float(in_lede and not long),
@@ -167,7 +171,9 @@ def document_rows(
     for entry, spans, confirmed in kept:
         if entry.kind != "issue":
             continue
-        weighed = matcher._past_label(entry, whole, layout)  # a series label is no headline
+        # a series label is no headline; a short text under a short headline weighs as one
+        # for a name of the entry's own (relevance.by_name())
+        weighed = relevance.by_name(entry, whole, spans, matcher._past_label(entry, whole, layout))
         skip = relevance.uncued(entry, whole, spans, layout)
         plain = relevance.salience(spans, weighed, skip)
         score = relevance.with_discussion(plain, entry, whole, spans, weighed, skip)

@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 from monitor.cli import app
 from monitor.match import Matcher, compile_matcher
 from monitor.match.query import QueryDoc, parse_query
-from monitor.match.relevance import SHORT_TEXT, Layout, inside_name, lead_sentence
+from monitor.match.relevance import (
+    SHORT_HEADLINE,
+    SHORT_TEXT,
+    Layout,
+    inside_name,
+    lead_sentence,
+    short_text,
+)
 from monitor.store import Store
 from monitor.types import Tag
 from monitor.vocab import load_vocabulary
@@ -1452,11 +1459,10 @@ def test_the_first_sentence_of_a_text_without_a_headline_stands_for_its_headline
     )
     two = first.replace(". ", ".\n\n", 1)
     assert tags(matcher, two)["espionage-surveillance"].level == "about"
-    # with a headline the first sentence is only the lede
-    assert (
-        tags(matcher, first, title="Harbour board news")["espionage-surveillance"].level
-        == "mention"
-    )
+    # under a headline that states its story the first sentence is only the lede
+    story = "Harbour board approves a winter ferry timetable after a survey of commuters"
+    assert len(story.split()) > SHORT_HEADLINE
+    assert tags(matcher, first, title=story)["espionage-surveillance"].level == "mention"
     ((_, judged),) = [
         (t, a) for t, a in matcher.explain(None, first, published=DAY) if t.id.startswith("esp")
     ]
@@ -1487,8 +1493,10 @@ def test_a_short_text_without_a_headline_is_about_what_it_names_anywhere(
     long_turn = turn.replace(" Our factories", filler * 8 + " Our factories")
     assert len(long_turn) > SHORT_TEXT
     assert tags(matcher, long_turn)["trade"].level == "mention"
-    # with a headline, a short text is the headline's lede as before
-    assert tags(matcher, turn, title="Evening debate notes")["trade"].level == "mention"
+    # under a headline that states its story, a short text is the headline's lede
+    story = "Candidates clash over schools, roads and hospitals in a long evening debate"
+    assert len(story.split()) > SHORT_HEADLINE
+    assert tags(matcher, turn, title=story)["trade"].level == "mention"
 
 
 def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
@@ -1499,6 +1507,96 @@ def test_layout_marks_the_first_sentence_only_without_a_headline() -> None:
     assert Layout.of(doc, None).lead_end == doc.index(" Then")
     assert Layout.of("One line and no full stop", None).lead_end == len("One line and no full stop")
     assert Layout.of("Title\n\n" + doc, (0, 5)).lead_end == 0
+
+
+# A member's question under an agenda item (written for these tests; the section path in
+# square brackets is how a parliamentary record labels it).
+AGENDA = "Dairy Farming [Oral Answers to Questions > Environment, Food and Rural Affairs]"
+QUESTION = (
+    "Will the Minister tell the House what the new free trade agreement means for cheese "
+    "makers in the south-west?"
+)
+
+
+def test_a_short_text_under_a_short_headline_is_about_what_it_names(matcher: Matcher) -> None:
+    """A question or an answer of a few lines under an agenda item or a label (a headline of
+    at most SHORT_HEADLINE words, a bracketed section path not counted) has no room for a
+    passing mention: a tag it names by a name of its own weighs as its headline (`about`), and
+    --explain says so. Under a headline that states a story, in paragraphs (a readout, one
+    matter to each), or in a longer text, the same words stay a `mention`."""
+    assert len(QUESTION) <= SHORT_TEXT
+    trade = tags(matcher, QUESTION, title=AGENDA)["trade"]
+    assert (trade.level, trade.score) == ("about", 0.7)
+    ((_, judged),) = [
+        (t, a) for t, a in matcher.explain(AGENDA, QUESTION, published=DAY) if t.id == "trade"
+    ]
+    assert "in a short text under a short headline +0.60" in judged.reasons
+    story = "Dairy farmers in the south-west ask ministers what the new agreement means for them"
+    assert len(story.split()) > SHORT_HEADLINE
+    assert tags(matcher, QUESTION, title=story)["trade"].level == "mention"
+    paragraphs = (
+        "The Minister met cheese makers on Monday.\n\n"
+        "They talked about the free trade agreement and the price of milk."
+    )
+    assert tags(matcher, paragraphs, title="Dairy Farming")["trade"].level == "mention"
+    filler = " The Minister also spoke of milk prices, feed costs, rain and the county show."
+    longer = QUESTION + filler * 7
+    assert len(longer) > SHORT_TEXT
+    assert tags(matcher, longer, title=AGENDA)["trade"].level == "mention"
+
+
+def test_a_short_text_under_a_short_headline_needs_a_name_of_its_own(matcher: Matcher) -> None:
+    """A weak word (a common word, a place) that its context confirmed does not make the
+    subject of a short text under a short headline: "trade specialists" hired for talks with
+    the EU stay a `mention`; a name of the issue in the same answer is `about`."""
+    answer = (
+        "My hon. Friend is right that the new unit will hire economists, lawyers and trade "
+        "specialists from the private sector for the talks with the EU."
+    )
+    trade = tags(matcher, answer, title="Skills Policy")["trade"]
+    assert trade.level == "mention"
+    named = answer.replace("the talks with the EU", "the talks on exports to the EU")
+    assert tags(matcher, named, title="Skills Policy")["trade"].level == "about"
+
+
+def test_short_text_reads_the_headline_without_its_section_path() -> None:
+    """short_text(): the end of a short one-paragraph text under a headline of at most
+    SHORT_HEADLINE words outside square brackets, else 0."""
+    doc = f"{AGENDA}\n\n{QUESTION}"
+    assert short_text(doc, (0, len(AGENDA))) == len(doc)
+    assert Layout.of(doc, (0, len(AGENDA))).lead_end == len(doc)
+    long_head = "Ministers answer questions on farming, fishing, food and rural affairs today"
+    doc = f"{long_head}\n\n{QUESTION}"
+    assert short_text(doc, (0, len(long_head))) == 0
+    assert short_text("Dairy Farming\n\n", (0, 13)) == 0  # a headline alone
+    doc = "Dairy Farming\n\nOne line.\nAnother line."
+    assert short_text(doc, (0, 13)) == 0  # in paragraphs
+
+
+def test_a_weak_name_without_context_in_the_headline_is_no_headline_topic(
+    matcher: Matcher,
+) -> None:
+    """A weak name in the headline with no cue of its sense there ("a share listing in Hong
+    Kong") names a place, not the story's topic: it gives no headline weight, even where a
+    line of the text confirms the issue (protests against Beijing's grip). A headline that
+    names the issue with its words keeps it."""
+    text = (
+        "A technology group plans to raise billions in a share sale in Hong Kong next week, "
+        "its second listing after New York, bankers said on Monday.\n\n"
+        "The shares will be priced at a small discount to the group's last close in New York."
+        "\n\nBankers said demand from funds in Asia was strong.\n\n"
+        "The sale comes months after protests in Hong Kong against Beijing's tightening grip "
+        "on the city.\n\nTrading is due to begin on Tuesday."
+    )
+    listing = "Tech group plans record share listing in Hong Kong"
+    found = tags(matcher, text, title=listing)["hong-kong"]
+    assert found.level == "mention"
+    ((_, judged),) = [
+        (t, a) for t, a in matcher.explain(listing, text, published=DAY) if t.id == "hong-kong"
+    ]
+    assert "in the headline as a word without context there +0.00" in judged.reasons
+    protest = "Protesters defy Beijing in Hong Kong"
+    assert tags(matcher, text, title=protest)["hong-kong"].level == "about"
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ from monitor.match.relevance import (
     Layout,
     as_team,
     assess,
+    by_name,
     cached_alias_key,
     cue_balance,
     in_list,
@@ -182,6 +183,8 @@ class Matcher:
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
             weighed = self._past_label(entry, doc, layout)
+            if weighed.lead_end and weighed.headline is not None:  # a short text: by_name()
+                weighed = by_name(entry, doc, spans, weighed)
             skip = uncued(entry, doc, spans, layout)
             score = with_discussion(
                 salience(spans, weighed, skip), entry, doc, spans, weighed, skip
@@ -289,6 +292,8 @@ class Matcher:
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
             weighed = self._past_label(entry, doc, layout)
+            if weighed.lead_end and weighed.headline is not None:  # a short text: by_name()
+                weighed = by_name(entry, doc, spans, weighed)
             skip = uncued(entry, doc, spans, layout)
             judged = assess(entry, spans, weighed, confirmed, skip, doc)
             alone = _named_alone(entry, doc, spans)
