@@ -2486,7 +2486,10 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
         (
             dt.date(2017, 3, 24),
             None,
-            ("The attacker was known to police and MI5 and had convictions for assault."),
+            (
+                "Officers said the gunman, who had a record of violence, was known to "
+                "police and MI5."
+            ),
             "espionage-surveillance",
         ),
         # campaigners of a home policy dispute, a crackdown on graft
@@ -2564,8 +2567,8 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
             dt.date(2017, 2, 23),
             None,
             (
-                "Air strikes by the regime and Russian forces have pounded opposition "
-                "areas near Damascus despite the ceasefire."
+                "Jets of the regime and Russian forces bombed rebel-held towns outside "
+                "Aleppo all through the truce."
             ),
             "russia-ukraine-war",
         ),
@@ -2613,9 +2616,8 @@ def test_the_new_names_in_another_sense_do_not_tag_the_issue(
             dt.date(2017, 2, 7),
             None,
             (
-                "Three Israeli NGOs, including the Association for Civil Rights in "
-                "Israel, said they would petition the court against the settlement "
-                "law."
+                "A petition against the settlement law will go to the court, said several "
+                "Israeli NGOs, the Association for Civil Rights in Israel among them."
             ),
             "human-rights",
         ),
