@@ -12,6 +12,7 @@ from monitor.match.normalize import alias_variants
 from monitor.match.resolve import (
     CREDIT_WORD,
     GENERAL,
+    ROLE_VETOES,
     Choices,
     Forms,
     Pattern,
@@ -22,30 +23,6 @@ from monitor.match.resolve import (
 from monitor.vocab.model import Entry, Role
 from monitor.vocab.veto import GivenNameVeto, Veto, compile_veto
 
-# A role phrase after these words names someone else than the holder on the article's date.
-ROLE_VETOES = (
-    r"(?i:\b(?:former|ex|then|late|next|future|incoming|outgoing|acting|previous|"
-    r"retired|would-be|a|another|any|every|whoever|whichever|become|becomes|became|"
-    r"becoming|elected|be|if|run\s+for|running\s+for|ran\s+for|bid\s+for|"
-    r"candidate\s+for|race\s+for)[\s-]+(?:the\s+)?)@",
-    # a deputy's title ("Vice President of China's Poly Group"), not the office's holder
-    r"(?i:\b(?:vice|deputy|assistant|associate|honorary)[\s-]+)@",
-    # the post of a country's company or body ("the President of China's Poly Group")
-    r"@(?:'s|’s)[ \t]+[A-Z]",
-    # an office set against an institution: "it answers to Congress, not the US president"
-    r"(?i:\b(?:not|nor)\s+(?:to\s+|by\s+)?the\s+)@",
-    # "national security adviser John Kirby": the title of someone else, named next; not
-    # where the office is the object of another title ("an envoy to the Russian President,
-    # Ivan Petrov"): the name is that title's, and the office still names its holder
-    r"(?<!\bto the )(?<!\bfor the )(?<!\bof the )"
-    r"@,?[ \t]+(?!(?:On|In|At|Is|Was|Has|Had|Will|And|But|Or|Said|Says)\b)"
-    r"[A-Z][a-z]+[ \t]+[A-Z][a-z]+",
-    # "Vietnam's Communist Party chief": another country's post
-    r"(?:Vietnam|Vietnamese|Laos|Lao|Cuba|Cuban|North\s+Korea|North\s+Korean|Soviet|"
-    r"Taiwan|Taiwanese|Russia|Russian|Ukraine|Ukrainian|Japan|Japanese|Korean|Indian|"
-    r"India|French|France|German|Germany|British|Israeli|Israel|Iranian|Iran|"
-    r"Mexican|Mexico|Canadian|Canada|Australian|Australia)(?:'s|’s)?[\s-]+@",
-)
 # Words without which a one-line text holds no web address or photo credit, found by the scan
 # of the folded text (which keeps ASCII letters), so that most texts skip credit_spans()'s
 # searches (three multi-character `in` of the whole text, ~4% of tagging a 4 KB text). Its
