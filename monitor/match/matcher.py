@@ -182,9 +182,7 @@ class Matcher:
             )
         out = []
         for (entry, spans, _), proof in zip(kept, evidence):  # noqa: B905 (one per entry)
-            weighed = self._past_label(entry, doc, layout)
-            if weighed.lead_end and weighed.headline is not None:  # a short text: by_name()
-                weighed = by_name(entry, doc, spans, weighed)
+            weighed = self._weighed(entry, doc, spans, layout)
             skip = uncued(entry, doc, spans, layout)
             score = with_discussion(
                 salience(spans, weighed, skip), entry, doc, spans, weighed, skip
@@ -227,6 +225,17 @@ class Matcher:
             firsts,
             lead_sentence(text),
         )
+
+    def _weighed(
+        self, entry: Entry, doc: str, spans: Sequence[tuple[int, int, object]], layout: Layout
+    ) -> Layout:
+        """`layout` as it weighs `entry`: past its series label (_past_label()), and a short
+        text under a short headline read as its headline only for a name of its own
+        (by_name(), called only for such a layout: no call per tag of a long article)."""
+        weighed = self._past_label(entry, doc, layout)
+        if weighed.lead_end and weighed.headline is not None:
+            weighed = by_name(entry, doc, spans, weighed)
+        return weighed
 
     def _past_label(self, entry: Entry, doc: str, layout: Layout) -> Layout:
         """`layout` with its headline starting after a series label of `entry` at its start
@@ -291,9 +300,7 @@ class Matcher:
         evidence = self._evidence(doc, shift, kept)
         out = []
         for (entry, spans, confirmed), proof in zip(kept, evidence, strict=True):
-            weighed = self._past_label(entry, doc, layout)
-            if weighed.lead_end and weighed.headline is not None:  # a short text: by_name()
-                weighed = by_name(entry, doc, spans, weighed)
+            weighed = self._weighed(entry, doc, spans, layout)
             skip = uncued(entry, doc, spans, layout)
             judged = assess(entry, spans, weighed, confirmed, skip, doc)
             alone = _named_alone(entry, doc, spans)

@@ -107,20 +107,17 @@ def build_vocabulary(entries: Iterable[Entry], files: tuple[str, ...] = ()) -> V
         by_id[entry.id] = entry
     for entry in by_id.values():
         for role in entry.roles:
-            if role.org is not None and role.org not in by_id:
-                raise VocabularyError(
-                    f"role {role.title!r} names unknown organisation id {role.org!r}",
-                    file=entry.file,
-                    line=entry.line,
-                    key=f"{entry.id}.role.org",
-                )
-            if role.home_in is not None and role.home_in not in by_id:
-                raise VocabularyError(
-                    f"role {role.title!r} names unknown home country id {role.home_in!r}",
-                    file=entry.file,
-                    line=entry.line,
-                    key=f"{entry.id}.role.home_in",
-                )
+            for key, named, what in (
+                ("org", role.org, "organisation"),
+                ("home_in", role.home_in, "home country"),
+            ):
+                if named is not None and named not in by_id:
+                    raise VocabularyError(
+                        f"role {role.title!r} names unknown {what} id {named!r}",
+                        file=entry.file,
+                        line=entry.line,
+                        key=f"{entry.id}.role.{key}",
+                    )
     return Vocabulary(tuple(by_id.values()), _conflicts(by_id.values()), files)
 
 
