@@ -440,7 +440,6 @@ class HomeRole:
     role: Role
     home: int
     org: int
-    signs: tuple[str, ...]
     patterns: tuple[re.Pattern[str], ...]
     vetoes: tuple[Veto, ...]
 
@@ -464,7 +463,7 @@ def home_roles(entries: tuple[Entry, ...]) -> tuple[HomeRole, ...]:
                 for title in role.home
             )
             vetoes = tuple(compile_veto(v) for v in (*ROLE_VETOES, *HOME_VETOES, *role.veto))
-            out.append(HomeRole(at, role, home, index[role.org], role.home_signs, patterns, vetoes))
+            out.append(HomeRole(at, role, home, index[role.org], patterns, vetoes))
     return tuple(out)
 
 
@@ -489,7 +488,7 @@ def home_hits(
     for home in roles:
         if not home.role.held_on(published) or not named <= {home.home, home.org}:
             continue
-        if home.home not in named and not any(sign in doc for sign in home.signs):
+        if home.home not in named and not any(sign in doc for sign in home.role.home_signs):
             continue
         if taken is None:
             taken = [(h[0], h[1]) for i, h in zip(found, hits, strict=True) if is_person[i]]
