@@ -171,9 +171,8 @@ def document_rows(
     for entry, spans, confirmed in kept:
         if entry.kind != "issue":
             continue
-        # a series label is no headline; a short text under a short headline weighs as one
-        # for a name of the entry's own (relevance.by_name())
-        weighed = relevance.by_name(entry, whole, spans, matcher._past_label(entry, whole, layout))
+        # as the tagger weighs it: past a series label, a short text by name (Matcher._weighed)
+        weighed = matcher._weighed(entry, whole, spans, layout)
         skip = relevance.uncued(entry, whole, spans, layout)
         plain = relevance.salience(spans, weighed, skip)
         score = relevance.with_discussion(plain, entry, whole, spans, weighed, skip)
